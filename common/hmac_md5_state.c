@@ -1,0 +1,77 @@
+/* HMAC-MD5 from a stored key schedule (RFC 2104 section 4), the form of
+ * Dovecot's {CRAM-MD5} password scheme.  EVP cannot resume a digest from
+ * chaining values, so this one file uses OpenSSL's low-level MD5, which
+ * OpenSSL 3 marks deprecated but still ships. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include "config.h"
+#include <sasl-mechs/crypto.h>
+#include <sasl-mechs/secret.h>
+
+#include <stdint.h>
+#include <string.h>
+#include <openssl/md5.h>
+
+#define BLOCK 64
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = v & 0xff; p[1] = v >> 8 & 0xff; p[2] = v >> 16 & 0xff; p[3] = v >> 24;
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_chain(unsigned char *p, const MD5_CTX *c)
+{
+    put_le32(p, c->A); put_le32(p + 4, c->B); put_le32(p + 8, c->C); put_le32(p + 12, c->D);
+}
+
+/* An MD5 context that has consumed exactly one block with these chaining values. */
+static void resume(MD5_CTX *c, const unsigned char *chain)
+{
+    memset(c, 0, sizeof(*c));
+    c->A = get_le32(chain); c->B = get_le32(chain + 4);
+    c->C = get_le32(chain + 8); c->D = get_le32(chain + 12);
+    c->Nl = BLOCK * 8;
+}
+
+int sm_hmac_md5_state(const void *key, size_t keylen,
+                      unsigned char state[SM_HMAC_MD5_STATE_LEN])
+{
+    unsigned char k[BLOCK] = {0}, pad[BLOCK];
+    MD5_CTX c;
+    size_t i;
+
+    if (keylen > BLOCK)
+        MD5(key, keylen, k);
+    else if (keylen)
+        memcpy(k, key, keylen);
+    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x5c;
+    MD5_Init(&c); MD5_Update(&c, pad, BLOCK); put_chain(state, &c);
+    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x36;
+    MD5_Init(&c); MD5_Update(&c, pad, BLOCK); put_chain(state + 16, &c);
+    sm_erase(k, sizeof(k));
+    sm_erase(pad, sizeof(pad));
+    sm_erase(&c, sizeof(c));
+    return 0;
+}
+
+int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
+                           const void *data, size_t len,
+                           unsigned char out[SM_MD5_LEN])
+{
+    unsigned char inner[SM_MD5_LEN];
+    MD5_CTX c;
+
+    resume(&c, state + 16);
+    MD5_Update(&c, data, len);
+    MD5_Final(inner, &c);
+    resume(&c, state);
+    MD5_Update(&c, inner, sizeof(inner));
+    MD5_Final(out, &c);
+    sm_erase(inner, sizeof(inner));
+    sm_erase(&c, sizeof(c));
+    return 0;
+}

@@ -1,0 +1,30 @@
+#include "config.h"
+#include <sasl-mechs/oparams.h>
+
+int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
+                      const char *authcid, unsigned authcid_len,
+                      const char *authzid, unsigned authzid_len,
+                      sasl_out_params_t *oparams)
+{
+    int r;
+
+    if (!authzid || !authzid_len)
+        return canon_user(utils->conn, authcid, authcid_len,
+                          SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+    r = canon_user(utils->conn, authzid, authzid_len, SASL_CU_AUTHZID, oparams);
+    if (r != SASL_OK)
+        return r;
+    return canon_user(utils->conn, authcid, authcid_len, SASL_CU_AUTHID, oparams);
+}
+
+void sm_oparams_done(sasl_out_params_t *oparams)
+{
+    oparams->doneflag = 1;
+    oparams->mech_ssf = 0;
+    oparams->maxoutbuf = 0;
+    oparams->encode_context = NULL;
+    oparams->encode = NULL;
+    oparams->decode_context = NULL;
+    oparams->decode = NULL;
+    oparams->param_version = 0;
+}

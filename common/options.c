@@ -1,0 +1,96 @@
+#include "config.h"
+#include <sasl-mechs/options.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The value as a NUL-terminated string, or NULL when the option is unset. */
+static const char *lookup(const sasl_utils_t *utils, const char *name)
+{
+    const char *val = NULL;
+    unsigned len = 0;
+
+    if (!utils->getopt
+        || utils->getopt(utils->getopt_context, NULL, name, &val, &len) != SASL_OK
+        || !val)
+        return NULL;
+    return val;
+}
+
+static int bad(const sasl_utils_t *utils, const char *name, const char *val,
+               const char *expected)
+{
+    utils->log(utils->conn, SASL_LOG_ERR,
+               "option %s: invalid value \"%.64s\" (expected %s)", name, val, expected);
+    utils->seterror(utils->conn, SASL_NOLOG,
+                    "option %s has an invalid value (expected %s)", name, expected);
+    return SASL_CONFIGERR;
+}
+
+int sm_opt_uint(const sasl_utils_t *utils, const char *name,
+                unsigned def, unsigned min, unsigned max, unsigned *out)
+{
+    const char *val = lookup(utils, name);
+    char expected[64], *end;
+    unsigned long v;
+
+    *out = def;
+    if (!val)
+        return SASL_OK;
+    snprintf(expected, sizeof(expected), "an integer from %u to %u", min, max);
+    errno = 0;
+    v = strtoul(val, &end, 10);
+    if (val[0] < '0' || val[0] > '9' || *end || errno || v < min || v > max)
+        return bad(utils, name, val, expected);
+    *out = (unsigned)v;
+    return SASL_OK;
+}
+
+int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out)
+{
+    static const char *const words[] = {"no", "yes", "false", "true", "off", "on", "0", "1", NULL};
+    unsigned i;
+    int r = sm_opt_choice(utils, name, words, def ? 1 : 0, &i);
+
+    *out = r == SASL_OK ? (int)(i & 1) : def;
+    return r;
+}
+
+int sm_opt_choice(const sasl_utils_t *utils, const char *name,
+                  const char *const *choices, unsigned def, unsigned *out)
+{
+    const char *val = lookup(utils, name);
+    char expected[160];
+    size_t used = 0;
+    unsigned i;
+
+    *out = def;
+    if (!val)
+        return SASL_OK;
+    for (i = 0; choices[i]; i++)
+        if (strcasecmp(val, choices[i]) == 0) {
+            *out = i;
+            return SASL_OK;
+        }
+    expected[0] = '\0';
+    for (i = 0; choices[i] && used < sizeof(expected); i++)
+        used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s%s",
+                                 i ? (choices[i + 1] ? ", " : " or ") : "one of ", choices[i]);
+    return bad(utils, name, val, expected);
+}
+
+int sm_read_limits(const sasl_utils_t *utils, const char *prefix, struct sm_limits *lim)
+{
+    char name[64];
+    int r;
+
+    snprintf(name, sizeof(name), "%s_max_user_length", prefix);
+    r = sm_opt_uint(utils, name, SM_DEFAULT_MAX_USER, 1, 4096, &lim->max_user);
+    if (r != SASL_OK)
+        return r;
+    snprintf(name, sizeof(name), "%s_max_password_length", prefix);
+    return sm_opt_uint(utils, name, SM_DEFAULT_MAX_PASSWORD, 1, 65535, &lim->max_password);
+}

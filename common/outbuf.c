@@ -1,0 +1,44 @@
+#include "config.h"
+#include <sasl-mechs/outbuf.h>
+#include <sasl-mechs/memory.h>
+#include <sasl-mechs/secret.h>
+
+#include <string.h>
+
+int sm_outbuf_reserve(const sasl_utils_t *utils, struct sm_outbuf *b, unsigned n)
+{
+    if (n == (unsigned)-1)
+        return SASL_NOMEM;
+    sm_erase(b->data, b->cap);
+    b->len = 0;
+    if (n + 1 > b->cap) {
+        char *p = utils->malloc(n + 1);
+        if (!p)
+            return SASL_NOMEM;
+        utils->free(b->data);
+        b->data = p;
+        b->cap = n + 1;
+    }
+    b->data[0] = '\0';
+    return SASL_OK;
+}
+
+int sm_outbuf_set(const sasl_utils_t *utils, struct sm_outbuf *b,
+                  const void *src, unsigned n)
+{
+    int r = sm_outbuf_reserve(utils, b, n);
+
+    if (r != SASL_OK)
+        return r;
+    memcpy(b->data, src, n);
+    b->data[n] = '\0';
+    b->len = n;
+    return SASL_OK;
+}
+
+void sm_outbuf_dispose(const sasl_utils_t *utils, struct sm_outbuf *b)
+{
+    sm_free_secret(utils, b->data, b->cap);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

@@ -1,0 +1,31 @@
+/* Options from the application's configuration (e.g. Postfix's
+ * sasl/smtpd.conf) through libsasl2's getopt, named <mech>_<option>.
+ * A value that does not validate is reported with its name and the
+ * accepted range, and the caller fails with SASL_CONFIGERR. */
+#ifndef SASL_MECHS_OPTIONS_H
+#define SASL_MECHS_OPTIONS_H
+
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+
+/* Each returns SASL_OK (with the default when the option is unset) or
+ * SASL_CONFIGERR after logging why. */
+int sm_opt_uint(const sasl_utils_t *utils, const char *name,
+                unsigned def, unsigned min, unsigned max, unsigned *out);
+int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out);
+/* choices is NULL-terminated; *out is the index of the value chosen. */
+int sm_opt_choice(const sasl_utils_t *utils, const char *name,
+                  const char *const *choices, unsigned def, unsigned *out);
+
+/* The size caps every password mechanism reads, as <prefix>_max_user_length
+ * (an authcid or authzid, default 255) and <prefix>_max_password_length
+ * (default 1024). */
+struct sm_limits {
+    unsigned max_user;
+    unsigned max_password;
+};
+#define SM_DEFAULT_MAX_USER 255u
+#define SM_DEFAULT_MAX_PASSWORD 1024u
+int sm_read_limits(const sasl_utils_t *utils, const char *prefix, struct sm_limits *lim);
+
+#endif

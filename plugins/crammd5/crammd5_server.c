@@ -1,0 +1,152 @@
+#include "config.h"
+#include "crammd5.h"
+#include "crammd5_codec.h"
+
+#include <string.h>
+#include <time.h>
+#include <sasl-mechs/crypto.h>
+#include <sasl-mechs/oparams.h>
+#include <sasl-mechs/options.h>
+#include <sasl-mechs/plugin.h>
+#include <sasl-mechs/secret.h>
+
+/* userPassword of the authentication identity (libsasl2's SASL_AUX_PASSWORD) */
+static const char *const secret_props[] = {SASL_AUX_PASSWORD, NULL};
+
+struct crammd5_server {
+    enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE } step;
+    struct sm_limits lim;
+    unsigned secret_format;
+    char challenge[CRAMMD5_MAX_HOST + 64];
+    size_t challenge_len;
+};
+
+static const char *const format_names[] = {"auto", "plain", "hmac-md5", NULL};
+
+int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
+                       const char *challenge, unsigned challen, void **ctx)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    struct crammd5_server *s;
+    int r;
+
+    (void)glob; (void)challenge; (void)challen;
+    if (!(s = utils->calloc(1, sizeof(*s))))
+        return SASL_NOMEM;
+    r = sm_read_limits(utils, "crammd5", &s->lim);
+    if (r == SASL_OK)
+        r = sm_opt_choice(utils, "crammd5_secret_format", format_names,
+                          CRAMMD5_SECRET_AUTO, &s->secret_format);
+    if (r != SASL_OK) {
+        utils->free(s);
+        return r;
+    }
+    *ctx = s;
+    return SASL_OK;
+}
+
+static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
+                          const char **out, unsigned *outlen)
+{
+    uint64_t rnd;
+
+    if (sm_random(&rnd, sizeof(rnd)) != 0)
+        return sm_fail(sparams->utils, SASL_FAIL, "CRAM-MD5: no random numbers available");
+    s->challenge_len = crammd5_build_challenge(s->challenge, sizeof(s->challenge), rnd,
+                                               (uint64_t)time(NULL), sparams->serverFQDN,
+                                               sparams->slen);
+    if (!s->challenge_len)
+        return sm_fail(sparams->utils, SASL_FAIL, "CRAM-MD5: cannot build the challenge");
+    s->step = AWAIT_RESPONSE;
+    *out = s->challenge;
+    *outlen = (unsigned)s->challenge_len;
+    return SASL_CONTINUE;
+}
+
+/* HMAC-MD5 of the challenge under the user's stored secret.  Returns 1 when
+ * a usable secret was found.  Without one the digest is computed under a
+ * random key, so an unknown user costs the same work as a wrong password. */
+static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
+                           struct propval *val, unsigned char digest[SM_MD5_LEN])
+{
+    struct crammd5_secret secret;
+    unsigned char dummy[16];
+    int found = 0;
+
+    if (val->values && val->values[0]
+        && crammd5_parse_secret(val->values[0], strlen(val->values[0]),
+                                (enum crammd5_secret_format)s->secret_format,
+                                &secret) == CRAMMD5_OK) {
+        found = secret.is_state
+            ? sm_hmac_md5_from_state(secret.state, s->challenge, s->challenge_len, digest) == 0
+            : sm_hmac_md5(secret.password, secret.password_len,
+                          s->challenge, s->challenge_len, digest) == 0;
+        sm_erase(&secret, sizeof(secret));
+    } else if (val->values && val->values[0]) {
+        utils->log(utils->conn, SASL_LOG_WARN,
+                   "CRAM-MD5: the stored secret of a user is not in the configured format");
+    }
+    if (!found) {
+        sm_random(dummy, sizeof(dummy));
+        sm_hmac_md5(dummy, sizeof(dummy), s->challenge, s->challenge_len, digest);
+        sm_erase(dummy, sizeof(dummy));
+    }
+    return found;
+}
+
+static int check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
+                          const char *in, unsigned inlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    struct crammd5_response resp;
+    struct propval val[2];
+    unsigned char digest[SM_MD5_LEN];
+    enum crammd5_status st;
+    int r, found, match;
+
+    st = crammd5_parse_response(in, inlen, s->lim.max_user, &resp);
+    if (st != CRAMMD5_OK)
+        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
+    /* ask for the secret before canon_user, which runs the auxprop lookup */
+    if ((r = utils->prop_request(sparams->propctx, (const char **)secret_props)) != SASL_OK)
+        return r;
+    r = sparams->canon_user(utils->conn, resp.user, (unsigned)resp.user_len,
+                            SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+    if (r == SASL_NOMEM)
+        return r;
+    memset(val, 0, sizeof(val));
+    if (r == SASL_OK)
+        utils->prop_getnames(sparams->propctx, (const char **)secret_props, val);
+    found = expected_digest(s, utils, &val[0], digest);
+    match = sm_ct_equal(digest, resp.digest, sizeof(digest));
+    sm_erase(digest, sizeof(digest));
+    utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
+    if (r != SASL_OK || !found || !match)
+        return sm_fail(utils, SASL_BADAUTH, "CRAM-MD5: authentication failed");
+    sm_oparams_done(oparams);
+    return SASL_OK;
+}
+
+int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
+                        const char *in, unsigned inlen,
+                        const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct crammd5_server *s = ctx;
+
+    *out = NULL;
+    *outlen = 0;
+    switch (s->step) {
+    case SEND_CHALLENGE:
+        return send_challenge(s, sparams, out, outlen);
+    case AWAIT_RESPONSE:
+        s->step = DONE;
+        return check_response(s, sparams, in, inlen, oparams);
+    default:
+        return sm_too_many_steps(sparams->utils, "CRAM-MD5");
+    }
+}
+
+void crammd5_server_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    utils->free(ctx);
+}

@@ -1,0 +1,98 @@
+#include "config.h"
+#include "login.h"
+#include "login_codec.h"
+
+#include <string.h>
+#include <sasl-mechs/oparams.h>
+#include <sasl-mechs/outbuf.h>
+#include <sasl-mechs/plugin.h>
+#include <sasl-mechs/prompt.h>
+
+struct login_client {
+    enum { SEND_USERNAME, SEND_PASSWORD, DONE } step;
+    struct sm_creds creds;
+    struct sm_outbuf out;
+};
+
+int login_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    (void)glob;
+    *ctx = cparams->utils->calloc(1, sizeof(struct login_client));
+    return *ctx ? SASL_OK : SASL_NOMEM;
+}
+
+/* Servers word their prompts differently ("Username:", "User Name\0"...):
+ * the content is not checked, only its size. */
+static int check_challenge(const sasl_utils_t *utils, const char *in, unsigned inlen)
+{
+    if (inlen > LOGIN_MAX_CHALLENGE)
+        return sm_fail(utils, SASL_BADPROT, "LOGIN: server challenge too long");
+    (void)in;
+    return SASL_OK;
+}
+
+static int reply(struct login_client *c, const sasl_utils_t *utils, const char *s,
+                 unsigned len, const char **out, unsigned *outlen)
+{
+    int r = sm_outbuf_set(utils, &c->out, s, len);
+
+    if (r == SASL_OK) {
+        *out = c->out.data;
+        *outlen = c->out.len;
+    }
+    return r;
+}
+
+int login_client_step(void *ctx, sasl_client_params_t *cparams,
+                      const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct login_client *c = ctx;
+    const sasl_utils_t *utils = cparams->utils;
+    unsigned namelen;
+    int r;
+
+    *out = NULL;
+    *outlen = 0;
+    switch (c->step) {
+    case SEND_USERNAME:
+        if ((r = check_challenge(utils, in, inlen)) != SASL_OK)
+            return r;
+        r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need, &c->creds);
+        if (r != SASL_OK)
+            return r;
+        namelen = (unsigned)strlen(c->creds.authname);
+        if (!namelen || !c->creds.password_len)
+            return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty %s", namelen ? "password" : "user name");
+        if (memchr(c->creds.password, '\0', c->creds.password_len))
+            return sm_fail(utils, SASL_BADPARAM, "LOGIN: the password contains a NUL byte");
+        r = sm_set_identities(utils, cparams->canon_user, c->creds.authname, namelen,
+                              NULL, 0, oparams);
+        if (r != SASL_OK)
+            return r;
+        c->step = SEND_PASSWORD;
+        r = reply(c, utils, c->creds.authname, namelen, out, outlen);
+        return r == SASL_OK ? SASL_CONTINUE : r;
+    case SEND_PASSWORD:
+        if ((r = check_challenge(utils, in, inlen)) != SASL_OK)
+            return r;
+        c->step = DONE;
+        r = reply(c, utils, c->creds.password, c->creds.password_len, out, outlen);
+        sm_creds_dispose(utils, &c->creds);
+        if (r != SASL_OK)
+            return r;
+        sm_oparams_done(oparams);
+        return SASL_OK;
+    default:
+        return sm_too_many_steps(utils, "LOGIN");
+    }
+}
+
+void login_client_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    struct login_client *c = ctx;
+
+    sm_creds_dispose(utils, &c->creds);
+    sm_outbuf_dispose(utils, &c->out);
+    utils->free(c);
+}

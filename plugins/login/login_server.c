@@ -1,0 +1,97 @@
+#include "config.h"
+#include "login.h"
+#include "login_codec.h"
+
+#include <sasl-mechs/options.h>
+#include <sasl-mechs/password.h>
+#include <sasl-mechs/plugin.h>
+#include <sasl-mechs/memory.h>
+#include <sasl-mechs/secret.h>
+
+struct login_server {
+    enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE } step;
+    struct sm_limits lim;
+    char *username;
+    unsigned username_len;
+};
+
+int login_server_new(void *glob, sasl_server_params_t *sparams,
+                     const char *challenge, unsigned challen, void **ctx)
+{
+    struct login_server *s;
+    int r;
+
+    (void)glob; (void)challenge; (void)challen;
+    if (!(s = sparams->utils->calloc(1, sizeof(*s))))
+        return SASL_NOMEM;
+    if ((r = sm_read_limits(sparams->utils, "login", &s->lim)) != SASL_OK) {
+        sparams->utils->free(s);
+        return r;
+    }
+    *ctx = s;
+    return SASL_OK;
+}
+
+static int take_username(struct login_server *s, const sasl_utils_t *utils,
+                         const char *in, unsigned inlen,
+                         const char **out, unsigned *outlen)
+{
+    enum login_status st = login_check_field(in, inlen, s->lim.max_user);
+
+    if (st != LOGIN_OK) {
+        s->step = DONE;
+        return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", login_status_text(st));
+    }
+    if (!(s->username = sm_strndup(utils, in, inlen)))
+        return SASL_NOMEM;
+    s->username_len = inlen;
+    s->step = AWAIT_PASSWORD;
+    *out = LOGIN_PASSWORD_CHALLENGE;
+    *outlen = sizeof(LOGIN_PASSWORD_CHALLENGE) - 1;
+    return SASL_CONTINUE;
+}
+
+int login_server_step(void *ctx, sasl_server_params_t *sparams,
+                      const char *in, unsigned inlen,
+                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct login_server *s = ctx;
+    const sasl_utils_t *utils = sparams->utils;
+    enum login_status st;
+
+    *out = NULL;
+    *outlen = 0;
+    switch (s->step) {
+    case START:
+        /* the user name may come as the initial response */
+        if (in && inlen)
+            return take_username(s, utils, in, inlen, out, outlen);
+        s->step = AWAIT_USERNAME;
+        *out = LOGIN_USERNAME_CHALLENGE;
+        *outlen = sizeof(LOGIN_USERNAME_CHALLENGE) - 1;
+        return SASL_CONTINUE;
+    case AWAIT_USERNAME:
+        return take_username(s, utils, in, inlen, out, outlen);
+    case AWAIT_PASSWORD: {
+        s->step = DONE;
+        st = login_check_field(in, inlen, s->lim.max_password);
+        if (st != LOGIN_OK)
+            return sm_fail(utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
+        struct sm_password_attempt a = {
+            .authcid = s->username, .authcid_len = s->username_len,
+            .password = in, .password_len = inlen,
+        };
+        return sm_check_password(sparams, "LOGIN", &a, oparams);
+    }
+    default:
+        return sm_too_many_steps(utils, "LOGIN");
+    }
+}
+
+void login_server_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    struct login_server *s = ctx;
+
+    utils->free(s->username);
+    utils->free(s);
+}

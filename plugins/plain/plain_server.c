@@ -1,0 +1,63 @@
+#include "config.h"
+#include "plain.h"
+#include "plain_codec.h"
+
+#include <sasl-mechs/options.h>
+#include <sasl-mechs/password.h>
+#include <sasl-mechs/plugin.h>
+
+struct plain_server {
+    enum { AWAIT_MESSAGE, DONE } step;
+    struct sm_limits lim;
+};
+
+int plain_server_new(void *glob, sasl_server_params_t *sparams,
+                     const char *challenge, unsigned challen, void **ctx)
+{
+    struct plain_server *s;
+    int r;
+
+    (void)glob; (void)challenge; (void)challen;
+    if (!(s = sparams->utils->calloc(1, sizeof(*s))))
+        return SASL_NOMEM;
+    if ((r = sm_read_limits(sparams->utils, "plain", &s->lim)) != SASL_OK) {
+        sparams->utils->free(s);
+        return r;
+    }
+    *ctx = s;
+    return SASL_OK;
+}
+
+int plain_server_step(void *ctx, sasl_server_params_t *sparams,
+                      const char *in, unsigned inlen,
+                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct plain_server *s = ctx;
+    const sasl_utils_t *utils = sparams->utils;
+    struct plain_message m;
+    enum plain_status st;
+
+    *out = NULL;
+    *outlen = 0;
+    switch (s->step) {
+    case AWAIT_MESSAGE: {
+        s->step = DONE; /* one attempt per exchange, whatever the outcome */
+        st = plain_parse(in, inlen, s->lim.max_user, s->lim.max_password, &m);
+        if (st != PLAIN_OK)
+            return sm_fail(utils, SASL_BADPROT, "PLAIN: %s", plain_status_text(st));
+        struct sm_password_attempt a = {
+            .authcid = m.authcid, .authcid_len = (unsigned)m.authcid_len,
+            .authzid = m.authzid, .authzid_len = (unsigned)m.authzid_len,
+            .password = m.passwd, .password_len = (unsigned)m.passwd_len,
+        };
+        return sm_check_password(sparams, "PLAIN", &a, oparams);
+    }
+    default:
+        return sm_too_many_steps(utils, "PLAIN");
+    }
+}
+
+void plain_server_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    utils->free(ctx);
+}
