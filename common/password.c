@@ -1,25 +1,49 @@
 #include "config.h"
 #include <sasl-mechs/password.h>
+#include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
-int sm_check_password(sasl_server_params_t *sparams, const char *mech,
-                      const struct sm_password_attempt *a,
-                      sasl_out_params_t *oparams)
+/* libsasl2 2.1.28's canon_user and checkpass take lengths but still read up
+ * to a NUL (strchr, strcmp): fuzzing caught them reading past the end of a
+ * PLAIN message.  So they only ever see NUL-terminated copies. */
+static int check(sasl_server_params_t *sparams, const char *mech,
+                 const char *authcid, unsigned authcid_len,
+                 const char *authzid, unsigned authzid_len,
+                 const char *password, unsigned password_len,
+                 sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    int r = sm_set_identities(utils, sparams->canon_user, a->authcid, a->authcid_len,
-                              a->authzid, a->authzid_len, oparams);
+    int r = sm_set_identities(utils, sparams->canon_user, authcid, authcid_len,
+                              authzid, authzid_len, oparams);
 
     if (r == SASL_NOMEM)
         return r;
     if (r != SASL_OK)
         return sm_fail(utils, SASL_BADAUTH, "%s: authentication failed (invalid user name)", mech);
     /* against the canonical authcid, so realms and case rules apply */
-    r = utils->checkpass(utils->conn, oparams->authid, oparams->alen,
-                         a->password, a->password_len);
+    r = utils->checkpass(utils->conn, oparams->authid, oparams->alen, password, password_len);
     if (r != SASL_OK)
         return sm_auth_result(utils, mech, r);
     sm_oparams_done(oparams);
     return SASL_OK;
+}
+
+int sm_check_password(sasl_server_params_t *sparams, const char *mech,
+                      const struct sm_password_attempt *a,
+                      sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    unsigned zlen = a->authzid ? a->authzid_len : 0;
+    char *cid = sm_strndup(utils, a->authcid, a->authcid_len);
+    char *zid = zlen ? sm_strndup(utils, a->authzid, zlen) : NULL;
+    char *pw = sm_strndup(utils, a->password, a->password_len);
+    int r = SASL_NOMEM;
+
+    if (cid && pw && (zid || !zlen))
+        r = check(sparams, mech, cid, a->authcid_len, zid, zlen, pw, a->password_len, oparams);
+    sm_free_secret(utils, pw, a->password_len + 1u);
+    utils->free(zid);
+    utils->free(cid);
+    return r;
 }

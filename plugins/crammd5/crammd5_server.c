@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <sasl-mechs/crypto.h>
+#include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
 #include <sasl-mechs/plugin.h>
@@ -48,13 +49,14 @@ int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
 static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
                           const char **out, unsigned *outlen)
 {
+    const char *host = sparams->serverFQDN ? sparams->serverFQDN : "localhost";
     uint64_t rnd;
 
     if (sm_random(&rnd, sizeof(rnd)) != 0)
         return sm_fail(sparams->utils, SASL_FAIL, "CRAM-MD5: no random numbers available");
     s->challenge_len = crammd5_build_challenge(s->challenge, sizeof(s->challenge), rnd,
-                                               (uint64_t)time(NULL), sparams->serverFQDN,
-                                               sparams->slen);
+                                               (uint64_t)time(NULL), host,
+                                               strlen(host));
     if (!s->challenge_len)
         return sm_fail(sparams->utils, SASL_FAIL, "CRAM-MD5: cannot build the challenge");
     s->step = AWAIT_RESPONSE;
@@ -102,6 +104,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     struct propval val[2];
     unsigned char digest[SM_MD5_LEN];
     enum crammd5_status st;
+    char *user;
     int r, found, match;
 
     st = crammd5_parse_response(in, inlen, s->lim.max_user, &resp);
@@ -110,8 +113,12 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     /* ask for the secret before canon_user, which runs the auxprop lookup */
     if ((r = utils->prop_request(sparams->propctx, (const char **)secret_props)) != SASL_OK)
         return r;
-    r = sparams->canon_user(utils->conn, resp.user, (unsigned)resp.user_len,
+    /* canon_user reads up to a NUL whatever length it is given */
+    if (!(user = sm_strndup(utils, resp.user, resp.user_len)))
+        return SASL_NOMEM;
+    r = sparams->canon_user(utils->conn, user, (unsigned)resp.user_len,
                             SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+    utils->free(user);
     if (r == SASL_NOMEM)
         return r;
     memset(val, 0, sizeof(val));

@@ -1,0 +1,175 @@
+/* libFuzzer target driving one mechanism side of one plugin through
+ * libsasl2, built once per (mechanism, side) with
+ *   -DFUZZ_MECH='"PLAIN"' -DFUZZ_SERVER=1 (or 0 for the client).
+ * Input: a sequence of messages, each a 2-byte big-endian length and that
+ * many bytes; each is copied into an exact-size heap buffer (no NUL after
+ * it) and given to sasl_server_start/step (or as challenges to the client).
+ * The only user's password is random and never in the input, so a server
+ * SASL_OK means someone got in without the password: abort. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+#include <openssl/rand.h>
+
+#include "fuzz_auxprop.h"
+
+int sasl_server_plug_init(const sasl_utils_t *, int, int *, sasl_server_plug_t **, int *);
+int sasl_client_plug_init(const sasl_utils_t *, int, int *, sasl_client_plug_t **, int *);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_ROUNDS 8
+
+static int empty_path(void *ctx, const char **path)
+{
+    (void)ctx;
+    *path = "/nonexistent-sasl-mechs-fuzz"; /* load no plugin from disk */
+    return SASL_OK;
+}
+
+static int getopt_cb(void *ctx, const char *plugin, const char *option,
+                     const char **result, unsigned *len)
+{
+    (void)ctx; (void)plugin;
+    if (strcmp(option, "pwcheck_method") == 0) *result = "auxprop";
+    else if (strcmp(option, "auxprop_plugin") == 0) *result = "fuzzprop";
+    else return SASL_FAIL;
+    if (len) *len = (unsigned)strlen(*result);
+    return SASL_OK;
+}
+
+static int simple_cb(void *ctx, int id, const char **result, unsigned *len)
+{
+    (void)ctx;
+    *result = id == SASL_CB_USER ? "" : FUZZ_USER;
+    if (len) *len = (unsigned)strlen(*result);
+    return SASL_OK;
+}
+
+static int pass_cb(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
+{
+    static struct { unsigned long len; unsigned char data[16]; } secret = {8, "password"};
+    (void)conn; (void)ctx; (void)id;
+    *psecret = (sasl_secret_t *)&secret;
+    return SASL_OK;
+}
+
+typedef int (*cb_fn)(void);
+static const sasl_callback_t callbacks[] = {
+    {SASL_CB_GETPATH, (cb_fn)(void (*)(void))empty_path, NULL},
+    {SASL_CB_GETOPT, (cb_fn)(void (*)(void))getopt_cb, NULL},
+    {SASL_CB_AUTHNAME, (cb_fn)(void (*)(void))simple_cb, NULL},
+    {SASL_CB_USER, (cb_fn)(void (*)(void))simple_cb, NULL},
+    {SASL_CB_PASS, (cb_fn)(void (*)(void))pass_cb, NULL},
+    {SASL_CB_LIST_END, NULL, NULL},
+};
+
+static void init_once(void)
+{
+    static int done;
+    unsigned char rnd[12];
+    char hex[25];
+    int i;
+
+    if (done)
+        return;
+    done = 1;
+    RAND_bytes(rnd, sizeof(rnd));
+    for (i = 0; i < 12; i++)
+        snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    fuzz_auxprop_set_password(hex);
+#if FUZZ_SERVER
+    if (sasl_server_init(callbacks, "fuzz") != SASL_OK
+        || sasl_auxprop_add_plugin("fuzzprop", fuzz_auxprop_init) != SASL_OK
+        || sasl_server_add_plugin("fuzzmech", sasl_server_plug_init) != SASL_OK)
+        abort();
+#else
+    if (sasl_client_init(callbacks) != SASL_OK
+        || sasl_client_add_plugin("fuzzmech", sasl_client_plug_init) != SASL_OK)
+        abort();
+#endif
+}
+
+/* The next message of the input in an exact-size heap copy, or NULL at the end. */
+static char *next_message(const uint8_t **data, size_t *size, unsigned *len)
+{
+    char *msg;
+
+    if (*size < 2)
+        return NULL;
+    *len = (unsigned)((*data)[0] << 8 | (*data)[1]);
+    *data += 2;
+    *size -= 2;
+    if (*len > *size)
+        *len = (unsigned)*size;
+    msg = malloc(*len ? *len : 1);
+    if (!msg)
+        abort();
+    memcpy(msg, *data, *len);
+    *data += *len;
+    *size -= *len;
+    return msg;
+}
+
+#if FUZZ_SERVER
+static void run(sasl_conn_t *conn, const uint8_t *data, size_t size)
+{
+    const char *out;
+    unsigned outlen, len;
+    char *msg = next_message(&data, &size, &len);
+    int r, rounds = 0;
+
+    /* an empty first message stands for "no initial response" */
+    r = sasl_server_start(conn, FUZZ_MECH, msg && len ? msg : NULL, msg ? len : 0, &out, &outlen);
+    free(msg);
+    while (r == SASL_CONTINUE && rounds++ < MAX_ROUNDS) {
+        if (!(msg = next_message(&data, &size, &len)))
+            return;
+        r = sasl_server_step(conn, msg, len, &out, &outlen);
+        free(msg);
+    }
+    if (r == SASL_OK) {
+        fprintf(stderr, "server authenticated without the password\n");
+        abort();
+    }
+}
+#else
+static void run(sasl_conn_t *conn, const uint8_t *data, size_t size)
+{
+    sasl_interact_t *prompts = NULL;
+    const char *out, *mech;
+    unsigned outlen, len;
+    char *msg;
+    int r, rounds = 0;
+
+    r = sasl_client_start(conn, FUZZ_MECH, &prompts, &out, &outlen, &mech);
+    while (r == SASL_CONTINUE && rounds++ < MAX_ROUNDS) {
+        if (!(msg = next_message(&data, &size, &len)))
+            return;
+        r = sasl_client_step(conn, msg, len, &prompts, &out, &outlen);
+        free(msg);
+    }
+}
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    sasl_conn_t *conn = NULL;
+
+    init_once();
+#if FUZZ_SERVER
+    if (sasl_server_new("smtp", "fuzz.example", "fuzz.example", NULL, NULL, NULL, 0, &conn) != SASL_OK)
+        abort();
+#else
+    if (sasl_client_new("smtp", "fuzz.example", NULL, NULL, NULL, 0, &conn) != SASL_OK)
+        abort();
+#endif
+    run(conn, data, size);
+    if (getenv("FUZZ_VERBOSE"))
+        fprintf(stderr, "%s %s: %s\n", FUZZ_SERVER ? "server" : "client", FUZZ_MECH,
+                sasl_errdetail(conn));
+    sasl_dispose(&conn);
+    return 0;
+}
