@@ -40,6 +40,10 @@ static int store(const sasl_utils_t *utils, struct sm_creds *c, unsigned want,
     return SASL_OK;
 }
 
+/* libsasl2's convention: an application answers an item through its
+ * callback; it lists the id with a NULL proc when it will answer a
+ * SASL_INTERACT prompt instead (getcallback then says SASL_INTERACT); and an
+ * id it does not list at all is one it cannot supply (SASL_FAIL). */
 static int from_callback(const sasl_utils_t *utils, const struct item *it,
                          struct sm_creds *c)
 {
@@ -47,10 +51,14 @@ static int from_callback(const sasl_utils_t *utils, const struct item *it,
     void *ctx = NULL;
     int r = utils->getcallback(utils->conn, it->id, &proc, &ctx);
 
-    if (r != SASL_OK)
-        return r; /* SASL_INTERACT: the application has no such callback */
-    if (!proc)
-        return SASL_INTERACT;
+    if (r == SASL_INTERACT)
+        return r;
+    if (r != SASL_OK || !proc) {
+        if (it->want == SM_WANT_AUTHZID)
+            return store(utils, c, it->want, "", 0); /* none: act as the authcid */
+        return sm_fail(utils, SASL_FAIL, "the application supplies no %s",
+                       it->want == SM_WANT_PASSWORD ? "password" : "authentication name");
+    }
     /* libsasl2 hands every callback back as int (*)(void); the detour through
      * void (*)(void) tells the compiler the conversion is meant */
     if (it->id == SASL_CB_PASS) {
@@ -135,12 +143,8 @@ int sm_get_creds(sasl_client_params_t *params, unsigned want,
         else if (r != SASL_OK)
             return r;
     }
-    /* An authzid is optional: prompt for it only alongside a required item,
-     * otherwise an application without a SASL_CB_USER callback means none. */
-    if (!(needs & ~SM_WANT_AUTHZID)) {
-        c->have |= want & SM_WANT_AUTHZID;
+    if (!needs)
         return SASL_OK;
-    }
     if (!prompt_need)
         return sm_fail(utils, SASL_BADPARAM, "credentials missing and prompting impossible");
     return build_prompts(utils, needs, prompt_need);

@@ -5,7 +5,9 @@
 #      driver, sample-server/client end to end)
 #   3. the unit and driver programs again under valgrind (errors and leaks)
 #   4. a clang build with -Werror (warning-free under both compilers)
-#   5. `make distcheck` (the tarball builds and passes its tests)
+#   5. Postfix end to end (tests/interop/test_postfix.sh: needs root)
+#   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 30)
+#   7. `make distcheck` (the tarball builds and passes its tests)
 # Ends with "N passed, N failed"; exits non-zero if anything failed.
 # Set SM_SKIP_DISTCHECK=1 to leave out step 5 while iterating.
 set -u
@@ -25,6 +27,17 @@ count_automake() {  # add the totals of one build's test-suite.log
           + $(sed -n 's/^# XPASS: *//p' "$log" | head -1) ))
     passed=$((passed + p)); failed=$((failed + f))
     summary+=("$2: $p passed, $f failed")
+}
+
+tap_step() {  # tap_step NAME COMMAND...: count the TAP lines a command prints
+    local name=$1 log p f; shift
+    echo "=== $name"
+    log=$(mktemp)
+    "$@" 2>&1 | tee "$log" | grep -v '^ok '
+    p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
+    [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1  # printed no test: that is a failure
+    passed=$((passed + p)); failed=$((failed + f)); summary+=("$name: $p passed, $f failed")
+    rm -f "$log"
 }
 
 step() {  # step NAME COMMAND...: one pass/fail of its own
@@ -49,12 +62,14 @@ grep -h '^not ok\|^ERROR\|^FAIL' tests/*/*.log 2>/dev/null | head -40
 count_automake "$out/gcc/test-suite.log" "make check"
 
 # --- valgrind: every test program, errors and leaks
-echo "=== valgrind"
-make -j"$jobs" check-valgrind >"$out/valgrind.out" 2>&1
-grep -v '^ok ' "$out/valgrind.out" | tail -80
-vp=$(grep -c '^ok ' "$out/valgrind.out"); vf=$(grep -c '^not ok ' "$out/valgrind.out")
-[ "$vp" -eq 0 ] && vf=$((vf + 1))
-passed=$((passed + vp)); failed=$((failed + vf)); summary+=("valgrind: $vp passed, $vf failed")
+tap_step "valgrind" make -s -j"$jobs" check-valgrind
+
+# --- a real MTA: Postfix smtpd and smtp with curl, gsasl, swaks
+export SM_SRCDIR=$srcdir SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
+tap_step "postfix" bash "$srcdir/tests/interop/test_postfix.sh"
+
+# --- fuzzing: every target for a bounded time, with sanitizers
+tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$srcdir/tests/fuzz/smoke.sh"
 
 # --- clang build: warnings are errors here too
 mkdir -p "$out/clang"; cd "$out/clang" || exit 1

@@ -12,12 +12,15 @@ n=0 failed=0
 for prog in "$@"; do
     n=$((n + 1))
     log=$(mktemp)
+    args=()
+    # a fuzz target replays its corpus
+    case $prog in tests/fuzz/*) args=("$srcdir/tests/fuzz/corpus/${prog##*/}") ;; esac
     # libtool's wrapper script must not itself run under valgrind
     if ./libtool --mode=execute valgrind --quiet --error-exitcode=99 \
         --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible \
         --suppressions="$srcdir/tests/valgrind.supp" --gen-suppressions=all \
-        "$prog" >"$log" 2>&1; then
+        "$prog" "${args[@]}" >"$log" 2>&1; then
         echo "ok $n - valgrind clean: $prog"
     else
         failed=$((failed + 1))

@@ -8,7 +8,7 @@
 
 enum {
     SM_WANT_AUTHNAME = 1u << 0,
-    SM_WANT_AUTHZID = 1u << 1, /* optional: asked for, never required */
+    SM_WANT_AUTHZID = 1u << 1, /* optional: none when the application has no SASL_CB_USER */
     SM_WANT_PASSWORD = 1u << 2,
 };
 

@@ -92,10 +92,10 @@ void login_client_dispose(void *ctx, const sasl_utils_t *utils)
 {
     struct login_client *c = ctx;
 
-    /* libsasl2 disposes of connections whose mech_new never ran */
+    /* after a failed step libsasl2 disposes of the context, then later calls
+     * dispose again with NULL */
     if (!c)
         return;
-
     sm_creds_dispose(utils, &c->creds);
     sm_outbuf_dispose(utils, &c->out);
     utils->free(c);

@@ -92,10 +92,10 @@ void login_server_dispose(void *ctx, const sasl_utils_t *utils)
 {
     struct login_server *s = ctx;
 
-    /* libsasl2 disposes of connections whose mech_new never ran */
+    /* after a failed step libsasl2 disposes of the context, then later calls
+     * dispose again with NULL */
     if (!s)
         return;
-
     utils->free(s->username);
     utils->free(s);
 }

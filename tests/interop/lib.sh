@@ -1,0 +1,369 @@
+# shellcheck shell=bash disable=SC2034  # SM_X_* and the arrays are for the caller
+# Shared helpers of the end-to-end tests (tests/interop/*.sh) and of
+# scripts/demo.sh.  Source it from bash; it sets nothing but SM_* names.
+#
+#   TAP          sm_plan N, sm_ok DESC, sm_not_ok DESC [DIAG...], sm_check
+#                RC DESC [DIAG...], sm_diag TEXT, sm_diag_file FILE, sm_done
+#   work dir     sm_init (mktemp -d in $SM_TMP, removed with every leftover
+#                child process by a trap on EXIT)
+#   plugins      sm_plugin_file ours|cyrus MECH, sm_mkplugdir DIR ours|cyrus
+#                MECH [sasldb|sql|none]
+#   secrets      sm_mksasldb DB REALM USER PASS, sm_mksqlitedb DB REALM USER PASS
+#   config       sm_write_conf DIR KEY=VALUE...   (writes DIR/sample.conf)
+#   exchange     sm_exchange NAME MECH SRV_PLUGDIR CLI_PLUGDIR CONFDIR USER PASS
+#                one sasl-sample-server / sasl-sample-client conversation
+#
+# Environment (set by `make check`; defaults here let the scripts run by hand):
+#   SM_SRCDIR, SM_BUILDDIR, SM_PLUGIN_DIR (our plugins, libtool's .libs),
+#   SM_SYSTEM_PLUGIN_DIR (the Cyrus plugins), SM_TIMEOUT (seconds, default 20).
+
+# ---- locations ---------------------------------------------------------------
+if [ -z "${SM_SRCDIR:-}" ]; then
+    SM_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+fi
+: "${SM_BUILDDIR:=$SM_SRCDIR}"
+: "${SM_PLUGIN_DIR:=$SM_BUILDDIR/.libs}"
+if [ -z "${SM_SYSTEM_PLUGIN_DIR:-}" ]; then
+    SM_SYSTEM_PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/sasl2
+    sm__libdir=$(pkg-config --variable=libdir libsasl2 2>/dev/null) || sm__libdir=
+    if [ -n "$sm__libdir" ] && [ -d "$sm__libdir/sasl2" ]; then
+        SM_SYSTEM_PLUGIN_DIR=$sm__libdir/sasl2
+    fi
+    unset sm__libdir
+fi
+: "${SM_TIMEOUT:=20}"
+# The server's FQDN (sasl-sample-server -d, sasl-sample-client -n).  libsasl2
+# uses it as the user realm, so every secret is stored under this realm.
+: "${SM_FQDN:=sasl-mechs.test}"
+export SM_SRCDIR SM_BUILDDIR SM_PLUGIN_DIR SM_SYSTEM_PLUGIN_DIR
+
+# ---- TAP -----------------------------------------------------------------------
+SM_TAP_N=0
+SM_TAP_FAILED=0
+SM_TAP_PLAN=
+
+sm_plan() {
+    SM_TAP_PLAN=$1
+    echo "1..$1"
+}
+
+sm_diag() {
+    local line
+    while IFS= read -r line; do
+        printf '# %s\n' "$line"
+    done <<<"$*"
+}
+
+# sm_diag_file FILE [TITLE]: the last 40 lines of FILE as TAP diagnostics.
+sm_diag_file() {
+    [ -s "$1" ] || return 0
+    [ -n "${2:-}" ] && printf '# --- %s\n' "$2"
+    tail -n 40 "$1" | awk '{ print "#   " $0 }'
+}
+
+sm_ok() {
+    SM_TAP_N=$((SM_TAP_N + 1))
+    echo "ok $SM_TAP_N - $1"
+}
+
+sm_not_ok() {
+    local desc=$1
+    shift
+    SM_TAP_N=$((SM_TAP_N + 1))
+    SM_TAP_FAILED=$((SM_TAP_FAILED + 1))
+    echo "not ok $SM_TAP_N - $desc"
+    [ $# -gt 0 ] && sm_diag "$*"
+    return 0
+}
+
+# sm_check RC DESC [DIAG...]: ok when RC is 0.
+sm_check() {
+    local rc=$1 desc=$2
+    shift 2
+    if [ "$rc" -eq 0 ]; then sm_ok "$desc"; else sm_not_ok "$desc" "$@"; fi
+}
+
+# sm_done: the exit status of the script (non-zero when a case failed or the
+# plan was not met).
+sm_done() {
+    if [ -n "$SM_TAP_PLAN" ] && [ "$SM_TAP_N" -ne "$SM_TAP_PLAN" ]; then
+        sm_diag "planned $SM_TAP_PLAN cases, ran $SM_TAP_N"
+        return 1
+    fi
+    [ "$SM_TAP_FAILED" -eq 0 ]
+}
+
+# ---- work dir, cleanup -------------------------------------------------------
+SM_TMP=
+
+sm__cleanup() {
+    local pids
+    pids=$(jobs -p)
+    if [ -n "$pids" ]; then
+        # shellcheck disable=SC2086
+        kill $pids 2>/dev/null
+        # shellcheck disable=SC2086
+        wait $pids 2>/dev/null
+    fi
+    if [ -n "$SM_TMP" ] && [ -d "$SM_TMP" ] && [ -z "${SM_KEEP:-}" ]; then
+        rm -rf "$SM_TMP"
+    elif [ -n "$SM_TMP" ]; then
+        echo "# kept $SM_TMP" >&2
+    fi
+}
+
+# sm_init: create $SM_TMP and arm the cleanup.  SM_KEEP=1 keeps the folder.
+sm_init() {
+    SM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sasl-mechs.XXXXXX") || {
+        echo "Bail out! mktemp -d failed"
+        exit 1
+    }
+    trap sm__cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# sm_missing_programs PROG...: prints the programs that are not on PATH.
+sm_missing_programs() {
+    local p missing=
+    for p in "$@"; do
+        command -v "$p" >/dev/null 2>&1 || missing="$missing $p"
+    done
+    printf '%s' "${missing# }"
+}
+
+# ---- plugins -------------------------------------------------------------------
+# sm_mech_stem MECH: the part of the plugin file names that names MECH.
+sm_mech_stem() {
+    case $1 in
+        CRAM-MD5) echo crammd5 ;;
+        DIGEST-MD5) echo digestmd5 ;;
+        *) echo "$1" | tr '[:upper:]' '[:lower:]' | tr -d '-' ;;
+    esac
+}
+
+# sm_plugin_file ours|cyrus MECH: the path of the plugin that offers MECH.
+sm_plugin_file() {
+    local stem
+    stem=$(sm_mech_stem "$2")
+    case $1 in
+        ours) echo "$SM_PLUGIN_DIR/libsaslmechs_$stem.so" ;;
+        cyrus)
+            case $stem in
+                gssapi) stem=gssapiv2 ;;
+            esac
+            echo "$SM_SYSTEM_PLUGIN_DIR/lib$stem.so"
+            ;;
+        *) return 1 ;;
+    esac
+}
+
+# sm_mkplugdir DIR ours|cyrus MECH [sasldb|sql|none]: DIR holds symlinks to
+# exactly one plugin for MECH and to the auxprop plugin named (default sasldb),
+# so the folder offers one implementation of MECH.  Fails, with the reason on
+# stderr, when a file is missing.
+sm_mkplugdir() {
+    local dir=$1 impl=$2 mech=$3 aux=${4:-sasldb} plugin f
+    plugin=$(sm_plugin_file "$impl" "$mech") || {
+        echo "unknown implementation '$impl'" >&2
+        return 1
+    }
+    mkdir -p "$dir" || return 1
+    for f in "$plugin" ${aux:+"$SM_SYSTEM_PLUGIN_DIR/lib$aux.so"}; do
+        case $f in */libnone.so) continue ;; esac
+        if [ ! -f "$f" ]; then
+            echo "missing plugin file $f" >&2
+            return 1
+        fi
+        ln -sf "$f" "$dir/" || return 1
+    done
+}
+
+# ---- secrets ---------------------------------------------------------------------
+# sm_mksasldb DB REALM USER PASS: add USER@REALM with PASS to the sasldb DB
+# (created when absent).
+sm_mksasldb() {
+    local db=$1 realm=$2 user=$3 pass=$4
+    command -v saslpasswd2 >/dev/null 2>&1 || {
+        echo "saslpasswd2 not found (package sasl2-bin)" >&2
+        return 1
+    }
+    printf '%s' "$pass" | saslpasswd2 -c -p -f "$db" -u "$realm" "$user"
+}
+
+# sm_mksqlitedb DB REALM USER PASS: add a row to table users(name, realm,
+# password) of the SQLite database DB (created when absent).
+sm_mksqlitedb() {
+    local db=$1 realm=$2 user=$3 pass=$4 q="'" qq="''"
+    command -v sqlite3 >/dev/null 2>&1 || {
+        echo "sqlite3 not found (package sqlite3)" >&2
+        return 1
+    }
+    sqlite3 "$db" "CREATE TABLE IF NOT EXISTS users (name TEXT, realm TEXT, password TEXT);
+INSERT INTO users VALUES ('${user//$q/$qq}', '${realm//$q/$qq}', '${pass//$q/$qq}');"
+}
+
+# sm_write_conf DIR KEY=VALUE...: write DIR/sample.conf ("sample" is the
+# application name of sasl-sample-server) with one "KEY: VALUE" line each.
+sm_write_conf() {
+    local dir=$1 kv
+    shift
+    mkdir -p "$dir" || return 1
+    : >"$dir/sample.conf" || return 1
+    for kv in "$@"; do
+        printf '%s: %s\n' "${kv%%=*}" "${kv#*=}" >>"$dir/sample.conf"
+    done
+}
+
+# ---- one sasl-sample-server / sasl-sample-client conversation ---------------------
+# The programs talk on stdin/stdout in base64 lines prefixed "S: " / "C: ",
+# mixed with chatter.  Four FIFOs and two relay loops pass only those lines
+# across; a third loop watches the client's stderr for getpass()'s
+# "Password: " prompt and answers it on the client's stdin (the client runs
+# under setsid, without a controlling terminal, so getpass() reads stdin).
+# The server's stdout is fully buffered on a pipe and it never flushes:
+# stdbuf -oL makes it line buffered.  The server reads <appname>.conf, here
+# sample.conf, from $SASL_CONF_PATH; both programs get their plugin folder
+# with -p.
+#
+# Extra arguments: the arrays SM_SERVER_ARGS and SM_CLIENT_ARGS (default
+# none).  Results:
+#   SM_X_DIR         the transcripts: server.out server.err client.out client.err
+#   SM_X_SERVER_RC, SM_X_CLIENT_RC   exit codes (124: killed by the timeout)
+#   SM_X_USER        the user name the server reports ("Username: ")
+#   SM_X_MS          wall-clock milliseconds of the whole conversation
+#   SM_X_WHY         why it counts as a failure (empty on success)
+# Returns 0 when the server reports a completed negotiation, the security-layer
+# messages went through both ways and both programs exit 0.
+SM_SERVER_ARGS=()
+SM_CLIENT_ARGS=()
+
+sm__relay() { # PREFIX LOG: copy stdin to LOG, pass lines starting with PREFIX
+    local prefix=$1 log=$2 line
+    while IFS= read -r line || [ -n "$line" ]; do
+        printf '%s\n' "$line" >>"$log"
+        case $line in
+            "$prefix"*) printf '%s\n' "$line" ;;
+        esac
+    done
+}
+
+sm__answer_password() { # FIFO PASS LOG: stdin is the client's stderr
+    local fifo=$1 pass=$2 log=$3 chunk
+    while IFS= read -r -d ':' chunk; do
+        printf '%s:' "$chunk" >>"$log"
+        if [ "${chunk##*$'\n'}" = Password ]; then
+            printf '%s\n' "$pass" >"$fifo"
+        fi
+    done
+    printf '%s' "$chunk" >>"$log"
+}
+
+sm_exchange() {
+    local name=$1 mech=$2 sdir=$3 cdir=$4 confdir=$5 user=$6 pass=$7
+    local d t0 t1 spid cpid r1 r2 r3 wd
+    SM_X_DIR=$SM_TMP/x-$name
+    SM_X_SERVER_RC=-1 SM_X_CLIENT_RC=-1 SM_X_USER='' SM_X_MS=0 SM_X_WHY=''
+    d=$SM_X_DIR
+    rm -rf "$d"
+    mkdir -p "$d" || return 1
+    mkfifo "$d/s_in" "$d/s_out" "$d/c_in" "$d/c_out" "$d/c_err" || {
+        SM_X_WHY="mkfifo failed"
+        return 1
+    }
+    : >"$d/server.out"
+    : >"$d/client.out"
+    : >"$d/client.err"
+
+    t0=$(date +%s%N)
+    # Every open of a FIFO blocks until its other end is opened; the order of
+    # the redirections below makes that a chain, not a cycle.
+    SASL_CONF_PATH=$confdir timeout "$SM_TIMEOUT" stdbuf -oL \
+        sasl-sample-server -p "$sdir" -m "$mech" -d "$SM_FQDN" "${SM_SERVER_ARGS[@]}" \
+        <"$d/s_in" >"$d/s_out" 2>"$d/server.err" &
+    spid=$!
+    sm__relay 'S: ' "$d/server.out" <"$d/s_out" >"$d/c_in" &
+    r1=$!
+    sm__relay 'C: ' "$d/client.out" >"$d/s_in" <"$d/c_out" &
+    r2=$!
+    setsid -w timeout "$SM_TIMEOUT" stdbuf -oL \
+        sasl-sample-client -p "$cdir" -m "$mech" -n "$SM_FQDN" -a "$user" -u "$user" \
+        "${SM_CLIENT_ARGS[@]}" <"$d/c_in" >"$d/c_out" 2>"$d/c_err" &
+    cpid=$!
+    sm__answer_password "$d/c_in" "$pass" "$d/client.err" <"$d/c_err" &
+    r3=$!
+    # A watchdog, in case a FIFO open never finds its other end.
+    (
+        trap 'kill "$s" 2>/dev/null; wait "$s" 2>/dev/null; exit 0' TERM
+        sleep $((SM_TIMEOUT + 10)) &
+        s=$!
+        wait "$s"
+        echo "watchdog fired" >>"$d/server.err"
+        kill "$spid" "$cpid" "$r1" "$r2" "$r3" 2>/dev/null
+    ) >/dev/null 2>&1 &
+    wd=$!
+
+    wait "$spid"
+    SM_X_SERVER_RC=$?
+    wait "$cpid"
+    SM_X_CLIENT_RC=$?
+    t1=$(date +%s%N)
+    kill "$wd" 2>/dev/null
+    wait "$r1" "$r2" "$r3" "$wd" 2>/dev/null
+    SM_X_MS=$(((t1 - t0) / 1000000))
+
+    SM_X_USER=$(sed -n 's/^Username: //p' "$d/server.out" | head -n 1)
+    if ! grep -q '^Negotiation complete$' "$d/server.out"; then
+        SM_X_WHY="the server did not complete the negotiation"
+    elif ! grep -q "^recieved decoded message 'client message 1'\$" "$d/server.out"; then
+        SM_X_WHY="the server did not receive the client's sasl_encode message"
+    elif ! grep -q "^recieved decoded message 'srv message 1'\$" "$d/client.out"; then
+        SM_X_WHY="the client did not receive the server's sasl_encode message"
+    elif [ "$SM_X_SERVER_RC" -ne 0 ] || [ "$SM_X_CLIENT_RC" -ne 0 ]; then
+        SM_X_WHY="a program failed after the exchange"
+    fi
+    if [ -z "$SM_X_WHY" ]; then
+        return 0
+    fi
+    SM_X_WHY="$SM_X_WHY; server: $(sm_rc_text "$SM_X_SERVER_RC"), client: $(sm_rc_text "$SM_X_CLIENT_RC")"
+    return 1
+}
+
+# sm_rc_text RC: an exit code in words ("exit 1", "killed by SIGSEGV", ...).
+sm_rc_text() {
+    local rc=$1 sig
+    if [ "$rc" -eq 124 ]; then
+        echo "timed out after ${SM_TIMEOUT}s"
+    elif [ "$rc" -gt 128 ] && sig=$(kill -l $((rc - 128)) 2>/dev/null); then
+        echo "killed by SIG$sig (exit $rc)"
+    else
+        echo "exit $rc"
+    fi
+}
+
+# sm_refused: after a failed sm_exchange, succeeds when the server refused
+# the credentials the way an application needs it: sasl_server_start or
+# sasl_server_step returned SASL_BADAUTH ("authentication failure") and the
+# server exited with EXIT_FAILURE, not a crash or a timeout.  Sets SM_X_WHY.
+sm_refused() {
+    if grep -q '^Negotiation complete$' "$SM_X_DIR/server.out"; then
+        SM_X_WHY="the server accepted the credentials"
+    elif ! grep -q 'SASL negotiation: authentication failure' "$SM_X_DIR/server.err"; then
+        SM_X_WHY="the server failed, but not with SASL_BADAUTH (authentication failure)"
+    elif [ "$SM_X_SERVER_RC" -ne 1 ]; then
+        SM_X_WHY="the server refused, then ended with $(sm_rc_text "$SM_X_SERVER_RC") instead of exit 1"
+    else
+        SM_X_WHY=
+        return 0
+    fi
+    return 1
+}
+
+# sm_exchange_diag: the last exchange's transcripts as TAP diagnostics.
+sm_exchange_diag() {
+    sm_diag "server rc=$SM_X_SERVER_RC client rc=$SM_X_CLIENT_RC: ${SM_X_WHY:-success}"
+    sm_diag_file "$SM_X_DIR/server.out" "server stdout"
+    sm_diag_file "$SM_X_DIR/server.err" "server stderr"
+    sm_diag_file "$SM_X_DIR/client.out" "client stdout"
+    sm_diag_file "$SM_X_DIR/client.err" "client stderr"
+}

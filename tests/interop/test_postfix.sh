@@ -1,0 +1,204 @@
+#!/bin/bash
+# A real MTA end to end: Postfix smtpd on a loopback port, with a private
+# configuration directory, Cyrus SASL enabled, and libsasl2 pointed at our
+# plugins only.  Independent clients (curl, gsasl, swaks) authenticate with
+# every mechanism they support; a wrong password must get 535 from each.
+# Then Postfix's own smtp client relays through that smtpd with each
+# mechanism (our client plugins), as a site relaying to its provider would.
+# Needs root (Postfix's master starts as root) and the packages postfix,
+# curl, gsasl, swaks (scripts/deps.sh).  Everything is torn down on exit.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sm_init
+
+MECHS=(PLAIN LOGIN CRAM-MD5)
+CLIENTS=(curl gsasl swaks)
+USER_NAME=alice
+PASS='s3cret pass'
+HOST=mail.$SM_FQDN
+sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} ))
+
+MAIN_CF=/etc/postfix/main.cf
+CONF=$SM_TMP/postfix
+main_cf_saved=
+postfix_started=
+
+teardown() {
+    if [ -n "$postfix_started" ]; then
+        postfix -c "$CONF" stop >/dev/null 2>&1
+        postfix -c "$CONF" abort >/dev/null 2>&1
+    fi
+    # the default main.cf as it was: restored, or removed if we created it
+    if [ "$main_cf_saved" = created ]; then rm -f "$MAIN_CF"
+    elif [ -n "$main_cf_saved" ]; then cp -p "$main_cf_saved" "$MAIN_CF"; fi
+    sm__cleanup
+}
+trap teardown EXIT
+
+fail_all() {  # fail_all REASON: every planned case fails with the reason
+    local i
+    for ((i = 0; i < SM_PLANNED; i++)); do sm_not_ok "postfix: $1"; done
+    exit 1
+}
+
+missing=$(sm_missing_programs postfix postconf curl gsasl swaks saslpasswd2)
+[ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs them)"
+[ "$(id -u)" -eq 0 ] || fail_all "must run as root (Postfix's master starts as root)"
+PORT=$(( 20000 + RANDOM % 20000 ))
+
+# ---- plugins, secrets and the SASL configuration --------------------------
+plugdir=$SM_TMP/plugins
+mkdir -p "$plugdir" "$CONF/sasl" "$SM_TMP/queue" "$SM_TMP/data"
+for m in "${MECHS[@]}"; do ln -s "$(sm_plugin_file ours "$m")" "$plugdir/" || fail_all "no plugin for $m"; done
+ln -s "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$plugdir/"
+sm_mksasldb "$SM_TMP/sasldb2" "$HOST" "$USER_NAME" "$PASS" || fail_all "saslpasswd2 failed"
+chmod 755 "$SM_TMP"
+chown postfix "$SM_TMP/sasldb2" "$SM_TMP/data"
+cat >"$CONF/sasl/smtpd.conf" <<CONFEOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $SM_TMP/sasldb2
+mech_list: ${MECHS[*]}
+CONFEOF
+
+# ---- Postfix: main.cf, master.cf ---------------------------------------
+cat >"$CONF/main.cf" <<CONFEOF
+compatibility_level = 3.6
+queue_directory = $SM_TMP/queue
+data_directory = $SM_TMP/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $HOST
+mydomain = $SM_FQDN
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+maillog_file = $SM_TMP/maillog
+maillog_file_prefixes = $SM_TMP
+in_flow_delay = 0
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+smtpd_sasl_security_options = noanonymous
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+default_transport = discard
+relay_transport = discard
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir
+# the client side: mail for relay.test goes through our own smtpd, with SASL
+transport_maps = texthash:$CONF/transport
+smtp_sasl_auth_enable = yes
+smtp_sasl_password_maps = texthash:$CONF/sasl_passwd
+smtp_sasl_security_options = noanonymous
+smtp_tls_security_level = none
+CONFEOF
+echo "[127.0.0.1]:$PORT $USER_NAME:$PASS" >"$CONF/sasl_passwd"
+echo "relay.test relay:[127.0.0.1]:$PORT" >"$CONF/transport"
+cat >"$CONF/master.cf" <<CONFEOF
+127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CONFEOF
+
+# postfix -c DIR needs DIR in alternate_config_directories of the default main.cf
+if [ -f "$MAIN_CF" ]; then
+    main_cf_saved=$SM_TMP/main.cf.orig; cp -p "$MAIN_CF" "$main_cf_saved"
+else
+    main_cf_saved=created
+fi
+echo "alternate_config_directories = $CONF" >>"$MAIN_CF"
+
+if out=$(postfix -c "$CONF" start 2>&1); then
+    postfix_started=1
+    for _ in $(seq 50); do  # until smtpd answers
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+        sleep 0.1
+    done
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+        sm_ok "postfix started on 127.0.0.1:$PORT with our plugins"
+    else
+        sm_not_ok "postfix: smtpd does not answer on port $PORT"
+        sm_diag_file "$SM_TMP/maillog"
+    fi
+else
+    sm_not_ok "postfix start failed" "$out"
+    sm_diag_file "$SM_TMP/maillog"
+fi
+
+# ---- clients --------------------------------------------------------------
+# each: client MECH PASSWORD LOG; exit status 0 when the server accepted
+client_curl() {
+    printf 'Subject: sasl-mechs test\r\n\r\nhello\r\n' |
+        timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
+            "smtp://127.0.0.1:$PORT/client.example" --user "$USER_NAME:$2" \
+            --login-options "AUTH=$1" --mail-from "$USER_NAME@client.example" \
+            --mail-rcpt "bob@remote.example" -T - >"$3" 2>&1
+}
+client_gsasl() {
+    timeout "$SM_TIMEOUT" gsasl --smtp --connect "127.0.0.1:$PORT" --no-starttls \
+        -m "$1" -a "$USER_NAME" -p "$2" -r "$HOST" </dev/null >"$3" 2>&1
+}
+client_swaks() {
+    timeout "$SM_TIMEOUT" swaks --server "127.0.0.1:$PORT" --auth "$1" \
+        --auth-user "$USER_NAME" --auth-password "$2" --from "$USER_NAME@client.example" \
+        --to bob@remote.example --quit-after AUTH >"$3" 2>&1
+}
+
+for m in "${MECHS[@]}"; do
+    for c in "${CLIENTS[@]}"; do
+        log=$SM_TMP/$c-$m.log
+        if "client_$c" "$m" "$PASS" "$log" && grep -q '235' "$log"; then
+            sm_ok "$c $m: authenticated (235)"
+        else
+            sm_not_ok "$c $m: authentication failed"; sm_diag_file "$log"
+        fi
+        log=$SM_TMP/$c-$m-wrong.log
+        if ! "client_$c" "$m" "wrong $PASS" "$log" && grep -q '535' "$log"; then
+            sm_ok "$c $m: wrong password refused with 535"
+        else
+            sm_not_ok "$c $m: wrong password not refused with 535"; sm_diag_file "$log"
+        fi
+    done
+done
+# ---- Postfix's smtp client relaying with each mechanism -------------------
+for m in "${MECHS[@]}"; do
+    postconf -c "$CONF" -e "smtp_sasl_mechanism_filter = $m" && postfix -c "$CONF" reload >/dev/null 2>&1
+    sent_before=$(grep -c "relay=127.0.0.1\[127.0.0.1\]:$PORT.*status=sent" "$SM_TMP/maillog")
+    printf 'Subject: relay %s\n\nhello\n' "$m" |
+        sendmail -C "$CONF" -f "$USER_NAME@client.example" "bob@relay.test"
+    ok=
+    for _ in $(seq 100); do
+        sent=$(grep -c "relay=127.0.0.1\[127.0.0.1\]:$PORT.*status=sent" "$SM_TMP/maillog")
+        [ "$sent" -gt "$sent_before" ] && grep -q "sasl_method=$m, sasl_username=$USER_NAME" "$SM_TMP/maillog" && { ok=1; break; }
+        sleep 0.2
+    done
+    if [ -n "$ok" ]; then
+        sm_ok "postfix smtp client relayed with $m (our client plugin, smtpd saw sasl_method=$m)"
+    else
+        sm_not_ok "postfix smtp client did not relay with $m"; sm_diag_file "$SM_TMP/maillog"
+    fi
+done
+
+if grep -qE 'fatal|panic|segmentation|signal 11' "$SM_TMP/maillog" 2>/dev/null; then
+    sm_diag "postfix log shows trouble:"; sm_diag_file "$SM_TMP/maillog"
+fi
+sm_done

@@ -1,0 +1,125 @@
+#!/bin/bash
+# End to end through Cyrus's own sample programs (Debian sasl2-bin):
+# sasl-sample-server and sasl-sample-client, each given a plugin folder that
+# offers exactly one implementation of the mechanism.  For every mechanism:
+#   our server x our client, our server x Cyrus client, Cyrus server x our
+#   client succeed with the right password and name the right user;
+#   a wrong password is refused by our server with SASL_BADAUTH and a clean exit.
+# Then the secrets come from the SQL auxprop on SQLite, with no sasldb plugin
+# in the folder at all.  TAP output.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+MECHS=(PLAIN LOGIN CRAM-MD5)
+SQL_MECHS=(PLAIN LOGIN CRAM-MD5)
+USER_NAME=alice
+USER_PASS='Tr0ub4dor&3 x'
+SQL_USER=bob
+SQL_PASS='c0rrect horse'
+
+sm_plan $((${#MECHS[@]} * 4 + ${#SQL_MECHS[@]} + 1))
+sm_init
+
+# Anything missing makes every case "not ok" with the reason.
+blocked=
+missing=$(sm_missing_programs sasl-sample-server sasl-sample-client saslpasswd2 \
+    sqlite3 setsid timeout stdbuf mkfifo)
+[ -n "$missing" ] && blocked="missing programs: $missing (packages sasl2-bin, sqlite3, util-linux, coreutils)"
+[ -d "$SM_PLUGIN_DIR" ] || blocked="${blocked:+$blocked; }no plugin folder $SM_PLUGIN_DIR (build first)"
+[ -d "$SM_SYSTEM_PLUGIN_DIR" ] || blocked="${blocked:+$blocked; }no system plugin folder $SM_SYSTEM_PLUGIN_DIR (package libsasl2-modules)"
+
+CONF=$SM_TMP/conf-sasldb
+SQLCONF=$SM_TMP/conf-sql
+if [ -z "$blocked" ]; then
+    if ! err=$(sm_mksasldb "$SM_TMP/sasldb" "$SM_FQDN" "$USER_NAME" "$USER_PASS" 2>&1); then
+        blocked="saslpasswd2 could not create the sasldb: $err"
+    fi
+    if ! err=$(sm_mksqlitedb "$SM_TMP/users.db" "$SM_FQDN" "$SQL_USER" "$SQL_PASS" 2>&1); then
+        blocked="${blocked:+$blocked; }sqlite3 could not create the database: $err"
+    fi
+    sm_write_conf "$CONF" "sasldb_path=$SM_TMP/sasldb" auxprop_plugin=sasldb pwcheck_method=auxprop
+    sm_write_conf "$SQLCONF" auxprop_plugin=sql pwcheck_method=auxprop \
+        sql_engine=sqlite3 "sql_database=$SM_TMP/users.db" \
+        "sql_select=SELECT password FROM users WHERE name = '%u' AND realm = '%r'"
+fi
+
+# plugdir IMPL MECH [AUX]: a folder of that one plugin (made once), printed;
+# on failure prints nothing and leaves the reason in $SM_TMP/plugdir.err.
+plugdir() {
+    local dir=$SM_TMP/plugins-$1-$2-${3:-sasldb}
+    if [ -d "$dir" ] || sm_mkplugdir "$dir" "$1" "$2" "${3:-sasldb}" 2>"$SM_TMP/plugdir.err"; then
+        echo "$dir"
+    fi
+}
+
+# success_case DESC MECH SERVER_IMPL CLIENT_IMPL AUX CONFDIR USER PASS
+success_case() {
+    local desc=$1 mech=$2 simpl=$3 cimpl=$4 aux=$5 conf=$6 user=$7 pass=$8 sdir cdir
+    if [ -n "$blocked" ]; then
+        sm_not_ok "$desc" "cannot run: $blocked"
+        return
+    fi
+    sdir=$(plugdir "$simpl" "$mech" "$aux")
+    cdir=$(plugdir "$cimpl" "$mech" "$aux")
+    if [ -z "$sdir" ] || [ -z "$cdir" ]; then
+        sm_not_ok "$desc" "cannot run: $(cat "$SM_TMP/plugdir.err")"
+        return
+    fi
+    if ! sm_exchange "$mech-$simpl-$cimpl-$aux" "$mech" "$sdir" "$cdir" "$conf" "$user" "$pass"; then
+        sm_not_ok "$desc"
+        sm_exchange_diag
+    elif [ "$SM_X_USER" != "$user" ]; then
+        sm_not_ok "$desc" "the server authenticated '$SM_X_USER', expected '$user'"
+        sm_exchange_diag
+    elif [ "$aux" = sql ] && ! grep -q "doing query SELECT password FROM users WHERE name = '$user'" \
+        "$SM_X_DIR/server.err"; then
+        sm_not_ok "$desc" "the SQL auxprop never ran the query"
+        sm_exchange_diag
+    else
+        sm_ok "$desc"
+    fi
+}
+
+# refusal_case DESC MECH AUX CONFDIR USER WRONG_PASS: ours x ours must fail.
+refusal_case() {
+    local desc=$1 mech=$2 aux=$3 conf=$4 user=$5 pass=$6 dir
+    if [ -n "$blocked" ]; then
+        sm_not_ok "$desc" "cannot run: $blocked"
+        return
+    fi
+    dir=$(plugdir ours "$mech" "$aux")
+    if [ -z "$dir" ]; then
+        sm_not_ok "$desc" "cannot run: $(cat "$SM_TMP/plugdir.err")"
+        return
+    fi
+    if sm_exchange "$mech-wrong-$aux" "$mech" "$dir" "$dir" "$conf" "$user" "$pass"; then
+        sm_not_ok "$desc" "the wrong password was accepted"
+        sm_exchange_diag
+    elif ! sm_refused; then
+        sm_not_ok "$desc"
+        sm_exchange_diag
+    else
+        sm_ok "$desc"
+    fi
+}
+
+for mech in "${MECHS[@]}"; do
+    success_case "$mech: our server x our client" "$mech" ours ours sasldb "$CONF" \
+        "$USER_NAME" "$USER_PASS"
+    success_case "$mech: our server x Cyrus client" "$mech" ours cyrus sasldb "$CONF" \
+        "$USER_NAME" "$USER_PASS"
+    success_case "$mech: Cyrus server x our client" "$mech" cyrus ours sasldb "$CONF" \
+        "$USER_NAME" "$USER_PASS"
+    refusal_case "$mech: our server refuses a wrong password (SASL_BADAUTH, clean exit)" \
+        "$mech" sasldb "$CONF" "$USER_NAME" "${USER_PASS}X"
+done
+
+for mech in "${SQL_MECHS[@]}"; do
+    success_case "$mech: secret from the SQL auxprop (SQLite), no sasldb plugin" \
+        "$mech" ours ours sql "$SQLCONF" "$SQL_USER" "$SQL_PASS"
+done
+refusal_case "CRAM-MD5: a wrong password is refused with the SQL auxprop" \
+    CRAM-MD5 sql "$SQLCONF" "$SQL_USER" "wrong $SQL_PASS"
+
+sm_done
