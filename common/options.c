@@ -25,8 +25,9 @@ static int bad(const sasl_utils_t *utils, const char *name, const char *val,
 {
     utils->log(utils->conn, SASL_LOG_ERR,
                "option %s: invalid value \"%.64s\" (expected %s)", name, val, expected);
-    utils->seterror(utils->conn, SASL_NOLOG,
-                    "option %s has an invalid value (expected %s)", name, expected);
+    if (utils->conn) /* NULL while a plugin loads; libsasl2 would syslog that */
+        utils->seterror(utils->conn, SASL_NOLOG,
+                        "option %s has an invalid value (expected %s)", name, expected);
     return SASL_CONFIGERR;
 }
 

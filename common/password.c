@@ -6,7 +6,8 @@
 
 /* libsasl2 2.1.28's canon_user and checkpass take lengths but still read up
  * to a NUL (strchr, strcmp): fuzzing caught them reading past the end of a
- * PLAIN message.  So they only ever see NUL-terminated copies. */
+ * PLAIN message.  So they only ever see NUL-terminated strings: the caller
+ * guarantees it for the identities, the password is copied here. */
 static int check(sasl_server_params_t *sparams, const char *mech,
                  const char *authcid, unsigned authcid_len,
                  const char *authzid, unsigned authzid_len,
@@ -34,16 +35,13 @@ int sm_check_password(sasl_server_params_t *sparams, const char *mech,
                       sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    unsigned zlen = a->authzid ? a->authzid_len : 0;
-    char *cid = sm_strndup(utils, a->authcid, a->authcid_len);
-    char *zid = zlen ? sm_strndup(utils, a->authzid, zlen) : NULL;
     char *pw = sm_strndup(utils, a->password, a->password_len);
-    int r = SASL_NOMEM;
+    int r;
 
-    if (cid && pw && (zid || !zlen))
-        r = check(sparams, mech, cid, a->authcid_len, zid, zlen, pw, a->password_len, oparams);
+    if (!pw)
+        return SASL_NOMEM;
+    r = check(sparams, mech, a->authcid, a->authcid_len, a->authzid,
+              a->authzid ? a->authzid_len : 0, pw, a->password_len, oparams);
     sm_free_secret(utils, pw, a->password_len + 1u);
-    utils->free(zid);
-    utils->free(cid);
     return r;
 }

@@ -57,3 +57,9 @@ int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
         return result;
     }
 }
+
+int sm_config_error(const sasl_utils_t *utils, const char *mech)
+{
+    return sm_fail(utils, SASL_CONFIGERR,
+                   "%s: an option has an invalid value (logged when the plugin was loaded)", mech);
+}

@@ -19,23 +19,29 @@ static const struct item items[] = {
 };
 #define N_ITEMS (sizeof(items) / sizeof(items[0]))
 
-/* Store a value obtained for one item; an empty authzid means none. */
+/* Store a value obtained for one item; an empty authzid means none.  A
+ * callback's answer stays valid for the exchange (Cyrus's own plugins rely
+ * on that too) and is used in place; a prompt's answer lives in the prompt
+ * array, which is freed, so it is copied. */
 static int store(const sasl_utils_t *utils, struct sm_creds *c, unsigned want,
-                 const char *val, size_t len)
+                 const char *val, size_t len, int copy)
 {
-    char *copy;
+    const char *v = val;
 
     if (len > 0xffff)
         return sm_fail(utils, SASL_BADPARAM, "credential longer than 65535 bytes");
     c->have |= want;
     if (want == SM_WANT_AUTHZID && len == 0)
         return SASL_OK;
-    if (!(copy = sm_strndup(utils, val, len)))
-        return SASL_NOMEM;
+    if (copy) {
+        if (!(v = sm_strndup(utils, val, len)))
+            return SASL_NOMEM;
+        c->owned |= want;
+    }
     switch (want) {
-    case SM_WANT_AUTHNAME: c->authname = copy; break;
-    case SM_WANT_AUTHZID: c->authzid = copy; break;
-    default: c->password = copy; c->password_len = (unsigned)len; break;
+    case SM_WANT_AUTHNAME: c->authname = v; break;
+    case SM_WANT_AUTHZID: c->authzid = v; break;
+    default: c->password = v; c->password_len = (unsigned)len; break;
     }
     return SASL_OK;
 }
@@ -55,7 +61,7 @@ static int from_callback(const sasl_utils_t *utils, const struct item *it,
         return r;
     if (r != SASL_OK || !proc) {
         if (it->want == SM_WANT_AUTHZID)
-            return store(utils, c, it->want, "", 0); /* none: act as the authcid */
+            return store(utils, c, it->want, "", 0, 0); /* none: act as the authcid */
         return sm_fail(utils, SASL_FAIL, "the application supplies no %s",
                        it->want == SM_WANT_PASSWORD ? "password" : "authentication name");
     }
@@ -68,7 +74,7 @@ static int from_callback(const sasl_utils_t *utils, const struct item *it,
             return r;
         if (!secret)
             return sm_fail(utils, SASL_BADPARAM, "the password callback returned nothing");
-        return store(utils, c, it->want, (const char *)secret->data, secret->len);
+        return store(utils, c, it->want, (const char *)secret->data, secret->len, 0);
     } else {
         const char *val = NULL;
         unsigned len = 0;
@@ -77,7 +83,7 @@ static int from_callback(const sasl_utils_t *utils, const struct item *it,
             return r;
         if (!val)
             val = "";
-        return store(utils, c, it->want, val, strlen(val));
+        return store(utils, c, it->want, val, strlen(val), 0);
     }
 }
 
@@ -97,7 +103,7 @@ static int harvest(const sasl_utils_t *utils, sasl_interact_t **prompt_need,
                 r = sm_fail(utils, SASL_BADPARAM, "no answer to the prompt \"%s\"", items[i].prompt);
             else
                 r = store(utils, c, items[i].want, p->result ? p->result : "",
-                          p->result ? strnlen(p->result, p->len ? p->len : 0x10000) : 0);
+                          p->result ? strnlen(p->result, p->len ? p->len : 0x10000) : 0, 1);
         }
     utils->free(*prompt_need);
     *prompt_need = NULL;
@@ -152,8 +158,11 @@ int sm_get_creds(sasl_client_params_t *params, unsigned want,
 
 void sm_creds_dispose(const sasl_utils_t *utils, struct sm_creds *c)
 {
-    utils->free(c->authname);
-    utils->free(c->authzid);
-    sm_free_secret(utils, c->password, c->password_len + 1u);
+    if (c->owned & SM_WANT_AUTHNAME)
+        utils->free((void *)c->authname);
+    if (c->owned & SM_WANT_AUTHZID)
+        utils->free((void *)c->authzid);
+    if (c->owned & SM_WANT_PASSWORD)
+        sm_free_secret(utils, (void *)c->password, c->password_len + 1u);
     memset(c, 0, sizeof(*c));
 }

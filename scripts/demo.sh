@@ -20,6 +20,7 @@
 # where <stem> is the mechanism's plugin file stem (sm_mech_stem: CRAM-MD5 ->
 # crammd5, so libsaslmechs_crammd5.so).
 set -u
+"$(dirname "$0")/deps.sh" >&2 || { echo "demo: installing dependencies failed" >&2; exit 1; }
 
 SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILDDIR=${BUILDDIR:-$SRCDIR}

@@ -9,6 +9,7 @@ PACKAGES="
   libkrb5-dev libcurl4-openssl-dev libjansson-dev
   clang libclang-rt-14-dev valgrind
   util-linux procps
+  postfix curl gsasl swaks libauthen-ntlm-perl
 "
 missing=""
 for p in $PACKAGES; do
@@ -22,6 +23,8 @@ echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Postfix installs unconfigured: the tests bring their own configuration
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing

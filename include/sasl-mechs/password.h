@@ -7,6 +7,8 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
+/* authcid and authzid must be followed by a NUL (libsasl2 reads to it);
+ * the password need not be. */
 struct sm_password_attempt {
     const char *authcid;
     unsigned authcid_len;

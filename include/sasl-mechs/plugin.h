@@ -29,7 +29,13 @@ int sm_plug_init(const sasl_utils_t *utils, const char *prefix, int maxversion,
                  int wanted, const char *side, int *out_version, int *plugcount,
                  int count);
 
-#define SM_PLUGIN_ENTRY_POINTS(prefix, server_table, client_table)                  \
+/* Server options are read once, when libsasl2 loads the plugin (the server's
+ * configuration file is read before that): read_server_options(utils)
+ * stores them, or the SASL_CONFIGERR that every exchange then reports with
+ * sm_config_error, so a typo shows up in the log of each attempt. */
+int sm_config_error(const sasl_utils_t *utils, const char *mech);
+
+#define SM_PLUGIN_ENTRY_POINTS(prefix, server_table, client_table, read_server_options) \
     SM_EXPORT int sasl_server_plug_init(const sasl_utils_t *, int, int *,           \
                                         sasl_server_plug_t **, int *);              \
     SM_EXPORT int sasl_client_plug_init(const sasl_utils_t *, int, int *,           \
@@ -38,11 +44,13 @@ int sm_plug_init(const sasl_utils_t *utils, const char *prefix, int maxversion,
                               int *out_version, sasl_server_plug_t **pluglist,      \
                               int *plugcount)                                       \
     {                                                                               \
+        int r_ = sm_plug_init(utils, prefix, maxversion, SASL_SERVER_PLUG_VERSION,  \
+                              "server", out_version, plugcount,                     \
+                              (int)(sizeof(server_table) / sizeof(server_table[0]))); \
         *pluglist = server_table;                                                   \
-        return sm_plug_init(utils, prefix, maxversion, SASL_SERVER_PLUG_VERSION,    \
-                            "server",                                               \
-                            out_version, plugcount,                                 \
-                            (int)(sizeof(server_table) / sizeof(server_table[0]))); \
+        if (r_ == SASL_OK)                                                          \
+            read_server_options(utils);                                             \
+        return r_;                                                                  \
     }                                                                               \
     int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion,            \
                               int *out_version, sasl_client_plug_t **pluglist,      \

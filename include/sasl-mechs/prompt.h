@@ -12,12 +12,15 @@ enum {
     SM_WANT_PASSWORD = 1u << 2,
 };
 
+/* Each value is the application's (from a callback, valid for the exchange)
+ * or a copy of a prompt's answer (owned; the password erased on dispose). */
 struct sm_creds {
-    char *authname;
-    char *authzid;   /* NULL when none */
-    char *password;  /* NUL-terminated copy, erased on dispose */
+    const char *authname;
+    const char *authzid;   /* NULL when none */
+    const char *password;  /* password_len bytes, NUL-terminated when owned */
     unsigned password_len;
-    unsigned have;   /* SM_WANT_* already obtained */
+    unsigned have;         /* SM_WANT_* already obtained */
+    unsigned owned;        /* SM_WANT_* that are copies */
 };
 
 /* Return SASL_OK when every wanted item is in c, SASL_INTERACT with

@@ -5,6 +5,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
+void crammd5_server_options(const sasl_utils_t *utils);
 int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
                        const char *challenge, unsigned challen, void **ctx);
 int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,

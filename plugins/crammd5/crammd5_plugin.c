@@ -27,4 +27,5 @@ static sasl_client_plug_t client_plugins[] = {{
     .mech_dispose = crammd5_client_dispose,
 }};
 
-SM_PLUGIN_ENTRY_POINTS("crammd5", server_plugins, client_plugins)
+SM_PLUGIN_ENTRY_POINTS("crammd5", server_plugins, client_plugins,
+                       crammd5_server_options)

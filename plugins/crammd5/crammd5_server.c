@@ -16,34 +16,34 @@ static const char *const secret_props[] = {SASL_AUX_PASSWORD, NULL};
 
 struct crammd5_server {
     enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE } step;
-    struct sm_limits lim;
-    unsigned secret_format;
     char challenge[CRAMMD5_MAX_HOST + 64];
     size_t challenge_len;
 };
 
 static const char *const format_names[] = {"auto", "plain", "hmac-md5", NULL};
 
+static struct {
+    int status;
+    struct sm_limits lim;
+    unsigned secret_format;
+} settings;
+
+void crammd5_server_options(const sasl_utils_t *utils)
+{
+    settings.status = sm_read_limits(utils, "crammd5", &settings.lim);
+    if (settings.status == SASL_OK)
+        settings.status = sm_opt_choice(utils, "crammd5_secret_format", format_names,
+                                        CRAMMD5_SECRET_AUTO, &settings.secret_format);
+}
+
 int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
                        const char *challenge, unsigned challen, void **ctx)
 {
-    const sasl_utils_t *utils = sparams->utils;
-    struct crammd5_server *s;
-    int r;
-
     (void)glob; (void)challenge; (void)challen;
-    if (!(s = utils->calloc(1, sizeof(*s))))
-        return SASL_NOMEM;
-    r = sm_read_limits(utils, "crammd5", &s->lim);
-    if (r == SASL_OK)
-        r = sm_opt_choice(utils, "crammd5_secret_format", format_names,
-                          CRAMMD5_SECRET_AUTO, &s->secret_format);
-    if (r != SASL_OK) {
-        utils->free(s);
-        return r;
-    }
-    *ctx = s;
-    return SASL_OK;
+    if (settings.status != SASL_OK)
+        return sm_config_error(sparams->utils, "CRAM-MD5");
+    *ctx = sparams->utils->calloc(1, sizeof(struct crammd5_server));
+    return *ctx ? SASL_OK : SASL_NOMEM;
 }
 
 static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
@@ -77,7 +77,7 @@ static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
 
     if (val->values && val->values[0]
         && crammd5_parse_secret(val->values[0], strlen(val->values[0]),
-                                (enum crammd5_secret_format)s->secret_format,
+                                (enum crammd5_secret_format)settings.secret_format,
                                 &secret) == CRAMMD5_OK) {
         found = secret.is_state
             ? sm_hmac_md5_from_state(secret.state, s->challenge, s->challenge_len, digest) == 0
@@ -107,7 +107,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     char *user;
     int r, found, match;
 
-    st = crammd5_parse_response(in, inlen, s->lim.max_user, &resp);
+    st = crammd5_parse_response(in, inlen, settings.lim.max_user, &resp);
     if (st != CRAMMD5_OK)
         return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
     /* ask for the secret before canon_user, which runs the auxprop lookup */

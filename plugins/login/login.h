@@ -5,6 +5,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
+void login_server_options(const sasl_utils_t *utils);
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx);
 int login_server_step(void *ctx, sasl_server_params_t *sparams,

@@ -29,4 +29,5 @@ static sasl_client_plug_t client_plugins[] = {{
     .mech_dispose = login_client_dispose,
 }};
 
-SM_PLUGIN_ENTRY_POINTS("login", server_plugins, client_plugins)
+SM_PLUGIN_ENTRY_POINTS("login", server_plugins, client_plugins,
+                       login_server_options)

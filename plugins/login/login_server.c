@@ -10,24 +10,30 @@
 
 struct login_server {
     enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE } step;
-    struct sm_limits lim;
     char *username;
     unsigned username_len;
 };
+
+static struct {
+    int status;
+    struct sm_limits lim;
+} settings;
+
+void login_server_options(const sasl_utils_t *utils)
+{
+    settings.status = sm_read_limits(utils, "login", &settings.lim);
+}
 
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
     struct login_server *s;
-    int r;
 
     (void)glob; (void)challenge; (void)challen;
+    if (settings.status != SASL_OK)
+        return sm_config_error(sparams->utils, "LOGIN");
     if (!(s = sparams->utils->calloc(1, sizeof(*s))))
         return SASL_NOMEM;
-    if ((r = sm_read_limits(sparams->utils, "login", &s->lim)) != SASL_OK) {
-        sparams->utils->free(s);
-        return r;
-    }
     *ctx = s;
     return SASL_OK;
 }
@@ -36,7 +42,7 @@ static int take_username(struct login_server *s, const sasl_utils_t *utils,
                          const char *in, unsigned inlen,
                          const char **out, unsigned *outlen)
 {
-    enum login_status st = login_check_field(in, inlen, s->lim.max_user);
+    enum login_status st = login_check_field(in, inlen, settings.lim.max_user);
 
     if (st != LOGIN_OK) {
         s->step = DONE;
@@ -74,7 +80,7 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
         return take_username(s, utils, in, inlen, out, outlen);
     case AWAIT_PASSWORD: {
         s->step = DONE;
-        st = login_check_field(in, inlen, s->lim.max_password);
+        st = login_check_field(in, inlen, settings.lim.max_password);
         if (st != LOGIN_OK)
             return sm_fail(utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
         struct sm_password_attempt a = {

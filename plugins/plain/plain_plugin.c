@@ -27,4 +27,5 @@ static sasl_client_plug_t client_plugins[] = {{
     .mech_dispose = plain_client_dispose,
 }};
 
-SM_PLUGIN_ENTRY_POINTS("plain", server_plugins, client_plugins)
+SM_PLUGIN_ENTRY_POINTS("plain", server_plugins, client_plugins,
+                       plain_server_options)

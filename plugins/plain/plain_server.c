@@ -8,22 +8,28 @@
 
 struct plain_server {
     enum { AWAIT_MESSAGE, DONE } step;
-    struct sm_limits lim;
 };
+
+static struct {
+    int status;
+    struct sm_limits lim;
+} settings;
+
+void plain_server_options(const sasl_utils_t *utils)
+{
+    settings.status = sm_read_limits(utils, "plain", &settings.lim);
+}
 
 int plain_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
     struct plain_server *s;
-    int r;
 
     (void)glob; (void)challenge; (void)challen;
+    if (settings.status != SASL_OK)
+        return sm_config_error(sparams->utils, "PLAIN");
     if (!(s = sparams->utils->calloc(1, sizeof(*s))))
         return SASL_NOMEM;
-    if ((r = sm_read_limits(sparams->utils, "plain", &s->lim)) != SASL_OK) {
-        sparams->utils->free(s);
-        return r;
-    }
     *ctx = s;
     return SASL_OK;
 }
@@ -42,9 +48,10 @@ int plain_server_step(void *ctx, sasl_server_params_t *sparams,
     switch (s->step) {
     case AWAIT_MESSAGE: {
         s->step = DONE; /* one attempt per exchange, whatever the outcome */
-        st = plain_parse(in, inlen, s->lim.max_user, s->lim.max_password, &m);
+        st = plain_parse(in, inlen, settings.lim.max_user, settings.lim.max_password, &m);
         if (st != PLAIN_OK)
             return sm_fail(utils, SASL_BADPROT, "PLAIN: %s", plain_status_text(st));
+        /* in the message authzid and authcid are each followed by a NUL */
         struct sm_password_attempt a = {
             .authcid = m.authcid, .authcid_len = (unsigned)m.authcid_len,
             .authzid = m.authzid, .authzid_len = (unsigned)m.authzid_len,
