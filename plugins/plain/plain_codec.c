@@ -6,10 +6,11 @@
 enum plain_status plain_parse(const char *msg, size_t len, size_t max_user,
                               size_t max_passwd, struct plain_message *out)
 {
-    const char *end = msg + len, *nul1, *nul2;
+    const char *end, *nul1, *nul2;
 
     if (!msg || !(nul1 = memchr(msg, '\0', len)))
         return PLAIN_ERR_SEPARATORS;
+    end = msg + len;
     if (!(nul2 = memchr(nul1 + 1, '\0', (size_t)(end - nul1 - 1))))
         return PLAIN_ERR_SEPARATORS;
     /* passwd = 1*SAFE: a third NUL can only be trailing data */

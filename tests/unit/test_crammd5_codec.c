@@ -1,0 +1,510 @@
+/* Unit tests of plugins/crammd5/crammd5_codec.c (RFC 2195): the RFC 2195
+ * example from tests/vectors/cram-md5.txt, one table of client responses,
+ * the challenge builder and checker, and the stored-secret forms (plain
+ * password, Dovecot's {CRAM-MD5} key schedule). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sasl-mechs/crypto.h>
+#include <sasl-mechs/hex.h>
+#include "crammd5_codec.h"
+#include "vectors.h"
+
+#define M(s) s, sizeof(s) - 1
+#define BIG 100000
+
+#define RFC_DIGEST "b913a602c7eda7a495b4e6e7334d3890"
+#define RFC_CHALLENGE "<1896.697170952@postoffice.reston.mci.net>"
+
+/* ---- the published vectors ----------------------------------------------- */
+
+static void test_rfc2195_vector(void **state)
+{
+    struct vec_file *vf;
+    const struct vec_case *c;
+    const char *user, *resp_text, *challenge, *secret;
+    unsigned char *digest, mac[SM_MD5_LEN];
+    struct crammd5_response r;
+    char built[128];
+    size_t dlen;
+
+    (void)state;
+    VEC_LOAD_OR_FAIL(vf, "cram-md5.txt");
+    c = vec_find(vf, "rfc2195-imap-example");
+    if (!c)
+        fail_msg("%s: case rfc2195-imap-example missing", vf->path);
+    VEC_GET_OR_FAIL(user, c, "username");
+    VEC_GET_OR_FAIL(resp_text, c, "response_text");
+    VEC_GET_OR_FAIL(challenge, c, "challenge_text");
+    VEC_GET_OR_FAIL(secret, c, "secret_text");
+    VEC_HEX_OR_FAIL(digest, dlen, c, "digest_hex");
+    assert_int_equal(dlen, CRAMMD5_DIGEST_LEN);
+    assert_string_equal(user, "tim");
+
+    /* the response parses into user and digest bytes */
+    assert_int_equal(crammd5_parse_response(resp_text, strlen(resp_text), 255, &r), CRAMMD5_OK);
+    assert_int_equal(r.user_len, strlen(user));
+    assert_memory_equal(r.user, user, r.user_len);
+    assert_ptr_equal(r.user, resp_text);
+    assert_memory_equal(r.digest, digest, CRAMMD5_DIGEST_LEN);
+
+    /* and is rebuilt byte for byte */
+    assert_int_equal(crammd5_response_len(strlen(user)), strlen(resp_text));
+    memset(built, 'x', sizeof(built));
+    crammd5_build_response(user, strlen(user), digest, built);
+    assert_memory_equal(built, resp_text, strlen(resp_text));
+    assert_int_equal(built[strlen(resp_text)], 'x');
+
+    /* the challenge is acceptable to a client, and the digest is HMAC-MD5 of it */
+    assert_int_equal(crammd5_check_challenge(challenge, strlen(challenge)), CRAMMD5_OK);
+    assert_int_equal(sm_hmac_md5(secret, strlen(secret), challenge, strlen(challenge), mac), 0);
+    assert_memory_equal(mac, digest, SM_MD5_LEN);
+    free(digest);
+
+    /* the draft's variant: same secret, another host */
+    c = vec_find(vf, "draft-ietf-sasl-crammd5-example");
+    if (c) {
+        VEC_GET_OR_FAIL(challenge, c, "challenge_text");
+        VEC_GET_OR_FAIL(secret, c, "secret_text");
+        VEC_HEX_OR_FAIL(digest, dlen, c, "digest_hex");
+        assert_int_equal(crammd5_check_challenge(challenge, strlen(challenge)), CRAMMD5_OK);
+        assert_int_equal(sm_hmac_md5(secret, strlen(secret), challenge, strlen(challenge), mac), 0);
+        assert_memory_equal(mac, digest, SM_MD5_LEN);
+        free(digest);
+    }
+    vec_free(vf);
+}
+
+/* ---- client responses: one table ----------------------------------------- */
+
+struct row {
+    const char *name;
+    const char *msg;
+    size_t len;
+    size_t max_user; /* 0: BIG */
+    enum crammd5_status expect;
+    const char *user; /* for CRAMMD5_OK */
+};
+
+static const struct row rows[] = {
+    {"RFC 2195 example", M("tim " RFC_DIGEST), 0, CRAMMD5_OK, "tim"},
+    {"user with a space", M("tim smith " RFC_DIGEST), 0, CRAMMD5_OK, "tim smith"},
+    {"user with spaces", M("a b c " RFC_DIGEST), 0, CRAMMD5_OK, "a b c"},
+    {"two spaces: the last one splits", M("tim  " RFC_DIGEST), 0, CRAMMD5_OK, "tim "},
+    {"user with '@' and UTF-8", M("j\xc3\xbcrgen@example.net " RFC_DIGEST), 0, CRAMMD5_OK,
+     "j\xc3\xbcrgen@example.net"},
+    {"user exactly max", M("tim " RFC_DIGEST), 3, CRAMMD5_OK, "tim"},
+    {"user max+1", M("timo " RFC_DIGEST), 3, CRAMMD5_ERR_USER_TOO_LONG, NULL},
+    {"user far too long", M("timothy " RFC_DIGEST), 1, CRAMMD5_ERR_USER_TOO_LONG, NULL},
+    {"uppercase hex", M("tim B913A602C7EDA7A495B4E6E7334D3890"), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"one uppercase hex digit", M("tim b913a602c7eda7a495b4e6e7334d389F"), 0, CRAMMD5_ERR_DIGEST,
+     NULL},
+    {"31 hex digits", M("tim b913a602c7eda7a495b4e6e7334d389"), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"33 hex digits", M("tim " RFC_DIGEST "0"), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"64 hex digits", M("tim " RFC_DIGEST RFC_DIGEST), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"non-hex digit", M("tim g913a602c7eda7a495b4e6e7334d3890"), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"0x prefix", M("tim 0xb913a602c7eda7a495b4e6e7334d38"), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"empty digest", M("tim "), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"trailing space", M("tim " RFC_DIGEST " "), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"trailing newline", M("tim " RFC_DIGEST "\n"), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"trailing CRLF", M("tim " RFC_DIGEST "\r\n"), 0, CRAMMD5_ERR_DIGEST, NULL},
+    {"space inside the digest", M("tim b913a602c7eda7a4 95b4e6e7334d3890"), 0, CRAMMD5_ERR_DIGEST,
+     NULL},
+    {"missing space", M("tim" RFC_DIGEST), 0, CRAMMD5_ERR_NO_SPACE, NULL},
+    {"tab instead of space", M("tim\t" RFC_DIGEST), 0, CRAMMD5_ERR_NO_SPACE, NULL},
+    {"digest only", M(RFC_DIGEST), 0, CRAMMD5_ERR_NO_SPACE, NULL},
+    {"empty message", M(""), 0, CRAMMD5_ERR_NO_SPACE, NULL},
+    {"empty user", M(" " RFC_DIGEST), 0, CRAMMD5_ERR_EMPTY_USER, NULL},
+    {"a single space", M(" "), 0, CRAMMD5_ERR_EMPTY_USER, NULL},
+    {"NUL first", M("\0tim " RFC_DIGEST), 0, CRAMMD5_ERR_NUL, NULL},
+    {"NUL in the user", M("ti\0m " RFC_DIGEST), 0, CRAMMD5_ERR_NUL, NULL},
+    {"NUL for the space", M("tim\0" RFC_DIGEST), 0, CRAMMD5_ERR_NUL, NULL},
+    {"NUL in the digest", M("tim b913a602c7eda7a4\0" "5b4e6e7334d3890"), 0, CRAMMD5_ERR_NUL, NULL},
+    {"NUL trailing", M("tim " RFC_DIGEST "\0"), 0, CRAMMD5_ERR_NUL, NULL},
+    {"a lone NUL", M("\0"), 0, CRAMMD5_ERR_NUL, NULL},
+};
+
+static void test_response_table(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct row *r = &rows[i];
+        struct crammd5_response out;
+        enum crammd5_status st;
+        /* alone in a heap block, so an over-read shows under valgrind */
+        char *p = malloc(r->len ? r->len : 1);
+
+        assert_non_null(p);
+        memcpy(p, r->msg, r->len);
+        st = crammd5_parse_response(p, r->len, r->max_user ? r->max_user : BIG, &out);
+        if (st != r->expect)
+            fail_msg("row %zu (%s): status %d (%s), expected %d (%s)", i, r->name, (int)st,
+                     crammd5_status_text(st), (int)r->expect, crammd5_status_text(r->expect));
+        if (st == CRAMMD5_OK) {
+            unsigned char want[CRAMMD5_DIGEST_LEN];
+            assert_int_equal(out.user_len, strlen(r->user));
+            assert_memory_equal(out.user, r->user, out.user_len);
+            assert_ptr_equal(out.user, p);
+            assert_int_equal(sm_hex_decode_lower(RFC_DIGEST, CRAMMD5_DIGEST_LEN, want), 0);
+            assert_memory_equal(out.digest, want, CRAMMD5_DIGEST_LEN);
+        }
+        free(p);
+    }
+}
+
+static void test_response_null(void **state)
+{
+    struct crammd5_response out;
+
+    (void)state;
+    assert_int_not_equal(crammd5_parse_response(NULL, 0, BIG, &out), CRAMMD5_OK);
+    assert_int_not_equal(crammd5_parse_response(NULL, 10, BIG, &out), CRAMMD5_OK);
+}
+
+/* Every proper prefix of a valid response fails. */
+static void test_response_truncations(void **state)
+{
+    static const char msg[] = "tim smith " RFC_DIGEST;
+    struct crammd5_response out;
+    size_t cut;
+
+    (void)state;
+    for (cut = 0; cut < sizeof(msg) - 1; cut++) {
+        char *p = malloc(cut ? cut : 1);
+        assert_non_null(p);
+        memcpy(p, msg, cut);
+        if (crammd5_parse_response(p, cut, BIG, &out) == CRAMMD5_OK)
+            fail_msg("prefix of %zu bytes accepted", cut);
+        free(p);
+    }
+    assert_int_equal(crammd5_parse_response(msg, sizeof(msg) - 1, BIG, &out), CRAMMD5_OK);
+}
+
+/* build_response then parse_response, over digests and user names. */
+static void test_response_round_trip(void **state)
+{
+    static const char *const users[] = {"t", "tim", "tim smith", "a  b", "x@y.z"};
+    unsigned char d[CRAMMD5_DIGEST_LEN];
+    size_t u, k, i;
+
+    (void)state;
+    for (u = 0; u < sizeof(users) / sizeof(users[0]); u++)
+        for (k = 0; k < 64; k++) {
+            size_t ul = strlen(users[u]), len = crammd5_response_len(ul);
+            struct crammd5_response out;
+            char *buf = malloc(len);
+
+            assert_non_null(buf);
+            assert_int_equal(len, ul + 1 + CRAMMD5_HEX_LEN);
+            for (i = 0; i < sizeof(d); i++)
+                d[i] = (unsigned char)(k * 37 + i * 11 + (k == 0 ? 0 : 255 * (i & 1)));
+            crammd5_build_response(users[u], ul, d, buf);
+            assert_int_equal(crammd5_parse_response(buf, len, ul, &out), CRAMMD5_OK);
+            assert_int_equal(out.user_len, ul);
+            assert_memory_equal(out.user, users[u], ul);
+            assert_memory_equal(out.digest, d, sizeof(d));
+            /* one byte less of user room: refused */
+            assert_int_equal(crammd5_parse_response(buf, len, ul - 1, &out),
+                             CRAMMD5_ERR_USER_TOO_LONG);
+            free(buf);
+        }
+}
+
+/* ---- challenges ---------------------------------------------------------- */
+
+/* <digits.digits@host> with digits a non-empty run of [0-9]. */
+static void check_challenge_format(const char *s, size_t len, const char *host)
+{
+    size_t i = 1, start;
+
+    assert_int_equal(strlen(s), len);
+    assert_true(len >= 6);
+    assert_int_equal(s[0], '<');
+    assert_int_equal(s[len - 1], '>');
+    for (start = i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        ;
+    assert_true(i > start);
+    assert_int_equal(s[i++], '.');
+    for (start = i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        ;
+    assert_true(i > start);
+    assert_int_equal(s[i++], '@');
+    assert_int_equal(len - 1 - i, strlen(host));
+    assert_memory_equal(s + i, host, strlen(host));
+}
+
+static void test_build_challenge(void **state)
+{
+    static const char host[] = "postoffice.reston.mci.net";
+    char buf[CRAMMD5_MAX_HOST + 64];
+    size_t n;
+
+    (void)state;
+    /* the RFC 2195 example challenge, exactly */
+    n = crammd5_build_challenge(buf, sizeof(buf), 1896, 697170952, host, strlen(host));
+    assert_int_equal(n, strlen(RFC_CHALLENGE));
+    assert_string_equal(buf, RFC_CHALLENGE);
+    check_challenge_format(buf, n, host);
+
+    /* extremes of the numbers */
+    n = crammd5_build_challenge(buf, sizeof(buf), 0, 0, "h", 1);
+    assert_string_equal(buf, "<0.0@h>");
+    assert_int_equal(n, 7);
+    n = crammd5_build_challenge(buf, sizeof(buf), UINT64_MAX, UINT64_MAX, "example.net", 11);
+    assert_string_equal(buf, "<18446744073709551615.18446744073709551615@example.net>");
+    check_challenge_format(buf, n, "example.net");
+
+    /* any numbers: always <digits.digits@host> */
+    {
+        uint64_t x = 0x9e3779b97f4a7c15u;
+        int i;
+        for (i = 0; i < 200; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            n = crammd5_build_challenge(buf, sizeof(buf), x, x >> (i % 64), host, strlen(host));
+            assert_int_not_equal(n, 0);
+            check_challenge_format(buf, n, host);
+        }
+    }
+
+    /* hostlen counts, not the NUL */
+    n = crammd5_build_challenge(buf, sizeof(buf), 1, 2, "example.net.extra", 11);
+    assert_string_equal(buf, "<1.2@example.net>");
+    assert_int_equal(n, strlen(buf));
+}
+
+static void test_build_challenge_small_buffer(void **state)
+{
+    static const char host[] = "postoffice.reston.mci.net";
+    const size_t need = strlen(RFC_CHALLENGE);
+    char buf[128];
+    size_t room;
+
+    (void)state;
+    /* a too-small buffer returns 0, for every size short of len + NUL */
+    for (room = 0; room <= need; room++) {
+        memset(buf, 'x', sizeof(buf));
+        assert_int_equal(crammd5_build_challenge(buf, room, 1896, 697170952, host, strlen(host)), 0);
+        assert_int_equal(buf[room], 'x'); /* nothing written past outmax */
+    }
+    assert_int_equal(crammd5_build_challenge(NULL, 0, 1, 2, "h", 1), 0);
+    assert_int_equal(crammd5_build_challenge(buf, need + 1, 1896, 697170952, host, strlen(host)),
+                     need);
+    assert_string_equal(buf, RFC_CHALLENGE);
+}
+
+/* The host part is cut to CRAMMD5_MAX_HOST, and the longest challenge still
+ * fits the buffer the server uses (CRAMMD5_MAX_HOST + 64). */
+static void test_build_challenge_long_host(void **state)
+{
+    char host[CRAMMD5_MAX_HOST + 50], buf[CRAMMD5_MAX_HOST + 64];
+    size_t n;
+
+    (void)state;
+    memset(host, 'h', sizeof(host));
+    n = crammd5_build_challenge(buf, sizeof(buf), UINT64_MAX, UINT64_MAX, host, sizeof(host));
+    assert_int_not_equal(n, 0);
+    assert_int_equal(n, 1 + 20 + 1 + 20 + 1 + CRAMMD5_MAX_HOST + 1);
+    host[CRAMMD5_MAX_HOST] = '\0';
+    check_challenge_format(buf, n, host);
+    assert_int_equal(crammd5_check_challenge(buf, n), CRAMMD5_OK);
+}
+
+static void test_check_challenge(void **state)
+{
+    char *big = malloc(CRAMMD5_MAX_CHALLENGE + 1);
+    size_t pos;
+
+    (void)state;
+    assert_non_null(big);
+    assert_int_equal(crammd5_check_challenge(M(RFC_CHALLENGE)), CRAMMD5_OK);
+    assert_int_equal(crammd5_check_challenge(M("x")), CRAMMD5_OK);
+    assert_int_equal(crammd5_check_challenge(M("")), CRAMMD5_ERR_EMPTY_CHALLENGE);
+    assert_int_equal(crammd5_check_challenge(NULL, 0), CRAMMD5_ERR_EMPTY_CHALLENGE);
+    assert_int_equal(crammd5_check_challenge(NULL, 5), CRAMMD5_ERR_EMPTY_CHALLENGE);
+    assert_int_equal(crammd5_check_challenge(M("\0")), CRAMMD5_ERR_NUL);
+    assert_int_equal(crammd5_check_challenge(M("<1.2@h>\0")), CRAMMD5_ERR_NUL);
+    assert_int_equal(crammd5_check_challenge(M("<1.2\0@h>")), CRAMMD5_ERR_NUL);
+    assert_int_equal(crammd5_check_challenge(M("\0<1.2@h>")), CRAMMD5_ERR_NUL);
+    memset(big, 'c', CRAMMD5_MAX_CHALLENGE + 1);
+    assert_int_equal(crammd5_check_challenge(big, CRAMMD5_MAX_CHALLENGE), CRAMMD5_OK);
+    assert_int_equal(crammd5_check_challenge(big, CRAMMD5_MAX_CHALLENGE + 1),
+                     CRAMMD5_ERR_CHALLENGE_TOO_LONG);
+    for (pos = 0; pos < CRAMMD5_MAX_CHALLENGE; pos += 97) {
+        big[pos] = '\0';
+        assert_int_equal(crammd5_check_challenge(big, CRAMMD5_MAX_CHALLENGE), CRAMMD5_ERR_NUL);
+        big[pos] = 'c';
+    }
+    free(big);
+}
+
+/* ---- stored secrets ------------------------------------------------------ */
+
+/* `doveadm pw -p password` (Dovecot's own output, see test_crypto.c) */
+#define PW_STATE "9186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e2740"
+#define PW_STATE_UC "9186D855E11EBA527A7A52CA82B313E180D62234F0ACC9051B527243D41E2740"
+#define PW_STATE_MIXED "9186d855E11eba527a7a52CA82b313e180d62234f0acc9051b527243d41E2740"
+
+enum kind { ERR, PW, STATE };
+
+struct secret_row {
+    const char *name;
+    const char *val;
+    size_t len;
+    enum crammd5_secret_format fmt;
+    enum kind kind;
+    const char *password; /* PW: the password expected; STATE: the 64 hex digits */
+};
+
+static const struct secret_row secret_rows[] = {
+    /* auto */
+    {"auto: plain password", M("tanstaaftanstaaf"), CRAMMD5_SECRET_AUTO, PW, "tanstaaftanstaaf"},
+    {"auto: {PLAIN}", M("{PLAIN}pw"), CRAMMD5_SECRET_AUTO, PW, "pw"},
+    {"auto: {CLEARTEXT}", M("{CLEARTEXT}pw"), CRAMMD5_SECRET_AUTO, PW, "pw"},
+    {"auto: {PLAIN} keeps the rest literally", M("{PLAIN}{CRAM-MD5}" PW_STATE),
+     CRAMMD5_SECRET_AUTO, PW, "{CRAM-MD5}" PW_STATE},
+    {"auto: {CRAM-MD5} lowercase hex", M("{CRAM-MD5}" PW_STATE), CRAMMD5_SECRET_AUTO, STATE,
+     PW_STATE},
+    {"auto: {CRAM-MD5} uppercase hex", M("{CRAM-MD5}" PW_STATE_UC), CRAMMD5_SECRET_AUTO, STATE,
+     PW_STATE},
+    {"auto: {CRAM-MD5} mixed-case hex", M("{CRAM-MD5}" PW_STATE_MIXED), CRAMMD5_SECRET_AUTO,
+     STATE, PW_STATE},
+    {"auto: {CRAM-MD5.HEX}", M("{CRAM-MD5.HEX}" PW_STATE), CRAMMD5_SECRET_AUTO, STATE, PW_STATE},
+    {"auto: bare 64 hex is a password", M(PW_STATE), CRAMMD5_SECRET_AUTO, PW, PW_STATE},
+    {"auto: {CRAM-MD5} 63 hex", M("{CRAM-MD5}9186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e274"),
+     CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {CRAM-MD5} 65 hex", M("{CRAM-MD5}" PW_STATE "0"), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {CRAM-MD5} 62 hex", M("{CRAM-MD5}9186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e27"),
+     CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {CRAM-MD5} nothing", M("{CRAM-MD5}"), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {CRAM-MD5} non-hex", M("{CRAM-MD5}g186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e2740"),
+     CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {CRAM-MD5} non-hex at the end", M("{CRAM-MD5}9186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e274z"),
+     CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {CRAM-MD5} trailing newline", M("{CRAM-MD5}" PW_STATE "\n"), CRAMMD5_SECRET_AUTO, ERR,
+     NULL},
+    {"auto: {CRAM-MD5} with spaces", M("{CRAM-MD5} " PW_STATE), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {CRAM-MD5.HEX} short", M("{CRAM-MD5.HEX}" RFC_DIGEST), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    /* plain: everything is the password */
+    {"plain: {CRAM-MD5}... is a literal password", M("{CRAM-MD5}" PW_STATE), CRAMMD5_SECRET_PLAIN,
+     PW, "{CRAM-MD5}" PW_STATE},
+    {"plain: {PLAIN}pw is a literal password", M("{PLAIN}pw"), CRAMMD5_SECRET_PLAIN, PW,
+     "{PLAIN}pw"},
+    {"plain: bare hex", M(PW_STATE), CRAMMD5_SECRET_PLAIN, PW, PW_STATE},
+    {"plain: password", M("tanstaaftanstaaf"), CRAMMD5_SECRET_PLAIN, PW, "tanstaaftanstaaf"},
+    /* hmac-md5: bare 64 hex digits required */
+    {"hmac: bare 64 hex", M(PW_STATE), CRAMMD5_SECRET_HMAC, STATE, PW_STATE},
+    {"hmac: bare 64 uppercase hex", M(PW_STATE_UC), CRAMMD5_SECRET_HMAC, STATE, PW_STATE},
+    {"hmac: a password", M("tanstaaftanstaaf"), CRAMMD5_SECRET_HMAC, ERR, NULL},
+    {"hmac: {PLAIN}", M("{PLAIN}pw"), CRAMMD5_SECRET_HMAC, ERR, NULL},
+    {"hmac: 63 hex", M("9186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e274"),
+     CRAMMD5_SECRET_HMAC, ERR, NULL},
+    {"hmac: 65 hex", M(PW_STATE "0"), CRAMMD5_SECRET_HMAC, ERR, NULL},
+    {"hmac: 64 non-hex", M("x186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e2740"),
+     CRAMMD5_SECRET_HMAC, ERR, NULL},
+    {"hmac: empty", M(""), CRAMMD5_SECRET_HMAC, ERR, NULL},
+};
+
+static void test_parse_secret_table(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(secret_rows) / sizeof(secret_rows[0]); i++) {
+        const struct secret_row *r = &secret_rows[i];
+        struct crammd5_secret s;
+        enum crammd5_status st;
+
+        memset(&s, 0xa5, sizeof(s));
+        st = crammd5_parse_secret(r->val, r->len, r->fmt, &s);
+        if (r->kind == ERR) {
+            if (st != CRAMMD5_ERR_SECRET_FORMAT)
+                fail_msg("row %zu (%s): status %s, expected an error", i, r->name,
+                         crammd5_status_text(st));
+            continue;
+        }
+        if (st != CRAMMD5_OK)
+            fail_msg("row %zu (%s): status %s", i, r->name, crammd5_status_text(st));
+        if (r->kind == PW) {
+            if (s.is_state)
+                fail_msg("row %zu (%s): read as a key schedule", i, r->name);
+            assert_int_equal(s.password_len, strlen(r->password));
+            assert_memory_equal(s.password, r->password, s.password_len);
+            /* points into the stored value */
+            assert_true(s.password >= r->val && s.password + s.password_len == r->val + r->len);
+        } else {
+            unsigned char want[32];
+            if (s.is_state != 1)
+                fail_msg("row %zu (%s): not read as a key schedule", i, r->name);
+            assert_int_equal(sm_hex_decode_lower(r->password, 32, want), 0);
+            assert_memory_equal(s.state, want, 32);
+        }
+    }
+}
+
+/* The {CRAM-MD5} value Dovecot wrote for "password" gives the same digest as
+ * the password itself, for any challenge. */
+static void test_secret_forms_agree(void **state)
+{
+    static const char challenge[] = RFC_CHALLENGE;
+    static const char stored[] = "{CRAM-MD5}" PW_STATE;
+    struct crammd5_secret s;
+    unsigned char a[16], b[16];
+
+    (void)state;
+    assert_int_equal(crammd5_parse_secret(M(stored), CRAMMD5_SECRET_AUTO, &s), CRAMMD5_OK);
+    assert_int_equal(s.is_state, 1);
+    assert_int_equal(sm_hmac_md5_from_state(s.state, M(challenge), a), 0);
+    assert_int_equal(crammd5_parse_secret(M("{PLAIN}password"), CRAMMD5_SECRET_AUTO, &s), CRAMMD5_OK);
+    assert_int_equal(s.is_state, 0);
+    assert_int_equal(sm_hmac_md5(s.password, s.password_len, M(challenge), b), 0);
+    assert_memory_equal(a, b, 16);
+}
+
+static void test_status_text(void **state)
+{
+    int a, b;
+
+    (void)state;
+    for (a = CRAMMD5_OK; a <= CRAMMD5_ERR_SECRET_FORMAT; a++) {
+        const char *t = crammd5_status_text((enum crammd5_status)a);
+        assert_non_null(t);
+        assert_true(strlen(t) > 0);
+        for (b = CRAMMD5_OK; b < a; b++)
+            assert_string_not_equal(t, crammd5_status_text((enum crammd5_status)b));
+    }
+    assert_string_equal(crammd5_status_text(CRAMMD5_OK), "ok");
+    assert_non_null(crammd5_status_text((enum crammd5_status)99));
+}
+
+int main(void)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rfc2195_vector),
+        cmocka_unit_test(test_response_table),
+        cmocka_unit_test(test_response_null),
+        cmocka_unit_test(test_response_truncations),
+        cmocka_unit_test(test_response_round_trip),
+        cmocka_unit_test(test_build_challenge),
+        cmocka_unit_test(test_build_challenge_small_buffer),
+        cmocka_unit_test(test_build_challenge_long_host),
+        cmocka_unit_test(test_check_challenge),
+        cmocka_unit_test(test_parse_secret_table),
+        cmocka_unit_test(test_secret_forms_agree),
+        cmocka_unit_test(test_status_text),
+    };
+
+    return cmocka_run_group_tests_name("crammd5_codec", tests, NULL, NULL);
+}
