@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#define SM_OUTBUF_MIN 128u
+
 int sm_outbuf_reserve(const sasl_utils_t *utils, struct sm_outbuf *b, unsigned n)
 {
     if (n == (unsigned)-1)
@@ -12,12 +14,15 @@ int sm_outbuf_reserve(const sasl_utils_t *utils, struct sm_outbuf *b, unsigned n
     sm_erase(b->data, b->cap);
     b->len = 0;
     if (n + 1 > b->cap) {
-        char *p = utils->malloc(n + 1);
+        /* most exchanges fit in the first allocation (LOGIN's user name,
+         * then its password) */
+        unsigned cap = n + 1 > SM_OUTBUF_MIN ? n + 1 : SM_OUTBUF_MIN;
+        char *p = utils->malloc(cap);
         if (!p)
             return SASL_NOMEM;
         utils->free(b->data);
         b->data = p;
-        b->cap = n + 1;
+        b->cap = cap;
     }
     b->data[0] = '\0';
     return SASL_OK;

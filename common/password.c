@@ -35,13 +35,13 @@ int sm_check_password(sasl_server_params_t *sparams, const char *mech,
                       sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    char *pw = sm_strndup(utils, a->password, a->password_len);
+    char *pw = NULL;
     int r;
 
-    if (!pw)
+    if (!a->password_terminated && !(pw = sm_strndup(utils, a->password, a->password_len)))
         return SASL_NOMEM;
     r = check(sparams, mech, a->authcid, a->authcid_len, a->authzid,
-              a->authzid ? a->authzid_len : 0, pw, a->password_len, oparams);
+              a->authzid ? a->authzid_len : 0, pw ? pw : a->password, a->password_len, oparams);
     sm_free_secret(utils, pw, a->password_len + 1u);
     return r;
 }

@@ -16,6 +16,7 @@ struct sm_password_attempt {
     unsigned authzid_len;
     const char *password;
     unsigned password_len;
+    int password_terminated;  /* 1: password[password_len] is a NUL already */
 };
 
 /* SASL_OK with oparams complete, SASL_BADAUTH for any wrong credential

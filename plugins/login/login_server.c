@@ -2,15 +2,15 @@
 #include "login.h"
 #include "login_codec.h"
 
+#include <string.h>
 #include <sasl-mechs/options.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
-#include <sasl-mechs/memory.h>
 #include <sasl-mechs/secret.h>
 
 struct login_server {
     enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE } step;
-    char *username;
+    char *username;     /* then the password after its NUL: one buffer */
     unsigned username_len;
 };
 
@@ -48,8 +48,11 @@ static int take_username(struct login_server *s, const sasl_utils_t *utils,
         s->step = DONE;
         return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", login_status_text(st));
     }
-    if (!(s->username = sm_strndup(utils, in, inlen)))
+    /* room for the password too, so it needs no copy of its own later */
+    if (!(s->username = utils->malloc((size_t)inlen + 1 + settings.lim.max_password + 1)))
         return SASL_NOMEM;
+    memcpy(s->username, in, inlen);
+    s->username[inlen] = '\0';
     s->username_len = inlen;
     s->step = AWAIT_PASSWORD;
     *out = LOGIN_PASSWORD_CHALLENGE;
@@ -83,11 +86,16 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
         st = login_check_field(in, inlen, settings.lim.max_password);
         if (st != LOGIN_OK)
             return sm_fail(utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
+        char *pw = s->username + s->username_len + 1;
+        memcpy(pw, in, inlen);
+        pw[inlen] = '\0';
         struct sm_password_attempt a = {
             .authcid = s->username, .authcid_len = s->username_len,
-            .password = in, .password_len = inlen,
+            .password = pw, .password_len = inlen, .password_terminated = 1,
         };
-        return sm_check_password(sparams, "LOGIN", &a, oparams);
+        int r = sm_check_password(sparams, "LOGIN", &a, oparams);
+        sm_erase(pw, inlen + 1u);
+        return r;
     }
     default:
         return sm_too_many_steps(utils, "LOGIN");
@@ -102,6 +110,6 @@ void login_server_dispose(void *ctx, const sasl_utils_t *utils)
      * dispose again with NULL */
     if (!s)
         return;
-    utils->free(s->username);
+    utils->free(s->username); /* its password part was erased right after use */
     utils->free(s);
 }

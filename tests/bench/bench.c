@@ -20,97 +20,14 @@
 #include <sys/wait.h>
 #include <sasl/sasl.h>
 
-#define USER "benchuser"
-#define PASS "bench-Pa55word"
-#define REALM "bench.test"
-
-static char root[256], sasldb[300], plugdir[400];
-
-struct impl { const char *name, *prefix; };
-static const struct impl impls[] = {{"ours", "libsaslmechs_"}, {"cyrus", "lib"}};
-
-static const char *stem(const char *mech)
-{
-    return strcmp(mech, "CRAM-MD5") == 0 ? "crammd5" : strcmp(mech, "PLAIN") == 0 ? "plain"
-         : strcmp(mech, "LOGIN") == 0 ? "login" : NULL;
-}
-
-/* ---- libsasl2 callbacks -------------------------------------------------- */
-static int getpath(void *ctx, const char **path) { (void)ctx; *path = plugdir; return SASL_OK; }
-static int getopt_cb(void *ctx, const char *plugin, const char *opt, const char **res, unsigned *len)
-{
-    (void)ctx; (void)plugin;
-    if (!strcmp(opt, "sasldb_path")) *res = sasldb;
-    else if (!strcmp(opt, "pwcheck_method")) *res = "auxprop";
-    else if (!strcmp(opt, "auxprop_plugin")) *res = "sasldb";
-    else return SASL_FAIL;
-    if (len) *len = (unsigned)strlen(*res);
-    return SASL_OK;
-}
-static int simple(void *ctx, int id, const char **res, unsigned *len)
-{
-    (void)ctx;
-    *res = id == SASL_CB_USER ? "" : USER;
-    if (len) *len = (unsigned)strlen(*res);
-    return SASL_OK;
-}
-static int secret(sasl_conn_t *c, void *ctx, int id, sasl_secret_t **out)
-{
-    static struct { unsigned long len; unsigned char data[sizeof(PASS)]; } s = {sizeof(PASS) - 1, PASS};
-    (void)c; (void)ctx; (void)id;
-    *out = (sasl_secret_t *)&s;
-    return SASL_OK;
-}
-typedef int (*cbfn)(void);
-#define CB(f) ((cbfn)(void (*)(void))(f))
-static const sasl_callback_t server_cbs[] = {
-    {SASL_CB_GETPATH, CB(getpath), NULL}, {SASL_CB_GETOPT, CB(getopt_cb), NULL},
-    {SASL_CB_LIST_END, NULL, NULL}};
-static const sasl_callback_t client_cbs[] = {
-    {SASL_CB_GETPATH, CB(getpath), NULL}, {SASL_CB_AUTHNAME, CB(simple), NULL},
-    {SASL_CB_USER, CB(simple), NULL}, {SASL_CB_PASS, CB(secret), NULL},
-    {SASL_CB_LIST_END, NULL, NULL}};
-
-/* ---- one exchange, and the measured loop -------------------------------- */
-static void exchange(const char *mech)
-{
-    sasl_conn_t *cc, *sc;
-    const char *cout, *sout, *chosen;
-    unsigned coutlen, soutlen;
-    int cr, sr;
-
-    if (sasl_client_new("smtp", "mx." REALM, NULL, NULL, NULL, 0, &cc) != SASL_OK
-        || sasl_server_new("smtp", "mx." REALM, REALM, NULL, NULL, NULL, 0, &sc) != SASL_OK)
-        abort();
-    cr = sasl_client_start(cc, mech, NULL, &cout, &coutlen, &chosen);
-    sr = sasl_server_start(sc, mech, cout, coutlen, &sout, &soutlen);
-    while (sr == SASL_CONTINUE) {
-        cr = sasl_client_step(cc, sout, soutlen, NULL, &cout, &coutlen);
-        if (cr != SASL_OK && cr != SASL_CONTINUE)
-            break;
-        sr = sasl_server_step(sc, cout, coutlen, &sout, &soutlen);
-    }
-    if (sr != SASL_OK) {
-        fprintf(stderr, "bench: %s exchange failed: %s\n", mech, sasl_errdetail(sc));
-        exit(2);
-    }
-    sasl_dispose(&cc);
-    sasl_dispose(&sc);
-}
+#include "exchange.h"
 
 __attribute__((noinline)) void bench_loop(const char *mech, long n);
 void bench_loop(const char *mech, long n)
 {
     long i;
     for (i = 0; i < n; i++)
-        exchange(mech);
-}
-
-static void init_child(const struct impl *im, const char *mech)
-{
-    snprintf(plugdir, sizeof(plugdir), "%s/%s-%s", root, im->name, stem(mech));
-    if (sasl_server_init(server_cbs, "bench") != SASL_OK || sasl_client_init(client_cbs) != SASL_OK)
-        abort();
+        bx_exchange(mech);
 }
 
 static long rss_kb(void)
@@ -133,12 +50,13 @@ static double in_child(const struct impl *im, const char *mech, long n, int rss)
     double v = -1;
     pid_t pid;
 
+    fflush(stdout);
     if (pipe(fd) != 0 || (pid = fork()) < 0)
         abort();
     if (pid == 0) {
         struct timespec a, b;
         close(fd[0]);
-        init_child(im, mech);
+        bx_init(im, mech);
         bench_loop(mech, rss ? 1000 : n / 10 + 1); /* warm up */
         if (rss) {
             long before = rss_kb();
@@ -171,45 +89,12 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int setup(int nmech, char **mechs)
-{
-    const char *ours = getenv("SM_PLUGIN_DIR"), *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
-    char cmd[1024];
-    int i, k;
-
-    if (!ours || !sys) {
-        fprintf(stderr, "bench: set SM_PLUGIN_DIR and SM_SYSTEM_PLUGIN_DIR\n");
-        return -1;
-    }
-    snprintf(root, sizeof(root), "/tmp/sasl-mechs-bench.XXXXXX");
-    if (!mkdtemp(root))
-        return -1;
-    snprintf(sasldb, sizeof(sasldb), "%s/sasldb", root);
-    snprintf(cmd, sizeof(cmd), "echo '%s' | saslpasswd2 -c -p -f %s -u %s %s", PASS, sasldb, REALM, USER);
-    if (system(cmd) != 0)
-        return -1;
-    for (i = 0; i < nmech; i++)
-        for (k = 0; k < 2; k++) {
-            if (!stem(mechs[i])) {
-                fprintf(stderr, "bench: unknown mechanism %s\n", mechs[i]);
-                return -1;
-            }
-            snprintf(cmd, sizeof(cmd),
-                     "d=%s/%s-%s && mkdir -p $d && ln -s %s/%s%s.so $d/ && ln -s %s/libsasldb.so $d/",
-                     root, impls[k].name, stem(mechs[i]), k ? sys : ours, impls[k].prefix,
-                     stem(mechs[i]), sys);
-            if (system(cmd) != 0)
-                return -1;
-        }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static char *defaults[] = {"PLAIN", "LOGIN", "CRAM-MD5"};
     long n = 2000, rss = 0;
     int rounds = 11, cpu = -1, one = -1, failed = 0, opt, i, r, k, nmech;
-    char **mechs, cmd[400];
+    char **mechs;
 
     while ((opt = getopt(argc, argv, "n:r:c:R:1:")) != -1)
         switch (opt) {
@@ -224,7 +109,7 @@ int main(int argc, char **argv)
         }
     mechs = optind < argc ? argv + optind : defaults;
     nmech = optind < argc ? argc - optind : 3;
-    if (n < 1 || rounds < 1 || setup(nmech, mechs) != 0)
+    if (n < 1 || rounds < 1 || bx_setup(nmech, mechs) != 0)
         return 1;
     if (cpu < 0)
         cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
@@ -235,9 +120,9 @@ int main(int argc, char **argv)
         sched_setaffinity(0, sizeof(set), &set); /* children inherit the core */
     }
     if (one >= 0) {
-        init_child(&impls[one], mechs[0]);
+        bx_init(&impls[one], mechs[0]);
         for (i = 0; i < 20; i++) /* one-time set-up stays outside bench_loop */
-            exchange(mechs[0]);
+            bx_exchange(mechs[0]);
         bench_loop(mechs[0], n);
         sasl_done();
     } else if (rss) {
@@ -265,8 +150,7 @@ int main(int argc, char **argv)
                    t[0][rounds / 2] / t[1][rounds / 2]);
         }
     }
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-    if (system(cmd) != 0)
+    if (bx_cleanup() != 0)
         failed = 1;
     return failed;
 }

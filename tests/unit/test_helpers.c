@@ -335,7 +335,7 @@ static void test_read_limits_invalid(void **state)
 static void test_outbuf(void **state)
 {
     struct sm_outbuf b = {NULL, 0, 0};
-    char *first;
+    char *first, big[300];
     unsigned cap, frees;
 
     (void)state;
@@ -365,11 +365,14 @@ static void test_outbuf(void **state)
     assert_string_equal(b.data, "abc");
     assert_int_equal(b.len, 3);
 
-    /* bigger: a new block; the old one was erased before it was freed */
-    assert_int_equal(sm_outbuf_set(U, &b, "0123456789abcdefghijklmnopqrstuvwxyz", 36), SASL_OK);
-    assert_int_equal(b.len, 36);
-    assert_true(b.cap >= 37);
-    assert_memory_equal(b.data, "0123456789abcdefghijklmnopqrstuvwxyz", 37);
+    /* bigger than the first block (at least 128 bytes): a new block; the old
+     * one was erased before it was freed */
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(sm_outbuf_set(U, &b, big, sizeof(big)), SASL_OK);
+    assert_int_equal(b.len, sizeof(big));
+    assert_true(b.cap >= sizeof(big) + 1);
+    assert_memory_equal(b.data, big, sizeof(big));
+    assert_int_equal(b.data[sizeof(big)], '\0');
     assert_int_equal(fake.live, 1);
     assert_int_equal(fake.frees, frees + 1);
     assert_true(fake.last_free_zeroed);
@@ -399,8 +402,10 @@ static void test_outbuf(void **state)
 static void test_outbuf_nomem(void **state)
 {
     struct sm_outbuf b = {NULL, 0, 0};
+    char big[300];
 
     (void)state;
+    memset(big, 'y', sizeof(big));
     assert_int_equal(sm_outbuf_reserve(U, &b, UINT_MAX), SASL_NOMEM);
     assert_null(b.data);
 
@@ -412,7 +417,7 @@ static void test_outbuf_nomem(void **state)
     assert_int_equal(sm_outbuf_set(U, &b, "abc", 3), SASL_OK);
     /* growing fails: the old block is kept (erased) and still disposable */
     fake.fail_at = fake.allocs + 1;
-    assert_int_equal(sm_outbuf_set(U, &b, "a longer string than before", 27), SASL_NOMEM);
+    assert_int_equal(sm_outbuf_set(U, &b, big, sizeof(big)), SASL_NOMEM);
     assert_non_null(b.data);
     assert_int_equal(b.len, 0);
     assert_int_equal(fake.live, 1);
@@ -1220,8 +1225,10 @@ static sasl_server_params_t *server_params(void)
 
 static void test_check_password(void **state)
 {
-    const struct sm_password_attempt a = {"tim", 3, NULL, 0, "tanstaaf", 8};
-    const struct sm_password_attempt az = {"tim", 3, "admin", 5, "tanstaaf", 8};
+    const struct sm_password_attempt a = {
+        .authcid = "tim", .authcid_len = 3, .password = "tanstaaf", .password_len = 8};
+    const struct sm_password_attempt az = {.authcid = "tim", .authcid_len = 3, .authzid = "admin",
+        .authzid_len = 5, .password = "tanstaaf", .password_len = 8};
     sasl_out_params_t op;
     char ok_text[sizeof(fake.last_error)];
 
