@@ -20,9 +20,20 @@ static const char *lookup(const sasl_utils_t *utils, const char *name)
     return val;
 }
 
+/* Options are read while libsasl2 loads the plugin, one thread, before any
+ * connection: the name of a bad one is kept for the errdetail of every
+ * exchange (the log line of that moment may have gone to syslog only). */
+static char last_bad[96];
+
+const char *sm_opt_last_bad(void)
+{
+    return last_bad[0] ? last_bad : "an option";
+}
+
 static int bad(const sasl_utils_t *utils, const char *name, const char *val,
                const char *expected)
 {
+    snprintf(last_bad, sizeof(last_bad), "option %s", name);
     utils->log(utils->conn, SASL_LOG_ERR,
                "option %s: invalid value \"%.64s\" (expected %s)", name, val, expected);
     if (utils->conn) /* NULL while a plugin loads; libsasl2 would syslog that */

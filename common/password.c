@@ -15,8 +15,7 @@ static int check(sasl_server_params_t *sparams, const char *mech,
                  sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    int r = sm_set_identities(utils, sparams->canon_user, authcid, authcid_len,
-                              authzid, authzid_len, oparams);
+    int r = sparams->canon_user(utils->conn, authcid, authcid_len, SASL_CU_AUTHID, oparams);
 
     if (r == SASL_NOMEM)
         return r;
@@ -26,6 +25,14 @@ static int check(sasl_server_params_t *sparams, const char *mech,
     r = utils->checkpass(utils->conn, oparams->authid, oparams->alen, password, password_len);
     if (r != SASL_OK)
         return sm_auth_result(utils, mech, r);
+    /* only now the authzid: checkpass canonicalises the authcid as both
+     * identities again, which would overwrite an authzid set before it */
+    if (authzid && authzid_len)
+        r = sparams->canon_user(utils->conn, authzid, authzid_len, SASL_CU_AUTHZID, oparams);
+    else
+        r = sparams->canon_user(utils->conn, authcid, authcid_len, SASL_CU_AUTHZID, oparams);
+    if (r != SASL_OK)
+        return r == SASL_NOMEM ? r : sm_fail(utils, SASL_BADAUTH, "%s: invalid authorization identity", mech);
     sm_oparams_done(oparams);
     return SASL_OK;
 }

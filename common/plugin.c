@@ -60,6 +60,6 @@ int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
 
 int sm_config_error(const sasl_utils_t *utils, const char *mech)
 {
-    return sm_fail(utils, SASL_CONFIGERR,
-                   "%s: an option has an invalid value (logged when the plugin was loaded)", mech);
+    return sm_fail(utils, SASL_CONFIGERR, "%s: %s has an invalid value (see the log of the "
+                   "plugin's loading)", mech, sm_opt_last_bad());
 }

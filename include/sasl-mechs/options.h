@@ -26,6 +26,8 @@ struct sm_limits {
 };
 #define SM_DEFAULT_MAX_USER 255u
 #define SM_DEFAULT_MAX_PASSWORD 1024u
+/* "option NAME" of the last value refused, for error messages. */
+const char *sm_opt_last_bad(void);
 int sm_read_limits(const sasl_utils_t *utils, const char *prefix, struct sm_limits *lim);
 
 #endif

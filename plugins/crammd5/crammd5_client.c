@@ -69,6 +69,8 @@ int crammd5_client_step(void *ctx, sasl_client_params_t *cparams,
 
     *out = NULL;
     *outlen = 0;
+    if (!c) /* disposed of by libsasl2 after a failed step */
+        return sm_too_many_steps(cparams->utils, "CRAM-MD5");
     switch (c->step) {
     case SEND_RESPONSE:
         return send_response(c, cparams, in, inlen, prompt_need, out, outlen, oparams);

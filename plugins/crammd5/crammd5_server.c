@@ -142,6 +142,10 @@ int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
 
     *out = NULL;
     *outlen = 0;
+    /* after a failed step libsasl2 has disposed of the context, and a
+     * careless application may still call step again */
+    if (!s)
+        return sm_too_many_steps(sparams->utils, "CRAM-MD5");
     switch (s->step) {
     case SEND_CHALLENGE:
         return send_challenge(s, sparams, out, outlen);

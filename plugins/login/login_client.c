@@ -54,6 +54,8 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
 
     *out = NULL;
     *outlen = 0;
+    if (!c) /* disposed of by libsasl2 after a failed step */
+        return sm_too_many_steps(cparams->utils, "LOGIN");
     switch (c->step) {
     case SEND_USERNAME:
         if ((r = check_challenge(utils, in, inlen)) != SASL_OK)

@@ -70,6 +70,10 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
 
     *out = NULL;
     *outlen = 0;
+    /* after a failed step libsasl2 has disposed of the context, and a
+     * careless application may still call step again */
+    if (!s)
+        return sm_too_many_steps(sparams->utils, "LOGIN");
     switch (s->step) {
     case START:
         /* the user name may come as the initial response */

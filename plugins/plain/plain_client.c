@@ -70,6 +70,8 @@ int plain_client_step(void *ctx, sasl_client_params_t *cparams,
 
     *out = NULL;
     *outlen = 0;
+    if (!c) /* disposed of by libsasl2 after a failed step */
+        return sm_too_many_steps(cparams->utils, "PLAIN");
     switch (c->step) {
     case SEND_MESSAGE:
         return send_message(c, cparams, in, inlen, prompt_need, out, outlen, oparams);

@@ -45,6 +45,10 @@ int plain_server_step(void *ctx, sasl_server_params_t *sparams,
 
     *out = NULL;
     *outlen = 0;
+    /* after a failed step libsasl2 has disposed of the context, and a
+     * careless application may still call step again */
+    if (!s)
+        return sm_too_many_steps(sparams->utils, "PLAIN");
     switch (s->step) {
     case AWAIT_MESSAGE: {
         s->step = DONE; /* one attempt per exchange, whatever the outcome */
