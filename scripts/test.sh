@@ -7,7 +7,8 @@
 #   4. a clang build with -Werror (warning-free under both compilers)
 #   5. Postfix end to end (tests/interop/test_postfix.sh: needs root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 30)
-#   7. `make distcheck` (the tarball builds and passes its tests)
+#   7. 8 threads of exchanges per mechanism under ThreadSanitizer
+#   8. `make distcheck` (the tarball builds and passes its tests)
 # Ends with "N passed, N failed"; exits non-zero if anything failed.
 # Set SM_SKIP_DISTCHECK=1 to leave out step 5 while iterating.
 set -u
@@ -55,6 +56,7 @@ rm -rf "$out"; mkdir -p "$out/gcc"
 cd "$out/gcc" || exit 1
 step "configure (gcc)" "$srcdir/configure" --enable-werror CC=gcc
 step "build (gcc, -Werror)" make -j"$jobs"
+step "build benchmark programs" make -j"$jobs" tests/bench/bench tests/bench/threads
 echo "=== make check"
 make -j"$jobs" check >"$out/check.out" 2>&1
 tail -40 "$out/check.out"
@@ -70,6 +72,9 @@ tap_step "postfix" bash "$srcdir/tests/interop/test_postfix.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$srcdir/tests/fuzz/smoke.sh"
+
+# --- concurrency: plugins and tests/bench/threads built with -fsanitize=thread
+tap_step "threads under TSan" env TSAN_BUILDDIR="$out/tsan" bash "$srcdir/tests/bench/tsan.sh"
 
 # --- clang build: warnings are errors here too
 mkdir -p "$out/clang"; cd "$out/clang" || exit 1
