@@ -4,7 +4,9 @@
 # and the client side (-c): every mechanism offered by our plugin, with
 # truthful security flags and features (the same as Cyrus's own plugins
 # declare), the noplain filter (-f noplain) dropping PLAIN and LOGIN but
-# keeping CRAM-MD5; and nm: each .so exports only its two entry points.
+# keeping CRAM-MD5; nm: each .so exports only its two entry points; and the
+# README's way of choosing our plugin over Cyrus's (dpkg-divert --rename to
+# a name libsasl2 does not load) leaving one plugin per mechanism.
 # TAP output.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -29,7 +31,7 @@ declare -A FEATURES=(
     [client:CRAM-MD5]='SERVER_FIRST'
 )
 
-sm_plan $((2 * ${#MECHS[@]} * 3 + 2 + ${#MECHS[@]}))
+sm_plan $((2 * ${#MECHS[@]} * 3 + 2 + ${#MECHS[@]} * 3))
 sm_init
 
 blocked=
@@ -162,6 +164,28 @@ for mech in "${MECHS[@]}"; do
         { print $3 }' | sort | tr '\n' ' ')
     sm_check "$([ "$syms" = "sasl_client_plug_init sasl_server_plug_init " ]; echo $?)" \
         "$desc" "exports: $syms"
+done
+
+# 6. both plugins in one folder offer the mechanism twice; after the README's
+#    dpkg-divert --rename (the Cyrus file renamed to lib<stem>.so.cyrus) only
+#    ours is left.  Checked with copies in a folder, not on the system's dir.
+for mech in "${MECHS[@]}"; do
+    dir=$SM_TMP/divert-$(sm_mech_stem "$mech")
+    mkdir -p "$dir"
+    ours=$(sm_plugin_file ours "$mech"); cyrus=$(sm_plugin_file cyrus "$mech")
+    ln -sf "$ours" "$dir/"; cp "$cyrus" "$dir/"
+
+    # the distinct plugins offering the mechanism
+    offering() { describe "$SM_TMP/server.out" "$mech" | grep '^plugin=' | sort -u | tr '\n' ' '; }
+    PLUGDIR=$dir; viewer server
+    plugins=$(offering)
+    sm_check "$([ "$plugins" = "plugin=$(sm_mech_stem "$mech") plugin=saslmechs_$(sm_mech_stem "$mech") " ]; echo $?)" \
+        "$mech: ours and Cyrus's in one folder are both listed" "$plugins"
+    mv "$dir/$(basename "$cyrus")" "$dir/$(basename "$cyrus").cyrus"
+    viewer server
+    plugins=$(offering)
+    sm_check "$([ "$plugins" = "plugin=saslmechs_$(sm_mech_stem "$mech") " ]; echo $?)" \
+        "$mech: after renaming Cyrus's file to $(basename "$cyrus").cyrus only ours is listed" "$plugins"
 done
 
 sm_done
