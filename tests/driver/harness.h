@@ -8,13 +8,20 @@
  * given, so one child can load our server plugin and Cyrus's client plugin
  * (or the reverse) from two different folders.  A crash, a hang or a
  * valgrind error in a child is reported as a failed case, and the cases after
- * it still run. */
+ * it still run.
+ *
+ * harness.c holds the folders, the sasldb and the children; exchange.c holds
+ * what a case does inside a child (connections, exchanges, scripted runs). */
 #ifndef SM_HARNESS_H
 #define SM_HARNESS_H
 
 #include <sasl/sasl.h>
 
 #include "tap.h"
+
+/* libsasl2 stores callbacks as int (*)(void); going through void (*)(void)
+ * tells the compiler that the conversion of each signature is meant. */
+#define HX_CB(fn) ((int (*)(void))(void (*)(void))(fn))
 
 /* Every server connection uses these; the sasldb users are created in HX_REALM. */
 #define HX_APPNAME "smdriver"
@@ -66,10 +73,18 @@ typedef void hx_row_fn(int row, void *arg);
  * if one dies), replaying the child's TAP records in the parent. */
 void hx_run(const char *name, const struct hx_init *init, int nrows, hx_row_fn *fn, void *arg);
 
-/* ---- in a child -------------------------------------------------------- */
+/* ---- in a child: harness.c -------------------------------------------- */
 
 /* Name the current row, so that the parent can name it if the row dies. */
 void hx_row_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Log lines of the current child since the last hx_log_reset (each
+ * exchange and script starts with one). */
+void hx_log_reset(void);
+int hx_log_contains(const char *needle);
+const char *hx_log_text(void);
+
+/* ---- in a child: exchange.c -------------------------------------------- */
 
 struct hx_client {
     const char *authname;
@@ -149,12 +164,6 @@ int hx_client_answer(const char *mech, const struct hx_client *c, const char *ch
 
 /* The server's mechanism list (sasl_listmech) with security flags set. */
 int hx_listmech(unsigned sec_flags, char *out, size_t outmax);
-
-/* Log lines of the current child since the last hx_log_reset (each
- * exchange and script starts with one). */
-void hx_log_reset(void);
-int hx_log_contains(const char *needle);
-const char *hx_log_text(void);
 
 /* A malloc'ed copy of len bytes plus a NUL sentinel (libsasl2 wants one). */
 char *hx_memdup(const void *p, size_t len);
