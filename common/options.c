@@ -100,7 +100,8 @@ int sm_read_limits(const sasl_utils_t *utils, const char *prefix, struct sm_limi
     int r;
 
     snprintf(name, sizeof(name), "%s_max_user_length", prefix);
-    r = sm_opt_uint(utils, name, SM_DEFAULT_MAX_USER, 1, 4096, &lim->max_user);
+    /* libsasl2 canonicalises names (with the realm) in a 1024-byte buffer */
+    r = sm_opt_uint(utils, name, SM_DEFAULT_MAX_USER, 1, SM_MAX_USER_LIMIT, &lim->max_user);
     if (r != SASL_OK)
         return r;
     snprintf(name, sizeof(name), "%s_max_password_length", prefix);

@@ -121,7 +121,6 @@ static int build_prompts(const sasl_utils_t *utils, unsigned needs,
     for (i = 0; i < N_ITEMS; i++)
         if (needs & items[i].want) {
             p[n].id = items[i].id;
-            p[n].challenge = items[i].want == SM_WANT_PASSWORD ? "Password" : "Name";
             p[n].prompt = items[i].prompt;
             n++;
         }

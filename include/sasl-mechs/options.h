@@ -25,6 +25,7 @@ struct sm_limits {
     unsigned max_password;
 };
 #define SM_DEFAULT_MAX_USER 255u
+#define SM_MAX_USER_LIMIT 1000u
 #define SM_DEFAULT_MAX_PASSWORD 1024u
 /* "option NAME" of the last value refused, for error messages. */
 const char *sm_opt_last_bad(void);

@@ -45,11 +45,14 @@ static int send_response(struct crammd5_client *c, sasl_client_params_t *cparams
                           NULL, 0, oparams);
     if (r != SASL_OK)
         return r;
+    namelen = oparams->alen; /* the name as canon_user made it */
+    if (!namelen)
+        return sm_fail(utils, SASL_BADPARAM, "CRAM-MD5: empty user name");
     if (sm_hmac_md5(c->creds.password, c->creds.password_len, in, inlen, digest) != 0)
         return sm_fail(utils, SASL_FAIL, "CRAM-MD5: HMAC-MD5 unavailable");
     r = sm_outbuf_reserve(utils, &c->out, (unsigned)crammd5_response_len(namelen));
     if (r == SASL_OK) {
-        crammd5_build_response(c->creds.authname, namelen, digest, c->out.data);
+        crammd5_build_response(oparams->authid, namelen, digest, c->out.data);
         c->out.len = (unsigned)crammd5_response_len(namelen);
         *out = c->out.data;
         *outlen = c->out.len;

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sasl-mechs/crypto.h>
 #include <sasl-mechs/hex.h>
-#include <sasl-mechs/secret.h>
 
 enum crammd5_status crammd5_parse_response(const char *msg, size_t len, size_t max_user,
                                            struct crammd5_response *out)
@@ -71,45 +71,50 @@ enum crammd5_status crammd5_check_challenge(const char *msg, size_t len)
     return CRAMMD5_OK;
 }
 
-static const char *const state_prefixes[] = {"{CRAM-MD5}", "{CRAM-MD5.HEX}", NULL};
-static const char *const plain_prefixes[] = {"{PLAIN}", "{CLEARTEXT}", NULL};
-
-/* Length of the prefix of val found in list, or 0. */
-static size_t prefix_len(const char *val, size_t len, const char *const *list)
+/* "{SCHEME}" at the start of val: its length, or 0. */
+static size_t scheme_len(const char *val, size_t len)
 {
-    for (; *list; list++) {
-        size_t n = strlen(*list);
-        if (len >= n && strncasecmp(val, *list, n) == 0)
-            return n;
+    size_t i;
+
+    if (len < 3 || val[0] != '{')
+        return 0;
+    for (i = 1; i < len && i < 32; i++) {
+        unsigned char c = (unsigned char)val[i];
+        if (c == '}')
+            return i > 1 ? i + 1 : 0;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+              || c == '-' || c == '.' || c == '_'))
+            return 0;
     }
     return 0;
+}
+
+static int is_scheme(const char *val, size_t n, const char *name)
+{
+    return n == strlen(name) && strncasecmp(val, name, n) == 0;
 }
 
 enum crammd5_status crammd5_parse_secret(const char *val, size_t len,
                                          enum crammd5_secret_format fmt,
                                          struct crammd5_secret *out)
 {
-    char lower[64];
-    size_t p, i;
+    size_t n;
 
     memset(out, 0, sizeof(*out));
-    p = fmt == CRAMMD5_SECRET_PLAIN ? 0 : prefix_len(val, len, state_prefixes);
-    if (p || fmt == CRAMMD5_SECRET_HMAC) {
-        /* written by tools, not by attackers: accept either case of hex */
-        if (len - p != sizeof(lower))
-            return CRAMMD5_ERR_SECRET_FORMAT;
-        for (i = 0; i < sizeof(lower); i++)
-            lower[i] = (char)((val[p + i] >= 'A' && val[p + i] <= 'F') ? val[p + i] + 32 : val[p + i]);
-        i = (size_t)sm_hex_decode_lower(lower, sizeof(out->state), out->state);
-        sm_erase(lower, sizeof(lower));
-        if (i != 0)
-            return CRAMMD5_ERR_SECRET_FORMAT;
+    if (fmt == CRAMMD5_SECRET_PLAIN) {
+        out->password = val;
+        out->password_len = len;
+        return CRAMMD5_OK;
+    }
+    if (sm_hmac_md5_state_parse(val, len, fmt == CRAMMD5_SECRET_AUTO, out->state) == 0) {
         out->is_state = 1;
         return CRAMMD5_OK;
     }
-    p = fmt == CRAMMD5_SECRET_AUTO ? prefix_len(val, len, plain_prefixes) : 0;
-    out->password = val + p;
-    out->password_len = len - p;
+    n = scheme_len(val, len);
+    if (fmt == CRAMMD5_SECRET_HMAC || (n && !is_scheme(val, n, "{PLAIN}") && !is_scheme(val, n, "{CLEARTEXT}")))
+        return CRAMMD5_ERR_SECRET_FORMAT; /* a hash of another scheme is no key */
+    out->password = val + n;
+    out->password_len = len - n;
     return CRAMMD5_OK;
 }
 

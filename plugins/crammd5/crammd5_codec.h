@@ -50,7 +50,9 @@ void crammd5_build_response(const char *user, size_t user_len,
 enum crammd5_status crammd5_check_challenge(const char *msg, size_t len);
 
 /* A stored secret: a plaintext password, or Dovecot's precomputed HMAC-MD5
- * key schedule ("{CRAM-MD5}" or "{CRAM-MD5.HEX}" and 64 hex digits). */
+ * key schedule ("{CRAM-MD5}" or "{CRAM-MD5.HEX}" and 64 hex digits).  In
+ * AUTO, "{PLAIN}" and "{CLEARTEXT}" are stripped and any other "{SCHEME}"
+ * (a hash for another mechanism) is refused: it is no key. */
 enum crammd5_secret_format { CRAMMD5_SECRET_AUTO, CRAMMD5_SECRET_PLAIN, CRAMMD5_SECRET_HMAC };
 struct crammd5_secret {
     int is_state;               /* 1: state[] holds the key schedule */

@@ -65,35 +65,45 @@ static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparam
     return SASL_CONTINUE;
 }
 
-/* HMAC-MD5 of the challenge under the user's stored secret.  Returns 1 when
- * a usable secret was found.  Without one the digest is computed under a
- * random key, so an unknown user costs the same work as a wrong password. */
+/* HMAC-MD5 of the challenge under the user's stored secret; returns 1 when
+ * a usable secret was found.  Every path does the same work, a key schedule
+ * then the digest from it, so neither an unknown user nor the form of the
+ * stored secret shows in the time taken: without a secret the key is a
+ * constant (a match against it is refused anyway). */
 static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
-                           struct propval *val, unsigned char digest[SM_MD5_LEN])
+                           const struct propval *val, unsigned char digest[SM_MD5_LEN])
 {
+    static const char no_key[16] = "no-such-user";
+    unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
     struct crammd5_secret secret;
-    unsigned char dummy[16];
+    const unsigned char *use;
     int found = 0;
 
-    if (val->values && val->values[0]
-        && crammd5_parse_secret(val->values[0], strlen(val->values[0]),
-                                (enum crammd5_secret_format)settings.secret_format,
-                                &secret) == CRAMMD5_OK) {
-        found = secret.is_state
-            ? sm_hmac_md5_from_state(secret.state, s->challenge, s->challenge_len, digest) == 0
-            : sm_hmac_md5(secret.password, secret.password_len,
-                          s->challenge, s->challenge_len, digest) == 0;
-        sm_erase(&secret, sizeof(secret));
-    } else if (val->values && val->values[0]) {
-        utils->log(utils->conn, SASL_LOG_WARN,
-                   "CRAM-MD5: the stored secret of a user is not in the configured format");
+    memset(&secret, 0, sizeof(secret));
+    if (val->values && val->values[0]) {
+        found = crammd5_parse_secret(val->values[0], strlen(val->values[0]),
+                                     (enum crammd5_secret_format)settings.secret_format,
+                                     &secret) == CRAMMD5_OK;
+        if (!found)
+            utils->log(utils->conn, SASL_LOG_WARN,
+                       "CRAM-MD5: a user's stored secret is not in the configured format");
     }
-    if (!found) {
-        sm_random(dummy, sizeof(dummy));
-        sm_hmac_md5(dummy, sizeof(dummy), s->challenge, s->challenge_len, digest);
-        sm_erase(dummy, sizeof(dummy));
-    }
+    if (found && !secret.is_state)
+        sm_hmac_md5_state(secret.password, secret.password_len, schedule);
+    else
+        sm_hmac_md5_state(no_key, sizeof(no_key), schedule);
+    use = found && secret.is_state ? secret.state : schedule;
+    sm_hmac_md5_from_state(use, s->challenge, s->challenge_len, digest);
+    sm_erase(schedule, sizeof(schedule));
+    sm_erase(&secret, sizeof(secret));
     return found;
+}
+
+/* The errors the application must see as they are (a backend that is down
+ * is a temporary failure, not a wrong password). */
+static int temporary(int r)
+{
+    return r == SASL_NOMEM || r == SASL_UNAVAIL || r == SASL_TRYAGAIN || r == SASL_FAIL;
 }
 
 static int check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
@@ -119,8 +129,6 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     r = sparams->canon_user(utils->conn, user, (unsigned)resp.user_len,
                             SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
     utils->free(user);
-    if (r == SASL_NOMEM)
-        return r;
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
         utils->prop_getnames(sparams->propctx, (const char **)secret_props, val);
@@ -128,6 +136,8 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     match = sm_ct_equal(digest, resp.digest, sizeof(digest));
     sm_erase(digest, sizeof(digest));
     utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
+    if (temporary(r))
+        return r;
     if (r != SASL_OK || !found || !match)
         return sm_fail(utils, SASL_BADAUTH, "CRAM-MD5: authentication failed");
     sm_oparams_done(oparams);

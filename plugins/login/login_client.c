@@ -72,8 +72,11 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
                               NULL, 0, oparams);
         if (r != SASL_OK)
             return r;
+        if (!oparams->alen)
+            return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty user name");
         c->step = SEND_PASSWORD;
-        r = reply(c, utils, c->creds.authname, namelen, out, outlen);
+        /* the name as canon_user made it (the application may map it) */
+        r = reply(c, utils, oparams->authid, oparams->alen, out, outlen);
         return r == SASL_OK ? SASL_CONTINUE : r;
     case SEND_PASSWORD:
         if ((r = check_challenge(utils, in, inlen)) != SASL_OK)

@@ -50,6 +50,15 @@ static int send_message(struct plain_client *c, sasl_client_params_t *cparams,
                           m.authzid, (unsigned)m.authzid_len, oparams);
     if (r != SASL_OK)
         return r;
+    /* send the names as canon_user made them (the application may map them) */
+    m.authcid = oparams->authid;
+    m.authcid_len = oparams->alen;
+    if (m.authzid_len) {
+        m.authzid = oparams->user;
+        m.authzid_len = oparams->ulen;
+    }
+    if (!m.authcid_len)
+        return sm_fail(utils, SASL_BADPARAM, "PLAIN: empty user name");
     if ((r = sm_outbuf_reserve(utils, &c->out, (unsigned)plain_message_len(&m))) != SASL_OK)
         return r;
     plain_build(&m, c->out.data);

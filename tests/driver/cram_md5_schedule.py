@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Print Dovecot's {CRAM-MD5} key schedule of a password (the value the
-driver tests store in the sasldb, see HX_CRAM_SCHEDULE in harness.c).
+driver tests store in the sasldb, see HX_CRAM_SCHEDULE in harness.h).
 
 The schedule is the MD5 chaining values after the HMAC opad block, then after
 the ipad block, each 32-bit word little-endian (RFC 2104 section 4).  Python's

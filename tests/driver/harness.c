@@ -88,7 +88,6 @@ static int add_user(const char *user, const char *secret)
  * finishing an HMAC from the schedule against Python's hmac on RFC 2195's
  * challenge, and which reproduces the public doveadm output for "password",
  * {CRAM-MD5}9186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e2740. */
-#define HX_CRAM_SCHEDULE "d06d4e1b26fccaa4b0b61801132340a354b21152711fb604ca3e035e7015116b"
 #define HX_CRAM_SCHEDULE_UPPER "D06D4E1B26FCCAA4B0B61801132340A354B21152711FB604CA3E035E7015116B"
 
 int hx_setup(void)

@@ -39,6 +39,8 @@
 #define HX_CRAM_USER "tim"
 #define HX_CRAM_UPPER_USER "tom"    /* the same schedule in uppercase hex */
 #define HX_CRAM_PASS "tanstaaftanstaaf"
+/* its schedule, as stored (tests/driver/cram_md5_schedule.py recomputes it) */
+#define HX_CRAM_SCHEDULE "d06d4e1b26fccaa4b0b61801132340a354b21152711fb604ca3e035e7015116b"
 
 /* The folders built by hx_setup: symlinks to plugins, one plugin a mechanism. */
 struct hx_env {

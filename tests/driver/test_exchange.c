@@ -342,6 +342,16 @@ static void cram_row(int row, void *arg)
                      hx_code(r2.rc[r2.steps - 1]), r2.err);
         free(orc.saved);
         break;
+    case 6:
+    case 7:
+        /* with pwcheck_method auxprop, checkpass compares against
+         * userPassword: the stored schedule itself must not be a password */
+        tim.password = "{CRAM-MD5}" HX_CRAM_SCHEDULE;
+        hx_exchange(row == 6 ? "PLAIN" : "LOGIN", &tim, NULL, &a);
+        if (!tap_ok(a.server_rc == SASL_BADAUTH, "%s: the stored {CRAM-MD5} schedule typed as the "
+                    "password: SASL_BADAUTH", row == 6 ? "PLAIN" : "LOGIN"))
+            show(&a);
+        break;
     }
 }
 
@@ -370,7 +380,7 @@ static void run_mech_specifics(void)
 
     hx_run("LOGIN initial response", &in, 2, login_row, NULL);
     hx_run("LOGIN prompts", &in, 1, login_prompt_row, NULL);
-    hx_run("CRAM-MD5 specifics", &in, 6, cram_row, NULL);
+    hx_run("CRAM-MD5 specifics", &in, 8, cram_row, NULL);
     in.server_opts = plain_fmt;
     hx_run("CRAM-MD5 secret format plain", &in, 2, cram_format_row, (void *)"plain");
     in.server_opts = hmac_fmt;

@@ -397,6 +397,13 @@ static const struct secret_row secret_rows[] = {
      NULL},
     {"auto: {CRAM-MD5} with spaces", M("{CRAM-MD5} " PW_STATE), CRAMMD5_SECRET_AUTO, ERR, NULL},
     {"auto: {CRAM-MD5.HEX} short", M("{CRAM-MD5.HEX}" RFC_DIGEST), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    /* a hash of another scheme is no key: refused, not used as the password */
+    {"auto: {SSHA} hash", M("{SSHA}abcdef"), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {SHA512-CRYPT} hash", M("{SHA512-CRYPT}$6$salt$hash"), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: {ssha} lowercase", M("{ssha}abcdef"), CRAMMD5_SECRET_AUTO, ERR, NULL},
+    {"auto: brace without a scheme is a password", M("{not a scheme"), CRAMMD5_SECRET_AUTO, PW,
+     "{not a scheme"},
+    {"auto: empty braces are a password", M("{}x"), CRAMMD5_SECRET_AUTO, PW, "{}x"},
     /* plain: everything is the password */
     {"plain: {CRAM-MD5}... is a literal password", M("{CRAM-MD5}" PW_STATE), CRAMMD5_SECRET_PLAIN,
      PW, "{CRAM-MD5}" PW_STATE},

@@ -286,10 +286,10 @@ static void test_read_limits(void **state)
     }
     {
         static const struct fake_opt opts[] = {
-            {"plain_max_user_length", "4096"}, {"plain_max_password_length", "65535"}, {NULL, NULL}};
+            {"plain_max_user_length", "1000"}, {"plain_max_password_length", "65535"}, {NULL, NULL}};
         fake.opts = opts;
         assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_OK);
-        assert_int_equal(lim.max_user, 4096);
+        assert_int_equal(lim.max_user, 1000);
         assert_int_equal(lim.max_password, 65535);
     }
     assert_int_equal(fake.log_count, 0);
@@ -300,7 +300,7 @@ static void test_read_limits_invalid(void **state)
     static const struct {
         const char *user, *password, *named;
     } bad[] = {
-        {"4097", NULL, "plain_max_user_length"},
+        {"1001", NULL, "plain_max_user_length"},
         {"0", NULL, "plain_max_user_length"},
         {"lots", NULL, "plain_max_user_length"},
         {NULL, "65536", "plain_max_password_length"},
@@ -1274,6 +1274,53 @@ static void test_check_password(void **state)
     fake.canon_calls = 0;
     fake.canon_fail_result = SASL_NOMEM;
     assert_int_equal(sm_check_password(&sparams, "LOGIN", &a, &op), SASL_NOMEM);
+    /* an auxprop that is down is a temporary failure, not a wrong password */
+    fake.canon_calls = 0;
+    fake.canon_fail_result = SASL_UNAVAIL;
+    assert_int_equal(sm_check_password(&sparams, "LOGIN", &a, &op), SASL_UNAVAIL);
+    fake.canon_fail_call = 0;
+}
+
+/* The authcid is canonicalised as externally verified (checkpass decides
+ * whether the user exists), and the authzid only after the password check. */
+static void test_check_password_order(void **state)
+{
+    const struct sm_password_attempt az = {.authcid = "tim", .authcid_len = 3, .authzid = "admin",
+        .authzid_len = 5, .password = "tanstaaf", .password_len = 8};
+    sasl_out_params_t op;
+
+    (void)state;
+    memset(&op, 0, sizeof(op));
+    fake.canon_calls = 0;
+    assert_int_equal(sm_check_password(server_params(), "PLAIN", &az, &op), SASL_OK);
+    assert_int_equal(fake.canon_calls, 2);
+    assert_int_equal(fake.canon[0].flags, SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED);
+    assert_string_equal(fake.canon[1].in, "admin");
+    assert_int_equal(fake.canon[1].flags, SASL_CU_AUTHZID);
+}
+
+/* A stored CRAM-MD5 key schedule typed as a password is refused before the
+ * password check: with pwcheck_method auxprop it would match userPassword. */
+static void test_check_password_schedule(void **state)
+{
+    static const char sched[] =
+        "{CRAM-MD5}d06d4e1b7b1d1d4ab04c5cd1d7a3a2b8c4b3f43a4e5d6e7f8091a2b3c4d5116b";
+    const struct sm_password_attempt a = {.authcid = "tim", .authcid_len = 3,
+        .password = sched, .password_len = sizeof(sched) - 1};
+    sasl_out_params_t op;
+    char wrong_text[sizeof(fake.last_error)];
+
+    (void)state;
+    memset(&op, 0, sizeof(op));
+    fake.checkpass_result = SASL_BADAUTH;
+    assert_int_equal(sm_check_password(server_params(), "PLAIN", &a, &op), SASL_BADAUTH);
+    memcpy(wrong_text, fake.last_error, sizeof(wrong_text));
+    fake.checkpass_result = SASL_OK;
+    fake.checkpass_calls = 0;
+    assert_int_equal(sm_check_password(server_params(), "PLAIN", &a, &op), SASL_BADAUTH);
+    assert_int_equal(fake.checkpass_calls, 0);
+    assert_int_equal(op.doneflag, 0);
+    assert_string_equal(fake.last_error, wrong_text);
 }
 
 int main(void)
@@ -1298,6 +1345,8 @@ int main(void)
         T(test_get_creds_only_wanted),
         T(test_get_creds_empty_authzid),
         T(test_get_creds_binary_password),
+        T(test_check_password_order),
+        T(test_check_password_schedule),
         T(test_get_creds_no_user_callback),
         T(test_get_creds_required_missing),
         T(test_get_creds_interact),
