@@ -52,8 +52,6 @@ static void check_decode(enum sm_b64_alphabet a, const char *in, const void *exp
 
 /* ---- the RFC 4648 vectors, one cmocka test per case ---------------------- */
 
-static char load_error[512];
-
 static void test_vector_file(void **state)
 {
     const struct vec_file *f = *state;
@@ -64,7 +62,7 @@ static void test_vector_file(void **state)
     size_t i;
 
     if (!f)
-        fail_msg("test vectors unavailable: %s", load_error);
+        fail_msg("test vectors unavailable: %s", vec_error());
     for (i = 0; i < sizeof(section10) / sizeof(section10[0]); i++)
         if (!vec_find(f, section10[i]))
             fail_msg("%s: case %s missing", f->path, section10[i]);
@@ -536,33 +534,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_vectors_reader),
     };
-    const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    struct vec_file *vf = vec_load("base64.txt");
-    size_t ncases = vf ? vf->ncases : 0, i, n = 0;
-    struct CMUnitTest *tests = calloc(nfixed + 1 + ncases, sizeof(*tests));
-    char **names = calloc(ncases + 1, sizeof(*names));
-    int rc;
-
-    if (!vf)
-        snprintf(load_error, sizeof(load_error), "%s", vec_error());
-    if (!tests || !names)
-        return 1;
-    tests[n++] = (struct CMUnitTest){"base64.txt loads with the RFC 4648 section 10 cases",
-                                     test_vector_file, NULL, NULL, vf};
-    for (i = 0; i < ncases; i++) {
-        size_t len = strlen(vf->cases[i].name) + 32;
-        if (!(names[i] = malloc(len)))
-            return 1;
-        snprintf(names[i], len, "vector %s", vf->cases[i].name);
-        tests[n++] = (struct CMUnitTest){names[i], test_vector_case, NULL, NULL, &vf->cases[i]};
-    }
-    for (i = 0; i < nfixed; i++)
-        tests[n++] = fixed[i];
-    rc = _cmocka_run_group_tests("base64", tests, n, NULL, NULL);
-    for (i = 0; i < ncases; i++)
-        free(names[i]);
-    free(names);
-    free(tests);
-    vec_free(vf);
-    return rc;
+    return vec_run_group("base64", "base64.txt",
+                         "base64.txt loads with the RFC 4648 section 10 cases",
+                         test_vector_file, test_vector_case, "", fixed, sizeof(fixed) / sizeof(fixed[0]));
 }

@@ -181,8 +181,6 @@ static void test_reference_md5(void **state)
 
 /* ---- RFC 2202 through both HMAC paths, one cmocka test per case ----------- */
 
-static char load_error[512];
-
 static void test_vector_file(void **state)
 {
     const struct vec_file *f = *state;
@@ -190,7 +188,7 @@ static void test_vector_file(void **state)
     int i;
 
     if (!f)
-        fail_msg("test vectors unavailable: %s", load_error);
+        fail_msg("test vectors unavailable: %s", vec_error());
     for (i = 1; i <= 7; i++) {
         snprintf(name, sizeof(name), "rfc2202-md5-%d", i);
         if (!vec_find(f, name))
@@ -536,33 +534,6 @@ int main(void)
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_hex_rejects),
     };
-    const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    struct vec_file *vf = vec_load("hmac-md5.txt");
-    size_t ncases = vf ? vf->ncases : 0, i, n = 0;
-    struct CMUnitTest *tests = calloc(nfixed + 1 + ncases, sizeof(*tests));
-    char **names = calloc(ncases + 1, sizeof(*names));
-    int rc;
-
-    if (!vf)
-        snprintf(load_error, sizeof(load_error), "%s", vec_error());
-    if (!tests || !names)
-        return 1;
-    tests[n++] = (struct CMUnitTest){"hmac-md5.txt loads with RFC 2202 cases 1 to 7",
-                                     test_vector_file, NULL, NULL, vf};
-    for (i = 0; i < ncases; i++) {
-        size_t len = strlen(vf->cases[i].name) + 48;
-        if (!(names[i] = malloc(len)))
-            return 1;
-        snprintf(names[i], len, "vector %s (hmac, state, reference)", vf->cases[i].name);
-        tests[n++] = (struct CMUnitTest){names[i], test_vector_case, NULL, NULL, &vf->cases[i]};
-    }
-    for (i = 0; i < nfixed; i++)
-        tests[n++] = fixed[i];
-    rc = _cmocka_run_group_tests("crypto", tests, n, NULL, NULL);
-    for (i = 0; i < ncases; i++)
-        free(names[i]);
-    free(names);
-    free(tests);
-    vec_free(vf);
-    return rc;
+    return vec_run_group("crypto", "hmac-md5.txt", "hmac-md5.txt loads with RFC 2202 cases 1 to 7",
+                         test_vector_file, test_vector_case, " (hmac, state, reference)", fixed, sizeof(fixed) / sizeof(fixed[0]));
 }

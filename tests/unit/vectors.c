@@ -1,5 +1,11 @@
 /* Reader of the test-vector files in tests/vectors; see vectors.h. */
 #include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include "vectors.h"
 
 #include <errno.h>
@@ -231,4 +237,36 @@ unsigned char *vec_get_hex(const struct vec_case *c, const char *key, size_t *le
     }
     *len = n / 2;
     return out;
+}
+
+int vec_run_group(const char *group, const char *filename, const char *check_desc,
+                  CMUnitTestFunction check_file, CMUnitTestFunction case_fn,
+                  const char *case_suffix, const struct CMUnitTest *fixed, size_t nfixed)
+{
+    struct vec_file *vf = vec_load(filename);
+    size_t ncases = vf ? vf->ncases : 0, i, n = 0;
+    struct CMUnitTest *tests = calloc(nfixed + 1 + ncases, sizeof(*tests));
+    char **names = calloc(ncases + 1, sizeof(*names));
+    int rc = 1;
+
+    if (!tests || !names)
+        goto out;
+    tests[n++] = (struct CMUnitTest){check_desc, check_file, NULL, NULL, vf};
+    for (i = 0; i < ncases; i++) {
+        size_t len = strlen(vf->cases[i].name) + strlen(case_suffix) + 16;
+        if (!(names[i] = malloc(len)))
+            goto out;
+        snprintf(names[i], len, "vector %s%s", vf->cases[i].name, case_suffix);
+        tests[n++] = (struct CMUnitTest){names[i], case_fn, NULL, NULL, &vf->cases[i]};
+    }
+    for (i = 0; i < nfixed; i++)
+        tests[n++] = fixed[i];
+    rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+out:
+    for (i = 0; names && i < ncases; i++)
+        free(names[i]);
+    free(names);
+    free(tests);
+    vec_free(vf);
+    return rc;
 }

@@ -40,6 +40,17 @@ const char *vec_get(const struct vec_case *c, const char *key);
  * missing or not an even number of hex digits (vec_error() says which). */
 unsigned char *vec_get_hex(const struct vec_case *c, const char *key, size_t *len);
 
+/* For test code that includes cmocka.h (before this header): a group whose
+ * first test checks the file (check_file, state: the vec_file or NULL when it
+ * did not load, vec_error() then says why), then one test per case (case_fn,
+ * state: the vec_case, named "vector NAME" + case_suffix), then the fixed
+ * tests.  Returns cmocka's result. */
+#ifdef cmocka_unit_test
+int vec_run_group(const char *group, const char *filename, const char *check_desc,
+                  CMUnitTestFunction check_file, CMUnitTestFunction case_fn,
+                  const char *case_suffix, const struct CMUnitTest *fixed, size_t nfixed);
+#endif
+
 /* For test code that includes cmocka.h: load or fail the current test. */
 #define VEC_LOAD_OR_FAIL(var, filename)                                   \
     do {                                                                  \
