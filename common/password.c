@@ -26,13 +26,14 @@ static int check(sasl_server_params_t *sparams, const char *mech,
 {
     const sasl_utils_t *utils = sparams->utils;
     unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
-    int r, is_schedule;
+    int proxy = authzid && authzid_len, r, is_schedule;
 
     /* EXTERNALLY_VERIFIED: checkpass decides whether the user exists, so a
      * user unknown to the auxprop (saslauthd sites) is not refused here, and
      * an unknown user costs the same password check as a known one */
     r = sparams->canon_user(utils->conn, authcid, authcid_len,
-                            SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED, oparams);
+                            SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
+                            | (proxy ? 0 : SASL_CU_AUTHZID), oparams);
     if (r != SASL_OK)
         return temporary(r) ? r : sm_auth_result(utils, mech, SASL_BADAUTH);
     /* a CRAM-MD5 key schedule stored as userPassword would otherwise be a
@@ -48,15 +49,14 @@ static int check(sasl_server_params_t *sparams, const char *mech,
     /* auto_transition: libsasl2 stores the password for other mechanisms */
     if (sparams->transition)
         sparams->transition(utils->conn, password, password_len);
-    /* only now the authzid: checkpass canonicalises the authcid as both
-     * identities again, which would overwrite an authzid set before it */
-    if (authzid && authzid_len)
+    /* only now a distinct authzid: checkpass canonicalises the authcid as
+     * both identities again, which would overwrite an authzid set before it */
+    if (proxy) {
         r = sparams->canon_user(utils->conn, authzid, authzid_len, SASL_CU_AUTHZID, oparams);
-    else
-        r = sparams->canon_user(utils->conn, authcid, authcid_len, SASL_CU_AUTHZID, oparams);
-    if (r != SASL_OK)
-        return temporary(r) ? r
-             : sm_fail(utils, SASL_NOAUTHZ, "%s: authorization identity refused", mech);
+        if (r != SASL_OK)
+            return temporary(r) ? r
+                 : sm_fail(utils, SASL_NOAUTHZ, "%s: authorization identity refused", mech);
+    }
     sm_oparams_done(oparams);
     return SASL_OK;
 }

@@ -1297,6 +1297,18 @@ static void test_check_password_order(void **state)
     assert_int_equal(fake.canon[0].flags, SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED);
     assert_string_equal(fake.canon[1].in, "admin");
     assert_int_equal(fake.canon[1].flags, SASL_CU_AUTHZID);
+
+    /* without an authzid, one call names the authcid as both */
+    {
+        const struct sm_password_attempt a = {
+            .authcid = "tim", .authcid_len = 3, .password = "tanstaaf", .password_len = 8};
+        memset(&op, 0, sizeof(op));
+        fake.canon_calls = 0;
+        assert_int_equal(sm_check_password(server_params(), "PLAIN", &a, &op), SASL_OK);
+        assert_int_equal(fake.canon_calls, 1);
+        assert_int_equal(fake.canon[0].flags,
+                         SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED);
+    }
 }
 
 /* A stored CRAM-MD5 key schedule typed as a password is refused before the
