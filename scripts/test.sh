@@ -5,7 +5,8 @@
 #      driver, sample-server/client end to end)
 #   3. the unit and driver programs again under valgrind (errors and leaks)
 #   4. a clang build with -Werror (warning-free under both compilers)
-#   5. Postfix end to end (tests/interop/test_postfix.sh: needs root)
+#   5. Postfix end to end, and PLAIN/LOGIN through saslauthd (tests/interop/
+#      test_postfix.sh, test_saslauthd.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 30)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. `make distcheck` (the tarball builds and passes its tests)
@@ -69,6 +70,7 @@ tap_step "valgrind" make -s -j"$jobs" check-valgrind
 # --- a real MTA: Postfix smtpd and smtp with curl, gsasl, swaks
 export SM_SRCDIR=$srcdir SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
 tap_step "postfix" bash "$srcdir/tests/interop/test_postfix.sh"
+tap_step "saslauthd" bash "$srcdir/tests/interop/test_saslauthd.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$srcdir/tests/fuzz/smoke.sh"

@@ -38,7 +38,7 @@ trap teardown EXIT
 
 fail_all() {  # fail_all REASON: every planned case fails with the reason
     local i
-    for ((i = 0; i < SM_PLANNED; i++)); do sm_not_ok "postfix: $1"; done
+    for ((i = 0; i < SM_TAP_PLAN; i++)); do sm_not_ok "postfix: $1"; done
     exit 1
 }
 
