@@ -97,4 +97,10 @@ int fake_canon_user(sasl_conn_t *conn, const char *in, unsigned len, unsigned fl
 int fake_setup(void **state);
 int fake_teardown(void **state);
 
+/* Shorthands for the test programs: the utils every helper under test takes,
+ * and a cmocka test case run between fake_setup and fake_teardown (the
+ * includer brings <cmocka.h>). */
+#define U (&fake.utils)
+#define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
+
 #endif

@@ -1,0 +1,356 @@
+/* Unit tests of reading options through libsasl2's getopt (common/options.c)
+ * and of the <mech>_enable option and version check at plugin load
+ * (sm_plug_init), against the fake sasl_utils_t. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sasl-mechs/options.h>
+#include <sasl-mechs/plugin.h>
+#include "fake_utils.h"
+
+static void test_opt_uint_unset(void **state)
+{
+    unsigned v = 12345;
+
+    (void)state;
+    assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 4096, &v), SASL_OK);
+    assert_int_equal(v, 255);
+    assert_int_equal(fake.log_count, 0);
+    assert_int_equal(fake.error_count, 0);
+    assert_true(fake.getopt_calls >= 1);
+
+    /* getopt says OK but gives no value: unset */
+    {
+        static const struct fake_opt opts[] = {{"x_n", NULL}, {NULL, NULL}};
+        fake.opts = opts;
+        assert_int_equal(sm_opt_uint(U, "x_n", 7, 1, 10, &v), SASL_OK);
+        assert_int_equal(v, 7);
+    }
+    /* no getopt at all */
+    fake.utils.getopt = NULL;
+    assert_int_equal(sm_opt_uint(U, "x_n", 8, 1, 10, &v), SASL_OK);
+    assert_int_equal(v, 8);
+}
+
+static void test_opt_uint_valid(void **state)
+{
+    static const struct {
+        const char *value;
+        unsigned expect;
+    } ok[] = {
+        {"42", 42}, {"1", 1}, {"100", 100}, {"007", 7}, {"0100", 100},
+    };
+    size_t i;
+    unsigned v;
+
+    (void)state;
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        const struct fake_opt opts[] = {{"test_n", ok[i].value}, {NULL, NULL}};
+        fake.opts = opts;
+        v = 0;
+        if (sm_opt_uint(U, "test_n", 50, 1, 100, &v) != SASL_OK)
+            fail_msg("\"%s\" refused: %s", ok[i].value, fake.last_log);
+        assert_int_equal(v, ok[i].expect);
+    }
+    assert_int_equal(fake.log_count, 0);
+    /* the whole unsigned range */
+    {
+        const struct fake_opt opts[] = {{"test_n", "4294967295"}, {NULL, NULL}};
+        fake.opts = opts;
+        assert_int_equal(sm_opt_uint(U, "test_n", 0, 0, UINT_MAX, &v), SASL_OK);
+        assert_int_equal(v, UINT_MAX);
+    }
+}
+
+static void test_opt_uint_invalid(void **state)
+{
+    static const char *const bad[] = {
+        "0",       /* below min */
+        "101",     /* above max */
+        "abc",     /* not a number */
+        "",        /* empty */
+        "12abc",   /* trailing junk */
+        "12 ",     /* trailing space */
+        " 12",     /* leading space */
+        "-1",      /* negative */
+        "-0",      /* a sign */
+        "+5",      /* a sign */
+        "0x10",    /* hex */
+        "1e2",     /* float */
+        "5.0",     /* float */
+        "99999999999999999999999", /* overflows unsigned long */
+        "4294967296",              /* overflows unsigned */
+        "18446744073709551617",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const struct fake_opt opts[] = {{"plain_max_user_length", bad[i]}, {NULL, NULL}};
+        unsigned v = 12345;
+        int r;
+
+        fake.opts = opts;
+        fake.log_count = fake.error_count = 0;
+        fake.last_log[0] = fake.last_error[0] = '\0';
+        r = sm_opt_uint(U, "plain_max_user_length", 50, 1, 100, &v);
+        if (r != SASL_CONFIGERR)
+            fail_msg("\"%s\" gave %d, expected SASL_CONFIGERR", bad[i], r);
+        assert_int_equal(v, 50); /* the default, not garbage */
+        assert_int_equal(fake.log_count, 1);
+        assert_int_equal(fake.last_log_level, SASL_LOG_ERR);
+        if (!strstr(fake.last_log, "plain_max_user_length"))
+            fail_msg("the log line does not name the option: %s", fake.last_log);
+        if (!strstr(fake.last_log, "1") || !strstr(fake.last_log, "100"))
+            fail_msg("the log line does not give the range: %s", fake.last_log);
+        assert_non_null(strstr(fake.last_error, "plain_max_user_length"));
+    }
+    /* with the whole unsigned range, overflow is still refused */
+    {
+        const struct fake_opt opts[] = {{"n", "4294967296"}, {NULL, NULL}};
+        unsigned v;
+        fake.opts = opts;
+        assert_int_equal(sm_opt_uint(U, "n", 0, 0, UINT_MAX, &v), SASL_CONFIGERR);
+    }
+}
+
+static void test_opt_bool(void **state)
+{
+    static const struct {
+        const char *value;
+        int expect;
+    } ok[] = {
+        {"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1}, {"off", 0},
+        {"1", 1}, {"0", 0}, {"YES", 1}, {"No", 0}, {"TRUE", 1}, {"Off", 0},
+    };
+    static const char *const bad[] = {"maybe", "", "2", "yes ", " no", "y", "n", "-1", "enable"};
+    size_t i;
+    int def, v;
+
+    (void)state;
+    for (def = 0; def <= 1; def++) {
+        fake.log_count = 0;
+        v = 99;
+        assert_int_equal(sm_opt_bool(U, "plain_enable", def, &v), SASL_OK);
+        assert_int_equal(v, def);
+        for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+            const struct fake_opt opts[] = {{"plain_enable", ok[i].value}, {NULL, NULL}};
+            fake.opts = opts;
+            v = 99;
+            if (sm_opt_bool(U, "plain_enable", def, &v) != SASL_OK)
+                fail_msg("\"%s\" refused", ok[i].value);
+            if (v != ok[i].expect)
+                fail_msg("\"%s\" read as %d", ok[i].value, v);
+        }
+        assert_int_equal(fake.log_count, 0);
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            const struct fake_opt opts[] = {{"plain_enable", bad[i]}, {NULL, NULL}};
+            fake.opts = opts;
+            fake.last_log[0] = '\0';
+            v = 99;
+            if (sm_opt_bool(U, "plain_enable", def, &v) != SASL_CONFIGERR)
+                fail_msg("\"%s\" accepted", bad[i]);
+            assert_int_equal(v, def);
+            assert_non_null(strstr(fake.last_log, "plain_enable"));
+        }
+        fake.opts = NULL;
+    }
+}
+
+static void test_opt_choice(void **state)
+{
+    static const char *const choices[] = {"auto", "plain", "hmac-md5", NULL};
+    static const struct fake_opt opts_plain[] = {{"crammd5_secret_format", "plain"}, {NULL, NULL}};
+    static const struct fake_opt opts_upper[] = {{"crammd5_secret_format", "HMAC-MD5"},
+                                                 {NULL, NULL}};
+    static const struct fake_opt opts_first[] = {{"crammd5_secret_format", "auto"}, {NULL, NULL}};
+    static const struct fake_opt opts_bad[] = {{"crammd5_secret_format", "md5"}, {NULL, NULL}};
+    static const struct fake_opt opts_prefix[] = {{"crammd5_secret_format", "plai"}, {NULL, NULL}};
+    static const struct fake_opt opts_empty[] = {{"crammd5_secret_format", ""}, {NULL, NULL}};
+    unsigned v;
+
+    (void)state;
+    v = 99;
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 0, &v), SASL_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 2, &v), SASL_OK);
+    assert_int_equal(v, 2);
+    fake.opts = opts_plain;
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 0, &v), SASL_OK);
+    assert_int_equal(v, 1);
+    fake.opts = opts_upper;
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 0, &v), SASL_OK);
+    assert_int_equal(v, 2);
+    fake.opts = opts_first;
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 2, &v), SASL_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(fake.log_count, 0);
+
+    fake.opts = opts_bad;
+    v = 99;
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 0, &v), SASL_CONFIGERR);
+    assert_int_equal(v, 0);
+    assert_int_equal(fake.log_count, 1);
+    assert_non_null(strstr(fake.last_log, "crammd5_secret_format"));
+    /* the accepted values are listed */
+    assert_non_null(strstr(fake.last_log, "auto"));
+    assert_non_null(strstr(fake.last_log, "plain"));
+    assert_non_null(strstr(fake.last_log, "hmac-md5"));
+    assert_non_null(strstr(fake.last_error, "crammd5_secret_format"));
+    fake.opts = opts_prefix;
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 0, &v), SASL_CONFIGERR);
+    fake.opts = opts_empty;
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", choices, 0, &v), SASL_CONFIGERR);
+}
+
+/* A long list of choices does not overflow the message buffer. */
+static void test_opt_choice_long_list(void **state)
+{
+    static const char *const choices[] = {
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        "cccccccccccccccccccccccccccccccccccccccc", "dddddddddddddddddddddddddddddddddddddddd",
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "ffffffffffffffffffffffffffffffffffffffff",
+        NULL};
+    static const struct fake_opt opts[] = {{"x_choice", "zzz"}, {NULL, NULL}};
+    unsigned v;
+
+    (void)state;
+    fake.opts = opts;
+    assert_int_equal(sm_opt_choice(U, "x_choice", choices, 1, &v), SASL_CONFIGERR);
+    assert_int_equal(v, 1);
+    assert_non_null(strstr(fake.last_log, "x_choice"));
+}
+
+static void test_read_limits(void **state)
+{
+    struct sm_limits lim;
+
+    (void)state;
+    memset(&lim, 0xa5, sizeof(lim));
+    assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_OK);
+    assert_int_equal(lim.max_user, SM_DEFAULT_MAX_USER);
+    assert_int_equal(lim.max_password, SM_DEFAULT_MAX_PASSWORD);
+    assert_int_equal(lim.max_user, 255);
+    assert_int_equal(lim.max_password, 1024);
+
+    {
+        static const struct fake_opt opts[] = {
+            {"plain_max_user_length", "64"},
+            {"plain_max_password_length", "4096"},
+            {"login_max_user_length", "7"},
+            {NULL, NULL}};
+        fake.opts = opts;
+        assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_OK);
+        assert_int_equal(lim.max_user, 64);
+        assert_int_equal(lim.max_password, 4096);
+        /* another prefix reads its own options */
+        assert_int_equal(sm_read_limits(U, "login", &lim), SASL_OK);
+        assert_int_equal(lim.max_user, 7);
+        assert_int_equal(lim.max_password, 1024);
+        assert_int_equal(sm_read_limits(U, "crammd5", &lim), SASL_OK);
+        assert_int_equal(lim.max_user, 255);
+    }
+    {
+        static const struct fake_opt opts[] = {
+            {"plain_max_user_length", "1000"}, {"plain_max_password_length", "65535"}, {NULL, NULL}};
+        fake.opts = opts;
+        assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_OK);
+        assert_int_equal(lim.max_user, 1000);
+        assert_int_equal(lim.max_password, 65535);
+    }
+    assert_int_equal(fake.log_count, 0);
+}
+
+static void test_read_limits_invalid(void **state)
+{
+    static const struct {
+        const char *user, *password, *named;
+    } bad[] = {
+        {"1001", NULL, "plain_max_user_length"},
+        {"0", NULL, "plain_max_user_length"},
+        {"lots", NULL, "plain_max_user_length"},
+        {NULL, "65536", "plain_max_password_length"},
+        {NULL, "0", "plain_max_password_length"},
+        {"10", "-5", "plain_max_password_length"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fake_opt opts[3];
+        struct sm_limits lim;
+        size_t n = 0;
+
+        if (bad[i].user)
+            opts[n++] = (struct fake_opt){"plain_max_user_length", bad[i].user};
+        if (bad[i].password)
+            opts[n++] = (struct fake_opt){"plain_max_password_length", bad[i].password};
+        opts[n] = (struct fake_opt){NULL, NULL};
+        fake.opts = opts;
+        fake.last_log[0] = '\0';
+        assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_CONFIGERR);
+        if (!strstr(fake.last_log, bad[i].named))
+            fail_msg("row %zu: the log does not name %s: %s", i, bad[i].named, fake.last_log);
+    }
+}
+
+/* ======================================================================== */
+/* plugin.c: loading                                                        */
+/* ======================================================================== */
+
+static void test_plug_init(void **state)
+{
+    int version = -1, count = -1;
+
+    (void)state;
+    assert_int_equal(sm_plug_init(U, "plain", SASL_SERVER_PLUG_VERSION, SASL_SERVER_PLUG_VERSION,
+                                  "server", &version, &count, 1), SASL_OK);
+    assert_int_equal(version, SASL_SERVER_PLUG_VERSION);
+    assert_int_equal(count, 1);
+
+    assert_int_equal(sm_plug_init(U, "plain", SASL_SERVER_PLUG_VERSION - 1,
+                                  SASL_SERVER_PLUG_VERSION, "server", &version, &count, 1),
+                     SASL_BADVERS);
+    assert_int_equal(fake.log_count, 1);
+
+    {
+        static const struct fake_opt off[] = {{"plain_enable", "no"}, {NULL, NULL}};
+        fake.opts = off;
+        count = -1;
+        assert_int_equal(sm_plug_init(U, "plain", SASL_CLIENT_PLUG_VERSION,
+                                      SASL_CLIENT_PLUG_VERSION, "client", &version, &count, 1),
+                         SASL_OK);
+        assert_int_equal(count, 0);
+    }
+    {
+        static const struct fake_opt bad[] = {{"plain_enable", "sometimes"}, {NULL, NULL}};
+        fake.opts = bad;
+        assert_int_equal(sm_plug_init(U, "plain", SASL_CLIENT_PLUG_VERSION,
+                                      SASL_CLIENT_PLUG_VERSION, "client", &version, &count, 1),
+                         SASL_CONFIGERR);
+        assert_non_null(strstr(fake.last_log, "plain_enable"));
+    }
+}
+
+int main(void)
+{
+    static const struct CMUnitTest tests[] = {
+        T(test_opt_uint_unset),
+        T(test_opt_uint_valid),
+        T(test_opt_uint_invalid),
+        T(test_opt_bool),
+        T(test_opt_choice),
+        T(test_opt_choice_long_list),
+        T(test_read_limits),
+        T(test_read_limits_invalid),
+        T(test_plug_init),
+    };
+
+    return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}
