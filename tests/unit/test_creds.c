@@ -72,134 +72,157 @@ static int cb_pass(sasl_conn_t *conn, void *context, int id, sasl_secret_t **pse
     return SASL_OK;
 }
 
-static sasl_client_params_t cparams;
+#define WANT_ALL (SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD)
+#define WANT_REQUIRED (SM_WANT_AUTHNAME | SM_WANT_PASSWORD)
 
-static sasl_client_params_t *client_params(void)
+/* How the application supplies an item, for fixture_init: a string is what
+ * its callback answers; PROMPT lists the id with no proc (getcallback says
+ * SASL_INTERACT: the application answers prompts); ABSENT leaves the id out
+ * of the table (getcallback says SASL_FAIL, as libsasl2's does). */
+static const char prompt_marker;
+#define PROMPT (&prompt_marker)
+#define ABSENT NULL
+
+/* One test's application and client: the callbacks' contexts, the table the
+ * fake's getcallback answers from, the params, the prompts and the creds. */
+struct fixture {
+    struct simple_ctx an, us;
+    struct pass_ctx pw;
+    struct fake_cb cbs[4];
+    sasl_client_params_t params;
+    sasl_interact_t *prompts;
+    struct sm_creds c;
+};
+
+/* The fixture (again) for an application with this authname, authzid and
+ * password (its length the strlen), its table handed to the fake, no creds
+ * and no prompts yet; it becomes the test's state, so that the teardown
+ * disposes of its creds. */
+static struct fixture *fixture_init(void **state, const char *authname, const char *authzid,
+                                    const char *password)
 {
-    memset(&cparams, 0, sizeof(cparams));
-    cparams.utils = U;
-    cparams.canon_user = fake_canon_user;
-    return &cparams;
+    static struct fixture fixture;
+    struct fixture *f = &fixture;
+    const struct fake_cb items[] = {
+        {SASL_CB_AUTHNAME, CB(cb_simple), &f->an},
+        {SASL_CB_USER, CB(cb_simple), &f->us},
+        {SASL_CB_PASS, CB(cb_pass), &f->pw},
+    };
+    const char *how[] = {authname, authzid, password};
+    struct fake_cb *cb = f->cbs;
+    size_t i;
+
+    memset(f, 0, sizeof(*f));
+    f->an.value = authname;
+    f->us.value = authzid;
+    f->pw.value = password;
+    if (password != ABSENT && password != PROMPT)
+        f->pw.len = strlen(password);
+    for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+        if (how[i] == ABSENT)
+            continue;
+        cb->id = items[i].id;
+        if (how[i] != PROMPT) {
+            cb->proc = items[i].proc;
+            cb->context = items[i].context;
+        }
+        cb++;
+    }
+    cb->id = SASL_CB_LIST_END;
+    fake.cbs = f->cbs;
+    f->params.utils = U;
+    f->params.canon_user = fake_canon_user;
+    *state = f;
+    return f;
 }
 
-#define WANT_ALL (SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD)
+static int fixture_teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    if (f)
+        sm_creds_dispose(U, &f->c);
+    return fake_teardown(state);
+}
+
+/* A test case with the fixture (T, from fake_utils.h, is one without). */
+#define TF(f) cmocka_unit_test_setup_teardown(f, fake_setup, fixture_teardown)
+
+/* The creds hold all three items the fixture's first application gives. */
+static void assert_all_three(const struct sm_creds *c)
+{
+    assert_string_equal(c->authname, "tim");
+    assert_string_equal(c->authzid, "admin");
+    assert_string_equal(c->password, "tanstaaf");
+    assert_int_equal(c->password_len, 8);
+    assert_int_equal(c->have, WANT_ALL);
+}
 
 static void test_get_creds_callbacks(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0}, us = {"admin", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"tanstaaf", 8, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_USER, CB(cb_simple), &us},
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, "tim", "admin", "tanstaaf");
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), WANT_ALL, &prompts, &c), SASL_OK);
-    assert_null(prompts);
-    assert_string_equal(c.authname, "tim");
-    assert_string_equal(c.authzid, "admin");
-    assert_string_equal(c.password, "tanstaaf");
-    assert_int_equal(c.password_len, 8);
-    assert_int_equal(c.have, WANT_ALL);
-    assert_int_equal(an.last_id, SASL_CB_AUTHNAME);
-    assert_int_equal(us.last_id, SASL_CB_USER);
-    assert_int_equal(pw.last_id, SASL_CB_PASS);
-    assert_ptr_equal(pw.last_conn, fake_conn());
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_OK);
+    assert_null(f->prompts);
+    assert_all_three(&f->c);
+    assert_int_equal(f->an.last_id, SASL_CB_AUTHNAME);
+    assert_int_equal(f->us.last_id, SASL_CB_USER);
+    assert_int_equal(f->pw.last_id, SASL_CB_PASS);
+    assert_ptr_equal(f->pw.last_conn, fake_conn());
     /* the callbacks' own memory, used in place: nothing allocated or owned */
-    assert_ptr_equal(c.authname, an.value);
-    assert_ptr_equal(c.password, (char *)secret_buf.s.data);
+    assert_ptr_equal(f->c.authname, f->an.value);
+    assert_ptr_equal(f->c.password, (char *)secret_buf.s.data);
     assert_int_equal(fake.live, 0);
-    assert_int_equal(c.owned, 0);
+    assert_int_equal(f->c.owned, 0);
 
     /* a second call with everything in hand asks nothing again */
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, &prompts, &c), SASL_OK);
-    assert_int_equal(an.calls, 1);
-    assert_int_equal(pw.calls, 1);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_OK);
+    assert_int_equal(f->an.calls, 1);
+    assert_int_equal(f->pw.calls, 1);
 
-    sm_creds_dispose(U, &c);
+    sm_creds_dispose(U, &f->c);
     assert_int_equal(fake.live, 0);
-    assert_null(c.authname);
-    assert_null(c.authzid);
-    assert_null(c.password);
-    assert_int_equal(c.password_len, 0);
-    assert_int_equal(c.have, 0);
+    assert_null(f->c.authname);
+    assert_null(f->c.authzid);
+    assert_null(f->c.password);
+    assert_int_equal(f->c.password_len, 0);
+    assert_int_equal(f->c.have, 0);
 }
 
 static void test_get_creds_only_wanted(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0}, us = {"admin", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"tanstaaf", 8, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_USER, CB(cb_simple), &us},
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, "tim", "admin", "tanstaaf");
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), SM_WANT_AUTHNAME | SM_WANT_PASSWORD, NULL, &c),
-                     SASL_OK);
-    assert_int_equal(us.calls, 0);
-    assert_null(c.authzid);
-    assert_string_equal(c.authname, "tim");
-    sm_creds_dispose(U, &c);
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, NULL, &f->c), SASL_OK);
+    assert_int_equal(f->us.calls, 0);
+    assert_null(f->c.authzid);
+    assert_string_equal(f->c.authname, "tim");
 }
 
 static void test_get_creds_empty_authzid(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0}, us = {"", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"pw", 2, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_USER, CB(cb_simple), &us},
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, "tim", "", "pw");
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), WANT_ALL, NULL, &c), SASL_OK);
-    assert_null(c.authzid); /* empty means none */
-    assert_true(c.have & SM_WANT_AUTHZID);
-    us.value = NULL; /* a NULL answer, too */
-    sm_creds_dispose(U, &c);
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, NULL, &c), SASL_OK);
-    assert_null(c.authzid);
-    sm_creds_dispose(U, &c);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, NULL, &f->c), SASL_OK);
+    assert_null(f->c.authzid); /* empty means none */
+    assert_true(f->c.have & SM_WANT_AUTHZID);
+    f->us.value = NULL; /* a NULL answer, too */
+    sm_creds_dispose(U, &f->c);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, NULL, &f->c), SASL_OK);
+    assert_null(f->c.authzid);
 }
 
 /* The password is binary: its length comes from the secret, not strlen. */
 static void test_get_creds_binary_password(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"pa\0ss", 5, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, "tim", ABSENT, "pa\0ss");
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), SM_WANT_AUTHNAME | SM_WANT_PASSWORD, NULL, &c),
-                     SASL_OK);
-    assert_int_equal(c.password_len, 5);
-    assert_memory_equal(c.password, "pa\0ss", 5);
+    f->pw.len = 5; /* past the NUL */
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, NULL, &f->c), SASL_OK);
+    assert_int_equal(f->c.password_len, 5);
+    assert_memory_equal(f->c.password, "pa\0ss", 5);
     /* the application's secret is used in place: dispose frees none of it */
-    sm_creds_dispose(U, &c);
+    sm_creds_dispose(U, &f->c);
     assert_int_equal(fake.frees, 0);
     assert_int_equal(fake.live, 0);
 }
@@ -211,32 +234,20 @@ static void test_get_creds_binary_password(void **state)
  * required = 0).  The fake's default for a missing id is libsasl2's. */
 static void test_get_creds_no_user_callback(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"tanstaaf", 8, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, "tim", ABSENT, "tanstaaf");
     int r;
 
-    (void)state;
-    fake.cbs = cbs;
     assert_int_equal(fake.missing_cb_result, SASL_FAIL);
-    memset(&c, 0, sizeof(c));
-    r = sm_get_creds(client_params(), WANT_ALL, &prompts, &c);
+    r = sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c);
     if (r != SASL_OK) {
-        sm_creds_dispose(U, &c);
+        sm_creds_dispose(U, &f->c);
         fail_msg("sm_get_creds returned %d (errdetail \"%s\") for an application without a "
                  "SASL_CB_USER callback; expected SASL_OK with no authzid",
                  r, fake.last_error);
     }
-    assert_null(prompts);
-    assert_null(c.authzid);
-    assert_string_equal(c.authname, "tim");
-    sm_creds_dispose(U, &c);
+    assert_null(f->prompts);
+    assert_null(f->c.authzid);
+    assert_string_equal(f->c.authname, "tim");
 }
 
 /* A required item the application neither supplies by callback nor lists
@@ -244,34 +255,18 @@ static void test_get_creds_no_user_callback(void **state)
  * so does a listed id whose proc is NULL but that getcallback calls SASL_OK. */
 static void test_get_creds_required_missing(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"tanstaaf", 8, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb no_authname[] = {
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    const struct fake_cb no_password[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, ABSENT, ABSENT, "tanstaaf");
 
-    (void)state;
-    fake.cbs = no_authname;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), WANT_ALL, &prompts, &c), SASL_FAIL);
-    assert_null(prompts);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_FAIL);
+    assert_null(f->prompts);
     assert_non_null(strstr(fake.last_error, "authentication name"));
-    sm_creds_dispose(U, &c);
+    sm_creds_dispose(U, &f->c);
 
-    fake.cbs = no_password;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, &prompts, &c), SASL_FAIL);
-    assert_null(prompts);
+    fixture_init(state, "tim", ABSENT, ABSENT);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_FAIL);
+    assert_null(f->prompts);
     assert_non_null(strstr(fake.last_error, "password"));
     assert_null(strstr(fake.last_error, "tanstaaf"));
-    sm_creds_dispose(U, &c);
 }
 
 /* Check the prompt array: exactly the ids wanted, in order, then LIST_END. */
@@ -292,108 +287,70 @@ static void check_prompts(const sasl_interact_t *p, const unsigned long *ids, si
 
 static void test_get_creds_interact(void **state)
 {
-    /* the application lists the ids with no proc: it answers prompts */
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, NULL, NULL},
-        {SASL_CB_USER, NULL, NULL},
-        {SASL_CB_PASS, NULL, NULL},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
     static const unsigned long ids[] = {SASL_CB_AUTHNAME, SASL_CB_USER, SASL_CB_PASS};
     char name[] = "tim", authz[] = "admin", pass[] = "tanstaaf";
-    sasl_interact_t *prompts = NULL, *p;
-    struct sm_creds c;
+    /* the application lists the ids with no proc: it answers prompts */
+    struct fixture *f = fixture_init(state, PROMPT, PROMPT, PROMPT);
+    sasl_interact_t *p;
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), WANT_ALL, &prompts, &c), SASL_INTERACT);
-    check_prompts(prompts, ids, 3);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_INTERACT);
+    check_prompts(f->prompts, ids, 3);
     assert_int_equal(fake.live, 1); /* the prompt array */
-    assert_int_equal(c.have, 0);
+    assert_int_equal(f->c.have, 0);
 
-    for (p = prompts; p->id != SASL_CB_LIST_END; p++) {
+    for (p = f->prompts; p->id != SASL_CB_LIST_END; p++) {
         const char *v = p->id == SASL_CB_AUTHNAME ? name : p->id == SASL_CB_USER ? authz : pass;
         p->result = v;
         p->len = (unsigned)strlen(v);
     }
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, &prompts, &c), SASL_OK);
-    assert_null(prompts); /* taken back and freed */
-    assert_string_equal(c.authname, "tim");
-    assert_string_equal(c.authzid, "admin");
-    assert_string_equal(c.password, "tanstaaf");
-    assert_int_equal(c.password_len, 8);
-    assert_int_equal(c.have, WANT_ALL);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_OK);
+    assert_null(f->prompts); /* taken back and freed */
+    assert_all_three(&f->c);
     /* copies: the application may free its answers */
-    assert_ptr_not_equal(c.authname, name);
-    assert_ptr_not_equal(c.password, pass);
+    assert_ptr_not_equal(f->c.authname, name);
+    assert_ptr_not_equal(f->c.password, pass);
     memset(pass, 0, sizeof(pass));
-    assert_string_equal(c.password, "tanstaaf");
+    assert_string_equal(f->c.password, "tanstaaf");
     assert_int_equal(fake.live, 3);
-    sm_creds_dispose(U, &c);
 }
 
 /* The result's len bounds it (an answer need not be NUL-terminated). */
 static void test_get_creds_interact_len(void **state)
 {
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, NULL, NULL},
-        {SASL_CB_PASS, NULL, NULL},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
     static const unsigned long ids[] = {SASL_CB_AUTHNAME, SASL_CB_PASS};
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, PROMPT, ABSENT, PROMPT);
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), SM_WANT_AUTHNAME | SM_WANT_PASSWORD, &prompts,
-                                  &c), SASL_INTERACT);
-    check_prompts(prompts, ids, 2);
-    prompts[0].result = "timothy";
-    prompts[0].len = 3;
-    prompts[1].result = "password123";
-    prompts[1].len = 8;
-    assert_int_equal(sm_get_creds(&cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, &prompts, &c),
-                     SASL_OK);
-    assert_string_equal(c.authname, "tim");
-    assert_string_equal(c.password, "password");
-    assert_int_equal(c.password_len, 8);
-    sm_creds_dispose(U, &c);
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_INTERACT);
+    check_prompts(f->prompts, ids, 2);
+    f->prompts[0].result = "timothy";
+    f->prompts[0].len = 3;
+    f->prompts[1].result = "password123";
+    f->prompts[1].len = 8;
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_OK);
+    assert_string_equal(f->c.authname, "tim");
+    assert_string_equal(f->c.password, "password");
+    assert_int_equal(f->c.password_len, 8);
 }
 
 /* Callbacks for some items, prompts for the rest; the optional authzid is
  * prompted for only together with a required item. */
 static void test_get_creds_mixed(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_USER, NULL, NULL},
-        {SASL_CB_PASS, NULL, NULL},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
     static const unsigned long ids[] = {SASL_CB_USER, SASL_CB_PASS};
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, "tim", PROMPT, PROMPT);
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), WANT_ALL, &prompts, &c), SASL_INTERACT);
-    check_prompts(prompts, ids, 2);
-    assert_true(c.have & SM_WANT_AUTHNAME);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_INTERACT);
+    check_prompts(f->prompts, ids, 2);
+    assert_true(f->c.have & SM_WANT_AUTHNAME);
     /* the application leaves the authzid unanswered: none */
-    prompts[1].result = "tanstaaf";
-    prompts[1].len = 8;
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, &prompts, &c), SASL_OK);
-    assert_null(prompts);
-    assert_null(c.authzid);
-    assert_string_equal(c.authname, "tim");
-    assert_string_equal(c.password, "tanstaaf");
-    assert_int_equal(an.calls, 1);
-    sm_creds_dispose(U, &c);
+    f->prompts[1].result = "tanstaaf";
+    f->prompts[1].len = 8;
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_OK);
+    assert_null(f->prompts);
+    assert_null(f->c.authzid);
+    assert_string_equal(f->c.authname, "tim");
+    assert_string_equal(f->c.password, "tanstaaf");
+    assert_int_equal(f->an.calls, 1);
 }
 
 /* An application that lists SASL_CB_USER for interaction is asked for the
@@ -401,144 +358,89 @@ static void test_get_creds_mixed(void **state)
  * does); an unanswered authzid prompt means none. */
 static void test_get_creds_authzid_prompted_alone(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"tanstaaf", 8, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_USER, NULL, NULL}, /* answered by a prompt */
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
     static const unsigned long ids[] = {SASL_CB_USER};
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
-
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), WANT_ALL, &prompts, &c), SASL_INTERACT);
-    check_prompts(prompts, ids, 1);
-    prompts[0].result = "admin";
-    prompts[0].len = 5;
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, &prompts, &c), SASL_OK);
-    assert_null(prompts);
-    assert_string_equal(c.authzid, "admin");
-    assert_string_equal(c.authname, "tim");
-    assert_string_equal(c.password, "tanstaaf");
-    assert_int_equal(an.calls, 1);
-    assert_int_equal(pw.calls, 1);
-    sm_creds_dispose(U, &c);
+    struct fixture *f = fixture_init(state, "tim", PROMPT, "tanstaaf");
+ /* the authzid answered by a prompt */
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_INTERACT);
+    check_prompts(f->prompts, ids, 1);
+    f->prompts[0].result = "admin";
+    f->prompts[0].len = 5;
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_OK);
+    assert_null(f->prompts);
+    assert_string_equal(f->c.authzid, "admin");
+    assert_string_equal(f->c.authname, "tim");
+    assert_string_equal(f->c.password, "tanstaaf");
+    assert_int_equal(f->an.calls, 1);
+    assert_int_equal(f->pw.calls, 1);
+    sm_creds_dispose(U, &f->c);
 
     /* left unanswered: no authzid */
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, &prompts, &c), SASL_INTERACT);
-    check_prompts(prompts, ids, 1);
-    assert_int_equal(sm_get_creds(&cparams, WANT_ALL, &prompts, &c), SASL_OK);
-    assert_null(prompts);
-    assert_null(c.authzid);
-    assert_true(c.have & SM_WANT_AUTHZID);
-    sm_creds_dispose(U, &c);
+    memset(&f->c, 0, sizeof(f->c));
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_INTERACT);
+    check_prompts(f->prompts, ids, 1);
+    assert_int_equal(sm_get_creds(&f->params, WANT_ALL, &f->prompts, &f->c), SASL_OK);
+    assert_null(f->prompts);
+    assert_null(f->c.authzid);
+    assert_true(f->c.have & SM_WANT_AUTHZID);
+    sm_creds_dispose(U, &f->c);
 
     /* not wanted: not asked */
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(&cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, &prompts, &c),
-                     SASL_OK);
-    assert_null(prompts);
-    sm_creds_dispose(U, &c);
+    memset(&f->c, 0, sizeof(f->c));
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_OK);
+    assert_null(f->prompts);
 }
 
 static void test_get_creds_null_result(void **state)
 {
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, NULL, NULL},
-        {SASL_CB_PASS, NULL, NULL},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, PROMPT, ABSENT, PROMPT);
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), SM_WANT_AUTHNAME | SM_WANT_PASSWORD, &prompts,
-                                  &c), SASL_INTERACT);
-    prompts[0].result = "tim";
-    prompts[0].len = 3;
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_INTERACT);
+    f->prompts[0].result = "tim";
+    f->prompts[0].len = 3;
     /* prompts[1] (the password) left NULL */
     fake.error_count = 0;
-    assert_int_equal(sm_get_creds(&cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, &prompts, &c),
-                     SASL_BADPARAM);
-    assert_null(prompts); /* freed all the same */
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_BADPARAM);
+    assert_null(f->prompts); /* freed all the same */
     assert_int_equal(fake.error_count, 1);
     assert_true(strlen(fake.last_error) > 0);
-    sm_creds_dispose(U, &c);
 }
 
 static void test_get_creds_cannot_prompt(void **state)
 {
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, NULL, NULL},
-        {SASL_CB_PASS, NULL, NULL},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    struct sm_creds c;
+    struct fixture *f = fixture_init(state, PROMPT, ABSENT, PROMPT);
 
-    (void)state;
-    fake.cbs = cbs;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sm_get_creds(client_params(), SM_WANT_AUTHNAME | SM_WANT_PASSWORD, NULL, &c),
-                     SASL_BADPARAM);
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, NULL, &f->c), SASL_BADPARAM);
     assert_int_equal(fake.live, 0);
-    sm_creds_dispose(U, &c);
 }
 
 static void test_get_creds_callback_errors(void **state)
 {
-    struct simple_ctx an = {"tim", SASL_OK, 0, 0};
-    struct pass_ctx pw = {"tanstaaf", 8, SASL_OK, 0, 0, 0, NULL};
-    const struct fake_cb cbs[] = {
-        {SASL_CB_AUTHNAME, CB(cb_simple), &an},
-        {SASL_CB_PASS, CB(cb_pass), &pw},
-        {SASL_CB_LIST_END, NULL, NULL},
-    };
-    const unsigned want = SM_WANT_AUTHNAME | SM_WANT_PASSWORD;
-    sasl_interact_t *prompts = NULL;
-    struct sm_creds c;
-
-    (void)state;
-    fake.cbs = cbs;
+    struct fixture *f = fixture_init(state, "tim", ABSENT, "tanstaaf");
 
     /* the password callback hands back no secret */
-    memset(&c, 0, sizeof(c));
-    pw.give_null = 1;
-    assert_int_equal(sm_get_creds(client_params(), want, &prompts, &c), SASL_BADPARAM);
-    assert_null(prompts);
-    sm_creds_dispose(U, &c);
-    pw.give_null = 0;
+    f->pw.give_null = 1;
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_BADPARAM);
+    assert_null(f->prompts);
+    sm_creds_dispose(U, &f->c);
+    f->pw.give_null = 0;
 
     /* a callback's own error comes through */
-    memset(&c, 0, sizeof(c));
-    pw.rc = SASL_FAIL;
-    assert_int_equal(sm_get_creds(&cparams, want, &prompts, &c), SASL_FAIL);
-    sm_creds_dispose(U, &c);
-    pw.rc = SASL_OK;
-    memset(&c, 0, sizeof(c));
-    an.rc = SASL_NOMEM;
-    assert_int_equal(sm_get_creds(&cparams, want, &prompts, &c), SASL_NOMEM);
-    sm_creds_dispose(U, &c);
-    an.rc = SASL_OK;
+    memset(&f->c, 0, sizeof(f->c));
+    f->pw.rc = SASL_FAIL;
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_FAIL);
+    sm_creds_dispose(U, &f->c);
+    f->pw.rc = SASL_OK;
+    memset(&f->c, 0, sizeof(f->c));
+    f->an.rc = SASL_NOMEM;
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_NOMEM);
+    sm_creds_dispose(U, &f->c);
+    f->an.rc = SASL_OK;
 
     /* and out of memory for the prompt array */
-    {
-        const struct fake_cb icbs[] = {
-            {SASL_CB_AUTHNAME, NULL, NULL}, {SASL_CB_PASS, NULL, NULL}, {SASL_CB_LIST_END, NULL, NULL}};
-        fake.cbs = icbs;
-        memset(&c, 0, sizeof(c));
-        fake.fail_at = fake.allocs + 1;
-        assert_int_equal(sm_get_creds(&cparams, want, &prompts, &c), SASL_NOMEM);
-        assert_null(prompts);
-        sm_creds_dispose(U, &c);
-    }
+    fixture_init(state, PROMPT, ABSENT, PROMPT);
+    fake.fail_at = fake.allocs + 1;
+    assert_int_equal(sm_get_creds(&f->params, WANT_REQUIRED, &f->prompts, &f->c), SASL_NOMEM);
+    assert_null(f->prompts);
 }
 
 static void test_creds_dispose(void **state)
@@ -570,19 +472,19 @@ static void test_creds_dispose(void **state)
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
-        T(test_get_creds_callbacks),
-        T(test_get_creds_only_wanted),
-        T(test_get_creds_empty_authzid),
-        T(test_get_creds_binary_password),
-        T(test_get_creds_no_user_callback),
-        T(test_get_creds_required_missing),
-        T(test_get_creds_interact),
-        T(test_get_creds_interact_len),
-        T(test_get_creds_mixed),
-        T(test_get_creds_authzid_prompted_alone),
-        T(test_get_creds_null_result),
-        T(test_get_creds_cannot_prompt),
-        T(test_get_creds_callback_errors),
+        TF(test_get_creds_callbacks),
+        TF(test_get_creds_only_wanted),
+        TF(test_get_creds_empty_authzid),
+        TF(test_get_creds_binary_password),
+        TF(test_get_creds_no_user_callback),
+        TF(test_get_creds_required_missing),
+        TF(test_get_creds_interact),
+        TF(test_get_creds_interact_len),
+        TF(test_get_creds_mixed),
+        TF(test_get_creds_authzid_prompted_alone),
+        TF(test_get_creds_null_result),
+        TF(test_get_creds_cannot_prompt),
+        TF(test_get_creds_callback_errors),
         T(test_creds_dispose),
     };
 
