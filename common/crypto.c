@@ -15,7 +15,6 @@ static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 static OSSL_LIB_CTX *libctx;
 static OSSL_PROVIDER *default_provider;
 static EVP_MAC *hmac;
-static EVP_MD *md5;
 
 static void ctx_init(void)
 {
@@ -24,12 +23,10 @@ static void ctx_init(void)
         return;
     default_provider = OSSL_PROVIDER_load(libctx, "default");
     hmac = EVP_MAC_fetch(libctx, "HMAC", NULL);
-    md5 = EVP_MD_fetch(libctx, "MD5", NULL);
 }
 
 __attribute__((destructor)) static void ctx_free(void)
 {
-    EVP_MD_free(md5);
     EVP_MAC_free(hmac);
     if (default_provider)
         OSSL_PROVIDER_unload(default_provider);
@@ -38,7 +35,7 @@ __attribute__((destructor)) static void ctx_free(void)
 
 static int ready(void)
 {
-    return pthread_once(&ctx_once, ctx_init) == 0 && libctx && hmac && md5;
+    return pthread_once(&ctx_once, ctx_init) == 0 && libctx && hmac;
 }
 
 int sm_hmac_md5(const void *key, size_t keylen, const void *data, size_t len,

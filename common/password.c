@@ -10,14 +10,6 @@
  * to a NUL (strchr, strcmp): fuzzing caught them reading past the end of a
  * PLAIN message.  So they only ever see NUL-terminated strings: the caller
  * guarantees it for the identities, the password is copied here. */
-/* The errors the application must see as they are: a backend that is down
- * (saslauthd, an SQL or LDAP auxprop) is a temporary failure, not a wrong
- * password. */
-static int temporary(int r)
-{
-    return r == SASL_NOMEM || r == SASL_UNAVAIL || r == SASL_TRYAGAIN || r == SASL_FAIL;
-}
-
 static int check(sasl_server_params_t *sparams, const char *mech,
                  const char *authcid, unsigned authcid_len,
                  const char *authzid, unsigned authzid_len,
@@ -35,7 +27,7 @@ static int check(sasl_server_params_t *sparams, const char *mech,
                             SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
                             | (proxy ? 0 : SASL_CU_AUTHZID), oparams);
     if (r != SASL_OK)
-        return temporary(r) ? r : sm_auth_result(utils, mech, SASL_BADAUTH);
+        return sm_is_temporary(r) ? r : sm_auth_result(utils, mech, SASL_BADAUTH);
     /* a CRAM-MD5 key schedule stored as userPassword would otherwise be a
      * password itself: the stolen hash must not log in through PLAIN/LOGIN */
     is_schedule = sm_hmac_md5_state_parse(password, password_len, 1, schedule) == 0;
@@ -54,7 +46,7 @@ static int check(sasl_server_params_t *sparams, const char *mech,
     if (proxy) {
         r = sparams->canon_user(utils->conn, authzid, authzid_len, SASL_CU_AUTHZID, oparams);
         if (r != SASL_OK)
-            return temporary(r) ? r
+            return sm_is_temporary(r) ? r
                  : sm_fail(utils, SASL_NOAUTHZ, "%s: authorization identity refused", mech);
     }
     sm_oparams_done(oparams);

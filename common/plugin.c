@@ -17,6 +17,12 @@ int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
     return code;
 }
 
+int sm_is_temporary(int result)
+{
+    return result == SASL_NOMEM || result == SASL_UNAVAIL || result == SASL_TRYAGAIN
+        || result == SASL_FAIL;
+}
+
 int sm_too_many_steps(const sasl_utils_t *utils, const char *mech)
 {
     return sm_fail(utils, SASL_BADPROT, "%s: step called after the exchange ended", mech);

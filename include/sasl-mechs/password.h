@@ -20,7 +20,8 @@ struct sm_password_attempt {
 };
 
 /* SASL_OK with oparams complete, SASL_BADAUTH for any wrong credential
- * (unknown user included), or a temporary backend error. */
+ * (unknown user included), SASL_NOAUTHZ for an authzid canon_user refuses,
+ * or a temporary backend error as it is (sm_is_temporary). */
 int sm_check_password(sasl_server_params_t *sparams, const char *mech,
                       const struct sm_password_attempt *a,
                       sasl_out_params_t *oparams);

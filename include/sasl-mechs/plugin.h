@@ -14,6 +14,11 @@
 int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Errors the application must see as they are: a backend that is down
+ * (saslauthd, an SQL or LDAP auxprop) is a temporary failure, not a wrong
+ * password (Postfix answers 454, not 535). */
+int sm_is_temporary(int result);
+
 /* The default of every step switch. */
 int sm_too_many_steps(const sasl_utils_t *utils, const char *mech);
 

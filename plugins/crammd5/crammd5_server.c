@@ -99,13 +99,6 @@ static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
     return found;
 }
 
-/* The errors the application must see as they are (a backend that is down
- * is a temporary failure, not a wrong password). */
-static int temporary(int r)
-{
-    return r == SASL_NOMEM || r == SASL_UNAVAIL || r == SASL_TRYAGAIN || r == SASL_FAIL;
-}
-
 static int check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
                           const char *in, unsigned inlen, sasl_out_params_t *oparams)
 {
@@ -136,7 +129,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     match = sm_ct_equal(digest, resp.digest, sizeof(digest));
     sm_erase(digest, sizeof(digest));
     utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
-    if (temporary(r))
+    if (sm_is_temporary(r))
         return r;
     if (r != SASL_OK || !found || !match)
         return sm_fail(utils, SASL_BADAUTH, "CRAM-MD5: authentication failed");
