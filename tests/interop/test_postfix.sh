@@ -87,7 +87,7 @@ smtpd_relay_restrictions = permit_sasl_authenticated, reject
 default_transport = discard
 relay_transport = discard
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir
-# the client side: mail for relay.test goes through our own smtpd, with SASL
+# the client side: mail for *.relay.test goes through our own smtpd, with SASL
 transport_maps = texthash:$CONF/transport
 smtp_sasl_auth_enable = yes
 smtp_sasl_password_maps = texthash:$CONF/sasl_passwd
@@ -95,11 +95,15 @@ smtp_sasl_security_options = noanonymous
 smtp_tls_security_level = none
 CONFEOF
 echo "[127.0.0.1]:$PORT $USER_NAME:$PASS" >"$CONF/sasl_passwd"
-echo "relay.test relay:[127.0.0.1]:$PORT" >"$CONF/transport"
+# one transport per mechanism (master.cf below), so no reload between cases:
+# mail for <stem>.relay.test leaves through relay-<stem>, which offers only MECH
+: >"$CONF/transport"
+for m in "${MECHS[@]}"; do
+    echo "$(sm_mech_stem "$m").relay.test relay-$(sm_mech_stem "$m"):[127.0.0.1]:$PORT" >>"$CONF/transport"
+done
 cat >"$CONF/master.cf" <<CONFEOF
 127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
 smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -118,6 +122,9 @@ anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CONFEOF
+for m in "${MECHS[@]}"; do
+    printf 'relay-%s unix - - n - - smtp -o smtp_sasl_mechanism_filter=%s\n' "$(sm_mech_stem "$m")" "$m" >>"$CONF/master.cf"
+done
 
 # postfix -c DIR needs DIR in alternate_config_directories of the default main.cf
 if [ -f "$MAIN_CF" ]; then
@@ -163,16 +170,20 @@ client_swaks() {
         --to bob@remote.example --quit-after AUTH >"$3" 2>&1
 }
 
+# reply CODE LOG: the server's reply CODE is in a client's transcript (curl -v
+# "< 235 ...", gsasl "235 ...", swaks "<-  235 ..." or "<** 535 ..."), not just three digits
+# of a port number
+reply() { grep -qE "^(< |<[-*~]+ +)?$1[ -]" "$2"; }
 for m in "${MECHS[@]}"; do
     for c in "${CLIENTS[@]}"; do
         log=$SM_TMP/$c-$m.log
-        if "client_$c" "$m" "$PASS" "$log" && grep -q '235' "$log"; then
+        if "client_$c" "$m" "$PASS" "$log" && reply 235 "$log"; then
             sm_ok "$c $m: authenticated (235)"
         else
             sm_not_ok "$c $m: authentication failed"; sm_diag_file "$log"
         fi
         log=$SM_TMP/$c-$m-wrong.log
-        if ! "client_$c" "$m" "wrong $PASS" "$log" && grep -q '535' "$log"; then
+        if ! "client_$c" "$m" "wrong $PASS" "$log" && reply 535 "$log"; then
             sm_ok "$c $m: wrong password refused with 535"
         else
             sm_not_ok "$c $m: wrong password not refused with 535"; sm_diag_file "$log"
@@ -180,21 +191,43 @@ for m in "${MECHS[@]}"; do
     done
 done
 # ---- Postfix's smtp client relaying with each mechanism -------------------
+# Each message is followed through the log by its own identifiers, never by
+# lines that earlier cases wrote: its Message-ID gives the local queue id
+# (cleanup), that queue id's delivery line gives the relay's answer "queued
+# as REMOTE_ID" (smtp client), and smtpd's line for REMOTE_ID must name the
+# mechanism filtered for and the user.
+# relay_ids MSGID RCPT: sets qid, rid and auth from the log; returns 0 once
+# the whole chain is there
+relay_ids() {
+    local log=$SM_TMP/maillog
+    qid='' rid='' auth=''
+    qid=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$1>.*/\1/p" "$log" | head -n 1)
+    [ -n "$qid" ] || return 1
+    rid=$(sed -n "s/.* $qid: to=<$2>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$PORT,.* status=sent (250 .*queued as \([0-9A-Za-z]*\))\$/\1/p" "$log" | head -n 1)
+    [ -n "$rid" ] || return 1
+    auth=$(sed -n "s/.*smtpd\[[0-9]*\]: $rid: \(client=.*\)/\1/p" "$log" | head -n 1)
+    [ -n "$auth" ]
+}
 for m in "${MECHS[@]}"; do
-    postconf -c "$CONF" -e "smtp_sasl_mechanism_filter = $m" && postfix -c "$CONF" reload >/dev/null 2>&1
-    sent_before=$(grep -c "relay=127.0.0.1\[127.0.0.1\]:$PORT.*status=sent" "$SM_TMP/maillog")
-    printf 'Subject: relay %s\n\nhello\n' "$m" |
-        sendmail -C "$CONF" -f "$USER_NAME@client.example" "bob@relay.test"
-    ok=
+    rcpt=bob@$(sm_mech_stem "$m").relay.test
+    msgid="relay-$m-$$-$RANDOM@client.example"
+    printf 'Message-ID: <%s>\nSubject: relay %s\n\nhello\n' "$msgid" "$m" |
+        sendmail -C "$CONF" -f "$USER_NAME@client.example" "$rcpt"
     for _ in $(seq 100); do
-        sent=$(grep -c "relay=127.0.0.1\[127.0.0.1\]:$PORT.*status=sent" "$SM_TMP/maillog")
-        [ "$sent" -gt "$sent_before" ] && grep -q "sasl_method=$m, sasl_username=$USER_NAME" "$SM_TMP/maillog" && { ok=1; break; }
+        relay_ids "$msgid" "$rcpt" && break
         sleep 0.2
     done
-    if [ -n "$ok" ]; then
-        sm_ok "postfix smtp client relayed with $m (our client plugin, smtpd saw sasl_method=$m)"
+    if [ -z "$qid" ]; then
+        sm_not_ok "postfix smtp client relayed with $m" "no cleanup line for message-id <$msgid>"
+        sm_diag_file "$SM_TMP/maillog"
+    elif [ -z "$rid" ]; then
+        sm_not_ok "postfix smtp client relayed with $m" "queue id $qid: no status=sent through 127.0.0.1:$PORT"
+        grep " $qid: " "$SM_TMP/maillog" | sed 's/^/# /'
+    elif [ "${auth#client=*\], }" != "sasl_method=$m, sasl_username=$USER_NAME" ]; then
+        sm_not_ok "postfix smtp client relayed with $m" \
+            "queue id $qid, queued by smtpd as $rid, which logged: $auth (wanted sasl_method=$m, sasl_username=$USER_NAME)"
     else
-        sm_not_ok "postfix smtp client did not relay with $m"; sm_diag_file "$SM_TMP/maillog"
+        sm_ok "postfix smtp client relayed with $m (queue id $qid; smtpd queued it as $rid with sasl_method=$m, sasl_username=$USER_NAME)"
     fi
 done
 
