@@ -9,8 +9,6 @@
 
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
-#include <sasl-mechs/hex.h>
 #include <openssl/md5.h>
 
 #define BLOCK 64
@@ -76,28 +74,4 @@ int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
     sm_erase(inner, sizeof(inner));
     sm_erase(&c, sizeof(c));
     return 0;
-}
-
-static const char *const prefixes[] = {"{CRAM-MD5}", "{CRAM-MD5.HEX}"};
-
-int sm_hmac_md5_state_parse(const char *val, size_t len, int require_prefix,
-                            unsigned char state[SM_HMAC_MD5_STATE_LEN])
-{
-    char lower[2 * SM_HMAC_MD5_STATE_LEN];
-    size_t p = 0, i;
-    int r;
-
-    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (len >= strlen(prefixes[i]) && strncasecmp(val, prefixes[i], strlen(prefixes[i])) == 0)
-            p = strlen(prefixes[i]);
-    if ((require_prefix && !p) || len - p != sizeof(lower))
-        return -1;
-    /* written by tools, not by attackers: either case of hex */
-    for (i = 0; i < sizeof(lower); i++)
-        lower[i] = (char)(val[p + i] >= 'A' && val[p + i] <= 'F' ? val[p + i] + 32 : val[p + i]);
-    r = sm_hex_decode_lower(lower, SM_HMAC_MD5_STATE_LEN, state);
-    sm_erase(lower, sizeof(lower));
-    if (r != 0)
-        sm_erase(state, SM_HMAC_MD5_STATE_LEN);
-    return r;
 }

@@ -28,3 +28,14 @@ void sm_oparams_done(sasl_out_params_t *oparams)
     oparams->decode = NULL;
     oparams->param_version = 0;
 }
+
+static int is_space(char c)
+{
+    /* isspace() in the C locale, whatever locale the application set */
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+int sm_identity_acceptable(const char *name, size_t len)
+{
+    return len > 0 && !is_space(name[0]) && !is_space(name[len - 1]);
+}

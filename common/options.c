@@ -94,16 +94,22 @@ int sm_opt_choice(const sasl_utils_t *utils, const char *name,
     return bad(utils, name, val, expected);
 }
 
-int sm_read_limits(const sasl_utils_t *utils, const char *prefix, struct sm_limits *lim)
+int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
+                   int read_password, struct sm_limits *lim)
 {
     char name[64];
-    int r;
+    int r = SASL_OK;
 
-    snprintf(name, sizeof(name), "%s_max_user_length", prefix);
-    /* libsasl2 canonicalises names (with the realm) in a 1024-byte buffer */
-    r = sm_opt_uint(utils, name, SM_DEFAULT_MAX_USER, 1, SM_MAX_USER_LIMIT, &lim->max_user);
-    if (r != SASL_OK)
-        return r;
-    snprintf(name, sizeof(name), "%s_max_password_length", prefix);
-    return sm_opt_uint(utils, name, SM_DEFAULT_MAX_PASSWORD, 1, 65535, &lim->max_password);
+    lim->max_user = SM_DEFAULT_MAX_USER;
+    lim->max_password = SM_DEFAULT_MAX_PASSWORD;
+    if (read_user) {
+        snprintf(name, sizeof(name), "%s_max_user_length", prefix);
+        r = sm_opt_uint(utils, name, SM_DEFAULT_MAX_USER, 1, SM_MAX_USER_LIMIT, &lim->max_user);
+    }
+    if (r == SASL_OK && read_password) {
+        snprintf(name, sizeof(name), "%s_max_password_length", prefix);
+        r = sm_opt_uint(utils, name, SM_DEFAULT_MAX_PASSWORD, 1, SM_MAX_PASSWORD_LIMIT,
+                        &lim->max_password);
+    }
+    return r;
 }

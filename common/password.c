@@ -1,50 +1,52 @@
 #include "config.h"
 #include <sasl-mechs/password.h>
-#include <sasl-mechs/crypto.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
-#include <sasl-mechs/secret.h>
+#include <sasl-mechs/stored_secret.h>
 
-/* libsasl2 2.1.28's canon_user and checkpass take lengths but still read up
+/* Canonicalise and check the authcid, then make the authzid the user.
+ * libsasl2 2.1.28's canon_user and checkpass take lengths but still read up
  * to a NUL (strchr, strcmp): fuzzing caught them reading past the end of a
  * PLAIN message.  So they only ever see NUL-terminated strings: the caller
- * guarantees it for the identities, the password is copied here. */
+ * guarantees it for the identities, the password is copied before this. */
 static int check(sasl_server_params_t *sparams, const char *mech,
-                 const char *authcid, unsigned authcid_len,
-                 const char *authzid, unsigned authzid_len,
-                 const char *password, unsigned password_len,
+                 const struct sm_password_attempt *a, const char *password,
                  sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
-    int proxy = authzid && authzid_len, r, is_schedule;
+    int proxy = a->authzid && a->authzid_len, r;
 
+    if (!sm_identity_acceptable(a->authcid, a->authcid_len)
+        || (proxy && !sm_identity_acceptable(a->authzid, a->authzid_len)))
+        return sm_auth_result(utils, mech, SASL_BADAUTH);
     /* EXTERNALLY_VERIFIED: checkpass decides whether the user exists, so a
      * user unknown to the auxprop (saslauthd sites) is not refused here, and
      * an unknown user costs the same password check as a known one */
-    r = sparams->canon_user(utils->conn, authcid, authcid_len,
+    r = sparams->canon_user(utils->conn, a->authcid, a->authcid_len,
                             SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
                             | (proxy ? 0 : SASL_CU_AUTHZID), oparams);
     if (r != SASL_OK)
         return sm_is_temporary(r) ? r : sm_auth_result(utils, mech, SASL_BADAUTH);
-    /* a CRAM-MD5 key schedule stored as userPassword would otherwise be a
-     * password itself: the stolen hash must not log in through PLAIN/LOGIN */
-    is_schedule = sm_hmac_md5_state_parse(password, password_len, 1, schedule) == 0;
-    sm_erase(schedule, sizeof(schedule));
-    if (is_schedule)
+    if (sm_stored_secret_is_tagged_key(password, a->password_len))
         return sm_auth_result(utils, mech, SASL_BADAUTH);
     /* against the canonical authcid, so realms and case rules apply */
-    r = utils->checkpass(utils->conn, oparams->authid, oparams->alen, password, password_len);
+    r = utils->checkpass(utils->conn, oparams->authid, oparams->alen, password, a->password_len);
     if (r != SASL_OK)
         return sm_auth_result(utils, mech, r);
     /* auto_transition: libsasl2 stores the password for other mechanisms */
     if (sparams->transition)
-        sparams->transition(utils->conn, password, password_len);
-    /* only now a distinct authzid: checkpass canonicalises the authcid as
-     * both identities again, which would overwrite an authzid set before it */
+        sparams->transition(utils->conn, password, a->password_len);
     if (proxy) {
-        r = sparams->canon_user(utils->conn, authzid, authzid_len, SASL_CU_AUTHZID, oparams);
+        /* checkpass canonicalised the authcid as both identities, which
+         * fetched the authcid's values of the properties the application
+         * asked for about the authzid; the auxprop lookup for the authzid
+         * keeps values already there, so clear them first (the password's
+         * with erasure) or the application reads the authcid's values
+         * under the authzid's name */
+        utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
+        utils->prop_clear(sparams->propctx, 0);
+        r = sparams->canon_user(utils->conn, a->authzid, a->authzid_len, SASL_CU_AUTHZID, oparams);
         if (r != SASL_OK)
             return sm_is_temporary(r) ? r
                  : sm_fail(utils, SASL_NOAUTHZ, "%s: authorization identity refused", mech);
@@ -63,8 +65,7 @@ int sm_check_password(sasl_server_params_t *sparams, const char *mech,
 
     if (!a->password_terminated && !(pw = sm_strndup(utils, a->password, a->password_len)))
         return SASL_NOMEM;
-    r = check(sparams, mech, a->authcid, a->authcid_len, a->authzid,
-              a->authzid ? a->authzid_len : 0, pw ? pw : a->password, a->password_len, oparams);
+    r = check(sparams, mech, a, pw ? pw : a->password, oparams);
     sm_free_secret(utils, pw, a->password_len + 1u);
     return r;
 }

@@ -5,9 +5,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+/* errdetail text longer than this is cut: it is a sentence for a log */
+#define SM_ERRDETAIL_MAX 256
+/* "<prefix>_<option>" */
+#define SM_OPTION_NAME_MAX 64
+
 int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[SM_ERRDETAIL_MAX];
     va_list ap;
 
     va_start(ap, fmt);
@@ -28,26 +33,12 @@ int sm_too_many_steps(const sasl_utils_t *utils, const char *mech)
     return sm_fail(utils, SASL_BADPROT, "%s: step called after the exchange ended", mech);
 }
 
-int sm_plug_init(const sasl_utils_t *utils, const char *prefix, int maxversion,
-                 int wanted, const char *side, int *out_version, int *plugcount,
-                 int count)
+int sm_step_begin(const sasl_utils_t *utils, const char *mech, const void *ctx,
+                  const char **out, unsigned *outlen)
 {
-    char name[64];
-    int enabled = 1, r;
-
-    if (maxversion < wanted) {
-        utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: libsasl2 offers %s plugin API %d, need %d",
-                   side, maxversion, wanted);
-        return SASL_BADVERS;
-    }
-    snprintf(name, sizeof(name), "%s_enable", prefix);
-    if ((r = sm_opt_bool(utils, name, 1, &enabled)) != SASL_OK)
-        return r;
-    if (!enabled)
-        utils->log(NULL, SASL_LOG_NOTE, "sasl-mechs: %s disabled by option %s", side, name);
-    *out_version = wanted;
-    *plugcount = enabled ? count : 0;
-    return SASL_OK;
+    *out = NULL;
+    *outlen = 0;
+    return ctx ? SASL_OK : sm_too_many_steps(utils, mech);
 }
 
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
@@ -64,8 +55,95 @@ int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
     }
 }
 
-int sm_config_error(const sasl_utils_t *utils, const char *mech)
+/* SASL_OK with *count set to what libsasl2 should register, or an error. */
+static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
+                     int wanted, const char *side, int count, int *out_version, int *plugcount)
 {
-    return sm_fail(utils, SASL_CONFIGERR, "%s: %s has an invalid value (see the log of the "
-                   "plugin's loading)", mech, sm_opt_last_bad());
+    char name[SM_OPTION_NAME_MAX];
+    int enabled = 1, r;
+
+    if (maxversion < wanted) {
+        utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: libsasl2 offers %s plugin API %d, need %d",
+                   side, maxversion, wanted);
+        return SASL_BADVERS;
+    }
+    snprintf(name, sizeof(name), "%s_enable", p->prefix);
+    if ((r = sm_opt_bool(utils, name, 1, &enabled)) != SASL_OK)
+        return r;
+    if (!enabled)
+        utils->log(NULL, SASL_LOG_NOTE, "sasl-mechs: %s %s disabled by option %s",
+                   p->mech, side, name);
+    *out_version = wanted;
+    *plugcount = enabled ? count : 0;
+    return SASL_OK;
+}
+
+static int read_server_settings(const struct sm_plugin *p, const sasl_utils_t *utils)
+{
+    int r = sm_read_limits(utils, p->prefix, p->limits & SM_LIMIT_USER,
+                           p->limits & SM_LIMIT_PASSWORD, &p->settings->lim);
+
+    if (r == SASL_OK && p->read_options)
+        r = p->read_options(utils);
+    return r;
+}
+
+int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
+                        int *out_version, sasl_server_plug_t **pluglist, int *plugcount)
+{
+    int r = plug_init(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server",
+                      p->server_count, out_version, plugcount);
+
+    *pluglist = p->server;
+    if (r == SASL_OK)
+        p->settings->status = read_server_settings(p, utils);
+    return r;
+}
+
+int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
+                        int *out_version, sasl_client_plug_t **pluglist, int *plugcount)
+{
+    *pluglist = p->client;
+    return plug_init(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
+                     p->client_count, out_version, plugcount);
+}
+
+int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
+                  const char *mech, size_t size, void **ctx)
+{
+    if (settings->status != SASL_OK)
+        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s has an invalid value (see the "
+                       "log of the plugin's loading)", mech, sm_opt_last_bad());
+    *ctx = sparams->utils->calloc(1, size);
+    return *ctx ? SASL_OK : SASL_NOMEM;
+}
+
+void sm_server_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    utils->free(ctx);
+}
+
+int sm_client_new(sasl_client_params_t *cparams, size_t size, void **ctx)
+{
+    *ctx = cparams->utils->calloc(1, size);
+    return *ctx ? SASL_OK : SASL_NOMEM;
+}
+
+void sm_client_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    struct sm_client *c = ctx;
+
+    /* after a failed step libsasl2 disposes of the context, then later calls
+     * dispose again with NULL */
+    if (!c)
+        return;
+    sm_creds_dispose(utils, &c->creds);
+    sm_outbuf_dispose(utils, &c->out);
+    utils->free(c);
+}
+
+void sm_client_output(const struct sm_client *c, const char **out, unsigned *outlen)
+{
+    *out = c->out.data;
+    *outlen = c->out.len;
 }

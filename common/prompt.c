@@ -2,6 +2,7 @@
 #include <sasl-mechs/prompt.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/memory.h>
+#include <sasl-mechs/options.h>
 #include <sasl-mechs/secret.h>
 
 #include <string.h>
@@ -28,8 +29,9 @@ static int store(const sasl_utils_t *utils, struct sm_creds *c, unsigned want,
 {
     const char *v = val;
 
-    if (len > 0xffff)
-        return sm_fail(utils, SASL_BADPARAM, "credential longer than 65535 bytes");
+    if (len > SM_MAX_PASSWORD_LIMIT)
+        return sm_fail(utils, SASL_BADPARAM, "credential longer than %u bytes",
+                       SM_MAX_PASSWORD_LIMIT);
     c->have |= want;
     if (want == SM_WANT_AUTHZID && len == 0)
         return SASL_OK;
@@ -101,9 +103,10 @@ static int harvest(const sasl_utils_t *utils, sasl_interact_t **prompt_need,
                 continue;
             if (!p->result && items[i].want != SM_WANT_AUTHZID)
                 r = sm_fail(utils, SASL_BADPARAM, "no answer to the prompt \"%s\"", items[i].prompt);
-            else
+            else /* an answer without a length: one byte past the cap is enough to refuse it */
                 r = store(utils, c, items[i].want, p->result ? p->result : "",
-                          p->result ? strnlen(p->result, p->len ? p->len : 0x10000) : 0, 1);
+                          p->result ? strnlen(p->result, p->len ? p->len : SM_MAX_PASSWORD_LIMIT + 1u)
+                                    : 0, 1);
         }
     utils->free(*prompt_need);
     *prompt_need = NULL;

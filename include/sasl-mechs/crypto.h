@@ -19,11 +19,6 @@ int sm_hmac_md5_state(const void *key, size_t keylen,
 int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
                            const void *data, size_t len,
                            unsigned char out[SM_MD5_LEN]);
-/* Read a stored key schedule: "{CRAM-MD5}" or "{CRAM-MD5.HEX}" (any case)
- * then 64 hex digits (any case); without require_prefix the bare digits
- * too.  0 on success, else -1 with state erased. */
-int sm_hmac_md5_state_parse(const char *val, size_t len, int require_prefix,
-                            unsigned char state[SM_HMAC_MD5_STATE_LEN]);
 /* Digest by OpenSSL name ("MD5", "SHA256", ...); *outlen set on success. */
 int sm_digest(const char *name, const void *data, size_t len,
               unsigned char *out, size_t outmax, size_t *outlen);

@@ -3,6 +3,7 @@
 #ifndef SASL_MECHS_OPARAMS_H
 #define SASL_MECHS_OPARAMS_H
 
+#include <stddef.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
@@ -16,6 +17,14 @@ int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
                       const char *authcid, unsigned authcid_len,
                       const char *authzid, unsigned authzid_len,
                       sasl_out_params_t *oparams);
+/* 1 when a name received from a client may be handed to canon_user: not
+ * empty, and no white space at either end.  libsasl2 2.1.28 strips such
+ * space but miscounts it, answering SASL_FAIL ("All-whitespace username.")
+ * for an all-space name and for some that are not (" a"); SASL_FAIL reads as
+ * a backend that is down (454, "try again").  A name nobody could mean, so
+ * servers refuse it exactly as a wrong password instead. */
+int sm_identity_acceptable(const char *name, size_t len);
+
 /* Mark the exchange complete with no security layer. */
 void sm_oparams_done(sasl_out_params_t *oparams);
 

@@ -17,18 +17,24 @@ int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out);
 int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                   const char *const *choices, unsigned def, unsigned *out);
 
-/* The size caps every password mechanism reads, as <prefix>_max_user_length
- * (an authcid or authzid, default 255) and <prefix>_max_password_length
- * (default 1024). */
+/* The size caps a server reads, as <prefix>_max_user_length (an authcid or
+ * authzid, default 255) and, for mechanisms that receive a password,
+ * <prefix>_max_password_length (default 1024). */
 struct sm_limits {
     unsigned max_user;
     unsigned max_password;
 };
 #define SM_DEFAULT_MAX_USER 255u
+/* libsasl2 canonicalises names (with the realm) in a 1024-byte buffer */
 #define SM_MAX_USER_LIMIT 1000u
 #define SM_DEFAULT_MAX_PASSWORD 1024u
+/* the longest a client's credential callback may answer (prompt.c) */
+#define SM_MAX_PASSWORD_LIMIT 65535u
 /* "option NAME" of the last value refused, for error messages. */
 const char *sm_opt_last_bad(void);
-int sm_read_limits(const sasl_utils_t *utils, const char *prefix, struct sm_limits *lim);
+/* Reads only the options asked for (read_user, read_password); the others
+ * keep their defaults and are not options of that mechanism. */
+int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
+                   int read_password, struct sm_limits *lim);
 
 #endif

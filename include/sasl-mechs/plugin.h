@@ -1,13 +1,22 @@
-/* What every plugin's glue needs: the export attribute, and the shared
- * ways of saying that a message is malformed or a step came too often. */
+/* What every plugin's glue and step functions share: the entry points'
+ * common half, the server's settings read at load, the client's context,
+ * the step prologue and the ways of saying that something failed. */
 #ifndef SASL_MECHS_PLUGIN_H
 #define SASL_MECHS_PLUGIN_H
 
+#include <stddef.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
+#include <sasl-mechs/options.h>
+#include <sasl-mechs/outbuf.h>
+#include <sasl-mechs/prompt.h>
 
 /* Everything else is hidden with -fvisibility=hidden. */
 #define SM_EXPORT __attribute__((visibility("default")))
+
+/* The only two symbols a plugin exports; each <mech>_plugin.c defines them. */
+SM_EXPORT sasl_server_plug_init_t sasl_server_plug_init;
+SM_EXPORT sasl_client_plug_init_t sasl_client_plug_init;
 
 /* Record an errdetail for the application and return code. Never pass a
  * secret in the format arguments. */
@@ -22,50 +31,73 @@ int sm_is_temporary(int result);
 /* The default of every step switch. */
 int sm_too_many_steps(const sasl_utils_t *utils, const char *mech);
 
+/* The start of every mech_step: no output unless the step makes one, and
+ * SASL_OK, or the too-many-steps error for a NULL context (libsasl2 disposes
+ * of the context after a failed step, and a careless application may still
+ * call step again). */
+int sm_step_begin(const sasl_utils_t *utils, const char *mech, const void *ctx,
+                  const char **out, unsigned *outlen);
+
 /* A checkpass/lookup result as the application should see it: an unknown
  * user is reported exactly like a wrong password. */
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result);
 
-/* The two exported entry points of a plugin, handing libsasl2 its tables.
- * The option <prefix>_enable: no registers no mechanism, so that another
- * plugin offering the same name (Cyrus's own) is the only one libsasl2 sees:
- * with two, libsasl2 picks by directory order, which nobody controls. */
-int sm_plug_init(const sasl_utils_t *utils, const char *prefix, int maxversion,
-                 int wanted, const char *side, int *out_version, int *plugcount,
-                 int count);
+/* Server options are read once, when libsasl2 loads the plugin (the
+ * server's configuration file is read before that), into the plugin's
+ * sm_server_settings.  A bad value is kept as status, which every exchange
+ * then reports (sm_server_new), so a typo shows up in the log of each
+ * attempt. */
+enum {
+    SM_LIMIT_USER = 1u << 0,     /* <prefix>_max_user_length */
+    SM_LIMIT_PASSWORD = 1u << 1, /* <prefix>_max_password_length */
+};
+struct sm_server_settings {
+    int status;
+    struct sm_limits lim;
+};
 
-/* Server options are read once, when libsasl2 loads the plugin (the server's
- * configuration file is read before that): read_server_options(utils)
- * stores them, or the SASL_CONFIGERR that every exchange then reports with
- * sm_config_error, so a typo shows up in the log of each attempt. */
-int sm_config_error(const sasl_utils_t *utils, const char *mech);
+/* One plugin as its two entry points hand it to libsasl2. */
+struct sm_plugin {
+    const char *prefix;   /* of its options: <prefix>_enable, ... */
+    const char *mech;     /* for messages */
+    sasl_server_plug_t *server;
+    int server_count;
+    sasl_client_plug_t *client;
+    int client_count;
+    struct sm_server_settings *settings;
+    unsigned limits;      /* SM_LIMIT_*: the size caps its server reads */
+    /* the mechanism's own server options, read after the limits; NULL: none */
+    int (*read_options)(const sasl_utils_t *utils);
+};
 
-#define SM_PLUGIN_ENTRY_POINTS(prefix, server_table, client_table, read_server_options) \
-    SM_EXPORT int sasl_server_plug_init(const sasl_utils_t *, int, int *,           \
-                                        sasl_server_plug_t **, int *);              \
-    SM_EXPORT int sasl_client_plug_init(const sasl_utils_t *, int, int *,           \
-                                        sasl_client_plug_t **, int *);              \
-    int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion,            \
-                              int *out_version, sasl_server_plug_t **pluglist,      \
-                              int *plugcount)                                       \
-    {                                                                               \
-        int r_ = sm_plug_init(utils, prefix, maxversion, SASL_SERVER_PLUG_VERSION,  \
-                              "server", out_version, plugcount,                     \
-                              (int)(sizeof(server_table) / sizeof(server_table[0]))); \
-        *pluglist = server_table;                                                   \
-        if (r_ == SASL_OK)                                                          \
-            read_server_options(utils);                                             \
-        return r_;                                                                  \
-    }                                                                               \
-    int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion,            \
-                              int *out_version, sasl_client_plug_t **pluglist,      \
-                              int *plugcount)                                       \
-    {                                                                               \
-        *pluglist = client_table;                                                   \
-        return sm_plug_init(utils, prefix, maxversion, SASL_CLIENT_PLUG_VERSION,    \
-                            "client",                                               \
-                            out_version, plugcount,                                 \
-                            (int)(sizeof(client_table) / sizeof(client_table[0]))); \
-    }
+/* The bodies of sasl_server_plug_init / sasl_client_plug_init.  The option
+ * <prefix>_enable: no registers no mechanism, so that another plugin
+ * offering the same name (Cyrus's own) is the only one libsasl2 sees: with
+ * two, libsasl2 picks by directory order, which nobody controls. */
+int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
+                        int *out_version, sasl_server_plug_t **pluglist, int *plugcount);
+int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
+                        int *out_version, sasl_client_plug_t **pluglist, int *plugcount);
+
+/* mech_new of a server: a zeroed context of size bytes, or the
+ * SASL_CONFIGERR of a bad option. */
+int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
+                  const char *mech, size_t size, void **ctx);
+/* mech_dispose of a server whose context owns nothing else. */
+void sm_server_dispose(void *ctx, const sasl_utils_t *utils);
+
+/* The first member of every client context: the credentials it obtained
+ * and the buffer its steps' output lives in. */
+struct sm_client {
+    struct sm_creds creds;
+    struct sm_outbuf out;
+};
+/* mech_new of a client: a zeroed context of size bytes whose first member
+ * is a struct sm_client. */
+int sm_client_new(sasl_client_params_t *cparams, size_t size, void **ctx);
+/* mech_dispose of a client: credentials and output erased, context freed. */
+void sm_client_dispose(void *ctx, const sasl_utils_t *utils);
+/* Hand libsasl2 what the step wrote into c->out. */
+void sm_client_output(const struct sm_client *c, const char **out, unsigned *outlen);
 
 #endif

@@ -5,22 +5,18 @@
 #include <string.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/oparams.h>
-#include <sasl-mechs/outbuf.h>
 #include <sasl-mechs/plugin.h>
-#include <sasl-mechs/prompt.h>
 #include <sasl-mechs/secret.h>
 
 struct crammd5_client {
+    struct sm_client base; /* first: sm_client_dispose frees it */
     enum { SEND_RESPONSE, DONE } step;
-    struct sm_creds creds;
-    struct sm_outbuf out;
 };
 
 int crammd5_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
     (void)glob;
-    *ctx = cparams->utils->calloc(1, sizeof(struct crammd5_client));
-    return *ctx ? SASL_OK : SASL_NOMEM;
+    return sm_client_new(cparams, sizeof(struct crammd5_client), ctx);
 }
 
 static int send_response(struct crammd5_client *c, sasl_client_params_t *cparams,
@@ -35,32 +31,32 @@ static int send_response(struct crammd5_client *c, sasl_client_params_t *cparams
 
     if (st != CRAMMD5_OK)
         return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
-    r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need, &c->creds);
+    r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need,
+                     &c->base.creds);
     if (r != SASL_OK)
         return r;
-    namelen = strlen(c->creds.authname);
+    namelen = strlen(c->base.creds.authname);
     if (!namelen)
         return sm_fail(utils, SASL_BADPARAM, "CRAM-MD5: empty user name");
-    r = sm_set_identities(utils, cparams->canon_user, c->creds.authname, (unsigned)namelen,
+    r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, (unsigned)namelen,
                           NULL, 0, oparams);
     if (r != SASL_OK)
         return r;
     namelen = oparams->alen; /* the name as canon_user made it */
     if (!namelen)
         return sm_fail(utils, SASL_BADPARAM, "CRAM-MD5: empty user name");
-    if (sm_hmac_md5(c->creds.password, c->creds.password_len, in, inlen, digest) != 0)
+    if (sm_hmac_md5(c->base.creds.password, c->base.creds.password_len, in, inlen, digest) != 0)
         return sm_fail(utils, SASL_FAIL, "CRAM-MD5: HMAC-MD5 unavailable");
-    r = sm_outbuf_reserve(utils, &c->out, (unsigned)crammd5_response_len(namelen));
+    r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)crammd5_response_len(namelen));
     if (r == SASL_OK) {
-        crammd5_build_response(oparams->authid, namelen, digest, c->out.data);
-        c->out.len = (unsigned)crammd5_response_len(namelen);
-        *out = c->out.data;
-        *outlen = c->out.len;
+        crammd5_build_response(oparams->authid, namelen, digest, c->base.out.data);
+        c->base.out.len = (unsigned)crammd5_response_len(namelen);
+        sm_client_output(&c->base, out, outlen);
         sm_oparams_done(oparams);
         c->step = DONE;
     }
     sm_erase(digest, sizeof(digest));
-    sm_creds_dispose(utils, &c->creds);
+    sm_creds_dispose(utils, &c->base.creds);
     return r;
 }
 
@@ -69,28 +65,14 @@ int crammd5_client_step(void *ctx, sasl_client_params_t *cparams,
                         const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     struct crammd5_client *c = ctx;
+    int r;
 
-    *out = NULL;
-    *outlen = 0;
-    if (!c) /* disposed of by libsasl2 after a failed step */
-        return sm_too_many_steps(cparams->utils, "CRAM-MD5");
+    if ((r = sm_step_begin(cparams->utils, "CRAM-MD5", c, out, outlen)) != SASL_OK)
+        return r;
     switch (c->step) {
     case SEND_RESPONSE:
         return send_response(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
     default:
         return sm_too_many_steps(cparams->utils, "CRAM-MD5");
     }
-}
-
-void crammd5_client_dispose(void *ctx, const sasl_utils_t *utils)
-{
-    struct crammd5_client *c = ctx;
-
-    /* after a failed step libsasl2 disposes of the context, then later calls
-     * dispose again with NULL */
-    if (!c)
-        return;
-    sm_creds_dispose(utils, &c->creds);
-    sm_outbuf_dispose(utils, &c->out);
-    utils->free(c);
 }

@@ -4,8 +4,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <sasl-mechs/crypto.h>
 #include <sasl-mechs/hex.h>
 
 enum crammd5_status crammd5_parse_response(const char *msg, size_t len, size_t max_user,
@@ -71,53 +69,6 @@ enum crammd5_status crammd5_check_challenge(const char *msg, size_t len)
     return CRAMMD5_OK;
 }
 
-/* "{SCHEME}" at the start of val: its length, or 0. */
-static size_t scheme_len(const char *val, size_t len)
-{
-    size_t i;
-
-    if (len < 3 || val[0] != '{')
-        return 0;
-    for (i = 1; i < len && i < 32; i++) {
-        unsigned char c = (unsigned char)val[i];
-        if (c == '}')
-            return i > 1 ? i + 1 : 0;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-              || c == '-' || c == '.' || c == '_'))
-            return 0;
-    }
-    return 0;
-}
-
-static int is_scheme(const char *val, size_t n, const char *name)
-{
-    return n == strlen(name) && strncasecmp(val, name, n) == 0;
-}
-
-enum crammd5_status crammd5_parse_secret(const char *val, size_t len,
-                                         enum crammd5_secret_format fmt,
-                                         struct crammd5_secret *out)
-{
-    size_t n;
-
-    memset(out, 0, sizeof(*out));
-    if (fmt == CRAMMD5_SECRET_PLAIN) {
-        out->password = val;
-        out->password_len = len;
-        return CRAMMD5_OK;
-    }
-    if (sm_hmac_md5_state_parse(val, len, fmt == CRAMMD5_SECRET_AUTO, out->state) == 0) {
-        out->is_state = 1;
-        return CRAMMD5_OK;
-    }
-    n = scheme_len(val, len);
-    if (fmt == CRAMMD5_SECRET_HMAC || (n && !is_scheme(val, n, "{PLAIN}") && !is_scheme(val, n, "{CLEARTEXT}")))
-        return CRAMMD5_ERR_SECRET_FORMAT; /* a hash of another scheme is no key */
-    out->password = val + n;
-    out->password_len = len - n;
-    return CRAMMD5_OK;
-}
-
 const char *crammd5_status_text(enum crammd5_status s)
 {
     switch (s) {
@@ -129,7 +80,6 @@ const char *crammd5_status_text(enum crammd5_status s)
     case CRAMMD5_ERR_CHALLENGE_TOO_LONG: return "challenge too long";
     case CRAMMD5_ERR_NUL: return "embedded NUL byte";
     case CRAMMD5_ERR_DIGEST: return "digest is not 32 lowercase hex digits";
-    case CRAMMD5_ERR_SECRET_FORMAT: return "stored secret is not in CRAM-MD5 form";
     }
     return "invalid";
 }

@@ -13,6 +13,10 @@
 #define CRAMMD5_MAX_CHALLENGE 1024
 /* A host part longer than this is cut when building a challenge. */
 #define CRAMMD5_MAX_HOST 255
+/* "<", two 64-bit numbers in decimal (20 digits each), ".", "@", ">", NUL */
+#define CRAMMD5_CHALLENGE_FRAMING (1 + 20 + 1 + 20 + 1 + 1 + 1)
+/* Room for any challenge crammd5_build_challenge writes. */
+#define CRAMMD5_MAX_CHALLENGE_BUILT (CRAMMD5_MAX_HOST + CRAMMD5_CHALLENGE_FRAMING)
 
 enum crammd5_status {
     CRAMMD5_OK = 0,
@@ -23,7 +27,6 @@ enum crammd5_status {
     CRAMMD5_ERR_CHALLENGE_TOO_LONG,
     CRAMMD5_ERR_NUL,
     CRAMMD5_ERR_DIGEST,         /* not exactly 32 lowercase hex digits */
-    CRAMMD5_ERR_SECRET_FORMAT,  /* stored secret not in the expected form */
 };
 
 struct crammd5_response {
@@ -48,21 +51,6 @@ void crammd5_build_response(const char *user, size_t user_len,
 
 /* Check a server challenge as the client receives it. */
 enum crammd5_status crammd5_check_challenge(const char *msg, size_t len);
-
-/* A stored secret: a plaintext password, or Dovecot's precomputed HMAC-MD5
- * key schedule ("{CRAM-MD5}" or "{CRAM-MD5.HEX}" and 64 hex digits).  In
- * AUTO, "{PLAIN}" and "{CLEARTEXT}" are stripped and any other "{SCHEME}"
- * (a hash for another mechanism) is refused: it is no key. */
-enum crammd5_secret_format { CRAMMD5_SECRET_AUTO, CRAMMD5_SECRET_PLAIN, CRAMMD5_SECRET_HMAC };
-struct crammd5_secret {
-    int is_state;               /* 1: state[] holds the key schedule */
-    unsigned char state[32];
-    const char *password;       /* else: points into the stored value */
-    size_t password_len;
-};
-enum crammd5_status crammd5_parse_secret(const char *val, size_t len,
-                                         enum crammd5_secret_format fmt,
-                                         struct crammd5_secret *out);
 
 const char *crammd5_status_text(enum crammd5_status s);
 

@@ -2,7 +2,6 @@
 #include "config.h"
 #include "crammd5.h"
 
-#include <sasl-mechs/plugin.h>
 
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "CRAM-MD5",
@@ -11,7 +10,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = SASL_FEAT_SERVER_FIRST,
     .mech_new = crammd5_server_new,
     .mech_step = crammd5_server_step,
-    .mech_dispose = crammd5_server_dispose,
+    .mech_dispose = sm_server_dispose,
 }};
 
 static const unsigned long required_prompts[] = {SASL_CB_AUTHNAME, SASL_CB_PASS, SASL_CB_LIST_END};
@@ -24,8 +23,31 @@ static sasl_client_plug_t client_plugins[] = {{
     .required_prompts = required_prompts,
     .mech_new = crammd5_client_new,
     .mech_step = crammd5_client_step,
-    .mech_dispose = crammd5_client_dispose,
+    .mech_dispose = sm_client_dispose,
 }};
 
-SM_PLUGIN_ENTRY_POINTS("crammd5", server_plugins, client_plugins,
-                       crammd5_server_options)
+static const struct sm_plugin crammd5_plugin = {
+    .prefix = "crammd5",
+    .mech = "CRAM-MD5",
+    .server = server_plugins,
+    .server_count = 1,
+    .client = client_plugins,
+    .client_count = 1,
+    .settings = &crammd5_settings,
+    .limits = SM_LIMIT_USER,
+    .read_options = crammd5_server_options,
+};
+
+int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_server_plug_t **pluglist, int *plugcount)
+{
+    return sm_server_plug_init(&crammd5_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}
+
+int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_client_plug_t **pluglist, int *plugcount)
+{
+    return sm_client_plug_init(&crammd5_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}

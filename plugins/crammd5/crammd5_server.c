@@ -10,40 +10,43 @@
 #include <sasl-mechs/options.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
+#include <sasl-mechs/stored_secret.h>
 
 /* userPassword of the authentication identity (libsasl2's SASL_AUX_PASSWORD) */
 static const char *const secret_props[] = {SASL_AUX_PASSWORD, NULL};
 
 struct crammd5_server {
     enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE } step;
-    char challenge[CRAMMD5_MAX_HOST + 64];
+    char challenge[CRAMMD5_MAX_CHALLENGE_BUILT];
     size_t challenge_len;
 };
 
 static const char *const format_names[] = {"auto", "plain", "hmac-md5", NULL};
+enum secret_format { FORMAT_AUTO, FORMAT_PLAIN, FORMAT_HMAC_MD5 };
+/* how each crammd5_secret_format reads userPassword (README, options) */
+static const struct sm_secret_rules format_rules[] = {
+    [FORMAT_AUTO] = {.accept = SM_SECRET_PASSWORD | SM_SECRET_HMAC_MD5_STATE,
+                     .bare = SM_SECRET_PASSWORD, .tags = 1},
+    [FORMAT_PLAIN] = {.accept = SM_SECRET_PASSWORD, .bare = SM_SECRET_PASSWORD, .tags = 0},
+    [FORMAT_HMAC_MD5] = {.accept = SM_SECRET_HMAC_MD5_STATE,
+                         .bare = SM_SECRET_HMAC_MD5_STATE, .tags = 1},
+};
 
-static struct {
-    int status;
-    struct sm_limits lim;
-    unsigned secret_format;
-} settings;
+struct sm_server_settings crammd5_settings;
+static unsigned secret_format;
 
-void crammd5_server_options(const sasl_utils_t *utils)
+int crammd5_server_options(const sasl_utils_t *utils)
 {
-    settings.status = sm_read_limits(utils, "crammd5", &settings.lim);
-    if (settings.status == SASL_OK)
-        settings.status = sm_opt_choice(utils, "crammd5_secret_format", format_names,
-                                        CRAMMD5_SECRET_AUTO, &settings.secret_format);
+    return sm_opt_choice(utils, "crammd5_secret_format", format_names, FORMAT_AUTO,
+                         &secret_format);
 }
 
 int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
                        const char *challenge, unsigned challen, void **ctx)
 {
     (void)glob; (void)challenge; (void)challen;
-    if (settings.status != SASL_OK)
-        return sm_config_error(sparams->utils, "CRAM-MD5");
-    *ctx = sparams->utils->calloc(1, sizeof(struct crammd5_server));
-    return *ctx ? SASL_OK : SASL_NOMEM;
+    return sm_server_new(sparams, &crammd5_settings, "CRAM-MD5",
+                         sizeof(struct crammd5_server), ctx);
 }
 
 static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
@@ -75,24 +78,24 @@ static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
 {
     static const char no_key[16] = "no-such-user";
     unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
-    struct crammd5_secret secret;
+    struct sm_stored_secret secret;
     const unsigned char *use;
-    int found = 0;
+    int found = 0, is_state;
 
     memset(&secret, 0, sizeof(secret));
     if (val->values && val->values[0]) {
-        found = crammd5_parse_secret(val->values[0], strlen(val->values[0]),
-                                     (enum crammd5_secret_format)settings.secret_format,
-                                     &secret) == CRAMMD5_OK;
+        found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]),
+                                       &format_rules[secret_format], &secret) == 0;
         if (!found)
             utils->log(utils->conn, SASL_LOG_WARN,
                        "CRAM-MD5: a user's stored secret is not in the configured format");
     }
-    if (found && !secret.is_state)
+    is_state = found && secret.kind == SM_SECRET_HMAC_MD5_STATE;
+    if (found && !is_state)
         sm_hmac_md5_state(secret.password, secret.password_len, schedule);
     else
         sm_hmac_md5_state(no_key, sizeof(no_key), schedule);
-    use = found && secret.is_state ? secret.state : schedule;
+    use = is_state ? secret.key : schedule;
     sm_hmac_md5_from_state(use, s->challenge, s->challenge_len, digest);
     sm_erase(schedule, sizeof(schedule));
     sm_erase(&secret, sizeof(secret));
@@ -110,9 +113,11 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     char *user;
     int r, found, match;
 
-    st = crammd5_parse_response(in, inlen, settings.lim.max_user, &resp);
+    st = crammd5_parse_response(in, inlen, crammd5_settings.lim.max_user, &resp);
     if (st != CRAMMD5_OK)
         return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
+    if (!sm_identity_acceptable(resp.user, resp.user_len))
+        return sm_auth_result(utils, "CRAM-MD5", SASL_BADAUTH);
     /* ask for the secret before canon_user, which runs the auxprop lookup */
     if ((r = utils->prop_request(sparams->propctx, (const char **)secret_props)) != SASL_OK)
         return r;
@@ -142,13 +147,10 @@ int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
                         const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     struct crammd5_server *s = ctx;
+    int r;
 
-    *out = NULL;
-    *outlen = 0;
-    /* after a failed step libsasl2 has disposed of the context, and a
-     * careless application may still call step again */
-    if (!s)
-        return sm_too_many_steps(sparams->utils, "CRAM-MD5");
+    if ((r = sm_step_begin(sparams->utils, "CRAM-MD5", s, out, outlen)) != SASL_OK)
+        return r;
     switch (s->step) {
     case SEND_CHALLENGE:
         return send_challenge(s, sparams, out, outlen);
@@ -158,9 +160,4 @@ int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
     default:
         return sm_too_many_steps(sparams->utils, "CRAM-MD5");
     }
-}
-
-void crammd5_server_dispose(void *ctx, const sasl_utils_t *utils)
-{
-    utils->free(ctx);
 }

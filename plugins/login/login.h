@@ -4,8 +4,10 @@
 
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
+#include <sasl-mechs/plugin.h>
 
-void login_server_options(const sasl_utils_t *utils);
+extern struct sm_server_settings login_settings;
+
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx);
 int login_server_step(void *ctx, sasl_server_params_t *sparams,
@@ -17,6 +19,5 @@ int login_client_new(void *glob, sasl_client_params_t *cparams, void **ctx);
 int login_client_step(void *ctx, sasl_client_params_t *cparams,
                       const char *in, unsigned inlen, sasl_interact_t **prompt_need,
                       const char **out, unsigned *outlen, sasl_out_params_t *oparams);
-void login_client_dispose(void *ctx, const sasl_utils_t *utils);
 
 #endif

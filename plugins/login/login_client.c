@@ -4,21 +4,17 @@
 
 #include <string.h>
 #include <sasl-mechs/oparams.h>
-#include <sasl-mechs/outbuf.h>
 #include <sasl-mechs/plugin.h>
-#include <sasl-mechs/prompt.h>
 
 struct login_client {
+    struct sm_client base; /* first: sm_client_dispose frees it */
     enum { SEND_USERNAME, SEND_PASSWORD, DONE } step;
-    struct sm_creds creds;
-    struct sm_outbuf out;
 };
 
 int login_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
     (void)glob;
-    *ctx = cparams->utils->calloc(1, sizeof(struct login_client));
-    return *ctx ? SASL_OK : SASL_NOMEM;
+    return sm_client_new(cparams, sizeof(struct login_client), ctx);
 }
 
 /* Servers word their prompts differently ("Username:", "User Name\0"...):
@@ -34,12 +30,10 @@ static int check_challenge(const sasl_utils_t *utils, const char *in, unsigned i
 static int reply(struct login_client *c, const sasl_utils_t *utils, const char *s,
                  unsigned len, const char **out, unsigned *outlen)
 {
-    int r = sm_outbuf_set(utils, &c->out, s, len);
+    int r = sm_outbuf_set(utils, &c->base.out, s, len);
 
-    if (r == SASL_OK) {
-        *out = c->out.data;
-        *outlen = c->out.len;
-    }
+    if (r == SASL_OK)
+        sm_client_output(&c->base, out, outlen);
     return r;
 }
 
@@ -52,23 +46,22 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
     unsigned namelen;
     int r;
 
-    *out = NULL;
-    *outlen = 0;
-    if (!c) /* disposed of by libsasl2 after a failed step */
-        return sm_too_many_steps(cparams->utils, "LOGIN");
+    if ((r = sm_step_begin(cparams->utils, "LOGIN", c, out, outlen)) != SASL_OK)
+        return r;
     switch (c->step) {
     case SEND_USERNAME:
         if ((r = check_challenge(utils, in, inlen)) != SASL_OK)
             return r;
-        r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need, &c->creds);
+        r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need,
+                         &c->base.creds);
         if (r != SASL_OK)
             return r;
-        namelen = (unsigned)strlen(c->creds.authname);
-        if (!namelen || !c->creds.password_len)
+        namelen = (unsigned)strlen(c->base.creds.authname);
+        if (!namelen || !c->base.creds.password_len)
             return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty %s", namelen ? "password" : "user name");
-        if (memchr(c->creds.password, '\0', c->creds.password_len))
+        if (memchr(c->base.creds.password, '\0', c->base.creds.password_len))
             return sm_fail(utils, SASL_BADPARAM, "LOGIN: the password contains a NUL byte");
-        r = sm_set_identities(utils, cparams->canon_user, c->creds.authname, namelen,
+        r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, namelen,
                               NULL, 0, oparams);
         if (r != SASL_OK)
             return r;
@@ -82,8 +75,8 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
         if ((r = check_challenge(utils, in, inlen)) != SASL_OK)
             return r;
         c->step = DONE;
-        r = reply(c, utils, c->creds.password, c->creds.password_len, out, outlen);
-        sm_creds_dispose(utils, &c->creds);
+        r = reply(c, utils, c->base.creds.password, c->base.creds.password_len, out, outlen);
+        sm_creds_dispose(utils, &c->base.creds);
         if (r != SASL_OK)
             return r;
         sm_oparams_done(oparams);
@@ -91,17 +84,4 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
     default:
         return sm_too_many_steps(utils, "LOGIN");
     }
-}
-
-void login_client_dispose(void *ctx, const sasl_utils_t *utils)
-{
-    struct login_client *c = ctx;
-
-    /* after a failed step libsasl2 disposes of the context, then later calls
-     * dispose again with NULL */
-    if (!c)
-        return;
-    sm_creds_dispose(utils, &c->creds);
-    sm_outbuf_dispose(utils, &c->out);
-    utils->free(c);
 }

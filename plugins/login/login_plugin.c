@@ -2,7 +2,6 @@
 #include "config.h"
 #include "login.h"
 
-#include <sasl-mechs/plugin.h>
 
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "LOGIN",
@@ -26,8 +25,30 @@ static sasl_client_plug_t client_plugins[] = {{
     .required_prompts = required_prompts,
     .mech_new = login_client_new,
     .mech_step = login_client_step,
-    .mech_dispose = login_client_dispose,
+    .mech_dispose = sm_client_dispose,
 }};
 
-SM_PLUGIN_ENTRY_POINTS("login", server_plugins, client_plugins,
-                       login_server_options)
+static const struct sm_plugin login_plugin = {
+    .prefix = "login",
+    .mech = "LOGIN",
+    .server = server_plugins,
+    .server_count = 1,
+    .client = client_plugins,
+    .client_count = 1,
+    .settings = &login_settings,
+    .limits = SM_LIMIT_USER | SM_LIMIT_PASSWORD,
+};
+
+int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_server_plug_t **pluglist, int *plugcount)
+{
+    return sm_server_plug_init(&login_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}
+
+int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_client_plug_t **pluglist, int *plugcount)
+{
+    return sm_client_plug_init(&login_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}

@@ -3,7 +3,6 @@
 #include "login_codec.h"
 
 #include <string.h>
-#include <sasl-mechs/options.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
@@ -14,42 +13,27 @@ struct login_server {
     unsigned username_len;
 };
 
-static struct {
-    int status;
-    struct sm_limits lim;
-} settings;
-
-void login_server_options(const sasl_utils_t *utils)
-{
-    settings.status = sm_read_limits(utils, "login", &settings.lim);
-}
+struct sm_server_settings login_settings;
 
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    struct login_server *s;
-
     (void)glob; (void)challenge; (void)challen;
-    if (settings.status != SASL_OK)
-        return sm_config_error(sparams->utils, "LOGIN");
-    if (!(s = sparams->utils->calloc(1, sizeof(*s))))
-        return SASL_NOMEM;
-    *ctx = s;
-    return SASL_OK;
+    return sm_server_new(sparams, &login_settings, "LOGIN", sizeof(struct login_server), ctx);
 }
 
 static int take_username(struct login_server *s, const sasl_utils_t *utils,
                          const char *in, unsigned inlen,
                          const char **out, unsigned *outlen)
 {
-    enum login_status st = login_check_field(in, inlen, settings.lim.max_user);
+    enum login_status st = login_check_field(in, inlen, login_settings.lim.max_user);
 
     if (st != LOGIN_OK) {
         s->step = DONE;
         return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", login_status_text(st));
     }
     /* room for the password too, so it needs no copy of its own later */
-    if (!(s->username = utils->malloc((size_t)inlen + 1 + settings.lim.max_password + 1)))
+    if (!(s->username = utils->malloc((size_t)inlen + 1 + login_settings.lim.max_password + 1)))
         return SASL_NOMEM;
     memcpy(s->username, in, inlen);
     s->username[inlen] = '\0';
@@ -67,13 +51,10 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
     struct login_server *s = ctx;
     const sasl_utils_t *utils = sparams->utils;
     enum login_status st;
+    int r;
 
-    *out = NULL;
-    *outlen = 0;
-    /* after a failed step libsasl2 has disposed of the context, and a
-     * careless application may still call step again */
-    if (!s)
-        return sm_too_many_steps(sparams->utils, "LOGIN");
+    if ((r = sm_step_begin(utils, "LOGIN", s, out, outlen)) != SASL_OK)
+        return r;
     switch (s->step) {
     case START:
         /* the user name may come as the initial response */
@@ -87,7 +68,7 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
         return take_username(s, utils, in, inlen, out, outlen);
     case AWAIT_PASSWORD: {
         s->step = DONE;
-        st = login_check_field(in, inlen, settings.lim.max_password);
+        st = login_check_field(in, inlen, login_settings.lim.max_password);
         if (st != LOGIN_OK)
             return sm_fail(utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
         char *pw = s->username + s->username_len + 1;
@@ -97,7 +78,7 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
             .authcid = s->username, .authcid_len = s->username_len,
             .password = pw, .password_len = inlen, .password_terminated = 1,
         };
-        int r = sm_check_password(sparams, "LOGIN", &a, oparams);
+        r = sm_check_password(sparams, "LOGIN", &a, oparams);
         sm_erase(pw, inlen + 1u);
         return r;
     }

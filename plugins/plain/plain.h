@@ -4,19 +4,19 @@
 
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
+#include <sasl-mechs/plugin.h>
 
-void plain_server_options(const sasl_utils_t *utils);
+extern struct sm_server_settings plain_settings;
+
 int plain_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx);
 int plain_server_step(void *ctx, sasl_server_params_t *sparams,
                       const char *in, unsigned inlen,
                       const char **out, unsigned *outlen, sasl_out_params_t *oparams);
-void plain_server_dispose(void *ctx, const sasl_utils_t *utils);
 
 int plain_client_new(void *glob, sasl_client_params_t *cparams, void **ctx);
 int plain_client_step(void *ctx, sasl_client_params_t *cparams,
                       const char *in, unsigned inlen, sasl_interact_t **prompt_need,
                       const char **out, unsigned *outlen, sasl_out_params_t *oparams);
-void plain_client_dispose(void *ctx, const sasl_utils_t *utils);
 
 #endif

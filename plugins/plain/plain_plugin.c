@@ -2,8 +2,6 @@
 #include "config.h"
 #include "plain.h"
 
-#include <sasl-mechs/plugin.h>
-
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "PLAIN",
     .max_ssf = 0,
@@ -11,7 +9,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .mech_new = plain_server_new,
     .mech_step = plain_server_step,
-    .mech_dispose = plain_server_dispose,
+    .mech_dispose = sm_server_dispose,
 }};
 
 static const unsigned long required_prompts[] = {SASL_CB_AUTHNAME, SASL_CB_PASS, SASL_CB_LIST_END};
@@ -24,8 +22,30 @@ static sasl_client_plug_t client_plugins[] = {{
     .required_prompts = required_prompts,
     .mech_new = plain_client_new,
     .mech_step = plain_client_step,
-    .mech_dispose = plain_client_dispose,
+    .mech_dispose = sm_client_dispose,
 }};
 
-SM_PLUGIN_ENTRY_POINTS("plain", server_plugins, client_plugins,
-                       plain_server_options)
+static const struct sm_plugin plain_plugin = {
+    .prefix = "plain",
+    .mech = "PLAIN",
+    .server = server_plugins,
+    .server_count = 1,
+    .client = client_plugins,
+    .client_count = 1,
+    .settings = &plain_settings,
+    .limits = SM_LIMIT_USER | SM_LIMIT_PASSWORD,
+};
+
+int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_server_plug_t **pluglist, int *plugcount)
+{
+    return sm_server_plug_init(&plain_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}
+
+int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_client_plug_t **pluglist, int *plugcount)
+{
+    return sm_client_plug_init(&plain_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}

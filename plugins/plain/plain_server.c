@@ -2,7 +2,6 @@
 #include "plain.h"
 #include "plain_codec.h"
 
-#include <sasl-mechs/options.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 
@@ -10,28 +9,13 @@ struct plain_server {
     enum { AWAIT_MESSAGE, DONE } step;
 };
 
-static struct {
-    int status;
-    struct sm_limits lim;
-} settings;
-
-void plain_server_options(const sasl_utils_t *utils)
-{
-    settings.status = sm_read_limits(utils, "plain", &settings.lim);
-}
+struct sm_server_settings plain_settings;
 
 int plain_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    struct plain_server *s;
-
     (void)glob; (void)challenge; (void)challen;
-    if (settings.status != SASL_OK)
-        return sm_config_error(sparams->utils, "PLAIN");
-    if (!(s = sparams->utils->calloc(1, sizeof(*s))))
-        return SASL_NOMEM;
-    *ctx = s;
-    return SASL_OK;
+    return sm_server_new(sparams, &plain_settings, "PLAIN", sizeof(struct plain_server), ctx);
 }
 
 int plain_server_step(void *ctx, sasl_server_params_t *sparams,
@@ -42,17 +26,15 @@ int plain_server_step(void *ctx, sasl_server_params_t *sparams,
     const sasl_utils_t *utils = sparams->utils;
     struct plain_message m;
     enum plain_status st;
+    int r;
 
-    *out = NULL;
-    *outlen = 0;
-    /* after a failed step libsasl2 has disposed of the context, and a
-     * careless application may still call step again */
-    if (!s)
-        return sm_too_many_steps(sparams->utils, "PLAIN");
+    if ((r = sm_step_begin(utils, "PLAIN", s, out, outlen)) != SASL_OK)
+        return r;
     switch (s->step) {
     case AWAIT_MESSAGE: {
         s->step = DONE; /* one attempt per exchange, whatever the outcome */
-        st = plain_parse(in, inlen, settings.lim.max_user, settings.lim.max_password, &m);
+        st = plain_parse(in, inlen, plain_settings.lim.max_user,
+                         plain_settings.lim.max_password, &m);
         if (st != PLAIN_OK)
             return sm_fail(utils, SASL_BADPROT, "PLAIN: %s", plain_status_text(st));
         /* in the message authzid and authcid are each followed by a NUL */
@@ -66,9 +48,4 @@ int plain_server_step(void *ctx, sasl_server_params_t *sparams,
     default:
         return sm_too_many_steps(utils, "PLAIN");
     }
-}
-
-void plain_server_dispose(void *ctx, const sasl_utils_t *utils)
-{
-    utils->free(ctx);
 }

@@ -239,6 +239,23 @@ static int fake_checkpass(sasl_conn_t *conn, const char *user, unsigned userlen,
     return fake.checkpass_result;
 }
 
+/* ---- auxprop properties ----------------------------------------------------- */
+
+static void fake_prop_erase(struct propctx *ctx, const char *name)
+{
+    (void)ctx; (void)name;
+    fake.prop_erase_calls++;
+    fake.prop_erase_after_canon = fake.canon_calls;
+}
+
+static void fake_prop_clear(struct propctx *ctx, int requests)
+{
+    (void)ctx;
+    fake.prop_clear_calls++;
+    fake.prop_clear_after_canon = fake.canon_calls;
+    fake.prop_clear_requests = requests;
+}
+
 /* ---- setup --------------------------------------------------------------- */
 
 void fake_reset(void)
@@ -268,6 +285,8 @@ void fake_reset(void)
     fake.utils.log = fake_log;
     fake.utils.seterror = fake_seterror;
     fake.utils.checkpass = fake_checkpass;
+    fake.utils.prop_erase = fake_prop_erase;
+    fake.utils.prop_clear = fake_prop_clear;
 }
 
 int fake_setup(void **state)

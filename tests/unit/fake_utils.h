@@ -76,6 +76,12 @@ struct fake_state {
     int canon_fail_result;
     char canon_user[256], canon_authid[256];
 
+    /* prop_erase, prop_clear: how many canon_user calls had been made when
+     * each was last called (0: never called) */
+    unsigned prop_erase_calls, prop_clear_calls;
+    unsigned prop_erase_after_canon, prop_clear_after_canon;
+    int prop_clear_requests;
+
     /* checkpass */
     unsigned checkpass_calls;
     int checkpass_result;

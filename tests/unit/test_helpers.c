@@ -409,6 +409,14 @@ static void test_check_password_order(void **state)
     assert_int_equal(fake.canon[0].flags, SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED);
     assert_string_equal(fake.canon[1].in, "admin");
     assert_int_equal(fake.canon[1].flags, SASL_CU_AUTHZID);
+    /* the authcid's properties are gone (the password's erased) before the
+     * authzid's are fetched, the application's requests kept */
+    assert_int_equal(fake.checkpass_calls, 1);
+    assert_int_equal(fake.prop_erase_calls, 1);
+    assert_int_equal(fake.prop_erase_after_canon, 1);
+    assert_int_equal(fake.prop_clear_calls, 1);
+    assert_int_equal(fake.prop_clear_after_canon, 1);
+    assert_int_equal(fake.prop_clear_requests, 0);
 
     /* without an authzid, one call names the authcid as both */
     {
@@ -420,7 +428,83 @@ static void test_check_password_order(void **state)
         assert_int_equal(fake.canon_calls, 1);
         assert_int_equal(fake.canon[0].flags,
                          SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED);
+        /* the authcid is the authzid: its properties are the ones asked for */
+        fake.prop_clear_calls = 0;
+        assert_int_equal(sm_check_password(server_params(), "PLAIN", &a, &op), SASL_OK);
+        assert_int_equal(fake.prop_clear_calls, 0);
     }
+}
+
+/* A name with white space at either end never reaches canon_user (libsasl2
+ * 2.1.28 answers some such names with SASL_FAIL, read as "try again"): it
+ * is refused as a wrong password would be, whichever identity it is. */
+static void test_check_password_spaces(void **state)
+{
+    static const char *const names[] = {" ", "   ", " a", "a ", " a ", "\ta", "a\n", "\r",
+                                        "a\v", "\fa"};
+    sasl_out_params_t op;
+    char wrong_text[sizeof(fake.last_error)];
+    size_t i;
+
+    (void)state;
+    {
+        const struct sm_password_attempt a = {.authcid = "tim", .authcid_len = 3,
+            .password = "wrong", .password_len = 5};
+        memset(&op, 0, sizeof(op));
+        fake.checkpass_result = SASL_BADAUTH;
+        assert_int_equal(sm_check_password(server_params(), "PLAIN", &a, &op), SASL_BADAUTH);
+        memcpy(wrong_text, fake.last_error, sizeof(wrong_text));
+        fake.checkpass_result = SASL_OK;
+    }
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const struct sm_password_attempt as_authcid = {.authcid = names[i],
+            .authcid_len = (unsigned)strlen(names[i]), .password = "tanstaaf", .password_len = 8};
+        const struct sm_password_attempt as_authzid = {.authcid = "tim", .authcid_len = 3,
+            .authzid = names[i], .authzid_len = (unsigned)strlen(names[i]),
+            .password = "tanstaaf", .password_len = 8};
+
+        memset(&op, 0, sizeof(op));
+        fake.canon_calls = fake.checkpass_calls = 0;
+        fake.last_error[0] = '\0';
+        assert_int_equal(sm_check_password(server_params(), "PLAIN", &as_authcid, &op),
+                         SASL_BADAUTH);
+        assert_int_equal(fake.canon_calls, 0);
+        assert_int_equal(fake.checkpass_calls, 0);
+        assert_string_equal(fake.last_error, wrong_text);
+        fake.last_error[0] = '\0';
+        assert_int_equal(sm_check_password(server_params(), "PLAIN", &as_authzid, &op),
+                         SASL_BADAUTH);
+        assert_int_equal(fake.canon_calls, 0);
+        assert_string_equal(fake.last_error, wrong_text);
+        assert_int_equal(op.doneflag, 0);
+    }
+    /* white space inside a name is the application's business */
+    {
+        const struct sm_password_attempt inner = {.authcid = "john smith", .authcid_len = 10,
+            .password = "tanstaaf", .password_len = 8};
+        memset(&op, 0, sizeof(op));
+        assert_int_equal(sm_check_password(server_params(), "PLAIN", &inner, &op), SASL_OK);
+    }
+}
+
+/* What the server plugins refuse before libsasl2 sees a name. */
+static void test_identity_acceptable(void **state)
+{
+    (void)state;
+    assert_int_equal(sm_identity_acceptable("alice", 5), 1);
+    assert_int_equal(sm_identity_acceptable("a", 1), 1);
+    assert_int_equal(sm_identity_acceptable("john smith", 10), 1);
+    assert_int_equal(sm_identity_acceptable("alice@example.org", 17), 1);
+    assert_int_equal(sm_identity_acceptable("\xc3\xa9", 2), 1); /* UTF-8, not space */
+    assert_int_equal(sm_identity_acceptable("\xa0x", 2), 1);    /* Latin-1 NBSP is no ASCII space */
+    assert_int_equal(sm_identity_acceptable("", 0), 0);
+    assert_int_equal(sm_identity_acceptable(" ", 1), 0);
+    assert_int_equal(sm_identity_acceptable(" a", 2), 0);
+    assert_int_equal(sm_identity_acceptable("a ", 2), 0);
+    assert_int_equal(sm_identity_acceptable("\ta", 2), 0);
+    assert_int_equal(sm_identity_acceptable("a\r", 2), 0);
+    /* only len bytes count */
+    assert_int_equal(sm_identity_acceptable("ab ", 2), 1);
 }
 
 /* A stored CRAM-MD5 key schedule typed as a password is refused before the
@@ -445,6 +529,14 @@ static void test_check_password_schedule(void **state)
     assert_int_equal(fake.checkpass_calls, 0);
     assert_int_equal(op.doneflag, 0);
     assert_string_equal(fake.last_error, wrong_text);
+    /* so is an NT hash in Dovecot's form (what NTLM will read) */
+    {
+        static const char nt[] = "{NTLM}a4f49c406510bdcab6824ee7c30fd852";
+        const struct sm_password_attempt b = {.authcid = "tim", .authcid_len = 3,
+            .password = nt, .password_len = sizeof(nt) - 1};
+        assert_int_equal(sm_check_password(server_params(), "PLAIN", &b, &op), SASL_BADAUTH);
+        assert_int_equal(fake.checkpass_calls, 0);
+    }
 }
 
 int main(void)
@@ -459,6 +551,8 @@ int main(void)
         T(test_oparams_done),
         T(test_check_password_order),
         T(test_check_password_schedule),
+        T(test_check_password_spaces),
+        T(test_identity_acceptable),
         T(test_fail),
         T(test_too_many_steps),
         T(test_auth_result),

@@ -233,7 +233,7 @@ static void test_read_limits(void **state)
 
     (void)state;
     memset(&lim, 0xa5, sizeof(lim));
-    assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_OK);
+    assert_int_equal(sm_read_limits(U, "plain", 1, 1, &lim), SASL_OK);
     assert_int_equal(lim.max_user, SM_DEFAULT_MAX_USER);
     assert_int_equal(lim.max_password, SM_DEFAULT_MAX_PASSWORD);
     assert_int_equal(lim.max_user, 255);
@@ -246,21 +246,31 @@ static void test_read_limits(void **state)
             {"login_max_user_length", "7"},
             {NULL, NULL}};
         fake.opts = opts;
-        assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_OK);
+        assert_int_equal(sm_read_limits(U, "plain", 1, 1, &lim), SASL_OK);
         assert_int_equal(lim.max_user, 64);
         assert_int_equal(lim.max_password, 4096);
         /* another prefix reads its own options */
-        assert_int_equal(sm_read_limits(U, "login", &lim), SASL_OK);
+        assert_int_equal(sm_read_limits(U, "login", 1, 1, &lim), SASL_OK);
         assert_int_equal(lim.max_user, 7);
         assert_int_equal(lim.max_password, 1024);
-        assert_int_equal(sm_read_limits(U, "crammd5", &lim), SASL_OK);
+        assert_int_equal(sm_read_limits(U, "crammd5", 1, 0, &lim), SASL_OK);
         assert_int_equal(lim.max_user, 255);
+    }
+    {
+        /* an option of a size the mechanism does not receive is not read */
+        static const struct fake_opt opts[] = {
+            {"crammd5_max_user_length", "9"}, {"crammd5_max_password_length", "bogus"},
+            {NULL, NULL}};
+        fake.opts = opts;
+        assert_int_equal(sm_read_limits(U, "crammd5", 1, 0, &lim), SASL_OK);
+        assert_int_equal(lim.max_user, 9);
+        assert_int_equal(lim.max_password, SM_DEFAULT_MAX_PASSWORD);
     }
     {
         static const struct fake_opt opts[] = {
             {"plain_max_user_length", "1000"}, {"plain_max_password_length", "65535"}, {NULL, NULL}};
         fake.opts = opts;
-        assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_OK);
+        assert_int_equal(sm_read_limits(U, "plain", 1, 1, &lim), SASL_OK);
         assert_int_equal(lim.max_user, 1000);
         assert_int_equal(lim.max_password, 65535);
     }
@@ -294,7 +304,7 @@ static void test_read_limits_invalid(void **state)
         opts[n] = (struct fake_opt){NULL, NULL};
         fake.opts = opts;
         fake.last_log[0] = '\0';
-        assert_int_equal(sm_read_limits(U, "plain", &lim), SASL_CONFIGERR);
+        assert_int_equal(sm_read_limits(U, "plain", 1, 1, &lim), SASL_CONFIGERR);
         if (!strstr(fake.last_log, bad[i].named))
             fail_msg("row %zu: the log does not name %s: %s", i, bad[i].named, fake.last_log);
     }
@@ -304,37 +314,90 @@ static void test_read_limits_invalid(void **state)
 /* plugin.c: loading                                                        */
 /* ======================================================================== */
 
+static int extra_calls;
+static int extra_options(const sasl_utils_t *utils)
+{
+    unsigned v;
+
+    extra_calls++;
+    return sm_opt_uint(utils, "plain_extra", 1, 1, 9, &v);
+}
+
+static sasl_server_plug_t fake_server[1];
+static sasl_client_plug_t fake_client[2];
+static struct sm_server_settings fake_settings;
+static const struct sm_plugin fake_plugin = {
+    .prefix = "plain", .mech = "PLAIN",
+    .server = fake_server, .server_count = 1,
+    .client = fake_client, .client_count = 2,
+    .settings = &fake_settings,
+    .limits = SM_LIMIT_USER,
+    .read_options = extra_options,
+};
+
 static void test_plug_init(void **state)
 {
     int version = -1, count = -1;
+    sasl_server_plug_t *slist = NULL;
+    sasl_client_plug_t *clist = NULL;
 
     (void)state;
-    assert_int_equal(sm_plug_init(U, "plain", SASL_SERVER_PLUG_VERSION, SASL_SERVER_PLUG_VERSION,
-                                  "server", &version, &count, 1), SASL_OK);
+    extra_calls = 0;
+    fake_settings.status = -99;
+    assert_int_equal(sm_server_plug_init(&fake_plugin, U, SASL_SERVER_PLUG_VERSION, &version,
+                                         &slist, &count), SASL_OK);
     assert_int_equal(version, SASL_SERVER_PLUG_VERSION);
     assert_int_equal(count, 1);
+    assert_ptr_equal(slist, fake_server);
+    /* the server's settings are read at load, the mechanism's own options too */
+    assert_int_equal(fake_settings.status, SASL_OK);
+    assert_int_equal(fake_settings.lim.max_user, SM_DEFAULT_MAX_USER);
+    assert_int_equal(extra_calls, 1);
 
-    assert_int_equal(sm_plug_init(U, "plain", SASL_SERVER_PLUG_VERSION - 1,
-                                  SASL_SERVER_PLUG_VERSION, "server", &version, &count, 1),
-                     SASL_BADVERS);
+    assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION, &version,
+                                         &clist, &count), SASL_OK);
+    assert_int_equal(count, 2);
+    assert_ptr_equal(clist, fake_client);
+    assert_int_equal(extra_calls, 1); /* a client reads no server option */
+
+    assert_int_equal(sm_server_plug_init(&fake_plugin, U, SASL_SERVER_PLUG_VERSION - 1,
+                                         &version, &slist, &count), SASL_BADVERS);
     assert_int_equal(fake.log_count, 1);
 
     {
         static const struct fake_opt off[] = {{"plain_enable", "no"}, {NULL, NULL}};
         fake.opts = off;
         count = -1;
-        assert_int_equal(sm_plug_init(U, "plain", SASL_CLIENT_PLUG_VERSION,
-                                      SASL_CLIENT_PLUG_VERSION, "client", &version, &count, 1),
-                         SASL_OK);
+        assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION,
+                                             &version, &clist, &count), SASL_OK);
         assert_int_equal(count, 0);
     }
     {
         static const struct fake_opt bad[] = {{"plain_enable", "sometimes"}, {NULL, NULL}};
         fake.opts = bad;
-        assert_int_equal(sm_plug_init(U, "plain", SASL_CLIENT_PLUG_VERSION,
-                                      SASL_CLIENT_PLUG_VERSION, "client", &version, &count, 1),
-                         SASL_CONFIGERR);
+        assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION,
+                                             &version, &clist, &count), SASL_CONFIGERR);
         assert_non_null(strstr(fake.last_log, "plain_enable"));
+    }
+    {
+        /* a bad limit loads the plugin but is kept for every exchange to report */
+        static const struct fake_opt bad[] = {{"plain_max_user_length", "0"}, {NULL, NULL}};
+        fake.opts = bad;
+        extra_calls = 0;
+        assert_int_equal(sm_server_plug_init(&fake_plugin, U, SASL_SERVER_PLUG_VERSION,
+                                             &version, &slist, &count), SASL_OK);
+        assert_int_equal(fake_settings.status, SASL_CONFIGERR);
+        assert_int_equal(extra_calls, 0);
+    }
+    {
+        /* the limit it does not read cannot be wrong */
+        static const struct fake_opt ignored[] = {{"plain_max_password_length", "0"},
+                                                  {"plain_extra", "10"}, {NULL, NULL}};
+        fake.opts = ignored;
+        assert_int_equal(sm_server_plug_init(&fake_plugin, U, SASL_SERVER_PLUG_VERSION,
+                                             &version, &slist, &count), SASL_OK);
+        assert_int_equal(fake_settings.status, SASL_CONFIGERR);
+        assert_non_null(strstr(fake.last_log, "plain_extra"));
     }
 }
 
