@@ -542,11 +542,10 @@ static void enable_row(int row, void *arg)
                     e->client_side ? "client" : "server", e->m->prefix, e->folder))
             tap_diag("%s", detail);
     } else {
-        /* a report, not a case: which one wins by load order */
+        /* a report, not a case: which one wins is load order, nothing to
+         * check, so it is printed and not counted */
         tap_diag("%s %s, folder %s, enabled: %s plugin serves (%s)", e->m->name,
                  e->client_side ? "client" : "server", e->folder, ours ? "our" : "Cyrus's", detail);
-        tap_ok(1, "%s %s: folder %s, enabled: %s serves", e->m->name,
-               e->client_side ? "client" : "server", e->folder, ours ? "ours" : "Cyrus's");
     }
 }
 
