@@ -1,44 +1,82 @@
 #!/bin/bash
 # The test command: install what is missing, build, and run every test.
 #   1. scripts/deps.sh (Debian packages)
-#   2. a gcc build with -Wall -Wextra -Werror, `make check` (unit, in-process
+#   2. a copy of the sources in build-test/src (the files git tracks plus the
+#      untracked ones it does not ignore; without git, a plain copy cleaned
+#      with `make distclean`), bootstrapped there: whatever the checkout's own
+#      state (configured in place, built, never bootstrapped), it is neither
+#      read nor changed
+#   3. a gcc build with -Wall -Wextra -Werror, `make check` (unit, in-process
 #      driver, sample-server/client end to end)
-#   3. the unit and driver programs again under valgrind (errors and leaks)
-#   4. a clang build with -Werror (warning-free under both compilers)
+#   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, and PLAIN/LOGIN through saslauthd (tests/interop/
 #      test_postfix.sh, test_saslauthd.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 30)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
-#   8. `make distcheck` (the tarball builds and passes its tests)
-# Ends with "N passed, N failed"; exits non-zero if anything failed.
-# Set SM_SKIP_DISTCHECK=1 to leave out step 5 while iterating.
+#   8. a clang build with -Werror (warning-free under both compilers)
+#   9. `make distcheck` (the tarball builds and passes its tests)
+# Ends with "N passed, N failed"; exits non-zero if anything failed.  A step
+# that prints TAP counts its cases, and also fails when it exits non-zero or
+# prints fewer (or more) results than its plan: every missing result is a
+# failure.  Set SM_SKIP_DISTCHECK=1 to leave out step 9 while iterating;
+# SM_TEST_OUT=DIR puts everything in DIR instead of build-test/.
 set -u
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 out=${SM_TEST_OUT:-$srcdir/build-test}
+case $out in /*) ;; *) out=$(pwd)/$out ;; esac
+src=$out/src
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0
 summary=()
 
-count_automake() {  # add the totals of one build's test-suite.log
-    local log=$1 p f
+count_automake() {  # count_automake LOG NAME RC: add the totals of one test-suite.log
+    local log=$1 name=$2 rc=$3 p f x n
     if [ ! -f "$log" ]; then
-        failed=$((failed + 1)); summary+=("$2: no test-suite.log"); return
+        failed=$((failed + 1)); summary+=("$name: no test-suite.log (exit $rc)"); return
     fi
-    p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
-    f=$(( $(sed -n 's/^# FAIL: *//p' "$log" | head -1) + $(sed -n 's/^# ERROR: *//p' "$log" | head -1) \
-          + $(sed -n 's/^# XPASS: *//p' "$log" | head -1) ))
+    p=$(sed -n 's/^# PASS: *\([0-9][0-9]*\).*/\1/p' "$log" | head -1); p=${p:-0}
+    f=0
+    for x in FAIL ERROR XPASS; do
+        n=$(sed -n "s/^# $x: *\([0-9][0-9]*\).*/\1/p" "$log" | head -1)
+        f=$((f + ${n:-0}))
+    done
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1; summary+=("$name: exit $rc with no failed test (counted as 1 failure)")
+    fi
     passed=$((passed + p)); failed=$((failed + f))
-    summary+=("$2: $p passed, $f failed")
+    summary+=("$name: $p passed, $f failed")
 }
 
-tap_step() {  # tap_step NAME COMMAND...: count the TAP lines a command prints
-    local name=$1 log p f; shift
+# tap_step NAME COMMAND...: count the TAP results a command prints.  Beyond
+# its "not ok" lines, a step fails when it prints no plan, fewer results than
+# its plans add up to (each missing one counts), more results, or a
+# "Bail out!", or when it exits non-zero without any failed case.
+tap_step() {
+    local name=$1 log rc p f planned nplans got note=; shift
     echo "=== $name"
     log=$(mktemp)
     "$@" 2>&1 | tee "$log" | grep -v '^ok '
+    rc=${PIPESTATUS[0]}
     p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
-    [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1  # printed no test: that is a failure
-    passed=$((passed + p)); failed=$((failed + f)); summary+=("$name: $p passed, $f failed")
+    nplans=$(grep -c '^1\.\.[0-9]' "$log")
+    planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+    got=$((p + f))
+    if [ "$nplans" -eq 0 ]; then
+        f=$((f + 1)); note="no TAP plan (counted as 1 failure)"
+    elif [ "$got" -lt "$planned" ]; then
+        f=$((f + planned - got)); note="$got of $planned planned results (the missing $((planned - got)) counted as failures)"
+    elif [ "$got" -gt "$planned" ]; then
+        f=$((f + 1)); note="$got results for a plan of $planned (counted as 1 failure)"
+    fi
+    if [ -z "$note" ] && grep -q '^Bail out!' "$log"; then
+        f=$((f + 1)); note="bailed out (counted as 1 failure)"
+    fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1; note="exit $rc with no failed case (counted as 1 failure)"
+    fi
+    [ -n "$note" ] && echo "=== $name: $note"
+    passed=$((passed + p)); failed=$((failed + f))
+    summary+=("$name: $p passed, $f failed${note:+ ($note)}")
     rm -f "$log"
 }
 
@@ -49,38 +87,68 @@ step() {  # step NAME COMMAND...: one pass/fail of its own
     else failed=$((failed + 1)); summary+=("$name: FAILED"); fi
 }
 
+# copy_sources: $srcdir's sources into $src, without any build output.
+copy_sources() {
+    mkdir -p "$src" || return 1
+    if git -C "$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        echo "copying the files git tracks or does not ignore"
+        # a tracked file deleted in the work tree is still listed: skip it
+        (cd "$srcdir" && git ls-files -z -c -o --exclude-standard |
+            while IFS= read -r -d '' f; do
+                if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+            done | tar --null -T - -cf -) | tar -xf - -C "$src" || return 1
+    else
+        echo "no git work tree: copying every file but build*/, then make distclean in the copy"
+        (cd "$srcdir" && tar -cf - --exclude=./.git --exclude='./build*' \
+            --exclude="./${out#"$srcdir"/}" .) | tar -xf - -C "$src" || return 1
+        if [ -f "$src/config.status" ]; then
+            (cd "$src" && make distclean >/dev/null) || {
+                echo "the copy was configured in place and make distclean failed there" >&2
+                return 1
+            }
+        fi
+    fi
+    [ -f "$src/configure.ac" ] || { echo "the copy has no configure.ac" >&2; return 1; }
+}
+
 step "dependencies" "$srcdir/scripts/deps.sh"
-step "bootstrap" "$srcdir/bootstrap"
+
+# a distcheck that failed leaves read-only folders behind
+[ -d "$out" ] && chmod -R u+w "$out" 2>/dev/null
+rm -rf "$out"
+step "copy the sources (into $src)" copy_sources
+step "bootstrap (in the copy)" "$src/bootstrap"
 
 # --- gcc build and make check
-rm -rf "$out"; mkdir -p "$out/gcc"
+mkdir -p "$out/gcc"
 cd "$out/gcc" || exit 1
-step "configure (gcc)" "$srcdir/configure" --enable-werror CC=gcc
+step "configure (gcc)" "$src/configure" --enable-werror CC=gcc
 step "build (gcc, -Werror)" make -j"$jobs"
 step "build benchmark programs" make -j"$jobs" tests/bench/bench tests/bench/threads
 echo "=== make check"
 make -j"$jobs" check >"$out/check.out" 2>&1
+rc=$?
 tail -40 "$out/check.out"
 grep -h '^not ok\|^ERROR\|^FAIL' tests/*/*.log 2>/dev/null | head -40
-count_automake "$out/gcc/test-suite.log" "make check"
+count_automake "$out/gcc/test-suite.log" "make check" "$rc"
 
 # --- valgrind: every test program, errors and leaks
 tap_step "valgrind" make -s -j"$jobs" check-valgrind
 
 # --- a real MTA: Postfix smtpd and smtp with curl, gsasl, swaks
-export SM_SRCDIR=$srcdir SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
-tap_step "postfix" bash "$srcdir/tests/interop/test_postfix.sh"
-tap_step "saslauthd" bash "$srcdir/tests/interop/test_saslauthd.sh"
+export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
+tap_step "postfix" bash "$src/tests/interop/test_postfix.sh"
+tap_step "saslauthd" bash "$src/tests/interop/test_saslauthd.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
-tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$srcdir/tests/fuzz/smoke.sh"
+tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"
 
 # --- concurrency: plugins and tests/bench/threads built with -fsanitize=thread
-tap_step "threads under TSan" env TSAN_BUILDDIR="$out/tsan" bash "$srcdir/tests/bench/tsan.sh"
+tap_step "threads under TSan" env TSAN_BUILDDIR="$out/tsan" bash "$src/tests/bench/tsan.sh"
 
 # --- clang build: warnings are errors here too
 mkdir -p "$out/clang"; cd "$out/clang" || exit 1
-step "configure (clang)" "$srcdir/configure" --enable-werror CC=clang
+step "configure (clang)" "$src/configure" --enable-werror CC=clang
 step "build (clang, -Werror)" make -j"$jobs" all
 step "build tests (clang, -Werror)" make -j"$jobs" check TESTS=
 
