@@ -175,7 +175,25 @@ static int new_server(const struct hx_server *s, sasl_conn_t **sc)
     sp.max_ssf = 256;
     sp.maxbufsize = 65536;
     sp.security_flags = s ? s->sec_flags : 0;
-    return sasl_setprop(*sc, SASL_SEC_PROPS, &sp);
+    if ((rc = sasl_setprop(*sc, SASL_SEC_PROPS, &sp)) != SASL_OK)
+        return rc;
+    return s && s->authz_props ? sasl_auxprop_request(*sc, (const char **)s->authz_props) : SASL_OK;
+}
+
+/* The first value of the first property the application asked for. */
+static void get_authz_prop(sasl_conn_t *sc, const struct hx_server *s, char *dst, size_t max)
+{
+    struct propctx *ctx = sasl_auxprop_getctx(sc);
+    struct propval val[2];
+    const char *names[2] = {NULL, NULL};
+
+    dst[0] = '\0';
+    if (!ctx || !s || !s->authz_props)
+        return;
+    names[0] = s->authz_props[0];
+    memset(val, 0, sizeof(val));
+    if (prop_getnames(ctx, names, val) > 0 && val[0].values && val[0].values[0])
+        snprintf(dst, max, "%s", val[0].values[0]);
 }
 
 static void copy_str(char *dst, size_t max, const char *src)
@@ -252,6 +270,7 @@ int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_ser
     if (src == SASL_OK) {
         get_prop(sc, SASL_USERNAME, o->username, sizeof(o->username));
         get_prop(sc, SASL_AUTHUSER, o->authuser, sizeof(o->authuser));
+        get_authz_prop(sc, s, o->authz_prop, sizeof(o->authz_prop));
         /* an extra round: the client's last message replayed */
         o->again_rc = sasl_server_step(sc, cmsg ? cmsg : "", cmsg ? outlen : 0, &sout, &soutlen);
         get_prop(sc, SASL_USERNAME, o->again_username, sizeof(o->again_username));

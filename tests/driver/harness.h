@@ -100,6 +100,9 @@ struct hx_client {
 struct hx_server {
     const char *proxy_allow; /* a SASL_CB_PROXY_POLICY that allows this authzid; NULL: libsasl2's */
     unsigned sec_flags;      /* security_flags set with SASL_SEC_PROPS */
+    /* auxprop properties the application asks for about the authzid
+     * (sasl_auxprop_request), NULL-terminated; NULL: none */
+    const char *const *authz_props;
 };
 
 struct hx_outcome {
@@ -109,6 +112,7 @@ struct hx_outcome {
     char server_err[512];    /* sasl_errdetail after a failure, else "" */
     char client_err[512];
     char challenge[512];     /* the server's first non-empty challenge */
+    char authz_prop[256];    /* after SASL_OK, the value of authz_props[0] ("" for none) */
     int again_rc;            /* the client's last message replayed after SASL_OK */
     char again_username[256];
 };

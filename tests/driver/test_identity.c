@@ -1,0 +1,209 @@
+/* Where the line between a permanent and a temporary failure lies, and
+ * whose properties a proxy login shows:
+ *  - names with white space at either end (libsasl2 2.1.28 answers some with
+ *    SASL_FAIL, which Postfix turns into 454 "try again") are refused by each
+ *    of our servers as a wrong password is: SASL_BADAUTH, same errdetail;
+ *  - a backend that is down (saslauthd's socket absent, an SQL auxprop whose
+ *    database cannot be opened) stays a temporary error;
+ *  - after a permitted proxy login the application reads the authzid's
+ *    auxprop values, not the authcid's.
+ * Each case runs in its own forked child (harness.h). */
+#include "config.h"
+#include "harness.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WRONG_PASS "Wr0ng-Pa55-guess"
+#define DIGEST32 "0123456789abcdef0123456789abcdef"
+
+/* ---- hostile names --------------------------------------------------------- */
+
+/* One message list per row; LOGIN and CRAM-MD5 messages after the server's
+ * first challenge.  "control" rows are a wrong password: their errdetail is
+ * the one every hostile name must get. */
+struct name_row {
+    const char *mech;
+    const char *desc;
+    struct hx_msg msg[3];
+    int n;
+};
+
+#define CRAM(resp) {{NULL, 0, 0}, HX_MSG(resp)}, 2
+
+static const struct name_row name_rows[] = {
+    {"PLAIN", "control: wrong password", {HX_MSG("\0" HX_USER "\0" WRONG_PASS)}, 1},
+    {"PLAIN", "authcid of three spaces", {HX_MSG("\0   \0secret")}, 1},
+    {"PLAIN", "authcid ' a'", {HX_MSG("\0 a\0x")}, 1},
+    {"PLAIN", "authcid with a trailing space, right password", {HX_MSG("\0" HX_USER " \0" HX_PASS)}, 1},
+    {"PLAIN", "authcid with a leading tab, right password", {HX_MSG("\0\t" HX_USER "\0" HX_PASS)}, 1},
+    {"PLAIN", "authzid ' a'", {HX_MSG(" a\0" HX_USER "\0" HX_PASS)}, 1},
+    {"PLAIN", "authzid of one space", {HX_MSG(" \0" HX_USER "\0" HX_PASS)}, 1},
+    {"LOGIN", "control: wrong password", {HX_MSG(HX_USER), HX_MSG(WRONG_PASS)}, 2},
+    {"LOGIN", "user name of three spaces", {HX_MSG("   "), HX_MSG("secret")}, 2},
+    {"LOGIN", "user name ' a'", {HX_MSG(" a"), HX_MSG("x")}, 2},
+    {"LOGIN", "user name with a trailing space, right password",
+     {HX_MSG(HX_USER " "), HX_MSG(HX_PASS)}, 2},
+    {"LOGIN", "user name with a trailing CR, right password",
+     {HX_MSG(HX_USER "\r"), HX_MSG(HX_PASS)}, 2},
+    {"CRAM-MD5", "control: wrong digest", CRAM(HX_USER " " DIGEST32)},
+    {"CRAM-MD5", "user ' a '", CRAM(" a  " DIGEST32)},
+    {"CRAM-MD5", "user ' a'", CRAM(" a " DIGEST32)},
+    {"CRAM-MD5", "user of two spaces", CRAM("   " DIGEST32)},
+    {"CRAM-MD5", "user with a leading tab", CRAM("\t" HX_USER " " DIGEST32)},
+};
+#define N_NAME_ROWS ((int)(sizeof(name_rows) / sizeof(name_rows[0])))
+
+static void name_row(int row, void *arg)
+{
+    const struct name_row *w = &name_rows[row];
+    struct hx_msgs m = {w->msg, w->n};
+    static char control[3][512]; /* per mechanism, from its control row */
+    struct hx_script r;
+    int k = w->mech[0] == 'P' ? 0 : w->mech[0] == 'L' ? 1 : 2, ok;
+
+    (void)arg;
+    hx_row_name("%s server: %s", w->mech, w->desc);
+    hx_server_script(w->mech, hx_reply_list, &m, &r);
+    if (strncmp(w->desc, "control", 7) == 0)
+        snprintf(control[k], sizeof(control[k]), "%s", r.err);
+    ok = tap_ok(r.rc[r.steps - 1] == SASL_BADAUTH && !r.ever_ok && strcmp(r.err, control[k]) == 0,
+                "%s server: %s: SASL_BADAUTH with a wrong password's errdetail (%s)", w->mech,
+                w->desc, hx_code(r.rc[r.steps - 1]));
+    if (!ok)
+        tap_diag("errdetail \"%s\", a wrong password's \"%s\"", r.err, control[k]);
+}
+
+/* ---- temporary backend errors ----------------------------------------------- */
+
+static char sqldir[PATH_MAX];
+
+/* A folder holding only the system's SQL auxprop. */
+static int make_sql_folder(void)
+{
+    const char *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
+    char src[PATH_MAX], dst[PATH_MAX + 16];
+
+    snprintf(sqldir, sizeof(sqldir), "%s/sql", hx.root);
+    snprintf(src, sizeof(src), "%s/libsql.so", sys ? sys : "");
+    snprintf(dst, sizeof(dst), "%s/libsql.so", sqldir);
+    if (access(src, R_OK) != 0)
+        return tap_ok(0, "SQL auxprop %s: %s (package libsasl2-modules-sql)", src,
+                      strerror(errno)), -1;
+    if ((mkdir(sqldir, 0700) != 0 && errno != EEXIST) || symlink(src, dst) != 0)
+        return tap_ok(0, "cannot link %s into %s: %s", src, sqldir, strerror(errno)), -1;
+    return 0;
+}
+
+struct backend_case {
+    const char *mech;
+    const char *what;
+    const char *password;   /* right or wrong */
+    int temporary;          /* 1: the backend is down */
+};
+
+static void backend_row(int row, void *arg)
+{
+    const struct backend_case *b = arg;
+    struct hx_client c = {.authname = HX_USER, .password = b->password};
+    struct hx_outcome o;
+    int ok;
+
+    (void)row;
+    hx_row_name("%s: %s", b->mech, b->what);
+    hx_exchange(b->mech, &c, NULL, &o);
+    if (b->temporary)
+        ok = tap_ok(o.server_rc == SASL_FAIL || o.server_rc == SASL_UNAVAIL
+                        || o.server_rc == SASL_TRYAGAIN,
+                    "%s: %s: a temporary error (%s), not a wrong password", b->mech, b->what,
+                    hx_code(o.server_rc));
+    else
+        ok = tap_ok(o.server_rc == SASL_BADAUTH, "%s: %s: SASL_BADAUTH (%s)", b->mech, b->what,
+                    hx_code(o.server_rc));
+    if (!ok)
+        tap_diag("errdetail \"%s\"", o.server_err);
+}
+
+static void run_backends(void)
+{
+    static const char *const saslauthd_down[] = {
+        "pwcheck_method", "saslauthd", "saslauthd_path", "/nonexistent-sasl-mechs/mux", NULL};
+    static const char *sql_down[] = {
+        "auxprop_plugin", "sql", "sql_engine", "sqlite3",
+        "sql_database", "/nonexistent-sasl-mechs/users.db",
+        "sql_select", "SELECT password FROM users WHERE name = '%u'", NULL};
+    static const struct backend_case cases[] = {
+        {"PLAIN", "saslauthd is not running", HX_PASS, 1},
+        {"LOGIN", "saslauthd is not running", HX_PASS, 1},
+        {"CRAM-MD5", "the SQL database cannot be opened", HX_PASS, 1},
+        {"PLAIN", "backend up, wrong password", WRONG_PASS, 0},
+        {"LOGIN", "backend up, wrong password", WRONG_PASS, 0},
+        {"CRAM-MD5", "backend up, wrong password", WRONG_PASS, 0},
+    };
+    struct hx_init in = {.client_path = hx.ours};
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct backend_case *b = &cases[i];
+        in.server_opts = NULL;
+        in.server_path = hx_path(hx.ours, hx.aux, NULL);
+        if (b->temporary && b->mech[0] != 'C') {
+            in.server_opts = saslauthd_down;
+        } else if (b->temporary) {
+            if (make_sql_folder() != 0)
+                continue;
+            in.server_path = hx_path(hx.ours, sqldir, NULL);
+            in.server_opts = sql_down;
+        }
+        hx_run(b->what, &in, 1, backend_row, (void *)b);
+    }
+}
+
+/* ---- proxy login: the authzid's properties --------------------------------- */
+
+static void proxy_props_row(int row, void *arg)
+{
+    static const char *const props[] = {"userPassword", NULL};
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS, .authzid = HX_USER2};
+    struct hx_client self = {.authname = HX_USER, .password = HX_PASS};
+    struct hx_server s = {.proxy_allow = HX_USER2, .authz_props = props};
+    struct hx_outcome o;
+    int ok;
+
+    (void)arg;
+    if (row == 0) {
+        hx_row_name("PLAIN proxy login: the authzid's properties");
+        hx_exchange("PLAIN", &c, &s, &o);
+        ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.authz_prop, HX_PASS2) == 0,
+                    "PLAIN proxy login %s as %s: the application reads %s's userPassword, "
+                    "not %s's", HX_USER, HX_USER2, HX_USER2, HX_USER);
+    } else {
+        hx_row_name("PLAIN login without authzid: the user's own properties");
+        hx_exchange("PLAIN", &self, &s, &o);
+        ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.authz_prop, HX_PASS) == 0,
+                    "PLAIN login as %s: the application reads %s's own userPassword", HX_USER,
+                    HX_USER);
+    }
+    if (!ok)
+        tap_diag("server %s, user \"%s\", %s value (a password) was %s", hx_code(o.server_rc),
+                 o.username, props[0],
+                 strcmp(o.authz_prop, HX_PASS) == 0 ? "the authcid's"
+                 : o.authz_prop[0] ? "another" : "empty");
+}
+
+int main(void)
+{
+    struct hx_init in;
+
+    if (hx_setup() == 0) {
+        in = (struct hx_init){.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.ours};
+        hx_run("hostile names", &in, N_NAME_ROWS, name_row, NULL);
+        run_backends();
+        hx_run("proxy properties", &in, 2, proxy_props_row, NULL);
+    }
+    hx_cleanup();
+    return tap_done();
+}
