@@ -1,5 +1,5 @@
 /* An in-memory auxprop for the fuzzers: one user, FUZZ_USER, whose
- * userPassword is set at start-up. */
+ * userPassword fuzz_mech.c sets afresh before every input. */
 #ifndef FUZZ_AUXPROP_H
 #define FUZZ_AUXPROP_H
 

@@ -4,8 +4,26 @@
  * Input: a sequence of messages, each a 2-byte big-endian length and that
  * many bytes; each is copied into an exact-size heap buffer (no NUL after
  * it) and given to sasl_server_start/step (or as challenges to the client).
- * The only user's password is random and never in the input, so a server
- * SASL_OK means someone got in without the password: abort. */
+ *
+ * THE ORACLE RULE, for every server target (and the NTLM, XOAUTH2,
+ * OAUTHBEARER and GSSAPI targets to come):
+ *   every secret the server checks against (password, NT hash, bearer
+ *   token, key) is drawn afresh from RAND_bytes for EVERY input, before the
+ *   exchange starts; never derived from the input, never kept from one input
+ *   to the next.  Then a server SASL_OK is a finding, and aborts: the input
+ *   was fixed before its secret existed, so it carries that secret only by a
+ *   2^-96 chance.
+ * Why: libFuzzer watches every comparison in the process (cmp tracing in
+ * instrumented code, and hooks on memcmp/strcmp/strncmp/... everywhere,
+ * libsasl2's own password check included) and adds the compared values to
+ * its dictionary.  A secret that lives as long as the process is learned in
+ * a few tens of millions of executions, and every long campaign then ends
+ * in a false alarm (issue 6, section 7: corpus/server_login/learned-password-*).
+ *
+ * FUZZ_FIXED_SECRET=<password> (honoured only in the replay build of
+ * `make check`, never under libFuzzer) fixes the secret instead, so that
+ * tests/fuzz/replay.sh can check that the oracle still fires on a
+ * learned-password-<password> input when the secret is the one it carries. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +33,10 @@
 #include <openssl/rand.h>
 
 #include "fuzz_auxprop.h"
+
+#ifndef FUZZ_REPLAY
+#define FUZZ_REPLAY 0
+#endif
 
 int sasl_server_plug_init(const sasl_utils_t *, int, int *, sasl_server_plug_t **, int *);
 int sasl_client_plug_init(const sasl_utils_t *, int, int *, sasl_client_plug_t **, int *);
@@ -66,20 +88,36 @@ static const sasl_callback_t callbacks[] = {
     {SASL_CB_LIST_END, NULL, NULL},
 };
 
+#if FUZZ_SERVER
+/* A fresh secret for the one user, for every input (see THE ORACLE RULE). */
+static void new_secret(void)
+{
+    unsigned char rnd[12];
+    char hex[2 * sizeof(rnd) + 1];
+    size_t i;
+
+#if FUZZ_REPLAY
+    const char *fixed = getenv("FUZZ_FIXED_SECRET");
+    if (fixed) {
+        fuzz_auxprop_set_password(fixed);
+        return;
+    }
+#endif
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        abort();
+    for (i = 0; i < sizeof(rnd); i++)
+        snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    fuzz_auxprop_set_password(hex);
+}
+#endif
+
 static void init_once(void)
 {
     static int done;
-    unsigned char rnd[12];
-    char hex[25];
-    int i;
 
     if (done)
         return;
     done = 1;
-    RAND_bytes(rnd, sizeof(rnd));
-    for (i = 0; i < 12; i++)
-        snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-    fuzz_auxprop_set_password(hex);
 #if FUZZ_SERVER
     if (sasl_server_init(callbacks, "fuzz") != SASL_OK
         || sasl_auxprop_add_plugin("fuzzprop", fuzz_auxprop_init) != SASL_OK
@@ -130,6 +168,7 @@ static void run(sasl_conn_t *conn, const uint8_t *data, size_t size)
         r = sasl_server_step(conn, msg, len, &out, &outlen);
         free(msg);
     }
+    /* the secret is younger than the input (THE ORACLE RULE): no SASL_OK */
     if (r == SASL_OK) {
         fprintf(stderr, "server authenticated without the password\n");
         abort();
@@ -160,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     init_once();
 #if FUZZ_SERVER
+    new_secret();
     if (sasl_server_new("smtp", "fuzz.example", "fuzz.example", NULL, NULL, NULL, 0, &conn) != SASL_OK)
         abort();
 #else

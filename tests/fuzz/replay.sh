@@ -1,12 +1,19 @@
 #!/bin/bash
 # `make check`: replay every fuzz corpus (seeds and every input that ever
 # crashed) through its target built without libFuzzer.  TAP, one case each.
+# Then the oracle's own test: each corpus/<server target>/learned-password-PW
+# carries the password PW (issue 6, section 7).  Replayed above with a fresh
+# random password it must not authenticate; replayed with the secret fixed
+# to PW (FUZZ_FIXED_SECRET, honoured only in this build) the oracle must
+# abort, which shows the input still reaches the password check.
 set -u
 build=${SM_BUILDDIR:-.}
 src=${SM_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 targets=$(ls "$src/tests/fuzz/corpus")
+learned=$(cd "$src/tests/fuzz/corpus" && ls -d */learned-password-* 2>/dev/null)
 n=0 failed=0
-echo "1..$(echo "$targets" | wc -w)"
+ulimit -c 0
+echo "1..$(echo $targets $learned | wc -w)"
 for t in $targets; do
     n=$((n + 1))
     if [ ! -x "$build/tests/fuzz/$t" ]; then
@@ -16,6 +23,16 @@ for t in $targets; do
         echo "ok $n - $t: $(echo "$out" | sed -n 's/^ok 1 - //p')"
     else
         echo "not ok $n - $t"; echo "$out" | sed 's/^/# /' | tail -20; failed=1
+    fi
+done
+for f in $learned; do
+    n=$((n + 1)); t=${f%%/*}; pw=${f##*/learned-password-}
+    out=$(FUZZ_FIXED_SECRET=$pw "$build/tests/fuzz/$t" "$src/tests/fuzz/corpus/$f" 2>&1)
+    if [ $? -ne 0 ] && echo "$out" | grep -q 'server authenticated without the password'; then
+        echo "ok $n - oracle fires on $f when the password is $pw"
+    else
+        echo "not ok $n - $f no longer authenticates with its own password: the regression tests nothing"
+        echo "$out" | sed 's/^/# /' | tail -20; failed=1
     fi
 done
 exit $failed
