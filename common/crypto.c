@@ -38,6 +38,11 @@ static int ready(void)
     return pthread_once(&ctx_once, ctx_init) == 0 && libctx && hmac;
 }
 
+OSSL_LIB_CTX *sm_crypto_libctx(void)
+{
+    return ready() ? libctx : NULL;
+}
+
 int sm_hmac_md5(const void *key, size_t keylen, const void *data, size_t len,
                 unsigned char out[SM_MD5_LEN])
 {

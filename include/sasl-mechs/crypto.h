@@ -22,6 +22,12 @@ int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
 /* Digest by OpenSSL name ("MD5", "SHA256", ...); *outlen set on success. */
 int sm_digest(const char *name, const void *data, size_t len,
               unsigned char *out, size_t outmax, size_t *outlen);
+/* The plugin's private library context (default provider loaded), for the
+ * EVP calls of mechanisms that need more than the helpers here (signature
+ * verification, key import); NULL if OpenSSL could not set it up.  Pass it
+ * to every *_ex function and fetch; never use the default context. */
+struct ossl_lib_ctx_st;
+struct ossl_lib_ctx_st *sm_crypto_libctx(void);
 /* Cryptographically secure random bytes (RAND_bytes_ex on the private context). */
 int sm_random(void *out, size_t n);
 
