@@ -8,7 +8,7 @@ PACKAGES="
   libssl-dev libcmocka-dev
   libkrb5-dev libcurl4-openssl-dev libjansson-dev
   clang libclang-rt-14-dev valgrind
-  util-linux procps passwd
+  util-linux procps passwd python3
   postfix curl gsasl swaks libauthen-ntlm-perl
 "
 missing=""

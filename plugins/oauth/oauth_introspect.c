@@ -1,0 +1,519 @@
+/* RFC 7662 introspection client and its cache: see oauth_introspect.h. */
+#include "config.h"
+#include "oauth_introspect.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sasl-mechs/crypto.h>
+#include <sasl-mechs/secret.h>
+
+#define KEYLEN 32                 /* SHA-256 */
+#define MAX_ENTRIES 1000000
+#define MAX_TTL (366L * 24 * 3600)
+
+struct entry {
+    unsigned char key[KEYLEN];
+    time_t expires;               /* usable while now < expires */
+    int active;
+    char *claims;                 /* active: the answer, compact JSON */
+    size_t claimslen;
+    struct entry *hnext;          /* bucket chain */
+    struct entry *older, *newer;  /* insertion order */
+};
+
+struct oauth_introspector {
+    struct oauth_introspect_config cfg; /* strings point at the copies below */
+    char *endpoint, *client_id, *client_secret, *ca_file, *proxy;
+    pthread_mutex_t mu;
+    struct entry **buckets;
+    size_t nbuckets;              /* a power of two */
+    struct entry *oldest, *newest;
+    size_t count;
+    unsigned long hits, misses, requests, evictions;
+};
+
+static void setwhy(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void setwhy(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why || !whylen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+const char *oauth_introspect_status_str(enum oauth_introspect_status s)
+{
+    switch (s) {
+    case OAUTH_INTROSPECT_ACTIVE: return "active";
+    case OAUTH_INTROSPECT_INACTIVE: return "inactive";
+    case OAUTH_INTROSPECT_UNAVAILABLE: return "introspection endpoint unavailable";
+    case OAUTH_INTROSPECT_FAILED: return "introspection failed";
+    }
+    return "unknown status";
+}
+
+void oauth_introspect_config_default(struct oauth_introspect_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->client_auth = OAUTH_CLIENT_AUTH_BASIC;
+    oauth_http_options_default(&c->http);
+    c->positive_ttl = 300;
+    c->negative_ttl = 30;
+    c->max_entries = 10000;
+}
+
+static void free_str(char *s)
+{
+    if (s) {
+        sm_erase(s, strlen(s));
+        free(s);
+    }
+}
+
+static int dup_str(const char *s, char **out)
+{
+    *out = NULL;
+    if (!s)
+        return 0;
+    return (*out = strdup(s)) ? 0 : -1;
+}
+
+/* ---- the cache (callers hold in->mu) -------------------------------------- */
+
+static size_t bucket_of(const struct oauth_introspector *in, const unsigned char *key)
+{
+    uint64_t h;
+
+    memcpy(&h, key, sizeof(h)); /* a SHA-256 output: already uniform */
+    return (size_t)(h & (in->nbuckets - 1));
+}
+
+static void entry_destroy(struct entry *e)
+{
+    if (e->claims) {
+        sm_erase(e->claims, e->claimslen);
+        free(e->claims);
+    }
+    sm_erase(e, sizeof(*e));
+    free(e);
+}
+
+static void entry_remove(struct oauth_introspector *in, struct entry *e)
+{
+    struct entry **pp = &in->buckets[bucket_of(in, e->key)];
+
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        in->oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        in->newest = e->older;
+    in->count--;
+    entry_destroy(e);
+}
+
+static struct entry *entry_find(struct oauth_introspector *in, const unsigned char *key)
+{
+    struct entry *e;
+
+    for (e = in->buckets[bucket_of(in, key)]; e; e = e->hnext)
+        if (sm_ct_equal(e->key, key, KEYLEN))
+            return e;
+    return NULL;
+}
+
+/* Takes e; replaces an entry with the same key; keeps the bound. */
+static void entry_insert(struct oauth_introspector *in, struct entry *e, time_t now)
+{
+    struct entry *old = entry_find(in, e->key);
+    size_t b;
+
+    if (old)
+        entry_remove(in, old);
+    while (in->oldest && in->oldest->expires <= now) {
+        entry_remove(in, in->oldest);
+        in->evictions++;
+    }
+    while (in->count >= in->cfg.max_entries && in->oldest) {
+        entry_remove(in, in->oldest);
+        in->evictions++;
+    }
+    b = bucket_of(in, e->key);
+    e->hnext = in->buckets[b];
+    in->buckets[b] = e;
+    e->newer = NULL;
+    e->older = in->newest;
+    if (in->newest)
+        in->newest->newer = e;
+    else
+        in->oldest = e;
+    in->newest = e;
+    in->count++;
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspect_config *c,
+                                                    struct oauth_introspector **out,
+                                                    char *why, size_t whylen)
+{
+    struct oauth_introspector *in;
+    size_t nb = 16;
+    int insecure;
+
+    if (out)
+        *out = NULL;
+    if (!c || !out) {
+        setwhy(why, whylen, "no configuration");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (!c->endpoint || !c->endpoint[0]) {
+        setwhy(why, whylen, "no introspection endpoint configured");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (!c->client_id || !c->client_id[0] || !c->client_secret) {
+        setwhy(why, whylen, "introspection needs a client id and a client secret");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (c->client_auth != OAUTH_CLIENT_AUTH_BASIC && c->client_auth != OAUTH_CLIENT_AUTH_POST) {
+        setwhy(why, whylen, "introspection client authentication must be "
+                            "client_secret_basic or client_secret_post");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (c->positive_ttl < 0 || c->positive_ttl > MAX_TTL || c->negative_ttl < 0
+        || c->negative_ttl > MAX_TTL || c->max_entries > MAX_ENTRIES) {
+        setwhy(why, whylen, "introspection cache settings out of range (ttl 0..%ld s, "
+                            "entries 0..%d)", MAX_TTL, MAX_ENTRIES);
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (c->http.connect_timeout_ms <= 0 || c->http.timeout_ms <= 0 || c->http.max_response == 0) {
+        setwhy(why, whylen, "introspection HTTP timeouts and size cap must be > 0");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    insecure = oauth_http_url_insecure(c->endpoint);
+    if (insecure < 0 || (insecure > 0 && !c->http.allow_insecure)) {
+        setwhy(why, whylen, "introspection endpoint must be an https:// URL "
+                            "(http:// only to a loopback host)");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (!(in = calloc(1, sizeof(*in))))
+        goto oom;
+    in->cfg = *c;
+    if (dup_str(c->endpoint, &in->endpoint) || dup_str(c->client_id, &in->client_id)
+        || dup_str(c->client_secret, &in->client_secret)
+        || dup_str(c->http.ca_file, &in->ca_file) || dup_str(c->http.proxy, &in->proxy)) {
+        oauth_introspector_free(in);
+        goto oom;
+    }
+    in->cfg.endpoint = in->endpoint;
+    in->cfg.client_id = in->client_id;
+    in->cfg.client_secret = in->client_secret;
+    in->cfg.http.ca_file = in->ca_file;
+    in->cfg.http.proxy = in->proxy;
+    while (nb < c->max_entries / 2)
+        nb *= 2;
+    in->nbuckets = nb;
+    if (!(in->buckets = calloc(nb, sizeof(*in->buckets)))) {
+        oauth_introspector_free(in);
+        goto oom;
+    }
+    if (pthread_mutex_init(&in->mu, NULL) != 0) {
+        free(in->buckets);
+        in->buckets = NULL;
+        oauth_introspector_free(in);
+        goto oom;
+    }
+    *out = in;
+    return OAUTH_INTROSPECT_ACTIVE;
+oom:
+    setwhy(why, whylen, "out of memory");
+    return OAUTH_INTROSPECT_FAILED;
+}
+
+void oauth_introspector_free(struct oauth_introspector *in)
+{
+    if (!in)
+        return;
+    if (in->buckets) {
+        while (in->oldest)
+            entry_remove(in, in->oldest);
+        free(in->buckets);
+        pthread_mutex_destroy(&in->mu);
+    }
+    free_str(in->endpoint);
+    free_str(in->client_id);
+    free_str(in->client_secret);
+    free_str(in->ca_file);
+    free_str(in->proxy);
+    sm_erase(in, sizeof(*in));
+    free(in);
+}
+
+void oauth_introspector_stats(struct oauth_introspector *in, struct oauth_introspect_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->mu);
+    s->entries = in->count;
+    s->hits = in->hits;
+    s->misses = in->misses;
+    s->requests = in->requests;
+    s->evictions = in->evictions;
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* ---- one lookup -------------------------------------------------------------- */
+
+static time_t add_ttl(time_t now, long ttl)
+{
+    /* time_t is 64-bit on every platform this builds for; stay clear of the top */
+    if (now > (time_t)(INT64_MAX / 2))
+        return now;
+    return now + (time_t)ttl;
+}
+
+/* Ask the endpoint; on ACTIVE *obj holds the answer. */
+static enum oauth_introspect_status ask(struct oauth_introspector *in, const char *token,
+                                        size_t toklen, json_t **obj, char *why, size_t whylen)
+{
+    struct oauth_http_field f[4];
+    struct oauth_http_basic basic;
+    struct oauth_http_response r;
+    enum oauth_introspect_status st;
+    enum oauth_http_status hs;
+    char hwhy[256];
+    char *tok;
+    size_t nf = 0;
+    json_error_t jerr;
+    json_t *root, *active;
+
+    *obj = NULL;
+    if (!(tok = malloc(toklen + 1))) {
+        setwhy(why, whylen, "out of memory");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    memcpy(tok, token, toklen);
+    tok[toklen] = '\0';
+    f[nf++] = (struct oauth_http_field){"token", tok};
+    f[nf++] = (struct oauth_http_field){"token_type_hint", "access_token"};
+    if (in->cfg.client_auth == OAUTH_CLIENT_AUTH_POST) {
+        f[nf++] = (struct oauth_http_field){"client_id", in->client_id};
+        f[nf++] = (struct oauth_http_field){"client_secret", in->client_secret};
+    }
+    basic.client_id = in->client_id;
+    basic.client_secret = in->client_secret;
+    hwhy[0] = '\0';
+    hs = oauth_http_post_form(in->endpoint, &in->cfg.http, f, nf,
+                              in->cfg.client_auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r,
+                              hwhy, sizeof(hwhy));
+    sm_erase(tok, toklen);
+    free(tok);
+
+    switch (hs) {
+    case OAUTH_HTTP_OK:
+        break;
+    case OAUTH_HTTP_STATUS_ERROR:
+        if (r.code >= 500 || r.code == 429 || r.code == 408) {
+            setwhy(why, whylen, "introspection endpoint %s", hwhy);
+            st = OAUTH_INTROSPECT_UNAVAILABLE;
+        } else if (r.code == 401 || r.code == 403) {
+            setwhy(why, whylen, "introspection endpoint refused our client credentials (%s)",
+                   hwhy);
+            st = OAUTH_INTROSPECT_FAILED;
+        } else {
+            setwhy(why, whylen, "introspection endpoint %s", hwhy);
+            st = OAUTH_INTROSPECT_FAILED;
+        }
+        oauth_http_response_free(&r);
+        return st;
+    case OAUTH_HTTP_UNREACHABLE:
+    case OAUTH_HTTP_TLS_ERROR:
+        setwhy(why, whylen, "introspection endpoint unavailable: %s", hwhy);
+        return OAUTH_INTROSPECT_UNAVAILABLE;
+    default:
+        setwhy(why, whylen, "introspection: %s: %s", oauth_http_status_str(hs), hwhy);
+        oauth_http_response_free(&r);
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (r.code != 200) {
+        setwhy(why, whylen, "introspection endpoint answered HTTP %ld, not 200", r.code);
+        oauth_http_response_free(&r);
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    root = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
+    oauth_http_response_free(&r);
+    if (!root) {
+        /* jansson's error text may quote the input: the position only */
+        setwhy(why, whylen, "introspection response is not valid JSON (line %d, column %d)",
+               jerr.line, jerr.column);
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (!json_is_object(root)) {
+        setwhy(why, whylen, "introspection response is not a JSON object");
+        json_decref(root);
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    active = json_object_get(root, "active");
+    if (!json_is_boolean(active)) {
+        setwhy(why, whylen, "introspection response has no boolean \"active\" member");
+        json_decref(root);
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (!json_is_true(active)) {
+        setwhy(why, whylen, "token is not active (introspection)");
+        json_decref(root);
+        return OAUTH_INTROSPECT_INACTIVE;
+    }
+    *obj = root;
+    return OAUTH_INTROSPECT_ACTIVE;
+}
+
+/* Remember an answer: inactive (obj NULL) for negative_ttl, active until
+ * min(exp, now + positive_ttl). */
+static void remember(struct oauth_introspector *in, const unsigned char *key, json_t *obj,
+                     time_t now)
+{
+    struct entry *e;
+    time_t until;
+
+    if (in->cfg.max_entries == 0)
+        return;
+    if (!obj) {
+        if (in->cfg.negative_ttl <= 0)
+            return;
+        until = add_ttl(now, in->cfg.negative_ttl);
+    } else {
+        json_t *exp = json_object_get(obj, "exp");
+        if (in->cfg.positive_ttl <= 0)
+            return;
+        until = add_ttl(now, in->cfg.positive_ttl);
+        if (exp) {
+            double d;
+            if (!json_is_number(exp))
+                return; /* the claim checks will refuse it; keep nothing */
+            d = json_number_value(exp);
+            if (!(d > (double)now))
+                return;
+            if (d < (double)until)
+                until = (time_t)d;
+        }
+        if (until <= now)
+            return;
+    }
+    if (!(e = calloc(1, sizeof(*e))))
+        return;
+    memcpy(e->key, key, KEYLEN);
+    e->expires = until;
+    e->active = obj != NULL;
+    if (obj) {
+        if (!(e->claims = json_dumps(obj, JSON_COMPACT))) {
+            entry_destroy(e);
+            return;
+        }
+        e->claimslen = strlen(e->claims);
+    }
+    pthread_mutex_lock(&in->mu);
+    entry_insert(in, e, now);
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* -1: no entry; else the cached status (claims parsed into *obj) */
+static int from_cache(struct oauth_introspector *in, const unsigned char *key, time_t now,
+                      json_t **obj)
+{
+    struct entry *e;
+    int st = -1;
+
+    *obj = NULL;
+    if (in->cfg.max_entries == 0)
+        return -1;
+    pthread_mutex_lock(&in->mu);
+    e = entry_find(in, key);
+    if (e && now >= e->expires) {
+        entry_remove(in, e);
+        in->evictions++;
+        e = NULL;
+    }
+    if (e && e->active) {
+        json_error_t jerr;
+        if ((*obj = json_loadb(e->claims, e->claimslen, JSON_REJECT_DUPLICATES, &jerr)))
+            st = OAUTH_INTROSPECT_ACTIVE;
+    } else if (e) {
+        st = OAUTH_INTROSPECT_INACTIVE;
+    }
+    if (st >= 0)
+        in->hits++;
+    else
+        in->misses++;
+    pthread_mutex_unlock(&in->mu);
+    return st;
+}
+
+enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, const char *token,
+                                              size_t toklen, time_t now, json_t **claims,
+                                              int *cached, char *why, size_t whylen)
+{
+    unsigned char key[KEYLEN];
+    size_t keylen = 0;
+    enum oauth_introspect_status st;
+    json_t *obj = NULL;
+    int c;
+
+    if (claims)
+        *claims = NULL;
+    if (cached)
+        *cached = 0;
+    if (why && whylen)
+        why[0] = '\0';
+    if (!in) {
+        setwhy(why, whylen, "introspection is not configured");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if (!token || toklen == 0 || toklen > OAUTH_INTROSPECT_MAX_TOKEN
+        || memchr(token, '\0', toklen)) {
+        setwhy(why, whylen, "token empty, longer than %d bytes, or containing NUL",
+               OAUTH_INTROSPECT_MAX_TOKEN);
+        return OAUTH_INTROSPECT_INACTIVE;
+    }
+    if (sm_digest("SHA256", token, toklen, key, sizeof(key), &keylen) != 0 || keylen != KEYLEN) {
+        setwhy(why, whylen, "SHA-256 unavailable");
+        return OAUTH_INTROSPECT_FAILED;
+    }
+    if ((c = from_cache(in, key, now, &obj)) >= 0) {
+        st = (enum oauth_introspect_status)c;
+        if (cached)
+            *cached = 1;
+        if (st == OAUTH_INTROSPECT_INACTIVE)
+            setwhy(why, whylen, "token is not active (introspection, cached)");
+    } else {
+        pthread_mutex_lock(&in->mu);
+        in->requests++;
+        pthread_mutex_unlock(&in->mu);
+        st = ask(in, token, toklen, &obj, why, whylen);
+        if (st == OAUTH_INTROSPECT_ACTIVE || st == OAUTH_INTROSPECT_INACTIVE)
+            remember(in, key, obj, now);
+    }
+    sm_erase(key, sizeof(key));
+    if (st == OAUTH_INTROSPECT_ACTIVE && claims)
+        *claims = obj;
+    else
+        json_decref(obj);
+    return st;
+}

@@ -1,0 +1,98 @@
+/* RFC 7662 token introspection client with a bounded cache.
+ *
+ * A request is "POST <endpoint>" with the form body
+ * token=<token>&token_type_hint=access_token, the client authenticated with
+ * HTTP Basic (RFC 6749 section 2.3.1, the default) or with client_id and
+ * client_secret in the body (client_secret_post).  The answer must be HTTP
+ * 200 with a JSON object (duplicate member names refused) whose member
+ * `active` is a JSON boolean.  When it is true the whole object is handed
+ * back as the token's claims (a new jansson object owned by the caller:
+ * active, and whatever the server sent of exp, nbf, iat, iss, aud, scope,
+ * scp, sub, username, email, preferred_username, upn, client_id ...).  The
+ * claims are not checked here: the caller applies the same rules as to a
+ * JWT's claims (exp with leeway, nbf, iss, aud, scope, the user name).
+ *
+ * The cache is keyed by SHA-256 of the token (the token itself is never
+ * kept).  An active answer is kept until min(exp, now + positive_ttl) (not
+ * at all when exp is already past); an inactive answer for negative_ttl.
+ * At most max_entries entries: expired entries are dropped first, then the
+ * oldest.  An entry is erased when it goes.  Errors are never cached.  One
+ * mutex guards the cache; the HTTP request runs outside it, so a slow
+ * endpoint does not serialise lookups of other tokens (two threads missing
+ * on the same token at once both ask the server).
+ *
+ * Statuses and what a server plugin answers:
+ *   ACTIVE       the token is valid by the server's word: check its claims.
+ *   INACTIVE     revoked, expired, unknown, or not a well-formed token:
+ *                the client's fault: invalid_token, SMTP 535.
+ *   UNAVAILABLE  endpoint unreachable, timeout, TLS failure, HTTP 5xx, 429:
+ *                temporary, SMTP 454.
+ *   FAILED       the endpoint answered but wrongly (refused our client
+ *                credentials, other 4xx, a redirect, malformed JSON, no
+ *                boolean `active`, too large) or a local error: not the
+ *                client's fault either, a configuration to fix: 454 too,
+ *                and log `why`. */
+#ifndef OAUTH_INTROSPECT_H
+#define OAUTH_INTROSPECT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "oauth_http.h"
+
+enum oauth_introspect_status {
+    OAUTH_INTROSPECT_ACTIVE = 0,
+    OAUTH_INTROSPECT_INACTIVE,
+    OAUTH_INTROSPECT_UNAVAILABLE,
+    OAUTH_INTROSPECT_FAILED
+};
+
+#define OAUTH_INTROSPECT_MAX_TOKEN 16384 /* longer tokens are INACTIVE unasked */
+
+struct oauth_introspect_config {
+    const char *endpoint;             /* https:// URL (http:// loopback for tests) */
+    const char *client_id;            /* required */
+    const char *client_secret;        /* required ("" allowed) */
+    enum oauth_client_auth client_auth; /* BASIC or POST (NONE refused) */
+    struct oauth_http_options http;   /* timeouts, size cap, CA file ... */
+    long positive_ttl;                /* seconds an active answer may be kept; 0: never */
+    long negative_ttl;                /* seconds an inactive answer is kept; 0: never */
+    size_t max_entries;               /* cache bound; 0: no cache */
+};
+
+/* positive 300 s, negative 30 s, 10000 entries, Basic, HTTP defaults;
+ * endpoint and credentials left NULL. */
+void oauth_introspect_config_default(struct oauth_introspect_config *c);
+
+struct oauth_introspector;
+
+/* Copies the configuration (strings included).  Returns ACTIVE on success,
+ * FAILED (with why) on a bad configuration or no memory. */
+enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspect_config *c,
+                                                    struct oauth_introspector **out,
+                                                    char *why, size_t whylen);
+/* Erases the cache and the copied secret. */
+void oauth_introspector_free(struct oauth_introspector *in);
+
+/* Look the token up (cache, then the endpoint).  now: the current time
+ * (time(NULL)), a parameter so that tests can move the clock.  *claims
+ * (when claims is not NULL) is set to a new object for ACTIVE, else NULL;
+ * release it with json_decref.  *cached (when not NULL) tells whether the
+ * answer came from the cache. */
+enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, const char *token,
+                                              size_t toklen, time_t now, json_t **claims,
+                                              int *cached, char *why, size_t whylen);
+
+/* Entries now in the cache, and counters since creation (for tests and
+ * benchmarks). */
+struct oauth_introspect_stats {
+    size_t entries;
+    unsigned long hits, misses, requests, evictions;
+};
+void oauth_introspector_stats(struct oauth_introspector *in, struct oauth_introspect_stats *s);
+
+const char *oauth_introspect_status_str(enum oauth_introspect_status s);
+
+#endif

@@ -1,0 +1,868 @@
+/* The client's token file, refreshed under a lock: see oauth_tokenfile.h. */
+#define _GNU_SOURCE 1 /* mkostemp */
+#include "config.h"
+#include "oauth_tokenfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <sasl-mechs/secret.h>
+
+#define MAX_FILE (64 * 1024)
+#define MAX_TOKEN 16384
+#define MAX_STRING 4096           /* endpoint, client id, secret, scope */
+#define MAX_EXPIRES_AT ((json_int_t)1 << 40)
+#define MAX_EXPIRES_IN (10L * 366 * 24 * 3600)
+#define DEFAULT_EXPIRES_IN 3600
+
+static void setwhy(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void setwhy(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why || !whylen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+const char *oauth_tokenfile_status_str(enum oauth_tokenfile_status s)
+{
+    switch (s) {
+    case OAUTH_TOKENFILE_OK: return "ok";
+    case OAUTH_TOKENFILE_UNREADABLE: return "token file unreadable";
+    case OAUTH_TOKENFILE_MALFORMED: return "token file malformed";
+    case OAUTH_TOKENFILE_EXPIRED: return "token expired and cannot be refreshed";
+    case OAUTH_TOKENFILE_UNAVAILABLE: return "token endpoint unavailable";
+    case OAUTH_TOKENFILE_REJECTED: return "refresh rejected";
+    case OAUTH_TOKENFILE_BAD_RESPONSE: return "token endpoint answer unusable";
+    case OAUTH_TOKENFILE_LOCK_FAILED: return "token file lock not taken";
+    case OAUTH_TOKENFILE_WRITE_FAILED: return "token file not written";
+    case OAUTH_TOKENFILE_ERROR: return "internal error";
+    }
+    return "unknown status";
+}
+
+void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->refresh_window = 300;
+    o->lock_timeout_ms = 30000;
+    oauth_http_options_default(&o->http);
+}
+
+void oauth_token_clear(struct oauth_token *t)
+{
+    if (!t)
+        return;
+    if (t->access_token) {
+        sm_erase(t->access_token, strlen(t->access_token));
+        free(t->access_token);
+    }
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- reading and checking the file ----------------------------------------- */
+
+struct tokfile {
+    json_t *root;
+    struct stat st;
+    const char *access_token;     /* NULL when absent or "" */
+    json_int_t expires_at;
+    const char *refresh_token, *token_endpoint, *client_id, *client_secret, *scope;
+    enum oauth_client_auth auth;
+};
+
+static void tokfile_free(struct tokfile *f)
+{
+    /* the strings live in root; jansson frees them without erasing, so
+     * erase them here first */
+    const char *k;
+    json_t *v;
+
+    if (f->root) {
+        json_object_foreach(f->root, k, v) {
+            if (json_is_string(v))
+                sm_erase((char *)json_string_value(v), json_string_length(v));
+        }
+        json_decref(f->root);
+    }
+    memset(f, 0, sizeof(*f));
+}
+
+/* bytes allowed in a token: access tokens %x21-7E (one word after
+ * "Bearer "), refresh tokens %x20-7E (RFC 6749 appendix A.17) */
+static int token_chars_ok(const char *s, size_t n, int allow_space)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c > 0x7e || c < (allow_space ? 0x20 : 0x21))
+            return 0;
+    }
+    return 1;
+}
+
+/* A string member: 0 absent, 1 present (in *out), -1 wrong (why set). */
+static int get_string(json_t *root, const char *name, size_t max, const char **out, char *why,
+                      size_t whylen)
+{
+    json_t *v = json_object_get(root, name);
+    size_t n;
+
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!json_is_string(v)) {
+        setwhy(why, whylen, "\"%s\" is not a string", name);
+        return -1;
+    }
+    n = json_string_length(v);
+    if (n > max || strlen(json_string_value(v)) != n) {
+        setwhy(why, whylen, "\"%s\" is longer than %zu bytes or contains NUL", name, max);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 1;
+}
+
+static enum oauth_tokenfile_status parse(struct tokfile *f, char *why, size_t whylen)
+{
+    const char *method = NULL;
+    json_t *exp;
+    char w[160];
+
+    w[0] = '\0';
+    if (!json_is_object(f->root)) {
+        setwhy(why, whylen, "not a JSON object");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (get_string(f->root, "access_token", MAX_TOKEN, &f->access_token, w, sizeof(w)) < 0
+        || get_string(f->root, "refresh_token", MAX_TOKEN, &f->refresh_token, w, sizeof(w)) < 0
+        || get_string(f->root, "token_endpoint", MAX_STRING, &f->token_endpoint, w, sizeof(w)) < 0
+        || get_string(f->root, "client_id", MAX_STRING, &f->client_id, w, sizeof(w)) < 0
+        || get_string(f->root, "client_secret", MAX_STRING, &f->client_secret, w, sizeof(w)) < 0
+        || get_string(f->root, "scope", MAX_STRING, &f->scope, w, sizeof(w)) < 0
+        || get_string(f->root, "token_endpoint_auth_method", 64, &method, w, sizeof(w)) < 0) {
+        setwhy(why, whylen, "%s", w);
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (f->access_token && !f->access_token[0])
+        f->access_token = NULL;
+    if (f->refresh_token && !f->refresh_token[0])
+        f->refresh_token = NULL;
+    if (f->access_token && !token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
+        setwhy(why, whylen, "\"access_token\" contains a byte outside %%x21-7E");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (f->refresh_token && !token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
+        setwhy(why, whylen, "\"refresh_token\" contains a byte outside %%x20-7E");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (!f->access_token && !f->refresh_token) {
+        setwhy(why, whylen, "neither \"access_token\" nor \"refresh_token\"");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    exp = json_object_get(f->root, "expires_at");
+    if (exp) {
+        if (!json_is_integer(exp) || json_integer_value(exp) < 0
+            || json_integer_value(exp) > MAX_EXPIRES_AT) {
+            setwhy(why, whylen, "\"expires_at\" is not an integer number of Unix seconds");
+            return OAUTH_TOKENFILE_MALFORMED;
+        }
+        f->expires_at = json_integer_value(exp);
+    } else if (f->access_token) {
+        setwhy(why, whylen, "\"access_token\" without \"expires_at\"");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (f->refresh_token && (!f->token_endpoint || !f->token_endpoint[0])) {
+        setwhy(why, whylen, "\"refresh_token\" without \"token_endpoint\"");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (f->refresh_token && (!f->client_id || !f->client_id[0])) {
+        setwhy(why, whylen, "\"refresh_token\" without \"client_id\"");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (method) {
+        if (oauth_client_auth_parse(method, &f->auth) != 0) {
+            setwhy(why, whylen, "\"token_endpoint_auth_method\" is not client_secret_basic, "
+                                "client_secret_post or none");
+            return OAUTH_TOKENFILE_MALFORMED;
+        }
+    } else {
+        f->auth = f->client_secret ? OAUTH_CLIENT_AUTH_BASIC : OAUTH_CLIENT_AUTH_NONE;
+    }
+    if (f->auth != OAUTH_CLIENT_AUTH_NONE && !f->client_secret) {
+        setwhy(why, whylen, "\"token_endpoint_auth_method\" %s needs a \"client_secret\"",
+               method ? method : "client_secret_basic");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    return OAUTH_TOKENFILE_OK;
+}
+
+static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, char *why,
+                                        size_t whylen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    ssize_t n;
+    json_error_t jerr;
+    enum oauth_tokenfile_status st;
+    int fd;
+
+    memset(f, 0, sizeof(*f));
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            setwhy(why, whylen, "token file %s is a symbolic link (give the real path: the "
+                                "file is replaced when it is refreshed)", path);
+        else
+            setwhy(why, whylen, "token file %s: %s", path, strerror(errno));
+        return OAUTH_TOKENFILE_UNREADABLE;
+    }
+    if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode)) {
+        setwhy(why, whylen, "token file %s is not a regular file", path);
+        st = OAUTH_TOKENFILE_UNREADABLE;
+        goto out;
+    }
+    if (f->st.st_mode & S_IRWXO) {
+        setwhy(why, whylen, "token file %s is accessible by others (mode %04o): chmod o-rwx",
+               path, (unsigned)(f->st.st_mode & 07777));
+        st = OAUTH_TOKENFILE_UNREADABLE;
+        goto out;
+    }
+    if (f->st.st_size > MAX_FILE) {
+        setwhy(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
+        st = OAUTH_TOKENFILE_UNREADABLE;
+        goto out;
+    }
+    if (!(buf = malloc(MAX_FILE + 1))) {
+        setwhy(why, whylen, "out of memory");
+        st = OAUTH_TOKENFILE_ERROR;
+        goto out;
+    }
+    while (len <= MAX_FILE && (n = read(fd, buf + len, MAX_FILE + 1 - len)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            setwhy(why, whylen, "token file %s: %s", path, strerror(errno));
+            st = OAUTH_TOKENFILE_UNREADABLE;
+            goto out;
+        }
+        len += (size_t)n;
+    }
+    if (len > MAX_FILE) {
+        setwhy(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
+        st = OAUTH_TOKENFILE_UNREADABLE;
+        goto out;
+    }
+    /* jansson's error text may quote the input: report the position only */
+    f->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!f->root) {
+        setwhy(why, whylen, "token file %s is not valid JSON (line %d, column %d)", path,
+               jerr.line, jerr.column);
+        st = OAUTH_TOKENFILE_MALFORMED;
+        goto out;
+    }
+    {
+        char w[200];
+        if ((st = parse(f, w, sizeof(w))) != OAUTH_TOKENFILE_OK)
+            setwhy(why, whylen, "token file %s: %s", path, w);
+    }
+out:
+    close(fd);
+    if (buf) {
+        sm_erase(buf, len);
+        free(buf);
+    }
+    if (st != OAUTH_TOKENFILE_OK)
+        tokfile_free(f);
+    return st;
+}
+
+static int fresh(const struct tokfile *f, time_t now, long window)
+{
+    return f->access_token && f->expires_at > (json_int_t)now + window;
+}
+
+static enum oauth_tokenfile_status give(const char *tok, time_t expires_at, int refreshed,
+                                        struct oauth_token *out, char *why, size_t whylen)
+{
+    if (!(out->access_token = strdup(tok))) {
+        setwhy(why, whylen, "out of memory");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    out->expires_at = expires_at;
+    out->refreshed = refreshed;
+    return OAUTH_TOKENFILE_OK;
+}
+
+/* ---- the lock --------------------------------------------------------------- */
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The lock lives in <path>.lock, a file that is never replaced (the token
+ * file itself is, by rename, so a lock on it would not exclude a process
+ * that opened the new file).  Returns the descriptor holding the lock. */
+static int take_lock(const char *path, const struct stat *tst, long timeout_ms, char *why,
+                     size_t whylen, enum oauth_tokenfile_status *st)
+{
+    struct timespec t0, nap = {0, 5 * 1000000};
+    struct stat lst;
+    char *lp;
+    size_t n = strlen(path);
+    int fd;
+
+    *st = OAUTH_TOKENFILE_LOCK_FAILED;
+    if (!(lp = malloc(n + sizeof(".lock")))) {
+        setwhy(why, whylen, "out of memory");
+        *st = OAUTH_TOKENFILE_ERROR;
+        return -1;
+    }
+    memcpy(lp, path, n);
+    memcpy(lp + n, ".lock", sizeof(".lock"));
+    fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+              (tst->st_mode & 0660) | 0600);
+    if (fd < 0 && errno == EACCES)
+        fd = open(lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        setwhy(why, whylen, "lock file %s: %s", lp, strerror(errno));
+        free(lp);
+        return -1;
+    }
+    if (fstat(fd, &lst) != 0 || !S_ISREG(lst.st_mode)) {
+        setwhy(why, whylen, "lock file %s is not a regular file", lp);
+        goto fail;
+    }
+    /* created by root: hand it to the token file's owner, who must be able
+     * to open it next time */
+    if (geteuid() == 0 && (lst.st_uid != tst->st_uid || lst.st_gid != tst->st_gid))
+        (void)!fchown(fd, tst->st_uid, tst->st_gid);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            setwhy(why, whylen, "lock file %s: flock: %s", lp, strerror(errno));
+            goto fail;
+        }
+        if (elapsed_ms(&t0) >= timeout_ms) {
+            setwhy(why, whylen, "lock file %s held by another process for more than %ld ms",
+                   lp, timeout_ms);
+            goto fail;
+        }
+        nanosleep(&nap, NULL);
+        if (nap.tv_nsec < 50 * 1000000)
+            nap.tv_nsec += 5 * 1000000;
+    }
+    free(lp);
+    *st = OAUTH_TOKENFILE_OK;
+    return fd;
+fail:
+    close(fd);
+    free(lp);
+    return -1;
+}
+
+/* ---- the temporary file ------------------------------------------------------- */
+
+struct tmpfile {
+    char *path, *dir;
+    int fd;
+};
+
+static void tmpfile_drop(struct tmpfile *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    if (t->path)
+        unlink(t->path);
+    free(t->path);
+    free(t->dir);
+    t->path = t->dir = NULL;
+    t->fd = -1;
+}
+
+/* In the token file's directory, with its mode, owner and group; fails
+ * rather than let the rewritten file change hands. */
+static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct stat *st,
+                                                struct tmpfile *t, char *why, size_t whylen)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dl = slash ? (size_t)(slash - path) : 1;
+    struct stat nst;
+    uid_t euid = geteuid();
+
+    t->fd = -1;
+    t->path = NULL;
+    if (!(t->dir = malloc(dl + 2)) || !(t->path = malloc(dl + strlen(base) + 16))) {
+        setwhy(why, whylen, "out of memory");
+        free(t->dir);
+        t->dir = NULL;
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    if (slash)
+        memcpy(t->dir, path, dl);
+    else
+        t->dir[0] = '.';
+    t->dir[dl] = '\0';
+    if (slash && dl == 0)
+        strcpy(t->dir, "/");
+    sprintf(t->path, "%s/.%s.XXXXXX", slash && dl == 0 ? "" : t->dir, base);
+    if ((t->fd = mkostemp(t->path, O_CLOEXEC)) < 0) {
+        setwhy(why, whylen, "cannot create a file in %s to rewrite the token file: %s", t->dir,
+               strerror(errno));
+        free(t->path);
+        t->path = NULL;
+        tmpfile_drop(t);
+        return OAUTH_TOKENFILE_WRITE_FAILED;
+    }
+    if (euid == 0) {
+        if (fchown(t->fd, st->st_uid, st->st_gid) != 0) {
+            setwhy(why, whylen, "cannot give the rewritten token file owner %lu group %lu: %s",
+                   (unsigned long)st->st_uid, (unsigned long)st->st_gid, strerror(errno));
+            goto fail;
+        }
+    } else if (st->st_uid != euid) {
+        setwhy(why, whylen, "token file is owned by uid %lu; rewriting it as uid %lu would "
+                            "change its owner", (unsigned long)st->st_uid, (unsigned long)euid);
+        goto fail;
+    } else if (fstat(t->fd, &nst) != 0
+               || (nst.st_gid != st->st_gid && fchown(t->fd, (uid_t)-1, st->st_gid) != 0)) {
+        setwhy(why, whylen, "cannot give the rewritten token file group %lu",
+               (unsigned long)st->st_gid);
+        goto fail;
+    }
+    if (fchmod(t->fd, st->st_mode & 07777) != 0) {
+        setwhy(why, whylen, "cannot set the rewritten token file's mode: %s", strerror(errno));
+        goto fail;
+    }
+    return OAUTH_TOKENFILE_OK;
+fail:
+    tmpfile_drop(t);
+    return OAUTH_TOKENFILE_WRITE_FAILED;
+}
+
+/* Write, fsync, rename over path, fsync the directory. */
+static enum oauth_tokenfile_status tmpfile_commit(struct tmpfile *t, const char *path,
+                                                  const char *data, size_t len, char *why,
+                                                  size_t whylen)
+{
+    size_t off = 0;
+    int dfd;
+
+    while (off < len) {
+        ssize_t n = write(t->fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            setwhy(why, whylen, "writing the token file: %s", n < 0 ? strerror(errno) : "short write");
+            goto fail;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(t->fd) != 0) {
+        setwhy(why, whylen, "fsync of the token file: %s", strerror(errno));
+        goto fail;
+    }
+    if (close(t->fd) != 0) {
+        t->fd = -1;
+        setwhy(why, whylen, "closing the token file: %s", strerror(errno));
+        goto fail;
+    }
+    t->fd = -1;
+    if (rename(t->path, path) != 0) {
+        setwhy(why, whylen, "renaming the token file into place: %s", strerror(errno));
+        goto fail;
+    }
+    free(t->path);
+    t->path = NULL;
+    if ((dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    tmpfile_drop(t);
+    return OAUTH_TOKENFILE_OK;
+fail:
+    tmpfile_drop(t);
+    return OAUTH_TOKENFILE_WRITE_FAILED;
+}
+
+/* ---- the refresh grant ----------------------------------------------------------- */
+
+/* error_description, if it is plain RFC 6749 text and holds none of our
+ * secrets; else "" */
+static void describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
+{
+    json_t *d = json_object_get(err, "error_description");
+    const char *s;
+    size_t n, i;
+
+    out[0] = '\0';
+    if (!json_is_string(d))
+        return;
+    s = json_string_value(d);
+    n = json_string_length(d);
+    if (n == 0 || n > 300 || strlen(s) != n)
+        return;
+    for (i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+            return;
+    if (strstr(s, f->refresh_token) || (f->client_secret && f->client_secret[0]
+                                        && strstr(s, f->client_secret))
+        || (f->access_token && strstr(s, f->access_token)))
+        return;
+    snprintf(out, outlen, ": %s", s);
+}
+
+static enum oauth_tokenfile_status rejected(const struct oauth_http_response *r,
+                                            const struct tokfile *f, char *why, size_t whylen)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *e = root ? json_object_get(root, "error") : NULL;
+    char desc[320];
+    const char *code = "(no error code)";
+
+    desc[0] = '\0';
+    if (json_is_string(e)) {
+        const char *s = json_string_value(e);
+        size_t i, n = json_string_length(e);
+        int ok = n > 0 && n <= 64 && strlen(s) == n;
+        for (i = 0; ok && i < n; i++)
+            ok = s[i] >= 0x20 && s[i] <= 0x7e && s[i] != '"' && s[i] != '\\';
+        if (ok)
+            code = s;
+        describe(root, f, desc, sizeof(desc));
+    }
+    setwhy(why, whylen, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
+           desc);
+    json_decref(root);
+    return OAUTH_TOKENFILE_REJECTED;
+}
+
+/* expires_in: a positive integer (or, as some servers send it, a string of
+ * digits); -1 when unusable, 0 when absent */
+static long expires_in(json_t *v)
+{
+    json_int_t x;
+
+    if (!v)
+        return 0;
+    if (json_is_integer(v)) {
+        x = json_integer_value(v);
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t i, n = json_string_length(v);
+        if (n == 0 || n > 10)
+            return -1;
+        for (i = 0, x = 0; i < n; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                return -1;
+            x = x * 10 + (s[i] - '0');
+        }
+    } else {
+        return -1;
+    }
+    return x > 0 && x <= MAX_EXPIRES_IN ? (long)x : -1;
+}
+
+struct grant {
+    char *access_token;
+    char *refresh_token;          /* NULL: keep the old one */
+    long expires_in;
+};
+
+static void grant_clear(struct grant *g)
+{
+    if (g->access_token) {
+        sm_erase(g->access_token, strlen(g->access_token));
+        free(g->access_token);
+    }
+    if (g->refresh_token) {
+        sm_erase(g->refresh_token, strlen(g->refresh_token));
+        free(g->refresh_token);
+    }
+    memset(g, 0, sizeof(*g));
+}
+
+static enum oauth_tokenfile_status refresh(const struct tokfile *f,
+                                           const struct oauth_tokenfile_options *o,
+                                           struct grant *g, char *why, size_t whylen)
+{
+    struct oauth_http_field fl[6];
+    struct oauth_http_basic basic = {f->client_id, f->client_secret};
+    struct oauth_http_response r;
+    enum oauth_http_status hs;
+    enum oauth_tokenfile_status st = OAUTH_TOKENFILE_BAD_RESPONSE;
+    json_error_t jerr;
+    json_t *root = NULL, *v;
+    char hwhy[256];
+    size_t n = 0;
+
+    memset(g, 0, sizeof(*g));
+    fl[n++] = (struct oauth_http_field){"grant_type", "refresh_token"};
+    fl[n++] = (struct oauth_http_field){"refresh_token", f->refresh_token};
+    if (f->scope && f->scope[0])
+        fl[n++] = (struct oauth_http_field){"scope", f->scope};
+    if (f->auth != OAUTH_CLIENT_AUTH_BASIC)
+        fl[n++] = (struct oauth_http_field){"client_id", f->client_id};
+    if (f->auth == OAUTH_CLIENT_AUTH_POST)
+        fl[n++] = (struct oauth_http_field){"client_secret", f->client_secret};
+    hwhy[0] = '\0';
+    hs = oauth_http_post_form(f->token_endpoint, &o->http, fl, n,
+                              f->auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r, hwhy,
+                              sizeof(hwhy));
+    switch (hs) {
+    case OAUTH_HTTP_OK:
+        break;
+    case OAUTH_HTTP_STATUS_ERROR:
+        if (r.code >= 500 || r.code == 429 || r.code == 408) {
+            setwhy(why, whylen, "token endpoint %s", hwhy);
+            st = OAUTH_TOKENFILE_UNAVAILABLE;
+        } else {
+            st = rejected(&r, f, why, whylen);
+        }
+        goto out;
+    case OAUTH_HTTP_UNREACHABLE:
+    case OAUTH_HTTP_TLS_ERROR:
+        setwhy(why, whylen, "token endpoint unavailable: %s", hwhy);
+        st = OAUTH_TOKENFILE_UNAVAILABLE;
+        goto out;
+    case OAUTH_HTTP_TOO_LARGE:
+        setwhy(why, whylen, "token endpoint answer: %s", hwhy);
+        st = OAUTH_TOKENFILE_BAD_RESPONSE;
+        goto out;
+    case OAUTH_HTTP_URL_REFUSED:
+        setwhy(why, whylen, "token file's token_endpoint refused: %s", hwhy);
+        st = OAUTH_TOKENFILE_MALFORMED;
+        goto out;
+    default:
+        setwhy(why, whylen, "token endpoint: %s", hwhy);
+        st = OAUTH_TOKENFILE_ERROR;
+        goto out;
+    }
+    if (r.code != 200) {
+        setwhy(why, whylen, "token endpoint answered HTTP %ld, not 200", r.code);
+        goto out;
+    }
+    if (!(root = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr))
+        || !json_is_object(root)) {
+        setwhy(why, whylen, "token endpoint answer is not a JSON object");
+        goto out;
+    }
+    v = json_object_get(root, "access_token");
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > MAX_TOKEN
+        || !token_chars_ok(json_string_value(v), json_string_length(v), 0)) {
+        setwhy(why, whylen, "token endpoint answer has no usable \"access_token\"");
+        goto out;
+    }
+    if (!(g->access_token = strdup(json_string_value(v))))
+        goto oom;
+    v = json_object_get(root, "token_type");
+    if (v && (!json_is_string(v) || strcasecmp(json_string_value(v), "Bearer") != 0)) {
+        setwhy(why, whylen, "token endpoint answer: token_type is not Bearer");
+        goto out;
+    }
+    if ((g->expires_in = expires_in(json_object_get(root, "expires_in"))) < 0) {
+        setwhy(why, whylen, "token endpoint answer: \"expires_in\" is not a positive number of "
+                            "seconds");
+        goto out;
+    }
+    if (g->expires_in == 0)
+        g->expires_in = DEFAULT_EXPIRES_IN;
+    v = json_object_get(root, "refresh_token");
+    if (v) {
+        if (!json_is_string(v) || json_string_length(v) == 0
+            || json_string_length(v) > MAX_TOKEN
+            || !token_chars_ok(json_string_value(v), json_string_length(v), 1)) {
+            setwhy(why, whylen, "token endpoint answer has an unusable \"refresh_token\"");
+            goto out;
+        }
+        if (!(g->refresh_token = strdup(json_string_value(v))))
+            goto oom;
+    }
+    st = OAUTH_TOKENFILE_OK;
+    goto out;
+oom:
+    setwhy(why, whylen, "out of memory");
+    st = OAUTH_TOKENFILE_ERROR;
+out:
+    if (root) {
+        const char *k;
+        json_object_foreach(root, k, v) {
+            if (json_is_string(v))
+                sm_erase((char *)json_string_value(v), json_string_length(v));
+        }
+        json_decref(root);
+    }
+    oauth_http_response_free(&r);
+    if (st != OAUTH_TOKENFILE_OK)
+        grant_clear(g);
+    return st;
+}
+
+/* ---- the whole ----------------------------------------------------------------- */
+
+/* Replace a string member, erasing the old value first. */
+static int set_secret(json_t *root, const char *name, const char *value)
+{
+    json_t *old = json_object_get(root, name);
+    json_t *v = json_string(value);
+
+    if (!v)
+        return -1;
+    if (json_is_string(old))
+        sm_erase((char *)json_string_value(old), json_string_length(old));
+    return json_object_set_new(root, name, v);
+}
+
+/* Put the grant into f->root and write it out through t. */
+static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *g,
+                                         time_t expires_at, struct tmpfile *t, const char *path,
+                                         char *why, size_t whylen)
+{
+    enum oauth_tokenfile_status st;
+    char *text;
+    size_t len;
+
+    if (set_secret(f->root, "access_token", g->access_token) != 0
+        || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
+        || (g->refresh_token && set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
+        setwhy(why, whylen, "out of memory");
+        tmpfile_drop(t);
+        return OAUTH_TOKENFILE_WRITE_FAILED;
+    }
+    if (!(text = json_dumps(f->root, JSON_INDENT(2)))) {
+        setwhy(why, whylen, "out of memory");
+        tmpfile_drop(t);
+        return OAUTH_TOKENFILE_WRITE_FAILED;
+    }
+    len = strlen(text);
+    {
+        char *nl = malloc(len + 2);
+        if (!nl) {
+            sm_erase(text, len);
+            free(text);
+            setwhy(why, whylen, "out of memory");
+            tmpfile_drop(t);
+            return OAUTH_TOKENFILE_WRITE_FAILED;
+        }
+        memcpy(nl, text, len);
+        nl[len++] = '\n';
+        nl[len] = '\0';
+        sm_erase(text, len - 1);
+        free(text);
+        text = nl;
+    }
+    st = tmpfile_commit(t, path, text, len, why, whylen);
+    sm_erase(text, len);
+    free(text);
+    return st;
+}
+
+enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
+                                                const struct oauth_tokenfile_options *o,
+                                                struct oauth_token *out, char *why, size_t whylen)
+{
+    struct oauth_tokenfile_options def;
+    struct tokfile f;
+    struct tmpfile t;
+    struct grant g;
+    enum oauth_tokenfile_status st;
+    time_t now, expires_at;
+    int lockfd;
+
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (why && whylen)
+        why[0] = '\0';
+    if (!path || !path[0] || !out) {
+        setwhy(why, whylen, "no token file given");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    if (!o) {
+        oauth_tokenfile_options_default(&def);
+        o = &def;
+    }
+    if (o->refresh_window < 0 || o->refresh_window > MAX_EXPIRES_IN || o->lock_timeout_ms <= 0) {
+        setwhy(why, whylen, "token file options out of range");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+
+    /* 1. fresh enough as it is? */
+    if ((st = load(path, &f, why, whylen)) != OAUTH_TOKENFILE_OK)
+        return st;
+    now = time(NULL);
+    if (fresh(&f, now, o->refresh_window)) {
+        st = give(f.access_token, (time_t)f.expires_at, 0, out, why, whylen);
+        tokfile_free(&f);
+        return st;
+    }
+    if (!f.refresh_token) {
+        setwhy(why, whylen, "token file %s: the access token expires within %ld s and there "
+                            "is no refresh_token", path, o->refresh_window);
+        tokfile_free(&f);
+        return OAUTH_TOKENFILE_EXPIRED;
+    }
+
+    /* 2. under the lock, look again */
+    lockfd = take_lock(path, &f.st, o->lock_timeout_ms, why, whylen, &st);
+    tokfile_free(&f);
+    if (lockfd < 0)
+        return st;
+    if ((st = load(path, &f, why, whylen)) != OAUTH_TOKENFILE_OK)
+        goto unlock;
+    now = time(NULL);
+    if (fresh(&f, now, o->refresh_window)) {
+        st = give(f.access_token, (time_t)f.expires_at, 0, out, why, whylen);
+        goto done;
+    }
+    if (!f.refresh_token) {
+        setwhy(why, whylen, "token file %s: the access token expires within %ld s and there "
+                            "is no refresh_token", path, o->refresh_window);
+        st = OAUTH_TOKENFILE_EXPIRED;
+        goto done;
+    }
+
+    /* 3. a place to keep the result before spending the refresh token */
+    if ((st = tmpfile_make(path, &f.st, &t, why, whylen)) != OAUTH_TOKENFILE_OK)
+        goto done;
+    if ((st = refresh(&f, o, &g, why, whylen)) != OAUTH_TOKENFILE_OK) {
+        tmpfile_drop(&t);
+        goto done;
+    }
+
+    /* 4. write it back, then hand it out */
+    now = time(NULL);
+    expires_at = now + (time_t)g.expires_in;
+    st = store(&f, &g, expires_at, &t, path, why, whylen);
+    if (give(g.access_token, expires_at, 1, out, why, whylen) != OAUTH_TOKENFILE_OK)
+        st = OAUTH_TOKENFILE_ERROR;
+    grant_clear(&g);
+done:
+    tokfile_free(&f);
+unlock:
+    close(lockfd); /* releases the flock */
+    return st;
+}

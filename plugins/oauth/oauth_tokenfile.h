@@ -1,0 +1,118 @@
+/* The client's token file: an access token kept fresh with the refresh
+ * grant (RFC 6749 section 6), shared safely by many processes.
+ *
+ * Format: one JSON object (UTF-8, at most 64 KiB, duplicate member names
+ * refused), for example
+ *
+ *   {
+ *     "access_token":   "eyJhbGciOi...",
+ *     "expires_at":     1767225600,
+ *     "refresh_token":  "8xLOxBtZp8",
+ *     "token_endpoint": "https://idp.example.com/oauth2/token",
+ *     "client_id":      "smtp-relay",
+ *     "client_secret":  "s3cr3t",
+ *     "scope":          "https://mail.example.com/smtp"
+ *   }
+ *
+ *   access_token    string; may be absent (or "") before the first refresh
+ *   expires_at      integer, Unix seconds; required with access_token
+ *   refresh_token   string; without it an expiring token cannot be renewed
+ *   token_endpoint  string, https:// (http:// only to loopback unless the
+ *                   caller allows insecure URLs); required with refresh_token
+ *   client_id       string; required with refresh_token
+ *   client_secret   string; optional (a public client has none)
+ *   scope           string; optional: sent as `scope` in the refresh request
+ *   token_endpoint_auth_method  optional: "client_secret_basic" (the
+ *                   default with a client_secret: HTTP Basic, RFC 6749
+ *                   2.3.1), "client_secret_post" (client_id and
+ *                   client_secret in the form body) or "none" (the
+ *                   default without a client_secret: client_id in the body)
+ * Any other member is kept as it is when the file is rewritten.
+ *
+ * The file must be a regular file (not a symbolic link: it is replaced by
+ * rename), not accessible by others (no o+rwx bits), and on a local file
+ * system (flock).  Its directory must be writable by the user the client
+ * runs as: the refreshed file is written there as a temporary file first,
+ * and the lock file <file>.lock lives next to it.
+ *
+ * oauth_tokenfile_get:
+ *   1. reads the file; if access_token expires more than refresh_window
+ *      seconds from now it is returned as it is (no lock, no request);
+ *   2. else takes an exclusive flock on <file>.lock (created on first use
+ *      with the token file's owner and mode; waited for at most
+ *      lock_timeout_ms), then reads the file again: another process may
+ *      have refreshed it meanwhile, and then that token is returned;
+ *   3. else creates the temporary file in the same directory (same mode;
+ *      owner and group set with fchown when running as root, and the
+ *      refresh is not attempted at all when the rewritten file could not
+ *      keep them: a refresh token is never spent without a place to keep
+ *      its successor), POSTs grant_type=refresh_token&refresh_token=..
+ *      [&scope=..] with the client authentication above, and reads the
+ *      answer: access_token required, token_type Bearer when present,
+ *      expires_in (default 3600 s when absent), refresh_token optional (the
+ *      old one is kept when absent, RFC 6749 section 6);
+ *   4. writes the updated JSON to the temporary file, fsyncs it, renames it
+ *      over the token file, fsyncs the directory, and releases the lock.
+ * Several processes that find the token expiring at the same moment thus
+ * make one refresh between them, and a rotated refresh token is never lost.
+ *
+ * Secrets never appear in `why`; the token endpoint's error code does, with
+ * its error_description when that does not contain one of our secrets. */
+#ifndef OAUTH_TOKENFILE_H
+#define OAUTH_TOKENFILE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "oauth_http.h"
+
+enum oauth_tokenfile_status {
+    OAUTH_TOKENFILE_OK = 0,
+    OAUTH_TOKENFILE_UNREADABLE,   /* missing, unreadable, not a regular file,
+                                     too large, accessible by others */
+    OAUTH_TOKENFILE_MALFORMED,    /* not the JSON object described above */
+    OAUTH_TOKENFILE_EXPIRED,      /* expiring and no refresh_token to renew it */
+    OAUTH_TOKENFILE_UNAVAILABLE,  /* token endpoint unreachable, timeout, 5xx,
+                                     429: temporary, try again later */
+    OAUTH_TOKENFILE_REJECTED,     /* the endpoint refused the refresh
+                                     (invalid_grant, invalid_client, any 4xx):
+                                     the grant needs an administrator */
+    OAUTH_TOKENFILE_BAD_RESPONSE, /* 200 without a usable access_token, or
+                                     an unusable answer (too large, TLS) */
+    OAUTH_TOKENFILE_LOCK_FAILED,  /* lock file not creatable, or held by
+                                     another process longer than
+                                     lock_timeout_ms: temporary */
+    OAUTH_TOKENFILE_WRITE_FAILED, /* the file cannot be rewritten (checked
+                                     before refreshing), or writing it after a
+                                     refresh failed: then `out` is still set
+                                     with the new token, good for this use */
+    OAUTH_TOKENFILE_ERROR         /* out of memory, bad arguments */
+};
+
+struct oauth_tokenfile_options {
+    long refresh_window;          /* seconds before expiry to refresh; >= 0 */
+    long lock_timeout_ms;         /* > 0 */
+    struct oauth_http_options http;
+};
+
+/* refresh_window 300 s, lock_timeout_ms 30000 (three total HTTP timeouts),
+ * HTTP defaults. */
+void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o);
+
+struct oauth_token {
+    char *access_token;           /* malloc'd, NUL-terminated */
+    time_t expires_at;
+    int refreshed;                /* 1 when this call did the refresh */
+};
+
+/* Erase and free the access token. */
+void oauth_token_clear(struct oauth_token *t);
+
+enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
+                                                const struct oauth_tokenfile_options *o,
+                                                struct oauth_token *out,
+                                                char *why, size_t whylen);
+
+const char *oauth_tokenfile_status_str(enum oauth_tokenfile_status s);
+
+#endif

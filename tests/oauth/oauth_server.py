@@ -1,0 +1,572 @@
+#!/usr/bin/env python3
+"""Loopback OAuth 2.0 test server for the sasl-mechs tests (standard library only).
+
+    oauth_server.py --mint BUILDDIR/tests/oauth/oauth_mint --keys DIR
+                    [--port 0] [--port-file FILE] [--lifetime 900] ...
+
+Listens on 127.0.0.1 only (or another loopback address given with --host), on
+--port (0: the system chooses), and writes the port to --port-file (atomically,
+once it listens) and prints "oauth_server: listening on HOST:PORT issuer URL".
+Generates the keys with `oauth_mint keygen` when DIR has no jwks.json.  Exits on
+SIGTERM or SIGINT, and by itself after --lifetime seconds so that a test that dies
+never leaves it behind.
+
+OAuth endpoints
+  GET  /jwks                               DIR/jwks.json
+  GET  /.well-known/openid-configuration   issuer, jwks_uri, token_endpoint,
+  GET  /.well-known/oauth-authorization-server   introspection_endpoint
+  POST /token       grant_type=refresh_token (RFC 6749 section 6): the client
+                    (--client-id/--client-secret) authenticates with HTTP Basic
+                    (RFC 6749 2.3.1: each part form-urlencoded) or in the body; each
+                    refresh token is good once: the answer has a new access token
+                    (a JWT signed with --kid) and a new refresh token
+  POST /introspect  RFC 7662, the resource server (--rs-id/--rs-secret)
+                    authenticates the same two ways; active for tokens minted here
+                    that are neither revoked nor expired, with their claims
+
+Test control (JSON in, JSON out)
+  GET  /stats       counters: requests per path, refreshes (successful),
+                    refresh_failures, introspections, active_refresh_tokens
+  POST /grant       {"user", "scope", "ttl"} all optional: a new grant, as after
+                    an authorization: {"access_token", "refresh_token",
+                    "expires_in", "expires_at"}
+  POST /mint        {"claims": {...}, "kid", "alg", "ttl", "header": {...}}:
+                    mints a JWT with exactly these claims (iss/iat/exp added only
+                    when "ttl" is given and they are absent), registered for
+                    introspection: {"access_token", "claims"}
+  POST /revoke      {"token": T}: T (access or refresh token) no longer works
+  POST /mode        {"token": M, "introspect": M, "delay_ms": N}: how the next
+                    requests are answered.  token: ok, invalid_grant, 500,
+                    no_rotate (no refresh_token in the answer), no_expires_in,
+                    garbage (200 with a non-JSON body), no_access_token.
+                    introspect: ok, inactive (always false), malformed, 500, 401,
+                    no_active, huge (2 MiB answer).  delay_ms: sleep before
+                    answering /token and /introspect (the request is
+                    answered in the mode that held when it arrived).
+  POST /reset       counters to zero, modes to ok, delay 0
+Helpers for HTTP client tests
+  GET|POST /echo    {"method", "path", "query", "headers": {lower-case: value},
+                    "body"}: what the request looked like
+  GET  /status/NNN  answers HTTP NNN with {"error": "status NNN"}
+  GET  /big?n=N     N bytes of "x" (with Content-Length; &nolength=1: without)
+  GET  /redirect    302 to /echo
+  GET  /slow?ms=N   answers after N ms (at most 60000)
+"""
+import argparse
+import base64
+import hmac
+import http.server
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+MAX_BODY = 64 * 1024
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class State:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.issuer = None
+        self.reset()
+        self.refresh_tokens = {}   # token -> {"user", "scope"}
+        self.access_tokens = {}    # token -> {"claims", "revoked"}
+
+    def reset(self):
+        self.counts = {}
+        self.refreshes = 0
+        self.refresh_failures = 0
+        self.introspections = 0
+        self.token_mode = "ok"
+        self.introspect_mode = "ok"
+        self.delay_ms = 0
+
+    def count(self, path):
+        with self.lock:
+            self.counts[path] = self.counts.get(path, 0) + 1
+
+
+def mint(state, claims, kid=None, alg=None, header=None):
+    a = state.args
+    cmd = [a.mint, "sign", "--keys", a.keys, "--kid", kid or a.kid, "--claims",
+           json.dumps(claims)]
+    if alg:
+        cmd += ["--alg", alg]
+    if header:
+        cmd += ["--header", json.dumps(header)]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    if out.returncode != 0:
+        raise RuntimeError("oauth_mint failed: " + out.stderr.decode(errors="replace"))
+    return out.stdout.decode().strip()
+
+
+def standard_claims(state, user, scope, ttl):
+    now = int(time.time())
+    return {"iss": state.issuer, "sub": user, "email": user, "preferred_username": user,
+            "aud": state.args.audience, "scope": scope, "client_id": state.args.client_id,
+            "iat": now, "nbf": now, "exp": now + ttl, "jti": secrets.token_hex(8)}
+
+
+def new_grant(state, user, scope, ttl):
+    """An access token and a refresh token, registered; the caller holds no lock."""
+    claims = standard_claims(state, user, scope, ttl)
+    at = mint(state, claims)
+    rt = secrets.token_urlsafe(24)
+    with state.lock:
+        state.access_tokens[at] = {"claims": claims, "revoked": False}
+        state.refresh_tokens[rt] = {"user": user, "scope": scope}
+    return at, rt, claims
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "sasl-mechs-oauth-test/1"
+    protocol_version = "HTTP/1.0"
+    timeout = 30
+
+    def log_message(self, fmt, *args):
+        if self.server.state.args.verbose:
+            sys.stderr.write("oauth_server: " + (fmt % args) + "\n")
+
+    # ---- plumbing ----
+    def send(self, code, obj=None, raw=None, headers=None, length=True):
+        body = raw if raw is not None else json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-store")
+        if length:
+            self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def read_body(self):
+        n = self.headers.get("Content-Length")
+        if n is None:
+            return b""
+        n = int(n)
+        if n < 0 or n > MAX_BODY:
+            raise ValueError("body too large")
+        return self.rfile.read(n)
+
+    def form(self, body):
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return None
+        try:
+            pairs = urllib.parse.parse_qsl(body.decode("ascii"), keep_blank_values=True,
+                                           strict_parsing=bool(body))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        out = {}
+        for k, v in pairs:
+            if k in out:   # RFC 6749 3.2/3.1: parameters MUST NOT be repeated
+                return None
+            out[k] = v
+        return out
+
+    def client_auth(self, params, want_id, want_secret):
+        """RFC 6749 2.3.1: Basic (each part form-urlencoded) or in the body, not both."""
+        auth = self.headers.get("Authorization")
+        body_id = params.pop("client_id", None)
+        body_secret = params.pop("client_secret", None)
+        if auth:
+            if body_secret is not None:
+                return "invalid_request"
+            scheme, _, cred = auth.partition(" ")
+            if scheme.lower() != "basic":
+                return "invalid_client"
+            try:
+                raw = base64.b64decode(cred.strip(), validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                return "invalid_client"
+            uid, sep, secret = raw.partition(":")
+            if not sep:
+                return "invalid_client"
+            uid = urllib.parse.unquote_plus(uid)
+            secret = urllib.parse.unquote_plus(secret)
+            if body_id is not None and body_id != uid:
+                return "invalid_request"
+        else:
+            uid, secret = body_id, body_secret
+        if uid is None or not hmac.compare_digest(uid.encode(), want_id.encode()):
+            return "invalid_client"
+        if want_secret is None:   # a public client
+            return None
+        if secret is None or not hmac.compare_digest(secret.encode(), want_secret.encode()):
+            return "invalid_client"
+        return None
+
+    @staticmethod
+    def delay(ms):
+        if ms > 0:
+            time.sleep(min(ms, 60000) / 1000.0)
+
+    # ---- dispatch ----
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def dispatch(self, method):
+        st = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path
+        st.count(path)
+        try:
+            body = self.read_body() if method == "POST" else b""
+        except ValueError:
+            self.send(413, {"error": "request too large"})
+            return
+        try:
+            route = ROUTES.get((method, path))
+            if route is None and path.startswith("/status/") and method == "GET":
+                route = Handler.h_status
+            if route is None:
+                self.send(404, {"error": "not found"})
+                return
+            route(self, url, body)
+        except BrokenPipeError:
+            pass
+        except Exception as e:  # a test server: report, keep serving
+            sys.stderr.write("oauth_server: %s %s: %r\n" % (method, path, e))
+            try:
+                self.send(500, {"error": "server_error"})
+            except OSError:
+                pass
+
+    # ---- OAuth endpoints ----
+    def h_jwks(self, url, body):
+        with open(os.path.join(self.server.state.args.keys, "jwks.json"), "rb") as f:
+            self.send(200, raw=f.read())
+
+    def h_discovery(self, url, body):
+        iss = self.server.state.issuer
+        self.send(200, {
+            "issuer": iss, "jwks_uri": iss + "/jwks", "token_endpoint": iss + "/token",
+            "introspection_endpoint": iss + "/introspect",
+            "grant_types_supported": ["refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                      "client_secret_post"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                              "client_secret_post"],
+        })
+
+    def h_token(self, url, body):
+        st = self.server.state
+        a = st.args
+        params = self.form(body)
+        if params is None:
+            self.send(400, {"error": "invalid_request", "error_description": "bad form body"})
+            return
+        err = self.client_auth(params, a.client_id, None if a.public else a.client_secret)
+        if err:
+            with st.lock:
+                st.refresh_failures += 1
+            code = 401 if err == "invalid_client" else 400
+            self.send(code, {"error": err}, headers={"WWW-Authenticate": 'Basic realm="test"'}
+                      if code == 401 else None)
+            return
+        if params.get("grant_type") != "refresh_token":
+            self.send(400, {"error": "unsupported_grant_type"})
+            return
+        rt = params.get("refresh_token", "")
+        with st.lock:   # the mode as the request arrived, then the delay
+            mode = st.token_mode
+            delay_ms = st.delay_ms
+        self.delay(delay_ms)
+        with st.lock:
+            grant = st.refresh_tokens.get(rt)
+            if mode == "500":
+                grant = None
+            elif grant is not None and mode not in ("invalid_grant", "garbage"):
+                del st.refresh_tokens[rt]   # each refresh token is good once
+        if mode == "500":
+            self.send(500, {"error": "server_error"})
+            return
+        if mode == "garbage":
+            self.send(200, raw=b"<html>not json</html>")
+            return
+        if grant is None or mode == "invalid_grant":
+            with st.lock:
+                st.refresh_failures += 1
+            self.send(400, {"error": "invalid_grant",
+                            "error_description": "refresh token unknown, used or revoked"})
+            return
+        scope = params.get("scope") or grant["scope"]
+        ttl = a.token_ttl
+        claims = standard_claims(st, grant["user"], scope, ttl)
+        at = mint(st, claims)
+        answer = {"access_token": at, "token_type": "Bearer", "expires_in": ttl,
+                  "scope": scope}
+        with st.lock:
+            st.access_tokens[at] = {"claims": claims, "revoked": False}
+            if mode == "no_rotate":
+                st.refresh_tokens[rt] = grant   # the old one stays good
+            else:
+                new_rt = secrets.token_urlsafe(24)
+                st.refresh_tokens[new_rt] = grant
+                answer["refresh_token"] = new_rt
+            st.refreshes += 1
+        if mode == "no_expires_in":
+            del answer["expires_in"]
+        if mode == "no_access_token":
+            del answer["access_token"]
+        self.send(200, answer)
+
+    def h_introspect(self, url, body):
+        st = self.server.state
+        a = st.args
+        params = self.form(body)
+        if params is None:
+            self.send(400, {"error": "invalid_request"})
+            return
+        with st.lock:   # the mode as the request arrived, then the delay
+            st.introspections += 1
+            mode = st.introspect_mode
+            delay_ms = st.delay_ms
+        self.delay(delay_ms)
+        if mode == "401" or self.client_auth(params, a.rs_id, a.rs_secret):
+            self.send(401, {"error": "invalid_client"},
+                      headers={"WWW-Authenticate": 'Basic realm="test"'})
+            return
+        if mode == "500":
+            self.send(500, {"error": "server_error"})
+            return
+        if mode == "malformed":
+            self.send(200, raw=b'{"active": true, "active": true}')
+            return
+        if mode == "no_active":
+            self.send(200, {"sub": "nobody"})
+            return
+        if mode == "huge":
+            self.send(200, raw=b'{"active": false, "pad": "' + b"x" * (2 << 20) + b'"}')
+            return
+        tok = params.get("token")
+        if tok is None:
+            self.send(400, {"error": "invalid_request"})
+            return
+        with st.lock:
+            rec = st.access_tokens.get(tok)
+            if rec is not None:
+                rec = {"claims": dict(rec["claims"]), "revoked": rec["revoked"]}
+        exp = rec["claims"].get("exp") if rec else None
+        if (mode == "inactive" or rec is None or rec["revoked"]
+                or (isinstance(exp, (int, float)) and exp <= time.time())):
+            self.send(200, {"active": False})
+            return
+        answer = {"active": True, "token_type": "Bearer"}
+        answer.update(rec["claims"])
+        self.send(200, answer)
+
+    # ---- control ----
+    def json_body(self, body):
+        if not body:
+            return {}
+        obj = json.loads(body)
+        if not isinstance(obj, dict):
+            raise ValueError("JSON object expected")
+        return obj
+
+    def h_stats(self, url, body):
+        st = self.server.state
+        with st.lock:
+            self.send(200, {"requests": dict(st.counts), "refreshes": st.refreshes,
+                            "refresh_failures": st.refresh_failures,
+                            "introspections": st.introspections,
+                            "active_refresh_tokens": len(st.refresh_tokens)})
+
+    def h_grant(self, url, body):
+        st = self.server.state
+        req = self.json_body(body)
+        ttl = int(req.get("ttl", st.args.token_ttl))
+        at, rt, claims = new_grant(st, req.get("user", st.args.user),
+                                   req.get("scope", st.args.scope), ttl)
+        self.send(200, {"access_token": at, "refresh_token": rt, "expires_in": ttl,
+                        "expires_at": claims["exp"]})
+
+    def h_mint(self, url, body):
+        st = self.server.state
+        req = self.json_body(body)
+        claims = dict(req.get("claims", {}))
+        if "ttl" in req:
+            now = int(time.time())
+            claims.setdefault("iss", st.issuer)
+            claims.setdefault("iat", now)
+            claims.setdefault("exp", now + int(req["ttl"]))
+        tok = mint(st, claims, req.get("kid"), req.get("alg"), req.get("header"))
+        with st.lock:
+            st.access_tokens[tok] = {"claims": claims, "revoked": False}
+        self.send(200, {"access_token": tok, "claims": claims})
+
+    def h_revoke(self, url, body):
+        st = self.server.state
+        tok = self.json_body(body).get("token", "")
+        with st.lock:
+            found = False
+            if tok in st.access_tokens:
+                st.access_tokens[tok]["revoked"] = True
+                found = True
+            if tok in st.refresh_tokens:
+                del st.refresh_tokens[tok]
+                found = True
+        self.send(200, {"revoked": found})
+
+    def h_mode(self, url, body):
+        st = self.server.state
+        req = self.json_body(body)
+        with st.lock:
+            if "token" in req:
+                st.token_mode = str(req["token"])
+            if "introspect" in req:
+                st.introspect_mode = str(req["introspect"])
+            if "delay_ms" in req:
+                st.delay_ms = int(req["delay_ms"])
+            self.send(200, {"token": st.token_mode, "introspect": st.introspect_mode,
+                            "delay_ms": st.delay_ms})
+
+    def h_reset(self, url, body):
+        st = self.server.state
+        with st.lock:
+            st.reset()
+        self.send(200, {"reset": True})
+
+    # ---- HTTP client helpers ----
+    def h_echo(self, url, body):
+        self.send(200, {"method": self.command, "path": url.path, "query": url.query,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body.decode("latin-1")})
+
+    def h_status(self, url, body):
+        try:
+            code = int(url.path[len("/status/"):])
+        except ValueError:
+            code = 400
+        if code < 200 or code > 599:
+            code = 400
+        self.send(code, {"error": "status %d" % code})
+
+    def h_big(self, url, body):
+        q = urllib.parse.parse_qs(url.query)
+        n = min(int(q.get("n", ["0"])[0]), 64 << 20)
+        nolength = q.get("nolength", ["0"])[0] == "1"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if not nolength:
+            self.send_header("Content-Length", str(n))
+        self.end_headers()
+        chunk = b"x" * 65536
+        left = n
+        while left > 0:
+            k = min(left, len(chunk))
+            self.wfile.write(chunk[:k])
+            left -= k
+
+    def h_redirect(self, url, body):
+        self.send(302, {"to": "/echo"}, headers={"Location": "/echo"})
+
+    def h_slow(self, url, body):
+        q = urllib.parse.parse_qs(url.query)
+        time.sleep(min(int(q.get("ms", ["1000"])[0]), 60000) / 1000.0)
+        self.send(200, {"slow": True})
+
+
+ROUTES = {
+    ("GET", "/jwks"): Handler.h_jwks,
+    ("GET", "/.well-known/openid-configuration"): Handler.h_discovery,
+    ("GET", "/.well-known/oauth-authorization-server"): Handler.h_discovery,
+    ("POST", "/token"): Handler.h_token,
+    ("POST", "/introspect"): Handler.h_introspect,
+    ("GET", "/stats"): Handler.h_stats,
+    ("POST", "/grant"): Handler.h_grant,
+    ("POST", "/mint"): Handler.h_mint,
+    ("POST", "/revoke"): Handler.h_revoke,
+    ("POST", "/mode"): Handler.h_mode,
+    ("POST", "/reset"): Handler.h_reset,
+    ("GET", "/echo"): Handler.h_echo,
+    ("POST", "/echo"): Handler.h_echo,
+    ("GET", "/big"): Handler.h_big,
+    ("GET", "/redirect"): Handler.h_redirect,
+    ("GET", "/slow"): Handler.h_slow,
+}
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+def main():
+    p = argparse.ArgumentParser(description="loopback OAuth test server (see the module doc)")
+    p.add_argument("--mint", required=True, help="path of the oauth_mint program")
+    p.add_argument("--keys", required=True, help="key directory (created and filled if empty)")
+    p.add_argument("--kid", default="rsa", help="key that signs access tokens (default rsa)")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    p.add_argument("--port", type=int, default=0, help="0: any free port")
+    p.add_argument("--port-file", help="write the port here once listening")
+    p.add_argument("--lifetime", type=float, default=900, help="exit after this many seconds")
+    p.add_argument("--client-id", default="test-client")
+    p.add_argument("--client-secret", default="test-secret")
+    p.add_argument("--public", action="store_true", help="the token client has no secret")
+    p.add_argument("--rs-id", default="test-rs", help="introspection client id")
+    p.add_argument("--rs-secret", default="rs-secret", help="introspection client secret")
+    p.add_argument("--user", default="user@example.com")
+    p.add_argument("--scope", default="mail")
+    p.add_argument("--audience", default="sasl-mechs-test")
+    p.add_argument("--token-ttl", type=int, default=3600)
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args()
+
+    if args.host not in LOOPBACK and not args.host.startswith("127."):
+        sys.exit("oauth_server: refusing to listen on %s: loopback only" % args.host)
+    host = "127.0.0.1" if args.host == "localhost" else args.host
+    os.makedirs(args.keys, mode=0o700, exist_ok=True)
+    if not os.path.exists(os.path.join(args.keys, "jwks.json")):
+        r = subprocess.run([args.mint, "keygen", "--keys", args.keys], timeout=120)
+        if r.returncode != 0:
+            sys.exit("oauth_server: oauth_mint keygen failed")
+
+    if ":" in host:
+        Server.address_family = __import__("socket").AF_INET6
+    httpd = Server((host, args.port), Handler)
+    state = State(args)
+    httpd.state = state
+    port = httpd.server_address[1]
+    hostpart = "[%s]" % host if ":" in host else host
+    state.issuer = "http://%s:%d" % (hostpart, port)
+
+    def stop(*_):
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    timer = threading.Timer(args.lifetime, stop)
+    timer.daemon = True
+    timer.start()
+
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, args.port_file)
+    print("oauth_server: listening on %s:%d issuer %s" % (hostpart, port, state.issuer),
+          flush=True)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    finally:
+        httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
