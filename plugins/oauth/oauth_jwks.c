@@ -1,0 +1,549 @@
+/* JWKS (RFC 7517) -> verification keys; see oauth_jwks.h for the rules. */
+#include "config.h"
+#include "oauth_jwks.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
+#include <sasl-mechs/base64.h>
+#include <sasl-mechs/crypto.h>
+#include <sasl-mechs/secret.h>
+
+struct jwk {
+    char *kid;         /* NULL: none */
+    EVP_PKEY *pkey;    /* NULL: refused */
+    unsigned algs;     /* OAUTH_JWT_ALG_BIT mask the key verifies */
+};
+
+struct oauth_jwks {
+    atomic_uint refs;
+    size_t n, usable;
+    struct jwk keys[];
+};
+
+static const char *const alg_names[OAUTH_JWT_ALG_COUNT] = {
+    [OAUTH_JWT_RS256] = "RS256", [OAUTH_JWT_RS384] = "RS384", [OAUTH_JWT_RS512] = "RS512",
+    [OAUTH_JWT_PS256] = "PS256", [OAUTH_JWT_PS384] = "PS384", [OAUTH_JWT_PS512] = "PS512",
+    [OAUTH_JWT_ES256] = "ES256", [OAUTH_JWT_ES384] = "ES384", [OAUTH_JWT_EDDSA] = "EdDSA",
+    [OAUTH_JWT_HS256] = "HS256",
+};
+
+#define RSA_ALGS                                                                            \
+    (OAUTH_JWT_ALG_BIT(OAUTH_JWT_RS256) | OAUTH_JWT_ALG_BIT(OAUTH_JWT_RS384)                 \
+     | OAUTH_JWT_ALG_BIT(OAUTH_JWT_RS512) | OAUTH_JWT_ALG_BIT(OAUTH_JWT_PS256)               \
+     | OAUTH_JWT_ALG_BIT(OAUTH_JWT_PS384) | OAUTH_JWT_ALG_BIT(OAUTH_JWT_PS512))
+
+int oauth_jwt_alg_from_name(const char *name, size_t len)
+{
+    int a;
+
+    if (!name)
+        return -1;
+    for (a = 0; a < OAUTH_JWT_ALG_COUNT; a++)
+        if (strlen(alg_names[a]) == len && memcmp(alg_names[a], name, len) == 0)
+            return a;
+    return -1;
+}
+
+const char *oauth_jwt_alg_name(enum oauth_jwt_alg alg)
+{
+    return (unsigned)alg < OAUTH_JWT_ALG_COUNT ? alg_names[alg] : "?";
+}
+
+const char *oauth_jwks_status_text(enum oauth_jwks_status st)
+{
+    switch (st) {
+    case OAUTH_JWKS_OK: return "ok";
+    case OAUTH_JWKS_ERR_JSON: return "the key set is not valid JSON";
+    case OAUTH_JWKS_ERR_FORMAT: return "the key set is not a JWKS object with a keys array";
+    case OAUTH_JWKS_ERR_TOO_LARGE: return "the key set is too large";
+    case OAUTH_JWKS_ERR_NO_USABLE_KEY: return "the key set holds no usable key";
+    case OAUTH_JWKS_ERR_INTERNAL: return "internal error (memory or OpenSSL)";
+    case OAUTH_JWKS_UNKNOWN_KID: return "no key with the token's kid";
+    case OAUTH_JWKS_NO_KEY: return "token without kid and not exactly one key for its alg";
+    case OAUTH_JWKS_KEY_UNUSABLE: return "the token's kid names a key that was refused";
+    case OAUTH_JWKS_KEY_MISMATCH: return "the token's key does not verify its alg";
+    }
+    return "unknown status";
+}
+
+static void __attribute__((format(printf, 3, 4)))
+say(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why || !whylen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+/* A kid for a message: printable ASCII, at most 40 bytes shown. */
+static void show(char *dst, size_t dstlen, const char *s)
+{
+    size_t i, o = 0, n = s ? strlen(s) : 0;
+
+    for (i = 0; i < n && o + 4 < dstlen; i++) {
+        if (i == 40) {
+            memcpy(dst + o, "...", 3);
+            o += 3;
+            break;
+        }
+        dst[o++] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
+    }
+    dst[o] = '\0';
+}
+
+/* ---- one key ---------------------------------------------------------- */
+
+/* Why a key was refused; 0 when usable, -1 on an internal error. */
+struct refusal {
+    char text[160];
+};
+
+static int refuse(struct refusal *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct refusal *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(r->text, sizeof(r->text), fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+/* Decode the base64url member `name` into a malloc'd buffer of at most max
+ * bytes.  1 (refused), 0 (ok) or -1 (no memory). */
+static int member_b64(const json_t *k, const char *name, size_t max, unsigned char **out,
+                      size_t *outlen, struct refusal *r)
+{
+    const json_t *v = json_object_get(k, name);
+    const char *s;
+    size_t len;
+
+    *out = NULL;
+    if (!json_is_string(v))
+        return refuse(r, "member \"%s\" missing or not a string", name);
+    s = json_string_value(v);
+    len = json_string_length(v);
+    if (len == 0 || sm_b64_decoded_max(len) > max)
+        return refuse(r, "member \"%s\" empty or too long", name);
+    if (!(*out = malloc(sm_b64_decoded_max(len) + 1)))
+        return -1;
+    if (sm_b64_decode(SM_B64_URL, s, len, *out, sm_b64_decoded_max(len) + 1, outlen) != 0) {
+        free(*out);
+        *out = NULL;
+        return refuse(r, "member \"%s\" is not unpadded base64url", name);
+    }
+    return 0;
+}
+
+static int string_is(const json_t *v, const char *s)
+{
+    return json_is_string(v) && json_string_length(v) == strlen(s)
+           && memcmp(json_string_value(v), s, strlen(s)) == 0;
+}
+
+/* Import fromdata params as a public key of type `type`; NULL on failure. */
+static EVP_PKEY *import(const char *type, OSSL_PARAM *params)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(sm_crypto_libctx(), type, NULL);
+    EVP_PKEY *pkey = NULL;
+
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        pkey = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}
+
+static int rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
+{
+    unsigned char *n = NULL, *e = NULL;
+    size_t nlen = 0, elen = 0;
+    BIGNUM *bn = NULL, *be = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    int rc, bits;
+
+    if ((rc = member_b64(k, "n", OAUTH_JWK_RSA_MAX_BITS / 8 + 1, &n, &nlen, r)) != 0
+        || (rc = member_b64(k, "e", 8, &e, &elen, r)) != 0)
+        goto out;
+    rc = -1;
+    if (!(bn = BN_bin2bn(n, (int)nlen, NULL)) || !(be = BN_bin2bn(e, (int)elen, NULL)))
+        goto out;
+    bits = BN_num_bits(bn);
+    if (bits < OAUTH_JWK_RSA_MIN_BITS) {
+        rc = refuse(r, "RSA modulus of %d bits is below %d", bits, OAUTH_JWK_RSA_MIN_BITS);
+        goto out;
+    }
+    if (bits > OAUTH_JWK_RSA_MAX_BITS) {
+        rc = refuse(r, "RSA modulus of %d bits is above %d", bits, OAUTH_JWK_RSA_MAX_BITS);
+        goto out;
+    }
+    if (!BN_is_odd(bn) || !BN_is_odd(be) || BN_num_bits(be) < 2) {
+        rc = refuse(r, "RSA modulus or exponent is not a valid public key");
+        goto out;
+    }
+    if (!(bld = OSSL_PARAM_BLD_new()) || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be)
+        || !(params = OSSL_PARAM_BLD_to_param(bld)))
+        goto out;
+    if (!(key->pkey = import("RSA", params))) {
+        rc = refuse(r, "OpenSSL refused the RSA key");
+        goto out;
+    }
+    key->algs = RSA_ALGS;
+    rc = 0;
+out:
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+    free(n);
+    free(e);
+    return rc;
+}
+
+static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
+{
+    const json_t *crv = json_object_get(k, "crv");
+    unsigned char *x = NULL, *y = NULL, point[1 + 2 * 48];
+    size_t xlen = 0, ylen = 0, coord;
+    const char *group;
+    OSSL_PARAM params[3];
+    EVP_PKEY_CTX *check = NULL;
+    enum oauth_jwt_alg alg;
+    int rc;
+
+    if (string_is(crv, "P-256")) {
+        group = "P-256", coord = 32, alg = OAUTH_JWT_ES256;
+    } else if (string_is(crv, "P-384")) {
+        group = "P-384", coord = 48, alg = OAUTH_JWT_ES384;
+    } else {
+        char c[48];
+        if (!json_is_string(crv))
+            return refuse(r, "EC key without a string \"crv\"");
+        show(c, sizeof(c), json_string_value(crv));
+        return refuse(r, "EC curve \"%s\" not supported (P-256, P-384)", c);
+    }
+    if ((rc = member_b64(k, "x", coord, &x, &xlen, r)) != 0
+        || (rc = member_b64(k, "y", coord, &y, &ylen, r)) != 0)
+        goto out;
+    if (xlen != coord || ylen != coord) {
+        rc = refuse(r, "EC coordinates of %s must be %zu bytes each", group, coord);
+        goto out;
+    }
+    point[0] = 0x04; /* SEC 1 section 2.3.3: uncompressed */
+    memcpy(point + 1, x, coord);
+    memcpy(point + 1 + coord, y, coord);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord);
+    params[2] = OSSL_PARAM_construct_end();
+    rc = 1;
+    if (!(key->pkey = import("EC", params))
+        || !(check = EVP_PKEY_CTX_new_from_pkey(sm_crypto_libctx(), key->pkey, NULL))
+        || EVP_PKEY_public_check(check) != 1) {
+        EVP_PKEY_free(key->pkey);
+        key->pkey = NULL;
+        refuse(r, "EC point is not on %s", group);
+        goto out;
+    }
+    key->algs = OAUTH_JWT_ALG_BIT(alg);
+    rc = 0;
+out:
+    EVP_PKEY_CTX_free(check);
+    free(x);
+    free(y);
+    return rc;
+}
+
+static int okp_key(const json_t *k, struct jwk *key, struct refusal *r)
+{
+    const json_t *crv = json_object_get(k, "crv");
+    unsigned char *x = NULL;
+    size_t xlen = 0, want;
+    const char *type;
+    OSSL_PARAM params[2];
+    int rc;
+
+    if (string_is(crv, "Ed25519")) {
+        type = "ED25519", want = 32;
+    } else if (string_is(crv, "Ed448")) {
+        type = "ED448", want = 57;
+    } else {
+        char c[48];
+        if (!json_is_string(crv))
+            return refuse(r, "OKP key without a string \"crv\"");
+        show(c, sizeof(c), json_string_value(crv));
+        return refuse(r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)",
+                      c);
+    }
+    if ((rc = member_b64(k, "x", want, &x, &xlen, r)) != 0)
+        return rc;
+    if (xlen != want) {
+        free(x);
+        return refuse(r, "%s public key must be %zu bytes", type, want);
+    }
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, x, xlen);
+    params[1] = OSSL_PARAM_construct_end();
+    key->pkey = import(type, params);
+    free(x);
+    if (!key->pkey)
+        return refuse(r, "OpenSSL refused the %s key", type);
+    key->algs = OAUTH_JWT_ALG_BIT(OAUTH_JWT_EDDSA);
+    return 0;
+}
+
+static int use_ok(const json_t *k, struct refusal *r)
+{
+    static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+    const json_t *use = json_object_get(k, "use"), *ops = json_object_get(k, "key_ops"), *v;
+    size_t i;
+    int verify = 0;
+
+    for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
+        if (json_object_get(k, private_members[i]))
+            return refuse(r, "private or symmetric key material (\"%s\") in a public key set",
+                          private_members[i]);
+    if (use && !string_is(use, "sig"))
+        return refuse(r, "\"use\" is not \"sig\"");
+    if (ops) {
+        if (!json_is_array(ops))
+            return refuse(r, "\"key_ops\" is not an array");
+        json_array_foreach(ops, i, v) {
+            if (!json_is_string(v))
+                return refuse(r, "\"key_ops\" holds a non-string");
+            verify |= string_is(v, "verify");
+        }
+        if (!verify)
+            return refuse(r, "\"key_ops\" does not include \"verify\"");
+    }
+    return 0;
+}
+
+/* 0 usable, 1 refused (r says why), -1 internal error.  key->kid is set
+ * either way when the element has a valid kid. */
+static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
+{
+    const json_t *kid, *kty, *alg;
+    int rc, a = -1;
+
+    if (!json_is_object(k))
+        return refuse(r, "not a JSON object");
+    kid = json_object_get(k, "kid");
+    if (kid) {
+        if (!json_is_string(kid) || json_string_length(kid) == 0
+            || json_string_length(kid) > OAUTH_JWK_MAX_KID)
+            return refuse(r, "\"kid\" is not a string of 1..%d bytes", OAUTH_JWK_MAX_KID);
+        if (!(key->kid = strdup(json_string_value(kid))))
+            return -1;
+    }
+    if ((rc = use_ok(k, r)) != 0)
+        return rc;
+    alg = json_object_get(k, "alg");
+    if (alg) {
+        if (!json_is_string(alg)
+            || (a = oauth_jwt_alg_from_name(json_string_value(alg), json_string_length(alg))) < 0
+            || a == OAUTH_JWT_HS256) {
+            char s[48];
+            show(s, sizeof(s), json_is_string(alg) ? json_string_value(alg) : "(not a string)");
+            return refuse(r, "\"alg\" \"%s\" is not a signature algorithm we support", s);
+        }
+    }
+    kty = json_object_get(k, "kty");
+    if (string_is(kty, "RSA"))
+        rc = rsa_key(k, key, r);
+    else if (string_is(kty, "EC"))
+        rc = ec_key(k, key, r);
+    else if (string_is(kty, "OKP"))
+        rc = okp_key(k, key, r);
+    else if (string_is(kty, "oct"))
+        return refuse(r, "symmetric (\"oct\") keys are never taken from a key set");
+    else if (json_is_string(kty)) {
+        char s[48];
+        show(s, sizeof(s), json_string_value(kty));
+        return refuse(r, "key type \"%s\" not supported", s);
+    } else
+        return refuse(r, "\"kty\" missing or not a string");
+    if (rc != 0)
+        return rc;
+    if (a >= 0) {
+        if (!(key->algs & OAUTH_JWT_ALG_BIT(a))) {
+            EVP_PKEY_free(key->pkey);
+            key->pkey = NULL;
+            key->algs = 0;
+            return refuse(r, "\"alg\" %s does not fit the key type", alg_names[a]);
+        }
+        key->algs = OAUTH_JWT_ALG_BIT(a);
+    }
+    return 0;
+}
+
+/* ---- the set ----------------------------------------------------------- */
+
+static void set_free(struct oauth_jwks *set)
+{
+    size_t i;
+
+    for (i = 0; i < set->n; i++) {
+        free(set->keys[i].kid);
+        EVP_PKEY_free(set->keys[i].pkey);
+    }
+    free(set);
+}
+
+enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oauth_jwks **out,
+                                        char *why, size_t whylen)
+{
+    struct oauth_jwks *set = NULL;
+    enum oauth_jwks_status st;
+    json_error_t err;
+    json_t *doc = NULL, *keys, *k;
+    size_t i, n, refused = 0;
+    char first[sizeof(((struct refusal *)0)->text) + 160] = "";
+
+    say(why, whylen, "%s", "");
+    if (out)
+        *out = NULL;
+    if (!out || (!json && len)) {
+        say(why, whylen, "no output or no input");
+        return OAUTH_JWKS_ERR_INTERNAL;
+    }
+    if (len > OAUTH_JWKS_MAX_DOC) {
+        say(why, whylen, "key set of %zu bytes is over the %d-byte cap", len, OAUTH_JWKS_MAX_DOC);
+        return OAUTH_JWKS_ERR_TOO_LARGE;
+    }
+    if (!sm_crypto_libctx()) {
+        say(why, whylen, "OpenSSL's library context is not available");
+        return OAUTH_JWKS_ERR_INTERNAL;
+    }
+    ERR_set_mark();
+    if (!(doc = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &err))) {
+        /* a key set is public: jansson's text may quote it */
+        say(why, whylen, "not valid JSON at byte %d: %s", err.position, err.text);
+        st = OAUTH_JWKS_ERR_JSON;
+        goto out;
+    }
+    keys = json_object_get(doc, "keys");
+    if (!json_is_object(doc) || !json_is_array(keys)) {
+        say(why, whylen, "%s", !json_is_object(doc) ? "not a JSON object"
+                                                      : "no \"keys\" array");
+        st = OAUTH_JWKS_ERR_FORMAT;
+        goto out;
+    }
+    n = json_array_size(keys);
+    if (n > OAUTH_JWKS_MAX_KEYS) {
+        say(why, whylen, "%zu keys, more than %d", n, OAUTH_JWKS_MAX_KEYS);
+        st = OAUTH_JWKS_ERR_TOO_LARGE;
+        goto out;
+    }
+    st = OAUTH_JWKS_ERR_INTERNAL;
+    if (!(set = calloc(1, sizeof(*set) + n * sizeof(set->keys[0]))))
+        goto out;
+    atomic_init(&set->refs, 1);
+    json_array_foreach(keys, i, k) {
+        struct refusal r;
+        int rc = parse_key(k, &set->keys[i], &r);
+
+        set->n = i + 1;
+        if (rc < 0)
+            goto out;
+        if (rc == 0) {
+            set->usable++;
+            continue;
+        }
+        if (refused++ == 0) {
+            char kid[48];
+            show(kid, sizeof(kid), set->keys[i].kid);
+            snprintf(first, sizeof(first), "key %zu%s%s%s: %s", i,
+                     set->keys[i].kid ? " (kid \"" : "", kid,
+                     set->keys[i].kid ? "\")" : "", r.text);
+        }
+    }
+    if (set->usable == 0) {
+        say(why, whylen, "no usable key among %zu%s%s", n, refused ? "; " : "", first);
+        st = OAUTH_JWKS_ERR_NO_USABLE_KEY;
+        goto out;
+    }
+    if (refused)
+        say(why, whylen, "%zu of %zu keys refused; %s", refused, n, first);
+    *out = set;
+    set = NULL;
+    st = OAUTH_JWKS_OK;
+out:
+    if (st == OAUTH_JWKS_ERR_INTERNAL)
+        say(why, whylen, "out of memory or OpenSSL failure");
+    if (set)
+        set_free(set);
+    json_decref(doc);
+    ERR_pop_to_mark();
+    return st;
+}
+
+struct oauth_jwks *oauth_jwks_ref(struct oauth_jwks *set)
+{
+    if (set)
+        atomic_fetch_add(&set->refs, 1);
+    return set;
+}
+
+void oauth_jwks_free(struct oauth_jwks *set)
+{
+    if (set && atomic_fetch_sub(&set->refs, 1) == 1)
+        set_free(set);
+}
+
+size_t oauth_jwks_count(const struct oauth_jwks *set, size_t *refused)
+{
+    if (refused)
+        *refused = set ? set->n - set->usable : 0;
+    return set ? set->usable : 0;
+}
+
+enum oauth_jwks_status oauth_jwks_find(const struct oauth_jwks *set, const char *kid,
+                                       enum oauth_jwt_alg alg, EVP_PKEY **pkey)
+{
+    unsigned bit = (unsigned)alg < OAUTH_JWT_ALG_COUNT && alg != OAUTH_JWT_HS256
+                       ? OAUTH_JWT_ALG_BIT(alg) : 0;
+    const struct jwk *found = NULL;
+    size_t i, fits = 0;
+    int named = 0, usable = 0;
+
+    *pkey = NULL;
+    for (i = 0; set && i < set->n; i++) {
+        const struct jwk *k = &set->keys[i];
+
+        if (kid) {
+            if (!k->kid || strcmp(k->kid, kid) != 0)
+                continue;
+            named = 1;
+            usable |= k->pkey != NULL;
+            if (k->pkey && (k->algs & bit)) {
+                *pkey = k->pkey;
+                return OAUTH_JWKS_OK;
+            }
+        } else if (k->pkey && (k->algs & bit)) {
+            found = k;
+            fits++;
+        }
+    }
+    if (kid)
+        return usable ? OAUTH_JWKS_KEY_MISMATCH : named ? OAUTH_JWKS_KEY_UNUSABLE
+                                                       : OAUTH_JWKS_UNKNOWN_KID;
+    if (fits != 1)
+        return OAUTH_JWKS_NO_KEY;
+    *pkey = found->pkey;
+    return OAUTH_JWKS_OK;
+}

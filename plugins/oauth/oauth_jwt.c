@@ -1,0 +1,764 @@
+/* JWS compact parsing, signature verification and claim checks for JWT
+ * access tokens; see oauth_jwt.h for the order of the checks. */
+#include "config.h"
+#include "oauth_jwt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include <sasl-mechs/base64.h>
+#include <sasl-mechs/crypto.h>
+#include <sasl-mechs/secret.h>
+
+#define HS256_LEN 32
+
+const char *oauth_jwt_status_text(enum oauth_jwt_status st)
+{
+    switch (st) {
+    case OAUTH_JWT_OK: return "ok";
+    case OAUTH_JWT_ERR_TOO_LARGE: return "token too large";
+    case OAUTH_JWT_ERR_MALFORMED: return "malformed token";
+    case OAUTH_JWT_ERR_ALG: return "algorithm refused";
+    case OAUTH_JWT_ERR_CRIT: return "critical header extension not understood";
+    case OAUTH_JWT_ERR_TYP: return "token type is not at+jwt";
+    case OAUTH_JWT_ERR_UNKNOWN_KID: return "unknown key id";
+    case OAUTH_JWT_ERR_NO_KEY: return "no key for the token";
+    case OAUTH_JWT_ERR_KEY_UNUSABLE: return "the token's key was refused";
+    case OAUTH_JWT_ERR_KEY_MISMATCH: return "the token's key is not for its algorithm";
+    case OAUTH_JWT_ERR_SIGNATURE: return "bad signature";
+    case OAUTH_JWT_ERR_CLAIM: return "claim missing or ill-typed";
+    case OAUTH_JWT_ERR_EXPIRED: return "token expired";
+    case OAUTH_JWT_ERR_NOT_YET_VALID: return "token not yet valid";
+    case OAUTH_JWT_ERR_ISSUED_IN_FUTURE: return "token issued in the future";
+    case OAUTH_JWT_ERR_ISSUER: return "issuer not allowed";
+    case OAUTH_JWT_ERR_AUDIENCE: return "audience not accepted";
+    case OAUTH_JWT_ERR_USER: return "no usable user name in the token";
+    case OAUTH_JWT_ERR_SCOPE: return "insufficient scope";
+    case OAUTH_JWT_ERR_POLICY: return "validation policy misconfigured";
+    case OAUTH_JWT_ERR_INTERNAL: return "internal error (memory or OpenSSL)";
+    }
+    return "unknown status";
+}
+
+enum oauth_jwt_kind oauth_jwt_status_kind(enum oauth_jwt_status st)
+{
+    switch (st) {
+    case OAUTH_JWT_OK: return OAUTH_JWT_KIND_OK;
+    case OAUTH_JWT_ERR_SCOPE: return OAUTH_JWT_KIND_INSUFFICIENT_SCOPE;
+    case OAUTH_JWT_ERR_UNKNOWN_KID: return OAUTH_JWT_KIND_REFETCH;
+    case OAUTH_JWT_ERR_POLICY: return OAUTH_JWT_KIND_CONFIG;
+    case OAUTH_JWT_ERR_INTERNAL: return OAUTH_JWT_KIND_TEMPORARY;
+    case OAUTH_JWT_ERR_TOO_LARGE:
+    case OAUTH_JWT_ERR_MALFORMED:
+    case OAUTH_JWT_ERR_ALG:
+    case OAUTH_JWT_ERR_CRIT:
+    case OAUTH_JWT_ERR_TYP:
+    case OAUTH_JWT_ERR_NO_KEY:
+    case OAUTH_JWT_ERR_KEY_UNUSABLE:
+    case OAUTH_JWT_ERR_KEY_MISMATCH:
+    case OAUTH_JWT_ERR_SIGNATURE:
+    case OAUTH_JWT_ERR_CLAIM:
+    case OAUTH_JWT_ERR_EXPIRED:
+    case OAUTH_JWT_ERR_NOT_YET_VALID:
+    case OAUTH_JWT_ERR_ISSUED_IN_FUTURE:
+    case OAUTH_JWT_ERR_ISSUER:
+    case OAUTH_JWT_ERR_AUDIENCE:
+    case OAUTH_JWT_ERR_USER:
+        return OAUTH_JWT_KIND_INVALID_TOKEN;
+    }
+    return OAUTH_JWT_KIND_INVALID_TOKEN;
+}
+
+void oauth_jwt_result_clear(struct oauth_jwt_result *res)
+{
+    if (!res)
+        return;
+    free(res->user);
+    memset(res, 0, sizeof(*res));
+}
+
+/* ---- reasons ------------------------------------------------------------ */
+
+static enum oauth_jwt_status __attribute__((format(printf, 4, 5)))
+fail(enum oauth_jwt_status st, char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why && whylen) {
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+/* A claim or header value for a message: printable ASCII other than '"',
+ * at most 48 bytes shown.  dst must hold 56 bytes. */
+#define SHOWN 56
+static const char *show(char dst[SHOWN], const char *s, size_t n)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < n; i++) {
+        if (o == 48) {
+            memcpy(dst + o, "...", 3);
+            o += 3;
+            break;
+        }
+        dst[o++] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+static const char *show_json(char dst[SHOWN], const json_t *v)
+{
+    return json_is_string(v) ? show(dst, json_string_value(v), json_string_length(v))
+                             : show(dst, "(not a string)", 14);
+}
+
+/* ---- the policy ---------------------------------------------------------- */
+
+static int list_ok(const char *const *list, size_t n, int spaces_ok)
+{
+    size_t i;
+
+    if (n && !list)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!list[i] || !*list[i] || (!spaces_ok && strchr(list[i], ' ')))
+            return 0;
+    return 1;
+}
+
+enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *p, char *why,
+                                             size_t whylen)
+{
+    const enum oauth_jwt_status E = OAUTH_JWT_ERR_POLICY;
+
+    if (why && whylen)
+        *why = '\0';
+    if (!p)
+        return fail(E, why, whylen, "no policy");
+    if (p->n_issuers == 0 || !list_ok(p->issuers, p->n_issuers, 1))
+        return fail(E, why, whylen,
+                    "no allowed issuer configured (or an empty one): "
+                    "tokens of any issuer would be accepted");
+    if (p->n_audiences == 0 || !list_ok(p->audiences, p->n_audiences, 1))
+        return fail(E, why, whylen,
+                    "no audience configured (or an empty one): "
+                    "tokens for any service would be accepted");
+    if (!list_ok(p->scopes, p->n_scopes, 0))
+        return fail(E, why, whylen, "a required scope is empty or holds a space");
+    if (p->user_claim && !*p->user_claim)
+        return fail(E, why, whylen, "the user claim name is empty");
+    if (p->leeway < 0 || p->leeway > OAUTH_JWT_MAX_LEEWAY)
+        return fail(E, why, whylen, "leeway of %ld seconds is outside 0..%d", p->leeway,
+                    OAUTH_JWT_MAX_LEEWAY);
+    if (p->max_token_len > OAUTH_JWT_MAX_TOKEN_CAP)
+        return fail(E, why, whylen, "maximum token length %zu is over %d", p->max_token_len,
+                    OAUTH_JWT_MAX_TOKEN_CAP);
+    if (p->max_user_len > OAUTH_JWT_MAX_USER_CAP)
+        return fail(E, why, whylen, "maximum user name length %zu is over %d", p->max_user_len,
+                    OAUTH_JWT_MAX_USER_CAP);
+    if (p->algs & ~(OAUTH_JWT_ALG_BIT(OAUTH_JWT_ALG_COUNT) - 1u))
+        return fail(E, why, whylen, "unknown algorithm in the allowed set");
+    if (!p->hmac_secret != !p->hmac_secret_len)
+        return fail(E, why, whylen, "HMAC secret and its length disagree");
+    if (p->hmac_secret && p->hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
+        return fail(E, why, whylen, "the HMAC secret has %zu bytes, fewer than %d",
+                    p->hmac_secret_len, OAUTH_JWT_MIN_HMAC_SECRET);
+    if ((p->algs & OAUTH_JWT_ALG_BIT(OAUTH_JWT_HS256)) && !p->hmac_secret)
+        return fail(E, why, whylen, "HS256 allowed but no HMAC secret configured");
+    return OAUTH_JWT_OK;
+}
+
+/* ---- claims -------------------------------------------------------------- */
+
+/* 1 when the string value v equals one of list (exactly). */
+static int in_list(const json_t *v, const char *const *list, size_t n)
+{
+    size_t i, len = json_string_length(v);
+
+    for (i = 0; i < n; i++)
+        if (strlen(list[i]) == len && memcmp(list[i], json_string_value(v), len) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when the space-separated string s[0..len) holds the token want. */
+static int has_word(const char *s, size_t len, const char *want)
+{
+    size_t wl = strlen(want), i = 0;
+
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != ' ')
+            j++;
+        if (j - i == wl && memcmp(s + i, want, wl) == 0)
+            return 1;
+        i = j + 1;
+    }
+    return 0;
+}
+
+/* 1 when want is in scope_claim (string) or scp (string or array). */
+static int has_scope(const json_t *scope, const json_t *scp, const char *want)
+{
+    size_t i;
+    const json_t *v;
+
+    if (scope && has_word(json_string_value(scope), json_string_length(scope), want))
+        return 1;
+    if (json_is_string(scp))
+        return has_word(json_string_value(scp), json_string_length(scp), want);
+    json_array_foreach(scp, i, v) {
+        if (json_string_length(v) == strlen(want)
+            && memcmp(json_string_value(v), want, strlen(want)) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int64_t clamp(double d)
+{
+    if (d >= 9.2e18)
+        return INT64_MAX;
+    if (d <= -9.2e18)
+        return INT64_MIN;
+    return (int64_t)d;
+}
+
+static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_policy *p,
+                                    int64_t now, struct oauth_jwt_result *res, char *why,
+                                    size_t whylen)
+{
+    const json_t *exp = json_object_get(c, "exp"), *nbf = json_object_get(c, "nbf"),
+                 *iat = json_object_get(c, "iat"), *iss = json_object_get(c, "iss"),
+                 *aud = json_object_get(c, "aud"), *scope = json_object_get(c, "scope"),
+                 *scp = json_object_get(c, "scp"), *v;
+    const char *claim = p->user_claim ? p->user_claim : "email";
+    size_t maxuser = p->max_user_len ? p->max_user_len : OAUTH_JWT_DEFAULT_MAX_USER, i, n;
+    const double t = (double)now, lw = (double)p->leeway;
+    const char *u;
+    char s[SHOWN];
+    int ok;
+
+    if (!json_is_object(c))
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the claims are not a JSON object");
+    /* RFC 7519 4.1.4: "the current date/time MUST be before the expiration
+     * date/time listed in the "exp" claim" (plus the leeway) */
+    if (!json_is_number(exp))
+        return fail(OAUTH_JWT_ERR_CLAIM, why, whylen, "\"exp\" missing or not a number");
+    if ((nbf && !json_is_number(nbf)) || (iat && !json_is_number(iat)))
+        return fail(OAUTH_JWT_ERR_CLAIM, why, whylen, "\"%s\" is not a number",
+                    nbf && !json_is_number(nbf) ? "nbf" : "iat");
+    if (!(json_number_value(exp) > t - lw))
+        return fail(OAUTH_JWT_ERR_EXPIRED, why, whylen,
+                    "expired %.0f seconds ago (leeway %ld)", t - json_number_value(exp),
+                    p->leeway);
+    /* 4.1.5: "MUST NOT be accepted for processing" before "nbf" */
+    if (nbf && !(json_number_value(nbf) <= t + lw))
+        return fail(OAUTH_JWT_ERR_NOT_YET_VALID, why, whylen,
+                    "not valid for another %.0f seconds (leeway %ld)",
+                    json_number_value(nbf) - t, p->leeway);
+    if (iat && !(json_number_value(iat) <= t + lw))
+        return fail(OAUTH_JWT_ERR_ISSUED_IN_FUTURE, why, whylen,
+                    "issued %.0f seconds in the future (leeway %ld)", json_number_value(iat) - t,
+                    p->leeway);
+    if (!json_is_string(iss))
+        return fail(OAUTH_JWT_ERR_ISSUER, why, whylen, "\"iss\" missing or not a string");
+    if (!in_list(iss, p->issuers, p->n_issuers))
+        return fail(OAUTH_JWT_ERR_ISSUER, why, whylen, "issuer \"%s\" is not allowed",
+                    show_json(s, iss));
+    if (json_is_string(aud)) {
+        ok = in_list(aud, p->audiences, p->n_audiences);
+    } else if (json_is_array(aud)) {
+        ok = 0;
+        json_array_foreach(aud, i, v) {
+            if (!json_is_string(v))
+                return fail(OAUTH_JWT_ERR_AUDIENCE, why, whylen,
+                            "\"aud\" array holds a non-string");
+            ok |= in_list(v, p->audiences, p->n_audiences);
+        }
+    } else {
+        return fail(OAUTH_JWT_ERR_AUDIENCE, why, whylen,
+                    "\"aud\" missing or neither a string nor an array");
+    }
+    if (!ok)
+        return fail(OAUTH_JWT_ERR_AUDIENCE, why, whylen, "none of the token's audiences%s%s%s "
+                    "is configured", json_is_string(aud) ? " (\"" : "",
+                    json_is_string(aud) ? show_json(s, aud) : "",
+                    json_is_string(aud) ? "\")" : "");
+    v = json_object_get(c, claim);
+    if (!json_is_string(v))
+        return fail(OAUTH_JWT_ERR_USER, why, whylen, "user claim \"%s\" missing or not a string",
+                    show(s, claim, strlen(claim)));
+    u = json_string_value(v);
+    n = json_string_length(v);
+    if (n == 0 || n > maxuser || strlen(u) != n)
+        return fail(OAUTH_JWT_ERR_USER, why, whylen,
+                    "user claim \"%s\" is empty or longer than %zu bytes",
+                    show(s, claim, strlen(claim)), maxuser);
+    for (i = 0; i < n; i++)
+        if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
+            return fail(OAUTH_JWT_ERR_USER, why, whylen,
+                        "user claim \"%s\" holds a control character",
+                        show(s, claim, strlen(claim)));
+    if (p->n_scopes) {
+        if (scope && !json_is_string(scope))
+            return fail(OAUTH_JWT_ERR_CLAIM, why, whylen, "\"scope\" is not a string");
+        if (scp && !json_is_string(scp)) {
+            if (!json_is_array(scp))
+                return fail(OAUTH_JWT_ERR_CLAIM, why, whylen,
+                            "\"scp\" is neither a string nor an array");
+            json_array_foreach(scp, i, v) {
+                if (!json_is_string(v))
+                    return fail(OAUTH_JWT_ERR_CLAIM, why, whylen,
+                                "\"scp\" array holds a non-string");
+            }
+        }
+        for (i = 0; i < p->n_scopes; i++)
+            if (!has_scope(scope, scp, p->scopes[i]))
+                return fail(OAUTH_JWT_ERR_SCOPE, why, whylen, "required scope \"%s\" missing",
+                            show(s, p->scopes[i], strlen(p->scopes[i])));
+    }
+    if (!(res->user = malloc(n + 1)))
+        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
+    memcpy(res->user, u, n + 1);
+    res->exp = clamp(json_number_value(exp));
+    return OAUTH_JWT_OK;
+}
+
+enum oauth_jwt_status oauth_jwt_check_claims(const json_t *c, const struct oauth_jwt_policy *p,
+                                             int64_t now, struct oauth_jwt_result *res,
+                                             char *why, size_t whylen)
+{
+    enum oauth_jwt_status st;
+
+    if (!res)
+        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "no result");
+    res->user = NULL;
+    if ((st = oauth_jwt_policy_check(p, why, whylen)) != OAUTH_JWT_OK)
+        return st;
+    return claims(c, p, now, res, why, whylen);
+}
+
+/* ---- signatures ---------------------------------------------------------- */
+
+static const char *md_name(enum oauth_jwt_alg alg)
+{
+    switch (alg) {
+    case OAUTH_JWT_RS256: case OAUTH_JWT_PS256: case OAUTH_JWT_ES256: case OAUTH_JWT_HS256:
+        return "SHA256";
+    case OAUTH_JWT_RS384: case OAUTH_JWT_PS384: case OAUTH_JWT_ES384:
+        return "SHA384";
+    case OAUTH_JWT_RS512: case OAUTH_JWT_PS512:
+        return "SHA512";
+    case OAUTH_JWT_EDDSA: case OAUTH_JWT_ALG_COUNT:
+        break;
+    }
+    return NULL;
+}
+
+/* RFC 7518 3.4: the JWS signature is R || S, each exactly the coordinate
+ * size; EVP wants the DER ECDSA-Sig-Value.  *der malloc'd; 0 or -1. */
+static int ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der, size_t *derlen)
+{
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, (int)coord, NULL), *s = BN_bin2bn(sig + coord, (int)coord, NULL);
+    unsigned char *p;
+    int n, rc = -1;
+
+    *der = NULL;
+    if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s))
+        goto out;
+    r = s = NULL; /* owned by es now */
+    if ((n = i2d_ECDSA_SIG(es, NULL)) <= 0 || !(*der = p = malloc((size_t)n)))
+        goto out;
+    if (i2d_ECDSA_SIG(es, &p) != n) {
+        sm_erase(*der, (size_t)n);
+        free(*der);
+        *der = NULL;
+        goto out;
+    }
+    *derlen = (size_t)n;
+    rc = 0;
+out:
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(es);
+    return rc;
+}
+
+/* 1 verified, 0 not, -1 internal error. */
+static int verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned char *sig,
+                       size_t siglen, const char *data, size_t datalen)
+{
+    EVP_MD_CTX *mctx = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char *der = NULL;
+    const char *md = md_name(alg);
+    int rc = -1;
+
+    /* oauth_jwks_find gave a key for this alg; checked once more here, so
+     * no path can verify one algorithm with another's key */
+    switch (alg) {
+    case OAUTH_JWT_RS256: case OAUTH_JWT_RS384: case OAUTH_JWT_RS512:
+    case OAUTH_JWT_PS256: case OAUTH_JWT_PS384: case OAUTH_JWT_PS512:
+        if (!EVP_PKEY_is_a(pkey, "RSA"))
+            return 0;
+        break;
+    case OAUTH_JWT_ES256: case OAUTH_JWT_ES384:
+        if (!EVP_PKEY_is_a(pkey, "EC")
+            || EVP_PKEY_get_bits(pkey) != (alg == OAUTH_JWT_ES256 ? 256 : 384))
+            return 0;
+        break;
+    case OAUTH_JWT_EDDSA:
+        if (!EVP_PKEY_is_a(pkey, "ED25519") && !EVP_PKEY_is_a(pkey, "ED448"))
+            return 0;
+        break;
+    case OAUTH_JWT_HS256: case OAUTH_JWT_ALG_COUNT:
+        return 0;
+    }
+    switch (alg) {
+    case OAUTH_JWT_ES256:
+    case OAUTH_JWT_ES384: {
+        size_t coord = alg == OAUTH_JWT_ES256 ? 32 : 48, derlen;
+        if (siglen != 2 * coord)
+            return 0;
+        if (ecdsa_der(sig, coord, &der, &derlen) != 0)
+            return -1;
+        sig = der;
+        siglen = derlen;
+        break;
+    }
+    default:
+        /* RSA: exactly the modulus size (RFC 8017 8.2.2 step 1);
+         * EdDSA: exactly 64 (Ed25519) or 114 (Ed448) bytes */
+        if (EVP_PKEY_get_size(pkey) <= 0 || siglen != (size_t)EVP_PKEY_get_size(pkey))
+            return 0;
+        break;
+    }
+    if (!(mctx = EVP_MD_CTX_new())
+        || EVP_DigestVerifyInit_ex(mctx, &pctx, md, sm_crypto_libctx(), NULL, pkey, NULL) != 1)
+        goto out;
+    switch (alg) {
+    case OAUTH_JWT_RS256: case OAUTH_JWT_RS384: case OAUTH_JWT_RS512:
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+            goto out;
+        break;
+    case OAUTH_JWT_PS256: case OAUTH_JWT_PS384: case OAUTH_JWT_PS512:
+        /* RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash */
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, md, NULL) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
+            goto out;
+        break;
+    default:
+        break;
+    }
+    rc = EVP_DigestVerify(mctx, sig, siglen, (const unsigned char *)data, datalen) == 1;
+out:
+    EVP_MD_CTX_free(mctx);
+    if (der)
+        sm_erase(der, siglen);
+    free(der);
+    return rc;
+}
+
+static int verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *sig,
+                        size_t siglen, const char *data, size_t datalen)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_MAC *mac = EVP_MAC_fetch(sm_crypto_libctx(), "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    unsigned char out[HS256_LEN];
+    size_t outlen = 0;
+    int rc = -1;
+
+    if (ctx && EVP_MAC_init(ctx, p->hmac_secret, p->hmac_secret_len, params)
+        && EVP_MAC_update(ctx, (const unsigned char *)data, datalen)
+        && EVP_MAC_final(ctx, out, &outlen, sizeof(out)) && outlen == HS256_LEN)
+        /* the length is public; the bytes are compared in constant time */
+        rc = siglen == HS256_LEN && sm_ct_equal(out, sig, HS256_LEN);
+    sm_erase(out, sizeof(out));
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return rc;
+}
+
+/* ---- the token ------------------------------------------------------------ */
+
+/* Decode a base64url segment and parse it as a JSON object. */
+static enum oauth_jwt_status segment_json(const char *seg, size_t len, const char *what,
+                                          json_t **out, char *why, size_t whylen)
+{
+    size_t max = sm_b64_decoded_max(len) + 1, n = 0;
+    char *buf = malloc(max);
+    json_error_t err;
+
+    *out = NULL;
+    if (!buf)
+        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
+    if (sm_b64_decode(SM_B64_URL, seg, len, buf, max, &n) != 0) {
+        sm_erase(buf, max);
+        free(buf);
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the %s is not unpadded base64url",
+                    what);
+    }
+    /* jansson's message may quote the input, which is the token: not used */
+    *out = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
+    sm_erase(buf, max);
+    free(buf);
+    if (!*out)
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
+                    "the %s is not valid JSON (syntax, duplicate member, NUL or trailing "
+                    "data at byte %d)", what, err.position);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the %s is not a JSON object", what);
+    }
+    return OAUTH_JWT_OK;
+}
+
+/* The header's "crit" (RFC 7515 4.1.11): we implement no extension, so its
+ * presence alone refuses the token; the reason says what is wrong with it. */
+static enum oauth_jwt_status check_crit(const json_t *crit, char *why, size_t whylen)
+{
+    const json_t *v;
+    char s[SHOWN];
+    size_t i;
+
+    if (!json_is_array(crit) || json_array_size(crit) == 0)
+        return fail(OAUTH_JWT_ERR_CRIT, why, whylen,
+                    "\"crit\" is not a non-empty array (RFC 7515 4.1.11)");
+    json_array_foreach(crit, i, v) {
+        if (!json_is_string(v))
+            return fail(OAUTH_JWT_ERR_CRIT, why, whylen, "\"crit\" holds a non-string");
+    }
+    return fail(OAUTH_JWT_ERR_CRIT, why, whylen,
+                "critical header extension \"%s\" is not understood",
+                show_json(s, json_array_get(crit, 0)));
+}
+
+static int typ_ok(const json_t *typ)
+{
+    /* RFC 9068 section 4; media types compare case-insensitively (RFC 2045) */
+    static const char *const ok[] = {"at+jwt", "application/at+jwt"};
+    size_t i;
+
+    for (i = 0; i < 2; i++)
+        if (json_string_length(typ) == strlen(ok[i])
+            && strncasecmp(json_string_value(typ), ok[i], strlen(ok[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static enum oauth_jwt_status validate(const char *token, size_t len,
+                                      const struct oauth_jwks *keys,
+                                      const struct oauth_jwt_policy *p, int64_t now,
+                                      struct oauth_jwt_result *res, char *why, size_t whylen)
+{
+    size_t max = p->max_token_len ? p->max_token_len : OAUTH_JWT_DEFAULT_MAX_TOKEN;
+    unsigned allowed = p->algs ? p->algs
+                               : OAUTH_JWT_ALGS_ASYMMETRIC
+                                     | (p->hmac_secret ? OAUTH_JWT_ALG_BIT(OAUTH_JWT_HS256) : 0);
+    const char *dot1, *dot2, *pay, *sig;
+    size_t hlen, plen, slen = 0, siglen = 0;
+    json_t *header = NULL, *payload = NULL;
+    const json_t *alg_v, *kid_v, *typ_v, *crit_v;
+    unsigned char *sigbuf = NULL;
+    EVP_PKEY *pkey = NULL;
+    enum oauth_jwt_status st;
+    enum oauth_jwks_status ks;
+    char s[SHOWN], k[SHOWN] = "";
+    int alg, rc;
+
+    if (!token || len == 0)
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty token");
+    if (len > max)
+        return fail(OAUTH_JWT_ERR_TOO_LARGE, why, whylen,
+                    "token of %zu bytes is longer than %zu", len, max);
+    /* RFC 7515 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature) */
+    dot1 = memchr(token, '.', len);
+    dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
+    if (!dot2)
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
+                    "not a compact JWS (three segments separated by '.')");
+    pay = dot1 + 1;
+    sig = dot2 + 1;
+    hlen = (size_t)(dot1 - token);
+    plen = (size_t)(dot2 - pay);
+    slen = len - (size_t)(sig - token);
+    if (memchr(sig, '.', slen))
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
+                    "more than three segments (a JWE or a nested token?)");
+    if (hlen == 0 || plen == 0)
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty %s segment",
+                    hlen == 0 ? "header" : "payload");
+
+    if ((st = segment_json(token, hlen, "header", &header, why, whylen)) != OAUTH_JWT_OK)
+        goto out;
+    st = OAUTH_JWT_ERR_MALFORMED;
+    alg_v = json_object_get(header, "alg");
+    if (!json_is_string(alg_v)) {
+        fail(st, why, whylen, "the header has no string \"alg\"");
+        goto out;
+    }
+    alg = oauth_jwt_alg_from_name(json_string_value(alg_v), json_string_length(alg_v));
+    if (json_string_length(alg_v) == 4 && strncasecmp(json_string_value(alg_v), "none", 4) == 0) {
+        st = fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"none\" is never accepted");
+        goto out;
+    }
+    if (alg < 0) {
+        st = fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"%s\" is not supported",
+                  show_json(s, alg_v));
+        goto out;
+    }
+    if ((crit_v = json_object_get(header, "crit"))) {
+        st = check_crit(crit_v, why, whylen);
+        goto out;
+    }
+    typ_v = json_object_get(header, "typ");
+    if (typ_v && !json_is_string(typ_v)) {
+        fail(st, why, whylen, "the header's \"typ\" is not a string");
+        goto out;
+    }
+    if (p->require_typ && (!typ_v || !typ_ok(typ_v))) {
+        st = fail(OAUTH_JWT_ERR_TYP, why, whylen,
+                  "typ \"%s\" is not at+jwt (RFC 9068), which the configuration requires",
+                  typ_v ? show_json(s, typ_v) : "(none)");
+        goto out;
+    }
+    kid_v = json_object_get(header, "kid");
+    if (kid_v && (!json_is_string(kid_v) || json_string_length(kid_v) > OAUTH_JWT_MAX_KID)) {
+        fail(st, why, whylen, "the header's \"kid\" is not a string of at most %d bytes",
+             OAUTH_JWT_MAX_KID);
+        goto out;
+    }
+    if (!(allowed & OAUTH_JWT_ALG_BIT(alg))) {
+        if (alg == OAUTH_JWT_HS256 && !p->hmac_secret)
+            st = fail(OAUTH_JWT_ERR_ALG, why, whylen,
+                      "alg HS256 needs a configured HMAC secret; keys of the key set are "
+                      "never HMAC keys");
+        else
+            st = fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg %s is not allowed by the configuration",
+                      oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
+        goto out;
+    }
+    if (kid_v)
+        show_json(k, kid_v);
+    if (alg != OAUTH_JWT_HS256) {
+        /* HS256 is keyed by the configured secret alone: its kid is ignored */
+        ks = oauth_jwks_find(keys, kid_v ? json_string_value(kid_v) : NULL,
+                             (enum oauth_jwt_alg)alg, &pkey);
+        switch (ks) {
+        case OAUTH_JWKS_OK:
+            break;
+        case OAUTH_JWKS_UNKNOWN_KID:
+            st = fail(OAUTH_JWT_ERR_UNKNOWN_KID, why, whylen, "no key with kid \"%s\"", k);
+            goto out;
+        case OAUTH_JWKS_KEY_UNUSABLE:
+            st = fail(OAUTH_JWT_ERR_KEY_UNUSABLE, why, whylen,
+                      "the key with kid \"%s\" was refused when the key set was loaded", k);
+            goto out;
+        case OAUTH_JWKS_KEY_MISMATCH:
+            st = fail(OAUTH_JWT_ERR_KEY_MISMATCH, why, whylen,
+                      "the key with kid \"%s\" is not for alg %s", k,
+                      oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
+            goto out;
+        default:
+            st = fail(OAUTH_JWT_ERR_NO_KEY, why, whylen,
+                      "the token has no kid and the key set does not hold exactly one "
+                      "key for alg %s", oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
+            goto out;
+        }
+    }
+
+    if (slen == 0) {
+        fail(st, why, whylen, "empty signature segment");
+        goto out;
+    }
+    if (!(sigbuf = malloc(sm_b64_decoded_max(slen) + 1))) {
+        st = fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
+        goto out;
+    }
+    if (sm_b64_decode(SM_B64_URL, sig, slen, sigbuf, sm_b64_decoded_max(slen) + 1, &siglen)
+        != 0) {
+        fail(st, why, whylen, "the signature is not unpadded base64url");
+        goto out;
+    }
+    rc = alg == OAUTH_JWT_HS256
+             ? verify_hs256(p, sigbuf, siglen, token, (size_t)(dot2 - token))
+             : verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, token,
+                           (size_t)(dot2 - token));
+    if (rc < 0) {
+        st = fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "OpenSSL failed to verify (%s)",
+                  oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
+        goto out;
+    }
+    if (rc == 0) {
+        st = fail(OAUTH_JWT_ERR_SIGNATURE, why, whylen, "the %s signature does not verify%s%s%s",
+                  oauth_jwt_alg_name((enum oauth_jwt_alg)alg),
+                  kid_v && alg != OAUTH_JWT_HS256 ? " with kid \"" : "",
+                  kid_v && alg != OAUTH_JWT_HS256 ? k : "",
+                  kid_v && alg != OAUTH_JWT_HS256 ? "\"" : "");
+        goto out;
+    }
+
+    if ((st = segment_json(pay, plen, "payload", &payload, why, whylen)) != OAUTH_JWT_OK)
+        goto out;
+    if ((st = claims(payload, p, now, res, why, whylen)) == OAUTH_JWT_OK)
+        res->alg = (enum oauth_jwt_alg)alg;
+out:
+    /* with header and payload, the signature is the token: erased */
+    if (sigbuf)
+        sm_erase(sigbuf, sm_b64_decoded_max(slen) + 1);
+    free(sigbuf);
+    json_decref(header);
+    json_decref(payload);
+    return st;
+}
+
+enum oauth_jwt_status oauth_jwt_validate(const char *token, size_t len,
+                                         const struct oauth_jwks *keys,
+                                         const struct oauth_jwt_policy *policy, int64_t now,
+                                         struct oauth_jwt_result *res, char *why, size_t whylen)
+{
+    enum oauth_jwt_status st;
+
+    if (why && whylen)
+        *why = '\0';
+    if (!res)
+        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "no result");
+    memset(res, 0, sizeof(*res));
+    if ((st = oauth_jwt_policy_check(policy, why, whylen)) != OAUTH_JWT_OK)
+        return st;
+    if (!sm_crypto_libctx())
+        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen,
+                    "OpenSSL's library context is not available");
+    /* whatever OpenSSL queues here is ours: leave the host's error queue as it was */
+    ERR_set_mark();
+    st = validate(token, len, keys, policy, now, res, why, whylen);
+    ERR_pop_to_mark();
+    if (st != OAUTH_JWT_OK) {
+        oauth_jwt_result_clear(res);
+    } else if (why && whylen) {
+        *why = '\0';
+    }
+    return st;
+}
