@@ -7,9 +7,11 @@
  *
  *   bench [-n EXCHANGES] [-r ROUNDS] [-c CPU] [MECH...]
  *   bench -R N [MECH...]            resident memory growth over N exchanges
- *   bench -1 ours|cyrus -n N MECH   N exchanges once, for callgrind (the
- *                                   measured loop is the function bench_loop)
- * Environment: SM_PLUGIN_DIR (our .libs), SM_SYSTEM_PLUGIN_DIR. */
+ *   bench -1 ours|cyrus -n N MECH   20 then N exchanges in this process, for
+ *                                   callgrind: run.sh runs it with two N and
+ *                                   divides the difference of the totals
+ * Environment: SM_PLUGIN_DIR (our .libs), SM_SYSTEM_PLUGIN_DIR, BENCH_USER and
+ * BENCH_PASS (the credentials, default benchuser / bench-Pa55word). */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>

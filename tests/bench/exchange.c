@@ -5,11 +5,13 @@
 
 #include "exchange.h"
 
-#define USER "benchuser"
-#define PASS "bench-Pa55word"
 #define REALM "bench.test"
 
 static char root[256], sasldb[300], plugdir[400];
+/* the credentials: BENCH_USER and BENCH_PASS change them (their lengths
+ * move glibc's allocator onto other paths, for both sides) */
+static const char *user = "benchuser";
+static struct { unsigned long len; unsigned char data[256]; } pass = {14, "bench-Pa55word"};
 
 const struct impl impls[2] = {{"ours", "libsaslmechs_"}, {"cyrus", "lib"}};
 
@@ -34,15 +36,14 @@ static int getopt_cb(void *ctx, const char *plugin, const char *opt, const char 
 static int simple(void *ctx, int id, const char **res, unsigned *len)
 {
     (void)ctx;
-    *res = id == SASL_CB_USER ? "" : USER;
+    *res = id == SASL_CB_USER ? "" : user;
     if (len) *len = (unsigned)strlen(*res);
     return SASL_OK;
 }
 static int secret(sasl_conn_t *c, void *ctx, int id, sasl_secret_t **out)
 {
-    static struct { unsigned long len; unsigned char data[sizeof(PASS)]; } s = {sizeof(PASS) - 1, PASS};
     (void)c; (void)ctx; (void)id;
-    *out = (sasl_secret_t *)&s;
+    *out = (sasl_secret_t *)&pass;
     return SASL_OK;
 }
 typedef int (*cbfn)(void);
@@ -92,6 +93,7 @@ void bx_init(const struct impl *im, const char *mech)
 int bx_setup(int nmech, char **mechs)
 {
     const char *ours = getenv("SM_PLUGIN_DIR"), *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
+    const char *u = getenv("BENCH_USER"), *pw = getenv("BENCH_PASS");
     char cmd[1024];
     int i, k;
 
@@ -99,11 +101,27 @@ int bx_setup(int nmech, char **mechs)
         fprintf(stderr, "bench: set SM_PLUGIN_DIR and SM_SYSTEM_PLUGIN_DIR\n");
         return -1;
     }
+    if (u && *u)
+        user = u;
+    if (pw && *pw) {
+        if (strlen(pw) >= sizeof(pass.data)) {
+            fprintf(stderr, "bench: BENCH_PASS longer than %zu bytes\n", sizeof(pass.data) - 1);
+            return -1;
+        }
+        pass.len = strlen(pw);
+        memcpy(pass.data, pw, pass.len + 1);
+    }
+    /* they go through a shell command line in single quotes */
+    if (strchr(user, '\'') || strchr((const char *)pass.data, '\'') || strlen(user) > 200) {
+        fprintf(stderr, "bench: BENCH_USER or BENCH_PASS has a quote or is too long\n");
+        return -1;
+    }
     snprintf(root, sizeof(root), "/tmp/sasl-mechs-bench.XXXXXX");
     if (!mkdtemp(root))
         return -1;
     snprintf(sasldb, sizeof(sasldb), "%s/sasldb", root);
-    snprintf(cmd, sizeof(cmd), "echo '%s' | saslpasswd2 -c -p -f %s -u %s %s", PASS, sasldb, REALM, USER);
+    snprintf(cmd, sizeof(cmd), "echo '%s' | saslpasswd2 -c -p -f %s -u %s '%s'", (const char *)pass.data,
+             sasldb, REALM, user);
     if (system(cmd) != 0)
         return -1;
     for (i = 0; i < nmech; i++)
