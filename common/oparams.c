@@ -19,7 +19,12 @@ int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
 
 void sm_oparams_done(sasl_out_params_t *oparams)
 {
+    sm_oparams_no_layer(oparams);
     oparams->doneflag = 1;
+}
+
+void sm_oparams_no_layer(sasl_out_params_t *oparams)
+{
     oparams->mech_ssf = 0;
     oparams->maxoutbuf = 0;
     oparams->encode_context = NULL;

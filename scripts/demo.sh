@@ -40,7 +40,7 @@ case $BUILDDIR in
     *) BUILDDIR=$(pwd)/$BUILDDIR ;;
 esac
 
-DEMO_MECHS=(PLAIN LOGIN CRAM-MD5)
+DEMO_MECHS=(PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER)
 
 # ---- build (or bring the build up to date) ----------------------------------
 have_plugins() {
@@ -89,6 +89,56 @@ demo_default_setup() {
     SM_SERVER_ARGS=() SM_CLIENT_ARGS=()
     DEMO_NOTE=
 }
+
+# ---- XOAUTH2 and OAUTHBEARER: a loopback OAuth endpoint and a token it trusts ----
+# The test tools of tests/oauth: oauth_mint makes the keys and signs the token,
+# oauth_server.py serves the keys (JWKS) on 127.0.0.1; the server plugin fetches
+# them over HTTP (libcurl) and validates the token's signature and claims.
+DEMO_OAUTH_PID=
+
+demo_oauth_setup() {
+    local mint=$BUILDDIR/tests/oauth/oauth_mint keys=$SM_TMP/oauth-keys port i
+    if [ ! -x "$mint" ] && ! make -C "$BUILDDIR" tests/oauth/oauth_mint >&2; then
+        DEMO_NOTE="cannot build tests/oauth/oauth_mint"
+        return 1
+    fi
+    if ! command -v python3 >/dev/null; then
+        DEMO_NOTE="python3 not found (scripts/deps.sh installs it)"
+        return 1
+    fi
+    rm -f "$SM_TMP/oauth-port"
+    python3 "$SRCDIR/tests/oauth/oauth_server.py" --mint "$mint" --keys "$keys" --port 0 \
+        --port-file "$SM_TMP/oauth-port" --lifetime 300 >"$SM_TMP/oauth-server.log" 2>&1 &
+    DEMO_OAUTH_PID=$!
+    for i in $(seq 100); do
+        [ -s "$SM_TMP/oauth-port" ] && break
+        sleep 0.1
+    done
+    if ! port=$(cat "$SM_TMP/oauth-port" 2>/dev/null) || [ -z "$port" ]; then
+        DEMO_NOTE="the loopback OAuth server did not start: $(tail -n 2 "$SM_TMP/oauth-server.log" | tr '\n' ' ')"
+        return 1
+    fi
+    DEMO_PASS=$("$mint" sign --keys "$keys" --kid rsa --ttl 600 \
+        --claims '{"iss":"https://issuer.demo.test","aud":"smtp","sub":"'"$DEMO_USER"'","scope":"mail"}') || {
+        DEMO_NOTE="oauth_mint could not sign a token"
+        return 1
+    }
+    DEMO_CONF+=(oauth_issuers=https://issuer.demo.test oauth_audiences=smtp oauth_required_scopes=mail
+        oauth_user_claim=sub "oauth_jwks_url=http://127.0.0.1:$port/jwks")
+}
+
+demo_oauth_teardown() {
+    if [ -n "$DEMO_OAUTH_PID" ]; then
+        kill "$DEMO_OAUTH_PID" 2>/dev/null
+        wait "$DEMO_OAUTH_PID" 2>/dev/null
+    fi
+    DEMO_OAUTH_PID=
+}
+
+demo_setup_xoauth2() { demo_oauth_setup; }
+demo_teardown_xoauth2() { demo_oauth_teardown; }
+demo_setup_oauthbearer() { demo_oauth_setup; }
+demo_teardown_oauthbearer() { demo_oauth_teardown; }
 
 # ---- one row ----------------------------------------------------------------------
 ROWS=()
@@ -167,10 +217,10 @@ done
 echo "sasl-mechs demo: our plugins ($SM_PLUGIN_DIR) on both sides of"
 echo "sasl-sample-server x sasl-sample-client, user '$DEMO_DEFAULT_USER' in realm $SM_FQDN"
 echo
-fmt='%-12s | %-26s | %-9s | %-18s | %7s\n'
+fmt='%-12s | %-28s | %-9s | %-18s | %7s\n'
 # shellcheck disable=SC2059
 printf "$fmt" mechanism "plugin file" result "authenticated user" "time ms"
-printf '%s\n' "-------------+----------------------------+-----------+--------------------+--------"
+printf '%s\n' "-------------+------------------------------+-----------+--------------------+--------"
 for row in "${ROWS[@]}"; do
     IFS='|' read -r c1 c2 c3 c4 c5 <<<"$row"
     # shellcheck disable=SC2059

@@ -27,5 +27,9 @@ int sm_identity_acceptable(const char *name, size_t len);
 
 /* Mark the exchange complete with no security layer. */
 void sm_oparams_done(sasl_out_params_t *oparams);
+/* The same fields but doneflag: a client that has said SASL_OK but must
+ * still be able to answer a server's error challenge (libsasl2 refuses any
+ * step once doneflag is set). */
+void sm_oparams_no_layer(sasl_out_params_t *oparams);
 
 #endif

@@ -280,7 +280,7 @@ done:
     o->server_rc = src;
     if (hx_is_error(src) && sc && !o->server_err[0])
         copy_str(o->server_err, sizeof(o->server_err), sasl_errdetail(sc));
-    if (hx_is_error(crc) && cc)
+    if ((hx_is_error(crc) || hx_is_error(src)) && cc) /* what the client was told, too */
         copy_str(o->client_err, sizeof(o->client_err), sasl_errdetail(cc));
     free(cmsg);
     free(smsg);

@@ -1,0 +1,208 @@
+/* The client side of XOAUTH2 and OAUTHBEARER.
+ *
+ * The token is the password the application gives (SASL_CB_PASS), as
+ * Postfix's smtp_sasl_password_maps, mutt and imtest already pass it; or a
+ * token file (oauth_tokenfile.h) named by a password "tokenfile:/path" or
+ * by the client option oauth_token_file, refreshed when it is about to
+ * expire.
+ *
+ * The initial message ends the exchange on the client's side (SASL_OK), as
+ * PLAIN's does: SMTP and the other SASL profiles have no success data, so
+ * most applications never step a client again after the server accepts.
+ * doneflag stays unset, though, so that an application that receives the
+ * server's error challenge (RFC 7628 3.2.2) can still step the client: it
+ * then answers with the mechanism's reply, and the challenge's status and
+ * scope go to errdetail. */
+#include "config.h"
+#include "oauth_server.h"
+#include "oauth_config.h"
+#include "oauth_tokenfile.h"
+
+#include <string.h>
+#include <sasl-mechs/memory.h>
+#include <sasl-mechs/oparams.h>
+#include <sasl-mechs/secret.h>
+
+#define TOKENFILE_PREFIX "tokenfile:"
+#define WHY_MAX 300
+
+struct oauth_client {
+    struct sm_client base; /* first: sm_client_dispose frees it */
+    const struct oauth_plugin *plugin;
+    enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE } step;
+};
+
+int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    int r = sm_client_new(cparams, sizeof(struct oauth_client), ctx);
+
+    if (r == SASL_OK)
+        ((struct oauth_client *)*ctx)->plugin = glob;
+    return r;
+}
+
+/* The access token from a token file, refreshed when due; a copy owned by
+ * the caller (erase and free it). */
+static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
+                           const char *path, char **token)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    struct oauth_tokenfile_options o;
+    struct oauth_token t = {0};
+    enum oauth_tokenfile_status st;
+    char why[WHY_MAX];
+    unsigned u;
+    int yes, r;
+
+    oauth_tokenfile_options_default(&o);
+    if ((r = oauth_opt_uint(p, utils, "refresh_window", 300, 0, 86400, &u)) != SASL_OK)
+        return r;
+    o.refresh_window = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)) != SASL_OK)
+        return r;
+    o.http.timeout_ms = (long)u;
+    if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)) != SASL_OK)
+        return r;
+    o.http.allow_insecure = yes;
+    o.http.ca_file = oauth_opt_string(p, utils, "ca_file");
+    st = oauth_tokenfile_get(path, &o, &t, why, sizeof(why));
+    if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
+        oauth_token_clear(&t);
+        utils->log(utils->conn, SASL_LOG_ERR, "%s: token file: %s", p->name, why);
+        /* an endpoint that is down is worth another try later */
+        return sm_fail(utils, st == OAUTH_TOKENFILE_UNAVAILABLE || st == OAUTH_TOKENFILE_LOCK_FAILED
+                                  ? SASL_TRYAGAIN : SASL_FAIL,
+                       "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_str(st), why);
+    }
+    if (st == OAUTH_TOKENFILE_WRITE_FAILED)
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file: %s", p->name, why);
+    *token = sm_strndup(utils, t.access_token, strlen(t.access_token));
+    oauth_token_clear(&t);
+    return *token ? SASL_OK : SASL_NOMEM;
+}
+
+static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
+                        sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
+                        sasl_out_params_t *oparams)
+{
+    const struct oauth_plugin *p = c->plugin;
+    const sasl_utils_t *utils = cparams->utils;
+    const char *file = oauth_opt_string(p, utils, "token_file");
+    struct oauth_client_params m = {0};
+    char *token = NULL;
+    const char *user;
+    size_t need = 0, namelen;
+    enum oauth_codec_status st;
+    int r;
+
+    r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | (file ? 0 : SM_WANT_PASSWORD),
+                     prompt_need, &c->base.creds);
+    if (r != SASL_OK)
+        return r;
+    namelen = strlen(c->base.creds.authname);
+    if (!namelen)
+        return sm_fail(utils, SASL_BADPARAM, "%s: empty user name", p->name);
+    r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, (unsigned)namelen,
+                          c->base.creds.authzid,
+                          c->base.creds.authzid ? (unsigned)strlen(c->base.creds.authzid) : 0,
+                          oparams);
+    if (r != SASL_OK)
+        return r;
+    if (!file && c->base.creds.password_len > strlen(TOKENFILE_PREFIX)
+        && strncmp(c->base.creds.password, TOKENFILE_PREFIX, strlen(TOKENFILE_PREFIX)) == 0)
+        file = c->base.creds.password + strlen(TOKENFILE_PREFIX);
+    if (file && (r = token_from_file(p, cparams, file, &token)) != SASL_OK)
+        return r;
+    /* the identity to act as: the authzid when there is one */
+    user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
+    m.cb = OAUTH_CB_N;
+    m.user = user;
+    m.user_len = strlen(user);
+    m.token = token ? token : c->base.creds.password;
+    m.token_len = token ? strlen(token) : c->base.creds.password_len;
+    m.host = cparams->serverFQDN;
+    m.host_len = cparams->serverFQDN ? strlen(cparams->serverFQDN) : 0;
+    if (!m.token_len) {
+        r = sm_fail(utils, SASL_BADPARAM, "%s: empty access token", p->name);
+        goto done;
+    }
+    st = oauth_build_client_msg(p->mech, &m, NULL, 0, &need);
+    if (st == OAUTH_CODEC_ERR_NO_ROOM && need < (unsigned)-1)
+        r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)need);
+    else
+        r = sm_fail(utils, SASL_BADPARAM, "%s: cannot send these credentials: %s", p->name,
+                    oauth_codec_status_text(st));
+    if (r == SASL_OK && (st = oauth_build_client_msg(p->mech, &m, c->base.out.data, need + 1,
+                                                     &need)) != OAUTH_CODEC_OK)
+        r = sm_fail(utils, SASL_BADPARAM, "%s: cannot send these credentials: %s", p->name,
+                    oauth_codec_status_text(st));
+    if (r == SASL_OK) {
+        c->base.out.len = (unsigned)need;
+        sm_client_output(&c->base, out, outlen);
+        c->step = AWAIT_OUTCOME;
+        sm_oparams_no_layer(oparams);
+        r = SASL_OK;
+    }
+done:
+    if (token)
+        sm_free_secret(utils, token, (size_t)-1);
+    sm_creds_dispose(utils, &c->base.creds);
+    return r;
+}
+
+/* The server's error challenge: answer it, and say what it said. */
+static int answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
+                        unsigned inlen, const char **out, unsigned *outlen)
+{
+    const struct oauth_plugin *p = c->plugin;
+    struct oauth_error_info info = {0};
+    enum oauth_codec_status st;
+    const char *reply;
+    char why[WHY_MAX];
+    size_t len;
+    int r;
+
+    c->step = DONE;
+    st = oauth_parse_error_json(in, inlen, &info, why, sizeof(why));
+    if (st != OAUTH_CODEC_OK)
+        return sm_fail(utils, SASL_BADPROT, "%s: the server's challenge is not an error "
+                       "object: %s (%s)", p->name, oauth_codec_status_text(st), why);
+    reply = oauth_error_reply(p->mech, &len);
+    r = sm_outbuf_set(utils, &c->base.out, reply, (unsigned)len);
+    if (r == SASL_OK) {
+        sm_client_output(&c->base, out, outlen);
+        /* the exchange fails on the server's side; this is what it said */
+        sm_fail(utils, SASL_CONTINUE, "%s: the server refused the token: status %s%s%s", p->name,
+                info.status, info.scope ? ", scope " : "", info.scope ? info.scope : "");
+        r = SASL_CONTINUE;
+    }
+    oauth_error_info_clear(&info);
+    return r;
+}
+
+int oauth_client_step(void *ctx, sasl_client_params_t *cparams,
+                      const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct oauth_client *c = ctx;
+    int r;
+
+    if ((r = sm_step_begin(cparams->utils, "OAuth", c, out, outlen)) != SASL_OK)
+        return r;
+    switch (c->step) {
+    case SEND_MESSAGE:
+        /* client first: nothing, or the server's empty challenge */
+        if (in && inlen)
+            return sm_fail(cparams->utils, SASL_BADPROT, "%s: the server spoke first",
+                           c->plugin->name);
+        return send_message(c, cparams, prompt_need, out, outlen, oparams);
+    case AWAIT_OUTCOME:
+        if (in && inlen)
+            return answer_error(c, cparams->utils, in, inlen, out, outlen);
+        c->step = DONE;
+        sm_oparams_done(oparams);
+        return SASL_OK;
+    default:
+        return sm_too_many_steps(cparams->utils, c->plugin->name);
+    }
+}

@@ -1,0 +1,299 @@
+/* The OAuth server options, read once when libsasl2 loads the plugin: every
+ * option is oauth_<name>, and <mech>_<name> (xoauth2_..., oauthbearer_...)
+ * overrides it for one mechanism.  The verifier built from them lives until
+ * the plugin is unloaded. */
+#include "config.h"
+#include "oauth_server.h"
+#include "oauth_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sasl-mechs/options.h>
+#include <sasl-mechs/secret.h>
+
+#define OPTION_NAME_MAX 64
+#define MAX_LIST OAUTH_CONFIG_MAX_LIST
+#define MAX_SECRET_FILE 4096   /* an HMAC or client secret file */
+
+static struct oauth_server_config cfg;
+static char *owned[24];        /* strings cfg points to, freed at unload */
+static unsigned n_owned;
+
+static char *keep(char *s)
+{
+    if (s && n_owned < sizeof(owned) / sizeof(owned[0]))
+        owned[n_owned++] = s;
+    else if (s) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+__attribute__((destructor)) static void forget(void)
+{
+    unsigned i;
+
+    oauth_verifier_free(cfg.verifier);
+    if (cfg.hmac_secret)
+        sm_erase(cfg.hmac_secret, cfg.hmac_secret_len);
+    if (cfg.client_secret)
+        sm_erase(cfg.client_secret, strlen(cfg.client_secret));
+    for (i = 0; i < n_owned; i++)
+        free(owned[i]);
+    memset(&cfg, 0, sizeof(cfg));
+    n_owned = 0;
+}
+
+/* The name of the option to read: <prefix>_<name> when the application's
+ * configuration sets it, else oauth_<name>. */
+static const char *option(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                          const char *name, char buf[OPTION_NAME_MAX])
+{
+    const char *val = NULL;
+    unsigned len = 0;
+
+    snprintf(buf, OPTION_NAME_MAX, "%s_%s", p->prefix, name);
+    if (utils->getopt && utils->getopt(utils->getopt_context, NULL, buf, &val, &len) == SASL_OK
+        && val)
+        return buf;
+    snprintf(buf, OPTION_NAME_MAX, "oauth_%s", name);
+    return buf;
+}
+
+const char *oauth_opt_string(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                             const char *name)
+{
+    char buf[OPTION_NAME_MAX];
+    const char *val = NULL;
+    unsigned len = 0;
+
+    option(p, utils, name, buf);
+    if (!utils->getopt || utils->getopt(utils->getopt_context, NULL, buf, &val, &len) != SASL_OK
+        || !val || !*val)
+        return NULL;
+    return val;
+}
+
+/* A copy kept for the life of the plugin: the application's getopt answer
+ * need not outlive the call. */
+static const char *kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                            const char *name)
+{
+    const char *v = oauth_opt_string(p, utils, name);
+
+    return v ? keep(strdup(v)) : NULL;
+}
+
+static int bad(const sasl_utils_t *utils, const char *name, const char *why)
+{
+    utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: option oauth_%s: %s", name, why);
+    return SASL_CONFIGERR;
+}
+
+/* A space-separated list into *items (pointing into a kept copy). */
+static int list(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                const char **items, size_t *n)
+{
+    const char *val = oauth_opt_string(p, utils, name);
+    char *copy, *tok, *save = NULL;
+
+    *n = 0;
+    if (!val)
+        return SASL_OK;
+    if (!(copy = keep(strdup(val))))
+        return SASL_NOMEM;
+    for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        if (*n == MAX_LIST)
+            return bad(utils, name, "more than 32 values");
+        items[(*n)++] = tok;
+    }
+    return SASL_OK;
+}
+
+/* The content of a secret file, its trailing newline dropped. */
+static int secret_file(const sasl_utils_t *utils, const char *name, const char *path,
+                       char **out, size_t *outlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+
+    if (!f)
+        return bad(utils, name, "cannot read the file it names");
+    if (!(buf = malloc(MAX_SECRET_FILE + 1))) {
+        fclose(f);
+        return SASL_NOMEM;
+    }
+    n = fread(buf, 1, MAX_SECRET_FILE + 1, f);
+    fclose(f);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n == 0 || n > MAX_SECRET_FILE || memchr(buf, '\0', n)) {
+        sm_erase(buf, MAX_SECRET_FILE + 1);
+        free(buf);
+        return bad(utils, name, "the file is empty, too large or holds a NUL byte");
+    }
+    buf[n] = '\0';
+    *out = keep(buf);
+    *outlen = n;
+    return *out ? SASL_OK : SASL_NOMEM;
+}
+
+int oauth_opt_uint(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                   unsigned def, unsigned min, unsigned max, unsigned *out)
+{
+    char buf[OPTION_NAME_MAX];
+
+    return sm_opt_uint(utils, option(p, utils, name, buf), def, min, max, out);
+}
+
+int oauth_opt_bool(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                   int def, int *out)
+{
+    char buf[OPTION_NAME_MAX];
+
+    return sm_opt_bool(utils, option(p, utils, name, buf), def, out);
+}
+
+static const char *const modes[] = {"jwt", "introspection", NULL};
+static const char *const claims[] = {"email", "preferred_username", "upn", "sub", NULL};
+static const char *const auths[] = {"client_secret_basic", "client_secret_post", NULL};
+
+/* Everything but the verifier; SASL_OK, SASL_CONFIGERR (logged) or SASL_NOMEM. */
+static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                    struct oauth_verify_config *vc)
+{
+    char buf[OPTION_NAME_MAX];
+    const char *s;
+    unsigned mode, claim, auth, u;
+    int yes, r;
+
+    memset(vc, 0, sizeof(*vc));
+    oauth_http_options_default(&vc->http);
+    oauth_introspect_config_default(&vc->introspect);
+    if ((r = sm_opt_choice(utils, option(p, utils, "validation", buf), modes, 0, &mode))
+        || (r = list(p, utils, "issuers", cfg.issuers, &cfg.n_issuers))
+        || (r = list(p, utils, "audiences", cfg.audiences, &cfg.n_audiences))
+        || (r = list(p, utils, "required_scopes", cfg.scopes, &cfg.n_scopes))
+        || (r = sm_opt_choice(utils, option(p, utils, "user_claim", buf), claims, 0, &claim)))
+        return r;
+    vc->mode = mode ? OAUTH_VERIFY_INTROSPECTION : OAUTH_VERIFY_JWT;
+    vc->policy.issuers = cfg.issuers;
+    vc->policy.n_issuers = cfg.n_issuers;
+    vc->policy.audiences = cfg.audiences;
+    vc->policy.n_audiences = cfg.n_audiences;
+    vc->policy.scopes = cfg.scopes;
+    vc->policy.n_scopes = cfg.n_scopes;
+    vc->policy.user_claim = claims[claim];
+    if ((r = oauth_opt_uint(p, utils, "leeway", 60, 0, OAUTH_JWT_MAX_LEEWAY, &u)))
+        return r;
+    vc->policy.leeway = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "max_token_length", OAUTH_DEFAULT_MAX_TOKEN, 256,
+                      OAUTH_MAX_TOKEN_LIMIT, &u)))
+        return r;
+    cfg.max_token = u;
+    vc->policy.max_token_len = u;
+    if ((r = oauth_opt_bool(p, utils, "require_typ", 0, &yes)))
+        return r;
+    vc->policy.require_typ = yes;
+    if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
+        if ((r = secret_file(utils, "hmac_secret_file", s, &cfg.hmac_secret, &cfg.hmac_secret_len)))
+            return r;
+        vc->policy.hmac_secret = (const unsigned char *)cfg.hmac_secret;
+        vc->policy.hmac_secret_len = cfg.hmac_secret_len;
+    }
+    /* HTTP, for a JWKS URL and introspection */
+    if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)))
+        return r;
+    vc->http.timeout_ms = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "http_connect_timeout", 5000, 100, 120000, &u)))
+        return r;
+    vc->http.connect_timeout_ms = (long)u;
+    vc->http.ca_file = kept_opt(p, utils, "ca_file");
+    if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)))
+        return r;
+    vc->http.allow_insecure = yes;
+    /* JWT: the key set */
+    vc->jwks_file = kept_opt(p, utils, "jwks_file");
+    vc->jwks_url = kept_opt(p, utils, "jwks_url");
+    if ((r = oauth_opt_uint(p, utils, "jwks_refresh_interval", 60, 1, 86400, &u)))
+        return r;
+    vc->jwks_refresh_interval = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "jwks_max_age", 3600, 60, 7 * 86400, &u)))
+        return r;
+    vc->jwks_max_age = (long)u;
+    /* introspection */
+    vc->introspect.endpoint = kept_opt(p, utils, "introspection_url");
+    vc->introspect.client_id = kept_opt(p, utils, "client_id");
+    vc->introspect.http = vc->http;
+    if ((s = oauth_opt_string(p, utils, "client_secret_file"))) {
+        size_t len;
+        if ((r = secret_file(utils, "client_secret_file", s, &cfg.client_secret, &len)))
+            return r;
+        vc->introspect.client_secret = cfg.client_secret;
+    }
+    if ((r = sm_opt_choice(utils, option(p, utils, "client_auth", buf), auths, 0, &auth)))
+        return r;
+    vc->introspect.client_auth = auth ? OAUTH_CLIENT_AUTH_POST : OAUTH_CLIENT_AUTH_BASIC;
+    if ((r = oauth_opt_uint(p, utils, "introspection_cache_ttl", 300, 0, 86400, &u)))
+        return r;
+    vc->introspect.positive_ttl = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "introspection_negative_ttl", 30, 0, 3600, &u)))
+        return r;
+    vc->introspect.negative_ttl = (long)u;
+    /* what the error challenge advertises */
+    cfg.openid_configuration = kept_opt(p, utils, "openid_configuration");
+    cfg.error_scope = kept_opt(p, utils, "error_scope");
+    if (!cfg.error_scope && cfg.n_scopes) {
+        size_t i, len = 0;
+        char *joined;
+        for (i = 0; i < cfg.n_scopes; i++)
+            len += strlen(cfg.scopes[i]) + 1;
+        if (!(joined = keep(malloc(len))))
+            return SASL_NOMEM;
+        joined[0] = '\0';
+        for (i = 0; i < cfg.n_scopes; i++)
+            strcat(strcat(joined, i ? " " : ""), cfg.scopes[i]);
+        cfg.error_scope = joined;
+    }
+    return SASL_OK;
+}
+
+int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
+{
+    struct oauth_verify_config vc;
+    char why[300];
+    int r;
+
+    forget();
+    cfg.configured = oauth_opt_string(p, utils, "issuers") || oauth_opt_string(p, utils, "jwks_file")
+                     || oauth_opt_string(p, utils, "jwks_url")
+                     || oauth_opt_string(p, utils, "introspection_url");
+    if (!cfg.configured) {
+        /* not an error: a site that does not use OAuth on this server */
+        utils->log(NULL, SASL_LOG_NOTE, "sasl-mechs: %s server not configured (no oauth_issuers): "
+                   "the mechanism is not offered", p->name);
+        return SASL_OK;
+    }
+    if ((r = read_all(p, utils, &vc)) != SASL_OK)
+        return r;
+    if (oauth_verifier_new(&vc, &cfg.verifier, why, sizeof(why)) != 0) {
+        utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: %s server options: %s", p->name, why);
+        return SASL_CONFIGERR;
+    }
+    if (vc.jwks_url || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
+        /* before a chrooted application (Postfix) loses its files */
+        if (oauth_http_init(why, sizeof(why)) != OAUTH_HTTP_OK) {
+            utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: %s: %s", p->name, why);
+            return SASL_CONFIGERR;
+        }
+    }
+    return SASL_OK;
+}
+
+const struct oauth_server_config *oauth_config(void)
+{
+    return &cfg;
+}

@@ -1,0 +1,175 @@
+/* The server side of XOAUTH2 and OAUTHBEARER.
+ *
+ * RFC 7628 section 3.2.2: on failure the server sends an error challenge
+ * (a JSON object), the client answers it (OAUTHBEARER: one ^A; XOAUTH2: an
+ * empty response), and only then does the server fail the exchange.  A
+ * client that disconnects after the challenge (curl does) simply never
+ * calls the last step: the context is disposed of, nothing else is kept. */
+#include "config.h"
+#include "oauth_server.h"
+#include "oauth_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sasl-mechs/oparams.h>
+#include <sasl-mechs/secret.h>
+
+/* The reason of a failure, for the log and errdetail: never the token. */
+#define WHY_MAX 300
+
+struct oauth_server {
+    const struct oauth_plugin *plugin;
+    enum { AWAIT_MESSAGE, AWAIT_ERROR_REPLY, DONE } step;
+    int result;                     /* what the exchange ends with after the error reply */
+    char detail[WHY_MAX];           /* its errdetail */
+    char challenge[OAUTH_MAX_ERROR_JSON + 1];
+};
+
+struct sm_server_settings oauth_settings;
+
+int oauth_server_options(const struct oauth_plugin *p, const sasl_utils_t *utils)
+{
+    return oauth_config_read(p, utils);
+}
+
+int oauth_server_avail(void *glob, sasl_server_params_t *sparams, void **ctx)
+{
+    (void)glob; (void)sparams; (void)ctx;
+    return oauth_config()->configured || oauth_settings.status != SASL_OK ? SASL_OK : SASL_NOMECH;
+}
+
+int oauth_server_new(void *glob, sasl_server_params_t *sparams,
+                     const char *challenge, unsigned challen, void **ctx)
+{
+    const struct oauth_plugin *p = glob;
+    int r;
+
+    (void)challenge; (void)challen;
+    r = sm_server_new(sparams, &oauth_settings, p->name, sizeof(struct oauth_server), ctx);
+    if (r == SASL_OK)
+        ((struct oauth_server *)*ctx)->plugin = p;
+    return r;
+}
+
+/* Send the error challenge; the exchange then fails with result once the
+ * client has answered it. */
+static int error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
+                           const sasl_utils_t *utils, enum oauth_error_status status, int result,
+                           const char *detail, const char **out, unsigned *outlen)
+{
+    const struct oauth_server_config *c = oauth_config();
+    size_t len = 0;
+    enum oauth_codec_status st;
+
+    st = oauth_build_error_json(p->mech, status, c->error_scope, c->openid_configuration,
+                                s->challenge, sizeof(s->challenge), &len);
+    if (st != OAUTH_CODEC_OK)
+        return sm_fail(utils, SASL_FAIL, "%s: cannot build the error challenge: %s", p->name,
+                       oauth_codec_status_text(st));
+    snprintf(s->detail, sizeof(s->detail), "%s: %s", p->name, detail);
+    s->result = result;
+    s->step = AWAIT_ERROR_REPLY;
+    *out = s->challenge;
+    *outlen = (unsigned)len;
+    return SASL_CONTINUE;
+}
+
+/* The token's user is the authentication identity; the identity the client
+ * named (user= or a=) the authorization identity: libsasl2's proxy policy
+ * then decides whether they may differ. */
+static int set_identities(sasl_server_params_t *sparams, const struct oauth_plugin *p,
+                          const char *token_user, const struct oauth_client_msg *m,
+                          sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    const char *authzid = m->user_len ? m->user : token_user;
+    size_t alen = strlen(token_user), zlen = strlen(authzid);
+    int r;
+
+    if (!sm_identity_acceptable(token_user, alen) || !sm_identity_acceptable(authzid, zlen))
+        return sm_fail(utils, SASL_BADAUTH, "%s: authentication failed", p->name);
+    r = sparams->canon_user(utils->conn, token_user, (unsigned)alen,
+                            SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED, oparams);
+    if (r == SASL_OK)
+        r = sparams->canon_user(utils->conn, authzid, (unsigned)zlen, SASL_CU_AUTHZID, oparams);
+    if (r != SASL_OK)
+        return sm_is_temporary(r) ? r
+             : sm_fail(utils, SASL_BADAUTH, "%s: authentication failed", p->name);
+    sm_oparams_done(oparams);
+    return SASL_OK;
+}
+
+static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
+                        const struct oauth_plugin *p, const char *in, unsigned inlen,
+                        const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    const struct oauth_server_config *c = oauth_config();
+    struct oauth_client_msg m;
+    enum oauth_codec_status st;
+    enum oauth_verdict v;
+    char why[WHY_MAX], detail[WHY_MAX + 64];
+    char *user = NULL;
+    int r;
+
+    st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, why, sizeof(why));
+    if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
+        return error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
+                               "the client sent no token (asking for the server's requirements)",
+                               out, outlen);
+    if (st != OAUTH_CODEC_OK) {
+        s->step = DONE;
+        return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
+                       why);
+    }
+    v = oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, why, sizeof(why));
+    switch (v) {
+    case OAUTH_VERDICT_OK:
+        s->step = DONE;
+        r = set_identities(sparams, p, user, &m, oparams);
+        free(user);
+        return r;
+    case OAUTH_VERDICT_INVALID_TOKEN:
+    case OAUTH_VERDICT_INSUFFICIENT_SCOPE:
+        snprintf(detail, sizeof(detail), "%s: %s", oauth_verdict_text(v), why);
+        utils->log(utils->conn, SASL_LOG_NOTE, "%s: token refused: %s", p->name, detail);
+        return error_challenge(s, p, utils,
+                               v == OAUTH_VERDICT_INVALID_TOKEN ? OAUTH_STATUS_INVALID_TOKEN
+                                                                : OAUTH_STATUS_INSUFFICIENT_SCOPE,
+                               SASL_BADAUTH, detail, out, outlen);
+    default:
+        /* the server's trouble, not the client's: temporary (SMTP 454) */
+        s->step = DONE;
+        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, oauth_verdict_text(v), why);
+        return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, oauth_verdict_text(v), why);
+    }
+}
+
+int oauth_server_step(void *ctx, sasl_server_params_t *sparams,
+                      const char *in, unsigned inlen,
+                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct oauth_server *s = ctx;
+    const sasl_utils_t *utils = sparams->utils;
+    int r;
+
+    /* a context libsasl2 disposed of does not say which mechanism it was */
+    if ((r = sm_step_begin(utils, "OAuth", s, out, outlen)) != SASL_OK)
+        return r;
+    switch (s->step) {
+    case AWAIT_MESSAGE:
+        /* no initial response: an empty challenge asks for the message */
+        if (!in)
+            return SASL_CONTINUE;
+        return take_message(s, sparams, s->plugin, in, inlen, out, outlen, oparams);
+    case AWAIT_ERROR_REPLY:
+        s->step = DONE;
+        if (oauth_check_error_reply(s->plugin->mech, in, inlen) != OAUTH_CODEC_OK)
+            return sm_fail(utils, SASL_BADPROT, "%s: unexpected answer to the error challenge "
+                           "(after: %s)", s->plugin->name, s->detail);
+        return sm_fail(utils, s->result, "%s", s->detail);
+    default:
+        return sm_too_many_steps(utils, s->plugin->name);
+    }
+}

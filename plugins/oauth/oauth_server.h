@@ -1,0 +1,40 @@
+/* The XOAUTH2 and OAUTHBEARER plugins' two sides, shared by both: each
+ * plugin's glue (xoauth2_plugin.c, oauthbearer_plugin.c) hands libsasl2
+ * tables whose functions find their mechanism in the table's glob_context. */
+#ifndef OAUTH_SERVER_H
+#define OAUTH_SERVER_H
+
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+#include <sasl-mechs/plugin.h>
+#include "oauth_codec.h"
+
+/* One mechanism, as the glue describes it (the tables' glob_context). */
+struct oauth_plugin {
+    enum oauth_mech mech;
+    const char *name;     /* "XOAUTH2" */
+    const char *prefix;   /* "xoauth2": per-mechanism options <prefix>_<name> */
+};
+
+extern struct sm_server_settings oauth_settings;
+
+/* Read the server options (oauth_<name>, overridden by <prefix>_<name>)
+ * and build the token verifier; the status every exchange then reports. */
+int oauth_server_options(const struct oauth_plugin *p, const sasl_utils_t *utils);
+
+int oauth_server_new(void *glob, sasl_server_params_t *sparams,
+                     const char *challenge, unsigned challen, void **ctx);
+int oauth_server_step(void *ctx, sasl_server_params_t *sparams,
+                      const char *in, unsigned inlen,
+                      const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+
+/* SASL_NOMECH when the server side is not configured, so that libsasl2
+ * does not offer a mechanism it cannot complete. */
+int oauth_server_avail(void *glob, sasl_server_params_t *sparams, void **ctx);
+
+int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx);
+int oauth_client_step(void *ctx, sasl_client_params_t *cparams,
+                      const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                      const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+
+#endif

@@ -1,0 +1,269 @@
+#include "config.h"
+#include "oauth_verify.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sasl-mechs/secret.h>
+
+/* A JWKS document larger than this is refused (file or URL). */
+#define OAUTH_MAX_JWKS (256 * 1024)
+
+struct oauth_verifier {
+    struct oauth_verify_config c;
+    pthread_mutex_t lock;
+    struct oauth_jwks *keys;          /* NULL until the first load succeeds */
+    time_t loaded_at;                 /* of keys */
+    time_t tried_at;                  /* last load attempt, success or not */
+    struct oauth_introspector *introspector;
+    struct oauth_verify_stats stats;
+};
+
+#include <stdarg.h>
+
+__attribute__((format(printf, 3, 4)))
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why || !whylen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifier **out,
+                       char *why, size_t whylen)
+{
+    struct oauth_verifier *v;
+    char pwhy[256];
+
+    *out = NULL;
+    if (oauth_jwt_policy_check(&c->policy, pwhy, sizeof(pwhy)) != OAUTH_JWT_OK) {
+        say(why, whylen, "%s", pwhy);
+        return -1;
+    }
+    if (c->mode == OAUTH_VERIFY_JWT && !c->jwks_file == !c->jwks_url) {
+        say(why, whylen, "JWT validation needs exactly one of a JWKS file and a JWKS URL");
+        return -1;
+    }
+    if (!(v = calloc(1, sizeof(*v))))
+        return say(why, whylen, "out of memory"), -1;
+    v->c = *c;
+    if (pthread_mutex_init(&v->lock, NULL) != 0) {
+        free(v);
+        return say(why, whylen, "cannot create a mutex"), -1;
+    }
+    if (c->mode == OAUTH_VERIFY_INTROSPECTION
+        && oauth_introspector_new(&c->introspect, &v->introspector, why, whylen)
+               != OAUTH_INTROSPECT_ACTIVE) {
+        oauth_verifier_free(v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void oauth_verifier_free(struct oauth_verifier *v)
+{
+    if (!v)
+        return;
+    oauth_jwks_free(v->keys);
+    oauth_introspector_free(v->introspector);
+    pthread_mutex_destroy(&v->lock);
+    free(v);
+}
+
+/* The JWKS document from the file or the URL: 0 with a malloc'd buffer. */
+static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *why, size_t whylen)
+{
+    if (v->c.jwks_file) {
+        FILE *f = fopen(v->c.jwks_file, "rb");
+        size_t n = 0;
+        char *buf;
+
+        if (!f)
+            return say(why, whylen, "JWKS file %s: %s", v->c.jwks_file, strerror(errno)), -1;
+        if (!(buf = malloc(OAUTH_MAX_JWKS + 1))) {
+            fclose(f);
+            return say(why, whylen, "out of memory"), -1;
+        }
+        n = fread(buf, 1, OAUTH_MAX_JWKS + 1, f);
+        fclose(f);
+        if (n > OAUTH_MAX_JWKS) {
+            free(buf);
+            return say(why, whylen, "JWKS file %s: larger than the cap", v->c.jwks_file), -1;
+        }
+        buf[n] = '\0';
+        *doc = buf;
+        *len = n;
+        return 0;
+    } else {
+        struct oauth_http_response r = {0};
+        struct oauth_http_options o = v->c.http;
+        enum oauth_http_status st;
+        char hwhy[200];
+
+        o.max_response = OAUTH_MAX_JWKS;
+        st = oauth_http_get(v->c.jwks_url, &o, &r, hwhy, sizeof(hwhy));
+        if (st != OAUTH_HTTP_OK) {
+            say(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), hwhy);
+            oauth_http_response_free(&r);
+            return -1;
+        }
+        *doc = r.body; /* a public document: no need to erase it */
+        *len = r.len;
+        return 0;
+    }
+}
+
+/* Load the key set again (the lock held).  A failure keeps the old set. */
+static void reload(struct oauth_verifier *v, time_t now, char *why, size_t whylen)
+{
+    struct oauth_jwks *set = NULL;
+    char *doc = NULL, pwhy[200];
+    size_t len = 0;
+    enum oauth_jwks_status st;
+
+    v->tried_at = now;
+    if (read_jwks(v, &doc, &len, why, whylen) != 0) {
+        v->stats.jwks_failures++;
+        return;
+    }
+    st = oauth_jwks_parse(doc, len, &set, pwhy, sizeof(pwhy));
+    free(doc);
+    if (st != OAUTH_JWKS_OK) {
+        v->stats.jwks_failures++;
+        say(why, whylen, "JWKS: %s (%s)", oauth_jwks_status_text(st), pwhy);
+        return;
+    }
+    oauth_jwks_free(v->keys);
+    v->keys = set;
+    v->loaded_at = now;
+    v->stats.jwks_loads++;
+}
+
+/* A reference to the current set, loading or refreshing it when due:
+ * force is set after an unknown kid, and honoured at most once per
+ * refresh interval. */
+static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int force,
+                                       char *why, size_t whylen)
+{
+    struct oauth_jwks *set;
+    int due;
+
+    pthread_mutex_lock(&v->lock);
+    if (!v->keys)
+        due = now - v->tried_at >= v->c.jwks_refresh_interval || v->tried_at == 0;
+    else if (force)
+        due = now - v->tried_at >= v->c.jwks_refresh_interval;
+    else
+        due = now - v->loaded_at >= v->c.jwks_max_age
+              && now - v->tried_at >= v->c.jwks_refresh_interval;
+    if (due)
+        reload(v, now, why, whylen);
+    set = v->keys ? oauth_jwks_ref(v->keys) : NULL;
+    pthread_mutex_unlock(&v->lock);
+    return set;
+}
+
+static enum oauth_verdict from_jwt(enum oauth_jwt_status st)
+{
+    switch (oauth_jwt_status_kind(st)) {
+    case OAUTH_JWT_KIND_OK: return OAUTH_VERDICT_OK;
+    case OAUTH_JWT_KIND_INSUFFICIENT_SCOPE: return OAUTH_VERDICT_INSUFFICIENT_SCOPE;
+    case OAUTH_JWT_KIND_CONFIG: return OAUTH_VERDICT_CONFIG;
+    case OAUTH_JWT_KIND_TEMPORARY: return OAUTH_VERDICT_UNAVAILABLE;
+    default: return OAUTH_VERDICT_INVALID_TOKEN;
+    }
+}
+
+static enum oauth_verdict verify_jwt(struct oauth_verifier *v, const char *token, size_t len,
+                                     time_t now, char **user, char *why, size_t whylen)
+{
+    struct oauth_jwt_result res = {0};
+    struct oauth_jwks *set;
+    enum oauth_jwt_status st;
+    char lwhy[300] = "";
+    int attempt;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        set = current_keys(v, now, attempt > 0, lwhy, sizeof(lwhy));
+        if (!set) {
+            say(why, whylen, "no usable key set: %s", lwhy[0] ? lwhy : "not loaded yet");
+            return OAUTH_VERDICT_UNAVAILABLE;
+        }
+        st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, &res, why, whylen);
+        oauth_jwks_free(set);
+        if (st != OAUTH_JWT_ERR_UNKNOWN_KID)
+            break;
+    }
+    if (st == OAUTH_JWT_OK) {
+        *user = res.user;
+        res.user = NULL;
+    }
+    oauth_jwt_result_clear(&res);
+    return from_jwt(st);
+}
+
+static enum oauth_verdict verify_introspection(struct oauth_verifier *v, const char *token,
+                                               size_t len, time_t now, char **user, char *why,
+                                               size_t whylen)
+{
+    struct oauth_jwt_result res = {0};
+    json_t *claims = NULL;
+    enum oauth_introspect_status ist;
+    enum oauth_jwt_status st;
+
+    ist = oauth_introspect(v->introspector, token, len, now, &claims, NULL, why, whylen);
+    switch (ist) {
+    case OAUTH_INTROSPECT_ACTIVE:
+        break;
+    case OAUTH_INTROSPECT_INACTIVE:
+        return OAUTH_VERDICT_INVALID_TOKEN;
+    default:
+        return OAUTH_VERDICT_UNAVAILABLE;
+    }
+    st = oauth_jwt_check_claims(claims, &v->c.policy, (int64_t)now, &res, why, whylen);
+    json_decref(claims);
+    if (st == OAUTH_JWT_OK) {
+        *user = res.user;
+        res.user = NULL;
+    }
+    oauth_jwt_result_clear(&res);
+    return from_jwt(st);
+}
+
+enum oauth_verdict oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
+                                time_t now, char **user, char *why, size_t whylen)
+{
+    *user = NULL;
+    if (why && whylen)
+        why[0] = '\0';
+    if (v->c.mode == OAUTH_VERIFY_INTROSPECTION)
+        return verify_introspection(v, token, len, now, user, why, whylen);
+    return verify_jwt(v, token, len, now, user, why, whylen);
+}
+
+void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s)
+{
+    pthread_mutex_lock(&v->lock);
+    *s = v->stats;
+    pthread_mutex_unlock(&v->lock);
+}
+
+const char *oauth_verdict_text(enum oauth_verdict v)
+{
+    switch (v) {
+    case OAUTH_VERDICT_OK: return "valid";
+    case OAUTH_VERDICT_INVALID_TOKEN: return "invalid token";
+    case OAUTH_VERDICT_INSUFFICIENT_SCOPE: return "insufficient scope";
+    case OAUTH_VERDICT_UNAVAILABLE: return "token validation unavailable";
+    case OAUTH_VERDICT_CONFIG: return "server configuration error";
+    }
+    return "unknown";
+}

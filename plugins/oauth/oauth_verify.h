@@ -1,0 +1,66 @@
+/* The server's verdict on a bearer token: local JWT validation against a
+ * key set (a JWKS file, or a JWKS URL fetched and cached), or RFC 7662
+ * introspection; the same claim rules (oauth_jwt_policy) either way.  Pure
+ * library code, no libsasl2 types: the plugin builds the configuration from
+ * its options once and keeps it (and every string it points to) for the
+ * life of the verifier.
+ *
+ * Key set (JWT mode): loaded on first use, used for at most jwks_max_age
+ * seconds, then fetched again (a failed refetch keeps the old set and says
+ * so in the log text); a token whose kid the set does not know triggers a
+ * refetch at most once per jwks_refresh_interval, and is validated once
+ * more against the new set.  One mutex guards the set; validation runs on a
+ * reference outside it. */
+#ifndef OAUTH_VERIFY_H
+#define OAUTH_VERIFY_H
+
+#include <stddef.h>
+#include <time.h>
+#include "oauth_http.h"
+#include "oauth_introspect.h"
+#include "oauth_jwt.h"
+
+enum oauth_verify_mode { OAUTH_VERIFY_JWT, OAUTH_VERIFY_INTROSPECTION };
+
+struct oauth_verify_config {
+    enum oauth_verify_mode mode;
+    struct oauth_jwt_policy policy;   /* claim rules, both modes */
+    const char *jwks_file;            /* JWT mode: exactly one of these two */
+    const char *jwks_url;
+    long jwks_refresh_interval;       /* seconds between refetches for an unknown kid */
+    long jwks_max_age;                /* seconds a fetched set is used */
+    struct oauth_http_options http;   /* for jwks_url */
+    struct oauth_introspect_config introspect; /* INTROSPECTION mode */
+};
+
+enum oauth_verdict {
+    OAUTH_VERDICT_OK,
+    OAUTH_VERDICT_INVALID_TOKEN,      /* the client's fault: invalid_token, 535 */
+    OAUTH_VERDICT_INSUFFICIENT_SCOPE, /* valid, but a required scope missing: 535 */
+    OAUTH_VERDICT_UNAVAILABLE,        /* keys or endpoint unreachable: 454, try later */
+    OAUTH_VERDICT_CONFIG,             /* the server's configuration: 454, log it */
+};
+
+struct oauth_verifier;
+
+/* 0 and *out, or -1 with why for a configuration that cannot work. */
+int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifier **out,
+                       char *why, size_t whylen);
+void oauth_verifier_free(struct oauth_verifier *v);
+
+/* The verdict on token[0..len) at time now.  On OAUTH_VERDICT_OK *user is
+ * the user claim's value (malloc'd; the caller frees it), else NULL.  why
+ * (never the token) says what was wrong, for the log and errdetail. */
+enum oauth_verdict oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
+                                time_t now, char **user, char *why, size_t whylen);
+
+/* Counters for tests and benchmarks. */
+struct oauth_verify_stats {
+    unsigned long jwks_loads;         /* successful loads or fetches of the key set */
+    unsigned long jwks_failures;      /* failed ones */
+};
+void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s);
+
+const char *oauth_verdict_text(enum oauth_verdict v);
+
+#endif

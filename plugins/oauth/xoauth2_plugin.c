@@ -1,0 +1,69 @@
+/* libsasl2 glue for XOAUTH2: the two plugin tables and their entry points.
+ * Both sides are the shared OAuth code (oauth_server.c, oauth_client.c). */
+#include "config.h"
+#include "oauth_server.h"
+
+static const struct oauth_plugin xoauth2 = {
+    .mech = OAUTH_MECH_XOAUTH2,
+    .name = "XOAUTH2",
+    .prefix = "xoauth2",
+};
+
+/* Bearer tokens travel in the clear: plaintext, like PLAIN (libsasl2 then
+ * refuses them without TLS where the application asks for noplaintext). */
+static sasl_server_plug_t server_plugins[] = {{
+    .mech_name = "XOAUTH2",
+    .max_ssf = 0,
+    .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
+    .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
+    .glob_context = (void *)&xoauth2,
+    .mech_new = oauth_server_new,
+    .mech_step = oauth_server_step,
+    .mech_dispose = sm_server_dispose,
+    .mech_avail = oauth_server_avail,
+}};
+
+static const unsigned long required_prompts[] = {SASL_CB_AUTHNAME, SASL_CB_LIST_END};
+
+static sasl_client_plug_t client_plugins[] = {{
+    .mech_name = "XOAUTH2",
+    .max_ssf = 0,
+    .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
+    .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
+    .required_prompts = required_prompts,
+    .glob_context = (void *)&xoauth2,
+    .mech_new = oauth_client_new,
+    .mech_step = oauth_client_step,
+    .mech_dispose = sm_client_dispose,
+}};
+
+static int read_options(const sasl_utils_t *utils)
+{
+    return oauth_server_options(&xoauth2, utils);
+}
+
+static const struct sm_plugin xoauth2_plugin = {
+    .prefix = "xoauth2",
+    .mech = "XOAUTH2",
+    .server = server_plugins,
+    .server_count = 1,
+    .client = client_plugins,
+    .client_count = 1,
+    .settings = &oauth_settings,
+    .limits = 0,
+    .read_options = read_options,
+};
+
+int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_server_plug_t **pluglist, int *plugcount)
+{
+    return sm_server_plug_init(&xoauth2_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}
+
+int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_client_plug_t **pluglist, int *plugcount)
+{
+    return sm_client_plug_init(&xoauth2_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}

@@ -1,0 +1,355 @@
+/* XOAUTH2 and OAUTHBEARER through libsasl2: our client against our server,
+ * tokens signed at test time (tests/oauth/oauth_mint: RSA, EC P-256 and
+ * Ed25519 keys, a JWKS file), for each mechanism: valid tokens; the error
+ * challenge and the client's reply for an expired token, a wrong issuer or
+ * audience, a missing scope, alg none and HS256 keyed with the RSA public
+ * key; identities (the token's user against the one the client names, the
+ * proxy policy); the token file; a server without configuration offers
+ * neither mechanism; malformed client messages.  No token is ever in an
+ * errdetail or a log line.  Each case runs in its own forked child. */
+#include "config.h"
+#include "harness.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ISSUER "https://issuer.sm-driver.test"
+#define AUDIENCE "smtp"
+#define SCOPE "mail"
+#define ALICE "alice@example.test"
+#define BOB "bob@example.test"
+#define TOKEN_MAX 4096
+
+/* hx.root is short (256 bytes): these fit */
+#define PATHLEN 512
+static char mint[PATHLEN], keys[PATHLEN], jwks[PATHLEN + 16], oauthdir[PATHLEN];
+static char pubkey[PATHLEN], tokenfile[PATHLEN];
+
+static const char *const mechs[] = {"XOAUTH2", "OAUTHBEARER"};
+
+/* ---- tokens ------------------------------------------------------------------- */
+
+struct token_spec {
+    const char *name;
+    const char *kid;
+    const char *alg;        /* NULL: the key's own */
+    const char *claims;     /* JSON with %s for iss, aud, user; exp etc. added below */
+    const char *user;
+    long exp_offset;        /* exp = now + this */
+    const char *extra;      /* more mint arguments, or NULL */
+};
+
+/* Mint a token into out (TOKEN_MAX bytes); 0 on success. */
+static int mint_token(const struct token_spec *t, char *out)
+{
+    char claims[1024], cmd[TOKEN_MAX + PATHLEN * 3];
+    time_t now = time(NULL);
+    FILE *p;
+    size_t n;
+
+    snprintf(claims, sizeof(claims),
+             "{\"iss\":\"%s\",\"aud\":\"%s\",\"email\":\"%s\",\"scope\":\"%s\","
+             "\"iat\":%ld,\"exp\":%ld}",
+             strstr(t->name, "issuer") ? "https://evil.test" : ISSUER,
+             strstr(t->name, "audience") ? "imap" : AUDIENCE, t->user,
+             strstr(t->name, "scope") ? "profile" : SCOPE "  profile",
+             (long)now - 10, (long)now + t->exp_offset);
+    snprintf(cmd, sizeof(cmd), "'%s' sign --keys '%s' --kid %s %s%s --claims '%s' %s", mint, keys,
+             t->kid, t->alg ? "--alg " : "", t->alg ? t->alg : "", claims,
+             t->extra ? t->extra : "");
+    if (!(p = popen(cmd, "r")))
+        return -1;
+    n = fread(out, 1, TOKEN_MAX - 1, p);
+    if (pclose(p) != 0 || n == 0)
+        return -1;
+    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        n--;
+    out[n] = '\0';
+    return 0;
+}
+
+static const char *const server_opts[] = {
+    "oauth_issuers", ISSUER, "oauth_audiences", AUDIENCE, "oauth_required_scopes", SCOPE,
+    "oauth_jwks_file", jwks, "oauth_user_claim", "email", NULL};
+
+static int no_token_leak(const char *what, const struct hx_outcome *o, const char *token)
+{
+    /* a token is long; any 16 bytes of its signature would be a leak */
+    const char *sig = strrchr(token, '.');
+    char probe[17];
+
+    memcpy(probe, sig && strlen(sig) > 16 ? sig + 1 : token, 16);
+    probe[16] = '\0';
+    return tap_ok(!strstr(o->server_err, probe) && !strstr(o->client_err, probe)
+                      && !hx_log_contains(probe),
+                  "%s: the token is in no errdetail and no log line", what);
+}
+
+static void show(const struct hx_outcome *o)
+{
+    tap_diag("server %s, client %s, user \"%s\", authuser \"%s\", challenge \"%s\"",
+             hx_code(o->server_rc), hx_code(o->client_rc), o->username, o->authuser, o->challenge);
+    tap_diag("errdetail: server \"%s\", client \"%s\"", o->server_err, o->client_err);
+}
+
+/* ---- valid and refused tokens ------------------------------------------------- */
+
+struct token_case {
+    struct token_spec t;
+    int ok;                 /* 1: authenticates */
+    const char *status;     /* else the status in the error challenge */
+};
+
+static const struct token_case token_cases[] = {
+    {{"RS256", "rsa", NULL, NULL, ALICE, 600, NULL}, 1, NULL},
+    {{"ES256", "ec256", NULL, NULL, ALICE, 600, NULL}, 1, NULL},
+    {{"EdDSA", "ed25519", NULL, NULL, ALICE, 600, NULL}, 1, NULL},
+    {{"expired", "rsa", NULL, NULL, ALICE, -3600, NULL}, 0, "invalid_token"},
+    {{"wrong issuer", "rsa", NULL, NULL, ALICE, 600, NULL}, 0, "invalid_token"},
+    {{"wrong audience", "rsa", NULL, NULL, ALICE, 600, NULL}, 0, "invalid_token"},
+    {{"missing scope", "rsa", NULL, NULL, ALICE, 600, NULL}, 0, "insufficient_scope"},
+    {{"alg none", "rsa", "none", NULL, ALICE, 600, NULL}, 0, "invalid_token"},
+    {{"HS256 keyed with the RSA public key", "rsa", "HS256", NULL, ALICE, 600, "--secret-file PUBKEY"},
+     0, "invalid_token"},
+    {{"RSA kid, PS256 header", "rsa", "PS256", NULL, ALICE, 600, NULL}, 0, "invalid_token"},
+};
+#define N_TOKEN_CASES ((int)(sizeof(token_cases) / sizeof(token_cases[0])))
+
+static void token_row(int row, void *arg)
+{
+    const struct token_case *tc = &token_cases[row / 2];
+    const char *mech = mechs[row % 2];
+    struct token_spec t = tc->t;
+    char token[TOKEN_MAX], extra[PATHLEN + 32], what[160];
+    struct hx_client c = {.authname = ALICE, .password = token};
+    struct hx_outcome o;
+    int ok;
+
+    (void)arg;
+    snprintf(what, sizeof(what), "%s %s token", mech, t.name);
+    hx_row_name("%s", what);
+    if (t.extra && strstr(t.extra, "PUBKEY")) {
+        snprintf(extra, sizeof(extra), "--secret-file '%s'", pubkey);
+        t.extra = extra;
+    }
+    if (mint_token(&t, token) != 0) {
+        tap_ok(0, "%s: oauth_mint failed", what);
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o);
+    if (tc->ok)
+        ok = tap_ok(o.server_rc == SASL_OK && o.client_rc == SASL_OK
+                        && strcmp(o.username, ALICE) == 0,
+                    "%s: SASL_OK on both sides, SASL_USERNAME %s", what, ALICE);
+    else
+        ok = tap_ok(o.server_rc == SASL_BADAUTH && strstr(o.challenge, tc->status)
+                        && strstr(o.client_err, tc->status) && !o.username[0],
+                    "%s: error challenge \"%s\", the client answers, then SASL_BADAUTH; "
+                    "the client's errdetail names the status", what, tc->status);
+    if (!ok)
+        show(&o);
+    no_token_leak(what, &o, token);
+}
+
+/* ---- identities ----------------------------------------------------------------- */
+
+static void identity_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    struct token_spec t = {"RS256", "rsa", NULL, NULL, BOB, 600, NULL};
+    char token[TOKEN_MAX];
+    struct hx_client c = {.authname = ALICE, .password = token};
+    struct hx_server allow = {.proxy_allow = ALICE};
+    struct hx_outcome o;
+    int ok;
+
+    (void)arg;
+    if (mint_token(&t, token) != 0) {
+        tap_ok(0, "%s: oauth_mint failed", mech);
+        return;
+    }
+    if (row < 2) {
+        hx_row_name("%s: token of another user", mech);
+        hx_exchange(mech, &c, NULL, &o);
+        ok = tap_ok(hx_is_error(o.server_rc) && !o.username[0],
+                    "%s: a token for %s presented as %s is refused (%s)", mech, BOB, ALICE,
+                    hx_code(o.server_rc));
+    } else {
+        hx_row_name("%s: token of another user, proxy policy allows", mech);
+        hx_exchange(mech, &c, &allow, &o);
+        ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0
+                        && strcmp(o.authuser, BOB) == 0,
+                    "%s: with a proxy policy that lets %s act as %s: SASL_USERNAME %s, "
+                    "SASL_AUTHUSER %s", mech, BOB, ALICE, ALICE, BOB);
+    }
+    if (!ok)
+        show(&o);
+}
+
+/* ---- the token file ----------------------------------------------------------------- */
+
+static void tokenfile_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    struct token_spec t = {"RS256", "rsa", NULL, NULL, ALICE, 3600, NULL};
+    char token[TOKEN_MAX], pass[PATHLEN + 16];
+    struct hx_client c = {.authname = ALICE, .password = pass};
+    struct hx_outcome o;
+    FILE *f;
+    int ok;
+
+    (void)arg;
+    hx_row_name("%s: token file", mech);
+    if (mint_token(&t, token) != 0 || !(f = fopen(tokenfile, "w"))) {
+        tap_ok(0, "%s: cannot write the token file", mech);
+        return;
+    }
+    fprintf(f, "{\"access_token\":\"%s\",\"expires_at\":%ld}\n", token, (long)time(NULL) + 3600);
+    fclose(f);
+    chmod(tokenfile, 0600);
+    snprintf(pass, sizeof(pass), "tokenfile:%s", tokenfile);
+    hx_exchange(mech, &c, NULL, &o);
+    ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
+                "%s: the password \"tokenfile:PATH\" sends the token the file holds", mech);
+    if (!ok)
+        show(&o);
+    unlink(tokenfile);
+}
+
+/* ---- malformed messages ----------------------------------------------------------- */
+
+struct bad_msg {
+    const char *mech;
+    const char *desc;
+    struct hx_msg msg;
+};
+
+static const struct bad_msg bad_msgs[] = {
+    {"XOAUTH2", "no separators", HX_MSG("user=alice auth=Bearer abc")},
+    {"XOAUTH2", "scheme Basic", HX_MSG("user=" ALICE "\1auth=Basic abc\1\1")},
+    {"XOAUTH2", "empty user", HX_MSG("user=\1auth=Bearer abc\1\1")},
+    {"XOAUTH2", "NUL in the token", HX_MSG("user=" ALICE "\1auth=Bearer ab\0c\1\1")},
+    {"XOAUTH2", "trailing data", HX_MSG("user=" ALICE "\1auth=Bearer abc\1\1x")},
+    {"OAUTHBEARER", "channel binding p=", HX_MSG("p=tls-unique,,\1auth=Bearer abc\1\1")},
+    {"OAUTHBEARER", "no GS2 header", HX_MSG("\1auth=Bearer abc\1\1")},
+    {"OAUTHBEARER", "duplicate auth", HX_MSG("n,,\1auth=Bearer abc\1auth=Bearer def\1\1")},
+    {"OAUTHBEARER", "CR in the token", HX_MSG("n,,\1auth=Bearer ab\rc\1\1")},
+    {"OAUTHBEARER", "bad authzid escape", HX_MSG("n,a=al=2Xice,\1auth=Bearer abc\1\1")},
+    {"OAUTHBEARER", "no final kvsep", HX_MSG("n,,\1auth=Bearer abc\1")},
+};
+#define N_BAD ((int)(sizeof(bad_msgs) / sizeof(bad_msgs[0])))
+
+static void bad_row(int row, void *arg)
+{
+    const struct bad_msg *b = &bad_msgs[row];
+    struct hx_msgs m = {&b->msg, 1};
+    struct hx_script r;
+
+    (void)arg;
+    hx_row_name("%s server: %s", b->mech, b->desc);
+    hx_server_script(b->mech, hx_reply_list, &m, &r);
+    if (!tap_ok(r.rc[0] == SASL_BADPROT && !r.ever_ok && hx_has_detail(r.rc[0], r.err),
+                "%s server: %s: SASL_BADPROT with an errdetail", b->mech, b->desc))
+        tap_diag("%s, errdetail \"%s\"", hx_code(r.rc[0]), r.err);
+}
+
+/* hx_reply_list, keeping the server's first challenge. */
+static char first_challenge[1024];
+static int keep_challenge(void *arg, int step, const char *chal, unsigned chal_len, char **msg,
+                          unsigned *msg_len)
+{
+    if (step == 1)
+        snprintf(first_challenge, sizeof(first_challenge), "%.*s", (int)chal_len, chal);
+    return hx_reply_list(arg, step, chal, chal_len, msg, msg_len);
+}
+
+/* RFC 7628 4.3: an empty auth= asks for the server's requirements. */
+static void discovery_row(int row, void *arg)
+{
+    static const struct hx_msg xo[] = {HX_MSG("user=" ALICE "\1auth=\1\1"), HX_MSG("")};
+    static const struct hx_msg ob[] = {HX_MSG("n,a=" ALICE ",\1auth=\1\1"), HX_MSG("\1")};
+    const char *mech = mechs[row];
+    struct hx_msgs m = {row ? ob : xo, 2};
+    struct hx_script r;
+
+    (void)arg;
+    hx_row_name("%s server: empty auth=", mech);
+    first_challenge[0] = '\0';
+    hx_server_script(mech, keep_challenge, &m, &r);
+    if (!tap_ok(r.steps == 2 && r.rc[0] == SASL_CONTINUE && strstr(first_challenge, "invalid_token")
+                    && strstr(first_challenge, SCOPE) && r.rc[1] == SASL_BADAUTH,
+                "%s server: an empty auth= gets the error challenge naming the scope, then "
+                "SASL_BADAUTH after the reply", mech))
+        tap_diag("steps %d: %s then %s, challenge \"%s\"", r.steps, hx_code(r.rc[0]),
+                 hx_code(r.rc[1]), first_challenge);
+}
+
+static void unconfigured_row(int row, void *arg)
+{
+    char list[512];
+
+    (void)row; (void)arg;
+    hx_row_name("unconfigured server");
+    hx_listmech(0, list, sizeof(list));
+    if (!tap_ok(!strstr(list, "XOAUTH2") && !strstr(list, "OAUTHBEARER"),
+                "a server without oauth_* options offers neither XOAUTH2 nor OAUTHBEARER"))
+        tap_diag("offered: %s", list);
+}
+
+/* ---- set-up --------------------------------------------------------------------- */
+
+static int setup_oauth(void)
+{
+    const char *build = getenv("SM_BUILDDIR"), *plug = getenv("SM_PLUGIN_DIR");
+    static const char *const files[] = {"libsaslmechs_xoauth2.so", "libsaslmechs_oauthbearer.so"};
+    char cmd[PATH_MAX * 4], src[PATH_MAX], dst[PATH_MAX + 64];
+    size_t i;
+
+    if (!build || !plug)
+        return tap_ok(0, "SM_BUILDDIR and SM_PLUGIN_DIR must be set"), -1;
+    snprintf(mint, sizeof(mint), "%s/tests/oauth/oauth_mint", build);
+    snprintf(keys, sizeof(keys), "%s/keys", hx.root);
+    snprintf(jwks, sizeof(jwks), "%s/jwks.json", keys);
+    snprintf(pubkey, sizeof(pubkey), "%s/rsa.pub.pem", hx.root);
+    snprintf(tokenfile, sizeof(tokenfile), "%s/token.json", hx.root);
+    snprintf(oauthdir, sizeof(oauthdir), "%s/oauth", hx.root);
+    if (access(mint, X_OK) != 0)
+        return tap_ok(0, "%s: %s (built by make check)", mint, strerror(errno)), -1;
+    snprintf(cmd, sizeof(cmd), "'%s' keygen --keys '%s' >/dev/null && '%s' pubkey --keys '%s' "
+             "--kid rsa > '%s'", mint, keys, mint, keys, pubkey);
+    if (system(cmd) != 0)
+        return tap_ok(0, "oauth_mint keygen/pubkey failed"), -1;
+    if (mkdir(oauthdir, 0700) != 0)
+        return tap_ok(0, "mkdir %s: %s", oauthdir, strerror(errno)), -1;
+    for (i = 0; i < 2; i++) {
+        snprintf(src, sizeof(src), "%s/%s", plug, files[i]);
+        snprintf(dst, sizeof(dst), "%s/%s", oauthdir, files[i]);
+        if (!realpath(src, cmd) || symlink(cmd, dst) != 0)
+            return tap_ok(0, "%s: %s (plugin not built?)", src, strerror(errno)), -1;
+    }
+    return 0;
+}
+
+int main(void)
+{
+    struct hx_init in;
+
+    if (hx_setup() == 0 && setup_oauth() == 0) {
+        in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
+                              .client_path = oauthdir, .server_opts = server_opts};
+        hx_run("tokens", &in, 2 * N_TOKEN_CASES, token_row, NULL);
+        hx_run("identities", &in, 4, identity_row, NULL);
+        hx_run("token file", &in, 2, tokenfile_row, NULL);
+        hx_run("malformed", &in, N_BAD, bad_row, NULL);
+        hx_run("discovery", &in, 2, discovery_row, NULL);
+        in.server_opts = NULL;
+        hx_run("unconfigured", &in, 1, unconfigured_row, NULL);
+    }
+    hx_cleanup();
+    return tap_done();
+}
