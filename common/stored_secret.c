@@ -106,7 +106,13 @@ int sm_stored_secret_is_tagged_key(const char *val, size_t len)
         .tags = 1,
     };
     struct sm_stored_secret s;
-    int is_key = sm_stored_secret_parse(val, len, &keys, &s) == 0;
+    int is_key;
+
+    /* the common case, a password that is not tagged: what tag_len would
+     * conclude, without filling and erasing a struct sm_stored_secret */
+    if (len < 3 || val[0] != '{')
+        return 0;
+    is_key = sm_stored_secret_parse(val, len, &keys, &s) == 0;
 
     sm_erase(&s, sizeof(s));
     return is_key;

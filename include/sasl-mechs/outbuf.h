@@ -10,10 +10,11 @@ struct sm_outbuf {
     char *data;
     unsigned len;
     unsigned cap;
+    unsigned used; /* bytes written since the last erasure: what to erase */
 };
 
 /* Make room for n bytes plus a NUL (the old content is erased, not kept);
- * return SASL_OK or SASL_NOMEM. */
+ * return SASL_OK or SASL_NOMEM.  The caller may then write data[0..n]. */
 int sm_outbuf_reserve(const sasl_utils_t *utils, struct sm_outbuf *b, unsigned n);
 /* Replace the content with n bytes of src (NUL-terminated). */
 int sm_outbuf_set(const sasl_utils_t *utils, struct sm_outbuf *b,

@@ -35,7 +35,7 @@ static int all_zero(const void *p, size_t n)
 
 static void test_outbuf(void **state)
 {
-    struct sm_outbuf b = {NULL, 0, 0};
+    struct sm_outbuf b = {NULL, 0, 0, 0};
     char *first, big[300];
     unsigned cap, frees;
 
@@ -102,7 +102,7 @@ static void test_outbuf(void **state)
 
 static void test_outbuf_nomem(void **state)
 {
-    struct sm_outbuf b = {NULL, 0, 0};
+    struct sm_outbuf b = {NULL, 0, 0, 0};
     char big[300];
 
     (void)state;
