@@ -5,16 +5,21 @@
  * audience, a missing scope, alg none and HS256 keyed with the RSA public
  * key; identities (the token's user against the one the client names, the
  * proxy policy); the token file; a server without configuration offers
- * neither mechanism; malformed client messages.  No token is ever in an
+ * neither mechanism; malformed client messages.  Against the loopback OAuth
+ * server (tests/oauth/oauth_server.py): keys from a JWKS URL, refetched once
+ * for a rotated key; RFC 7662 introspection (active, revoked, cached, the
+ * endpoint down: a temporary error).  No token is ever in an
  * errdetail or a log line.  Each case runs in its own forked child. */
 #include "config.h"
 #include "harness.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -301,6 +306,236 @@ static void unconfigured_row(int row, void *arg)
         tap_diag("offered: %s", list);
 }
 
+/* ---- the loopback OAuth server ------------------------------------------------------ */
+
+static pid_t server_pid;
+static int server_port;
+static char secretfile[PATHLEN];
+
+static int start_server(void)
+{
+    const char *src = getenv("SM_SRCDIR");
+    char script[PATH_MAX], portfile[PATHLEN + 16], buf[32];
+    FILE *f;
+    int i;
+
+    snprintf(script, sizeof(script), "%s/tests/oauth/oauth_server.py", src ? src : ".");
+    snprintf(portfile, sizeof(portfile), "%s/oauth-port", hx.root);
+    if ((server_pid = fork()) < 0)
+        return -1;
+    if (server_pid == 0) {
+        execlp("python3", "python3", script, "--mint", mint, "--keys", keys, "--port", "0",
+               "--port-file", portfile, "--lifetime", "600", "--audience", AUDIENCE,
+               "--scope", SCOPE, (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; i < 200; i++) { /* 20 s */
+        if ((f = fopen(portfile, "r"))) {
+            server_port = fgets(buf, sizeof(buf), f) ? atoi(buf) : 0;
+            fclose(f);
+            if (server_port > 0)
+                return 0;
+        }
+        usleep(100000);
+    }
+    return -1;
+}
+
+static void stop_server(void)
+{
+    if (server_pid > 0) {
+        kill(server_pid, SIGTERM);
+        waitpid(server_pid, NULL, 0);
+    }
+    server_pid = 0;
+}
+
+/* POST body to the server's path; its answer's "access_token" into token. */
+static int server_token(const char *path, const char *body, char *token)
+{
+    char cmd[1024], out[TOKEN_MAX + 256], *p, *e;
+    FILE *f;
+    size_t n;
+
+    snprintf(cmd, sizeof(cmd), "curl -s -m 20 -X POST -d '%s' http://127.0.0.1:%d%s", body,
+             server_port, path);
+    if (!(f = popen(cmd, "r")))
+        return -1;
+    n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    if (pclose(f) != 0 || !(p = strstr(out, "\"access_token\": \"")))
+        return -1;
+    p += strlen("\"access_token\": \"");
+    if (!(e = strchr(p, '"')) || (size_t)(e - p) >= TOKEN_MAX)
+        return -1;
+    memcpy(token, p, (size_t)(e - p));
+    token[e - p] = '\0';
+    return 0;
+}
+
+static char url_opt[PATHLEN], issuer_opt[PATHLEN];
+
+/* How many times the server has answered GET /jwks, or -1. */
+static int jwks_fetches(void)
+{
+    char cmd[256], out[4096], *p;
+    FILE *f;
+    size_t n;
+
+    snprintf(cmd, sizeof(cmd), "curl -s -m 20 http://127.0.0.1:%d/stats", server_port);
+    if (!(f = popen(cmd, "r")))
+        return -1;
+    n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    if (pclose(f) != 0 || !(p = strstr(out, "\"/jwks\": ")))
+        return -1;
+    return atoi(p + strlen("\"/jwks\": "));
+}
+
+/* Keys from the server's /jwks; a key added to the set later is found after
+ * one refetch, and an unknown kid does not make the server fetch again
+ * within the refresh interval. */
+static void jwks_url_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    struct token_spec t = {"RS256", row < 2 ? "rsa" : "rotated", NULL, NULL, ALICE, 600, NULL};
+    char token[TOKEN_MAX], cmd[PATHLEN * 2 + 64];
+    struct hx_client c = {.authname = ALICE, .password = token};
+    struct hx_outcome o;
+    int ok;
+
+    (void)arg;
+    if (row == 4) { /* two unknown kids in a row: one fetch between them at most */
+        int before = jwks_fetches(), after;
+        t.kid = "rsa";
+        if (mint_token(&t, token) != 0) {
+            tap_ok(0, "%s: oauth_mint failed", mech);
+            return;
+        }
+        hx_row_name("unknown kids: one refetch per interval");
+        sleep(2); /* past the refresh interval (1 s) */
+        for (ok = 0; ok < 3; ok++) {
+            char bad[TOKEN_MAX + 64];
+            /* the same token, its header's kid changed: {"alg":"RS256","kid":"ghost-1"} */
+            snprintf(bad, sizeof(bad), "eyJhbGciOiJSUzI1NiIsImtpZCI6Imdob3N0LTEifQ%s",
+                     strchr(token, '.'));
+            c.password = bad;
+            hx_exchange(mech, &c, NULL, &o);
+            if (o.server_rc != SASL_BADAUTH)
+                break;
+        }
+        after = jwks_fetches();
+        if (!tap_ok(ok == 3 && before >= 0 && after - before == 1,
+                    "three tokens with an unknown kid in a row: refused, and the key set "
+                    "fetched once for them (refresh interval)"))
+            tap_diag("refused %d of 3, /jwks fetches %d -> %d", ok, before, after);
+        return;
+    }
+    if (row == 2) { /* a new signing key appears in the served set */
+        sleep(2); /* past the refresh interval (1 s) */
+        snprintf(cmd, sizeof(cmd), "'%s' keygen --keys '%s' --key rotated:RS256 >/dev/null", mint,
+                 keys);
+        if (system(cmd) != 0) {
+            tap_ok(0, "oauth_mint keygen --key rotated failed");
+            return;
+        }
+    }
+    hx_row_name("%s: JWKS URL, %s key", mech, t.kid);
+    if (mint_token(&t, token) != 0) {
+        tap_ok(0, "%s: oauth_mint failed", mech);
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o);
+    ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
+                "%s: keys from the JWKS URL: a token signed with the %s key authenticates%s",
+                mech, t.kid, row >= 2 ? " (the set fetched again for its new kid)" : "");
+    if (!ok)
+        show(&o);
+}
+
+/* RFC 7662: the server's verdict, cached; the endpoint down is temporary. */
+static void introspection_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    char token[TOKEN_MAX] = "", body[128];
+    struct hx_client c = {.authname = ALICE, .password = token};
+    struct hx_outcome o;
+    int ok = 0;
+
+    (void)arg;
+    snprintf(body, sizeof(body), "{\"user\":\"%s\"}", ALICE);
+    switch (row / 2) {
+    case 0:
+        hx_row_name("%s: introspection, active token", mech);
+        if (server_token("/grant", body, token) != 0)
+            break;
+        hx_exchange(mech, &c, NULL, &o);
+        ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
+                    "%s: introspection: an active token authenticates", mech);
+        break;
+    case 1:
+        hx_row_name("%s: introspection, unknown token", mech);
+        snprintf(token, sizeof(token), "not-a-token-the-server-issued-%d", row);
+        hx_exchange(mech, &c, NULL, &o);
+        ok = tap_ok(o.server_rc == SASL_BADAUTH && strstr(o.challenge, "invalid_token"),
+                    "%s: introspection: an inactive token gets invalid_token, SASL_BADAUTH", mech);
+        break;
+    default:
+        hx_row_name("%s: introspection, endpoint down", mech);
+        snprintf(token, sizeof(token), "some-token-%d", row);
+        stop_server();
+        hx_exchange(mech, &c, NULL, &o);
+        ok = tap_ok(o.server_rc == SASL_UNAVAIL && !o.challenge[0],
+                    "%s: introspection endpoint down: SASL_UNAVAIL (temporary), no challenge",
+                    mech);
+        break;
+    }
+    if (!token[0])
+        tap_ok(0, "%s: the loopback server issued no token", mech);
+    else if (!ok)
+        show(&o);
+}
+
+static void run_with_server(void)
+{
+    static char intro_url[PATHLEN];
+    static const char *jwks_opts[13], *intro_opts[19];
+    struct hx_init in;
+    FILE *f;
+
+    if (start_server() != 0) {
+        tap_ok(0, "the loopback OAuth server (python3 tests/oauth/oauth_server.py) did not start");
+        stop_server();
+        return;
+    }
+    snprintf(url_opt, sizeof(url_opt), "http://127.0.0.1:%d/jwks", server_port);
+    snprintf(issuer_opt, sizeof(issuer_opt), "http://127.0.0.1:%d", server_port);
+    snprintf(intro_url, sizeof(intro_url), "http://127.0.0.1:%d/introspect", server_port);
+    snprintf(secretfile, sizeof(secretfile), "%s/rs-secret", hx.root);
+    if (!(f = fopen(secretfile, "w")) || fputs("rs-secret\n", f) < 0 || fclose(f) != 0) {
+        tap_ok(0, "cannot write %s", secretfile);
+        stop_server();
+        return;
+    }
+    memcpy(jwks_opts, (const char *[]){"oauth_issuers", ISSUER, "oauth_audiences", AUDIENCE,
+                                       "oauth_required_scopes", SCOPE, "oauth_jwks_url", url_opt,
+                                       "oauth_jwks_refresh_interval", "1", "oauth_user_claim",
+                                       "email", NULL}, sizeof(jwks_opts));
+    memcpy(intro_opts, (const char *[]){"oauth_validation", "introspection", "oauth_issuers",
+                                        issuer_opt, "oauth_audiences", AUDIENCE,
+                                        "oauth_required_scopes", SCOPE, "oauth_introspection_url",
+                                        intro_url, "oauth_client_id", "test-rs",
+                                        "oauth_client_secret_file", secretfile,
+                                        "oauth_user_claim", "email", "oauth_http_timeout", "3000",
+                                        NULL}, sizeof(intro_opts));
+    in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
+                          .client_path = oauthdir, .server_opts = jwks_opts};
+    hx_run("JWKS URL", &in, 5, jwks_url_row, NULL);
+    in.server_opts = intro_opts;
+    hx_run("introspection", &in, 6, introspection_row, NULL);
+    stop_server();
+}
+
 /* ---- set-up --------------------------------------------------------------------- */
 
 static int setup_oauth(void)
@@ -347,6 +582,7 @@ int main(void)
         hx_run("token file", &in, 2, tokenfile_row, NULL);
         hx_run("malformed", &in, N_BAD, bad_row, NULL);
         hx_run("discovery", &in, 2, discovery_row, NULL);
+        run_with_server();
         in.server_opts = NULL;
         hx_run("unconfigured", &in, 1, unconfigured_row, NULL);
     }
