@@ -20,6 +20,14 @@
  * a few tens of millions of executions, and every long campaign then ends
  * in a false alarm (issue 6, section 7: corpus/server_login/learned-password-*).
  *
+ * The OAuth targets (-DFUZZ_OAUTH=1) keep the rule another way: the server
+ * trusts one EC P-256 public key, written as a JWKS file when the process
+ * starts; its private half is freed at once and no HMAC secret is set, so
+ * no secret exists in the process to learn and a SASL_OK is a forgery.
+ * Their clients take the first message as their token (a password) and are
+ * stepped again after SASL_OK, as an application that receives the
+ * server's error challenge does.
+ *
  * FUZZ_FIXED_SECRET=<password> (honoured only in the replay build of
  * `make check`, never under libFuzzer) fixes the secret instead, so that
  * tests/fuzz/replay.sh can check that the oracle still fires on a
@@ -31,8 +39,18 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 #include <openssl/rand.h>
+#if FUZZ_OAUTH
+#include <unistd.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <sasl-mechs/base64.h>
+#endif
 
 #include "fuzz_auxprop.h"
+
+#ifndef FUZZ_OAUTH
+#define FUZZ_OAUTH 0
+#endif
 
 #ifndef FUZZ_REPLAY
 #define FUZZ_REPLAY 0
@@ -51,12 +69,57 @@ static int empty_path(void *ctx, const char **path)
     return SASL_OK;
 }
 
+#if FUZZ_OAUTH
+static char jwks_path[64];
+
+#if FUZZ_SERVER
+
+/* The JWKS file of one fresh P-256 public key (see THE ORACLE RULE). */
+static void write_jwks(void)
+{
+    unsigned char pub[65];
+    char x[64], y[64];
+    size_t publen = 0, xl, yl;
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    FILE *f;
+    int fd;
+
+    if (!key || !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub),
+                                                 &publen) || publen != sizeof(pub)
+        || sm_b64_encode(SM_B64_URL, pub + 1, 32, x, sizeof(x), &xl) != 0
+        || sm_b64_encode(SM_B64_URL, pub + 33, 32, y, sizeof(y), &yl) != 0)
+        abort();
+    EVP_PKEY_free(key);
+    snprintf(jwks_path, sizeof(jwks_path), "/tmp/sasl-mechs-fuzz-jwks-XXXXXX");
+    if ((fd = mkstemp(jwks_path)) < 0 || !(f = fdopen(fd, "w")))
+        abort();
+    fprintf(f, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"fuzz\","
+               "\"alg\":\"ES256\",\"use\":\"sig\",\"x\":\"%s\",\"y\":\"%s\"}]}", x, y);
+    if (fclose(f) != 0)
+        abort();
+}
+
+#endif
+
+__attribute__((destructor)) static void remove_jwks(void)
+{
+    if (jwks_path[0])
+        unlink(jwks_path);
+}
+#endif
+
 static int getopt_cb(void *ctx, const char *plugin, const char *option,
                      const char **result, unsigned *len)
 {
     (void)ctx; (void)plugin;
     if (strcmp(option, "pwcheck_method") == 0) *result = "auxprop";
     else if (strcmp(option, "auxprop_plugin") == 0) *result = "fuzzprop";
+#if FUZZ_OAUTH
+    else if (strcmp(option, "oauth_issuers") == 0) *result = "https://issuer.fuzz.example";
+    else if (strcmp(option, "oauth_audiences") == 0) *result = "smtp";
+    else if (strcmp(option, "oauth_required_scopes") == 0) *result = "mail";
+    else if (strcmp(option, "oauth_jwks_file") == 0) *result = jwks_path;
+#endif
     else return SASL_FAIL;
     if (len) *len = (unsigned)strlen(*result);
     return SASL_OK;
@@ -72,7 +135,12 @@ static int simple_cb(void *ctx, int id, const char **result, unsigned *len)
 
 static int pass_cb(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
 {
+    /* OAuth clients: a token-shaped password (a token file is not fuzzed) */
+#if FUZZ_OAUTH
+    static struct { unsigned long len; unsigned char data[16]; } secret = {11, "eyJ0.eyJ0.c"};
+#else
     static struct { unsigned long len; unsigned char data[16]; } secret = {8, "password"};
+#endif
     (void)conn; (void)ctx; (void)id;
     *psecret = (sasl_secret_t *)&secret;
     return SASL_OK;
@@ -118,6 +186,9 @@ static void init_once(void)
     if (done)
         return;
     done = 1;
+#if FUZZ_OAUTH && FUZZ_SERVER
+    write_jwks();
+#endif
 #if FUZZ_SERVER
     if (sasl_server_init(callbacks, "fuzz") != SASL_OK
         || sasl_auxprop_add_plugin("fuzzprop", fuzz_auxprop_init) != SASL_OK
@@ -184,7 +255,9 @@ static void run(sasl_conn_t *conn, const uint8_t *data, size_t size)
     int r, rounds = 0;
 
     r = sasl_client_start(conn, FUZZ_MECH, &prompts, &out, &outlen, &mech);
-    while (r == SASL_CONTINUE && rounds++ < MAX_ROUNDS) {
+    /* after SASL_OK too: libsasl2 refuses the step once a plugin has set
+     * doneflag, and the OAuth clients leave it unset for an error challenge */
+    while ((r == SASL_CONTINUE || r == SASL_OK) && rounds++ < MAX_ROUNDS) {
         if (!(msg = next_message(&data, &size, &len)))
             return;
         r = sasl_client_step(conn, msg, len, &prompts, &out, &outlen);
