@@ -113,6 +113,9 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
     char *user = NULL;
     int r;
 
+    if (!c->verifier) /* not configured: mech_avail hides the mechanism, but be sure */
+        return sm_fail(utils, SASL_CONFIGERR, "%s: the server has no oauth_* configuration",
+                       p->name);
     st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, why, sizeof(why));
     if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
         return error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
