@@ -5,9 +5,12 @@
 # for every function (named with its object file), the instructions spent in
 # it (self), in it and what it calls (incl), and how often it is called, per
 # exchange: (value in the long run - value in the short run) / (LONG - SHORT).
-# Sorted by the largest difference in self instructions.
+# Sorted by the largest difference in self instructions.  For an OAuth case
+# (XOAUTH2-RS256, OAUTHBEARER-INTROSPECT, ...) the other side is our PLAIN
+# (ours-plain-N), as in run.sh's OAuth rows.
 #   BENCH_CALLGRIND_DIR=/tmp/cg make bench
 #   tests/bench/cgdiff.sh [-n TOP] [-s incl|self|calls] /tmp/cg PLAIN [LONG SHORT]
+#   tests/bench/cgdiff.sh /tmp/cg XOAUTH2-RS256
 set -u
 top=30 sortby=self
 while getopts n:s: o; do
@@ -24,7 +27,10 @@ if [ $# -lt 2 ]; then
 fi
 dir=$1 long=${3:-300} short=${4:-100}
 case $2 in CRAM-MD5 | crammd5) s=crammd5 ;; *) s=$(echo "$2" | tr '[:upper:]' '[:lower:]') ;; esac
-for f in ours-$s-$long ours-$s-$short cyrus-$s-$long cyrus-$s-$short; do
+# the two sides: file prefix, plugin stem, column title
+a=ours-$s pa=$s ta=ours b=cyrus-$s pb=$s tb=cyrus
+case $s in *-rs256 | *-rs256-cached | *-introspect) pa=${s%%-*} b=ours-plain pb=plain tb=PLAIN ;; esac
+for f in $a-$long $a-$short $b-$long $b-$short; do
     [ -r "$dir/$f" ] || { echo "cgdiff.sh: no $dir/$f" >&2; exit 1; }
 done
 # One callgrind file -> "key<TAB>self<TAB>incl<TAB>calls" per function, the
@@ -33,8 +39,8 @@ done
 # plugin files of the two sides are named alike (PLUGIN) so that their
 # functions line up where the names match; PLT stubs (object ???) are one
 # line.
-parse() {
-    awk -v stem="$s" '
+parse() { # FILE PLUGIN-STEM
+    awk -v stem="$2" '
     function nm(kind, s,    id, rest) {
         if (s !~ /^\(/) return s
         id = substr(s, 1, index(s, ")"))
@@ -63,12 +69,12 @@ parse() {
 }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-parse "$dir/ours-$s-$long" >"$tmp/oL"
-parse "$dir/ours-$s-$short" >"$tmp/oS"
-parse "$dir/cyrus-$s-$long" >"$tmp/cL"
-parse "$dir/cyrus-$s-$short" >"$tmp/cS"
-printf '%9s %9s %9s %9s %9s %7s %7s  %s\n' "ours" "cyrus" "self" "incl" "incl" "calls" "calls" ""
-printf '%9s %9s %9s %9s %9s %7s %7s  %s\n' "self" "self" "diff" "ours" "cyrus" "ours" "cyrus" "function [object]"
+parse "$dir/$a-$long" "$pa" >"$tmp/oL"
+parse "$dir/$a-$short" "$pa" >"$tmp/oS"
+parse "$dir/$b-$long" "$pb" >"$tmp/cL"
+parse "$dir/$b-$short" "$pb" >"$tmp/cS"
+printf '%9s %9s %9s %9s %9s %7s %7s  %s\n' "$ta" "$tb" "self" "incl" "incl" "calls" "calls" ""
+printf '%9s %9s %9s %9s %9s %7s %7s  %s\n' "self" "self" "diff" "$ta" "$tb" "$ta" "$tb" "function [object]"
 awk -F'\t' -v n=$((long - short)) -v sortby="$sortby" -v mech="$2" '
     function add(sign, w) { all[$1] = 1; v[w, "s", $1] += sign * $2; v[w, "i", $1] += sign * $3; v[w, "c", $1] += sign * $4 }
     FILENAME ~ /oL$/ { add(1, "o") }

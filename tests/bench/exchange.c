@@ -1,11 +1,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sasl/sasl.h>
 
 #include "exchange.h"
 
 #define REALM "bench.test"
+#define MAX_OPTIONS 32
+#define MAX_TOKEN 16384
 
 static char root[256], sasldb[300], plugdir[400];
 /* the credentials: BENCH_USER and BENCH_PASS change them (their lengths
@@ -15,10 +18,103 @@ static struct { unsigned long len; unsigned char data[256]; } pass = {14, "bench
 
 const struct impl impls[2] = {{"ours", "libsaslmechs_"}, {"cyrus", "lib"}};
 
-static const char *stem(const char *mech)
+/* ---- the cases ------------------------------------------------------------ */
+enum mode { NO_OAUTH, RS256, RS256_CACHED, INTROSPECT, N_MODES };
+static const char *const mode_name[N_MODES] = {NULL, "RS256", "RS256_CACHED", "INTROSPECT"};
+/* the issue's bounds on the ratio to our PLAIN (issue 7) */
+static const double mode_bound[N_MODES] = {0, 1.3, 1.3, 1.1};
+
+struct bcase { const char *name, *mech, *stem; enum mode mode; };
+static const struct bcase cases[] = {
+    {"PLAIN", "PLAIN", "plain", NO_OAUTH},
+    {"LOGIN", "LOGIN", "login", NO_OAUTH},
+    {"CRAM-MD5", "CRAM-MD5", "crammd5", NO_OAUTH},
+    {"XOAUTH2-RS256", "XOAUTH2", "xoauth2", RS256},
+    {"XOAUTH2-RS256-CACHED", "XOAUTH2", "xoauth2", RS256_CACHED},
+    {"XOAUTH2-INTROSPECT", "XOAUTH2", "xoauth2", INTROSPECT},
+    {"OAUTHBEARER-RS256", "OAUTHBEARER", "oauthbearer", RS256},
+    {"OAUTHBEARER-RS256-CACHED", "OAUTHBEARER", "oauthbearer", RS256_CACHED},
+    {"OAUTHBEARER-INTROSPECT", "OAUTHBEARER", "oauthbearer", INTROSPECT},
+};
+static const struct bcase *cur; /* the case bx_init set up */
+
+/* an OAuth mode's server options (from BENCH_OAUTH_<MODE>_OPTIONS) and
+ * token (BENCH_OAUTH_<MODE>_TOKEN, the client's password) */
+static struct {
+    char *buf;
+    const char *name[MAX_OPTIONS], *value[MAX_OPTIONS];
+    int n;
+    struct { unsigned long len; unsigned char data[MAX_TOKEN]; } token;
+} oauth[N_MODES];
+
+static const struct bcase *find(const char *name)
 {
-    return strcmp(mech, "CRAM-MD5") == 0 ? "crammd5" : strcmp(mech, "PLAIN") == 0 ? "plain"
-         : strcmp(mech, "LOGIN") == 0 ? "login" : NULL;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (strcmp(cases[i].name, name) == 0)
+            return &cases[i];
+    return NULL;
+}
+
+int bx_ours_only(const char *name)
+{
+    const struct bcase *c = find(name);
+
+    return c ? c->mode != NO_OAUTH : -1;
+}
+
+double bx_bound(const char *name)
+{
+    const struct bcase *c = find(name);
+
+    return c ? mode_bound[c->mode] : 0;
+}
+
+/* Read BENCH_OAUTH_<MODE>_OPTIONS and _TOKEN once; 0 or -1 (said why). */
+static int load_mode(enum mode m)
+{
+    char var[64], *line, *save = NULL, *eq;
+    const char *opts, *tok;
+    size_t len;
+
+    if (oauth[m].buf)
+        return 0;
+    snprintf(var, sizeof(var), "BENCH_OAUTH_%s_OPTIONS", mode_name[m]);
+    opts = getenv(var);
+    snprintf(var, sizeof(var), "BENCH_OAUTH_%s_TOKEN", mode_name[m]);
+    tok = getenv(var);
+    if (!opts || !*opts || !tok || !*tok) {
+        fprintf(stderr, "bench: the %s cases need BENCH_OAUTH_%s_OPTIONS and BENCH_OAUTH_%s_TOKEN "
+                "(tests/bench/run.sh sets them)\n", mode_name[m], mode_name[m], mode_name[m]);
+        return -1;
+    }
+    len = strlen(tok);
+    while (len && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
+        len--;
+    if (len >= MAX_TOKEN) {
+        fprintf(stderr, "bench: BENCH_OAUTH_%s_TOKEN is longer than %d bytes\n", mode_name[m],
+                MAX_TOKEN - 1);
+        return -1;
+    }
+    memcpy(oauth[m].token.data, tok, len);
+    oauth[m].token.data[len] = '\0';
+    oauth[m].token.len = len;
+    if (!(oauth[m].buf = strdup(opts)))
+        return -1;
+    for (line = strtok_r(oauth[m].buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!*line)
+            continue;
+        if (!(eq = strchr(line, '=')) || eq == line || oauth[m].n == MAX_OPTIONS) {
+            fprintf(stderr, "bench: BENCH_OAUTH_%s_OPTIONS: \"%s\" is not name=value "
+                    "(or more than %d options)\n", mode_name[m], line, MAX_OPTIONS);
+            return -1;
+        }
+        *eq = '\0';
+        oauth[m].name[oauth[m].n] = line;
+        oauth[m].value[oauth[m].n++] = eq + 1;
+    }
+    return 0;
 }
 
 /* ---- libsasl2 callbacks -------------------------------------------------- */
@@ -29,7 +125,17 @@ static int getopt_cb(void *ctx, const char *plugin, const char *opt, const char 
     if (!strcmp(opt, "sasldb_path")) *res = sasldb;
     else if (!strcmp(opt, "pwcheck_method")) *res = "auxprop";
     else if (!strcmp(opt, "auxprop_plugin")) *res = "sasldb";
-    else return SASL_FAIL;
+    else {
+        int i;
+        /* only the OAuth plugins' options (oauth_..., xoauth2_..., oauthbearer_...) */
+        if (!cur || cur->mode == NO_OAUTH || (opt[0] != 'o' && opt[0] != 'x'))
+            return SASL_FAIL;
+        for (i = 0; i < oauth[cur->mode].n && strcmp(oauth[cur->mode].name[i], opt); i++)
+            ;
+        if (i == oauth[cur->mode].n)
+            return SASL_FAIL;
+        *res = oauth[cur->mode].value[i];
+    }
     if (len) *len = (unsigned)strlen(*res);
     return SASL_OK;
 }
@@ -43,7 +149,9 @@ static int simple(void *ctx, int id, const char **res, unsigned *len)
 static int secret(sasl_conn_t *c, void *ctx, int id, sasl_secret_t **out)
 {
     (void)c; (void)ctx; (void)id;
-    *out = (sasl_secret_t *)&pass;
+    /* an OAuth case's password is its token */
+    *out = cur && cur->mode != NO_OAUTH ? (sasl_secret_t *)&oauth[cur->mode].token
+                                        : (sasl_secret_t *)&pass;
     return SASL_OK;
 }
 typedef int (*cbfn)(void);
@@ -57,13 +165,19 @@ static const sasl_callback_t client_cbs[] = {
     {SASL_CB_LIST_END, NULL, NULL}};
 
 /* ---- one exchange, and the measured loop -------------------------------- */
-void bx_exchange(const char *mech)
+void bx_exchange(const char *name)
 {
+    const char *mech;
     sasl_conn_t *cc, *sc;
     const char *cout, *sout, *chosen;
     unsigned coutlen, soutlen;
     int cr, sr;
 
+    if (!cur || strcmp(name, cur->name) != 0) {
+        fprintf(stderr, "bench: %s was not set up by bx_init\n", name);
+        exit(2);
+    }
+    mech = cur->mech;
     if (sasl_client_new("smtp", "mx." REALM, NULL, NULL, NULL, 0, &cc) != SASL_OK
         || sasl_server_new("smtp", "mx." REALM, REALM, NULL, NULL, NULL, 0, &sc) != SASL_OK)
         abort();
@@ -76,16 +190,20 @@ void bx_exchange(const char *mech)
         sr = sasl_server_step(sc, cout, coutlen, &sout, &soutlen);
     }
     if (sr != SASL_OK) {
-        fprintf(stderr, "bench: %s exchange failed: %s\n", mech, sasl_errdetail(sc));
+        fprintf(stderr, "bench: %s exchange failed: %s\n", name, sasl_errdetail(sc));
         exit(2);
     }
     sasl_dispose(&cc);
     sasl_dispose(&sc);
 }
 
-void bx_init(const struct impl *im, const char *mech)
+void bx_init(const struct impl *im, const char *name)
 {
-    snprintf(plugdir, sizeof(plugdir), "%s/%s-%s", root, im->name, stem(mech));
+    if (!(cur = find(name)) || (cur->mode != NO_OAUTH && im != &impls[0])) {
+        fprintf(stderr, "bench: no %s case %s\n", im->name, name);
+        exit(2);
+    }
+    snprintf(plugdir, sizeof(plugdir), "%s/%s-%s", root, im->name, cur->stem);
     if (sasl_server_init(server_cbs, "bench") != SASL_OK || sasl_client_init(client_cbs) != SASL_OK)
         abort();
 }
@@ -116,6 +234,24 @@ int bx_setup(int nmech, char **mechs)
         fprintf(stderr, "bench: BENCH_USER or BENCH_PASS has a quote or is too long\n");
         return -1;
     }
+    for (i = 0; i < nmech; i++) {
+        const struct bcase *c = find(mechs[i]);
+        if (!c) {
+            fprintf(stderr, "bench: unknown case %s (PLAIN, LOGIN, CRAM-MD5, or XOAUTH2- or "
+                    "OAUTHBEARER- and RS256, RS256-CACHED or INTROSPECT)\n", mechs[i]);
+            return -1;
+        }
+        if (c->mode != NO_OAUTH) {
+            snprintf(cmd, sizeof(cmd), "%s/libsaslmechs_%s.so", ours, c->stem);
+            if (access(cmd, R_OK) != 0) {
+                fprintf(stderr, "bench: %s: no %s (not built in this configuration?)\n",
+                        mechs[i], cmd);
+                return -1;
+            }
+            if (load_mode(c->mode) != 0)
+                return -1;
+        }
+    }
     snprintf(root, sizeof(root), "/tmp/sasl-mechs-bench.XXXXXX");
     if (!mkdtemp(root))
         return -1;
@@ -124,19 +260,18 @@ int bx_setup(int nmech, char **mechs)
              sasldb, REALM, user);
     if (system(cmd) != 0)
         return -1;
-    for (i = 0; i < nmech; i++)
-        for (k = 0; k < 2; k++) {
-            if (!stem(mechs[i])) {
-                fprintf(stderr, "bench: unknown mechanism %s\n", mechs[i]);
-                return -1;
-            }
+    /* a folder per implementation and plugin file; an OAuth case has ours
+     * only, and our PLAIN as its baseline */
+    for (i = 0; i <= nmech; i++) {
+        const struct bcase *c = i < nmech ? find(mechs[i]) : find("PLAIN");
+        for (k = 0; k < (c->mode == NO_OAUTH ? 2 : 1); k++) {
             snprintf(cmd, sizeof(cmd),
-                     "d=%s/%s-%s && mkdir -p $d && ln -s %s/%s%s.so $d/ && ln -s %s/libsasldb.so $d/",
-                     root, impls[k].name, stem(mechs[i]), k ? sys : ours, impls[k].prefix,
-                     stem(mechs[i]), sys);
+                     "d=%s/%s-%s && mkdir -p $d && ln -sf %s/%s%s.so $d/ && ln -sf %s/libsasldb.so $d/",
+                     root, impls[k].name, c->stem, k ? sys : ours, impls[k].prefix, c->stem, sys);
             if (system(cmd) != 0)
                 return -1;
         }
+    }
     return 0;
 }
 
