@@ -164,15 +164,15 @@ int main(int argc, char **argv)
         bench_loop(mechs[0], n);
         sasl_done();
     } else if (rss) {
-        printf("%-22s %10s %10s   (resident memory growth in KiB over %ld exchanges, after 1000)\n",
+        printf("%-24s %10s %10s   (resident memory growth in KiB over %ld exchanges, after 1000)\n",
                "case", "ours", "cyrus", rss);
         for (i = 0; i < nmech; i++) {
             int only = bx_ours_only(mechs[i]) > 0;
             double o = in_child(&impls[0], mechs[i], rss, 1), c = only ? 0 : in_child(&impls[1], mechs[i], rss, 1);
             if (only)
-                printf("%-22s %10.0f %10s\n", mechs[i], o, "-");
+                printf("%-24s %10.0f %10s\n", mechs[i], o, "-");
             else
-                printf("%-22s %10.0f %10.0f\n", mechs[i], o, c);
+                printf("%-24s %10.0f %10.0f\n", mechs[i], o, c);
             failed |= o < 0 || c < 0;
         }
     } else {
@@ -183,31 +183,31 @@ int main(int argc, char **argv)
                 continue;
             if (!header++) {
                 classic = 1;
-                printf("%-22s %10s %10s %7s   (median us per exchange, %d rounds of %ld, core %d)\n",
+                printf("%-24s %10s %10s %7s   (median us per exchange, %d rounds of %ld, core %d)\n",
                        "mechanism", "ours", "cyrus", "ratio", rounds, n, cpu);
             }
             if (side_by_side(&impls[0], mechs[i], &impls[1], mechs[i], n, rounds, med) != 0) {
-                printf("%-22s %10s %10s %7s   (an exchange failed: see above)\n", mechs[i], "-", "-", "-");
+                printf("%-24s %10s %10s %7s   (an exchange failed: see above)\n", mechs[i], "-", "-", "-");
                 failed = 1;
                 continue;
             }
-            printf("%-22s %10.2f %10.2f %7.3f\n", mechs[i], med[0], med[1], med[0] / med[1]);
+            printf("%-24s %10.2f %10.2f %7.3f\n", mechs[i], med[0], med[1], med[0] / med[1]);
         }
         for (header = 0, i = 0; i < nmech; i++) {
             double bound = bx_bound(mechs[i]);
             if (!bx_ours_only(mechs[i]))
                 continue;
             if (!header++)
-                printf("%s%-22s %10s %10s %7s %6s   (median us per exchange, our PLAIN in the same "
+                printf("%s%-24s %10s %10s %7s %6s   (median us per exchange, our PLAIN in the same "
                        "rounds, %d rounds of %ld, core %d)\n", classic ? "\n" : "", "OAuth case", "ours",
                        "PLAIN", "ratio", "bound", rounds, n, cpu);
             if (side_by_side(&impls[0], mechs[i], &impls[0], "PLAIN", n, rounds, med) != 0) {
-                printf("%-22s %10s %10s %7s %6s   (an exchange failed: see above)\n", mechs[i], "-",
+                printf("%-24s %10s %10s %7s %6s   (an exchange failed: see above)\n", mechs[i], "-",
                        "-", "-", "-");
                 failed = 1;
                 continue;
             }
-            printf("%-22s %10.2f %10.2f %7.3f %6.2f   %s\n", mechs[i], med[0], med[1],
+            printf("%-24s %10.2f %10.2f %7.3f %6.2f   %s\n", mechs[i], med[0], med[1],
                    med[0] / med[1], bound, med[0] / med[1] <= bound ? "meets the bound" : "OVER the bound");
         }
     }

@@ -127,7 +127,7 @@ else
     irso() { per "$(own "$out/$1-$(stem "$2")-$long" "$3")" "$(own "$out/$1-$(stem "$2")-$short" "$3")"; }
     rm -f "$out"/*-"$short" "$out"/*-"$long" # a kept folder's old files are not this build's
     if [ -n "$mechs" ]; then
-        printf '%-22s %12s %12s %7s %10s %10s\n' mechanism "ours Ir" "cyrus Ir" ratio "ours .so" "cyrus .so"
+        printf '%-24s %12s %12s %7s %10s %10s\n' mechanism "ours Ir" "cyrus Ir" ratio "ours .so" "cyrus .so"
     fi
     for m in $mechs; do
         s=$(stem "$m")
@@ -136,19 +136,19 @@ else
         fi
         o=$(ir ours "$m")
         c=$(ir cyrus "$m")
-        printf '%-22s %12s %12s %7.4f %10s %10s\n' "$m" "$o" "$c" \
+        printf '%-24s %12s %12s %7.4f %10s %10s\n' "$m" "$o" "$c" \
             "$(awk -v a="$o" -v b="$c" 'BEGIN { print a / b }')" \
             "$(irso ours "$m" "libsaslmechs_$s.so")" "$(irso cyrus "$m" "sasl2/lib$s.so")"
     done
     if [ -n "$oauth_cases" ] && measure ours PLAIN; then
         [ -n "$mechs" ] && echo
-        printf '%-22s %12s %12s %7s %6s %10s\n' "OAuth case" "ours Ir" "PLAIN Ir" ratio bound "ours .so"
+        printf '%-24s %12s %12s %7s %6s %10s\n' "OAuth case" "ours Ir" "PLAIN Ir" ratio bound "ours .so"
         p=$(ir ours PLAIN)
         for m in $oauth_cases; do
             measure ours "$m" || continue
             o=$(ir ours "$m")
             b=$(case $m in *-INTROSPECT) echo 1.1 ;; *) echo 1.3 ;; esac)
-            printf '%-22s %12s %12s %7.4f %6.2f %10s   %s\n' "$m" "$o" "$p" \
+            printf '%-24s %12s %12s %7.4f %6.2f %10s   %s\n' "$m" "$o" "$p" \
                 "$(awk -v a="$o" -v b="$p" 'BEGIN { print a / b }')" "$b" \
                 "$(irso ours "$m" "libsaslmechs_$(stem "${m%%-*}").so")" \
                 "$(awk -v a="$o" -v b="$p" -v x="$b" 'BEGIN { print a / b <= x ? "meets the bound" : "OVER the bound" }')"
