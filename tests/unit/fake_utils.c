@@ -69,6 +69,9 @@ static void *fake_malloc(size_t n)
         free(p);
         return NULL;
     }
+    /* what malloc hands out is never secret: FAKE_FILL, so that a block can
+     * be told apart from one erased after use (and valgrind sees it defined) */
+    memset(p, FAKE_FILL, n ? n : 1);
     return p;
 }
 
@@ -99,9 +102,10 @@ static void fake_free(void *p)
     }
     fake.frees++;
     fake.last_free_size = size;
+    /* erased: every byte zero, or never written since malloc */
     fake.last_free_zeroed = 1;
     for (i = 0; i < size; i++)
-        if (q[i]) {
+        if (q[i] && q[i] != FAKE_FILL) {
             fake.last_free_zeroed = 0;
             break;
         }

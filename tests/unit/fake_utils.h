@@ -90,6 +90,9 @@ struct fake_state {
 
 extern struct fake_state fake;
 
+/* The byte fake malloc fills new blocks with. */
+#define FAKE_FILL 0xa5
+
 /* Forget everything (the live counter included) and set up the utils. */
 void fake_reset(void);
 /* The dummy connection the fake utils carry. */
