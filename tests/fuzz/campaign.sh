@@ -28,5 +28,7 @@ for t in "$@"; do
     [ -x "tests/fuzz/$t" ] || { echo "no fuzz target $t in $FUZZ_BUILDDIR/tests/fuzz"; exit 1; }
     targets="$targets tests/fuzz/$t"
 done
-echo "# campaign of $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), ${FUZZ_SECONDS}s a target, $(date -u +%Y-%m-%dT%H:%MZ)"
+rev=$(git -C "$src" rev-parse --short HEAD 2>/dev/null) \
+    && { git -C "$src" diff --quiet HEAD || rev="$rev with local changes"; } || rev="an unknown commit"
+echo "# campaign of $rev, ${FUZZ_SECONDS}s a target, $(date -u +%Y-%m-%dT%H:%MZ)"
 exec bash "$src/tests/fuzz/smoke.sh" run $targets
