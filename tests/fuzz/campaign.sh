@@ -19,8 +19,10 @@ export FUZZ_SECONDS=${1:-600}
 bash "$src/tests/fuzz/smoke.sh" build || { echo "fuzz build failed (see $FUZZ_BUILDDIR/build.out)"; exit 1; }
 cd "$FUZZ_BUILDDIR" || exit 1
 export FUZZ_CORPUS_DIR=${FUZZ_CORPUS_DIR:-$FUZZ_BUILDDIR/campaign-corpus}
-if [ $# -eq 0 ]; then
-    set -- $(ls "$src/tests/fuzz/corpus")
+if [ $# -eq 0 ]; then    # every target this build has (a corpus folder each)
+    for t in $(ls "$src/tests/fuzz/corpus"); do
+        if [ -x "tests/fuzz/$t" ]; then set -- "$@" "$t"; else echo "# $t: not built here, skipped"; fi
+    done
 fi
 targets=
 for t in "$@"; do
