@@ -5,8 +5,15 @@
 # every mechanism they support; a wrong password must get 535 from each.
 # Then Postfix's own smtp client relays through that smtpd with each
 # mechanism (our client plugins), as a site relaying to its provider would.
+# XOAUTH2 and OAUTHBEARER: two more smtpd listeners (their own SASL
+# configuration) validate tokens from the loopback OAuth server
+# (tests/oauth/oauth_server.py: the JWKS URL, the token endpoint); curl
+# authenticates with --oauth2-bearer (gsasl 2.2 and swaks 20201014, Debian
+# 12's, have neither mechanism), and Postfix's smtp client relays with a
+# token file that it refreshes on the way (exactly one refresh).
 # Needs root (Postfix's master starts as root) and the packages postfix,
-# curl, gsasl, swaks (scripts/deps.sh).  Everything is torn down on exit.
+# curl, gsasl, swaks, python3 (scripts/deps.sh).  Everything is torn down on
+# exit.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,17 +21,22 @@ sm_init
 
 MECHS=(PLAIN LOGIN CRAM-MD5)
 CLIENTS=(curl gsasl swaks)
+OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
 USER_NAME=alice
 PASS='s3cret pass'
 HOST=mail.$SM_FQDN
-sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} ))
+# password mechanisms: start, clients x (right, wrong), relays; OAuth: the
+# loopback server, curl x 2 mechanisms x (right, wrong), relays, one refresh
+sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} + 1 + 4 + ${#OAUTH_MECHS[@]} + 1 ))
 
 MAIN_CF=/etc/postfix/main.cf
 CONF=$SM_TMP/postfix
 main_cf_saved=
 postfix_started=
 
+oauth_pid=
 teardown() {
+    [ -n "$oauth_pid" ] && kill "$oauth_pid" 2>/dev/null && wait "$oauth_pid" 2>/dev/null
     if [ -n "$postfix_started" ]; then
         postfix -c "$CONF" stop >/dev/null 2>&1
         postfix -c "$CONF" abort >/dev/null 2>&1
@@ -42,15 +54,19 @@ fail_all() {  # fail_all REASON: every planned case fails with the reason
     exit 1
 }
 
-missing=$(sm_missing_programs postfix postconf curl gsasl swaks saslpasswd2)
+missing=$(sm_missing_programs postfix postconf curl gsasl swaks saslpasswd2 python3)
 [ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs them)"
 [ "$(id -u)" -eq 0 ] || fail_all "must run as root (Postfix's master starts as root)"
 PORT=$(( 20000 + RANDOM % 20000 ))
+OPORT=$((PORT + 1))   # smtpd offering XOAUTH2 and OAUTHBEARER
+XPORT=$((PORT + 2))   # smtpd offering XOAUTH2 only (curl prefers OAUTHBEARER)
 
 # ---- plugins, secrets and the SASL configuration --------------------------
 plugdir=$SM_TMP/plugins
 mkdir -p "$plugdir" "$CONF/sasl" "$SM_TMP/queue" "$SM_TMP/data"
-for m in "${MECHS[@]}"; do ln -s "$(sm_plugin_file ours "$m")" "$plugdir/" || fail_all "no plugin for $m"; done
+for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}"; do
+    ln -s "$(sm_plugin_file ours "$m")" "$plugdir/" || fail_all "no plugin for $m"
+done
 ln -s "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$plugdir/"
 sm_mksasldb "$SM_TMP/sasldb2" "$HOST" "$USER_NAME" "$PASS" || fail_all "saslpasswd2 failed"
 chmod 755 "$SM_TMP"
@@ -61,6 +77,31 @@ auxprop_plugin: sasldb
 sasldb_path: $SM_TMP/sasldb2
 mech_list: ${MECHS[*]}
 CONFEOF
+
+# ---- the loopback OAuth server, and the OAuth smtpds' SASL configuration ----
+mint=$SM_BUILDDIR/tests/oauth/oauth_mint
+[ -x "$mint" ] || make -C "$SM_BUILDDIR" tests/oauth/oauth_mint >/dev/null 2>&1 ||
+    fail_all "cannot build tests/oauth/oauth_mint"
+python3 "$SM_SRCDIR/tests/oauth/oauth_server.py" --mint "$mint" --keys "$SM_TMP/oauth-keys" \
+    --port 0 --port-file "$SM_TMP/oauth-port" --lifetime 900 --user "$USER_NAME" \
+    --audience smtp --scope mail >"$SM_TMP/oauth-server.log" 2>&1 &
+oauth_pid=$!
+for _ in $(seq 100); do [ -s "$SM_TMP/oauth-port" ] && break; sleep 0.1; done
+SPORT=$(cat "$SM_TMP/oauth-port" 2>/dev/null)
+ISSUER=http://127.0.0.1:$SPORT
+for app in smtpdoauth:"XOAUTH2 OAUTHBEARER" smtpdxo:XOAUTH2; do
+    cat >"$CONF/sasl/${app%%:*}.conf" <<CONFEOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $SM_TMP/sasldb2
+mech_list: ${app#*:}
+oauth_issuers: $ISSUER
+oauth_audiences: smtp
+oauth_required_scopes: mail
+oauth_user_claim: sub
+oauth_jwks_url: $ISSUER/jwks
+CONFEOF
+done
 
 # ---- Postfix: main.cf, master.cf ---------------------------------------
 cat >"$CONF/main.cf" <<CONFEOF
@@ -103,6 +144,8 @@ for m in "${MECHS[@]}"; do
 done
 cat >"$CONF/master.cf" <<CONFEOF
 127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
+127.0.0.1:$OPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdoauth
+127.0.0.1:$XPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdxo
 smtp      unix  - - n - - smtp
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
@@ -122,9 +165,16 @@ anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CONFEOF
-for m in "${MECHS[@]}"; do
+for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}"; do
     printf 'relay-%s unix - - n - - smtp -o smtp_sasl_mechanism_filter=%s\n' "$(sm_mech_stem "$m")" "$m" >>"$CONF/master.cf"
 done
+# the OAuth relays go to the OAuth smtpd, with a token file as the password
+for m in "${OAUTH_MECHS[@]}"; do
+    echo "$(sm_mech_stem "$m").relay.test relay-$(sm_mech_stem "$m"):[127.0.0.1]:$OPORT" >>"$CONF/transport"
+done
+tokdir=$SM_TMP/oauth
+mkdir -p "$tokdir"
+echo "[127.0.0.1]:$OPORT $USER_NAME:tokenfile:$tokdir/token.json" >>"$CONF/sasl_passwd"
 
 # postfix -c DIR needs DIR in alternate_config_directories of the default main.cf
 if [ -f "$MAIN_CF" ]; then
@@ -190,38 +240,100 @@ for m in "${MECHS[@]}"; do
         fi
     done
 done
+# ---- XOAUTH2 and OAUTHBEARER with curl ----------------------------------------
+if [ -n "$SPORT" ] && curl -sf "$ISSUER/jwks" >/dev/null; then
+    sm_ok "loopback OAuth server on $ISSUER"
+else
+    sm_not_ok "loopback OAuth server did not start"; sm_diag_file "$SM_TMP/oauth-server.log"
+fi
+# grant [USER]: a new access and refresh token for USER from the server
+grant() {
+    curl -sS -m 20 -X POST -d "{\"user\":\"${1:-$USER_NAME}\"}" "$ISSUER/grant"
+}
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+TOKEN=$(grant | json_field access_token 2>/dev/null)
+# a token signed with a key the JWKS does not hold: refused (535)
+BAD_TOKEN=$("$mint" sign --keys "$SM_TMP/oauth-keys" --kid ec256 --ttl 600 \
+    --claims "{\"iss\":\"$ISSUER\",\"aud\":\"smtp\",\"sub\":\"$USER_NAME\",\"scope\":\"mail\"}" \
+    --header '{"kid":"not-in-the-set"}' 2>/dev/null)
+curl_oauth() {  # curl_oauth PORT MECH TOKEN LOG
+    printf 'Subject: sasl-mechs oauth test\r\n\r\nhello\r\n' |
+        timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
+            "smtp://127.0.0.1:$1/client.example" --user "$USER_NAME" --oauth2-bearer "$3" \
+            --login-options "AUTH=$2" --mail-from "$USER_NAME@client.example" \
+            --mail-rcpt "bob@remote.example" -T - >"$4" 2>&1
+}
+for m in "${OAUTH_MECHS[@]}"; do
+    # curl prefers OAUTHBEARER whenever it is offered: XOAUTH2 on its own port
+    p=$OPORT; [ "$m" = XOAUTH2 ] && p=$XPORT
+    log=$SM_TMP/curl-$m.log
+    if [ -n "$TOKEN" ] && curl_oauth "$p" "$m" "$TOKEN" "$log" && reply 235 "$log" &&
+        grep -q "AUTH $m" "$log"; then
+        sm_ok "curl --oauth2-bearer $m: authenticated (235)"
+    else
+        sm_not_ok "curl --oauth2-bearer $m: authentication failed"; sm_diag_file "$log"
+    fi
+    log=$SM_TMP/curl-$m-bad.log
+    curl_oauth "$p" "$m" "${BAD_TOKEN:-x.y.z}" "$log"
+    if [ "$m" = OAUTHBEARER ] && reply 535 "$log" && ! reply 235 "$log"; then
+        sm_ok "curl $m: token signed by an unknown key refused with 535 after the error challenge"
+    elif [ "$m" = XOAUTH2 ] && grep -q '^< 334 ' "$log" && ! reply 235 "$log" &&
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        # curl does not answer XOAUTH2's error challenge: it disconnects
+        sm_ok "curl $m: bad token gets the error challenge; curl disconnects and smtpd carries on"
+    else
+        sm_not_ok "curl $m: bad token not refused as it should be"; sm_diag_file "$log"
+    fi
+done
+
+# the token file Postfix's smtp client reads (its password is
+# "tokenfile:PATH"): expiring in a minute, so the first relay refreshes it
+if grant | python3 -c '
+import json, sys, time
+g = json.load(sys.stdin)
+json.dump({"access_token": g["access_token"], "expires_at": int(time.time()) + 60,
+           "refresh_token": g["refresh_token"], "token_endpoint": sys.argv[1] + "/token",
+           "client_id": "test-client", "client_secret": "test-secret"}, open(sys.argv[2], "w"))
+' "$ISSUER" "$tokdir/token.json"; then
+    chown -R postfix:postfix "$tokdir"; chmod 700 "$tokdir"; chmod 600 "$tokdir/token.json"
+fi
+old_access=$(json_field access_token <"$tokdir/token.json" 2>/dev/null)
+
 # ---- Postfix's smtp client relaying with each mechanism -------------------
 # Each message is followed through the log by its own identifiers, never by
 # lines that earlier cases wrote: its Message-ID gives the local queue id
 # (cleanup), that queue id's delivery line gives the relay's answer "queued
 # as REMOTE_ID" (smtp client), and smtpd's line for REMOTE_ID must name the
 # mechanism filtered for and the user.
-# relay_ids MSGID RCPT: sets qid, rid and auth from the log; returns 0 once
+# relay_ids MSGID RCPT [PORT]: sets qid, rid and auth from the log (the relay
+# through the smtpd on PORT); returns 0 once
 # the whole chain is there
 relay_ids() {
-    local log=$SM_TMP/maillog
+    local log=$SM_TMP/maillog port=${3:-$PORT}
     qid='' rid='' auth=''
     qid=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$1>.*/\1/p" "$log" | head -n 1)
     [ -n "$qid" ] || return 1
-    rid=$(sed -n "s/.* $qid: to=<$2>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$PORT,.* status=sent (250 .*queued as \([0-9A-Za-z]*\))\$/\1/p" "$log" | head -n 1)
+    rid=$(sed -n "s/.* $qid: to=<$2>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$port,.* status=sent (250 .*queued as \([0-9A-Za-z]*\))\$/\1/p" "$log" | head -n 1)
     [ -n "$rid" ] || return 1
     auth=$(sed -n "s/.*smtpd\[[0-9]*\]: $rid: \(client=.*\)/\1/p" "$log" | head -n 1)
     [ -n "$auth" ]
 }
-for m in "${MECHS[@]}"; do
+for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}"; do
     rcpt=bob@$(sm_mech_stem "$m").relay.test
     msgid="relay-$m-$$-$RANDOM@client.example"
     printf 'Message-ID: <%s>\nSubject: relay %s\n\nhello\n' "$msgid" "$m" |
         sendmail -C "$CONF" -f "$USER_NAME@client.example" "$rcpt"
+    rport=$PORT
+    case $m in XOAUTH2|OAUTHBEARER) rport=$OPORT ;; esac
     for _ in $(seq 100); do
-        relay_ids "$msgid" "$rcpt" && break
+        relay_ids "$msgid" "$rcpt" "$rport" && break
         sleep 0.2
     done
     if [ -z "$qid" ]; then
         sm_not_ok "postfix smtp client relayed with $m" "no cleanup line for message-id <$msgid>"
         sm_diag_file "$SM_TMP/maillog"
     elif [ -z "$rid" ]; then
-        sm_not_ok "postfix smtp client relayed with $m" "queue id $qid: no status=sent through 127.0.0.1:$PORT"
+        sm_not_ok "postfix smtp client relayed with $m" "queue id $qid: no status=sent through 127.0.0.1:$rport"
         grep " $qid: " "$SM_TMP/maillog" | sed 's/^/# /'
     elif [ "${auth#client=*\], }" != "sasl_method=$m, sasl_username=$USER_NAME" ]; then
         sm_not_ok "postfix smtp client relayed with $m" \
@@ -230,6 +342,17 @@ for m in "${MECHS[@]}"; do
         sm_ok "postfix smtp client relayed with $m (queue id $qid; smtpd queued it as $rid with sasl_method=$m, sasl_username=$USER_NAME)"
     fi
 done
+
+# the two OAuth relays: one refresh between them, the file rewritten
+refreshes=$(curl -sS -m 20 "$ISSUER/stats" | json_field refreshes 2>/dev/null)
+new_access=$(json_field access_token <"$tokdir/token.json" 2>/dev/null)
+if [ "$refreshes" = 1 ] && [ -n "$new_access" ] && [ "$new_access" != "$old_access" ] &&
+    [ "$(stat -c %U:%a "$tokdir/token.json")" = postfix:600 ]; then
+    sm_ok "token file refreshed exactly once for the two relays, rewritten with its owner and mode"
+else
+    sm_not_ok "token file: $refreshes refresh(es), access token changed: $([ "$new_access" != "$old_access" ] && echo yes || echo no), owner:mode $(stat -c %U:%a "$tokdir/token.json")"
+    grep -i 'token file\|oauth' "$SM_TMP/maillog" | tail -5 | sed 's/^/# /'
+fi
 
 if grep -qE 'fatal|panic|segmentation|signal 11' "$SM_TMP/maillog" 2>/dev/null; then
     sm_diag "postfix log shows trouble:"; sm_diag_file "$SM_TMP/maillog"
