@@ -43,7 +43,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p findings
 echo "1..$#"
 n=0 failed=0
-table=$(printf '%-16s %12s %8s %8s %8s %8s %6s %7s' target executions seconds exec/s findings corpus cov ft)
+table=$(printf '%-20s %12s %8s %8s %8s %8s %6s %7s' target executions seconds exec/s findings corpus cov ft)
 for t in "$@"; do
     n=$((n + 1)); name=${t##*/}
     if [ -n "${FUZZ_CORPUS_DIR:-}" ]; then
@@ -76,7 +76,7 @@ for t in "$@"; do
         grep -E 'ERROR|SUMMARY|abort|authenticated|Test unit written' "$log" | head -10 | sed 's/^/# /'
     fi
     table="$table
-$(printf '%-16s %12s %8s %8s %8s %8s %6s %7s' "$name" "${execs:-?}" "$elapsed" "${rate:-?}" "$found" "${corp:-?}" "${cov:-?}" "${ft:-?}")"
+$(printf '%-20s %12s %8s %8s %8s %8s %6s %7s' "$name" "${execs:-?}" "$elapsed" "${rate:-?}" "$found" "${corp:-?}" "${cov:-?}" "${ft:-?}")"
     [ -n "${FUZZ_CORPUS_DIR:-}" ] || rm -rf "$work"
 done
 echo "$table" | sed 's/^/# /'
