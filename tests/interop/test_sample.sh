@@ -6,7 +6,9 @@
 #   client succeed with the right password and name the right user;
 #   a wrong password is refused by our server with SASL_BADAUTH and a clean exit.
 # Then the secrets come from the SQL auxprop on SQLite, with no sasldb plugin
-# in the folder at all.  TAP output.
+# in the folder at all.  XOAUTH2 and OAUTHBEARER (ours x ours: Cyrus has
+# neither): a token signed at test time (tests/oauth/oauth_mint) against a
+# JWKS file authenticates; an expired one is refused.  TAP output.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +20,8 @@ USER_PASS='Tr0ub4dor&3 x'
 SQL_USER=bob
 SQL_PASS='c0rrect horse'
 
-sm_plan $((${#MECHS[@]} * 4 + ${#SQL_MECHS[@]} + 1))
+OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
+sm_plan $((${#MECHS[@]} * 4 + ${#SQL_MECHS[@]} + 1 + ${#OAUTH_MECHS[@]} * 2))
 sm_init
 
 # Anything missing makes every case "not ok" with the reason.
@@ -31,6 +34,9 @@ missing=$(sm_missing_programs sasl-sample-server sasl-sample-client saslpasswd2 
 
 CONF=$SM_TMP/conf-sasldb
 SQLCONF=$SM_TMP/conf-sql
+OAUTHCONF=$SM_TMP/conf-oauth
+MINT=$SM_BUILDDIR/tests/oauth/oauth_mint
+[ -x "$MINT" ] || blocked="${blocked:+$blocked; }$MINT not built (make check builds it)"
 if [ -z "$blocked" ]; then
     if ! err=$(sm_mksasldb "$SM_TMP/sasldb" "$SM_FQDN" "$USER_NAME" "$USER_PASS" 2>&1); then
         blocked="saslpasswd2 could not create the sasldb: $err"
@@ -42,7 +48,21 @@ if [ -z "$blocked" ]; then
     sm_write_conf "$SQLCONF" auxprop_plugin=sql pwcheck_method=auxprop \
         sql_engine=sqlite3 "sql_database=$SM_TMP/users.db" \
         "sql_select=SELECT password FROM users WHERE name = '%u' AND realm = '%r'"
+    if [ -x "$MINT" ] && "$MINT" keygen --keys "$SM_TMP/keys" >/dev/null 2>&1; then
+        sm_write_conf "$OAUTHCONF" "sasldb_path=$SM_TMP/sasldb" auxprop_plugin=sasldb \
+            oauth_issuers=https://issuer.sample.test oauth_audiences=smtp oauth_user_claim=sub \
+            "oauth_jwks_file=$SM_TMP/keys/jwks.json"
+    else
+        blocked="${blocked:+$blocked; }oauth_mint keygen failed"
+    fi
 fi
+
+# token EXP_OFFSET: a token for USER_NAME expiring EXP_OFFSET seconds from now
+token() {
+    local now; now=$(date +%s)
+    "$MINT" sign --keys "$SM_TMP/keys" --kid ec256 \
+        --claims "{\"iss\":\"https://issuer.sample.test\",\"aud\":\"smtp\",\"sub\":\"$USER_NAME\",\"iat\":$((now - 10)),\"exp\":$((now + $1))}"
+}
 
 # plugdir IMPL MECH [AUX]: a folder of that one plugin (made once), printed;
 # on failure prints nothing and leaves the reason in $SM_TMP/plugdir.err.
@@ -121,5 +141,34 @@ for mech in "${SQL_MECHS[@]}"; do
 done
 refusal_case "CRAM-MD5: a wrong password is refused with the SQL auxprop" \
     CRAM-MD5 sql "$SQLCONF" "$SQL_USER" "wrong $SQL_PASS"
+
+# oauth_refusal_case MECH: an expired token gets the error challenge and no
+# authentication.  sasl-sample-client, like SMTP clients, does not step a
+# mechanism again after its SASL_OK, so it never sends the reply the server
+# then waits for: the server must simply never complete.
+oauth_refusal_case() {
+    local mech=$1 desc="$1: our server refuses an expired token with the error challenge" dir chal
+    if [ -n "$blocked" ]; then
+        sm_not_ok "$desc" "cannot run: $blocked"
+        return
+    fi
+    dir=$(plugdir ours "$mech" sasldb)
+    sm_exchange "$mech-expired" "$mech" "$dir" "$dir" "$OAUTHCONF" "$USER_NAME" "$(token -3600)"
+    # the server's second S: line is its challenge (the first, the mechanism list)
+    chal=$(sed -n 's/^S: //p' "$SM_X_DIR/server.out" | sed -n 2p | base64 -d 2>/dev/null)
+    if grep -q '^Negotiation complete$' "$SM_X_DIR/server.out"; then
+        sm_not_ok "$desc" "the server accepted the expired token"; sm_exchange_diag
+    elif ! echo "$chal" | grep -q '"status":"invalid_token"'; then
+        sm_not_ok "$desc" "no invalid_token error challenge (got '$chal')"; sm_exchange_diag
+    else
+        sm_ok "$desc"
+    fi
+}
+
+for mech in "${OAUTH_MECHS[@]}"; do
+    success_case "$mech: our server x our client, an ES256 token" "$mech" ours ours sasldb \
+        "$OAUTHCONF" "$USER_NAME" "$([ -z "$blocked" ] && token 600)"
+    oauth_refusal_case "$mech"
+done
 
 sm_done
