@@ -25,7 +25,8 @@ static void ctx_init(void)
     hmac = EVP_MAC_fetch(libctx, "HMAC", NULL);
 }
 
-__attribute__((destructor)) static void ctx_free(void)
+/* run after every default-priority destructor (oauth_config.c frees keys) */
+__attribute__((destructor(101))) static void ctx_free(void)
 {
     EVP_MAC_free(hmac);
     if (default_provider)

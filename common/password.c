@@ -5,6 +5,18 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/stored_secret.h>
 
+/* The values of the properties the application asked for about the
+ * authorization identity (names without libsasl2's '*' prefix, which marks
+ * the authentication identity's), erased so that its lookup fills them. */
+static void erase_authzid_props(const sasl_utils_t *utils, struct propctx *ctx)
+{
+    const struct propval *pv;
+
+    for (pv = utils->prop_get(ctx); pv && pv->name; pv++)
+        if (pv->name[0] != '*' && pv->values)
+            utils->prop_erase(ctx, pv->name);
+}
+
 /* Canonicalise and check the authcid, then make the authzid the user.
  * libsasl2 2.1.28's canon_user and checkpass take lengths but still read up
  * to a NUL (strchr, strcmp): fuzzing caught them reading past the end of a
@@ -41,11 +53,9 @@ static int check(sasl_server_params_t *sparams, const char *mech,
         /* checkpass canonicalised the authcid as both identities, which
          * fetched the authcid's values of the properties the application
          * asked for about the authzid; the auxprop lookup for the authzid
-         * keeps values already there, so clear them first (the password's
-         * with erasure) or the application reads the authcid's values
-         * under the authzid's name */
-        utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
-        utils->prop_clear(sparams->propctx, 0);
+         * keeps values already there, so erase them first or the
+         * application reads the authcid's values under the authzid's name */
+        erase_authzid_props(utils, sparams->propctx);
         r = sparams->canon_user(utils->conn, a->authzid, a->authzid_len, SASL_CU_AUTHZID, oparams);
         if (r != SASL_OK)
             return sm_is_temporary(r) ? r

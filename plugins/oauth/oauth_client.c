@@ -19,6 +19,8 @@
 #include "oauth_tokenfile.h"
 
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/secret.h>
@@ -81,13 +83,36 @@ static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *c
     return *token ? SASL_OK : SASL_NOMEM;
 }
 
+/* A token file named by the password: whoever supplies passwords (a map
+ * that users edit, in a hosted Postfix) would otherwise choose any file
+ * the client can read.  So: only when oauth_password_tokenfile allows it
+ * (default yes), an absolute path, and a file of the client's own user. */
+static int password_tokenfile_allowed(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                                      const char *path)
+{
+    struct stat st;
+    int yes, r;
+
+    if ((r = oauth_opt_bool(p, utils, "password_tokenfile", 1, &yes)) != SASL_OK)
+        return r;
+    if (!yes)
+        return sm_fail(utils, SASL_BADPARAM, "%s: a \"tokenfile:\" password is disabled "
+                       "(oauth_password_tokenfile)", p->name);
+    if (path[0] != '/' || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+        return sm_fail(utils, SASL_BADPARAM, "%s: the \"tokenfile:\" password does not name "
+                       "a regular file of this user by an absolute path", p->name);
+    return SASL_OK;
+}
+
 static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
                         sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
                         sasl_out_params_t *oparams)
 {
     const struct oauth_plugin *p = c->plugin;
     const sasl_utils_t *utils = cparams->utils;
-    const char *file = oauth_opt_string(p, utils, "token_file");
+    const char *opt = oauth_opt_string(p, utils, "token_file");
+    /* getopt's answer need not outlive the next getopt call */
+    char *file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
     struct oauth_client_params m = {0};
     char *token = NULL;
     const char *user;
@@ -95,24 +120,40 @@ static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
     enum oauth_codec_status st;
     int r;
 
+    if (opt && !file)
+        return SASL_NOMEM;
     r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | (file ? 0 : SM_WANT_PASSWORD),
                      prompt_need, &c->base.creds);
     if (r != SASL_OK)
-        return r;
+        goto done;
     namelen = strlen(c->base.creds.authname);
-    if (!namelen)
-        return sm_fail(utils, SASL_BADPARAM, "%s: empty user name", p->name);
+    if (!namelen) {
+        r = sm_fail(utils, SASL_BADPARAM, "%s: empty user name", p->name);
+        goto done;
+    }
     r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, (unsigned)namelen,
                           c->base.creds.authzid,
                           c->base.creds.authzid ? (unsigned)strlen(c->base.creds.authzid) : 0,
                           oparams);
     if (r != SASL_OK)
-        return r;
+        goto done;
     if (!file && c->base.creds.password_len > strlen(TOKENFILE_PREFIX)
-        && strncmp(c->base.creds.password, TOKENFILE_PREFIX, strlen(TOKENFILE_PREFIX)) == 0)
-        file = c->base.creds.password + strlen(TOKENFILE_PREFIX);
+        && strncmp(c->base.creds.password, TOKENFILE_PREFIX, strlen(TOKENFILE_PREFIX)) == 0) {
+        if (!(file = sm_strndup(utils, c->base.creds.password + strlen(TOKENFILE_PREFIX),
+                                c->base.creds.password_len - strlen(TOKENFILE_PREFIX)))) {
+            r = SASL_NOMEM;
+            goto done;
+        }
+        if (strlen(file) != c->base.creds.password_len - strlen(TOKENFILE_PREFIX)) {
+            r = sm_fail(utils, SASL_BADPARAM, "%s: a NUL byte in the token file's name",
+                        p->name);
+            goto done;
+        }
+        if ((r = password_tokenfile_allowed(p, utils, file)) != SASL_OK)
+            goto done;
+    }
     if (file && (r = token_from_file(p, cparams, file, &token)) != SASL_OK)
-        return r;
+        goto done;
     /* the identity to act as: the authzid when there is one */
     user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
     m.cb = OAUTH_CB_N;
@@ -144,6 +185,9 @@ static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
         r = SASL_OK;
     }
 done:
+    utils->free(file);
+    if (r == SASL_INTERACT)
+        return r;
     if (token)
         sm_free_secret(utils, token, (size_t)-1);
     sm_creds_dispose(utils, &c->base.creds);

@@ -198,6 +198,9 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     if ((r = oauth_opt_bool(p, utils, "require_typ", 0, &yes)))
         return r;
     vc->policy.require_typ = yes;
+    if ((r = oauth_opt_bool(p, utils, "require_email_verified", 1, &yes)))
+        return r;
+    vc->policy.require_email_verified = yes;
     if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
         if ((r = secret_file(utils, "hmac_secret_file", s, &cfg.hmac_secret, &cfg.hmac_secret_len)))
             return r;
@@ -279,6 +282,18 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
     }
     if ((r = read_all(p, utils, &vc)) != SASL_OK)
         return r;
+    /* the error challenge is built from options: if it cannot be, every
+     * refused token would become a temporary failure, so refuse them now */
+    {
+        char json[OAUTH_MAX_ERROR_JSON + 1];
+        size_t len;
+        if (oauth_build_error_json(p->mech, OAUTH_STATUS_INSUFFICIENT_SCOPE, cfg.error_scope,
+                                   cfg.openid_configuration, json, sizeof(json), &len)
+            != OAUTH_CODEC_OK)
+            return bad(utils, "error_scope",
+                       "the error challenge cannot carry this scope or openid_configuration "
+                       "(printable ASCII without '\"' or '\\', at most 4 KiB in all)");
+    }
     if (oauth_verifier_new(&vc, &cfg.verifier, why, sizeof(why)) != 0) {
         utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: %s server options: %s", p->name, why);
         return SASL_CONFIGERR;

@@ -314,6 +314,12 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
             return fail(OAUTH_JWT_ERR_USER, why, whylen,
                         "user claim \"%s\" holds a control character",
                         show(s, claim, strlen(claim)));
+    if (p->require_email_verified && strcmp(claim, "email") == 0) {
+        v = json_object_get(c, "email_verified");
+        if (!json_is_true(v) && !(json_is_string(v) && strcmp(json_string_value(v), "true") == 0))
+            return fail(OAUTH_JWT_ERR_USER, why, whylen,
+                        "the email address is not verified (\"email_verified\" is not true)");
+    }
     if (p->n_scopes) {
         if (scope && !json_is_string(scope))
             return fail(OAUTH_JWT_ERR_CLAIM, why, whylen, "\"scope\" is not a string");

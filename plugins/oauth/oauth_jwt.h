@@ -89,6 +89,11 @@ struct oauth_jwt_policy {
     size_t max_user_len;
     /* Non-zero: the header's "typ" must be at+jwt (RFC 9068). */
     int require_typ;
+    /* Non-zero: when the user claim is "email", "email_verified" must be
+     * true (a JSON true, or the string "true" some providers send): with a
+     * provider that lets users set their own address, an unverified email
+     * names whoever typed it. */
+    int require_email_verified;
     /* OAUTH_JWT_ALG_BIT mask of the algorithms accepted; 0 means all the
      * asymmetric ones, plus HS256 when a secret is set.  HS256 in the mask
      * without a secret is ERR_POLICY. */

@@ -85,17 +85,26 @@ static int set_identities(sasl_server_params_t *sparams, const struct oauth_plug
     const sasl_utils_t *utils = sparams->utils;
     const char *authzid = m->user_len ? m->user : token_user;
     size_t alen = strlen(token_user), zlen = strlen(authzid);
-    int r;
+    int proxy = zlen != alen || memcmp(authzid, token_user, alen) != 0, r;
 
     if (!sm_identity_acceptable(token_user, alen) || !sm_identity_acceptable(authzid, zlen))
         return sm_fail(utils, SASL_BADAUTH, "%s: authentication failed", p->name);
+    /* the token vouches for its user: EXTERNALLY_VERIFIED, so that an
+     * auxprop that does not know the user (or none at all) is not fatal;
+     * without a distinct authzid one call names both identities, as PLAIN's
+     * does */
     r = sparams->canon_user(utils->conn, token_user, (unsigned)alen,
-                            SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED, oparams);
-    if (r == SASL_OK)
-        r = sparams->canon_user(utils->conn, authzid, (unsigned)zlen, SASL_CU_AUTHZID, oparams);
+                            SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
+                            | (proxy ? 0 : SASL_CU_AUTHZID), oparams);
     if (r != SASL_OK)
         return sm_is_temporary(r) ? r
              : sm_fail(utils, SASL_BADAUTH, "%s: authentication failed", p->name);
+    if (proxy) {
+        r = sparams->canon_user(utils->conn, authzid, (unsigned)zlen, SASL_CU_AUTHZID, oparams);
+        if (r != SASL_OK)
+            return sm_is_temporary(r) ? r
+                 : sm_fail(utils, SASL_NOAUTHZ, "%s: authorization identity refused", p->name);
+    }
     sm_oparams_done(oparams);
     return SASL_OK;
 }

@@ -58,10 +58,11 @@ static int mint_token(const struct token_spec *t, char *out)
     size_t n;
 
     snprintf(claims, sizeof(claims),
-             "{\"iss\":\"%s\",\"aud\":\"%s\",\"email\":\"%s\",\"scope\":\"%s\","
-             "\"iat\":%ld,\"exp\":%ld}",
+             "{\"iss\":\"%s\",\"aud\":\"%s\",\"email\":\"%s\",\"email_verified\":%s,"
+             "\"scope\":\"%s\",\"iat\":%ld,\"exp\":%ld}",
              strstr(t->name, "issuer") ? "https://evil.test" : ISSUER,
              strstr(t->name, "audience") ? "imap" : AUDIENCE, t->user,
+             strstr(t->name, "unverified") ? "false" : "true",
              strstr(t->name, "scope") ? "profile" : SCOPE "  profile",
              (long)now - 10, (long)now + t->exp_offset);
     snprintf(cmd, sizeof(cmd), "'%s' sign --keys '%s' --kid %s %s%s --claims '%s' %s", mint, keys,
@@ -118,6 +119,7 @@ static const struct token_case token_cases[] = {
     {{"wrong issuer", "rsa", NULL, NULL, ALICE, 600, NULL}, 0, "invalid_token"},
     {{"wrong audience", "rsa", NULL, NULL, ALICE, 600, NULL}, 0, "invalid_token"},
     {{"missing scope", "rsa", NULL, NULL, ALICE, 600, NULL}, 0, "insufficient_scope"},
+    {{"unverified email", "rsa", NULL, NULL, ALICE, 600, NULL}, 0, "invalid_token"},
     {{"alg none", "rsa", "none", NULL, ALICE, 600, NULL}, 0, "invalid_token"},
     {{"HS256 keyed with the RSA public key", "rsa", "HS256", NULL, ALICE, 600, "--secret-file PUBKEY"},
      0, "invalid_token"},
@@ -209,7 +211,7 @@ static void tokenfile_row(int row, void *arg)
     int ok;
 
     (void)arg;
-    hx_row_name("%s: token file", mech);
+    hx_row_name("%s: token file (case %d)", mech, row / 2);
     if (mint_token(&t, token) != 0 || !(f = fopen(tokenfile, "w"))) {
         tap_ok(0, "%s: cannot write the token file", mech);
         return;
@@ -218,9 +220,24 @@ static void tokenfile_row(int row, void *arg)
     fclose(f);
     chmod(tokenfile, 0600);
     snprintf(pass, sizeof(pass), "tokenfile:%s", tokenfile);
-    hx_exchange(mech, &c, NULL, &o);
-    ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
-                "%s: the password \"tokenfile:PATH\" sends the token the file holds", mech);
+    if (row < 2) {
+        hx_exchange(mech, &c, NULL, &o);
+        ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
+                    "%s: the password \"tokenfile:PATH\" sends the token the file holds", mech);
+    } else {
+        /* a file of another user, or a relative path: whoever writes the
+         * password must not pick a file the client happens to be able to read */
+        if (row < 4 && geteuid() != 0) /* a readable file of another user */
+            snprintf(pass, sizeof(pass), "tokenfile:%s", "/etc/passwd");
+        else if (row < 4 && chown(tokenfile, 65534, 65534) != 0)
+            tap_diag("chown: %s", strerror(errno));
+        if (row >= 4)
+            snprintf(pass, sizeof(pass), "tokenfile:%s", "token.json");
+        hx_exchange(mech, &c, NULL, &o);
+        ok = tap_ok(o.client_rc == SASL_BADPARAM && o.server_rc != SASL_OK,
+                    "%s: a \"tokenfile:\" password naming %s is refused by the client", mech,
+                    row < 4 ? "another user's file" : "a relative path");
+    }
     if (!ok)
         show(&o);
     unlink(tokenfile);
@@ -579,7 +596,7 @@ int main(void)
                               .client_path = oauthdir, .server_opts = server_opts};
         hx_run("tokens", &in, 2 * N_TOKEN_CASES, token_row, NULL);
         hx_run("identities", &in, 4, identity_row, NULL);
-        hx_run("token file", &in, 2, tokenfile_row, NULL);
+        hx_run("token file", &in, 6, tokenfile_row, NULL);
         hx_run("malformed", &in, N_BAD, bad_row, NULL);
         hx_run("discovery", &in, 2, discovery_row, NULL);
         run_with_server();

@@ -109,7 +109,8 @@ def mint(state, claims, kid=None, alg=None, header=None):
 
 def standard_claims(state, user, scope, ttl):
     now = int(time.time())
-    return {"iss": state.issuer, "sub": user, "email": user, "preferred_username": user,
+    return {"iss": state.issuer, "sub": user, "email": user, "email_verified": True,
+            "preferred_username": user,
             "aud": state.args.audience, "scope": scope, "client_id": state.args.client_id,
             "iat": now, "nbf": now, "exp": now + ttl, "jti": secrets.token_hex(8)}
 

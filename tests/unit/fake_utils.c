@@ -245,9 +245,25 @@ static int fake_checkpass(sasl_conn_t *conn, const char *user, unsigned userlen,
 
 /* ---- auxprop properties ----------------------------------------------------- */
 
+/* Two properties with values: the authcid's password (libsasl2's '*' name)
+ * and one the application asked for about the authzid. */
+static const char *fake_values[] = {"value", NULL};
+static const struct propval fake_props[] = {
+    {SASL_AUX_PASSWORD, fake_values, 1, 5},
+    {"mailHost", fake_values, 1, 5},
+    {NULL, NULL, 0, 0},
+};
+
+static const struct propval *fake_prop_get(struct propctx *ctx)
+{
+    (void)ctx;
+    return fake_props;
+}
+
 static void fake_prop_erase(struct propctx *ctx, const char *name)
 {
-    (void)ctx; (void)name;
+    (void)ctx;
+    snprintf(fake.prop_erased, sizeof(fake.prop_erased), "%s", name);
     fake.prop_erase_calls++;
     fake.prop_erase_after_canon = fake.canon_calls;
 }
@@ -289,6 +305,7 @@ void fake_reset(void)
     fake.utils.log = fake_log;
     fake.utils.seterror = fake_seterror;
     fake.utils.checkpass = fake_checkpass;
+    fake.utils.prop_get = fake_prop_get;
     fake.utils.prop_erase = fake_prop_erase;
     fake.utils.prop_clear = fake_prop_clear;
 }

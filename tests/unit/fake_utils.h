@@ -80,6 +80,7 @@ struct fake_state {
      * each was last called (0: never called) */
     unsigned prop_erase_calls, prop_clear_calls;
     unsigned prop_erase_after_canon, prop_clear_after_canon;
+    char prop_erased[64];       /* the name last erased */
     int prop_clear_requests;
 
     /* checkpass */
