@@ -6,24 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <sasl-mechs/why.h>
 
 #define KVSEP '\x01'
 
 /* ---- small helpers ------------------------------------------------------------ */
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why || whylen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
 
 static int is_alpha(unsigned char c)
 {
@@ -179,38 +166,38 @@ static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_to
         /* RFC 7628 4.3: the client asks for the server's error challenge */
         out->token = NULL;
         out->token_len = 0;
-        why_set(why, whylen, "empty auth value (client asks for the error challenge)");
+        sm_why(why, whylen, "empty auth value (client asks for the error challenge)");
         return OAUTH_CODEC_AUTH_EMPTY;
     }
     sp = memchr(v, ' ', n);
     if (!sp) {
         if (n == 6 && ascii_ieq(v, "Bearer", 6)) {
-            why_set(why, whylen, "byte %zu: auth scheme Bearer without a token", at);
+            sm_why(why, whylen, "byte %zu: auth scheme Bearer without a token", at);
             return OAUTH_CODEC_ERR_TOKEN_EMPTY;
         }
-        why_set(why, whylen, "byte %zu: auth is not \"Bearer\" SP token", at);
+        sm_why(why, whylen, "byte %zu: auth is not \"Bearer\" SP token", at);
         return OAUTH_CODEC_ERR_SCHEME;
     }
     if ((size_t)(sp - v) != 6 || !ascii_ieq(v, "Bearer", 6)) {
-        why_set(why, whylen, "byte %zu: auth scheme is not Bearer", at);
+        sm_why(why, whylen, "byte %zu: auth scheme is not Bearer", at);
         return OAUTH_CODEC_ERR_SCHEME;
     }
     tok = sp + 1;
     toklen = n - 7;
     if (toklen == 0) {
-        why_set(why, whylen, "byte %zu: auth scheme Bearer without a token", at);
+        sm_why(why, whylen, "byte %zu: auth scheme Bearer without a token", at);
         return OAUTH_CODEC_ERR_TOKEN_EMPTY;
     }
     if (tok[0] == ' ') {
-        why_set(why, whylen, "byte %zu: more than one space after Bearer", at + 7);
+        sm_why(why, whylen, "byte %zu: more than one space after Bearer", at + 7);
         return OAUTH_CODEC_ERR_SCHEME;
     }
     if (toklen > max_token) {
-        why_set(why, whylen, "token of %zu bytes, over the limit of %zu", toklen, max_token);
+        sm_why(why, whylen, "token of %zu bytes, over the limit of %zu", toklen, max_token);
         return OAUTH_CODEC_ERR_TOKEN_TOO_LONG;
     }
     if (!is_b64token(tok, toklen)) {
-        why_set(why, whylen, "byte %zu: token of %zu bytes is not an RFC 6750 b64token", at + 7,
+        sm_why(why, whylen, "byte %zu: token of %zu bytes is not an RFC 6750 b64token", at + 7,
                 toklen);
         return OAUTH_CODEC_ERR_TOKEN;
     }
@@ -229,50 +216,50 @@ static enum oauth_codec_status parse_xoauth2(const char *msg, size_t len, size_t
     size_t user_len, auth_len, pos;
 
     if (len < 5 || memcmp(msg, "user=", 5) != 0) {
-        why_set(why, whylen, "byte 0: message does not start with user=");
+        sm_why(why, whylen, "byte 0: message does not start with user=");
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     user = msg + 5;
     sep = memchr(user, KVSEP, len - 5);
     if (!sep) {
-        why_set(why, whylen, "no ^A after the user value");
+        sm_why(why, whylen, "no ^A after the user value");
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     user_len = (size_t)(sep - user);
     pos = 5 + user_len + 1;
     if (len - pos < 5 || memcmp(msg + pos, "auth=", 5) != 0) {
-        why_set(why, whylen, "byte %zu: auth= expected after the user", pos);
+        sm_why(why, whylen, "byte %zu: auth= expected after the user", pos);
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     pos += 5;
     auth = msg + pos;
     sep = memchr(auth, KVSEP, len - pos);
     if (!sep) {
-        why_set(why, whylen, "no ^A after the auth value");
+        sm_why(why, whylen, "no ^A after the auth value");
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     auth_len = (size_t)(sep - auth);
     pos += auth_len + 1;
     if (pos == len || msg[pos] != KVSEP) {
-        why_set(why, whylen, "byte %zu: final ^A expected after auth (XOAUTH2 has two keys)",
+        sm_why(why, whylen, "byte %zu: final ^A expected after auth (XOAUTH2 has two keys)",
                 pos);
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     pos++;
     if (pos != len) {
-        why_set(why, whylen, "%zu bytes after the final ^A", len - pos);
+        sm_why(why, whylen, "%zu bytes after the final ^A", len - pos);
         return OAUTH_CODEC_ERR_TRAILING;
     }
     if (user_len == 0) {
-        why_set(why, whylen, "byte 5: empty user");
+        sm_why(why, whylen, "byte 5: empty user");
         return OAUTH_CODEC_ERR_USER;
     }
     if (user_len > OAUTH_MAX_USER) {
-        why_set(why, whylen, "user of %zu bytes, over the limit of %d", user_len, OAUTH_MAX_USER);
+        sm_why(why, whylen, "user of %zu bytes, over the limit of %d", user_len, OAUTH_MAX_USER);
         return OAUTH_CODEC_ERR_USER_TOO_LONG;
     }
     if (!is_clean_name(user, user_len)) {
-        why_set(why, whylen, "byte 5: user is not UTF-8 without control characters");
+        sm_why(why, whylen, "byte 5: user is not UTF-8 without control characters");
         return OAUTH_CODEC_ERR_USER;
     }
     memcpy(out->user, user, user_len);
@@ -294,14 +281,14 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
         out->cb = msg[0] == 'n' ? OAUTH_CB_N : OAUTH_CB_Y;
         i = 1;
     } else if (len >= 2 && msg[0] == 'p' && msg[1] == '=') {
-        why_set(why, whylen, "byte 0: client requires channel binding (p=), not supported");
+        sm_why(why, whylen, "byte 0: client requires channel binding (p=), not supported");
         return OAUTH_CODEC_ERR_CHANNEL_BINDING;
     } else {
-        why_set(why, whylen, "byte 0: GS2 header does not start with n, y or p=");
+        sm_why(why, whylen, "byte 0: GS2 header does not start with n, y or p=");
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     if (i == len || msg[i] != ',') {
-        why_set(why, whylen, "byte %zu: ',' expected after the channel-binding flag", i);
+        sm_why(why, whylen, "byte %zu: ',' expected after the channel-binding flag", i);
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     i++;
@@ -310,7 +297,7 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
         return OAUTH_CODEC_OK;
     }
     if (len - i < 2 || msg[i] != 'a' || msg[i + 1] != '=') {
-        why_set(why, whylen, "byte %zu: GS2 header: a=authzid or ',' expected", i);
+        sm_why(why, whylen, "byte %zu: GS2 header: a=authzid or ',' expected", i);
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     i += 2;
@@ -323,27 +310,27 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
             else if (len - i >= 3 && msg[i + 1] == '3' && msg[i + 2] == 'D')
                 c = '=';
             else {
-                why_set(why, whylen, "byte %zu: authzid: '=' not followed by 2C or 3D", i);
+                sm_why(why, whylen, "byte %zu: authzid: '=' not followed by 2C or 3D", i);
                 return OAUTH_CODEC_ERR_AUTHZID;
             }
             i += 2;
         }
         if (n == OAUTH_MAX_USER) {
-            why_set(why, whylen, "authzid over the limit of %d bytes", OAUTH_MAX_USER);
+            sm_why(why, whylen, "authzid over the limit of %d bytes", OAUTH_MAX_USER);
             return OAUTH_CODEC_ERR_USER_TOO_LONG;
         }
         out->user[n++] = c;
     }
     if (i == len) {
-        why_set(why, whylen, "GS2 header: no ',' after the authzid");
+        sm_why(why, whylen, "GS2 header: no ',' after the authzid");
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     if (n == 0) {
-        why_set(why, whylen, "byte %zu: empty authzid (a=,)", i);
+        sm_why(why, whylen, "byte %zu: empty authzid (a=,)", i);
         return OAUTH_CODEC_ERR_AUTHZID;
     }
     if (!is_clean_name(out->user, n)) {
-        why_set(why, whylen, "authzid is not UTF-8 without control characters");
+        sm_why(why, whylen, "authzid is not UTF-8 without control characters");
         return OAUTH_CODEC_ERR_AUTHZID;
     }
     out->user[n] = '\0';
@@ -362,14 +349,14 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
     int have_host = 0, have_port = 0;
 
     if (len == 1 && msg[0] == KVSEP) {
-        why_set(why, whylen, "lone ^A as the initial message");
+        sm_why(why, whylen, "lone ^A as the initial message");
         return OAUTH_CODEC_ERR_KVSEP_ONLY;
     }
     st = parse_gs2_header(msg, len, &pos, out, why, whylen);
     if (st != OAUTH_CODEC_OK)
         return st;
     if (pos == len || msg[pos] != KVSEP) {
-        why_set(why, whylen, "byte %zu: ^A expected after the GS2 header", pos);
+        sm_why(why, whylen, "byte %zu: ^A expected after the GS2 header", pos);
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     pos++;
@@ -378,7 +365,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
         const char *sep;
 
         if (pos == len) {
-            why_set(why, whylen, "message ends without the final ^A");
+            sm_why(why, whylen, "message ends without the final ^A");
             return OAUTH_CODEC_ERR_SYNTAX;
         }
         if (msg[pos] == KVSEP) {
@@ -389,17 +376,17 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             pos++;
         klen = pos - kstart;
         if (pos == len) {
-            why_set(why, whylen, "byte %zu: key without '=' value ^A", kstart);
+            sm_why(why, whylen, "byte %zu: key without '=' value ^A", kstart);
             return OAUTH_CODEC_ERR_SYNTAX;
         }
         if (klen == 0 || msg[pos] != '=') {
-            why_set(why, whylen, "byte %zu: key of letters followed by '=' expected", pos);
+            sm_why(why, whylen, "byte %zu: key of letters followed by '=' expected", pos);
             return OAUTH_CODEC_ERR_KVPAIR;
         }
         vstart = ++pos;
         sep = memchr(msg + vstart, KVSEP, len - vstart);
         if (!sep) {
-            why_set(why, whylen, "byte %zu: value without a ^A after it", vstart);
+            sm_why(why, whylen, "byte %zu: value without a ^A after it", vstart);
             return OAUTH_CODEC_ERR_SYNTAX;
         }
         vlen = (size_t)(sep - (msg + vstart));
@@ -407,7 +394,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
 
         if (klen == 4 && memcmp(msg + kstart, "auth", 4) == 0) {
             if (auth) {
-                why_set(why, whylen, "byte %zu: duplicate key \"auth\"", kstart);
+                sm_why(why, whylen, "byte %zu: duplicate key \"auth\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
             auth = msg + vstart; /* checked once the whole message is known good */
@@ -415,11 +402,11 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             auth_at = vstart;
         } else if (klen == 4 && memcmp(msg + kstart, "host", 4) == 0) {
             if (have_host) {
-                why_set(why, whylen, "byte %zu: duplicate key \"host\"", kstart);
+                sm_why(why, whylen, "byte %zu: duplicate key \"host\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
             if (!is_host(msg + vstart, vlen)) {
-                why_set(why, whylen, "byte %zu: host is not 1-%d visible characters", vstart,
+                sm_why(why, whylen, "byte %zu: host is not 1-%d visible characters", vstart,
                         OAUTH_MAX_HOST);
                 return OAUTH_CODEC_ERR_HOST;
             }
@@ -428,11 +415,11 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             out->host_len = vlen;
         } else if (klen == 4 && memcmp(msg + kstart, "port", 4) == 0) {
             if (have_port) {
-                why_set(why, whylen, "byte %zu: duplicate key \"port\"", kstart);
+                sm_why(why, whylen, "byte %zu: duplicate key \"port\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
             if (!parse_port(msg + vstart, vlen, &out->port)) {
-                why_set(why, whylen, "byte %zu: port is not 1-65535 without leading zeros",
+                sm_why(why, whylen, "byte %zu: port is not 1-65535 without leading zeros",
                         vstart);
                 return OAUTH_CODEC_ERR_PORT;
             }
@@ -442,18 +429,18 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
              * server"; their syntax is still the grammar's. */
             for (i = 0; i < vlen; i++)
                 if (!is_value_char((unsigned char)msg[vstart + i])) {
-                    why_set(why, whylen, "byte %zu: value has a byte outside VCHAR/SP/HTAB/CR/LF",
+                    sm_why(why, whylen, "byte %zu: value has a byte outside VCHAR/SP/HTAB/CR/LF",
                             vstart + i);
                     return OAUTH_CODEC_ERR_KVPAIR;
                 }
         }
     }
     if (pos != len) {
-        why_set(why, whylen, "%zu bytes after the final ^A", len - pos);
+        sm_why(why, whylen, "%zu bytes after the final ^A", len - pos);
         return OAUTH_CODEC_ERR_TRAILING;
     }
     if (!auth) {
-        why_set(why, whylen, "no auth key");
+        sm_why(why, whylen, "no auth key");
         return OAUTH_CODEC_ERR_NO_AUTH;
     }
     return check_auth(auth, auth_len, max_token, auth_at, out, why, whylen);
@@ -466,22 +453,22 @@ enum oauth_codec_status oauth_parse_client_msg(enum oauth_mech mech, const char 
     if (why && whylen)
         why[0] = '\0';
     if (!out || (!msg && len) || (mech != OAUTH_MECH_XOAUTH2 && mech != OAUTH_MECH_OAUTHBEARER)) {
-        why_set(why, whylen, "invalid arguments");
+        sm_why(why, whylen, "invalid arguments");
         return OAUTH_CODEC_ERR_ARG;
     }
     memset(out, 0, sizeof(*out));
     max_token = clamp_max_token(max_token);
     if (len == 0) {
-        why_set(why, whylen, "empty message");
+        sm_why(why, whylen, "empty message");
         return OAUTH_CODEC_ERR_EMPTY;
     }
     if (len > OAUTH_MAX_CLIENT_MESSAGE(max_token)) {
-        why_set(why, whylen, "message of %zu bytes, over the limit of %zu", len,
+        sm_why(why, whylen, "message of %zu bytes, over the limit of %zu", len,
                 (size_t)OAUTH_MAX_CLIENT_MESSAGE(max_token));
         return OAUTH_CODEC_ERR_TOO_LONG;
     }
     if (memchr(msg, '\0', len)) {
-        why_set(why, whylen, "byte %zu: NUL", (size_t)((const char *)memchr(msg, '\0', len) - msg));
+        sm_why(why, whylen, "byte %zu: NUL", (size_t)((const char *)memchr(msg, '\0', len) - msg));
         return OAUTH_CODEC_ERR_NUL;
     }
     if (mech == OAUTH_MECH_XOAUTH2)
@@ -743,17 +730,17 @@ static enum oauth_codec_status copy_member(json_t *obj, const char *key,
     if (!v) {
         if (!required)
             return OAUTH_CODEC_OK;
-        why_set(why, whylen, "error JSON has no \"%s\"", key);
+        sm_why(why, whylen, "error JSON has no \"%s\"", key);
         return bad;
     }
     if (!json_is_string(v)) {
-        why_set(why, whylen, "error JSON: \"%s\" is not a string", key);
+        sm_why(why, whylen, "error JSON: \"%s\" is not a string", key);
         return bad;
     }
     s = json_string_value(v);
     n = json_string_length(v);
     if (!check(s, n)) {
-        why_set(why, whylen, "error JSON: \"%s\" has characters outside its grammar", key);
+        sm_why(why, whylen, "error JSON: \"%s\" has characters outside its grammar", key);
         return bad;
     }
     *dst = malloc(n + 1);
@@ -775,21 +762,21 @@ enum oauth_codec_status oauth_parse_error_json(const char *msg, size_t len,
     if (why && whylen)
         why[0] = '\0';
     if (!out || (!msg && len)) {
-        why_set(why, whylen, "invalid arguments");
+        sm_why(why, whylen, "invalid arguments");
         return OAUTH_CODEC_ERR_ARG;
     }
     memset(out, 0, sizeof(*out));
     if (len == 0) {
-        why_set(why, whylen, "empty error challenge");
+        sm_why(why, whylen, "empty error challenge");
         return OAUTH_CODEC_ERR_EMPTY;
     }
     if (len > OAUTH_MAX_ERROR_JSON) {
-        why_set(why, whylen, "error challenge of %zu bytes, over the limit of %d", len,
+        sm_why(why, whylen, "error challenge of %zu bytes, over the limit of %d", len,
                 OAUTH_MAX_ERROR_JSON);
         return OAUTH_CODEC_ERR_TOO_LONG;
     }
     if (memchr(msg, '\0', len)) {
-        why_set(why, whylen, "byte %zu: NUL in the error challenge",
+        sm_why(why, whylen, "byte %zu: NUL in the error challenge",
                 (size_t)((const char *)memchr(msg, '\0', len) - msg));
         return OAUTH_CODEC_ERR_NUL;
     }
@@ -797,13 +784,13 @@ enum oauth_codec_status oauth_parse_error_json(const char *msg, size_t len,
      * input, so only its position is reported */
     root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
-        why_set(why, whylen, "error challenge is not valid JSON (line %d, column %d)", err.line,
+        sm_why(why, whylen, "error challenge is not valid JSON (line %d, column %d)", err.line,
                 err.column);
         return OAUTH_CODEC_ERR_JSON;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        why_set(why, whylen, "error challenge is JSON but not an object");
+        sm_why(why, whylen, "error challenge is JSON but not an object");
         return OAUTH_CODEC_ERR_JSON_NOT_OBJECT;
     }
     st = copy_member(root, "status", is_status_string, 1, OAUTH_CODEC_ERR_JSON_STATUS,

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include <sasl-mechs/base64.h>
+#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 #define USER_AGENT "sasl-mechs/" PACKAGE_VERSION
@@ -30,24 +31,11 @@ static void init_curl(void)
     init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why || !whylen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
-
 enum oauth_http_status oauth_http_init(char *why, size_t whylen)
 {
     pthread_once(&init_once, init_curl);
     if (init_rc != CURLE_OK) {
-        setwhy(why, whylen, "libcurl initialisation failed: %s", curl_easy_strerror(init_rc));
+        sm_why(why, whylen, "libcurl initialisation failed: %s", curl_easy_strerror(init_rc));
         return OAUTH_HTTP_ERROR;
     }
     return OAUTH_HTTP_OK;
@@ -143,27 +131,27 @@ static enum oauth_http_status parse_url(const char *url, int allow_insecure, str
 
     memset(t, 0, sizeof(*t));
     if (!url || strlen(url) > 8192) {
-        setwhy(why, whylen, "no URL, or a URL longer than 8192 bytes");
+        sm_why(why, whylen, "no URL, or a URL longer than 8192 bytes");
         return OAUTH_HTTP_URL_REFUSED;
     }
     if (!(t->u = curl_url())) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         return OAUTH_HTTP_ERROR;
     }
     /* no scheme guessing, no schemes libcurl does not know */
     if ((rc = curl_url_set(t->u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
-        setwhy(why, whylen, "malformed URL (%s)", curl_url_strerror(rc));
+        sm_why(why, whylen, "malformed URL (%s)", curl_url_strerror(rc));
         goto out;
     }
     if (curl_url_get(t->u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
         || curl_url_get(t->u, CURLUPART_HOST, &host, 0) != CURLUE_OK
         || curl_url_get(t->u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        setwhy(why, whylen, "URL without a scheme, host or port");
+        sm_why(why, whylen, "URL without a scheme, host or port");
         goto out;
     }
     snprintf(t->where, sizeof(t->where), "%s:%s", host, port);
     if (curl_url_get(t->u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        setwhy(why, whylen, "%s: credentials inside the URL are refused (configure them as options)",
+        sm_why(why, whylen, "%s: credentials inside the URL are refused (configure them as options)",
                t->where);
         goto out;
     }
@@ -171,12 +159,12 @@ static enum oauth_http_status parse_url(const char *url, int allow_insecure, str
         t->https = 1;
     } else if (strcmp(scheme, "http") == 0) {
         if (!allow_insecure && !is_loopback(host)) {
-            setwhy(why, whylen, "%s: http:// is allowed only to a loopback host; use https://",
+            sm_why(why, whylen, "%s: http:// is allowed only to a loopback host; use https://",
                    t->where);
             goto out;
         }
     } else {
-        setwhy(why, whylen, "%s: scheme %.16s refused (only http and https)", t->where, scheme);
+        sm_why(why, whylen, "%s: scheme %.16s refused (only http and https)", t->where, scheme);
         goto out;
     }
     st = OAUTH_HTTP_OK;
@@ -333,7 +321,7 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     if (why && whylen)
         why[0] = '\0';
     if (!resp) {
-        setwhy(why, whylen, "no response buffer");
+        sm_why(why, whylen, "no response buffer");
         return OAUTH_HTTP_ERROR;
     }
     if (!o) {
@@ -342,7 +330,7 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     }
     if (o->connect_timeout_ms <= 0 || o->timeout_ms <= 0 || o->max_response == 0
         || o->max_response > SIZE_MAX / 4) {
-        setwhy(why, whylen, "HTTP options out of range (timeouts and size cap must be > 0)");
+        sm_why(why, whylen, "HTTP options out of range (timeouts and size cap must be > 0)");
         return OAUTH_HTTP_ERROR;
     }
     if (oauth_http_init(why, whylen) != OAUTH_HTTP_OK)
@@ -354,14 +342,14 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     s.max = o->max_response;
     errbuf[0] = '\0';
     if (!(c = curl_easy_init())) {
-        setwhy(why, whylen, "%s: libcurl could not create a handle", t.where);
+        sm_why(why, whylen, "%s: libcurl could not create a handle", t.where);
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
     if (add_header(&hdr, "Accept: application/json") < 0
         || (body && add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
         || (body && add_header(&hdr, "Expect:") < 0) || (authz && add_header(&hdr, authz) < 0)) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
@@ -401,21 +389,21 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
         if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-            setwhy(why, whylen, "%s: response larger than %zu bytes", t.where, o->max_response);
+            sm_why(why, whylen, "%s: response larger than %zu bytes", t.where, o->max_response);
             st = OAUTH_HTTP_TOO_LARGE;
         } else if (s.no_memory) {
-            setwhy(why, whylen, "%s: out of memory reading the response", t.where);
+            sm_why(why, whylen, "%s: out of memory reading the response", t.where);
             st = OAUTH_HTTP_ERROR;
         } else {
             st = map_curl_error(rc);
-            setwhy(why, whylen, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
+            sm_why(why, whylen, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");
         }
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (!s.buf && !(s.buf = calloc(1, 1))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
@@ -427,13 +415,13 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     if (code >= 200 && code <= 299) {
         st = OAUTH_HTTP_OK;
     } else {
-        setwhy(why, whylen, "%s: HTTP status %ld", t.where, code);
+        sm_why(why, whylen, "%s: HTTP status %ld", t.where, code);
         st = OAUTH_HTTP_STATUS_ERROR;
     }
     goto out;
 
 setup_failed:
-    setwhy(why, whylen, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
+    sm_why(why, whylen, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
     st = OAUTH_HTTP_ERROR;
 out:
     if (c)
@@ -494,7 +482,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         size_t nl, vl;
         char *ne, *ve;
         if (!f[i].name || !f[i].value || !f[i].name[0]) {
-            setwhy(why, whylen, "form field %zu has no name or no value", i);
+            sm_why(why, whylen, "form field %zu has no name or no value", i);
             goto fail;
         }
         ne = form_escape(c, f[i].name, &nl);
@@ -502,7 +490,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         if (!ne || !ve || nl + vl + 2 > MAX_FORM - len) {
             free_secret_str(ne);
             free_secret_str(ve);
-            setwhy(why, whylen, "form body too large or out of memory");
+            sm_why(why, whylen, "form body too large or out of memory");
             goto fail;
         }
         if (len + nl + vl + 3 > cap) {
@@ -511,7 +499,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
             if (!nb) {
                 free_secret_str(ne);
                 free_secret_str(ve);
-                setwhy(why, whylen, "out of memory");
+                sm_why(why, whylen, "out of memory");
                 goto fail;
             }
             if (buf) {
@@ -534,7 +522,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         free_secret_str(ve);
     }
     if (!buf && !(buf = calloc(1, 1))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         return NULL;
     }
     *outlen = len;
@@ -556,7 +544,7 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, s
 
     if (!b->client_id || !b->client_secret || !b->client_id[0]
         || strlen(b->client_id) > MAX_CRED || strlen(b->client_secret) > MAX_CRED) {
-        setwhy(why, whylen, "client id missing, or client id or secret longer than %d bytes",
+        sm_why(why, whylen, "client id missing, or client id or secret longer than %d bytes",
                MAX_CRED);
         return NULL;
     }
@@ -580,7 +568,7 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, s
     }
     goto out;
 oom:
-    setwhy(why, whylen, "out of memory");
+    sm_why(why, whylen, "out of memory");
 out:
     free_secret_str(id);
     free_secret_str(sec);
@@ -605,13 +593,13 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
     if (resp)
         memset(resp, 0, sizeof(*resp));
     if (nfields && !fields) {
-        setwhy(why, whylen, "no form fields");
+        sm_why(why, whylen, "no form fields");
         return OAUTH_HTTP_ERROR;
     }
     if (oauth_http_init(why, whylen) != OAUTH_HTTP_OK)
         return OAUTH_HTTP_ERROR;
     if (!(c = curl_easy_init())) {
-        setwhy(why, whylen, "libcurl initialisation failed");
+        sm_why(why, whylen, "libcurl initialisation failed");
         return OAUTH_HTTP_ERROR;
     }
     if (!(body = build_form(c, fields, nfields, &bodylen, why, whylen)))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -37,19 +38,6 @@ struct oauth_introspector {
     size_t count;
     unsigned long hits, misses, requests, evictions;
 };
-
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why || !whylen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
 
 const char *oauth_introspect_status_str(enum oauth_introspect_status s)
 {
@@ -180,35 +168,35 @@ enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspec
     if (out)
         *out = NULL;
     if (!c || !out) {
-        setwhy(why, whylen, "no configuration");
+        sm_why(why, whylen, "no configuration");
         return OAUTH_INTROSPECT_FAILED;
     }
     if (!c->endpoint || !c->endpoint[0]) {
-        setwhy(why, whylen, "no introspection endpoint configured");
+        sm_why(why, whylen, "no introspection endpoint configured");
         return OAUTH_INTROSPECT_FAILED;
     }
     if (!c->client_id || !c->client_id[0] || !c->client_secret) {
-        setwhy(why, whylen, "introspection needs a client id and a client secret");
+        sm_why(why, whylen, "introspection needs a client id and a client secret");
         return OAUTH_INTROSPECT_FAILED;
     }
     if (c->client_auth != OAUTH_CLIENT_AUTH_BASIC && c->client_auth != OAUTH_CLIENT_AUTH_POST) {
-        setwhy(why, whylen, "introspection client authentication must be "
+        sm_why(why, whylen, "introspection client authentication must be "
                             "client_secret_basic or client_secret_post");
         return OAUTH_INTROSPECT_FAILED;
     }
     if (c->positive_ttl < 0 || c->positive_ttl > MAX_TTL || c->negative_ttl < 0
         || c->negative_ttl > MAX_TTL || c->max_entries > MAX_ENTRIES) {
-        setwhy(why, whylen, "introspection cache settings out of range (ttl 0..%ld s, "
+        sm_why(why, whylen, "introspection cache settings out of range (ttl 0..%ld s, "
                             "entries 0..%d)", MAX_TTL, MAX_ENTRIES);
         return OAUTH_INTROSPECT_FAILED;
     }
     if (c->http.connect_timeout_ms <= 0 || c->http.timeout_ms <= 0 || c->http.max_response == 0) {
-        setwhy(why, whylen, "introspection HTTP timeouts and size cap must be > 0");
+        sm_why(why, whylen, "introspection HTTP timeouts and size cap must be > 0");
         return OAUTH_INTROSPECT_FAILED;
     }
     insecure = oauth_http_url_insecure(c->endpoint);
     if (insecure < 0 || (insecure > 0 && !c->http.allow_insecure)) {
-        setwhy(why, whylen, "introspection endpoint must be an https:// URL "
+        sm_why(why, whylen, "introspection endpoint must be an https:// URL "
                             "(http:// only to a loopback host)");
         return OAUTH_INTROSPECT_FAILED;
     }
@@ -242,7 +230,7 @@ enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspec
     *out = in;
     return OAUTH_INTROSPECT_ACTIVE;
 oom:
-    setwhy(why, whylen, "out of memory");
+    sm_why(why, whylen, "out of memory");
     return OAUTH_INTROSPECT_FAILED;
 }
 
@@ -306,7 +294,7 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
 
     *obj = NULL;
     if (!(tok = malloc(toklen + 1))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         return OAUTH_INTROSPECT_FAILED;
     }
     memcpy(tok, token, toklen);
@@ -331,29 +319,29 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
         break;
     case OAUTH_HTTP_STATUS_ERROR:
         if (r.code >= 500 || r.code == 429 || r.code == 408) {
-            setwhy(why, whylen, "introspection endpoint %s", hwhy);
+            sm_why(why, whylen, "introspection endpoint %s", hwhy);
             st = OAUTH_INTROSPECT_UNAVAILABLE;
         } else if (r.code == 401 || r.code == 403) {
-            setwhy(why, whylen, "introspection endpoint refused our client credentials (%s)",
+            sm_why(why, whylen, "introspection endpoint refused our client credentials (%s)",
                    hwhy);
             st = OAUTH_INTROSPECT_FAILED;
         } else {
-            setwhy(why, whylen, "introspection endpoint %s", hwhy);
+            sm_why(why, whylen, "introspection endpoint %s", hwhy);
             st = OAUTH_INTROSPECT_FAILED;
         }
         oauth_http_response_free(&r);
         return st;
     case OAUTH_HTTP_UNREACHABLE:
     case OAUTH_HTTP_TLS_ERROR:
-        setwhy(why, whylen, "introspection endpoint unavailable: %s", hwhy);
+        sm_why(why, whylen, "introspection endpoint unavailable: %s", hwhy);
         return OAUTH_INTROSPECT_UNAVAILABLE;
     default:
-        setwhy(why, whylen, "introspection: %s: %s", oauth_http_status_str(hs), hwhy);
+        sm_why(why, whylen, "introspection: %s: %s", oauth_http_status_str(hs), hwhy);
         oauth_http_response_free(&r);
         return OAUTH_INTROSPECT_FAILED;
     }
     if (r.code != 200) {
-        setwhy(why, whylen, "introspection endpoint answered HTTP %ld, not 200", r.code);
+        sm_why(why, whylen, "introspection endpoint answered HTTP %ld, not 200", r.code);
         oauth_http_response_free(&r);
         return OAUTH_INTROSPECT_FAILED;
     }
@@ -361,23 +349,23 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
     oauth_http_response_free(&r);
     if (!root) {
         /* jansson's error text may quote the input: the position only */
-        setwhy(why, whylen, "introspection response is not valid JSON (line %d, column %d)",
+        sm_why(why, whylen, "introspection response is not valid JSON (line %d, column %d)",
                jerr.line, jerr.column);
         return OAUTH_INTROSPECT_FAILED;
     }
     if (!json_is_object(root)) {
-        setwhy(why, whylen, "introspection response is not a JSON object");
+        sm_why(why, whylen, "introspection response is not a JSON object");
         json_decref(root);
         return OAUTH_INTROSPECT_FAILED;
     }
     active = json_object_get(root, "active");
     if (!json_is_boolean(active)) {
-        setwhy(why, whylen, "introspection response has no boolean \"active\" member");
+        sm_why(why, whylen, "introspection response has no boolean \"active\" member");
         json_decref(root);
         return OAUTH_INTROSPECT_FAILED;
     }
     if (!json_is_true(active)) {
-        setwhy(why, whylen, "token is not active (introspection)");
+        sm_why(why, whylen, "token is not active (introspection)");
         json_decref(root);
         return OAUTH_INTROSPECT_INACTIVE;
     }
@@ -483,17 +471,17 @@ enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, con
     if (why && whylen)
         why[0] = '\0';
     if (!in) {
-        setwhy(why, whylen, "introspection is not configured");
+        sm_why(why, whylen, "introspection is not configured");
         return OAUTH_INTROSPECT_FAILED;
     }
     if (!token || toklen == 0 || toklen > OAUTH_INTROSPECT_MAX_TOKEN
         || memchr(token, '\0', toklen)) {
-        setwhy(why, whylen, "token empty, longer than %d bytes, or containing NUL",
+        sm_why(why, whylen, "token empty, longer than %d bytes, or containing NUL",
                OAUTH_INTROSPECT_MAX_TOKEN);
         return OAUTH_INTROSPECT_INACTIVE;
     }
     if (sm_digest("SHA256", token, toklen, key, sizeof(key), &keylen) != 0 || keylen != KEYLEN) {
-        setwhy(why, whylen, "SHA-256 unavailable");
+        sm_why(why, whylen, "SHA-256 unavailable");
         return OAUTH_INTROSPECT_FAILED;
     }
     if ((c = from_cache(in, key, now, &obj)) >= 0) {
@@ -501,7 +489,7 @@ enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, con
         if (cached)
             *cached = 1;
         if (st == OAUTH_INTROSPECT_INACTIVE)
-            setwhy(why, whylen, "token is not active (introspection, cached)");
+            sm_why(why, whylen, "token is not active (introspection, cached)");
     } else {
         pthread_mutex_lock(&in->mu);
         in->requests++;

@@ -16,6 +16,7 @@
 #include <openssl/param_build.h>
 
 #include <sasl-mechs/base64.h>
+#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -75,18 +76,6 @@ const char *oauth_jwks_status_text(enum oauth_jwks_status st)
     case OAUTH_JWKS_KEY_MISMATCH: return "the token's key does not verify its alg";
     }
     return "unknown status";
-}
-
-static void __attribute__((format(printf, 3, 4)))
-say(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why || !whylen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
 }
 
 /* A kid for a message: printable ASCII, at most 40 bytes shown. */
@@ -414,38 +403,38 @@ enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oau
     size_t i, n, refused = 0;
     char first[sizeof(((struct refusal *)0)->text) + 160] = "";
 
-    say(why, whylen, "%s", "");
+    sm_why(why, whylen, "%s", "");
     if (out)
         *out = NULL;
     if (!out || (!json && len)) {
-        say(why, whylen, "no output or no input");
+        sm_why(why, whylen, "no output or no input");
         return OAUTH_JWKS_ERR_INTERNAL;
     }
     if (len > OAUTH_JWKS_MAX_DOC) {
-        say(why, whylen, "key set of %zu bytes is over the %d-byte cap", len, OAUTH_JWKS_MAX_DOC);
+        sm_why(why, whylen, "key set of %zu bytes is over the %d-byte cap", len, OAUTH_JWKS_MAX_DOC);
         return OAUTH_JWKS_ERR_TOO_LARGE;
     }
     if (!sm_crypto_libctx()) {
-        say(why, whylen, "OpenSSL's library context is not available");
+        sm_why(why, whylen, "OpenSSL's library context is not available");
         return OAUTH_JWKS_ERR_INTERNAL;
     }
     ERR_set_mark();
     if (!(doc = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &err))) {
         /* a key set is public: jansson's text may quote it */
-        say(why, whylen, "not valid JSON at byte %d: %s", err.position, err.text);
+        sm_why(why, whylen, "not valid JSON at byte %d: %s", err.position, err.text);
         st = OAUTH_JWKS_ERR_JSON;
         goto out;
     }
     keys = json_object_get(doc, "keys");
     if (!json_is_object(doc) || !json_is_array(keys)) {
-        say(why, whylen, "%s", !json_is_object(doc) ? "not a JSON object"
+        sm_why(why, whylen, "%s", !json_is_object(doc) ? "not a JSON object"
                                                       : "no \"keys\" array");
         st = OAUTH_JWKS_ERR_FORMAT;
         goto out;
     }
     n = json_array_size(keys);
     if (n > OAUTH_JWKS_MAX_KEYS) {
-        say(why, whylen, "%zu keys, more than %d", n, OAUTH_JWKS_MAX_KEYS);
+        sm_why(why, whylen, "%zu keys, more than %d", n, OAUTH_JWKS_MAX_KEYS);
         st = OAUTH_JWKS_ERR_TOO_LARGE;
         goto out;
     }
@@ -473,18 +462,18 @@ enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oau
         }
     }
     if (set->usable == 0) {
-        say(why, whylen, "no usable key among %zu%s%s", n, refused ? "; " : "", first);
+        sm_why(why, whylen, "no usable key among %zu%s%s", n, refused ? "; " : "", first);
         st = OAUTH_JWKS_ERR_NO_USABLE_KEY;
         goto out;
     }
     if (refused)
-        say(why, whylen, "%zu of %zu keys refused; %s", refused, n, first);
+        sm_why(why, whylen, "%zu of %zu keys refused; %s", refused, n, first);
     *out = set;
     set = NULL;
     st = OAUTH_JWKS_OK;
 out:
     if (st == OAUTH_JWKS_ERR_INTERNAL)
-        say(why, whylen, "out of memory or OpenSSL failure");
+        sm_why(why, whylen, "out of memory or OpenSSL failure");
     if (set)
         set_free(set);
     json_decref(doc);

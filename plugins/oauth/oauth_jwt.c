@@ -16,6 +16,7 @@
 #include <openssl/rsa.h>
 
 #include <sasl-mechs/base64.h>
+#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -93,11 +94,9 @@ fail(enum oauth_jwt_status st, char *why, size_t whylen, const char *fmt, ...)
 {
     va_list ap;
 
-    if (why && whylen) {
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
+    va_start(ap, fmt);
+    sm_vwhy(why, whylen, fmt, ap);
+    va_end(ap);
     return st;
 }
 

@@ -1,5 +1,5 @@
 /* The XOAUTH2 and OAUTHBEARER plugins' two sides, shared by both: each
- * plugin's glue (xoauth2_plugin.c, oauthbearer_plugin.c) hands libsasl2
+ * plugin's glue (oauth_plugin.c, built once for each) hands libsasl2
  * tables whose functions find their mechanism in the table's glob_context. */
 #ifndef OAUTH_SERVER_H
 #define OAUTH_SERVER_H

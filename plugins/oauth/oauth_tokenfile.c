@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 #define MAX_FILE (64 * 1024)
@@ -26,19 +27,6 @@
 #define MAX_EXPIRES_AT ((json_int_t)1 << 40)
 #define MAX_EXPIRES_IN (10L * 366 * 24 * 3600)
 #define DEFAULT_EXPIRES_IN 3600
-
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why || !whylen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
 
 const char *oauth_tokenfile_status_str(enum oauth_tokenfile_status s)
 {
@@ -129,12 +117,12 @@ static int get_string(json_t *root, const char *name, size_t max, const char **o
     if (!v)
         return 0;
     if (!json_is_string(v)) {
-        setwhy(why, whylen, "\"%s\" is not a string", name);
+        sm_why(why, whylen, "\"%s\" is not a string", name);
         return -1;
     }
     n = json_string_length(v);
     if (n > max || strlen(json_string_value(v)) != n) {
-        setwhy(why, whylen, "\"%s\" is longer than %zu bytes or contains NUL", name, max);
+        sm_why(why, whylen, "\"%s\" is longer than %zu bytes or contains NUL", name, max);
         return -1;
     }
     *out = json_string_value(v);
@@ -149,7 +137,7 @@ static enum oauth_tokenfile_status parse(struct tokfile *f, char *why, size_t wh
 
     w[0] = '\0';
     if (!json_is_object(f->root)) {
-        setwhy(why, whylen, "not a JSON object");
+        sm_why(why, whylen, "not a JSON object");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (get_string(f->root, "access_token", MAX_TOKEN, &f->access_token, w, sizeof(w)) < 0
@@ -159,7 +147,7 @@ static enum oauth_tokenfile_status parse(struct tokfile *f, char *why, size_t wh
         || get_string(f->root, "client_secret", MAX_STRING, &f->client_secret, w, sizeof(w)) < 0
         || get_string(f->root, "scope", MAX_STRING, &f->scope, w, sizeof(w)) < 0
         || get_string(f->root, "token_endpoint_auth_method", 64, &method, w, sizeof(w)) < 0) {
-        setwhy(why, whylen, "%s", w);
+        sm_why(why, whylen, "%s", w);
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->access_token && !f->access_token[0])
@@ -167,40 +155,40 @@ static enum oauth_tokenfile_status parse(struct tokfile *f, char *why, size_t wh
     if (f->refresh_token && !f->refresh_token[0])
         f->refresh_token = NULL;
     if (f->access_token && !token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
-        setwhy(why, whylen, "\"access_token\" contains a byte outside %%x21-7E");
+        sm_why(why, whylen, "\"access_token\" contains a byte outside %%x21-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->refresh_token && !token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
-        setwhy(why, whylen, "\"refresh_token\" contains a byte outside %%x20-7E");
+        sm_why(why, whylen, "\"refresh_token\" contains a byte outside %%x20-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (!f->access_token && !f->refresh_token) {
-        setwhy(why, whylen, "neither \"access_token\" nor \"refresh_token\"");
+        sm_why(why, whylen, "neither \"access_token\" nor \"refresh_token\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     exp = json_object_get(f->root, "expires_at");
     if (exp) {
         if (!json_is_integer(exp) || json_integer_value(exp) < 0
             || json_integer_value(exp) > MAX_EXPIRES_AT) {
-            setwhy(why, whylen, "\"expires_at\" is not an integer number of Unix seconds");
+            sm_why(why, whylen, "\"expires_at\" is not an integer number of Unix seconds");
             return OAUTH_TOKENFILE_MALFORMED;
         }
         f->expires_at = json_integer_value(exp);
     } else if (f->access_token) {
-        setwhy(why, whylen, "\"access_token\" without \"expires_at\"");
+        sm_why(why, whylen, "\"access_token\" without \"expires_at\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->refresh_token && (!f->token_endpoint || !f->token_endpoint[0])) {
-        setwhy(why, whylen, "\"refresh_token\" without \"token_endpoint\"");
+        sm_why(why, whylen, "\"refresh_token\" without \"token_endpoint\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->refresh_token && (!f->client_id || !f->client_id[0])) {
-        setwhy(why, whylen, "\"refresh_token\" without \"client_id\"");
+        sm_why(why, whylen, "\"refresh_token\" without \"client_id\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (method) {
         if (oauth_client_auth_parse(method, &f->auth) != 0) {
-            setwhy(why, whylen, "\"token_endpoint_auth_method\" is not client_secret_basic, "
+            sm_why(why, whylen, "\"token_endpoint_auth_method\" is not client_secret_basic, "
                                 "client_secret_post or none");
             return OAUTH_TOKENFILE_MALFORMED;
         }
@@ -208,7 +196,7 @@ static enum oauth_tokenfile_status parse(struct tokfile *f, char *why, size_t wh
         f->auth = f->client_secret ? OAUTH_CLIENT_AUTH_BASIC : OAUTH_CLIENT_AUTH_NONE;
     }
     if (f->auth != OAUTH_CLIENT_AUTH_NONE && !f->client_secret) {
-        setwhy(why, whylen, "\"token_endpoint_auth_method\" %s needs a \"client_secret\"",
+        sm_why(why, whylen, "\"token_endpoint_auth_method\" %s needs a \"client_secret\"",
                method ? method : "client_secret_basic");
         return OAUTH_TOKENFILE_MALFORMED;
     }
@@ -229,30 +217,30 @@ static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, cha
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ELOOP)
-            setwhy(why, whylen, "token file %s is a symbolic link (give the real path: the "
+            sm_why(why, whylen, "token file %s is a symbolic link (give the real path: the "
                                 "file is replaced when it is refreshed)", path);
         else
-            setwhy(why, whylen, "token file %s: %s", path, strerror(errno));
+            sm_why(why, whylen, "token file %s: %s", path, strerror(errno));
         return OAUTH_TOKENFILE_UNREADABLE;
     }
     if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode)) {
-        setwhy(why, whylen, "token file %s is not a regular file", path);
+        sm_why(why, whylen, "token file %s is not a regular file", path);
         st = OAUTH_TOKENFILE_UNREADABLE;
         goto out;
     }
     if (f->st.st_mode & S_IRWXO) {
-        setwhy(why, whylen, "token file %s is accessible by others (mode %04o): chmod o-rwx",
+        sm_why(why, whylen, "token file %s is accessible by others (mode %04o): chmod o-rwx",
                path, (unsigned)(f->st.st_mode & 07777));
         st = OAUTH_TOKENFILE_UNREADABLE;
         goto out;
     }
     if (f->st.st_size > MAX_FILE) {
-        setwhy(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
+        sm_why(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
         st = OAUTH_TOKENFILE_UNREADABLE;
         goto out;
     }
     if (!(buf = malloc(MAX_FILE + 1))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         st = OAUTH_TOKENFILE_ERROR;
         goto out;
     }
@@ -260,21 +248,21 @@ static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, cha
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            setwhy(why, whylen, "token file %s: %s", path, strerror(errno));
+            sm_why(why, whylen, "token file %s: %s", path, strerror(errno));
             st = OAUTH_TOKENFILE_UNREADABLE;
             goto out;
         }
         len += (size_t)n;
     }
     if (len > MAX_FILE) {
-        setwhy(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
+        sm_why(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
         st = OAUTH_TOKENFILE_UNREADABLE;
         goto out;
     }
     /* jansson's error text may quote the input: report the position only */
     f->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!f->root) {
-        setwhy(why, whylen, "token file %s is not valid JSON (line %d, column %d)", path,
+        sm_why(why, whylen, "token file %s is not valid JSON (line %d, column %d)", path,
                jerr.line, jerr.column);
         st = OAUTH_TOKENFILE_MALFORMED;
         goto out;
@@ -282,7 +270,7 @@ static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, cha
     {
         char w[200];
         if ((st = parse(f, w, sizeof(w))) != OAUTH_TOKENFILE_OK)
-            setwhy(why, whylen, "token file %s: %s", path, w);
+            sm_why(why, whylen, "token file %s: %s", path, w);
     }
 out:
     close(fd);
@@ -304,7 +292,7 @@ static enum oauth_tokenfile_status give(const char *tok, time_t expires_at, int 
                                         struct oauth_token *out, char *why, size_t whylen)
 {
     if (!(out->access_token = strdup(tok))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         return OAUTH_TOKENFILE_ERROR;
     }
     out->expires_at = expires_at;
@@ -336,7 +324,7 @@ static int take_lock(const char *path, const struct stat *tst, long timeout_ms, 
 
     *st = OAUTH_TOKENFILE_LOCK_FAILED;
     if (!(lp = malloc(n + sizeof(".lock")))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         *st = OAUTH_TOKENFILE_ERROR;
         return -1;
     }
@@ -347,12 +335,12 @@ static int take_lock(const char *path, const struct stat *tst, long timeout_ms, 
     if (fd < 0 && errno == EACCES)
         fd = open(lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        setwhy(why, whylen, "lock file %s: %s", lp, strerror(errno));
+        sm_why(why, whylen, "lock file %s: %s", lp, strerror(errno));
         free(lp);
         return -1;
     }
     if (fstat(fd, &lst) != 0 || !S_ISREG(lst.st_mode)) {
-        setwhy(why, whylen, "lock file %s is not a regular file", lp);
+        sm_why(why, whylen, "lock file %s is not a regular file", lp);
         goto fail;
     }
     /* created by root: hand it to the token file's owner, who must be able
@@ -362,11 +350,11 @@ static int take_lock(const char *path, const struct stat *tst, long timeout_ms, 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            setwhy(why, whylen, "lock file %s: flock: %s", lp, strerror(errno));
+            sm_why(why, whylen, "lock file %s: flock: %s", lp, strerror(errno));
             goto fail;
         }
         if (elapsed_ms(&t0) >= timeout_ms) {
-            setwhy(why, whylen, "lock file %s held by another process for more than %ld ms",
+            sm_why(why, whylen, "lock file %s held by another process for more than %ld ms",
                    lp, timeout_ms);
             goto fail;
         }
@@ -416,7 +404,7 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     t->fd = -1;
     t->path = NULL;
     if (!(t->dir = malloc(dl + 2)) || !(t->path = malloc(dl + strlen(base) + 16))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         free(t->dir);
         t->dir = NULL;
         return OAUTH_TOKENFILE_ERROR;
@@ -430,7 +418,7 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
         strcpy(t->dir, "/");
     sprintf(t->path, "%s/.%s.XXXXXX", slash && dl == 0 ? "" : t->dir, base);
     if ((t->fd = mkostemp(t->path, O_CLOEXEC)) < 0) {
-        setwhy(why, whylen, "cannot create a file in %s to rewrite the token file: %s", t->dir,
+        sm_why(why, whylen, "cannot create a file in %s to rewrite the token file: %s", t->dir,
                strerror(errno));
         free(t->path);
         t->path = NULL;
@@ -439,22 +427,22 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     }
     if (euid == 0) {
         if (fchown(t->fd, st->st_uid, st->st_gid) != 0) {
-            setwhy(why, whylen, "cannot give the rewritten token file owner %lu group %lu: %s",
+            sm_why(why, whylen, "cannot give the rewritten token file owner %lu group %lu: %s",
                    (unsigned long)st->st_uid, (unsigned long)st->st_gid, strerror(errno));
             goto fail;
         }
     } else if (st->st_uid != euid) {
-        setwhy(why, whylen, "token file is owned by uid %lu; rewriting it as uid %lu would "
+        sm_why(why, whylen, "token file is owned by uid %lu; rewriting it as uid %lu would "
                             "change its owner", (unsigned long)st->st_uid, (unsigned long)euid);
         goto fail;
     } else if (fstat(t->fd, &nst) != 0
                || (nst.st_gid != st->st_gid && fchown(t->fd, (uid_t)-1, st->st_gid) != 0)) {
-        setwhy(why, whylen, "cannot give the rewritten token file group %lu",
+        sm_why(why, whylen, "cannot give the rewritten token file group %lu",
                (unsigned long)st->st_gid);
         goto fail;
     }
     if (fchmod(t->fd, st->st_mode & 07777) != 0) {
-        setwhy(why, whylen, "cannot set the rewritten token file's mode: %s", strerror(errno));
+        sm_why(why, whylen, "cannot set the rewritten token file's mode: %s", strerror(errno));
         goto fail;
     }
     return OAUTH_TOKENFILE_OK;
@@ -476,23 +464,23 @@ static enum oauth_tokenfile_status tmpfile_commit(struct tmpfile *t, const char 
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            setwhy(why, whylen, "writing the token file: %s", n < 0 ? strerror(errno) : "short write");
+            sm_why(why, whylen, "writing the token file: %s", n < 0 ? strerror(errno) : "short write");
             goto fail;
         }
         off += (size_t)n;
     }
     if (fsync(t->fd) != 0) {
-        setwhy(why, whylen, "fsync of the token file: %s", strerror(errno));
+        sm_why(why, whylen, "fsync of the token file: %s", strerror(errno));
         goto fail;
     }
     if (close(t->fd) != 0) {
         t->fd = -1;
-        setwhy(why, whylen, "closing the token file: %s", strerror(errno));
+        sm_why(why, whylen, "closing the token file: %s", strerror(errno));
         goto fail;
     }
     t->fd = -1;
     if (rename(t->path, path) != 0) {
-        setwhy(why, whylen, "renaming the token file into place: %s", strerror(errno));
+        sm_why(why, whylen, "renaming the token file into place: %s", strerror(errno));
         goto fail;
     }
     free(t->path);
@@ -555,7 +543,7 @@ static enum oauth_tokenfile_status rejected(const struct oauth_http_response *r,
             code = s;
         describe(root, f, desc, sizeof(desc));
     }
-    setwhy(why, whylen, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
+    sm_why(why, whylen, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
            desc);
     json_decref(root);
     return OAUTH_TOKENFILE_REJECTED;
@@ -638,7 +626,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
         break;
     case OAUTH_HTTP_STATUS_ERROR:
         if (r.code >= 500 || r.code == 429 || r.code == 408) {
-            setwhy(why, whylen, "token endpoint %s", hwhy);
+            sm_why(why, whylen, "token endpoint %s", hwhy);
             st = OAUTH_TOKENFILE_UNAVAILABLE;
         } else {
             st = rejected(&r, f, why, whylen);
@@ -646,46 +634,46 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
         goto out;
     case OAUTH_HTTP_UNREACHABLE:
     case OAUTH_HTTP_TLS_ERROR:
-        setwhy(why, whylen, "token endpoint unavailable: %s", hwhy);
+        sm_why(why, whylen, "token endpoint unavailable: %s", hwhy);
         st = OAUTH_TOKENFILE_UNAVAILABLE;
         goto out;
     case OAUTH_HTTP_TOO_LARGE:
-        setwhy(why, whylen, "token endpoint answer: %s", hwhy);
+        sm_why(why, whylen, "token endpoint answer: %s", hwhy);
         st = OAUTH_TOKENFILE_BAD_RESPONSE;
         goto out;
     case OAUTH_HTTP_URL_REFUSED:
-        setwhy(why, whylen, "token file's token_endpoint refused: %s", hwhy);
+        sm_why(why, whylen, "token file's token_endpoint refused: %s", hwhy);
         st = OAUTH_TOKENFILE_MALFORMED;
         goto out;
     default:
-        setwhy(why, whylen, "token endpoint: %s", hwhy);
+        sm_why(why, whylen, "token endpoint: %s", hwhy);
         st = OAUTH_TOKENFILE_ERROR;
         goto out;
     }
     if (r.code != 200) {
-        setwhy(why, whylen, "token endpoint answered HTTP %ld, not 200", r.code);
+        sm_why(why, whylen, "token endpoint answered HTTP %ld, not 200", r.code);
         goto out;
     }
     if (!(root = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr))
         || !json_is_object(root)) {
-        setwhy(why, whylen, "token endpoint answer is not a JSON object");
+        sm_why(why, whylen, "token endpoint answer is not a JSON object");
         goto out;
     }
     v = json_object_get(root, "access_token");
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > MAX_TOKEN
         || !token_chars_ok(json_string_value(v), json_string_length(v), 0)) {
-        setwhy(why, whylen, "token endpoint answer has no usable \"access_token\"");
+        sm_why(why, whylen, "token endpoint answer has no usable \"access_token\"");
         goto out;
     }
     if (!(g->access_token = strdup(json_string_value(v))))
         goto oom;
     v = json_object_get(root, "token_type");
     if (v && (!json_is_string(v) || strcasecmp(json_string_value(v), "Bearer") != 0)) {
-        setwhy(why, whylen, "token endpoint answer: token_type is not Bearer");
+        sm_why(why, whylen, "token endpoint answer: token_type is not Bearer");
         goto out;
     }
     if ((g->expires_in = expires_in(json_object_get(root, "expires_in"))) < 0) {
-        setwhy(why, whylen, "token endpoint answer: \"expires_in\" is not a positive number of "
+        sm_why(why, whylen, "token endpoint answer: \"expires_in\" is not a positive number of "
                             "seconds");
         goto out;
     }
@@ -696,7 +684,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
         if (!json_is_string(v) || json_string_length(v) == 0
             || json_string_length(v) > MAX_TOKEN
             || !token_chars_ok(json_string_value(v), json_string_length(v), 1)) {
-            setwhy(why, whylen, "token endpoint answer has an unusable \"refresh_token\"");
+            sm_why(why, whylen, "token endpoint answer has an unusable \"refresh_token\"");
             goto out;
         }
         if (!(g->refresh_token = strdup(json_string_value(v))))
@@ -705,7 +693,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     st = OAUTH_TOKENFILE_OK;
     goto out;
 oom:
-    setwhy(why, whylen, "out of memory");
+    sm_why(why, whylen, "out of memory");
     st = OAUTH_TOKENFILE_ERROR;
 out:
     if (root) {
@@ -749,12 +737,12 @@ static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *
     if (set_secret(f->root, "access_token", g->access_token) != 0
         || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
         || (g->refresh_token && set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;
     }
     if (!(text = json_dumps(f->root, JSON_INDENT(2)))) {
-        setwhy(why, whylen, "out of memory");
+        sm_why(why, whylen, "out of memory");
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;
     }
@@ -764,7 +752,7 @@ static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *
         if (!nl) {
             sm_erase(text, len);
             free(text);
-            setwhy(why, whylen, "out of memory");
+            sm_why(why, whylen, "out of memory");
             tmpfile_drop(t);
             return OAUTH_TOKENFILE_WRITE_FAILED;
         }
@@ -798,7 +786,7 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
     if (why && whylen)
         why[0] = '\0';
     if (!path || !path[0] || !out) {
-        setwhy(why, whylen, "no token file given");
+        sm_why(why, whylen, "no token file given");
         return OAUTH_TOKENFILE_ERROR;
     }
     if (!o) {
@@ -806,7 +794,7 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         o = &def;
     }
     if (o->refresh_window < 0 || o->refresh_window > MAX_EXPIRES_IN || o->lock_timeout_ms <= 0) {
-        setwhy(why, whylen, "token file options out of range");
+        sm_why(why, whylen, "token file options out of range");
         return OAUTH_TOKENFILE_ERROR;
     }
 
@@ -820,7 +808,7 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         return st;
     }
     if (!f.refresh_token) {
-        setwhy(why, whylen, "token file %s: the access token expires within %ld s and there "
+        sm_why(why, whylen, "token file %s: the access token expires within %ld s and there "
                             "is no refresh_token", path, o->refresh_window);
         tokfile_free(&f);
         return OAUTH_TOKENFILE_EXPIRED;
@@ -839,7 +827,7 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         goto done;
     }
     if (!f.refresh_token) {
-        setwhy(why, whylen, "token file %s: the access token expires within %ld s and there "
+        sm_why(why, whylen, "token file %s: the access token expires within %ld s and there "
                             "is no refresh_token", path, o->refresh_window);
         st = OAUTH_TOKENFILE_EXPIRED;
         goto done;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 /* A JWKS document larger than this is refused (file or URL). */
@@ -22,20 +23,6 @@ struct oauth_verifier {
     struct oauth_verify_stats stats;
 };
 
-#include <stdarg.h>
-
-__attribute__((format(printf, 3, 4)))
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why || !whylen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
-
 int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifier **out,
                        char *why, size_t whylen)
 {
@@ -44,19 +31,19 @@ int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifie
 
     *out = NULL;
     if (oauth_jwt_policy_check(&c->policy, pwhy, sizeof(pwhy)) != OAUTH_JWT_OK) {
-        say(why, whylen, "%s", pwhy);
+        sm_why(why, whylen, "%s", pwhy);
         return -1;
     }
     if (c->mode == OAUTH_VERIFY_JWT && !c->jwks_file == !c->jwks_url) {
-        say(why, whylen, "JWT validation needs exactly one of a JWKS file and a JWKS URL");
+        sm_why(why, whylen, "JWT validation needs exactly one of a JWKS file and a JWKS URL");
         return -1;
     }
     if (!(v = calloc(1, sizeof(*v))))
-        return say(why, whylen, "out of memory"), -1;
+        return sm_why(why, whylen, "out of memory"), -1;
     v->c = *c;
     if (pthread_mutex_init(&v->lock, NULL) != 0) {
         free(v);
-        return say(why, whylen, "cannot create a mutex"), -1;
+        return sm_why(why, whylen, "cannot create a mutex"), -1;
     }
     if (c->mode == OAUTH_VERIFY_INTROSPECTION
         && oauth_introspector_new(&c->introspect, &v->introspector, why, whylen)
@@ -87,16 +74,16 @@ static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *wh
         char *buf;
 
         if (!f)
-            return say(why, whylen, "JWKS file %s: %s", v->c.jwks_file, strerror(errno)), -1;
+            return sm_why(why, whylen, "JWKS file %s: %s", v->c.jwks_file, strerror(errno)), -1;
         if (!(buf = malloc(OAUTH_MAX_JWKS + 1))) {
             fclose(f);
-            return say(why, whylen, "out of memory"), -1;
+            return sm_why(why, whylen, "out of memory"), -1;
         }
         n = fread(buf, 1, OAUTH_MAX_JWKS + 1, f);
         fclose(f);
         if (n > OAUTH_MAX_JWKS) {
             free(buf);
-            return say(why, whylen, "JWKS file %s: larger than the cap", v->c.jwks_file), -1;
+            return sm_why(why, whylen, "JWKS file %s: larger than the cap", v->c.jwks_file), -1;
         }
         buf[n] = '\0';
         *doc = buf;
@@ -111,7 +98,7 @@ static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *wh
         o.max_response = OAUTH_MAX_JWKS;
         st = oauth_http_get(v->c.jwks_url, &o, &r, hwhy, sizeof(hwhy));
         if (st != OAUTH_HTTP_OK) {
-            say(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), hwhy);
+            sm_why(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), hwhy);
             oauth_http_response_free(&r);
             return -1;
         }
@@ -138,7 +125,7 @@ static void reload(struct oauth_verifier *v, time_t now, char *why, size_t whyle
     free(doc);
     if (st != OAUTH_JWKS_OK) {
         v->stats.jwks_failures++;
-        say(why, whylen, "JWKS: %s (%s)", oauth_jwks_status_text(st), pwhy);
+        sm_why(why, whylen, "JWKS: %s (%s)", oauth_jwks_status_text(st), pwhy);
         return;
     }
     oauth_jwks_free(v->keys);
@@ -194,7 +181,7 @@ static enum oauth_verdict verify_jwt(struct oauth_verifier *v, const char *token
     for (attempt = 0; attempt < 2; attempt++) {
         set = current_keys(v, now, attempt > 0, lwhy, sizeof(lwhy));
         if (!set) {
-            say(why, whylen, "no usable key set: %s", lwhy[0] ? lwhy : "not loaded yet");
+            sm_why(why, whylen, "no usable key set: %s", lwhy[0] ? lwhy : "not loaded yet");
             return OAUTH_VERDICT_UNAVAILABLE;
         }
         st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, &res, why, whylen);

@@ -1,22 +1,36 @@
-/* libsasl2 glue for XOAUTH2: the two plugin tables and their entry points.
- * Both sides are the shared OAuth code (oauth_server.c, oauth_client.c). */
+/* libsasl2 glue for XOAUTH2 or OAUTHBEARER: the two plugin tables and their
+ * entry points, built once for each plugin (-DOAUTH_GLUE_XOAUTH2 or
+ * -DOAUTH_GLUE_OAUTHBEARER).  Both sides are the shared OAuth code
+ * (oauth_server.c, oauth_client.c). */
 #include "config.h"
 #include "oauth_server.h"
 
-static const struct oauth_plugin xoauth2 = {
-    .mech = OAUTH_MECH_XOAUTH2,
-    .name = "XOAUTH2",
-    .prefix = "xoauth2",
+#if defined(OAUTH_GLUE_XOAUTH2)
+#define GLUE_MECH OAUTH_MECH_XOAUTH2
+#define GLUE_NAME "XOAUTH2"
+#define GLUE_PREFIX "xoauth2"
+#elif defined(OAUTH_GLUE_OAUTHBEARER)
+#define GLUE_MECH OAUTH_MECH_OAUTHBEARER
+#define GLUE_NAME "OAUTHBEARER"
+#define GLUE_PREFIX "oauthbearer"
+#else
+#error "build with -DOAUTH_GLUE_XOAUTH2 or -DOAUTH_GLUE_OAUTHBEARER"
+#endif
+
+static const struct oauth_plugin mech = {
+    .mech = GLUE_MECH,
+    .name = GLUE_NAME,
+    .prefix = GLUE_PREFIX,
 };
 
 /* Bearer tokens travel in the clear: plaintext, like PLAIN (libsasl2 then
  * refuses them without TLS where the application asks for noplaintext). */
 static sasl_server_plug_t server_plugins[] = {{
-    .mech_name = "XOAUTH2",
+    .mech_name = GLUE_NAME,
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
-    .glob_context = (void *)&xoauth2,
+    .glob_context = (void *)&mech,
     .mech_new = oauth_server_new,
     .mech_step = oauth_server_step,
     .mech_dispose = sm_server_dispose,
@@ -26,12 +40,12 @@ static sasl_server_plug_t server_plugins[] = {{
 static const unsigned long required_prompts[] = {SASL_CB_AUTHNAME, SASL_CB_LIST_END};
 
 static sasl_client_plug_t client_plugins[] = {{
-    .mech_name = "XOAUTH2",
+    .mech_name = GLUE_NAME,
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .required_prompts = required_prompts,
-    .glob_context = (void *)&xoauth2,
+    .glob_context = (void *)&mech,
     .mech_new = oauth_client_new,
     .mech_step = oauth_client_step,
     .mech_dispose = sm_client_dispose,
@@ -39,12 +53,12 @@ static sasl_client_plug_t client_plugins[] = {{
 
 static int read_options(const sasl_utils_t *utils)
 {
-    return oauth_server_options(&xoauth2, utils);
+    return oauth_server_options(&mech, utils);
 }
 
-static const struct sm_plugin xoauth2_plugin = {
-    .prefix = "xoauth2",
-    .mech = "XOAUTH2",
+static const struct sm_plugin plugin = {
+    .prefix = GLUE_PREFIX,
+    .mech = GLUE_NAME,
     .server = server_plugins,
     .server_count = 1,
     .client = client_plugins,
@@ -57,13 +71,13 @@ static const struct sm_plugin xoauth2_plugin = {
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
                           sasl_server_plug_t **pluglist, int *plugcount)
 {
-    return sm_server_plug_init(&xoauth2_plugin, utils, maxversion, out_version, pluglist,
+    return sm_server_plug_init(&plugin, utils, maxversion, out_version, pluglist,
                                plugcount);
 }
 
 int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
                           sasl_client_plug_t **pluglist, int *plugcount)
 {
-    return sm_client_plug_init(&xoauth2_plugin, utils, maxversion, out_version, pluglist,
+    return sm_client_plug_init(&plugin, utils, maxversion, out_version, pluglist,
                                plugcount);
 }
