@@ -11,7 +11,7 @@
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, and PLAIN/LOGIN through saslauthd (tests/interop/
 #      test_postfix.sh, test_saslauthd.sh: need root)
-#   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 30)
+#   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. a clang build with -Werror (warning-free under both compilers)
 #   9. `make distcheck` (the tarball builds and passes its tests)
