@@ -1,0 +1,88 @@
+/* The GSSAPI plugin (RFC 4752) over MIT Kerberos: what its two sides and
+ * the glue in gssapi_plugin.c share. */
+#ifndef GSSAPI_H
+#define GSSAPI_H
+
+#include <stdint.h>
+#include <gssapi/gssapi.h>
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+#include <sasl-mechs/plugin.h>
+
+#include "gssapi_codec.h"
+
+/* a context token larger than this is not Kerberos (a ticket with a large
+ * PAC is a few tens of kilobytes) */
+#define GSSAPI_MAX_TOKEN 65536u
+/* SSF of the integrity layer, as Cyrus SASL counts it */
+#define GSSAPI_INTEGRITY_SSF 1u
+
+/* The security layer once negotiated: what encode and decode work on. */
+struct gssapi_sec {
+    const sasl_utils_t *utils;
+    gss_ctx_id_t ctx;
+    int conf;              /* confidentiality (else integrity) */
+    uint32_t recv_max;     /* the largest wrapped token we said we receive */
+    uint32_t send_max;     /* the largest cleartext that wraps into the peer's buffer */
+    struct gssapi_frame frame;
+    unsigned char *body;   /* the frame being received */
+    uint32_t body_cap;
+    char *enc, *dec;       /* output of the last encode / decode */
+    size_t enc_cap, dec_cap;
+    char *clear;           /* cleartext gathered from several segments */
+    size_t clear_cap;
+};
+
+/* sasl_errdetail from GSS-API status codes: what failed, then the major
+ * and minor (Kerberos) texts, which are what tell an administrator a
+ * missing keytab entry from clock skew or an unknown principal. */
+int gssapi_fail(const sasl_utils_t *utils, int code, const char *what, OM_uint32 major,
+                OM_uint32 minor);
+/* the SASL code for a failed context step: a peer's bad token is
+ * SASL_BADPROT, credentials that do not verify SASL_BADAUTH */
+int gssapi_context_code(OM_uint32 major);
+
+/* The SSF of the confidentiality layer from the context
+ * (GSS_C_SEC_CONTEXT_SASL_SSF; 56 where the library cannot tell). */
+unsigned gssapi_conf_ssf(gss_ctx_id_t ctx);
+/* The layers one side may use under the application's properties, as
+ * Cyrus SASL decides them: a layer whose SSF is within
+ * [min_ssf - external, max_ssf - external] and whose flag the context has;
+ * "none" when no SSF is required.  A protecting layer needs a buffer. */
+unsigned gssapi_layers_allowed(const sasl_security_properties_t *props, unsigned external_ssf,
+                               unsigned conf_ssf, OM_uint32 ctx_flags);
+/* The best of the layers: confidentiality, then integrity, then none. */
+unsigned gssapi_best_layer(unsigned layers);
+
+/* Fill oparams for the chosen layer; peer_max is the peer's buffer. */
+int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id_t ctx,
+                     unsigned layer, uint32_t peer_max, uint32_t our_max, unsigned conf_ssf,
+                     sasl_out_params_t *oparams);
+void gssapi_sec_dispose(struct gssapi_sec *s);
+
+/* Wrap and unwrap one token (security-layer negotiation). */
+int gssapi_wrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *in, size_t len,
+                      gss_buffer_t out);
+int gssapi_unwrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *in, size_t len,
+                        gss_buffer_t out);
+
+/* channel bindings from the application's cbinding (NULL: none) */
+gss_channel_bindings_t gssapi_bindings(const sasl_channel_binding_t *cb,
+                                       struct gss_channel_bindings_struct *store);
+
+extern struct sm_server_settings gssapi_settings;
+int gssapi_server_options(const sasl_utils_t *utils);
+int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
+                      const char *challenge, unsigned challen, void **ctx);
+int gssapi_server_step(void *ctx, sasl_server_params_t *sparams,
+                       const char *in, unsigned inlen,
+                       const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils);
+
+int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx);
+int gssapi_client_step(void *ctx, sasl_client_params_t *cparams,
+                       const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                       const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+void gssapi_client_dispose(void *ctx, const sasl_utils_t *utils);
+
+#endif

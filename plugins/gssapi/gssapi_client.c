@@ -1,0 +1,251 @@
+/* The GSSAPI client (RFC 4752 3.1): initiate a mutually authenticated
+ * context to service@serverFQDN with the credentials in the ccache, then
+ * pick a security layer from the server's wrapped offer. */
+#include "config.h"
+#include "gssapi.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <gssapi/gssapi_krb5.h>
+#include <sasl-mechs/oparams.h>
+#include <sasl-mechs/outbuf.h>
+#include <sasl-mechs/plugin.h>
+#include <sasl-mechs/prompt.h>
+
+struct gssapi_client {
+    struct sm_client base; /* first: sm_client_new / output */
+    enum { INIT, AWAIT_OFFER, DONE } step;
+    gss_ctx_id_t ctx;
+    gss_name_t target;
+    gss_cred_id_t cred;
+    OM_uint32 flags;
+    struct gssapi_sec sec;
+};
+
+int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    struct gssapi_client *c;
+    int r;
+
+    (void)glob;
+    if ((r = sm_client_new(cparams, sizeof(struct gssapi_client), ctx)) != SASL_OK)
+        return r;
+    c = *ctx;
+    c->ctx = GSS_C_NO_CONTEXT;
+    c->target = GSS_C_NO_NAME;
+    c->cred = GSS_C_NO_CREDENTIAL;
+    return SASL_OK;
+}
+
+void gssapi_client_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    struct gssapi_client *c = ctx;
+    OM_uint32 min;
+
+    if (!c)
+        return;
+    gssapi_sec_dispose(&c->sec);
+    if (c->ctx != GSS_C_NO_CONTEXT)
+        gss_delete_sec_context(&min, &c->ctx, GSS_C_NO_BUFFER);
+    if (c->target != GSS_C_NO_NAME)
+        gss_release_name(&min, &c->target);
+    if (c->cred != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&min, &c->cred);
+    sm_client_dispose(ctx, utils);
+}
+
+static int import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    char name[1100];
+    gss_buffer_desc nb;
+    OM_uint32 maj, min;
+    int n;
+
+    if (!cparams->service || !cparams->serverFQDN)
+        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the service name and the server's host "
+                       "name are both needed");
+    n = snprintf(name, sizeof(name), "%s@%s", cparams->service, cparams->serverFQDN);
+    if (n < 0 || (size_t)n >= sizeof(name))
+        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the server's name is too long");
+    nb.value = name;
+    nb.length = (size_t)n;
+    maj = gss_import_name(&min, &nb, GSS_C_NT_HOSTBASED_SERVICE, &c->target);
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_BADPARAM, "cannot import the service name", maj, min);
+    return SASL_OK;
+}
+
+/* gssapi_client_principal (the application's getopt): which of the
+ * ccache collection's principals to use; unset, the default ccache. */
+static int acquire(struct gssapi_client *c, const sasl_utils_t *utils)
+{
+    const char *val = NULL;
+    unsigned len = 0;
+    gss_buffer_desc nb;
+    gss_name_t name;
+    OM_uint32 maj, min;
+
+    if (!utils->getopt
+        || utils->getopt(utils->getopt_context, NULL, "gssapi_client_principal", &val, &len)
+               != SASL_OK
+        || !val || !*val)
+        return SASL_OK;
+    nb.value = (void *)val;
+    nb.length = len ? len : strlen(val);
+    if (nb.length > 1000 || memchr(val, 0, nb.length))
+        return sm_fail(utils, SASL_CONFIGERR, "GSSAPI: option gssapi_client_principal is too "
+                       "long");
+    maj = gss_import_name(&min, &nb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_CONFIGERR, "option gssapi_client_principal", maj, min);
+    maj = gss_acquire_cred(&min, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_INITIATE,
+                           &c->cred, NULL, NULL);
+    gss_release_name(&min, &name);
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_BADAUTH, "no credentials for gssapi_client_principal",
+                           maj, min);
+    return SASL_OK;
+}
+
+static int output(struct gssapi_client *c, const sasl_utils_t *utils, gss_buffer_t tok,
+                  const char **out, unsigned *outlen)
+{
+    OM_uint32 min;
+    int r = sm_outbuf_set(utils, &c->base.out, tok->value ? tok->value : "",
+                          (unsigned)tok->length);
+
+    gss_release_buffer(&min, tok);
+    if (r == SASL_OK)
+        sm_client_output(&c->base, out, outlen);
+    return r;
+}
+
+static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
+                     const char *in, unsigned inlen, const char **out, unsigned *outlen)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    struct gss_channel_bindings_struct cbstore;
+    gss_buffer_desc ib = {inlen, (void *)in}, ob = GSS_C_EMPTY_BUFFER;
+    OM_uint32 maj, min, want;
+    int r;
+
+    if (c->target == GSS_C_NO_NAME) {
+        if ((r = import_target(c, cparams)) != SASL_OK || (r = acquire(c, utils)) != SASL_OK)
+            return r;
+    } else if (inlen == 0 || inlen > GSSAPI_MAX_TOKEN) {
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", inlen);
+    }
+    want = GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_REPLAY_FLAG | GSS_C_INTEG_FLAG
+           | GSS_C_CONF_FLAG;
+    /* as Cyrus: the application asks for delegation with
+     * SASL_SEC_PASS_CREDENTIALS */
+    if (cparams->props.security_flags & SASL_SEC_PASS_CREDENTIALS)
+        want |= GSS_C_DELEG_FLAG;
+    maj = gss_init_sec_context(&min, c->cred, &c->ctx, c->target, (gss_OID)gss_mech_krb5, want,
+                               0, gssapi_bindings(cparams->cbinding, &cbstore),
+                               c->ctx == GSS_C_NO_CONTEXT ? GSS_C_NO_BUFFER : &ib, NULL, &ob,
+                               &c->flags, NULL);
+    if (GSS_ERROR(maj)) {
+        gss_release_buffer(&min, &ob);
+        return gssapi_fail(utils, gssapi_context_code(maj), "cannot initiate the context", maj,
+                           min);
+    }
+    if (!(maj & GSS_S_CONTINUE_NEEDED)) {
+        /* without mutual authentication the server was never proven */
+        if (!(c->flags & GSS_C_MUTUAL_FLAG)) {
+            gss_release_buffer(&min, &ob);
+            return sm_fail(utils, SASL_BADAUTH, "GSSAPI: the server did not authenticate");
+        }
+        c->step = AWAIT_OFFER;
+    }
+    r = output(c, utils, &ob, out, outlen);
+    return r == SASL_OK ? SASL_CONTINUE : r;
+}
+
+static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const char *in,
+                  unsigned inlen, sasl_interact_t **prompt_need, const char **out,
+                  unsigned *outlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER, wrapped, nb = GSS_C_EMPTY_BUFFER;
+    gss_name_t me = GSS_C_NO_NAME;
+    unsigned offered, allowed, layer, conf_ssf;
+    uint32_t peer_max, our_max;
+    enum gssapi_status st;
+    unsigned char reply[GSSAPI_TOKEN_LEN + GSSAPI_MAX_AUTHZID];
+    size_t authzid_len = 0, n;
+    OM_uint32 maj, min;
+    int r;
+
+    if ((r = sm_get_creds(cparams, SM_WANT_AUTHZID, prompt_need, &c->base.creds)) != SASL_OK)
+        return r;
+    if ((r = gssapi_unwrap_token(utils, c->ctx, in, inlen, &clear)) != SASL_OK)
+        return r;
+    st = gssapi_parse_offer(clear.value, clear.length, &offered, &peer_max);
+    gss_release_buffer(&min, &clear);
+    if (st != GSSAPI_OK)
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
+    conf_ssf = gssapi_conf_ssf(c->ctx);
+    allowed = gssapi_layers_allowed(&cparams->props, cparams->external_ssf, conf_ssf, c->flags);
+    layer = gssapi_best_layer(offered & allowed);
+    if (!layer)
+        return sm_fail(utils, SASL_TOOWEAK, "GSSAPI: the server offers no security layer this "
+                       "client accepts (offered 0x%x)", offered);
+    if (layer != GSSAPI_LAYER_NONE && peer_max == 0)
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(GSSAPI_ERR_ZERO_BUFFER));
+    our_max = 0;
+    if (layer != GSSAPI_LAYER_NONE)
+        our_max = cparams->props.maxbufsize > GSSAPI_MAX_BUFFER ? GSSAPI_MAX_BUFFER
+                                                                : cparams->props.maxbufsize;
+    if (c->base.creds.authzid)
+        authzid_len = strlen(c->base.creds.authzid);
+    n = gssapi_choice_build(reply, sizeof(reply), layer, our_max, c->base.creds.authzid,
+                            authzid_len);
+    if (!n)
+        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the authorization identity is too long");
+
+    /* oparams: our principal as the authentication identity */
+    maj = gss_inquire_context(&min, c->ctx, &me, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (!GSS_ERROR(maj))
+        maj = gss_display_name(&min, me, &nb, NULL);
+    if (me != GSS_C_NO_NAME) {
+        OM_uint32 m2;
+        gss_release_name(&m2, &me);
+    }
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_FAIL, "cannot read our own principal", maj, min);
+    r = sm_set_identities(utils, cparams->canon_user, nb.value, (unsigned)nb.length,
+                          c->base.creds.authzid, (unsigned)authzid_len, oparams);
+    gss_release_buffer(&min, &nb);
+    if (r != SASL_OK)
+        return r;
+    if ((r = gssapi_wrap_token(utils, c->ctx, reply, n, &wrapped)) != SASL_OK)
+        return r;
+    if ((r = output(c, utils, &wrapped, out, outlen)) != SASL_OK)
+        return r;
+    sm_oparams_done(oparams);
+    return gssapi_sec_start(utils, &c->sec, c->ctx, layer, peer_max, our_max, conf_ssf, oparams);
+}
+
+int gssapi_client_step(void *ctx, sasl_client_params_t *cparams,
+                       const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                       const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct gssapi_client *c = ctx;
+    int r;
+
+    if ((r = sm_step_begin(cparams->utils, "GSSAPI", c, out, outlen)) != SASL_OK)
+        return r;
+    switch (c->step) {
+    case INIT:
+        return init_step(c, cparams, in, inlen, out, outlen);
+    case AWAIT_OFFER:
+        r = choose(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
+        if (r != SASL_INTERACT)
+            c->step = DONE;
+        return r;
+    default:
+        return sm_too_many_steps(cparams->utils, "GSSAPI");
+    }
+}

@@ -1,0 +1,378 @@
+/* What both sides of GSSAPI share once the Kerberos context exists: error
+ * texts, the choice of security layers, and the layer itself (encode and
+ * decode with GSS_Wrap / GSS_Unwrap and the 4-octet framing). */
+#include "config.h"
+#include "gssapi.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <sasl-mechs/plugin.h>
+#include <sasl-mechs/secret.h>
+
+static void status_text(OM_uint32 code, int type, char *buf, size_t len)
+{
+    OM_uint32 min, msg_ctx = 0;
+    gss_buffer_desc msg;
+    size_t used = 0;
+    int n = 0;
+
+    buf[0] = 0;
+    do {
+        if (GSS_ERROR(gss_display_status(&min, code, type, GSS_C_NO_OID, &msg_ctx, &msg)))
+            break;
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%.*s", n++ ? "; " : "",
+                                     (int)msg.length, (const char *)msg.value);
+        gss_release_buffer(&min, &msg);
+    } while (msg_ctx != 0 && n < 4);
+}
+
+int gssapi_fail(const sasl_utils_t *utils, int code, const char *what, OM_uint32 major,
+                OM_uint32 minor)
+{
+    char maj[256], mn[384];
+
+    status_text(major, GSS_C_GSS_CODE, maj, sizeof(maj));
+    if (minor) {
+        status_text(minor, GSS_C_MECH_CODE, mn, sizeof(mn));
+        return sm_fail(utils, code, "GSSAPI: %s: %s (%s)", what, maj, mn);
+    }
+    return sm_fail(utils, code, "GSSAPI: %s: %s", what, maj);
+}
+
+int gssapi_context_code(OM_uint32 major)
+{
+    switch (GSS_ROUTINE_ERROR(major)) {
+    case GSS_S_DEFECTIVE_TOKEN:
+    case GSS_S_BAD_SIG:
+    case GSS_S_BAD_MECH:
+    case GSS_S_DUPLICATE_TOKEN:
+    case GSS_S_OLD_TOKEN:
+        return SASL_BADPROT;
+    case GSS_S_DEFECTIVE_CREDENTIAL:
+    case GSS_S_CREDENTIALS_EXPIRED:
+    case GSS_S_BAD_BINDINGS:
+        return SASL_BADAUTH;
+    default:
+        /* GSS_S_FAILURE carries the Kerberos reasons (clock skew, no key in
+         * the keytab, unknown principal): not the peer's protocol error */
+        return SASL_BADAUTH;
+    }
+}
+
+unsigned gssapi_conf_ssf(gss_ctx_id_t ctx)
+{
+    OM_uint32 maj, min;
+    gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;
+    unsigned ssf = 56;
+    const unsigned char *p;
+
+    maj = gss_inquire_sec_context_by_oid(&min, ctx, GSS_C_SEC_CONTEXT_SASL_SSF, &set);
+    if (!GSS_ERROR(maj) && set && set->count == 1 && set->elements[0].length == 4) {
+        p = set->elements[0].value;
+        /* MIT returns an OM_uint32 in network order */
+        ssf = (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+    }
+    if (set)
+        gss_release_buffer_set(&min, &set);
+    return ssf;
+}
+
+unsigned gssapi_layers_allowed(const sasl_security_properties_t *props, unsigned external_ssf,
+                               unsigned conf_ssf, OM_uint32 ctx_flags)
+{
+    unsigned allowed, needed, layers = 0;
+
+    allowed = props->max_ssf > external_ssf ? props->max_ssf - external_ssf : 0;
+    needed = props->min_ssf > external_ssf ? props->min_ssf - external_ssf : 0;
+    if (props->maxbufsize > 0) {
+        if (allowed >= conf_ssf && needed <= conf_ssf && (ctx_flags & GSS_C_CONF_FLAG))
+            layers |= GSSAPI_LAYER_CONFIDENTIALITY;
+        if (allowed >= GSSAPI_INTEGRITY_SSF && needed <= GSSAPI_INTEGRITY_SSF
+            && (ctx_flags & GSS_C_INTEG_FLAG))
+            layers |= GSSAPI_LAYER_INTEGRITY;
+    }
+    if (needed == 0)
+        layers |= GSSAPI_LAYER_NONE;
+    return layers;
+}
+
+unsigned gssapi_best_layer(unsigned layers)
+{
+    if (layers & GSSAPI_LAYER_CONFIDENTIALITY)
+        return GSSAPI_LAYER_CONFIDENTIALITY;
+    if (layers & GSSAPI_LAYER_INTEGRITY)
+        return GSSAPI_LAYER_INTEGRITY;
+    return layers & GSSAPI_LAYER_NONE;
+}
+
+int gssapi_wrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *in, size_t len,
+                      gss_buffer_t out)
+{
+    gss_buffer_desc ib = {len, (void *)in};
+    OM_uint32 maj, min;
+
+    /* RFC 4752: the negotiation is integrity-protected, not encrypted */
+    maj = gss_wrap(&min, ctx, 0, GSS_C_QOP_DEFAULT, &ib, NULL, out);
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_FAIL, "cannot wrap the security-layer token", maj, min);
+    return SASL_OK;
+}
+
+int gssapi_unwrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *in, size_t len,
+                        gss_buffer_t out)
+{
+    gss_buffer_desc ib = {len, (void *)in};
+    OM_uint32 maj, min;
+
+    if (len == 0 || len > GSSAPI_MAX_TOKEN)
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: the security-layer token has a bad size "
+                       "(%zu bytes)", len);
+    maj = gss_unwrap(&min, ctx, &ib, out, NULL, NULL);
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_BADPROT, "the security-layer token does not unwrap",
+                           maj, min);
+    return SASL_OK;
+}
+
+gss_channel_bindings_t gssapi_bindings(const sasl_channel_binding_t *cb,
+                                       struct gss_channel_bindings_struct *store)
+{
+    if (!cb || !cb->data || !cb->len)
+        return GSS_C_NO_CHANNEL_BINDINGS;
+    memset(store, 0, sizeof(*store));
+    store->initiator_addrtype = GSS_C_AF_NULLADDR;
+    store->acceptor_addrtype = GSS_C_AF_NULLADDR;
+    store->application_data.length = cb->len;
+    store->application_data.value = (void *)cb->data;
+    return store;
+}
+
+/* ---- the security layer -------------------------------------------------- */
+
+static int grow(const sasl_utils_t *utils, char **buf, size_t *cap, size_t need)
+{
+    char *p;
+    size_t n;
+
+    if (need <= *cap)
+        return SASL_OK;
+    n = *cap ? *cap : 4096;
+    while (n < need)
+        n *= 2;
+    if (!(p = utils->realloc(*buf, n)))
+        return SASL_NOMEM;
+    *buf = p;
+    *cap = n;
+    return SASL_OK;
+}
+
+/* The cleartext of one wrapped token: straight from the caller's vector
+ * when one segment holds it, else gathered into s->clear. */
+static const void *gather(struct gssapi_sec *s, const struct iovec *iov, unsigned *seg,
+                          size_t *segoff, size_t chunk)
+{
+    size_t got = 0, take;
+
+    if (iov[*seg].iov_len - *segoff >= chunk) {
+        const char *p = (const char *)iov[*seg].iov_base + *segoff;
+        *segoff += chunk;
+        if (*segoff == iov[*seg].iov_len) {
+            (*seg)++;
+            *segoff = 0;
+        }
+        return p;
+    }
+    if (grow(s->utils, &s->clear, &s->clear_cap, chunk) != SASL_OK)
+        return NULL;
+    while (got < chunk) {
+        take = iov[*seg].iov_len - *segoff;
+        if (take > chunk - got)
+            take = chunk - got;
+        memcpy(s->clear + got, (const char *)iov[*seg].iov_base + *segoff, take);
+        got += take;
+        *segoff += take;
+        if (*segoff == iov[*seg].iov_len) {
+            (*seg)++;
+            *segoff = 0;
+        }
+    }
+    return s->clear;
+}
+
+static int sec_encode(void *context, const struct iovec *iov, unsigned niov,
+                      const char **output, unsigned *outlen)
+{
+    struct gssapi_sec *s = context;
+    const sasl_utils_t *utils = s->utils;
+    size_t total = 0, used = 0, off, chunk, segoff = 0;
+    unsigned i, seg = 0;
+    OM_uint32 maj, min;
+    gss_buffer_desc ib, ob;
+    int r;
+
+    if (!output || !outlen || (niov && !iov))
+        return SASL_BADPARAM;
+    for (i = 0; i < niov; i++)
+        total += iov[i].iov_len;
+    if (total > UINT32_MAX / 2)
+        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: message too large to encode");
+    /* one wrapped token per send_max bytes of cleartext: libsasl2 splits by
+     * maxoutbuf already, but sasl_encodev hands over whatever it is given */
+    for (off = 0; off < total; off += chunk) {
+        /* skip empty segments, so that gather finds bytes at seg */
+        while (seg < niov && iov[seg].iov_len == segoff) {
+            seg++;
+            segoff = 0;
+        }
+        chunk = total - off < s->send_max ? total - off : s->send_max;
+        if (!(ib.value = (void *)gather(s, iov, &seg, &segoff, chunk)))
+            return SASL_NOMEM;
+        ib.length = chunk;
+        maj = gss_wrap(&min, s->ctx, s->conf, GSS_C_QOP_DEFAULT, &ib, NULL, &ob);
+        if (GSS_ERROR(maj))
+            return gssapi_fail(utils, SASL_FAIL, "gss_wrap failed", maj, min);
+        r = grow(utils, &s->enc, &s->enc_cap, used + 4 + ob.length);
+        if (r == SASL_OK) {
+            gssapi_frame_header((unsigned char *)s->enc + used, (uint32_t)ob.length);
+            memcpy(s->enc + used + 4, ob.value, ob.length);
+            used += 4 + ob.length;
+        }
+        gss_release_buffer(&min, &ob);
+        if (r != SASL_OK)
+            return r;
+    }
+    *output = s->enc;
+    *outlen = (unsigned)used;
+    return SASL_OK;
+}
+
+static int sec_decode(void *context, const char *input, unsigned inlen,
+                      const char **output, unsigned *outlen)
+{
+    struct gssapi_sec *s = context;
+    const sasl_utils_t *utils = s->utils;
+    const unsigned char *in = (const unsigned char *)input;
+    size_t used = 0, n;
+    OM_uint32 maj, min;
+    gss_buffer_desc ib, ob;
+    int conf_state, r;
+    char *p;
+
+    if (!output || !outlen || (inlen && !input))
+        return SASL_BADPARAM;
+    while (inlen > 0) {
+        switch (gssapi_frame_feed(&s->frame, in, inlen, s->recv_max, &n)) {
+        case GSSAPI_FRAME_MORE:
+            break;
+        case GSSAPI_FRAME_HEADER:
+            if (s->frame.len > s->body_cap) {
+                if (!(p = utils->realloc(s->body, s->frame.len)))
+                    return SASL_NOMEM;
+                s->body = (unsigned char *)p;
+                s->body_cap = s->frame.len;
+            }
+            s->frame.body = s->body;
+            break;
+        case GSSAPI_FRAME_TOO_LONG:
+            return sm_fail(utils, SASL_BADPROT, "GSSAPI: a security-layer frame of %u bytes "
+                           "is larger than the %u negotiated", (unsigned)s->frame.len,
+                           (unsigned)s->recv_max);
+        case GSSAPI_FRAME_EMPTY:
+            return sm_fail(utils, SASL_BADPROT, "GSSAPI: an empty security-layer frame");
+        case GSSAPI_FRAME_DONE:
+            ib.length = s->frame.len;
+            ib.value = s->frame.body;
+            maj = gss_unwrap(&min, s->ctx, &ib, &ob, &conf_state, NULL);
+            gssapi_frame_reset(&s->frame);
+            if (GSS_ERROR(maj))
+                return gssapi_fail(utils, SASL_BADPROT, "a security-layer frame does not "
+                                   "unwrap", maj, min);
+            /* a peer may not drop to integrity on a confidentiality layer */
+            if (s->conf && !conf_state) {
+                gss_release_buffer(&min, &ob);
+                return sm_fail(utils, SASL_BADPROT, "GSSAPI: an unencrypted frame on the "
+                               "confidentiality layer");
+            }
+            r = grow(utils, &s->dec, &s->dec_cap, used + ob.length + 1);
+            if (r == SASL_OK) {
+                memcpy(s->dec + used, ob.value, ob.length);
+                used += ob.length;
+            }
+            gss_release_buffer(&min, &ob);
+            if (r != SASL_OK)
+                return r;
+            break;
+        }
+        in += n;
+        inlen -= (unsigned)n;
+    }
+    if (used > UINT32_MAX / 2)
+        return SASL_FAIL;
+    *output = used ? s->dec : NULL;
+    *outlen = (unsigned)used;
+    return SASL_OK;
+}
+
+int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id_t ctx,
+                     unsigned layer, uint32_t peer_max, uint32_t our_max, unsigned conf_ssf,
+                     sasl_out_params_t *oparams)
+{
+    OM_uint32 maj, min, max_in = 0;
+
+    oparams->encode = NULL;
+    oparams->decode = NULL;
+    oparams->encode_context = NULL;
+    oparams->decode_context = NULL;
+    oparams->mech_ssf = 0;
+    oparams->maxoutbuf = 0;
+    if (layer == GSSAPI_LAYER_NONE)
+        return SASL_OK;
+    s->utils = utils;
+    s->ctx = ctx;
+    s->conf = layer == GSSAPI_LAYER_CONFIDENTIALITY;
+    s->recv_max = our_max;
+    /* the peer's buffer bounds the wrapped token; how much cleartext fits */
+    maj = gss_wrap_size_limit(&min, ctx, s->conf, GSS_C_QOP_DEFAULT, peer_max, &max_in);
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_FAIL, "gss_wrap_size_limit failed", maj, min);
+    if (max_in == 0)
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: the peer's maximum buffer (%u bytes) "
+                       "cannot hold a single wrapped byte", (unsigned)peer_max);
+    s->send_max = max_in;
+    oparams->maxoutbuf = max_in;
+    oparams->mech_ssf = s->conf ? conf_ssf : GSSAPI_INTEGRITY_SSF;
+    oparams->encode = sec_encode;
+    oparams->decode = sec_decode;
+    oparams->encode_context = s;
+    oparams->decode_context = s;
+    return SASL_OK;
+}
+
+void gssapi_sec_dispose(struct gssapi_sec *s)
+{
+    const sasl_utils_t *utils = s->utils;
+
+    if (!utils)
+        return;
+    if (s->enc) {
+        sm_erase(s->enc, s->enc_cap);
+        utils->free(s->enc);
+    }
+    if (s->dec) {
+        sm_erase(s->dec, s->dec_cap);
+        utils->free(s->dec);
+    }
+    if (s->clear) {
+        sm_erase(s->clear, s->clear_cap);
+        utils->free(s->clear);
+    }
+    if (s->body) {
+        sm_erase(s->body, s->body_cap);
+        utils->free(s->body);
+    }
+    memset(s, 0, sizeof(*s));
+}
