@@ -4,6 +4,7 @@
 #define GSSAPI_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 #include <gssapi/gssapi.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
@@ -54,10 +55,22 @@ unsigned gssapi_layers_allowed(const sasl_security_properties_t *props, unsigned
 /* The best of the layers: confidentiality, then integrity, then none. */
 unsigned gssapi_best_layer(unsigned layers);
 
+/* The layer's encode and decode, and each side's oparams entries that
+ * call them with its own struct gssapi_sec. */
+int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned niov,
+                      const char **output, unsigned *outlen);
+int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
+                      const char **output, unsigned *outlen);
+struct gssapi_layer_fns {
+    int (*encode)(void *context, const struct iovec *iov, unsigned niov,
+                  const char **output, unsigned *outlen);
+    int (*decode)(void *context, const char *input, unsigned inlen,
+                  const char **output, unsigned *outlen);
+};
 /* Fill oparams for the chosen layer; peer_max is the peer's buffer. */
 int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id_t ctx,
                      unsigned layer, uint32_t peer_max, uint32_t our_max, unsigned conf_ssf,
-                     sasl_out_params_t *oparams);
+                     const struct gssapi_layer_fns *fns, sasl_out_params_t *oparams);
 void gssapi_sec_dispose(struct gssapi_sec *s);
 
 /* Wrap and unwrap one token (security-layer negotiation). */

@@ -22,6 +22,20 @@ struct gssapi_client {
     struct gssapi_sec sec;
 };
 
+static int layer_encode(void *context, const struct iovec *iov, unsigned niov,
+                        const char **output, unsigned *outlen)
+{
+    return gssapi_sec_encode(&((struct gssapi_client *)context)->sec, iov, niov, output, outlen);
+}
+
+static int layer_decode(void *context, const char *input, unsigned inlen,
+                        const char **output, unsigned *outlen)
+{
+    return gssapi_sec_decode(&((struct gssapi_client *)context)->sec, input, inlen, output, outlen);
+}
+
+static const struct gssapi_layer_fns layer_fns = {layer_encode, layer_decode};
+
 int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
     struct gssapi_client *c;
@@ -147,7 +161,9 @@ static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
                                c->ctx == GSS_C_NO_CONTEXT ? GSS_C_NO_BUFFER : &ib, NULL, &ob,
                                &c->flags, NULL);
     if (GSS_ERROR(maj)) {
-        gss_release_buffer(&min, &ob);
+        OM_uint32 m2;
+        /* min carries the Kerberos reason: release with another */
+        gss_release_buffer(&m2, &ob);
         return gssapi_fail(utils, gssapi_context_code(maj), "cannot initiate the context", maj,
                            min);
     }
@@ -225,7 +241,8 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
     if ((r = output(c, utils, &wrapped, out, outlen)) != SASL_OK)
         return r;
     sm_oparams_done(oparams);
-    return gssapi_sec_start(utils, &c->sec, c->ctx, layer, peer_max, our_max, conf_ssf, oparams);
+    return gssapi_sec_start(utils, &c->sec, c->ctx, layer, peer_max, our_max, conf_ssf, &layer_fns,
+                            oparams);
 }
 
 int gssapi_client_step(void *ctx, sasl_client_params_t *cparams,

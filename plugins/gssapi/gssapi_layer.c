@@ -12,7 +12,7 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
-static void status_text(OM_uint32 code, int type, char *buf, size_t len)
+static void status_text(OM_uint32 code, int type, gss_OID mech, char *buf, size_t len)
 {
     OM_uint32 min, msg_ctx = 0;
     gss_buffer_desc msg;
@@ -21,7 +21,7 @@ static void status_text(OM_uint32 code, int type, char *buf, size_t len)
 
     buf[0] = 0;
     do {
-        if (GSS_ERROR(gss_display_status(&min, code, type, GSS_C_NO_OID, &msg_ctx, &msg)))
+        if (GSS_ERROR(gss_display_status(&min, code, type, mech, &msg_ctx, &msg)))
             break;
         if (used < len)
             used += (size_t)snprintf(buf + used, len - used, "%s%.*s", n++ ? "; " : "",
@@ -35,9 +35,9 @@ int gssapi_fail(const sasl_utils_t *utils, int code, const char *what, OM_uint32
 {
     char maj[256], mn[384];
 
-    status_text(major, GSS_C_GSS_CODE, maj, sizeof(maj));
+    status_text(major, GSS_C_GSS_CODE, GSS_C_NO_OID, maj, sizeof(maj));
     if (minor) {
-        status_text(minor, GSS_C_MECH_CODE, mn, sizeof(mn));
+        status_text(minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, mn, sizeof(mn));
         return sm_fail(utils, code, "GSSAPI: %s: %s (%s)", what, maj, mn);
     }
     return sm_fail(utils, code, "GSSAPI: %s: %s", what, maj);
@@ -203,10 +203,9 @@ static const void *gather(struct gssapi_sec *s, const struct iovec *iov, unsigne
     return s->clear;
 }
 
-static int sec_encode(void *context, const struct iovec *iov, unsigned niov,
+int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned niov,
                       const char **output, unsigned *outlen)
 {
-    struct gssapi_sec *s = context;
     const sasl_utils_t *utils = s->utils;
     size_t total = 0, used = 0, off, chunk, segoff = 0;
     unsigned i, seg = 0;
@@ -250,10 +249,9 @@ static int sec_encode(void *context, const struct iovec *iov, unsigned niov,
     return SASL_OK;
 }
 
-static int sec_decode(void *context, const char *input, unsigned inlen,
+int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
                       const char **output, unsigned *outlen)
 {
-    struct gssapi_sec *s = context;
     const sasl_utils_t *utils = s->utils;
     const unsigned char *in = (const unsigned char *)input;
     size_t used = 0, n;
@@ -319,14 +317,12 @@ static int sec_decode(void *context, const char *input, unsigned inlen,
 
 int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id_t ctx,
                      unsigned layer, uint32_t peer_max, uint32_t our_max, unsigned conf_ssf,
-                     sasl_out_params_t *oparams)
+                     const struct gssapi_layer_fns *fns, sasl_out_params_t *oparams)
 {
     OM_uint32 maj, min, max_in = 0;
 
     oparams->encode = NULL;
     oparams->decode = NULL;
-    oparams->encode_context = NULL;
-    oparams->decode_context = NULL;
     oparams->mech_ssf = 0;
     oparams->maxoutbuf = 0;
     if (layer == GSSAPI_LAYER_NONE)
@@ -345,10 +341,10 @@ int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id
     s->send_max = max_in;
     oparams->maxoutbuf = max_in;
     oparams->mech_ssf = s->conf ? conf_ssf : GSSAPI_INTEGRITY_SSF;
-    oparams->encode = sec_encode;
-    oparams->decode = sec_decode;
-    oparams->encode_context = s;
-    oparams->decode_context = s;
+    /* libsasl2 calls these with the mechanism's context, not with
+     * encode_context: each side passes its own to s */
+    oparams->encode = fns->encode;
+    oparams->decode = fns->decode;
     return SASL_OK;
 }
 

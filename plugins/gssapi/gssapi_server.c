@@ -27,6 +27,20 @@ struct gssapi_server {
     struct gssapi_sec sec;
 };
 
+static int layer_encode(void *context, const struct iovec *iov, unsigned niov,
+                        const char **output, unsigned *outlen)
+{
+    return gssapi_sec_encode(&((struct gssapi_server *)context)->sec, iov, niov, output, outlen);
+}
+
+static int layer_decode(void *context, const char *input, unsigned inlen,
+                        const char **output, unsigned *outlen)
+{
+    return gssapi_sec_decode(&((struct gssapi_server *)context)->sec, input, inlen, output, outlen);
+}
+
+static const struct gssapi_layer_fns layer_fns = {layer_encode, layer_decode};
+
 struct sm_server_settings gssapi_settings;
 /* Read once at load (README, Options); a path or name longer than these
  * is refused as an invalid value. */
@@ -211,7 +225,9 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
                                  gssapi_bindings(sparams->cbinding, &cbstore), &s->client, NULL,
                                  &ob, &s->flags, NULL, &s->deleg);
     if (GSS_ERROR(maj)) {
-        gss_release_buffer(&min, &ob);
+        OM_uint32 m2;
+        /* min carries the Kerberos reason: release with another */
+        gss_release_buffer(&m2, &ob);
         r = gssapi_context_code(maj);
         return gssapi_fail(utils, r, "cannot accept the client's context", maj, min);
     }
@@ -303,7 +319,7 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
         return r;
     sm_oparams_done(oparams);
     r = gssapi_sec_start(utils, &s->sec, s->ctx, ch.layer, ch.maxbuf, s->our_max, s->conf_ssf,
-                         oparams);
+                         &layer_fns, oparams);
     if (r != SASL_OK)
         return r;
     if (s->deleg != GSS_C_NO_CREDENTIAL)
