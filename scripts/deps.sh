@@ -10,6 +10,7 @@ PACKAGES="
   clang libclang-rt-14-dev valgrind
   util-linux procps passwd python3
   postfix curl gsasl swaks libauthen-ntlm-perl
+  krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
 "
 missing=""
 for p in $PACKAGES; do

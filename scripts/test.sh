@@ -139,6 +139,8 @@ tap_step "valgrind" make -s -j"$jobs" check-valgrind
 export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
 tap_step "postfix" bash "$src/tests/interop/test_postfix.sh"
 tap_step "saslauthd" bash "$src/tests/interop/test_saslauthd.sh"
+# GSSAPI through Postfix (curl, Postfix's smtp client) against a throwaway KDC
+tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"

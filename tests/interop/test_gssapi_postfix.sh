@@ -1,0 +1,198 @@
+#!/bin/bash
+# GSSAPI through a real MTA: Postfix smtpd on a loopback port with our
+# GSSAPI server plugin only, acceptor keys from a keytab given as the
+# gssapi_keytab option in smtpd.conf, against a throwaway KDC
+# (tests/krb5/kdc.sh).  curl (which tries GSSAPI only for user@REALM)
+# authenticates from the KDC's ccache and sends a message; a second smtpd
+# whose keytab lacks the service's key refuses with 535 and logs the
+# Kerberos reason; Postfix's own smtp client relays through the first smtpd
+# with our GSSAPI client plugin.  Needs root (Postfix).  TAP.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sm_init
+sm_plan 5
+
+HOST=mail.$SM_FQDN
+MAIN_CF=/etc/postfix/main.cf
+CONF=$SM_TMP/postfix
+KDC=$SM_TMP/kdc
+main_cf_saved=
+postfix_started=
+kdc_started=
+teardown() {
+    if [ -n "$postfix_started" ]; then
+        postfix -c "$CONF" stop >/dev/null 2>&1
+        postfix -c "$CONF" abort >/dev/null 2>&1
+    fi
+    [ -n "$kdc_started" ] && bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$KDC"
+    if [ "$main_cf_saved" = created ]; then rm -f "$MAIN_CF"
+    elif [ -n "$main_cf_saved" ]; then cp -p "$main_cf_saved" "$MAIN_CF"; fi
+    sm__cleanup
+}
+trap teardown EXIT
+fail_all() {
+    local i
+    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "postfix GSSAPI: $1"; done
+    exit 1
+}
+
+missing=$(sm_missing_programs postfix postconf curl krb5kdc kdb5_util kadmin.local kinit)
+[ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs them)"
+[ "$(id -u)" -eq 0 ] || fail_all "must run as root (Postfix's master starts as root)"
+[ -f "$SM_PLUGIN_DIR/libsaslmechs_gssapi.so" ] || fail_all "our GSSAPI plugin is not built"
+PORT=$(( 20000 + RANDOM % 20000 ))
+WPORT=$((PORT + 1))   # the smtpd whose keytab lacks the key
+
+SM_KRB5_HOSTS="$HOST 127.0.0.1" bash "$SM_SRCDIR/tests/krb5/kdc.sh" start "$KDC" >"$SM_TMP/kdc.out" 2>&1 \
+    || fail_all "tests/krb5/kdc.sh failed: $(tail -3 "$SM_TMP/kdc.out")"
+kdc_started=1
+# shellcheck disable=SC1091
+. "$KDC/env"
+
+plugdir=$SM_TMP/plugins
+mkdir -p "$plugdir" "$CONF/sasl" "$SM_TMP/queue" "$SM_TMP/data"
+ln -s "$SM_PLUGIN_DIR/libsaslmechs_gssapi.so" "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$plugdir/"
+# smtpd runs as postfix: it reads the configuration, the keytabs, and keeps
+# its replay cache in the KDC's folder
+chmod 755 "$SM_TMP" "$KDC"
+chown postfix "$SM_KRB5_KEYTAB" "$SM_KRB5_WRONG_KEYTAB" "$KDC/rcache" "$SM_TMP/data"
+for app in smtpd:"$SM_KRB5_KEYTAB" smtpdwrong:"$SM_KRB5_WRONG_KEYTAB"; do
+    cat >"$CONF/sasl/${app%%:*}.conf" <<CONFEOF
+mech_list: GSSAPI
+auxprop_plugin: sasldb
+sasldb_path: $SM_TMP/sasldb2
+gssapi_keytab: ${app#*:}
+CONFEOF
+done
+cat >"$CONF/main.cf" <<CONFEOF
+compatibility_level = 3.6
+queue_directory = $SM_TMP/queue
+data_directory = $SM_TMP/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $HOST
+mydomain = $SM_FQDN
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+maillog_file = $SM_TMP/maillog
+maillog_file_prefixes = $SM_TMP
+in_flow_delay = 0
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+smtpd_sasl_security_options = noanonymous
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+default_transport = discard
+relay_transport = discard
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir KRB5_CONFIG=$KRB5_CONFIG KRB5RCACHEDIR=$KRB5RCACHEDIR KRB5CCNAME=$KRB5CCNAME
+transport_maps = texthash:$CONF/transport
+smtp_sasl_auth_enable = yes
+smtp_sasl_password_maps = texthash:$CONF/sasl_passwd
+smtp_sasl_security_options = noanonymous
+smtp_sasl_mechanism_filter = GSSAPI
+smtp_tls_security_level = none
+CONFEOF
+# the relay: Postfix's smtp client needs a sasl_passwd entry to try SASL at
+# all; GSSAPI takes the ticket from KRB5CCNAME, never the "password"
+echo "[127.0.0.1]:$PORT alice:unused" >"$CONF/sasl_passwd"
+echo "gssapi.relay.test smtp:[127.0.0.1]:$PORT" >"$CONF/transport"
+cat >"$CONF/master.cf" <<CONFEOF
+127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
+127.0.0.1:$WPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdwrong
+smtp      unix  - - n - - smtp
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CONFEOF
+# the smtp client runs as postfix too: it reads the user's ccache
+chown postfix "${KRB5CCNAME#FILE:}"
+
+if [ -f "$MAIN_CF" ]; then
+    main_cf_saved=$SM_TMP/main.cf.orig; cp -p "$MAIN_CF" "$main_cf_saved"
+else
+    main_cf_saved=created
+fi
+echo "alternate_config_directories = $CONF" >>"$MAIN_CF"
+if out=$(postfix -c "$CONF" start 2>&1); then
+    postfix_started=1
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+        sleep 0.1
+    done
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+        sm_ok "postfix started on 127.0.0.1:$PORT with our GSSAPI server plugin"
+    else
+        sm_not_ok "postfix: smtpd does not answer on port $PORT"
+        sm_diag_file "$SM_TMP/maillog"
+    fi
+else
+    fail_all "postfix start failed: $out"
+fi
+
+# curl names the service host from the URL: --resolve keeps it $HOST
+curl_gssapi() {  # PORT LOG
+    printf 'Subject: sasl-mechs GSSAPI test\r\n\r\nhello\r\n' |
+        timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
+            --resolve "$HOST:$1:127.0.0.1" "smtp://$HOST:$1/client.example" \
+            --user "$SM_KRB5_USER:" --login-options "AUTH=GSSAPI" \
+            --mail-from "alice@client.example" --mail-rcpt "bob@remote.example" -T - >"$2" 2>&1
+}
+reply() { grep -qE "^(< )?$1[ -]" "$2"; }
+
+log=$SM_TMP/curl.log
+if curl_gssapi "$PORT" "$log" && reply 235 "$log" \
+    && grep -q "sasl_method=GSSAPI, sasl_username=$SM_KRB5_USER" "$SM_TMP/maillog"; then
+    sm_ok "curl GSSAPI as $SM_KRB5_USER: 235, message accepted, smtpd logs sasl_username=$SM_KRB5_USER"
+else
+    sm_not_ok "curl GSSAPI: authentication failed"; sm_diag_file "$log"; sm_diag_file "$SM_TMP/maillog"
+fi
+
+log=$SM_TMP/curl-wrong.log
+if ! curl_gssapi "$WPORT" "$log" && reply 535 "$log"; then
+    sm_ok "curl GSSAPI against a keytab without the service's key: 535"
+else
+    sm_not_ok "curl GSSAPI, wrong keytab: not refused with 535"; sm_diag_file "$log"
+fi
+for _ in $(seq 20); do grep -q "not found in keytab" "$SM_TMP/maillog" && break; sleep 0.2; done
+if line=$(grep -m1 "not found in keytab" "$SM_TMP/maillog"); then
+    sm_ok "smtpd logs the Kerberos reason: ${line##*warning: }"
+else
+    sm_not_ok "smtpd did not log why the keytab was refused"; sm_diag_file "$SM_TMP/maillog"
+fi
+
+# Postfix's smtp client: a message to gssapi.relay.test goes through our smtpd
+# with our GSSAPI client plugin
+id=gss-relay-$$-$RANDOM
+printf 'Subject: %s\n\nrelayed\n' "$id" | sendmail -C "$CONF" -f alice@client.example bob@gssapi.relay.test
+ok=
+for _ in $(seq 100); do
+    if grep -q "sasl_method=GSSAPI, sasl_username=$SM_KRB5_USER" <(grep -v "$PORT.*curl" "$SM_TMP/maillog") \
+        && grep -qE "relay=127.0.0.1\[127.0.0.1\]:$PORT.*status=sent" "$SM_TMP/maillog"; then
+        ok=1; break
+    fi
+    sleep 0.2
+done
+if [ -n "$ok" ]; then
+    sm_ok "Postfix's smtp client relays with our GSSAPI client plugin (status=sent)"
+else
+    sm_not_ok "Postfix's smtp client did not relay with GSSAPI"; sm_diag_file "$SM_TMP/maillog"
+fi
+sm_done
