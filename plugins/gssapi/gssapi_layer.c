@@ -215,6 +215,9 @@ int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned ni
 
     if (!output || !outlen || (niov && !iov))
         return SASL_BADPARAM;
+    /* libsasl2 reads *outlen whatever the result */
+    *output = NULL;
+    *outlen = 0;
     for (i = 0; i < niov; i++)
         total += iov[i].iov_len;
     if (total > UINT32_MAX / 2)
@@ -262,6 +265,8 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
 
     if (!output || !outlen || (inlen && !input))
         return SASL_BADPARAM;
+    *output = NULL;
+    *outlen = 0;
     while (inlen > 0) {
         switch (gssapi_frame_feed(&s->frame, in, inlen, s->recv_max, &n)) {
         case GSSAPI_FRAME_MORE:

@@ -813,12 +813,20 @@ int main(void)
 
     pair_name = "our client, our server";
     hx_run(pair_name, &ours, 3, matrix_row, NULL);
-    pair_name = "Cyrus client, our server";
-    hx_run(pair_name, &cyrus_cli, 3, matrix_row, NULL);
     pair_name = "our client, Cyrus server";
     hx_run(pair_name, &cyrus_srv, 3, matrix_row, NULL);
-    pair_name = "Cyrus client, Cyrus server (reference)";
-    hx_run(pair_name, &cyrus_both, 3, matrix_row, NULL);
+    /* Cyrus's gssapiv2 client never releases the credentials it acquires
+     * (nor what hangs off them): under valgrind (check-valgrind) only our
+     * client runs; `make check` runs every pair */
+    if (getenv("SM_VALGRIND")) {
+        tap_diag("under valgrind: the Cyrus-client pairs run in make check only "
+                 "(Cyrus's gssapiv2 client leaks its credentials)");
+    } else {
+        pair_name = "Cyrus client, our server";
+        hx_run(pair_name, &cyrus_cli, 3, matrix_row, NULL);
+        pair_name = "Cyrus client, Cyrus server (reference)";
+        hx_run(pair_name, &cyrus_both, 3, matrix_row, NULL);
+    }
 
     hx_run("bad choices", &ours, (int)N_BAD_CHOICES, bad_choice_row, NULL);
     hx_run("bad offers", &ours, (int)N_BAD_OFFERS, bad_offer_row, NULL);
