@@ -252,15 +252,39 @@ int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned ni
     return SASL_OK;
 }
 
+/* Unwrap one frame's body and append the cleartext to s->dec at *used. */
+static int unwrap_frame(struct gssapi_sec *s, const void *body, uint32_t len, size_t *used)
+{
+    gss_buffer_desc ib = {len, (void *)body}, ob;
+    OM_uint32 maj, min;
+    int conf_state = 0, r;
+
+    maj = gss_unwrap(&min, s->ctx, &ib, &ob, &conf_state, NULL);
+    if (GSS_ERROR(maj))
+        return gssapi_fail(s->utils, SASL_BADPROT, "a security-layer frame does not unwrap",
+                           maj, min);
+    /* a peer may not drop to integrity on a confidentiality layer */
+    if (s->conf && !conf_state) {
+        gss_release_buffer(&min, &ob);
+        return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: an unencrypted frame on the "
+                       "confidentiality layer");
+    }
+    r = grow(s->utils, &s->dec, &s->dec_cap, *used + ob.length + 1);
+    if (r == SASL_OK) {
+        memcpy(s->dec + *used, ob.value, ob.length);
+        *used += ob.length;
+    }
+    gss_release_buffer(&min, &ob);
+    return r;
+}
+
 int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
                       const char **output, unsigned *outlen)
 {
     const sasl_utils_t *utils = s->utils;
     const unsigned char *in = (const unsigned char *)input;
     size_t used = 0, n;
-    OM_uint32 maj, min;
-    gss_buffer_desc ib, ob;
-    int conf_state, r;
+    int r;
     char *p;
 
     if (!output || !outlen || (inlen && !input))
@@ -268,6 +292,18 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
     *output = NULL;
     *outlen = 0;
     while (inlen > 0) {
+        /* a whole frame at the start of the input: unwrap it where it is */
+        if (s->frame.hdr_have == 0 && inlen >= 4) {
+            uint32_t len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16
+                           | (uint32_t)in[2] << 8 | in[3];
+            if (len > 0 && len <= s->recv_max && len <= inlen - 4) {
+                if ((r = unwrap_frame(s, in + 4, len, &used)) != SASL_OK)
+                    return r;
+                in += 4 + len;
+                inlen -= 4 + len;
+                continue;
+            }
+        }
         switch (gssapi_frame_feed(&s->frame, in, inlen, s->recv_max, &n)) {
         case GSSAPI_FRAME_MORE:
             break;
@@ -287,25 +323,8 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
         case GSSAPI_FRAME_EMPTY:
             return sm_fail(utils, SASL_BADPROT, "GSSAPI: an empty security-layer frame");
         case GSSAPI_FRAME_DONE:
-            ib.length = s->frame.len;
-            ib.value = s->frame.body;
-            maj = gss_unwrap(&min, s->ctx, &ib, &ob, &conf_state, NULL);
+            r = unwrap_frame(s, s->frame.body, s->frame.len, &used);
             gssapi_frame_reset(&s->frame);
-            if (GSS_ERROR(maj))
-                return gssapi_fail(utils, SASL_BADPROT, "a security-layer frame does not "
-                                   "unwrap", maj, min);
-            /* a peer may not drop to integrity on a confidentiality layer */
-            if (s->conf && !conf_state) {
-                gss_release_buffer(&min, &ob);
-                return sm_fail(utils, SASL_BADPROT, "GSSAPI: an unencrypted frame on the "
-                               "confidentiality layer");
-            }
-            r = grow(utils, &s->dec, &s->dec_cap, used + ob.length + 1);
-            if (r == SASL_OK) {
-                memcpy(s->dec + used, ob.value, ob.length);
-                used += ob.length;
-            }
-            gss_release_buffer(&min, &ob);
             if (r != SASL_OK)
                 return r;
             break;

@@ -219,7 +219,10 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
 
     if (inlen == 0 || inlen > GSSAPI_MAX_TOKEN)
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", inlen);
-    if (s->cred == GSS_C_NO_CREDENTIAL && (r = acquire(s, utils)) != SASL_OK)
+    /* without either option the library's default keytab serves any of
+     * its principals: no credentials to acquire */
+    if (s->cred == GSS_C_NO_CREDENTIAL && (opt_keytab[0] || opt_principal[0])
+        && (r = acquire(s, utils)) != SASL_OK)
         return r;
     maj = gss_accept_sec_context(&min, &s->ctx, s->cred, &ib,
                                  gssapi_bindings(sparams->cbinding, &cbstore), &s->client, NULL,
