@@ -28,10 +28,9 @@ struct gssapi_sec {
     struct gssapi_frame frame;
     unsigned char *body;   /* the frame being received */
     uint32_t body_cap;
-    char *enc, *dec;       /* output of the last encode / decode */
+    char *enc, *dec;       /* output of the last encode / decode (a decode of one
+                            * whole frame answers with its cleartext in body) */
     size_t enc_cap, dec_cap;
-    char *clear;           /* cleartext gathered from several segments */
-    size_t clear_cap;
 };
 
 /* sasl_errdetail from GSS-API status codes: what failed, then the major

@@ -170,29 +170,18 @@ static int grow(const sasl_utils_t *utils, char **buf, size_t *cap, size_t need)
     return SASL_OK;
 }
 
-/* The cleartext of one wrapped token: straight from the caller's vector
- * when one segment holds it, else gathered into s->clear. */
-static const void *gather(struct gssapi_sec *s, const struct iovec *iov, unsigned *seg,
-                          size_t *segoff, size_t chunk)
+/* Copy chunk bytes of the caller's vector, from segment *seg at *segoff, to
+ * dst. */
+static void gather(const struct iovec *iov, unsigned niov, unsigned *seg, size_t *segoff,
+                   unsigned char *dst, size_t chunk)
 {
     size_t got = 0, take;
 
-    if (iov[*seg].iov_len - *segoff >= chunk) {
-        const char *p = (const char *)iov[*seg].iov_base + *segoff;
-        *segoff += chunk;
-        if (*segoff == iov[*seg].iov_len) {
-            (*seg)++;
-            *segoff = 0;
-        }
-        return p;
-    }
-    if (grow(s->utils, &s->clear, &s->clear_cap, chunk) != SASL_OK)
-        return NULL;
-    while (got < chunk) {
+    while (got < chunk && *seg < niov) {
         take = iov[*seg].iov_len - *segoff;
         if (take > chunk - got)
             take = chunk - got;
-        memcpy(s->clear + got, (const char *)iov[*seg].iov_base + *segoff, take);
+        memcpy(dst + got, (const char *)iov[*seg].iov_base + *segoff, take);
         got += take;
         *segoff += take;
         if (*segoff == iov[*seg].iov_len) {
@@ -200,17 +189,17 @@ static const void *gather(struct gssapi_sec *s, const struct iovec *iov, unsigne
             *segoff = 0;
         }
     }
-    return s->clear;
 }
 
 int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned niov,
                       const char **output, unsigned *outlen)
 {
     const sasl_utils_t *utils = s->utils;
-    size_t total = 0, used = 0, off, chunk, segoff = 0;
+    size_t total = 0, used = 0, off, chunk, segoff = 0, toklen;
     unsigned i, seg = 0;
     OM_uint32 maj, min;
-    gss_buffer_desc ib, ob;
+    gss_iov_buffer_desc v[4];
+    unsigned char *p;
     int r;
 
     if (!output || !outlen || (niov && !iov))
@@ -223,59 +212,91 @@ int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned ni
     if (total > UINT32_MAX / 2)
         return sm_fail(utils, SASL_BADPARAM, "GSSAPI: message too large to encode");
     /* one wrapped token per send_max bytes of cleartext: libsasl2 splits by
-     * maxoutbuf already, but sasl_encodev hands over whatever it is given */
+     * maxoutbuf already, but sasl_encodev hands over whatever it is given.
+     * Each token is built in place in the output (gss_wrap_iov: header,
+     * data, padding, trailer side by side are exactly gss_wrap's token), so
+     * the cleartext is copied once and nothing else is allocated. */
     for (off = 0; off < total; off += chunk) {
-        /* skip empty segments, so that gather finds bytes at seg */
-        while (seg < niov && iov[seg].iov_len == segoff) {
-            seg++;
-            segoff = 0;
-        }
         chunk = total - off < s->send_max ? total - off : s->send_max;
-        if (!(ib.value = (void *)gather(s, iov, &seg, &segoff, chunk)))
-            return SASL_NOMEM;
-        ib.length = chunk;
-        maj = gss_wrap(&min, s->ctx, s->conf, GSS_C_QOP_DEFAULT, &ib, NULL, &ob);
+        memset(v, 0, sizeof(v));
+        v[0].type = GSS_IOV_BUFFER_TYPE_HEADER;
+        v[1].type = GSS_IOV_BUFFER_TYPE_DATA;
+        v[1].buffer.length = chunk;
+        v[2].type = GSS_IOV_BUFFER_TYPE_PADDING;
+        v[3].type = GSS_IOV_BUFFER_TYPE_TRAILER;
+        maj = gss_wrap_iov_length(&min, s->ctx, s->conf, GSS_C_QOP_DEFAULT, NULL, v, 4);
         if (GSS_ERROR(maj))
-            return gssapi_fail(utils, SASL_FAIL, "gss_wrap failed", maj, min);
-        r = grow(utils, &s->enc, &s->enc_cap, used + 4 + ob.length);
-        if (r == SASL_OK) {
-            gssapi_frame_header((unsigned char *)s->enc + used, (uint32_t)ob.length);
-            memcpy(s->enc + used + 4, ob.value, ob.length);
-            used += 4 + ob.length;
-        }
-        gss_release_buffer(&min, &ob);
-        if (r != SASL_OK)
+            return gssapi_fail(utils, SASL_FAIL, "gss_wrap_iov_length failed", maj, min);
+        toklen = v[0].buffer.length + chunk + v[2].buffer.length + v[3].buffer.length;
+        if ((r = grow(utils, &s->enc, &s->enc_cap, used + 4 + toklen)) != SASL_OK)
             return r;
+        p = (unsigned char *)s->enc + used;
+        gssapi_frame_header(p, (uint32_t)toklen);
+        v[0].buffer.value = p + 4;
+        v[1].buffer.value = p + 4 + v[0].buffer.length;
+        v[2].buffer.value = (unsigned char *)v[1].buffer.value + chunk;
+        v[3].buffer.value = (unsigned char *)v[2].buffer.value + v[2].buffer.length;
+        gather(iov, niov, &seg, &segoff, v[1].buffer.value, chunk);
+        maj = gss_wrap_iov(&min, s->ctx, s->conf, GSS_C_QOP_DEFAULT, NULL, v, 4);
+        if (GSS_ERROR(maj))
+            return gssapi_fail(utils, SASL_FAIL, "gss_wrap_iov failed", maj, min);
+        used += 4 + toklen;
     }
     *output = s->enc;
     *outlen = (unsigned)used;
     return SASL_OK;
 }
 
-/* Unwrap one frame's body and append the cleartext to s->dec at *used. */
-static int unwrap_frame(struct gssapi_sec *s, const void *body, uint32_t len, size_t *used)
+/* Unwrap one frame's body in place (gss_unwrap_iov on the whole token as a
+ * stream): *clear and *clear_len point into body afterwards. */
+static int unwrap_frame(struct gssapi_sec *s, unsigned char *body, uint32_t len,
+                        unsigned char **clear, size_t *clear_len)
 {
-    gss_buffer_desc ib = {len, (void *)body}, ob;
+    gss_iov_buffer_desc v[2];
     OM_uint32 maj, min;
-    int conf_state = 0, r;
+    int conf_state = 0;
 
-    maj = gss_unwrap(&min, s->ctx, &ib, &ob, &conf_state, NULL);
+    memset(v, 0, sizeof(v));
+    v[0].type = GSS_IOV_BUFFER_TYPE_STREAM;
+    v[0].buffer.length = len;
+    v[0].buffer.value = body;
+    v[1].type = GSS_IOV_BUFFER_TYPE_DATA;
+    maj = gss_unwrap_iov(&min, s->ctx, &conf_state, NULL, v, 2);
     if (GSS_ERROR(maj))
         return gssapi_fail(s->utils, SASL_BADPROT, "a security-layer frame does not unwrap",
                            maj, min);
     /* a peer may not drop to integrity on a confidentiality layer */
-    if (s->conf && !conf_state) {
-        gss_release_buffer(&min, &ob);
+    if (s->conf && !conf_state)
         return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: an unencrypted frame on the "
                        "confidentiality layer");
+    *clear = v[1].buffer.value;
+    *clear_len = v[1].buffer.length;
+    return SASL_OK;
+}
+
+/* Append a frame's cleartext to the output of this decode call. */
+static int append(struct gssapi_sec *s, const unsigned char *p, size_t n, size_t *used)
+{
+    int r = grow(s->utils, &s->dec, &s->dec_cap, *used + n + 1);
+
+    if (r == SASL_OK && n) {
+        memcpy(s->dec + *used, p, n);
+        *used += n;
     }
-    r = grow(s->utils, &s->dec, &s->dec_cap, *used + ob.length + 1);
-    if (r == SASL_OK) {
-        memcpy(s->dec + *used, ob.value, ob.length);
-        *used += ob.length;
-    }
-    gss_release_buffer(&min, &ob);
     return r;
+}
+
+static int ensure_body(struct gssapi_sec *s, uint32_t len)
+{
+    unsigned char *p;
+
+    if (len <= s->body_cap)
+        return SASL_OK;
+    if (!(p = s->utils->realloc(s->body, len)))
+        return SASL_NOMEM;
+    s->body = p;
+    s->body_cap = len;
+    return SASL_OK;
 }
 
 int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
@@ -283,24 +304,34 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
 {
     const sasl_utils_t *utils = s->utils;
     const unsigned char *in = (const unsigned char *)input;
-    size_t used = 0, n;
-    int r;
-    char *p;
+    unsigned char *clear;
+    size_t used = 0, n, clear_len;
+    int r, single = 0;
 
     if (!output || !outlen || (inlen && !input))
         return SASL_BADPARAM;
     *output = NULL;
     *outlen = 0;
     while (inlen > 0) {
-        /* a whole frame at the start of the input: unwrap it where it is */
+        /* a whole frame at the start of the input: one copy into body,
+         * unwrapped there; when it is all the input, the output is body */
         if (s->frame.hdr_have == 0 && inlen >= 4) {
             uint32_t len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16
                            | (uint32_t)in[2] << 8 | in[3];
             if (len > 0 && len <= s->recv_max && len <= inlen - 4) {
-                if ((r = unwrap_frame(s, in + 4, len, &used)) != SASL_OK)
+                if ((r = ensure_body(s, len)) != SASL_OK)
+                    return r;
+                memcpy(s->body, in + 4, len);
+                if ((r = unwrap_frame(s, s->body, len, &clear, &clear_len)) != SASL_OK)
                     return r;
                 in += 4 + len;
                 inlen -= 4 + len;
+                if (used == 0 && inlen == 0) {
+                    single = 1;
+                    *output = (const char *)clear;
+                    used = clear_len;
+                } else if ((r = append(s, clear, clear_len, &used)) != SASL_OK)
+                    return r;
                 continue;
             }
         }
@@ -308,12 +339,8 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
         case GSSAPI_FRAME_MORE:
             break;
         case GSSAPI_FRAME_HEADER:
-            if (s->frame.len > s->body_cap) {
-                if (!(p = utils->realloc(s->body, s->frame.len)))
-                    return SASL_NOMEM;
-                s->body = (unsigned char *)p;
-                s->body_cap = s->frame.len;
-            }
+            if ((r = ensure_body(s, s->frame.len)) != SASL_OK)
+                return r;
             s->frame.body = s->body;
             break;
         case GSSAPI_FRAME_TOO_LONG:
@@ -323,8 +350,10 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
         case GSSAPI_FRAME_EMPTY:
             return sm_fail(utils, SASL_BADPROT, "GSSAPI: an empty security-layer frame");
         case GSSAPI_FRAME_DONE:
-            r = unwrap_frame(s, s->frame.body, s->frame.len, &used);
+            r = unwrap_frame(s, s->frame.body, s->frame.len, &clear, &clear_len);
             gssapi_frame_reset(&s->frame);
+            if (r == SASL_OK)
+                r = append(s, clear, clear_len, &used);
             if (r != SASL_OK)
                 return r;
             break;
@@ -334,7 +363,8 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
     }
     if (used > UINT32_MAX / 2)
         return SASL_FAIL;
-    *output = used ? s->dec : NULL;
+    if (!single)
+        *output = used ? s->dec : NULL;
     *outlen = (unsigned)used;
     return SASL_OK;
 }
@@ -385,10 +415,6 @@ void gssapi_sec_dispose(struct gssapi_sec *s)
     if (s->dec) {
         sm_erase(s->dec, s->dec_cap);
         utils->free(s->dec);
-    }
-    if (s->clear) {
-        sm_erase(s->clear, s->clear_cap);
-        utils->free(s->clear);
     }
     if (s->body) {
         sm_erase(s->body, s->body_cap);
