@@ -433,6 +433,9 @@ static void misc_row(int row, void *arg)
 
     (void)arg;
     snprintf(want, sizeof(want), "alice@%s", realm);
+    /* rows 6 and 7 point the child at other ccaches; the rest use alice's */
+    snprintf(cmd, sizeof(cmd), "FILE:%s/ccache", d);
+    setenv("KRB5CCNAME", cmd, 1);
     switch (row) {
     case 0:
         hx_row_name("authzid allowed");
@@ -496,6 +499,27 @@ static void misc_row(int row, void *arg)
         tap_ok(rc != 0 && r.src == SASL_BADAUTH && strstr(r.serr, "skew"),
                "clock skew: SASL_BADAUTH, the server's errdetail says so: %s", r.serr);
         break;
+    case 8: {
+        const void *creds = NULL;
+        hx_row_name("delegation");
+        cs.sec_flags = ss.sec_flags = SASL_SEC_PASS_CREDENTIALS;
+        rc = exchange(&cs, &ss, &r);
+        if (rc == 0)
+            sasl_getprop(r.sc, SASL_DELEGATEDCREDS, &creds);
+        tap_ok(rc == 0 && creds != NULL, "the client delegates (SASL_SEC_PASS_CREDENTIALS): "
+               "the server's application gets them (SASL_DELEGATEDCREDS) (%s)", r.serr);
+        break;
+    }
+    case 9: {
+        const void *creds = NULL;
+        hx_row_name("no delegation");
+        rc = exchange(&cs, &ss, &r);
+        if (rc == 0)
+            sasl_getprop(r.sc, SASL_DELEGATEDCREDS, &creds);
+        tap_ok(rc == 0 && creds == NULL, "without SASL_SEC_PASS_CREDENTIALS nothing is "
+               "delegated");
+        break;
+    }
     default:
         return;
     }
@@ -834,7 +858,7 @@ int main(void)
 
     while (time(NULL) < expire_at)
         sleep(1);
-    hx_run("identities and errors", &ours, 8, misc_row, NULL);
+    hx_run("identities and errors", &ours, 10, misc_row, NULL);
 
     snprintf(ktopt, sizeof(ktopt), "%s", getenv("SM_KRB5_WRONG_KEYTAB"));
     wrong_opts[0] = "gssapi_keytab";

@@ -73,6 +73,7 @@ write_conf() {
     dns_canonicalize_hostname = false
     rdns = false
     udp_preference_limit = 1
+    forwardable = true
     default_ccache_name = FILE:$dir/ccache
     default_keytab_name = FILE:$dir/server.keytab
 [realms]
