@@ -47,20 +47,27 @@ OSSL_LIB_CTX *sm_crypto_libctx(void)
 int sm_hmac_md5(const void *key, size_t keylen, const void *data, size_t len,
                 unsigned char out[SM_MD5_LEN])
 {
+    return sm_hmac_md5_parts(key, keylen, &data, &len, 1, out);
+}
+
+int sm_hmac_md5_parts(const void *key, size_t keylen, const void *const *data,
+                      const size_t *lens, size_t n, unsigned char out[SM_MD5_LEN])
+{
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"MD5", 0),
         OSSL_PARAM_construct_end(),
     };
     EVP_MAC_CTX *c;
-    size_t outlen = 0;
+    size_t i, outlen = 0;
     int ok;
 
     if (!ready() || !(c = EVP_MAC_CTX_new(hmac)))
         return -1;
     /* a zero-length key must still be a valid pointer for OpenSSL */
-    ok = EVP_MAC_init(c, keylen ? key : (const void *)"", keylen, params)
-         && EVP_MAC_update(c, data, len)
-         && EVP_MAC_final(c, out, &outlen, SM_MD5_LEN) && outlen == SM_MD5_LEN;
+    ok = EVP_MAC_init(c, keylen ? key : (const void *)"", keylen, params);
+    for (i = 0; ok && i < n; i++)
+        ok = EVP_MAC_update(c, data[i], lens[i]);
+    ok = ok && EVP_MAC_final(c, out, &outlen, SM_MD5_LEN) && outlen == SM_MD5_LEN;
     EVP_MAC_CTX_free(c);
     return ok ? 0 : -1;
 }

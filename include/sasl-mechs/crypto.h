@@ -14,6 +14,9 @@
 /* All return 0 on success, -1 on failure (never partial output). */
 int sm_hmac_md5(const void *key, size_t keylen, const void *data, size_t len,
                 unsigned char out[SM_MD5_LEN]);
+/* The same over the concatenation of n pieces (data[i], lens[i]). */
+int sm_hmac_md5_parts(const void *key, size_t keylen, const void *const *data,
+                      const size_t *lens, size_t n, unsigned char out[SM_MD5_LEN]);
 int sm_hmac_md5_state(const void *key, size_t keylen,
                       unsigned char state[SM_HMAC_MD5_STATE_LEN]);
 int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
