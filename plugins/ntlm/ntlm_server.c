@@ -249,7 +249,8 @@ static size_t as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out
         return ntlm_ascii_to_utf16le(b->p, b->len, out, cap);
     if (b->len > cap)
         return (size_t)-1;
-    memcpy(out, b->p, b->len);
+    if (b->len) /* an empty buffer has no pointer */
+        memcpy(out, b->p, b->len);
     return b->len;
 }
 
