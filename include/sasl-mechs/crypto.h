@@ -31,7 +31,9 @@ int sm_digest(const char *name, const void *data, size_t len,
  * to every *_ex function and fetch; never use the default context. */
 struct ossl_lib_ctx_st;
 struct ossl_lib_ctx_st *sm_crypto_libctx(void);
-/* Cryptographically secure random bytes (RAND_bytes_ex on the private context). */
+/* Cryptographically secure random bytes: getrandom(2) for up to 256 bytes
+ * (the kernel never returns fewer), RAND_bytes_ex on the private context
+ * for more or where getrandom fails. */
 int sm_random(void *out, size_t n);
 
 #endif

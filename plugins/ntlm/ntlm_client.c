@@ -59,11 +59,15 @@ struct answer {
     unsigned char wire_user[2 * NAME_MAX_BYTES], wire_domain[2 * NAME_MAX_BYTES],
         wire_workstation[2 * NAME_MAX_BYTES];
     size_t user16_len, domain16_len, wire_user_len, wire_domain_len, wire_workstation_len;
-    unsigned char hash[NTLM_HASH_LEN], key[NTLM_KEY_LEN], exported[NTLM_KEY_LEN];
-    unsigned char lm[NTLM_V1_RESPONSE_LEN], nt[NTLM_PROOF_LEN + NTLM_MAX_MESSAGE + 64];
+    unsigned char lm[NTLM_V1_RESPONSE_LEN], *nt; /* nt: NT_MAX bytes */
     size_t lm_len, nt_len;
     int with_mic;
+    /* the secrets: erased after the exchange (the rest holds none) */
+    unsigned char hash[NTLM_HASH_LEN], key[NTLM_KEY_LEN], exported[NTLM_KEY_LEN];
 };
+/* NTProofStr, the blob's header, the server's names again (its target
+ * information fits in a message), our MsvAvFlags and the closing zeros */
+#define NT_MAX (NTLM_PROOF_LEN + NTLM_V2_BLOB_HEADER + NTLM_MAX_MESSAGE + 64)
 
 /* user, domain: "DOMAIN\user" in the authname, else the ntlm_domain option. */
 static int split_authname(const sasl_utils_t *utils, const char *authname, struct answer *a)
@@ -150,7 +154,7 @@ static size_t client_av_pairs(const struct answer *a, unsigned char *out, size_t
 static int answer_v2(struct answer *a)
 {
     unsigned char *temp = a->nt + NTLM_PROOF_LEN, cc[NTLM_CHALLENGE_LEN];
-    size_t av_len, cap = sizeof(a->nt) - NTLM_PROOF_LEN - NTLM_V2_BLOB_HEADER - 4;
+    size_t av_len, cap = NT_MAX - NTLM_PROOF_LEN - NTLM_V2_BLOB_HEADER - 4;
     unsigned char base[NTLM_KEY_LEN];
     int r = -1;
 
@@ -275,14 +279,15 @@ static int send_authenticate(struct ntlm_client *c, sasl_client_params_t *cparam
 {
     const sasl_utils_t *utils = cparams->utils;
     const struct sm_creds *cr = &c->base.creds;
-    struct answer *a;
+    unsigned char nt[NT_MAX];
+    struct answer ans, *a = &ans;
     int r, allow_v1;
 
     c->step = DONE;
     if ((r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &allow_v1)) != SASL_OK)
         return r;
-    if (!(a = utils->calloc(1, sizeof(*a))))
-        return SASL_NOMEM;
+    memset(a, 0, sizeof(*a));
+    a->nt = nt;
     if ((r = read_challenge(utils, in, inlen, allow_v1, a)) != SASL_OK
         || (r = split_authname(utils, cr->authname, a)) != SASL_OK
         || (r = encode_names(utils, a)) != SASL_OK)
@@ -306,8 +311,9 @@ static int send_authenticate(struct ntlm_client *c, sasl_client_params_t *cparam
         sm_oparams_done(oparams);
     }
 out:
-    sm_erase(a, sizeof(*a));
-    utils->free(a);
+    sm_erase(a->hash, sizeof(a->hash));
+    sm_erase(a->key, sizeof(a->key));
+    sm_erase(a->exported, sizeof(a->exported));
     sm_creds_dispose(utils, &c->base.creds);
     return r;
 }

@@ -64,11 +64,10 @@ struct ntlm_server {
     enum { AWAIT_NEGOTIATE, AWAIT_AUTHENTICATE, DONE } step;
     uint32_t flags;             /* as the CHALLENGE sent them */
     unsigned char server_challenge[NTLM_CHALLENGE_LEN];
-    /* the two messages the MIC covers besides the AUTHENTICATE */
-    unsigned char negotiate[NTLM_MAX_MESSAGE];
-    size_t negotiate_len;
-    unsigned char challenge[CHALLENGE_MAX];
-    size_t challenge_len;
+    /* the two messages the MIC covers besides the AUTHENTICATE (the
+     * CHALLENGE is also the step's output); neither holds a secret */
+    unsigned char *negotiate, *challenge;
+    size_t negotiate_len, challenge_len;
 };
 
 int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
@@ -80,8 +79,12 @@ int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
 
 void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
 {
-    if (ctx)
-        sm_erase(ctx, sizeof(struct ntlm_server));
+    struct ntlm_server *s = ctx;
+
+    if (s) {
+        utils->free(s->negotiate);
+        utils->free(s->challenge);
+    }
     sm_server_dispose(ctx, utils);
 }
 
@@ -177,6 +180,7 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
 {
     const sasl_utils_t *utils = sparams->utils;
     unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX], now[NTLM_TIMESTAMP_LEN];
+    unsigned char challenge[CHALLENGE_MAX];
     struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
     struct ntlm_challenge_fields f;
     struct ntlm_negotiate neg;
@@ -213,12 +217,17 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
     if (target_len == (size_t)-1 || !f.target_info.len)
         return sm_fail(utils, SASL_CONFIGERR,
                        "NTLM: a NetBIOS or DNS name is not UTF-8 (or not ASCII for an OEM client)");
-    s->challenge_len = ntlm_build_challenge(&f, s->challenge, sizeof(s->challenge));
+    s->challenge_len = ntlm_build_challenge(&f, challenge, sizeof(challenge));
     if (!s->challenge_len)
         return sm_fail(utils, SASL_FAIL, "NTLM: cannot build the CHALLENGE");
     s->flags = f.flags | NTLM_NEGOTIATE_TARGET_INFO;
+    s->negotiate = utils->malloc(inlen);
+    s->challenge = utils->malloc((unsigned)s->challenge_len);
+    if (!s->negotiate || !s->challenge)
+        return SASL_NOMEM;
     memcpy(s->negotiate, in, inlen);
     s->negotiate_len = inlen;
+    memcpy(s->challenge, challenge, s->challenge_len);
     s->step = AWAIT_AUTHENTICATE;
     *out = (const char *)s->challenge;
     *outlen = (unsigned)s->challenge_len;
@@ -413,21 +422,18 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
     const char *props[] = {opt.request, NULL};
     unsigned char hash[NTLM_HASH_LEN];
     struct propval val[2];
-    struct attempt *t;
+    /* names and views into the message, nothing secret: not erased */
+    struct attempt att, *t = &att;
     int r, found, match;
 
-    if (!(t = utils->calloc(1, sizeof(*t))))
-        return SASL_NOMEM;
     r = read_attempt(s, utils, in, inlen, t);
     if (r != SASL_OK)
-        goto out;
-    if (!sm_identity_acceptable(t->user, t->user_len)) {
-        r = sm_auth_result(utils, "NTLM", SASL_BADAUTH);
-        goto out;
-    }
+        return r;
+    if (!sm_identity_acceptable(t->user, t->user_len))
+        return sm_auth_result(utils, "NTLM", SASL_BADAUTH);
     /* ask for the secret before canon_user, which runs the auxprop lookup */
     if ((r = utils->prop_request(sparams->propctx, props)) != SASL_OK)
-        goto out;
+        return r;
     r = sparams->canon_user(utils->conn, t->user, (unsigned)t->user_len,
                             SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
     memset(val, 0, sizeof(val));
@@ -438,16 +444,11 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
     sm_erase(hash, sizeof(hash));
     utils->prop_erase(sparams->propctx, opt.request);
     if (sm_is_temporary(r))
-        goto out;
-    if (r != SASL_OK || !found || !match) {
-        r = sm_fail(utils, SASL_BADAUTH, "NTLM: authentication failed");
-        goto out;
-    }
+        return r;
+    if (r != SASL_OK || !found || !match)
+        return sm_fail(utils, SASL_BADAUTH, "NTLM: authentication failed");
     sm_oparams_done(oparams);
-out:
-    sm_erase(t, sizeof(*t));
-    utils->free(t);
-    return r;
+    return SASL_OK;
 }
 
 int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,
