@@ -128,7 +128,7 @@ int hx_setup(void)
     if (add_user(HX_USER, HX_PASS) || add_user(HX_USER2, HX_PASS2)
         || add_user(HX_CRAM_USER, "{CRAM-MD5}" HX_CRAM_SCHEDULE)
         || add_user(HX_CRAM_UPPER_USER, "{CRAM-MD5}" HX_CRAM_SCHEDULE_UPPER)
-        || add_user(HX_NT_USER, "{NTLM}" HX_NT_HASH))
+        || add_user(HX_NT_USER, "{NTLM}" HX_NT_HASH) || add_user(HX_UNICODE_USER, HX_PASS))
         return -1;
     return 0;
 }

@@ -48,6 +48,10 @@
 #define HX_NT_PASS "Password"
 #define HX_NT_HASH "a4f49c406510bdcab6824ee7c30fd852"
 
+/* A name outside ASCII (UTF-8), with HX_PASS: NTLM carries it as UTF-16
+ * and upper-cases it (JÖRG) for NTOWFv2. */
+#define HX_UNICODE_USER "j\xc3\xb6rg"
+
 /* The folders built by hx_setup: symlinks to plugins, one plugin a mechanism. */
 struct hx_env {
     char root[256];    /* temporary folder, removed by hx_cleanup */

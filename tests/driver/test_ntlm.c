@@ -208,7 +208,85 @@ static void secret_row(int row, void *arg)
          * lookup of ALICE does not find alice */
         expect_refused("NTLM: ALICE is not alice in the sasldb", &c, SASL_BADAUTH, NULL);
         break;
+    case 4:
+        c.authname = HX_UNICODE_USER;
+        c.password = HX_PASS;
+        expect_ok("NTLM: a user name outside ASCII (UTF-16 on the wire, upper-cased in full)", &c,
+                  HX_UNICODE_USER "@" HX_REALM);
+        break;
     }
+}
+
+/* ---- the NT hash in another property (Samba's sambaNTPassword), via SQL ---- */
+
+static char sqldir[600], sqldb[600];
+
+/* A folder with our NTLM and Cyrus's SQL auxprop, and an SQLite database:
+ * dave's sambaNTPassword is the bare NT hash of HX_NT_PASS (upper case, as
+ * Samba writes it), erin's the tagged form, frank's is no hash at all. */
+static int sql_setup(void)
+{
+    const char *plug = getenv("SM_PLUGIN_DIR"), *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
+    char cmd[8192];
+
+    snprintf(sqldir, sizeof(sqldir), "%s/sql", hx.root);
+    snprintf(sqldb, sizeof(sqldb), "%s/users.db", hx.root);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p '%s' && ln -sf \"$(realpath '%s')/libsaslmechs_ntlm.so\" '%s/' && "
+             "ln -sf '%s/libsql.so' '%s/' && test -e '%s/libsql.so' && "
+             "sqlite3 '%s' \"CREATE TABLE users (name TEXT, realm TEXT, userPassword TEXT, "
+             "sambaNTPassword TEXT); INSERT INTO users VALUES "
+             "('dave', '%s', 'not-the-password', '%s'), "
+             "('erin', '%s', 'not-the-password', '{NTLM}%s'), "
+             "('frank', '%s', 'not-the-password', 'Password');\"",
+             sqldir, plug, sqldir, sys, sqldir, sqldir, sqldb, HX_REALM,
+             "A4F49C406510BDCAB6824EE7C30FD852", HX_REALM, HX_NT_HASH, HX_REALM);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Rows 0-2 with ntlm_secret_property: sambaNTPassword; row 3 without it. */
+static void sql_row(int row, void *arg)
+{
+    static const char *const users[] = {"dave", "erin", "frank", "dave"};
+    static const char *const what[] = {
+        "sambaNTPassword: a bare NT hash (Samba's form)", "sambaNTPassword: a {NTLM} NT hash",
+        "sambaNTPassword: a value that is no NT hash",
+        "default (userPassword): dave's userPassword is not his password"};
+    struct hx_client c = {.authname = users[row], .password = HX_NT_PASS};
+    char label[200], user[64];
+
+    row += *(const int *)arg;
+    c.authname = users[row];
+    snprintf(label, sizeof(label), "NTLM ntlm_secret_property %s", what[row]);
+    snprintf(user, sizeof(user), "%s@%s", users[row], HX_REALM);
+    if (row < 2)
+        expect_ok(label, &c, user);
+    else
+        expect_refused(label, &c, SASL_BADAUTH, NULL);
+}
+
+static void run_sql(void)
+{
+    static char select_opt[] = "SELECT %p FROM users WHERE name = '%u' AND realm = '%r'";
+    static const char *samba[] = {"auxprop_plugin", "sql", "sql_engine", "sqlite3",
+                                  "sql_database", sqldb, "sql_select", select_opt,
+                                  "ntlm_secret_property", "sambaNTPassword", NULL};
+    static const char *deflt[] = {"auxprop_plugin", "sql", "sql_engine", "sqlite3",
+                                  "sql_database", sqldb, "sql_select", select_opt, NULL};
+    struct hx_init in = {.client_path = hx.ours};
+
+    if (sql_setup() != 0) {
+        tap_ok(0, "NTLM ntlm_secret_property: the SQL auxprop folder and database "
+                  "(libsasl2-modules-sql, sqlite3) could not be set up");
+        return;
+    }
+    in.server_path = sqldir;
+    in.server_opts = samba;
+    static const int first[] = {0, 3};
+
+    hx_run("NTLM secret property sambaNTPassword", &in, 3, sql_row, (void *)&first[0]);
+    in.server_opts = deflt;
+    hx_run("NTLM secret property default", &in, 1, sql_row, (void *)&first[1]);
 }
 
 /* ---- options ------------------------------------------------------------------ */
@@ -280,7 +358,7 @@ static void run_options(void)
                                           "A-NAME-MUCH-LONGER-THAN-FIFTEEN", NULL};
     struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.ours};
 
-    hx_run("NTLM secrets", &in, 4, secret_row, NULL);
+    hx_run("NTLM secrets", &in, 5, secret_row, NULL);
     hx_run("NTLM default target name", &in, 1, option_row, (void *)"SM-DRIVER");
     in.server_opts = nb;
     hx_run("NTLM ntlm_netbios_domain", &in, 1, option_row, (void *)"CORP");
@@ -557,12 +635,19 @@ int main(void)
         run_matrix();
         run_v1();
         run_options();
+        run_sql();
         run_hostile();
         in = (struct hx_init){.server_path = hx_path(hx.ours, hx.aux, NULL),
                               .client_path = hx.ours};
         setenv("OPENSSL_MODULES", "/nonexistent", 1);
         hx_run("NTLM without the legacy provider", &in, 2, legacy_row, NULL);
         unsetenv("OPENSSL_MODULES");
+    }
+    if (sqldir[0]) {
+        char cmd[1400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", sqldir, sqldb);
+        if (system(cmd) != 0)
+            tap_diag("could not remove %s", sqldir);
     }
     hx_cleanup();
     return tap_done();
