@@ -1,7 +1,11 @@
-/* HMAC-MD5 from a stored key schedule (RFC 2104 section 4), the form of
- * Dovecot's {CRAM-MD5} password scheme.  EVP cannot resume a digest from
- * chaining values, so this one file uses OpenSSL's low-level MD5, which
- * OpenSSL 3 marks deprecated but still ships. */
+/* HMAC-MD5 (RFC 2104), directly or from a stored key schedule (section 4,
+ * the form of Dovecot's {CRAM-MD5} password scheme).  EVP cannot resume a
+ * digest from chaining values, and EVP_MAC costs ~13,000 instructions a
+ * call in fetches and parameter parsing against ~1,500 for the four MD5
+ * blocks themselves (NTLM makes eight a exchange), so this one file uses
+ * OpenSSL's low-level MD5, which OpenSSL 3 marks deprecated but still
+ * ships.  It goes through no provider, so no library context is touched;
+ * MD5 is no FIPS algorithm, so no FIPS configuration is bypassed either. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include "config.h"
 #include <sasl-mechs/crypto.h>
@@ -71,6 +75,42 @@ int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
     resume(&c, state);
     MD5_Update(&c, inner, sizeof(inner));
     MD5_Final(out, &c);
+    sm_erase(inner, sizeof(inner));
+    sm_erase(&c, sizeof(c));
+    return 0;
+}
+
+int sm_hmac_md5(const void *key, size_t keylen, const void *data, size_t len,
+                unsigned char out[SM_MD5_LEN])
+{
+    return sm_hmac_md5_parts(key, keylen, &data, &len, 1, out);
+}
+
+int sm_hmac_md5_parts(const void *key, size_t keylen, const void *const *data,
+                      const size_t *lens, size_t n, unsigned char out[SM_MD5_LEN])
+{
+    unsigned char k[BLOCK] = {0}, pad[BLOCK], inner[SM_MD5_LEN];
+    MD5_CTX c;
+    size_t i;
+
+    if (keylen > BLOCK)
+        MD5(key, keylen, k);
+    else if (keylen)
+        memcpy(k, key, keylen);
+    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x36;
+    MD5_Init(&c);
+    MD5_Update(&c, pad, BLOCK);
+    for (i = 0; i < n; i++)
+        if (lens[i])
+            MD5_Update(&c, data[i], lens[i]);
+    MD5_Final(inner, &c);
+    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x5c;
+    MD5_Init(&c);
+    MD5_Update(&c, pad, BLOCK);
+    MD5_Update(&c, inner, sizeof(inner));
+    MD5_Final(out, &c);
+    sm_erase(k, sizeof(k));
+    sm_erase(pad, sizeof(pad));
     sm_erase(inner, sizeof(inner));
     sm_erase(&c, sizeof(c));
     return 0;

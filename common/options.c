@@ -113,3 +113,23 @@ int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
     }
     return r;
 }
+
+int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap)
+{
+    const char *val = lookup(utils, name);
+    char expected[96];
+    size_t i, n;
+
+    out[0] = '\0';
+    if (!val)
+        return SASL_OK;
+    n = strlen(val);
+    snprintf(expected, sizeof(expected), "at most %zu bytes, no control characters", cap - 1);
+    for (i = 0; i < n; i++)
+        if ((unsigned char)val[i] < 0x20 || val[i] == 0x7f)
+            return bad(utils, name, val, expected);
+    if (n >= cap)
+        return bad(utils, name, val, expected);
+    memcpy(out, val, n + 1);
+    return SASL_OK;
+}

@@ -67,6 +67,12 @@ static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int m
                    side, maxversion, wanted);
         return SASL_BADVERS;
     }
+    if (p->unavailable && p->unavailable()) {
+        utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: %s %s: %s; %s is not offered", p->mech,
+                   side, p->unavailable(), p->mech);
+        *plugcount = 0;
+        return SASL_NOMECH;
+    }
     snprintf(name, sizeof(name), "%s_enable", p->prefix);
     if ((r = sm_opt_bool(utils, name, 1, &enabled)) != SASL_OK)
         return r;

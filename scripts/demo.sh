@@ -40,7 +40,7 @@ case $BUILDDIR in
     *) BUILDDIR=$(pwd)/$BUILDDIR ;;
 esac
 
-DEMO_MECHS=(PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER GSSAPI)
+DEMO_MECHS=(PLAIN LOGIN CRAM-MD5 NTLM XOAUTH2 OAUTHBEARER GSSAPI)
 
 # ---- build (or bring the build up to date) ----------------------------------
 have_plugins() {

@@ -14,6 +14,9 @@
 /* All return 0 on success, -1 on failure (never partial output). */
 int sm_hmac_md5(const void *key, size_t keylen, const void *data, size_t len,
                 unsigned char out[SM_MD5_LEN]);
+/* The same over the concatenation of n pieces (data[i], lens[i]). */
+int sm_hmac_md5_parts(const void *key, size_t keylen, const void *const *data,
+                      const size_t *lens, size_t n, unsigned char out[SM_MD5_LEN]);
 int sm_hmac_md5_state(const void *key, size_t keylen,
                       unsigned char state[SM_HMAC_MD5_STATE_LEN]);
 int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
@@ -28,7 +31,9 @@ int sm_digest(const char *name, const void *data, size_t len,
  * to every *_ex function and fetch; never use the default context. */
 struct ossl_lib_ctx_st;
 struct ossl_lib_ctx_st *sm_crypto_libctx(void);
-/* Cryptographically secure random bytes (RAND_bytes_ex on the private context). */
+/* Cryptographically secure random bytes: getrandom(2) for up to 256 bytes
+ * (the kernel never returns fewer), RAND_bytes_ex on the private context
+ * for more or where getrandom fails. */
 int sm_random(void *out, size_t n);
 
 #endif

@@ -13,6 +13,9 @@
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
                 unsigned def, unsigned min, unsigned max, unsigned *out);
 int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out);
+/* A text value copied into out (cap bytes with its NUL); "" when unset.
+ * Refused: control characters, or a value that does not fit. */
+int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap);
 /* choices is NULL-terminated; *out is the index of the value chosen. */
 int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                   const char *const *choices, unsigned def, unsigned *out);

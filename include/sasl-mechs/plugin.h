@@ -68,6 +68,10 @@ struct sm_plugin {
     unsigned limits;      /* SM_LIMIT_*: the size caps its server reads */
     /* the mechanism's own server options, read after the limits; NULL: none */
     int (*read_options)(const sasl_utils_t *utils);
+    /* why the mechanism cannot work in this process (a library or provider
+     * missing at run time), or NULL when it can; then neither side is
+     * registered, and the reason is logged.  NULL hook: always available. */
+    const char *(*unavailable)(void);
 };
 
 /* The bodies of sasl_server_plug_init / sasl_client_plug_init.  The option

@@ -125,7 +125,7 @@ static int side_by_side(const struct impl *a, const char *amech, const struct im
 
 int main(int argc, char **argv)
 {
-    static char *defaults[] = {"PLAIN", "LOGIN", "CRAM-MD5"};
+    static char *defaults[] = {"PLAIN", "LOGIN", "CRAM-MD5", "NTLM"};
     long n = 2000, rss = 0;
     int rounds = 11, cpu = -1, one = -1, failed = 0, opt, i, nmech, header;
     char **mechs;
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
             return 2;
         }
     mechs = optind < argc ? argv + optind : defaults;
-    nmech = optind < argc ? argc - optind : 3;
+    nmech = optind < argc ? argc - optind : (int)(sizeof(defaults) / sizeof(defaults[0]));
     if (one > 0 && bx_ours_only(mechs[0]) > 0) {
         fprintf(stderr, "bench: %s has no Cyrus counterpart\n", mechs[0]);
         return 2;

@@ -29,6 +29,7 @@ static const struct bcase cases[] = {
     {"PLAIN", "PLAIN", "plain", NO_OAUTH},
     {"LOGIN", "LOGIN", "login", NO_OAUTH},
     {"CRAM-MD5", "CRAM-MD5", "crammd5", NO_OAUTH},
+    {"NTLM", "NTLM", "ntlm", NO_OAUTH},
     {"XOAUTH2-RS256", "XOAUTH2", "xoauth2", RS256},
     {"XOAUTH2-RS256-CACHED", "XOAUTH2", "xoauth2", RS256_CACHED},
     {"XOAUTH2-INTROSPECT", "XOAUTH2", "xoauth2", INTROSPECT},

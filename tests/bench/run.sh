@@ -39,7 +39,7 @@
 # malloc onto other paths, which moves both sides' counts by up to ~1%).
 set -u
 bench=${BENCH_PROGRAM:-./tests/bench/bench}
-mechs=${BENCH_MECHS:-PLAIN LOGIN CRAM-MD5}
+mechs=${BENCH_MECHS:-PLAIN LOGIN CRAM-MD5 NTLM}
 oauth_cases=${BENCH_OAUTH_CASES-XOAUTH2-RS256 XOAUTH2-INTROSPECT OAUTHBEARER-RS256 OAUTHBEARER-INTROSPECT}
 mint=${BENCH_OAUTH_MINT:-./tests/oauth/oauth_mint}
 cpu=${BENCH_CPU:-$(($(nproc) - 1))}

@@ -27,7 +27,7 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    static char *defaults[] = {"PLAIN", "LOGIN", "CRAM-MD5"};
+    static char *defaults[] = {"PLAIN", "LOGIN", "CRAM-MD5", "NTLM"};
     pthread_t tid[64];
     int threads = 8, opt, i, m, nmech, failed = 0;
     char **mechs;
@@ -39,7 +39,7 @@ int main(int argc, char **argv)
         default: return 2;
         }
     mechs = optind < argc ? argv + optind : defaults;
-    nmech = optind < argc ? argc - optind : 3;
+    nmech = optind < argc ? argc - optind : (int)(sizeof(defaults) / sizeof(defaults[0]));
     printf("1..%d\n", nmech);
     if (bx_setup(nmech, mechs) != 0) {
         printf("Bail out! cannot set up the plugin folders (SM_PLUGIN_DIR, SM_SYSTEM_PLUGIN_DIR?)\n");

@@ -35,4 +35,4 @@ if [ -n "$oauth_cases" ]; then
 fi
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 # shellcheck disable=SC2086
-./libtool --mode=execute ./tests/bench/threads -t 8 -n 200 PLAIN LOGIN CRAM-MD5 $oauth_cases
+./libtool --mode=execute ./tests/bench/threads -t 8 -n 200 PLAIN LOGIN CRAM-MD5 NTLM $oauth_cases

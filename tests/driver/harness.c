@@ -95,8 +95,9 @@ int hx_setup(void)
     const char *plug = getenv("SM_PLUGIN_DIR"), *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
     const char *tmp = getenv("TMPDIR");
     static const char *const ours[] = {"libsaslmechs_plain.so", "libsaslmechs_login.so",
-                                       "libsaslmechs_crammd5.so"};
-    static const char *const cyrus[] = {"libplain.so", "liblogin.so", "libcrammd5.so"};
+                                       "libsaslmechs_crammd5.so", "libsaslmechs_ntlm.so"};
+    static const char *const cyrus[] = {"libplain.so", "liblogin.so", "libcrammd5.so",
+                                        "libntlm.so"};
     char plugabs[PATH_MAX], sysabs[PATH_MAX];
     size_t i;
 
@@ -118,7 +119,7 @@ int hx_setup(void)
     if (mkdir(hx.ours, 0700) || mkdir(hx.cyrus, 0700) || mkdir(hx.aux, 0700)
         || mkdir(hx.both, 0700))
         return setup_fail("mkdir in %s: %s", hx.root, strerror(errno));
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
         if (link_plugin(plugabs, ours[i], hx.ours) || link_plugin(plugabs, ours[i], hx.both)
             || link_plugin(sysabs, cyrus[i], hx.cyrus) || link_plugin(sysabs, cyrus[i], hx.both))
             return -1;
@@ -126,7 +127,8 @@ int hx_setup(void)
         return -1;
     if (add_user(HX_USER, HX_PASS) || add_user(HX_USER2, HX_PASS2)
         || add_user(HX_CRAM_USER, "{CRAM-MD5}" HX_CRAM_SCHEDULE)
-        || add_user(HX_CRAM_UPPER_USER, "{CRAM-MD5}" HX_CRAM_SCHEDULE_UPPER))
+        || add_user(HX_CRAM_UPPER_USER, "{CRAM-MD5}" HX_CRAM_SCHEDULE_UPPER)
+        || add_user(HX_NT_USER, "{NTLM}" HX_NT_HASH) || add_user(HX_UNICODE_USER, HX_PASS))
         return -1;
     return 0;
 }
@@ -146,7 +148,8 @@ void hx_cleanup(void)
 {
     static const char *const all[] = {
         "libsaslmechs_plain.so", "libsaslmechs_login.so", "libsaslmechs_crammd5.so",
-        "libplain.so", "liblogin.so", "libcrammd5.so", "libsasldb.so", NULL};
+        "libsaslmechs_ntlm.so", "libplain.so", "liblogin.so", "libcrammd5.so", "libntlm.so",
+        "libsasldb.so", NULL};
     char p[600];
 
     if (!hx.root[0])

@@ -42,11 +42,21 @@
 /* its schedule, as stored (tests/driver/cram_md5_schedule.py recomputes it) */
 #define HX_CRAM_SCHEDULE "d06d4e1b26fccaa4b0b61801132340a354b21152711fb604ca3e035e7015116b"
 
+/* MS-NLMP 4.2.1's password, stored as its NT hash (tagged {NTLM}, as
+ * Dovecot writes it): the NTOWFv1 of tests/vectors/ntlm.txt. */
+#define HX_NT_USER "carol"
+#define HX_NT_PASS "Password"
+#define HX_NT_HASH "a4f49c406510bdcab6824ee7c30fd852"
+
+/* A name outside ASCII (UTF-8), with HX_PASS: NTLM carries it as UTF-16
+ * and upper-cases it (JÖRG) for NTOWFv2. */
+#define HX_UNICODE_USER "j\xc3\xb6rg"
+
 /* The folders built by hx_setup: symlinks to plugins, one plugin a mechanism. */
 struct hx_env {
     char root[256];    /* temporary folder, removed by hx_cleanup */
-    char ours[300];    /* our PLAIN, LOGIN and CRAM-MD5 */
-    char cyrus[300];   /* Cyrus's libplain, liblogin, libcrammd5 */
+    char ours[300];    /* our PLAIN, LOGIN, CRAM-MD5 and NTLM */
+    char cyrus[300];   /* Cyrus's libplain, liblogin, libcrammd5, libntlm */
     char aux[300];     /* Cyrus's libsasldb (the auxprop every server needs) */
     char both[300];    /* ours and Cyrus's and libsasldb in one folder */
     char sasldb[300];
@@ -166,6 +176,11 @@ int hx_client_script(const char *mech, const struct hx_client *c,
 /* One client response to a challenge from the loaded client plugin (used as
  * an oracle); malloc'ed into *msg.  Returns the client's SASL code. */
 int hx_client_answer(const char *mech, const struct hx_client *c, const char *chal,
+                     unsigned chal_len, char **msg, unsigned *msg_len);
+
+/* The client's second message: its first (an initial response) is made and
+ * dropped, then chal answered (for client-first mechanisms such as NTLM). */
+int hx_client_second(const char *mech, const struct hx_client *c, const char *chal,
                      unsigned chal_len, char **msg, unsigned *msg_len);
 
 /* The server's mechanism list (sasl_listmech) with security flags set. */

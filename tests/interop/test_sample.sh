@@ -8,7 +8,12 @@
 # Then the secrets come from the SQL auxprop on SQLite, with no sasldb plugin
 # in the folder at all.  XOAUTH2 and OAUTHBEARER (ours x ours: Cyrus has
 # neither): a token signed at test time (tests/oauth/oauth_mint) against a
-# JWKS file authenticates; an expired one is refused.  TAP output.
+# JWKS file authenticates; an expired one is refused.  NTLM: our NTLMv2 both
+# ways with Cyrus's NTLM; Cyrus's client (it sends NTLMv1: the sample client
+# has no way to give it ntlm_v2) accepted only with ntlm_allow_v1: yes and
+# refused by default; the NT hash stored instead of the password
+# ({NTLM}+hex in userPassword, bare hex in sambaNTPassword through
+# ntlm_secret_property and the SQL auxprop).  TAP output.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,18 +26,33 @@ SQL_USER=bob
 SQL_PASS='c0rrect horse'
 
 OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
-sm_plan $((${#MECHS[@]} * 4 + ${#SQL_MECHS[@]} + 1 + ${#OAUTH_MECHS[@]} * 2))
+# NTLM: a user whose name and password are not ASCII, stored only as a hash
+NTLM_USER=$(printf 'j\xc3\xbcrgen')
+NTLM_PASS=$(printf 'p\xc3\xa4ss w\xc3\xb6rd \xe2\x82\xac\xf0\x9f\x94\x91')
+NTLM_CASES=7
+sm_plan $((${#MECHS[@]} * 4 + ${#SQL_MECHS[@]} + 1 + ${#OAUTH_MECHS[@]} * 2 + NTLM_CASES))
 sm_init
 
 # Anything missing makes every case "not ok" with the reason.
 blocked=
 missing=$(sm_missing_programs sasl-sample-server sasl-sample-client saslpasswd2 \
-    sqlite3 setsid timeout stdbuf mkfifo)
-[ -n "$missing" ] && blocked="missing programs: $missing (packages sasl2-bin, sqlite3, util-linux, coreutils)"
+    sqlite3 setsid timeout stdbuf mkfifo iconv openssl od)
+[ -n "$missing" ] && blocked="missing programs: $missing (packages sasl2-bin, sqlite3, util-linux, coreutils, libc-bin, openssl)"
 [ -d "$SM_PLUGIN_DIR" ] || blocked="${blocked:+$blocked; }no plugin folder $SM_PLUGIN_DIR (build first)"
 [ -d "$SM_SYSTEM_PLUGIN_DIR" ] || blocked="${blocked:+$blocked; }no system plugin folder $SM_SYSTEM_PLUGIN_DIR (package libsasl2-modules)"
 
 CONF=$SM_TMP/conf-sasldb
+NTLMV1CONF=$SM_TMP/conf-ntlm-v1
+NTLMHASHCONF=$SM_TMP/conf-ntlm-hash
+NTLMSQLCONF=$SM_TMP/conf-ntlm-sql
+NTLM_HASH=
+# nt_hash PASSWORD: MD4 of the UTF-16LE password, by iconv and openssl alone
+nt_hash() {
+    local h
+    h=$(printf '%s' "$1" | iconv -f UTF-8 -t UTF-16LE |
+        openssl dgst -md4 -provider legacy -provider default -r) || return 1
+    printf '%s' "${h%% *}"
+}
 SQLCONF=$SM_TMP/conf-sql
 OAUTHCONF=$SM_TMP/conf-oauth
 MINT=$SM_BUILDDIR/tests/oauth/oauth_mint
@@ -48,6 +68,26 @@ if [ -z "$blocked" ]; then
     sm_write_conf "$SQLCONF" auxprop_plugin=sql pwcheck_method=auxprop \
         sql_engine=sqlite3 "sql_database=$SM_TMP/users.db" \
         "sql_select=SELECT password FROM users WHERE name = '%u' AND realm = '%r'"
+    # NTLM: the default configuration (CONF), NTLMv1 allowed, the NT hash
+    # as userPassword in a sasldb of its own, and as sambaNTPassword in SQL
+    # (the password column empty, so only the hash can authenticate)
+    sm_write_conf "$NTLMV1CONF" "sasldb_path=$SM_TMP/sasldb" auxprop_plugin=sasldb \
+        pwcheck_method=auxprop ntlm_allow_v1=yes
+    if ! NTLM_HASH=$(nt_hash "$NTLM_PASS") || [ ${#NTLM_HASH} -ne 32 ]; then
+        blocked="${blocked:+$blocked; }cannot compute an NT hash with openssl (legacy provider)"
+    elif ! err=$(sm_mksasldb "$SM_TMP/sasldb-ntlm" "$SM_FQDN" "$NTLM_USER" \
+        "{NTLM}$NTLM_HASH" 2>&1); then
+        blocked="${blocked:+$blocked; }saslpasswd2 could not create the NTLM sasldb: $err"
+    elif ! err=$(sqlite3 "$SM_TMP/ntlm.db" "CREATE TABLE users (name TEXT, realm TEXT,
+        password TEXT, nthash TEXT); INSERT INTO users VALUES ('$NTLM_USER', '$SM_FQDN', NULL,
+        '$NTLM_HASH');" 2>&1); then
+        blocked="${blocked:+$blocked; }sqlite3 could not create the NTLM database: $err"
+    fi
+    sm_write_conf "$NTLMHASHCONF" "sasldb_path=$SM_TMP/sasldb-ntlm" auxprop_plugin=sasldb \
+        pwcheck_method=auxprop
+    sm_write_conf "$NTLMSQLCONF" auxprop_plugin=sql pwcheck_method=auxprop \
+        sql_engine=sqlite3 "sql_database=$SM_TMP/ntlm.db" ntlm_secret_property=sambaNTPassword \
+        "sql_select=SELECT CASE '%p' WHEN 'sambaNTPassword' THEN nthash ELSE password END FROM users WHERE name = '%u' AND realm = '%r'"
     if [ -x "$MINT" ] && "$MINT" keygen --keys "$SM_TMP/keys" >/dev/null 2>&1; then
         sm_write_conf "$OAUTHCONF" "sasldb_path=$SM_TMP/sasldb" auxprop_plugin=sasldb \
             oauth_issuers=https://issuer.sample.test oauth_audiences=smtp oauth_user_claim=sub \
@@ -141,6 +181,97 @@ for mech in "${SQL_MECHS[@]}"; do
 done
 refusal_case "CRAM-MD5: a wrong password is refused with the SQL auxprop" \
     CRAM-MD5 sql "$SQLCONF" "$SQL_USER" "wrong $SQL_PASS"
+
+# ---- NTLM -------------------------------------------------------------------
+# ntlm_nt_len DIR: the NtChallengeResponse length of the AUTHENTICATE message
+# the client sent in the exchange of DIR (MS-NLMP 2.2.1.3: "NTLMSSP\0", type
+# 3, then LmChallengeResponseFields and NtChallengeResponseFields, each
+# Len(2) MaxLen(2) Offset(4)); 24 is NTLMv1, more is NTLMv2, 0 an LM-only or
+# LMv2-only response.  Empty when no AUTHENTICATE went by.
+ntlm_nt_len() {
+    local line hex
+    while IFS= read -r line; do
+        line=${line#C: }
+        hex=$(printf '%s' "$line" | base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
+        # the sample client's first line is "NTLM\0" followed by the NEGOTIATE
+        hex=${hex#4e544c4d00}
+        if [ "${hex:0:24}" = 4e544c4d5353500003000000 ]; then
+            echo $((16#${hex:42:2}${hex:40:2}))
+            return
+        fi
+    done < <(grep '^C: ' "$1/client.out")
+}
+
+# ntlm_case DESC SERVER_IMPL CLIENT_IMPL AUX CONFDIR USER PASS EXPECT PROTO
+#   EXPECT: ok (authenticated as USER), refused (SASL_BADAUTH, clean exit) or
+#   tooweak (SASL_TOOWEAK, clean exit: the NTLMv1 refusal, a policy and not a
+#   credential failure; Postfix answers it with 535 too);
+#   PROTO: v2 or v1, what the client's NT response must be (more than 24
+#   bytes, or exactly 24), so a row cannot pass with another protocol than
+#   it claims.
+ntlm_case() {
+    local desc=$1 simpl=$2 cimpl=$3 aux=$4 conf=$5 user=$6 pass=$7 expect=$8 proto=$9
+    local sdir cdir ntlen name rc
+    if [ -n "$blocked" ]; then
+        sm_not_ok "$desc" "cannot run: $blocked"
+        return
+    fi
+    sdir=$(plugdir "$simpl" NTLM "$aux")
+    cdir=$(plugdir "$cimpl" NTLM "$aux")
+    if [ -z "$sdir" ] || [ -z "$cdir" ]; then
+        sm_not_ok "$desc" "cannot run: $(cat "$SM_TMP/plugdir.err")"
+        return
+    fi
+    name=NTLM-$simpl-$cimpl-$aux-${conf##*/}-$expect
+    sm_exchange "$name" NTLM "$sdir" "$cdir" "$conf" "$user" "$pass"
+    rc=$?
+    ntlen=$(ntlm_nt_len "$SM_X_DIR")
+    if [ -z "$ntlen" ]; then
+        sm_not_ok "$desc" "no AUTHENTICATE message from the client"
+        sm_exchange_diag
+    elif { [ "$proto" = v2 ] && [ "$ntlen" -le 24 ]; } ||
+        { [ "$proto" = v1 ] && [ "$ntlen" -ne 24 ]; }; then
+        sm_not_ok "$desc" "the client's NT response is $ntlen bytes: not NTLM$proto"
+        sm_exchange_diag
+    elif [ "$expect" = ok ] && [ $rc -ne 0 ]; then
+        sm_not_ok "$desc" "(NT response $ntlen bytes)"
+        sm_exchange_diag
+    elif [ "$expect" = ok ] && [ "$SM_X_USER" != "$user" ]; then
+        sm_not_ok "$desc" "the server authenticated '$SM_X_USER', expected '$user'"
+        sm_exchange_diag
+    elif [ "$expect" = ok ] && [ "$aux" = sql ] &&
+        ! grep -q "doing query SELECT CASE 'sambaNTPassword'" "$SM_X_DIR/server.err"; then
+        sm_not_ok "$desc" "the SQL auxprop was never asked for sambaNTPassword"
+        sm_exchange_diag
+    elif [ "$expect" != ok ] && [ $rc -eq 0 ]; then
+        sm_not_ok "$desc" "the server accepted it (NT response $ntlen bytes)"
+        sm_exchange_diag
+    elif [ "$expect" = refused ] && ! sm_refused; then
+        sm_not_ok "$desc"
+        sm_exchange_diag
+    elif [ "$expect" = tooweak ] && { [ "$SM_X_SERVER_RC" -ne 1 ] ||
+        ! grep -q 'SASL negotiation: mechanism too weak' "$SM_X_DIR/server.err"; }; then
+        sm_not_ok "$desc" "not refused with SASL_TOOWEAK and exit 1"
+        sm_exchange_diag
+    else
+        sm_ok "$desc (NT response $ntlen bytes)"
+    fi
+}
+
+ntlm_case "NTLM: our server x our client, NTLMv2" ours ours sasldb "$CONF" \
+    "$USER_NAME" "$USER_PASS" ok v2
+ntlm_case "NTLM: our server x Cyrus client (NTLMv1) with ntlm_allow_v1: yes" ours cyrus sasldb \
+    "$NTLMV1CONF" "$USER_NAME" "$USER_PASS" ok v1
+ntlm_case "NTLM: our server refuses Cyrus's NTLMv1 client by default (SASL_TOOWEAK, clean exit)" \
+    ours cyrus sasldb "$CONF" "$USER_NAME" "$USER_PASS" tooweak v1
+ntlm_case "NTLM: Cyrus server x our client, NTLMv2" cyrus ours sasldb "$CONF" \
+    "$USER_NAME" "$USER_PASS" ok v2
+ntlm_case "NTLM: our server refuses a wrong password (SASL_BADAUTH, clean exit)" ours ours \
+    sasldb "$CONF" "$USER_NAME" "${USER_PASS}X" refused v2
+ntlm_case "NTLM: UTF-8 user and password, userPassword {NTLM}+NT hash (computed by openssl)" \
+    ours ours sasldb "$NTLMHASHCONF" "$NTLM_USER" "$NTLM_PASS" ok v2
+ntlm_case "NTLM: sambaNTPassword (32 bare hex digits) from the SQL auxprop, ntlm_secret_property" \
+    ours ours sql "$NTLMSQLCONF" "$NTLM_USER" "$NTLM_PASS" ok v2
 
 # oauth_refusal_case MECH: an expired token gets the error challenge and no
 # authentication.  sasl-sample-client, like SMTP clients, does not step a

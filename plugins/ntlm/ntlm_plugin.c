@@ -1,0 +1,62 @@
+/* libsasl2 glue for NTLM: the two plugin tables and their entry points. */
+#include "config.h"
+#include "ntlm.h"
+#include "ntlm_crypto.h"
+
+static sasl_server_plug_t server_plugins[] = {{
+    .mech_name = "NTLM",
+    .max_ssf = 0,
+    .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT,
+    .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_SUPPORTS_HTTP,
+    .mech_new = ntlm_server_new,
+    .mech_step = ntlm_server_step,
+    .mech_dispose = ntlm_server_dispose,
+}};
+
+static const unsigned long required_prompts[] = {SASL_CB_AUTHNAME, SASL_CB_PASS, SASL_CB_LIST_END};
+
+static sasl_client_plug_t client_plugins[] = {{
+    .mech_name = "NTLM",
+    .max_ssf = 0,
+    .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT,
+    .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_SUPPORTS_HTTP,
+    .required_prompts = required_prompts,
+    .mech_new = ntlm_client_new,
+    .mech_step = ntlm_client_step,
+    .mech_dispose = sm_client_dispose,
+}};
+
+/* Without MD4 there is no NTLM: offer nothing rather than fail every
+ * exchange. */
+static const char *legacy_missing(void)
+{
+    return ntlm_crypto_available() ? NULL
+                                   : "OpenSSL's legacy provider (MD4, DES, RC4) cannot be loaded";
+}
+
+static const struct sm_plugin ntlm_plugin = {
+    .prefix = "ntlm",
+    .mech = "NTLM",
+    .server = server_plugins,
+    .server_count = 1,
+    .client = client_plugins,
+    .client_count = 1,
+    .settings = &ntlm_settings,
+    .limits = SM_LIMIT_USER,
+    .read_options = ntlm_server_options,
+    .unavailable = legacy_missing,
+};
+
+int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_server_plug_t **pluglist, int *plugcount)
+{
+    return sm_server_plug_init(&ntlm_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}
+
+int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+                          sasl_client_plug_t **pluglist, int *plugcount)
+{
+    return sm_client_plug_init(&ntlm_plugin, utils, maxversion, out_version, pluglist,
+                               plugcount);
+}

@@ -1,0 +1,473 @@
+#include "config.h"
+#include "ntlm.h"
+#include "ntlm_codec.h"
+#include "ntlm_crypto.h"
+
+#include <string.h>
+#include <time.h>
+#include <sasl-mechs/crypto.h>
+#include <sasl-mechs/memory.h>
+#include <sasl-mechs/oparams.h>
+#include <sasl-mechs/options.h>
+#include <sasl-mechs/plugin.h>
+#include <sasl-mechs/secret.h>
+#include <sasl-mechs/stored_secret.h>
+
+/* NetBIOS names are at most 15 characters; DNS names 255. */
+#define NB_NAME_MAX 15
+#define DNS_NAME_MAX 255
+#define PROPERTY_MAX 64
+/* the target information we send: four names (UTF-16) and a timestamp */
+#define TARGET_INFO_MAX (4 * (4 + 2 * DNS_NAME_MAX) + 4 + NTLM_TIMESTAMP_LEN + 4)
+#define CHALLENGE_MAX (NTLM_CHALLENGE_HEADER + 2 * DNS_NAME_MAX + TARGET_INFO_MAX)
+
+struct sm_server_settings ntlm_settings;
+static struct {
+    int allow_v1;
+    char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
+    char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
+    char property[PROPERTY_MAX];
+    char request[PROPERTY_MAX + 1]; /* "*property": the authid's, not the authzid's */
+    struct sm_secret_rules rules;
+} opt;
+
+int ntlm_server_options(const sasl_utils_t *utils)
+{
+    int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt.allow_v1);
+
+    if (r == SASL_OK)
+        r = sm_opt_string(utils, "ntlm_netbios_domain", opt.nb_domain, sizeof(opt.nb_domain));
+    if (r == SASL_OK)
+        r = sm_opt_string(utils, "ntlm_netbios_computer", opt.nb_computer,
+                          sizeof(opt.nb_computer));
+    if (r == SASL_OK)
+        r = sm_opt_string(utils, "ntlm_dns_domain", opt.dns_domain, sizeof(opt.dns_domain));
+    if (r == SASL_OK)
+        r = sm_opt_string(utils, "ntlm_dns_computer", opt.dns_computer,
+                          sizeof(opt.dns_computer));
+    if (r == SASL_OK)
+        r = sm_opt_string(utils, "ntlm_secret_property", opt.property, sizeof(opt.property));
+    if (!opt.property[0])
+        strcpy(opt.property, SASL_AUX_PASSWORD_PROP);
+    opt.request[0] = '*';
+    strcpy(opt.request + 1, opt.property);
+    /* userPassword holds passwords unless tagged; another property (Samba's
+     * sambaNTPassword) holds NT hashes unless tagged */
+    opt.rules.accept = SM_SECRET_PASSWORD | SM_SECRET_NT_HASH;
+    opt.rules.tags = 1;
+    opt.rules.bare = strcmp(opt.property, SASL_AUX_PASSWORD_PROP) == 0 ? SM_SECRET_PASSWORD
+                                                                       : SM_SECRET_NT_HASH;
+    return r;
+}
+
+struct ntlm_server {
+    enum { AWAIT_NEGOTIATE, AWAIT_AUTHENTICATE, DONE } step;
+    uint32_t flags;             /* as the CHALLENGE sent them */
+    unsigned char server_challenge[NTLM_CHALLENGE_LEN];
+    /* the two messages the MIC covers besides the AUTHENTICATE (the
+     * CHALLENGE is also the step's output); neither holds a secret */
+    unsigned char *negotiate, *challenge;
+    size_t negotiate_len, challenge_len;
+};
+
+int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
+                    const char *challenge, unsigned challen, void **ctx)
+{
+    (void)glob; (void)challenge; (void)challen;
+    return sm_server_new(sparams, &ntlm_settings, "NTLM", sizeof(struct ntlm_server), ctx);
+}
+
+void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
+{
+    struct ntlm_server *s = ctx;
+
+    if (s) {
+        utils->free(s->negotiate);
+        utils->free(s->challenge);
+    }
+    sm_server_dispose(ctx, utils);
+}
+
+/* ---- the CHALLENGE ------------------------------------------------------- */
+
+/* The names the CHALLENGE announces: configured, or from the server's FQDN
+ * (mx.example.com: computer MX, domain EXAMPLE, example.com). */
+struct names {
+    char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
+    char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
+};
+
+static void netbios_from(const char *dns, char *out)
+{
+    size_t i;
+
+    for (i = 0; i < NB_NAME_MAX && dns[i] && dns[i] != '.'; i++)
+        out[i] = (char)(dns[i] >= 'a' && dns[i] <= 'z' ? dns[i] - ('a' - 'A') : dns[i]);
+    out[i] = '\0';
+}
+
+static void copy_name(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void choose_names(const char *fqdn, struct names *n)
+{
+    const char *dot;
+
+    copy_name(n->dns_computer, sizeof(n->dns_computer), opt.dns_computer[0] ? opt.dns_computer
+                                                        : fqdn ? fqdn : "localhost");
+    dot = strchr(n->dns_computer, '.');
+    copy_name(n->dns_domain, sizeof(n->dns_domain), opt.dns_domain[0] ? opt.dns_domain
+                                                    : dot ? dot + 1 : n->dns_computer);
+    if (opt.nb_computer[0])
+        copy_name(n->nb_computer, sizeof(n->nb_computer), opt.nb_computer);
+    else
+        netbios_from(n->dns_computer, n->nb_computer);
+    if (opt.nb_domain[0])
+        copy_name(n->nb_domain, sizeof(n->nb_domain), opt.nb_domain);
+    else
+        netbios_from(n->dns_domain, n->nb_domain);
+}
+
+/* Now as a Windows FILETIME: 100 ns units since 1601, little-endian. */
+static void filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN])
+{
+    struct timespec ts;
+    uint64_t t;
+    int i;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    t = ((uint64_t)ts.tv_sec + 11644473600u) * 10000000u + (uint64_t)ts.tv_nsec / 100u;
+    for (i = 0; i < NTLM_TIMESTAMP_LEN; i++)
+        out[i] = (unsigned char)(t >> (8 * i));
+}
+
+/* One name into the AV list, as UTF-16LE. */
+static void av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *name)
+{
+    unsigned char u[2 * DNS_NAME_MAX];
+    size_t n = ntlm_utf8_to_utf16le(name, strlen(name), u, sizeof(u));
+
+    if (n == (size_t)-1)
+        w->failed = 1;
+    else
+        ntlm_av_put(w, id, u, n);
+}
+
+/* MS-NLMP 3.2.5.1.1: the server answers the client's offer with what it
+ * supports of it.  NTLM itself is required; LM keys, signing and sealing
+ * are never offered (SASL's NTLM has no security layer). */
+static uint32_t answer_flags(uint32_t offered)
+{
+    static const uint32_t echoed = NTLM_REQUEST_TARGET | NTLM_NEGOTIATE_ALWAYS_SIGN
+                                   | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY
+                                   | NTLM_NEGOTIATE_128 | NTLM_NEGOTIATE_56
+                                   | NTLM_NEGOTIATE_KEY_EXCH;
+    uint32_t flags = NTLM_NEGOTIATE_NTLM | NTLM_TARGET_TYPE_DOMAIN | (offered & echoed);
+
+    flags |= offered & NTLM_NEGOTIATE_UNICODE ? NTLM_NEGOTIATE_UNICODE : NTLM_NEGOTIATE_OEM;
+    return flags;
+}
+
+static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
+                          const char *in, unsigned inlen, const char **out, unsigned *outlen)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX], now[NTLM_TIMESTAMP_LEN];
+    unsigned char challenge[CHALLENGE_MAX];
+    struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
+    struct ntlm_challenge_fields f;
+    struct ntlm_negotiate neg;
+    struct names names;
+    enum ntlm_status st;
+    size_t target_len;
+    int unicode;
+
+    st = ntlm_parse_negotiate(in, inlen, &neg);
+    if (st != NTLM_OK)
+        return sm_fail(utils, SASL_BADPROT, "NTLM: NEGOTIATE: %s", ntlm_status_text(st));
+    if (!(neg.flags & NTLM_NEGOTIATE_NTLM))
+        return sm_fail(utils, SASL_TOOWEAK, "NTLM: the client offers only LM, which is refused");
+    if (!(neg.flags & (NTLM_NEGOTIATE_UNICODE | NTLM_NEGOTIATE_OEM)))
+        return sm_fail(utils, SASL_BADPROT, "NTLM: NEGOTIATE offers no character set");
+    if (sm_random(s->server_challenge, sizeof(s->server_challenge)) != 0)
+        return sm_fail(utils, SASL_FAIL, "NTLM: no random numbers available");
+    s->flags = answer_flags(neg.flags);
+    unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
+    choose_names(sparams->serverFQDN, &names);
+    target_len = ntlm_encode_name(unicode, names.nb_domain, strlen(names.nb_domain), target,
+                                  sizeof(target));
+    av_name(&w, NTLM_AV_NB_DOMAIN, names.nb_domain);
+    av_name(&w, NTLM_AV_NB_COMPUTER, names.nb_computer);
+    av_name(&w, NTLM_AV_DNS_DOMAIN, names.dns_domain);
+    av_name(&w, NTLM_AV_DNS_COMPUTER, names.dns_computer);
+    filetime_now(now);
+    ntlm_av_put(&w, NTLM_AV_TIMESTAMP, now, sizeof(now));
+    memset(&f, 0, sizeof(f));
+    f.flags = s->flags;
+    f.server_challenge = s->server_challenge;
+    f.target_name = (struct ntlm_buf){target, target_len == (size_t)-1 ? 0 : target_len};
+    f.target_info = (struct ntlm_buf){info, ntlm_av_end(&w)};
+    if (target_len == (size_t)-1 || !f.target_info.len)
+        return sm_fail(utils, SASL_CONFIGERR,
+                       "NTLM: a NetBIOS or DNS name is not UTF-8 (or not ASCII for an OEM client)");
+    s->challenge_len = ntlm_build_challenge(&f, challenge, sizeof(challenge));
+    if (!s->challenge_len)
+        return sm_fail(utils, SASL_FAIL, "NTLM: cannot build the CHALLENGE");
+    s->flags = f.flags | NTLM_NEGOTIATE_TARGET_INFO;
+    s->negotiate = utils->malloc(inlen);
+    s->challenge = utils->malloc((unsigned)s->challenge_len);
+    if (!s->negotiate || !s->challenge)
+        return SASL_NOMEM;
+    memcpy(s->negotiate, in, inlen);
+    s->negotiate_len = inlen;
+    memcpy(s->challenge, challenge, s->challenge_len);
+    s->step = AWAIT_AUTHENTICATE;
+    *out = (const char *)s->challenge;
+    *outlen = (unsigned)s->challenge_len;
+    return SASL_CONTINUE;
+}
+
+/* ---- the AUTHENTICATE ---------------------------------------------------- */
+
+enum response_kind { NTLM_V2, LM_V2, NTLM_V1 };
+
+/* What the client sent, decoded: names and the kind of response. */
+struct attempt {
+    struct ntlm_authenticate a;
+    enum response_kind kind;
+    struct ntlm_v2_response v2;
+    char user[4 * SM_MAX_USER_LIMIT + 1];
+    size_t user_len;
+    char domain[3 * DNS_NAME_MAX * 2];
+    unsigned char user16[4 * SM_MAX_USER_LIMIT], domain16[4 * DNS_NAME_MAX];
+    size_t user16_len, domain16_len;
+};
+
+/* A name of the message as UTF-16LE (for NTOWFv2), whatever it was sent as;
+ * it is well-formed: the caller decoded it first. */
+static size_t as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out, size_t cap)
+{
+    if (!unicode)
+        return ntlm_ascii_to_utf16le(b->p, b->len, out, cap);
+    if (b->len > cap)
+        return (size_t)-1;
+    if (b->len) /* an empty buffer has no pointer */
+        memcpy(out, b->p, b->len);
+    return b->len;
+}
+
+static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const char *in,
+                        unsigned inlen, struct attempt *t)
+{
+    int unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
+    enum ntlm_status st = ntlm_parse_authenticate(in, inlen, &t->a);
+
+    if (st != NTLM_OK)
+        return sm_fail(utils, SASL_BADPROT, "NTLM: AUTHENTICATE: %s", ntlm_status_text(st));
+    if (t->a.nt.len > NTLM_V1_RESPONSE_LEN) {
+        t->kind = NTLM_V2;
+        st = ntlm_parse_v2_response(&t->a.nt, &t->v2);
+        if (st != NTLM_OK)
+            return sm_fail(utils, SASL_BADPROT, "NTLM: AUTHENTICATE: %s", ntlm_status_text(st));
+    } else if (t->a.nt.len == NTLM_V1_RESPONSE_LEN) {
+        t->kind = NTLM_V1;
+        if (!opt.allow_v1)
+            return sm_fail(utils, SASL_TOOWEAK,
+                           "NTLM: an NTLMv1 response is refused (ntlm_allow_v1 is off)");
+    } else if (!t->a.nt.len && t->a.lm.len == NTLM_V1_RESPONSE_LEN) {
+        /* what Cyrus's client sends with ntlm_v2: an LMv2 response alone
+         * (MS-NLMP 3.3.2 accepts it); an LM response fails its check */
+        t->kind = LM_V2;
+    } else {
+        return sm_fail(utils, SASL_BADPROT, "NTLM: AUTHENTICATE carries no usable response "
+                       "(anonymous and LM authentication are refused)");
+    }
+    t->user_len = ntlm_decode_name(unicode, t->a.user.p, t->a.user.len, t->user,
+                                   sizeof(t->user) - 1);
+    if (t->user_len == (size_t)-1 || !t->user_len)
+        return sm_fail(utils, SASL_BADPROT, "NTLM: the user name is empty, too long or malformed");
+    t->user[t->user_len] = '\0';
+    if (t->user_len > ntlm_settings.lim.max_user)
+        return sm_fail(utils, SASL_BADPROT, "NTLM: user name longer than ntlm_max_user_length");
+    if (t->a.domain.len > sizeof(t->domain16) / 2
+        || ntlm_decode_name(unicode, t->a.domain.p, t->a.domain.len, t->domain,
+                            sizeof(t->domain)) == (size_t)-1)
+        return sm_fail(utils, SASL_BADPROT, "NTLM: the domain name is too long or malformed");
+    t->user16_len = as_utf16(unicode, &t->a.user, t->user16, sizeof(t->user16));
+    t->domain16_len = as_utf16(unicode, &t->a.domain, t->domain16, sizeof(t->domain16));
+    if (t->user16_len == (size_t)-1 || t->domain16_len == (size_t)-1)
+        return sm_fail(utils, SASL_BADPROT, "NTLM: a name is too long");
+    ntlm_utf16le_upper(t->user16, t->user16_len);
+    return SASL_OK;
+}
+
+/* The user's NT hash from the stored secret; 1 when there is one.  Without
+ * one, a hash of a constant is computed instead, so that an unknown user
+ * costs what a wrong password costs (and is refused anyway). */
+static int user_nt_hash(const sasl_utils_t *utils, const struct propval *val,
+                        unsigned char hash[NTLM_HASH_LEN])
+{
+    static const char no_password[] = "no-such-user";
+    struct sm_stored_secret secret;
+    int found = 0;
+
+    memset(&secret, 0, sizeof(secret));
+    if (val->values && val->values[0]) {
+        found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]), &opt.rules,
+                                       &secret) == 0;
+        if (!found)
+            utils->log(utils->conn, SASL_LOG_WARN,
+                       "NTLM: a user's stored secret (%s) is neither a password nor an NT hash",
+                       opt.property);
+    }
+    if (found && secret.kind == SM_SECRET_NT_HASH) {
+        memcpy(hash, secret.key, NTLM_HASH_LEN);
+    } else if (!found || ntlm_nt_hash_utf8(secret.password, secret.password_len, hash) != 0) {
+        if (found)
+            utils->log(utils->conn, SASL_LOG_WARN, "NTLM: a user's password is not UTF-8");
+        found = 0;
+        ntlm_nt_hash_utf8(no_password, sizeof(no_password) - 1, hash);
+    }
+    sm_erase(&secret, sizeof(secret));
+    return found;
+}
+
+/* MS-NLMP 3.2.5.1.2: the MIC over the three messages, the AUTHENTICATE's
+ * own MIC field zeroed.  Only called when the AV flags announce one. */
+static int mic_matches(struct ntlm_server *s, const struct attempt *t, const char *in,
+                       unsigned inlen, const unsigned char exported[NTLM_KEY_LEN])
+{
+    unsigned char copy[NTLM_MAX_MESSAGE], mic[NTLM_MIC_LEN];
+    struct ntlm_buf neg = {s->negotiate, s->negotiate_len};
+    struct ntlm_buf chal = {s->challenge, s->challenge_len};
+    struct ntlm_buf auth = {copy, inlen};
+    int match;
+
+    /* a MIC the payload overlaps was stripped: refused, not ignored */
+    if (t->a.payload_start < NTLM_AUTHENTICATE_MIC_HEADER)
+        return 0;
+    memcpy(copy, in, inlen);
+    memset(copy + NTLM_MIC_OFFSET, 0, NTLM_MIC_LEN);
+    match = ntlm_mic(exported, &neg, &chal, &auth, mic) == 0
+            && sm_ct_equal(mic, in + NTLM_MIC_OFFSET, NTLM_MIC_LEN);
+    sm_erase(mic, sizeof(mic));
+    return match;
+}
+
+/* 1 when the response proves the NT hash; the session keys are derived
+ * (for the MIC) and erased here. */
+static int response_matches(struct ntlm_server *s, const struct attempt *t, const char *in,
+                            unsigned inlen, const unsigned char hash[NTLM_HASH_LEN])
+{
+    unsigned char key[NTLM_KEY_LEN], expect[NTLM_V1_RESPONSE_LEN], base[NTLM_KEY_LEN];
+    unsigned char exported[NTLM_KEY_LEN], challenge[NTLM_CHALLENGE_LEN];
+    int ok = 0;
+
+    switch (t->kind) {
+    case NTLM_V2:
+    case LM_V2:
+        if (ntlm_ntowfv2(hash, t->user16, t->user16_len, t->domain16, t->domain16_len, key))
+            break;
+        if (t->kind == LM_V2) {
+            ok = !ntlm_v2_hmac(key, s->server_challenge, t->a.lm.p + NTLM_PROOF_LEN,
+                               NTLM_CHALLENGE_LEN, expect)
+                 && sm_ct_equal(expect, t->a.lm.p, NTLM_PROOF_LEN);
+            break;
+        }
+        ok = !ntlm_v2_hmac(key, s->server_challenge, t->v2.temp.p, t->v2.temp.len, expect)
+             && sm_ct_equal(expect, t->v2.proof, NTLM_PROOF_LEN)
+             && !ntlm_v2_session_base_key(key, t->v2.proof, base);
+        if (!ok || !t->v2.av.has_flags || !(t->v2.av.flags & NTLM_AV_FLAG_MIC))
+            break;
+        /* MS-NLMP 3.4.5.1: KEY_EXCH sends the exported key under RC4 */
+        if (s->flags & NTLM_NEGOTIATE_KEY_EXCH)
+            ok = t->a.session_key.len == NTLM_KEY_LEN
+                 && !ntlm_rc4_key(base, t->a.session_key.p, exported);
+        else
+            memcpy(exported, base, NTLM_KEY_LEN);
+        ok = ok && mic_matches(s, t, in, inlen, exported);
+        break;
+    case NTLM_V1:
+        /* extended session security: the LM field carries the client
+         * challenge, and the DES input is MD5(server || client)[0..7] */
+        if (s->flags & NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY) {
+            if (t->a.lm.len < NTLM_CHALLENGE_LEN
+                || ntlm_ess_challenge(s->server_challenge, t->a.lm.p, challenge))
+                break;
+        } else {
+            memcpy(challenge, s->server_challenge, NTLM_CHALLENGE_LEN);
+        }
+        ok = !ntlm_v1_response(hash, challenge, expect)
+             && sm_ct_equal(expect, t->a.nt.p, NTLM_V1_RESPONSE_LEN);
+        break;
+    }
+    sm_erase(key, sizeof(key));
+    sm_erase(expect, sizeof(expect));
+    sm_erase(base, sizeof(base));
+    sm_erase(exported, sizeof(exported));
+    return ok;
+}
+
+static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *sparams,
+                              const char *in, unsigned inlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    const char *props[] = {opt.request, NULL};
+    unsigned char hash[NTLM_HASH_LEN];
+    struct propval val[2];
+    /* names and views into the message, nothing secret: not erased */
+    struct attempt att, *t = &att;
+    int r, found, match;
+
+    r = read_attempt(s, utils, in, inlen, t);
+    if (r != SASL_OK)
+        return r;
+    if (!sm_identity_acceptable(t->user, t->user_len))
+        return sm_auth_result(utils, "NTLM", SASL_BADAUTH);
+    /* ask for the secret before canon_user, which runs the auxprop lookup */
+    if ((r = utils->prop_request(sparams->propctx, props)) != SASL_OK)
+        return r;
+    r = sparams->canon_user(utils->conn, t->user, (unsigned)t->user_len,
+                            SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+    memset(val, 0, sizeof(val));
+    if (r == SASL_OK)
+        utils->prop_getnames(sparams->propctx, props, val);
+    found = user_nt_hash(utils, &val[0], hash);
+    match = response_matches(s, t, in, inlen, hash);
+    sm_erase(hash, sizeof(hash));
+    utils->prop_erase(sparams->propctx, opt.request);
+    if (sm_is_temporary(r))
+        return r;
+    if (r != SASL_OK || !found || !match)
+        return sm_fail(utils, SASL_BADAUTH, "NTLM: authentication failed");
+    sm_oparams_done(oparams);
+    return SASL_OK;
+}
+
+int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,
+                     const char *in, unsigned inlen,
+                     const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    struct ntlm_server *s = ctx;
+    int r;
+
+    if ((r = sm_step_begin(sparams->utils, "NTLM", s, out, outlen)) != SASL_OK)
+        return r;
+    switch (s->step) {
+    case AWAIT_NEGOTIATE:
+        s->step = DONE;
+        return send_challenge(s, sparams, in, inlen, out, outlen);
+    case AWAIT_AUTHENTICATE:
+        s->step = DONE;
+        return check_authenticate(s, sparams, in, inlen, oparams);
+    default:
+        return sm_too_many_steps(sparams->utils, "NTLM");
+    }
+}

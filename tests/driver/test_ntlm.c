@@ -1,0 +1,654 @@
+/* NTLM through libsasl2: our client and server against each other and
+ * against Cyrus's NTLM plugin both ways; NTLMv2 by default, NTLMv1 only
+ * with ntlm_allow_v1 on the side that must accept it; the NT hash stored
+ * instead of the password; unknown user and wrong password alike; the
+ * CHALLENGE's target information and options; the MIC (zeroed, stripped,
+ * tampered); replay; the legacy provider missing.  Each case runs in its
+ * own forked child (harness.h). */
+#include "config.h"
+#include "harness.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#define EXPECTED_USER HX_USER "@" HX_REALM
+#define WRONG_PASS "Wr0ng-Pa55-guess"
+
+static void show(const struct hx_outcome *o)
+{
+    tap_diag("server %s, client %s, user \"%s\"", hx_code(o->server_rc), hx_code(o->client_rc),
+             o->username);
+    if (o->server_err[0] || o->client_err[0])
+        tap_diag("errdetail: server \"%s\", client \"%s\"", o->server_err, o->client_err);
+}
+
+static int expect_ok(const char *what, const struct hx_client *c, const char *user)
+{
+    struct hx_outcome o;
+    int ok;
+
+    hx_exchange("NTLM", c, NULL, &o);
+    ok = tap_ok(o.server_rc == SASL_OK && o.client_rc == SASL_OK && strcmp(o.username, user) == 0,
+                "%s: SASL_OK on both sides, SASL_USERNAME is %s", what, user);
+    if (!ok)
+        show(&o);
+    return ok;
+}
+
+static int expect_refused(const char *what, const struct hx_client *c, int code,
+                          const char *detail)
+{
+    struct hx_outcome o;
+    int ok;
+
+    hx_exchange("NTLM", c, NULL, &o);
+    ok = tap_ok(o.server_rc == code && !o.username[0]
+                    && (!detail || strstr(o.server_err, detail)),
+                "%s: %s%s%s", what, hx_code(code), detail ? ", errdetail names " : "",
+                detail ? detail : "");
+    if (!ok)
+        show(&o);
+    return ok;
+}
+
+/* ---- the matrix ------------------------------------------------------------ */
+
+struct pairing {
+    const char *label;
+    int server_ours, client_ours;
+};
+
+static void matrix_row(int row, void *arg)
+{
+    const struct pairing *p = arg;
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    struct hx_outcome wrong, unknown, o;
+    char what[160];
+
+    snprintf(what, sizeof(what), "NTLM %s", p->label);
+    switch (row) {
+    case 0:
+        expect_ok(what, &c, EXPECTED_USER);
+        break;
+    case 1:
+        c.interact = 1;
+        c.no_initial = 1;
+        snprintf(what, sizeof(what), "NTLM %s: SASL_INTERACT, no initial response", p->label);
+        expect_ok(what, &c, EXPECTED_USER);
+        break;
+    case 2:
+        c.password = WRONG_PASS;
+        hx_exchange("NTLM", &c, NULL, &wrong);
+        c.authname = HX_UNKNOWN;
+        hx_exchange("NTLM", &c, NULL, &unknown);
+        if (!p->server_ours) {
+            if (!tap_ok(hx_is_error(wrong.server_rc) && hx_is_error(unknown.server_rc),
+                        "%s: wrong password and unknown user are refused", what)) {
+                show(&wrong);
+                show(&unknown);
+            }
+            break;
+        }
+        if (!tap_ok(wrong.server_rc == SASL_BADAUTH && unknown.server_rc == SASL_BADAUTH
+                        && strcmp(wrong.server_err, unknown.server_err) == 0,
+                    "%s: wrong password and unknown user: SASL_BADAUTH, the same errdetail", what)) {
+            show(&wrong);
+            show(&unknown);
+        }
+        if (!tap_ok(!strstr(wrong.server_err, WRONG_PASS) && !strstr(wrong.client_err, WRONG_PASS)
+                        && !hx_log_contains(WRONG_PASS),
+                    "%s: the password is in no errdetail and no log line", what))
+            tap_diag("\"%s\" / \"%s\"", wrong.server_err, wrong.client_err);
+        break;
+    case 3:
+        hx_exchange("NTLM", &c, NULL, &o);
+        if (!tap_ok(o.server_rc == SASL_OK && hx_is_error(o.again_rc)
+                        && strcmp(o.again_username, EXPECTED_USER) == 0,
+                    "%s: a step after SASL_OK is refused and changes no identity", what))
+            tap_diag("extra step: %s, user \"%s\"", hx_code(o.again_rc), o.again_username);
+        break;
+    }
+}
+
+static void run_matrix(void)
+{
+    static const char *const cyrus_v2[] = {"ntlm_v2", "yes", NULL};
+    static const struct pairing pairs[] = {
+        {"ours x ours", 1, 1},
+        {"ours client x Cyrus server", 0, 1},
+        {"Cyrus client (ntlm_v2: yes, LMv2) x ours server", 1, 0},
+    };
+    struct hx_init in;
+    size_t i;
+
+    for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        memset(&in, 0, sizeof(in));
+        in.server_path = hx_path(pairs[i].server_ours ? hx.ours : hx.cyrus, hx.aux, NULL);
+        in.client_path = pairs[i].client_ours ? hx.ours : hx.cyrus;
+        if (!pairs[i].client_ours)
+            in.client_opts = cyrus_v2;
+        hx_run(pairs[i].label, &in, 4, matrix_row, (void *)&pairs[i]);
+    }
+}
+
+/* ---- NTLMv1: off by default on each side, on with ntlm_allow_v1 ------------ */
+
+struct v1_case {
+    const char *label;
+    int server_ours;        /* else Cyrus's server, our client */
+    int allowed;
+};
+
+static void v1_row(int row, void *arg)
+{
+    const struct v1_case *v = arg;
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    char what[200];
+
+    (void)row;
+    snprintf(what, sizeof(what), "NTLMv1 %s", v->label);
+    if (v->server_ours && !v->allowed)
+        expect_refused(what, &c, SASL_TOOWEAK, "ntlm_allow_v1");
+    else
+        expect_ok(what, &c, EXPECTED_USER);
+}
+
+static void run_v1(void)
+{
+    static const char *const allow[] = {"ntlm_allow_v1", "yes", NULL};
+    static const struct v1_case cases[] = {
+        {"Cyrus client (v1) x ours server, ntlm_allow_v1 off: refused", 1, 0},
+        {"Cyrus client (v1) x ours server, ntlm_allow_v1: yes", 1, 1},
+        {"ours client, ntlm_allow_v1: yes x Cyrus server (no target info)", 0, 1},
+    };
+    struct hx_init in;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&in, 0, sizeof(in));
+        if (cases[i].server_ours) {
+            in.server_path = hx_path(hx.ours, hx.aux, NULL);
+            in.client_path = hx.cyrus;
+            if (cases[i].allowed)
+                in.server_opts = allow;
+        } else {
+            in.server_path = hx_path(hx.cyrus, hx.aux, NULL);
+            in.client_path = hx.ours;
+            in.client_opts = allow;
+        }
+        hx_run(cases[i].label, &in, 1, v1_row, (void *)&cases[i]);
+    }
+}
+
+/* ---- stored secrets and names ------------------------------------------------ */
+
+static void secret_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_NT_USER, .password = HX_NT_PASS};
+
+    (void)arg;
+    switch (row) {
+    case 0:
+        expect_ok("NTLM: {NTLM} NT hash stored as userPassword", &c, HX_NT_USER "@" HX_REALM);
+        break;
+    case 1:
+        c.password = "{NTLM}" HX_NT_HASH;
+        expect_refused("NTLM: the stored {NTLM} value typed as the password", &c, SASL_BADAUTH,
+                       NULL);
+        break;
+    case 2:
+        c.authname = "SOMEDOMAIN\\" HX_USER;
+        c.password = HX_PASS;
+        expect_ok("NTLM: DOMAIN\\user as the authname", &c, EXPECTED_USER);
+        break;
+    case 3:
+        c.authname = "ALICE";
+        c.password = HX_PASS;
+        /* NTOWFv2 upper-cases the user, so the proof holds; the sasldb
+         * lookup of ALICE does not find alice */
+        expect_refused("NTLM: ALICE is not alice in the sasldb", &c, SASL_BADAUTH, NULL);
+        break;
+    case 4:
+        c.authname = HX_UNICODE_USER;
+        c.password = HX_PASS;
+        expect_ok("NTLM: a user name outside ASCII (UTF-16 on the wire, upper-cased in full)", &c,
+                  HX_UNICODE_USER "@" HX_REALM);
+        break;
+    }
+}
+
+/* ---- the NT hash in another property (Samba's sambaNTPassword), via SQL ---- */
+
+static char sqldir[600], sqldb[600];
+
+/* A folder with our NTLM and Cyrus's SQL auxprop, and an SQLite database:
+ * dave's sambaNTPassword is the bare NT hash of HX_NT_PASS (upper case, as
+ * Samba writes it), erin's the tagged form, frank's is no hash at all. */
+static int sql_setup(void)
+{
+    const char *plug = getenv("SM_PLUGIN_DIR"), *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
+    char cmd[8192];
+
+    snprintf(sqldir, sizeof(sqldir), "%s/sql", hx.root);
+    snprintf(sqldb, sizeof(sqldb), "%s/users.db", hx.root);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p '%s' && ln -sf \"$(realpath '%s')/libsaslmechs_ntlm.so\" '%s/' && "
+             "ln -sf '%s/libsql.so' '%s/' && test -e '%s/libsql.so' && "
+             "sqlite3 '%s' \"CREATE TABLE users (name TEXT, realm TEXT, userPassword TEXT, "
+             "sambaNTPassword TEXT); INSERT INTO users VALUES "
+             "('dave', '%s', 'not-the-password', '%s'), "
+             "('erin', '%s', 'not-the-password', '{NTLM}%s'), "
+             "('frank', '%s', 'not-the-password', 'Password');\"",
+             sqldir, plug, sqldir, sys, sqldir, sqldir, sqldb, HX_REALM,
+             "A4F49C406510BDCAB6824EE7C30FD852", HX_REALM, HX_NT_HASH, HX_REALM);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Rows 0-2 with ntlm_secret_property: sambaNTPassword; row 3 without it. */
+static void sql_row(int row, void *arg)
+{
+    static const char *const users[] = {"dave", "erin", "frank", "dave"};
+    static const char *const what[] = {
+        "sambaNTPassword: a bare NT hash (Samba's form)", "sambaNTPassword: a {NTLM} NT hash",
+        "sambaNTPassword: a value that is no NT hash",
+        "default (userPassword): dave's userPassword is not his password"};
+    struct hx_client c = {.authname = users[row], .password = HX_NT_PASS};
+    char label[200], user[64];
+
+    row += *(const int *)arg;
+    c.authname = users[row];
+    snprintf(label, sizeof(label), "NTLM ntlm_secret_property %s", what[row]);
+    snprintf(user, sizeof(user), "%s@%s", users[row], HX_REALM);
+    if (row < 2)
+        expect_ok(label, &c, user);
+    else
+        expect_refused(label, &c, SASL_BADAUTH, NULL);
+}
+
+static void run_sql(void)
+{
+    static char select_opt[] = "SELECT %p FROM users WHERE name = '%u' AND realm = '%r'";
+    static const char *samba[] = {"auxprop_plugin", "sql", "sql_engine", "sqlite3",
+                                  "sql_database", sqldb, "sql_select", select_opt,
+                                  "ntlm_secret_property", "sambaNTPassword", NULL};
+    static const char *deflt[] = {"auxprop_plugin", "sql", "sql_engine", "sqlite3",
+                                  "sql_database", sqldb, "sql_select", select_opt, NULL};
+    struct hx_init in = {.client_path = hx.ours};
+
+    if (sql_setup() != 0) {
+        tap_ok(0, "NTLM ntlm_secret_property: the SQL auxprop folder and database "
+                  "(libsasl2-modules-sql, sqlite3) could not be set up");
+        return;
+    }
+    in.server_path = sqldir;
+    in.server_opts = samba;
+    static const int first[] = {0, 3};
+
+    hx_run("NTLM secret property sambaNTPassword", &in, 3, sql_row, (void *)&first[0]);
+    in.server_opts = deflt;
+    hx_run("NTLM secret property default", &in, 1, sql_row, (void *)&first[1]);
+}
+
+/* ---- options ------------------------------------------------------------------ */
+
+/* The CHALLENGE's target name (the NetBIOS domain), UTF-16LE, as ASCII. */
+static void target_name(const char *chal, unsigned len, char *out, size_t max)
+{
+    const unsigned char *m = (const unsigned char *)chal;
+    unsigned n, off, i;
+
+    out[0] = '\0';
+    if (len < 20)
+        return;
+    n = m[12] | (m[13] << 8);
+    off = m[16] | (m[17] << 8) | ((unsigned)m[18] << 16) | ((unsigned)m[19] << 24);
+    if (off > len || n > len - off)
+        return;
+    for (i = 0; i + 1 < n && i / 2 + 1 < max; i += 2)
+        out[i / 2] = (char)m[off + i];
+    out[n / 2 < max ? n / 2 : max - 1] = '\0';
+}
+
+static int capture_challenge(void *arg, int step, const char *chal, unsigned chal_len,
+                             char **msg, unsigned *len)
+{
+    char *name = arg;
+    static const unsigned char negotiate[] = {
+        'N', 'T', 'L', 'M', 'S', 'S', 'P', 0, 1, 0, 0, 0, 0x07, 0x82, 0x08, 0xa0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+    if (step == 0) {
+        *msg = hx_memdup(negotiate, sizeof(negotiate));
+        *len = sizeof(negotiate);
+        return HX_SEND;
+    }
+    target_name(chal, chal_len, name, 64);
+    return HX_STOP;
+}
+
+static void option_row(int row, void *arg)
+{
+    const char *want = arg;
+    char name[64];
+    struct hx_script r;
+
+    (void)row;
+    hx_server_script("NTLM", capture_challenge, name, &r);
+    if (!tap_ok(r.rc[0] == SASL_CONTINUE && strcmp(name, want) == 0,
+                "NTLM server: CHALLENGE target name is %s", want))
+        tap_diag("%s, target name \"%s\": %s", hx_code(r.rc[0]), name, r.err);
+}
+
+static void bad_option_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    struct hx_outcome o;
+
+    (void)row;
+    hx_exchange("NTLM", &c, NULL, &o);
+    if (!tap_ok(o.server_rc == SASL_CONFIGERR, "NTLM server: %s: SASL_CONFIGERR", (char *)arg))
+        show(&o);
+}
+
+static void run_options(void)
+{
+    static const char *const nb[] = {"ntlm_netbios_domain", "CORP", NULL};
+    static const char *const bad_bool[] = {"ntlm_allow_v1", "perhaps", NULL};
+    static const char *const bad_len[] = {"ntlm_netbios_domain",
+                                          "A-NAME-MUCH-LONGER-THAN-FIFTEEN", NULL};
+    struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.ours};
+
+    hx_run("NTLM secrets", &in, 5, secret_row, NULL);
+    hx_run("NTLM default target name", &in, 1, option_row, (void *)"SM-DRIVER");
+    in.server_opts = nb;
+    hx_run("NTLM ntlm_netbios_domain", &in, 1, option_row, (void *)"CORP");
+    in.server_opts = bad_bool;
+    hx_run("NTLM bad ntlm_allow_v1", &in, 1, bad_option_row, (void *)"ntlm_allow_v1: perhaps");
+    in.server_opts = bad_len;
+    hx_run("NTLM bad ntlm_netbios_domain", &in, 1, bad_option_row,
+           (void *)"ntlm_netbios_domain of 31 characters");
+}
+
+/* ---- hostile AUTHENTICATE and NEGOTIATE messages ------------------------------ */
+
+/* Security buffer fields of the AUTHENTICATE (MS-NLMP 2.2.1.3). */
+enum { F_LM = 12, F_NT = 20, F_DOMAIN = 28, F_USER = 36, F_WORKSTATION = 44, F_KEY = 52 };
+
+static unsigned get16(const unsigned char *p) { return p[0] | (p[1] << 8); }
+static uint32_t get32(const unsigned char *p)
+{
+    return p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+static void put32(unsigned char *p, uint32_t v)
+{
+    put16(p, v & 0xffff);
+    put16(p + 2, v >> 16);
+}
+
+struct spoil {
+    const char *what;
+    int want;               /* the server's answer to the spoiled AUTHENTICATE */
+    int truncate_to;        /* >= 0: cut the valid message to this length */
+};
+
+static const struct spoil spoils[] = {
+    {"unchanged (control)", SASL_OK, -1},
+    {"MIC zeroed", SASL_BADAUTH, -1},
+    {"MIC with one bit flipped", SASL_BADAUTH, -1},
+    {"MIC stripped (payload moved up 16 bytes)", SASL_BADAUTH, -1},
+    {"MsvAvFlags' MIC bit cleared", SASL_BADAUTH, -1},
+    {"NTProofStr with one bit flipped", SASL_BADAUTH, -1},
+    {"downgrade: the NT response cut to 24 bytes (NTLMv1)", SASL_TOOWEAK, -1},
+    {"downgrade: no NT response, the LM field only (LM)", SASL_BADAUTH, -1},
+    {"anonymous: no responses at all", SASL_BADPROT, -1},
+    {"user offset + length wraps 32 bits", SASL_BADPROT, -1},
+    {"user offset inside the header", SASL_BADPROT, -1},
+    {"user field overlapping the domain field", SASL_BADPROT, -1},
+    {"odd UTF-16 length of the user name", SASL_BADPROT, -1},
+    {"lone surrogate in the user name", SASL_BADPROT, -1},
+    {"NTLMv2 blob of another version", SASL_BADPROT, -1},
+    {"target information without MsvAvEOL", SASL_BADPROT, -1},
+    {"KEY_EXCH flag without a session key", SASL_BADAUTH, -1},
+    {"truncated to the fixed header", SASL_BADPROT, 64},
+    {"truncated by one byte", SASL_BADPROT, -2},
+    {"signature damaged", SASL_BADPROT, -1},
+};
+#define N_SPOILS (int)(sizeof(spoils) / sizeof(spoils[0]))
+
+/* Spoil a valid AUTHENTICATE m (len bytes, room for more) as row says. */
+static void spoil_message(int row, unsigned char *m, unsigned *len)
+{
+    unsigned i, nt_len = get16(m + F_NT), nt_off = get32(m + F_NT + 4);
+    unsigned user_off = get32(m + F_USER + 4);
+
+    switch (row) {
+    case 1: memset(m + 72, 0, 16); break;
+    case 2: m[80] ^= 0x01; break;
+    case 3:
+        memmove(m + 72, m + 88, *len - 88);
+        *len -= 16;
+        for (i = F_LM; i <= F_KEY; i += 8)
+            if (get16(m + i))
+                put32(m + i + 4, get32(m + i + 4) - 16);
+        break;
+    case 4:
+        /* the AV pairs of the blob: find MsvAvFlags (6) and clear the MIC bit */
+        for (i = nt_off + 16 + 28; i + 4 <= nt_off + nt_len; i += 4 + get16(m + i + 2))
+            if (get16(m + i) == 6) {
+                m[i + 4] &= (unsigned char)~0x02;
+                break;
+            }
+        break;
+    case 5: m[nt_off] ^= 0x80; break;
+    case 6: put16(m + F_NT, 24); put16(m + F_NT + 2, 24); break;
+    case 7:
+        put16(m + F_NT, 0);
+        put16(m + F_NT + 2, 0);
+        memset(m + get32(m + F_LM + 4), 0x41, 24);
+        break;
+    case 8:
+        put16(m + F_NT, 0); put16(m + F_NT + 2, 0);
+        put16(m + F_LM, 0); put16(m + F_LM + 2, 0);
+        break;
+    case 9: put32(m + F_USER + 4, 0xfffffff0u); break;
+    case 10: put32(m + F_USER + 4, 8); break;
+    case 11: put32(m + F_USER + 4, get32(m + F_DOMAIN + 4)); put16(m + F_DOMAIN, 2); break;
+    case 12: put16(m + F_USER, get16(m + F_USER) - 1); break;
+    case 13: put16(m + user_off, 0xd800); break;
+    case 14: m[nt_off + 16] = 2; break;
+    case 15:
+        /* the blob's AV list ends 4 zero bytes before the response: cut both */
+        put16(m + F_NT, nt_len - 8);
+        put16(m + F_NT + 2, nt_len - 8);
+        break;
+    case 16: m[63] |= 0x40; break;
+    case 17: *len = 64; break;
+    case 18: *len -= 1; break;
+    case 19: m[3] = 'X'; break;
+    }
+}
+
+struct spoil_arg {
+    int row;
+    const struct hx_client *c;
+    char *kept;             /* when set: keep the valid AUTHENTICATE here */
+    unsigned kept_len;
+    const char *replay;     /* when set: send this instead */
+    unsigned replay_len;
+};
+
+static int spoiled_reply(void *arg, int step, const char *chal, unsigned chal_len, char **msg,
+                         unsigned *len)
+{
+    struct spoil_arg *a = arg;
+    char *valid;
+    unsigned vlen;
+
+    if (step == 0)
+        return hx_client_answer("NTLM", a->c, NULL, 0, msg, len) == SASL_CONTINUE ? HX_SEND
+                                                                                  : HX_STOP;
+    if (step > 1)
+        return HX_STOP;
+    if (a->replay) {
+        *msg = hx_memdup(a->replay, a->replay_len);
+        *len = a->replay_len;
+        return HX_SEND;
+    }
+    if (hx_client_second("NTLM", a->c, chal, chal_len, &valid, &vlen) != SASL_OK || !valid)
+        return HX_STOP;
+    if (a->kept) {
+        memcpy(a->kept, valid, vlen);
+        a->kept_len = vlen;
+    }
+    *msg = malloc(vlen + 64);
+    memcpy(*msg, valid, vlen);
+    free(valid);
+    spoil_message(a->row, (unsigned char *)*msg, &vlen);
+    *len = vlen;
+    return HX_SEND;
+}
+
+static void spoil_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    struct spoil_arg a = {.row = row, .c = &c};
+    struct hx_script r;
+    int last;
+
+    (void)arg;
+    hx_row_name("AUTHENTICATE %s", spoils[row].what);
+    hx_server_script("NTLM", spoiled_reply, &a, &r);
+    last = r.rc[r.steps - 1];
+    if (!tap_ok(r.steps == 2 && last == spoils[row].want && (last == SASL_OK || !r.ever_ok)
+                    && (last == SASL_OK || hx_has_detail(last, r.err)),
+                "NTLM server: AUTHENTICATE %s: %s", spoils[row].what, hx_code(spoils[row].want)))
+        tap_diag("%d steps, last %s: %s", r.steps, hx_code(last), r.err);
+}
+
+/* Every truncation of a valid AUTHENTICATE: an error, never SASL_OK. */
+static void truncation_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    char kept[4096];
+    struct spoil_arg a = {.row = -1, .c = &c, .kept = kept};
+    struct hx_script r;
+    unsigned n, bad = 0, first_bad = 0;
+
+    (void)row; (void)arg;
+    hx_server_script("NTLM", spoiled_reply, &a, &r);
+    for (n = 0; n < a.kept_len; n++) {
+        struct spoil_arg t = {.row = -1, .c = &c, .replay = kept, .replay_len = n};
+        struct hx_script tr;
+
+        hx_server_script("NTLM", spoiled_reply, &t, &tr);
+        if (tr.ever_ok || !hx_is_error(tr.rc[tr.steps - 1])) {
+            if (!bad++)
+                first_bad = n;
+        }
+    }
+    if (!tap_ok(a.kept_len > 88 && bad == 0,
+                "NTLM server: each of the %u truncations of an AUTHENTICATE is refused",
+                a.kept_len))
+        tap_diag("%u accepted, the first of %u bytes", bad, first_bad);
+}
+
+static void replay_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    char kept[4096];
+    struct spoil_arg a = {.row = -1, .c = &c, .kept = kept}, b = {.row = -1, .c = &c};
+    struct hx_script r1, r2;
+
+    (void)row; (void)arg;
+    hx_server_script("NTLM", spoiled_reply, &a, &r1);
+    b.replay = kept;
+    b.replay_len = a.kept_len;
+    hx_server_script("NTLM", spoiled_reply, &b, &r2);
+    if (!tap_ok(r1.rc[1] == SASL_OK && r2.steps == 2 && r2.rc[1] == SASL_BADAUTH,
+                "NTLM server: an AUTHENTICATE replayed on a new CHALLENGE: SASL_BADAUTH"))
+        tap_diag("first %s, replay %s: %s", hx_code(r1.rc[1]), hx_code(r2.rc[r2.steps - 1]),
+                 r2.err);
+}
+
+static void negotiate_row(int row, void *arg)
+{
+    static const struct hx_msg lm_only[] = {HX_MSG("NTLMSSP\0\1\0\0\0\x07\x00\x00\x00")};
+    static const struct hx_msg short_msg[] = {HX_MSG("NTLMSSP\0\1\0\0\0\x07")};
+    static const struct hx_msg wrong_type[] = {HX_MSG("NTLMSSP\0\3\0\0\0\x07\x02\x00\x00")};
+    static const struct hx_msg wrap[] = {HX_MSG("NTLMSSP\0\1\0\0\0\x07\x32\x00\x00"
+                                                "\x10\x00\x10\x00\xf8\xff\xff\xff"
+                                                "\x00\x00\x00\x00\x00\x00\x00\x00")};
+    static const struct { const char *what; const struct hx_msg *m; int want; } rows[] = {
+        {"offering only LM", lm_only, SASL_TOOWEAK},
+        {"shorter than its header", short_msg, SASL_BADPROT},
+        {"of another message type", wrong_type, SASL_BADPROT},
+        {"with a domain field whose offset wraps", wrap, SASL_BADPROT},
+    };
+    struct hx_msgs m = {rows[row].m, 1};
+    struct hx_script r;
+
+    (void)arg;
+    hx_server_script("NTLM", hx_reply_list, &m, &r);
+    if (!tap_ok(r.rc[0] == rows[row].want && hx_has_detail(r.rc[0], r.err),
+                "NTLM server: NEGOTIATE %s: %s", rows[row].what, hx_code(rows[row].want)))
+        tap_diag("%s: %s", hx_code(r.rc[0]), r.err);
+}
+
+static void run_hostile(void)
+{
+    struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.ours};
+
+    hx_run("NTLM hostile AUTHENTICATE", &in, N_SPOILS, spoil_row, NULL);
+    hx_run("NTLM truncations", &in, 1, truncation_row, NULL);
+    hx_run("NTLM replay", &in, 1, replay_row, NULL);
+    hx_run("NTLM hostile NEGOTIATE", &in, 4, negotiate_row, NULL);
+}
+
+/* Without OpenSSL's legacy provider the plugin registers no NTLM. */
+static void legacy_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    struct hx_outcome o;
+    char list[512];
+
+    (void)arg;
+    if (row == 0) {
+        hx_listmech(0, list, sizeof(list));
+        if (!tap_ok(!strstr(list, " NTLM ") && strstr(list, " PLAIN "),
+                    "OPENSSL_MODULES without the legacy provider: NTLM is not offered"))
+            tap_diag("offered: %s", list);
+        return;
+    }
+    hx_exchange("NTLM", &c, NULL, &o);
+    if (!tap_ok(o.server_rc == SASL_NOMECH || o.client_rc == SASL_NOMECH,
+                "OPENSSL_MODULES without the legacy provider: an NTLM exchange is SASL_NOMECH, "
+                "no crash"))
+        show(&o);
+}
+
+int main(void)
+{
+    struct hx_init in;
+
+    if (hx_setup() == 0) {
+        run_matrix();
+        run_v1();
+        run_options();
+        run_sql();
+        run_hostile();
+        in = (struct hx_init){.server_path = hx_path(hx.ours, hx.aux, NULL),
+                              .client_path = hx.ours};
+        setenv("OPENSSL_MODULES", "/nonexistent", 1);
+        hx_run("NTLM without the legacy provider", &in, 2, legacy_row, NULL);
+        unsetenv("OPENSSL_MODULES");
+    }
+    if (sqldir[0]) {
+        char cmd[1400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", sqldir, sqldb);
+        if (system(cmd) != 0)
+            tap_diag("could not remove %s", sqldir);
+    }
+    hx_cleanup();
+    return tap_done();
+}
