@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <gssapi/gssapi_krb5.h>
+#include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
+#include <sasl-mechs/options.h>
 #include <sasl-mechs/outbuf.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/prompt.h>
@@ -186,6 +188,7 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
     const sasl_utils_t *utils = cparams->utils;
     gss_buffer_desc clear = GSS_C_EMPTY_BUFFER, wrapped, nb = GSS_C_EMPTY_BUFFER;
     gss_name_t me = GSS_C_NO_NAME;
+    char *me_text;
     unsigned offered, allowed, layer, conf_ssf;
     uint32_t peer_max, our_max;
     enum gssapi_status st;
@@ -231,9 +234,14 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
     }
     if (GSS_ERROR(maj))
         return gssapi_fail(utils, SASL_FAIL, "cannot read our own principal", maj, min);
-    r = sm_set_identities(utils, cparams->canon_user, nb.value, (unsigned)nb.length,
-                          c->base.creds.authzid, (unsigned)authzid_len, oparams);
+    /* canon_user reads up to a NUL: a GSS-API buffer promises none */
+    me_text = nb.length <= SM_MAX_USER_LIMIT ? sm_strndup(utils, nb.value, nb.length) : NULL;
     gss_release_buffer(&min, &nb);
+    if (!me_text)
+        return sm_fail(utils, SASL_FAIL, "GSSAPI: cannot read our own principal");
+    r = sm_set_identities(utils, cparams->canon_user, me_text, (unsigned)strlen(me_text),
+                          c->base.creds.authzid, (unsigned)authzid_len, oparams);
+    utils->free(me_text);
     if (r != SASL_OK)
         return r;
     if ((r = gssapi_wrap_token(utils, c->ctx, reply, n, &wrapped)) != SASL_OK)

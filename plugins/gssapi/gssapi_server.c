@@ -307,9 +307,16 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
     }
     r = principal_name(s, utils, authid, sizeof(authid));
     if (r == SASL_OK) {
-        if (ch.authzid_len)
-            r = sparams->canon_user(utils->conn, ch.authzid, (unsigned)ch.authzid_len,
-                                    SASL_CU_AUTHZID, oparams);
+        if (ch.authzid_len) {
+            /* canon_user reads up to a NUL whatever length it is given, and
+             * the unwrapped token has none (server_gssapi fuzz finding) */
+            char *authzid = sm_strndup(utils, ch.authzid, ch.authzid_len);
+            r = authzid ? sparams->canon_user(utils->conn, authzid, (unsigned)ch.authzid_len,
+                                              SASL_CU_AUTHZID, oparams)
+                        : SASL_NOMEM;
+            if (authzid)
+                utils->free(authzid);
+        }
         if (r == SASL_OK)
             r = sparams->canon_user(utils->conn, authid, (unsigned)strlen(authid),
                                     SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
