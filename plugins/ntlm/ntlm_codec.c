@@ -129,9 +129,14 @@ enum ntlm_status ntlm_parse_negotiate(const void *msg, size_t len, struct ntlm_n
     if ((st = check_header(m, len, NTLM_NEGOTIATE_MIN, TYPE_NEGOTIATE)) != NTLM_OK)
         return st;
     out->flags = get32(m + 12);
-    /* the oldest clients send the flags alone */
-    if (len < NTLM_NEGOTIATE_HEADER)
+    /* the oldest clients send the flags alone, and then supply no names;
+     * anything else shorter than the header is a truncated header */
+    if (len == NTLM_NEGOTIATE_MIN
+        && !(out->flags & (NTLM_NEGOTIATE_OEM_DOMAIN_SUPPLIED
+                           | NTLM_NEGOTIATE_OEM_WORKSTATION_SUPPLIED)))
         return NTLM_OK;
+    if (len < NTLM_NEGOTIATE_HEADER)
+        return NTLM_ERR_SHORT;
     return read_fields(m, len, NTLM_NEGOTIATE_HEADER + version_len(out->flags), f, 2, NULL);
 }
 

@@ -43,7 +43,9 @@ int ntlm_crypto_available(void)
     return pthread_once(&legacy_once, legacy_init) == 0 && md4 && md5 && des_ecb && rc4;
 }
 
-static int digest(const EVP_MD *md, const void *a, size_t alen, const void *b, size_t blen,
+/* md is read after the one-time fetch: a caller's first call may be the
+ * one that makes it. */
+static int digest(EVP_MD *const *md, const void *a, size_t alen, const void *b, size_t blen,
                   unsigned char out[16])
 {
     EVP_MD_CTX *c;
@@ -52,7 +54,7 @@ static int digest(const EVP_MD *md, const void *a, size_t alen, const void *b, s
 
     if (!ntlm_crypto_available() || !(c = EVP_MD_CTX_new()))
         return -1;
-    ok = EVP_DigestInit_ex2(c, md, NULL) && EVP_DigestUpdate(c, a, alen)
+    ok = EVP_DigestInit_ex2(c, *md, NULL) && EVP_DigestUpdate(c, a, alen)
          && (!blen || EVP_DigestUpdate(c, b, blen)) && EVP_DigestFinal_ex(c, out, &n) && n == 16;
     EVP_MD_CTX_free(c);
     return ok ? 0 : -1;
@@ -61,7 +63,7 @@ static int digest(const EVP_MD *md, const void *a, size_t alen, const void *b, s
 int ntlm_nt_hash(const unsigned char *password_utf16, size_t len,
                  unsigned char out[NTLM_HASH_LEN])
 {
-    return digest(md4, len ? (const void *)password_utf16 : "", len, NULL, 0, out);
+    return digest(&md4, len ? (const void *)password_utf16 : "", len, NULL, 0, out);
 }
 
 int ntlm_nt_hash_utf8(const char *password, size_t len, unsigned char out[NTLM_HASH_LEN])
@@ -158,7 +160,7 @@ int ntlm_ess_challenge(const unsigned char server_challenge[NTLM_CHALLENGE_LEN],
 {
     unsigned char full[16];
 
-    if (digest(md5, server_challenge, NTLM_CHALLENGE_LEN, client_challenge,
+    if (digest(&md5, server_challenge, NTLM_CHALLENGE_LEN, client_challenge,
                NTLM_CHALLENGE_LEN, full) != 0)
         return -1;
     memcpy(out, full, NTLM_CHALLENGE_LEN);
@@ -168,7 +170,7 @@ int ntlm_ess_challenge(const unsigned char server_challenge[NTLM_CHALLENGE_LEN],
 int ntlm_v1_session_base_key(const unsigned char nt_hash[NTLM_HASH_LEN],
                              unsigned char out[NTLM_KEY_LEN])
 {
-    return digest(md4, nt_hash, NTLM_HASH_LEN, NULL, 0, out);
+    return digest(&md4, nt_hash, NTLM_HASH_LEN, NULL, 0, out);
 }
 
 int ntlm_ess_key_exchange_key(const unsigned char session_base_key[NTLM_KEY_LEN],

@@ -10,6 +10,10 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <sasl-mechs/crypto.h>
+
+#include "ntlm_codec.h"
+#include "ntlm_crypto.h"
 
 #define EXPECTED_USER HX_USER "@" HX_REALM
 #define WRONG_PASS "Wr0ng-Pa55-guess"
@@ -595,6 +599,232 @@ static void negotiate_row(int row, void *arg)
         tap_diag("%s: %s", hx_code(r.rc[0]), r.err);
 }
 
+/* ---- a Windows-shaped client: VERSION, KEY_EXCH, MIC ---------------------------- */
+
+/* Built here from the codec and the computations (not from our client,
+ * which sends neither VERSION nor KEY_EXCH): a NEGOTIATE of 40 bytes with a
+ * VERSION, and an AUTHENTICATE whose exported session key is a random key
+ * sent under RC4 (MS-NLMP 3.1.5.1.2), MIC keyed with it.  Row 1 keys the MIC
+ * with the session base key instead, row 2 damages the encrypted key. */
+#define WIN_FLAGS (NTLM_NEGOTIATE_UNICODE | NTLM_REQUEST_TARGET | NTLM_NEGOTIATE_NTLM \
+                   | NTLM_NEGOTIATE_ALWAYS_SIGN | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY \
+                   | NTLM_NEGOTIATE_VERSION | NTLM_NEGOTIATE_128 | NTLM_NEGOTIATE_KEY_EXCH \
+                   | NTLM_NEGOTIATE_56)
+static const unsigned char win_version[8] = {10, 0, 0x61, 0x4a, 0, 0, 0, 15};
+
+static size_t win_negotiate(unsigned char *out)
+{
+    memset(out, 0, 40);
+    memcpy(out, "NTLMSSP", 8);
+    out[8] = 1;
+    put32(out + 12, WIN_FLAGS);
+    /* the domain and workstation fields are empty; the VERSION follows them */
+    memcpy(out + 32, win_version, 8);
+    return 40;
+}
+
+static int win_authenticate(int row, const unsigned char *neg, size_t neglen, const char *chal,
+                            unsigned chal_len, unsigned char *out, size_t cap, size_t *outlen)
+{
+    unsigned char hash[16], key[16], base[16], exported[16], enc[16], mic[16], lm[24] = {0};
+    unsigned char user16[64], dom16[64], blob[2048], flags[4] = {2, 0, 0, 0};
+    struct ntlm_av_writer w;
+    struct ntlm_challenge ch;
+    struct ntlm_av_info av;
+    struct ntlm_authenticate_fields f;
+    struct ntlm_buf nb = {neg, neglen}, cb = {(const unsigned char *)chal, chal_len}, ab;
+    unsigned char nt[2100];
+    size_t ulen, dlen, n;
+
+    if (ntlm_parse_challenge(chal, chal_len, &ch) != NTLM_OK
+        || !(ch.flags & NTLM_NEGOTIATE_KEY_EXCH)
+        || ntlm_parse_av_pairs(ch.target_info.p, ch.target_info.len, 0, &av) != NTLM_OK
+        || !av.has_timestamp)
+        return -1;
+    ulen = ntlm_utf8_to_utf16le(HX_USER, strlen(HX_USER), user16, sizeof(user16));
+    dlen = ntlm_utf8_to_utf16le("WORKGROUP", 9, dom16, sizeof(dom16));
+    ntlm_utf16le_upper(user16, ulen);
+    /* the blob: header, the server's pairs less EOL, MsvAvFlags, EOL, zeros */
+    memset(blob, 0, NTLM_V2_BLOB_HEADER);
+    blob[0] = blob[1] = 1;
+    memcpy(blob + 8, av.timestamp, 8);
+    if (sm_random(blob + 16, 8) != 0)
+        return -1;
+    memcpy(blob + NTLM_V2_BLOB_HEADER, ch.target_info.p, ch.target_info.len - 4);
+    w = (struct ntlm_av_writer){blob + NTLM_V2_BLOB_HEADER + ch.target_info.len - 4,
+                                sizeof(blob) - NTLM_V2_BLOB_HEADER - ch.target_info.len, 0, 0};
+    ntlm_av_put(&w, NTLM_AV_FLAGS, flags, 4);
+    n = NTLM_V2_BLOB_HEADER + ch.target_info.len - 4 + ntlm_av_end(&w);
+    memset(blob + n, 0, 4);
+    n += 4;
+    if (ntlm_nt_hash_utf8(HX_PASS, strlen(HX_PASS), hash) || ntlm_ntowfv2(hash, user16, ulen, dom16, dlen, key)
+        || ntlm_v2_hmac(key, ch.server_challenge, blob, n, nt)
+        || ntlm_v2_session_base_key(key, nt, base) || sm_random(exported, 16)
+        || ntlm_rc4_key(base, exported, enc))
+        return -1;
+    memcpy(nt + 16, blob, n);
+    if (row == 2)
+        enc[0] ^= 1;
+    memset(&f, 0, sizeof(f));
+    f.flags = ch.flags;
+    f.lm = (struct ntlm_buf){lm, 24};
+    f.nt = (struct ntlm_buf){nt, 16 + n};
+    f.domain = (struct ntlm_buf){dom16, dlen};
+    f.user = (struct ntlm_buf){(const unsigned char *)"a\0l\0i\0c\0e\0", 10};
+    f.session_key = (struct ntlm_buf){enc, 16};
+    f.version = win_version;
+    f.with_mic = 1;
+    if (!(*outlen = ntlm_build_authenticate(&f, out, cap)))
+        return -1;
+    ab = (struct ntlm_buf){out, *outlen};
+    if (ntlm_mic(row == 1 ? base : exported, &nb, &cb, &ab, mic))
+        return -1;
+    memcpy(out + NTLM_MIC_OFFSET, mic, 16);
+    return 0;
+}
+
+static int win_reply(void *arg, int step, const char *chal, unsigned chal_len, char **msg,
+                     unsigned *len)
+{
+    int row = *(int *)arg;
+    unsigned char neg[40], auth[4096];
+    size_t n;
+
+    if (step > 1)
+        return HX_STOP;
+    n = win_negotiate(neg);
+    if (step == 0) {
+        *msg = hx_memdup(neg, n);
+        *len = (unsigned)n;
+        return HX_SEND;
+    }
+    if (win_authenticate(row, neg, n, chal, chal_len, auth, sizeof(auth), &n) != 0) {
+        tap_diag("the Windows-shaped AUTHENTICATE could not be built");
+        return HX_STOP;
+    }
+    *msg = hx_memdup(auth, n);
+    *len = (unsigned)n;
+    return HX_SEND;
+}
+
+static void windows_row(int row, void *arg)
+{
+    static const char *const what[] = {
+        "VERSION, KEY_EXCH (RC4-sent exported key), MIC: SASL_OK",
+        "KEY_EXCH but the MIC keyed with the session base key: SASL_BADAUTH",
+        "KEY_EXCH with a damaged encrypted key: SASL_BADAUTH"};
+    struct hx_script r;
+
+    (void)arg;
+    hx_server_script("NTLM", win_reply, &row, &r);
+    if (!tap_ok(r.steps == 2 && r.rc[1] == (row ? SASL_BADAUTH : SASL_OK),
+                "NTLM server, a Windows-shaped client: %s", what[row]))
+        tap_diag("%d steps, last %s: %s", r.steps, hx_code(r.rc[r.steps - 1]), r.err);
+}
+
+/* ---- hostile CHALLENGE messages, against our client ------------------------- */
+
+/* MS-NLMP 4.2.4.3's CHALLENGE (tests/vectors/ntlm.txt): Unicode, NTLM,
+ * target name "Server" at 56, target info (Domain, Server, EOL) at 68. */
+static const unsigned char vector_challenge[] = {
+    0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x0c, 0x00,
+    0x38, 0x00, 0x00, 0x00, 0x33, 0x82, 0x8a, 0xe2, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x24, 0x00, 0x24, 0x00, 0x44, 0x00, 0x00, 0x00,
+    0x06, 0x00, 0x70, 0x17, 0x00, 0x00, 0x00, 0x0f, 0x53, 0x00, 0x65, 0x00, 0x72, 0x00, 0x76, 0x00,
+    0x65, 0x00, 0x72, 0x00, 0x02, 0x00, 0x0c, 0x00, 0x44, 0x00, 0x6f, 0x00, 0x6d, 0x00, 0x61, 0x00,
+    0x69, 0x00, 0x6e, 0x00, 0x01, 0x00, 0x0c, 0x00, 0x53, 0x00, 0x65, 0x00, 0x72, 0x00, 0x76, 0x00,
+    0x65, 0x00, 0x72, 0x00, 0x00, 0x00, 0x00, 0x00};
+#define VC_LEN sizeof(vector_challenge)
+enum { VC_FLAGS = 20, VC_CHALLENGE = 24, VC_NAME = 12, VC_INFO = 40, VC_INFO_AT = 68 };
+
+struct hostile_challenge {
+    const char *what;
+    int want;
+};
+static const struct hostile_challenge hostile[] = {
+    {"MS-NLMP 4.2.4.3's CHALLENGE (control)", SASL_OK},
+    {"target name offset past the end", SASL_BADPROT},
+    {"target information offset + length wraps 32 bits", SASL_BADPROT},
+    {"target information 65535 bytes long, past the end", SASL_BADPROT},
+    {"target information inside the header", SASL_BADPROT},
+    {"target information overlapping the target name", SASL_BADPROT},
+    {"target information without MsvAvEOL", SASL_BADPROT},
+    {"an AV pair repeated", SASL_BADPROT},
+    {"a timestamp of 7 bytes", SASL_BADPROT},
+    {"an AV pair with an odd UTF-16 length (passed on as it is)", SASL_OK},
+    {"a zero server challenge", SASL_BADPROT},
+    {"offering only LM (no NTLM flag)", SASL_TOOWEAK},
+    {"naming no character set", SASL_BADPROT},
+    {"a message type of 3", SASL_BADPROT},
+    {"longer than 8192 bytes", SASL_BADPROT},
+};
+#define N_HOSTILE (int)(sizeof(hostile) / sizeof(hostile[0]))
+
+static void hostile_challenge_row(int row, void *arg)
+{
+    static unsigned char m[9000];
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    unsigned len = VC_LEN;
+    struct hx_msg msg;
+    struct hx_script r;
+    int last;
+
+    (void)arg;
+    memset(m, 0, sizeof(m));
+    memcpy(m, vector_challenge, VC_LEN);
+    switch (row) {
+    case 1: put32(m + VC_NAME + 4, VC_LEN - 4); break;
+    case 2: put32(m + VC_INFO + 4, 0xfffffff0u); break;
+    case 3: put16(m + VC_INFO, 0xffff); break;
+    case 4: put32(m + VC_INFO + 4, 16); break;
+    case 5: put32(m + VC_INFO + 4, 60); break;
+    case 6: put16(m + VC_INFO, 32); len -= 4; break;
+    case 7: put16(m + VC_INFO_AT + 16, 2); break; /* the second pair: NbDomainName again */
+    case 8:
+        put16(m + VC_INFO_AT, 7);
+        put16(m + VC_INFO_AT + 2, 7); /* and EOL would misalign: the list is short */
+        break;
+    case 9: put16(m + VC_INFO_AT + 2, 11); put16(m + VC_INFO_AT + 4 + 11, 0x0101); break;
+    case 10: memset(m + VC_CHALLENGE, 0, 8); break;
+    case 11: m[VC_FLAGS + 1] &= (unsigned char)~0x02; break;
+    case 12: m[VC_FLAGS] &= (unsigned char)~0x03; break;
+    case 13: m[8] = 3; break;
+    case 14: len = 8200; break;
+    }
+    msg = (struct hx_msg){(const char *)m, len, 0};
+    hx_row_name("CHALLENGE %s", hostile[row].what);
+    hx_client_script("NTLM", &c, &msg, 1, &r);
+    last = r.rc[r.steps - 1];
+    if (row == 9) /* whatever the outcome, the client answers or refuses cleanly */
+        last = (last == SASL_OK || hx_is_error(last)) ? SASL_OK : last;
+    if (!tap_ok(r.steps == 2 && last == hostile[row].want
+                    && (last == SASL_OK || hx_has_detail(last, r.err)),
+                "NTLM client: CHALLENGE %s: %s", hostile[row].what, hx_code(hostile[row].want)))
+        tap_diag("%d steps, last %s: %s", r.steps, hx_code(r.rc[r.steps - 1]), r.err);
+}
+
+/* Every truncation of the CHALLENGE: refused, never answered. */
+static void challenge_truncation_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    unsigned n, bad = 0, first_bad = 0;
+
+    (void)row; (void)arg;
+    for (n = 0; n < VC_LEN; n++) {
+        struct hx_msg msg = {(const char *)vector_challenge, n, 0};
+        struct hx_script r;
+
+        hx_client_script("NTLM", &c, &msg, 1, &r);
+        if (r.steps < 2 || !hx_is_error(r.rc[1])) {
+            if (!bad++)
+                first_bad = n;
+        }
+    }
+    if (!tap_ok(bad == 0, "NTLM client: each of the %u truncations of a CHALLENGE is refused",
+                (unsigned)VC_LEN))
+        tap_diag("%u answered, the first of %u bytes", bad, first_bad);
+}
+
 static void run_hostile(void)
 {
     struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.ours};
@@ -603,6 +833,9 @@ static void run_hostile(void)
     hx_run("NTLM truncations", &in, 1, truncation_row, NULL);
     hx_run("NTLM replay", &in, 1, replay_row, NULL);
     hx_run("NTLM hostile NEGOTIATE", &in, 4, negotiate_row, NULL);
+    hx_run("NTLM hostile CHALLENGE", &in, N_HOSTILE, hostile_challenge_row, NULL);
+    hx_run("NTLM Windows-shaped client", &in, 3, windows_row, NULL);
+    hx_run("NTLM CHALLENGE truncations", &in, 1, challenge_truncation_row, NULL);
 }
 
 /* Without OpenSSL's legacy provider the plugin registers no NTLM. */

@@ -12,6 +12,7 @@
 #   config       sm_write_conf DIR KEY=VALUE...   (writes DIR/sample.conf)
 #   exchange     sm_exchange NAME MECH SRV_PLUGDIR CLI_PLUGDIR CONFDIR USER PASS
 #                one sasl-sample-server / sasl-sample-client conversation
+#   NTLM         sm_ntlm_nt_len: the NT response length of an AUTHENTICATE
 #
 # Environment (set by `make check`; defaults here let the scripts run by hand):
 #   SM_SRCDIR, SM_BUILDDIR, SM_PLUGIN_DIR (our plugins, libtool's .libs),
@@ -366,4 +367,24 @@ sm_exchange_diag() {
     sm_diag_file "$SM_X_DIR/server.err" "server stderr"
     sm_diag_file "$SM_X_DIR/client.out" "client stdout"
     sm_diag_file "$SM_X_DIR/client.err" "client stderr"
+}
+
+# ---- NTLM on the wire ---------------------------------------------------------
+# sm_ntlm_nt_len: reads base64 strings, one a line (a leading "NTLM\0", as
+# sasl-sample-client puts before its first message, is allowed), and prints
+# the NtChallengeResponse length of the first AUTHENTICATE message among them
+# (MS-NLMP 2.2.1.3: "NTLMSSP\0", MessageType 3, LmChallengeResponseFields,
+# then NtChallengeResponseFields: Len(2, little-endian) MaxLen(2) Offset(4)).
+# 24 is NTLMv1, more is NTLMv2, 0 an LM-only or LMv2-only response.  Prints
+# nothing when no AUTHENTICATE is there.
+sm_ntlm_nt_len() {
+    local line hex
+    while IFS= read -r line; do
+        hex=$(printf '%s' "$line" | base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
+        hex=${hex#4e544c4d00}
+        if [ "${hex:0:24}" = 4e544c4d5353500003000000 ]; then
+            echo $((16#${hex:42:2}${hex:40:2}))
+            return
+        fi
+    done
 }

@@ -11,6 +11,13 @@
 # authenticates with --oauth2-bearer (gsasl 2.2 and swaks 20201014, Debian
 # 12's, have neither mechanism), and Postfix's smtp client relays with a
 # token file that it refreshes on the way (exactly one refresh).
+# NTLM: two more smtpd listeners, one with the default configuration (NTLMv2
+# only) and one with ntlm_allow_v1: yes.  curl sends NTLMv2 and authenticates
+# on both; gsasl (libntlm) and swaks (Authen::NTLM) send NTLMv1 and are
+# refused (535) without the option, accepted with it; a wrong password gets
+# 535 from each; each case reads the AUTHENTICATE off the client's transcript
+# and checks it is the protocol the case names.  Postfix's smtp client relays
+# with NTLM (our client plugin, NTLMv2).
 # Needs root (Postfix's master starts as root) and the packages postfix,
 # curl, gsasl, swaks, python3 (scripts/deps.sh).  Everything is torn down on
 # exit.
@@ -22,12 +29,14 @@ sm_init
 MECHS=(PLAIN LOGIN CRAM-MD5)
 CLIENTS=(curl gsasl swaks)
 OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
+NTLM_CASES=11
 USER_NAME=alice
 PASS='s3cret pass'
 HOST=mail.$SM_FQDN
 # password mechanisms: start, clients x (right, wrong), relays; OAuth: the
-# loopback server, curl x 2 mechanisms x (right, wrong), relays, one refresh
-sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} + 1 + 4 + ${#OAUTH_MECHS[@]} + 1 ))
+# loopback server, curl x 2 mechanisms x (right, wrong), relays, one refresh;
+# NTLM: NTLM_CASES (clients x options x (right, wrong), the CHALLENGE names, one relay)
+sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} + 1 + 4 + ${#OAUTH_MECHS[@]} + 1 + NTLM_CASES ))
 
 MAIN_CF=/etc/postfix/main.cf
 CONF=$SM_TMP/postfix
@@ -60,11 +69,13 @@ missing=$(sm_missing_programs postfix postconf curl gsasl swaks saslpasswd2 pyth
 PORT=$(( 20000 + RANDOM % 20000 ))
 OPORT=$((PORT + 1))   # smtpd offering XOAUTH2 and OAUTHBEARER
 XPORT=$((PORT + 2))   # smtpd offering XOAUTH2 only (curl prefers OAUTHBEARER)
+NPORT=$((PORT + 3))   # smtpd offering NTLM, default options (NTLMv2 only)
+N1PORT=$((PORT + 4))  # smtpd offering NTLM with ntlm_allow_v1: yes
 
 # ---- plugins, secrets and the SASL configuration --------------------------
 plugdir=$SM_TMP/plugins
 mkdir -p "$plugdir" "$CONF/sasl" "$SM_TMP/queue" "$SM_TMP/data"
-for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}"; do
+for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
     ln -s "$(sm_plugin_file ours "$m")" "$plugdir/" || fail_all "no plugin for $m"
 done
 ln -s "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$plugdir/"
@@ -77,6 +88,23 @@ auxprop_plugin: sasldb
 sasldb_path: $SM_TMP/sasldb2
 mech_list: ${MECHS[*]}
 CONFEOF
+
+# the NTLM smtpds: the names the CHALLENGE announces, and NTLMv1 off or on
+NB_DOMAIN=SMTEST
+DNS_COMPUTER=$HOST
+for app in smtpdntlm:no smtpdntlmv1:yes; do
+    cat >"$CONF/sasl/${app%%:*}.conf" <<CONFEOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $SM_TMP/sasldb2
+mech_list: NTLM
+ntlm_allow_v1: ${app#*:}
+ntlm_netbios_domain: $NB_DOMAIN
+ntlm_netbios_computer: MAIL
+ntlm_dns_domain: $SM_FQDN
+ntlm_dns_computer: $DNS_COMPUTER
+CONFEOF
+done
 
 # ---- the loopback OAuth server, and the OAuth smtpds' SASL configuration ----
 mint=$SM_BUILDDIR/tests/oauth/oauth_mint
@@ -146,6 +174,8 @@ cat >"$CONF/master.cf" <<CONFEOF
 127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
 127.0.0.1:$OPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdoauth
 127.0.0.1:$XPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdxo
+127.0.0.1:$NPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
+127.0.0.1:$N1PORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmv1
 smtp      unix  - - n - - smtp
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
@@ -165,9 +195,12 @@ anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CONFEOF
-for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}"; do
+for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
     printf 'relay-%s unix - - n - - smtp -o smtp_sasl_mechanism_filter=%s\n' "$(sm_mech_stem "$m")" "$m" >>"$CONF/master.cf"
 done
+# the NTLM relay goes to the default NTLM smtpd (NTLMv2 only)
+echo "ntlm.relay.test relay-ntlm:[127.0.0.1]:$NPORT" >>"$CONF/transport"
+echo "[127.0.0.1]:$NPORT $USER_NAME:$PASS" >>"$CONF/sasl_passwd"
 # the OAuth relays go to the OAuth smtpd, with a token file as the password
 for m in "${OAUTH_MECHS[@]}"; do
     echo "$(sm_mech_stem "$m").relay.test relay-$(sm_mech_stem "$m"):[127.0.0.1]:$OPORT" >>"$CONF/transport"
@@ -240,6 +273,109 @@ for m in "${MECHS[@]}"; do
         fi
     done
 done
+# ---- NTLM: curl (NTLMv2), gsasl and swaks (NTLMv1), NTLMv1 off and on ------------
+# ntlm_client CLIENT PORT PASSWORD LOG MSGID: as client_* above, against the
+# NTLM smtpd on PORT; curl and swaks send a message with Message-ID MSGID
+# (gsasl only authenticates).  libntlm needs a domain (-r), else it reads
+# one from stdin.
+ntlm_client() {
+    local c=$1 port=$2 pass=$3 log=$4 msgid=$5
+    case $c in
+        curl)
+            printf 'Message-ID: <%s>\r\nSubject: ntlm\r\n\r\nhello\r\n' "$msgid" |
+                timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
+                    "smtp://127.0.0.1:$port/client.example" --user "$USER_NAME:$pass" \
+                    --login-options AUTH=NTLM --mail-from "$USER_NAME@client.example" \
+                    --mail-rcpt "bob@remote.example" -T - >"$log" 2>&1 ;;
+        gsasl)
+            timeout "$SM_TIMEOUT" gsasl --smtp --connect "127.0.0.1:$port" --no-starttls \
+                -m NTLM -a "$USER_NAME" -p "$pass" -r "$NB_DOMAIN" </dev/null >"$log" 2>&1 ;;
+        swaks)
+            timeout "$SM_TIMEOUT" swaks --server "127.0.0.1:$port" --auth NTLM \
+                --auth-user "$USER_NAME" --auth-password "$pass" \
+                --from "$USER_NAME@client.example" --to bob@remote.example \
+                --header "Message-ID: <$msgid>" >"$log" 2>&1 ;;
+    esac
+}
+# ntlm_logged MSGID: smtpd's line for the message with that Message-ID names
+# NTLM and the user (the message is followed by its queue id, as relay_ids does)
+ntlm_logged() {
+    local q a
+    for _ in $(seq 50); do
+        q=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$1>.*/\1/p" "$SM_TMP/maillog" | head -n 1)
+        [ -n "$q" ] && break
+        sleep 0.1
+    done
+    [ -n "$q" ] || { ntlm_why="no cleanup line for message-id <$1>"; return 1; }
+    a=$(sed -n "s/.*smtpd\[[0-9]*\]: $q: \(client=.*\)/\1/p" "$SM_TMP/maillog" | head -n 1)
+    if [ "${a#client=*\], }" != "sasl_method=NTLM, sasl_username=$USER_NAME" ]; then
+        ntlm_why="queue id $q: smtpd logged '$a' (wanted sasl_method=NTLM, sasl_username=$USER_NAME)"
+        return 1
+    fi
+}
+# ntlm_case DESC CLIENT PORT PASSWORD EXPECT PROTO: EXPECT 235 or 535; PROTO
+# v1 or v2, what the client's AUTHENTICATE must carry (NT response of 24
+# bytes, or more)
+ntlm_case() {
+    local desc=$1 c=$2 port=$3 pass=$4 expect=$5 proto=$6 log msgid ntlen
+    log=$SM_TMP/ntlm-$c-$port-$expect.log
+    msgid="ntlm-$c-$port-$expect-$$-$RANDOM@client.example"
+    ntlm_client "$c" "$port" "$pass" "$log" "$msgid"
+    ntlen=$(grep -o 'TlRMTVNTUAAD[A-Za-z0-9+/=]*' "$log" | sm_ntlm_nt_len)
+    ntlm_why=
+    if [ -z "$ntlen" ]; then
+        ntlm_why="no AUTHENTICATE message in the client's transcript"
+    elif { [ "$proto" = v2 ] && [ "$ntlen" -le 24 ]; } ||
+        { [ "$proto" = v1 ] && [ "$ntlen" -ne 24 ]; }; then
+        ntlm_why="the client's NT response is $ntlen bytes: not NTLM$proto"
+    elif ! reply "$expect" "$log" || { [ "$expect" = 535 ] && reply 235 "$log"; }; then
+        ntlm_why="no $expect reply"
+    elif [ "$expect" = 235 ] && [ "$c" != gsasl ]; then
+        ntlm_logged "$msgid"
+    fi
+    if [ -z "$ntlm_why" ]; then
+        sm_ok "$desc (NT response $ntlen bytes)"
+    else
+        sm_not_ok "$desc" "$ntlm_why"
+        sm_diag_file "$log"
+    fi
+}
+# the CHALLENGE curl received announces the configured names (UTF-16LE in
+# its target info)
+utf16hex() { printf '%s' "$1" | iconv -t UTF-16LE | od -An -tx1 -v | tr -d ' \n'; }
+ntlm_case "curl NTLM: NTLMv2 authenticated (235), ntlm_allow_v1 off" curl "$NPORT" "$PASS" 235 v2
+chal=$(grep -o 'TlRMTVNTUAAC[A-Za-z0-9+/=]*' "$SM_TMP/ntlm-curl-$NPORT-235.log" | head -n 1 |
+    base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
+unnamed=
+for name in "$NB_DOMAIN" MAIL "$SM_FQDN" "$DNS_COMPUTER"; do
+    case $chal in
+        *"$(utf16hex "$name")"*) ;;
+        *) unnamed="$unnamed '$name'" ;;
+    esac
+done
+if [ -z "$chal" ]; then
+    sm_not_ok "NTLM CHALLENGE names the configured computer and domain" "no CHALLENGE in curl's transcript"
+elif [ -n "$unnamed" ]; then
+    sm_not_ok "NTLM CHALLENGE names the configured computer and domain" \
+        "the CHALLENGE curl received lacks$unnamed (ntlm_netbios_domain, ntlm_netbios_computer, ntlm_dns_domain, ntlm_dns_computer): $chal"
+else
+    sm_ok "NTLM CHALLENGE names the configured computer and domain ($NB_DOMAIN, MAIL, $SM_FQDN, $DNS_COMPUTER)"
+fi
+ntlm_case "curl NTLM: wrong password refused with 535" curl "$NPORT" "wrong $PASS" 535 v2
+ntlm_case "gsasl NTLM (libntlm, NTLMv1): refused with 535, ntlm_allow_v1 off" gsasl "$NPORT" \
+    "$PASS" 535 v1
+ntlm_case "gsasl NTLM (libntlm, NTLMv1): authenticated (235) with ntlm_allow_v1: yes" gsasl \
+    "$N1PORT" "$PASS" 235 v1
+ntlm_case "gsasl NTLM: wrong password refused with 535, ntlm_allow_v1: yes" gsasl "$N1PORT" \
+    "wrong $PASS" 535 v1
+ntlm_case "swaks NTLM (Authen::NTLM, NTLMv1): refused with 535, ntlm_allow_v1 off" swaks \
+    "$NPORT" "$PASS" 535 v1
+ntlm_case "swaks NTLM (Authen::NTLM, NTLMv1): authenticated (235) with ntlm_allow_v1: yes" swaks \
+    "$N1PORT" "$PASS" 235 v1
+ntlm_case "swaks NTLM: wrong password refused with 535, ntlm_allow_v1: yes" swaks "$N1PORT" \
+    "wrong $PASS" 535 v1
+ntlm_case "curl NTLM: still NTLMv2 (235) where ntlm_allow_v1: yes" curl "$N1PORT" "$PASS" 235 v2
+
 # ---- XOAUTH2 and OAUTHBEARER with curl ----------------------------------------
 if [ -n "$SPORT" ] && curl -sf "$ISSUER/jwks" >/dev/null; then
     sm_ok "loopback OAuth server on $ISSUER"
@@ -318,13 +454,13 @@ relay_ids() {
     auth=$(sed -n "s/.*smtpd\[[0-9]*\]: $rid: \(client=.*\)/\1/p" "$log" | head -n 1)
     [ -n "$auth" ]
 }
-for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}"; do
+for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
     rcpt=bob@$(sm_mech_stem "$m").relay.test
     msgid="relay-$m-$$-$RANDOM@client.example"
     printf 'Message-ID: <%s>\nSubject: relay %s\n\nhello\n' "$msgid" "$m" |
         sendmail -C "$CONF" -f "$USER_NAME@client.example" "$rcpt"
     rport=$PORT
-    case $m in XOAUTH2|OAUTHBEARER) rport=$OPORT ;; esac
+    case $m in XOAUTH2|OAUTHBEARER) rport=$OPORT ;; NTLM) rport=$NPORT ;; esac
     for _ in $(seq 100); do
         relay_ids "$msgid" "$rcpt" "$rport" && break
         sleep 0.2
