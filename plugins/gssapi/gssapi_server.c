@@ -4,6 +4,7 @@
 #include "config.h"
 #include "gssapi.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
@@ -162,8 +163,13 @@ static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)
                                 NULL);
     if (name != GSS_C_NO_NAME)
         gss_release_name(&min, &name);
-    if (GSS_ERROR(maj))
-        return gssapi_fail(utils, SASL_FAIL, "no acceptor credentials in the keytab", maj, min);
+    if (GSS_ERROR(maj)) {
+        char what[1700];
+        snprintf(what, sizeof(what), "no acceptor credentials for %s in keytab %s",
+                 opt_principal[0] ? opt_principal : "any principal",
+                 opt_keytab[0] ? opt_keytab : "(the default)");
+        return gssapi_fail(utils, SASL_FAIL, what, maj, min);
+    }
     return SASL_OK;
 }
 

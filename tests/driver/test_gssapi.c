@@ -542,6 +542,28 @@ static void strip_row(int row, void *arg)
     finish(&r);
 }
 
+/* gssapi_principal: the acceptor named (arg: what the row expects) */
+static void principal_row(int row, void *arg)
+{
+    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct result r;
+    const char *expect = arg;
+    int rc;
+
+    (void)row;
+    hx_row_name("gssapi_principal %s", expect ? expect : "ok");
+    rc = exchange(&cs, &cs, &r);
+    if (!expect)
+        tap_ok(rc == 0, "gssapi_principal naming the service the client asks for: "
+               "authenticates (%s)", r.serr);
+    else
+        tap_ok(rc != 0 && strstr(r.serr, expect) != NULL,
+               "gssapi_principal naming %s: refused, the server's errdetail says so: %s",
+               strstr(expect, "nokey") ? "a principal without a key" : "another service",
+               r.serr);
+    finish(&r);
+}
+
 static void wrong_keytab_row(int row, void *arg)
 {
     struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
@@ -881,6 +903,28 @@ int main(void)
         other.server_opts = other_opts;
         hx_run("strip realm", &strip, 1, strip_row, (void *)"alice");
         hx_run("strip another realm", &other, 1, strip_row, full);
+    }
+    {
+        static char p_ok[200], p_other[200], p_nokey[200];
+        static const char *o_ok[3], *o_other[3], *o_nokey[3];
+        struct hx_init a = {0}, b = {0}, c = {0};
+
+        snprintf(p_ok, sizeof(p_ok), "smtp/" FQDN "@%s", realm);
+        snprintf(p_other, sizeof(p_other), "imap/" FQDN "@%s", realm);
+        snprintf(p_nokey, sizeof(p_nokey), "nokey/" FQDN "@%s", realm);
+        o_ok[0] = o_other[0] = o_nokey[0] = "gssapi_principal";
+        o_ok[1] = p_ok;
+        o_other[1] = p_other;
+        o_nokey[1] = p_nokey;
+        a.server_path = a.client_path = b.server_path = b.client_path = gss_ours;
+        c.server_path = c.client_path = gss_ours;
+        a.server_opts = o_ok;
+        b.server_opts = o_other;
+        c.server_opts = o_nokey;
+        hx_run("gssapi_principal", &a, 1, principal_row, NULL);
+        hx_run("gssapi_principal other", &b, 1, principal_row, (void *)"Cannot decrypt ticket");
+        hx_run("gssapi_principal no key", &c, 1, principal_row,
+               (void *)"no acceptor credentials for nokey/");
     }
 stop:
     kdc("stop");
