@@ -923,8 +923,14 @@ int main(void)
         c.server_opts = o_nokey;
         hx_run("gssapi_principal", &a, 1, principal_row, NULL);
         hx_run("gssapi_principal other", &b, 1, principal_row, (void *)"Cannot decrypt ticket");
-        hx_run("gssapi_principal no key", &c, 1, principal_row,
-               (void *)"no acceptor credentials for nokey/");
+        /* MIT 1.20 leaks in a failed gss_acquire_cred_from (reproduced with
+         * a program calling only MIT): this row stays out of check-valgrind */
+        if (getenv("SM_VALGRIND"))
+            tap_diag("under valgrind: the gssapi_principal row without a key runs in make "
+                     "check only (MIT leaks in a failed gss_acquire_cred_from)");
+        else
+            hx_run("gssapi_principal no key", &c, 1, principal_row,
+                   (void *)"no acceptor credentials for nokey/");
     }
 stop:
     kdc("stop");
