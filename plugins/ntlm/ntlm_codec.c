@@ -532,6 +532,15 @@ static void upper_init(void)
     unicode_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
+/* C.UTF-8 is a file (/usr/lib/locale/C.utf8 on Debian 12), not built into
+ * glibc 2.36: load it when the plugin is loaded, before a server such as
+ * Postfix's smtpd chroots (where no locale files exist and newlocale
+ * fails, which left every non-ASCII letter lower case for NTOWFv2). */
+__attribute__((constructor)) static void upper_load(void)
+{
+    pthread_once(&upper_once, upper_init);
+}
+
 __attribute__((destructor)) static void upper_free(void)
 {
     if (unicode_locale)
