@@ -29,14 +29,15 @@ sm_init
 MECHS=(PLAIN LOGIN CRAM-MD5)
 CLIENTS=(curl gsasl swaks)
 OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
-NTLM_CASES=14
+NTLM_CASES=16
 USER_NAME=alice
 NTLM_UNAME=$(printf 'j\xc3\xbcrgen')  # a second user, for NTLM: not ASCII
 PASS='s3cret pass'
 HOST=mail.$SM_FQDN
 # password mechanisms: start, clients x (right, wrong), relays; OAuth: the
 # loopback server, curl x 2 mechanisms x (right, wrong), relays, one refresh;
-# NTLM: NTLM_CASES (clients x options x (right, wrong), the CHALLENGE names, three relays)
+# NTLM: NTLM_CASES (clients x options x (right, wrong), an unknown user, the CHALLENGE
+# names, four relays)
 sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} + 1 + 4 + ${#OAUTH_MECHS[@]} + 1 + NTLM_CASES ))
 
 MAIN_CF=/etc/postfix/main.cf
@@ -73,6 +74,7 @@ XPORT=$((PORT + 2))   # smtpd offering XOAUTH2 only (curl prefers OAUTHBEARER)
 NPORT=$((PORT + 3))   # smtpd offering NTLM, default options (NTLMv2 only)
 N1PORT=$((PORT + 4))  # smtpd offering NTLM with ntlm_allow_v1: yes
 NCPORT=$((PORT + 5))  # smtpd offering NTLM, chrooted (to the queue directory)
+NDPORT=$((PORT + 6))  # smtpd offering NTLM, default options: the DOMAIN\user relay
 
 # ---- plugins, secrets and the SASL configuration --------------------------
 plugdir=$SM_TMP/plugins
@@ -185,6 +187,7 @@ cat >"$CONF/master.cf" <<CONFEOF
 127.0.0.1:$NPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
 127.0.0.1:$N1PORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmv1
 127.0.0.1:$NCPORT inet n - y - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmchroot
+127.0.0.1:$NDPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
 smtp      unix  - - n - - smtp
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
@@ -210,6 +213,9 @@ done
 # the NTLM relay goes to the default NTLM smtpd (NTLMv2 only)
 echo "ntlm.relay.test relay-ntlm:[127.0.0.1]:$NPORT" >>"$CONF/transport"
 echo "[127.0.0.1]:$NPORT $USER_NAME:$PASS" >>"$CONF/sasl_passwd"
+# the authname in the form DOMAIN\user (our client splits it)
+echo "ntlmdom.relay.test relay-ntlm:[127.0.0.1]:$NDPORT" >>"$CONF/transport"
+echo "[127.0.0.1]:$NDPORT $NB_DOMAIN\\$USER_NAME:$PASS" >>"$CONF/sasl_passwd"
 # and the UTF-8 user's, to the NTLMv1-allowing smtpd and to the chrooted one
 for p in "$N1PORT:ntlmu" "$NCPORT:ntlmchroot"; do
     echo "${p#*:}.relay.test relay-ntlm:[127.0.0.1]:${p%%:*}" >>"$CONF/transport"
@@ -332,7 +338,7 @@ ntlm_logged() {
 # bytes, or more)
 ntlm_case() {
     local desc=$1 c=$2 port=$3 pass=$4 expect=$5 proto=$6 log msgid ntlen
-    log=$SM_TMP/ntlm-$c-$port-$expect.log
+    log=$SM_TMP/ntlm-$c-$port-$expect-$USER_NAME.log
     msgid="ntlm-$c-$port-$expect-$$-$RANDOM@client.example"
     ntlm_client "$c" "$port" "$pass" "$log" "$msgid"
     ntlen=$(grep -o 'TlRMTVNTUAAD[A-Za-z0-9+/=]*' "$log" | sm_ntlm_nt_len)
@@ -358,7 +364,7 @@ ntlm_case() {
 # its target info)
 utf16hex() { printf '%s' "$1" | iconv -t UTF-16LE | od -An -tx1 -v | tr -d ' \n'; }
 ntlm_case "curl NTLM: NTLMv2 authenticated (235), ntlm_allow_v1 off" curl "$NPORT" "$PASS" 235 v2
-chal=$(grep -o 'TlRMTVNTUAAC[A-Za-z0-9+/=]*' "$SM_TMP/ntlm-curl-$NPORT-235.log" | head -n 1 |
+chal=$(grep -o 'TlRMTVNTUAAC[A-Za-z0-9+/=]*' "$SM_TMP/ntlm-curl-$NPORT-235-$USER_NAME.log" | head -n 1 |
     base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
 unnamed=
 for name in "$NB_DOMAIN" MAIL "$SM_FQDN" "$DNS_COMPUTER"; do
@@ -389,6 +395,9 @@ ntlm_case "swaks NTLM (Authen::NTLM, NTLMv1): authenticated (235) with ntlm_allo
 ntlm_case "swaks NTLM: wrong password refused with 535, ntlm_allow_v1: yes" swaks "$N1PORT" \
     "wrong $PASS" 535 v1
 ntlm_case "curl NTLM: still NTLMv2 (235) where ntlm_allow_v1: yes" curl "$N1PORT" "$PASS" 235 v2
+# an unknown user is refused exactly as a wrong password
+USER_NAME=nosuchuser ntlm_case "curl NTLM: an unknown user refused with 535" curl "$NPORT" \
+    "$PASS" 535 v2
 # the chrooted smtpd reads its sasldb and authenticates an ASCII name
 ntlm_case "curl NTLM: NTLMv2 authenticated (235) by a chrooted smtpd" curl "$NCPORT" "$PASS" 235 v2
 
@@ -502,6 +511,8 @@ for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
 done
 # NTLMv2 with a user name outside ASCII: both sides upper-case it (NTOWFv2),
 # also in a chrooted smtpd (Debian's default), where no locale files exist
+relay_case "postfix smtp client relayed with NTLM as $NB_DOMAIN\\$USER_NAME (authenticated as $USER_NAME)" \
+    NTLM "bob@ntlmdom.relay.test" "$NDPORT" "$USER_NAME"
 relay_case "postfix smtp client relayed with NTLM as $NTLM_UNAME" NTLM \
     "bob@ntlmu.relay.test" "$N1PORT" "$NTLM_UNAME"
 relay_case "postfix smtp client relayed with NTLM as $NTLM_UNAME to a chrooted smtpd" NTLM \
