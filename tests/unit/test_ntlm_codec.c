@@ -1381,7 +1381,8 @@ static void test_ascii(void **state)
                      BAD);
 }
 
-/* NTOWFv2's upper-casing: Unicode simple mappings of the BMP. */
+/* NTOWFv2's upper-casing: the simple mappings of the BMP that Unicode 3.2
+ * had (plugins/ntlm/ntlm_upcase.c, no locale). */
 static void test_upper(void **state)
 {
     static const struct {
@@ -1402,6 +1403,14 @@ static void test_upper(void **state)
         {"Deseret small long I stays (non-BMP)", "\xf0\x90\x90\xa8", "\xf0\x90\x90\xa8"},
         {"mixed", "j\xc3\xbcrgen\xf0\x9f\x98\x80\xcf\x83", "J\xc3\x9cRGEN\xf0\x9f\x98\x80\xce\xa3"},
         {"4.2.1 User", "User", "USER"},
+        {"micro sign to Greek capital mu (U+039C)", "\xc2\xb5", "\xce\x9c"},
+        {"dotless i to I", "\xc4\xb1", "I"},
+        {"long s to S", "\xc5\xbf", "S"},
+        {"titlecase dz (U+01C5) to U+01C4", "\xc7\x85", "\xc7\x84"},
+        {"every other one: U+0101 to U+0100, U+0100 stays", "\xc4\x81\xc4\x80", "\xc4\x80\xc4\x80"},
+        {"Georgian an unchanged (Mtavruli is Unicode 11, not Windows')", "\xe1\x83\x90", "\xe1\x83\x90"},
+        {"Cherokee small a unchanged (Unicode 8)", "\xea\xad\xb0", "\xea\xad\xb0"},
+        {"fullwidth a to fullwidth A", "\xef\xbd\x81", "\xef\xbc\xa1"},
     };
     size_t i, bad = 0;
 
