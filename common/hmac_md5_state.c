@@ -41,23 +41,33 @@ static void resume(MD5_CTX *c, const unsigned char *chain)
     c->Nl = BLOCK * 8;
 }
 
-int sm_hmac_md5_state(const void *key, size_t keylen,
-                      unsigned char state[SM_HMAC_MD5_STATE_LEN])
+/* An MD5 context that has consumed the key (zero-padded to a block, or its
+ * MD5 when longer) XOR the pad byte: HMAC's inner (0x36) or outer (0x5c) start. */
+static void start_pad(MD5_CTX *c, const void *key, size_t keylen, unsigned char byte)
 {
-    unsigned char k[BLOCK] = {0}, pad[BLOCK];
-    MD5_CTX c;
+    unsigned char k[BLOCK] = {0};
     size_t i;
 
     if (keylen > BLOCK)
         MD5(key, keylen, k);
     else if (keylen)
         memcpy(k, key, keylen);
-    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x5c;
-    MD5_Init(&c); MD5_Update(&c, pad, BLOCK); put_chain(state, &c);
-    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x36;
-    MD5_Init(&c); MD5_Update(&c, pad, BLOCK); put_chain(state + 16, &c);
+    for (i = 0; i < BLOCK; i++)
+        k[i] ^= byte;
+    MD5_Init(c);
+    MD5_Update(c, k, BLOCK);
     sm_erase(k, sizeof(k));
-    sm_erase(pad, sizeof(pad));
+}
+
+int sm_hmac_md5_state(const void *key, size_t keylen,
+                      unsigned char state[SM_HMAC_MD5_STATE_LEN])
+{
+    MD5_CTX c;
+
+    start_pad(&c, key, keylen, 0x5c);
+    put_chain(state, &c);
+    start_pad(&c, key, keylen, 0x36);
+    put_chain(state + 16, &c);
     sm_erase(&c, sizeof(c));
     return 0;
 }
@@ -89,28 +99,18 @@ int sm_hmac_md5(const void *key, size_t keylen, const void *data, size_t len,
 int sm_hmac_md5_parts(const void *key, size_t keylen, const void *const *data,
                       const size_t *lens, size_t n, unsigned char out[SM_MD5_LEN])
 {
-    unsigned char k[BLOCK] = {0}, pad[BLOCK], inner[SM_MD5_LEN];
+    unsigned char inner[SM_MD5_LEN];
     MD5_CTX c;
     size_t i;
 
-    if (keylen > BLOCK)
-        MD5(key, keylen, k);
-    else if (keylen)
-        memcpy(k, key, keylen);
-    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x36;
-    MD5_Init(&c);
-    MD5_Update(&c, pad, BLOCK);
+    start_pad(&c, key, keylen, 0x36);
     for (i = 0; i < n; i++)
         if (lens[i])
             MD5_Update(&c, data[i], lens[i]);
     MD5_Final(inner, &c);
-    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x5c;
-    MD5_Init(&c);
-    MD5_Update(&c, pad, BLOCK);
+    start_pad(&c, key, keylen, 0x5c);
     MD5_Update(&c, inner, sizeof(inner));
     MD5_Final(out, &c);
-    sm_erase(k, sizeof(k));
-    sm_erase(pad, sizeof(pad));
     sm_erase(inner, sizeof(inner));
     sm_erase(&c, sizeof(c));
     return 0;

@@ -1,10 +1,8 @@
 #include "config.h"
 #include "ntlm_codec.h"
+#include "ntlm_upcase.h"
 
-#include <locale.h>
-#include <pthread.h>
 #include <string.h>
-#include <wctype.h>
 
 static const unsigned char signature[8] = "NTLMSSP";
 
@@ -522,39 +520,37 @@ size_t ntlm_decode_name(int unicode, const unsigned char *in, size_t len, char *
     return ntlm_encode_name(0, (const char *)in, len, (unsigned char *)out, cap);
 }
 
-/* The case mappings come from C.UTF-8 (glibc's built-in locale), whatever
- * locale the application runs in. */
-static pthread_once_t upper_once = PTHREAD_ONCE_INIT;
-static locale_t unicode_locale;
-
-static void upper_init(void)
+/* The mapping of one UTF-16 unit outside ASCII: a binary search of the
+ * generated runs (ntlm_upcase.c). */
+static uint16_t upcase(uint16_t c)
 {
-    unicode_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
+    unsigned lo = 0, hi = ntlm_upcase_nruns;
 
-__attribute__((destructor)) static void upper_free(void)
-{
-    if (unicode_locale)
-        freelocale(unicode_locale);
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        const struct ntlm_upcase_run *r = &ntlm_upcase_runs[mid];
+
+        if (c < r->first)
+            hi = mid;
+        else if (c > r->last)
+            lo = mid + 1;
+        else
+            return (uint16_t)((c - r->first) % r->stride ? c : c + r->delta);
+    }
+    return c;
 }
 
 void ntlm_utf16le_upper(unsigned char *s, size_t len)
 {
     size_t i;
 
-    pthread_once(&upper_once, upper_init);
     for (i = 0; i + 1 < len; i += 2) {
-        wint_t c = get16(s + i), u;
+        uint16_t c = get16(s + i);
 
-        if (c < 0x80) {
-            u = c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c;
-        } else if ((c >= 0xd800 && c <= 0xdfff) || !unicode_locale) {
-            continue;
-        } else {
-            u = towupper_l(c, unicode_locale);
-            if (u > 0xffff || (u >= 0xd800 && u <= 0xdfff))
-                continue;
-        }
-        put16(s + i, (uint16_t)u);
+        if (c >= 'a' && c <= 'z')
+            c = (uint16_t)(c - ('a' - 'A'));
+        else if (c >= 0x80)
+            c = upcase(c); /* surrogates are in no run: pairs stay as they are */
+        put16(s + i, c);
     }
 }

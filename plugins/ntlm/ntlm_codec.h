@@ -208,8 +208,9 @@ size_t ntlm_ascii_to_utf16le(const unsigned char *in, size_t len, unsigned char 
 size_t ntlm_encode_name(int unicode, const char *utf8, size_t len, unsigned char *out,
                         size_t cap);
 size_t ntlm_decode_name(int unicode, const unsigned char *in, size_t len, char *out, size_t cap);
-/* Upper-case UTF-16LE in place with Unicode's simple mappings of the BMP
- * (what NTOWFv2 applies to the user name; surrogate pairs stay as they are). */
+/* Upper-case UTF-16LE in place (what NTOWFv2 applies to the user name):
+ * the simple mappings of the BMP that Unicode 3.2 already had, from a table
+ * compiled in (no locale); surrogate pairs stay as they are. */
 void ntlm_utf16le_upper(unsigned char *s, size_t len);
 
 #endif

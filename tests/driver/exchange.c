@@ -389,8 +389,10 @@ int hx_client_script(const char *mech, const struct hx_client *c, const struct h
     return rc;
 }
 
-int hx_client_answer(const char *mech, const struct hx_client *c, const char *chal,
-                     unsigned chal_len, char **msg, unsigned *msg_len)
+/* The client's answer to chal: the step after sasl_client_start, or the
+ * start itself when it produced no message and second is 0. */
+static int client_reply(const char *mech, const struct hx_client *c, const char *chal,
+                        unsigned chal_len, int second, char **msg, unsigned *msg_len)
 {
     sasl_conn_t *cc = NULL;
     const char *out = NULL;
@@ -403,8 +405,9 @@ int hx_client_answer(const char *mech, const struct hx_client *c, const char *ch
     if ((rc = new_client(c, &cc)) != SASL_OK)
         return rc;
     rc = client_go(cc, mech, 1, NULL, 0, &out, &outlen, c);
-    if (rc == SASL_CONTINUE && !out) {
+    if (rc == SASL_CONTINUE && (second || !out)) {
         in = hx_memdup(chal ? chal : "", chal_len);
+        out = NULL;
         rc = client_go(cc, mech, 0, in, chal_len, &out, &outlen, c);
         free(in);
     }
@@ -418,34 +421,16 @@ int hx_client_answer(const char *mech, const struct hx_client *c, const char *ch
     return rc;
 }
 
+int hx_client_answer(const char *mech, const struct hx_client *c, const char *chal,
+                     unsigned chal_len, char **msg, unsigned *msg_len)
+{
+    return client_reply(mech, c, chal, chal_len, 0, msg, msg_len);
+}
+
 int hx_client_second(const char *mech, const struct hx_client *c, const char *chal,
                      unsigned chal_len, char **msg, unsigned *msg_len)
 {
-    sasl_conn_t *cc = NULL;
-    const char *out = NULL;
-    unsigned outlen = 0;
-    char *in;
-    int rc;
-
-    *msg = NULL;
-    *msg_len = 0;
-    if ((rc = new_client(c, &cc)) != SASL_OK)
-        return rc;
-    rc = client_go(cc, mech, 1, NULL, 0, &out, &outlen, c);
-    if (rc == SASL_CONTINUE) {
-        in = hx_memdup(chal, chal_len);
-        out = NULL;
-        rc = client_go(cc, mech, 0, in, chal_len, &out, &outlen, c);
-        free(in);
-    }
-    if (!hx_is_error(rc) && out) {
-        *msg = hx_memdup(out, outlen);
-        *msg_len = outlen;
-    }
-    sasl_dispose(&cc);
-    free(cur_secret);
-    cur_secret = NULL;
-    return rc;
+    return client_reply(mech, c, chal, chal_len, 1, msg, msg_len);
 }
 
 int hx_listmech(unsigned sec_flags, char *out, size_t outmax)

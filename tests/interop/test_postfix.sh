@@ -29,13 +29,15 @@ sm_init
 MECHS=(PLAIN LOGIN CRAM-MD5)
 CLIENTS=(curl gsasl swaks)
 OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
-NTLM_CASES=11
+NTLM_CASES=16
 USER_NAME=alice
+NTLM_UNAME=$(printf 'j\xc3\xbcrgen')  # a second user, for NTLM: not ASCII
 PASS='s3cret pass'
 HOST=mail.$SM_FQDN
 # password mechanisms: start, clients x (right, wrong), relays; OAuth: the
 # loopback server, curl x 2 mechanisms x (right, wrong), relays, one refresh;
-# NTLM: NTLM_CASES (clients x options x (right, wrong), the CHALLENGE names, one relay)
+# NTLM: NTLM_CASES (clients x options x (right, wrong), an unknown user, the CHALLENGE
+# names, four relays)
 sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} + 1 + 4 + ${#OAUTH_MECHS[@]} + 1 + NTLM_CASES ))
 
 MAIN_CF=/etc/postfix/main.cf
@@ -71,6 +73,8 @@ OPORT=$((PORT + 1))   # smtpd offering XOAUTH2 and OAUTHBEARER
 XPORT=$((PORT + 2))   # smtpd offering XOAUTH2 only (curl prefers OAUTHBEARER)
 NPORT=$((PORT + 3))   # smtpd offering NTLM, default options (NTLMv2 only)
 N1PORT=$((PORT + 4))  # smtpd offering NTLM with ntlm_allow_v1: yes
+NCPORT=$((PORT + 5))  # smtpd offering NTLM, chrooted (to the queue directory)
+NDPORT=$((PORT + 6))  # smtpd offering NTLM, default options: the DOMAIN\user relay
 
 # ---- plugins, secrets and the SASL configuration --------------------------
 plugdir=$SM_TMP/plugins
@@ -80,6 +84,12 @@ for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
 done
 ln -s "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$plugdir/"
 sm_mksasldb "$SM_TMP/sasldb2" "$HOST" "$USER_NAME" "$PASS" || fail_all "saslpasswd2 failed"
+sm_mksasldb "$SM_TMP/sasldb2" "$HOST" "$NTLM_UNAME" "$PASS" || fail_all "saslpasswd2 failed"
+# the chrooted smtpd opens the sasldb inside its chroot (the queue directory),
+# at the same path as the others outside it (checked there at start-up)
+mkdir -p "$SM_TMP/queue$SM_TMP"
+cp -p "$SM_TMP/sasldb2" "$SM_TMP/queue$SM_TMP/sasldb2"
+chown postfix "$SM_TMP/queue$SM_TMP/sasldb2"
 chmod 755 "$SM_TMP"
 chown postfix "$SM_TMP/sasldb2" "$SM_TMP/data"
 cat >"$CONF/sasl/smtpd.conf" <<CONFEOF
@@ -92,7 +102,7 @@ CONFEOF
 # the NTLM smtpds: the names the CHALLENGE announces, and NTLMv1 off or on
 NB_DOMAIN=SMTEST
 DNS_COMPUTER=$HOST
-for app in smtpdntlm:no smtpdntlmv1:yes; do
+for app in smtpdntlm:no smtpdntlmv1:yes smtpdntlmchroot:no; do
     cat >"$CONF/sasl/${app%%:*}.conf" <<CONFEOF
 pwcheck_method: auxprop
 auxprop_plugin: sasldb
@@ -176,6 +186,8 @@ cat >"$CONF/master.cf" <<CONFEOF
 127.0.0.1:$XPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdxo
 127.0.0.1:$NPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
 127.0.0.1:$N1PORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmv1
+127.0.0.1:$NCPORT inet n - y - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmchroot
+127.0.0.1:$NDPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
 smtp      unix  - - n - - smtp
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
@@ -201,6 +213,14 @@ done
 # the NTLM relay goes to the default NTLM smtpd (NTLMv2 only)
 echo "ntlm.relay.test relay-ntlm:[127.0.0.1]:$NPORT" >>"$CONF/transport"
 echo "[127.0.0.1]:$NPORT $USER_NAME:$PASS" >>"$CONF/sasl_passwd"
+# the authname in the form DOMAIN\user (our client splits it)
+echo "ntlmdom.relay.test relay-ntlm:[127.0.0.1]:$NDPORT" >>"$CONF/transport"
+echo "[127.0.0.1]:$NDPORT $NB_DOMAIN\\$USER_NAME:$PASS" >>"$CONF/sasl_passwd"
+# and the UTF-8 user's, to the NTLMv1-allowing smtpd and to the chrooted one
+for p in "$N1PORT:ntlmu" "$NCPORT:ntlmchroot"; do
+    echo "${p#*:}.relay.test relay-ntlm:[127.0.0.1]:${p%%:*}" >>"$CONF/transport"
+    echo "[127.0.0.1]:${p%%:*} $NTLM_UNAME:$PASS" >>"$CONF/sasl_passwd"
+done
 # the OAuth relays go to the OAuth smtpd, with a token file as the password
 for m in "${OAUTH_MECHS[@]}"; do
     echo "$(sm_mech_stem "$m").relay.test relay-$(sm_mech_stem "$m"):[127.0.0.1]:$OPORT" >>"$CONF/transport"
@@ -318,7 +338,7 @@ ntlm_logged() {
 # bytes, or more)
 ntlm_case() {
     local desc=$1 c=$2 port=$3 pass=$4 expect=$5 proto=$6 log msgid ntlen
-    log=$SM_TMP/ntlm-$c-$port-$expect.log
+    log=$SM_TMP/ntlm-$c-$port-$expect-$USER_NAME.log
     msgid="ntlm-$c-$port-$expect-$$-$RANDOM@client.example"
     ntlm_client "$c" "$port" "$pass" "$log" "$msgid"
     ntlen=$(grep -o 'TlRMTVNTUAAD[A-Za-z0-9+/=]*' "$log" | sm_ntlm_nt_len)
@@ -344,7 +364,7 @@ ntlm_case() {
 # its target info)
 utf16hex() { printf '%s' "$1" | iconv -t UTF-16LE | od -An -tx1 -v | tr -d ' \n'; }
 ntlm_case "curl NTLM: NTLMv2 authenticated (235), ntlm_allow_v1 off" curl "$NPORT" "$PASS" 235 v2
-chal=$(grep -o 'TlRMTVNTUAAC[A-Za-z0-9+/=]*' "$SM_TMP/ntlm-curl-$NPORT-235.log" | head -n 1 |
+chal=$(grep -o 'TlRMTVNTUAAC[A-Za-z0-9+/=]*' "$SM_TMP/ntlm-curl-$NPORT-235-$USER_NAME.log" | head -n 1 |
     base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
 unnamed=
 for name in "$NB_DOMAIN" MAIL "$SM_FQDN" "$DNS_COMPUTER"; do
@@ -375,6 +395,11 @@ ntlm_case "swaks NTLM (Authen::NTLM, NTLMv1): authenticated (235) with ntlm_allo
 ntlm_case "swaks NTLM: wrong password refused with 535, ntlm_allow_v1: yes" swaks "$N1PORT" \
     "wrong $PASS" 535 v1
 ntlm_case "curl NTLM: still NTLMv2 (235) where ntlm_allow_v1: yes" curl "$N1PORT" "$PASS" 235 v2
+# an unknown user is refused exactly as a wrong password
+USER_NAME=nosuchuser ntlm_case "curl NTLM: an unknown user refused with 535" curl "$NPORT" \
+    "$PASS" 535 v2
+# the chrooted smtpd reads its sasldb and authenticates an ASCII name
+ntlm_case "curl NTLM: NTLMv2 authenticated (235) by a chrooted smtpd" curl "$NCPORT" "$PASS" 235 v2
 
 # ---- XOAUTH2 and OAUTHBEARER with curl ----------------------------------------
 if [ -n "$SPORT" ] && curl -sf "$ISSUER/jwks" >/dev/null; then
@@ -454,30 +479,44 @@ relay_ids() {
     auth=$(sed -n "s/.*smtpd\[[0-9]*\]: $rid: \(client=.*\)/\1/p" "$log" | head -n 1)
     [ -n "$auth" ]
 }
-for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
-    rcpt=bob@$(sm_mech_stem "$m").relay.test
-    msgid="relay-$m-$$-$RANDOM@client.example"
+# relay_case DESC MECH RCPT PORT USER: a message to RCPT leaves through the
+# smtp client with MECH and reaches the smtpd on PORT, which logs MECH and USER
+relay_case() {
+    local desc=$1 m=$2 rcpt=$3 rport=$4 user=$5 msgid
+    msgid="relay-$m-$rport-$$-$RANDOM@client.example"
     printf 'Message-ID: <%s>\nSubject: relay %s\n\nhello\n' "$msgid" "$m" |
         sendmail -C "$CONF" -f "$USER_NAME@client.example" "$rcpt"
-    rport=$PORT
-    case $m in XOAUTH2|OAUTHBEARER) rport=$OPORT ;; NTLM) rport=$NPORT ;; esac
     for _ in $(seq 100); do
         relay_ids "$msgid" "$rcpt" "$rport" && break
         sleep 0.2
     done
     if [ -z "$qid" ]; then
-        sm_not_ok "postfix smtp client relayed with $m" "no cleanup line for message-id <$msgid>"
+        sm_not_ok "$desc" "no cleanup line for message-id <$msgid>"
         sm_diag_file "$SM_TMP/maillog"
     elif [ -z "$rid" ]; then
-        sm_not_ok "postfix smtp client relayed with $m" "queue id $qid: no status=sent through 127.0.0.1:$rport"
+        sm_not_ok "$desc" "queue id $qid: no status=sent through 127.0.0.1:$rport"
         grep " $qid: " "$SM_TMP/maillog" | sed 's/^/# /'
-    elif [ "${auth#client=*\], }" != "sasl_method=$m, sasl_username=$USER_NAME" ]; then
-        sm_not_ok "postfix smtp client relayed with $m" \
-            "queue id $qid, queued by smtpd as $rid, which logged: $auth (wanted sasl_method=$m, sasl_username=$USER_NAME)"
+    elif [ "${auth#client=*\], }" != "sasl_method=$m, sasl_username=$user" ]; then
+        sm_not_ok "$desc" \
+            "queue id $qid, queued by smtpd as $rid, which logged: $auth (wanted sasl_method=$m, sasl_username=$user)"
     else
-        sm_ok "postfix smtp client relayed with $m (queue id $qid; smtpd queued it as $rid with sasl_method=$m, sasl_username=$USER_NAME)"
+        sm_ok "$desc (queue id $qid; smtpd queued it as $rid with sasl_method=$m, sasl_username=$user)"
     fi
+}
+for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
+    rport=$PORT
+    case $m in XOAUTH2|OAUTHBEARER) rport=$OPORT ;; NTLM) rport=$NPORT ;; esac
+    relay_case "postfix smtp client relayed with $m" "$m" "bob@$(sm_mech_stem "$m").relay.test" \
+        "$rport" "$USER_NAME"
 done
+# NTLMv2 with a user name outside ASCII: both sides upper-case it (NTOWFv2),
+# also in a chrooted smtpd (Debian's default), where no locale files exist
+relay_case "postfix smtp client relayed with NTLM as $NB_DOMAIN\\$USER_NAME (authenticated as $USER_NAME)" \
+    NTLM "bob@ntlmdom.relay.test" "$NDPORT" "$USER_NAME"
+relay_case "postfix smtp client relayed with NTLM as $NTLM_UNAME" NTLM \
+    "bob@ntlmu.relay.test" "$N1PORT" "$NTLM_UNAME"
+relay_case "postfix smtp client relayed with NTLM as $NTLM_UNAME to a chrooted smtpd" NTLM \
+    "bob@ntlmchroot.relay.test" "$NCPORT" "$NTLM_UNAME"
 
 # the two OAuth relays: one refresh between them, the file rewritten
 refreshes=$(curl -sS -m 20 "$ISSUER/stats" | json_field refreshes 2>/dev/null)

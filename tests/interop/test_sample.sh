@@ -29,7 +29,7 @@ OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
 # NTLM: a user whose name and password are not ASCII, stored only as a hash
 NTLM_USER=$(printf 'j\xc3\xbcrgen')
 NTLM_PASS=$(printf 'p\xc3\xa4ss w\xc3\xb6rd \xe2\x82\xac\xf0\x9f\x94\x91')
-NTLM_CASES=7
+NTLM_CASES=8
 sm_plan $((${#MECHS[@]} * 4 + ${#SQL_MECHS[@]} + 1 + ${#OAUTH_MECHS[@]} * 2 + NTLM_CASES))
 sm_init
 
@@ -189,7 +189,8 @@ refusal_case "CRAM-MD5: a wrong password is refused with the SQL auxprop" \
 #   credential failure; Postfix answers it with 535 too);
 #   PROTO: v2 or v1, what the client's NT response must be (more than 24
 #   bytes, or exactly 24), so a row cannot pass with another protocol than
-#   it claims.
+#   it claims.  With NTLM_SAME_AS=NAME set, the server's messages must be
+#   those of the exchange NAME, word for word.
 ntlm_case() {
     local desc=$1 simpl=$2 cimpl=$3 aux=$4 conf=$5 user=$6 pass=$7 expect=$8 proto=$9
     local sdir cdir ntlen name rc
@@ -203,7 +204,7 @@ ntlm_case() {
         sm_not_ok "$desc" "cannot run: $(cat "$SM_TMP/plugdir.err")"
         return
     fi
-    name=NTLM-$simpl-$cimpl-$aux-${conf##*/}-$expect
+    name=NTLM-$simpl-$cimpl-$aux-${conf##*/}-$expect-$user
     sm_exchange "$name" NTLM "$sdir" "$cdir" "$conf" "$user" "$pass"
     rc=$?
     ntlen=$(sed -n 's/^C: //p' "$SM_X_DIR/client.out" | sm_ntlm_nt_len)
@@ -230,6 +231,11 @@ ntlm_case() {
     elif [ "$expect" = refused ] && ! sm_refused; then
         sm_not_ok "$desc"
         sm_exchange_diag
+    elif [ -n "${NTLM_SAME_AS:-}" ] &&
+        ! cmp -s "$SM_X_DIR/server.err" "$SM_TMP/x-$NTLM_SAME_AS/server.err"; then
+        sm_not_ok "$desc" "the server's messages differ from those of $NTLM_SAME_AS"
+        sm_diag_file "$SM_TMP/x-$NTLM_SAME_AS/server.err" "server stderr of $NTLM_SAME_AS"
+        sm_exchange_diag
     elif [ "$expect" = tooweak ] && { [ "$SM_X_SERVER_RC" -ne 1 ] ||
         ! grep -q 'SASL negotiation: mechanism too weak' "$SM_X_DIR/server.err"; }; then
         sm_not_ok "$desc" "not refused with SASL_TOOWEAK and exit 1"
@@ -249,6 +255,9 @@ ntlm_case "NTLM: Cyrus server x our client, NTLMv2" cyrus ours sasldb "$CONF" \
     "$USER_NAME" "$USER_PASS" ok v2
 ntlm_case "NTLM: our server refuses a wrong password (SASL_BADAUTH, clean exit)" ours ours \
     sasldb "$CONF" "$USER_NAME" "${USER_PASS}X" refused v2
+NTLM_SAME_AS="NTLM-ours-ours-sasldb-${CONF##*/}-refused-$USER_NAME" \
+    ntlm_case "NTLM: our server refuses an unknown user exactly as a wrong password (SASL_BADAUTH, same messages)" \
+    ours ours sasldb "$CONF" nosuchuser "$USER_PASS" refused v2
 ntlm_case "NTLM: UTF-8 user and password, userPassword {NTLM}+NT hash (computed by openssl)" \
     ours ours sasldb "$NTLMHASHCONF" "$NTLM_USER" "$NTLM_PASS" ok v2
 ntlm_case "NTLM: sambaNTPassword (32 bare hex digits) from the SQL auxprop, ntlm_secret_property" \

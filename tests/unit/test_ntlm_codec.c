@@ -746,6 +746,24 @@ static const struct row rows[] = {
      P1(OFF(CH_TARGET_INFO), 4, 40), 0, S(NTLM_ERR_BOUNDS)},
     {"NEG: domain at offset 4", P_NEG, B_NEG, NULL, P1(OFF(NEG_DOMAIN), 4, 4), 0,
      S(NTLM_ERR_BOUNDS)},
+    /* the VERSION field (present when the flags say so) belongs to the header */
+    {"AUTH: domain at 64, inside VERSION", P_AUTH, B_AU3, NULL, P1(OFF(AU_DOMAIN), 4, 64), 0,
+     S(NTLM_ERR_BOUNDS)},
+    {"AUTH: domain at 64, VERSION flag clear (no VERSION: payload)", P_AUTH, B_AU3, NULL,
+     P2(OFF(AU_DOMAIN), 4, 64, AU_FLAGS + 3, 1, 0xe0), 0, S(NTLM_OK)},
+    {"CHAL: target name at 48, inside VERSION", P_CHAL, B_CH3, NULL,
+     P1(OFF(CH_TARGET_NAME), 4, 48), 0, S(NTLM_ERR_BOUNDS)},
+    /* the older CHALLENGE forms: a 32-byte header, or 48 bytes without VERSION */
+    {"CHAL: 32-byte header, target name at 32", P_CHAL, B_HEX,
+     "4e544c4d53535000" "02000000" "0800080020000000" "01020000" "0123456789abcdef"
+     "5300520056004500", {{0}}, 0, S(NTLM_OK)},
+    {"CHAL: 48-byte header without VERSION, target name at 48", P_CHAL, B_HEX,
+     "4e544c4d53535000" "02000000" "0800080030000000" "01020000" "0123456789abcdef"
+     "0000000000000000" "0000000000000000" "5300520056004500", {{0}}, 0, S(NTLM_OK)},
+    {"CHAL: 48-byte header without VERSION, target name at 40 (its field)", P_CHAL, B_HEX,
+     "4e544c4d53535000" "02000000" "0800080028000000" "01020000" "0123456789abcdef"
+     "0000000000000000" "0000000000000000" "5300520056004500", {{0}}, 0, S(NTLM_ERR_BOUNDS)},
+    {"CHAL: 31 bytes", P_CHAL, B_CH1, NULL, {{0}}, 31, S(NTLM_ERR_SHORT)},
     {"NEG: workstation at 28 (its own field)", P_NEG, B_NEG, NULL, P1(OFF(NEG_WS), 4, 28), 0,
      S(NTLM_ERR_BOUNDS)},
 
@@ -1363,7 +1381,8 @@ static void test_ascii(void **state)
                      BAD);
 }
 
-/* NTOWFv2's upper-casing: Unicode simple mappings of the BMP. */
+/* NTOWFv2's upper-casing: the simple mappings of the BMP that Unicode 3.2
+ * had (plugins/ntlm/ntlm_upcase.c, no locale). */
 static void test_upper(void **state)
 {
     static const struct {
@@ -1384,6 +1403,14 @@ static void test_upper(void **state)
         {"Deseret small long I stays (non-BMP)", "\xf0\x90\x90\xa8", "\xf0\x90\x90\xa8"},
         {"mixed", "j\xc3\xbcrgen\xf0\x9f\x98\x80\xcf\x83", "J\xc3\x9cRGEN\xf0\x9f\x98\x80\xce\xa3"},
         {"4.2.1 User", "User", "USER"},
+        {"micro sign to Greek capital mu (U+039C)", "\xc2\xb5", "\xce\x9c"},
+        {"dotless i to I", "\xc4\xb1", "I"},
+        {"long s to S", "\xc5\xbf", "S"},
+        {"titlecase dz (U+01C5) to U+01C4", "\xc7\x85", "\xc7\x84"},
+        {"every other one: U+0101 to U+0100, U+0100 stays", "\xc4\x81\xc4\x80", "\xc4\x80\xc4\x80"},
+        {"Georgian an unchanged (Mtavruli is Unicode 11, not Windows')", "\xe1\x83\x90", "\xe1\x83\x90"},
+        {"Cherokee small a unchanged (Unicode 8)", "\xea\xad\xb0", "\xea\xad\xb0"},
+        {"fullwidth a to fullwidth A", "\xef\xbd\x81", "\xef\xbc\xa1"},
     };
     size_t i, bad = 0;
 
