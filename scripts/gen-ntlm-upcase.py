@@ -6,7 +6,8 @@ files (a chrooted smtpd has none) changes what a name hashes to.
 
 Windows upper-cases with its own table of simple (one UTF-16 unit to one)
 mappings, older than current Unicode.  This table holds the simple upper-case
-mappings of the BMP (Python's str.upper where it yields one BMP character)
+mappings of the BMP (Python's str.upper where it yields one BMP character,
+else str.title where that does: UnicodeData's simple upper case)
 whose source and target both existed in Unicode 3.2 (unicodedata.ucd_3_2_0),
 so that later additions Windows does not make (Georgian Mtavruli, U+10D0 ->
 U+1C90, Unicode 11; Cherokee small letters, Unicode 8) are left out.
@@ -22,6 +23,10 @@ for cp in range(0x80, 0x10000):
     if 0xD800 <= cp <= 0xDFFF:
         continue
     up = chr(cp).upper()
+    # str.upper is the full mapping; where that is two characters (U+1F80,
+    # iota subscript), the simple one is the single-character title case
+    if len(up) != 1:
+        up = chr(cp).title()
     if len(up) != 1 or ord(up) == cp or ord(up) > 0xFFFF:
         continue
     if old.category(chr(cp)) == "Cn" or old.category(up) == "Cn":

@@ -193,18 +193,16 @@ static int answer_v2(struct answer *a)
     return r;
 }
 
-/* NTLMv1, only with ntlm_allow_v1 and a server that sent no target
- * information (a v2 server gets v2): with extended session security when
- * the server agreed to it. */
+/* NTLMv1, only with ntlm_allow_v1, a server that sent no target
+ * information (a v2 server gets v2) and agreed to extended session
+ * security: then the response mixes in our own client challenge, so a man
+ * in the middle who strips the CHALLENGE down and fixes its challenge gets
+ * no answer a precomputed table cracks.  Plain NTLMv1 is never sent. */
 static int answer_v1(struct answer *a)
 {
     unsigned char challenge[NTLM_CHALLENGE_LEN];
 
     a->nt_len = NTLM_V1_RESPONSE_LEN;
-    if (!(a->ch.flags & NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY)) {
-        a->lm_len = 0; /* LM is never sent */
-        return ntlm_v1_response(a->hash, a->ch.server_challenge, a->nt);
-    }
     a->lm_len = NTLM_V1_RESPONSE_LEN;
     memset(a->lm, 0, sizeof(a->lm));
     if (sm_random(a->lm, NTLM_CHALLENGE_LEN) != 0
@@ -230,7 +228,8 @@ static int read_challenge(const sasl_utils_t *utils, const char *in, unsigned in
     if (sm_ct_equal(a->ch.server_challenge, zero, sizeof(zero)))
         return sm_fail(utils, SASL_BADPROT, "NTLM: CHALLENGE: the server challenge is zero");
     a->unicode = (a->ch.flags & NTLM_NEGOTIATE_UNICODE) != 0;
-    a->v1 = allow_v1 && !a->ch.target_info.len;
+    a->v1 = allow_v1 && !a->ch.target_info.len
+            && (a->ch.flags & NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY);
     return SASL_OK;
 }
 

@@ -23,7 +23,7 @@
 
 struct sm_server_settings ntlm_settings;
 static struct {
-    int allow_v1;
+    int allow_v1, allow_lmv2;
     char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
     char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
     char property[PROPERTY_MAX];
@@ -34,6 +34,9 @@ static struct {
 int ntlm_server_options(const sasl_utils_t *utils)
 {
     int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt.allow_v1);
+
+    if (r == SASL_OK)
+        r = sm_opt_bool(utils, "ntlm_allow_lmv2", 1, &opt.allow_lmv2);
 
     if (r == SASL_OK)
         r = sm_opt_string(utils, "ntlm_netbios_domain", opt.nb_domain, sizeof(opt.nb_domain));
@@ -97,13 +100,22 @@ struct names {
     char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
 };
 
+/* n, or less so that a cut after src[0..n) splits no UTF-8 character */
+static size_t utf8_cut(const char *src, size_t n)
+{
+    while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
 static void netbios_from(const char *dns, char *out)
 {
-    size_t i;
+    size_t i, n = strcspn(dns, ".");
 
-    for (i = 0; i < NB_NAME_MAX && dns[i] && dns[i] != '.'; i++)
+    n = n > NB_NAME_MAX ? utf8_cut(dns, NB_NAME_MAX) : n;
+    for (i = 0; i < n; i++)
         out[i] = (char)(dns[i] >= 'a' && dns[i] <= 'z' ? dns[i] - ('a' - 'A') : dns[i]);
-    out[i] = '\0';
+    out[n] = '\0';
 }
 
 static void copy_name(char *dst, size_t cap, const char *src)
@@ -111,7 +123,7 @@ static void copy_name(char *dst, size_t cap, const char *src)
     size_t n = strlen(src);
 
     if (n >= cap)
-        n = cap - 1;
+        n = utf8_cut(src, cap - 1);
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
@@ -162,7 +174,9 @@ static void av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *na
 
 /* MS-NLMP 3.2.5.1.1: the server answers the client's offer with what it
  * supports of it.  NTLM itself is required; LM keys, signing and sealing
- * are never offered (SASL's NTLM has no security layer). */
+ * are never offered (SASL's NTLM has no security layer).  No VERSION
+ * either: curl and Java echo the CHALLENGE's flags into an AUTHENTICATE of
+ * 64 bytes, which VERSION would make a truncated header. */
 static uint32_t answer_flags(uint32_t offered)
 {
     static const uint32_t echoed = NTLM_REQUEST_TARGET | NTLM_NEGOTIATE_ALWAYS_SIGN
@@ -283,7 +297,12 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
                            "NTLM: an NTLMv1 response is refused (ntlm_allow_v1 is off)");
     } else if (!t->a.nt.len && t->a.lm.len == NTLM_V1_RESPONSE_LEN) {
         /* what Cyrus's client sends with ntlm_v2: an LMv2 response alone
-         * (MS-NLMP 3.3.2 accepts it); an LM response fails its check */
+         * (MS-NLMP 3.3.2 accepts it); an LM response fails its check.  It
+         * carries no MIC, so a man in the middle who empties the NT field
+         * of a client sending both skips the MIC: ntlm_allow_lmv2: no. */
+        if (!opt.allow_lmv2)
+            return sm_fail(utils, SASL_TOOWEAK,
+                           "NTLM: an LMv2 response alone is refused (ntlm_allow_lmv2 is off)");
         t->kind = LM_V2;
     } else {
         return sm_fail(utils, SASL_BADPROT, "NTLM: AUTHENTICATE carries no usable response "
@@ -386,10 +405,12 @@ static int response_matches(struct ntlm_server *s, const struct attempt *t, cons
              && !ntlm_v2_session_base_key(key, t->v2.proof, base);
         if (!ok || !t->v2.av.has_flags || !(t->v2.av.flags & NTLM_AV_FLAG_MIC))
             break;
-        /* MS-NLMP 3.4.5.1: KEY_EXCH sends the exported key under RC4 */
-        if (s->flags & NTLM_NEGOTIATE_KEY_EXCH)
-            ok = t->a.session_key.len == NTLM_KEY_LEN
-                 && !ntlm_rc4_key(base, t->a.session_key.p, exported);
+        /* MS-NLMP 3.4.5.1: with KEY_EXCH the client sends the exported key
+         * under RC4.  Read from the AUTHENTICATE's own flags and key field
+         * (a client may echo the flag and send no key); the MIC covers
+         * both, so neither can be changed on the way. */
+        if ((t->a.flags & NTLM_NEGOTIATE_KEY_EXCH) && t->a.session_key.len == NTLM_KEY_LEN)
+            ok = !ntlm_rc4_key(base, t->a.session_key.p, exported);
         else
             memcpy(exported, base, NTLM_KEY_LEN);
         ok = ok && mic_matches(s, t, in, inlen, exported);

@@ -18,6 +18,21 @@
 #define EXPECTED_USER HX_USER "@" HX_REALM
 #define WRONG_PASS "Wr0ng-Pa55-guess"
 
+/* Security buffer fields of the AUTHENTICATE (MS-NLMP 2.2.1.3). */
+enum { F_LM = 12, F_NT = 20, F_DOMAIN = 28, F_USER = 36, F_WORKSTATION = 44, F_KEY = 52 };
+
+static unsigned get16(const unsigned char *p) { return p[0] | (p[1] << 8); }
+static uint32_t get32(const unsigned char *p)
+{
+    return p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+static void put32(unsigned char *p, uint32_t v)
+{
+    put16(p, v & 0xffff);
+    put16(p + 2, v >> 16);
+}
+
 static void show(const struct hx_outcome *o)
 {
     tap_diag("server %s, client %s, user \"%s\"", hx_code(o->server_rc), hx_code(o->client_rc),
@@ -163,7 +178,8 @@ static void run_v1(void)
     static const struct v1_case cases[] = {
         {"Cyrus client (v1) x ours server, ntlm_allow_v1 off: refused", 1, 0},
         {"Cyrus client (v1) x ours server, ntlm_allow_v1: yes", 1, 1},
-        {"ours client, ntlm_allow_v1: yes x Cyrus server (no target info)", 0, 1},
+        {"ours client, ntlm_allow_v1: yes x Cyrus server (no target info, no extended "
+         "session security: still NTLMv2)", 0, 1},
     };
     struct hx_init in;
     size_t i;
@@ -182,6 +198,72 @@ static void run_v1(void)
         }
         hx_run(cases[i].label, &in, 1, v1_row, (void *)&cases[i]);
     }
+}
+
+/* What our client answers, by the length of its NT response: MS-NLMP's
+ * NTLMv1 CHALLENGEs with extended session security (4.2.3.3) and without
+ * (4.2.2.3), and its NTLMv2 one (4.2.4.3), with ntlm_allow_v1 on or off. */
+static const unsigned char v1_ess_challenge[] = {
+    0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x0c, 0x00,
+    0x38, 0x00, 0x00, 0x00, 0x33, 0x82, 0x0a, 0x82, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x06, 0x00, 0x70, 0x17, 0x00, 0x00, 0x00, 0x0f, 0x53, 0x00, 0x65, 0x00, 0x72, 0x00, 0x76, 0x00,
+    0x65, 0x00, 0x72, 0x00};
+
+static void client_version_row(int row, void *arg)
+{
+    static const char *const what[] = {
+        "ESS, no target info, ntlm_allow_v1: yes: NTLMv1 with ESS (24 bytes)",
+        "no ESS, no target info, ntlm_allow_v1: yes: NTLMv2 (plain NTLMv1 is never sent)",
+        "ESS, no target info, ntlm_allow_v1 off: NTLMv2"};
+    int allowed = *(const int *)arg;
+    unsigned char m[sizeof(v1_ess_challenge)];
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    struct hx_msg msg = {(const char *)m, sizeof(m), 0};
+    struct hx_script r;
+    unsigned ntlen = 0;
+    int idx = allowed ? row : 2;
+
+    memcpy(m, v1_ess_challenge, sizeof(m));
+    if (idx == 1)
+        m[22] &= (unsigned char)~0x08; /* NEGOTIATE_EXTENDED_SESSIONSECURITY */
+    hx_client_script("NTLM", &c, &msg, 1, &r);
+    if (r.steps == 2 && r.rc[1] == SASL_OK && r.outlen >= 64)
+        ntlen = get16((const unsigned char *)r.out + F_NT);
+    if (!tap_ok(idx == 0 ? ntlen == 24 : ntlen > 24, "NTLM client: CHALLENGE with %s", what[idx]))
+        tap_diag("%s, NT response of %u bytes: %s", hx_code(r.rc[r.steps - 1]), ntlen, r.err);
+}
+
+static void run_client_versions(void)
+{
+    static const char *const allow[] = {"ntlm_allow_v1", "yes", NULL};
+    static const int on = 1, off = 0;
+    struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.ours,
+                         .client_opts = allow};
+
+    hx_run("NTLM client versions, v1 allowed", &in, 2, client_version_row, (void *)&on);
+    in.client_opts = NULL;
+    hx_run("NTLM client versions, v1 off", &in, 1, client_version_row, (void *)&off);
+}
+
+/* ntlm_allow_lmv2: no refuses Cyrus's ntlm_v2 client (an LMv2 response alone). */
+static void lmv2_row(int row, void *arg)
+{
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+
+    (void)row; (void)arg;
+    expect_refused("NTLM ntlm_allow_lmv2: no: Cyrus's client with ntlm_v2 (LMv2 alone)", &c,
+                   SASL_TOOWEAK, "ntlm_allow_lmv2");
+}
+
+static void run_lmv2(void)
+{
+    static const char *const cyrus_v2[] = {"ntlm_v2", "yes", NULL};
+    static const char *const no_lmv2[] = {"ntlm_allow_lmv2", "no", NULL};
+    struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.cyrus,
+                         .server_opts = no_lmv2, .client_opts = cyrus_v2};
+
+    hx_run("NTLM ntlm_allow_lmv2 no", &in, 1, lmv2_row, NULL);
 }
 
 /* ---- stored secrets and names ------------------------------------------------ */
@@ -374,21 +456,6 @@ static void run_options(void)
 }
 
 /* ---- hostile AUTHENTICATE and NEGOTIATE messages ------------------------------ */
-
-/* Security buffer fields of the AUTHENTICATE (MS-NLMP 2.2.1.3). */
-enum { F_LM = 12, F_NT = 20, F_DOMAIN = 28, F_USER = 36, F_WORKSTATION = 44, F_KEY = 52 };
-
-static unsigned get16(const unsigned char *p) { return p[0] | (p[1] << 8); }
-static uint32_t get32(const unsigned char *p)
-{
-    return p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
-static void put32(unsigned char *p, uint32_t v)
-{
-    put16(p, v & 0xffff);
-    put16(p + 2, v >> 16);
-}
 
 struct spoil {
     const char *what;
@@ -623,6 +690,28 @@ static size_t win_negotiate(unsigned char *out)
     return 40;
 }
 
+/* Row 3: NTLMv1 with extended session security (LM field: client
+ * challenge and 16 zeros), no MIC. */
+static int win_v1_ess(const struct ntlm_challenge *ch, unsigned char *out, size_t cap,
+                      size_t *outlen)
+{
+    unsigned char hash[16], lm[24] = {0}, nt[24], mixed[8], dom16[32];
+    struct ntlm_authenticate_fields f;
+    size_t dlen = ntlm_utf8_to_utf16le("WORKGROUP", 9, dom16, sizeof(dom16));
+
+    if (sm_random(lm, 8) || ntlm_nt_hash_utf8(HX_PASS, strlen(HX_PASS), hash)
+        || ntlm_ess_challenge(ch->server_challenge, lm, mixed) || ntlm_v1_response(hash, mixed, nt))
+        return -1;
+    memset(&f, 0, sizeof(f));
+    f.flags = ch->flags & ~(uint32_t)NTLM_NEGOTIATE_KEY_EXCH;
+    f.lm = (struct ntlm_buf){lm, 24};
+    f.nt = (struct ntlm_buf){nt, 24};
+    f.domain = (struct ntlm_buf){dom16, dlen};
+    f.user = (struct ntlm_buf){(const unsigned char *)"a\0l\0i\0c\0e\0", 10};
+    f.version = win_version;
+    return (*outlen = ntlm_build_authenticate(&f, out, cap)) ? 0 : -1;
+}
+
 static int win_authenticate(int row, const unsigned char *neg, size_t neglen, const char *chal,
                             unsigned chal_len, unsigned char *out, size_t cap, size_t *outlen)
 {
@@ -641,6 +730,8 @@ static int win_authenticate(int row, const unsigned char *neg, size_t neglen, co
         || ntlm_parse_av_pairs(ch.target_info.p, ch.target_info.len, 0, &av) != NTLM_OK
         || !av.has_timestamp)
         return -1;
+    if (row == 3)
+        return win_v1_ess(&ch, out, cap, outlen);
     ulen = ntlm_utf8_to_utf16le(HX_USER, strlen(HX_USER), user16, sizeof(user16));
     dlen = ntlm_utf8_to_utf16le("WORKGROUP", 9, dom16, sizeof(dom16));
     ntlm_utf16le_upper(user16, ulen);
@@ -712,14 +803,21 @@ static void windows_row(int row, void *arg)
     static const char *const what[] = {
         "VERSION, KEY_EXCH (RC4-sent exported key), MIC: SASL_OK",
         "KEY_EXCH but the MIC keyed with the session base key: SASL_BADAUTH",
-        "KEY_EXCH with a damaged encrypted key: SASL_BADAUTH"};
+        "KEY_EXCH with a damaged encrypted key: SASL_BADAUTH",
+        "NTLMv1 with extended session security, ntlm_allow_v1: yes: SASL_OK"};
     struct hx_script r;
 
     (void)arg;
     hx_server_script("NTLM", win_reply, &row, &r);
-    if (!tap_ok(r.steps == 2 && r.rc[1] == (row ? SASL_BADAUTH : SASL_OK),
+    if (!tap_ok(r.steps == 2 && r.rc[1] == (row == 1 || row == 2 ? SASL_BADAUTH : SASL_OK),
                 "NTLM server, a Windows-shaped client: %s", what[row]))
         tap_diag("%d steps, last %s: %s", r.steps, hx_code(r.rc[r.steps - 1]), r.err);
+}
+
+static void windows_v1_row(int row, void *arg)
+{
+    (void)row;
+    windows_row(3, arg);
 }
 
 /* ---- hostile CHALLENGE messages, against our client ------------------------- */
@@ -835,6 +933,13 @@ static void run_hostile(void)
     hx_run("NTLM hostile NEGOTIATE", &in, 4, negotiate_row, NULL);
     hx_run("NTLM hostile CHALLENGE", &in, N_HOSTILE, hostile_challenge_row, NULL);
     hx_run("NTLM Windows-shaped client", &in, 3, windows_row, NULL);
+    {
+        static const char *const allow[] = {"ntlm_allow_v1", "yes", NULL};
+        struct hx_init v1 = in;
+
+        v1.server_opts = allow;
+        hx_run("NTLM Windows-shaped client, NTLMv1 with ESS", &v1, 1, windows_v1_row, NULL);
+    }
     hx_run("NTLM CHALLENGE truncations", &in, 1, challenge_truncation_row, NULL);
 }
 
@@ -867,6 +972,8 @@ int main(void)
     if (hx_setup() == 0) {
         run_matrix();
         run_v1();
+        run_client_versions();
+        run_lmv2();
         run_options();
         run_sql();
         run_hostile();

@@ -1411,6 +1411,8 @@ static void test_upper(void **state)
         {"Georgian an unchanged (Mtavruli is Unicode 11, not Windows')", "\xe1\x83\x90", "\xe1\x83\x90"},
         {"Cherokee small a unchanged (Unicode 8)", "\xea\xad\xb0", "\xea\xad\xb0"},
         {"fullwidth a to fullwidth A", "\xef\xbd\x81", "\xef\xbc\xa1"},
+        {"alpha with psili and ypogegrammeni (U+1F80) to U+1F88: the simple mapping",
+         "\xe1\xbe\x80", "\xe1\xbe\x88"},
     };
     size_t i, bad = 0;
 
