@@ -31,6 +31,7 @@ struct gssapi_sec {
     char *enc, *dec;       /* output of the last encode / decode (a decode of one
                             * whole frame answers with its cleartext in body) */
     size_t enc_cap, dec_cap;
+    int failed;            /* a frame was refused: the stream is out of step for good */
 };
 
 /* sasl_errdetail from GSS-API status codes: what failed, then the major
@@ -40,7 +41,7 @@ int gssapi_fail(const sasl_utils_t *utils, int code, const char *what, OM_uint32
                 OM_uint32 minor);
 /* the SASL code for a failed context step: a peer's bad token is
  * SASL_BADPROT, credentials that do not verify SASL_BADAUTH */
-int gssapi_context_code(OM_uint32 major);
+int gssapi_context_code(OM_uint32 major, OM_uint32 minor);
 
 /* The SSF of the confidentiality layer from the context
  * (GSS_C_SEC_CONTEXT_SASL_SSF; 56 where the library cannot tell). */

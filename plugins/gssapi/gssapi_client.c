@@ -166,7 +166,7 @@ static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
         OM_uint32 m2;
         /* min carries the Kerberos reason: release with another */
         gss_release_buffer(&m2, &ob);
-        return gssapi_fail(utils, gssapi_context_code(maj), "cannot initiate the context", maj,
+        return gssapi_fail(utils, gssapi_context_code(maj, min), "cannot initiate the context", maj,
                            min);
     }
     if (!(maj & GSS_S_CONTINUE_NEEDED)) {
@@ -248,9 +248,14 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
         return r;
     if ((r = output(c, utils, &wrapped, out, outlen)) != SASL_OK)
         return r;
-    sm_oparams_done(oparams);
-    return gssapi_sec_start(utils, &c->sec, c->ctx, layer, peer_max, our_max, conf_ssf, &layer_fns,
-                            oparams);
+    /* done only once the layer is in place: a failure leaves no half-done
+     * exchange behind */
+    sm_oparams_no_layer(oparams);
+    r = gssapi_sec_start(utils, &c->sec, c->ctx, layer, peer_max, our_max, conf_ssf, &layer_fns,
+                         oparams);
+    if (r == SASL_OK)
+        oparams->doneflag = 1;
+    return r;
 }
 
 int gssapi_client_step(void *ctx, sasl_client_params_t *cparams,

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
+#include <krb5.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
@@ -46,9 +47,17 @@ int gssapi_fail(const sasl_utils_t *utils, int code, const char *what, OM_uint32
     return sm_fail(utils, code, "GSSAPI: %s: %s", what, maj);
 }
 
-int gssapi_context_code(OM_uint32 major)
+int gssapi_context_code(OM_uint32 major, OM_uint32 minor)
 {
+    /* a KDC that cannot be reached is an outage, not a wrong credential */
+    if (minor == (OM_uint32)KRB5_KDC_UNREACH || minor == (OM_uint32)KRB5_REALM_CANT_RESOLVE
+        || minor == (OM_uint32)KRB5_REALM_UNKNOWN)
+        return SASL_UNAVAIL;
     switch (GSS_ROUTINE_ERROR(major)) {
+    case GSS_S_NO_CRED:
+    case GSS_S_UNAVAILABLE:
+        /* no acceptor or initiator credentials: this side's configuration */
+        return SASL_FAIL;
     case GSS_S_DEFECTIVE_TOKEN:
     case GSS_S_BAD_SIG:
     case GSS_S_BAD_MECH:
@@ -135,9 +144,14 @@ int gssapi_unwrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void 
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: the security-layer token has a bad size "
                        "(%zu bytes)", len);
     maj = gss_unwrap(&min, ctx, &ib, out, NULL, NULL);
-    if (GSS_ERROR(maj))
+    /* a supplementary status (duplicate, gap, out of sequence) is no token
+     * of this exchange either */
+    if (maj != GSS_S_COMPLETE) {
+        OM_uint32 m2;
+        gss_release_buffer(&m2, out);
         return gssapi_fail(utils, SASL_BADPROT, "the security-layer token does not unwrap",
                            maj, min);
+    }
     return SASL_OK;
 }
 
@@ -265,8 +279,13 @@ static int unwrap_frame(struct gssapi_sec *s, unsigned char *body, uint32_t len,
     v[0].buffer.value = body;
     v[1].type = GSS_IOV_BUFFER_TYPE_DATA;
     maj = gss_unwrap_iov(&min, s->ctx, &conf_state, NULL, v, 2);
-    if (GSS_ERROR(maj))
-        return gssapi_fail(s->utils, SASL_BADPROT, "a security-layer frame does not unwrap",
+    /* with sequence and replay detection a replayed, reordered or missing
+     * frame is a supplementary status (and no data): refused, not passed
+     * on as an empty message */
+    if (maj != GSS_S_COMPLETE)
+        return gssapi_fail(s->utils, SASL_BADPROT, GSS_ERROR(maj)
+                           ? "a security-layer frame does not unwrap"
+                           : "a security-layer frame replayed, reordered or after a lost one",
                            maj, min);
     /* a peer may not drop to integrity on a confidentiality layer */
     if (s->conf && !conf_state)
@@ -302,8 +321,8 @@ static int ensure_body(struct gssapi_sec *s, uint32_t len)
     return SASL_OK;
 }
 
-int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
-                      const char **output, unsigned *outlen)
+static int decode_frames(struct gssapi_sec *s, const char *input, unsigned inlen,
+                         const char **output, unsigned *outlen)
 {
     const sasl_utils_t *utils = s->utils;
     const unsigned char *in = (const unsigned char *)input;
@@ -370,6 +389,28 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
         *output = used ? s->dec : NULL;
     *outlen = (unsigned)used;
     return SASL_OK;
+}
+
+int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
+                      const char **output, unsigned *outlen)
+{
+    int r;
+
+    if (output && outlen) {
+        *output = NULL;
+        *outlen = 0;
+    }
+    /* after a refused frame the reader's state (a length, a body half
+     * filled) belongs to a stream that is out of step: nothing more is read */
+    if (s->failed)
+        return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: an earlier security-layer frame was "
+                       "refused; the connection must be closed");
+    r = decode_frames(s, input, inlen, output, outlen);
+    if (r != SASL_OK && r != SASL_BADPARAM) {
+        s->failed = 1;
+        gssapi_frame_reset(&s->frame);
+    }
+    return r;
 }
 
 int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id_t ctx,

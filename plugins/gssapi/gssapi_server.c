@@ -21,6 +21,7 @@ struct gssapi_server {
     gss_cred_id_t cred;    /* acceptor credentials */
     gss_cred_id_t deleg;   /* the client's, when it delegated: the application's */
     gss_name_t client;
+    gss_OID mech;          /* the mechanism the client used (the library's) */
     OM_uint32 flags;
     unsigned offered, conf_ssf;
     uint32_t our_max;
@@ -49,6 +50,7 @@ static char opt_keytab[1024];
 static char opt_principal[512];
 static char opt_local_realm[256];
 static int opt_strip_realm;
+static int opt_any_service;
 
 static int read_string(const sasl_utils_t *utils, const char *name, char *buf, size_t size)
 {
@@ -96,7 +98,9 @@ int gssapi_server_options(const sasl_utils_t *utils)
                             sizeof(opt_principal))) != SASL_OK
         || (r = read_string(utils, "gssapi_local_realm", opt_local_realm,
                             sizeof(opt_local_realm))) != SASL_OK
-        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 0, &opt_strip_realm)) != SASL_OK)
+        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 0, &opt_strip_realm)) != SASL_OK
+        || (r = sm_opt_bool(utils, "gssapi_accept_any_service", 0, &opt_any_service))
+               != SASL_OK)
         return r;
     return SASL_OK;
 }
@@ -214,6 +218,60 @@ static int send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
     return SASL_CONTINUE;
 }
 
+/* A complete context is a Kerberos one (not another mechanism the library
+ * may have registered, e.g. through SPNEGO), not anonymous, for a ticket of
+ * this SASL service (an imap/ or host/ key in the same keytab would
+ * otherwise serve smtp: per-service policy at the KDC, constrained
+ * delegation) unless gssapi_principal names the acceptor or
+ * gssapi_accept_any_service says any will do, and channel-bound when the
+ * application requires it. */
+static int check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    const gss_OID_desc *krb5 = gss_mech_krb5;
+    gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
+    gss_name_t target = GSS_C_NO_NAME;
+    OM_uint32 maj, min;
+    size_t slen;
+    int ok;
+
+    if (!s->mech || s->mech->length != krb5->length
+        || memcmp(s->mech->elements, krb5->elements, krb5->length) != 0)
+        return sm_fail(utils, SASL_BADAUTH, "GSSAPI: the client's mechanism is not Kerberos 5");
+    if (s->flags & GSS_C_ANON_FLAG)
+        return sm_fail(utils, SASL_BADAUTH, "GSSAPI: anonymous Kerberos is refused");
+    if (sparams->cbinding && sparams->cbinding->critical
+        && !(s->flags & GSS_C_CHANNEL_BOUND_FLAG))
+        return sm_fail(utils, SASL_BADBINDING, "GSSAPI: the client's context is not bound "
+                       "to the channel, which the application requires");
+    if (opt_principal[0] || opt_any_service || !sparams->service)
+        return SASL_OK;
+    maj = gss_inquire_context(&min, s->ctx, NULL, &target, NULL, NULL, NULL, NULL, NULL);
+    if (!GSS_ERROR(maj))
+        maj = gss_display_name(&min, target, &nb, NULL);
+    if (target != GSS_C_NO_NAME) {
+        OM_uint32 m2;
+        gss_release_name(&m2, &target);
+    }
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_FAIL, "cannot read the ticket's service principal", maj,
+                           min);
+    /* service/host@REALM: the first component must be our service */
+    slen = strlen(sparams->service);
+    ok = nb.length > slen && memcmp(nb.value, sparams->service, slen) == 0
+         && ((const char *)nb.value)[slen] == '/';
+    if (!ok) {
+        int r = sm_fail(utils, SASL_BADAUTH, "GSSAPI: the client's ticket is for %.*s, not for "
+                        "service %s (gssapi_accept_any_service: yes allows it)",
+                        nb.length > 200 ? 200 : (int)nb.length, (const char *)nb.value,
+                        sparams->service);
+        gss_release_buffer(&min, &nb);
+        return r;
+    }
+    gss_release_buffer(&min, &nb);
+    return SASL_OK;
+}
+
 static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
                         const char *in, unsigned inlen, const char **out, unsigned *outlen)
 {
@@ -231,17 +289,21 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
         && (r = acquire(s, utils)) != SASL_OK)
         return r;
     maj = gss_accept_sec_context(&min, &s->ctx, s->cred, &ib,
-                                 gssapi_bindings(sparams->cbinding, &cbstore), &s->client, NULL,
-                                 &ob, &s->flags, NULL, &s->deleg);
+                                 gssapi_bindings(sparams->cbinding, &cbstore), &s->client,
+                                 &s->mech, &ob, &s->flags, NULL, &s->deleg);
     if (GSS_ERROR(maj)) {
         OM_uint32 m2;
         /* min carries the Kerberos reason: release with another */
         gss_release_buffer(&m2, &ob);
-        r = gssapi_context_code(maj);
+        r = gssapi_context_code(maj, min);
         return gssapi_fail(utils, r, "cannot accept the client's context", maj, min);
     }
     if (maj & GSS_S_CONTINUE_NEEDED)
         return (r = send_output(s, utils, &ob, out, outlen)) == SASL_OK ? SASL_CONTINUE : r;
+    if ((r = check_context(s, sparams)) != SASL_OK) {
+        gss_release_buffer(&min, &ob);
+        return r;
+    }
     /* complete: RFC 4752 3.1, the server sends its last context token if
      * there is one, and the client answers with an empty response */
     if (ob.length) {
@@ -333,11 +395,21 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
     gss_release_buffer(&min, &clear);
     if (r != SASL_OK)
         return r;
-    sm_oparams_done(oparams);
+    /* done only once the layer is in place */
+    sm_oparams_no_layer(oparams);
     r = gssapi_sec_start(utils, &s->sec, s->ctx, ch.layer, ch.maxbuf, s->our_max, s->conf_ssf,
                          &layer_fns, oparams);
     if (r != SASL_OK)
         return r;
+    /* libsasl2 checks a critical binding against these (and compares the
+     * binding's name when one was used) */
+    if ((s->flags & GSS_C_CHANNEL_BOUND_FLAG) && sparams->cbinding) {
+        oparams->cbindingdisp = SASL_CB_DISP_USED;
+        oparams->cbindingname = sparams->cbinding->name;
+    } else {
+        oparams->cbindingdisp = SASL_CB_DISP_NONE;
+    }
+    oparams->doneflag = 1;
     if (s->deleg != GSS_C_NO_CREDENTIAL)
         oparams->client_creds = s->deleg;
     return SASL_OK;

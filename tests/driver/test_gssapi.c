@@ -122,6 +122,7 @@ struct side {
     const char *cbinding;     /* channel binding data */
     const char *service;      /* client: default SERVICE */
     unsigned sec_flags;
+    int cb_critical;          /* the channel binding is required */
 };
 
 struct result {
@@ -168,12 +169,12 @@ static void set_props(sasl_conn_t *c, const struct side *s)
 
 static sasl_channel_binding_t ccb_store, scb_store;
 
-static void set_cb(sasl_conn_t *c, sasl_channel_binding_t *st, const char *data)
+static void set_cb(sasl_conn_t *c, sasl_channel_binding_t *st, const char *data, int critical)
 {
     if (!data)
         return;
     st->name = "tls-unique";
-    st->critical = 0;
+    st->critical = critical;
     st->data = (const unsigned char *)data;
     st->len = strlen(data);
     sasl_setprop(c, SASL_CHANNEL_BINDING, st);
@@ -206,8 +207,8 @@ static int exchange(const struct side *cs, const struct side *ss, struct result 
         return -1;
     set_props(r->cc, cs);
     set_props(r->sc, ss);
-    set_cb(r->cc, &ccb_store, cs->cbinding);
-    set_cb(r->sc, &scb_store, ss->cbinding);
+    set_cb(r->cc, &ccb_store, cs->cbinding, cs->cb_critical);
+    set_cb(r->sc, &scb_store, ss->cbinding, ss->cb_critical);
     r->crc = sasl_client_start(r->cc, "GSSAPI", NULL, &out, &outlen, &mech);
     if (r->crc != SASL_OK && r->crc != SASL_CONTINUE)
         goto done;
@@ -323,7 +324,7 @@ static const char *pair_name;
 static void matrix_row(int row, void *arg)
 {
     const struct layer *l = &layers[row];
-    struct side cs = {l->min, l->max, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct side cs = {l->min, l->max, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
     struct side ss = cs;
     struct result r;
     static const size_t sizes[] = {1, 100, 4096, 20000, 65000, 150000};
@@ -418,13 +419,112 @@ static void matrix_row(int row, void *arg)
     finish(&r);
 }
 
+/* ---- the layer after a refusal, replays, other services, required bindings -- */
+
+static const struct side conf_side = {56, 256, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
+
+/* One message from the client through its layer: the frame, copied. */
+static int client_frame(sasl_conn_t *cc, const char *msg, char *frame, unsigned *len)
+{
+    const char *o;
+    unsigned olen;
+
+    if (sasl_encode(cc, msg, (unsigned)strlen(msg), &o, &olen) != SASL_OK || olen > 4096)
+        return -1;
+    memcpy(frame, o, olen);
+    *len = olen;
+    return 0;
+}
+
+static void hardening_row(int row, void *arg)
+{
+    struct side cs = conf_side, ss = conf_side;
+    struct result r;
+    char f1[4096], f2[4096];
+    unsigned l1 = 0, l2 = 0, olen;
+    const char *o;
+    int rc1 = -1, rc2 = -1;
+
+    (void)arg;
+    switch (row) {
+    case 0:
+        hx_row_name("decode after a refused frame");
+        if (exchange(&cs, &ss, &r) == 0 && client_frame(r.cc, "after", f1, &l1) == 0) {
+            rc1 = sasl_decode(r.sc, "\x00\x01\x00\x01", 4, &o, &olen);
+            rc2 = sasl_decode(r.sc, f1, l1, &o, &olen);
+        }
+        tap_ok(rc1 == SASL_BADPROT && rc2 == SASL_BADPROT,
+               "after a refused frame every later decode is refused, valid frames too (%s, %s: %s)",
+               hx_code(rc1), hx_code(rc2), sasl_errdetail(r.sc));
+        break;
+    case 1:
+        hx_row_name("replayed frame");
+        if (exchange(&cs, &ss, &r) == 0 && client_frame(r.cc, "once", f1, &l1) == 0) {
+            rc1 = sasl_decode(r.sc, f1, l1, &o, &olen);
+            rc2 = sasl_decode(r.sc, f1, l1, &o, &olen);
+        }
+        tap_ok(rc1 == SASL_OK && rc2 == SASL_BADPROT,
+               "a frame replayed through the layer is refused, not delivered empty (%s, %s: %s)",
+               hx_code(rc1), hx_code(rc2), sasl_errdetail(r.sc));
+        break;
+    case 2:
+        hx_row_name("reordered frames");
+        if (exchange(&cs, &ss, &r) == 0 && client_frame(r.cc, "first", f1, &l1) == 0
+            && client_frame(r.cc, "second", f2, &l2) == 0)
+            rc1 = sasl_decode(r.sc, f2, l2, &o, &olen);
+        (void)l1;
+        tap_ok(rc1 == SASL_BADPROT, "the second frame before the first (the first deleted on "
+               "the way) is refused (%s: %s)", hx_code(rc1), sasl_errdetail(r.sc));
+        break;
+    case 3:
+        hx_row_name("ticket for another service");
+        cs.service = "imap";
+        rc1 = exchange(&cs, &ss, &r);
+        tap_ok(rc1 != 0 && r.src == SASL_BADAUTH && strstr(r.serr, "not for service smtp"),
+               "a ticket for imap/" FQDN " at the smtp server: SASL_BADAUTH (%s)", r.serr);
+        break;
+    case 4:
+        hx_row_name("required binding, equal");
+        cs.cbinding = ss.cbinding = "the-same-tls-unique";
+        ss.cb_critical = 1;
+        rc1 = exchange(&cs, &ss, &r);
+        tap_ok(rc1 == 0, "a required channel binding, equal on both sides: authenticates (%s / %s)",
+               r.cerr, r.serr);
+        break;
+    case 5:
+        hx_row_name("required binding, client without");
+        ss.cbinding = "server-tls-unique";
+        ss.cb_critical = 1;
+        rc1 = exchange(&cs, &ss, &r);
+        tap_ok(rc1 != 0 && r.src == SASL_BADBINDING,
+               "a required channel binding the client does not send: SASL_BADBINDING (%s)",
+               r.serr);
+        break;
+    }
+    finish(&r);
+}
+
+static void any_service_row(int row, void *arg)
+{
+    struct side cs = conf_side, ss = conf_side;
+    struct result r;
+    int rc;
+
+    (void)row; (void)arg;
+    cs.service = "imap";
+    rc = exchange(&cs, &ss, &r);
+    tap_ok(rc == 0, "gssapi_accept_any_service: yes: a ticket for imap/" FQDN " at the smtp "
+           "server authenticates (%s / %s)", r.cerr, r.serr);
+    finish(&r);
+}
+
 /* ---- identities, bindings, errors (our client and server) --------------- */
 
 static void patch_skew(const char *cc);
 
 static void misc_row(int row, void *arg)
 {
-    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
     struct side ss = cs;
     struct result r;
     char want[300], cmd[1500];
@@ -529,7 +629,7 @@ static void misc_row(int row, void *arg)
 /* gssapi_strip_realm: yes, and gssapi_local_realm naming our realm or another */
 static void strip_row(int row, void *arg)
 {
-    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
     struct result r;
     const char *want = arg;
     int rc;
@@ -545,7 +645,7 @@ static void strip_row(int row, void *arg)
 /* gssapi_principal: the acceptor named (arg: what the row expects) */
 static void principal_row(int row, void *arg)
 {
-    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
     struct result r;
     const char *expect = arg;
     int rc;
@@ -566,7 +666,7 @@ static void principal_row(int row, void *arg)
 
 static void wrong_keytab_row(int row, void *arg)
 {
-    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct side cs = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
     struct result r;
     int rc;
 
@@ -619,7 +719,7 @@ static const struct bad_choice bad_choices[] = {
 static void bad_choice_row(int row, void *arg)
 {
     const struct bad_choice *b = &bad_choices[row];
-    struct side ss = {0, 1, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct side ss = {0, 1, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
     gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
     gss_name_t t = target();
     gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER, clear;
@@ -699,7 +799,7 @@ static const struct bad_offer bad_offers[] = {
 static void bad_offer_row(int row, void *arg)
 {
     const struct bad_offer *b = &bad_offers[row];
-    struct side cs = {row == 4 ? 1 : 0, row == 4 ? 1 : 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
+    struct side cs = {row == 4 ? 1 : 0, row == 4 ? 1 : 256, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
     gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
     gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
     OM_uint32 maj = GSS_S_CONTINUE_NEEDED, min;
@@ -762,7 +862,7 @@ static void server_misc_row(int row, void *arg)
 
     (void)arg;
     if (row == 0) {
-        struct side s = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0};
+        struct side s = {0, 256, MAXBUF, NULL, NULL, NULL, NULL, 0, 0};
         struct result r;
         hx_row_name("server step after completion");
         if (exchange(&s, &s, &r) != 0) {
@@ -881,6 +981,14 @@ int main(void)
     while (time(NULL) < expire_at)
         sleep(1);
     hx_run("identities and errors", &ours, 10, misc_row, NULL);
+    hx_run("hardening", &ours, 6, hardening_row, NULL);
+    {
+        static const char *any_opts[] = {"gssapi_accept_any_service", "yes", NULL};
+        struct hx_init any = ours;
+
+        any.server_opts = any_opts;
+        hx_run("any service", &any, 1, any_service_row, NULL);
+    }
 
     snprintf(ktopt, sizeof(ktopt), "%s", getenv("SM_KRB5_WRONG_KEYTAB"));
     wrong_opts[0] = "gssapi_keytab";

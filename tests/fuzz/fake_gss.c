@@ -101,11 +101,18 @@ OM_uint32 gss_release_name(OM_uint32 *min, gss_name_t *name)
 OM_uint32 gss_display_name(OM_uint32 *min, gss_name_t name, gss_buffer_t out, gss_OID *type)
 {
     static const char who[] = "fuzzuser@FUZZ.REALM";
-    (void)name;
+    /* the acceptor's own name (gss_inquire_context's target): the service
+     * fuzz_mech.c's server is, so the plugin's service check passes */
+    static const char service[] = "smtp/fuzz.example@FUZZ.REALM";
+    int is_target = name && memcmp(name, "T", 1) == 0;
+
     *min = 0;
     if (type)
         *type = GSS_C_NO_OID;
-    set_buf(out, who, sizeof(who) - 1);
+    if (is_target)
+        set_buf(out, service, sizeof(service) - 1);
+    else
+        set_buf(out, who, sizeof(who) - 1);
     return GSS_S_COMPLETE;
 }
 
@@ -190,7 +197,7 @@ OM_uint32 gss_accept_sec_context(OM_uint32 *min, gss_ctx_id_t *ctx, gss_cred_id_
     OM_uint32 r;
     (void)cred; (void)cb; (void)t;
     if (mech)
-        *mech = GSS_C_NO_OID;
+        *mech = gss_mech_krb5;
     r = step(min, ctx, in, out, flags);
     if (r == GSS_S_COMPLETE) {
         if (src && *src == GSS_C_NO_NAME)
@@ -224,10 +231,12 @@ OM_uint32 gss_inquire_context(OM_uint32 *min, gss_ctx_id_t ctx, gss_name_t *src,
                               gss_name_t *targ, OM_uint32 *life, gss_OID *mech,
                               OM_uint32 *flags, int *local, int *open)
 {
-    (void)ctx; (void)targ; (void)life; (void)mech; (void)flags; (void)local; (void)open;
+    (void)ctx; (void)life; (void)mech; (void)flags; (void)local; (void)open;
     *min = 0;
     if (src)
         *src = (gss_name_t)dup_bytes("me", 2);
+    if (targ)
+        *targ = (gss_name_t)dup_bytes("T", 1);
     return GSS_S_COMPLETE;
 }
 
