@@ -377,6 +377,40 @@ sm_exchange_diag() {
 # then NtChallengeResponseFields: Len(2, little-endian) MaxLen(2) Offset(4)).
 # 24 is NTLMv1, more is NTLMv2, 0 an LM-only or LMv2-only response.  Prints
 # nothing when no AUTHENTICATE is there.
+# sm_postfix_main_cf FILE HOST PLUGDIR [ENV...]: the main.cf every Postfix
+# test starts from (a private queue, loopback only, SASL on in smtpd, mail
+# discarded, the maillog in $SM_TMP); ENV are more import_environment
+# entries.  The caller appends its own lines (transport_maps, smtp_sasl_*).
+sm_postfix_main_cf() {
+    local file=$1 HOST=$2 plugdir=$3
+    shift 3
+    cat >"$file" <<CONFEOF
+compatibility_level = 3.6
+queue_directory = $SM_TMP/queue
+data_directory = $SM_TMP/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $HOST
+mydomain = $SM_FQDN
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+maillog_file = $SM_TMP/maillog
+maillog_file_prefixes = $SM_TMP
+in_flow_delay = 0
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+smtpd_sasl_security_options = noanonymous
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+default_transport = discard
+relay_transport = discard
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir $*
+CONFEOF
+}
+
 sm_ntlm_nt_len() {
     local line hex
     while IFS= read -r line; do

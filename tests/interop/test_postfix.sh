@@ -142,30 +142,8 @@ CONFEOF
 done
 
 # ---- Postfix: main.cf, master.cf ---------------------------------------
-cat >"$CONF/main.cf" <<CONFEOF
-compatibility_level = 3.6
-queue_directory = $SM_TMP/queue
-data_directory = $SM_TMP/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = $HOST
-mydomain = $SM_FQDN
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-alias_maps =
-alias_database =
-maillog_file = $SM_TMP/maillog
-maillog_file_prefixes = $SM_TMP
-in_flow_delay = 0
-smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = cyrus
-smtpd_sasl_path = smtpd
-smtpd_sasl_security_options = noanonymous
-smtpd_relay_restrictions = permit_sasl_authenticated, reject
-default_transport = discard
-relay_transport = discard
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir
+sm_postfix_main_cf "$CONF/main.cf" "$HOST" "$plugdir"
+cat >>"$CONF/main.cf" <<CONFEOF
 # the client side: mail for *.relay.test goes through our own smtpd, with SASL
 transport_maps = texthash:$CONF/transport
 smtp_sasl_auth_enable = yes
