@@ -573,167 +573,194 @@ static int typ_ok(const json_t *typ)
     return 0;
 }
 
-static enum oauth_jwt_status validate(const char *token, size_t len,
-                                      const struct oauth_jwks *keys,
-                                      const struct oauth_jwt_policy *p, int64_t now,
-                                      struct oauth_jwt_result *res, char *why, size_t whylen)
+/* The three segments of a compact JWS (RFC 7515 7.1):
+ * BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature). */
+struct jwt_parts {
+    const char *header, *payload, *sig;
+    size_t hlen, plen, slen;
+    size_t signed_len; /* header '.' payload: what the signature covers */
+};
+
+static enum oauth_jwt_status jwt_split(const char *token, size_t len, size_t max,
+                                       struct jwt_parts *parts, char *why, size_t whylen)
 {
-    size_t max = p->max_token_len ? p->max_token_len : OAUTH_JWT_DEFAULT_MAX_TOKEN;
-    unsigned allowed = p->algs ? p->algs
-                               : OAUTH_JWT_ALGS_ASYMMETRIC
-                                     | (p->hmac_secret ? OAUTH_JWT_ALG_BIT(OAUTH_JWT_HS256) : 0);
-    const char *dot1, *dot2, *pay, *sig;
-    size_t hlen, plen, slen = 0, siglen = 0;
-    json_t *header = NULL, *payload = NULL;
-    const json_t *alg_v, *kid_v, *typ_v, *crit_v;
-    unsigned char *sigbuf = NULL;
-    EVP_PKEY *pkey = NULL;
-    enum oauth_jwt_status st;
-    enum oauth_jwks_status ks;
-    char s[SHOWN], k[SHOWN] = "";
-    int alg, rc;
+    const char *dot1, *dot2;
 
     if (!token || len == 0)
         return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty token");
     if (len > max)
         return fail(OAUTH_JWT_ERR_TOO_LARGE, why, whylen,
                     "token of %zu bytes is longer than %zu", len, max);
-    /* RFC 7515 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature) */
     dot1 = memchr(token, '.', len);
     dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
     if (!dot2)
         return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
                     "not a compact JWS (three segments separated by '.')");
-    pay = dot1 + 1;
-    sig = dot2 + 1;
-    hlen = (size_t)(dot1 - token);
-    plen = (size_t)(dot2 - pay);
-    slen = len - (size_t)(sig - token);
-    if (memchr(sig, '.', slen))
+    parts->header = token;
+    parts->payload = dot1 + 1;
+    parts->sig = dot2 + 1;
+    parts->hlen = (size_t)(dot1 - token);
+    parts->plen = (size_t)(dot2 - parts->payload);
+    parts->slen = len - (size_t)(parts->sig - token);
+    parts->signed_len = (size_t)(dot2 - token);
+    if (memchr(parts->sig, '.', parts->slen))
         return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
                     "more than three segments (a JWE or a nested token?)");
-    if (hlen == 0 || plen == 0)
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty %s segment",
-                    hlen == 0 ? "header" : "payload");
+    if (parts->hlen == 0)
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty header segment");
+    if (parts->plen == 0)
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty payload segment");
+    return OAUTH_JWT_OK;
+}
 
-    if ((st = segment_json(token, hlen, "header", &header, why, whylen)) != OAUTH_JWT_OK)
-        goto out;
-    st = OAUTH_JWT_ERR_MALFORMED;
-    alg_v = json_object_get(header, "alg");
-    if (!json_is_string(alg_v)) {
-        fail(st, why, whylen, "the header has no string \"alg\"");
-        goto out;
-    }
-    alg = oauth_jwt_alg_from_name(json_string_value(alg_v), json_string_length(alg_v));
-    if (json_string_length(alg_v) == 4 && strncasecmp(json_string_value(alg_v), "none", 4) == 0) {
-        st = fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"none\" is never accepted");
-        goto out;
-    }
-    if (alg < 0) {
-        st = fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"%s\" is not supported",
-                  show_json(s, alg_v));
-        goto out;
-    }
-    if ((crit_v = json_object_get(header, "crit"))) {
-        st = check_crit(crit_v, why, whylen);
-        goto out;
-    }
+/* The header's checks, in an order that gives the most useful reason: the
+ * algorithm, critical extensions, typ, kid, then whether the configuration
+ * allows the algorithm.  On OK, *alg is the algorithm and *kid_v the kid
+ * (NULL when the header has none). */
+static enum oauth_jwt_status jwt_check_header(const json_t *header,
+                                              const struct oauth_jwt_policy *p, int *alg,
+                                              const json_t **kid_v, char *why, size_t whylen)
+{
+    unsigned allowed = p->algs ? p->algs
+                               : OAUTH_JWT_ALGS_ASYMMETRIC
+                                     | (p->hmac_secret ? OAUTH_JWT_ALG_BIT(OAUTH_JWT_HS256) : 0);
+    const json_t *alg_v = json_object_get(header, "alg"), *typ_v, *crit_v;
+    char s[SHOWN];
+
+    if (!json_is_string(alg_v))
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the header has no string \"alg\"");
+    if (json_string_length(alg_v) == 4 && strncasecmp(json_string_value(alg_v), "none", 4) == 0)
+        return fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"none\" is never accepted");
+    *alg = oauth_jwt_alg_from_name(json_string_value(alg_v), json_string_length(alg_v));
+    if (*alg < 0)
+        return fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"%s\" is not supported",
+                    show_json(s, alg_v));
+    if ((crit_v = json_object_get(header, "crit")))
+        return check_crit(crit_v, why, whylen);
     typ_v = json_object_get(header, "typ");
-    if (typ_v && !json_is_string(typ_v)) {
-        fail(st, why, whylen, "the header's \"typ\" is not a string");
-        goto out;
-    }
-    if (p->require_typ && (!typ_v || !typ_ok(typ_v))) {
-        st = fail(OAUTH_JWT_ERR_TYP, why, whylen,
-                  "typ \"%s\" is not at+jwt (RFC 9068), which the configuration requires",
-                  typ_v ? show_json(s, typ_v) : "(none)");
-        goto out;
-    }
-    kid_v = json_object_get(header, "kid");
-    if (kid_v && (!json_is_string(kid_v) || json_string_length(kid_v) > OAUTH_JWT_MAX_KID)) {
-        fail(st, why, whylen, "the header's \"kid\" is not a string of at most %d bytes",
-             OAUTH_JWT_MAX_KID);
-        goto out;
-    }
-    if (!(allowed & OAUTH_JWT_ALG_BIT(alg))) {
-        if (alg == OAUTH_JWT_HS256 && !p->hmac_secret)
-            st = fail(OAUTH_JWT_ERR_ALG, why, whylen,
-                      "alg HS256 needs a configured HMAC secret; keys of the key set are "
-                      "never HMAC keys");
-        else
-            st = fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg %s is not allowed by the configuration",
-                      oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
-        goto out;
-    }
+    if (typ_v && !json_is_string(typ_v))
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the header's \"typ\" is not a string");
+    if (p->require_typ && (!typ_v || !typ_ok(typ_v)))
+        return fail(OAUTH_JWT_ERR_TYP, why, whylen,
+                    "typ \"%s\" is not at+jwt (RFC 9068), which the configuration requires",
+                    typ_v ? show_json(s, typ_v) : "(none)");
+    *kid_v = json_object_get(header, "kid");
+    if (*kid_v && (!json_is_string(*kid_v) || json_string_length(*kid_v) > OAUTH_JWT_MAX_KID))
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
+                    "the header's \"kid\" is not a string of at most %d bytes",
+                    OAUTH_JWT_MAX_KID);
+    if (allowed & OAUTH_JWT_ALG_BIT(*alg))
+        return OAUTH_JWT_OK;
+    if (*alg == OAUTH_JWT_HS256 && !p->hmac_secret)
+        return fail(OAUTH_JWT_ERR_ALG, why, whylen,
+                    "alg HS256 needs a configured HMAC secret; keys of the key set are "
+                    "never HMAC keys");
+    return fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg %s is not allowed by the configuration",
+                oauth_jwt_alg_name((enum oauth_jwt_alg)*alg));
+}
+
+/* The key set's key for an asymmetric algorithm (HS256 is keyed by the
+ * configured secret alone: its kid is ignored, and *pkey stays NULL). */
+static enum oauth_jwt_status jwt_find_key(const struct oauth_jwks *keys, int alg,
+                                          const json_t *kid_v, EVP_PKEY **pkey, char *why,
+                                          size_t whylen)
+{
+    const char *name = oauth_jwt_alg_name((enum oauth_jwt_alg)alg);
+    char k[SHOWN] = "";
+
+    *pkey = NULL;
+    if (alg == OAUTH_JWT_HS256)
+        return OAUTH_JWT_OK;
     if (kid_v)
         show_json(k, kid_v);
-    if (alg != OAUTH_JWT_HS256) {
-        /* HS256 is keyed by the configured secret alone: its kid is ignored */
-        ks = oauth_jwks_find(keys, kid_v ? json_string_value(kid_v) : NULL,
-                             (enum oauth_jwt_alg)alg, &pkey);
-        switch (ks) {
-        case OAUTH_JWKS_OK:
-            break;
-        case OAUTH_JWKS_UNKNOWN_KID:
-            st = fail(OAUTH_JWT_ERR_UNKNOWN_KID, why, whylen, "no key with kid \"%s\"", k);
-            goto out;
-        case OAUTH_JWKS_KEY_UNUSABLE:
-            st = fail(OAUTH_JWT_ERR_KEY_UNUSABLE, why, whylen,
-                      "the key with kid \"%s\" was refused when the key set was loaded", k);
-            goto out;
-        case OAUTH_JWKS_KEY_MISMATCH:
-            st = fail(OAUTH_JWT_ERR_KEY_MISMATCH, why, whylen,
-                      "the key with kid \"%s\" is not for alg %s", k,
-                      oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
-            goto out;
-        default:
-            st = fail(OAUTH_JWT_ERR_NO_KEY, why, whylen,
-                      "the token has no kid and the key set does not hold exactly one "
-                      "key for alg %s", oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
-            goto out;
-        }
+    switch (oauth_jwks_find(keys, kid_v ? json_string_value(kid_v) : NULL,
+                            (enum oauth_jwt_alg)alg, pkey)) {
+    case OAUTH_JWKS_OK:
+        return OAUTH_JWT_OK;
+    case OAUTH_JWKS_UNKNOWN_KID:
+        return fail(OAUTH_JWT_ERR_UNKNOWN_KID, why, whylen, "no key with kid \"%s\"", k);
+    case OAUTH_JWKS_KEY_UNUSABLE:
+        return fail(OAUTH_JWT_ERR_KEY_UNUSABLE, why, whylen,
+                    "the key with kid \"%s\" was refused when the key set was loaded", k);
+    case OAUTH_JWKS_KEY_MISMATCH:
+        return fail(OAUTH_JWT_ERR_KEY_MISMATCH, why, whylen,
+                    "the key with kid \"%s\" is not for alg %s", k, name);
+    default:
+        break;
     }
+    return fail(OAUTH_JWT_ERR_NO_KEY, why, whylen,
+                "the token has no kid and the key set does not hold exactly one key for alg %s",
+                name);
+}
 
-    if (slen == 0) {
-        fail(st, why, whylen, "empty signature segment");
-        goto out;
-    }
-    if (!(sigbuf = malloc(sm_b64_decoded_max(slen) + 1))) {
-        st = fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
-        goto out;
-    }
-    if (sm_b64_decode(SM_B64_URL, sig, slen, sigbuf, sm_b64_decoded_max(slen) + 1, &siglen)
-        != 0) {
-        fail(st, why, whylen, "the signature is not unpadded base64url");
-        goto out;
-    }
-    rc = alg == OAUTH_JWT_HS256
-             ? verify_hs256(p, sigbuf, siglen, token, (size_t)(dot2 - token))
-             : verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, token,
-                           (size_t)(dot2 - token));
-    if (rc < 0) {
-        st = fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "OpenSSL failed to verify (%s)",
-                  oauth_jwt_alg_name((enum oauth_jwt_alg)alg));
-        goto out;
-    }
-    if (rc == 0) {
-        st = fail(OAUTH_JWT_ERR_SIGNATURE, why, whylen, "the %s signature does not verify%s%s%s",
-                  oauth_jwt_alg_name((enum oauth_jwt_alg)alg),
-                  kid_v && alg != OAUTH_JWT_HS256 ? " with kid \"" : "",
-                  kid_v && alg != OAUTH_JWT_HS256 ? k : "",
-                  kid_v && alg != OAUTH_JWT_HS256 ? "\"" : "");
-        goto out;
-    }
+/* Decode the signature segment and verify it over header '.' payload. */
+static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, int alg,
+                                                 EVP_PKEY *pkey, const json_t *kid_v,
+                                                 const struct oauth_jwt_policy *p, char *why,
+                                                 size_t whylen)
+{
+    const char *name = oauth_jwt_alg_name((enum oauth_jwt_alg)alg);
+    size_t max = sm_b64_decoded_max(parts->slen) + 1, siglen = 0;
+    unsigned char *sigbuf;
+    enum oauth_jwt_status st;
+    char k[SHOWN] = "";
+    int rc;
 
-    if ((st = segment_json(pay, plen, "payload", &payload, why, whylen)) != OAUTH_JWT_OK)
-        goto out;
-    if ((st = claims(payload, p, now, res, why, whylen)) == OAUTH_JWT_OK)
-        res->alg = (enum oauth_jwt_alg)alg;
-out:
+    if (parts->slen == 0)
+        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty signature segment");
+    if (!(sigbuf = malloc(max)))
+        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
+    if (sm_b64_decode(SM_B64_URL, parts->sig, parts->slen, sigbuf, max, &siglen) != 0) {
+        st = fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
+                  "the signature is not unpadded base64url");
+    } else {
+        rc = alg == OAUTH_JWT_HS256
+                 ? verify_hs256(p, sigbuf, siglen, parts->header, parts->signed_len)
+                 : verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, parts->header,
+                               parts->signed_len);
+        if (kid_v && alg != OAUTH_JWT_HS256)
+            show_json(k, kid_v);
+        if (rc < 0)
+            st = fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "OpenSSL failed to verify (%s)", name);
+        else if (rc == 0)
+            st = fail(OAUTH_JWT_ERR_SIGNATURE, why, whylen,
+                      "the %s signature does not verify%s%s%s", name,
+                      *k ? " with kid \"" : "", k, *k ? "\"" : "");
+        else
+            st = OAUTH_JWT_OK;
+    }
     /* with header and payload, the signature is the token: erased */
-    if (sigbuf)
-        sm_erase(sigbuf, sm_b64_decoded_max(slen) + 1);
+    sm_erase(sigbuf, max);
     free(sigbuf);
+    return st;
+}
+
+/* Every step returns its own status; the token is valid only when each of
+ * them said OAUTH_JWT_OK, which no later exit can pretend. */
+static enum oauth_jwt_status validate(const char *token, size_t len,
+                                      const struct oauth_jwks *keys,
+                                      const struct oauth_jwt_policy *p, int64_t now,
+                                      struct oauth_jwt_result *res, char *why, size_t whylen)
+{
+    size_t max = p->max_token_len ? p->max_token_len : OAUTH_JWT_DEFAULT_MAX_TOKEN;
+    json_t *header = NULL, *payload = NULL;
+    const json_t *kid_v = NULL;
+    struct jwt_parts parts = {0};
+    EVP_PKEY *pkey = NULL;
+    enum oauth_jwt_status st;
+    int alg = -1;
+
+    if ((st = jwt_split(token, len, max, &parts, why, whylen)) != OAUTH_JWT_OK)
+        return st;
+    if ((st = segment_json(parts.header, parts.hlen, "header", &header, why, whylen))
+        == OAUTH_JWT_OK
+        && (st = jwt_check_header(header, p, &alg, &kid_v, why, whylen)) == OAUTH_JWT_OK
+        && (st = jwt_find_key(keys, alg, kid_v, &pkey, why, whylen)) == OAUTH_JWT_OK
+        && (st = jwt_check_signature(&parts, alg, pkey, kid_v, p, why, whylen)) == OAUTH_JWT_OK
+        && (st = segment_json(parts.payload, parts.plen, "payload", &payload, why, whylen))
+               == OAUTH_JWT_OK
+        && (st = claims(payload, p, now, res, why, whylen)) == OAUTH_JWT_OK)
+        res->alg = (enum oauth_jwt_alg)alg;
     json_decref(header);
     json_decref(payload);
     return st;

@@ -382,6 +382,8 @@ enum {
     M_EMPTY_PAYLOAD = 1 << 11,
     M_EMPTY_SIG = 1 << 12,
     M_HUGE = 1 << 13,         /* a 17000-byte claim: over the 16 KiB default */
+    M_SIG_BAD_CHAR = 1 << 14, /* a '*' (no base64url letter) inside the signature */
+    M_SIG_ONE_CHAR = 1 << 15, /* a signature segment of one letter: no whole byte */
     P_SECRET = 1 << 16,       /* HMAC secret configured */
     P_TYP = 1 << 17,          /* typ at+jwt required */
     P_NO_SCOPES = 1 << 18,    /* no required scope */
@@ -621,6 +623,26 @@ static const struct row rows[] = {
         SIGNATURE),
     BAD("RS256 empty signature segment", H("RS256", "rsa1"), NULL, K_RSA1, RS, M_EMPTY_SIG,
         MALFORMED),
+    /* a valid header and a usable key, then a signature that is not one: each
+     * exit of the signature step must refuse on its own */
+    BAD("ES256 empty signature segment", H("ES256", "ec256"), NULL, K_EC256, OAUTH_JWT_ES256,
+        M_EMPTY_SIG, MALFORMED),
+    BAD("EdDSA empty signature segment", H("EdDSA", "ed25519"), NULL, K_ED25519,
+        OAUTH_JWT_EDDSA, M_EMPTY_SIG, MALFORMED),
+    BAD("HS256 empty signature segment", H0("HS256"), NULL, K_SECRET, OAUTH_JWT_HS256,
+        M_EMPTY_SIG | P_SECRET, MALFORMED),
+    BAD("RS256 '*' in the signature", H("RS256", "rsa1"), NULL, K_RSA1, RS, M_SIG_BAD_CHAR,
+        MALFORMED),
+    BAD("ES256 '*' in the signature", H("ES256", "ec256"), NULL, K_EC256, OAUTH_JWT_ES256,
+        M_SIG_BAD_CHAR, MALFORMED),
+    BAD("EdDSA '*' in the signature", H("EdDSA", "ed25519"), NULL, K_ED25519, OAUTH_JWT_EDDSA,
+        M_SIG_BAD_CHAR, MALFORMED),
+    BAD("HS256 '*' in the signature", H0("HS256"), NULL, K_SECRET, OAUTH_JWT_HS256,
+        M_SIG_BAD_CHAR | P_SECRET, MALFORMED),
+    BAD("RS256 one-letter signature", H("RS256", "rsa1"), NULL, K_RSA1, RS, M_SIG_ONE_CHAR,
+        MALFORMED),
+    BAD("HS256 one-letter signature", H0("HS256"), NULL, K_SECRET, OAUTH_JWT_HS256,
+        M_SIG_ONE_CHAR | P_SECRET, MALFORMED),
     /* segments and base64url */
     BAD("padding on the header segment", "{\"alg\":\"RS256\",\"kid\":\"rsa1\" }", NULL, K_RSA1,
         RS, M_PAD_HEADER, MALFORMED),
@@ -797,6 +819,10 @@ static struct buf make_token(const struct row *r)
         free(s);
         if (r->flags & M_PAD_SIG)
             pad(&sb, "signature");
+        if (r->flags & M_SIG_BAD_CHAR)
+            poke(&sb, sb.len / 2, '*', 0);
+        if (r->flags & M_SIG_ONE_CHAR)
+            sb.len = 1;
         put(&tok, ".", 1);
         if (!(r->flags & M_EMPTY_SIG))
             put(&tok, sb.p, sb.len);
@@ -872,6 +898,11 @@ static void run_row(void **state)
         assert_null(res.user);
         assert_true(strlen(why) > 0);
         check_why_clean(why, &tok);
+        if ((r->flags & (M_EMPTY_SIG | M_SIG_BAD_CHAR | M_SIG_ONE_CHAR | M_PAD_SIG))
+            && !(r->flags & (M_EMPTY_HEADER | M_EMPTY_PAYLOAD))
+            && r->expect == OAUTH_JWT_ERR_MALFORMED
+            && !strstr(why, "signature"))
+            fail_msg("%s: the reason \"%s\" does not name the signature", r->name, why);
     }
     oauth_jwt_result_clear(&res);
     assert_null(res.user);
