@@ -1,0 +1,200 @@
+#!/bin/bash
+# Cyrus IMAP (imapd under Cyrus's master, Debian cyrus-imapd) with imtest
+# (cyrus-clients) on a loopback port, each instance with a private
+# configuration: the user name an IMAP server sees is the same whether
+# Cyrus's plugin or ours is on either side.
+#
+# The user a login gave imapd is read from Cyrus's telemetry: imapd writes a
+# session log into <configdirectory>/log/<user>/ when that folder exists, and
+# the log's first line names the user; the folders are created for every name
+# a login could get (alice, alice@realm), so exactly one of them receives it.
+#   GSSAPI against a throwaway KDC (tests/krb5/kdc.sh): Cyrus's gssapiv2 and
+#   ours, both sides, all four pairs, with and without an authorization
+#   identity (imtest -u alice): every login is alice.
+#   XOAUTH2 and OAUTHBEARER, ours both sides (Cyrus has neither), tokens
+#   signed at test time (tests/oauth/oauth_mint) against a JWKS file: a valid
+#   token logs in as alice, a refused one fails the AUTHENTICATE and logs in
+#   no one.
+# Needs root (master drops to user cyrus).  TAP.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sm_init
+
+CYRUS_BIN=/usr/lib/cyrus/bin
+IMTEST=$CYRUS_BIN/imtest
+SERVERNAME=localhost
+KDC=$SM_TMP/kdc
+kdc_started=
+masters=()
+teardown() {
+    local m
+    for m in "${masters[@]}"; do
+        [ -s "$m" ] && kill "$(cat "$m")" 2>/dev/null
+    done
+    [ -n "$kdc_started" ] && bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$KDC"
+    sm__cleanup
+}
+trap teardown EXIT
+
+GSSAPI_PAIRS=(cyrus:cyrus ours:ours cyrus:ours ours:cyrus)
+OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
+sm_plan $((1 + ${#GSSAPI_PAIRS[@]} * 2 + ${#OAUTH_MECHS[@]} * 2))
+fail_all() {
+    local i
+    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "imap: $1"; done
+    exit 1
+}
+
+missing=$(sm_missing_programs krb5kdc kdb5_util kadmin.local kinit)
+for p in "$CYRUS_BIN/master" "$IMTEST"; do [ -x "$p" ] || missing="$missing $p"; done
+[ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs cyrus-imapd, cyrus-clients)"
+[ "$(id -u)" -eq 0 ] || fail_all "must run as root (Cyrus's master starts as root)"
+id cyrus >/dev/null 2>&1 || fail_all "no user cyrus (package cyrus-imapd)"
+for m in gssapi xoauth2 oauthbearer; do
+    [ -f "$SM_PLUGIN_DIR/libsaslmechs_$m.so" ] || fail_all "our $m plugin is not built"
+done
+mint=$SM_BUILDDIR/tests/oauth/oauth_mint
+[ -x "$mint" ] || make -C "$SM_BUILDDIR" tests/oauth/oauth_mint >/dev/null 2>&1 ||
+    fail_all "cannot build tests/oauth/oauth_mint"
+
+SM_KRB5_HOSTS="$SERVERNAME" bash "$SM_SRCDIR/tests/krb5/kdc.sh" start "$KDC" >"$SM_TMP/kdc.out" 2>&1 \
+    || fail_all "tests/krb5/kdc.sh failed: $(tail -3 "$SM_TMP/kdc.out")"
+kdc_started=1
+# shellcheck disable=SC1091
+. "$KDC/env"
+REALM_LC=$(echo "$SM_KRB5_REALM" | tr '[:upper:]' '[:lower:]')
+sm_ok "throwaway KDC for $SM_KRB5_REALM on port $SM_KRB5_PORT"
+
+# ---- OAuth keys and tokens ----------------------------------------------------
+KEYS=$SM_TMP/oauth-keys
+ISSUER=https://issuer.imap.test
+"$mint" keygen --keys "$KEYS" >/dev/null 2>&1 || fail_all "oauth_mint keygen failed"
+claims="{\"iss\":\"$ISSUER\",\"aud\":\"imap\",\"sub\":\"alice\",\"scope\":\"mail\"}"
+TOKEN=$("$mint" sign --keys "$KEYS" --kid ec256 --ttl 600 --claims "$claims" 2>/dev/null)
+BAD_TOKEN=$("$mint" sign --keys "$KEYS" --kid ec256 --ttl 600 --claims "$claims" \
+    --header '{"kid":"not-in-the-set"}' 2>/dev/null)
+[ -n "$TOKEN" ] && [ -n "$BAD_TOKEN" ] || fail_all "oauth_mint sign failed"
+
+# ---- plugin folders -------------------------------------------------------------
+mkdir -p "$SM_TMP/plug-ours" "$SM_TMP/plug-cyrus"
+ln -s "$SM_PLUGIN_DIR"/libsaslmechs_{gssapi,xoauth2,oauthbearer}.so \
+    "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$SM_TMP/plug-ours/"
+ln -s "$(sm_plugin_file cyrus GSSAPI)" "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$SM_TMP/plug-cyrus/"
+
+# ---- one imapd instance per server plugin folder ------------------------------
+# new_instance NAME PLUGDIR PORT: a master serving imap on 127.0.0.1:PORT with
+# the plugins of PLUGDIR, its configuration and spool in $SM_TMP/NAME.
+new_instance() {
+    local name=$1 plugdir=$2 port=$3 d=$SM_TMP/$1 u
+    mkdir -p "$d"/{conf,spool,proc,lock,socket}
+    for u in alice "alice@$REALM_LC" "alice@$SM_KRB5_REALM"; do mkdir -p "$d/conf/log/$u"; done
+    cat >"$d/imapd.conf" <<EOF
+configdirectory: $d/conf
+partition-default: $d/spool
+defaultpartition: default
+proc_path: $d/proc
+mboxname_lockpath: $d/lock
+lmtpsocket: $d/socket/lmtp
+idlesocket: $d/socket/idle
+notifysocket: $d/socket/notify
+servername: $SERVERNAME
+allowplaintext: yes
+sasl_pwcheck_method: auxprop
+sasl_auxprop_plugin: sasldb
+sasl_sasldb_path: $d/sasldb2
+sasl_mech_list: GSSAPI XOAUTH2 OAUTHBEARER
+sasl_keytab: $SM_KRB5_KEYTAB
+sasl_oauth_issuers: $ISSUER
+sasl_oauth_audiences: imap
+sasl_oauth_required_scopes: mail
+sasl_oauth_user_claim: sub
+sasl_oauth_jwks_file: $KEYS/jwks.json
+EOF
+    cat >"$d/cyrus.conf" <<EOF
+START {
+}
+SERVICES {
+  imap cmd="imapd -C $d/imapd.conf" listen="127.0.0.1:$port" prefork=0
+}
+EVENTS {
+}
+EOF
+    chown -R cyrus "$d"
+    masters+=("$d/master.pid")
+    # imapd reads the keytab and keeps its replay cache in the KDC's folder
+    env SASL_PATH="$plugdir" KRB5_CONFIG="$KRB5_CONFIG" KRB5RCACHEDIR="$KRB5RCACHEDIR" \
+        "$CYRUS_BIN/master" -C "$d/imapd.conf" -M "$d/cyrus.conf" -p "$d/master.pid" \
+        -L "$d/master.log" &
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+chmod 755 "$SM_TMP" "$KDC"
+chown cyrus "$SM_KRB5_KEYTAB" "$KRB5RCACHEDIR"
+chmod a+r "$KEYS/jwks.json"; chmod 755 "$KEYS"
+PORT=$(( 20000 + RANDOM % 20000 ))
+declare -A port_of=([ours]=$PORT [cyrus]=$((PORT + 1)))
+for impl in ours cyrus; do
+    new_instance "imap-$impl" "$SM_TMP/plug-$impl" "${port_of[$impl]}" ||
+        fail_all "Cyrus master ($impl plugins) did not listen on ${port_of[$impl]}: $(tail -3 "$SM_TMP/imap-$impl/master.log")"
+done
+
+# logged_in_as INSTANCE: the user of the one session log written since the
+# last call (empty when none), then the logs are removed.
+logged_in_as() {
+    local f user=
+    for f in "$SM_TMP/$1"/conf/log/*/*; do
+        [ -f "$f" ] || continue
+        [ -z "$user" ] && user=$(head -1 "$f" | awk '{ print $2 }')
+        rm -f "$f"
+    done
+    printf '%s' "$user"
+}
+
+# imap_login DESC IMPL_SERVER IMPL_CLIENT EXPECT_USER IMTEST_ARGS...: imtest
+# with the client plugins of IMPL_CLIENT against the instance of IMPL_SERVER;
+# EXPECT_USER empty means the AUTHENTICATE must fail and nobody log in.
+imap_login() {
+    local desc=$1 srv=$2 cli=$3 want=$4 log got ok=
+    shift 4
+    log=$SM_TMP/imtest-$SM_TAP_N.log
+    logged_in_as "imap-$srv" >/dev/null
+    printf '. logout\r\n' | SASL_PATH="$SM_TMP/plug-$cli" timeout "$SM_TIMEOUT" \
+        "$IMTEST" -p "${port_of[$srv]}" "$@" "$SERVERNAME" >"$log" 2>&1
+    sleep 0.2   # the session log is complete once imapd has answered LOGOUT
+    got=$(logged_in_as "imap-$srv")
+    if [ -n "$want" ]; then
+        grep -q '^Authenticated\.' "$log" && [ "$got" = "$want" ] && ok=1
+    else
+        grep -q '^Authentication failed' "$log" && ! grep -q '^Authenticated\.' "$log" &&
+            [ -z "$got" ] && ok=1
+    fi
+    if [ -n "$ok" ]; then
+        sm_ok "$desc${want:+: logged in as $got}"
+    else
+        sm_not_ok "$desc" "expected ${want:-no login}, imapd saw '${got:-nobody}'"
+        sed -e 's/\(AUTHENTICATE [A-Z0-9-]*\) .*/\1 .../' -e 's/^\(C: \)[A-Za-z0-9+/=]\{40,\}/\1.../' \
+            "$log" | grep -v CAPABILITY >"$log.shown"
+        sm_diag_file "$log.shown" "imtest"
+    fi
+}
+
+# ---- GSSAPI: the same user whichever plugin is on either side ------------------
+for pair in "${GSSAPI_PAIRS[@]}"; do
+    srv=${pair%%:*} cli=${pair#*:}
+    imap_login "GSSAPI, $srv server x $cli client ($SM_KRB5_USER)" "$srv" "$cli" alice -m GSSAPI
+    imap_login "GSSAPI, $srv server x $cli client, authorization identity alice" "$srv" "$cli" \
+        alice -m GSSAPI -u alice
+done
+
+# ---- XOAUTH2 and OAUTHBEARER: our server and client --------------------------
+for m in "${OAUTH_MECHS[@]}"; do
+    imap_login "$m, valid token" ours ours alice -m "$m" -a alice -w "$TOKEN"
+    imap_login "$m, token signed by an unknown key: AUTHENTICATE fails" ours ours "" \
+        -m "$m" -a alice -w "$BAD_TOKEN"
+done
+
+sm_done
