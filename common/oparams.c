@@ -1,6 +1,8 @@
 #include "config.h"
 #include <sasl-mechs/oparams.h>
 
+#include <string.h>
+
 int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
                       const char *authcid, unsigned authcid_len,
                       const char *authzid, unsigned authzid_len,
@@ -8,7 +10,7 @@ int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
 {
     int r;
 
-    if (!authzid || !authzid_len)
+    if (!authzid || !authzid_len || sm_same_identity(authcid, authcid_len, authzid, authzid_len))
         return canon_user(utils->conn, authcid, authcid_len,
                           SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
     r = canon_user(utils->conn, authzid, authzid_len, SASL_CU_AUTHZID, oparams);
@@ -38,6 +40,11 @@ static int is_space(char c)
 {
     /* isspace() in the C locale, whatever locale the application set */
     return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+int sm_same_identity(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && memcmp(a, b, alen) == 0;
 }
 
 int sm_identity_acceptable(const char *name, size_t len)

@@ -27,7 +27,11 @@ static int check(sasl_server_params_t *sparams, const char *mech,
                  sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    int proxy = a->authzid && a->authzid_len, r;
+    /* an authzid that is the authcid byte for byte is no proxy login: one
+     * canon_user call makes both identities (as Cyrus's PLAIN does), not a
+     * second one, each a lookup of the application's callback */
+    int proxy = a->authzid && a->authzid_len
+                && !sm_same_identity(a->authcid, a->authcid_len, a->authzid, a->authzid_len), r;
 
     if (!sm_identity_acceptable(a->authcid, a->authcid_len)
         || (proxy && !sm_identity_acceptable(a->authzid, a->authzid_len)))

@@ -12,7 +12,8 @@ typedef int sm_canon_user_fn(sasl_conn_t *conn, const char *in, unsigned len,
 
 /* Canonicalise authcid, and authzid when one is given (NULL or empty means
  * "act as authcid"); libsasl2's proxy policy decides later whether the
- * authcid may act as the authzid. */
+ * authcid may act as the authzid.  An authzid that is the authcid
+ * (sm_same_identity) is canonicalised with it in one call, as both. */
 int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
                       const char *authcid, unsigned authcid_len,
                       const char *authzid, unsigned authzid_len,
@@ -24,6 +25,9 @@ int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
  * a backend that is down (454, "try again").  A name nobody could mean, so
  * servers refuse it exactly as a wrong password instead. */
 int sm_identity_acceptable(const char *name, size_t len);
+/* 1 when the two names are the same bytes: an authzid that names the authcid
+ * is no proxy login, and one canon_user call serves as both identities. */
+int sm_same_identity(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Mark the exchange complete with no security layer. */
 void sm_oparams_done(sasl_out_params_t *oparams);

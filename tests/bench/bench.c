@@ -18,6 +18,9 @@
  *   bench -1 ours|cyrus -n N CASE   20 then N exchanges in this process, for
  *                                   callgrind: run.sh runs it with two N and
  *                                   divides the difference of the totals
+ *   -S global|conn                  the application shape (exchange.h): every
+ *                                   callback at initialisation (default), or
+ *                                   the client's credentials per connection
  * Environment: SM_PLUGIN_DIR (our .libs), SM_SYSTEM_PLUGIN_DIR, BENCH_USER and
  * BENCH_PASS (the credentials, default benchuser / bench-Pa55word), and for
  * the OAuth cases BENCH_OAUTH_<MODE>_OPTIONS and _TOKEN (exchange.h). */
@@ -130,15 +133,19 @@ int main(int argc, char **argv)
     int rounds = 11, cpu = -1, one = -1, failed = 0, opt, i, nmech, header;
     char **mechs;
 
-    while ((opt = getopt(argc, argv, "n:r:c:R:1:")) != -1)
+    while ((opt = getopt(argc, argv, "n:r:c:R:1:S:")) != -1)
         switch (opt) {
         case 'n': n = atol(optarg); break;
         case 'r': rounds = atoi(optarg) > 63 ? 63 : atoi(optarg); break;
         case 'c': cpu = atoi(optarg); break;
         case 'R': rss = atol(optarg); break;
         case '1': one = strcmp(optarg, "cyrus") == 0; break;
+        case 'S':
+            if (bx_set_shape(optarg) != 0)
+                return 2;
+            break;
         default:
-            fprintf(stderr, "usage: bench [-n N] [-r ROUNDS] [-c CPU] [-R N] [-1 ours|cyrus] [CASE...]\n");
+            fprintf(stderr, "usage: bench [-n N] [-r ROUNDS] [-c CPU] [-R N] [-1 ours|cyrus] [-S global|conn] [CASE...]\n");
             return 2;
         }
     mechs = optind < argc ? argv + optind : defaults;
@@ -183,8 +190,8 @@ int main(int argc, char **argv)
                 continue;
             if (!header++) {
                 classic = 1;
-                printf("%-24s %10s %10s %7s   (median us per exchange, %d rounds of %ld, core %d)\n",
-                       "mechanism", "ours", "cyrus", "ratio", rounds, n, cpu);
+                printf("%-24s %10s %10s %7s   (median us per exchange, %d rounds of %ld, core %d, "
+                       "shape %s)\n", "mechanism", "ours", "cyrus", "ratio", rounds, n, cpu, bx_shape_name());
             }
             if (side_by_side(&impls[0], mechs[i], &impls[1], mechs[i], n, rounds, med) != 0) {
                 printf("%-24s %10s %10s %7s   (an exchange failed: see above)\n", mechs[i], "-", "-", "-");

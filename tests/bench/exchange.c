@@ -6,17 +6,57 @@
 
 #include "exchange.h"
 
-#define REALM "bench.test"
 #define MAX_OPTIONS 32
 #define MAX_TOKEN 16384
 
-static char root[256], sasldb[300], plugdir[400];
-/* the credentials: BENCH_USER and BENCH_PASS change them (their lengths
- * move glibc's allocator onto other paths, for both sides) */
-static const char *user = "benchuser";
-static struct { unsigned long len; unsigned char data[256]; } pass = {14, "bench-Pa55word"};
+static char root[256], sasldb[300], plugdir[400], confdir[300];
+struct secret_buf { unsigned long len; unsigned char data[256]; };
+/* the credentials of the shape bx_init set up; BENCH_USER and BENCH_PASS
+ * replace both shapes' (their lengths move glibc's allocator onto other
+ * paths, for both sides) */
+static const char *user;
+static struct secret_buf *pass;
 
 const struct impl impls[2] = {{"ours", "libsaslmechs_"}, {"cyrus", "lib"}};
+
+/* ---- the application shapes ------------------------------------------------ */
+/* How the application hands libsasl2 its callbacks, names and options.
+ *   global  every callback given once to sasl_server_init and
+ *           sasl_client_init (GETPATH, GETOPT answering the options; the
+ *           client's AUTHNAME, USER giving "" and PASS), service smtp,
+ *           server FQDN mx.bench.test, user realm bench.test
+ *   conn    as a new user writes it: GETPATH and LOG global, the options in
+ *           the application's bench.conf (found through SASL_CONF_PATH),
+ *           AUTHNAME, USER (the same name) and PASS given to
+ *           sasl_client_new, service rcmd, server FQDN vm, the realm the
+ *           FQDN (no user realm), user alice, password secret */
+struct shape {
+    const char *name, *service, *fqdn, *user_realm, *realm, *user;
+    struct secret_buf pass;
+};
+static struct shape shapes[] = {
+    {"global", "smtp", "mx.bench.test", "bench.test", "bench.test", "benchuser", {14, "bench-Pa55word"}},
+    {"conn", "rcmd", "vm", NULL, "vm", "alice", {6, "secret"}},
+};
+static struct shape *sh = &shapes[0];
+
+int bx_set_shape(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+        if (strcmp(shapes[i].name, name) == 0) {
+            sh = &shapes[i];
+            return 0;
+        }
+    fprintf(stderr, "bench: unknown application shape %s (global or conn)\n", name);
+    return -1;
+}
+
+const char *bx_shape_name(void)
+{
+    return sh->name;
+}
 
 /* ---- the cases ------------------------------------------------------------ */
 enum mode { NO_OAUTH, RS256, RS256_CACHED, INTROSPECT, N_MODES };
@@ -140,10 +180,11 @@ static int getopt_cb(void *ctx, const char *plugin, const char *opt, const char 
     if (len) *len = (unsigned)strlen(*res);
     return SASL_OK;
 }
+/* SASL_CB_USER: none ("") in the global shape, the user's own name in conn */
 static int simple(void *ctx, int id, const char **res, unsigned *len)
 {
     (void)ctx;
-    *res = id == SASL_CB_USER ? "" : user;
+    *res = id == SASL_CB_USER && sh == &shapes[0] ? "" : user;
     if (len) *len = (unsigned)strlen(*res);
     return SASL_OK;
 }
@@ -152,11 +193,17 @@ static int secret(sasl_conn_t *c, void *ctx, int id, sasl_secret_t **out)
     (void)c; (void)ctx; (void)id;
     /* an OAuth case's password is its token */
     *out = cur && cur->mode != NO_OAUTH ? (sasl_secret_t *)&oauth[cur->mode].token
-                                        : (sasl_secret_t *)&pass;
+                                        : (sasl_secret_t *)pass;
+    return SASL_OK;
+}
+static int log_cb(void *ctx, int level, const char *msg)
+{
+    (void)ctx; (void)level; (void)msg;
     return SASL_OK;
 }
 typedef int (*cbfn)(void);
 #define CB(f) ((cbfn)(void (*)(void))(f))
+/* the global shape: everything at initialisation */
 static const sasl_callback_t server_cbs[] = {
     {SASL_CB_GETPATH, CB(getpath), NULL}, {SASL_CB_GETOPT, CB(getopt_cb), NULL},
     {SASL_CB_LIST_END, NULL, NULL}};
@@ -164,6 +211,13 @@ static const sasl_callback_t client_cbs[] = {
     {SASL_CB_GETPATH, CB(getpath), NULL}, {SASL_CB_AUTHNAME, CB(simple), NULL},
     {SASL_CB_USER, CB(simple), NULL}, {SASL_CB_PASS, CB(secret), NULL},
     {SASL_CB_LIST_END, NULL, NULL}};
+/* the conn shape: path and log at initialisation, credentials per connection */
+static const sasl_callback_t conn_global_cbs[] = {
+    {SASL_CB_GETPATH, CB(getpath), NULL}, {SASL_CB_LOG, CB(log_cb), NULL},
+    {SASL_CB_LIST_END, NULL, NULL}};
+static const sasl_callback_t conn_client_cbs[] = {
+    {SASL_CB_AUTHNAME, CB(simple), NULL}, {SASL_CB_USER, CB(simple), NULL},
+    {SASL_CB_PASS, CB(secret), NULL}, {SASL_CB_LIST_END, NULL, NULL}};
 
 /* ---- one exchange, and the measured loop -------------------------------- */
 void bx_exchange(const char *name)
@@ -179,8 +233,9 @@ void bx_exchange(const char *name)
         exit(2);
     }
     mech = cur->mech;
-    if (sasl_client_new("smtp", "mx." REALM, NULL, NULL, NULL, 0, &cc) != SASL_OK
-        || sasl_server_new("smtp", "mx." REALM, REALM, NULL, NULL, NULL, 0, &sc) != SASL_OK)
+    if (sasl_client_new(sh->service, sh->fqdn, NULL, NULL, sh == &shapes[0] ? NULL : conn_client_cbs,
+                        0, &cc) != SASL_OK
+        || sasl_server_new(sh->service, sh->fqdn, sh->user_realm, NULL, NULL, NULL, 0, &sc) != SASL_OK)
         abort();
     cr = sasl_client_start(cc, mech, NULL, &cout, &coutlen, &chosen);
     sr = sasl_server_start(sc, mech, cout, coutlen, &sout, &soutlen);
@@ -204,8 +259,18 @@ void bx_init(const struct impl *im, const char *name)
         fprintf(stderr, "bench: no %s case %s\n", im->name, name);
         exit(2);
     }
+    if (sh != &shapes[0] && cur->mode != NO_OAUTH) {
+        fprintf(stderr, "bench: the %s shape has no OAuth cases\n", sh->name);
+        exit(2);
+    }
     snprintf(plugdir, sizeof(plugdir), "%s/%s-%s", root, im->name, cur->stem);
-    if (sasl_server_init(server_cbs, "bench") != SASL_OK || sasl_client_init(client_cbs) != SASL_OK)
+    user = sh->user;
+    pass = &sh->pass;
+    if (sh == &shapes[0]) {
+        if (sasl_server_init(server_cbs, "bench") != SASL_OK || sasl_client_init(client_cbs) != SASL_OK)
+            abort();
+    } else if (setenv("SASL_CONF_PATH", confdir, 1) != 0 || sasl_server_init(conn_global_cbs, "bench") != SASL_OK
+               || sasl_client_init(conn_global_cbs) != SASL_OK)
         abort();
 }
 
@@ -220,18 +285,20 @@ int bx_setup(int nmech, char **mechs)
         fprintf(stderr, "bench: set SM_PLUGIN_DIR and SM_SYSTEM_PLUGIN_DIR\n");
         return -1;
     }
-    if (u && *u)
-        user = u;
-    if (pw && *pw) {
-        if (strlen(pw) >= sizeof(pass.data)) {
-            fprintf(stderr, "bench: BENCH_PASS longer than %zu bytes\n", sizeof(pass.data) - 1);
-            return -1;
+    if (pw && *pw && strlen(pw) >= sizeof(shapes[0].pass.data)) {
+        fprintf(stderr, "bench: BENCH_PASS longer than %zu bytes\n", sizeof(shapes[0].pass.data) - 1);
+        return -1;
+    }
+    for (k = 0; k < (int)(sizeof(shapes) / sizeof(shapes[0])); k++) {
+        if (u && *u)
+            shapes[k].user = u;
+        if (pw && *pw) {
+            shapes[k].pass.len = strlen(pw);
+            memcpy(shapes[k].pass.data, pw, shapes[k].pass.len + 1);
         }
-        pass.len = strlen(pw);
-        memcpy(pass.data, pw, pass.len + 1);
     }
     /* they go through a shell command line in single quotes */
-    if (strchr(user, '\'') || strchr((const char *)pass.data, '\'') || strlen(user) > 200) {
+    if ((u && (strchr(u, '\'') || strlen(u) > 200)) || (pw && strchr(pw, '\''))) {
         fprintf(stderr, "bench: BENCH_USER or BENCH_PASS has a quote or is too long\n");
         return -1;
     }
@@ -257,8 +324,16 @@ int bx_setup(int nmech, char **mechs)
     if (!mkdtemp(root))
         return -1;
     snprintf(sasldb, sizeof(sasldb), "%s/sasldb", root);
-    snprintf(cmd, sizeof(cmd), "echo '%s' | saslpasswd2 -c -p -f %s -u %s '%s'", (const char *)pass.data,
-             sasldb, REALM, user);
+    /* each shape's user in its realm, and the conn shape's bench.conf */
+    for (k = 0; k < (int)(sizeof(shapes) / sizeof(shapes[0])); k++) {
+        snprintf(cmd, sizeof(cmd), "echo '%s' | saslpasswd2 -c -p -f %s -u %s '%s'",
+                 (const char *)shapes[k].pass.data, sasldb, shapes[k].realm, shapes[k].user);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    snprintf(confdir, sizeof(confdir), "%s/conf", root);
+    snprintf(cmd, sizeof(cmd), "mkdir %s && echo 'sasldb_path: %s' >%s/bench.conf", confdir, sasldb,
+             confdir);
     if (system(cmd) != 0)
         return -1;
     /* a folder per implementation and plugin file; an OAuth case has ours

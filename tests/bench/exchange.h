@@ -24,6 +24,13 @@ int bx_ours_only(const char *name);
 /* The bound the issue sets on an OAuth case's ratio to our PLAIN (1.3 for
  * local RS256 validation, 1.1 with a warm introspection cache); 0 if none. */
 double bx_bound(const char *name);
+/* The application shape of the next bx_init (before it; default global):
+ * "global" (every callback at sasl_*_init, options through GETOPT) or
+ * "conn" (GETPATH and LOG at sasl_*_init, the client's credentials through
+ * sasl_client_new's callbacks, options in bench.conf; see exchange.c).
+ * 0, or -1 for an unknown name. */
+int bx_set_shape(const char *name);
+const char *bx_shape_name(void);
 /* Make the folders for these cases under a new temporary root (and our
  * PLAIN's, the OAuth cases' baseline). */
 int bx_setup(int nmech, char **mechs);

@@ -1,7 +1,15 @@
 #!/bin/bash
 # The benchmark report: our plugins against the system's Cyrus plugins of
 # the same mechanisms, in one run, each plugin alone in its own folder with
-# the sasldb auxprop, every process pinned to one core.
+# the sasldb auxprop, every process pinned to one core, in two application
+# shapes (bench -S, tests/bench/exchange.c):
+#   global  every callback given to sasl_server_init and sasl_client_init,
+#           the options through a GETOPT callback, no authzid
+#   conn    as a new user writes it: GETPATH and LOG global, the client's
+#           AUTHNAME, USER (the same name) and PASS given to sasl_client_new,
+#           the options in the application's .conf file, service rcmd,
+#           server FQDN vm, user alice in realm vm, password secret
+# The OAuth cases run in the global shape only; resident memory likewise.
 #   1. wall clock: median microseconds per full exchange (client and server
 #      through libsasl2, same sasldb), rounds alternating
 #   2. instructions per exchange under callgrind, whole process (libsasl2,
@@ -34,13 +42,15 @@
 # OAUTHBEARER-INTROSPECT; empty: none), BENCH_OAUTH_MINT
 # (./tests/oauth/oauth_mint), BENCH_CPU (core, default the last),
 # BENCH_IR_LONG (300), BENCH_IR_SHORT (100), BENCH_CALLGRIND_DIR (keep the
-# callgrind files there, named WHO-STEM-N, for tests/bench/cgdiff.sh),
-# BENCH_USER and BENCH_PASS (the credentials; their lengths move glibc's
+# callgrind files there, named WHO-STEM-N, the conn shape's in its conn/
+# subfolder, for tests/bench/cgdiff.sh), BENCH_SHAPES (global conn),
+# BENCH_USER and BENCH_PASS (both shapes' credentials; their lengths move glibc's
 # malloc onto other paths, which moves both sides' counts by up to ~1%).
 set -u
 bench=${BENCH_PROGRAM:-./tests/bench/bench}
 mechs=${BENCH_MECHS:-PLAIN LOGIN CRAM-MD5 NTLM}
 oauth_cases=${BENCH_OAUTH_CASES-XOAUTH2-RS256 XOAUTH2-INTROSPECT OAUTHBEARER-RS256 OAUTHBEARER-INTROSPECT}
+shapes=${BENCH_SHAPES:-global conn}
 mint=${BENCH_OAUTH_MINT:-./tests/oauth/oauth_mint}
 cpu=${BENCH_CPU:-$(($(nproc) - 1))}
 long=${BENCH_IR_LONG:-300}
@@ -66,10 +76,18 @@ if [ -n "$oauth_cases" ] && ! oauth_setup; then
     status=1
 fi
 
+# the cases of a shape: the OAuth ones in the global shape only
+cases_of() { if [ "$1" = global ]; then echo "$mechs $oauth_cases"; else echo "$mechs"; fi; }
+
 # ---- 1. wall clock -----------------------------------------------------------
-# shellcheck disable=SC2086
-"${pin[@]}" "$bench" -c "$cpu" -n "${BENCH_N:-2000}" -r "${BENCH_ROUNDS:-11}" $mechs $oauth_cases || exit 1
-echo
+for sh in $shapes; do
+    c=$(cases_of "$sh")
+    [ -n "${c// /}" ] || continue
+    echo "application shape $sh:"
+    # shellcheck disable=SC2086
+    "${pin[@]}" "$bench" -S "$sh" -c "$cpu" -n "${BENCH_N:-2000}" -r "${BENCH_ROUNDS:-11}" $c || exit 1
+    echo
+done
 
 # ---- 2. instructions -------------------------------------------------------------
 stem() { case $1 in CRAM-MD5) echo crammd5 ;; *) echo "$1" | tr '[:upper:]' '[:lower:]' ;; esac; }
@@ -106,62 +124,103 @@ else
             /^[0-9+*-]/ { if (call) call = 0; else if (inobj) t += $2; next }
             END { printf "%.0f\n", t }' "$1"
     }
+    # calls of the function $2 (e.g. sasl_seterror) in a callgrind file
+    calls() {
+        awk -v fn="$2" '
+            # "(id) name" names a function the first time, in fn= or cfn=
+            function name(s,    id, r) {
+                if (s !~ /^\(/) return s
+                id = substr(s, 1, index(s, ")")); r = substr(s, length(id) + 2)
+                if (r != "") nm[id] = r
+                return nm[id]
+            }
+            /^fn=/ { name(substr($0, 4)); next }
+            /^cfn=/ { hit = name(substr($0, 5)) == fn; next }
+            /^calls=/ { if (hit) { split(substr($0, 7), a, " "); t += a[1] }; next }
+            END { printf "%.0f\n", t }' "$1"
+    }
     per() { awk -v a="$1" -v b="$2" -v n=$((long - short)) 'BEGIN { printf "%.0f\n", (a - b) / n }'; }
-    # callgrind the case (WHO CASE) at both lengths into $out/WHO-STEM-N
+    # the folder of a shape's callgrind files
+    dir_of() { if [ "$1" = global ]; then echo "$out"; else echo "$out/$1"; fi; }
+    # callgrind the case (SHAPE WHO CASE) at both lengths into DIR/WHO-STEM-N
     measure() {
-        local n s
-        s=$(stem "$2")
+        local n s d
+        s=$(stem "$3") d=$(dir_of "$1")
+        mkdir -p "$d" || return 1
         for n in "$short" "$long"; do
-            [ -s "$out/$1-$s-$n" ] && grep -q '^summary:' "$out/$1-$s-$n" && continue
-            if ! "${pin[@]}" valgrind --tool=callgrind --callgrind-out-file="$out/$1-$s-$n" \
-                "$bench" -1 "$1" -c "$cpu" -n "$n" "$2" >"$out/$1-$s-$n.log" 2>&1; then
-                echo "callgrind run failed: $1 $2 -n $n (see $out/$1-$s-$n.log)" >&2
-                rm -f "$out/$1-$s-$n"
+            [ -s "$d/$2-$s-$n" ] && grep -q '^summary:' "$d/$2-$s-$n" && continue
+            if ! "${pin[@]}" valgrind --tool=callgrind --callgrind-out-file="$d/$2-$s-$n" \
+                "$bench" -S "$1" -1 "$2" -c "$cpu" -n "$n" "$3" >"$d/$2-$s-$n.log" 2>&1; then
+                echo "callgrind run failed: $1 $2 $3 -n $n (see $d/$2-$s-$n.log)" >&2
+                rm -f "$d/$2-$s-$n"
                 status=1
                 return 1
             fi
         done
     }
-    # instructions per exchange of WHO CASE, and of them in the plugin file PATTERN
-    ir() { per "$(total "$out/$1-$(stem "$2")-$long")" "$(total "$out/$1-$(stem "$2")-$short")"; }
-    irso() { per "$(own "$out/$1-$(stem "$2")-$long" "$3")" "$(own "$out/$1-$(stem "$2")-$short" "$3")"; }
-    rm -f "$out"/*-"$short" "$out"/*-"$long" # a kept folder's old files are not this build's
+    # instructions per exchange of SHAPE WHO CASE, and of them in the plugin file PATTERN
+    ir() {
+        local f
+        f=$(dir_of "$1")/$2-$(stem "$3")
+        per "$(total "$f-$long")" "$(total "$f-$short")"
+    }
+    irso() {
+        local f
+        f=$(dir_of "$1")/$2-$(stem "$3")
+        per "$(own "$f-$long" "$4")" "$(own "$f-$short" "$4")"
+    }
+    # sasl_seterror calls per exchange of SHAPE WHO CASE (libsasl2 sets an
+    # error for every callback it looks up and the application lacks)
+    errs() {
+        local f
+        f=$(dir_of "$1")/$2-$(stem "$3")
+        per "$(calls "$f-$long" sasl_seterror)" "$(calls "$f-$short" sasl_seterror)"
+    }
+    for sh in $shapes; do # a kept folder's old files are not this build's
+        rm -f "$(dir_of "$sh")"/*-"$short" "$(dir_of "$sh")"/*-"$long"
+    done
     if [ -n "$mechs" ]; then
-        printf '%-24s %12s %12s %7s %10s %10s\n' mechanism "ours Ir" "cyrus Ir" ratio "ours .so" "cyrus .so"
+        printf '%-24s %-7s %12s %12s %7s %10s %10s %9s\n' mechanism shape "ours Ir" "cyrus Ir" ratio \
+            "ours .so" "cyrus .so" "seterror"
     fi
     for m in $mechs; do
         s=$(stem "$m")
-        if ! measure ours "$m" || ! measure cyrus "$m"; then
-            continue
-        fi
-        o=$(ir ours "$m")
-        c=$(ir cyrus "$m")
-        printf '%-24s %12s %12s %7.4f %10s %10s\n' "$m" "$o" "$c" \
-            "$(awk -v a="$o" -v b="$c" 'BEGIN { print a / b }')" \
-            "$(irso ours "$m" "libsaslmechs_$s.so")" "$(irso cyrus "$m" "sasl2/lib$s.so")"
+        for sh in $shapes; do
+            if ! measure "$sh" ours "$m" || ! measure "$sh" cyrus "$m"; then
+                continue
+            fi
+            o=$(ir "$sh" ours "$m")
+            c=$(ir "$sh" cyrus "$m")
+            printf '%-24s %-7s %12s %12s %7.4f %10s %10s %9s\n' "$m" "$sh" "$o" "$c" \
+                "$(awk -v a="$o" -v b="$c" 'BEGIN { print a / b }')" \
+                "$(irso "$sh" ours "$m" "libsaslmechs_$s.so")" "$(irso "$sh" cyrus "$m" "sasl2/lib$s.so")" \
+                "$(errs "$sh" ours "$m")/$(errs "$sh" cyrus "$m")"
+        done
     done
-    if [ -n "$oauth_cases" ] && measure ours PLAIN; then
+    if [ -n "$oauth_cases" ] && measure global ours PLAIN; then
         [ -n "$mechs" ] && echo
         printf '%-24s %12s %12s %7s %6s %10s\n' "OAuth case" "ours Ir" "PLAIN Ir" ratio bound "ours .so"
-        p=$(ir ours PLAIN)
+        p=$(ir global ours PLAIN)
         for m in $oauth_cases; do
-            measure ours "$m" || continue
-            o=$(ir ours "$m")
+            measure global ours "$m" || continue
+            o=$(ir global ours "$m")
             b=$(case $m in *-INTROSPECT) echo 1.1 ;; *) echo 1.3 ;; esac)
             printf '%-24s %12s %12s %7.4f %6.2f %10s   %s\n' "$m" "$o" "$p" \
                 "$(awk -v a="$o" -v b="$p" 'BEGIN { print a / b }')" "$b" \
-                "$(irso ours "$m" "libsaslmechs_$(stem "${m%%-*}").so")" \
+                "$(irso global ours "$m" "libsaslmechs_$(stem "${m%%-*}").so")" \
                 "$(awk -v a="$o" -v b="$p" -v x="$b" 'BEGIN { print a / b <= x ? "meets the bound" : "OVER the bound" }')"
         done
     fi
     echo "(callgrind, whole process, (Ir($long) - Ir($short)) / $((long - short)) per exchange, core $cpu;"
-    echo " '.so' counts only code inside the plugin file; per function: tests/bench/cgdiff.sh)"
+    echo " '.so' counts only code inside the plugin file; seterror: sasl_seterror calls, ours/cyrus;"
+    echo " per function: tests/bench/cgdiff.sh,"
+    echo " on BENCH_CALLGRIND_DIR for the global shape and BENCH_CALLGRIND_DIR/conn for conn)"
 fi
 echo
 
-# ---- 3. resident memory ------------------------------------------------------------
+# ---- 3. resident memory (the global shape) ---------------------------------------
 # shellcheck disable=SC2086
-"${pin[@]}" "$bench" -c "$cpu" -R "${BENCH_RSS_EXCHANGES:-100000}" $mechs $oauth_cases || status=1
+"${pin[@]}" "$bench" -S global -c "$cpu" -R "${BENCH_RSS_EXCHANGES:-100000}" $mechs $oauth_cases || status=1
 if [ -n "$oauth_url" ]; then
     echo
     echo "(introspection requests the loopback server answered, for every process that ran an"

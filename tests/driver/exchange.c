@@ -126,9 +126,29 @@ static void answer_prompts(sasl_interact_t *p, const struct hx_client *c)
     }
 }
 
+/* SASL_CB_CANON_USER for count_canon: the name as it is, the call counted
+ * in the struct hx_canon of its side. */
+static struct hx_canon client_canon, server_canon;
+static int count_canon(sasl_conn_t *conn, void *ctx, const char *in, unsigned inlen, unsigned flags,
+                       const char *user_realm, char *out, unsigned out_max, unsigned *out_len)
+{
+    struct hx_canon *k = ctx;
+
+    (void)conn; (void)user_realm;
+    if (k->calls < (int)(sizeof(k->flags) / sizeof(k->flags[0])))
+        k->flags[k->calls] = flags & (SASL_CU_AUTHID | SASL_CU_AUTHZID);
+    k->calls++;
+    if (inlen >= out_max)
+        return SASL_BUFOVER;
+    memmove(out, in, inlen);
+    out[inlen] = '\0';
+    *out_len = inlen;
+    return SASL_OK;
+}
+
 static int new_client(const struct hx_client *c, sasl_conn_t **cc)
 {
-    static sasl_callback_t cb[4];
+    static sasl_callback_t cb[5];
     int n = 0;
 
     /* a NULL proc says "ask me through SASL_INTERACT"; without the entry,
@@ -137,6 +157,8 @@ static int new_client(const struct hx_client *c, sasl_conn_t **cc)
     if (!c->no_user_cb)
         cb[n++] = (sasl_callback_t){SASL_CB_USER, c->interact ? NULL : HX_CB(client_simple), (void *)c};
     cb[n++] = (sasl_callback_t){SASL_CB_PASS, c->interact ? NULL : HX_CB(client_secret), (void *)c};
+    if (c->count_canon)
+        cb[n++] = (sasl_callback_t){SASL_CB_CANON_USER, HX_CB(count_canon), &client_canon};
     cb[n] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
     return sasl_client_new(HX_SERVICE, HX_FQDN, NULL, NULL, cb, 0, cc);
 }
@@ -160,15 +182,16 @@ static int proxy_policy(sasl_conn_t *conn, void *ctx, const char *requested, uns
 
 static int new_server(const struct hx_server *s, sasl_conn_t **sc)
 {
-    static sasl_callback_t cb[2];
+    static sasl_callback_t cb[3];
     sasl_security_properties_t sp;
-    int rc;
+    int rc, n = 0;
 
-    cb[0] = (sasl_callback_t){SASL_CB_PROXY_POLICY, HX_CB(proxy_policy),
-                              s ? (void *)s->proxy_allow : NULL};
-    cb[1] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
-    rc = sasl_server_new(HX_SERVICE, HX_FQDN, HX_REALM, NULL, NULL,
-                         s && s->proxy_allow ? cb : cb + 1, 0, sc);
+    if (s && s->proxy_allow)
+        cb[n++] = (sasl_callback_t){SASL_CB_PROXY_POLICY, HX_CB(proxy_policy), (void *)s->proxy_allow};
+    if (s && s->count_canon)
+        cb[n++] = (sasl_callback_t){SASL_CB_CANON_USER, HX_CB(count_canon), &server_canon};
+    cb[n] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
+    rc = sasl_server_new(HX_SERVICE, HX_FQDN, HX_REALM, NULL, NULL, n ? cb : NULL, 0, sc);
     if (rc != SASL_OK)
         return rc;
     memset(&sp, 0, sizeof(sp));
@@ -240,6 +263,8 @@ int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_ser
 
     memset(o, 0, sizeof(*o));
     o->client_rc = o->server_rc = o->again_rc = SASL_NOTDONE;
+    memset(&client_canon, 0, sizeof(client_canon));
+    memset(&server_canon, 0, sizeof(server_canon));
     hx_log_reset();
     if ((src = new_server(s, &sc)) != SASL_OK || (src = new_client(c, &cc)) != SASL_OK) {
         o->server_rc = src;
@@ -267,6 +292,8 @@ int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_ser
         cmsg = hx_memdup(out ? out : "", outlen);
         src = sasl_server_step(sc, cmsg, outlen, &sout, &soutlen);
     }
+    o->client_canon = client_canon; /* before the replayed round below */
+    o->server_canon = server_canon;
     if (src == SASL_OK) {
         get_prop(sc, SASL_USERNAME, o->username, sizeof(o->username));
         get_prop(sc, SASL_AUTHUSER, o->authuser, sizeof(o->authuser));

@@ -105,6 +105,7 @@ struct hx_client {
     int interact;          /* no credential callbacks: answer SASL_INTERACT prompts */
     int no_initial;        /* clientout NULL in sasl_client_start: no initial response */
     int no_user_cb;        /* the application has no SASL_CB_USER callback at all */
+    int count_canon;       /* a SASL_CB_CANON_USER callback (names unchanged) counts the calls */
 };
 
 struct hx_server {
@@ -113,6 +114,14 @@ struct hx_server {
     /* auxprop properties the application asks for about the authzid
      * (sasl_auxprop_request), NULL-terminated; NULL: none */
     const char *const *authz_props;
+    int count_canon;         /* a SASL_CB_CANON_USER callback (names unchanged) counts the calls */
+};
+
+/* The canon_user calls of one side (count_canon), in order, with their
+ * SASL_CU_AUTHID and SASL_CU_AUTHZID flags. */
+struct hx_canon {
+    int calls;
+    unsigned flags[4];
 };
 
 struct hx_outcome {
@@ -125,6 +134,7 @@ struct hx_outcome {
     char authz_prop[256];    /* after SASL_OK, the value of authz_props[0] ("" for none) */
     int again_rc;            /* the client's last message replayed after SASL_OK */
     char again_username[256];
+    struct hx_canon client_canon, server_canon; /* with count_canon */
 };
 
 /* A whole exchange; returns o->server_rc. */

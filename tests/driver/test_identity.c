@@ -6,7 +6,9 @@
  *  - a backend that is down (saslauthd's socket absent, an SQL auxprop whose
  *    database cannot be opened) stays a temporary error;
  *  - after a permitted proxy login the application reads the authzid's
- *    auxprop values, not the authcid's.
+ *    auxprop values, not the authcid's;
+ *  - PLAIN makes no more canon_user calls than Cyrus's (an authzid that is
+ *    the authcid is canonicalised once, as both identities).
  * Each case runs in its own forked child (harness.h). */
 #include "config.h"
 #include "harness.h"
@@ -194,6 +196,70 @@ static void proxy_props_row(int row, void *arg)
                  : o.authz_prop[0] ? "another" : "empty");
 }
 
+/* ---- canon_user calls: as few as Cyrus's PLAIN makes --------------------- */
+
+/* An authzid that is the authcid, byte for byte, is no proxy login: Cyrus's
+ * PLAIN server canonicalises the name once as both identities, and ours must
+ * not cost the application (its canon_user callback, or libsasl2's lookup of
+ * one) a second call; our client does the same before sending it. */
+struct canon_case {
+    const char *desc, *authzid, *allow;
+    /* the server's calls (ours and Cyrus's; libsasl2's checkpass makes one
+     * of its own, as both identities), our client's */
+    int server_calls, client_calls;
+    unsigned server[3], client[2];
+};
+#define CU_BOTH (SASL_CU_AUTHID | SASL_CU_AUTHZID)
+static const struct canon_case canon_cases[] = {
+    {"no authzid", NULL, NULL, 2, 1, {CU_BOTH, CU_BOTH}, {CU_BOTH}},
+    {"authzid = authcid", HX_USER, NULL, 2, 1, {CU_BOTH, CU_BOTH}, {CU_BOTH}},
+    {"authzid of another user", HX_USER2, HX_USER2, 3, 2, {SASL_CU_AUTHID, CU_BOTH, SASL_CU_AUTHZID},
+     {SASL_CU_AUTHZID, SASL_CU_AUTHID}},
+};
+#define N_CANON_CASES ((int)(sizeof(canon_cases) / sizeof(canon_cases[0])))
+
+static int canon_is(const struct hx_canon *k, int calls, const unsigned *flags)
+{
+    int i;
+
+    if (k->calls != calls)
+        return 0;
+    for (i = 0; i < calls; i++)
+        if (k->flags[i] != flags[i])
+            return 0;
+    return 1;
+}
+
+static void canon_row(int row, void *arg)
+{
+    const char *who = arg;
+    const struct canon_case *k = &canon_cases[row];
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS, .authzid = k->authzid,
+                          .count_canon = 1};
+    struct hx_server s = {.proxy_allow = k->allow, .count_canon = 1};
+    struct hx_outcome o;
+    const char *want = k->authzid ? k->authzid : HX_USER;
+    int ours = who[0] == 'o';
+
+    hx_row_name("PLAIN canon_user calls, %s, %s", who, k->desc);
+    hx_exchange("PLAIN", &c, &s, &o);
+    if (!tap_ok(o.server_rc == SASL_OK && strncmp(o.username, want, strlen(want)) == 0
+                && canon_is(&o.server_canon, k->server_calls, k->server),
+                "PLAIN, %s server, %s: %d canon_user calls (%s), logged in as %s", who, k->desc,
+                k->server_calls, k->server_calls > 2 ? "authcid, libsasl2's checkpass, authzid"
+                                 : "authcid as both identities, libsasl2's checkpass", want))
+        tap_diag("server %s as \"%s\", %d calls, flags %#x %#x %#x", hx_code(o.server_rc), o.username,
+                 o.server_canon.calls, o.server_canon.flags[0], o.server_canon.flags[1],
+                 o.server_canon.flags[2]);
+    if (!ours) /* Cyrus's client makes two calls when the authzid is the authcid */
+        return;
+    if (!tap_ok(o.client_rc == SASL_OK && canon_is(&o.client_canon, k->client_calls, k->client),
+                "PLAIN, %s client, %s: %d canon_user call%s", who, k->desc, k->client_calls,
+                k->client_calls > 1 ? "s" : ""))
+        tap_diag("client %s, %d calls, flags %#x %#x", hx_code(o.client_rc), o.client_canon.calls,
+                 o.client_canon.flags[0], o.client_canon.flags[1]);
+}
+
 int main(void)
 {
     struct hx_init in;
@@ -203,6 +269,9 @@ int main(void)
         hx_run("hostile names", &in, N_NAME_ROWS, name_row, NULL);
         run_backends();
         hx_run("proxy properties", &in, 2, proxy_props_row, NULL);
+        hx_run("canon_user calls, ours", &in, N_CANON_CASES, canon_row, "ours");
+        in = (struct hx_init){.server_path = hx_path(hx.cyrus, hx.aux, NULL), .client_path = hx.cyrus};
+        hx_run("canon_user calls, Cyrus's", &in, N_CANON_CASES, canon_row, "Cyrus's");
     }
     hx_cleanup();
     return tap_done();
