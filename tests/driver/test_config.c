@@ -3,7 +3,7 @@
  * SASL_CONFIGERR and an errdetail that names the option and the reason
  * (libsasl2 sends what a plugin logs while it loads to syslog only, so the
  * errdetail is what reaches the application's log).  PLAIN, LOGIN and
- * CRAM-MD5 always; XOAUTH2 and OAUTHBEARER when they are built: a bad
+ * CRAM-MD5 always, NTLM's common limits when it is built; XOAUTH2 and OAUTHBEARER when they are built: a bad
  * number, a bad choice, a missing required option, combinations that
  * contradict each other, a file that cannot be read.  Each case runs in its
  * own forked child, since options are read when libsasl2 loads a plugin. */
@@ -45,6 +45,10 @@ static const struct config_case cases[] = {
      {"crammd5_secret_format", "\"md5\"", "auto, plain or hmac-md5"}},
     {"PLAIN: an enable flag that is neither yes nor no", "PLAIN", 0,
      {"plain_enable", "sometimes", NULL}, {"plain_enable", "\"sometimes\"", "yes", "no"}},
+#ifdef SM_TEST_NTLM
+    {"NTLM: a limit out of range", "NTLM", 0, {"ntlm_max_user_length", "1001", NULL},
+     {"ntlm_max_user_length", "\"1001\"", "from 1 to 1000"}},
+#endif
 #if defined(SM_TEST_XOAUTH2) && defined(SM_TEST_OAUTHBEARER)
     /* OAuth: plugins/oauth/oauth_config.c */
     {"OAuth: a bad number", "XOAUTH2", 1, {OAUTH_BASE, JWKS_FILE, "oauth_leeway", "x", NULL},
