@@ -2,6 +2,7 @@
 #include <sasl-mechs/options.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,25 +22,71 @@ static const char *lookup(const sasl_utils_t *utils, const char *name)
 }
 
 /* Options are read while libsasl2 loads the plugin, one thread, before any
- * connection: the name of a bad one is kept for the errdetail of every
- * exchange (the log line of that moment may have gone to syslog only). */
+ * connection: the name of a bad one, and why it was refused, are kept for
+ * the errdetail of every exchange (the log line of that moment may have
+ * gone to syslog only). */
 static char last_bad[96];
+static char load_error[SM_OPT_REASON_MAX];
 
 const char *sm_opt_last_bad(void)
 {
     return last_bad[0] ? last_bad : "an option";
 }
 
+const char *sm_opt_load_error(void)
+{
+    return load_error;
+}
+
+void sm_opt_load_error_clear(void)
+{
+    last_bad[0] = '\0';
+    load_error[0] = '\0';
+}
+
+/* The sentence: logged, and kept (at load) or set as the errdetail (on a
+ * connection). */
+static int refuse(const sasl_utils_t *utils, const char *name, const char *sentence)
+{
+    utils->log(utils->conn, SASL_LOG_ERR, "sasl-mechs: %s", sentence);
+    if (utils->conn) { /* a client's option, read on its connection */
+        utils->seterror(utils->conn, SASL_NOLOG, "%s", sentence);
+    } else {
+        snprintf(last_bad, sizeof(last_bad), "option %s", name);
+        snprintf(load_error, sizeof(load_error), "%s", sentence);
+    }
+    return SASL_CONFIGERR;
+}
+
+int sm_opt_refuse(const sasl_utils_t *utils, const char *name, const char *fmt, ...)
+{
+    char sentence[SM_OPT_REASON_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(sentence, sizeof(sentence), fmt, ap);
+    va_end(ap);
+    return refuse(utils, name, sentence);
+}
+
+/* The value as it may be quoted in a message: at most 64 bytes, control
+ * characters shown as '?'. */
+static void quotable(const char *val, char out[72])
+{
+    size_t i;
+
+    for (i = 0; val[i] && i < 64; i++)
+        out[i] = (unsigned char)val[i] < 0x20 || val[i] == 0x7f ? '?' : val[i];
+    strcpy(out + i, val[i] ? "..." : "");
+}
+
 static int bad(const sasl_utils_t *utils, const char *name, const char *val,
                const char *expected)
 {
-    snprintf(last_bad, sizeof(last_bad), "option %s", name);
-    utils->log(utils->conn, SASL_LOG_ERR,
-               "option %s: invalid value \"%.64s\" (expected %s)", name, val, expected);
-    if (utils->conn) /* NULL while a plugin loads; libsasl2 would syslog that */
-        utils->seterror(utils->conn, SASL_NOLOG,
-                        "option %s has an invalid value (expected %s)", name, expected);
-    return SASL_CONFIGERR;
+    char shown[72];
+
+    quotable(val, shown);
+    return sm_opt_refuse(utils, name, "%s: \"%s\" is not %s", name, shown, expected);
 }
 
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
@@ -52,7 +99,7 @@ int sm_opt_uint(const sasl_utils_t *utils, const char *name,
     *out = def;
     if (!val)
         return SASL_OK;
-    snprintf(expected, sizeof(expected), "an integer from %u to %u", min, max);
+    snprintf(expected, sizeof(expected), "a number from %u to %u", min, max);
     errno = 0;
     v = strtoul(val, &end, 10);
     if (val[0] < '0' || val[0] > '9' || *end || errno || v < min || v > max)
@@ -90,7 +137,9 @@ int sm_opt_choice(const sasl_utils_t *utils, const char *name,
     expected[0] = '\0';
     for (i = 0; choices[i] && used < sizeof(expected); i++)
         used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s%s",
-                                 i ? (choices[i + 1] ? ", " : " or ") : "one of ", choices[i]);
+                                 i ? (choices[i + 1] ? ", " : " or ")
+                                   : choices[1] && choices[2] ? "one of " : "",
+                                 choices[i]);
     return bad(utils, name, val, expected);
 }
 
@@ -117,19 +166,19 @@ int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
 int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap)
 {
     const char *val = lookup(utils, name);
-    char expected[96];
     size_t i, n;
 
     out[0] = '\0';
     if (!val)
         return SASL_OK;
     n = strlen(val);
-    snprintf(expected, sizeof(expected), "at most %zu bytes, no control characters", cap - 1);
     for (i = 0; i < n; i++)
         if ((unsigned char)val[i] < 0x20 || val[i] == 0x7f)
-            return bad(utils, name, val, expected);
+            return sm_opt_refuse(utils, name, "%s: the value holds a control character "
+                                 "(byte %zu)", name, i + 1);
     if (n >= cap)
-        return bad(utils, name, val, expected);
+        return sm_opt_refuse(utils, name, "%s: the value has %zu bytes, more than %zu", name, n,
+                             cap - 1);
     memcpy(out, val, n + 1);
     return SASL_OK;
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 /* errdetail text longer than this is cut: it is a sentence for a log */
-#define SM_ERRDETAIL_MAX 256
+#define SM_ERRDETAIL_MAX (SM_OPT_REASON_MAX + 64)
 /* "<prefix>_<option>" */
 #define SM_OPTION_NAME_MAX 64
 
@@ -55,9 +55,12 @@ int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
     }
 }
 
-/* SASL_OK with *count set to what libsasl2 should register, or an error. */
+/* SASL_OK with *count set to what libsasl2 should register, or an error.
+ * A bad <prefix>_enable is returned, or with status (a server's) kept there
+ * and the mechanism registered. */
 static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
-                     int wanted, const char *side, int count, int *out_version, int *plugcount)
+                     int wanted, const char *side, int count, int *out_version, int *plugcount,
+                     int *status)
 {
     char name[SM_OPTION_NAME_MAX];
     int enabled = 1, r;
@@ -74,8 +77,12 @@ static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int m
         return SASL_NOMECH;
     }
     snprintf(name, sizeof(name), "%s_enable", p->prefix);
-    if ((r = sm_opt_bool(utils, name, 1, &enabled)) != SASL_OK)
-        return r;
+    if ((r = sm_opt_bool(utils, name, 1, &enabled)) != SASL_OK) {
+        if (!status)
+            return r;
+        *status = r;
+        enabled = 1;
+    }
     if (!enabled)
         utils->log(NULL, SASL_LOG_NOTE, "sasl-mechs: %s %s disabled by option %s",
                    p->mech, side, name);
@@ -97,12 +104,21 @@ static int read_server_settings(const struct sm_plugin *p, const sasl_utils_t *u
 int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
                         int *out_version, sasl_server_plug_t **pluglist, int *plugcount)
 {
-    int r = plug_init(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server",
-                      p->server_count, out_version, plugcount);
+    struct sm_server_settings *set = p->settings;
+    int status = SASL_OK, r;
 
+    sm_opt_load_error_clear();
+    r = plug_init(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server", p->server_count,
+                  out_version, plugcount, &status);
     *pluglist = p->server;
-    if (r == SASL_OK)
-        p->settings->status = read_server_settings(p, utils);
+    if (r == SASL_OK) {
+        if (status == SASL_OK)
+            status = read_server_settings(p, utils);
+        set->status = status;
+        /* kept with the settings: a client's plug_init may refuse an
+         * option of its own later */
+        snprintf(set->why, sizeof(set->why), "%s", sm_opt_load_error());
+    }
     return r;
 }
 
@@ -111,15 +127,19 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 {
     *pluglist = p->client;
     return plug_init(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
-                     p->client_count, out_version, plugcount);
+                     p->client_count, out_version, plugcount, NULL);
 }
 
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
                   const char *mech, size_t size, void **ctx)
 {
     if (settings->status != SASL_OK)
-        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s has an invalid value (see the "
-                       "log of the plugin's loading)", mech, sm_opt_last_bad());
+        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s", mech,
+                       settings->why[0] ? settings->why
+                       : settings->status == SASL_NOMEM
+                           ? "out of memory while reading the options"
+                           : "an option has an invalid value (the log of the plugin's loading "
+                             "says which)");
     *ctx = sparams->utils->calloc(1, size);
     return *ctx ? SASL_OK : SASL_NOMEM;
 }

@@ -9,7 +9,7 @@
 #include <sasl/saslplug.h>
 
 /* Each returns SASL_OK (with the default when the option is unset) or
- * SASL_CONFIGERR after logging why. */
+ * SASL_CONFIGERR after logging why (and keeping it: sm_opt_load_error). */
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
                 unsigned def, unsigned min, unsigned max, unsigned *out);
 int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out);
@@ -35,6 +35,24 @@ struct sm_limits {
 #define SM_MAX_PASSWORD_LIMIT 65535u
 /* "option NAME" of the last value refused, for error messages. */
 const char *sm_opt_last_bad(void);
+
+/* Why the last option was refused while a plugin loaded: one sentence that
+ * names it and says what is wrong, e.g. 'plain_max_user_length: "0" is not
+ * a number from 1 to 1000', or "" when none was.  Only refusals without a
+ * connection (utils->conn NULL: libsasl2 loading the plugin, one thread)
+ * are kept here; libsasl2 sends what is logged then to syslog only, so the
+ * server keeps this sentence for the errdetail of every exchange.  On a
+ * connection the sentence is that connection's errdetail instead. */
+#define SM_OPT_REASON_MAX 256
+const char *sm_opt_load_error(void);
+void sm_opt_load_error_clear(void);
+
+/* Refuse option name for a reason of the caller's (a file it names cannot
+ * be read, options that contradict each other): the sentence fmt makes
+ * must name the option (and any other option involved) and what to do.
+ * Logged, kept or set as errdetail as above; returns SASL_CONFIGERR. */
+int sm_opt_refuse(const sasl_utils_t *utils, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Reads only the options asked for (read_user, read_password); the others
  * keep their defaults and are not options of that mechanism. */
 int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,

@@ -44,15 +44,18 @@ int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result);
 
 /* Server options are read once, when libsasl2 loads the plugin (the
  * server's configuration file is read before that), into the plugin's
- * sm_server_settings.  A bad value is kept as status, which every exchange
- * then reports (sm_server_new), so a typo shows up in the log of each
- * attempt. */
+ * sm_server_settings.  A bad value is kept as status, with the sentence
+ * naming the option and what is wrong (sm_opt_load_error), which every
+ * exchange then reports as its errdetail (sm_server_new): libsasl2 sends
+ * what a plugin logs while it loads to syslog only, so the errdetail is
+ * what reaches the application's log. */
 enum {
     SM_LIMIT_USER = 1u << 0,     /* <prefix>_max_user_length */
     SM_LIMIT_PASSWORD = 1u << 1, /* <prefix>_max_password_length */
 };
 struct sm_server_settings {
     int status;
+    char why[SM_OPT_REASON_MAX]; /* with a bad status: the option and what is wrong */
     struct sm_limits lim;
 };
 
@@ -77,7 +80,10 @@ struct sm_plugin {
 /* The bodies of sasl_server_plug_init / sasl_client_plug_init.  The option
  * <prefix>_enable: no registers no mechanism, so that another plugin
  * offering the same name (Cyrus's own) is the only one libsasl2 sees: with
- * two, libsasl2 picks by directory order, which nobody controls. */
+ * two, libsasl2 picks by directory order, which nobody controls.  A server
+ * whose <prefix>_enable is neither yes nor no registers its mechanism and
+ * fails every exchange with that reason, like any other bad option; a
+ * client fails to load. */
 int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
                         int *out_version, sasl_server_plug_t **pluglist, int *plugcount);
 int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,

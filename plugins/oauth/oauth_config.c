@@ -6,6 +6,8 @@
 #include "oauth_server.h"
 #include "oauth_config.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,23 +19,31 @@
 #define MAX_SECRET_FILE 4096   /* an HMAC or client secret file */
 
 static struct oauth_server_config cfg;
-static char *owned[24];        /* strings cfg points to, freed at unload */
-static unsigned n_owned;
+static char **owned;           /* strings cfg points to, freed at unload */
+static size_t n_owned, cap_owned;
 
+/* s kept until unload, or NULL (s freed) when there is no memory: the
+ * caller then fails with SASL_NOMEM, never carries on without it. */
 static char *keep(char *s)
 {
-    if (s && n_owned < sizeof(owned) / sizeof(owned[0]))
-        owned[n_owned++] = s;
-    else if (s) {
-        free(s);
-        s = NULL;
+    if (s && n_owned == cap_owned) {
+        size_t cap = cap_owned ? 2 * cap_owned : 16;
+        char **grown = realloc(owned, cap * sizeof(*owned));
+        if (!grown) {
+            free(s);
+            return NULL;
+        }
+        owned = grown;
+        cap_owned = cap;
     }
+    if (s)
+        owned[n_owned++] = s;
     return s;
 }
 
 __attribute__((destructor)) static void forget(void)
 {
-    unsigned i;
+    size_t i;
 
     oauth_verifier_free(cfg.verifier);
     if (cfg.hmac_secret)
@@ -42,8 +52,10 @@ __attribute__((destructor)) static void forget(void)
         sm_erase(cfg.client_secret, strlen(cfg.client_secret));
     for (i = 0; i < n_owned; i++)
         free(owned[i]);
+    free(owned);
+    owned = NULL;
+    n_owned = cap_owned = 0;
     memset(&cfg, 0, sizeof(cfg));
-    n_owned = 0;
 }
 
 /* The name of the option to read: <prefix>_<name> when the application's
@@ -76,20 +88,32 @@ const char *oauth_opt_string(const struct oauth_plugin *p, const sasl_utils_t *u
     return val;
 }
 
-/* A copy kept for the life of the plugin: the application's getopt answer
- * need not outlive the call. */
-static const char *kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                            const char *name)
+/* A copy kept for the life of the plugin (the application's getopt answer
+ * need not outlive the call) in *out, NULL when unset: SASL_OK or SASL_NOMEM. */
+static int kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                    const char **out)
 {
     const char *v = oauth_opt_string(p, utils, name);
 
-    return v ? keep(strdup(v)) : NULL;
+    *out = v ? keep(strdup(v)) : NULL;
+    return v && !*out ? SASL_NOMEM : SASL_OK;
 }
 
-static int bad(const sasl_utils_t *utils, const char *name, const char *why)
+/* Refuse option name (as the configuration spells it: oauth_<name> or
+ * <prefix>_<name>) for the reason fmt gives after "<option>: ". */
+static int bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+               const char *fmt, ...)
 {
-    utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: option oauth_%s: %s", name, why);
-    return SASL_CONFIGERR;
+    char opt[OPTION_NAME_MAX], why[SM_OPT_REASON_MAX];
+    va_list ap;
+
+    option(p, utils, name, opt);
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    return sm_opt_refuse(utils, opt, "%s: %s", opt, why);
 }
 
 /* A space-separated list into *items (pointing into a kept copy). */
@@ -106,34 +130,43 @@ static int list(const struct oauth_plugin *p, const sasl_utils_t *utils, const c
         return SASL_NOMEM;
     for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         if (*n == MAX_LIST)
-            return bad(utils, name, "more than 32 values");
+            return bad(p, utils, name, "more than %d values", MAX_LIST);
         items[(*n)++] = tok;
     }
     return SASL_OK;
 }
 
 /* The content of a secret file, its trailing newline dropped. */
-static int secret_file(const sasl_utils_t *utils, const char *name, const char *path,
-                       char **out, size_t *outlen)
+static int secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                       const char *path, char **out, size_t *outlen)
 {
     FILE *f = fopen(path, "rb");
     char *buf;
     size_t n;
 
     if (!f)
-        return bad(utils, name, "cannot read the file it names");
+        return bad(p, utils, name, "cannot read %.128s: %s", path, strerror(errno));
     if (!(buf = malloc(MAX_SECRET_FILE + 1))) {
         fclose(f);
         return SASL_NOMEM;
     }
     n = fread(buf, 1, MAX_SECRET_FILE + 1, f);
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        sm_erase(buf, MAX_SECRET_FILE + 1);
+        free(buf);
+        return bad(p, utils, name, "cannot read %.128s: %s", path, strerror(e));
+    }
     fclose(f);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     if (n == 0 || n > MAX_SECRET_FILE || memchr(buf, '\0', n)) {
         sm_erase(buf, MAX_SECRET_FILE + 1);
         free(buf);
-        return bad(utils, name, "the file is empty, too large or holds a NUL byte");
+        return bad(p, utils, name, "%.128s is %s", path,
+                   n == 0 ? "empty" : n > MAX_SECRET_FILE ? "larger than 4096 bytes"
+                                                          : "holding a NUL byte");
     }
     buf[n] = '\0';
     *out = keep(buf);
@@ -202,8 +235,13 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->policy.require_email_verified = yes;
     if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
-        if ((r = secret_file(utils, "hmac_secret_file", s, &cfg.hmac_secret, &cfg.hmac_secret_len)))
+        if ((r = secret_file(p, utils, "hmac_secret_file", s, &cfg.hmac_secret,
+                             &cfg.hmac_secret_len)))
             return r;
+        if (cfg.hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
+            return bad(p, utils, "hmac_secret_file", "%.128s holds %zu bytes: an HS256 secret "
+                       "needs at least %d bytes", s, cfg.hmac_secret_len,
+                       OAUTH_JWT_MIN_HMAC_SECRET);
         vc->policy.hmac_secret = (const unsigned char *)cfg.hmac_secret;
         vc->policy.hmac_secret_len = cfg.hmac_secret_len;
     }
@@ -214,26 +252,27 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     if ((r = oauth_opt_uint(p, utils, "http_connect_timeout", 5000, 100, 120000, &u)))
         return r;
     vc->http.connect_timeout_ms = (long)u;
-    vc->http.ca_file = kept_opt(p, utils, "ca_file");
-    if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)))
+    if ((r = kept_opt(p, utils, "ca_file", &vc->http.ca_file))
+        || (r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)))
         return r;
     vc->http.allow_insecure = yes;
     /* JWT: the key set */
-    vc->jwks_file = kept_opt(p, utils, "jwks_file");
-    vc->jwks_url = kept_opt(p, utils, "jwks_url");
-    if ((r = oauth_opt_uint(p, utils, "jwks_refresh_interval", 60, 1, 86400, &u)))
+    if ((r = kept_opt(p, utils, "jwks_file", &vc->jwks_file))
+        || (r = kept_opt(p, utils, "jwks_url", &vc->jwks_url))
+        || (r = oauth_opt_uint(p, utils, "jwks_refresh_interval", 60, 1, 86400, &u)))
         return r;
     vc->jwks_refresh_interval = (long)u;
     if ((r = oauth_opt_uint(p, utils, "jwks_max_age", 3600, 60, 7 * 86400, &u)))
         return r;
     vc->jwks_max_age = (long)u;
     /* introspection */
-    vc->introspect.endpoint = kept_opt(p, utils, "introspection_url");
-    vc->introspect.client_id = kept_opt(p, utils, "client_id");
+    if ((r = kept_opt(p, utils, "introspection_url", &vc->introspect.endpoint))
+        || (r = kept_opt(p, utils, "client_id", &vc->introspect.client_id)))
+        return r;
     vc->introspect.http = vc->http;
     if ((s = oauth_opt_string(p, utils, "client_secret_file"))) {
         size_t len;
-        if ((r = secret_file(utils, "client_secret_file", s, &cfg.client_secret, &len)))
+        if ((r = secret_file(p, utils, "client_secret_file", s, &cfg.client_secret, &len)))
             return r;
         vc->introspect.client_secret = cfg.client_secret;
     }
@@ -247,8 +286,9 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->introspect.negative_ttl = (long)u;
     /* what the error challenge advertises */
-    cfg.openid_configuration = kept_opt(p, utils, "openid_configuration");
-    cfg.error_scope = kept_opt(p, utils, "error_scope");
+    if ((r = kept_opt(p, utils, "openid_configuration", &cfg.openid_configuration))
+        || (r = kept_opt(p, utils, "error_scope", &cfg.error_scope)))
+        return r;
     if (!cfg.error_scope && cfg.n_scopes) {
         size_t i, len = 0;
         char *joined;
@@ -264,10 +304,83 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     return SASL_OK;
 }
 
+/* A URL option the server will fetch: one libcurl parses, https:// or
+ * allowed http://. */
+static int check_url(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                     const char *url, int allow_insecure)
+{
+    char allow[OPTION_NAME_MAX];
+    int insecure;
+
+    if (!url)
+        return SASL_OK;
+    insecure = oauth_http_url_insecure(url);
+    if (insecure < 0)
+        return bad(p, utils, name, "\"%.128s\" is not an https:// URL (scheme, host, path; no "
+                   "user or password in it)", url);
+    if (insecure > 0 && !allow_insecure)
+        return bad(p, utils, name, "\"%.128s\" is http:// to a host other than loopback: use "
+                   "https://, or set %s: yes", url, option(p, utils, "allow_insecure_http", allow));
+    return SASL_OK;
+}
+
+/* Options that are each valid but together cannot work, or would be
+ * ignored: refused with the names of all the options involved. */
+static int check_combinations(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                              const struct oauth_verify_config *vc)
+{
+    static const char *const jwt_only[] = {"jwks_file", "jwks_url", "hmac_secret_file", NULL};
+    static const char *const introspection_only[] = {"introspection_url", "client_id",
+                                                     "client_secret_file", NULL};
+    const char *const *unused = vc->mode == OAUTH_VERIFY_JWT ? introspection_only : jwt_only;
+    char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX], c[OPTION_NAME_MAX];
+    int r;
+
+    if (!cfg.n_issuers)
+        return sm_opt_refuse(utils, option(p, utils, "issuers", a), "%s is required: the "
+                             "issuers (iss) whose tokens are accepted, space-separated", a);
+    if (!cfg.n_audiences)
+        return sm_opt_refuse(utils, option(p, utils, "audiences", a), "%s is required: the "
+                             "audiences (aud) of this service, one of which a token must name, "
+                             "space-separated", a);
+    option(p, utils, "validation", a);
+    for (; *unused; unused++)
+        if (oauth_opt_string(p, utils, *unused))
+            return sm_opt_refuse(utils, option(p, utils, *unused, b),
+                                 "%s is set but %s is %s: remove it, or set %s: %s", b, a,
+                                 vc->mode == OAUTH_VERIFY_JWT ? "jwt (the default)"
+                                                              : "introspection",
+                                 a, vc->mode == OAUTH_VERIFY_JWT ? "introspection" : "jwt");
+    if (vc->mode == OAUTH_VERIFY_JWT) {
+        option(p, utils, "jwks_file", b);
+        option(p, utils, "jwks_url", c);
+        if (vc->jwks_file && vc->jwks_url)
+            return sm_opt_refuse(utils, b, "%s and %s are both set: JWT validation takes its "
+                                 "keys from one of them", b, c);
+        if (!vc->jwks_file && !vc->jwks_url)
+            return sm_opt_refuse(utils, b, "%s is jwt (the default) but neither %s nor %s is "
+                                 "set: name the issuer's signing keys, or set %s: introspection",
+                                 a, b, c, a);
+        return check_url(p, utils, "jwks_url", vc->jwks_url, vc->http.allow_insecure);
+    }
+    if (!vc->introspect.endpoint)
+        return sm_opt_refuse(utils, a, "%s is introspection but %s is not set", a,
+                             option(p, utils, "introspection_url", b));
+    if (!vc->introspect.client_id || !vc->introspect.client_secret)
+        return sm_opt_refuse(utils, option(p, utils, "introspection_url", a),
+                             "%s needs %s and %s (the server's credentials at the endpoint)", a,
+                             option(p, utils, "client_id", b),
+                             option(p, utils, "client_secret_file", c));
+    if ((r = check_url(p, utils, "introspection_url", vc->introspect.endpoint,
+                       vc->http.allow_insecure)))
+        return r;
+    return SASL_OK;
+}
+
 int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
 {
     struct oauth_verify_config vc;
-    char why[300];
+    char why[300], a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
     int r;
 
     forget();
@@ -280,7 +393,7 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
                    "the mechanism is not offered", p->name);
         return SASL_OK;
     }
-    if ((r = read_all(p, utils, &vc)) != SASL_OK)
+    if ((r = read_all(p, utils, &vc)) != SASL_OK || (r = check_combinations(p, utils, &vc)))
         return r;
     /* the error challenge is built from options: if it cannot be, every
      * refused token would become a temporary failure, so refuse them now */
@@ -290,20 +403,19 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
         if (oauth_build_error_json(p->mech, OAUTH_STATUS_INSUFFICIENT_SCOPE, cfg.error_scope,
                                    cfg.openid_configuration, json, sizeof(json), &len)
             != OAUTH_CODEC_OK)
-            return bad(utils, "error_scope",
-                       "the error challenge cannot carry this scope or openid_configuration "
-                       "(printable ASCII without '\"' or '\\', at most 4 KiB in all)");
+            return sm_opt_refuse(utils, option(p, utils, "error_scope", a),
+                                 "%s (or %s, or the required scopes): the error challenge "
+                                 "cannot carry it (printable ASCII without '\"' or '\\', at "
+                                 "most 4 KiB in all)", a,
+                                 option(p, utils, "openid_configuration", b));
     }
-    if (oauth_verifier_new(&vc, &cfg.verifier, why, sizeof(why)) != 0) {
-        utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: %s server options: %s", p->name, why);
-        return SASL_CONFIGERR;
-    }
+    /* what is left to refuse here has no option of its own */
+    if (oauth_verifier_new(&vc, &cfg.verifier, why, sizeof(why)) != 0)
+        return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, why);
     if (vc.jwks_url || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
         /* before a chrooted application (Postfix) loses its files */
-        if (oauth_http_init(why, sizeof(why)) != OAUTH_HTTP_OK) {
-            utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: %s: %s", p->name, why);
-            return SASL_CONFIGERR;
-        }
+        if (oauth_http_init(why, sizeof(why)) != OAUTH_HTTP_OK)
+            return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, why);
     }
     return SASL_OK;
 }

@@ -46,6 +46,11 @@ static int link_plugin(const char *srcdir, const char *name, const char *dstdir)
     return 0;
 }
 
+int hx_link_plugin(const char *srcdir, const char *name, const char *dstdir)
+{
+    return link_plugin(srcdir, name, dstdir);
+}
+
 /* saslpasswd2 stores exactly what it reads as userPassword; SASL_PATH holds
  * only the sasldb auxprop so that no other plugin's setpass runs. */
 static int add_user(const char *user, const char *secret)

@@ -66,6 +66,9 @@ extern struct hx_env hx;
 /* Build the folders and the sasldb; on failure print "not ok" and return -1. */
 int hx_setup(void);
 void hx_cleanup(void);
+/* A symlink dstdir/name to srcdir/name (an absolute folder); on failure
+ * print "not ok" and return -1. */
+int hx_link_plugin(const char *srcdir, const char *name, const char *dstdir);
 /* "a:b" etc. into a static ring of buffers (valid for a few calls). */
 const char *hx_path(const char *a, const char *b, const char *c);
 

@@ -411,19 +411,26 @@ static void bad_option_row(int row, void *arg)
         tap_diag("%s: \"%s\"", hx_code(r.rc[0]), r.err);
 }
 
-/* <mech>_enable with a value that is no boolean: the plugin must not load
- * (rather than guess), so the mechanism is not offered. */
+/* <mech>_enable with a value that is no boolean: the server must not guess,
+ * and must say why where the administrator looks: the mechanism is offered
+ * and every exchange fails with SASL_CONFIGERR naming the option (a plugin
+ * that did not load would be logged to syslog only). */
 static void bad_enable_row(int row, void *arg)
 {
     const struct mech *m = arg;
+    static const struct hx_msg none[] = {{NULL, 0, 0}};
+    struct hx_msgs msgs = {none, 1};
+    struct hx_script r;
     char list[512], name[40];
 
     (void)row;
-    snprintf(name, sizeof(name), " %s ", m->name);
     hx_listmech(0, list, sizeof(list));
-    if (!tap_ok(!strstr(list, name), "%s: %s_enable: maybe: the plugin does not load", m->name,
-                m->prefix))
-        tap_diag("offered: %s", list);
+    hx_server_script(m->name, hx_reply_list, &msgs, &r);
+    snprintf(name, sizeof(name), "%s_enable: \"maybe\"", m->prefix);
+    if (!tap_ok(r.rc[0] == SASL_CONFIGERR && strstr(r.err, name),
+                "%s: %s_enable: maybe: every exchange fails with SASL_CONFIGERR naming it",
+                m->name, m->prefix))
+        tap_diag("offered: %s; %s: \"%s\"", list, hx_code(r.rc[0]), r.err);
 }
 
 /* The size caps, at and over the limit. */

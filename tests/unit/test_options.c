@@ -310,6 +310,56 @@ static void test_read_limits_invalid(void **state)
     }
 }
 
+/* While a plugin loads (no connection) a refused value is kept as one
+ * sentence naming the option, the value and what was expected, for the
+ * errdetail of every later exchange; on a connection it is that
+ * connection's errdetail and the kept sentence does not change. */
+static void test_load_error(void **state)
+{
+    static const struct fake_opt opts[] = {
+        {"plain_max_user_length", "0\001x"}, {"crammd5_secret_format", "md5"},
+        {"x_long", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+        {"x_text", "a\tb"}, {NULL, NULL}};
+    static const char *const formats[] = {"auto", "plain", "hmac-md5", NULL};
+    static const char *const two[] = {"jwt", "introspection", NULL};
+    unsigned v;
+    char text[64];
+
+    (void)state;
+    fake.opts = opts;
+    sm_opt_load_error_clear();
+    assert_string_equal(sm_opt_load_error(), "");
+    fake.utils.conn = NULL;
+    assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 1000, &v), SASL_CONFIGERR);
+    assert_string_equal(sm_opt_load_error(),
+                        "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
+    assert_string_equal(sm_opt_last_bad(), "option plain_max_user_length");
+    assert_non_null(strstr(fake.last_log, sm_opt_load_error()));
+    assert_int_equal(fake.error_count, 0); /* no connection to set it on */
+    assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", formats, 0, &v), SASL_CONFIGERR);
+    assert_string_equal(sm_opt_load_error(),
+                        "crammd5_secret_format: \"md5\" is not one of auto, plain or hmac-md5");
+    assert_int_equal(sm_opt_choice(U, "x_long", two, 0, &v), SASL_CONFIGERR);
+    /* the value is cut at 64 bytes; two choices read "a or b" */
+    assert_non_null(strstr(sm_opt_load_error(), "aaaa...\" is not jwt or introspection"));
+    assert_int_equal(sm_opt_string(U, "x_text", text, sizeof(text)), SASL_CONFIGERR);
+    assert_string_equal(sm_opt_load_error(), "x_text: the value holds a control character (byte 2)");
+    assert_int_equal(sm_opt_refuse(U, "x_a", "x_a needs %s", "x_b"), SASL_CONFIGERR);
+    assert_string_equal(sm_opt_load_error(), "x_a needs x_b");
+    assert_string_equal(sm_opt_last_bad(), "option x_a");
+
+    /* on a connection: that connection's errdetail, the kept one unchanged */
+    fake.utils.conn = fake_conn();
+    assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 1000, &v), SASL_CONFIGERR);
+    assert_int_equal(fake.error_count, 1);
+    assert_string_equal(fake.last_error,
+                        "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
+    assert_string_equal(sm_opt_load_error(), "x_a needs x_b");
+    sm_opt_load_error_clear();
+    assert_string_equal(sm_opt_load_error(), "");
+    assert_string_equal(sm_opt_last_bad(), "an option");
+}
+
 /* ======================================================================== */
 /* plugin.c: loading                                                        */
 /* ======================================================================== */
@@ -390,6 +440,32 @@ static void test_plug_init(void **state)
         assert_int_equal(extra_calls, 0);
     }
     {
+        /* a server's bad <prefix>_enable: the mechanism is registered and
+         * every exchange says why; a client's later refusal of its own
+         * option does not change the server's reason */
+        static const struct fake_opt bad[] = {{"plain_enable", "sometimes"}, {NULL, NULL}};
+        static const struct fake_opt bad_client[] = {{"plain_enable", "often"}, {NULL, NULL}};
+        sasl_server_params_t sp = {.utils = U};
+        void *ctx = NULL;
+
+        fake.opts = bad;
+        fake.utils.conn = NULL;
+        count = -1;
+        assert_int_equal(sm_server_plug_init(&fake_plugin, U, SASL_SERVER_PLUG_VERSION,
+                                             &version, &slist, &count), SASL_OK);
+        assert_int_equal(count, 1);
+        assert_int_equal(fake_settings.status, SASL_CONFIGERR);
+        assert_non_null(strstr(fake_settings.why, "plain_enable: \"sometimes\""));
+        fake.opts = bad_client;
+        assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION,
+                                             &version, &clist, &count), SASL_CONFIGERR);
+        fake.utils.conn = fake_conn();
+        assert_int_equal(sm_server_new(&sp, &fake_settings, "PLAIN", 16, &ctx), SASL_CONFIGERR);
+        assert_null(ctx);
+        assert_string_equal(fake.last_error, "PLAIN: plain_enable: \"sometimes\" is not one of "
+                                             "no, yes, false, true, off, on, 0 or 1");
+    }
+    {
         /* the limit it does not read cannot be wrong */
         static const struct fake_opt ignored[] = {{"plain_max_password_length", "0"},
                                                   {"plain_extra", "10"}, {NULL, NULL}};
@@ -412,6 +488,7 @@ int main(void)
         T(test_opt_choice_long_list),
         T(test_read_limits),
         T(test_read_limits_invalid),
+        T(test_load_error),
         T(test_plug_init),
     };
 
