@@ -149,17 +149,19 @@ static size_t client_av_pairs(const struct answer *a, unsigned char *out, size_t
     return ntlm_av_end(&w);
 }
 
-/* MS-NLMP 3.3.2: NTProofStr || temp, and the LMv2 response (zeros when the
- * server sent a timestamp: the MIC then protects the exchange). */
+/* MS-NLMP 3.3.2: NTProofStr || temp.  The LM field is zeros, as Windows
+ * sends it beside NTLMv2: a real LMv2 response there (MS-NLMP allows one
+ * when the CHALLENGE has no timestamp) is all a man in the middle needs,
+ * once he has stripped the timestamp (no MIC then) and emptied the NT
+ * field, to pass an exchange he altered to a server that accepts LMv2
+ * alone (Cyrus's does).  Every server that checks NTLMv2 ignores it. */
 static int answer_v2(struct answer *a)
 {
-    unsigned char *temp = a->nt + NTLM_PROOF_LEN, cc[NTLM_CHALLENGE_LEN];
+    unsigned char *temp = a->nt + NTLM_PROOF_LEN;
     size_t av_len, cap = NT_MAX - NTLM_PROOF_LEN - NTLM_V2_BLOB_HEADER - 4;
     unsigned char base[NTLM_KEY_LEN];
     int r = -1;
 
-    if (sm_random(cc, sizeof(cc)) != 0)
-        return -1;
     memset(temp, 0, NTLM_V2_BLOB_HEADER);
     temp[0] = 1;
     temp[1] = 1;
@@ -167,7 +169,8 @@ static int answer_v2(struct answer *a)
         memcpy(temp + 8, a->av.timestamp, NTLM_TIMESTAMP_LEN);
     else
         filetime_now(temp + 8);
-    memcpy(temp + 16, cc, sizeof(cc));
+    if (sm_random(temp + 16, NTLM_CHALLENGE_LEN) != 0)
+        return -1;
     av_len = client_av_pairs(a, temp + NTLM_V2_BLOB_HEADER, cap);
     if (!av_len)
         return -1;
@@ -179,13 +182,8 @@ static int answer_v2(struct answer *a)
                          a->nt)
         && !ntlm_v2_session_base_key(a->key, a->nt, base)) {
         r = 0;
-        if (a->av.has_timestamp) {
-            memset(a->lm, 0, sizeof(a->lm));
-            a->with_mic = 1;
-        } else {
-            r = ntlm_v2_hmac(a->key, a->ch.server_challenge, cc, sizeof(cc), a->lm);
-            memcpy(a->lm + NTLM_PROOF_LEN, cc, sizeof(cc));
-        }
+        memset(a->lm, 0, sizeof(a->lm));
+        a->with_mic = a->av.has_timestamp;
         /* no KEY_EXCH: the exported session key is the key exchange key */
         memcpy(a->exported, base, NTLM_KEY_LEN);
     }
@@ -209,6 +207,30 @@ static int answer_v1(struct answer *a)
         || ntlm_ess_challenge(a->ch.server_challenge, a->lm, challenge) != 0)
         return -1;
     return ntlm_v1_response(a->hash, challenge, a->nt);
+}
+
+/* Whether NTLMv1 may be sent: ntlm_allow_v1, or Cyrus's name for the
+ * opposite, ntlm_v2 (Cyrus's client sends NTLMv1 without it, LMv2 with
+ * it).  ntlm_v2: yes is our default, never NTLMv1 (we send NTLMv2, not
+ * LMv2); ntlm_v2: no allows it as ntlm_allow_v1: yes does.  Set both so
+ * that they contradict, and the exchange fails naming them. */
+static int client_allow_v1(const sasl_utils_t *utils, int *allow_v1)
+{
+    int v1_set, v1, v2_set, v2, r;
+
+    if ((r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &v1)) != SASL_OK
+        || (r = sm_opt_bool(utils, "ntlm_v2", 0, &v2)) != SASL_OK)
+        return r;
+    /* set when a default of 1 reads the same as a default of 0 */
+    sm_opt_bool(utils, "ntlm_allow_v1", 1, &v1_set);
+    sm_opt_bool(utils, "ntlm_v2", 1, &v2_set);
+    v1_set = v1_set == v1;
+    v2_set = v2_set == v2;
+    if (v1_set && v2_set && v1 == v2)
+        return sm_fail(utils, SASL_CONFIGERR, "NTLM: options ntlm_v2 (Cyrus's) and ntlm_allow_v1 "
+                       "contradict each other (ntlm_v2: yes means ntlm_allow_v1: no): keep one");
+    *allow_v1 = v1_set ? v1 : v2_set && !v2;
+    return SASL_OK;
 }
 
 static int read_challenge(const sasl_utils_t *utils, const char *in, unsigned inlen,
@@ -280,10 +302,10 @@ static int send_authenticate(struct ntlm_client *c, sasl_client_params_t *cparam
     const struct sm_creds *cr = &c->base.creds;
     unsigned char nt[NT_MAX];
     struct answer ans, *a = &ans;
-    int r, allow_v1;
+    int r, allow_v1 = 0;
 
     c->step = DONE;
-    if ((r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &allow_v1)) != SASL_OK)
+    if ((r = client_allow_v1(utils, &allow_v1)) != SASL_OK)
         return r;
     memset(a, 0, sizeof(*a));
     a->nt = nt;

@@ -23,7 +23,8 @@
 
 struct sm_server_settings ntlm_settings;
 static struct {
-    int allow_v1, allow_lmv2;
+    int allow_v1, allow_lmv2, allow_v2_without_mic;
+    int smb_server;             /* Cyrus's ntlm_server is set: refuse every exchange */
     char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
     char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
     char property[PROPERTY_MAX];
@@ -31,12 +32,35 @@ static struct {
     struct sm_secret_rules rules;
 } opt;
 
+/* Cyrus's ntlm_server names Windows servers to hand each exchange to over
+ * SMB.  Ours cannot: offering NTLM anyway would check the responses against
+ * secrets the site never meant to keep, so every exchange is refused with
+ * an errdetail that says what to do (the log line of the plugin's loading
+ * may reach only syslog). */
+#define SMB_SERVER_REFUSED "NTLM: option ntlm_server (Cyrus's pass-through to a Windows server " \
+                           "over SMB) is not supported: remove it and give the users' passwords " \
+                           "or NT hashes to an auxprop (ntlm_secret_property)"
+
+static int cyrus_smb_server(const sasl_utils_t *utils)
+{
+    const char *val = NULL;
+    unsigned len = 0;
+
+    return utils->getopt
+           && utils->getopt(utils->getopt_context, "NTLM", "ntlm_server", &val, &len) == SASL_OK
+           && val != NULL;
+}
+
 int ntlm_server_options(const sasl_utils_t *utils)
 {
     int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt.allow_v1);
 
+    if ((opt.smb_server = cyrus_smb_server(utils)))
+        utils->log(NULL, SASL_LOG_ERR, "%s; every NTLM exchange is refused", SMB_SERVER_REFUSED);
     if (r == SASL_OK)
-        r = sm_opt_bool(utils, "ntlm_allow_lmv2", 1, &opt.allow_lmv2);
+        r = sm_opt_bool(utils, "ntlm_allow_lmv2", 0, &opt.allow_lmv2);
+    if (r == SASL_OK)
+        r = sm_opt_bool(utils, "ntlm_allow_v2_without_mic", 0, &opt.allow_v2_without_mic);
 
     if (r == SASL_OK)
         r = sm_opt_string(utils, "ntlm_netbios_domain", opt.nb_domain, sizeof(opt.nb_domain));
@@ -67,6 +91,7 @@ struct ntlm_server {
     enum { AWAIT_NEGOTIATE, AWAIT_AUTHENTICATE, DONE } step;
     uint32_t flags;             /* as the CHALLENGE sent them */
     unsigned char server_challenge[NTLM_CHALLENGE_LEN];
+    unsigned char timestamp[NTLM_TIMESTAMP_LEN]; /* as the CHALLENGE sent it */
     /* the two messages the MIC covers besides the AUTHENTICATE (the
      * CHALLENGE is also the step's output); neither holds a secret */
     unsigned char *negotiate, *challenge;
@@ -77,6 +102,8 @@ int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
                     const char *challenge, unsigned challen, void **ctx)
 {
     (void)glob; (void)challenge; (void)challen;
+    if (opt.smb_server)
+        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s", SMB_SERVER_REFUSED);
     return sm_server_new(sparams, &ntlm_settings, "NTLM", sizeof(struct ntlm_server), ctx);
 }
 
@@ -193,7 +220,7 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
                           const char *in, unsigned inlen, const char **out, unsigned *outlen)
 {
     const sasl_utils_t *utils = sparams->utils;
-    unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX], now[NTLM_TIMESTAMP_LEN];
+    unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX];
     unsigned char challenge[CHALLENGE_MAX];
     struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
     struct ntlm_challenge_fields f;
@@ -221,8 +248,9 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
     av_name(&w, NTLM_AV_NB_COMPUTER, names.nb_computer);
     av_name(&w, NTLM_AV_DNS_DOMAIN, names.dns_domain);
     av_name(&w, NTLM_AV_DNS_COMPUTER, names.dns_computer);
-    filetime_now(now);
-    ntlm_av_put(&w, NTLM_AV_TIMESTAMP, now, sizeof(now));
+    /* MS-NLMP 3.1.5.1.2: with a timestamp here the client sends a MIC */
+    filetime_now(s->timestamp);
+    ntlm_av_put(&w, NTLM_AV_TIMESTAMP, s->timestamp, sizeof(s->timestamp));
     memset(&f, 0, sizeof(f));
     f.flags = s->flags;
     f.server_challenge = s->server_challenge;
@@ -277,10 +305,31 @@ static size_t as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out
     return b->len;
 }
 
+/* Our CHALLENGE always carries a timestamp, and a client that sees it
+ * sends a MIC over the three messages (MS-NLMP 3.1.5.1.2).  A man in the
+ * middle who strips the timestamp gets a response without a MIC from such
+ * a client, and could then change the CHALLENGE at will; so an NTLMv2
+ * response must carry, in its AV pairs, the very timestamp we sent (the
+ * NTProofStr covers them), and a MIC (checked later with the key), unless
+ * ntlm_allow_v2_without_mic lets in the clients that echo the target
+ * information but send no MIC (curl). */
+static int v2_policy(const struct ntlm_server *s, const sasl_utils_t *utils,
+                     const struct ntlm_av_info *av)
+{
+    if (!av->has_timestamp || !sm_ct_equal(av->timestamp, s->timestamp, NTLM_TIMESTAMP_LEN))
+        return sm_fail(utils, SASL_BADAUTH, "NTLM: the NTLMv2 response does not carry the "
+                       "timestamp of our CHALLENGE (the CHALLENGE was changed on the way, "
+                       "or the client drops its target information)");
+    if (!(av->has_flags && (av->flags & NTLM_AV_FLAG_MIC)) && !opt.allow_v2_without_mic)
+        return sm_fail(utils, SASL_TOOWEAK, "NTLM: an NTLMv2 response without a MIC is refused "
+                       "(ntlm_allow_v2_without_mic is off: for clients such as curl)");
+    return SASL_OK;
+}
+
 static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const char *in,
                         unsigned inlen, struct attempt *t)
 {
-    int unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
+    int unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0, r;
     enum ntlm_status st = ntlm_parse_authenticate(in, inlen, &t->a);
 
     if (st != NTLM_OK)
@@ -290,6 +339,8 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
         st = ntlm_parse_v2_response(&t->a.nt, &t->v2);
         if (st != NTLM_OK)
             return sm_fail(utils, SASL_BADPROT, "NTLM: AUTHENTICATE: %s", ntlm_status_text(st));
+        if ((r = v2_policy(s, utils, &t->v2.av)) != SASL_OK)
+            return r;
     } else if (t->a.nt.len == NTLM_V1_RESPONSE_LEN) {
         t->kind = NTLM_V1;
         if (!opt.allow_v1)
@@ -298,8 +349,9 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
     } else if (!t->a.nt.len && t->a.lm.len == NTLM_V1_RESPONSE_LEN) {
         /* what Cyrus's client sends with ntlm_v2: an LMv2 response alone
          * (MS-NLMP 3.3.2 accepts it); an LM response fails its check.  It
-         * carries no MIC, so a man in the middle who empties the NT field
-         * of a client sending both skips the MIC: ntlm_allow_lmv2: no. */
+         * carries neither our timestamp nor a MIC, so a man in the middle
+         * who empties the NT field of a client sending a real LMv2 beside
+         * its NTLMv2 (curl) skips both: off unless ntlm_allow_lmv2. */
         if (!opt.allow_lmv2)
             return sm_fail(utils, SASL_TOOWEAK,
                            "NTLM: an LMv2 response alone is refused (ntlm_allow_lmv2 is off)");

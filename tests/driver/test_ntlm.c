@@ -1,10 +1,13 @@
 /* NTLM through libsasl2: our client and server against each other and
  * against Cyrus's NTLM plugin both ways; NTLMv2 by default, NTLMv1 only
- * with ntlm_allow_v1 on the side that must accept it; the NT hash stored
- * instead of the password; unknown user and wrong password alike; the
- * CHALLENGE's target information and options; the MIC (zeroed, stripped,
- * tampered); replay; the legacy provider missing.  Each case runs in its
- * own forked child (harness.h). */
+ * with ntlm_allow_v1 on the side that must accept it, LMv2 alone only with
+ * ntlm_allow_lmv2; Cyrus's option names (ntlm_v2, ntlm_server); the NT hash
+ * stored instead of the password; unknown user and wrong password alike;
+ * the CHALLENGE's target information and options; the MIC (zeroed,
+ * stripped, tampered); a man in the middle who strips the CHALLENGE's
+ * timestamp (our client, a Windows-shaped one, a curl-shaped one); replay;
+ * the legacy provider missing.  Each case runs in its own forked child
+ * (harness.h). */
 #include "config.h"
 #include "harness.h"
 
@@ -132,10 +135,11 @@ static void matrix_row(int row, void *arg)
 static void run_matrix(void)
 {
     static const char *const cyrus_v2[] = {"ntlm_v2", "yes", NULL};
+    static const char *const lmv2[] = {"ntlm_allow_lmv2", "yes", NULL};
     static const struct pairing pairs[] = {
         {"ours x ours", 1, 1},
         {"ours client x Cyrus server", 0, 1},
-        {"Cyrus client (ntlm_v2: yes, LMv2) x ours server", 1, 0},
+        {"Cyrus client (ntlm_v2: yes, LMv2) x ours server, ntlm_allow_lmv2: yes", 1, 0},
     };
     struct hx_init in;
     size_t i;
@@ -144,8 +148,10 @@ static void run_matrix(void)
         memset(&in, 0, sizeof(in));
         in.server_path = hx_path(pairs[i].server_ours ? hx.ours : hx.cyrus, hx.aux, NULL);
         in.client_path = pairs[i].client_ours ? hx.ours : hx.cyrus;
-        if (!pairs[i].client_ours)
+        if (!pairs[i].client_ours) {
             in.client_opts = cyrus_v2;
+            in.server_opts = lmv2;
+        }
         hx_run(pairs[i].label, &in, 4, matrix_row, (void *)&pairs[i]);
     }
 }
@@ -246,14 +252,122 @@ static void run_client_versions(void)
     hx_run("NTLM client versions, v1 off", &in, 1, client_version_row, (void *)&off);
 }
 
-/* ntlm_allow_lmv2: no refuses Cyrus's ntlm_v2 client (an LMv2 response alone). */
+/* ---- Cyrus's option names ---------------------------------------------------------- */
+
+/* Cyrus 2.1.28's NTLM plugin reads two options: ntlm_server (server: hand
+ * the exchange to a Windows server over SMB, which ours cannot) and ntlm_v2
+ * (client: send an LMv2 response instead of NTLMv1).  Each is honoured or
+ * refused out loud, never ignored. */
+enum cyrus_expect { C_SERVER_CONFIGERR, C_CLIENT_OK, C_SENDS_V1, C_SENDS_V2, C_CLIENT_CONFIGERR };
+struct cyrus_case {
+    const char *what;
+    const char *const *server_opts, *const *client_opts;
+    enum cyrus_expect expect;
+    const char *detail;      /* a C_*_CONFIGERR errdetail names it (and detail2) */
+    const char *detail2;
+};
+
+static void cyrus_row(int row, void *arg)
+{
+    const struct cyrus_case *k = arg;
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    struct hx_msg msg = {(const char *)v1_ess_challenge, sizeof(v1_ess_challenge), 0};
+    struct hx_outcome o;
+    struct hx_script r;
+    unsigned ntlen = 0;
+    int ok;
+
+    (void)row;
+    switch (k->expect) {
+    case C_SERVER_CONFIGERR:
+        hx_exchange("NTLM", &c, NULL, &o);
+        ok = tap_ok(o.server_rc == SASL_CONFIGERR && strstr(o.server_err, k->detail)
+                        && hx_log_contains(k->detail) && !o.username[0],
+                    "NTLM Cyrus option %s: every exchange SASL_CONFIGERR, errdetail and log "
+                    "line name %s", k->what, k->detail);
+        if (!ok)
+            show(&o);
+        if (!tap_ok(!hx_log_contains(HX_PASS) && !strstr(o.server_err, HX_PASS),
+                    "NTLM Cyrus option %s: the password is in no errdetail and no log line",
+                    k->what))
+            tap_diag("%s", o.server_err);
+        break;
+    case C_CLIENT_OK:
+        hx_exchange("NTLM", &c, NULL, &o);
+        if (!tap_ok(o.server_rc == SASL_OK && o.client_rc == SASL_OK,
+                    "NTLM Cyrus option %s: ours x ours SASL_OK", k->what))
+            show(&o);
+        break;
+    case C_SENDS_V1:
+    case C_SENDS_V2:
+        hx_client_script("NTLM", &c, &msg, 1, &r);
+        if (r.steps == 2 && r.rc[1] == SASL_OK && r.outlen >= 64)
+            ntlen = get16((const unsigned char *)r.out + F_NT);
+        if (!tap_ok(k->expect == C_SENDS_V1 ? ntlen == 24 : ntlen > 24,
+                    "NTLM Cyrus option %s: to an NTLMv1 server (ESS, no target info) the "
+                    "client sends %s", k->what,
+                    k->expect == C_SENDS_V1 ? "NTLMv1 with ESS" : "NTLMv2"))
+            tap_diag("%s, NT response of %u bytes: %s", hx_code(r.rc[r.steps - 1]), ntlen, r.err);
+        break;
+    case C_CLIENT_CONFIGERR:
+        hx_client_script("NTLM", &c, &msg, 1, &r);
+        if (!tap_ok(r.rc[r.steps - 1] == SASL_CONFIGERR && strstr(r.err, k->detail)
+                        && (!k->detail2 || strstr(r.err, k->detail2)),
+                    "NTLM Cyrus option %s: the client fails with SASL_CONFIGERR naming %s%s%s",
+                    k->what, k->detail, k->detail2 ? " and " : "", k->detail2 ? k->detail2 : ""))
+            tap_diag("%d steps, last %s: %s", r.steps, hx_code(r.rc[r.steps - 1]), r.err);
+        break;
+    }
+}
+
+static void run_cyrus_options(void)
+{
+    static const char *const server[] = {"ntlm_server", "winserver1, winserver2", NULL};
+    static const char *const v2_yes[] = {"ntlm_v2", "yes", NULL};
+    static const char *const v2_on[] = {"ntlm_v2", "on", NULL};
+    static const char *const v2_no[] = {"ntlm_v2", "no", NULL};
+    static const char *const v2_both[] = {"ntlm_v2", "yes", "ntlm_allow_v1", "yes", NULL};
+    static const char *const v2_neither[] = {"ntlm_v2", "no", "ntlm_allow_v1", "no", NULL};
+    static const char *const v2_agree[] = {"ntlm_v2", "no", "ntlm_allow_v1", "yes", NULL};
+    static const char *const v2_bad[] = {"ntlm_v2", "perhaps", NULL};
+    static const struct cyrus_case cases[] = {
+        {"ntlm_server (server, SMB pass-through)", server, NULL, C_SERVER_CONFIGERR,
+         "ntlm_server", NULL},
+        {"ntlm_v2: yes (client)", NULL, v2_yes, C_CLIENT_OK, NULL, NULL},
+        {"ntlm_v2: yes (client): never NTLMv1", NULL, v2_yes, C_SENDS_V2, NULL, NULL},
+        {"ntlm_v2: on (client): never NTLMv1", NULL, v2_on, C_SENDS_V2, NULL, NULL},
+        {"ntlm_v2: no (client): NTLMv1 as ntlm_allow_v1: yes", NULL, v2_no, C_SENDS_V1, NULL,
+         NULL},
+        {"ntlm_v2: no with ntlm_allow_v1: yes (client, they agree)", NULL, v2_agree,
+         C_SENDS_V1, NULL, NULL},
+        {"ntlm_v2: yes with ntlm_allow_v1: yes (client, they contradict)", NULL, v2_both,
+         C_CLIENT_CONFIGERR, "ntlm_v2", "ntlm_allow_v1"},
+        {"ntlm_v2: no with ntlm_allow_v1: no (client, they contradict)", NULL, v2_neither,
+         C_CLIENT_CONFIGERR, "ntlm_v2", "ntlm_allow_v1"},
+        {"ntlm_v2: perhaps (client)", NULL, v2_bad, C_CLIENT_CONFIGERR, "ntlm_v2", NULL},
+    };
+    struct hx_init in;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        in = (struct hx_init){.server_path = hx_path(hx.ours, hx.aux, NULL),
+                              .client_path = hx.ours, .server_opts = cases[i].server_opts,
+                              .client_opts = cases[i].client_opts};
+        hx_run(cases[i].what, &in, 1, cyrus_row, (void *)&cases[i]);
+    }
+}
+
+/* ntlm_allow_lmv2 is off by default (and with no): Cyrus's ntlm_v2 client
+ * (an LMv2 response alone, no MIC) is refused. */
 static void lmv2_row(int row, void *arg)
 {
     struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    char what[160];
 
-    (void)row; (void)arg;
-    expect_refused("NTLM ntlm_allow_lmv2: no: Cyrus's client with ntlm_v2 (LMv2 alone)", &c,
-                   SASL_TOOWEAK, "ntlm_allow_lmv2");
+    (void)row;
+    snprintf(what, sizeof(what), "NTLM ntlm_allow_lmv2 %s: Cyrus's client with ntlm_v2 "
+             "(LMv2 alone) refused", (const char *)arg);
+    expect_refused(what, &c, SASL_TOOWEAK, "ntlm_allow_lmv2");
 }
 
 static void run_lmv2(void)
@@ -261,9 +375,11 @@ static void run_lmv2(void)
     static const char *const cyrus_v2[] = {"ntlm_v2", "yes", NULL};
     static const char *const no_lmv2[] = {"ntlm_allow_lmv2", "no", NULL};
     struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.cyrus,
-                         .server_opts = no_lmv2, .client_opts = cyrus_v2};
+                         .client_opts = cyrus_v2};
 
-    hx_run("NTLM ntlm_allow_lmv2 no", &in, 1, lmv2_row, NULL);
+    hx_run("NTLM ntlm_allow_lmv2 default", &in, 1, lmv2_row, (void *)"unset (default no)");
+    in.server_opts = no_lmv2;
+    hx_run("NTLM ntlm_allow_lmv2 no", &in, 1, lmv2_row, (void *)"no");
 }
 
 /* ---- stored secrets and names ------------------------------------------------ */
@@ -468,10 +584,10 @@ static const struct spoil spoils[] = {
     {"MIC zeroed", SASL_BADAUTH, -1},
     {"MIC with one bit flipped", SASL_BADAUTH, -1},
     {"MIC stripped (payload moved up 16 bytes)", SASL_BADAUTH, -1},
-    {"MsvAvFlags' MIC bit cleared", SASL_BADAUTH, -1},
+    {"MsvAvFlags' MIC bit cleared", SASL_TOOWEAK, -1},
     {"NTProofStr with one bit flipped", SASL_BADAUTH, -1},
     {"downgrade: the NT response cut to 24 bytes (NTLMv1)", SASL_TOOWEAK, -1},
-    {"downgrade: no NT response, the LM field only (LM)", SASL_BADAUTH, -1},
+    {"downgrade: no NT response, the LM field only (LMv2 alone)", SASL_TOOWEAK, -1},
     {"anonymous: no responses at all", SASL_BADPROT, -1},
     {"user offset + length wraps 32 bits", SASL_BADPROT, -1},
     {"user offset inside the header", SASL_BADPROT, -1},
@@ -666,32 +782,91 @@ static void negotiate_row(int row, void *arg)
         tap_diag("%s: %s", hx_code(r.rc[0]), r.err);
 }
 
-/* ---- a Windows-shaped client: VERSION, KEY_EXCH, MIC ---------------------------- */
+/* ---- crafted clients: Windows-shaped and curl-shaped ----------------------------- */
 
 /* Built here from the codec and the computations (not from our client,
- * which sends neither VERSION nor KEY_EXCH): a NEGOTIATE of 40 bytes with a
- * VERSION, and an AUTHENTICATE whose exported session key is a random key
- * sent under RC4 (MS-NLMP 3.1.5.1.2), MIC keyed with it.  Row 1 keys the MIC
- * with the session base key instead, row 2 damages the encrypted key. */
+ * which sends neither VERSION nor KEY_EXCH).  Windows: a NEGOTIATE of 40
+ * bytes with a VERSION, and an AUTHENTICATE with a zero LM field, whose
+ * exported session key is a random key sent under RC4 (MS-NLMP 3.1.5.1.2),
+ * and, when the CHALLENGE has a timestamp, MsvAvFlags and a MIC keyed with
+ * that key.  curl: a NEGOTIATE without VERSION or KEY_EXCH, and an NTLMv2
+ * response whose blob holds its own time and the CHALLENGE's target
+ * information as it came (our timestamp in it), no MsvAvFlags, no MIC, and
+ * a real LMv2 response beside it. */
 #define WIN_FLAGS (NTLM_NEGOTIATE_UNICODE | NTLM_REQUEST_TARGET | NTLM_NEGOTIATE_NTLM \
                    | NTLM_NEGOTIATE_ALWAYS_SIGN | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY \
                    | NTLM_NEGOTIATE_VERSION | NTLM_NEGOTIATE_128 | NTLM_NEGOTIATE_KEY_EXCH \
                    | NTLM_NEGOTIATE_56)
+#define CURL_FLAGS (NTLM_NEGOTIATE_UNICODE | NTLM_NEGOTIATE_OEM | NTLM_REQUEST_TARGET \
+                    | NTLM_NEGOTIATE_NTLM | NTLM_NEGOTIATE_ALWAYS_SIGN \
+                    | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY)
 static const unsigned char win_version[8] = {10, 0, 0x61, 0x4a, 0, 0, 0, 15};
 
-static size_t win_negotiate(unsigned char *out)
+enum shape { OURS, WINDOWS, CURL };
+/* Spoils of the Windows-shaped AUTHENTICATE (windows_row) */
+enum { W_GOOD, W_MIC_BASE_KEY, W_DAMAGED_KEY, W_V1_ESS };
+/* What a man in the middle does to the server's CHALLENGE before the
+ * client sees it: rebuilds it (the control), strips MsvAvTimestamp,
+ * changes the NetBIOS domain, changes the flags. */
+enum { MITM_REBUILD = 1, MITM_STRIP = 2, MITM_NAMES = 4, MITM_FLAGS = 8 };
+
+struct crafted {
+    enum shape shape;
+    int spoil;          /* W_* */
+    unsigned mitm;      /* MITM_*: 0 passes the CHALLENGE as it is */
+    int empty_nt;       /* the man in the middle empties the AUTHENTICATE's NT field */
+};
+
+static size_t crafted_negotiate(enum shape shape, unsigned char *out)
 {
     memset(out, 0, 40);
     memcpy(out, "NTLMSSP", 8);
     out[8] = 1;
-    put32(out + 12, WIN_FLAGS);
+    put32(out + 12, shape == CURL ? CURL_FLAGS : WIN_FLAGS);
+    if (shape == CURL)
+        return 32;
     /* the domain and workstation fields are empty; the VERSION follows them */
     memcpy(out + 32, win_version, 8);
     return 40;
 }
 
-/* Row 3: NTLMv1 with extended session security (LM field: client
- * challenge and 16 zeros), no MIC. */
+/* The server's CHALLENGE as the man in the middle passes it on, rebuilt
+ * from its parts (0 when it cannot be parsed). */
+static size_t mitm_challenge(unsigned how, const char *chal, unsigned chal_len,
+                             unsigned char *out, size_t cap)
+{
+    static const unsigned char evil[] = {'E', 0, 'V', 0, 'I', 0, 'L', 0};
+    unsigned char info[2048];
+    struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
+    struct ntlm_challenge ch;
+    struct ntlm_av_info av;
+    struct ntlm_challenge_fields f;
+
+    if (ntlm_parse_challenge(chal, chal_len, &ch) != NTLM_OK
+        || ntlm_parse_av_pairs(ch.target_info.p, ch.target_info.len, 0, &av) != NTLM_OK)
+        return 0;
+    /* in the order our server writes them */
+    if (how & MITM_NAMES)
+        ntlm_av_put(&w, NTLM_AV_NB_DOMAIN, evil, sizeof(evil));
+    else
+        ntlm_av_put(&w, NTLM_AV_NB_DOMAIN, av.nb_domain.p, av.nb_domain.len);
+    ntlm_av_put(&w, NTLM_AV_NB_COMPUTER, av.nb_computer.p, av.nb_computer.len);
+    ntlm_av_put(&w, NTLM_AV_DNS_DOMAIN, av.dns_domain.p, av.dns_domain.len);
+    ntlm_av_put(&w, NTLM_AV_DNS_COMPUTER, av.dns_computer.p, av.dns_computer.len);
+    if (av.has_timestamp && !(how & MITM_STRIP))
+        ntlm_av_put(&w, NTLM_AV_TIMESTAMP, av.timestamp, sizeof(av.timestamp));
+    memset(&f, 0, sizeof(f));
+    f.flags = ch.flags;
+    if (how & MITM_FLAGS) /* drop 128- and 56-bit keys and ALWAYS_SIGN */
+        f.flags &= ~(uint32_t)(NTLM_NEGOTIATE_128 | NTLM_NEGOTIATE_56 | NTLM_NEGOTIATE_ALWAYS_SIGN);
+    f.server_challenge = ch.server_challenge;
+    f.target_name = ch.target_name;
+    f.target_info = (struct ntlm_buf){info, ntlm_av_end(&w)};
+    return f.target_info.len ? ntlm_build_challenge(&f, out, cap) : 0;
+}
+
+/* NTLMv1 with extended session security (LM field: client challenge and
+ * 16 zeros), no MIC. */
 static int win_v1_ess(const struct ntlm_challenge *ch, unsigned char *out, size_t cap,
                       size_t *outlen)
 {
@@ -712,49 +887,75 @@ static int win_v1_ess(const struct ntlm_challenge *ch, unsigned char *out, size_
     return (*outlen = ntlm_build_authenticate(&f, out, cap)) ? 0 : -1;
 }
 
-static int win_authenticate(int row, const unsigned char *neg, size_t neglen, const char *chal,
-                            unsigned chal_len, unsigned char *out, size_t cap, size_t *outlen)
+/* The NTLMv2 client challenge (MS-NLMP 2.2.2.7) into blob: Windows copies
+ * the server's pairs less MsvAvEOL and adds MsvAvFlags (MIC) when there is
+ * a timestamp; curl copies the whole list as it came. */
+static size_t crafted_blob(enum shape shape, const struct ntlm_challenge *ch,
+                           const struct ntlm_av_info *av, unsigned char *blob, size_t cap)
+{
+    static const unsigned char mic_flag[4] = {2, 0, 0, 0};
+    struct ntlm_av_writer w;
+    size_t info = ch->target_info.len, n;
+
+    memset(blob, 0, NTLM_V2_BLOB_HEADER);
+    blob[0] = blob[1] = 1;
+    if (shape == WINDOWS && av->has_timestamp)
+        memcpy(blob + 8, av->timestamp, 8);
+    else /* its own clock: any value, the server does not read it */
+        memset(blob + 8, 0x11, 8);
+    if (sm_random(blob + 16, 8) != 0 || info < 4 || NTLM_V2_BLOB_HEADER + info + 16 > cap)
+        return 0;
+    if (shape == CURL) {
+        memcpy(blob + NTLM_V2_BLOB_HEADER, ch->target_info.p, info);
+        n = NTLM_V2_BLOB_HEADER + info;
+    } else {
+        memcpy(blob + NTLM_V2_BLOB_HEADER, ch->target_info.p, info - 4);
+        w = (struct ntlm_av_writer){blob + NTLM_V2_BLOB_HEADER + info - 4,
+                                    cap - NTLM_V2_BLOB_HEADER - info, 0, 0};
+        if (av->has_timestamp)
+            ntlm_av_put(&w, NTLM_AV_FLAGS, mic_flag, 4);
+        n = NTLM_V2_BLOB_HEADER + info - 4 + ntlm_av_end(&w);
+    }
+    memset(blob + n, 0, 4);
+    return n + 4;
+}
+
+static int crafted_authenticate(const struct crafted *cr, const unsigned char *neg,
+                                size_t neglen, const char *chal, unsigned chal_len,
+                                unsigned char *out, size_t cap, size_t *outlen)
 {
     unsigned char hash[16], key[16], base[16], exported[16], enc[16], mic[16], lm[24] = {0};
-    unsigned char user16[64], dom16[64], blob[2048], flags[4] = {2, 0, 0, 0};
-    struct ntlm_av_writer w;
+    unsigned char user16[64], dom16[64], blob[2048];
     struct ntlm_challenge ch;
     struct ntlm_av_info av;
     struct ntlm_authenticate_fields f;
     struct ntlm_buf nb = {neg, neglen}, cb = {(const unsigned char *)chal, chal_len}, ab;
     unsigned char nt[2100];
     size_t ulen, dlen, n;
+    int key_exch = cr->shape == WINDOWS;
 
     if (ntlm_parse_challenge(chal, chal_len, &ch) != NTLM_OK
-        || !(ch.flags & NTLM_NEGOTIATE_KEY_EXCH)
-        || ntlm_parse_av_pairs(ch.target_info.p, ch.target_info.len, 0, &av) != NTLM_OK
-        || !av.has_timestamp)
+        || (key_exch && !(ch.flags & NTLM_NEGOTIATE_KEY_EXCH))
+        || ntlm_parse_av_pairs(ch.target_info.p, ch.target_info.len, 0, &av) != NTLM_OK)
         return -1;
-    if (row == 3)
+    if (cr->spoil == W_V1_ESS)
         return win_v1_ess(&ch, out, cap, outlen);
     ulen = ntlm_utf8_to_utf16le(HX_USER, strlen(HX_USER), user16, sizeof(user16));
     dlen = ntlm_utf8_to_utf16le("WORKGROUP", 9, dom16, sizeof(dom16));
     ntlm_utf16le_upper(user16, ulen);
-    /* the blob: header, the server's pairs less EOL, MsvAvFlags, EOL, zeros */
-    memset(blob, 0, NTLM_V2_BLOB_HEADER);
-    blob[0] = blob[1] = 1;
-    memcpy(blob + 8, av.timestamp, 8);
-    if (sm_random(blob + 16, 8) != 0)
+    if (!(n = crafted_blob(cr->shape, &ch, &av, blob, sizeof(blob))))
         return -1;
-    memcpy(blob + NTLM_V2_BLOB_HEADER, ch.target_info.p, ch.target_info.len - 4);
-    w = (struct ntlm_av_writer){blob + NTLM_V2_BLOB_HEADER + ch.target_info.len - 4,
-                                sizeof(blob) - NTLM_V2_BLOB_HEADER - ch.target_info.len, 0, 0};
-    ntlm_av_put(&w, NTLM_AV_FLAGS, flags, 4);
-    n = NTLM_V2_BLOB_HEADER + ch.target_info.len - 4 + ntlm_av_end(&w);
-    memset(blob + n, 0, 4);
-    n += 4;
     if (ntlm_nt_hash_utf8(HX_PASS, strlen(HX_PASS), hash) || ntlm_ntowfv2(hash, user16, ulen, dom16, dlen, key)
         || ntlm_v2_hmac(key, ch.server_challenge, blob, n, nt)
         || ntlm_v2_session_base_key(key, nt, base) || sm_random(exported, 16)
         || ntlm_rc4_key(base, exported, enc))
         return -1;
     memcpy(nt + 16, blob, n);
-    if (row == 2)
+    /* curl's LMv2: HMAC(key, server challenge || its 8 bytes) || those bytes */
+    if (cr->shape == CURL
+        && (sm_random(lm + 16, 8) || ntlm_v2_hmac(key, ch.server_challenge, lm + 16, 8, lm)))
+        return -1;
+    if (cr->spoil == W_DAMAGED_KEY)
         enc[0] ^= 1;
     memset(&f, 0, sizeof(f));
     f.flags = ch.flags;
@@ -762,36 +963,73 @@ static int win_authenticate(int row, const unsigned char *neg, size_t neglen, co
     f.nt = (struct ntlm_buf){nt, 16 + n};
     f.domain = (struct ntlm_buf){dom16, dlen};
     f.user = (struct ntlm_buf){(const unsigned char *)"a\0l\0i\0c\0e\0", 10};
-    f.session_key = (struct ntlm_buf){enc, 16};
-    f.version = win_version;
-    f.with_mic = 1;
+    if (key_exch)
+        f.session_key = (struct ntlm_buf){enc, 16};
+    if (cr->shape == WINDOWS) {
+        f.version = win_version;
+        f.with_mic = av.has_timestamp;
+    }
     if (!(*outlen = ntlm_build_authenticate(&f, out, cap)))
         return -1;
+    if (!f.with_mic)
+        return 0;
     ab = (struct ntlm_buf){out, *outlen};
-    if (ntlm_mic(row == 1 ? base : exported, &nb, &cb, &ab, mic))
+    if (ntlm_mic(cr->spoil == W_MIC_BASE_KEY ? base : exported, &nb, &cb, &ab, mic))
         return -1;
     memcpy(out + NTLM_MIC_OFFSET, mic, 16);
     return 0;
 }
 
-static int win_reply(void *arg, int step, const char *chal, unsigned chal_len, char **msg,
-                     unsigned *len)
+/* A client (ours, through libsasl2, or a crafted one) behind a man in the
+ * middle who rewrites the CHALLENGE as cr->mitm says and may empty the NT
+ * field of the AUTHENTICATE. */
+static int crafted_reply(void *arg, int step, const char *chal, unsigned chal_len, char **msg,
+                         unsigned *len)
 {
-    int row = *(int *)arg;
-    unsigned char neg[40], auth[4096];
-    size_t n;
+    const struct crafted *cr = arg;
+    struct hx_client c = {.authname = HX_USER, .password = HX_PASS};
+    unsigned char neg[40], auth[4096], altered[4096];
+    char *answer = NULL;
+    unsigned alen = 0;
+    size_t n, neglen;
 
     if (step > 1)
         return HX_STOP;
-    n = win_negotiate(neg);
+    if (cr->shape == OURS && step == 0)
+        return hx_client_answer("NTLM", &c, NULL, 0, msg, len) == SASL_CONTINUE ? HX_SEND
+                                                                                : HX_STOP;
+    neglen = crafted_negotiate(cr->shape, neg);
     if (step == 0) {
-        *msg = hx_memdup(neg, n);
-        *len = (unsigned)n;
+        *msg = hx_memdup(neg, neglen);
+        *len = (unsigned)neglen;
         return HX_SEND;
     }
-    if (win_authenticate(row, neg, n, chal, chal_len, auth, sizeof(auth), &n) != 0) {
-        tap_diag("the Windows-shaped AUTHENTICATE could not be built");
+    if (cr->mitm) {
+        if (!(n = mitm_challenge(cr->mitm, chal, chal_len, altered, sizeof(altered)))) {
+            tap_diag("the man in the middle could not rewrite the CHALLENGE");
+            return HX_STOP;
+        }
+        chal = (const char *)altered;
+        chal_len = (unsigned)n;
+    }
+    if (cr->shape == OURS) {
+        if (hx_client_second("NTLM", &c, chal, chal_len, &answer, &alen) != SASL_OK || !answer
+            || alen > sizeof(auth)) {
+            tap_diag("our client did not answer the CHALLENGE");
+            free(answer);
+            return HX_STOP;
+        }
+        memcpy(auth, answer, alen);
+        free(answer);
+        n = alen;
+    } else if (crafted_authenticate(cr, neg, neglen, chal, chal_len, auth, sizeof(auth), &n)
+               != 0) {
+        tap_diag("the crafted AUTHENTICATE could not be built");
         return HX_STOP;
+    }
+    if (cr->empty_nt) {
+        put16(auth + F_NT, 0);
+        put16(auth + F_NT + 2, 0);
     }
     *msg = hx_memdup(auth, n);
     *len = (unsigned)n;
@@ -805,11 +1043,14 @@ static void windows_row(int row, void *arg)
         "KEY_EXCH but the MIC keyed with the session base key: SASL_BADAUTH",
         "KEY_EXCH with a damaged encrypted key: SASL_BADAUTH",
         "NTLMv1 with extended session security, ntlm_allow_v1: yes: SASL_OK"};
+    struct crafted cr = {.shape = WINDOWS, .spoil = row};
     struct hx_script r;
 
     (void)arg;
-    hx_server_script("NTLM", win_reply, &row, &r);
-    if (!tap_ok(r.steps == 2 && r.rc[1] == (row == 1 || row == 2 ? SASL_BADAUTH : SASL_OK),
+    hx_server_script("NTLM", crafted_reply, &cr, &r);
+    if (!tap_ok(r.steps == 2
+                    && r.rc[1] == (row == W_MIC_BASE_KEY || row == W_DAMAGED_KEY ? SASL_BADAUTH
+                                                                                 : SASL_OK),
                 "NTLM server, a Windows-shaped client: %s", what[row]))
         tap_diag("%d steps, last %s: %s", r.steps, hx_code(r.rc[r.steps - 1]), r.err);
 }
@@ -817,7 +1058,109 @@ static void windows_row(int row, void *arg)
 static void windows_v1_row(int row, void *arg)
 {
     (void)row;
-    windows_row(3, arg);
+    windows_row(W_V1_ESS, arg);
+}
+
+/* ---- a man in the middle strips the MIC ---------------------------------------- */
+
+/* Review finding 3.4: one who removes MsvAvTimestamp from our CHALLENGE
+ * makes a client send no MIC; the server knows it sent a timestamp and
+ * must refuse a response that does not carry it with a MIC. */
+struct mitm_case {
+    const char *what;
+    struct crafted cr;
+    int want;
+    const char *detail;  /* the server's errdetail names it; NULL: any */
+};
+#define TS_GONE "timestamp"
+static const struct mitm_case mitm_default[] = {
+    {"our client, the CHALLENGE rebuilt unchanged (control)", {OURS, 0, MITM_REBUILD, 0},
+     SASL_OK, NULL},
+    {"our client, timestamp stripped, AUTHENTICATE passed as it is", {OURS, 0, MITM_STRIP, 0},
+     SASL_BADAUTH, TS_GONE},
+    {"our client, timestamp stripped, NT field emptied (LMv2 alone)",
+     {OURS, 0, MITM_STRIP, 1}, SASL_TOOWEAK, "ntlm_allow_lmv2"},
+    {"our client, NetBIOS domain changed and timestamp stripped",
+     {OURS, 0, MITM_NAMES | MITM_STRIP, 0}, SASL_BADAUTH, TS_GONE},
+    {"our client, flags changed and timestamp stripped", {OURS, 0, MITM_FLAGS | MITM_STRIP, 0},
+     SASL_BADAUTH, TS_GONE},
+    {"our client, NetBIOS domain changed, timestamp kept (the MIC)", {OURS, 0, MITM_NAMES, 0},
+     SASL_BADAUTH, NULL},
+    {"Windows-shaped client, the CHALLENGE rebuilt unchanged (control)",
+     {WINDOWS, 0, MITM_REBUILD, 0}, SASL_OK, NULL},
+    {"Windows-shaped client, timestamp stripped, AUTHENTICATE passed as it is",
+     {WINDOWS, 0, MITM_STRIP, 0}, SASL_BADAUTH, TS_GONE},
+    {"Windows-shaped client, timestamp stripped, NT field emptied",
+     {WINDOWS, 0, MITM_STRIP, 1}, SASL_TOOWEAK, "ntlm_allow_lmv2"},
+    {"Windows-shaped client, flags and names changed, timestamp stripped",
+     {WINDOWS, 0, MITM_FLAGS | MITM_NAMES | MITM_STRIP, 0}, SASL_BADAUTH, TS_GONE},
+    {"curl-shaped client (our timestamp echoed, no MIC), no man in the middle",
+     {CURL, 0, 0, 0}, SASL_TOOWEAK, "ntlm_allow_v2_without_mic"},
+};
+/* ntlm_allow_v2_without_mic: yes lets curl in, and nothing more */
+static const struct mitm_case mitm_nomic[] = {
+    {"curl-shaped client, no man in the middle", {CURL, 0, 0, 0}, SASL_OK, NULL},
+    {"curl-shaped client, timestamp stripped", {CURL, 0, MITM_STRIP, 0}, SASL_BADAUTH, TS_GONE},
+    {"curl-shaped client, NT field emptied (its real LMv2 alone)", {CURL, 0, 0, 1},
+     SASL_TOOWEAK, "ntlm_allow_lmv2"},
+    {"our client, timestamp stripped", {OURS, 0, MITM_STRIP, 0}, SASL_BADAUTH, TS_GONE},
+    {"Windows-shaped client, timestamp stripped", {WINDOWS, 0, MITM_STRIP, 0}, SASL_BADAUTH,
+     TS_GONE},
+};
+/* and with ntlm_allow_lmv2: yes too, the LM field of our client and of
+ * Windows is zeros: an emptied NT field leaves nothing that verifies */
+static const struct mitm_case mitm_lax[] = {
+    {"our client, timestamp stripped, NT field emptied", {OURS, 0, MITM_STRIP, 1},
+     SASL_BADAUTH, NULL},
+    {"our client, NT field emptied", {OURS, 0, 0, 1}, SASL_BADAUTH, NULL},
+    {"Windows-shaped client, timestamp stripped, NT field emptied",
+     {WINDOWS, 0, MITM_STRIP, 1}, SASL_BADAUTH, NULL},
+};
+struct mitm_set {
+    const char *label;
+    const struct mitm_case *cases;
+};
+
+static void mitm_row(int row, void *arg)
+{
+    const struct mitm_set *set = arg;
+    const struct mitm_case *m = &set->cases[row];
+    struct hx_script r;
+    int last;
+
+    hx_row_name("MITM %s: %s", set->label, m->what);
+    hx_server_script("NTLM", crafted_reply, (void *)&m->cr, &r);
+    last = r.rc[r.steps - 1];
+    if (!tap_ok(r.steps == 2 && last == m->want && (last == SASL_OK || !r.ever_ok)
+                    && (last == SASL_OK || hx_has_detail(last, r.err))
+                    && (!m->detail || strstr(r.err, m->detail)),
+                "NTLM server (%s), a man in the middle: %s: %s%s%s", set->label, m->what,
+                hx_code(m->want), m->detail ? ", errdetail names " : "",
+                m->detail ? m->detail : ""))
+        tap_diag("%d steps, last %s: %s", r.steps, hx_code(last), r.err);
+}
+
+static void run_mitm(void)
+{
+    static const char *const nomic[] = {"ntlm_allow_v2_without_mic", "yes", NULL};
+    static const char *const lax[] = {"ntlm_allow_v2_without_mic", "yes",
+                                      "ntlm_allow_lmv2", "yes", NULL};
+    static const struct mitm_set sets[] = {
+        {"default options", mitm_default},
+        {"ntlm_allow_v2_without_mic: yes", mitm_nomic},
+        {"ntlm_allow_v2_without_mic and ntlm_allow_lmv2: yes", mitm_lax},
+    };
+    static const int counts[] = {(int)(sizeof(mitm_default) / sizeof(mitm_default[0])),
+                                 (int)(sizeof(mitm_nomic) / sizeof(mitm_nomic[0])),
+                                 (int)(sizeof(mitm_lax) / sizeof(mitm_lax[0]))};
+    const char *const *opts[] = {NULL, nomic, lax};
+    struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL), .client_path = hx.ours};
+    size_t i;
+
+    for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        in.server_opts = opts[i];
+        hx_run(sets[i].label, &in, counts[i], mitm_row, (void *)&sets[i]);
+    }
 }
 
 /* ---- hostile CHALLENGE messages, against our client ------------------------- */
@@ -974,6 +1317,8 @@ int main(void)
         run_v1();
         run_client_versions();
         run_lmv2();
+        run_cyrus_options();
+        run_mitm();
         run_options();
         run_sql();
         run_hostile();

@@ -11,11 +11,13 @@
 # authenticates with --oauth2-bearer (gsasl 2.2 and swaks 20201014, Debian
 # 12's, have neither mechanism), and Postfix's smtp client relays with a
 # token file that it refreshes on the way (exactly one refresh).
-# NTLM: two more smtpd listeners, one with the default configuration (NTLMv2
-# only) and one with ntlm_allow_v1: yes.  curl sends NTLMv2 and authenticates
-# on both; gsasl (libntlm) and swaks (Authen::NTLM) send NTLMv1 and are
-# refused (535) without the option, accepted with it; a wrong password gets
-# 535 from each; each case reads the AUTHENTICATE off the client's transcript
+# NTLM: more smtpd listeners, one with the default configuration (NTLMv2
+# with a MIC only) and one with ntlm_allow_v1 and ntlm_allow_v2_without_mic.
+# curl sends NTLMv2 without a MIC: refused (535) by default, accepted with
+# the option (its response carries our CHALLENGE's timestamp); gsasl
+# (libntlm) and swaks (Authen::NTLM) send NTLMv1 and are refused (535)
+# without ntlm_allow_v1, accepted with it; a wrong password gets 535 from
+# each; each case reads the AUTHENTICATE off the client's transcript
 # and checks it is the protocol the case names.  Postfix's smtp client relays
 # with NTLM (our client plugin, NTLMv2).
 # Needs root (Postfix's master starts as root) and the packages postfix,
@@ -72,8 +74,8 @@ PORT=$(( 20000 + RANDOM % 20000 ))
 OPORT=$((PORT + 1))   # smtpd offering XOAUTH2 and OAUTHBEARER
 XPORT=$((PORT + 2))   # smtpd offering XOAUTH2 only (curl prefers OAUTHBEARER)
 NPORT=$((PORT + 3))   # smtpd offering NTLM, default options (NTLMv2 only)
-N1PORT=$((PORT + 4))  # smtpd offering NTLM with ntlm_allow_v1: yes
-NCPORT=$((PORT + 5))  # smtpd offering NTLM, chrooted (to the queue directory)
+N1PORT=$((PORT + 4))  # smtpd offering NTLM with ntlm_allow_v1 and ntlm_allow_v2_without_mic
+NCPORT=$((PORT + 5))  # smtpd offering NTLM, chrooted (to the queue directory), ntlm_allow_v2_without_mic
 NDPORT=$((PORT + 6))  # smtpd offering NTLM, default options: the DOMAIN\user relay
 
 # ---- plugins, secrets and the SASL configuration --------------------------
@@ -99,16 +101,20 @@ sasldb_path: $SM_TMP/sasldb2
 mech_list: ${MECHS[*]}
 CONFEOF
 
-# the NTLM smtpds: the names the CHALLENGE announces, and NTLMv1 off or on
+# the NTLM smtpds: the names the CHALLENGE announces, NTLMv1 off or on, and
+# NTLMv2 without a MIC (curl) off or on: name:allow_v1:allow_v2_without_mic
 NB_DOMAIN=SMTEST
 DNS_COMPUTER=$HOST
-for app in smtpdntlm:no smtpdntlmv1:yes smtpdntlmchroot:no; do
+for app in smtpdntlm:no:no smtpdntlmv1:yes:yes smtpdntlmchroot:no:yes; do
+    nomic=${app##*:}
+    app=${app%:*}
     cat >"$CONF/sasl/${app%%:*}.conf" <<CONFEOF
 pwcheck_method: auxprop
 auxprop_plugin: sasldb
 sasldb_path: $SM_TMP/sasldb2
 mech_list: NTLM
 ntlm_allow_v1: ${app#*:}
+ntlm_allow_v2_without_mic: $nomic
 ntlm_netbios_domain: $NB_DOMAIN
 ntlm_netbios_computer: MAIL
 ntlm_dns_domain: $SM_FQDN
@@ -341,8 +347,9 @@ ntlm_case() {
 # the CHALLENGE curl received announces the configured names (UTF-16LE in
 # its target info)
 utf16hex() { printf '%s' "$1" | iconv -t UTF-16LE | od -An -tx1 -v | tr -d ' \n'; }
-ntlm_case "curl NTLM: NTLMv2 authenticated (235), ntlm_allow_v1 off" curl "$NPORT" "$PASS" 235 v2
-chal=$(grep -o 'TlRMTVNTUAAC[A-Za-z0-9+/=]*' "$SM_TMP/ntlm-curl-$NPORT-235-$USER_NAME.log" | head -n 1 |
+ntlm_case "curl NTLM (NTLMv2 without a MIC): refused with 535 by default (ntlm_allow_v2_without_mic off)" \
+    curl "$NPORT" "$PASS" 535 v2
+chal=$(grep -o 'TlRMTVNTUAAC[A-Za-z0-9+/=]*' "$SM_TMP/ntlm-curl-$NPORT-535-$USER_NAME.log" | head -n 1 |
     base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
 unnamed=
 for name in "$NB_DOMAIN" MAIL "$SM_FQDN" "$DNS_COMPUTER"; do
@@ -359,7 +366,8 @@ elif [ -n "$unnamed" ]; then
 else
     sm_ok "NTLM CHALLENGE names the configured computer and domain ($NB_DOMAIN, MAIL, $SM_FQDN, $DNS_COMPUTER)"
 fi
-ntlm_case "curl NTLM: wrong password refused with 535" curl "$NPORT" "wrong $PASS" 535 v2
+ntlm_case "curl NTLM: wrong password refused with 535, ntlm_allow_v2_without_mic: yes" curl \
+    "$N1PORT" "wrong $PASS" 535 v2
 ntlm_case "gsasl NTLM (libntlm, NTLMv1): refused with 535, ntlm_allow_v1 off" gsasl "$NPORT" \
     "$PASS" 535 v1
 ntlm_case "gsasl NTLM (libntlm, NTLMv1): authenticated (235) with ntlm_allow_v1: yes" gsasl \
@@ -372,12 +380,14 @@ ntlm_case "swaks NTLM (Authen::NTLM, NTLMv1): authenticated (235) with ntlm_allo
     "$N1PORT" "$PASS" 235 v1
 ntlm_case "swaks NTLM: wrong password refused with 535, ntlm_allow_v1: yes" swaks "$N1PORT" \
     "wrong $PASS" 535 v1
-ntlm_case "curl NTLM: still NTLMv2 (235) where ntlm_allow_v1: yes" curl "$N1PORT" "$PASS" 235 v2
+ntlm_case "curl NTLM: NTLMv2 without a MIC (our timestamp echoed) authenticated (235) with ntlm_allow_v2_without_mic: yes, still NTLMv2 where ntlm_allow_v1: yes" \
+    curl "$N1PORT" "$PASS" 235 v2
 # an unknown user is refused exactly as a wrong password
-USER_NAME=nosuchuser ntlm_case "curl NTLM: an unknown user refused with 535" curl "$NPORT" \
+USER_NAME=nosuchuser ntlm_case "curl NTLM: an unknown user refused with 535" curl "$N1PORT" \
     "$PASS" 535 v2
 # the chrooted smtpd reads its sasldb and authenticates an ASCII name
-ntlm_case "curl NTLM: NTLMv2 authenticated (235) by a chrooted smtpd" curl "$NCPORT" "$PASS" 235 v2
+ntlm_case "curl NTLM: NTLMv2 authenticated (235) by a chrooted smtpd, ntlm_allow_v2_without_mic: yes" \
+    curl "$NCPORT" "$PASS" 235 v2
 
 # ---- XOAUTH2 and OAUTHBEARER with curl ----------------------------------------
 if [ -n "$SPORT" ] && curl -sf "$ISSUER/jwks" >/dev/null; then
