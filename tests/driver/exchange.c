@@ -267,6 +267,14 @@ int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_ser
         cmsg = hx_memdup(out ? out : "", outlen);
         src = sasl_server_step(sc, cmsg, outlen, &sout, &soutlen);
     }
+    /* the server succeeded while the client waits for the outcome: an
+     * application whose protocol reports it (LDAP's bind result, IMAP's OK)
+     * steps the client with the success data, here none */
+    if (src == SASL_OK && crc == SASL_CONTINUE) {
+        out = NULL;
+        outlen = 0;
+        crc = client_go(cc, mech, 0, NULL, 0, &out, &outlen, c);
+    }
     if (src == SASL_OK) {
         get_prop(sc, SASL_USERNAME, o->username, sizeof(o->username));
         get_prop(sc, SASL_AUTHUSER, o->authuser, sizeof(o->authuser));
