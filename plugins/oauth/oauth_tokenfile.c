@@ -826,6 +826,10 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         sm_why(why, whylen, "token file options out of range");
         return OAUTH_TOKENFILE_ERROR;
     }
+    /* jansson's allocator that erases (oauth_http.h), before the file is
+     * parsed; a libcurl that fails to initialise is reported by the refresh
+     * that needs it */
+    (void)oauth_http_init(NULL, 0);
 
     /* 1. fresh enough as it is? */
     if ((st = load(path, &f, why, whylen)) != OAUTH_TOKENFILE_OK)
