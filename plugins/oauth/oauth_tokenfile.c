@@ -842,8 +842,8 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
     }
     if (!f.refresh_token) {
         sm_why(why, whylen, "token file %s: the access token expires within %lld s and there "
-                            "is no refresh_token", path,
-                   (long long)due_window(&f, o->refresh_window));
+                            "is no refresh_token",
+               path, (long long)due_window(&f, o->refresh_window));
         tokfile_free(&f);
         return OAUTH_TOKENFILE_EXPIRED;
     }
@@ -862,8 +862,8 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
     }
     if (!f.refresh_token) {
         sm_why(why, whylen, "token file %s: the access token expires within %lld s and there "
-                            "is no refresh_token", path,
-                   (long long)due_window(&f, o->refresh_window));
+                            "is no refresh_token",
+               path, (long long)due_window(&f, o->refresh_window));
         st = OAUTH_TOKENFILE_EXPIRED;
         goto done;
     }
