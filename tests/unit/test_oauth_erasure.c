@@ -2,9 +2,10 @@
  * code and by what they use (jansson's parser and dumper, libcurl's buffers):
  * under tests/unit/free_hook.c (LD_PRELOAD), which keeps a copy of every
  * block freed while armed, a token refresh (client_secret_basic and
- * client_secret_post) and a plain use of a fresh token must leave none of
- * the access tokens, refresh tokens or the client secret (nor the Basic
- * credential made from it) in a freed block.  The program re-executes itself
+ * client_secret_post), a plain use of a fresh token, and the XOAUTH2 client
+ * plugin itself (loaded by libsasl2) refreshing a "tokenfile:" password's
+ * token must leave none of the access tokens, refresh tokens or the client
+ * secret (nor the Basic credential made from it) in a freed block.  The program re-executes itself
  * with LD_PRELOAD=<builddir>/tests/unit/.libs/free_hook.so when the hook is
  * not loaded: it never runs without it.  And the allocators that erase
  * leave an application's own use of jansson and libcurl working: one that
@@ -32,6 +33,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sasl/sasl.h>
 
 #include "oauth_http.h"
 #include "oauth_tokenfile.h"
@@ -302,10 +304,110 @@ static void test_application_allocators(void **state)
     assert_int_equal(run_child(child_curl_first), 0);
 }
 
+/* ---- the whole client plugin, loaded by libsasl2 ------------------------------
+ * A "tokenfile:" password whose token is refreshed on the way: the plugin's
+ * own copy of the OAuth core installs its allocators (in a child, before this
+ * process's core has), and its message, credentials and token copies are
+ * erased too.  The application's part (its callbacks' strings) is not a
+ * secret here: the password names the file. */
+
+static char password[sizeof(path) + 16];
+
+static int cb_getpath(void *ctx, const char **p)
+{
+    (void)ctx;
+    *p = getenv("SM_PLUGIN_DIR");
+    return *p ? SASL_OK : SASL_FAIL;
+}
+
+static int cb_simple(void *ctx, int id, const char **result, unsigned *len)
+{
+    (void)ctx;
+    if (id != SASL_CB_AUTHNAME && id != SASL_CB_USER)
+        return SASL_BADPARAM;
+    *result = id == SASL_CB_AUTHNAME ? "alice" : "";
+    if (len)
+        *len = (unsigned)strlen(*result);
+    return SASL_OK;
+}
+
+static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
+{
+    static sasl_secret_t *secret;
+    size_t n = strlen(password);
+
+    (void)conn;
+    (void)ctx;
+    (void)id;
+    if (!secret && !(secret = malloc(sizeof(*secret) + n)))
+        return SASL_NOMEM;
+    secret->len = n;
+    memcpy(secret->data, password, n + 1);
+    *psecret = secret;
+    return SASL_OK;
+}
+
+typedef int (*sasl_cb_fn)(void);
+#define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
+
+static int child_plugin(void)
+{
+    static const char *const names[] = {"old access token", "old refresh token",
+                                        "new access token", "new refresh token",
+                                        "client secret", "Basic credential"};
+    static sasl_callback_t global[] = {{SASL_CB_GETPATH, CB(cb_getpath), NULL},
+                                       {SASL_CB_LIST_END, NULL, NULL}};
+    static sasl_callback_t conn_cbs[] = {{SASL_CB_AUTHNAME, CB(cb_simple), NULL},
+                                         {SASL_CB_USER, CB(cb_simple), NULL},
+                                         {SASL_CB_PASS, CB(cb_pass), NULL},
+                                         {SASL_CB_LIST_END, NULL, NULL}};
+    sasl_conn_t *conn = NULL;
+    const char *out = NULL, *mech = NULL;
+    unsigned outlen = 0;
+    char *sec[6];
+    long hits;
+    int r, i;
+
+    write_file(0, "client_secret_basic", &sec[0], &sec[1]);
+    snprintf(password, sizeof(password), "tokenfile:%s", path);
+    if (sasl_client_init(global) != SASL_OK
+        || sasl_client_new("smtp", "mx.example.com", NULL, NULL, conn_cbs, 0, &conn) != SASL_OK)
+        return 90;
+    hook_arm(1);
+    r = sasl_client_start(conn, "XOAUTH2", NULL, &out, &outlen, &mech);
+    if (r == SASL_CONTINUE) /* the server's success, without data */
+        r = sasl_client_step(conn, NULL, 0, NULL, &out, &outlen);
+    sasl_dispose(&conn);
+    hook_arm(0);
+    if (r != SASL_OK) {
+        print_message("# the XOAUTH2 client: %d\n", r);
+        return 91;
+    }
+    sec[2] = member("access_token");
+    sec[3] = member("refresh_token");
+    if (!strcmp(sec[2], sec[0]))
+        return 92; /* not refreshed */
+    sec[4] = strdup(CLIENT_SECRET);
+    sec[5] = strdup(BASIC_CRED);
+    hits = report("the XOAUTH2 client plugin with a \"tokenfile:\" password, refreshed",
+                  names, sec, 6);
+    for (i = 0; i < 6; i++)
+        free(sec[i]);
+    return hits > 80 ? 80 : (int)hits;
+}
+
+static void test_client_plugin(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(child_plugin), 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_application_allocators), /* first: before the init */
+        /* first: before this process initialises its OAuth core */
+        cmocka_unit_test(test_application_allocators),
+        cmocka_unit_test(test_client_plugin),
         cmocka_unit_test(test_refresh_basic),
         cmocka_unit_test(test_refresh_post),
         cmocka_unit_test(test_fresh_token),
