@@ -12,6 +12,7 @@ PACKAGES="
   postfix curl gsasl swaks libauthen-ntlm-perl
   krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
   cyrus-imapd cyrus-clients
+  slapd ldap-utils
 "
 missing=""
 for p in $PACKAGES; do
@@ -27,6 +28,8 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 # Postfix installs unconfigured: the tests bring their own configuration
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# slapd likewise: no database of its own (tests/interop/test_ldap.sh brings one)
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing

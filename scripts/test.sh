@@ -9,8 +9,9 @@
 #   3. a gcc build with -Wall -Wextra -Werror, `make check` (unit, in-process
 #      driver, sample-server/client end to end)
 #   4. the unit and driver programs again under valgrind (errors and leaks)
-#   5. Postfix end to end, PLAIN/LOGIN through saslauthd, Cyrus IMAP with imtest
-#      (tests/interop/test_postfix.sh, test_saslauthd.sh, test_imap.sh: need root)
+#   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
+#      mechanisms, Cyrus IMAP with imtest (tests/interop/test_postfix.sh,
+#      test_saslauthd.sh, test_ldap.sh, test_imap.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. a clang build with -Werror (warning-free under both compilers)
@@ -139,6 +140,8 @@ tap_step "valgrind" make -s -j"$jobs" check-valgrind
 export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
 tap_step "postfix" bash "$src/tests/interop/test_postfix.sh"
 tap_step "saslauthd" bash "$src/tests/interop/test_saslauthd.sh"
+# OpenLDAP: slapd with our OAuth servers, ldapwhoami with our OAuth clients
+tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"
 # GSSAPI through Postfix (curl, Postfix's smtp client) against a throwaway KDC
 tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
 # Cyrus IMAP with imtest: GSSAPI (ours and Cyrus's, every pair) and the OAuth mechanisms

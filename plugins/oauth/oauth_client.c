@@ -6,13 +6,18 @@
  * by the client option oauth_token_file, refreshed when it is about to
  * expire.
  *
- * The initial message ends the exchange on the client's side (SASL_OK), as
- * PLAIN's does: SMTP and the other SASL profiles have no success data, so
- * most applications never step a client again after the server accepts.
- * doneflag stays unset, though, so that an application that receives the
- * server's error challenge (RFC 7628 3.2.2) can still step the client: it
- * then answers with the mechanism's reply, and the challenge's status and
- * scope go to errdetail. */
+ * The server may still answer the initial message with its error challenge
+ * (RFC 7628 3.2.2), so the client is not done after it: SASL_CONTINUE.  A
+ * client that said SASL_OK there would tell the application the mechanism
+ * had finished, and libldap then sent the reply to the error challenge as a
+ * simple bind with an empty DN, which slapd accepts as an anonymous bind.
+ * The server's outcome finishes it: success with no data (or empty data)
+ * -> SASL_OK with nothing to send; the error challenge -> the mechanism's
+ * reply and SASL_CONTINUE, with the challenge's status and scope in
+ * errdetail, and the server's failure then ends the exchange.  Protocols
+ * without success data (SMTP's 235) need no further step: the application
+ * takes the server's success as the end, as Postfix's smtp client and
+ * imtest do. */
 #include "config.h"
 #include "oauth_server.h"
 #include "oauth_config.h"
@@ -182,7 +187,7 @@ static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
         sm_client_output(&c->base, out, outlen);
         c->step = AWAIT_OUTCOME;
         sm_oparams_no_layer(oparams);
-        r = SASL_OK;
+        r = SASL_CONTINUE;
     }
 done:
     utils->free(file);

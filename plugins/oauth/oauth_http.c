@@ -4,6 +4,7 @@
 #include "oauth_http.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include <sasl-mechs/base64.h>
 #include <sasl-mechs/why.h>
@@ -26,9 +28,73 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CURLcode init_rc = CURLE_FAILED_INIT;
 
+/* ---- allocators that erase: jansson's and libcurl's buffers hold tokens
+ * and client secrets (jansson's parser and dumper buffers, libcurl's
+ * receive buffer and request buffer), which they free without erasing.
+ * Both libraries take process-wide allocator functions; ours wrap the C
+ * library's malloc and free, which are what both use by default, and only
+ * erase a block (its malloc_usable_size) before handing it to free: an
+ * application that uses either library itself gets the same memory from the
+ * same allocator, only erased when freed.  They are installed only while
+ * the library still has its default allocator; an application that set its
+ * own keeps it.  The plugins are linked with -z nodelete, so that these
+ * functions outlive a sasl_done that unloads the plugins. */
+
+static void erasing_free(void *p)
+{
+    if (p) {
+        sm_erase(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+/* realloc that moves, so that the old block is erased too */
+static void *erasing_realloc(void *p, size_t n)
+{
+    size_t old;
+    void *q;
+
+    if (!p)
+        return malloc(n);
+    if (n == 0) {
+        erasing_free(p);
+        return NULL;
+    }
+    old = malloc_usable_size(p);
+    if (!(q = malloc(n)))
+        return NULL;
+    memcpy(q, p, old < n ? old : n);
+    erasing_free(p);
+    return q;
+}
+
+static char *erasing_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void install_erasing_allocators(void)
+{
+    json_malloc_t m;
+    json_free_t f;
+
+    json_get_alloc_funcs(&m, &f);
+    if (m == malloc && f == free)
+        json_set_alloc_funcs(malloc, erasing_free);
+    /* a no-op (but for a reference count) when the application initialised
+     * libcurl first: its allocator then stays as it chose */
+    init_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, erasing_free, erasing_realloc,
+                                   erasing_strdup, calloc);
+}
+
 static void init_curl(void)
 {
-    init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    install_erasing_allocators();
 }
 
 enum oauth_http_status oauth_http_init(char *why, size_t whylen)

@@ -28,9 +28,16 @@
  *
  * Secrets: the form body and the Basic credentials are built in memory that
  * is erased before it is freed; response bodies (which carry tokens) are
- * erased by oauth_http_response_free.  libcurl's own internal copies are
- * outside our control.  `why` texts name the host and port, never the path,
- * the query, a header or a body. */
+ * erased by oauth_http_response_free.  libcurl's own copies (its receive
+ * buffer, the request with its Authorization header and form body) and
+ * jansson's (parser and dumper buffers, string values) are erased when
+ * freed by allocator functions installed with the first initialisation
+ * (oauth_http_init): they wrap malloc and free, the libraries' defaults,
+ * erasing a block's malloc_usable_size before free.  An application that
+ * set its own jansson allocator keeps it; one that initialised libcurl
+ * first keeps libcurl's allocator (libcurl takes it only at its first
+ * initialisation): there those copies are not erased.  `why` texts name the
+ * host and port, never the path, the query, a header or a body. */
 #ifndef OAUTH_HTTP_H
 #define OAUTH_HTTP_H
 
@@ -113,8 +120,9 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
                                             struct oauth_http_response *resp,
                                             char *why, size_t whylen);
 
-/* Run curl_global_init now (once per process; later calls return the
- * first result).  Optional: the first request does it anyway.  A plugin
+/* Install the erasing allocators (above) and run curl_global_init now (once
+ * per process; later calls return the first result).  Optional: the first
+ * request and the first token file read do it anyway.  A plugin
  * calls it from its plug_init so that libcurl and OpenSSL initialise
  * before the application chroots (Postfix's smtp/smtpd).  OAUTH_HTTP_OK
  * or OAUTH_HTTP_ERROR. */

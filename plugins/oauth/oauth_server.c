@@ -141,6 +141,14 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
         s->step = DONE;
         r = set_identities(sparams, p, user, &m, oparams);
         free(user);
+        /* the client waits for the outcome: where the protocol carries
+         * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
+         * that is empty success data; elsewhere (SMTP's 235) nothing, which
+         * libsasl2 would otherwise turn into one more empty challenge */
+        if (r == SASL_OK && (sparams->flags & SASL_SUCCESS_DATA)) {
+            *out = "";
+            *outlen = 0;
+        }
         return r;
     case OAUTH_VERDICT_INVALID_TOKEN:
     case OAUTH_VERDICT_INSUFFICIENT_SCOPE:

@@ -71,6 +71,7 @@ struct tokfile {
     struct stat st;
     const char *access_token;     /* NULL when absent or "" */
     json_int_t expires_at;
+    json_int_t obtained_at;       /* -1 when absent */
     const char *refresh_token, *token_endpoint, *client_id, *client_secret, *scope;
     enum oauth_client_auth auth;
 };
@@ -178,6 +179,20 @@ static enum oauth_tokenfile_status parse(struct tokfile *f, char *why, size_t wh
         sm_why(why, whylen, "\"access_token\" without \"expires_at\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
+    f->obtained_at = -1;
+    exp = json_object_get(f->root, "obtained_at");
+    if (exp) {
+        if (!json_is_integer(exp) || json_integer_value(exp) < 0
+            || json_integer_value(exp) > MAX_EXPIRES_AT) {
+            sm_why(why, whylen, "\"obtained_at\" is not an integer number of Unix seconds");
+            return OAUTH_TOKENFILE_MALFORMED;
+        }
+        f->obtained_at = json_integer_value(exp);
+        if (f->access_token && f->obtained_at > f->expires_at) {
+            sm_why(why, whylen, "\"obtained_at\" is later than \"expires_at\"");
+            return OAUTH_TOKENFILE_MALFORMED;
+        }
+    }
     if (f->refresh_token && (!f->token_endpoint || !f->token_endpoint[0])) {
         sm_why(why, whylen, "\"refresh_token\" without \"token_endpoint\"");
         return OAUTH_TOKENFILE_MALFORMED;
@@ -283,9 +298,21 @@ out:
     return st;
 }
 
+/* The refresh window for this token: the configured one, but never more
+ * than half the token's lifetime when the file knows it (obtained_at), so
+ * that a token that lives no longer than the window (Keycloak's 300 s
+ * against the default 300 s) is not refreshed on every use. */
+static json_int_t due_window(const struct tokfile *f, long window)
+{
+    if (f->obtained_at >= 0 && f->expires_at >= f->obtained_at
+        && (f->expires_at - f->obtained_at) / 2 < (json_int_t)window)
+        return (f->expires_at - f->obtained_at) / 2;
+    return window;
+}
+
 static int fresh(const struct tokfile *f, time_t now, long window)
 {
-    return f->access_token && f->expires_at > (json_int_t)now + window;
+    return f->access_token && f->expires_at > (json_int_t)now + due_window(f, window);
 }
 
 static enum oauth_tokenfile_status give(const char *tok, time_t expires_at, int refreshed,
@@ -727,8 +754,9 @@ static int set_secret(json_t *root, const char *name, const char *value)
 
 /* Put the grant into f->root and write it out through t. */
 static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *g,
-                                         time_t expires_at, struct tmpfile *t, const char *path,
-                                         char *why, size_t whylen)
+                                         time_t obtained_at, time_t expires_at,
+                                         struct tmpfile *t, const char *path, char *why,
+                                         size_t whylen)
 {
     enum oauth_tokenfile_status st;
     char *text;
@@ -736,6 +764,7 @@ static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *
 
     if (set_secret(f->root, "access_token", g->access_token) != 0
         || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
+        || json_object_set_new(f->root, "obtained_at", json_integer((json_int_t)obtained_at)) != 0
         || (g->refresh_token && set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
         sm_why(why, whylen, "out of memory");
         tmpfile_drop(t);
@@ -797,6 +826,10 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         sm_why(why, whylen, "token file options out of range");
         return OAUTH_TOKENFILE_ERROR;
     }
+    /* jansson's allocator that erases (oauth_http.h), before the file is
+     * parsed; a libcurl that fails to initialise is reported by the refresh
+     * that needs it */
+    (void)oauth_http_init(NULL, 0);
 
     /* 1. fresh enough as it is? */
     if ((st = load(path, &f, why, whylen)) != OAUTH_TOKENFILE_OK)
@@ -808,8 +841,9 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         return st;
     }
     if (!f.refresh_token) {
-        sm_why(why, whylen, "token file %s: the access token expires within %ld s and there "
-                            "is no refresh_token", path, o->refresh_window);
+        sm_why(why, whylen, "token file %s: the access token expires within %lld s and there "
+                            "is no refresh_token",
+               path, (long long)due_window(&f, o->refresh_window));
         tokfile_free(&f);
         return OAUTH_TOKENFILE_EXPIRED;
     }
@@ -827,8 +861,9 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         goto done;
     }
     if (!f.refresh_token) {
-        sm_why(why, whylen, "token file %s: the access token expires within %ld s and there "
-                            "is no refresh_token", path, o->refresh_window);
+        sm_why(why, whylen, "token file %s: the access token expires within %lld s and there "
+                            "is no refresh_token",
+               path, (long long)due_window(&f, o->refresh_window));
         st = OAUTH_TOKENFILE_EXPIRED;
         goto done;
     }
@@ -844,7 +879,7 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
     /* 4. write it back, then hand it out */
     now = time(NULL);
     expires_at = now + (time_t)g.expires_in;
-    st = store(&f, &g, expires_at, &t, path, why, whylen);
+    st = store(&f, &g, now, expires_at, &t, path, why, whylen);
     if (give(g.access_token, expires_at, 1, out, why, whylen) != OAUTH_TOKENFILE_OK)
         st = OAUTH_TOKENFILE_ERROR;
     grant_clear(&g);

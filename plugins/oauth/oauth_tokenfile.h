@@ -16,6 +16,9 @@
  *
  *   access_token    string; may be absent (or "") before the first refresh
  *   expires_at      integer, Unix seconds; required with access_token
+ *   obtained_at     integer, Unix seconds, not after expires_at; optional:
+ *                   when the access token was obtained (written by each
+ *                   refresh), which gives its lifetime
  *   refresh_token   string; without it an expiring token cannot be renewed
  *   token_endpoint  string, https:// (http:// only to loopback unless the
  *                   caller allows insecure URLs); required with refresh_token
@@ -36,8 +39,11 @@
  * and the lock file <file>.lock lives next to it.
  *
  * oauth_tokenfile_get:
- *   1. reads the file; if access_token expires more than refresh_window
- *      seconds from now it is returned as it is (no lock, no request);
+ *   1. reads the file; if access_token expires more than the window from
+ *      now it is returned as it is (no lock, no request).  The window is
+ *      refresh_window, or half the token's lifetime (expires_at -
+ *      obtained_at) when that is shorter: a token that lives no longer than
+ *      refresh_window would otherwise be refreshed on every use;
  *   2. else takes an exclusive flock on <file>.lock (created on first use
  *      with the token file's owner and mode; waited for at most
  *      lock_timeout_ms), then reads the file again: another process may
@@ -90,7 +96,8 @@ enum oauth_tokenfile_status {
 };
 
 struct oauth_tokenfile_options {
-    long refresh_window;          /* seconds before expiry to refresh; >= 0 */
+    long refresh_window;          /* seconds before expiry to refresh, at most
+                                     half the lifetime; >= 0 */
     long lock_timeout_ms;         /* > 0 */
     struct oauth_http_options http;
 };

@@ -292,6 +292,14 @@ int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_ser
         cmsg = hx_memdup(out ? out : "", outlen);
         src = sasl_server_step(sc, cmsg, outlen, &sout, &soutlen);
     }
+    /* the server succeeded while the client waits for the outcome: an
+     * application whose protocol reports it (LDAP's bind result, IMAP's OK)
+     * steps the client with the success data, here none */
+    if (src == SASL_OK && crc == SASL_CONTINUE) {
+        out = NULL;
+        outlen = 0;
+        crc = client_go(cc, mech, 0, NULL, 0, &out, &outlen, c);
+    }
     o->client_canon = client_canon; /* before the replayed round below */
     o->server_canon = server_canon;
     if (src == SASL_OK) {

@@ -311,6 +311,55 @@ static void discovery_row(int row, void *arg)
                  hx_code(r.rc[1]), first_challenge);
 }
 
+/* libsasl2's contract: a client that says SASL_OK is done, and an
+ * application may then treat whatever the server says next as no longer the
+ * mechanism's business (libldap sent the reply to the error challenge as a
+ * simple bind, which slapd took for an anonymous one).  Our client is
+ * therefore not done after its initial message: the server's success with
+ * no data completes it; the error challenge gets the reply, still
+ * SASL_CONTINUE, and the server's failure ends it. */
+static void contract_row(int row, void *arg)
+{
+    static const struct hx_msg success[] = {{NULL, 0, 0}};
+    static const struct hx_msg empty[] = {HX_MSG("")};
+    static const struct hx_msg refused[] = {
+        HX_MSG("{\"status\":\"invalid_token\",\"scope\":\"mail\"}")};
+    const char *mech = mechs[row % 2];
+    struct hx_client c = {.authname = ALICE, .password = "a.b.c"};
+    struct hx_script r;
+
+    (void)arg;
+    switch (row / 2) {
+    case 0:
+        hx_row_name("%s client: success without data", mech);
+        hx_client_script(mech, &c, success, 1, &r);
+        if (!tap_ok(r.steps == 2 && r.rc[0] == SASL_CONTINUE && r.rc[1] == SASL_OK
+                        && r.outlen == 0,
+                    "%s client: SASL_CONTINUE after its initial message, SASL_OK (nothing "
+                    "to send) on the server's success without data", mech))
+            tap_diag("steps %d: %s then %s", r.steps, hx_code(r.rc[0]), hx_code(r.rc[1]));
+        break;
+    case 1:
+        hx_row_name("%s client: success with empty data", mech);
+        hx_client_script(mech, &c, empty, 1, &r);
+        if (!tap_ok(r.steps == 2 && r.rc[0] == SASL_CONTINUE && r.rc[1] == SASL_OK,
+                    "%s client: SASL_OK on the server's success with empty data", mech))
+            tap_diag("steps %d: %s then %s", r.steps, hx_code(r.rc[0]), hx_code(r.rc[1]));
+        break;
+    default:
+        hx_row_name("%s client: error challenge", mech);
+        hx_client_script(mech, &c, refused, 1, &r);
+        if (!tap_ok(r.steps == 2 && r.rc[0] == SASL_CONTINUE && r.rc[1] == SASL_CONTINUE
+                        && r.outlen == (row % 2 ? 1u : 0u) && !r.ever_ok,
+                    "%s client: the error challenge gets the reply (%s) and SASL_CONTINUE, "
+                    "never SASL_OK: the server's failure ends the exchange", mech,
+                    row % 2 ? "%x01" : "empty"))
+            tap_diag("steps %d: %s then %s, reply %u bytes", r.steps, hx_code(r.rc[0]),
+                     hx_code(r.rc[1]), r.outlen);
+        break;
+    }
+}
+
 static void unconfigured_row(int row, void *arg)
 {
     char list[512];
@@ -599,6 +648,7 @@ int main(void)
         hx_run("token file", &in, 6, tokenfile_row, NULL);
         hx_run("malformed", &in, N_BAD, bad_row, NULL);
         hx_run("discovery", &in, 2, discovery_row, NULL);
+        hx_run("client contract", &in, 6, contract_row, NULL);
         run_with_server();
         in.server_opts = NULL;
         hx_run("unconfigured", &in, 1, unconfigured_row, NULL);

@@ -163,6 +163,41 @@ static void no_secrets(const char *why, const struct grant *g)
         fail_msg("a secret in why: %s", why);
 }
 
+/* Time passing for the token file: expires_at and obtained_at (when
+ * present) moved d seconds back. */
+static void age_file(long d)
+{
+    json_t *j = read_json(path), *v;
+    char *text;
+    struct stat st;
+
+    assert_int_equal(stat(path, &st), 0);
+    v = json_object_get(j, "expires_at");
+    assert_true(json_is_integer(v));
+    json_object_set_new(j, "expires_at", json_integer(json_integer_value(v) - d));
+    if ((v = json_object_get(j, "obtained_at")))
+        json_object_set_new(j, "obtained_at", json_integer(json_integer_value(v) - d));
+    text = json_dumps(j, 0);
+    assert_non_null(text);
+    write_file(path, st.st_mode & 07777, text);
+    free(text);
+    json_decref(j);
+}
+
+/* one use of the file: returns whether it refreshed */
+static int use_file(const struct oauth_tokenfile_options *o)
+{
+    struct oauth_token t;
+    char why[256] = "";
+    int r;
+
+    if (oauth_tokenfile_get(path, o, &t, why, sizeof(why)) != OAUTH_TOKENFILE_OK)
+        fail_msg("token file: %s", why);
+    r = t.refreshed;
+    oauth_token_clear(&t);
+    return r;
+}
+
 static void test_fresh_token_used_as_is(void **state)
 {
     struct oauth_tokenfile_options o = opts();
@@ -267,7 +302,7 @@ static void test_rotation_and_no_rotation(void **state)
     write_token_file(0600, &g, 0, NULL);
     /* three refreshes in a row, each with the refresh token the last one left */
     for (i = 0; i < 3; i++) {
-        o.refresh_window = 100000; /* always "expiring" */
+        age_file(7200); /* expired */
         assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
         assert_int_equal(t.refreshed, 1);
         oauth_token_clear(&t);
@@ -281,12 +316,14 @@ static void test_rotation_and_no_rotation(void **state)
     /* the server does not rotate: the answer has no refresh_token, the file
      * keeps the one it had (RFC 6749 section 6), and it still works */
     assert_int_equal(ts_mode(&server, "{\"token\": \"no_rotate\"}"), 0);
+    age_file(7200);
     assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     j = read_json(path);
     assert_string_equal(member(j, "refresh_token"), rt1);
     json_decref(j);
     assert_int_equal(ts_mode(&server, "{\"token\": \"ok\"}"), 0);
+    age_file(7200);
     assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     j = read_json(path);
@@ -295,6 +332,7 @@ static void test_rotation_and_no_rotation(void **state)
 
     /* no expires_in: an hour is assumed */
     assert_int_equal(ts_mode(&server, "{\"token\": \"no_expires_in\"}"), 0);
+    age_file(7200);
     assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
     assert_true(t.expires_at >= time(NULL) + 3590 && t.expires_at <= time(NULL) + 3600);
     oauth_token_clear(&t);
@@ -492,6 +530,14 @@ static const struct {
      OAUTH_TOKENFILE_MALFORMED},
     {"{\"access_token\": \"SECRETAT\", \"expires_at\": 9999999999}", OAUTH_TOKENFILE_OK},
     {"{\"access_token\": \"\", \"refresh_token\": \"SECRETRT\"}", OAUTH_TOKENFILE_MALFORMED},
+    {"{\"access_token\": \"SECRETAT\", \"expires_at\": 9999999999, \"obtained_at\": \"1\"}",
+     OAUTH_TOKENFILE_MALFORMED},
+    {"{\"access_token\": \"SECRETAT\", \"expires_at\": 9999999999, \"obtained_at\": -1}",
+     OAUTH_TOKENFILE_MALFORMED},
+    {"{\"access_token\": \"SECRETAT\", \"expires_at\": 9999999990, \"obtained_at\": "
+     "9999999999}", OAUTH_TOKENFILE_MALFORMED},
+    {"{\"access_token\": \"SECRETAT\", \"expires_at\": 9999999999, \"obtained_at\": 0}",
+     OAUTH_TOKENFILE_OK},
 };
 
 static void test_malformed_files(void **state)
@@ -646,6 +692,79 @@ static void test_lock_timeout(void **state)
     grant_free(&g);
 }
 
+/* Tokens that live no longer than the refresh window (Keycloak's 300 s
+ * against the default window of 300 s; a 60 s token): refreshed once they
+ * are past half their lifetime, not on every use.  A token that lives long
+ * keeps the configured window. */
+static void short_lived(long ttl, long window, long due)
+{
+    struct oauth_tokenfile_options o = opts();
+    const char *extra[3] = {"--token-ttl", NULL, NULL};
+    char ttls[32], endpoint[128], text[8192], *body = NULL, *rt;
+    struct ts s;
+    json_t *j;
+
+    snprintf(ttls, sizeof(ttls), "%ld", ttl);
+    extra[1] = ttls;
+    o.refresh_window = window;
+    assert_int_equal(ts_start(&s, extra), 0);
+    snprintf(endpoint, sizeof(endpoint), "%s/token", s.base);
+    assert_int_equal(ts_call(&s, "POST", "/grant", NULL, &body), 200);
+    rt = ts_json_str(body, "refresh_token");
+    free(body);
+    assert_non_null(rt);
+    /* no access token yet: the first use refreshes */
+    snprintf(text, sizeof(text),
+             "{\"refresh_token\": \"%s\", \"token_endpoint\": \"%s\", \"client_id\": "
+             "\"test-client\", \"client_secret\": \"test-secret\"}", rt, endpoint);
+    write_file(path, 0600, text);
+    free(rt);
+    assert_int_equal(use_file(&o), 1);
+    /* used again at once, and until 2 s before it is due */
+    assert_int_equal(use_file(&o), 0);
+    j = read_json(path);
+    assert_int_equal(json_integer_value(json_object_get(j, "expires_at"))
+                         - json_integer_value(json_object_get(j, "obtained_at")), ttl);
+    json_decref(j);
+    age_file(ttl - due - 2);
+    assert_int_equal(use_file(&o), 0);
+    assert_int_equal(ts_stat(&s, "refreshes"), 1);
+    /* due: refreshed once, then used as it is again */
+    age_file(4);
+    assert_int_equal(use_file(&o), 1);
+    assert_int_equal(use_file(&o), 0);
+    assert_int_equal(ts_stat(&s, "refreshes"), 2);
+    ts_stop(&s);
+}
+
+static void test_short_lived_tokens(void **state)
+{
+    (void)state;
+    short_lived(300, 300, 150);  /* Keycloak's default lifetime, the default window */
+    short_lived(60, 300, 30);
+    short_lived(3600, 300, 300); /* a long-lived token: the window as configured */
+    short_lived(300, 60, 60);    /* a window smaller than half the lifetime */
+}
+
+/* A file written before obtained_at existed: the configured window, once;
+ * the refresh then records obtained_at. */
+static void test_file_without_obtained_at(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    json_t *j;
+
+    (void)state;
+    write_token_file(0600, &g, 200, NULL); /* within the 300 s window */
+    assert_int_equal(use_file(&o), 1);
+    j = read_json(path);
+    assert_true(json_is_integer(json_object_get(j, "obtained_at")));
+    json_decref(j);
+    assert_int_equal(use_file(&o), 0);
+    assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    grant_free(&g);
+}
+
 /* N processes find the token expiring at the same moment */
 #define NPROC 8
 
@@ -725,7 +844,7 @@ static void test_contention(void **state)
         struct oauth_tokenfile_options o = opts();
         struct oauth_token t;
         char why[256];
-        o.refresh_window = 100000;
+        age_file(7200);
         assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
         assert_int_equal(t.refreshed, 1);
         oauth_token_clear(&t);
@@ -748,6 +867,8 @@ int main(void)
         cmocka_unit_test_setup(test_owner_kept, reset),
         cmocka_unit_test_setup(test_lock_timeout, reset),
         cmocka_unit_test_setup(test_contention, reset),
+        cmocka_unit_test_setup(test_short_lived_tokens, reset),
+        cmocka_unit_test_setup(test_file_without_obtained_at, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_tokenfile", tests, setup, teardown);
