@@ -4,6 +4,7 @@
  * (oauth_server.c, oauth_client.c). */
 #include "config.h"
 #include "oauth_server.h"
+#include "oauth_http.h"
 
 #if defined(OAUTH_GLUE_XOAUTH2)
 #define GLUE_MECH OAUTH_MECH_XOAUTH2
@@ -78,6 +79,11 @@ int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_ve
 int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
                           sasl_client_plug_t **pluglist, int *plugcount)
 {
+    /* libcurl's and jansson's erasing allocators go in while the application
+     * is most likely still one thread (sasl_client_init), not at the first
+     * token file use, when other threads may be inside jansson; a failure
+     * here is reported by that use */
+    (void)oauth_http_init(NULL, 0);
     return sm_client_plug_init(&plugin, utils, maxversion, out_version, pluglist,
                                plugcount);
 }
