@@ -2,6 +2,7 @@
 #include <sasl-mechs/options.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,25 +22,51 @@ static const char *lookup(const sasl_utils_t *utils, const char *name)
 }
 
 /* Options are read while libsasl2 loads the plugin, one thread, before any
- * connection: the name of a bad one is kept for the errdetail of every
- * exchange (the log line of that moment may have gone to syslog only). */
-static char last_bad[96];
+ * connection: the name of a bad one and why it was refused are kept for the
+ * errdetail of every exchange (the log line of that moment may have gone to
+ * syslog only). */
+static char last_bad[320];
 
 const char *sm_opt_last_bad(void)
 {
     return last_bad[0] ? last_bad : "an option";
 }
 
+/* Log "option NAME: REASON"; while the plugin loads (no connection) keep it
+ * for sm_opt_last_bad, on a connection make it the errdetail. */
+static int refuse(const sasl_utils_t *utils, const char *name, const char *reason)
+{
+    utils->log(utils->conn, SASL_LOG_ERR, "option %s: %s", name, reason);
+    if (utils->conn) /* NULL while a plugin loads; libsasl2 would syslog that */
+        utils->seterror(utils->conn, SASL_NOLOG, "option %s: %s", name, reason);
+    else
+        snprintf(last_bad, sizeof(last_bad), "option %s: %s", name, reason);
+    return SASL_CONFIGERR;
+}
+
+int sm_opt_refuse(const sasl_utils_t *utils, const char *name, const char *fmt, ...)
+{
+    char reason[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    return refuse(utils, name, reason);
+}
+
 static int bad(const sasl_utils_t *utils, const char *name, const char *val,
                const char *expected)
 {
-    snprintf(last_bad, sizeof(last_bad), "option %s", name);
-    utils->log(utils->conn, SASL_LOG_ERR,
-               "option %s: invalid value \"%.64s\" (expected %s)", name, val, expected);
-    if (utils->conn) /* NULL while a plugin loads; libsasl2 would syslog that */
-        utils->seterror(utils->conn, SASL_NOLOG,
-                        "option %s has an invalid value (expected %s)", name, expected);
-    return SASL_CONFIGERR;
+    char shown[65], reason[256];
+    size_t i;
+
+    /* the value as typed, but no control character reaches a log line */
+    for (i = 0; val[i] && i < sizeof(shown) - 1; i++)
+        shown[i] = (unsigned char)val[i] < 0x20 || val[i] == 0x7f ? '?' : val[i];
+    shown[i] = '\0';
+    snprintf(reason, sizeof(reason), "invalid value \"%s\" (expected %s)", shown, expected);
+    return refuse(utils, name, reason);
 }
 
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,

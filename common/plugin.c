@@ -118,8 +118,7 @@ int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings
                   const char *mech, size_t size, void **ctx)
 {
     if (settings->status != SASL_OK)
-        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s has an invalid value (see the "
-                       "log of the plugin's loading)", mech, sm_opt_last_bad());
+        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s", mech, sm_opt_last_bad());
     *ctx = sparams->utils->calloc(1, size);
     return *ctx ? SASL_OK : SASL_NOMEM;
 }

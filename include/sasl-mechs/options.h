@@ -33,8 +33,14 @@ struct sm_limits {
 #define SM_DEFAULT_MAX_PASSWORD 1024u
 /* the longest a client's credential callback may answer (prompt.c) */
 #define SM_MAX_PASSWORD_LIMIT 65535u
-/* "option NAME" of the last value refused, for error messages. */
+/* "option NAME: why" of the last value refused while the plugin loaded,
+ * for the errdetail of every exchange. */
 const char *sm_opt_last_bad(void);
+/* Refuse an option for a reason of the caller's (two options that
+ * contradict each other, a value of the wrong kind): logged, and reported
+ * like the readers' own refusals.  Returns SASL_CONFIGERR. */
+int sm_opt_refuse(const sasl_utils_t *utils, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Reads only the options asked for (read_user, read_password); the others
  * keep their defaults and are not options of that mechanism. */
 int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
