@@ -11,6 +11,7 @@ PACKAGES="
   util-linux procps passwd python3
   postfix curl gsasl swaks libauthen-ntlm-perl
   krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
+  cyrus-imapd cyrus-clients
 "
 missing=""
 for p in $PACKAGES; do

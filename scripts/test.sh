@@ -141,6 +141,8 @@ tap_step "postfix" bash "$src/tests/interop/test_postfix.sh"
 tap_step "saslauthd" bash "$src/tests/interop/test_saslauthd.sh"
 # GSSAPI through Postfix (curl, Postfix's smtp client) against a throwaway KDC
 tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
+# GSSAPI through Cyrus IMAP (cyrmaster, imapd, imtest), our plugin and Cyrus's
+tap_step "cyrus imap GSSAPI" bash "$src/tests/interop/test_gssapi_imap.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"
