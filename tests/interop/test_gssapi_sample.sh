@@ -81,7 +81,7 @@ for pair in "${PAIRS[@]}"; do
 done
 
 # a foreign-realm principal: alice@REALM where the default realm is another
-SM_SERVER_ARGS=(-b min=56,max=256) SM_CLIENT_ARGS=(-b min=56,max=256)
+SM_SERVER_ARGS=(-b "min=56,max=256") SM_CLIENT_ARGS=(-b "min=56,max=256")
 for pair in "${PAIRS[@]}"; do
     read -r simpl cimpl <<<"$pair"
     desc="GSSAPI $simpl server x $cimpl client, foreign-realm principal"
