@@ -220,7 +220,7 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
         authzid_len = strlen(c->base.creds.authzid);
     /* Cyrus's option ad_compat (Active Directory): confidentiality chosen
      * with the integrity bit too, when the server offered both */
-    if ((r = sm_opt_bool(utils, "ad_compat", 0, &ad_compat)) != SASL_OK)
+    if ((r = sm_opt_cyrus_bool(utils, "GSSAPI", "ad_compat", 0, &ad_compat)) != SASL_OK)
         return r;
     if (ad_compat && layer == GSSAPI_LAYER_CONFIDENTIALITY && (offered & GSSAPI_LAYER_INTEGRITY))
         choice |= GSSAPI_LAYER_INTEGRITY;

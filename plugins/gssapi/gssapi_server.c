@@ -61,7 +61,8 @@ int gssapi_server_options(const sasl_utils_t *utils)
 
     if ((r = sm_opt_string(utils, "gssapi_keytab", opt_keytab, sizeof(opt_keytab))) != SASL_OK
         /* Cyrus's gssapiv2 reads "keytab": the same file under its name */
-        || (r = sm_opt_string(utils, "keytab", cyrus_keytab, sizeof(cyrus_keytab))) != SASL_OK
+        || (r = sm_opt_cyrus_string(utils, "GSSAPI", "keytab", cyrus_keytab,
+                                    sizeof(cyrus_keytab))) != SASL_OK
         || (r = sm_opt_string(utils, "gssapi_principal", opt_principal,
                               sizeof(opt_principal))) != SASL_OK
         || (r = sm_opt_string(utils, "gssapi_local_realm", opt_local_realm,

@@ -1243,7 +1243,8 @@ int main(void)
         hx_run(pair_name, &cyrus_both, 4, identity_row, NULL);
     }
     {
-        static const char *ad_opts[] = {"ad_compat", "yes", NULL};
+        /* an application's getopt that files it under Cyrus's plugin name */
+        static const char *ad_opts[] = {"GSSAPI:ad_compat", "yes", NULL};
         struct hx_init a = ours, b = cyrus_srv, c = cyrus_cli, d = cyrus_both;
 
         a.client_opts = b.client_opts = c.client_opts = d.client_opts = ad_opts;
@@ -1328,8 +1329,8 @@ int main(void)
     }
     {
         static char kt_wrong[600], kt_right[600];
-        static const char *o_wrong[] = {"keytab", kt_wrong, NULL},
-                          *o_right[] = {"keytab", kt_right, "gssapi_keytab", kt_right, NULL};
+        static const char *o_wrong[] = {"keytab", kt_wrong, NULL};
+        static const char *o_right[] = {"keytab", kt_right, "gssapi_keytab", kt_right, NULL};
         struct hx_init w = ours, g = ours;
 
         snprintf(kt_wrong, sizeof(kt_wrong), "%s", getenv("SM_KRB5_WRONG_KEYTAB"));
@@ -1338,6 +1339,9 @@ int main(void)
         g.server_opts = o_right;
         hx_run("Cyrus's keytab", &w, 1, cyrus_keytab_row, NULL);
         hx_run("Cyrus's keytab", &g, 1, cyrus_keytab_row, (void *)"right");
+        /* asked for as Cyrus's plugin asks: with its plugin name */
+        o_wrong[0] = "GSSAPI:keytab";
+        hx_run("Cyrus's keytab", &w, 1, cyrus_keytab_row, NULL);
     }
     {
         static char p_ok[200], p_other[200], p_nokey[200];
