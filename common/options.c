@@ -8,14 +8,17 @@
 #include <string.h>
 #include <strings.h>
 
-/* The value as a NUL-terminated string, or NULL when the option is unset. */
-static const char *lookup(const sasl_utils_t *utils, const char *name)
+/* The value as a NUL-terminated string, or NULL when the option is unset.
+ * plugin: NULL for ours; Cyrus's plugin name for one of its options, which
+ * it asks for with that name (an application's getopt may file options per
+ * plugin: Cyrus IMAP tries sasl_<plugin>_<option>, then sasl_<option>). */
+static const char *lookup(const sasl_utils_t *utils, const char *plugin, const char *name)
 {
     const char *val = NULL;
     unsigned len = 0;
 
     if (!utils->getopt
-        || utils->getopt(utils->getopt_context, NULL, name, &val, &len) != SASL_OK
+        || utils->getopt(utils->getopt_context, plugin, name, &val, &len) != SASL_OK
         || !val)
         return NULL;
     return val;
@@ -92,7 +95,7 @@ static int bad(const sasl_utils_t *utils, const char *name, const char *val,
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
                 unsigned def, unsigned min, unsigned max, unsigned *out)
 {
-    const char *val = lookup(utils, name);
+    const char *val = lookup(utils, NULL, name);
     char expected[64], *end;
     unsigned long v;
 
@@ -108,20 +111,10 @@ int sm_opt_uint(const sasl_utils_t *utils, const char *name,
     return SASL_OK;
 }
 
-int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out)
-{
-    static const char *const words[] = {"no", "yes", "false", "true", "off", "on", "0", "1", NULL};
-    unsigned i;
-    int r = sm_opt_choice(utils, name, words, def ? 1 : 0, &i);
-
-    *out = r == SASL_OK ? (int)(i & 1) : def;
-    return r;
-}
-
-int sm_opt_choice(const sasl_utils_t *utils, const char *name,
+static int choice(const sasl_utils_t *utils, const char *plugin, const char *name,
                   const char *const *choices, unsigned def, unsigned *out)
 {
-    const char *val = lookup(utils, name);
+    const char *val = lookup(utils, plugin, name);
     char expected[160];
     size_t used = 0;
     unsigned i;
@@ -141,6 +134,34 @@ int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                                    : choices[1] && choices[2] ? "one of " : "",
                                  choices[i]);
     return bad(utils, name, val, expected);
+}
+
+static int boolean(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
+                   int *out)
+{
+    static const char *const words[] = {"no", "yes", "false", "true", "off", "on", "0", "1", NULL};
+    unsigned i;
+    int r = choice(utils, plugin, name, words, def ? 1 : 0, &i);
+
+    *out = r == SASL_OK ? (int)(i & 1) : def;
+    return r;
+}
+
+int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out)
+{
+    return boolean(utils, NULL, name, def, out);
+}
+
+int sm_opt_cyrus_bool(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
+                      int *out)
+{
+    return boolean(utils, plugin, name, def, out);
+}
+
+int sm_opt_choice(const sasl_utils_t *utils, const char *name,
+                  const char *const *choices, unsigned def, unsigned *out)
+{
+    return choice(utils, NULL, name, choices, def, out);
 }
 
 int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
@@ -163,9 +184,10 @@ int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
     return r;
 }
 
-int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap)
+static int string(const sasl_utils_t *utils, const char *plugin, const char *name, char *out,
+                  size_t cap)
 {
-    const char *val = lookup(utils, name);
+    const char *val = lookup(utils, plugin, name);
     size_t i, n;
 
     out[0] = '\0';
@@ -181,4 +203,15 @@ int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t
                              cap - 1);
     memcpy(out, val, n + 1);
     return SASL_OK;
+}
+
+int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap)
+{
+    return string(utils, NULL, name, out, cap);
+}
+
+int sm_opt_cyrus_string(const sasl_utils_t *utils, const char *plugin, const char *name,
+                        char *out, size_t cap)
+{
+    return string(utils, plugin, name, out, cap);
 }

@@ -16,6 +16,14 @@ int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out);
 /* A text value copied into out (cap bytes with its NUL); "" when unset.
  * Refused: control characters, or a value that does not fit. */
 int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap);
+/* An option of Cyrus's plugin of the same mechanism, read under its name as
+ * that plugin reads it: getopt is asked with Cyrus's plugin name (e.g.
+ * "GSSAPI"), which an application's getopt may use (Cyrus IMAP looks up
+ * sasl_<plugin>_<option> first); a configuration file ignores it. */
+int sm_opt_cyrus_string(const sasl_utils_t *utils, const char *plugin, const char *name,
+                        char *out, size_t cap);
+int sm_opt_cyrus_bool(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
+                      int *out);
 /* choices is NULL-terminated; *out is the index of the value chosen. */
 int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                   const char *const *choices, unsigned def, unsigned *out);
@@ -33,7 +41,8 @@ struct sm_limits {
 #define SM_DEFAULT_MAX_PASSWORD 1024u
 /* the longest a client's credential callback may answer (prompt.c) */
 #define SM_MAX_PASSWORD_LIMIT 65535u
-/* "option NAME" of the last value refused, for error messages. */
+/* "option NAME" of the last value refused while the plugin loaded,
+ * for the errdetail of every exchange. */
 const char *sm_opt_last_bad(void);
 
 /* Why the last option was refused while a plugin loaded: one sentence that

@@ -96,22 +96,19 @@ static int import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
  * ccache collection's principals to use; unset, the default ccache. */
 static int acquire(struct gssapi_client *c, const sasl_utils_t *utils)
 {
-    const char *val = NULL;
-    unsigned len = 0;
+    char principal[1001];
     gss_buffer_desc nb;
     gss_name_t name;
     OM_uint32 maj, min;
+    int r;
 
-    if (!utils->getopt
-        || utils->getopt(utils->getopt_context, NULL, "gssapi_client_principal", &val, &len)
-               != SASL_OK
-        || !val || !*val)
+    if ((r = sm_opt_string(utils, "gssapi_client_principal", principal, sizeof(principal)))
+        != SASL_OK)
+        return r;
+    if (!principal[0])
         return SASL_OK;
-    nb.value = (void *)val;
-    nb.length = len ? len : strlen(val);
-    if (nb.length > 1000 || memchr(val, 0, nb.length))
-        return sm_fail(utils, SASL_CONFIGERR, "GSSAPI: option gssapi_client_principal is too "
-                       "long");
+    nb.value = principal;
+    nb.length = strlen(principal);
     maj = gss_import_name(&min, &nb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
     if (GSS_ERROR(maj))
         return gssapi_fail(utils, SASL_CONFIGERR, "option gssapi_client_principal", maj, min);
@@ -189,7 +186,8 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
     gss_buffer_desc clear = GSS_C_EMPTY_BUFFER, wrapped, nb = GSS_C_EMPTY_BUFFER;
     gss_name_t me = GSS_C_NO_NAME;
     char *me_text;
-    unsigned offered, allowed, layer, conf_ssf;
+    unsigned offered, allowed, layer, choice, conf_ssf;
+    int ad_compat;
     uint32_t peer_max, our_max;
     enum gssapi_status st;
     unsigned char reply[GSSAPI_TOKEN_LEN + GSSAPI_MAX_AUTHZID];
@@ -208,6 +206,7 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
     conf_ssf = gssapi_conf_ssf(c->ctx);
     allowed = gssapi_layers_allowed(&cparams->props, cparams->external_ssf, conf_ssf, c->flags);
     layer = gssapi_best_layer(offered & allowed);
+    choice = layer;
     if (!layer)
         return sm_fail(utils, SASL_TOOWEAK, "GSSAPI: the server offers no security layer this "
                        "client accepts (offered 0x%x)", offered);
@@ -219,7 +218,13 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
                                                                 : cparams->props.maxbufsize;
     if (c->base.creds.authzid)
         authzid_len = strlen(c->base.creds.authzid);
-    n = gssapi_choice_build(reply, sizeof(reply), layer, our_max, c->base.creds.authzid,
+    /* Cyrus's option ad_compat (Active Directory): confidentiality chosen
+     * with the integrity bit too, when the server offered both */
+    if ((r = sm_opt_cyrus_bool(utils, "GSSAPI", "ad_compat", 0, &ad_compat)) != SASL_OK)
+        return r;
+    if (ad_compat && layer == GSSAPI_LAYER_CONFIDENTIALITY && (offered & GSSAPI_LAYER_INTEGRITY))
+        choice |= GSSAPI_LAYER_INTEGRITY;
+    n = gssapi_choice_build(reply, sizeof(reply), choice, our_max, c->base.creds.authzid,
                             authzid_len);
     if (!n)
         return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the authorization identity is too long");

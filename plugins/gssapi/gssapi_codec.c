@@ -58,6 +58,11 @@ enum gssapi_status gssapi_parse_choice(const void *in, size_t len, unsigned offe
     if (!p || len < GSSAPI_TOKEN_LEN)
         return GSSAPI_ERR_SHORT;
     layer = p[0];
+    /* integrity and confidentiality together is confidentiality: what
+     * Active Directory wants, sent by Cyrus's client with ad_compat (and
+     * accepted by Cyrus's server) */
+    if (layer == (GSSAPI_LAYER_INTEGRITY | GSSAPI_LAYER_CONFIDENTIALITY))
+        layer = GSSAPI_LAYER_CONFIDENTIALITY;
     if (layer != GSSAPI_LAYER_NONE && layer != GSSAPI_LAYER_INTEGRITY
         && layer != GSSAPI_LAYER_CONFIDENTIALITY)
         return GSSAPI_ERR_NOT_ONE_LAYER;

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
-#include <krb5.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
@@ -20,6 +19,9 @@ struct gssapi_server {
     gss_ctx_id_t ctx;
     gss_cred_id_t cred;    /* acceptor credentials */
     gss_cred_id_t deleg;   /* the client's, when it delegated: the application's */
+    /* where SASL_DELEGATEDCREDS points at deleg (libsasl2's oparams, which
+     * outlive this context), so that dispose can take the pointer back */
+    sasl_out_params_t *deleg_published;
     gss_name_t client;
     gss_OID mech;          /* the mechanism the client used (the library's) */
     OM_uint32 flags;
@@ -52,56 +54,33 @@ static char opt_local_realm[256];
 static int opt_strip_realm;
 static int opt_any_service;
 
-static int read_string(const sasl_utils_t *utils, const char *name, char *buf, size_t size)
-{
-    const char *val = NULL;
-    unsigned len = 0;
-
-    buf[0] = 0;
-    if (!utils->getopt || utils->getopt(utils->getopt_context, NULL, name, &val, &len) != SASL_OK
-        || !val)
-        return SASL_OK;
-    if (!len)
-        len = (unsigned)strlen(val);
-    if (len >= size || memchr(val, 0, len)) {
-        utils->log(utils->conn, SASL_LOG_ERR, "option %s: longer than %zu bytes", name,
-                   size - 1);
-        return SASL_CONFIGERR;
-    }
-    memcpy(buf, val, len);
-    buf[len] = 0;
-    return SASL_OK;
-}
-
-/* The realm whose principals may lose it: gssapi_local_realm, else the
- * default realm of krb5.conf. */
-static void default_realm(char *buf, size_t size)
-{
-    krb5_context k;
-    char *realm = NULL;
-
-    if (krb5_init_context(&k) != 0)
-        return;
-    if (krb5_get_default_realm(k, &realm) == 0 && strlen(realm) < size)
-        strcpy(buf, realm);
-    if (realm)
-        krb5_free_default_realm(k, realm);
-    krb5_free_context(k);
-}
-
 int gssapi_server_options(const sasl_utils_t *utils)
 {
+    char cyrus_keytab[sizeof(opt_keytab)];
     int r;
 
-    if ((r = read_string(utils, "gssapi_keytab", opt_keytab, sizeof(opt_keytab))) != SASL_OK
-        || (r = read_string(utils, "gssapi_principal", opt_principal,
-                            sizeof(opt_principal))) != SASL_OK
-        || (r = read_string(utils, "gssapi_local_realm", opt_local_realm,
-                            sizeof(opt_local_realm))) != SASL_OK
-        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 0, &opt_strip_realm)) != SASL_OK
+    if ((r = sm_opt_string(utils, "gssapi_keytab", opt_keytab, sizeof(opt_keytab))) != SASL_OK
+        /* Cyrus's gssapiv2 reads "keytab": the same file under its name */
+        || (r = sm_opt_cyrus_string(utils, "GSSAPI", "keytab", cyrus_keytab,
+                                    sizeof(cyrus_keytab))) != SASL_OK
+        || (r = sm_opt_string(utils, "gssapi_principal", opt_principal,
+                              sizeof(opt_principal))) != SASL_OK
+        || (r = sm_opt_string(utils, "gssapi_local_realm", opt_local_realm,
+                              sizeof(opt_local_realm))) != SASL_OK
+        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 1, &opt_strip_realm)) != SASL_OK
         || (r = sm_opt_bool(utils, "gssapi_accept_any_service", 0, &opt_any_service))
                != SASL_OK)
         return r;
+    if (cyrus_keytab[0]) {
+        if (opt_keytab[0] && strcmp(opt_keytab, cyrus_keytab) != 0)
+            return sm_opt_refuse(utils, "keytab", "keytab (Cyrus's option) names %.80s but "
+                                 "gssapi_keytab names %.80s: keep one of the two",
+                                 cyrus_keytab, opt_keytab);
+        strcpy(opt_keytab, cyrus_keytab);
+    }
+    if (opt_local_realm[0] && strchr(opt_local_realm, '@'))
+        return sm_opt_refuse(utils, "gssapi_local_realm", "gssapi_local_realm: \"%.100s\" is "
+                             "a principal, not a realm", opt_local_realm);
     return SASL_OK;
 }
 
@@ -135,8 +114,14 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
         gss_delete_sec_context(&min, &s->ctx, GSS_C_NO_BUFFER);
     if (s->cred != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&min, &s->cred);
-    /* the application had them through oparams->client_creds for as long
-     * as the connection lived, as with Cyrus's plugin */
+    /* libsasl2 disposes of the context on the connection's next
+     * sasl_server_start (and after a failed step) but keeps oparams: a
+     * SASL_DELEGATEDCREDS still pointing here would be freed memory.  The
+     * oparams are the connection's, alive whenever it disposes of us. */
+    if (s->deleg_published && s->deleg_published->client_creds == &s->deleg)
+        s->deleg_published->client_creds = NULL;
+    /* unless the application took them over (zeroed the handle), they were
+     * its to use until now, as with Cyrus's plugin */
     if (s->deleg != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&min, &s->deleg);
     if (s->client != GSS_C_NO_NAME)
@@ -314,16 +299,48 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
     return send_offer(s, sparams, out, outlen);
 }
 
-/* The principal as the SASL authentication identity; realm dropped only
- * when gssapi_strip_realm says so and the realm is the local one. */
+/* Whether the realm goes, by Cyrus's gssapiv2 rule: when the principal
+ * without its realm, read as a user name (so in the default realm of
+ * krb5.conf), is the same principal.  gssapi_local_realm names another
+ * realm instead.  A foreign realm (a cross-realm user) always stays, so
+ * that alice@OTHER.REALM never passes for alice. */
+static int realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils, const char *name,
+                          const char *at, int *local)
+{
+    gss_buffer_desc nb;
+    gss_name_t without = GSS_C_NO_NAME;
+    OM_uint32 maj, min;
+    int equal = 0;
+
+    *local = 0;
+    if (opt_local_realm[0]) {
+        *local = strcmp(at + 1, opt_local_realm) == 0;
+        return SASL_OK;
+    }
+    nb.value = (void *)name;
+    nb.length = (size_t)(at - name);
+    maj = gss_import_name(&min, &nb, GSS_C_NT_USER_NAME, &without);
+    if (!GSS_ERROR(maj)) {
+        maj = gss_compare_name(&min, s->client, without, &equal);
+        gss_release_name(&min, &without);
+    }
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_FAIL, "cannot compare the client's principal with its "
+                           "name in the default realm", maj, min);
+    *local = equal != 0;
+    return SASL_OK;
+}
+
+/* The principal as the SASL authentication identity, without its realm
+ * when gssapi_strip_realm (the default) and realm_is_local say so. */
 static int principal_name(struct gssapi_server *s, const sasl_utils_t *utils, char *buf,
                           size_t size)
 {
     gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
     OM_uint32 maj, min;
-    const char *at;
-    char local[256];
+    char *at;
     size_t len;
+    int local, r;
 
     maj = gss_display_name(&min, s->client, &nb, NULL);
     if (GSS_ERROR(maj))
@@ -337,16 +354,13 @@ static int principal_name(struct gssapi_server *s, const sasl_utils_t *utils, ch
     memcpy(buf, nb.value, len);
     buf[len] = 0;
     gss_release_buffer(&min, &nb);
-    if (opt_strip_realm && (at = strrchr(buf, '@'))) {
-        if (opt_local_realm[0])
-            strcpy(local, opt_local_realm);
-        else {
-            local[0] = 0;
-            default_realm(local, sizeof(local));
-        }
-        if (local[0] && strcmp(at + 1, local) == 0)
-            buf[at - buf] = 0;
-    }
+    /* the realm follows the last '@' (one inside a component is escaped) */
+    if (!opt_strip_realm || !(at = strrchr(buf, '@')) || at == buf)
+        return SASL_OK;
+    if ((r = realm_is_local(s, utils, buf, at, &local)) != SASL_OK)
+        return r;
+    if (local)
+        *at = 0;
     return SASL_OK;
 }
 
@@ -410,8 +424,15 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
         oparams->cbindingdisp = SASL_CB_DISP_NONE;
     }
     oparams->doneflag = 1;
-    if (s->deleg != GSS_C_NO_CREDENTIAL)
-        oparams->client_creds = s->deleg;
+    /* as Cyrus's gssapiv2: a pointer to the handle, which the application
+     * may take over by setting it to GSS_C_NO_CREDENTIAL; NULL when this
+     * exchange delegated nothing (not an earlier exchange's) */
+    if (s->deleg != GSS_C_NO_CREDENTIAL) {
+        oparams->client_creds = &s->deleg;
+        s->deleg_published = oparams;
+    } else {
+        oparams->client_creds = NULL;
+    }
     return SASL_OK;
 }
 

@@ -204,20 +204,37 @@ static int answer_opt(const char *val, const char **result, unsigned *len)
     return SASL_OK;
 }
 
+/* "PLUGIN:option" answers only a lookup that names that plugin (as Cyrus's
+ * plugins do, and an application such as Cyrus IMAP may file them) */
+static const char *find_plugin_opt(const char *const *list, const char *plugin,
+                                   const char *option)
+{
+    char name[128];
+
+    if (!plugin)
+        return NULL;
+    snprintf(name, sizeof(name), "%s:%s", plugin, option);
+    return find_opt(list, name);
+}
+
 static int server_getopt(void *ctx, const char *plugin, const char *option,
                          const char **result, unsigned *len)
 {
-    const char *v = find_opt(server_extra, option);
+    const char *v = find_plugin_opt(server_extra, plugin, option);
 
-    (void)ctx; (void)plugin;
+    (void)ctx;
+    if (!v)
+        v = find_opt(server_extra, option);
     return answer_opt(v ? v : find_opt(server_defaults, option), result, len);
 }
 
 static int client_getopt(void *ctx, const char *plugin, const char *option,
                          const char **result, unsigned *len)
 {
-    (void)ctx; (void)plugin;
-    return answer_opt(find_opt(client_extra, option), result, len);
+    const char *v = find_plugin_opt(client_extra, plugin, option);
+
+    (void)ctx;
+    return answer_opt(v ? v : find_opt(client_extra, option), result, len);
 }
 
 static int getpath(void *ctx, const char **path)

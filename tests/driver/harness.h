@@ -73,7 +73,8 @@ int hx_link_plugin(const char *srcdir, const char *name, const char *dstdir);
 const char *hx_path(const char *a, const char *b, const char *c);
 
 /* What a child initialises libsasl2 with.  The option lists are
- * {"name", "value", ..., NULL}; server options are added to sasldb_path,
+ * {"name", "value", ..., NULL} ("PLUGIN:name" answers only a lookup that
+ * names that plugin, as Cyrus's plugins make); server options are added to sasldb_path,
  * pwcheck_method: auxprop, auxprop_plugin: sasldb and log_level: 7. */
 struct hx_init {
     const char *server_path;

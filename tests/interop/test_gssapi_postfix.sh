@@ -6,12 +6,18 @@
 # authenticates from the KDC's ccache and sends a message; a second smtpd
 # whose keytab lacks the service's key refuses with 535 and logs the
 # Kerberos reason; Postfix's own smtp client relays through the first smtpd
-# with our GSSAPI client plugin.  Needs root (Postfix).  TAP.
+# with our GSSAPI client plugin.  The user smtpd logs must be Cyrus's:
+# alice for alice@REALM (the default realm); then Postfix is restarted with
+# a krb5.conf naming another default realm (alice@REALM a foreign-realm
+# principal, as a cross-realm user is) and smtpd.conf giving the keytab under
+# Cyrus's option name keytab, and logs alice@REALM; then the same two runs
+# with Cyrus's gssapiv2 in place of ours must log the same two names.
+# Needs root (Postfix).  TAP.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 sm_init
-sm_plan 5
+sm_plan 8
 
 HOST=mail.$SM_FQDN
 MAIN_CF=/etc/postfix/main.cf
@@ -135,13 +141,28 @@ curl_gssapi() {  # PORT LOG
 }
 reply() { grep -qE "^(< )?$1[ -]" "$2"; }
 
-log=$SM_TMP/curl.log
-if curl_gssapi "$PORT" "$log" && reply 235 "$log" \
-    && grep -q "sasl_method=GSSAPI, sasl_username=$SM_KRB5_USER" "$SM_TMP/maillog"; then
-    sm_ok "curl GSSAPI as $SM_KRB5_USER: 235, message accepted, smtpd logs sasl_username=$SM_KRB5_USER"
-else
-    sm_not_ok "curl GSSAPI: authentication failed"; sm_diag_file "$log"; sm_diag_file "$SM_TMP/maillog"
-fi
+# curl_user DESC WANT: curl authenticates, smtpd logs sasl_username=WANT
+curl_user() {
+    local desc=$1 want=$2 log=$SM_TMP/curl-$RANDOM.log before ok=
+    before=$(wc -l <"$SM_TMP/maillog" 2>/dev/null || echo 0)
+    if curl_gssapi "$PORT" "$log" && reply 235 "$log"; then
+        for _ in $(seq 50); do
+            if tail -n +$((before + 1)) "$SM_TMP/maillog" | grep -q "sasl_method=GSSAPI, sasl_username=$want\$"; then
+                ok=1; break
+            fi
+            sleep 0.1
+        done
+        if [ -n "$ok" ]; then
+            sm_ok "$desc: 235, message accepted, smtpd logs sasl_username=$want"
+        else
+            sm_not_ok "$desc: smtpd did not log sasl_username=$want"
+            tail -n +$((before + 1)) "$SM_TMP/maillog" | grep sasl_username | sed 's/^/# /'
+        fi
+    else
+        sm_not_ok "$desc: authentication failed"; sm_diag_file "$log"; sm_diag_file "$SM_TMP/maillog"
+    fi
+}
+curl_user "curl GSSAPI as $SM_KRB5_USER, our plugin" alice
 
 log=$SM_TMP/curl-wrong.log
 if ! curl_gssapi "$WPORT" "$log" && reply 535 "$log"; then
@@ -162,7 +183,8 @@ id=gss-relay-$$-$RANDOM
 printf 'Subject: %s\n\nrelayed\n' "$id" | sendmail -C "$CONF" -f alice@client.example bob@gssapi.relay.test
 ok=
 for _ in $(seq 100); do
-    if grep -q "sasl_method=GSSAPI, sasl_username=$SM_KRB5_USER" <(grep -v "$PORT.*curl" "$SM_TMP/maillog") \
+    # smtpd logs alice twice: curl's login and the relay's
+    if [ "$(grep -c "sasl_method=GSSAPI, sasl_username=alice\$" "$SM_TMP/maillog")" -ge 2 ] \
         && grep -qE "relay=127.0.0.1\[127.0.0.1\]:$PORT.*status=sent" "$SM_TMP/maillog"; then
         ok=1; break
     fi
@@ -173,4 +195,49 @@ if [ -n "$ok" ]; then
 else
     sm_not_ok "Postfix's smtp client did not relay with GSSAPI"; sm_diag_file "$SM_TMP/maillog"
 fi
+
+# restart_postfix PLUGDIR KRB5_CONFIG: the same instance with another plugin
+# folder and krb5.conf (the master hands its daemons only import_environment)
+restart_postfix() {
+    postfix -c "$CONF" stop >/dev/null 2>&1
+    for _ in $(seq 100); do postfix -c "$CONF" status >/dev/null 2>&1 || break; sleep 0.1; done
+    sed -i "s|^import_environment = .*|import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$1 KRB5_CONFIG=$2 KRB5RCACHEDIR=$KRB5RCACHEDIR KRB5CCNAME=$KRB5CCNAME|" "$CONF/main.cf"
+    postfix -c "$CONF" start >/dev/null 2>&1 || return 1
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# the keytab under Cyrus's option name only (Cyrus's gssapiv2 reads nothing
+# else), and krb5.conf's default keytab (below) one without the key
+cat >"$CONF/sasl/smtpd.conf" <<CONFEOF
+mech_list: GSSAPI
+auxprop_plugin: sasldb
+sasldb_path: $SM_TMP/sasldb2
+keytab: $SM_KRB5_KEYTAB
+CONFEOF
+# krb5.conf's default keytab the one without the key: only the option finds it
+for c in "$KRB5_CONFIG" "$SM_KRB5_FOREIGN_CONFIG"; do
+    sed "s|^ *default_keytab_name = .*|    default_keytab_name = FILE:$SM_KRB5_WRONG_KEYTAB|" "$c" \
+        >"$SM_TMP/${c##*/}"
+    chmod 644 "$SM_TMP/${c##*/}"
+done
+plain_conf=$SM_TMP/${KRB5_CONFIG##*/} foreign_conf=$SM_TMP/${SM_KRB5_FOREIGN_CONFIG##*/}
+cyrusdir=$SM_TMP/plugins-cyrus
+mkdir -p "$cyrusdir"
+ln -s "$SM_SYSTEM_PLUGIN_DIR/libgssapiv2.so" "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$cyrusdir/"
+for run in "ours:$plugdir:$foreign_conf:$SM_KRB5_USER:a foreign-realm principal" \
+    "cyrus:$cyrusdir:$plain_conf:alice:a default-realm principal" \
+    "cyrus:$cyrusdir:$foreign_conf:$SM_KRB5_USER:a foreign-realm principal"; do
+    IFS=: read -r impl dir krb5conf want what <<<"$run"
+    desc="curl GSSAPI, $what, $impl plugin, option keytab"
+    if [ "$impl" = cyrus ] && [ ! -f "$SM_SYSTEM_PLUGIN_DIR/libgssapiv2.so" ]; then
+        sm_not_ok "$desc" "no Cyrus gssapiv2 (package libsasl2-modules-gssapi-mit)"
+    elif ! restart_postfix "$dir" "$krb5conf"; then
+        sm_not_ok "$desc: postfix did not restart"; sm_diag_file "$SM_TMP/maillog"
+    else
+        curl_user "$desc" "$want"
+    fi
+done
 sm_done

@@ -10,7 +10,11 @@
 # a login could get (alice, alice@realm), so exactly one of them receives it.
 #   GSSAPI against a throwaway KDC (tests/krb5/kdc.sh): Cyrus's gssapiv2 and
 #   ours, both sides, all four pairs, with and without an authorization
-#   identity (imtest -u alice): every login is alice.
+#   identity (imtest -u alice): every login is alice.  Then imapds whose
+#   krb5.conf names another default realm (SM_KRB5_FOREIGN_CONFIG), so that
+#   alice@REALM is a foreign-realm principal, with `loginrealms: REALM` so
+#   that Cyrus IMAP admits that realm: with either plugin the login is
+#   alice@realm (the realm kept), and -u alice is refused.
 #   XOAUTH2 and OAUTHBEARER, ours both sides (Cyrus has neither), tokens
 #   signed at test time (tests/oauth/oauth_mint) against a JWKS file: a valid
 #   token logs in as alice, a refused one fails the AUTHENTICATE and logs in
@@ -39,7 +43,7 @@ trap teardown EXIT
 
 GSSAPI_PAIRS=(cyrus:cyrus ours:ours cyrus:ours ours:cyrus)
 OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
-sm_plan $((1 + ${#GSSAPI_PAIRS[@]} * 2 + ${#OAUTH_MECHS[@]} * 2))
+sm_plan $((1 + ${#GSSAPI_PAIRS[@]} * 2 + 2 * 2 + ${#OAUTH_MECHS[@]} * 2))
 fail_all() {
     local i
     for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "imap: $1"; done
@@ -83,10 +87,11 @@ ln -s "$SM_PLUGIN_DIR"/libsaslmechs_{gssapi,xoauth2,oauthbearer}.so \
 ln -s "$(sm_plugin_file cyrus GSSAPI)" "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$SM_TMP/plug-cyrus/"
 
 # ---- one imapd instance per server plugin folder ------------------------------
-# new_instance NAME PLUGDIR PORT: a master serving imap on 127.0.0.1:PORT with
-# the plugins of PLUGDIR, its configuration and spool in $SM_TMP/NAME.
+# new_instance NAME PLUGDIR PORT KRB5_CONFIG [IMAPD_CONF_LINE]: a master serving
+# imap on 127.0.0.1:PORT with the plugins of PLUGDIR, its configuration and
+# spool in $SM_TMP/NAME.
 new_instance() {
-    local name=$1 plugdir=$2 port=$3 d=$SM_TMP/$1 u
+    local name=$1 plugdir=$2 port=$3 krb5conf=$4 extra=${5:-} d=$SM_TMP/$1 u
     mkdir -p "$d"/{conf,spool,proc,lock,socket}
     for u in alice "alice@$REALM_LC" "alice@$SM_KRB5_REALM"; do mkdir -p "$d/conf/log/$u"; done
     cat >"$d/imapd.conf" <<EOF
@@ -110,6 +115,7 @@ sasl_oauth_audiences: imap
 sasl_oauth_required_scopes: mail
 sasl_oauth_user_claim: sub
 sasl_oauth_jwks_file: $KEYS/jwks.json
+$extra
 EOF
     cat >"$d/cyrus.conf" <<EOF
 START {
@@ -123,7 +129,7 @@ EOF
     chown -R cyrus "$d"
     masters+=("$d/master.pid")
     # imapd reads the keytab and keeps its replay cache in the KDC's folder
-    env SASL_PATH="$plugdir" KRB5_CONFIG="$KRB5_CONFIG" KRB5RCACHEDIR="$KRB5RCACHEDIR" \
+    env SASL_PATH="$plugdir" KRB5_CONFIG="$krb5conf" KRB5RCACHEDIR="$KRB5RCACHEDIR" \
         "$CYRUS_BIN/master" -C "$d/imapd.conf" -M "$d/cyrus.conf" -p "$d/master.pid" \
         -L "$d/master.log" &
     for _ in $(seq 100); do
@@ -136,10 +142,15 @@ chmod 755 "$SM_TMP" "$KDC"
 chown cyrus "$SM_KRB5_KEYTAB" "$KRB5RCACHEDIR"
 chmod a+r "$KEYS/jwks.json"; chmod 755 "$KEYS"
 PORT=$(( 20000 + RANDOM % 20000 ))
-declare -A port_of=([ours]=$PORT [cyrus]=$((PORT + 1)))
+declare -A port_of=([ours]=$PORT [cyrus]=$((PORT + 1))
+    [foreign-ours]=$((PORT + 2)) [foreign-cyrus]=$((PORT + 3)))
+chmod a+r "$SM_KRB5_FOREIGN_CONFIG"
 for impl in ours cyrus; do
-    new_instance "imap-$impl" "$SM_TMP/plug-$impl" "${port_of[$impl]}" ||
+    new_instance "imap-$impl" "$SM_TMP/plug-$impl" "${port_of[$impl]}" "$KRB5_CONFIG" ||
         fail_all "Cyrus master ($impl plugins) did not listen on ${port_of[$impl]}: $(tail -3 "$SM_TMP/imap-$impl/master.log")"
+    new_instance "imap-foreign-$impl" "$SM_TMP/plug-$impl" "${port_of[foreign-$impl]}" \
+        "$SM_KRB5_FOREIGN_CONFIG" "loginrealms: $SM_KRB5_REALM" ||
+        fail_all "Cyrus master ($impl plugins, foreign realm) did not listen on ${port_of[foreign-$impl]}: $(tail -3 "$SM_TMP/imap-foreign-$impl/master.log")"
 done
 
 # logged_in_as INSTANCE: the user of the one session log written since the
@@ -188,6 +199,14 @@ for pair in "${GSSAPI_PAIRS[@]}"; do
     imap_login "GSSAPI, $srv server x $cli client ($SM_KRB5_USER)" "$srv" "$cli" alice -m GSSAPI
     imap_login "GSSAPI, $srv server x $cli client, authorization identity alice" "$srv" "$cli" \
         alice -m GSSAPI -u alice
+done
+
+# the server's default realm is another one: alice@REALM keeps its realm
+for impl in ours cyrus; do
+    imap_login "GSSAPI, $impl server whose default realm is $SM_KRB5_FOREIGN_REALM x our client" \
+        "foreign-$impl" ours "alice@$REALM_LC" -m GSSAPI
+    imap_login "GSSAPI, $impl server whose default realm is $SM_KRB5_FOREIGN_REALM, authorization identity alice: refused" \
+        "foreign-$impl" ours "" -m GSSAPI -u alice
 done
 
 # ---- XOAUTH2 and OAUTHBEARER: our server and client --------------------------

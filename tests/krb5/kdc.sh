@@ -18,6 +18,11 @@
 #   SM_KRB5_WRONG_KEYTAB  a keytab holding only other/<host>, for the "no key" case
 #   SM_KRB5_USER_KEYTAB   the user's keytab (kinit -k again, e.g. for a short ticket)
 #   SM_KRB5_PORT        the KDC's port on 127.0.0.1
+#   SM_KRB5_FOREIGN_CONFIG  a krb5.conf like KRB5_CONFIG but whose default_realm is
+#                       SM_KRB5_FOREIGN_REALM: an acceptor run with it sees alice@REALM
+#                       as a principal of a foreign realm (a cross-realm user), the
+#                       one thing its realm rule looks at
+#   SM_KRB5_FOREIGN_REALM  that default realm (no KDC serves it)
 #   SM_KRB5_DIR         DIR
 # Host names: SM_KRB5_HOSTS in the environment (default: the names the tests
 # use, plus this machine's own name, lowercased as MIT does).
@@ -56,6 +61,7 @@ done
 mkdir -p "$dir" || exit 1
 dir=$(cd "$dir" && pwd)
 realm=SM-GSSAPI.TEST
+foreign=SM-FOREIGN.TEST
 me=$(hostname 2>/dev/null | tr 'A-Z' 'a-z')
 hosts=${SM_KRB5_HOSTS:-mx.sm-gssapi.test sasl-mechs.test localhost $me}
 services="smtp rcmd imap ldap"
@@ -84,6 +90,7 @@ write_conf() {
     .sm-gssapi.test = $realm
     sasl-mechs.test = $realm
 CONF
+    sed "s/^    default_realm = .*/    default_realm = $foreign/" "$dir/krb5.conf" >"$dir/krb5-foreign.conf"
     cat >"$dir/kdc.conf" <<CONF
 [kdcdefaults]
     kdc_ports = $port
@@ -158,5 +165,7 @@ export SM_KRB5_KEYTAB=$dir/server.keytab
 export SM_KRB5_WRONG_KEYTAB=$dir/wrong.keytab
 export SM_KRB5_USER_KEYTAB=$dir/user.keytab
 export SM_KRB5_PORT=$port
+export SM_KRB5_FOREIGN_CONFIG=$dir/krb5-foreign.conf
+export SM_KRB5_FOREIGN_REALM=$foreign
 ENV
 echo "kdc.sh: realm $realm on 127.0.0.1:$port in $dir"
