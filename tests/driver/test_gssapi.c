@@ -1308,9 +1308,9 @@ int main(void)
                           *at[] = {"gssapi_local_realm", "alice@EXAMPLE.COM", NULL},
                           *any[] = {"gssapi_accept_any_service", "sometimes", NULL};
         static const char *w_maybe[] = {"gssapi_strip_realm", "\"maybe\"", NULL},
-                          *w_long[] = {"gssapi_principal", "at most 511 bytes", NULL},
-                          *w_two[] = {"option keytab", "gssapi_keytab", "/etc/one.keytab",
-                                      "/etc/two.keytab", NULL},
+                          *w_long[] = {"gssapi_principal", "more than 511", NULL},
+                          *w_two[] = {"keytab (Cyrus's option)", "gssapi_keytab",
+                                      "/etc/one.keytab", "/etc/two.keytab", NULL},
                           *w_at[] = {"gssapi_local_realm", "not a realm", NULL},
                           *w_any[] = {"gssapi_accept_any_service", "sometimes", NULL};
         struct hx_init b = ours;
