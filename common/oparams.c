@@ -19,6 +19,29 @@ int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
     return canon_user(utils->conn, authcid, authcid_len, SASL_CU_AUTHID, oparams);
 }
 
+/* prop_erase overwrites a value before it drops it (prop_clear and
+ * prop_request free the pool without erasing it: a password an earlier
+ * attempt looked up would stay in freed memory). */
+static void props_erase(const sasl_utils_t *utils, struct propctx *ctx, int authzid_only)
+{
+    const struct propval *pv;
+
+    for (pv = utils->prop_get(ctx); pv && pv->name; pv++)
+        if (pv->values && (!authzid_only || pv->name[0] != '*'))
+            utils->prop_erase(ctx, pv->name);
+}
+
+int sm_props_begin(const sasl_utils_t *utils, struct propctx *ctx, const char **names)
+{
+    props_erase(utils, ctx, 0);
+    return names ? utils->prop_request(ctx, names) : SASL_OK;
+}
+
+void sm_props_forget_authzid(const sasl_utils_t *utils, struct propctx *ctx)
+{
+    props_erase(utils, ctx, 1);
+}
+
 void sm_oparams_done(sasl_out_params_t *oparams)
 {
     sm_oparams_no_layer(oparams);

@@ -5,18 +5,6 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/stored_secret.h>
 
-/* The values of the properties the application asked for about the
- * authorization identity (names without libsasl2's '*' prefix, which marks
- * the authentication identity's), erased so that its lookup fills them. */
-static void erase_authzid_props(const sasl_utils_t *utils, struct propctx *ctx)
-{
-    const struct propval *pv;
-
-    for (pv = utils->prop_get(ctx); pv && pv->name; pv++)
-        if (pv->name[0] != '*' && pv->values)
-            utils->prop_erase(ctx, pv->name);
-}
-
 /* Canonicalise and check the authcid, then make the authzid the user.
  * libsasl2 2.1.28's canon_user and checkpass take lengths but still read up
  * to a NUL (strchr, strcmp): fuzzing caught them reading past the end of a
@@ -36,6 +24,8 @@ static int check(sasl_server_params_t *sparams, const char *mech,
     if (!sm_identity_acceptable(a->authcid, a->authcid_len)
         || (proxy && !sm_identity_acceptable(a->authzid, a->authzid_len)))
         return sm_auth_result(utils, mech, SASL_BADAUTH);
+    if ((r = sm_props_begin(utils, sparams->propctx, NULL)) != SASL_OK)
+        return r;
     /* EXTERNALLY_VERIFIED: checkpass decides whether the user exists, so a
      * user unknown to the auxprop (saslauthd sites) is not refused here, and
      * an unknown user costs the same password check as a known one */
@@ -59,7 +49,7 @@ static int check(sasl_server_params_t *sparams, const char *mech,
          * asked for about the authzid; the auxprop lookup for the authzid
          * keeps values already there, so erase them first or the
          * application reads the authcid's values under the authzid's name */
-        erase_authzid_props(utils, sparams->propctx);
+        sm_props_forget_authzid(utils, sparams->propctx);
         r = sparams->canon_user(utils->conn, a->authzid, a->authzid_len, SASL_CU_AUTHZID, oparams);
         if (r != SASL_OK)
             return sm_is_temporary(r) ? r

@@ -18,6 +18,27 @@ int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
                       const char *authcid, unsigned authcid_len,
                       const char *authzid, unsigned authzid_len,
                       sasl_out_params_t *oparams);
+/* The connection's auxprop property context, before a server looks up the
+ * identities it is about to authenticate.  libsasl2 keeps one context per
+ * connection across sasl_server_start calls, and an auxprop lookup keeps a
+ * value already present: what an earlier attempt on the connection looked
+ * up (another user's userPassword, home, quota ...) would stay, and the
+ * application would read it after a later login as someone else.  So
+ * every server calls this once per attempt, just before its first
+ * canon_user of the identities it authenticates; the context then holds
+ * only what those lookups find.
+ * It erases (overwrites, then drops) every value and keeps every request,
+ * the application's (sasl_auxprop_request) and the mechanisms'; then, when
+ * names is not NULL, adds the mechanism's own properties (e.g.
+ * "*userPassword") to the requests.  SASL_OK or libsasl2's error. */
+int sm_props_begin(const sasl_utils_t *utils, struct propctx *ctx, const char **names);
+/* Erase the values of the authorization identity's properties (names
+ * without libsasl2's '*' prefix, which marks the authentication
+ * identity's), so that a lookup of a distinct authorization identity fills
+ * them: for a proxy login after a check that looked the authentication
+ * identity up as both. */
+void sm_props_forget_authzid(const sasl_utils_t *utils, struct propctx *ctx);
+
 /* 1 when a name received from a client may be handed to canon_user: not
  * empty, and no white space at either end.  libsasl2 2.1.28 strips such
  * space but miscounts it, answering SASL_FAIL ("All-whitespace username.")

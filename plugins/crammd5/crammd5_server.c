@@ -119,7 +119,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     if (!sm_identity_acceptable(resp.user, resp.user_len))
         return sm_auth_result(utils, "CRAM-MD5", SASL_BADAUTH);
     /* ask for the secret before canon_user, which runs the auxprop lookup */
-    if ((r = utils->prop_request(sparams->propctx, (const char **)secret_props)) != SASL_OK)
+    if ((r = sm_props_begin(utils, sparams->propctx, (const char **)secret_props)) != SASL_OK)
         return r;
     /* canon_user reads up to a NUL whatever length it is given */
     if (!(user = sm_strndup(utils, resp.user, resp.user_len)))

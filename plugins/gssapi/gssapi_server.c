@@ -388,6 +388,8 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
         return sm_auth_result(utils, "GSSAPI", SASL_BADAUTH);
     }
     r = principal_name(s, utils, authid, sizeof(authid));
+    if (r == SASL_OK)
+        r = sm_props_begin(utils, sparams->propctx, NULL);
     if (r == SASL_OK) {
         if (ch.authzid_len) {
             /* canon_user reads up to a NUL whatever length it is given, and

@@ -505,7 +505,7 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
     if (!sm_identity_acceptable(t->user, t->user_len))
         return sm_auth_result(utils, "NTLM", SASL_BADAUTH);
     /* ask for the secret before canon_user, which runs the auxprop lookup */
-    if ((r = utils->prop_request(sparams->propctx, props)) != SASL_OK)
+    if ((r = sm_props_begin(utils, sparams->propctx, props)) != SASL_OK)
         return r;
     r = sparams->canon_user(utils->conn, t->user, (unsigned)t->user_len,
                             SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);

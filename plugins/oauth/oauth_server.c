@@ -89,6 +89,8 @@ static int set_identities(sasl_server_params_t *sparams, const struct oauth_plug
 
     if (!sm_identity_acceptable(token_user, alen) || !sm_identity_acceptable(authzid, zlen))
         return sm_fail(utils, SASL_BADAUTH, "%s: authentication failed", p->name);
+    if ((r = sm_props_begin(utils, sparams->propctx, NULL)) != SASL_OK)
+        return r;
     /* the token vouches for its user: EXTERNALLY_VERIFIED, so that an
      * auxprop that does not know the user (or none at all) is not fatal;
      * without a distinct authzid one call names both identities, as PLAIN's

@@ -13,12 +13,24 @@
 /* A JWKS document larger than this is refused (file or URL). */
 #define OAUTH_MAX_JWKS (256 * 1024)
 
+/* The key set.  keys is immutable and reference counted: a validation
+ * takes a reference under the lock (a few instructions) and validates with
+ * it outside; a fetch runs outside the lock too, by the one thread that
+ * found it due (fetching), and swaps the new set in when it is done.  While
+ * a fetch runs, a validation that has a set and no reason to want a newer
+ * one goes on with the current set; one that needs the fetch (no set yet,
+ * or its kid is unknown) waits for that fetch, and only that one
+ * (fetches_done counts them), then takes whatever set it left. */
 struct oauth_verifier {
     struct oauth_verify_config c;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;             /* guards the fields below; never held across I/O */
+    pthread_cond_t fetched;           /* broadcast when a fetch ends */
     struct oauth_jwks *keys;          /* NULL until the first load succeeds */
     time_t loaded_at;                 /* of keys */
     time_t tried_at;                  /* last load attempt, success or not */
+    int fetching;                     /* a fetch is in progress */
+    unsigned long fetches_done;
+    char fetch_why[300];              /* why the last fetch failed; "" after a success */
     struct oauth_introspector *introspector;
     struct oauth_verify_stats stats;
 };
@@ -45,6 +57,11 @@ int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifie
         free(v);
         return sm_why(why, whylen, "cannot create a mutex"), -1;
     }
+    if (pthread_cond_init(&v->fetched, NULL) != 0) {
+        pthread_mutex_destroy(&v->lock);
+        free(v);
+        return sm_why(why, whylen, "cannot create a condition variable"), -1;
+    }
     if (c->mode == OAUTH_VERIFY_INTROSPECTION
         && oauth_introspector_new(&c->introspect, &v->introspector, why, whylen)
                != OAUTH_INTROSPECT_ACTIVE) {
@@ -61,6 +78,7 @@ void oauth_verifier_free(struct oauth_verifier *v)
         return;
     oauth_jwks_free(v->keys);
     oauth_introspector_free(v->introspector);
+    pthread_cond_destroy(&v->fetched);
     pthread_mutex_destroy(&v->lock);
     free(v);
 }
@@ -108,53 +126,91 @@ static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *wh
     }
 }
 
-/* Load the key set again (the lock held).  A failure keeps the old set. */
-static void reload(struct oauth_verifier *v, time_t now, char *why, size_t whylen)
+/* Read and parse the key set (no lock held): the new set, or NULL with why. */
+static struct oauth_jwks *fetch(struct oauth_verifier *v, char *why, size_t whylen)
 {
     struct oauth_jwks *set = NULL;
     char *doc = NULL, pwhy[200];
     size_t len = 0;
     enum oauth_jwks_status st;
 
-    v->tried_at = now;
-    if (read_jwks(v, &doc, &len, why, whylen) != 0) {
-        v->stats.jwks_failures++;
-        return;
-    }
+    if (read_jwks(v, &doc, &len, why, whylen) != 0)
+        return NULL;
     st = oauth_jwks_parse(doc, len, &set, pwhy, sizeof(pwhy));
     free(doc);
-    if (st != OAUTH_JWKS_OK) {
-        v->stats.jwks_failures++;
+    if (st != OAUTH_JWKS_OK)
         sm_why(why, whylen, "JWKS: %s (%s)", oauth_jwks_status_text(st), pwhy);
-        return;
-    }
-    oauth_jwks_free(v->keys);
-    v->keys = set;
-    v->loaded_at = now;
-    v->stats.jwks_loads++;
+    return set;
 }
 
-/* A reference to the current set, loading or refreshing it when due:
- * force is set after an unknown kid, and honoured at most once per
- * refresh interval. */
-static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int force,
+/* A reference to the current set (the lock held), or NULL with why. */
+static struct oauth_jwks *take(struct oauth_verifier *v, char *why, size_t whylen)
+{
+    if (!v->keys && v->fetch_why[0])
+        sm_why(why, whylen, "%s", v->fetch_why);
+    return oauth_jwks_ref(v->keys);
+}
+
+/* A reference to the current set, loading or refreshing it when due: want
+ * is set after an unknown kid, and honoured at most once per refresh
+ * interval.  The lock is held only to read and swap pointers. */
+static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int want,
                                        char *why, size_t whylen)
 {
-    struct oauth_jwks *set;
+    struct oauth_jwks *set, *old;
+    unsigned long gen;
     int due;
 
     pthread_mutex_lock(&v->lock);
+    if (v->fetching) {
+        /* a known key never waits; a token that needs the fetch waits for
+         * this one and takes the set it leaves, fetched or not */
+        if (!v->keys || want) {
+            gen = v->fetches_done;
+            while (v->fetches_done == gen)
+                pthread_cond_wait(&v->fetched, &v->lock);
+        }
+        set = take(v, why, whylen);
+        pthread_mutex_unlock(&v->lock);
+        return set;
+    }
     if (!v->keys)
         due = now - v->tried_at >= v->c.jwks_refresh_interval || v->tried_at == 0;
-    else if (force)
+    else if (want)
         due = now - v->tried_at >= v->c.jwks_refresh_interval;
     else
         due = now - v->loaded_at >= v->c.jwks_max_age
               && now - v->tried_at >= v->c.jwks_refresh_interval;
-    if (due)
-        reload(v, now, why, whylen);
-    set = v->keys ? oauth_jwks_ref(v->keys) : NULL;
+    if (!due) {
+        set = take(v, why, whylen);
+        pthread_mutex_unlock(&v->lock);
+        return set;
+    }
+    v->fetching = 1;
+    v->tried_at = now;
     pthread_mutex_unlock(&v->lock);
+
+    set = fetch(v, why, whylen);
+
+    pthread_mutex_lock(&v->lock);
+    old = NULL;
+    if (set) {
+        old = v->keys;
+        v->keys = set;
+        v->loaded_at = now;
+        v->fetch_why[0] = '\0';
+        v->stats.jwks_loads++;
+    } else {
+        /* a failure keeps the old set */
+        sm_why(v->fetch_why, sizeof(v->fetch_why), "%s", why && whylen ? why : "fetch failed");
+        v->stats.jwks_failures++;
+    }
+    v->fetching = 0;
+    v->fetches_done++;
+    pthread_cond_broadcast(&v->fetched);
+    set = take(v, why, whylen);
+    pthread_mutex_unlock(&v->lock);
+    oauth_jwks_free(old);
     return set;
 }
 

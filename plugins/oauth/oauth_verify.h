@@ -9,8 +9,18 @@
  * seconds, then fetched again (a failed refetch keeps the old set and says
  * so in the log text); a token whose kid the set does not know triggers a
  * refetch at most once per jwks_refresh_interval, and is validated once
- * more against the new set.  One mutex guards the set; validation runs on a
- * reference outside it. */
+ * more against the new set.
+ *
+ * Threads: the set is immutable and reference counted; a validation takes a
+ * reference under a mutex held for a few instructions and validates outside
+ * it.  At most one fetch runs at a time, outside the mutex, by the thread
+ * that found it due.  Meanwhile a token whose key the current set holds is
+ * validated with that set and never waits; a token that needs the fetch (an
+ * unknown kid, or no set loaded yet) waits for that one fetch, then is
+ * validated against the set it leaves (a second unknown kid is refused, not
+ * fetched again within the interval).  So a client naming kids nobody
+ * published delays only its own login and those that need new keys anyway.
+ * oauth_verifier_free must not run while another thread uses the verifier. */
 #ifndef OAUTH_VERIFY_H
 #define OAUTH_VERIFY_H
 

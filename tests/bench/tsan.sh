@@ -4,7 +4,9 @@
 # mechanism, and per OAuth case where the OAuth plugins are built (the
 # cases of tests/bench/run.sh, with RS256-CACHED: the verifier's key set
 # and caches shared by the threads; tests/bench/oauth-setup.sh).  TAP from
-# tests/bench/threads; any race report fails.
+# tests/bench/threads; any race report fails.  Then, where cmocka is found, the
+# verifier's key set with a JWKS fetch held open while other threads
+# validate (tests/unit/test_oauth_verify, its own TAP plan).
 #   TSAN_BUILDDIR=DIR [TSAN_OAUTH_CASES="..."] tests/bench/tsan.sh
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,4 +37,15 @@ if [ -n "$oauth_cases" ]; then
 fi
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 # shellcheck disable=SC2086
-./libtool --mode=execute ./tests/bench/threads -t 8 -n 200 PLAIN LOGIN CRAM-MD5 NTLM $oauth_cases
+./libtool --mode=execute ./tests/bench/threads -t 8 -n 200 PLAIN LOGIN CRAM-MD5 NTLM $oauth_cases \
+    || status=1
+if [ -n "$oauth_cases" ] && grep -q '^CMOCKA_LIBS = .*cmocka' Makefile; then
+    if make tests/unit/test_oauth_verify >>make.out 2>&1; then
+        CMOCKA_MESSAGE_OUTPUT=TAP SM_SRCDIR=$src SM_BUILDDIR=$build \
+            ./libtool --mode=execute ./tests/unit/test_oauth_verify || status=1
+    else
+        echo "1..1"; echo "not ok 1 - TSan build of tests/unit/test_oauth_verify failed"
+        tail -20 make.out | sed 's/^/# /'; status=1
+    fi
+fi
+exit $status

@@ -252,23 +252,19 @@ static int client_go(sasl_conn_t *cc, const char *mech, int start, const char *i
     return rc;
 }
 
-int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_server *s,
-                struct hx_outcome *o)
+/* The exchange itself on a server connection; after SASL_OK, with replay,
+ * the client's last message once more (an extra round). */
+static int exchange_on(sasl_conn_t *sc, const char *mech, const struct hx_client *c,
+                       const struct hx_server *s, int replay, struct hx_outcome *o)
 {
-    sasl_conn_t *sc = NULL, *cc = NULL;
+    sasl_conn_t *cc = NULL;
     const char *out = NULL, *sout = NULL;
     unsigned outlen = 0, soutlen = 0;
     char *cmsg = NULL, *smsg = NULL;
     int crc = SASL_NOTDONE, src, rounds;
 
-    memset(o, 0, sizeof(*o));
-    o->client_rc = o->server_rc = o->again_rc = SASL_NOTDONE;
-    memset(&client_canon, 0, sizeof(client_canon));
-    memset(&server_canon, 0, sizeof(server_canon));
-    hx_log_reset();
-    if ((src = new_server(s, &sc)) != SASL_OK || (src = new_client(c, &cc)) != SASL_OK) {
-        o->server_rc = src;
-        copy_str(o->server_err, sizeof(o->server_err), "sasl_*_new failed");
+    if ((src = new_client(c, &cc)) != SASL_OK) {
+        copy_str(o->server_err, sizeof(o->server_err), "sasl_client_new failed");
         goto done;
     }
     crc = client_go(cc, mech, 1, NULL, 0, &out, &outlen, c);
@@ -306,24 +302,59 @@ int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_ser
         get_prop(sc, SASL_USERNAME, o->username, sizeof(o->username));
         get_prop(sc, SASL_AUTHUSER, o->authuser, sizeof(o->authuser));
         get_authz_prop(sc, s, o->authz_prop, sizeof(o->authz_prop));
-        /* an extra round: the client's last message replayed */
-        o->again_rc = sasl_server_step(sc, cmsg ? cmsg : "", cmsg ? outlen : 0, &sout, &soutlen);
-        get_prop(sc, SASL_USERNAME, o->again_username, sizeof(o->again_username));
+        if (replay) {
+            o->again_rc = sasl_server_step(sc, cmsg ? cmsg : "", cmsg ? outlen : 0, &sout,
+                                           &soutlen);
+            get_prop(sc, SASL_USERNAME, o->again_username, sizeof(o->again_username));
+        }
     }
 done:
     o->client_rc = crc;
     o->server_rc = src;
-    if (hx_is_error(src) && sc && !o->server_err[0])
+    if (hx_is_error(src) && !o->server_err[0])
         copy_str(o->server_err, sizeof(o->server_err), sasl_errdetail(sc));
     if ((hx_is_error(crc) || hx_is_error(src)) && cc) /* what the client was told, too */
         copy_str(o->client_err, sizeof(o->client_err), sasl_errdetail(cc));
     free(cmsg);
     free(smsg);
     sasl_dispose(&cc);
-    sasl_dispose(&sc);
     free(cur_secret);
     cur_secret = NULL;
     return src;
+}
+
+static void outcome_reset(struct hx_outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->client_rc = o->server_rc = o->again_rc = SASL_NOTDONE;
+    memset(&client_canon, 0, sizeof(client_canon));
+    memset(&server_canon, 0, sizeof(server_canon));
+    hx_log_reset();
+}
+
+int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_server *s,
+                struct hx_outcome *o)
+{
+    sasl_conn_t *sc = NULL;
+    int src;
+
+    outcome_reset(o);
+    if ((src = new_server(s, &sc)) != SASL_OK) {
+        o->server_rc = src;
+        copy_str(o->server_err, sizeof(o->server_err), "sasl_*_new failed");
+        sasl_dispose(&sc);
+        return src;
+    }
+    src = exchange_on(sc, mech, c, s, 1, o);
+    sasl_dispose(&sc);
+    return src;
+}
+
+int hx_exchange_on(sasl_conn_t *sc, const char *mech, const struct hx_client *c,
+                   struct hx_outcome *o)
+{
+    outcome_reset(o);
+    return exchange_on(sc, mech, c, NULL, 0, o);
 }
 
 static void record(struct hx_script *r, int rc, const char *out, unsigned outlen)

@@ -168,6 +168,61 @@ void hx_cleanup(void)
     rmdir(hx.root);
 }
 
+/* ---- a KDC -------------------------------------------------------------- */
+
+int hx_system(const char *cmd)
+{
+    int st;
+
+    fflush(NULL);
+    st = system(cmd);
+    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int kdc_sh(const char *what, const char *dir)
+{
+    const char *src = getenv("SM_SRCDIR");
+    char cmd[PATH_MAX * 2 + 64];
+
+    snprintf(cmd, sizeof(cmd), "bash '%s/tests/krb5/kdc.sh' %s '%s' >&2", src ? src : ".", what,
+             dir);
+    return hx_system(cmd);
+}
+
+/* DIR/env: "export NAME=VALUE" lines */
+static int kdc_env(const char *dir)
+{
+    char path[PATH_MAX], line[1200], *eq;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/env", dir);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (strncmp(line, "export ", 7) || !(eq = strchr(line + 7, '=')))
+            continue;
+        *eq = 0;
+        if (eq[1] == '"') {
+            eq++;
+            eq[strlen(eq) - 1] = 0;
+        }
+        setenv(line + 7, eq + 1, 1);
+    }
+    fclose(f);
+    return getenv("SM_KRB5_REALM") ? 0 : -1;
+}
+
+int hx_kdc_start(const char *dir)
+{
+    return kdc_sh("start", dir) && kdc_env(dir) == 0 ? 0 : -1;
+}
+
+void hx_kdc_stop(const char *dir)
+{
+    kdc_sh("stop", dir);
+}
+
 const char *hx_path(const char *a, const char *b, const char *c)
 {
     static char ring[8][1000];

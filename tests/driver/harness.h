@@ -69,6 +69,15 @@ void hx_cleanup(void);
 /* A symlink dstdir/name to srcdir/name (an absolute folder); on failure
  * print "not ok" and return -1. */
 int hx_link_plugin(const char *srcdir, const char *name, const char *dstdir);
+/* A throwaway MIT KDC (tests/krb5/kdc.sh start DIR): 0 once it answers,
+ * with DIR/env's variables (KRB5_CONFIG, KRB5CCNAME, SM_KRB5_REALM ...)
+ * exported into this process and so into every later child; -1 otherwise.
+ * hx_kdc_stop stops it. */
+int hx_kdc_start(const char *dir);
+void hx_kdc_stop(const char *dir);
+/* system(cmd) exited 0 */
+int hx_system(const char *cmd);
+
 /* "a:b" etc. into a static ring of buffers (valid for a few calls). */
 const char *hx_path(const char *a, const char *b, const char *c);
 
@@ -144,6 +153,11 @@ struct hx_outcome {
 /* A whole exchange; returns o->server_rc. */
 int hx_exchange(const char *mech, const struct hx_client *c, const struct hx_server *s,
                 struct hx_outcome *o);
+/* The same with a new client connection against a server connection the
+ * caller made and keeps, so that several attempts share it as they share a
+ * real connection (authz_prop and the replayed round are left empty). */
+int hx_exchange_on(sasl_conn_t *sc, const char *mech, const struct hx_client *c,
+                   struct hx_outcome *o);
 
 /* Scripted exchanges against one side, for malformed and hostile messages. */
 struct hx_msg {

@@ -37,41 +37,6 @@ static int run(const char *cmd)
     return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-static int kdc(const char *what)
-{
-    const char *src = getenv("SM_SRCDIR");
-    char cmd[1200];
-
-    snprintf(cmd, sizeof(cmd), "bash '%s/tests/krb5/kdc.sh' %s '%s' >&2", src ? src : ".", what,
-             kdcdir);
-    return run(cmd);
-}
-
-/* DIR/env: "export NAME=VALUE" lines */
-static int load_env(void)
-{
-    char path[500], line[1200], *eq;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/env", kdcdir);
-    if (!(f = fopen(path, "r")))
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = 0;
-        if (strncmp(line, "export ", 7) || !(eq = strchr(line + 7, '=')))
-            continue;
-        *eq = 0;
-        if (eq[1] == '"') {
-            eq++;
-            eq[strlen(eq) - 1] = 0;
-        }
-        setenv(line + 7, eq + 1, 1);
-    }
-    fclose(f);
-    realm = getenv("SM_KRB5_REALM");
-    return realm ? 0 : -1;
-}
-
 static int link_into(const char *dir, const char *src, const char *name)
 {
     char s[800], d[800];
@@ -1192,7 +1157,7 @@ int main(void)
         tap_ok(0, "setup: plugin folders in %s: %s", hx.root, strerror(errno));
         goto out;
     }
-    if (!kdc("start") || load_env() != 0) {
+    if (hx_kdc_start(kdcdir) != 0 || !(realm = getenv("SM_KRB5_REALM"))) {
         tap_ok(0, "setup: tests/krb5/kdc.sh start %s failed (packages krb5-kdc, "
                "krb5-admin-server, krb5-user: scripts/deps.sh)", kdcdir);
         goto out;
@@ -1372,7 +1337,7 @@ int main(void)
                    (void *)"no acceptor credentials for nokey/");
     }
 stop:
-    kdc("stop");
+    hx_kdc_stop(kdcdir);
 out:
     cleanup_dirs();
     hx_cleanup();

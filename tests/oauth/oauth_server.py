@@ -35,15 +35,17 @@ Test control (JSON in, JSON out)
                     when "ttl" is given and they are absent), registered for
                     introspection: {"access_token", "claims"}
   POST /revoke      {"token": T}: T (access or refresh token) no longer works
-  POST /mode        {"token": M, "introspect": M, "delay_ms": N}: how the next
-                    requests are answered.  token: ok, invalid_grant, 500,
+  POST /mode        {"token": M, "introspect": M, "delay_ms": N, "jwks_hold": B}:
+                    how the next requests are answered.  token: ok, invalid_grant, 500,
                     no_rotate (no refresh_token in the answer), no_expires_in,
                     garbage (200 with a non-JSON body), no_access_token.
                     introspect: ok, inactive (always false), malformed, 500, 401,
                     no_active, huge (2 MiB answer).  delay_ms: sleep before
                     answering /token and /introspect (the request is
                     answered in the mode that held when it arrived).
-  POST /reset       counters to zero, modes to ok, delay 0
+                    jwks_hold: true holds every GET /jwks (counted as it
+                    arrives) until false releases them (60 s at most).
+  POST /reset       counters to zero, modes to ok, delay 0, /jwks not held
 Helpers for HTTP client tests
   GET|POST /echo    {"method", "path", "query", "headers": {lower-case: value},
                     "body"}: what the request looked like
@@ -75,6 +77,7 @@ class State:
         self.args = args
         self.lock = threading.Lock()
         self.issuer = None
+        self.jwks_gate = threading.Event()
         self.reset()
         self.refresh_tokens = {}   # token -> {"user", "scope"}
         self.access_tokens = {}    # token -> {"claims", "revoked"}
@@ -87,6 +90,7 @@ class State:
         self.token_mode = "ok"
         self.introspect_mode = "ok"
         self.delay_ms = 0
+        self.jwks_gate.set()
 
     def count(self, path):
         with self.lock:
@@ -247,6 +251,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- OAuth endpoints ----
     def h_jwks(self, url, body):
+        self.server.state.jwks_gate.wait(60)
         with open(os.path.join(self.server.state.args.keys, "jwks.json"), "rb") as f:
             self.send(200, raw=f.read())
 
@@ -432,6 +437,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.introspect_mode = str(req["introspect"])
             if "delay_ms" in req:
                 st.delay_ms = int(req["delay_ms"])
+            if "jwks_hold" in req:
+                if req["jwks_hold"]:
+                    st.jwks_gate.clear()
+                else:
+                    st.jwks_gate.set()
             self.send(200, {"token": st.token_mode, "introspect": st.introspect_mode,
                             "delay_ms": st.delay_ms})
 

@@ -262,10 +262,12 @@ static const struct propval *fake_prop_get(struct propctx *ctx)
 
 static void fake_prop_erase(struct propctx *ctx, const char *name)
 {
+    size_t n = strlen(fake.prop_erase_log);
+
     (void)ctx;
-    snprintf(fake.prop_erased, sizeof(fake.prop_erased), "%s", name);
+    snprintf(fake.prop_erase_log + n, sizeof(fake.prop_erase_log) - n, "%s@%u ", name,
+             fake.canon_calls);
     fake.prop_erase_calls++;
-    fake.prop_erase_after_canon = fake.canon_calls;
 }
 
 static void fake_prop_clear(struct propctx *ctx, int requests)

@@ -79,8 +79,9 @@ struct fake_state {
     /* prop_erase, prop_clear: how many canon_user calls had been made when
      * each was last called (0: never called) */
     unsigned prop_erase_calls, prop_clear_calls;
-    unsigned prop_erase_after_canon, prop_clear_after_canon;
-    char prop_erased[64];       /* the name last erased */
+    unsigned prop_clear_after_canon;
+    /* each erase as "name@N " (N: canon_user calls made before it) */
+    char prop_erase_log[256];
     int prop_clear_requests;
 
     /* checkpass */

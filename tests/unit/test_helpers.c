@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sasl/prop.h>
 
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
@@ -411,12 +412,12 @@ static void test_check_password_order(void **state)
     assert_int_equal(fake.canon[0].flags, SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED);
     assert_string_equal(fake.canon[1].in, "admin");
     assert_int_equal(fake.canon[1].flags, SASL_CU_AUTHZID);
-    /* the values checkpass fetched for the authzid's properties are erased
-     * before the authzid's own are fetched; the authcid's ('*') are kept */
+    /* every value an earlier attempt left is erased before the first
+     * lookup; then the values checkpass fetched for the authzid's
+     * properties are erased before the authzid's own are fetched, the
+     * authcid's ('*') kept (the fake's values are never dropped) */
     assert_int_equal(fake.checkpass_calls, 1);
-    assert_int_equal(fake.prop_erase_calls, 1);
-    assert_string_equal(fake.prop_erased, "mailHost");
-    assert_int_equal(fake.prop_erase_after_canon, 1);
+    assert_string_equal(fake.prop_erase_log, SASL_AUX_PASSWORD "@0 mailHost@0 mailHost@1 ");
     assert_int_equal(fake.prop_clear_calls, 0);
 
     /* without an authzid, one call names the authcid as both */
@@ -429,11 +430,65 @@ static void test_check_password_order(void **state)
         assert_int_equal(fake.canon_calls, 1);
         assert_int_equal(fake.canon[0].flags,
                          SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED);
-        /* the authcid is the authzid: its properties are the ones asked for */
-        fake.prop_erase_calls = 0;
+        /* the authcid is the authzid: its properties are the ones asked
+         * for; only an earlier attempt's values are erased */
+        fake.prop_erase_log[0] = '\0';
+        fake.canon_calls = 0;
         assert_int_equal(sm_check_password(server_params(), "PLAIN", &a, &op), SASL_OK);
-        assert_int_equal(fake.prop_erase_calls, 0);
+        assert_string_equal(fake.prop_erase_log, SASL_AUX_PASSWORD "@0 mailHost@0 ");
     }
+}
+
+/* sm_props_begin and sm_props_forget_authzid on libsasl2's own property
+ * context: values gone (and overwritten where they were), requests kept. */
+static void set_values(struct propctx *ctx, const char **first_home)
+{
+    const char *names[] = {"home", NULL};
+    struct propval v[1];
+
+    assert_int_equal(prop_set(ctx, "userPassword", "alice-secret", 0), SASL_OK);
+    assert_int_equal(prop_set(ctx, "home", "/home/alice", 0), SASL_OK);
+    assert_int_equal(prop_set(ctx, "*home", "/home/alice", 0), SASL_OK);
+    assert_int_equal(prop_getnames(ctx, names, v), 1);
+    *first_home = v[0].values[0];
+}
+
+static void test_props(void **state)
+{
+    static const char *app[] = {"userPassword", "home", "*home", NULL};
+    static const char *mech[] = {SASL_AUX_PASSWORD, NULL};
+    struct propctx *ctx = prop_new(0);
+    const struct propval *pv;
+    const char *home;
+    int n;
+
+    (void)state;
+    fake.utils.prop_get = prop_get;
+    fake.utils.prop_erase = prop_erase;
+    fake.utils.prop_request = prop_request;
+    assert_non_null(ctx);
+    assert_int_equal(prop_request(ctx, app), SASL_OK);
+    set_values(ctx, &home);
+    assert_int_equal(sm_props_begin(U, ctx, NULL), SASL_OK);
+    for (n = 0, pv = prop_get(ctx); pv->name; pv++, n++)
+        assert_null(pv->values);
+    assert_int_equal(n, 3);
+    assert_int_equal(home[0], '\0'); /* overwritten in place, not only dropped */
+    /* the mechanism's own property joins the requests */
+    set_values(ctx, &home);
+    assert_int_equal(sm_props_begin(U, ctx, mech), SASL_OK);
+    for (n = 0, pv = prop_get(ctx); pv->name; pv++, n++)
+        assert_null(pv->values);
+    assert_int_equal(n, 4);
+    /* the authorization identity's values only */
+    set_values(ctx, &home);
+    sm_props_forget_authzid(U, ctx);
+    for (pv = prop_get(ctx); pv->name; pv++)
+        if (pv->name[0] == '*' && !strcmp(pv->name, "*home"))
+            assert_string_equal(pv->values[0], "/home/alice");
+        else
+            assert_null(pv->values);
+    prop_dispose(&ctx);
 }
 
 /* A name with white space at either end never reaches canon_user (libsasl2
@@ -551,6 +606,7 @@ int main(void)
         T(test_set_identities_failure),
         T(test_oparams_done),
         T(test_check_password_order),
+        T(test_props),
         T(test_check_password_schedule),
         T(test_check_password_spaces),
         T(test_identity_acceptable),
