@@ -42,6 +42,12 @@ void sm_props_forget_authzid(const sasl_utils_t *utils, struct propctx *ctx)
     props_erase(utils, ctx, 1);
 }
 
+void sm_props_forget(const sasl_utils_t *utils, struct propctx *ctx)
+{
+    if (ctx)
+        props_erase(utils, ctx, 0);
+}
+
 void sm_oparams_done(sasl_out_params_t *oparams)
 {
     sm_oparams_no_layer(oparams);

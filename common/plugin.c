@@ -1,4 +1,5 @@
 #include "config.h"
+#include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
 #include <sasl-mechs/plugin.h>
 
@@ -141,11 +142,17 @@ int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings
                            : "an option has an invalid value (the log of the plugin's loading "
                              "says which)");
     *ctx = sparams->utils->calloc(1, size);
-    return *ctx ? SASL_OK : SASL_NOMEM;
+    if (!*ctx)
+        return SASL_NOMEM;
+    ((struct sm_server *)*ctx)->propctx = sparams->propctx;
+    return SASL_OK;
 }
 
 void sm_server_dispose(void *ctx, const sasl_utils_t *utils)
 {
+    if (!ctx) /* libsasl2 disposes again, of NULL, after a failed step */
+        return;
+    sm_props_forget(utils, ((struct sm_server *)ctx)->propctx);
     utils->free(ctx);
 }
 

@@ -38,6 +38,9 @@ int sm_props_begin(const sasl_utils_t *utils, struct propctx *ctx, const char **
  * them: for a proxy login after a check that looked the authentication
  * identity up as both. */
 void sm_props_forget_authzid(const sasl_utils_t *utils, struct propctx *ctx);
+/* Erase every value (requests stay), as sm_props_begin does: what a server
+ * calls when it disposes of its context (sm_server_dispose). */
+void sm_props_forget(const sasl_utils_t *utils, struct propctx *ctx);
 
 /* 1 when a name received from a client may be handed to canon_user: not
  * empty, and no white space at either end.  libsasl2 2.1.28 strips such

@@ -89,11 +89,23 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
                         int *out_version, sasl_client_plug_t **pluglist, int *plugcount);
 
-/* mech_new of a server: a zeroed context of size bytes, or the
- * SASL_CONFIGERR of a bad option. */
+/* The first member of every server context: the connection's property
+ * context, whose values sm_server_dispose erases. */
+struct sm_server {
+    struct propctx *propctx;
+};
+/* mech_new of a server: a zeroed context of size bytes whose first member
+ * is a struct sm_server, or the SASL_CONFIGERR of a bad option. */
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
                   const char *mech, size_t size, void **ctx);
-/* mech_dispose of a server whose context owns nothing else. */
+/* mech_dispose of a server (a plugin's own dispose ends with it): the
+ * values in the connection's property context erased, the context freed.
+ * libsasl2 disposes of the context right after a failed step (a wrong
+ * password, a refused proxy policy), on the next sasl_server_start and in
+ * sasl_dispose, never between a successful step and the application's
+ * reading of the values: so the values an attempt that failed looked up
+ * (another user's, with a name the attacker chose) are gone before any
+ * mechanism, ours or not (libsasl2's EXTERNAL), looks up the next one. */
 void sm_server_dispose(void *ctx, const sasl_utils_t *utils);
 
 /* The first member of every client context: the credentials it obtained

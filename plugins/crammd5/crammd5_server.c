@@ -16,6 +16,7 @@
 static const char *const secret_props[] = {SASL_AUX_PASSWORD, NULL};
 
 struct crammd5_server {
+    struct sm_server base; /* first: sm_server_dispose erases the property values */
     enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE } step;
     char challenge[CRAMMD5_MAX_CHALLENGE_BUILT];
     size_t challenge_len;

@@ -15,6 +15,7 @@
 #include <sasl-mechs/plugin.h>
 
 struct gssapi_server {
+    struct sm_server base; /* first: sm_server_dispose erases the property values */
     enum { ACCEPT, SEND_OFFER, AWAIT_CHOICE, DONE } step;
     gss_ctx_id_t ctx;
     gss_cred_id_t cred;    /* acceptor credentials */
@@ -127,7 +128,7 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
     if (s->client != GSS_C_NO_NAME)
         gss_release_name(&min, &s->client);
     sm_outbuf_dispose(utils, &s->out);
-    utils->free(s);
+    sm_server_dispose(s, utils);
 }
 
 static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)

@@ -8,6 +8,7 @@
 #include <sasl-mechs/secret.h>
 
 struct login_server {
+    struct sm_server base; /* first: sm_server_dispose erases the property values */
     enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE } step;
     char *username;     /* then the password after its NUL: one buffer */
     unsigned username_len;
@@ -96,5 +97,5 @@ void login_server_dispose(void *ctx, const sasl_utils_t *utils)
     if (!s)
         return;
     utils->free(s->username); /* its password part was erased right after use */
-    utils->free(s);
+    sm_server_dispose(s, utils);
 }

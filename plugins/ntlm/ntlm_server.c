@@ -88,6 +88,7 @@ int ntlm_server_options(const sasl_utils_t *utils)
 }
 
 struct ntlm_server {
+    struct sm_server base; /* first: sm_server_dispose erases the property values */
     enum { AWAIT_NEGOTIATE, AWAIT_AUTHENTICATE, DONE } step;
     uint32_t flags;             /* as the CHALLENGE sent them */
     unsigned char server_challenge[NTLM_CHALLENGE_LEN];

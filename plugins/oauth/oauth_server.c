@@ -19,6 +19,7 @@
 #define WHY_MAX 300
 
 struct oauth_server {
+    struct sm_server base; /* first: sm_server_dispose erases the property values */
     const struct oauth_plugin *plugin;
     enum { AWAIT_MESSAGE, AWAIT_ERROR_REPLY, DONE } step;
     int result;                     /* what the exchange ends with after the error reply */

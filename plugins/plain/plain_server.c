@@ -6,6 +6,7 @@
 #include <sasl-mechs/plugin.h>
 
 struct plain_server {
+    struct sm_server base; /* first: sm_server_dispose erases the property values */
     enum { AWAIT_MESSAGE, DONE } step;
 };
 

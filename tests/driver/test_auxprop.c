@@ -10,9 +10,13 @@
  * alice was looked up (a wrong password, or for GSSAPI and OAuth her own
  * ticket or token and an application policy that refuses her), then M as bob
  * with his own password, ticket or token, then the application's properties.
- * Each N first shows that it did leave alice's values (else the pair would
- * prove nothing).  GSSAPI against a throwaway KDC (tests/krb5/kdc.sh), OAuth
- * with tokens from tests/oauth/oauth_mint and a JWKS file. */
+ * Cyrus's N first shows that it did leave alice's values (else the pair would
+ * prove nothing); ours must leave none at all once it has failed (it erases
+ * them when libsasl2 disposes of its context), so that a mechanism that
+ * clears nothing itself, libsasl2's own EXTERNAL, cannot hand alice's values
+ * to bob either: the last table tries EXTERNAL after each of our N.  GSSAPI
+ * against a throwaway KDC (tests/krb5/kdc.sh), OAuth with tokens from
+ * tests/oauth/oauth_mint and a JWKS file. */
 #include "config.h"
 #include "harness.h"
 
@@ -167,6 +171,39 @@ static void show(const char *who, const struct hx_outcome *o)
              o->client_err);
 }
 
+/* N as alice on sc, refused.  Cyrus's N must leave alice's values behind
+ * (else the pair would prove nothing); ours (erasing) none at all. */
+static void refused_attempt(sasl_conn_t *sc, const struct mech *N, int ours, const char *what)
+{
+    struct hx_outcome o;
+    const char *home;
+
+    attempt(sc, N->name, &alice, !N->by_policy, &o);
+    home = prop_value(sc, "home");
+    if (!tap_ok(hx_is_error(o.server_rc)
+                    && (ours ? home == NULL : home && !strcmp(home, alice.home)),
+                ours ? "%s: the refused attempt left none of %s's values in the context"
+                     : "%s: the refused attempt left %s's values in the connection's context",
+                what, alice.name)) {
+        show(alice.name, &o);
+        show_props(sc);
+    }
+}
+
+/* The application's properties hold bob's values or none, never alice's;
+ * home must be bob's (he was looked up). */
+static int only_bobs(sasl_conn_t *sc)
+{
+    const char *const *prop;
+    int ok = 1;
+
+    for (prop = app_props; ok && *prop; prop++) {
+        const char *v = prop_value(sc, *prop);
+        ok = v ? !strcmp(v, value_of(&bob, *prop)) : strcmp(*prop, "home") != 0;
+    }
+    return ok;
+}
+
 /* arg: NULL for our N, else the index of Cyrus's N in mechs */
 static void pair_row(int row, void *arg)
 {
@@ -175,7 +212,6 @@ static void pair_row(int row, void *arg)
     const struct mech *M, *N;
     struct hx_outcome o;
     sasl_conn_t *sc = NULL;
-    const char *const *prop;
     char what[160];
     int ok, rc;
 
@@ -197,26 +233,54 @@ static void pair_row(int row, void *arg)
         sasl_dispose(&sc);
         return;
     }
-    attempt(sc, N->name, &alice, !N->by_policy, &o);
-    /* the pair means something only if N left alice's values behind */
-    if (!tap_ok(hx_is_error(o.server_rc) && prop_value(sc, "home")
-                    && !strcmp(prop_value(sc, "home"), alice.home),
-                "%s: the refused attempt left %s's values in the connection's context", what,
-                alice.name)) {
-        show(alice.name, &o);
-        show_props(sc);
-    }
+    refused_attempt(sc, N, !cyrus, what);
     attempt(sc, M->name, &bob, 0, &o);
     ok = o.server_rc == SASL_OK && is_alice(o.username, (unsigned)strlen(o.username)) == 0
          && !strncmp(o.username, bob.name, strlen(bob.name));
-    for (prop = app_props; ok && *prop; prop++) {
-        const char *v = prop_value(sc, *prop);
-        /* bob's or none, never alice's; home must be bob's (he was looked up) */
-        ok = v ? !strcmp(v, value_of(&bob, *prop)) : strcmp(*prop, "home") != 0;
-    }
-    if (!tap_ok(ok, "%s: SASL_OK, and the application's properties hold %s's values only", what,
+    if (!tap_ok(ok && only_bobs(sc),
+                "%s: SASL_OK, and the application's properties hold %s's values only", what,
                 bob.name)) {
         show(bob.name, &o);
+        show_props(sc);
+    }
+    sasl_dispose(&sc);
+}
+
+/* Our N as alice, refused, then libsasl2's EXTERNAL (which clears no value
+ * itself) as bob, named by the application as the external identity. */
+static void external_row(int row, void *arg)
+{
+    const struct mech *N = &mechs[row];
+    sasl_ssf_t ssf = 0;
+    sasl_conn_t *sc = NULL;
+    const char *out = NULL, *user = NULL;
+    unsigned outlen = 0;
+    char what[160];
+    int rc;
+
+    (void)arg;
+    snprintf(what, sizeof(what), "our %s as %s refused, then libsasl2's EXTERNAL as %s", N->name,
+             alice.name, bob.name);
+    hx_row_name("%s", what);
+    if ((rc = new_server(&sc)) != SASL_OK) {
+        tap_ok(0, "%s: the server connection: %s", what, hx_code(rc));
+        sasl_dispose(&sc);
+        return;
+    }
+    refused_attempt(sc, N, 1, what);
+    rc = sasl_setprop(sc, SASL_SSF_EXTERNAL, &ssf);
+    if (rc == SASL_OK)
+        rc = sasl_setprop(sc, SASL_AUTH_EXTERNAL, bob.name);
+    if (rc == SASL_OK)
+        rc = sasl_server_start(sc, "EXTERNAL", "", 0, &out, &outlen);
+    if (rc == SASL_OK && sasl_getprop(sc, SASL_USERNAME, (const void **)&user) != SASL_OK)
+        user = NULL;
+    if (!tap_ok(rc == SASL_OK && user && !strncmp(user, bob.name, strlen(bob.name))
+                    && only_bobs(sc),
+                "%s: SASL_OK, and the application's properties hold %s's values only", what,
+                bob.name)) {
+        tap_diag("EXTERNAL: %s, user \"%s\", errdetail \"%s\"", hx_code(rc), user ? user : "",
+                 sasl_errdetail(sc));
         show_props(sc);
     }
     sasl_dispose(&sc);
@@ -367,6 +431,8 @@ int main(void)
         snprintf(name, sizeof(name), "Cyrus's %s, then our M", mechs[i].name);
         hx_run(name, &in, N_MECHS - 1, pair_row, &cyrus_index[i]);
     }
+    in.server_path = dir_ours;
+    hx_run("our N, then EXTERNAL", &in, N_MECHS, external_row, NULL);
 out:
     cleanup();
     hx_cleanup();
