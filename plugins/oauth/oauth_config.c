@@ -30,6 +30,7 @@ static char *keep(char *s)
         size_t cap = cap_owned ? 2 * cap_owned : 16;
         char **grown = realloc(owned, cap * sizeof(*owned));
         if (!grown) {
+            sm_erase(s, strlen(s)); /* it may be a secret file's content */
             free(s);
             return NULL;
         }
@@ -239,9 +240,9 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
                              &cfg.hmac_secret_len)))
             return r;
         if (cfg.hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
-            return bad(p, utils, "hmac_secret_file", "%.128s holds %zu bytes: an HS256 secret "
-                       "needs at least %d bytes", s, cfg.hmac_secret_len,
-                       OAUTH_JWT_MIN_HMAC_SECRET);
+            /* not how many it holds: the errdetail may reach the client (slapd) */
+            return bad(p, utils, "hmac_secret_file", "%.128s holds fewer than %d bytes, the "
+                       "least an HS256 secret needs", s, OAUTH_JWT_MIN_HMAC_SECRET);
         vc->policy.hmac_secret = (const unsigned char *)cfg.hmac_secret;
         vc->policy.hmac_secret_len = cfg.hmac_secret_len;
     }
@@ -305,7 +306,9 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
 }
 
 /* A URL option the server will fetch: one libcurl parses, https:// or
- * allowed http://. */
+ * allowed http://.  The URL itself is not quoted: it may hold a password
+ * (the very reason it is refused), and the errdetail may reach the client
+ * (slapd sends it as the bind's diagnostic message). */
 static int check_url(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
                      const char *url, int allow_insecure)
 {
@@ -316,11 +319,11 @@ static int check_url(const struct oauth_plugin *p, const sasl_utils_t *utils, co
         return SASL_OK;
     insecure = oauth_http_url_insecure(url);
     if (insecure < 0)
-        return bad(p, utils, name, "\"%.128s\" is not an https:// URL (scheme, host, path; no "
-                   "user or password in it)", url);
+        return bad(p, utils, name, "not an https:// URL (scheme, host, path; no user or "
+                   "password in it)");
     if (insecure > 0 && !allow_insecure)
-        return bad(p, utils, name, "\"%.128s\" is http:// to a host other than loopback: use "
-                   "https://, or set %s: yes", url, option(p, utils, "allow_insecure_http", allow));
+        return bad(p, utils, name, "http:// to a host other than loopback: use https://, or "
+                   "set %s: yes", option(p, utils, "allow_insecure_http", allow));
     return SASL_OK;
 }
 

@@ -25,7 +25,7 @@ struct config_case {
     const char *mech;
     int oauth;                        /* load the OAuth plugins, not the password ones */
     const char *opts[MAX_OPTS];       /* name, value, ...; NULL ends */
-    const char *needles[MAX_NEEDLES]; /* each must be in the errdetail */
+    const char *needles[MAX_NEEDLES]; /* each must be in the errdetail ("!x": x must not) */
 };
 
 /* Paths filled in at set-up (the OAuth rows point at them). */
@@ -90,7 +90,11 @@ static const struct config_case cases[] = {
      {"oauth_jwks_url", "https", "oauth_allow_insecure_http"}},
     {"OAuth: a JWKS URL that is not a URL", "XOAUTH2", 1,
      {OAUTH_BASE, "oauth_jwks_url", "issuer.sm-driver.test/jwks", NULL},
-     {"oauth_jwks_url", "\"issuer.sm-driver.test/jwks\""}},
+     {"oauth_jwks_url", "not an https:// URL"}},
+    /* the errdetail may reach the client (slapd's diagnostic message) */
+    {"OAuth: a JWKS URL with a password in it", "XOAUTH2", 1,
+     {OAUTH_BASE, "oauth_jwks_url", "https://rs:S3cret-pw@issuer.sm-driver.test/jwks", NULL},
+     {"oauth_jwks_url", "no user or password", "!S3cret-pw"}},
     {"OAuth: an unreadable secret file", "XOAUTH2", 1,
      {OAUTH_BASE, JWKS_FILE, "oauth_hmac_secret_file", missing, NULL},
      {"oauth_hmac_secret_file", missing, "No such file"}},
@@ -134,7 +138,8 @@ static void config_row(int row, void *arg)
         tap_diag("offered: %s", list);
     hx_server_script(c->mech, hx_reply_list, &m, &r);
     for (i = 0; i < MAX_NEEDLES && c->needles[i]; i++)
-        named &= strstr(r.err, c->needles[i]) != NULL;
+        named &= c->needles[i][0] == '!' ? strstr(r.err, c->needles[i] + 1) == NULL
+                                         : strstr(r.err, c->needles[i]) != NULL;
     tap_ok(r.rc[0] == SASL_CONFIGERR && hx_has_detail(SASL_CONFIGERR, r.err) && named,
            "%s: %s fails with SASL_CONFIGERR and an errdetail naming the option and why",
            c->name, c->mech);
