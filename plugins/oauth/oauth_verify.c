@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,10 @@
  * a fetch runs, a validation that has a set and no reason to want a newer
  * one goes on with the current set; one that needs the fetch (no set yet,
  * or its kid is unknown) waits for that fetch, and only that one
- * (fetches_done counts them), then takes whatever set it left. */
+ * (fetches_done counts them), then takes whatever set it left.  A set
+ * that is merely older than jwks_max_age is fetched again by a short-lived
+ * thread of its own, so that the validation that notices it does not wait
+ * either. */
 struct oauth_verifier {
     struct oauth_verify_config c;
     pthread_mutex_t lock;             /* guards the fields below; never held across I/O */
@@ -29,6 +35,8 @@ struct oauth_verifier {
     time_t loaded_at;                 /* of keys */
     time_t tried_at;                  /* last load attempt, success or not */
     int fetching;                     /* a fetch is in progress */
+    pid_t fetch_pid;                  /* by this process (not a parent we were forked from) */
+    time_t fetch_now;                 /* the time the fetch was started at */
     unsigned long fetches_done;
     char fetch_why[300];              /* why the last fetch failed; "" after a success */
     struct oauth_introspector *introspector;
@@ -72,10 +80,44 @@ int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifie
     return 0;
 }
 
+/* 1 when a fetch of this process is running (the lock held): one a parent
+ * had started when it forked this process will never end here. */
+static int fetch_running(struct oauth_verifier *v)
+{
+    if (v->fetching && v->fetch_pid != getpid())
+        v->fetching = 0;
+    return v->fetching;
+}
+
+/* Wait (the lock held) until the fetch running now has ended, at most about
+ * twice its HTTP time limit: a fetch always ends, this only guards against
+ * one that cannot. */
+static void wait_fetch(struct oauth_verifier *v)
+{
+    unsigned long gen = v->fetches_done;
+    long ms = 2 * (v->c.http.timeout_ms > 0 ? v->c.http.timeout_ms : 10000) + 1000;
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    while (v->fetches_done == gen && fetch_running(v))
+        if (pthread_cond_timedwait(&v->fetched, &v->lock, &until) == ETIMEDOUT)
+            break;
+}
+
 void oauth_verifier_free(struct oauth_verifier *v)
 {
     if (!v)
         return;
+    /* a refresh thread may still be using it */
+    pthread_mutex_lock(&v->lock);
+    wait_fetch(v);
+    pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(v->keys);
     oauth_introspector_free(v->introspector);
     pthread_cond_destroy(&v->fetched);
@@ -151,6 +193,66 @@ static struct oauth_jwks *take(struct oauth_verifier *v, char *why, size_t whyle
     return oauth_jwks_ref(v->keys);
 }
 
+/* The end of a fetch (the lock held): the new set swapped in, or the
+ * failure kept; the waiters woken.  Returns the old set, to be freed once
+ * the lock is released. */
+static struct oauth_jwks *fetch_done(struct oauth_verifier *v, struct oauth_jwks *set,
+                                     const char *why)
+{
+    struct oauth_jwks *old = NULL;
+
+    if (set) {
+        old = v->keys;
+        v->keys = set;
+        v->loaded_at = v->fetch_now;
+        v->fetch_why[0] = '\0';
+        v->stats.jwks_loads++;
+    } else {
+        /* a failure keeps the old set */
+        sm_why(v->fetch_why, sizeof(v->fetch_why), "%s", why && *why ? why : "fetch failed");
+        v->stats.jwks_failures++;
+    }
+    v->fetching = 0;
+    v->fetches_done++;
+    pthread_cond_broadcast(&v->fetched);
+    return old;
+}
+
+static void *refresh_thread(void *arg)
+{
+    struct oauth_verifier *v = arg;
+    struct oauth_jwks *set, *old;
+    char why[300] = "";
+
+    set = fetch(v, why, sizeof(why));
+    pthread_mutex_lock(&v->lock);
+    old = fetch_done(v, set, why);
+    pthread_mutex_unlock(&v->lock);
+    oauth_jwks_free(old);
+    return NULL;
+}
+
+/* Start the fetch in a detached thread of its own (fetching already set):
+ * 0, or -1 when no thread can be made.  The thread takes no signal: the
+ * application's handlers run in its own threads, as they always did. */
+static int refresh_in_background(struct oauth_verifier *v)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    sigset_t all, was;
+    int r;
+
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &was);
+    r = pthread_create(&t, &attr, refresh_thread, v);
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
+    pthread_attr_destroy(&attr);
+    return r == 0 ? 0 : -1;
+}
+
 /* A reference to the current set, loading or refreshing it when due: want
  * is set after an unknown kid, and honoured at most once per refresh
  * interval.  The lock is held only to read and swap pointers. */
@@ -158,56 +260,46 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
                                        char *why, size_t whylen)
 {
     struct oauth_jwks *set, *old;
-    unsigned long gen;
-    int due;
+    int due, stale_only;
 
     pthread_mutex_lock(&v->lock);
-    if (v->fetching) {
+    if (fetch_running(v)) {
         /* a known key never waits; a token that needs the fetch waits for
          * this one and takes the set it leaves, fetched or not */
-        if (!v->keys || want) {
-            gen = v->fetches_done;
-            while (v->fetches_done == gen)
-                pthread_cond_wait(&v->fetched, &v->lock);
-        }
+        if (!v->keys || want)
+            wait_fetch(v);
         set = take(v, why, whylen);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
+    stale_only = 0;
     if (!v->keys)
         due = now - v->tried_at >= v->c.jwks_refresh_interval || v->tried_at == 0;
     else if (want)
         due = now - v->tried_at >= v->c.jwks_refresh_interval;
     else
-        due = now - v->loaded_at >= v->c.jwks_max_age
-              && now - v->tried_at >= v->c.jwks_refresh_interval;
+        due = stale_only = now - v->loaded_at >= v->c.jwks_max_age
+                           && now - v->tried_at >= v->c.jwks_refresh_interval;
     if (!due) {
         set = take(v, why, whylen);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
     v->fetching = 1;
-    v->tried_at = now;
+    v->fetch_pid = getpid();
+    v->fetch_now = v->tried_at = now;
+    /* the current set still serves while a merely old one is fetched again */
+    if (stale_only && refresh_in_background(v) == 0) {
+        set = take(v, why, whylen);
+        pthread_mutex_unlock(&v->lock);
+        return set;
+    }
     pthread_mutex_unlock(&v->lock);
 
     set = fetch(v, why, whylen);
 
     pthread_mutex_lock(&v->lock);
-    old = NULL;
-    if (set) {
-        old = v->keys;
-        v->keys = set;
-        v->loaded_at = now;
-        v->fetch_why[0] = '\0';
-        v->stats.jwks_loads++;
-    } else {
-        /* a failure keeps the old set */
-        sm_why(v->fetch_why, sizeof(v->fetch_why), "%s", why && whylen ? why : "fetch failed");
-        v->stats.jwks_failures++;
-    }
-    v->fetching = 0;
-    v->fetches_done++;
-    pthread_cond_broadcast(&v->fetched);
+    old = fetch_done(v, set, why && whylen ? why : NULL);
     set = take(v, why, whylen);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(old);

@@ -13,7 +13,8 @@
  *  - Several threads whose tokens all need a fetch at once (the first load,
  *    then unknown kids) cause exactly one fetch each time.
  *  - A failed fetch keeps the old keys; a set older than jwks_max_age is
- *    fetched again.
+ *    fetched again, in the background: tokens whose key the old set holds
+ *    are validated with it meanwhile, none waits for that fetch.
  * The verifier's `now` is an argument, so refresh intervals are crossed by
  * passing a later time, not by sleeping. */
 #include "config.h"
@@ -138,6 +139,21 @@ static int wait_fetches(long n)
 
     for (waited = 0; waited < WAIT_MS; waited += 10) {
         if (fetches() >= n)
+            return 1;
+        nap_ms(10);
+    }
+    return 0;
+}
+
+/* Until the verifier has loaded the key set n times; 1 if it has. */
+static int wait_loads(struct oauth_verifier *v, unsigned long n)
+{
+    struct oauth_verify_stats s;
+    int waited;
+
+    for (waited = 0; waited < WAIT_MS; waited += 10) {
+        oauth_verifier_stats(v, &s);
+        if (s.jwks_loads >= n)
             return 1;
         nap_ms(10);
     }
@@ -369,6 +385,9 @@ static void test_rotation_rules(void **state)
     free(user);
     assert_int_equal(VERIFY(known, t0 + 701), OAUTH_VERDICT_OK);
     free(user);
+    assert_true(wait_loads(v, 2));
+    assert_int_equal(VERIFY(known, t0 + 702), OAUTH_VERDICT_OK);
+    free(user);
     oauth_verifier_stats(v, &s);
     assert_int_equal(s.jwks_loads, 2);
     assert_int_equal(fetches(), 2);
@@ -378,12 +397,48 @@ static void test_rotation_rules(void **state)
     free(unknown);
 }
 
+/* A set older than jwks_max_age, its fetch held at the server: the tokens
+ * whose key it holds are all validated meanwhile, with the old set. */
+static void test_stale_set_never_waits(void **state)
+{
+    struct oauth_verifier *v = make(60, 600);
+    struct oauth_verify_stats st;
+    struct job fast[NTHREADS];
+    char *known = mint("rsa", NULL), *user = NULL, why[256];
+    time_t t0 = time(NULL);
+    int fast_in_time, fetch_held;
+
+    (void)state;
+    assert_int_equal(oauth_verify(v, known, strlen(known), t0, &user, why, sizeof(why)),
+                     OAUTH_VERDICT_OK);
+    free(user);
+    assert_int_equal(fetches(), 1);
+    hold(1);
+    start(fast, NTHREADS, v, known, t0 + 700);
+    fast_in_time = wait_done(fast, NTHREADS);
+    /* the fetch reached the server, which still holds it: not loaded yet */
+    fetch_held = wait_fetches(2);
+    oauth_verifier_stats(v, &st);
+    fetch_held = fetch_held && st.jwks_loads == 1;
+    hold(0);
+    join(fast, NTHREADS);
+    assert_true(fast_in_time);
+    assert_true(all_verdicts(fast, NTHREADS, OAUTH_VERDICT_OK));
+    assert_true(fetch_held);
+    /* the refresh then completes, once */
+    assert_true(wait_loads(v, 2));
+    assert_int_equal(fetches(), 2);
+    oauth_verifier_free(v);
+    free(known);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_known_keys_never_wait, reset),
         cmocka_unit_test_setup(test_one_fetch_at_a_time, reset),
         cmocka_unit_test_setup(test_rotation_rules, reset),
+        cmocka_unit_test_setup(test_stale_set_never_waits, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_verify", tests, setup, teardown);
