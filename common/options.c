@@ -24,39 +24,30 @@ static const char *lookup(const sasl_utils_t *utils, const char *plugin, const c
     return val;
 }
 
-/* Options are read while libsasl2 loads the plugin, one thread, before any
- * connection: the name of a bad one, and why it was refused, are kept for
- * the errdetail of every exchange (the log line of that moment may have
- * gone to syslog only). */
-static char last_bad[96];
-static char load_error[SM_OPT_REASON_MAX];
+/* Where the refusals of the plugin being loaded go: that plugin's settings.
+ * Only a pointer to them, set by sm_server_plug_init for the time it reads
+ * the options (libsasl2 loads plugins in one thread, before any
+ * connection): the option readers take a utils, which has no room for it. */
+static _Thread_local struct sm_opt_refusals *keep_into;
 
-const char *sm_opt_last_bad(void)
+void sm_opt_keep_refusals(struct sm_opt_refusals *into)
 {
-    return last_bad[0] ? last_bad : "an option";
-}
-
-const char *sm_opt_load_error(void)
-{
-    return load_error;
-}
-
-void sm_opt_load_error_clear(void)
-{
-    last_bad[0] = '\0';
-    load_error[0] = '\0';
+    if (into)
+        memset(into, 0, sizeof(*into));
+    keep_into = into;
 }
 
 /* The sentence: logged, and kept (at load) or set as the errdetail (on a
  * connection). */
-static int refuse(const sasl_utils_t *utils, const char *name, const char *sentence)
+static int opt_refuse_sentence(const sasl_utils_t *utils, const char *name, const char *sentence)
 {
     utils->log(utils->conn, SASL_LOG_ERR, "sasl-mechs: %s", sentence);
     if (utils->conn) { /* a client's option, read on its connection */
         utils->seterror(utils->conn, SASL_NOLOG, "%s", sentence);
-    } else {
-        snprintf(last_bad, sizeof(last_bad), "option %s", name);
-        snprintf(load_error, sizeof(load_error), "%s", sentence);
+    } else if (keep_into) {
+        keep_into->count++;
+        snprintf(keep_into->option, sizeof(keep_into->option), "%s", name);
+        snprintf(keep_into->reason, sizeof(keep_into->reason), "%s", sentence);
     }
     return SASL_CONFIGERR;
 }
@@ -69,7 +60,7 @@ int sm_opt_refuse(const sasl_utils_t *utils, const char *name, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(sentence, sizeof(sentence), fmt, ap);
     va_end(ap);
-    return refuse(utils, name, sentence);
+    return opt_refuse_sentence(utils, name, sentence);
 }
 
 /* The value as it may be quoted in a message: at most 64 bytes, control

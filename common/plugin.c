@@ -6,9 +6,7 @@
 #include <stdio.h>
 
 /* errdetail text longer than this is cut: it is a sentence for a log */
-#define SM_ERRDETAIL_MAX (SM_OPT_REASON_MAX + 64)
-/* "<prefix>_<option>" */
-#define SM_OPTION_NAME_MAX 64
+#define SM_ERRDETAIL_MAX (SM_OPT_REASON_MAX + 128)
 
 int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
 {
@@ -62,7 +60,7 @@ static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int m
                      int wanted, const char *side, int count, int *out_version, int *plugcount,
                      int *status)
 {
-    char name[SM_OPTION_NAME_MAX];
+    char name[SM_OPT_NAME_MAX];
     int enabled = 1, r;
 
     if (maxversion < wanted) {
@@ -96,6 +94,8 @@ static int read_server_settings(const struct sm_plugin *p, const sasl_utils_t *u
     int r = sm_read_limits(utils, p->prefix, p->limits & SM_LIMIT_USER,
                            p->limits & SM_LIMIT_PASSWORD, &p->settings->lim);
 
+    if (r == SASL_OK && p->read_settings)
+        r = p->read_settings(utils, p->settings);
     if (r == SASL_OK && p->read_options)
         r = p->read_options(utils);
     return r;
@@ -107,7 +107,8 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
     struct sm_server_settings *set = p->settings;
     int status = SASL_OK, r;
 
-    sm_opt_load_error_clear();
+    /* every refusal while this plugin loads is kept in its own settings */
+    sm_opt_keep_refusals(&set->refused);
     r = plug_init(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server", p->server_count,
                   out_version, plugcount, &status);
     *pluglist = p->server;
@@ -115,10 +116,9 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
         if (status == SASL_OK)
             status = read_server_settings(p, utils);
         set->status = status;
-        /* kept with the settings: a client's plug_init may refuse an
-         * option of its own later */
-        snprintf(set->why, sizeof(set->why), "%s", sm_opt_load_error());
     }
+    /* a client's plug_init may refuse an option of its own later: not ours */
+    sm_opt_keep_refusals(NULL);
     return r;
 }
 
@@ -133,13 +133,17 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
                   const char *mech, size_t size, void **ctx)
 {
+    const struct sm_opt_refusals *no = &settings->refused;
+
     if (settings->status != SASL_OK)
-        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s", mech,
-                       settings->why[0] ? settings->why
+        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s%s", mech,
+                       no->count ? no->reason
                        : settings->status == SASL_NOMEM
                            ? "out of memory while reading the options"
                            : "an option has an invalid value (the log of the plugin's loading "
-                             "says which)");
+                             "says which)",
+                       no->count > 1 ? " (and other options were refused: the log of the "
+                                       "plugin's loading names them)" : "");
     *ctx = sparams->utils->calloc(1, size);
     return *ctx ? SASL_OK : SASL_NOMEM;
 }

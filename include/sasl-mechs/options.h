@@ -9,7 +9,7 @@
 #include <sasl/saslplug.h>
 
 /* Each returns SASL_OK (with the default when the option is unset) or
- * SASL_CONFIGERR after logging why (and keeping it: sm_opt_load_error). */
+ * SASL_CONFIGERR after logging why (and keeping it: sm_opt_keep_refusals). */
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
                 unsigned def, unsigned min, unsigned max, unsigned *out);
 int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out);
@@ -41,20 +41,27 @@ struct sm_limits {
 #define SM_DEFAULT_MAX_PASSWORD 1024u
 /* the longest a client's credential callback may answer (prompt.c) */
 #define SM_MAX_PASSWORD_LIMIT 65535u
-/* "option NAME" of the last value refused while the plugin loaded,
- * for the errdetail of every exchange. */
-const char *sm_opt_last_bad(void);
-
-/* Why the last option was refused while a plugin loaded: one sentence that
- * names it and says what is wrong, e.g. 'plain_max_user_length: "0" is not
- * a number from 1 to 1000', or "" when none was.  Only refusals without a
- * connection (utils->conn NULL: libsasl2 loading the plugin, one thread)
- * are kept here; libsasl2 sends what is logged then to syslog only, so the
- * server keeps this sentence for the errdetail of every exchange.  On a
- * connection the sentence is that connection's errdetail instead. */
+/* Why options were refused while a plugin loaded, kept in that plugin's
+ * server settings (struct sm_server_settings) for the errdetail of every
+ * exchange: libsasl2 sends what is logged while a plugin loads to syslog
+ * only.  reason is one sentence that names the option and says what is
+ * wrong, e.g. 'plain_max_user_length: "0" is not a number from 1 to 1000';
+ * with several refusals, the last one's. */
 #define SM_OPT_REASON_MAX 256
-const char *sm_opt_load_error(void);
-void sm_opt_load_error_clear(void);
+/* "<prefix>_<option>" */
+#define SM_OPT_NAME_MAX 64
+struct sm_opt_refusals {
+    unsigned count;                  /* options refused; 0: none */
+    char option[SM_OPT_NAME_MAX];    /* the last one's name */
+    char reason[SM_OPT_REASON_MAX];  /* and its sentence */
+};
+/* Keep the refusals made without a connection (utils->conn NULL: libsasl2
+ * loading a plugin, one thread) in into, emptied first, until
+ * sm_opt_keep_refusals(NULL); refusals made while none is set are only
+ * logged.  sm_server_plug_init points it at the plugin's own settings for
+ * the time it reads them.  On a connection the sentence is that
+ * connection's errdetail instead. */
+void sm_opt_keep_refusals(struct sm_opt_refusals *into);
 
 /* Refuse option name for a reason of the caller's (a file it names cannot
  * be read, options that contradict each other): the sentence fmt makes

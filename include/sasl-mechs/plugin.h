@@ -43,19 +43,21 @@ int sm_step_begin(const sasl_utils_t *utils, const char *mech, const void *ctx,
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result);
 
 /* Server options are read once, when libsasl2 loads the plugin (the
- * server's configuration file is read before that), into the plugin's
- * sm_server_settings.  A bad value is kept as status, with the sentence
- * naming the option and what is wrong (sm_opt_load_error), which every
- * exchange then reports as its errdetail (sm_server_new): libsasl2 sends
- * what a plugin logs while it loads to syslog only, so the errdetail is
- * what reaches the application's log. */
+ * server's configuration file is read before that), into the plugin's one
+ * settings object, whose first member is a struct sm_server_settings.  The
+ * plugin's glue keeps that object and hands it to libsasl2 as the
+ * glob_context of its server table, so that every mech_new receives it as
+ * glob.  A bad value is kept as status, with every refusal's option and
+ * sentence (refused), which every exchange then reports as its errdetail
+ * (sm_server_new): libsasl2 sends what a plugin logs while it loads to
+ * syslog only, so the errdetail is what reaches the application's log. */
 enum {
     SM_LIMIT_USER = 1u << 0,     /* <prefix>_max_user_length */
     SM_LIMIT_PASSWORD = 1u << 1, /* <prefix>_max_password_length */
 };
 struct sm_server_settings {
     int status;
-    char why[SM_OPT_REASON_MAX]; /* with a bad status: the option and what is wrong */
+    struct sm_opt_refusals refused; /* with a bad status: which option and why */
     struct sm_limits lim;
 };
 
@@ -67,9 +69,14 @@ struct sm_plugin {
     int server_count;
     sasl_client_plug_t *client;
     int client_count;
+    /* the first member of the plugin's settings object */
     struct sm_server_settings *settings;
     unsigned limits;      /* SM_LIMIT_*: the size caps its server reads */
-    /* the mechanism's own server options, read after the limits; NULL: none */
+    /* the mechanism's own server options, read after the limits into the
+     * settings object whose first member is set; NULL: none */
+    int (*read_settings)(const sasl_utils_t *utils, struct sm_server_settings *set);
+    /* the same for a plugin that keeps its own options elsewhere (OAuth's
+     * oauth_config.c); NULL: none */
     int (*read_options)(const sasl_utils_t *utils);
     /* why the mechanism cannot work in this process (a library or provider
      * missing at run time), or NULL when it can; then neither side is

@@ -19,6 +19,7 @@ struct crammd5_server {
     enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE } step;
     char challenge[CRAMMD5_MAX_CHALLENGE_BUILT];
     size_t challenge_len;
+    const struct crammd5_settings *set; /* the plugin's (glob) */
 };
 
 static const char *const format_names[] = {"auto", "plain", "hmac-md5", NULL};
@@ -32,21 +33,25 @@ static const struct sm_secret_rules format_rules[] = {
                          .bare = SM_SECRET_HMAC_MD5_STATE, .tags = 1},
 };
 
-struct sm_server_settings crammd5_settings;
-static unsigned secret_format;
-
-int crammd5_server_options(const sasl_utils_t *utils)
+int crammd5_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
+    struct crammd5_settings *cs = (struct crammd5_settings *)set; /* its first member */
+
     return sm_opt_choice(utils, "crammd5_secret_format", format_names, FORMAT_AUTO,
-                         &secret_format);
+                         &cs->secret_format);
 }
 
 int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
                        const char *challenge, unsigned challen, void **ctx)
 {
-    (void)glob; (void)challenge; (void)challen;
-    return sm_server_new(sparams, &crammd5_settings, "CRAM-MD5",
-                         sizeof(struct crammd5_server), ctx);
+    const struct crammd5_settings *set = glob;
+    int r;
+
+    (void)challenge; (void)challen;
+    r = sm_server_new(sparams, &set->common, "CRAM-MD5", sizeof(struct crammd5_server), ctx);
+    if (r == SASL_OK)
+        ((struct crammd5_server *)*ctx)->set = set;
+    return r;
 }
 
 static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
@@ -85,7 +90,7 @@ static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
     memset(&secret, 0, sizeof(secret));
     if (val->values && val->values[0]) {
         found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]),
-                                       &format_rules[secret_format], &secret) == 0;
+                                       &format_rules[s->set->secret_format], &secret) == 0;
         if (!found)
             utils->log(utils->conn, SASL_LOG_WARN,
                        "CRAM-MD5: a user's stored secret is not in the configured format");
@@ -113,7 +118,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     char *user;
     int r, found, match;
 
-    st = crammd5_parse_response(in, inlen, crammd5_settings.lim.max_user, &resp);
+    st = crammd5_parse_response(in, inlen, s->set->common.lim.max_user, &resp);
     if (st != CRAMMD5_OK)
         return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
     if (!sm_identity_acceptable(resp.user, resp.user_len))

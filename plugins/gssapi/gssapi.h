@@ -83,8 +83,18 @@ int gssapi_unwrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void 
 gss_channel_bindings_t gssapi_bindings(const sasl_channel_binding_t *cb,
                                        struct gss_channel_bindings_struct *store);
 
-extern struct sm_server_settings gssapi_settings;
-int gssapi_server_options(const sasl_utils_t *utils);
+/* The server's settings, read at load (gssapi_server_options; README,
+ * Options); the glue keeps them and every mech_new gets them as glob.  A
+ * path or name longer than these is refused as an invalid value. */
+struct gssapi_settings {
+    struct sm_server_settings common;
+    char keytab[1024];
+    char principal[512];
+    char local_realm[256];
+    int strip_realm;
+    int any_service;
+};
+int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
                       const char *challenge, unsigned challen, void **ctx);
 int gssapi_server_step(void *ctx, sasl_server_params_t *sparams,

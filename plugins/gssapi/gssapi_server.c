@@ -29,6 +29,7 @@ struct gssapi_server {
     uint32_t our_max;
     struct sm_outbuf out;
     struct gssapi_sec sec;
+    const struct gssapi_settings *set; /* the plugin's (glob) */
 };
 
 static int layer_encode(void *context, const struct iovec *iov, unsigned niov,
@@ -45,42 +46,34 @@ static int layer_decode(void *context, const char *input, unsigned inlen,
 
 static const struct gssapi_layer_fns layer_fns = {layer_encode, layer_decode};
 
-struct sm_server_settings gssapi_settings;
-/* Read once at load (README, Options); a path or name longer than these
- * is refused as an invalid value. */
-static char opt_keytab[1024];
-static char opt_principal[512];
-static char opt_local_realm[256];
-static int opt_strip_realm;
-static int opt_any_service;
-
-int gssapi_server_options(const sasl_utils_t *utils)
+int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
-    char cyrus_keytab[sizeof(opt_keytab)];
+    struct gssapi_settings *opt = (struct gssapi_settings *)set; /* its first member */
+    char cyrus_keytab[sizeof(opt->keytab)];
     int r;
 
-    if ((r = sm_opt_string(utils, "gssapi_keytab", opt_keytab, sizeof(opt_keytab))) != SASL_OK
+    if ((r = sm_opt_string(utils, "gssapi_keytab", opt->keytab, sizeof(opt->keytab))) != SASL_OK
         /* Cyrus's gssapiv2 reads "keytab": the same file under its name */
         || (r = sm_opt_cyrus_string(utils, "GSSAPI", "keytab", cyrus_keytab,
                                     sizeof(cyrus_keytab))) != SASL_OK
-        || (r = sm_opt_string(utils, "gssapi_principal", opt_principal,
-                              sizeof(opt_principal))) != SASL_OK
-        || (r = sm_opt_string(utils, "gssapi_local_realm", opt_local_realm,
-                              sizeof(opt_local_realm))) != SASL_OK
-        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 1, &opt_strip_realm)) != SASL_OK
-        || (r = sm_opt_bool(utils, "gssapi_accept_any_service", 0, &opt_any_service))
+        || (r = sm_opt_string(utils, "gssapi_principal", opt->principal,
+                              sizeof(opt->principal))) != SASL_OK
+        || (r = sm_opt_string(utils, "gssapi_local_realm", opt->local_realm,
+                              sizeof(opt->local_realm))) != SASL_OK
+        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 1, &opt->strip_realm)) != SASL_OK
+        || (r = sm_opt_bool(utils, "gssapi_accept_any_service", 0, &opt->any_service))
                != SASL_OK)
         return r;
     if (cyrus_keytab[0]) {
-        if (opt_keytab[0] && strcmp(opt_keytab, cyrus_keytab) != 0)
+        if (opt->keytab[0] && strcmp(opt->keytab, cyrus_keytab) != 0)
             return sm_opt_refuse(utils, "keytab", "keytab (Cyrus's option) names %.80s but "
                                  "gssapi_keytab names %.80s: keep one of the two",
-                                 cyrus_keytab, opt_keytab);
-        strcpy(opt_keytab, cyrus_keytab);
+                                 cyrus_keytab, opt->keytab);
+        strcpy(opt->keytab, cyrus_keytab);
     }
-    if (opt_local_realm[0] && strchr(opt_local_realm, '@'))
+    if (opt->local_realm[0] && strchr(opt->local_realm, '@'))
         return sm_opt_refuse(utils, "gssapi_local_realm", "gssapi_local_realm: \"%.100s\" is "
-                             "a principal, not a realm", opt_local_realm);
+                             "a principal, not a realm", opt->local_realm);
     return SASL_OK;
 }
 
@@ -90,11 +83,13 @@ int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
     struct gssapi_server *s;
     int r;
 
-    (void)glob; (void)challenge; (void)challen;
-    r = sm_server_new(sparams, &gssapi_settings, "GSSAPI", sizeof(struct gssapi_server), ctx);
+    (void)challenge; (void)challen;
+    r = sm_server_new(sparams, &((const struct gssapi_settings *)glob)->common, "GSSAPI",
+                      sizeof(struct gssapi_server), ctx);
     if (r != SASL_OK)
         return r;
     s = *ctx;
+    s->set = glob;
     s->ctx = GSS_C_NO_CONTEXT;
     s->cred = GSS_C_NO_CREDENTIAL;
     s->deleg = GSS_C_NO_CREDENTIAL;
@@ -132,15 +127,15 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
 
 static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)
 {
-    gss_key_value_element_desc kv = {"keytab", opt_keytab};
+    gss_key_value_element_desc kv = {"keytab", s->set->keytab};
     gss_key_value_set_desc store = {1, &kv};
     gss_buffer_desc nb;
     gss_name_t name = GSS_C_NO_NAME;
     OM_uint32 maj, min;
 
-    if (opt_principal[0]) {
-        nb.value = opt_principal;
-        nb.length = strlen(opt_principal);
+    if (s->set->principal[0]) {
+        nb.value = (void *)s->set->principal;
+        nb.length = strlen(s->set->principal);
         maj = gss_import_name(&min, &nb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
         if (GSS_ERROR(maj))
             return gssapi_fail(utils, SASL_CONFIGERR, "option gssapi_principal does not name "
@@ -148,15 +143,15 @@ static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)
     }
     /* GSS_C_NO_NAME: any principal whose key is in the keytab */
     maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT,
-                                opt_keytab[0] ? &store : GSS_C_NO_CRED_STORE, &s->cred, NULL,
+                                s->set->keytab[0] ? &store : GSS_C_NO_CRED_STORE, &s->cred, NULL,
                                 NULL);
     if (name != GSS_C_NO_NAME)
         gss_release_name(&min, &name);
     if (GSS_ERROR(maj)) {
         char what[1700];
         snprintf(what, sizeof(what), "no acceptor credentials for %s in keytab %s",
-                 opt_principal[0] ? opt_principal : "any principal",
-                 opt_keytab[0] ? opt_keytab : "(the default)");
+                 s->set->principal[0] ? s->set->principal : "any principal",
+                 s->set->keytab[0] ? s->set->keytab : "(the default)");
         return gssapi_fail(utils, SASL_FAIL, what, maj, min);
     }
     return SASL_OK;
@@ -229,7 +224,7 @@ static int check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
         && !(s->flags & GSS_C_CHANNEL_BOUND_FLAG))
         return sm_fail(utils, SASL_BADBINDING, "GSSAPI: the client's context is not bound "
                        "to the channel, which the application requires");
-    if (opt_principal[0] || opt_any_service || !sparams->service)
+    if (s->set->principal[0] || s->set->any_service || !sparams->service)
         return SASL_OK;
     maj = gss_inquire_context(&min, s->ctx, NULL, &target, NULL, NULL, NULL, NULL, NULL);
     if (!GSS_ERROR(maj))
@@ -270,7 +265,7 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", inlen);
     /* without either option the library's default keytab serves any of
      * its principals: no credentials to acquire */
-    if (s->cred == GSS_C_NO_CREDENTIAL && (opt_keytab[0] || opt_principal[0])
+    if (s->cred == GSS_C_NO_CREDENTIAL && (s->set->keytab[0] || s->set->principal[0])
         && (r = acquire(s, utils)) != SASL_OK)
         return r;
     maj = gss_accept_sec_context(&min, &s->ctx, s->cred, &ib,
@@ -313,8 +308,8 @@ static int realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils, co
     int equal = 0;
 
     *local = 0;
-    if (opt_local_realm[0]) {
-        *local = strcmp(at + 1, opt_local_realm) == 0;
+    if (s->set->local_realm[0]) {
+        *local = strcmp(at + 1, s->set->local_realm) == 0;
         return SASL_OK;
     }
     nb.value = (void *)name;
@@ -355,7 +350,7 @@ static int principal_name(struct gssapi_server *s, const sasl_utils_t *utils, ch
     buf[len] = 0;
     gss_release_buffer(&min, &nb);
     /* the realm follows the last '@' (one inside a component is escaped) */
-    if (!opt_strip_realm || !(at = strrchr(buf, '@')) || at == buf)
+    if (!s->set->strip_realm || !(at = strrchr(buf, '@')) || at == buf)
         return SASL_OK;
     if ((r = realm_is_local(s, utils, buf, at, &local)) != SASL_OK)
         return r;
@@ -382,7 +377,7 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
         gss_release_buffer(&min, &clear);
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
     }
-    if (ch.authzid_len > gssapi_settings.lim.max_user
+    if (ch.authzid_len > s->set->common.lim.max_user
         || (ch.authzid_len && !sm_identity_acceptable(ch.authzid, ch.authzid_len))) {
         gss_release_buffer(&min, &clear);
         return sm_auth_result(utils, "GSSAPI", SASL_BADAUTH);

@@ -11,29 +11,34 @@ struct login_server {
     enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE } step;
     char *username;     /* then the password after its NUL: one buffer */
     unsigned username_len;
+    const struct sm_server_settings *set; /* the plugin's (glob) */
 };
-
-struct sm_server_settings login_settings;
 
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    (void)glob; (void)challenge; (void)challen;
-    return sm_server_new(sparams, &login_settings, "LOGIN", sizeof(struct login_server), ctx);
+    const struct sm_server_settings *set = glob;
+    int r;
+
+    (void)challenge; (void)challen;
+    r = sm_server_new(sparams, set, "LOGIN", sizeof(struct login_server), ctx);
+    if (r == SASL_OK)
+        ((struct login_server *)*ctx)->set = set;
+    return r;
 }
 
 static int take_username(struct login_server *s, const sasl_utils_t *utils,
                          const char *in, unsigned inlen,
                          const char **out, unsigned *outlen)
 {
-    enum login_status st = login_check_field(in, inlen, login_settings.lim.max_user);
+    enum login_status st = login_check_field(in, inlen, s->set->lim.max_user);
 
     if (st != LOGIN_OK) {
         s->step = DONE;
         return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", login_status_text(st));
     }
     /* room for the password too, so it needs no copy of its own later */
-    if (!(s->username = utils->malloc((size_t)inlen + 1 + login_settings.lim.max_password + 1)))
+    if (!(s->username = utils->malloc((size_t)inlen + 1 + s->set->lim.max_password + 1)))
         return SASL_NOMEM;
     memcpy(s->username, in, inlen);
     s->username[inlen] = '\0';
@@ -68,7 +73,7 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
         return take_username(s, utils, in, inlen, out, outlen);
     case AWAIT_PASSWORD: {
         s->step = DONE;
-        st = login_check_field(in, inlen, login_settings.lim.max_password);
+        st = login_check_field(in, inlen, s->set->lim.max_password);
         if (st != LOGIN_OK)
             return sm_fail(utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
         char *pw = s->username + s->username_len + 1;

@@ -3,11 +3,14 @@
 #include "ntlm.h"
 #include "ntlm_crypto.h"
 
+static struct ntlm_settings ntlm_settings;
+
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "NTLM",
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_SUPPORTS_HTTP,
+    .glob_context = &ntlm_settings,
     .mech_new = ntlm_server_new,
     .mech_step = ntlm_server_step,
     .mech_dispose = ntlm_server_dispose,
@@ -41,9 +44,9 @@ static const struct sm_plugin ntlm_plugin = {
     .server_count = 1,
     .client = client_plugins,
     .client_count = 1,
-    .settings = &ntlm_settings,
+    .settings = &ntlm_settings.common,
     .limits = SM_LIMIT_USER,
-    .read_options = ntlm_server_options,
+    .read_settings = ntlm_server_options,
     .unavailable = legacy_missing,
 };
 

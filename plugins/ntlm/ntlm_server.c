@@ -13,24 +13,11 @@
 #include <sasl-mechs/secret.h>
 #include <sasl-mechs/stored_secret.h>
 
-/* NetBIOS names are at most 15 characters; DNS names 255. */
-#define NB_NAME_MAX 15
-#define DNS_NAME_MAX 255
-#define PROPERTY_MAX 64
+#define NB_NAME_MAX NTLM_NB_NAME_MAX
+#define DNS_NAME_MAX NTLM_DNS_NAME_MAX
 /* the target information we send: four names (UTF-16) and a timestamp */
 #define TARGET_INFO_MAX (4 * (4 + 2 * DNS_NAME_MAX) + 4 + NTLM_TIMESTAMP_LEN + 4)
 #define CHALLENGE_MAX (NTLM_CHALLENGE_HEADER + 2 * DNS_NAME_MAX + TARGET_INFO_MAX)
-
-struct sm_server_settings ntlm_settings;
-static struct {
-    int allow_v1, allow_lmv2, allow_v2_without_mic;
-    int smb_server;             /* Cyrus's ntlm_server is set: refuse every exchange */
-    char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
-    char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
-    char property[PROPERTY_MAX];
-    char request[PROPERTY_MAX + 1]; /* "*property": the authid's, not the authzid's */
-    struct sm_secret_rules rules;
-} opt;
 
 /* Cyrus's ntlm_server names Windows servers to hand each exchange to over
  * SMB.  Ours cannot: offering NTLM anyway would check the responses against
@@ -51,38 +38,39 @@ static int cyrus_smb_server(const sasl_utils_t *utils)
            && val != NULL;
 }
 
-int ntlm_server_options(const sasl_utils_t *utils)
+int ntlm_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
-    int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt.allow_v1);
+    struct ntlm_settings *opt = (struct ntlm_settings *)set; /* its first member */
+    int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt->allow_v1);
 
-    if ((opt.smb_server = cyrus_smb_server(utils)))
+    if ((opt->smb_server = cyrus_smb_server(utils)))
         utils->log(NULL, SASL_LOG_ERR, "%s; every NTLM exchange is refused", SMB_SERVER_REFUSED);
     if (r == SASL_OK)
-        r = sm_opt_bool(utils, "ntlm_allow_lmv2", 0, &opt.allow_lmv2);
+        r = sm_opt_bool(utils, "ntlm_allow_lmv2", 0, &opt->allow_lmv2);
     if (r == SASL_OK)
-        r = sm_opt_bool(utils, "ntlm_allow_v2_without_mic", 0, &opt.allow_v2_without_mic);
+        r = sm_opt_bool(utils, "ntlm_allow_v2_without_mic", 0, &opt->allow_v2_without_mic);
 
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_netbios_domain", opt.nb_domain, sizeof(opt.nb_domain));
+        r = sm_opt_string(utils, "ntlm_netbios_domain", opt->nb_domain, sizeof(opt->nb_domain));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_netbios_computer", opt.nb_computer,
-                          sizeof(opt.nb_computer));
+        r = sm_opt_string(utils, "ntlm_netbios_computer", opt->nb_computer,
+                          sizeof(opt->nb_computer));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_dns_domain", opt.dns_domain, sizeof(opt.dns_domain));
+        r = sm_opt_string(utils, "ntlm_dns_domain", opt->dns_domain, sizeof(opt->dns_domain));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_dns_computer", opt.dns_computer,
-                          sizeof(opt.dns_computer));
+        r = sm_opt_string(utils, "ntlm_dns_computer", opt->dns_computer,
+                          sizeof(opt->dns_computer));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_secret_property", opt.property, sizeof(opt.property));
-    if (!opt.property[0])
-        strcpy(opt.property, SASL_AUX_PASSWORD_PROP);
-    opt.request[0] = '*';
-    strcpy(opt.request + 1, opt.property);
+        r = sm_opt_string(utils, "ntlm_secret_property", opt->property, sizeof(opt->property));
+    if (!opt->property[0])
+        strcpy(opt->property, SASL_AUX_PASSWORD_PROP);
+    opt->request[0] = '*';
+    strcpy(opt->request + 1, opt->property);
     /* userPassword holds passwords unless tagged; another property (Samba's
      * sambaNTPassword) holds NT hashes unless tagged */
-    opt.rules.accept = SM_SECRET_PASSWORD | SM_SECRET_NT_HASH;
-    opt.rules.tags = 1;
-    opt.rules.bare = strcmp(opt.property, SASL_AUX_PASSWORD_PROP) == 0 ? SM_SECRET_PASSWORD
+    opt->rules.accept = SM_SECRET_PASSWORD | SM_SECRET_NT_HASH;
+    opt->rules.tags = 1;
+    opt->rules.bare = strcmp(opt->property, SASL_AUX_PASSWORD_PROP) == 0 ? SM_SECRET_PASSWORD
                                                                        : SM_SECRET_NT_HASH;
     return r;
 }
@@ -96,15 +84,22 @@ struct ntlm_server {
      * CHALLENGE is also the step's output); neither holds a secret */
     unsigned char *negotiate, *challenge;
     size_t negotiate_len, challenge_len;
+    const struct ntlm_settings *set; /* the plugin's (glob) */
 };
 
 int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
                     const char *challenge, unsigned challen, void **ctx)
 {
-    (void)glob; (void)challenge; (void)challen;
-    if (opt.smb_server)
+    const struct ntlm_settings *set = glob;
+    int r;
+
+    (void)challenge; (void)challen;
+    if (set->smb_server)
         return sm_fail(sparams->utils, SASL_CONFIGERR, "%s", SMB_SERVER_REFUSED);
-    return sm_server_new(sparams, &ntlm_settings, "NTLM", sizeof(struct ntlm_server), ctx);
+    r = sm_server_new(sparams, &set->common, "NTLM", sizeof(struct ntlm_server), ctx);
+    if (r == SASL_OK)
+        ((struct ntlm_server *)*ctx)->set = set;
+    return r;
 }
 
 void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
@@ -155,21 +150,21 @@ static void copy_name(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-static void choose_names(const char *fqdn, struct names *n)
+static void choose_names(const struct ntlm_settings *opt, const char *fqdn, struct names *n)
 {
     const char *dot;
 
-    copy_name(n->dns_computer, sizeof(n->dns_computer), opt.dns_computer[0] ? opt.dns_computer
+    copy_name(n->dns_computer, sizeof(n->dns_computer), opt->dns_computer[0] ? opt->dns_computer
                                                         : fqdn ? fqdn : "localhost");
     dot = strchr(n->dns_computer, '.');
-    copy_name(n->dns_domain, sizeof(n->dns_domain), opt.dns_domain[0] ? opt.dns_domain
+    copy_name(n->dns_domain, sizeof(n->dns_domain), opt->dns_domain[0] ? opt->dns_domain
                                                     : dot ? dot + 1 : n->dns_computer);
-    if (opt.nb_computer[0])
-        copy_name(n->nb_computer, sizeof(n->nb_computer), opt.nb_computer);
+    if (opt->nb_computer[0])
+        copy_name(n->nb_computer, sizeof(n->nb_computer), opt->nb_computer);
     else
         netbios_from(n->dns_computer, n->nb_computer);
-    if (opt.nb_domain[0])
-        copy_name(n->nb_domain, sizeof(n->nb_domain), opt.nb_domain);
+    if (opt->nb_domain[0])
+        copy_name(n->nb_domain, sizeof(n->nb_domain), opt->nb_domain);
     else
         netbios_from(n->dns_domain, n->nb_domain);
 }
@@ -241,7 +236,7 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
         return sm_fail(utils, SASL_FAIL, "NTLM: no random numbers available");
     s->flags = answer_flags(neg.flags);
     unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
-    choose_names(sparams->serverFQDN, &names);
+    choose_names(s->set, sparams->serverFQDN, &names);
     target_len = ntlm_encode_name(unicode, names.nb_domain, strlen(names.nb_domain), target,
                                   sizeof(target));
     av_name(&w, NTLM_AV_NB_DOMAIN, names.nb_domain);
@@ -320,7 +315,7 @@ static int v2_policy(const struct ntlm_server *s, const sasl_utils_t *utils,
         return sm_fail(utils, SASL_BADAUTH, "NTLM: the NTLMv2 response does not carry the "
                        "timestamp of our CHALLENGE (the CHALLENGE was changed on the way, "
                        "or the client drops its target information)");
-    if (!(av->has_flags && (av->flags & NTLM_AV_FLAG_MIC)) && !opt.allow_v2_without_mic)
+    if (!(av->has_flags && (av->flags & NTLM_AV_FLAG_MIC)) && !s->set->allow_v2_without_mic)
         return sm_fail(utils, SASL_TOOWEAK, "NTLM: an NTLMv2 response without a MIC is refused "
                        "(ntlm_allow_v2_without_mic is off: for clients such as curl)");
     return SASL_OK;
@@ -343,7 +338,7 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
             return r;
     } else if (t->a.nt.len == NTLM_V1_RESPONSE_LEN) {
         t->kind = NTLM_V1;
-        if (!opt.allow_v1)
+        if (!s->set->allow_v1)
             return sm_fail(utils, SASL_TOOWEAK,
                            "NTLM: an NTLMv1 response is refused (ntlm_allow_v1 is off)");
     } else if (!t->a.nt.len && t->a.lm.len == NTLM_V1_RESPONSE_LEN) {
@@ -352,7 +347,7 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
          * carries neither our timestamp nor a MIC, so a man in the middle
          * who empties the NT field of a client sending a real LMv2 beside
          * its NTLMv2 (curl) skips both: off unless ntlm_allow_lmv2. */
-        if (!opt.allow_lmv2)
+        if (!s->set->allow_lmv2)
             return sm_fail(utils, SASL_TOOWEAK,
                            "NTLM: an LMv2 response alone is refused (ntlm_allow_lmv2 is off)");
         t->kind = LM_V2;
@@ -365,7 +360,7 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
     if (t->user_len == (size_t)-1 || !t->user_len)
         return sm_fail(utils, SASL_BADPROT, "NTLM: the user name is empty, too long or malformed");
     t->user[t->user_len] = '\0';
-    if (t->user_len > ntlm_settings.lim.max_user)
+    if (t->user_len > s->set->common.lim.max_user)
         return sm_fail(utils, SASL_BADPROT, "NTLM: user name longer than ntlm_max_user_length");
     if (t->a.domain.len > sizeof(t->domain16) / 2
         || ntlm_decode_name(unicode, t->a.domain.p, t->a.domain.len, t->domain,
@@ -382,8 +377,8 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
 /* The user's NT hash from the stored secret; 1 when there is one.  Without
  * one, a hash of a constant is computed instead, so that an unknown user
  * costs what a wrong password costs (and is refused anyway). */
-static int user_nt_hash(const sasl_utils_t *utils, const struct propval *val,
-                        unsigned char hash[NTLM_HASH_LEN])
+static int user_nt_hash(const struct ntlm_settings *opt, const sasl_utils_t *utils,
+                        const struct propval *val, unsigned char hash[NTLM_HASH_LEN])
 {
     static const char no_password[] = "no-such-user";
     struct sm_stored_secret secret;
@@ -391,12 +386,12 @@ static int user_nt_hash(const sasl_utils_t *utils, const struct propval *val,
 
     memset(&secret, 0, sizeof(secret));
     if (val->values && val->values[0]) {
-        found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]), &opt.rules,
+        found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]), &opt->rules,
                                        &secret) == 0;
         if (!found)
             utils->log(utils->conn, SASL_LOG_WARN,
                        "NTLM: a user's stored secret (%s) is neither a password nor an NT hash",
-                       opt.property);
+                       opt->property);
     }
     if (found && secret.kind == SM_SECRET_NT_HASH) {
         memcpy(hash, secret.key, NTLM_HASH_LEN);
@@ -492,7 +487,7 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
                               const char *in, unsigned inlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    const char *props[] = {opt.request, NULL};
+    const char *props[] = {s->set->request, NULL};
     unsigned char hash[NTLM_HASH_LEN];
     struct propval val[2];
     /* names and views into the message, nothing secret: not erased */
@@ -512,10 +507,10 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
         utils->prop_getnames(sparams->propctx, props, val);
-    found = user_nt_hash(utils, &val[0], hash);
+    found = user_nt_hash(s->set, utils, &val[0], hash);
     match = response_matches(s, t, in, inlen, hash);
     sm_erase(hash, sizeof(hash));
-    utils->prop_erase(sparams->propctx, opt.request);
+    utils->prop_erase(sparams->propctx, s->set->request);
     if (sm_is_temporary(r))
         return r;
     if (r != SASL_OK || !found || !match)

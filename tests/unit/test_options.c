@@ -322,31 +322,38 @@ static void test_load_error(void **state)
         {"x_text", "a\tb"}, {NULL, NULL}};
     static const char *const formats[] = {"auto", "plain", "hmac-md5", NULL};
     static const char *const two[] = {"jwt", "introspection", NULL};
+    struct sm_opt_refusals kept = {.count = 7};
     unsigned v;
     char text[64];
 
     (void)state;
     fake.opts = opts;
-    sm_opt_load_error_clear();
-    assert_string_equal(sm_opt_load_error(), "");
     fake.utils.conn = NULL;
+    /* kept nowhere: only logged */
     assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 1000, &v), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(),
+    assert_non_null(strstr(fake.last_log, "plain_max_user_length"));
+    sm_opt_keep_refusals(&kept);
+    assert_int_equal(kept.count, 0);
+    assert_string_equal(kept.reason, "");
+    assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 1000, &v), SASL_CONFIGERR);
+    assert_string_equal(kept.reason,
                         "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
-    assert_string_equal(sm_opt_last_bad(), "option plain_max_user_length");
-    assert_non_null(strstr(fake.last_log, sm_opt_load_error()));
+    assert_string_equal(kept.option, "plain_max_user_length");
+    assert_int_equal(kept.count, 1);
+    assert_non_null(strstr(fake.last_log, kept.reason));
     assert_int_equal(fake.error_count, 0); /* no connection to set it on */
     assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", formats, 0, &v), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(),
+    assert_string_equal(kept.reason,
                         "crammd5_secret_format: \"md5\" is not one of auto, plain or hmac-md5");
     assert_int_equal(sm_opt_choice(U, "x_long", two, 0, &v), SASL_CONFIGERR);
     /* the value is cut at 64 bytes; two choices read "a or b" */
-    assert_non_null(strstr(sm_opt_load_error(), "aaaa...\" is not jwt or introspection"));
+    assert_non_null(strstr(kept.reason, "aaaa...\" is not jwt or introspection"));
     assert_int_equal(sm_opt_string(U, "x_text", text, sizeof(text)), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(), "x_text: the value holds a control character (byte 2)");
+    assert_string_equal(kept.reason, "x_text: the value holds a control character (byte 2)");
     assert_int_equal(sm_opt_refuse(U, "x_a", "x_a needs %s", "x_b"), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(), "x_a needs x_b");
-    assert_string_equal(sm_opt_last_bad(), "option x_a");
+    assert_string_equal(kept.reason, "x_a needs x_b");
+    assert_string_equal(kept.option, "x_a");
+    assert_int_equal(kept.count, 5);
 
     /* on a connection: that connection's errdetail, the kept one unchanged */
     fake.utils.conn = fake_conn();
@@ -354,10 +361,14 @@ static void test_load_error(void **state)
     assert_int_equal(fake.error_count, 1);
     assert_string_equal(fake.last_error,
                         "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
-    assert_string_equal(sm_opt_load_error(), "x_a needs x_b");
-    sm_opt_load_error_clear();
-    assert_string_equal(sm_opt_load_error(), "");
-    assert_string_equal(sm_opt_last_bad(), "an option");
+    assert_string_equal(kept.reason, "x_a needs x_b");
+    assert_int_equal(kept.count, 5);
+    /* after the load: nothing more is kept */
+    sm_opt_keep_refusals(NULL);
+    fake.utils.conn = NULL;
+    assert_int_equal(sm_opt_refuse(U, "x_c", "x_c is wrong"), SASL_CONFIGERR);
+    assert_string_equal(kept.reason, "x_a needs x_b");
+    assert_int_equal(kept.count, 5);
 }
 
 /* ======================================================================== */
@@ -455,7 +466,8 @@ static void test_plug_init(void **state)
                                              &version, &slist, &count), SASL_OK);
         assert_int_equal(count, 1);
         assert_int_equal(fake_settings.status, SASL_CONFIGERR);
-        assert_non_null(strstr(fake_settings.why, "plain_enable: \"sometimes\""));
+        assert_non_null(strstr(fake_settings.refused.reason, "plain_enable: \"sometimes\""));
+        assert_string_equal(fake_settings.refused.option, "plain_enable");
         fake.opts = bad_client;
         assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION,
                                              &version, &clist, &count), SASL_CONFIGERR);
@@ -477,6 +489,84 @@ static void test_plug_init(void **state)
     }
 }
 
+/* Two plugins in one process, each with a settings object of its own that
+ * the glue hands libsasl2 as glob: each keeps its own refusal, and the
+ * mechanism's own options land in its own object. */
+struct two_settings {
+    struct sm_server_settings common;
+    unsigned level;
+};
+static int two_read(const sasl_utils_t *utils, struct sm_server_settings *set,
+                    const char *name)
+{
+    return sm_opt_uint(utils, name, 3, 1, 9, &((struct two_settings *)set)->level);
+}
+static int two_read_a(const sasl_utils_t *utils, struct sm_server_settings *set)
+{
+    return two_read(utils, set, "alpha_level");
+}
+static int two_read_b(const sasl_utils_t *utils, struct sm_server_settings *set)
+{
+    return two_read(utils, set, "beta_level");
+}
+
+static void test_two_plugins(void **state)
+{
+    static sasl_server_plug_t srv_a[1], srv_b[1];
+    static struct two_settings set_a, set_b;
+    static const struct sm_plugin plug_a = {
+        .prefix = "alpha", .mech = "ALPHA", .server = srv_a, .server_count = 1,
+        .settings = &set_a.common, .limits = SM_LIMIT_USER, .read_settings = two_read_a};
+    static const struct sm_plugin plug_b = {
+        .prefix = "beta", .mech = "BETA", .server = srv_b, .server_count = 1,
+        .settings = &set_b.common, .limits = SM_LIMIT_USER | SM_LIMIT_PASSWORD,
+        .read_settings = two_read_b};
+    static const struct fake_opt opts[] = {
+        {"alpha_level", "12"}, {"beta_max_password_length", "none"}, {NULL, NULL}};
+    static const struct fake_opt good[] = {{"alpha_level", "5"}, {NULL, NULL}};
+    sasl_server_plug_t *slist;
+    sasl_server_params_t sp = {.utils = U};
+    int version, count;
+    void *ctx = NULL;
+
+    (void)state;
+    fake.opts = opts;
+    fake.utils.conn = NULL;
+    assert_int_equal(sm_server_plug_init(&plug_a, U, SASL_SERVER_PLUG_VERSION, &version,
+                                         &slist, &count), SASL_OK);
+    assert_int_equal(sm_server_plug_init(&plug_b, U, SASL_SERVER_PLUG_VERSION, &version,
+                                         &slist, &count), SASL_OK);
+    assert_int_equal(set_a.common.status, SASL_CONFIGERR);
+    assert_int_equal(set_b.common.status, SASL_CONFIGERR);
+    assert_string_equal(set_a.common.refused.option, "alpha_level");
+    assert_string_equal(set_b.common.refused.option, "beta_max_password_length");
+    assert_int_equal(set_a.common.refused.count, 1);
+    assert_int_equal(set_b.common.refused.count, 1);
+
+    fake.utils.conn = fake_conn();
+    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", 16, &ctx), SASL_CONFIGERR);
+    assert_string_equal(fake.last_error,
+                        "ALPHA: alpha_level: \"12\" is not a number from 1 to 9");
+    assert_int_equal(sm_server_new(&sp, &set_b.common, "BETA", 16, &ctx), SASL_CONFIGERR);
+    assert_string_equal(fake.last_error, "BETA: beta_max_password_length: \"none\" is not a "
+                                         "number from 1 to 65535");
+    assert_null(ctx);
+
+    /* loaded again with good options: the old reason is gone, the value read */
+    fake.opts = good;
+    fake.utils.conn = NULL;
+    assert_int_equal(sm_server_plug_init(&plug_a, U, SASL_SERVER_PLUG_VERSION, &version,
+                                         &slist, &count), SASL_OK);
+    assert_int_equal(set_a.common.status, SASL_OK);
+    assert_int_equal(set_a.common.refused.count, 0);
+    assert_int_equal(set_a.level, 5);
+    assert_string_equal(set_b.common.refused.option, "beta_max_password_length");
+    fake.utils.conn = fake_conn();
+    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", 16, &ctx), SASL_OK);
+    assert_non_null(ctx);
+    sm_server_dispose(ctx, U);
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
@@ -488,6 +578,7 @@ int main(void)
         T(test_opt_choice_long_list),
         T(test_read_limits),
         T(test_read_limits_invalid),
+        T(test_two_plugins),
         T(test_load_error),
         T(test_plug_init),
     };
