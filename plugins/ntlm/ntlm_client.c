@@ -4,7 +4,6 @@
 #include "ntlm_crypto.h"
 
 #include <string.h>
-#include <time.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
@@ -116,15 +115,6 @@ static int encode_names(const sasl_utils_t *utils, struct answer *a)
     return SASL_OK;
 }
 
-static void filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN])
-{
-    uint64_t t = ((uint64_t)time(NULL) + 11644473600u) * 10000000u;
-    int i;
-
-    for (i = 0; i < NTLM_TIMESTAMP_LEN; i++)
-        out[i] = (unsigned char)(t >> (8 * i));
-}
-
 /* The AV pairs of our NTLMv2 client challenge: the server's names and
  * timestamp, and MsvAvFlags announcing the MIC when there is a timestamp
  * (MS-NLMP 3.1.5.1.2).  Pairs we do not know are not repeated. */
@@ -168,7 +158,7 @@ static int answer_v2(struct answer *a)
     if (a->av.has_timestamp)
         memcpy(temp + 8, a->av.timestamp, NTLM_TIMESTAMP_LEN);
     else
-        filetime_now(temp + 8);
+        ntlm_filetime_now(temp + 8);
     if (sm_random(temp + 16, NTLM_CHALLENGE_LEN) != 0)
         return -1;
     av_len = client_av_pairs(a, temp + NTLM_V2_BLOB_HEADER, cap);

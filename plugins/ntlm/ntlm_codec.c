@@ -365,6 +365,16 @@ void ntlm_av_put(struct ntlm_av_writer *w, enum ntlm_av_id id, const void *value
     w->len += 4 + n;
 }
 
+void ntlm_filetime(uint64_t sec, uint32_t nsec, unsigned char out[NTLM_TIMESTAMP_LEN])
+{
+    /* 11644473600 s from 1601-01-01 to 1970-01-01 */
+    uint64_t t = (sec + 11644473600u) * 10000000u + nsec / 100u;
+    int i;
+
+    for (i = 0; i < NTLM_TIMESTAMP_LEN; i++)
+        out[i] = (unsigned char)(t >> (8 * i));
+}
+
 size_t ntlm_av_end(struct ntlm_av_writer *w)
 {
     ntlm_av_put(w, NTLM_AV_EOL, NULL, 0);

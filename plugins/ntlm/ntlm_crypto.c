@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 #include <sasl-mechs/crypto.h>
@@ -205,4 +206,12 @@ int ntlm_mic(const unsigned char exported_key[NTLM_KEY_LEN],
     size_t lens[] = {negotiate->len, challenge->len, authenticate->len};
 
     return sm_hmac_md5_parts(exported_key, NTLM_KEY_LEN, parts, lens, 3, out);
+}
+
+void ntlm_filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN])
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ntlm_filetime((uint64_t)ts.tv_sec, (uint32_t)ts.tv_nsec, out);
 }

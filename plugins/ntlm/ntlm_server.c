@@ -4,7 +4,6 @@
 #include "ntlm_crypto.h"
 
 #include <string.h>
-#include <time.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
@@ -169,19 +168,6 @@ static void choose_names(const struct ntlm_settings *opt, const char *fqdn, stru
         netbios_from(n->dns_domain, n->nb_domain);
 }
 
-/* Now as a Windows FILETIME: 100 ns units since 1601, little-endian. */
-static void filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN])
-{
-    struct timespec ts;
-    uint64_t t;
-    int i;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    t = ((uint64_t)ts.tv_sec + 11644473600u) * 10000000u + (uint64_t)ts.tv_nsec / 100u;
-    for (i = 0; i < NTLM_TIMESTAMP_LEN; i++)
-        out[i] = (unsigned char)(t >> (8 * i));
-}
-
 /* One name into the AV list, as UTF-16LE. */
 static void av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *name)
 {
@@ -244,7 +230,7 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
     av_name(&w, NTLM_AV_DNS_DOMAIN, names.dns_domain);
     av_name(&w, NTLM_AV_DNS_COMPUTER, names.dns_computer);
     /* MS-NLMP 3.1.5.1.2: with a timestamp here the client sends a MIC */
-    filetime_now(s->timestamp);
+    ntlm_filetime_now(s->timestamp);
     ntlm_av_put(&w, NTLM_AV_TIMESTAMP, s->timestamp, sizeof(s->timestamp));
     memset(&f, 0, sizeof(f));
     f.flags = s->flags;
