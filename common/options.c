@@ -143,6 +143,11 @@ int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out)
     return boolean(utils, NULL, name, def, out);
 }
 
+int sm_opt_cyrus_is_set(const sasl_utils_t *utils, const char *plugin, const char *name)
+{
+    return lookup(utils, plugin, name) != NULL;
+}
+
 int sm_opt_cyrus_bool(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
                       int *out)
 {

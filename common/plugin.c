@@ -1,5 +1,6 @@
 #include "config.h"
 #include <sasl-mechs/options.h>
+#include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
 #include <stdarg.h>
@@ -51,6 +52,17 @@ int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
         /* a backend error (saslauthd down, auxprop failure): temporary */
         return result;
     }
+}
+
+int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, int proven,
+                      sasl_out_params_t *oparams)
+{
+    if (sm_is_temporary(lookup))
+        return lookup;
+    if (lookup != SASL_OK || !proven)
+        return sm_auth_result(utils, mech, SASL_BADAUTH);
+    sm_oparams_done(oparams);
+    return SASL_OK;
 }
 
 /* SASL_OK with *count set to what libsasl2 should register, or an error.

@@ -24,6 +24,8 @@ int sm_opt_cyrus_string(const sasl_utils_t *utils, const char *plugin, const cha
                         char *out, size_t cap);
 int sm_opt_cyrus_bool(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
                       int *out);
+/* 1 when that option of Cyrus's plugin is set at all (to anything). */
+int sm_opt_cyrus_is_set(const sasl_utils_t *utils, const char *plugin, const char *name);
 /* choices is NULL-terminated; *out is the index of the value chosen. */
 int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                   const char *const *choices, unsigned def, unsigned *out);

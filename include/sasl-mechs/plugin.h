@@ -42,6 +42,15 @@ int sm_step_begin(const sasl_utils_t *utils, const char *mech, const void *ctx,
  * user is reported exactly like a wrong password. */
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result);
 
+/* The end of a server that checked a proof against a stored secret
+ * (CRAM-MD5, NTLM): lookup is canon_user's result (it ran the auxprop
+ * lookup), proven that a stored secret was found and the proof matched it.
+ * A temporary lookup error is returned as it is, any other failure as
+ * sm_auth_result's one "authentication failed"; on success the oparams are
+ * done. */
+int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, int proven,
+                      sasl_out_params_t *oparams);
+
 /* Server options are read once, when libsasl2 loads the plugin (the
  * server's configuration file is read before that), into the plugin's one
  * settings object, whose first member is a struct sm_server_settings.  The

@@ -139,12 +139,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     match = sm_ct_equal(digest, resp.digest, sizeof(digest));
     sm_erase(digest, sizeof(digest));
     utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
-    if (sm_is_temporary(r))
-        return r;
-    if (r != SASL_OK || !found || !match)
-        return sm_fail(utils, SASL_BADAUTH, "CRAM-MD5: authentication failed");
-    sm_oparams_done(oparams);
-    return SASL_OK;
+    return sm_secret_verdict(utils, "CRAM-MD5", r, found && match, oparams);
 }
 
 int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,

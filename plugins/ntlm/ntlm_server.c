@@ -27,22 +27,12 @@
                            "over SMB) is not supported: remove it and give the users' passwords " \
                            "or NT hashes to an auxprop (ntlm_secret_property)"
 
-static int cyrus_smb_server(const sasl_utils_t *utils)
-{
-    const char *val = NULL;
-    unsigned len = 0;
-
-    return utils->getopt
-           && utils->getopt(utils->getopt_context, "NTLM", "ntlm_server", &val, &len) == SASL_OK
-           && val != NULL;
-}
-
 int ntlm_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
     struct ntlm_settings *opt = (struct ntlm_settings *)set; /* its first member */
     int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt->allow_v1);
 
-    if ((opt->smb_server = cyrus_smb_server(utils)))
+    if ((opt->smb_server = sm_opt_cyrus_is_set(utils, "NTLM", "ntlm_server")))
         utils->log(NULL, SASL_LOG_ERR, "%s; every NTLM exchange is refused", SMB_SERVER_REFUSED);
     if (r == SASL_OK)
         r = sm_opt_bool(utils, "ntlm_allow_lmv2", 0, &opt->allow_lmv2);
@@ -497,12 +487,7 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
     match = response_matches(s, t, in, inlen, hash);
     sm_erase(hash, sizeof(hash));
     utils->prop_erase(sparams->propctx, s->set->request);
-    if (sm_is_temporary(r))
-        return r;
-    if (r != SASL_OK || !found || !match)
-        return sm_fail(utils, SASL_BADAUTH, "NTLM: authentication failed");
-    sm_oparams_done(oparams);
-    return SASL_OK;
+    return sm_secret_verdict(utils, "NTLM", r, found && match, oparams);
 }
 
 int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,

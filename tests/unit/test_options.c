@@ -489,6 +489,21 @@ static void test_plug_init(void **state)
     }
 }
 
+/* An option of Cyrus's that only has to be there (NTLM's ntlm_server). */
+static void test_opt_cyrus_is_set(void **state)
+{
+    static const struct fake_opt opts[] = {{"ntlm_server", "winserver1"}, {"x_empty", ""},
+                                           {NULL, NULL}};
+
+    (void)state;
+    fake.opts = opts;
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "ntlm_server"), 1);
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "x_empty"), 1);
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "ntlm_v2"), 0);
+    fake.utils.getopt = NULL;
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "ntlm_server"), 0);
+}
+
 /* Two plugins in one process, each with a settings object of its own that
  * the glue hands libsasl2 as glob: each keeps its own refusal, and the
  * mechanism's own options land in its own object. */
@@ -579,6 +594,7 @@ int main(void)
         T(test_read_limits),
         T(test_read_limits_invalid),
         T(test_two_plugins),
+        T(test_opt_cyrus_is_set),
         T(test_load_error),
         T(test_plug_init),
     };
