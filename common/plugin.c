@@ -9,6 +9,16 @@
 /* errdetail text longer than this is cut: it is a sentence for a log */
 #define SM_ERRDETAIL_MAX (SM_OPT_REASON_MAX + 128)
 
+/* The one place a failure is logged: libsasl2's seterror (flags 0) both
+ * keeps the sentence as the connection's errdetail and logs it, so a caller
+ * must not log the same failure first (the mail log would show it twice).
+ * The sentence is formatted here, with vsnprintf, and handed to seterror
+ * as a "%s" argument, because libsasl2's own formatter is not printf: it
+ * takes %z as its own directive (the text of a SASL code, not size_t's
+ * length modifier) and knows only %s, %c, %d, %i, %m and %%: no %u, %x or
+ * %zu, a precision such as %.80s is ignored, and a long or size_t argument
+ * is read as an int.  A sentence passed as the format would be garbled,
+ * or would read arguments that are not there when it holds a '%'. */
 int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
 {
     char msg[SM_ERRDETAIL_MAX];

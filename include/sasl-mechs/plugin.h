@@ -18,7 +18,9 @@
 SM_EXPORT sasl_server_plug_init_t sasl_server_plug_init;
 SM_EXPORT sasl_client_plug_init_t sasl_client_plug_init;
 
-/* Record an errdetail for the application and return code. Never pass a
+/* Record an errdetail for the application and return code; libsasl2 also
+ * logs it, once: do not log the same failure before calling this.  fmt is
+ * printf's (formatted here, not by libsasl2: see plugin.c).  Never pass a
  * secret in the format arguments. */
 int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
