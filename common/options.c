@@ -12,7 +12,7 @@
  * plugin: NULL for ours; Cyrus's plugin name for one of its options, which
  * it asks for with that name (an application's getopt may file options per
  * plugin: Cyrus IMAP tries sasl_<plugin>_<option>, then sasl_<option>). */
-static const char *lookup(const sasl_utils_t *utils, const char *plugin, const char *name)
+static const char *opt_lookup(const sasl_utils_t *utils, const char *plugin, const char *name)
 {
     const char *val = NULL;
     unsigned len = 0;
@@ -65,7 +65,7 @@ int sm_opt_refuse(const sasl_utils_t *utils, const char *name, const char *fmt, 
 
 /* The value as it may be quoted in a message: at most 64 bytes, control
  * characters shown as '?'. */
-static void quotable(const char *val, char out[72])
+static void opt_quotable(const char *val, char out[72])
 {
     size_t i;
 
@@ -74,19 +74,19 @@ static void quotable(const char *val, char out[72])
     strcpy(out + i, val[i] ? "..." : "");
 }
 
-static int bad(const sasl_utils_t *utils, const char *name, const char *val,
-               const char *expected)
+static int opt_bad(const sasl_utils_t *utils, const char *name, const char *val,
+                   const char *expected)
 {
     char shown[72];
 
-    quotable(val, shown);
+    opt_quotable(val, shown);
     return sm_opt_refuse(utils, name, "%s: \"%s\" is not %s", name, shown, expected);
 }
 
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
                 unsigned def, unsigned min, unsigned max, unsigned *out)
 {
-    const char *val = lookup(utils, NULL, name);
+    const char *val = opt_lookup(utils, NULL, name);
     char expected[64], *end;
     unsigned long v;
 
@@ -97,15 +97,15 @@ int sm_opt_uint(const sasl_utils_t *utils, const char *name,
     errno = 0;
     v = strtoul(val, &end, 10);
     if (val[0] < '0' || val[0] > '9' || *end || errno || v < min || v > max)
-        return bad(utils, name, val, expected);
+        return opt_bad(utils, name, val, expected);
     *out = (unsigned)v;
     return SASL_OK;
 }
 
-static int choice(const sasl_utils_t *utils, const char *plugin, const char *name,
-                  const char *const *choices, unsigned def, unsigned *out)
+static int opt_choice(const sasl_utils_t *utils, const char *plugin, const char *name,
+                      const char *const *choices, unsigned def, unsigned *out)
 {
-    const char *val = lookup(utils, plugin, name);
+    const char *val = opt_lookup(utils, plugin, name);
     char expected[160];
     size_t used = 0;
     unsigned i;
@@ -124,15 +124,15 @@ static int choice(const sasl_utils_t *utils, const char *plugin, const char *nam
                                  i ? (choices[i + 1] ? ", " : " or ")
                                    : choices[1] && choices[2] ? "one of " : "",
                                  choices[i]);
-    return bad(utils, name, val, expected);
+    return opt_bad(utils, name, val, expected);
 }
 
-static int boolean(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
-                   int *out)
+static int opt_boolean(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
+                       int *out)
 {
     static const char *const words[] = {"no", "yes", "false", "true", "off", "on", "0", "1", NULL};
     unsigned i;
-    int r = choice(utils, plugin, name, words, def ? 1 : 0, &i);
+    int r = opt_choice(utils, plugin, name, words, def ? 1 : 0, &i);
 
     *out = r == SASL_OK ? (int)(i & 1) : def;
     return r;
@@ -140,24 +140,24 @@ static int boolean(const sasl_utils_t *utils, const char *plugin, const char *na
 
 int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out)
 {
-    return boolean(utils, NULL, name, def, out);
+    return opt_boolean(utils, NULL, name, def, out);
 }
 
 int sm_opt_cyrus_is_set(const sasl_utils_t *utils, const char *plugin, const char *name)
 {
-    return lookup(utils, plugin, name) != NULL;
+    return opt_lookup(utils, plugin, name) != NULL;
 }
 
 int sm_opt_cyrus_bool(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
                       int *out)
 {
-    return boolean(utils, plugin, name, def, out);
+    return opt_boolean(utils, plugin, name, def, out);
 }
 
 int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                   const char *const *choices, unsigned def, unsigned *out)
 {
-    return choice(utils, NULL, name, choices, def, out);
+    return opt_choice(utils, NULL, name, choices, def, out);
 }
 
 int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
@@ -180,10 +180,10 @@ int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
     return r;
 }
 
-static int string(const sasl_utils_t *utils, const char *plugin, const char *name, char *out,
-                  size_t cap)
+static int opt_string(const sasl_utils_t *utils, const char *plugin, const char *name, char *out,
+                      size_t cap)
 {
-    const char *val = lookup(utils, plugin, name);
+    const char *val = opt_lookup(utils, plugin, name);
     size_t i, n;
 
     out[0] = '\0';
@@ -203,11 +203,11 @@ static int string(const sasl_utils_t *utils, const char *plugin, const char *nam
 
 int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap)
 {
-    return string(utils, NULL, name, out, cap);
+    return opt_string(utils, NULL, name, out, cap);
 }
 
 int sm_opt_cyrus_string(const sasl_utils_t *utils, const char *plugin, const char *name,
                         char *out, size_t cap)
 {
-    return string(utils, plugin, name, out, cap);
+    return opt_string(utils, plugin, name, out, cap);
 }

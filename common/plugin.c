@@ -78,9 +78,9 @@ int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, i
 /* SASL_OK with *count set to what libsasl2 should register, or an error.
  * A bad <prefix>_enable is returned, or with status (a server's) kept there
  * and the mechanism registered. */
-static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
-                     int wanted, const char *side, int count, int *out_version, int *plugcount,
-                     int *status)
+static int plugin_init_side(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
+                            int wanted, const char *side, int count, int *out_version,
+                            int *plugcount, int *status)
 {
     char name[SM_OPT_NAME_MAX];
     int enabled = 1, r;
@@ -111,7 +111,7 @@ static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int m
     return SASL_OK;
 }
 
-static int read_server_settings(const struct sm_plugin *p, const sasl_utils_t *utils)
+static int plugin_read_server_settings(const struct sm_plugin *p, const sasl_utils_t *utils)
 {
     int r = sm_read_limits(utils, p->prefix, p->limits & SM_LIMIT_USER,
                            p->limits & SM_LIMIT_PASSWORD, &p->settings->lim);
@@ -131,12 +131,12 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 
     /* every refusal while this plugin loads is kept in its own settings */
     sm_opt_keep_refusals(&set->refused);
-    r = plug_init(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server", p->server_count,
-                  out_version, plugcount, &status);
+    r = plugin_init_side(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server", p->server_count,
+                         out_version, plugcount, &status);
     *pluglist = p->server;
     if (r == SASL_OK) {
         if (status == SASL_OK)
-            status = read_server_settings(p, utils);
+            status = plugin_read_server_settings(p, utils);
         set->status = status;
     }
     /* a client's plug_init may refuse an option of its own later: not ours */
@@ -148,8 +148,8 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
                         int *out_version, sasl_client_plug_t **pluglist, int *plugcount)
 {
     *pluglist = p->client;
-    return plug_init(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
-                     p->client_count, out_version, plugcount, NULL);
+    return plugin_init_side(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
+                            p->client_count, out_version, plugcount, NULL);
 }
 
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,

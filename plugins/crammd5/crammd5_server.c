@@ -54,8 +54,8 @@ int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
     return r;
 }
 
-static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
-                          const char **out, unsigned *outlen)
+static int crammd5_server_send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
+                                         const char **out, unsigned *outlen)
 {
     const char *host = sparams->serverFQDN ? sparams->serverFQDN : "localhost";
     uint64_t rnd;
@@ -78,8 +78,9 @@ static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparam
  * then the digest from it, so neither an unknown user nor the form of the
  * stored secret shows in the time taken: without a secret the key is a
  * constant (a match against it is refused anyway). */
-static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
-                           const struct propval *val, unsigned char digest[SM_MD5_LEN])
+static int crammd5_server_expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
+                                          const struct propval *val,
+                                          unsigned char digest[SM_MD5_LEN])
 {
     static const char no_key[16] = "no-such-user";
     unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
@@ -107,8 +108,8 @@ static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
     return found;
 }
 
-static int check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
-                          const char *in, unsigned inlen, sasl_out_params_t *oparams)
+static int crammd5_server_check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
+                                         const char *in, unsigned inlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     struct crammd5_response resp;
@@ -135,7 +136,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
         utils->prop_getnames(sparams->propctx, (const char **)secret_props, val);
-    found = expected_digest(s, utils, &val[0], digest);
+    found = crammd5_server_expected_digest(s, utils, &val[0], digest);
     match = sm_ct_equal(digest, resp.digest, sizeof(digest));
     sm_erase(digest, sizeof(digest));
     utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
@@ -153,10 +154,10 @@ int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
         return r;
     switch (s->step) {
     case SEND_CHALLENGE:
-        return send_challenge(s, sparams, out, outlen);
+        return crammd5_server_send_challenge(s, sparams, out, outlen);
     case AWAIT_RESPONSE:
         s->step = DONE;
-        return check_response(s, sparams, in, inlen, oparams);
+        return crammd5_server_check_response(s, sparams, in, inlen, oparams);
     default:
         return sm_too_many_steps(sparams->utils, "CRAM-MD5");
     }

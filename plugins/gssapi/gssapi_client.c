@@ -24,19 +24,20 @@ struct gssapi_client {
     struct gssapi_sec sec;
 };
 
-static int layer_encode(void *context, const struct iovec *iov, unsigned niov,
-                        const char **output, unsigned *outlen)
+static int gssapi_client_layer_encode(void *context, const struct iovec *iov, unsigned niov,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_encode(&((struct gssapi_client *)context)->sec, iov, niov, output, outlen);
 }
 
-static int layer_decode(void *context, const char *input, unsigned inlen,
-                        const char **output, unsigned *outlen)
+static int gssapi_client_layer_decode(void *context, const char *input, unsigned inlen,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_decode(&((struct gssapi_client *)context)->sec, input, inlen, output, outlen);
 }
 
-static const struct gssapi_layer_fns layer_fns = {layer_encode, layer_decode};
+static const struct gssapi_layer_fns layer_fns = {gssapi_client_layer_encode,
+                                                  gssapi_client_layer_decode};
 
 int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
@@ -70,7 +71,7 @@ void gssapi_client_dispose(void *ctx, const sasl_utils_t *utils)
     sm_client_dispose(ctx, utils);
 }
 
-static int import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
+static int gssapi_client_import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
 {
     const sasl_utils_t *utils = cparams->utils;
     char name[1100];
@@ -94,7 +95,7 @@ static int import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
 
 /* gssapi_client_principal (the application's getopt): which of the
  * ccache collection's principals to use; unset, the default ccache. */
-static int acquire(struct gssapi_client *c, const sasl_utils_t *utils)
+static int gssapi_client_acquire(struct gssapi_client *c, const sasl_utils_t *utils)
 {
     char principal[1001];
     gss_buffer_desc nb;
@@ -121,8 +122,8 @@ static int acquire(struct gssapi_client *c, const sasl_utils_t *utils)
     return SASL_OK;
 }
 
-static int output(struct gssapi_client *c, const sasl_utils_t *utils, gss_buffer_t tok,
-                  const char **out, unsigned *outlen)
+static int gssapi_client_output(struct gssapi_client *c, const sasl_utils_t *utils,
+                                gss_buffer_t tok, const char **out, unsigned *outlen)
 {
     OM_uint32 min;
     int r = sm_outbuf_set(utils, &c->base.out, tok->value ? tok->value : "",
@@ -134,8 +135,9 @@ static int output(struct gssapi_client *c, const sasl_utils_t *utils, gss_buffer
     return r;
 }
 
-static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
-                     const char *in, unsigned inlen, const char **out, unsigned *outlen)
+static int gssapi_client_init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                   const char *in, unsigned inlen, const char **out,
+                                   unsigned *outlen)
 {
     const sasl_utils_t *utils = cparams->utils;
     struct gss_channel_bindings_struct cbstore;
@@ -144,7 +146,8 @@ static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
     int r;
 
     if (c->target == GSS_C_NO_NAME) {
-        if ((r = import_target(c, cparams)) != SASL_OK || (r = acquire(c, utils)) != SASL_OK)
+        if ((r = gssapi_client_import_target(c, cparams)) != SASL_OK
+            || (r = gssapi_client_acquire(c, utils)) != SASL_OK)
             return r;
     } else if (inlen == 0 || inlen > GSSAPI_MAX_TOKEN) {
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", inlen);
@@ -174,13 +177,13 @@ static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
         }
         c->step = AWAIT_OFFER;
     }
-    r = output(c, utils, &ob, out, outlen);
+    r = gssapi_client_output(c, utils, &ob, out, outlen);
     return r == SASL_OK ? SASL_CONTINUE : r;
 }
 
-static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const char *in,
-                  unsigned inlen, sasl_interact_t **prompt_need, const char **out,
-                  unsigned *outlen, sasl_out_params_t *oparams)
+static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                                const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = cparams->utils;
     gss_buffer_desc clear = GSS_C_EMPTY_BUFFER, wrapped, nb = GSS_C_EMPTY_BUFFER;
@@ -211,7 +214,8 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
         return sm_fail(utils, SASL_TOOWEAK, "GSSAPI: the server offers no security layer this "
                        "client accepts (offered 0x%x)", offered);
     if (layer != GSSAPI_LAYER_NONE && peer_max == 0)
-        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(GSSAPI_ERR_ZERO_BUFFER));
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s",
+                       gssapi_status_text(GSSAPI_ERR_ZERO_BUFFER));
     our_max = 0;
     if (layer != GSSAPI_LAYER_NONE)
         our_max = cparams->props.maxbufsize > GSSAPI_MAX_BUFFER ? GSSAPI_MAX_BUFFER
@@ -251,7 +255,7 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
         return r;
     if ((r = gssapi_wrap_token(utils, c->ctx, reply, n, &wrapped)) != SASL_OK)
         return r;
-    if ((r = output(c, utils, &wrapped, out, outlen)) != SASL_OK)
+    if ((r = gssapi_client_output(c, utils, &wrapped, out, outlen)) != SASL_OK)
         return r;
     /* done only once the layer is in place: a failure leaves no half-done
      * exchange behind */
@@ -274,9 +278,9 @@ int gssapi_client_step(void *ctx, sasl_client_params_t *cparams,
         return r;
     switch (c->step) {
     case INIT:
-        return init_step(c, cparams, in, inlen, out, outlen);
+        return gssapi_client_init_step(c, cparams, in, inlen, out, outlen);
     case AWAIT_OFFER:
-        r = choose(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
+        r = gssapi_client_choose(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
         if (r != SASL_INTERACT)
             c->step = DONE;
         return r;

@@ -32,19 +32,20 @@ struct gssapi_server {
     const struct gssapi_settings *set; /* the plugin's (glob) */
 };
 
-static int layer_encode(void *context, const struct iovec *iov, unsigned niov,
-                        const char **output, unsigned *outlen)
+static int gssapi_server_layer_encode(void *context, const struct iovec *iov, unsigned niov,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_encode(&((struct gssapi_server *)context)->sec, iov, niov, output, outlen);
 }
 
-static int layer_decode(void *context, const char *input, unsigned inlen,
-                        const char **output, unsigned *outlen)
+static int gssapi_server_layer_decode(void *context, const char *input, unsigned inlen,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_decode(&((struct gssapi_server *)context)->sec, input, inlen, output, outlen);
 }
 
-static const struct gssapi_layer_fns layer_fns = {layer_encode, layer_decode};
+static const struct gssapi_layer_fns layer_fns = {gssapi_server_layer_encode,
+                                                  gssapi_server_layer_decode};
 
 int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
@@ -125,7 +126,7 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
     utils->free(s);
 }
 
-static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)
+static int gssapi_server_acquire(struct gssapi_server *s, const sasl_utils_t *utils)
 {
     gss_key_value_element_desc kv = {"keytab", s->set->keytab};
     gss_key_value_set_desc store = {1, &kv};
@@ -157,8 +158,8 @@ static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)
     return SASL_OK;
 }
 
-static int send_output(struct gssapi_server *s, const sasl_utils_t *utils, gss_buffer_t tok,
-                       const char **out, unsigned *outlen)
+static int gssapi_server_send_output(struct gssapi_server *s, const sasl_utils_t *utils,
+                                     gss_buffer_t tok, const char **out, unsigned *outlen)
 {
     OM_uint32 min;
     int r = sm_outbuf_set(utils, &s->out, tok->value, (unsigned)tok->length);
@@ -171,8 +172,8 @@ static int send_output(struct gssapi_server *s, const sasl_utils_t *utils, gss_b
     return SASL_OK;
 }
 
-static int send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
-                      const char **out, unsigned *outlen)
+static int gssapi_server_send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                    const char **out, unsigned *outlen)
 {
     const sasl_utils_t *utils = sparams->utils;
     unsigned char token[GSSAPI_TOKEN_LEN];
@@ -192,7 +193,7 @@ static int send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
     gssapi_token_build(token, s->offered, s->our_max);
     if ((r = gssapi_wrap_token(utils, s->ctx, token, sizeof(token), &wrapped)) != SASL_OK)
         return r;
-    if ((r = send_output(s, utils, &wrapped, out, outlen)) != SASL_OK)
+    if ((r = gssapi_server_send_output(s, utils, &wrapped, out, outlen)) != SASL_OK)
         return r;
     s->step = AWAIT_CHOICE;
     return SASL_CONTINUE;
@@ -205,7 +206,7 @@ static int send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
  * delegation) unless gssapi_principal names the acceptor or
  * gssapi_accept_any_service says any will do, and channel-bound when the
  * application requires it. */
-static int check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
+static int gssapi_server_check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     const gss_OID_desc *krb5 = gss_mech_krb5;
@@ -252,8 +253,9 @@ static int check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
     return SASL_OK;
 }
 
-static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
-                        const char *in, unsigned inlen, const char **out, unsigned *outlen)
+static int gssapi_server_accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                      const char *in, unsigned inlen, const char **out,
+                                      unsigned *outlen)
 {
     const sasl_utils_t *utils = sparams->utils;
     struct gss_channel_bindings_struct cbstore;
@@ -266,7 +268,7 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
     /* without either option the library's default keytab serves any of
      * its principals: no credentials to acquire */
     if (s->cred == GSS_C_NO_CREDENTIAL && (s->set->keytab[0] || s->set->principal[0])
-        && (r = acquire(s, utils)) != SASL_OK)
+        && (r = gssapi_server_acquire(s, utils)) != SASL_OK)
         return r;
     maj = gss_accept_sec_context(&min, &s->ctx, s->cred, &ib,
                                  gssapi_bindings(sparams->cbinding, &cbstore), &s->client,
@@ -279,8 +281,10 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
         return gssapi_fail(utils, r, "cannot accept the client's context", maj, min);
     }
     if (maj & GSS_S_CONTINUE_NEEDED)
-        return (r = send_output(s, utils, &ob, out, outlen)) == SASL_OK ? SASL_CONTINUE : r;
-    if ((r = check_context(s, sparams)) != SASL_OK) {
+        return (r = gssapi_server_send_output(s, utils, &ob, out, outlen)) == SASL_OK
+            ? SASL_CONTINUE
+            : r;
+    if ((r = gssapi_server_check_context(s, sparams)) != SASL_OK) {
         gss_release_buffer(&min, &ob);
         return r;
     }
@@ -288,10 +292,12 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
      * there is one, and the client answers with an empty response */
     if (ob.length) {
         s->step = SEND_OFFER;
-        return (r = send_output(s, utils, &ob, out, outlen)) == SASL_OK ? SASL_CONTINUE : r;
+        return (r = gssapi_server_send_output(s, utils, &ob, out, outlen)) == SASL_OK
+            ? SASL_CONTINUE
+            : r;
     }
     gss_release_buffer(&min, &ob);
-    return send_offer(s, sparams, out, outlen);
+    return gssapi_server_send_offer(s, sparams, out, outlen);
 }
 
 /* Whether the realm goes, by Cyrus's gssapiv2 rule: when the principal
@@ -299,8 +305,8 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
  * krb5.conf), is the same principal.  gssapi_local_realm names another
  * realm instead.  A foreign realm (a cross-realm user) always stays, so
  * that alice@OTHER.REALM never passes for alice. */
-static int realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils, const char *name,
-                          const char *at, int *local)
+static int gssapi_server_realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils,
+                                        const char *name, const char *at, int *local)
 {
     gss_buffer_desc nb;
     gss_name_t without = GSS_C_NO_NAME;
@@ -327,9 +333,9 @@ static int realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils, co
 }
 
 /* The principal as the SASL authentication identity, without its realm
- * when gssapi_strip_realm (the default) and realm_is_local say so. */
-static int principal_name(struct gssapi_server *s, const sasl_utils_t *utils, char *buf,
-                          size_t size)
+ * when gssapi_strip_realm (the default) and gssapi_server_realm_is_local say so. */
+static int gssapi_server_principal_name(struct gssapi_server *s, const sasl_utils_t *utils,
+                                        char *buf, size_t size)
 {
     gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
     OM_uint32 maj, min;
@@ -352,15 +358,15 @@ static int principal_name(struct gssapi_server *s, const sasl_utils_t *utils, ch
     /* the realm follows the last '@' (one inside a component is escaped) */
     if (!s->set->strip_realm || !(at = strrchr(buf, '@')) || at == buf)
         return SASL_OK;
-    if ((r = realm_is_local(s, utils, buf, at, &local)) != SASL_OK)
+    if ((r = gssapi_server_realm_is_local(s, utils, buf, at, &local)) != SASL_OK)
         return r;
     if (local)
         *at = 0;
     return SASL_OK;
 }
 
-static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
-                       const char *in, unsigned inlen, sasl_out_params_t *oparams)
+static int gssapi_server_take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                     const char *in, unsigned inlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
@@ -382,7 +388,7 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
         gss_release_buffer(&min, &clear);
         return sm_auth_result(utils, "GSSAPI", SASL_BADAUTH);
     }
-    r = principal_name(s, utils, authid, sizeof(authid));
+    r = gssapi_server_principal_name(s, utils, authid, sizeof(authid));
     if (r == SASL_OK)
         r = sm_props_begin(utils, sparams->propctx, NULL);
     if (r == SASL_OK) {
@@ -444,15 +450,15 @@ int gssapi_server_step(void *ctx, sasl_server_params_t *sparams,
         return r;
     switch (s->step) {
     case ACCEPT:
-        return accept_token(s, sparams, in, inlen, out, outlen);
+        return gssapi_server_accept_token(s, sparams, in, inlen, out, outlen);
     case SEND_OFFER:
         if (inlen != 0)
             return sm_fail(sparams->utils, SASL_BADPROT, "GSSAPI: the client's answer to the "
                            "last context token is not empty");
-        return send_offer(s, sparams, out, outlen);
+        return gssapi_server_send_offer(s, sparams, out, outlen);
     case AWAIT_CHOICE:
         s->step = DONE;
-        return take_choice(s, sparams, in, inlen, oparams);
+        return gssapi_server_take_choice(s, sparams, in, inlen, oparams);
     default:
         return sm_too_many_steps(sparams->utils, "GSSAPI");
     }

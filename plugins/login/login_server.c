@@ -27,9 +27,9 @@ int login_server_new(void *glob, sasl_server_params_t *sparams,
     return r;
 }
 
-static int take_username(struct login_server *s, const sasl_utils_t *utils,
-                         const char *in, unsigned inlen,
-                         const char **out, unsigned *outlen)
+static int login_server_take_username(struct login_server *s, const sasl_utils_t *utils,
+                                      const char *in, unsigned inlen,
+                                      const char **out, unsigned *outlen)
 {
     enum login_status st = login_check_field(in, inlen, s->set->lim.max_user);
 
@@ -64,13 +64,13 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
     case START:
         /* the user name may come as the initial response */
         if (in && inlen)
-            return take_username(s, utils, in, inlen, out, outlen);
+            return login_server_take_username(s, utils, in, inlen, out, outlen);
         s->step = AWAIT_USERNAME;
         *out = LOGIN_USERNAME_CHALLENGE;
         *outlen = sizeof(LOGIN_USERNAME_CHALLENGE) - 1;
         return SASL_CONTINUE;
     case AWAIT_USERNAME:
-        return take_username(s, utils, in, inlen, out, outlen);
+        return login_server_take_username(s, utils, in, inlen, out, outlen);
     case AWAIT_PASSWORD: {
         s->step = DONE;
         st = login_check_field(in, inlen, s->set->lim.max_password);

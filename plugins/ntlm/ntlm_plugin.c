@@ -31,7 +31,7 @@ static sasl_client_plug_t client_plugins[] = {{
 
 /* Without MD4 there is no NTLM: offer nothing rather than fail every
  * exchange. */
-static const char *legacy_missing(void)
+static const char *ntlm_plugin_legacy_missing(void)
 {
     return ntlm_crypto_available() ? NULL
                                    : "OpenSSL's legacy provider (MD4, DES, RC4) cannot be loaded";
@@ -47,7 +47,7 @@ static const struct sm_plugin ntlm_plugin = {
     .settings = &ntlm_settings.common,
     .limits = SM_LIMIT_USER,
     .read_settings = ntlm_server_options,
-    .unavailable = legacy_missing,
+    .unavailable = ntlm_plugin_legacy_missing,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,

@@ -106,60 +106,63 @@ void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
 
 /* The names the CHALLENGE announces: configured, or from the server's FQDN
  * (mx.example.com: computer MX, domain EXAMPLE, example.com). */
-struct names {
+struct ntlm_server_names {
     char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
     char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
 };
 
 /* n, or less so that a cut after src[0..n) splits no UTF-8 character */
-static size_t utf8_cut(const char *src, size_t n)
+static size_t ntlm_server_utf8_cut(const char *src, size_t n)
 {
     while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
         n--;
     return n;
 }
 
-static void netbios_from(const char *dns, char *out)
+static void ntlm_server_netbios_from(const char *dns, char *out)
 {
     size_t i, n = strcspn(dns, ".");
 
-    n = n > NB_NAME_MAX ? utf8_cut(dns, NB_NAME_MAX) : n;
+    n = n > NB_NAME_MAX ? ntlm_server_utf8_cut(dns, NB_NAME_MAX) : n;
     for (i = 0; i < n; i++)
         out[i] = (char)(dns[i] >= 'a' && dns[i] <= 'z' ? dns[i] - ('a' - 'A') : dns[i]);
     out[n] = '\0';
 }
 
-static void copy_name(char *dst, size_t cap, const char *src)
+static void ntlm_server_copy_name(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
 
     if (n >= cap)
-        n = utf8_cut(src, cap - 1);
+        n = ntlm_server_utf8_cut(src, cap - 1);
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
 
-static void choose_names(const struct ntlm_settings *opt, const char *fqdn, struct names *n)
+static void ntlm_server_choose_names(const struct ntlm_settings *opt, const char *fqdn,
+                                     struct ntlm_server_names *n)
 {
     const char *dot;
 
-    copy_name(n->dns_computer, sizeof(n->dns_computer), opt->dns_computer[0] ? opt->dns_computer
-                                                        : fqdn ? fqdn : "localhost");
+    ntlm_server_copy_name(n->dns_computer, sizeof(n->dns_computer),
+                          opt->dns_computer[0] ? opt->dns_computer
+                              : fqdn           ? fqdn
+                                               : "localhost");
     dot = strchr(n->dns_computer, '.');
-    copy_name(n->dns_domain, sizeof(n->dns_domain), opt->dns_domain[0] ? opt->dns_domain
-                                                    : dot ? dot + 1 : n->dns_computer);
+    ntlm_server_copy_name(n->dns_domain, sizeof(n->dns_domain), opt->dns_domain[0] ? opt->dns_domain
+                                                                : dot ? dot + 1 : n->dns_computer);
     if (opt->nb_computer[0])
-        copy_name(n->nb_computer, sizeof(n->nb_computer), opt->nb_computer);
+        ntlm_server_copy_name(n->nb_computer, sizeof(n->nb_computer), opt->nb_computer);
     else
-        netbios_from(n->dns_computer, n->nb_computer);
+        ntlm_server_netbios_from(n->dns_computer, n->nb_computer);
     if (opt->nb_domain[0])
-        copy_name(n->nb_domain, sizeof(n->nb_domain), opt->nb_domain);
+        ntlm_server_copy_name(n->nb_domain, sizeof(n->nb_domain), opt->nb_domain);
     else
-        netbios_from(n->dns_domain, n->nb_domain);
+        ntlm_server_netbios_from(n->dns_domain, n->nb_domain);
 }
 
 /* One name into the AV list, as UTF-16LE. */
-static void av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *name)
+static void ntlm_server_av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *name)
 {
     unsigned char u[2 * DNS_NAME_MAX];
     size_t n = ntlm_utf8_to_utf16le(name, strlen(name), u, sizeof(u));
@@ -175,7 +178,7 @@ static void av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *na
  * are never offered (SASL's NTLM has no security layer).  No VERSION
  * either: curl and Java echo the CHALLENGE's flags into an AUTHENTICATE of
  * 64 bytes, which VERSION would make a truncated header. */
-static uint32_t answer_flags(uint32_t offered)
+static uint32_t ntlm_server_answer_flags(uint32_t offered)
 {
     static const uint32_t echoed = NTLM_REQUEST_TARGET | NTLM_NEGOTIATE_ALWAYS_SIGN
                                    | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY
@@ -187,8 +190,9 @@ static uint32_t answer_flags(uint32_t offered)
     return flags;
 }
 
-static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
-                          const char *in, unsigned inlen, const char **out, unsigned *outlen)
+static int ntlm_server_send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
+                                      const char *in, unsigned inlen, const char **out,
+                                      unsigned *outlen)
 {
     const sasl_utils_t *utils = sparams->utils;
     unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX];
@@ -196,7 +200,7 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
     struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
     struct ntlm_challenge_fields f;
     struct ntlm_negotiate neg;
-    struct names names;
+    struct ntlm_server_names names;
     enum ntlm_status st;
     size_t target_len;
     int unicode;
@@ -210,15 +214,15 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
         return sm_fail(utils, SASL_BADPROT, "NTLM: NEGOTIATE offers no character set");
     if (sm_random(s->server_challenge, sizeof(s->server_challenge)) != 0)
         return sm_fail(utils, SASL_FAIL, "NTLM: no random numbers available");
-    s->flags = answer_flags(neg.flags);
+    s->flags = ntlm_server_answer_flags(neg.flags);
     unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
-    choose_names(s->set, sparams->serverFQDN, &names);
+    ntlm_server_choose_names(s->set, sparams->serverFQDN, &names);
     target_len = ntlm_encode_name(unicode, names.nb_domain, strlen(names.nb_domain), target,
                                   sizeof(target));
-    av_name(&w, NTLM_AV_NB_DOMAIN, names.nb_domain);
-    av_name(&w, NTLM_AV_NB_COMPUTER, names.nb_computer);
-    av_name(&w, NTLM_AV_DNS_DOMAIN, names.dns_domain);
-    av_name(&w, NTLM_AV_DNS_COMPUTER, names.dns_computer);
+    ntlm_server_av_name(&w, NTLM_AV_NB_DOMAIN, names.nb_domain);
+    ntlm_server_av_name(&w, NTLM_AV_NB_COMPUTER, names.nb_computer);
+    ntlm_server_av_name(&w, NTLM_AV_DNS_DOMAIN, names.dns_domain);
+    ntlm_server_av_name(&w, NTLM_AV_DNS_COMPUTER, names.dns_computer);
     /* MS-NLMP 3.1.5.1.2: with a timestamp here the client sends a MIC */
     ntlm_filetime_now(s->timestamp);
     ntlm_av_put(&w, NTLM_AV_TIMESTAMP, s->timestamp, sizeof(s->timestamp));
@@ -249,12 +253,12 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
 
 /* ---- the AUTHENTICATE ---------------------------------------------------- */
 
-enum response_kind { NTLM_V2, LM_V2, NTLM_V1 };
+enum ntlm_response_kind { NTLM_V2, LM_V2, NTLM_V1 };
 
 /* What the client sent, decoded: names and the kind of response. */
-struct attempt {
+struct ntlm_server_attempt {
     struct ntlm_authenticate a;
-    enum response_kind kind;
+    enum ntlm_response_kind kind;
     struct ntlm_v2_response v2;
     char user[4 * SM_MAX_USER_LIMIT + 1];
     size_t user_len;
@@ -265,7 +269,8 @@ struct attempt {
 
 /* A name of the message as UTF-16LE (for NTOWFv2), whatever it was sent as;
  * it is well-formed: the caller decoded it first. */
-static size_t as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out, size_t cap)
+static size_t ntlm_server_as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out,
+                                   size_t cap)
 {
     if (!unicode)
         return ntlm_ascii_to_utf16le(b->p, b->len, out, cap);
@@ -284,8 +289,8 @@ static size_t as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out
  * NTProofStr covers them), and a MIC (checked later with the key), unless
  * ntlm_allow_v2_without_mic lets in the clients that echo the target
  * information but send no MIC (curl). */
-static int v2_policy(const struct ntlm_server *s, const sasl_utils_t *utils,
-                     const struct ntlm_av_info *av)
+static int ntlm_server_v2_policy(const struct ntlm_server *s, const sasl_utils_t *utils,
+                                 const struct ntlm_av_info *av)
 {
     if (!av->has_timestamp || !sm_ct_equal(av->timestamp, s->timestamp, NTLM_TIMESTAMP_LEN))
         return sm_fail(utils, SASL_BADAUTH, "NTLM: the NTLMv2 response does not carry the "
@@ -297,8 +302,8 @@ static int v2_policy(const struct ntlm_server *s, const sasl_utils_t *utils,
     return SASL_OK;
 }
 
-static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const char *in,
-                        unsigned inlen, struct attempt *t)
+static int ntlm_server_read_attempt(struct ntlm_server *s, const sasl_utils_t *utils,
+                                    const char *in, unsigned inlen, struct ntlm_server_attempt *t)
 {
     int unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0, r;
     enum ntlm_status st = ntlm_parse_authenticate(in, inlen, &t->a);
@@ -310,7 +315,7 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
         st = ntlm_parse_v2_response(&t->a.nt, &t->v2);
         if (st != NTLM_OK)
             return sm_fail(utils, SASL_BADPROT, "NTLM: AUTHENTICATE: %s", ntlm_status_text(st));
-        if ((r = v2_policy(s, utils, &t->v2.av)) != SASL_OK)
+        if ((r = ntlm_server_v2_policy(s, utils, &t->v2.av)) != SASL_OK)
             return r;
     } else if (t->a.nt.len == NTLM_V1_RESPONSE_LEN) {
         t->kind = NTLM_V1;
@@ -342,8 +347,8 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
         || ntlm_decode_name(unicode, t->a.domain.p, t->a.domain.len, t->domain,
                             sizeof(t->domain)) == (size_t)-1)
         return sm_fail(utils, SASL_BADPROT, "NTLM: the domain name is too long or malformed");
-    t->user16_len = as_utf16(unicode, &t->a.user, t->user16, sizeof(t->user16));
-    t->domain16_len = as_utf16(unicode, &t->a.domain, t->domain16, sizeof(t->domain16));
+    t->user16_len = ntlm_server_as_utf16(unicode, &t->a.user, t->user16, sizeof(t->user16));
+    t->domain16_len = ntlm_server_as_utf16(unicode, &t->a.domain, t->domain16, sizeof(t->domain16));
     if (t->user16_len == (size_t)-1 || t->domain16_len == (size_t)-1)
         return sm_fail(utils, SASL_BADPROT, "NTLM: a name is too long");
     ntlm_utf16le_upper(t->user16, t->user16_len);
@@ -353,8 +358,8 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
 /* The user's NT hash from the stored secret; 1 when there is one.  Without
  * one, a hash of a constant is computed instead, so that an unknown user
  * costs what a wrong password costs (and is refused anyway). */
-static int user_nt_hash(const struct ntlm_settings *opt, const sasl_utils_t *utils,
-                        const struct propval *val, unsigned char hash[NTLM_HASH_LEN])
+static int ntlm_server_user_nt_hash(const struct ntlm_settings *opt, const sasl_utils_t *utils,
+                                    const struct propval *val, unsigned char hash[NTLM_HASH_LEN])
 {
     static const char no_password[] = "no-such-user";
     struct sm_stored_secret secret;
@@ -383,8 +388,9 @@ static int user_nt_hash(const struct ntlm_settings *opt, const sasl_utils_t *uti
 
 /* MS-NLMP 3.2.5.1.2: the MIC over the three messages, the AUTHENTICATE's
  * own MIC field zeroed.  Only called when the AV flags announce one. */
-static int mic_matches(struct ntlm_server *s, const struct attempt *t, const char *in,
-                       unsigned inlen, const unsigned char exported[NTLM_KEY_LEN])
+static int ntlm_server_mic_matches(struct ntlm_server *s, const struct ntlm_server_attempt *t,
+                                   const char *in, unsigned inlen,
+                                   const unsigned char exported[NTLM_KEY_LEN])
 {
     unsigned char copy[NTLM_MAX_MESSAGE], mic[NTLM_MIC_LEN];
     struct ntlm_buf neg = {s->negotiate, s->negotiate_len};
@@ -405,8 +411,9 @@ static int mic_matches(struct ntlm_server *s, const struct attempt *t, const cha
 
 /* 1 when the response proves the NT hash; the session keys are derived
  * (for the MIC) and erased here. */
-static int response_matches(struct ntlm_server *s, const struct attempt *t, const char *in,
-                            unsigned inlen, const unsigned char hash[NTLM_HASH_LEN])
+static int ntlm_server_response_matches(struct ntlm_server *s, const struct ntlm_server_attempt *t,
+                                        const char *in, unsigned inlen,
+                                        const unsigned char hash[NTLM_HASH_LEN])
 {
     unsigned char key[NTLM_KEY_LEN], expect[NTLM_V1_RESPONSE_LEN], base[NTLM_KEY_LEN];
     unsigned char exported[NTLM_KEY_LEN], challenge[NTLM_CHALLENGE_LEN];
@@ -436,7 +443,7 @@ static int response_matches(struct ntlm_server *s, const struct attempt *t, cons
             ok = !ntlm_rc4_key(base, t->a.session_key.p, exported);
         else
             memcpy(exported, base, NTLM_KEY_LEN);
-        ok = ok && mic_matches(s, t, in, inlen, exported);
+        ok = ok && ntlm_server_mic_matches(s, t, in, inlen, exported);
         break;
     case NTLM_V1:
         /* extended session security: the LM field carries the client
@@ -459,18 +466,19 @@ static int response_matches(struct ntlm_server *s, const struct attempt *t, cons
     return ok;
 }
 
-static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *sparams,
-                              const char *in, unsigned inlen, sasl_out_params_t *oparams)
+static int ntlm_server_check_authenticate(struct ntlm_server *s, sasl_server_params_t *sparams,
+                                          const char *in, unsigned inlen,
+                                          sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     const char *props[] = {s->set->request, NULL};
     unsigned char hash[NTLM_HASH_LEN];
     struct propval val[2];
     /* names and views into the message, nothing secret: not erased */
-    struct attempt att, *t = &att;
+    struct ntlm_server_attempt att, *t = &att;
     int r, found, match;
 
-    r = read_attempt(s, utils, in, inlen, t);
+    r = ntlm_server_read_attempt(s, utils, in, inlen, t);
     if (r != SASL_OK)
         return r;
     if (!sm_identity_acceptable(t->user, t->user_len))
@@ -483,8 +491,8 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
         utils->prop_getnames(sparams->propctx, props, val);
-    found = user_nt_hash(s->set, utils, &val[0], hash);
-    match = response_matches(s, t, in, inlen, hash);
+    found = ntlm_server_user_nt_hash(s->set, utils, &val[0], hash);
+    match = ntlm_server_response_matches(s, t, in, inlen, hash);
     sm_erase(hash, sizeof(hash));
     utils->prop_erase(sparams->propctx, s->set->request);
     return sm_secret_verdict(utils, "NTLM", r, found && match, oparams);
@@ -502,10 +510,10 @@ int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,
     switch (s->step) {
     case AWAIT_NEGOTIATE:
         s->step = DONE;
-        return send_challenge(s, sparams, in, inlen, out, outlen);
+        return ntlm_server_send_challenge(s, sparams, in, inlen, out, outlen);
     case AWAIT_AUTHENTICATE:
         s->step = DONE;
-        return check_authenticate(s, sparams, in, inlen, oparams);
+        return ntlm_server_check_authenticate(s, sparams, in, inlen, oparams);
     default:
         return sm_too_many_steps(sparams->utils, "NTLM");
     }
