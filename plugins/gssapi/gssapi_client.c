@@ -181,59 +181,55 @@ static int gssapi_client_init_step(struct gssapi_client *c, sasl_client_params_t
     return r == SASL_OK ? SASL_CONTINUE : r;
 }
 
-static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *cparams,
-                                const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                                const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+/* The server's wrapped offer (RFC 4752 3.1): the layers it offers and its
+ * buffer, and the layer this client picks from them. */
+struct gssapi_client_offer {
+    unsigned offered, layer, conf_ssf;
+    uint32_t peer_max;
+};
+
+static int gssapi_client_read_offer(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                    const char *in, unsigned inlen,
+                                    struct gssapi_client_offer *o)
 {
     const sasl_utils_t *utils = cparams->utils;
-    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER, wrapped, nb = GSS_C_EMPTY_BUFFER;
-    gss_name_t me = GSS_C_NO_NAME;
-    char *me_text;
-    unsigned offered, allowed, layer, choice, conf_ssf;
-    int ad_compat;
-    uint32_t peer_max, our_max;
+    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
     enum gssapi_status st;
-    unsigned char reply[GSSAPI_TOKEN_LEN + GSSAPI_MAX_AUTHZID];
-    size_t authzid_len = 0, n;
-    OM_uint32 maj, min;
+    unsigned allowed;
+    OM_uint32 min;
     int r;
 
-    if ((r = sm_get_creds(cparams, SM_WANT_AUTHZID, prompt_need, &c->base.creds)) != SASL_OK)
-        return r;
     if ((r = gssapi_unwrap_token(utils, c->ctx, in, inlen, &clear)) != SASL_OK)
         return r;
-    st = gssapi_parse_offer(clear.value, clear.length, &offered, &peer_max);
+    st = gssapi_parse_offer(clear.value, clear.length, &o->offered, &o->peer_max);
     gss_release_buffer(&min, &clear);
     if (st != GSSAPI_OK)
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
-    conf_ssf = gssapi_conf_ssf(c->ctx);
-    allowed = gssapi_layers_allowed(&cparams->props, cparams->external_ssf, conf_ssf, c->flags);
-    layer = gssapi_best_layer(offered & allowed);
-    choice = layer;
-    if (!layer)
+    o->conf_ssf = gssapi_conf_ssf(c->ctx);
+    allowed = gssapi_layers_allowed(&cparams->props, cparams->external_ssf, o->conf_ssf,
+                                    c->flags);
+    o->layer = gssapi_best_layer(o->offered & allowed);
+    if (!o->layer)
         return sm_fail(utils, SASL_TOOWEAK, "GSSAPI: the server offers no security layer this "
-                       "client accepts (offered 0x%x)", offered);
-    if (layer != GSSAPI_LAYER_NONE && peer_max == 0)
+                       "client accepts (offered 0x%x)", o->offered);
+    if (o->layer != GSSAPI_LAYER_NONE && o->peer_max == 0)
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s",
                        gssapi_status_text(GSSAPI_ERR_ZERO_BUFFER));
-    our_max = 0;
-    if (layer != GSSAPI_LAYER_NONE)
-        our_max = cparams->props.maxbufsize > GSSAPI_MAX_BUFFER ? GSSAPI_MAX_BUFFER
-                                                                : cparams->props.maxbufsize;
-    if (c->base.creds.authzid)
-        authzid_len = strlen(c->base.creds.authzid);
-    /* Cyrus's option ad_compat (Active Directory): confidentiality chosen
-     * with the integrity bit too, when the server offered both */
-    if ((r = sm_opt_cyrus_bool(utils, "GSSAPI", "ad_compat", 0, &ad_compat)) != SASL_OK)
-        return r;
-    if (ad_compat && layer == GSSAPI_LAYER_CONFIDENTIALITY && (offered & GSSAPI_LAYER_INTEGRITY))
-        choice |= GSSAPI_LAYER_INTEGRITY;
-    n = gssapi_choice_build(reply, sizeof(reply), choice, our_max, c->base.creds.authzid,
-                            authzid_len);
-    if (!n)
-        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the authorization identity is too long");
+    return SASL_OK;
+}
 
-    /* oparams: our principal as the authentication identity */
+/* Our principal as the authentication identity, the authzid (if any) as
+ * the authorization identity. */
+static int gssapi_client_set_identity(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                      size_t authzid_len, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
+    gss_name_t me = GSS_C_NO_NAME;
+    char *me_text;
+    OM_uint32 maj, min;
+    int r;
+
     maj = gss_inquire_context(&min, c->ctx, &me, NULL, NULL, NULL, NULL, NULL, NULL);
     if (!GSS_ERROR(maj))
         maj = gss_display_name(&min, me, &nb, NULL);
@@ -251,7 +247,46 @@ static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *c
     r = sm_set_identities(utils, cparams->canon_user, me_text, (unsigned)strlen(me_text),
                           c->base.creds.authzid, (unsigned)authzid_len, oparams);
     utils->free(me_text);
-    if (r != SASL_OK)
+    return r;
+}
+
+static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                                const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    struct gssapi_client_offer o;
+    gss_buffer_desc wrapped;
+    unsigned choice;
+    int ad_compat;
+    uint32_t our_max;
+    unsigned char reply[GSSAPI_TOKEN_LEN + GSSAPI_MAX_AUTHZID];
+    size_t authzid_len = 0, n;
+    int r;
+
+    if ((r = sm_get_creds(cparams, SM_WANT_AUTHZID, prompt_need, &c->base.creds)) != SASL_OK)
+        return r;
+    if ((r = gssapi_client_read_offer(c, cparams, in, inlen, &o)) != SASL_OK)
+        return r;
+    choice = o.layer;
+    our_max = 0;
+    if (o.layer != GSSAPI_LAYER_NONE)
+        our_max = cparams->props.maxbufsize > GSSAPI_MAX_BUFFER ? GSSAPI_MAX_BUFFER
+                                                                : cparams->props.maxbufsize;
+    if (c->base.creds.authzid)
+        authzid_len = strlen(c->base.creds.authzid);
+    /* Cyrus's option ad_compat (Active Directory): confidentiality chosen
+     * with the integrity bit too, when the server offered both */
+    if ((r = sm_opt_cyrus_bool(utils, "GSSAPI", "ad_compat", 0, &ad_compat)) != SASL_OK)
+        return r;
+    if (ad_compat && o.layer == GSSAPI_LAYER_CONFIDENTIALITY
+        && (o.offered & GSSAPI_LAYER_INTEGRITY))
+        choice |= GSSAPI_LAYER_INTEGRITY;
+    n = gssapi_choice_build(reply, sizeof(reply), choice, our_max, c->base.creds.authzid,
+                            authzid_len);
+    if (!n)
+        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the authorization identity is too long");
+    if ((r = gssapi_client_set_identity(c, cparams, authzid_len, oparams)) != SASL_OK)
         return r;
     if ((r = gssapi_wrap_token(utils, c->ctx, reply, n, &wrapped)) != SASL_OK)
         return r;
@@ -260,8 +295,8 @@ static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *c
     /* done only once the layer is in place: a failure leaves no half-done
      * exchange behind */
     sm_oparams_no_layer(oparams);
-    r = gssapi_sec_start(utils, &c->sec, c->ctx, layer, peer_max, our_max, conf_ssf, &layer_fns,
-                         oparams);
+    r = gssapi_sec_start(utils, &c->sec, c->ctx, o.layer, o.peer_max, our_max, o.conf_ssf,
+                         &layer_fns, oparams);
     if (r == SASL_OK)
         oparams->doneflag = 1;
     return r;

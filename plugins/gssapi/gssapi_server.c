@@ -365,59 +365,45 @@ static int gssapi_server_principal_name(struct gssapi_server *s, const sasl_util
     return SASL_OK;
 }
 
-static int gssapi_server_take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
-                                     const char *in, unsigned inlen, sasl_out_params_t *oparams)
+/* The client's principal as the authentication identity, its authzid (if
+ * any) as the authorization identity, through canon_user. */
+static int gssapi_server_set_identities(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                        const struct gssapi_choice *ch,
+                                        sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
-    struct gssapi_choice ch;
-    enum gssapi_status st;
     char authid[SM_MAX_USER_LIMIT + 1];
-    OM_uint32 min;
     int r;
 
-    if ((r = gssapi_unwrap_token(utils, s->ctx, in, inlen, &clear)) != SASL_OK)
-        return r;
-    st = gssapi_parse_choice(clear.value, clear.length, s->offered, &ch);
-    if (st != GSSAPI_OK) {
-        gss_release_buffer(&min, &clear);
-        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
-    }
-    if (ch.authzid_len > s->set->common.lim.max_user
-        || (ch.authzid_len && !sm_identity_acceptable(ch.authzid, ch.authzid_len))) {
-        gss_release_buffer(&min, &clear);
-        return sm_auth_result(utils, "GSSAPI", SASL_BADAUTH);
-    }
     r = gssapi_server_principal_name(s, utils, authid, sizeof(authid));
     if (r == SASL_OK)
         r = sm_props_begin(utils, sparams->propctx, NULL);
-    if (r == SASL_OK) {
-        if (ch.authzid_len) {
-            /* canon_user reads up to a NUL whatever length it is given, and
-             * the unwrapped token has none (server_gssapi fuzz finding) */
-            char *authzid = sm_strndup(utils, ch.authzid, ch.authzid_len);
-            r = authzid ? sparams->canon_user(utils->conn, authzid, (unsigned)ch.authzid_len,
-                                              SASL_CU_AUTHZID, oparams)
-                        : SASL_NOMEM;
-            if (authzid)
-                utils->free(authzid);
-        }
-        if (r == SASL_OK)
-            r = sparams->canon_user(utils->conn, authid, (unsigned)strlen(authid),
-                                    SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
-                                    | (ch.authzid_len ? 0 : SASL_CU_AUTHZID), oparams);
-        if (r != SASL_OK && !sm_is_temporary(r))
-            r = sm_auth_result(utils, "GSSAPI", r);
+    if (r != SASL_OK)
+        return r;
+    if (ch->authzid_len) {
+        /* canon_user reads up to a NUL whatever length it is given, and
+         * the unwrapped token has none (server_gssapi fuzz finding) */
+        char *authzid = sm_strndup(utils, ch->authzid, ch->authzid_len);
+        r = authzid ? sparams->canon_user(utils->conn, authzid, (unsigned)ch->authzid_len,
+                                          SASL_CU_AUTHZID, oparams)
+                    : SASL_NOMEM;
+        if (authzid)
+            utils->free(authzid);
     }
-    gss_release_buffer(&min, &clear);
-    if (r != SASL_OK)
-        return r;
-    /* done only once the layer is in place */
-    sm_oparams_no_layer(oparams);
-    r = gssapi_sec_start(utils, &s->sec, s->ctx, ch.layer, ch.maxbuf, s->our_max, s->conf_ssf,
-                         &layer_fns, oparams);
-    if (r != SASL_OK)
-        return r;
+    if (r == SASL_OK)
+        r = sparams->canon_user(utils->conn, authid, (unsigned)strlen(authid),
+                                SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
+                                | (ch->authzid_len ? 0 : SASL_CU_AUTHZID), oparams);
+    if (r != SASL_OK && !sm_is_temporary(r))
+        r = sm_auth_result(utils, "GSSAPI", r);
+    return r;
+}
+
+/* After the layer is in place: the channel binding's disposition and the
+ * delegated credentials, as libsasl2 and the application read them. */
+static void gssapi_server_publish(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                  sasl_out_params_t *oparams)
+{
     /* libsasl2 checks a critical binding against these (and compares the
      * binding's name when one was used) */
     if ((s->flags & GSS_C_CHANNEL_BOUND_FLAG) && sparams->cbinding) {
@@ -436,6 +422,41 @@ static int gssapi_server_take_choice(struct gssapi_server *s, sasl_server_params
     } else {
         oparams->client_creds = NULL;
     }
+}
+
+static int gssapi_server_take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                     const char *in, unsigned inlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
+    struct gssapi_choice ch;
+    enum gssapi_status st;
+    OM_uint32 min;
+    int r;
+
+    if ((r = gssapi_unwrap_token(utils, s->ctx, in, inlen, &clear)) != SASL_OK)
+        return r;
+    st = gssapi_parse_choice(clear.value, clear.length, s->offered, &ch);
+    if (st != GSSAPI_OK) {
+        gss_release_buffer(&min, &clear);
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
+    }
+    if (ch.authzid_len > s->set->common.lim.max_user
+        || (ch.authzid_len && !sm_identity_acceptable(ch.authzid, ch.authzid_len))) {
+        gss_release_buffer(&min, &clear);
+        return sm_auth_result(utils, "GSSAPI", SASL_BADAUTH);
+    }
+    r = gssapi_server_set_identities(s, sparams, &ch, oparams);
+    gss_release_buffer(&min, &clear);
+    if (r != SASL_OK)
+        return r;
+    /* done only once the layer is in place */
+    sm_oparams_no_layer(oparams);
+    r = gssapi_sec_start(utils, &s->sec, s->ctx, ch.layer, ch.maxbuf, s->our_max, s->conf_ssf,
+                         &layer_fns, oparams);
+    if (r != SASL_OK)
+        return r;
+    gssapi_server_publish(s, sparams, oparams);
     return SASL_OK;
 }
 

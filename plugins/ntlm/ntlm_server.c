@@ -190,20 +190,13 @@ static uint32_t ntlm_server_answer_flags(uint32_t offered)
     return flags;
 }
 
-static int ntlm_server_send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
-                                      const char *in, unsigned inlen, const char **out,
-                                      unsigned *outlen)
+/* MS-NLMP 3.2.5.1.1: the client's NEGOTIATE, and the flags and server
+ * challenge of our answer. */
+static int ntlm_server_read_negotiate(struct ntlm_server *s, const sasl_utils_t *utils,
+                                      const char *in, unsigned inlen)
 {
-    const sasl_utils_t *utils = sparams->utils;
-    unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX];
-    unsigned char challenge[CHALLENGE_MAX];
-    struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
-    struct ntlm_challenge_fields f;
     struct ntlm_negotiate neg;
-    struct ntlm_server_names names;
     enum ntlm_status st;
-    size_t target_len;
-    int unicode;
 
     st = ntlm_parse_negotiate(in, inlen, &neg);
     if (st != NTLM_OK)
@@ -215,7 +208,23 @@ static int ntlm_server_send_challenge(struct ntlm_server *s, sasl_server_params_
     if (sm_random(s->server_challenge, sizeof(s->server_challenge)) != 0)
         return sm_fail(utils, SASL_FAIL, "NTLM: no random numbers available");
     s->flags = ntlm_server_answer_flags(neg.flags);
-    unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
+    return SASL_OK;
+}
+
+/* The CHALLENGE into challenge (CHALLENGE_MAX bytes): our names as the
+ * target, and as target information with a timestamp; s->challenge_len
+ * is its length. */
+static int ntlm_server_build_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
+                                       unsigned char challenge[CHALLENGE_MAX])
+{
+    const sasl_utils_t *utils = sparams->utils;
+    unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX];
+    struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
+    struct ntlm_challenge_fields f;
+    struct ntlm_server_names names;
+    size_t target_len;
+    int unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
+
     ntlm_server_choose_names(s->set, sparams->serverFQDN, &names);
     target_len = ntlm_encode_name(unicode, names.nb_domain, strlen(names.nb_domain), target,
                                   sizeof(target));
@@ -234,10 +243,25 @@ static int ntlm_server_send_challenge(struct ntlm_server *s, sasl_server_params_
     if (target_len == (size_t)-1 || !f.target_info.len)
         return sm_fail(utils, SASL_CONFIGERR,
                        "NTLM: a NetBIOS or DNS name is not UTF-8 (or not ASCII for an OEM client)");
-    s->challenge_len = ntlm_build_challenge(&f, challenge, sizeof(challenge));
+    s->challenge_len = ntlm_build_challenge(&f, challenge, CHALLENGE_MAX);
     if (!s->challenge_len)
         return sm_fail(utils, SASL_FAIL, "NTLM: cannot build the CHALLENGE");
     s->flags = f.flags | NTLM_NEGOTIATE_TARGET_INFO;
+    return SASL_OK;
+}
+
+static int ntlm_server_send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
+                                      const char *in, unsigned inlen, const char **out,
+                                      unsigned *outlen)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    unsigned char challenge[CHALLENGE_MAX];
+    int r;
+
+    if ((r = ntlm_server_read_negotiate(s, utils, in, inlen)) != SASL_OK
+        || (r = ntlm_server_build_challenge(s, sparams, challenge)) != SASL_OK)
+        return r;
+    /* kept for the MIC, which covers both */
     s->negotiate = utils->malloc(inlen);
     s->challenge = utils->malloc((unsigned)s->challenge_len);
     if (!s->negotiate || !s->challenge)
