@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* errdetail text longer than this is cut: it is a sentence for a log */
 #define SM_ERRDETAIL_MAX (SM_OPT_REASON_MAX + 128)
@@ -168,6 +169,16 @@ int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings
                                        "plugin's loading names them)" : "");
     *ctx = sparams->utils->calloc(1, size);
     return *ctx ? SASL_OK : SASL_NOMEM;
+}
+
+int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
+                       size_t size, size_t set_offset, void **ctx)
+{
+    int r = sm_server_new(sparams, glob, mech, size, ctx);
+
+    if (r == SASL_OK)
+        memcpy((char *)*ctx + set_offset, &glob, sizeof(glob));
+    return r;
 }
 
 void sm_server_dispose(void *ctx, const sasl_utils_t *utils)

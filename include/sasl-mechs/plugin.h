@@ -111,6 +111,12 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
  * SASL_CONFIGERR of a bad option. */
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
                   const char *mech, size_t size, void **ctx);
+/* mech_new of a server from the glob libsasl2 hands it: the plugin's
+ * settings object, whose first member is its struct sm_server_settings.
+ * As sm_server_new, and the context keeps glob in the pointer member at
+ * set_offset (offsetof(struct <mech>_server, set)). */
+int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
+                       size_t size, size_t set_offset, void **ctx);
 /* mech_dispose of a server whose context owns nothing else. */
 void sm_server_dispose(void *ctx, const sasl_utils_t *utils);
 

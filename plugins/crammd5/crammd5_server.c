@@ -2,6 +2,7 @@
 #include "crammd5.h"
 #include "crammd5_codec.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <sasl-mechs/crypto.h>
@@ -44,14 +45,9 @@ int crammd5_server_options(const sasl_utils_t *utils, struct sm_server_settings 
 int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
                        const char *challenge, unsigned challen, void **ctx)
 {
-    const struct crammd5_settings *set = glob;
-    int r;
-
     (void)challenge; (void)challen;
-    r = sm_server_new(sparams, &set->common, "CRAM-MD5", sizeof(struct crammd5_server), ctx);
-    if (r == SASL_OK)
-        ((struct crammd5_server *)*ctx)->set = set;
-    return r;
+    return sm_server_new_glob(sparams, glob, "CRAM-MD5", sizeof(struct crammd5_server),
+                              offsetof(struct crammd5_server, set), ctx);
 }
 
 static int crammd5_server_send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,

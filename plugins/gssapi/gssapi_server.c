@@ -4,6 +4,7 @@
 #include "config.h"
 #include "gssapi.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <gssapi/gssapi_ext.h>
@@ -85,12 +86,11 @@ int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
     int r;
 
     (void)challenge; (void)challen;
-    r = sm_server_new(sparams, &((const struct gssapi_settings *)glob)->common, "GSSAPI",
-                      sizeof(struct gssapi_server), ctx);
+    r = sm_server_new_glob(sparams, glob, "GSSAPI", sizeof(struct gssapi_server),
+                           offsetof(struct gssapi_server, set), ctx);
     if (r != SASL_OK)
         return r;
     s = *ctx;
-    s->set = glob;
     s->ctx = GSS_C_NO_CONTEXT;
     s->cred = GSS_C_NO_CREDENTIAL;
     s->deleg = GSS_C_NO_CREDENTIAL;

@@ -2,6 +2,7 @@
 #include "login.h"
 #include "login_codec.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
@@ -17,14 +18,9 @@ struct login_server {
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    const struct sm_server_settings *set = glob;
-    int r;
-
     (void)challenge; (void)challen;
-    r = sm_server_new(sparams, set, "LOGIN", sizeof(struct login_server), ctx);
-    if (r == SASL_OK)
-        ((struct login_server *)*ctx)->set = set;
-    return r;
+    return sm_server_new_glob(sparams, glob, "LOGIN", sizeof(struct login_server),
+                              offsetof(struct login_server, set), ctx);
 }
 
 static int login_server_take_username(struct login_server *s, const sasl_utils_t *utils,

@@ -3,6 +3,7 @@
 #include "ntlm_codec.h"
 #include "ntlm_crypto.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/memory.h>
@@ -80,15 +81,12 @@ int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
                     const char *challenge, unsigned challen, void **ctx)
 {
     const struct ntlm_settings *set = glob;
-    int r;
 
     (void)challenge; (void)challen;
     if (set->smb_server)
         return sm_fail(sparams->utils, SASL_CONFIGERR, "%s", SMB_SERVER_REFUSED);
-    r = sm_server_new(sparams, &set->common, "NTLM", sizeof(struct ntlm_server), ctx);
-    if (r == SASL_OK)
-        ((struct ntlm_server *)*ctx)->set = set;
-    return r;
+    return sm_server_new_glob(sparams, glob, "NTLM", sizeof(struct ntlm_server),
+                              offsetof(struct ntlm_server, set), ctx);
 }
 
 void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)

@@ -2,6 +2,7 @@
 #include "plain.h"
 #include "plain_codec.h"
 
+#include <stddef.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 
@@ -13,14 +14,9 @@ struct plain_server {
 int plain_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    const struct sm_server_settings *set = glob;
-    int r;
-
     (void)challenge; (void)challen;
-    r = sm_server_new(sparams, set, "PLAIN", sizeof(struct plain_server), ctx);
-    if (r == SASL_OK)
-        ((struct plain_server *)*ctx)->set = set;
-    return r;
+    return sm_server_new_glob(sparams, glob, "PLAIN", sizeof(struct plain_server),
+                              offsetof(struct plain_server, set), ctx);
 }
 
 int plain_server_step(void *ctx, sasl_server_params_t *sparams,

@@ -580,6 +580,28 @@ static void test_two_plugins(void **state)
     assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", 16, &ctx), SASL_OK);
     assert_non_null(ctx);
     sm_server_dispose(ctx, U);
+
+    /* mech_new from glob: the context keeps the settings it was made with */
+    {
+        struct two_ctx {
+            int step;
+            const struct two_settings *set;
+        } *tc;
+        ctx = NULL;
+        assert_int_equal(sm_server_new_glob(&sp, &set_a, "ALPHA", sizeof(struct two_ctx),
+                                            offsetof(struct two_ctx, set), &ctx), SASL_OK);
+        tc = ctx;
+        assert_ptr_equal(tc->set, &set_a);
+        assert_int_equal(tc->set->level, 5);
+        assert_int_equal(tc->step, 0);
+        sm_server_dispose(ctx, U);
+        ctx = NULL;
+        assert_int_equal(sm_server_new_glob(&sp, &set_b, "BETA", sizeof(struct two_ctx),
+                                            offsetof(struct two_ctx, set), &ctx),
+                         SASL_CONFIGERR);
+        assert_null(ctx);
+        assert_non_null(strstr(fake.last_error, "BETA: beta_max_password_length"));
+    }
 }
 
 int main(void)
