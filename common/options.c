@@ -37,6 +37,27 @@ void sm_opt_keep_refusals(struct sm_opt_refusals *into)
     keep_into = into;
 }
 
+const char *sm_opt_refusals_last(const struct sm_opt_refusals *r)
+{
+    return r->reasons + r->last_at;
+}
+
+/* One more refusal into k: its name, and its sentence after the others'
+ * while it fits (counted either way). */
+static void opt_keep(struct sm_opt_refusals *k, const char *name, const char *sentence)
+{
+    size_t have = strlen(k->reasons), sep = have ? 2 : 0, add = strlen(sentence);
+
+    k->count++;
+    snprintf(k->option, sizeof(k->option), "%s", name);
+    if (have + sep + add >= sizeof(k->reasons))
+        return;
+    memcpy(k->reasons + have, "; ", sep);
+    memcpy(k->reasons + have + sep, sentence, add + 1);
+    k->last_at = have + sep;
+    k->kept++;
+}
+
 /* The sentence: logged, and kept (at load) or set as the errdetail (on a
  * connection). */
 static int opt_refuse_sentence(const sasl_utils_t *utils, const char *name, const char *sentence)
@@ -45,9 +66,7 @@ static int opt_refuse_sentence(const sasl_utils_t *utils, const char *name, cons
     if (utils->conn) { /* a client's option, read on its connection */
         utils->seterror(utils->conn, SASL_NOLOG, "%s", sentence);
     } else if (keep_into) {
-        keep_into->count++;
-        snprintf(keep_into->option, sizeof(keep_into->option), "%s", name);
-        snprintf(keep_into->reason, sizeof(keep_into->reason), "%s", sentence);
+        opt_keep(keep_into, name, sentence);
     }
     return SASL_CONFIGERR;
 }

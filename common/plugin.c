@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* errdetail text longer than this is cut: it is a sentence for a log */
-#define SM_ERRDETAIL_MAX (SM_OPT_REASON_MAX + 128)
+/* errdetail text longer than this is cut: it is a sentence for a log.
+ * Room for the refusals of a plugin's options (sm_server_new): the
+ * mechanism, the sentences and the note that more were refused. */
+#define SM_ERRDETAIL_MAX (SM_OPT_REASONS_MAX + 80)
 
 /* The one place a failure is logged: libsasl2's seterror (flags 0) both
  * keeps the sentence as the connection's errdetail and logs it, so a caller
@@ -160,13 +162,13 @@ int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings
 
     if (settings->status != SASL_OK)
         return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s%s", mech,
-                       no->count ? no->reason
+                       no->kept ? no->reasons
                        : settings->status == SASL_NOMEM
                            ? "out of memory while reading the options"
                            : "an option has an invalid value (the log of the plugin's loading "
                              "says which)",
-                       no->count > 1 ? " (and other options were refused: the log of the "
-                                       "plugin's loading names them)" : "");
+                       no->kept < no->count ? " (more were refused: the plugin's load log "
+                                              "names them)" : "");
     *ctx = sparams->utils->calloc(1, size);
     return *ctx ? SASL_OK : SASL_NOMEM;
 }

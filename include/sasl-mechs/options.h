@@ -46,17 +46,24 @@ struct sm_limits {
 /* Why options were refused while a plugin loaded, kept in that plugin's
  * server settings (struct sm_server_settings) for the errdetail of every
  * exchange: libsasl2 sends what is logged while a plugin loads to syslog
- * only.  reason is one sentence that names the option and says what is
- * wrong, e.g. 'plain_max_user_length: "0" is not a number from 1 to 1000';
- * with several refusals, the last one's. */
+ * only.  Each refusal is one sentence (at most SM_OPT_REASON_MAX bytes)
+ * that names the option and says what is wrong, e.g.
+ * 'plain_max_user_length: "0" is not a number from 1 to 1000'; reasons
+ * holds them in order, "; " between them, as many as fit (kept of count:
+ * the errdetail says when some did not, and the log names every one). */
 #define SM_OPT_REASON_MAX 256
+#define SM_OPT_REASONS_MAX (2 * SM_OPT_REASON_MAX)
 /* "<prefix>_<option>" */
 #define SM_OPT_NAME_MAX 64
 struct sm_opt_refusals {
-    unsigned count;                  /* options refused; 0: none */
-    char option[SM_OPT_NAME_MAX];    /* the last one's name */
-    char reason[SM_OPT_REASON_MAX];  /* and its sentence */
+    unsigned count;                   /* options refused; 0: none */
+    unsigned kept;                    /* of them, the sentences in reasons */
+    char option[SM_OPT_NAME_MAX];     /* the name of the last one refused */
+    char reasons[SM_OPT_REASONS_MAX]; /* "sentence; sentence ..." */
+    size_t last_at;                   /* where the last sentence kept starts */
 };
+/* The last sentence kept, or "" when none is. */
+const char *sm_opt_refusals_last(const struct sm_opt_refusals *r);
 /* Keep the refusals made without a connection (utils->conn NULL: libsasl2
  * loading a plugin, one thread) in into, emptied first, until
  * sm_opt_keep_refusals(NULL); refusals made while none is set are only

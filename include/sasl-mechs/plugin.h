@@ -68,7 +68,7 @@ enum {
 };
 struct sm_server_settings {
     int status;
-    struct sm_opt_refusals refused; /* with a bad status: which option and why */
+    struct sm_opt_refusals refused; /* with a bad status: which options and why */
     struct sm_limits lim;
 };
 

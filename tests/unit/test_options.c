@@ -334,26 +334,33 @@ static void test_load_error(void **state)
     assert_non_null(strstr(fake.last_log, "plain_max_user_length"));
     sm_opt_keep_refusals(&kept);
     assert_int_equal(kept.count, 0);
-    assert_string_equal(kept.reason, "");
+    assert_string_equal(kept.reasons, "");
+    assert_string_equal(sm_opt_refusals_last(&kept), "");
     assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 1000, &v), SASL_CONFIGERR);
-    assert_string_equal(kept.reason,
+    assert_string_equal(sm_opt_refusals_last(&kept),
                         "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
     assert_string_equal(kept.option, "plain_max_user_length");
     assert_int_equal(kept.count, 1);
-    assert_non_null(strstr(fake.last_log, kept.reason));
+    assert_non_null(strstr(fake.last_log, sm_opt_refusals_last(&kept)));
     assert_int_equal(fake.error_count, 0); /* no connection to set it on */
     assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", formats, 0, &v), SASL_CONFIGERR);
-    assert_string_equal(kept.reason,
+    assert_string_equal(sm_opt_refusals_last(&kept),
                         "crammd5_secret_format: \"md5\" is not one of auto, plain or hmac-md5");
     assert_int_equal(sm_opt_choice(U, "x_long", two, 0, &v), SASL_CONFIGERR);
     /* the value is cut at 64 bytes; two choices read "a or b" */
-    assert_non_null(strstr(kept.reason, "aaaa...\" is not jwt or introspection"));
+    assert_non_null(strstr(sm_opt_refusals_last(&kept), "aaaa...\" is not jwt or introspection"));
     assert_int_equal(sm_opt_string(U, "x_text", text, sizeof(text)), SASL_CONFIGERR);
-    assert_string_equal(kept.reason, "x_text: the value holds a control character (byte 2)");
+    assert_string_equal(sm_opt_refusals_last(&kept),
+                        "x_text: the value holds a control character (byte 2)");
     assert_int_equal(sm_opt_refuse(U, "x_a", "x_a needs %s", "x_b"), SASL_CONFIGERR);
-    assert_string_equal(kept.reason, "x_a needs x_b");
+    assert_string_equal(sm_opt_refusals_last(&kept), "x_a needs x_b");
     assert_string_equal(kept.option, "x_a");
     assert_int_equal(kept.count, 5);
+    /* every one kept, in order */
+    assert_int_equal(kept.kept, 5);
+    assert_ptr_equal(strstr(kept.reasons, "plain_max_user_length: \"0?x\" is not a number from 1 "
+                                          "to 1000; crammd5_secret_format: "), kept.reasons);
+    assert_non_null(strstr(kept.reasons, "(byte 2); x_a needs x_b"));
 
     /* on a connection: that connection's errdetail, the kept one unchanged */
     fake.utils.conn = fake_conn();
@@ -361,14 +368,52 @@ static void test_load_error(void **state)
     assert_int_equal(fake.error_count, 1);
     assert_string_equal(fake.last_error,
                         "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
-    assert_string_equal(kept.reason, "x_a needs x_b");
+    assert_string_equal(sm_opt_refusals_last(&kept), "x_a needs x_b");
     assert_int_equal(kept.count, 5);
     /* after the load: nothing more is kept */
     sm_opt_keep_refusals(NULL);
     fake.utils.conn = NULL;
     assert_int_equal(sm_opt_refuse(U, "x_c", "x_c is wrong"), SASL_CONFIGERR);
-    assert_string_equal(kept.reason, "x_a needs x_b");
+    assert_string_equal(sm_opt_refusals_last(&kept), "x_a needs x_b");
     assert_int_equal(kept.count, 5);
+}
+
+/* More refusals than the errdetail can carry: as many sentences as fit, in
+ * order, and the errdetail says that the log names the others. */
+static void test_many_refusals(void **state)
+{
+    struct sm_server_settings set;
+    sasl_server_params_t sp = {.utils = U};
+    char longname[220];
+    void *ctx = NULL;
+    int i;
+
+    (void)state;
+    memset(&set, 0, sizeof(set));
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    fake.utils.conn = NULL;
+    sm_opt_keep_refusals(&set.refused);
+    for (i = 0; i < 6; i++)
+        assert_int_equal(sm_opt_refuse(U, "x_many", "x_many: refusal %d of %s", i, longname),
+                         SASL_CONFIGERR);
+    sm_opt_keep_refusals(NULL);
+    set.status = SASL_CONFIGERR;
+    assert_int_equal(set.refused.count, 6);
+    assert_int_equal(set.refused.kept, 2);
+    assert_non_null(strstr(set.refused.reasons, "refusal 0 of"));
+    assert_non_null(strstr(set.refused.reasons, "refusal 1 of"));
+    assert_null(strstr(set.refused.reasons, "refusal 2 of"));
+    assert_ptr_equal(strstr(sm_opt_refusals_last(&set.refused), "x_many: refusal 1 of"),
+                     sm_opt_refusals_last(&set.refused));
+    fake.utils.conn = fake_conn();
+    assert_int_equal(sm_server_new(&sp, &set, "MANY", 16, &ctx), SASL_CONFIGERR);
+    assert_null(ctx);
+    assert_non_null(strstr(fake.last_error, "MANY: x_many: refusal 0 of nnn"));
+    assert_non_null(strstr(fake.last_error, "refusal 1 of"));
+    /* the whole note: nothing was cut */
+    assert_non_null(strstr(fake.last_error, "nnn (more were refused: the plugin's load log "
+                                            "names them)"));
 }
 
 /* ======================================================================== */
@@ -466,7 +511,7 @@ static void test_plug_init(void **state)
                                              &version, &slist, &count), SASL_OK);
         assert_int_equal(count, 1);
         assert_int_equal(fake_settings.status, SASL_CONFIGERR);
-        assert_non_null(strstr(fake_settings.refused.reason, "plain_enable: \"sometimes\""));
+        assert_non_null(strstr(fake_settings.refused.reasons, "plain_enable: \"sometimes\""));
         assert_string_equal(fake_settings.refused.option, "plain_enable");
         fake.opts = bad_client;
         assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION,
@@ -618,6 +663,7 @@ int main(void)
         T(test_two_plugins),
         T(test_opt_cyrus_is_set),
         T(test_load_error),
+        T(test_many_refusals),
         T(test_plug_init),
     };
 
