@@ -72,6 +72,10 @@ int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id
                      unsigned layer, uint32_t peer_max, uint32_t our_max, unsigned conf_ssf,
                      const struct gssapi_layer_fns *fns, sasl_out_params_t *oparams);
 void gssapi_sec_dispose(struct gssapi_sec *s);
+/* The end of either side's context: the security layer, then the GSS-API
+ * context, credentials and name each released when there is one. */
+void gssapi_release(struct gssapi_sec *sec, gss_ctx_id_t *ctx, gss_cred_id_t *cred,
+                    gss_name_t *name);
 
 /* Wrap and unwrap one token (security-layer negotiation). */
 int gssapi_wrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *in, size_t len,

@@ -57,17 +57,10 @@ int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 void gssapi_client_dispose(void *ctx, const sasl_utils_t *utils)
 {
     struct gssapi_client *c = ctx;
-    OM_uint32 min;
 
     if (!c)
         return;
-    gssapi_sec_dispose(&c->sec);
-    if (c->ctx != GSS_C_NO_CONTEXT)
-        gss_delete_sec_context(&min, &c->ctx, GSS_C_NO_BUFFER);
-    if (c->target != GSS_C_NO_NAME)
-        gss_release_name(&min, &c->target);
-    if (c->cred != GSS_C_NO_CREDENTIAL)
-        gss_release_cred(&min, &c->cred);
+    gssapi_release(&c->sec, &c->ctx, &c->cred, &c->target);
     sm_client_dispose(ctx, utils);
 }
 

@@ -466,3 +466,17 @@ void gssapi_sec_dispose(struct gssapi_sec *s)
     }
     memset(s, 0, sizeof(*s));
 }
+
+void gssapi_release(struct gssapi_sec *sec, gss_ctx_id_t *ctx, gss_cred_id_t *cred,
+                    gss_name_t *name)
+{
+    OM_uint32 min;
+
+    gssapi_sec_dispose(sec);
+    if (*ctx != GSS_C_NO_CONTEXT)
+        gss_delete_sec_context(&min, ctx, GSS_C_NO_BUFFER);
+    if (*cred != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&min, cred);
+    if (*name != GSS_C_NO_NAME)
+        gss_release_name(&min, name);
+}

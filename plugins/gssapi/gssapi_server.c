@@ -105,11 +105,7 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
 
     if (!s)
         return;
-    gssapi_sec_dispose(&s->sec);
-    if (s->ctx != GSS_C_NO_CONTEXT)
-        gss_delete_sec_context(&min, &s->ctx, GSS_C_NO_BUFFER);
-    if (s->cred != GSS_C_NO_CREDENTIAL)
-        gss_release_cred(&min, &s->cred);
+    gssapi_release(&s->sec, &s->ctx, &s->cred, &s->client);
     /* libsasl2 disposes of the context on the connection's next
      * sasl_server_start (and after a failed step) but keeps oparams: a
      * SASL_DELEGATEDCREDS still pointing here would be freed memory.  The
@@ -120,8 +116,6 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
      * its to use until now, as with Cyrus's plugin */
     if (s->deleg != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&min, &s->deleg);
-    if (s->client != GSS_C_NO_NAME)
-        gss_release_name(&min, &s->client);
     sm_outbuf_dispose(utils, &s->out);
     utils->free(s);
 }
