@@ -321,10 +321,44 @@ static int gssapi_layer_ensure_body(struct gssapi_sec *s, uint32_t len)
     return SASL_OK;
 }
 
+/* Feed the frame being read with input; *n is what it took.  A frame
+ * completed is unwrapped and its cleartext appended after used bytes. */
+static int gssapi_layer_feed(struct gssapi_sec *s, const unsigned char *in, unsigned inlen,
+                             size_t *n, size_t *used)
+{
+    unsigned char *clear;
+    size_t clear_len;
+    int r;
+
+    switch (gssapi_frame_feed(&s->frame, in, inlen, s->recv_max, n)) {
+    case GSSAPI_FRAME_MORE:
+        break;
+    case GSSAPI_FRAME_HEADER:
+        if ((r = gssapi_layer_ensure_body(s, s->frame.len)) != SASL_OK)
+            return r;
+        s->frame.body = s->body;
+        break;
+    case GSSAPI_FRAME_TOO_LONG:
+        return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: a security-layer frame of %u bytes "
+                       "is larger than the %u negotiated", (unsigned)s->frame.len,
+                       (unsigned)s->recv_max);
+    case GSSAPI_FRAME_EMPTY:
+        return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: an empty security-layer frame");
+    case GSSAPI_FRAME_DONE:
+        r = gssapi_layer_unwrap_frame(s, s->frame.body, s->frame.len, &clear, &clear_len);
+        gssapi_frame_reset(&s->frame);
+        if (r == SASL_OK)
+            r = gssapi_layer_append(s, clear, clear_len, used);
+        if (r != SASL_OK)
+            return r;
+        break;
+    }
+    return SASL_OK;
+}
+
 static int gssapi_layer_decode_frames(struct gssapi_sec *s, const char *input, unsigned inlen,
                                       const char **output, unsigned *outlen)
 {
-    const sasl_utils_t *utils = s->utils;
     const unsigned char *in = (const unsigned char *)input;
     unsigned char *clear;
     size_t used = 0, n, clear_len;
@@ -357,29 +391,8 @@ static int gssapi_layer_decode_frames(struct gssapi_sec *s, const char *input, u
                 continue;
             }
         }
-        switch (gssapi_frame_feed(&s->frame, in, inlen, s->recv_max, &n)) {
-        case GSSAPI_FRAME_MORE:
-            break;
-        case GSSAPI_FRAME_HEADER:
-            if ((r = gssapi_layer_ensure_body(s, s->frame.len)) != SASL_OK)
-                return r;
-            s->frame.body = s->body;
-            break;
-        case GSSAPI_FRAME_TOO_LONG:
-            return sm_fail(utils, SASL_BADPROT, "GSSAPI: a security-layer frame of %u bytes "
-                           "is larger than the %u negotiated", (unsigned)s->frame.len,
-                           (unsigned)s->recv_max);
-        case GSSAPI_FRAME_EMPTY:
-            return sm_fail(utils, SASL_BADPROT, "GSSAPI: an empty security-layer frame");
-        case GSSAPI_FRAME_DONE:
-            r = gssapi_layer_unwrap_frame(s, s->frame.body, s->frame.len, &clear, &clear_len);
-            gssapi_frame_reset(&s->frame);
-            if (r == SASL_OK)
-                r = gssapi_layer_append(s, clear, clear_len, &used);
-            if (r != SASL_OK)
-                return r;
-            break;
-        }
+        if ((r = gssapi_layer_feed(s, in, inlen, &n, &used)) != SASL_OK)
+            return r;
         in += n;
         inlen -= (unsigned)n;
     }
