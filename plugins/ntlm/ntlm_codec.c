@@ -177,6 +177,42 @@ enum ntlm_status ntlm_parse_authenticate(const void *msg, size_t len,
 
 /* ---- AV pairs ------------------------------------------------------------ */
 
+/* One pair other than MsvAvEOL into out: the names as they are, the
+ * fixed-size values checked for their size, unknown ids skipped. */
+static enum ntlm_status ntlm_codec_av_value(struct ntlm_av_info *out, uint16_t id,
+                                            const unsigned char *v, uint16_t n)
+{
+    switch (id) {
+    case NTLM_AV_NB_COMPUTER: out->nb_computer = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_NB_DOMAIN: out->nb_domain = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_DNS_COMPUTER: out->dns_computer = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_DNS_DOMAIN: out->dns_domain = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_DNS_TREE: out->dns_tree = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_TARGET_NAME: out->target_name = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_FLAGS:
+        if (n != 4)
+            return NTLM_ERR_AV_LENGTH;
+        out->has_flags = 1;
+        out->flags = ntlm_codec_get32(v);
+        break;
+    case NTLM_AV_TIMESTAMP:
+        if (n != NTLM_TIMESTAMP_LEN)
+            return NTLM_ERR_AV_LENGTH;
+        out->has_timestamp = 1;
+        memcpy(out->timestamp, v, n);
+        break;
+    case NTLM_AV_CHANNEL_BINDINGS:
+        if (n != sizeof(out->channel_bindings))
+            return NTLM_ERR_AV_LENGTH;
+        out->has_channel_bindings = 1;
+        memcpy(out->channel_bindings, v, n);
+        break;
+    default:
+        break;
+    }
+    return NTLM_OK;
+}
+
 enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zero_tail,
                                      struct ntlm_av_info *out)
 {
@@ -187,6 +223,7 @@ enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zer
     for (;;) {
         uint16_t id, n;
         const unsigned char *v;
+        enum ntlm_status st;
 
         if (len - pos < 4)
             return NTLM_ERR_AV_TRUNCATED;
@@ -202,8 +239,7 @@ enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zer
                 return NTLM_ERR_AV_DUPLICATE;
             seen |= 1u << id;
         }
-        switch (id) {
-        case NTLM_AV_EOL:
+        if (id == NTLM_AV_EOL) {
             if (n)
                 return NTLM_ERR_AV_LENGTH;
             out->list_len = pos;
@@ -211,33 +247,9 @@ enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zer
                 if (!zero_tail || p[pos])
                     return NTLM_ERR_AV_TRAILING;
             return NTLM_OK;
-        case NTLM_AV_NB_COMPUTER: out->nb_computer = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_NB_DOMAIN: out->nb_domain = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_DNS_COMPUTER: out->dns_computer = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_DNS_DOMAIN: out->dns_domain = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_DNS_TREE: out->dns_tree = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_TARGET_NAME: out->target_name = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_FLAGS:
-            if (n != 4)
-                return NTLM_ERR_AV_LENGTH;
-            out->has_flags = 1;
-            out->flags = ntlm_codec_get32(v);
-            break;
-        case NTLM_AV_TIMESTAMP:
-            if (n != NTLM_TIMESTAMP_LEN)
-                return NTLM_ERR_AV_LENGTH;
-            out->has_timestamp = 1;
-            memcpy(out->timestamp, v, n);
-            break;
-        case NTLM_AV_CHANNEL_BINDINGS:
-            if (n != sizeof(out->channel_bindings))
-                return NTLM_ERR_AV_LENGTH;
-            out->has_channel_bindings = 1;
-            memcpy(out->channel_bindings, v, n);
-            break;
-        default:
-            break;
         }
+        if ((st = ntlm_codec_av_value(out, id, v, n)) != NTLM_OK)
+            return st;
     }
 }
 
