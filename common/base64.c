@@ -56,7 +56,7 @@ int sm_b64_encode(enum sm_b64_alphabet alpha, const void *in, size_t inlen,
 }
 
 /* -1 for a byte outside the alphabet (padding included). */
-static int sextet(enum sm_b64_alphabet alpha, unsigned char c)
+static int b64_sextet(enum sm_b64_alphabet alpha, unsigned char c)
 {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -86,7 +86,7 @@ int sm_b64_decode(enum sm_b64_alphabet alpha, const char *in, size_t inlen,
     if (data / 4 * 3 + (data % 4 ? data % 4 - 1 : 0) > outmax)
         return -1;
     for (i = 0; i < data; i++) {
-        int v = sextet(alpha, (unsigned char)in[i]);
+        int v = b64_sextet(alpha, (unsigned char)in[i]);
         if (v < 0)
             return -1;
         acc = acc << 6 | (uint32_t)v;

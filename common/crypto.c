@@ -17,7 +17,7 @@ static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 static OSSL_LIB_CTX *libctx;
 static OSSL_PROVIDER *default_provider;
 
-static void ctx_init(void)
+static void crypto_ctx_init(void)
 {
     libctx = OSSL_LIB_CTX_new();
     if (!libctx)
@@ -33,14 +33,14 @@ __attribute__((destructor(101))) static void ctx_free(void)
     OSSL_LIB_CTX_free(libctx);
 }
 
-static int ready(void)
+static int crypto_ready(void)
 {
-    return pthread_once(&ctx_once, ctx_init) == 0 && libctx && default_provider;
+    return pthread_once(&ctx_once, crypto_ctx_init) == 0 && libctx && default_provider;
 }
 
 OSSL_LIB_CTX *sm_crypto_libctx(void)
 {
-    return ready() ? libctx : NULL;
+    return crypto_ready() ? libctx : NULL;
 }
 
 int sm_digest(const char *name, const void *data, size_t len,
@@ -50,7 +50,7 @@ int sm_digest(const char *name, const void *data, size_t len,
     unsigned int n = 0;
     int ok;
 
-    if (!ready() || !(md = EVP_MD_fetch(libctx, name, NULL)))
+    if (!crypto_ready() || !(md = EVP_MD_fetch(libctx, name, NULL)))
         return -1;
     ok = (size_t)EVP_MD_get_size(md) <= outmax
          && EVP_Digest(data, len, out, &n, md, NULL);
@@ -78,5 +78,5 @@ int sm_random(void *out, size_t n)
         p += got;
         n -= (size_t)got;
     }
-    return n == 0 || (ready() && RAND_bytes_ex(libctx, p, n, 0) == 1) ? 0 : -1;
+    return n == 0 || (crypto_ready() && RAND_bytes_ex(libctx, p, n, 0) == 1) ? 0 : -1;
 }

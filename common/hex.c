@@ -13,7 +13,7 @@ void sm_hex_encode(const void *in, size_t n, char *out)
     }
 }
 
-static int nibble(char c)
+static int hex_nibble(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -26,7 +26,7 @@ int sm_hex_decode_lower(const char *in, size_t n, void *out)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        int hi = nibble(in[2 * i]), lo = nibble(in[2 * i + 1]);
+        int hi = hex_nibble(in[2 * i]), lo = hex_nibble(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         q[i] = (unsigned char)(hi << 4 | lo);

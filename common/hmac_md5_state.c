@@ -17,33 +17,36 @@
 
 #define BLOCK 64
 
-static void put_le32(unsigned char *p, uint32_t v)
+static void md5state_put_le32(unsigned char *p, uint32_t v)
 {
     p[0] = v & 0xff; p[1] = v >> 8 & 0xff; p[2] = v >> 16 & 0xff; p[3] = v >> 24;
 }
 
-static uint32_t get_le32(const unsigned char *p)
+static uint32_t md5state_get_le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void put_chain(unsigned char *p, const MD5_CTX *c)
+static void md5state_put_chain(unsigned char *p, const MD5_CTX *c)
 {
-    put_le32(p, c->A); put_le32(p + 4, c->B); put_le32(p + 8, c->C); put_le32(p + 12, c->D);
+    md5state_put_le32(p, c->A);
+    md5state_put_le32(p + 4, c->B);
+    md5state_put_le32(p + 8, c->C);
+    md5state_put_le32(p + 12, c->D);
 }
 
 /* An MD5 context that has consumed exactly one block with these chaining values. */
-static void resume(MD5_CTX *c, const unsigned char *chain)
+static void md5state_resume(MD5_CTX *c, const unsigned char *chain)
 {
     memset(c, 0, sizeof(*c));
-    c->A = get_le32(chain); c->B = get_le32(chain + 4);
-    c->C = get_le32(chain + 8); c->D = get_le32(chain + 12);
+    c->A = md5state_get_le32(chain); c->B = md5state_get_le32(chain + 4);
+    c->C = md5state_get_le32(chain + 8); c->D = md5state_get_le32(chain + 12);
     c->Nl = BLOCK * 8;
 }
 
 /* An MD5 context that has consumed the key (zero-padded to a block, or its
  * MD5 when longer) XOR the pad byte: HMAC's inner (0x36) or outer (0x5c) start. */
-static void start_pad(MD5_CTX *c, const void *key, size_t keylen, unsigned char byte)
+static void md5state_start_pad(MD5_CTX *c, const void *key, size_t keylen, unsigned char byte)
 {
     unsigned char k[BLOCK] = {0};
     size_t i;
@@ -64,10 +67,10 @@ int sm_hmac_md5_state(const void *key, size_t keylen,
 {
     MD5_CTX c;
 
-    start_pad(&c, key, keylen, 0x5c);
-    put_chain(state, &c);
-    start_pad(&c, key, keylen, 0x36);
-    put_chain(state + 16, &c);
+    md5state_start_pad(&c, key, keylen, 0x5c);
+    md5state_put_chain(state, &c);
+    md5state_start_pad(&c, key, keylen, 0x36);
+    md5state_put_chain(state + 16, &c);
     sm_erase(&c, sizeof(c));
     return 0;
 }
@@ -79,10 +82,10 @@ int sm_hmac_md5_from_state(const unsigned char state[SM_HMAC_MD5_STATE_LEN],
     unsigned char inner[SM_MD5_LEN];
     MD5_CTX c;
 
-    resume(&c, state + 16);
+    md5state_resume(&c, state + 16);
     MD5_Update(&c, data, len);
     MD5_Final(inner, &c);
-    resume(&c, state);
+    md5state_resume(&c, state);
     MD5_Update(&c, inner, sizeof(inner));
     MD5_Final(out, &c);
     sm_erase(inner, sizeof(inner));
@@ -103,12 +106,12 @@ int sm_hmac_md5_parts(const void *key, size_t keylen, const void *const *data,
     MD5_CTX c;
     size_t i;
 
-    start_pad(&c, key, keylen, 0x36);
+    md5state_start_pad(&c, key, keylen, 0x36);
     for (i = 0; i < n; i++)
         if (lens[i])
             MD5_Update(&c, data[i], lens[i]);
     MD5_Final(inner, &c);
-    start_pad(&c, key, keylen, 0x5c);
+    md5state_start_pad(&c, key, keylen, 0x5c);
     MD5_Update(&c, inner, sizeof(inner));
     MD5_Final(out, &c);
     sm_erase(inner, sizeof(inner));

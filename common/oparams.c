@@ -22,7 +22,7 @@ int sm_set_identities(const sasl_utils_t *utils, sm_canon_user_fn *canon_user,
 /* prop_erase overwrites a value before it drops it (prop_clear and
  * prop_request free the pool without erasing it: a password an earlier
  * attempt looked up would stay in freed memory). */
-static void props_erase(const sasl_utils_t *utils, struct propctx *ctx, int authzid_only)
+static void oparams_props_erase(const sasl_utils_t *utils, struct propctx *ctx, int authzid_only)
 {
     const struct propval *pv;
 
@@ -33,13 +33,13 @@ static void props_erase(const sasl_utils_t *utils, struct propctx *ctx, int auth
 
 int sm_props_begin(const sasl_utils_t *utils, struct propctx *ctx, const char **names)
 {
-    props_erase(utils, ctx, 0);
+    oparams_props_erase(utils, ctx, 0);
     return names ? utils->prop_request(ctx, names) : SASL_OK;
 }
 
 void sm_props_forget_authzid(const sasl_utils_t *utils, struct propctx *ctx)
 {
-    props_erase(utils, ctx, 1);
+    oparams_props_erase(utils, ctx, 1);
 }
 
 void sm_props_forget(const sasl_utils_t *utils, struct propctx *ctx)
@@ -65,7 +65,7 @@ void sm_oparams_no_layer(sasl_out_params_t *oparams)
     oparams->param_version = 0;
 }
 
-static int is_space(char c)
+static int oparams_is_space(char c)
 {
     /* isspace() in the C locale, whatever locale the application set */
     return c == ' ' || (c >= '\t' && c <= '\r');
@@ -78,5 +78,5 @@ int sm_same_identity(const char *a, size_t alen, const char *b, size_t blen)
 
 int sm_identity_acceptable(const char *name, size_t len)
 {
-    return len > 0 && !is_space(name[0]) && !is_space(name[len - 1]);
+    return len > 0 && !oparams_is_space(name[0]) && !oparams_is_space(name[len - 1]);
 }

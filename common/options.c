@@ -12,7 +12,7 @@
  * plugin: NULL for ours; Cyrus's plugin name for one of its options, which
  * it asks for with that name (an application's getopt may file options per
  * plugin: Cyrus IMAP tries sasl_<plugin>_<option>, then sasl_<option>). */
-static const char *lookup(const sasl_utils_t *utils, const char *plugin, const char *name)
+static const char *opt_lookup(const sasl_utils_t *utils, const char *plugin, const char *name)
 {
     const char *val = NULL;
     unsigned len = 0;
@@ -24,39 +24,49 @@ static const char *lookup(const sasl_utils_t *utils, const char *plugin, const c
     return val;
 }
 
-/* Options are read while libsasl2 loads the plugin, one thread, before any
- * connection: the name of a bad one, and why it was refused, are kept for
- * the errdetail of every exchange (the log line of that moment may have
- * gone to syslog only). */
-static char last_bad[96];
-static char load_error[SM_OPT_REASON_MAX];
+/* Where the refusals of the plugin being loaded go: that plugin's settings.
+ * Only a pointer to them, set by sm_server_plug_init for the time it reads
+ * the options (libsasl2 loads plugins in one thread, before any
+ * connection): the option readers take a utils, which has no room for it. */
+static _Thread_local struct sm_opt_refusals *keep_into;
 
-const char *sm_opt_last_bad(void)
+void sm_opt_keep_refusals(struct sm_opt_refusals *into)
 {
-    return last_bad[0] ? last_bad : "an option";
+    if (into)
+        memset(into, 0, sizeof(*into));
+    keep_into = into;
 }
 
-const char *sm_opt_load_error(void)
+const char *sm_opt_refusals_last(const struct sm_opt_refusals *r)
 {
-    return load_error;
+    return r->reasons + r->last_at;
 }
 
-void sm_opt_load_error_clear(void)
+/* One more refusal into k: its name, and its sentence after the others'
+ * while it fits (counted either way). */
+static void opt_keep(struct sm_opt_refusals *k, const char *name, const char *sentence)
 {
-    last_bad[0] = '\0';
-    load_error[0] = '\0';
+    size_t have = strlen(k->reasons), sep = have ? 2 : 0, add = strlen(sentence);
+
+    k->count++;
+    snprintf(k->option, sizeof(k->option), "%s", name);
+    if (have + sep + add >= sizeof(k->reasons))
+        return;
+    memcpy(k->reasons + have, "; ", sep);
+    memcpy(k->reasons + have + sep, sentence, add + 1);
+    k->last_at = have + sep;
+    k->kept++;
 }
 
 /* The sentence: logged, and kept (at load) or set as the errdetail (on a
  * connection). */
-static int refuse(const sasl_utils_t *utils, const char *name, const char *sentence)
+static int opt_refuse_sentence(const sasl_utils_t *utils, const char *name, const char *sentence)
 {
     utils->log(utils->conn, SASL_LOG_ERR, "sasl-mechs: %s", sentence);
     if (utils->conn) { /* a client's option, read on its connection */
         utils->seterror(utils->conn, SASL_NOLOG, "%s", sentence);
-    } else {
-        snprintf(last_bad, sizeof(last_bad), "option %s", name);
-        snprintf(load_error, sizeof(load_error), "%s", sentence);
+    } else if (keep_into) {
+        opt_keep(keep_into, name, sentence);
     }
     return SASL_CONFIGERR;
 }
@@ -69,12 +79,12 @@ int sm_opt_refuse(const sasl_utils_t *utils, const char *name, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(sentence, sizeof(sentence), fmt, ap);
     va_end(ap);
-    return refuse(utils, name, sentence);
+    return opt_refuse_sentence(utils, name, sentence);
 }
 
 /* The value as it may be quoted in a message: at most 64 bytes, control
  * characters shown as '?'. */
-static void quotable(const char *val, char out[72])
+static void opt_quotable(const char *val, char out[72])
 {
     size_t i;
 
@@ -83,19 +93,19 @@ static void quotable(const char *val, char out[72])
     strcpy(out + i, val[i] ? "..." : "");
 }
 
-static int bad(const sasl_utils_t *utils, const char *name, const char *val,
-               const char *expected)
+static int opt_bad(const sasl_utils_t *utils, const char *name, const char *val,
+                   const char *expected)
 {
     char shown[72];
 
-    quotable(val, shown);
+    opt_quotable(val, shown);
     return sm_opt_refuse(utils, name, "%s: \"%s\" is not %s", name, shown, expected);
 }
 
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
                 unsigned def, unsigned min, unsigned max, unsigned *out)
 {
-    const char *val = lookup(utils, NULL, name);
+    const char *val = opt_lookup(utils, NULL, name);
     char expected[64], *end;
     unsigned long v;
 
@@ -106,15 +116,15 @@ int sm_opt_uint(const sasl_utils_t *utils, const char *name,
     errno = 0;
     v = strtoul(val, &end, 10);
     if (val[0] < '0' || val[0] > '9' || *end || errno || v < min || v > max)
-        return bad(utils, name, val, expected);
+        return opt_bad(utils, name, val, expected);
     *out = (unsigned)v;
     return SASL_OK;
 }
 
-static int choice(const sasl_utils_t *utils, const char *plugin, const char *name,
-                  const char *const *choices, unsigned def, unsigned *out)
+static int opt_choice(const sasl_utils_t *utils, const char *plugin, const char *name,
+                      const char *const *choices, unsigned def, unsigned *out)
 {
-    const char *val = lookup(utils, plugin, name);
+    const char *val = opt_lookup(utils, plugin, name);
     char expected[160];
     size_t used = 0;
     unsigned i;
@@ -133,15 +143,15 @@ static int choice(const sasl_utils_t *utils, const char *plugin, const char *nam
                                  i ? (choices[i + 1] ? ", " : " or ")
                                    : choices[1] && choices[2] ? "one of " : "",
                                  choices[i]);
-    return bad(utils, name, val, expected);
+    return opt_bad(utils, name, val, expected);
 }
 
-static int boolean(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
-                   int *out)
+static int opt_boolean(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
+                       int *out)
 {
     static const char *const words[] = {"no", "yes", "false", "true", "off", "on", "0", "1", NULL};
     unsigned i;
-    int r = choice(utils, plugin, name, words, def ? 1 : 0, &i);
+    int r = opt_choice(utils, plugin, name, words, def ? 1 : 0, &i);
 
     *out = r == SASL_OK ? (int)(i & 1) : def;
     return r;
@@ -149,19 +159,24 @@ static int boolean(const sasl_utils_t *utils, const char *plugin, const char *na
 
 int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out)
 {
-    return boolean(utils, NULL, name, def, out);
+    return opt_boolean(utils, NULL, name, def, out);
+}
+
+int sm_opt_cyrus_is_set(const sasl_utils_t *utils, const char *plugin, const char *name)
+{
+    return opt_lookup(utils, plugin, name) != NULL;
 }
 
 int sm_opt_cyrus_bool(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
                       int *out)
 {
-    return boolean(utils, plugin, name, def, out);
+    return opt_boolean(utils, plugin, name, def, out);
 }
 
 int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                   const char *const *choices, unsigned def, unsigned *out)
 {
-    return choice(utils, NULL, name, choices, def, out);
+    return opt_choice(utils, NULL, name, choices, def, out);
 }
 
 int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
@@ -184,10 +199,10 @@ int sm_read_limits(const sasl_utils_t *utils, const char *prefix, int read_user,
     return r;
 }
 
-static int string(const sasl_utils_t *utils, const char *plugin, const char *name, char *out,
-                  size_t cap)
+static int opt_string(const sasl_utils_t *utils, const char *plugin, const char *name, char *out,
+                      size_t cap)
 {
-    const char *val = lookup(utils, plugin, name);
+    const char *val = opt_lookup(utils, plugin, name);
     size_t i, n;
 
     out[0] = '\0';
@@ -207,11 +222,11 @@ static int string(const sasl_utils_t *utils, const char *plugin, const char *nam
 
 int sm_opt_string(const sasl_utils_t *utils, const char *name, char *out, size_t cap)
 {
-    return string(utils, NULL, name, out, cap);
+    return opt_string(utils, NULL, name, out, cap);
 }
 
 int sm_opt_cyrus_string(const sasl_utils_t *utils, const char *plugin, const char *name,
                         char *out, size_t cap)
 {
-    return string(utils, plugin, name, out, cap);
+    return opt_string(utils, plugin, name, out, cap);
 }

@@ -10,9 +10,9 @@
  * to a NUL (strchr, strcmp): fuzzing caught them reading past the end of a
  * PLAIN message.  So they only ever see NUL-terminated strings: the caller
  * guarantees it for the identities, the password is copied before this. */
-static int check(sasl_server_params_t *sparams, const char *mech,
-                 const struct sm_password_attempt *a, const char *password,
-                 sasl_out_params_t *oparams)
+static int password_check(sasl_server_params_t *sparams, const char *mech,
+                          const struct sm_password_attempt *a, const char *password,
+                          sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     /* an authzid that is the authcid byte for byte is no proxy login: one
@@ -69,7 +69,7 @@ int sm_check_password(sasl_server_params_t *sparams, const char *mech,
 
     if (!a->password_terminated && !(pw = sm_strndup(utils, a->password, a->password_len)))
         return SASL_NOMEM;
-    r = check(sparams, mech, a, pw ? pw : a->password, oparams);
+    r = password_check(sparams, mech, a, pw ? pw : a->password, oparams);
     sm_free_secret(utils, pw, a->password_len + 1u);
     return r;
 }

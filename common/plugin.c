@@ -1,16 +1,28 @@
 #include "config.h"
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
+#include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
-/* errdetail text longer than this is cut: it is a sentence for a log */
-#define SM_ERRDETAIL_MAX (SM_OPT_REASON_MAX + 64)
-/* "<prefix>_<option>" */
-#define SM_OPTION_NAME_MAX 64
+/* errdetail text longer than this is cut: it is a sentence for a log.
+ * Room for the refusals of a plugin's options (sm_server_new): the
+ * mechanism, the sentences and the note that more were refused. */
+#define SM_ERRDETAIL_MAX (SM_OPT_REASONS_MAX + 80)
 
+/* The one place a failure is logged: libsasl2's seterror (flags 0) both
+ * keeps the sentence as the connection's errdetail and logs it, so a caller
+ * must not log the same failure first (the mail log would show it twice).
+ * The sentence is formatted here, with vsnprintf, and handed to seterror
+ * as a "%s" argument, because libsasl2's own formatter is not printf: it
+ * takes %z as its own directive (the text of a SASL code, not size_t's
+ * length modifier) and knows only %s, %c, %d, %i, %m and %%: no %u, %x or
+ * %zu, a precision such as %.80s is ignored, and a long or size_t argument
+ * is read as an int.  A sentence passed as the format would be garbled,
+ * or would read arguments that are not there when it holds a '%'. */
 int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
 {
     char msg[SM_ERRDETAIL_MAX];
@@ -56,14 +68,25 @@ int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
     }
 }
 
+int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, int proven,
+                      sasl_out_params_t *oparams)
+{
+    if (sm_is_temporary(lookup))
+        return lookup;
+    if (lookup != SASL_OK || !proven)
+        return sm_auth_result(utils, mech, SASL_BADAUTH);
+    sm_oparams_done(oparams);
+    return SASL_OK;
+}
+
 /* SASL_OK with *count set to what libsasl2 should register, or an error.
  * A bad <prefix>_enable is returned, or with status (a server's) kept there
  * and the mechanism registered. */
-static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
-                     int wanted, const char *side, int count, int *out_version, int *plugcount,
-                     int *status)
+static int plugin_init_side(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
+                            int wanted, const char *side, int count, int *out_version,
+                            int *plugcount, int *status)
 {
-    char name[SM_OPTION_NAME_MAX];
+    char name[SM_OPT_NAME_MAX];
     int enabled = 1, r;
 
     if (maxversion < wanted) {
@@ -92,11 +115,13 @@ static int plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int m
     return SASL_OK;
 }
 
-static int read_server_settings(const struct sm_plugin *p, const sasl_utils_t *utils)
+static int plugin_read_server_settings(const struct sm_plugin *p, const sasl_utils_t *utils)
 {
     int r = sm_read_limits(utils, p->prefix, p->limits & SM_LIMIT_USER,
                            p->limits & SM_LIMIT_PASSWORD, &p->settings->lim);
 
+    if (r == SASL_OK && p->read_settings)
+        r = p->read_settings(utils, p->settings);
     if (r == SASL_OK && p->read_options)
         r = p->read_options(utils);
     return r;
@@ -108,18 +133,18 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
     struct sm_server_settings *set = p->settings;
     int status = SASL_OK, r;
 
-    sm_opt_load_error_clear();
-    r = plug_init(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server", p->server_count,
-                  out_version, plugcount, &status);
+    /* every refusal while this plugin loads is kept in its own settings */
+    sm_opt_keep_refusals(&set->refused);
+    r = plugin_init_side(p, utils, maxversion, SASL_SERVER_PLUG_VERSION, "server", p->server_count,
+                         out_version, plugcount, &status);
     *pluglist = p->server;
     if (r == SASL_OK) {
         if (status == SASL_OK)
-            status = read_server_settings(p, utils);
+            status = plugin_read_server_settings(p, utils);
         set->status = status;
-        /* kept with the settings: a client's plug_init may refuse an
-         * option of its own later */
-        snprintf(set->why, sizeof(set->why), "%s", sm_opt_load_error());
     }
+    /* a client's plug_init may refuse an option of its own later: not ours */
+    sm_opt_keep_refusals(NULL);
     return r;
 }
 
@@ -127,25 +152,39 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
                         int *out_version, sasl_client_plug_t **pluglist, int *plugcount)
 {
     *pluglist = p->client;
-    return plug_init(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
-                     p->client_count, out_version, plugcount, NULL);
+    return plugin_init_side(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
+                            p->client_count, out_version, plugcount, NULL);
 }
 
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
                   const char *mech, size_t size, void **ctx)
 {
+    const struct sm_opt_refusals *no = &settings->refused;
+
     if (settings->status != SASL_OK)
-        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s", mech,
-                       settings->why[0] ? settings->why
+        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s: %s%s", mech,
+                       no->kept ? no->reasons
                        : settings->status == SASL_NOMEM
                            ? "out of memory while reading the options"
                            : "an option has an invalid value (the log of the plugin's loading "
-                             "says which)");
+                             "says which)",
+                       no->kept < no->count ? " (more were refused: the plugin's load log "
+                                              "names them)" : "");
     *ctx = sparams->utils->calloc(1, size);
     if (!*ctx)
         return SASL_NOMEM;
     ((struct sm_server *)*ctx)->propctx = sparams->propctx;
     return SASL_OK;
+}
+
+int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
+                       size_t size, size_t set_offset, void **ctx)
+{
+    int r = sm_server_new(sparams, glob, mech, size, ctx);
+
+    if (r == SASL_OK)
+        memcpy((char *)*ctx + set_offset, &glob, sizeof(glob));
+    return r;
 }
 
 void sm_server_dispose(void *ctx, const sasl_utils_t *utils)

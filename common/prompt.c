@@ -24,8 +24,8 @@ static const struct item items[] = {
  * callback's answer stays valid for the exchange (Cyrus's own plugins rely
  * on that too) and is used in place; a prompt's answer lives in the prompt
  * array, which is freed, so it is copied. */
-static int store(const sasl_utils_t *utils, struct sm_creds *c, unsigned want,
-                 const char *val, size_t len, int copy)
+static int prompt_store(const sasl_utils_t *utils, struct sm_creds *c, unsigned want,
+                        const char *val, size_t len, int copy)
 {
     const char *v = val;
 
@@ -52,8 +52,8 @@ static int store(const sasl_utils_t *utils, struct sm_creds *c, unsigned want,
  * callback; it lists the id with a NULL proc when it will answer a
  * SASL_INTERACT prompt instead (getcallback then says SASL_INTERACT); and an
  * id it does not list at all is one it cannot supply (SASL_FAIL). */
-static int from_callback(const sasl_utils_t *utils, const struct item *it,
-                         struct sm_creds *c)
+static int prompt_from_callback(const sasl_utils_t *utils, const struct item *it,
+                                struct sm_creds *c)
 {
     sasl_callback_ft proc = NULL;
     void *ctx = NULL;
@@ -63,7 +63,7 @@ static int from_callback(const sasl_utils_t *utils, const struct item *it,
         return r;
     if (r != SASL_OK || !proc) {
         if (it->want == SM_WANT_AUTHZID)
-            return store(utils, c, it->want, "", 0, 0); /* none: act as the authcid */
+            return prompt_store(utils, c, it->want, "", 0, 0); /* none: act as the authcid */
         return sm_fail(utils, SASL_FAIL, "the application supplies no %s",
                        it->want == SM_WANT_PASSWORD ? "password" : "authentication name");
     }
@@ -76,7 +76,7 @@ static int from_callback(const sasl_utils_t *utils, const struct item *it,
             return r;
         if (!secret)
             return sm_fail(utils, SASL_BADPARAM, "the password callback returned nothing");
-        return store(utils, c, it->want, (const char *)secret->data, secret->len, 0);
+        return prompt_store(utils, c, it->want, (const char *)secret->data, secret->len, 0);
     } else {
         const char *val = NULL;
         unsigned len = 0;
@@ -85,13 +85,13 @@ static int from_callback(const sasl_utils_t *utils, const struct item *it,
             return r;
         if (!val)
             val = "";
-        return store(utils, c, it->want, val, strlen(val), 0);
+        return prompt_store(utils, c, it->want, val, strlen(val), 0);
     }
 }
 
 /* Take the answers the application wrote into the prompts we returned. */
-static int harvest(const sasl_utils_t *utils, sasl_interact_t **prompt_need,
-                   struct sm_creds *c)
+static int prompt_harvest(const sasl_utils_t *utils, sasl_interact_t **prompt_need,
+                          struct sm_creds *c)
 {
     sasl_interact_t *p;
     int r = SASL_OK;
@@ -102,19 +102,22 @@ static int harvest(const sasl_utils_t *utils, sasl_interact_t **prompt_need,
             if (p->id != items[i].id || (c->have & items[i].want))
                 continue;
             if (!p->result && items[i].want != SM_WANT_AUTHZID)
-                r = sm_fail(utils, SASL_BADPARAM, "no answer to the prompt \"%s\"", items[i].prompt);
+                r = sm_fail(utils, SASL_BADPARAM, "no answer to the prompt \"%s\"",
+                            items[i].prompt);
             else /* an answer without a length: one byte past the cap is enough to refuse it */
-                r = store(utils, c, items[i].want, p->result ? p->result : "",
-                          p->result ? strnlen(p->result, p->len ? p->len : SM_MAX_PASSWORD_LIMIT + 1u)
-                                    : 0, 1);
+                r = prompt_store(
+                    utils, c, items[i].want, p->result ? p->result : "",
+                    p->result ? strnlen(p->result, p->len ? p->len : SM_MAX_PASSWORD_LIMIT + 1u)
+                              : 0,
+                    1);
         }
     utils->free(*prompt_need);
     *prompt_need = NULL;
     return r;
 }
 
-static int build_prompts(const sasl_utils_t *utils, unsigned needs,
-                         sasl_interact_t **prompt_need)
+static int prompt_build(const sasl_utils_t *utils, unsigned needs,
+                        sasl_interact_t **prompt_need)
 {
     sasl_interact_t *p = utils->calloc(N_ITEMS + 1, sizeof(*p));
     size_t i, n = 0;
@@ -140,12 +143,12 @@ int sm_get_creds(sasl_client_params_t *params, unsigned want,
     size_t i;
     int r;
 
-    if (prompt_need && *prompt_need && (r = harvest(utils, prompt_need, c)) != SASL_OK)
+    if (prompt_need && *prompt_need && (r = prompt_harvest(utils, prompt_need, c)) != SASL_OK)
         return r;
     for (i = 0; i < N_ITEMS; i++) {
         if (!(want & items[i].want) || (c->have & items[i].want))
             continue;
-        r = from_callback(utils, &items[i], c);
+        r = prompt_from_callback(utils, &items[i], c);
         if (r == SASL_INTERACT)
             needs |= items[i].want;
         else if (r != SASL_OK)
@@ -155,7 +158,7 @@ int sm_get_creds(sasl_client_params_t *params, unsigned want,
         return SASL_OK;
     if (!prompt_need)
         return sm_fail(utils, SASL_BADPARAM, "credentials missing and prompting impossible");
-    return build_prompts(utils, needs, prompt_need);
+    return prompt_build(utils, needs, prompt_need);
 }
 
 void sm_creds_dispose(const sasl_utils_t *utils, struct sm_creds *c)

@@ -26,7 +26,7 @@ static const struct tag tags[] = {
 };
 
 /* Length of a "{SCHEME}" at the start of val, or 0 when there is none. */
-static size_t tag_len(const char *val, size_t len)
+static size_t secret_tag_len(const char *val, size_t len)
 {
     size_t i;
 
@@ -44,7 +44,7 @@ static size_t tag_len(const char *val, size_t len)
 }
 
 /* The kind a tag names, or 0 for a scheme we cannot use. */
-static unsigned tag_kind(const char *val, size_t n)
+static unsigned secret_tag_kind(const char *val, size_t n)
 {
     size_t i;
 
@@ -55,7 +55,7 @@ static unsigned tag_kind(const char *val, size_t n)
 }
 
 /* Exactly 2 * n hex digits of either case (keys are written by tools). */
-static int decode_key(const char *hex, size_t len, size_t n, unsigned char *out)
+static int secret_decode_key(const char *hex, size_t len, size_t n, unsigned char *out)
 {
     char lower[2 * SM_SECRET_KEY_MAX];
     size_t i;
@@ -73,8 +73,8 @@ static int decode_key(const char *hex, size_t len, size_t n, unsigned char *out)
 int sm_stored_secret_parse(const char *val, size_t len, const struct sm_secret_rules *rules,
                            struct sm_stored_secret *out)
 {
-    size_t n = rules->tags ? tag_len(val, len) : 0;
-    unsigned kind = n ? tag_kind(val, n) : rules->bare;
+    size_t n = rules->tags ? secret_tag_len(val, len) : 0;
+    unsigned kind = n ? secret_tag_kind(val, n) : rules->bare;
 
     memset(out, 0, sizeof(*out));
     if (!(kind & rules->accept))
@@ -92,7 +92,7 @@ int sm_stored_secret_parse(const char *val, size_t len, const struct sm_secret_r
         out->key_len = SM_NT_HASH_LEN;
         break;
     }
-    if (decode_key(val + n, len - n, out->key_len, out->key) == 0)
+    if (secret_decode_key(val + n, len - n, out->key_len, out->key) == 0)
         return 0;
     sm_erase(out, sizeof(*out));
     return -1;
@@ -108,7 +108,7 @@ int sm_stored_secret_is_tagged_key(const char *val, size_t len)
     struct sm_stored_secret s;
     int is_key;
 
-    /* the common case, a password that is not tagged: what tag_len would
+    /* the common case, a password that is not tagged: what secret_tag_len would
      * conclude, without filling and erasing a struct sm_stored_secret */
     if (len < 3 || val[0] != '{')
         return 0;

@@ -9,7 +9,7 @@
 #include <sasl/saslplug.h>
 
 /* Each returns SASL_OK (with the default when the option is unset) or
- * SASL_CONFIGERR after logging why (and keeping it: sm_opt_load_error). */
+ * SASL_CONFIGERR after logging why (and keeping it: sm_opt_keep_refusals). */
 int sm_opt_uint(const sasl_utils_t *utils, const char *name,
                 unsigned def, unsigned min, unsigned max, unsigned *out);
 int sm_opt_bool(const sasl_utils_t *utils, const char *name, int def, int *out);
@@ -24,6 +24,8 @@ int sm_opt_cyrus_string(const sasl_utils_t *utils, const char *plugin, const cha
                         char *out, size_t cap);
 int sm_opt_cyrus_bool(const sasl_utils_t *utils, const char *plugin, const char *name, int def,
                       int *out);
+/* 1 when that option of Cyrus's plugin is set at all (to anything). */
+int sm_opt_cyrus_is_set(const sasl_utils_t *utils, const char *plugin, const char *name);
 /* choices is NULL-terminated; *out is the index of the value chosen. */
 int sm_opt_choice(const sasl_utils_t *utils, const char *name,
                   const char *const *choices, unsigned def, unsigned *out);
@@ -41,20 +43,34 @@ struct sm_limits {
 #define SM_DEFAULT_MAX_PASSWORD 1024u
 /* the longest a client's credential callback may answer (prompt.c) */
 #define SM_MAX_PASSWORD_LIMIT 65535u
-/* "option NAME" of the last value refused while the plugin loaded,
- * for the errdetail of every exchange. */
-const char *sm_opt_last_bad(void);
-
-/* Why the last option was refused while a plugin loaded: one sentence that
- * names it and says what is wrong, e.g. 'plain_max_user_length: "0" is not
- * a number from 1 to 1000', or "" when none was.  Only refusals without a
- * connection (utils->conn NULL: libsasl2 loading the plugin, one thread)
- * are kept here; libsasl2 sends what is logged then to syslog only, so the
- * server keeps this sentence for the errdetail of every exchange.  On a
- * connection the sentence is that connection's errdetail instead. */
+/* Why options were refused while a plugin loaded, kept in that plugin's
+ * server settings (struct sm_server_settings) for the errdetail of every
+ * exchange: libsasl2 sends what is logged while a plugin loads to syslog
+ * only.  Each refusal is one sentence (at most SM_OPT_REASON_MAX bytes)
+ * that names the option and says what is wrong, e.g.
+ * 'plain_max_user_length: "0" is not a number from 1 to 1000'; reasons
+ * holds them in order, "; " between them, as many as fit (kept of count:
+ * the errdetail says when some did not, and the log names every one). */
 #define SM_OPT_REASON_MAX 256
-const char *sm_opt_load_error(void);
-void sm_opt_load_error_clear(void);
+#define SM_OPT_REASONS_MAX (2 * SM_OPT_REASON_MAX)
+/* "<prefix>_<option>" */
+#define SM_OPT_NAME_MAX 64
+struct sm_opt_refusals {
+    unsigned count;                   /* options refused; 0: none */
+    unsigned kept;                    /* of them, the sentences in reasons */
+    char option[SM_OPT_NAME_MAX];     /* the name of the last one refused */
+    char reasons[SM_OPT_REASONS_MAX]; /* "sentence; sentence ..." */
+    size_t last_at;                   /* where the last sentence kept starts */
+};
+/* The last sentence kept, or "" when none is. */
+const char *sm_opt_refusals_last(const struct sm_opt_refusals *r);
+/* Keep the refusals made without a connection (utils->conn NULL: libsasl2
+ * loading a plugin, one thread) in into, emptied first, until
+ * sm_opt_keep_refusals(NULL); refusals made while none is set are only
+ * logged.  sm_server_plug_init points it at the plugin's own settings for
+ * the time it reads them.  On a connection the sentence is that
+ * connection's errdetail instead. */
+void sm_opt_keep_refusals(struct sm_opt_refusals *into);
 
 /* Refuse option name for a reason of the caller's (a file it names cannot
  * be read, options that contradict each other): the sentence fmt makes

@@ -18,7 +18,9 @@
 SM_EXPORT sasl_server_plug_init_t sasl_server_plug_init;
 SM_EXPORT sasl_client_plug_init_t sasl_client_plug_init;
 
-/* Record an errdetail for the application and return code. Never pass a
+/* Record an errdetail for the application and return code; libsasl2 also
+ * logs it, once: do not log the same failure before calling this.  fmt is
+ * printf's (formatted here, not by libsasl2: see plugin.c).  Never pass a
  * secret in the format arguments. */
 int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -42,20 +44,31 @@ int sm_step_begin(const sasl_utils_t *utils, const char *mech, const void *ctx,
  * user is reported exactly like a wrong password. */
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result);
 
+/* The end of a server that checked a proof against a stored secret
+ * (CRAM-MD5, NTLM): lookup is canon_user's result (it ran the auxprop
+ * lookup), proven that a stored secret was found and the proof matched it.
+ * A temporary lookup error is returned as it is, any other failure as
+ * sm_auth_result's one "authentication failed"; on success the oparams are
+ * done. */
+int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, int proven,
+                      sasl_out_params_t *oparams);
+
 /* Server options are read once, when libsasl2 loads the plugin (the
- * server's configuration file is read before that), into the plugin's
- * sm_server_settings.  A bad value is kept as status, with the sentence
- * naming the option and what is wrong (sm_opt_load_error), which every
- * exchange then reports as its errdetail (sm_server_new): libsasl2 sends
- * what a plugin logs while it loads to syslog only, so the errdetail is
- * what reaches the application's log. */
+ * server's configuration file is read before that), into the plugin's one
+ * settings object, whose first member is a struct sm_server_settings.  The
+ * plugin's glue keeps that object and hands it to libsasl2 as the
+ * glob_context of its server table, so that every mech_new receives it as
+ * glob.  A bad value is kept as status, with every refusal's option and
+ * sentence (refused), which every exchange then reports as its errdetail
+ * (sm_server_new): libsasl2 sends what a plugin logs while it loads to
+ * syslog only, so the errdetail is what reaches the application's log. */
 enum {
     SM_LIMIT_USER = 1u << 0,     /* <prefix>_max_user_length */
     SM_LIMIT_PASSWORD = 1u << 1, /* <prefix>_max_password_length */
 };
 struct sm_server_settings {
     int status;
-    char why[SM_OPT_REASON_MAX]; /* with a bad status: the option and what is wrong */
+    struct sm_opt_refusals refused; /* with a bad status: which options and why */
     struct sm_limits lim;
 };
 
@@ -67,9 +80,14 @@ struct sm_plugin {
     int server_count;
     sasl_client_plug_t *client;
     int client_count;
+    /* the first member of the plugin's settings object */
     struct sm_server_settings *settings;
     unsigned limits;      /* SM_LIMIT_*: the size caps its server reads */
-    /* the mechanism's own server options, read after the limits; NULL: none */
+    /* the mechanism's own server options, read after the limits into the
+     * settings object whose first member is set; NULL: none */
+    int (*read_settings)(const sasl_utils_t *utils, struct sm_server_settings *set);
+    /* the same for a plugin that keeps its own options elsewhere (OAuth's
+     * oauth_config.c); NULL: none */
     int (*read_options)(const sasl_utils_t *utils);
     /* why the mechanism cannot work in this process (a library or provider
      * missing at run time), or NULL when it can; then neither side is
@@ -98,6 +116,12 @@ struct sm_server {
  * is a struct sm_server, or the SASL_CONFIGERR of a bad option. */
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
                   const char *mech, size_t size, void **ctx);
+/* mech_new of a server from the glob libsasl2 hands it: the plugin's
+ * settings object, whose first member is its struct sm_server_settings.
+ * As sm_server_new, and the context keeps glob in the pointer member at
+ * set_offset (offsetof(struct <mech>_server, set)). */
+int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
+                       size_t size, size_t set_offset, void **ctx);
 /* mech_dispose of a server (a plugin's own dispose ends with it): the
  * values in the connection's property context erased, the context freed.
  * libsasl2 disposes of the context right after a failed step (a wrong

@@ -6,8 +6,13 @@
 #include <sasl/saslplug.h>
 #include <sasl-mechs/plugin.h>
 
-extern struct sm_server_settings crammd5_settings;
-int crammd5_server_options(const sasl_utils_t *utils);
+/* The server's settings, read at load (crammd5_server_options); the
+ * glue keeps them and every mech_new gets them as glob. */
+struct crammd5_settings {
+    struct sm_server_settings common;
+    unsigned secret_format; /* crammd5_secret_format: an index of its choices */
+};
+int crammd5_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 
 int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
                        const char *challenge, unsigned challen, void **ctx);

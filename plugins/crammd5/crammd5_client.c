@@ -19,9 +19,10 @@ int crammd5_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
     return sm_client_new(cparams, sizeof(struct crammd5_client), ctx);
 }
 
-static int send_response(struct crammd5_client *c, sasl_client_params_t *cparams,
-                         const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                         const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+static int crammd5_client_send_response(struct crammd5_client *c, sasl_client_params_t *cparams,
+                                        const char *in, unsigned inlen,
+                                        sasl_interact_t **prompt_need, const char **out,
+                                        unsigned *outlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = cparams->utils;
     enum crammd5_status st = crammd5_check_challenge(in, inlen);
@@ -71,7 +72,8 @@ int crammd5_client_step(void *ctx, sasl_client_params_t *cparams,
         return r;
     switch (c->step) {
     case SEND_RESPONSE:
-        return send_response(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
+        return crammd5_client_send_response(c, cparams, in, inlen, prompt_need, out, outlen,
+                                            oparams);
     default:
         return sm_too_many_steps(cparams->utils, "CRAM-MD5");
     }

@@ -2,12 +2,14 @@
 #include "config.h"
 #include "crammd5.h"
 
+static struct crammd5_settings crammd5_settings;
 
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "CRAM-MD5",
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT,
     .features = SASL_FEAT_SERVER_FIRST,
+    .glob_context = &crammd5_settings,
     .mech_new = crammd5_server_new,
     .mech_step = crammd5_server_step,
     .mech_dispose = sm_server_dispose,
@@ -33,9 +35,9 @@ static const struct sm_plugin crammd5_plugin = {
     .server_count = 1,
     .client = client_plugins,
     .client_count = 1,
-    .settings = &crammd5_settings,
+    .settings = &crammd5_settings.common,
     .limits = SM_LIMIT_USER,
-    .read_options = crammd5_server_options,
+    .read_settings = crammd5_server_options,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,

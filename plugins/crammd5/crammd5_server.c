@@ -2,6 +2,7 @@
 #include "crammd5.h"
 #include "crammd5_codec.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <sasl-mechs/crypto.h>
@@ -20,6 +21,7 @@ struct crammd5_server {
     enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE } step;
     char challenge[CRAMMD5_MAX_CHALLENGE_BUILT];
     size_t challenge_len;
+    const struct crammd5_settings *set; /* the plugin's (glob) */
 };
 
 static const char *const format_names[] = {"auto", "plain", "hmac-md5", NULL};
@@ -33,25 +35,24 @@ static const struct sm_secret_rules format_rules[] = {
                          .bare = SM_SECRET_HMAC_MD5_STATE, .tags = 1},
 };
 
-struct sm_server_settings crammd5_settings;
-static unsigned secret_format;
-
-int crammd5_server_options(const sasl_utils_t *utils)
+int crammd5_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
+    struct crammd5_settings *cs = (struct crammd5_settings *)set; /* its first member */
+
     return sm_opt_choice(utils, "crammd5_secret_format", format_names, FORMAT_AUTO,
-                         &secret_format);
+                         &cs->secret_format);
 }
 
 int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
                        const char *challenge, unsigned challen, void **ctx)
 {
-    (void)glob; (void)challenge; (void)challen;
-    return sm_server_new(sparams, &crammd5_settings, "CRAM-MD5",
-                         sizeof(struct crammd5_server), ctx);
+    (void)challenge; (void)challen;
+    return sm_server_new_glob(sparams, glob, "CRAM-MD5", sizeof(struct crammd5_server),
+                              offsetof(struct crammd5_server, set), ctx);
 }
 
-static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
-                          const char **out, unsigned *outlen)
+static int crammd5_server_send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
+                                         const char **out, unsigned *outlen)
 {
     const char *host = sparams->serverFQDN ? sparams->serverFQDN : "localhost";
     uint64_t rnd;
@@ -74,8 +75,9 @@ static int send_challenge(struct crammd5_server *s, sasl_server_params_t *sparam
  * then the digest from it, so neither an unknown user nor the form of the
  * stored secret shows in the time taken: without a secret the key is a
  * constant (a match against it is refused anyway). */
-static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
-                           const struct propval *val, unsigned char digest[SM_MD5_LEN])
+static int crammd5_server_expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
+                                          const struct propval *val,
+                                          unsigned char digest[SM_MD5_LEN])
 {
     static const char no_key[16] = "no-such-user";
     unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
@@ -86,7 +88,7 @@ static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
     memset(&secret, 0, sizeof(secret));
     if (val->values && val->values[0]) {
         found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]),
-                                       &format_rules[secret_format], &secret) == 0;
+                                       &format_rules[s->set->secret_format], &secret) == 0;
         if (!found)
             utils->log(utils->conn, SASL_LOG_WARN,
                        "CRAM-MD5: a user's stored secret is not in the configured format");
@@ -103,8 +105,8 @@ static int expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
     return found;
 }
 
-static int check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
-                          const char *in, unsigned inlen, sasl_out_params_t *oparams)
+static int crammd5_server_check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
+                                         const char *in, unsigned inlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     struct crammd5_response resp;
@@ -114,7 +116,7 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     char *user;
     int r, found, match;
 
-    st = crammd5_parse_response(in, inlen, crammd5_settings.lim.max_user, &resp);
+    st = crammd5_parse_response(in, inlen, s->set->common.lim.max_user, &resp);
     if (st != CRAMMD5_OK)
         return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
     if (!sm_identity_acceptable(resp.user, resp.user_len))
@@ -131,16 +133,11 @@ static int check_response(struct crammd5_server *s, sasl_server_params_t *sparam
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
         utils->prop_getnames(sparams->propctx, (const char **)secret_props, val);
-    found = expected_digest(s, utils, &val[0], digest);
+    found = crammd5_server_expected_digest(s, utils, &val[0], digest);
     match = sm_ct_equal(digest, resp.digest, sizeof(digest));
     sm_erase(digest, sizeof(digest));
     utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
-    if (sm_is_temporary(r))
-        return r;
-    if (r != SASL_OK || !found || !match)
-        return sm_fail(utils, SASL_BADAUTH, "CRAM-MD5: authentication failed");
-    sm_oparams_done(oparams);
-    return SASL_OK;
+    return sm_secret_verdict(utils, "CRAM-MD5", r, found && match, oparams);
 }
 
 int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
@@ -154,10 +151,10 @@ int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
         return r;
     switch (s->step) {
     case SEND_CHALLENGE:
-        return send_challenge(s, sparams, out, outlen);
+        return crammd5_server_send_challenge(s, sparams, out, outlen);
     case AWAIT_RESPONSE:
         s->step = DONE;
-        return check_response(s, sparams, in, inlen, oparams);
+        return crammd5_server_check_response(s, sparams, in, inlen, oparams);
     default:
         return sm_too_many_steps(sparams->utils, "CRAM-MD5");
     }

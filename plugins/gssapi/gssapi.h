@@ -72,6 +72,10 @@ int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id
                      unsigned layer, uint32_t peer_max, uint32_t our_max, unsigned conf_ssf,
                      const struct gssapi_layer_fns *fns, sasl_out_params_t *oparams);
 void gssapi_sec_dispose(struct gssapi_sec *s);
+/* The end of either side's context: the security layer, then the GSS-API
+ * context, credentials and name each released when there is one. */
+void gssapi_release(struct gssapi_sec *sec, gss_ctx_id_t *ctx, gss_cred_id_t *cred,
+                    gss_name_t *name);
 
 /* Wrap and unwrap one token (security-layer negotiation). */
 int gssapi_wrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *in, size_t len,
@@ -83,8 +87,18 @@ int gssapi_unwrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void 
 gss_channel_bindings_t gssapi_bindings(const sasl_channel_binding_t *cb,
                                        struct gss_channel_bindings_struct *store);
 
-extern struct sm_server_settings gssapi_settings;
-int gssapi_server_options(const sasl_utils_t *utils);
+/* The server's settings, read at load (gssapi_server_options; README,
+ * Options); the glue keeps them and every mech_new gets them as glob.  A
+ * path or name longer than these is refused as an invalid value. */
+struct gssapi_settings {
+    struct sm_server_settings common;
+    char keytab[1024];
+    char principal[512];
+    char local_realm[256];
+    int strip_realm;
+    int any_service;
+};
+int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
                       const char *challenge, unsigned challen, void **ctx);
 int gssapi_server_step(void *ctx, sasl_server_params_t *sparams,

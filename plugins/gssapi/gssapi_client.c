@@ -24,19 +24,20 @@ struct gssapi_client {
     struct gssapi_sec sec;
 };
 
-static int layer_encode(void *context, const struct iovec *iov, unsigned niov,
-                        const char **output, unsigned *outlen)
+static int gssapi_client_layer_encode(void *context, const struct iovec *iov, unsigned niov,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_encode(&((struct gssapi_client *)context)->sec, iov, niov, output, outlen);
 }
 
-static int layer_decode(void *context, const char *input, unsigned inlen,
-                        const char **output, unsigned *outlen)
+static int gssapi_client_layer_decode(void *context, const char *input, unsigned inlen,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_decode(&((struct gssapi_client *)context)->sec, input, inlen, output, outlen);
 }
 
-static const struct gssapi_layer_fns layer_fns = {layer_encode, layer_decode};
+static const struct gssapi_layer_fns layer_fns = {gssapi_client_layer_encode,
+                                                  gssapi_client_layer_decode};
 
 int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
@@ -56,21 +57,14 @@ int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 void gssapi_client_dispose(void *ctx, const sasl_utils_t *utils)
 {
     struct gssapi_client *c = ctx;
-    OM_uint32 min;
 
     if (!c)
         return;
-    gssapi_sec_dispose(&c->sec);
-    if (c->ctx != GSS_C_NO_CONTEXT)
-        gss_delete_sec_context(&min, &c->ctx, GSS_C_NO_BUFFER);
-    if (c->target != GSS_C_NO_NAME)
-        gss_release_name(&min, &c->target);
-    if (c->cred != GSS_C_NO_CREDENTIAL)
-        gss_release_cred(&min, &c->cred);
+    gssapi_release(&c->sec, &c->ctx, &c->cred, &c->target);
     sm_client_dispose(ctx, utils);
 }
 
-static int import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
+static int gssapi_client_import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
 {
     const sasl_utils_t *utils = cparams->utils;
     char name[1100];
@@ -94,7 +88,7 @@ static int import_target(struct gssapi_client *c, sasl_client_params_t *cparams)
 
 /* gssapi_client_principal (the application's getopt): which of the
  * ccache collection's principals to use; unset, the default ccache. */
-static int acquire(struct gssapi_client *c, const sasl_utils_t *utils)
+static int gssapi_client_acquire(struct gssapi_client *c, const sasl_utils_t *utils)
 {
     char principal[1001];
     gss_buffer_desc nb;
@@ -121,8 +115,8 @@ static int acquire(struct gssapi_client *c, const sasl_utils_t *utils)
     return SASL_OK;
 }
 
-static int output(struct gssapi_client *c, const sasl_utils_t *utils, gss_buffer_t tok,
-                  const char **out, unsigned *outlen)
+static int gssapi_client_output(struct gssapi_client *c, const sasl_utils_t *utils,
+                                gss_buffer_t tok, const char **out, unsigned *outlen)
 {
     OM_uint32 min;
     int r = sm_outbuf_set(utils, &c->base.out, tok->value ? tok->value : "",
@@ -134,8 +128,9 @@ static int output(struct gssapi_client *c, const sasl_utils_t *utils, gss_buffer
     return r;
 }
 
-static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
-                     const char *in, unsigned inlen, const char **out, unsigned *outlen)
+static int gssapi_client_init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                   const char *in, unsigned inlen, const char **out,
+                                   unsigned *outlen)
 {
     const sasl_utils_t *utils = cparams->utils;
     struct gss_channel_bindings_struct cbstore;
@@ -144,7 +139,8 @@ static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
     int r;
 
     if (c->target == GSS_C_NO_NAME) {
-        if ((r = import_target(c, cparams)) != SASL_OK || (r = acquire(c, utils)) != SASL_OK)
+        if ((r = gssapi_client_import_target(c, cparams)) != SASL_OK
+            || (r = gssapi_client_acquire(c, utils)) != SASL_OK)
             return r;
     } else if (inlen == 0 || inlen > GSSAPI_MAX_TOKEN) {
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", inlen);
@@ -174,62 +170,59 @@ static int init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
         }
         c->step = AWAIT_OFFER;
     }
-    r = output(c, utils, &ob, out, outlen);
+    r = gssapi_client_output(c, utils, &ob, out, outlen);
     return r == SASL_OK ? SASL_CONTINUE : r;
 }
 
-static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const char *in,
-                  unsigned inlen, sasl_interact_t **prompt_need, const char **out,
-                  unsigned *outlen, sasl_out_params_t *oparams)
+/* The server's wrapped offer (RFC 4752 3.1): the layers it offers and its
+ * buffer, and the layer this client picks from them. */
+struct gssapi_client_offer {
+    unsigned offered, layer, conf_ssf;
+    uint32_t peer_max;
+};
+
+static int gssapi_client_read_offer(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                    const char *in, unsigned inlen,
+                                    struct gssapi_client_offer *o)
 {
     const sasl_utils_t *utils = cparams->utils;
-    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER, wrapped, nb = GSS_C_EMPTY_BUFFER;
-    gss_name_t me = GSS_C_NO_NAME;
-    char *me_text;
-    unsigned offered, allowed, layer, choice, conf_ssf;
-    int ad_compat;
-    uint32_t peer_max, our_max;
+    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
     enum gssapi_status st;
-    unsigned char reply[GSSAPI_TOKEN_LEN + GSSAPI_MAX_AUTHZID];
-    size_t authzid_len = 0, n;
-    OM_uint32 maj, min;
+    unsigned allowed;
+    OM_uint32 min;
     int r;
 
-    if ((r = sm_get_creds(cparams, SM_WANT_AUTHZID, prompt_need, &c->base.creds)) != SASL_OK)
-        return r;
     if ((r = gssapi_unwrap_token(utils, c->ctx, in, inlen, &clear)) != SASL_OK)
         return r;
-    st = gssapi_parse_offer(clear.value, clear.length, &offered, &peer_max);
+    st = gssapi_parse_offer(clear.value, clear.length, &o->offered, &o->peer_max);
     gss_release_buffer(&min, &clear);
     if (st != GSSAPI_OK)
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
-    conf_ssf = gssapi_conf_ssf(c->ctx);
-    allowed = gssapi_layers_allowed(&cparams->props, cparams->external_ssf, conf_ssf, c->flags);
-    layer = gssapi_best_layer(offered & allowed);
-    choice = layer;
-    if (!layer)
+    o->conf_ssf = gssapi_conf_ssf(c->ctx);
+    allowed = gssapi_layers_allowed(&cparams->props, cparams->external_ssf, o->conf_ssf,
+                                    c->flags);
+    o->layer = gssapi_best_layer(o->offered & allowed);
+    if (!o->layer)
         return sm_fail(utils, SASL_TOOWEAK, "GSSAPI: the server offers no security layer this "
-                       "client accepts (offered 0x%x)", offered);
-    if (layer != GSSAPI_LAYER_NONE && peer_max == 0)
-        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(GSSAPI_ERR_ZERO_BUFFER));
-    our_max = 0;
-    if (layer != GSSAPI_LAYER_NONE)
-        our_max = cparams->props.maxbufsize > GSSAPI_MAX_BUFFER ? GSSAPI_MAX_BUFFER
-                                                                : cparams->props.maxbufsize;
-    if (c->base.creds.authzid)
-        authzid_len = strlen(c->base.creds.authzid);
-    /* Cyrus's option ad_compat (Active Directory): confidentiality chosen
-     * with the integrity bit too, when the server offered both */
-    if ((r = sm_opt_cyrus_bool(utils, "GSSAPI", "ad_compat", 0, &ad_compat)) != SASL_OK)
-        return r;
-    if (ad_compat && layer == GSSAPI_LAYER_CONFIDENTIALITY && (offered & GSSAPI_LAYER_INTEGRITY))
-        choice |= GSSAPI_LAYER_INTEGRITY;
-    n = gssapi_choice_build(reply, sizeof(reply), choice, our_max, c->base.creds.authzid,
-                            authzid_len);
-    if (!n)
-        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the authorization identity is too long");
+                       "client accepts (offered 0x%x)", o->offered);
+    if (o->layer != GSSAPI_LAYER_NONE && o->peer_max == 0)
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s",
+                       gssapi_status_text(GSSAPI_ERR_ZERO_BUFFER));
+    return SASL_OK;
+}
 
-    /* oparams: our principal as the authentication identity */
+/* Our principal as the authentication identity, the authzid (if any) as
+ * the authorization identity. */
+static int gssapi_client_set_identity(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                      size_t authzid_len, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
+    gss_name_t me = GSS_C_NO_NAME;
+    char *me_text;
+    OM_uint32 maj, min;
+    int r;
+
     maj = gss_inquire_context(&min, c->ctx, &me, NULL, NULL, NULL, NULL, NULL, NULL);
     if (!GSS_ERROR(maj))
         maj = gss_display_name(&min, me, &nb, NULL);
@@ -247,17 +240,56 @@ static int choose(struct gssapi_client *c, sasl_client_params_t *cparams, const 
     r = sm_set_identities(utils, cparams->canon_user, me_text, (unsigned)strlen(me_text),
                           c->base.creds.authzid, (unsigned)authzid_len, oparams);
     utils->free(me_text);
-    if (r != SASL_OK)
+    return r;
+}
+
+static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *cparams,
+                                const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                                const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = cparams->utils;
+    struct gssapi_client_offer o;
+    gss_buffer_desc wrapped;
+    unsigned choice;
+    int ad_compat;
+    uint32_t our_max;
+    unsigned char reply[GSSAPI_TOKEN_LEN + GSSAPI_MAX_AUTHZID];
+    size_t authzid_len = 0, n;
+    int r;
+
+    if ((r = sm_get_creds(cparams, SM_WANT_AUTHZID, prompt_need, &c->base.creds)) != SASL_OK)
+        return r;
+    if ((r = gssapi_client_read_offer(c, cparams, in, inlen, &o)) != SASL_OK)
+        return r;
+    choice = o.layer;
+    our_max = 0;
+    if (o.layer != GSSAPI_LAYER_NONE)
+        our_max = cparams->props.maxbufsize > GSSAPI_MAX_BUFFER ? GSSAPI_MAX_BUFFER
+                                                                : cparams->props.maxbufsize;
+    if (c->base.creds.authzid)
+        authzid_len = strlen(c->base.creds.authzid);
+    /* Cyrus's option ad_compat (Active Directory): confidentiality chosen
+     * with the integrity bit too, when the server offered both */
+    if ((r = sm_opt_cyrus_bool(utils, "GSSAPI", "ad_compat", 0, &ad_compat)) != SASL_OK)
+        return r;
+    if (ad_compat && o.layer == GSSAPI_LAYER_CONFIDENTIALITY
+        && (o.offered & GSSAPI_LAYER_INTEGRITY))
+        choice |= GSSAPI_LAYER_INTEGRITY;
+    n = gssapi_choice_build(reply, sizeof(reply), choice, our_max, c->base.creds.authzid,
+                            authzid_len);
+    if (!n)
+        return sm_fail(utils, SASL_BADPARAM, "GSSAPI: the authorization identity is too long");
+    if ((r = gssapi_client_set_identity(c, cparams, authzid_len, oparams)) != SASL_OK)
         return r;
     if ((r = gssapi_wrap_token(utils, c->ctx, reply, n, &wrapped)) != SASL_OK)
         return r;
-    if ((r = output(c, utils, &wrapped, out, outlen)) != SASL_OK)
+    if ((r = gssapi_client_output(c, utils, &wrapped, out, outlen)) != SASL_OK)
         return r;
     /* done only once the layer is in place: a failure leaves no half-done
      * exchange behind */
     sm_oparams_no_layer(oparams);
-    r = gssapi_sec_start(utils, &c->sec, c->ctx, layer, peer_max, our_max, conf_ssf, &layer_fns,
-                         oparams);
+    r = gssapi_sec_start(utils, &c->sec, c->ctx, o.layer, o.peer_max, our_max, o.conf_ssf,
+                         &layer_fns, oparams);
     if (r == SASL_OK)
         oparams->doneflag = 1;
     return r;
@@ -274,9 +306,9 @@ int gssapi_client_step(void *ctx, sasl_client_params_t *cparams,
         return r;
     switch (c->step) {
     case INIT:
-        return init_step(c, cparams, in, inlen, out, outlen);
+        return gssapi_client_init_step(c, cparams, in, inlen, out, outlen);
     case AWAIT_OFFER:
-        r = choose(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
+        r = gssapi_client_choose(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
         if (r != SASL_INTERACT)
             c->step = DONE;
         return r;

@@ -28,7 +28,7 @@ void gssapi_token_build(unsigned char out[GSSAPI_TOKEN_LEN], unsigned layers, ui
     out[3] = (unsigned char)maxbuf;
 }
 
-static uint32_t get24(const unsigned char *p)
+static uint32_t gssapi_codec_get24(const unsigned char *p)
 {
     return (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
@@ -43,7 +43,7 @@ enum gssapi_status gssapi_parse_offer(const void *in, size_t len, unsigned *laye
     if (!p || len != GSSAPI_TOKEN_LEN)
         return GSSAPI_ERR_LENGTH;
     *layers = p[0] & GSSAPI_LAYER_ALL;
-    *maxbuf = get24(p);
+    *maxbuf = gssapi_codec_get24(p);
     if (!*layers)
         return GSSAPI_ERR_NO_LAYER;
     return GSSAPI_OK;
@@ -69,7 +69,7 @@ enum gssapi_status gssapi_parse_choice(const void *in, size_t len, unsigned offe
     if (!(layer & offered))
         return GSSAPI_ERR_NOT_OFFERED;
     out->layer = layer;
-    out->maxbuf = get24(p);
+    out->maxbuf = gssapi_codec_get24(p);
     /* the peer could never be sent a single protected message */
     if (layer != GSSAPI_LAYER_NONE && out->maxbuf == 0)
         return GSSAPI_ERR_ZERO_BUFFER;

@@ -13,7 +13,7 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
-static void status_text(OM_uint32 code, int type, gss_OID mech, char *buf, size_t len)
+static void gssapi_layer_status_text(OM_uint32 code, int type, gss_OID mech, char *buf, size_t len)
 {
     OM_uint32 min, msg_ctx = 0;
     gss_buffer_desc msg;
@@ -36,9 +36,9 @@ int gssapi_fail(const sasl_utils_t *utils, int code, const char *what, OM_uint32
 {
     char maj[256], mn[384];
 
-    status_text(major, GSS_C_GSS_CODE, GSS_C_NO_OID, maj, sizeof(maj));
+    gssapi_layer_status_text(major, GSS_C_GSS_CODE, GSS_C_NO_OID, maj, sizeof(maj));
     if (minor) {
-        status_text(minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, mn, sizeof(mn));
+        gssapi_layer_status_text(minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, mn, sizeof(mn));
         /* MIT sets a minor code that reads "Success" beside some majors
          * (bad channel bindings): nothing to add */
         if (mn[0] && strcmp(mn, "Success") != 0)
@@ -170,7 +170,7 @@ gss_channel_bindings_t gssapi_bindings(const sasl_channel_binding_t *cb,
 
 /* ---- the security layer -------------------------------------------------- */
 
-static int grow(const sasl_utils_t *utils, char **buf, size_t *cap, size_t need)
+static int gssapi_layer_grow(const sasl_utils_t *utils, char **buf, size_t *cap, size_t need)
 {
     char *p;
     size_t n;
@@ -189,8 +189,8 @@ static int grow(const sasl_utils_t *utils, char **buf, size_t *cap, size_t need)
 
 /* Copy chunk bytes of the caller's vector, from segment *seg at *segoff, to
  * dst. */
-static void gather(const struct iovec *iov, unsigned niov, unsigned *seg, size_t *segoff,
-                   unsigned char *dst, size_t chunk)
+static void gssapi_layer_gather(const struct iovec *iov, unsigned niov, unsigned *seg,
+                                size_t *segoff, unsigned char *dst, size_t chunk)
 {
     size_t got = 0, take;
 
@@ -245,7 +245,7 @@ int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned ni
         if (GSS_ERROR(maj))
             return gssapi_fail(utils, SASL_FAIL, "gss_wrap_iov_length failed", maj, min);
         toklen = v[0].buffer.length + chunk + v[2].buffer.length + v[3].buffer.length;
-        if ((r = grow(utils, &s->enc, &s->enc_cap, used + 4 + toklen)) != SASL_OK)
+        if ((r = gssapi_layer_grow(utils, &s->enc, &s->enc_cap, used + 4 + toklen)) != SASL_OK)
             return r;
         p = (unsigned char *)s->enc + used;
         gssapi_frame_header(p, (uint32_t)toklen);
@@ -253,7 +253,7 @@ int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned ni
         v[1].buffer.value = p + 4 + v[0].buffer.length;
         v[2].buffer.value = (unsigned char *)v[1].buffer.value + chunk;
         v[3].buffer.value = (unsigned char *)v[2].buffer.value + v[2].buffer.length;
-        gather(iov, niov, &seg, &segoff, v[1].buffer.value, chunk);
+        gssapi_layer_gather(iov, niov, &seg, &segoff, v[1].buffer.value, chunk);
         maj = gss_wrap_iov(&min, s->ctx, s->conf, GSS_C_QOP_DEFAULT, NULL, v, 4);
         if (GSS_ERROR(maj))
             return gssapi_fail(utils, SASL_FAIL, "gss_wrap_iov failed", maj, min);
@@ -266,8 +266,8 @@ int gssapi_sec_encode(struct gssapi_sec *s, const struct iovec *iov, unsigned ni
 
 /* Unwrap one frame's body in place (gss_unwrap_iov on the whole token as a
  * stream): *clear and *clear_len point into body afterwards. */
-static int unwrap_frame(struct gssapi_sec *s, unsigned char *body, uint32_t len,
-                        unsigned char **clear, size_t *clear_len)
+static int gssapi_layer_unwrap_frame(struct gssapi_sec *s, unsigned char *body, uint32_t len,
+                                     unsigned char **clear, size_t *clear_len)
 {
     gss_iov_buffer_desc v[2];
     OM_uint32 maj, min;
@@ -297,9 +297,9 @@ static int unwrap_frame(struct gssapi_sec *s, unsigned char *body, uint32_t len,
 }
 
 /* Append a frame's cleartext to the output of this decode call. */
-static int append(struct gssapi_sec *s, const unsigned char *p, size_t n, size_t *used)
+static int gssapi_layer_append(struct gssapi_sec *s, const unsigned char *p, size_t n, size_t *used)
 {
-    int r = grow(s->utils, &s->dec, &s->dec_cap, *used + n + 1);
+    int r = gssapi_layer_grow(s->utils, &s->dec, &s->dec_cap, *used + n + 1);
 
     if (r == SASL_OK && n) {
         memcpy(s->dec + *used, p, n);
@@ -308,7 +308,7 @@ static int append(struct gssapi_sec *s, const unsigned char *p, size_t n, size_t
     return r;
 }
 
-static int ensure_body(struct gssapi_sec *s, uint32_t len)
+static int gssapi_layer_ensure_body(struct gssapi_sec *s, uint32_t len)
 {
     unsigned char *p;
 
@@ -321,10 +321,44 @@ static int ensure_body(struct gssapi_sec *s, uint32_t len)
     return SASL_OK;
 }
 
-static int decode_frames(struct gssapi_sec *s, const char *input, unsigned inlen,
-                         const char **output, unsigned *outlen)
+/* Feed the frame being read with input; *n is what it took.  A frame
+ * completed is unwrapped and its cleartext appended after used bytes. */
+static int gssapi_layer_feed(struct gssapi_sec *s, const unsigned char *in, unsigned inlen,
+                             size_t *n, size_t *used)
 {
-    const sasl_utils_t *utils = s->utils;
+    unsigned char *clear;
+    size_t clear_len;
+    int r;
+
+    switch (gssapi_frame_feed(&s->frame, in, inlen, s->recv_max, n)) {
+    case GSSAPI_FRAME_MORE:
+        break;
+    case GSSAPI_FRAME_HEADER:
+        if ((r = gssapi_layer_ensure_body(s, s->frame.len)) != SASL_OK)
+            return r;
+        s->frame.body = s->body;
+        break;
+    case GSSAPI_FRAME_TOO_LONG:
+        return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: a security-layer frame of %u bytes "
+                       "is larger than the %u negotiated", (unsigned)s->frame.len,
+                       (unsigned)s->recv_max);
+    case GSSAPI_FRAME_EMPTY:
+        return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: an empty security-layer frame");
+    case GSSAPI_FRAME_DONE:
+        r = gssapi_layer_unwrap_frame(s, s->frame.body, s->frame.len, &clear, &clear_len);
+        gssapi_frame_reset(&s->frame);
+        if (r == SASL_OK)
+            r = gssapi_layer_append(s, clear, clear_len, used);
+        if (r != SASL_OK)
+            return r;
+        break;
+    }
+    return SASL_OK;
+}
+
+static int gssapi_layer_decode_frames(struct gssapi_sec *s, const char *input, unsigned inlen,
+                                      const char **output, unsigned *outlen)
+{
     const unsigned char *in = (const unsigned char *)input;
     unsigned char *clear;
     size_t used = 0, n, clear_len;
@@ -341,10 +375,10 @@ static int decode_frames(struct gssapi_sec *s, const char *input, unsigned inlen
             uint32_t len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16
                            | (uint32_t)in[2] << 8 | in[3];
             if (len > 0 && len <= s->recv_max && len <= inlen - 4) {
-                if ((r = ensure_body(s, len)) != SASL_OK)
+                if ((r = gssapi_layer_ensure_body(s, len)) != SASL_OK)
                     return r;
                 memcpy(s->body, in + 4, len);
-                if ((r = unwrap_frame(s, s->body, len, &clear, &clear_len)) != SASL_OK)
+                if ((r = gssapi_layer_unwrap_frame(s, s->body, len, &clear, &clear_len)) != SASL_OK)
                     return r;
                 in += 4 + len;
                 inlen -= 4 + len;
@@ -352,34 +386,13 @@ static int decode_frames(struct gssapi_sec *s, const char *input, unsigned inlen
                     single = 1;
                     *output = (const char *)clear;
                     used = clear_len;
-                } else if ((r = append(s, clear, clear_len, &used)) != SASL_OK)
+                } else if ((r = gssapi_layer_append(s, clear, clear_len, &used)) != SASL_OK)
                     return r;
                 continue;
             }
         }
-        switch (gssapi_frame_feed(&s->frame, in, inlen, s->recv_max, &n)) {
-        case GSSAPI_FRAME_MORE:
-            break;
-        case GSSAPI_FRAME_HEADER:
-            if ((r = ensure_body(s, s->frame.len)) != SASL_OK)
-                return r;
-            s->frame.body = s->body;
-            break;
-        case GSSAPI_FRAME_TOO_LONG:
-            return sm_fail(utils, SASL_BADPROT, "GSSAPI: a security-layer frame of %u bytes "
-                           "is larger than the %u negotiated", (unsigned)s->frame.len,
-                           (unsigned)s->recv_max);
-        case GSSAPI_FRAME_EMPTY:
-            return sm_fail(utils, SASL_BADPROT, "GSSAPI: an empty security-layer frame");
-        case GSSAPI_FRAME_DONE:
-            r = unwrap_frame(s, s->frame.body, s->frame.len, &clear, &clear_len);
-            gssapi_frame_reset(&s->frame);
-            if (r == SASL_OK)
-                r = append(s, clear, clear_len, &used);
-            if (r != SASL_OK)
-                return r;
-            break;
-        }
+        if ((r = gssapi_layer_feed(s, in, inlen, &n, &used)) != SASL_OK)
+            return r;
         in += n;
         inlen -= (unsigned)n;
     }
@@ -405,7 +418,7 @@ int gssapi_sec_decode(struct gssapi_sec *s, const char *input, unsigned inlen,
     if (s->failed)
         return sm_fail(s->utils, SASL_BADPROT, "GSSAPI: an earlier security-layer frame was "
                        "refused; the connection must be closed");
-    r = decode_frames(s, input, inlen, output, outlen);
+    r = gssapi_layer_decode_frames(s, input, inlen, output, outlen);
     if (r != SASL_OK && r != SASL_BADPARAM) {
         s->failed = 1;
         gssapi_frame_reset(&s->frame);
@@ -465,4 +478,18 @@ void gssapi_sec_dispose(struct gssapi_sec *s)
         utils->free(s->body);
     }
     memset(s, 0, sizeof(*s));
+}
+
+void gssapi_release(struct gssapi_sec *sec, gss_ctx_id_t *ctx, gss_cred_id_t *cred,
+                    gss_name_t *name)
+{
+    OM_uint32 min;
+
+    gssapi_sec_dispose(sec);
+    if (*ctx != GSS_C_NO_CONTEXT)
+        gss_delete_sec_context(&min, ctx, GSS_C_NO_BUFFER);
+    if (*cred != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&min, cred);
+    if (*name != GSS_C_NO_NAME)
+        gss_release_name(&min, name);
 }

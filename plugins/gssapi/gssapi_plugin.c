@@ -9,11 +9,14 @@
 #define GSSAPI_FEATURES (SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY | SASL_FEAT_CHANNEL_BINDING \
                          | SASL_FEAT_DONTUSE_USERPASSWD)
 
+static struct gssapi_settings gssapi_settings;
+
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "GSSAPI",
     .max_ssf = 256,
     .security_flags = GSSAPI_SEC_FLAGS,
     .features = GSSAPI_FEATURES,
+    .glob_context = &gssapi_settings,
     .mech_new = gssapi_server_new,
     .mech_step = gssapi_server_step,
     .mech_dispose = gssapi_server_dispose,
@@ -40,9 +43,9 @@ static const struct sm_plugin gssapi_plugin = {
     .server_count = 1,
     .client = client_plugins,
     .client_count = 1,
-    .settings = &gssapi_settings,
+    .settings = &gssapi_settings.common,
     .limits = SM_LIMIT_USER,
-    .read_options = gssapi_server_options,
+    .read_settings = gssapi_server_options,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,

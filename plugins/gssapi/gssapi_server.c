@@ -4,6 +4,7 @@
 #include "config.h"
 #include "gssapi.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <gssapi/gssapi_ext.h>
@@ -30,58 +31,52 @@ struct gssapi_server {
     uint32_t our_max;
     struct sm_outbuf out;
     struct gssapi_sec sec;
+    const struct gssapi_settings *set; /* the plugin's (glob) */
 };
 
-static int layer_encode(void *context, const struct iovec *iov, unsigned niov,
-                        const char **output, unsigned *outlen)
+static int gssapi_server_layer_encode(void *context, const struct iovec *iov, unsigned niov,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_encode(&((struct gssapi_server *)context)->sec, iov, niov, output, outlen);
 }
 
-static int layer_decode(void *context, const char *input, unsigned inlen,
-                        const char **output, unsigned *outlen)
+static int gssapi_server_layer_decode(void *context, const char *input, unsigned inlen,
+                                      const char **output, unsigned *outlen)
 {
     return gssapi_sec_decode(&((struct gssapi_server *)context)->sec, input, inlen, output, outlen);
 }
 
-static const struct gssapi_layer_fns layer_fns = {layer_encode, layer_decode};
+static const struct gssapi_layer_fns layer_fns = {gssapi_server_layer_encode,
+                                                  gssapi_server_layer_decode};
 
-struct sm_server_settings gssapi_settings;
-/* Read once at load (README, Options); a path or name longer than these
- * is refused as an invalid value. */
-static char opt_keytab[1024];
-static char opt_principal[512];
-static char opt_local_realm[256];
-static int opt_strip_realm;
-static int opt_any_service;
-
-int gssapi_server_options(const sasl_utils_t *utils)
+int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
-    char cyrus_keytab[sizeof(opt_keytab)];
+    struct gssapi_settings *opt = (struct gssapi_settings *)set; /* its first member */
+    char cyrus_keytab[sizeof(opt->keytab)];
     int r;
 
-    if ((r = sm_opt_string(utils, "gssapi_keytab", opt_keytab, sizeof(opt_keytab))) != SASL_OK
+    if ((r = sm_opt_string(utils, "gssapi_keytab", opt->keytab, sizeof(opt->keytab))) != SASL_OK
         /* Cyrus's gssapiv2 reads "keytab": the same file under its name */
         || (r = sm_opt_cyrus_string(utils, "GSSAPI", "keytab", cyrus_keytab,
                                     sizeof(cyrus_keytab))) != SASL_OK
-        || (r = sm_opt_string(utils, "gssapi_principal", opt_principal,
-                              sizeof(opt_principal))) != SASL_OK
-        || (r = sm_opt_string(utils, "gssapi_local_realm", opt_local_realm,
-                              sizeof(opt_local_realm))) != SASL_OK
-        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 1, &opt_strip_realm)) != SASL_OK
-        || (r = sm_opt_bool(utils, "gssapi_accept_any_service", 0, &opt_any_service))
+        || (r = sm_opt_string(utils, "gssapi_principal", opt->principal,
+                              sizeof(opt->principal))) != SASL_OK
+        || (r = sm_opt_string(utils, "gssapi_local_realm", opt->local_realm,
+                              sizeof(opt->local_realm))) != SASL_OK
+        || (r = sm_opt_bool(utils, "gssapi_strip_realm", 1, &opt->strip_realm)) != SASL_OK
+        || (r = sm_opt_bool(utils, "gssapi_accept_any_service", 0, &opt->any_service))
                != SASL_OK)
         return r;
     if (cyrus_keytab[0]) {
-        if (opt_keytab[0] && strcmp(opt_keytab, cyrus_keytab) != 0)
+        if (opt->keytab[0] && strcmp(opt->keytab, cyrus_keytab) != 0)
             return sm_opt_refuse(utils, "keytab", "keytab (Cyrus's option) names %.80s but "
                                  "gssapi_keytab names %.80s: keep one of the two",
-                                 cyrus_keytab, opt_keytab);
-        strcpy(opt_keytab, cyrus_keytab);
+                                 cyrus_keytab, opt->keytab);
+        strcpy(opt->keytab, cyrus_keytab);
     }
-    if (opt_local_realm[0] && strchr(opt_local_realm, '@'))
+    if (opt->local_realm[0] && strchr(opt->local_realm, '@'))
         return sm_opt_refuse(utils, "gssapi_local_realm", "gssapi_local_realm: \"%.100s\" is "
-                             "a principal, not a realm", opt_local_realm);
+                             "a principal, not a realm", opt->local_realm);
     return SASL_OK;
 }
 
@@ -91,8 +86,9 @@ int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
     struct gssapi_server *s;
     int r;
 
-    (void)glob; (void)challenge; (void)challen;
-    r = sm_server_new(sparams, &gssapi_settings, "GSSAPI", sizeof(struct gssapi_server), ctx);
+    (void)challenge; (void)challen;
+    r = sm_server_new_glob(sparams, glob, "GSSAPI", sizeof(struct gssapi_server),
+                           offsetof(struct gssapi_server, set), ctx);
     if (r != SASL_OK)
         return r;
     s = *ctx;
@@ -110,11 +106,7 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
 
     if (!s)
         return;
-    gssapi_sec_dispose(&s->sec);
-    if (s->ctx != GSS_C_NO_CONTEXT)
-        gss_delete_sec_context(&min, &s->ctx, GSS_C_NO_BUFFER);
-    if (s->cred != GSS_C_NO_CREDENTIAL)
-        gss_release_cred(&min, &s->cred);
+    gssapi_release(&s->sec, &s->ctx, &s->cred, &s->client);
     /* libsasl2 disposes of the context on the connection's next
      * sasl_server_start (and after a failed step) but keeps oparams: a
      * SASL_DELEGATEDCREDS still pointing here would be freed memory.  The
@@ -125,23 +117,21 @@ void gssapi_server_dispose(void *ctx, const sasl_utils_t *utils)
      * its to use until now, as with Cyrus's plugin */
     if (s->deleg != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&min, &s->deleg);
-    if (s->client != GSS_C_NO_NAME)
-        gss_release_name(&min, &s->client);
     sm_outbuf_dispose(utils, &s->out);
     sm_server_dispose(s, utils);
 }
 
-static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)
+static int gssapi_server_acquire(struct gssapi_server *s, const sasl_utils_t *utils)
 {
-    gss_key_value_element_desc kv = {"keytab", opt_keytab};
+    gss_key_value_element_desc kv = {"keytab", s->set->keytab};
     gss_key_value_set_desc store = {1, &kv};
     gss_buffer_desc nb;
     gss_name_t name = GSS_C_NO_NAME;
     OM_uint32 maj, min;
 
-    if (opt_principal[0]) {
-        nb.value = opt_principal;
-        nb.length = strlen(opt_principal);
+    if (s->set->principal[0]) {
+        nb.value = (void *)s->set->principal;
+        nb.length = strlen(s->set->principal);
         maj = gss_import_name(&min, &nb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
         if (GSS_ERROR(maj))
             return gssapi_fail(utils, SASL_CONFIGERR, "option gssapi_principal does not name "
@@ -149,22 +139,22 @@ static int acquire(struct gssapi_server *s, const sasl_utils_t *utils)
     }
     /* GSS_C_NO_NAME: any principal whose key is in the keytab */
     maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT,
-                                opt_keytab[0] ? &store : GSS_C_NO_CRED_STORE, &s->cred, NULL,
+                                s->set->keytab[0] ? &store : GSS_C_NO_CRED_STORE, &s->cred, NULL,
                                 NULL);
     if (name != GSS_C_NO_NAME)
         gss_release_name(&min, &name);
     if (GSS_ERROR(maj)) {
         char what[1700];
         snprintf(what, sizeof(what), "no acceptor credentials for %s in keytab %s",
-                 opt_principal[0] ? opt_principal : "any principal",
-                 opt_keytab[0] ? opt_keytab : "(the default)");
+                 s->set->principal[0] ? s->set->principal : "any principal",
+                 s->set->keytab[0] ? s->set->keytab : "(the default)");
         return gssapi_fail(utils, SASL_FAIL, what, maj, min);
     }
     return SASL_OK;
 }
 
-static int send_output(struct gssapi_server *s, const sasl_utils_t *utils, gss_buffer_t tok,
-                       const char **out, unsigned *outlen)
+static int gssapi_server_send_output(struct gssapi_server *s, const sasl_utils_t *utils,
+                                     gss_buffer_t tok, const char **out, unsigned *outlen)
 {
     OM_uint32 min;
     int r = sm_outbuf_set(utils, &s->out, tok->value, (unsigned)tok->length);
@@ -177,8 +167,8 @@ static int send_output(struct gssapi_server *s, const sasl_utils_t *utils, gss_b
     return SASL_OK;
 }
 
-static int send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
-                      const char **out, unsigned *outlen)
+static int gssapi_server_send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                    const char **out, unsigned *outlen)
 {
     const sasl_utils_t *utils = sparams->utils;
     unsigned char token[GSSAPI_TOKEN_LEN];
@@ -198,7 +188,7 @@ static int send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
     gssapi_token_build(token, s->offered, s->our_max);
     if ((r = gssapi_wrap_token(utils, s->ctx, token, sizeof(token), &wrapped)) != SASL_OK)
         return r;
-    if ((r = send_output(s, utils, &wrapped, out, outlen)) != SASL_OK)
+    if ((r = gssapi_server_send_output(s, utils, &wrapped, out, outlen)) != SASL_OK)
         return r;
     s->step = AWAIT_CHOICE;
     return SASL_CONTINUE;
@@ -211,7 +201,7 @@ static int send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
  * delegation) unless gssapi_principal names the acceptor or
  * gssapi_accept_any_service says any will do, and channel-bound when the
  * application requires it. */
-static int check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
+static int gssapi_server_check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     const gss_OID_desc *krb5 = gss_mech_krb5;
@@ -230,7 +220,7 @@ static int check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
         && !(s->flags & GSS_C_CHANNEL_BOUND_FLAG))
         return sm_fail(utils, SASL_BADBINDING, "GSSAPI: the client's context is not bound "
                        "to the channel, which the application requires");
-    if (opt_principal[0] || opt_any_service || !sparams->service)
+    if (s->set->principal[0] || s->set->any_service || !sparams->service)
         return SASL_OK;
     maj = gss_inquire_context(&min, s->ctx, NULL, &target, NULL, NULL, NULL, NULL, NULL);
     if (!GSS_ERROR(maj))
@@ -258,8 +248,9 @@ static int check_context(struct gssapi_server *s, sasl_server_params_t *sparams)
     return SASL_OK;
 }
 
-static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
-                        const char *in, unsigned inlen, const char **out, unsigned *outlen)
+static int gssapi_server_accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                      const char *in, unsigned inlen, const char **out,
+                                      unsigned *outlen)
 {
     const sasl_utils_t *utils = sparams->utils;
     struct gss_channel_bindings_struct cbstore;
@@ -271,8 +262,8 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
         return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", inlen);
     /* without either option the library's default keytab serves any of
      * its principals: no credentials to acquire */
-    if (s->cred == GSS_C_NO_CREDENTIAL && (opt_keytab[0] || opt_principal[0])
-        && (r = acquire(s, utils)) != SASL_OK)
+    if (s->cred == GSS_C_NO_CREDENTIAL && (s->set->keytab[0] || s->set->principal[0])
+        && (r = gssapi_server_acquire(s, utils)) != SASL_OK)
         return r;
     maj = gss_accept_sec_context(&min, &s->ctx, s->cred, &ib,
                                  gssapi_bindings(sparams->cbinding, &cbstore), &s->client,
@@ -285,8 +276,10 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
         return gssapi_fail(utils, r, "cannot accept the client's context", maj, min);
     }
     if (maj & GSS_S_CONTINUE_NEEDED)
-        return (r = send_output(s, utils, &ob, out, outlen)) == SASL_OK ? SASL_CONTINUE : r;
-    if ((r = check_context(s, sparams)) != SASL_OK) {
+        return (r = gssapi_server_send_output(s, utils, &ob, out, outlen)) == SASL_OK
+            ? SASL_CONTINUE
+            : r;
+    if ((r = gssapi_server_check_context(s, sparams)) != SASL_OK) {
         gss_release_buffer(&min, &ob);
         return r;
     }
@@ -294,10 +287,12 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
      * there is one, and the client answers with an empty response */
     if (ob.length) {
         s->step = SEND_OFFER;
-        return (r = send_output(s, utils, &ob, out, outlen)) == SASL_OK ? SASL_CONTINUE : r;
+        return (r = gssapi_server_send_output(s, utils, &ob, out, outlen)) == SASL_OK
+            ? SASL_CONTINUE
+            : r;
     }
     gss_release_buffer(&min, &ob);
-    return send_offer(s, sparams, out, outlen);
+    return gssapi_server_send_offer(s, sparams, out, outlen);
 }
 
 /* Whether the realm goes, by Cyrus's gssapiv2 rule: when the principal
@@ -305,8 +300,8 @@ static int accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
  * krb5.conf), is the same principal.  gssapi_local_realm names another
  * realm instead.  A foreign realm (a cross-realm user) always stays, so
  * that alice@OTHER.REALM never passes for alice. */
-static int realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils, const char *name,
-                          const char *at, int *local)
+static int gssapi_server_realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils,
+                                        const char *name, const char *at, int *local)
 {
     gss_buffer_desc nb;
     gss_name_t without = GSS_C_NO_NAME;
@@ -314,8 +309,8 @@ static int realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils, co
     int equal = 0;
 
     *local = 0;
-    if (opt_local_realm[0]) {
-        *local = strcmp(at + 1, opt_local_realm) == 0;
+    if (s->set->local_realm[0]) {
+        *local = strcmp(at + 1, s->set->local_realm) == 0;
         return SASL_OK;
     }
     nb.value = (void *)name;
@@ -333,9 +328,9 @@ static int realm_is_local(struct gssapi_server *s, const sasl_utils_t *utils, co
 }
 
 /* The principal as the SASL authentication identity, without its realm
- * when gssapi_strip_realm (the default) and realm_is_local say so. */
-static int principal_name(struct gssapi_server *s, const sasl_utils_t *utils, char *buf,
-                          size_t size)
+ * when gssapi_strip_realm (the default) and gssapi_server_realm_is_local say so. */
+static int gssapi_server_principal_name(struct gssapi_server *s, const sasl_utils_t *utils,
+                                        char *buf, size_t size)
 {
     gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
     OM_uint32 maj, min;
@@ -356,68 +351,54 @@ static int principal_name(struct gssapi_server *s, const sasl_utils_t *utils, ch
     buf[len] = 0;
     gss_release_buffer(&min, &nb);
     /* the realm follows the last '@' (one inside a component is escaped) */
-    if (!opt_strip_realm || !(at = strrchr(buf, '@')) || at == buf)
+    if (!s->set->strip_realm || !(at = strrchr(buf, '@')) || at == buf)
         return SASL_OK;
-    if ((r = realm_is_local(s, utils, buf, at, &local)) != SASL_OK)
+    if ((r = gssapi_server_realm_is_local(s, utils, buf, at, &local)) != SASL_OK)
         return r;
     if (local)
         *at = 0;
     return SASL_OK;
 }
 
-static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
-                       const char *in, unsigned inlen, sasl_out_params_t *oparams)
+/* The client's principal as the authentication identity, its authzid (if
+ * any) as the authorization identity, through canon_user. */
+static int gssapi_server_set_identities(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                        const struct gssapi_choice *ch,
+                                        sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
-    struct gssapi_choice ch;
-    enum gssapi_status st;
     char authid[SM_MAX_USER_LIMIT + 1];
-    OM_uint32 min;
     int r;
 
-    if ((r = gssapi_unwrap_token(utils, s->ctx, in, inlen, &clear)) != SASL_OK)
-        return r;
-    st = gssapi_parse_choice(clear.value, clear.length, s->offered, &ch);
-    if (st != GSSAPI_OK) {
-        gss_release_buffer(&min, &clear);
-        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
-    }
-    if (ch.authzid_len > gssapi_settings.lim.max_user
-        || (ch.authzid_len && !sm_identity_acceptable(ch.authzid, ch.authzid_len))) {
-        gss_release_buffer(&min, &clear);
-        return sm_auth_result(utils, "GSSAPI", SASL_BADAUTH);
-    }
-    r = principal_name(s, utils, authid, sizeof(authid));
+    r = gssapi_server_principal_name(s, utils, authid, sizeof(authid));
     if (r == SASL_OK)
         r = sm_props_begin(utils, sparams->propctx, NULL);
-    if (r == SASL_OK) {
-        if (ch.authzid_len) {
-            /* canon_user reads up to a NUL whatever length it is given, and
-             * the unwrapped token has none (server_gssapi fuzz finding) */
-            char *authzid = sm_strndup(utils, ch.authzid, ch.authzid_len);
-            r = authzid ? sparams->canon_user(utils->conn, authzid, (unsigned)ch.authzid_len,
-                                              SASL_CU_AUTHZID, oparams)
-                        : SASL_NOMEM;
-            if (authzid)
-                utils->free(authzid);
-        }
-        if (r == SASL_OK)
-            r = sparams->canon_user(utils->conn, authid, (unsigned)strlen(authid),
-                                    SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
-                                    | (ch.authzid_len ? 0 : SASL_CU_AUTHZID), oparams);
-        if (r != SASL_OK && !sm_is_temporary(r))
-            r = sm_auth_result(utils, "GSSAPI", r);
+    if (r != SASL_OK)
+        return r;
+    if (ch->authzid_len) {
+        /* canon_user reads up to a NUL whatever length it is given, and
+         * the unwrapped token has none (server_gssapi fuzz finding) */
+        char *authzid = sm_strndup(utils, ch->authzid, ch->authzid_len);
+        r = authzid ? sparams->canon_user(utils->conn, authzid, (unsigned)ch->authzid_len,
+                                          SASL_CU_AUTHZID, oparams)
+                    : SASL_NOMEM;
+        if (authzid)
+            utils->free(authzid);
     }
-    gss_release_buffer(&min, &clear);
-    if (r != SASL_OK)
-        return r;
-    /* done only once the layer is in place */
-    sm_oparams_no_layer(oparams);
-    r = gssapi_sec_start(utils, &s->sec, s->ctx, ch.layer, ch.maxbuf, s->our_max, s->conf_ssf,
-                         &layer_fns, oparams);
-    if (r != SASL_OK)
-        return r;
+    if (r == SASL_OK)
+        r = sparams->canon_user(utils->conn, authid, (unsigned)strlen(authid),
+                                SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED
+                                | (ch->authzid_len ? 0 : SASL_CU_AUTHZID), oparams);
+    if (r != SASL_OK && !sm_is_temporary(r))
+        r = sm_auth_result(utils, "GSSAPI", r);
+    return r;
+}
+
+/* After the layer is in place: the channel binding's disposition and the
+ * delegated credentials, as libsasl2 and the application read them. */
+static void gssapi_server_publish(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                  sasl_out_params_t *oparams)
+{
     /* libsasl2 checks a critical binding against these (and compares the
      * binding's name when one was used) */
     if ((s->flags & GSS_C_CHANNEL_BOUND_FLAG) && sparams->cbinding) {
@@ -436,6 +417,41 @@ static int take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
     } else {
         oparams->client_creds = NULL;
     }
+}
+
+static int gssapi_server_take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
+                                     const char *in, unsigned inlen, sasl_out_params_t *oparams)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
+    struct gssapi_choice ch;
+    enum gssapi_status st;
+    OM_uint32 min;
+    int r;
+
+    if ((r = gssapi_unwrap_token(utils, s->ctx, in, inlen, &clear)) != SASL_OK)
+        return r;
+    st = gssapi_parse_choice(clear.value, clear.length, s->offered, &ch);
+    if (st != GSSAPI_OK) {
+        gss_release_buffer(&min, &clear);
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: %s", gssapi_status_text(st));
+    }
+    if (ch.authzid_len > s->set->common.lim.max_user
+        || (ch.authzid_len && !sm_identity_acceptable(ch.authzid, ch.authzid_len))) {
+        gss_release_buffer(&min, &clear);
+        return sm_auth_result(utils, "GSSAPI", SASL_BADAUTH);
+    }
+    r = gssapi_server_set_identities(s, sparams, &ch, oparams);
+    gss_release_buffer(&min, &clear);
+    if (r != SASL_OK)
+        return r;
+    /* done only once the layer is in place */
+    sm_oparams_no_layer(oparams);
+    r = gssapi_sec_start(utils, &s->sec, s->ctx, ch.layer, ch.maxbuf, s->our_max, s->conf_ssf,
+                         &layer_fns, oparams);
+    if (r != SASL_OK)
+        return r;
+    gssapi_server_publish(s, sparams, oparams);
     return SASL_OK;
 }
 
@@ -450,15 +466,15 @@ int gssapi_server_step(void *ctx, sasl_server_params_t *sparams,
         return r;
     switch (s->step) {
     case ACCEPT:
-        return accept_token(s, sparams, in, inlen, out, outlen);
+        return gssapi_server_accept_token(s, sparams, in, inlen, out, outlen);
     case SEND_OFFER:
         if (inlen != 0)
             return sm_fail(sparams->utils, SASL_BADPROT, "GSSAPI: the client's answer to the "
                            "last context token is not empty");
-        return send_offer(s, sparams, out, outlen);
+        return gssapi_server_send_offer(s, sparams, out, outlen);
     case AWAIT_CHOICE:
         s->step = DONE;
-        return take_choice(s, sparams, in, inlen, oparams);
+        return gssapi_server_take_choice(s, sparams, in, inlen, oparams);
     default:
         return sm_too_many_steps(sparams->utils, "GSSAPI");
     }

@@ -6,8 +6,6 @@
 #include <sasl/saslplug.h>
 #include <sasl-mechs/plugin.h>
 
-extern struct sm_server_settings login_settings;
-
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx);
 int login_server_step(void *ctx, sasl_server_params_t *sparams,

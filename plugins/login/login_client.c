@@ -19,7 +19,7 @@ int login_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 
 /* Servers word their prompts differently ("Username:", "User Name\0"...):
  * the content is not checked, only its size. */
-static int check_challenge(const sasl_utils_t *utils, const char *in, unsigned inlen)
+static int login_client_check_challenge(const sasl_utils_t *utils, const char *in, unsigned inlen)
 {
     if (inlen > LOGIN_MAX_CHALLENGE)
         return sm_fail(utils, SASL_BADPROT, "LOGIN: server challenge too long");
@@ -27,8 +27,8 @@ static int check_challenge(const sasl_utils_t *utils, const char *in, unsigned i
     return SASL_OK;
 }
 
-static int reply(struct login_client *c, const sasl_utils_t *utils, const char *s,
-                 unsigned len, const char **out, unsigned *outlen)
+static int login_client_reply(struct login_client *c, const sasl_utils_t *utils, const char *s,
+                              unsigned len, const char **out, unsigned *outlen)
 {
     int r = sm_outbuf_set(utils, &c->base.out, s, len);
 
@@ -50,7 +50,7 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
         return r;
     switch (c->step) {
     case SEND_USERNAME:
-        if ((r = check_challenge(utils, in, inlen)) != SASL_OK)
+        if ((r = login_client_check_challenge(utils, in, inlen)) != SASL_OK)
             return r;
         r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need,
                          &c->base.creds);
@@ -58,7 +58,8 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
             return r;
         namelen = (unsigned)strlen(c->base.creds.authname);
         if (!namelen || !c->base.creds.password_len)
-            return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty %s", namelen ? "password" : "user name");
+            return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty %s",
+                           namelen ? "password" : "user name");
         if (memchr(c->base.creds.password, '\0', c->base.creds.password_len))
             return sm_fail(utils, SASL_BADPARAM, "LOGIN: the password contains a NUL byte");
         r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, namelen,
@@ -69,13 +70,14 @@ int login_client_step(void *ctx, sasl_client_params_t *cparams,
             return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty user name");
         c->step = SEND_PASSWORD;
         /* the name as canon_user made it (the application may map it) */
-        r = reply(c, utils, oparams->authid, oparams->alen, out, outlen);
+        r = login_client_reply(c, utils, oparams->authid, oparams->alen, out, outlen);
         return r == SASL_OK ? SASL_CONTINUE : r;
     case SEND_PASSWORD:
-        if ((r = check_challenge(utils, in, inlen)) != SASL_OK)
+        if ((r = login_client_check_challenge(utils, in, inlen)) != SASL_OK)
             return r;
         c->step = DONE;
-        r = reply(c, utils, c->base.creds.password, c->base.creds.password_len, out, outlen);
+        r = login_client_reply(c, utils, c->base.creds.password, c->base.creds.password_len, out,
+                               outlen);
         sm_creds_dispose(utils, &c->base.creds);
         if (r != SASL_OK)
             return r;

@@ -3,11 +3,15 @@
 #include "login.h"
 
 
+/* the server's settings, read at load; every mech_new gets them as glob */
+static struct sm_server_settings login_settings;
+
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "LOGIN",
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
     .features = 0,
+    .glob_context = &login_settings,
     .mech_new = login_server_new,
     .mech_step = login_server_step,
     .mech_dispose = login_server_dispose,

@@ -2,6 +2,7 @@
 #include "login.h"
 #include "login_codec.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
@@ -12,29 +13,29 @@ struct login_server {
     enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE } step;
     char *username;     /* then the password after its NUL: one buffer */
     unsigned username_len;
+    const struct sm_server_settings *set; /* the plugin's (glob) */
 };
-
-struct sm_server_settings login_settings;
 
 int login_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    (void)glob; (void)challenge; (void)challen;
-    return sm_server_new(sparams, &login_settings, "LOGIN", sizeof(struct login_server), ctx);
+    (void)challenge; (void)challen;
+    return sm_server_new_glob(sparams, glob, "LOGIN", sizeof(struct login_server),
+                              offsetof(struct login_server, set), ctx);
 }
 
-static int take_username(struct login_server *s, const sasl_utils_t *utils,
-                         const char *in, unsigned inlen,
-                         const char **out, unsigned *outlen)
+static int login_server_take_username(struct login_server *s, const sasl_utils_t *utils,
+                                      const char *in, unsigned inlen,
+                                      const char **out, unsigned *outlen)
 {
-    enum login_status st = login_check_field(in, inlen, login_settings.lim.max_user);
+    enum login_status st = login_check_field(in, inlen, s->set->lim.max_user);
 
     if (st != LOGIN_OK) {
         s->step = DONE;
         return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", login_status_text(st));
     }
     /* room for the password too, so it needs no copy of its own later */
-    if (!(s->username = utils->malloc((size_t)inlen + 1 + login_settings.lim.max_password + 1)))
+    if (!(s->username = utils->malloc((size_t)inlen + 1 + s->set->lim.max_password + 1)))
         return SASL_NOMEM;
     memcpy(s->username, in, inlen);
     s->username[inlen] = '\0';
@@ -60,16 +61,16 @@ int login_server_step(void *ctx, sasl_server_params_t *sparams,
     case START:
         /* the user name may come as the initial response */
         if (in && inlen)
-            return take_username(s, utils, in, inlen, out, outlen);
+            return login_server_take_username(s, utils, in, inlen, out, outlen);
         s->step = AWAIT_USERNAME;
         *out = LOGIN_USERNAME_CHALLENGE;
         *outlen = sizeof(LOGIN_USERNAME_CHALLENGE) - 1;
         return SASL_CONTINUE;
     case AWAIT_USERNAME:
-        return take_username(s, utils, in, inlen, out, outlen);
+        return login_server_take_username(s, utils, in, inlen, out, outlen);
     case AWAIT_PASSWORD: {
         s->step = DONE;
-        st = login_check_field(in, inlen, login_settings.lim.max_password);
+        st = login_check_field(in, inlen, s->set->lim.max_password);
         if (st != LOGIN_OK)
             return sm_fail(utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
         char *pw = s->username + s->username_len + 1;

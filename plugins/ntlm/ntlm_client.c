@@ -4,7 +4,6 @@
 #include "ntlm_crypto.h"
 
 #include <string.h>
-#include <time.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
@@ -32,11 +31,11 @@ int ntlm_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
     return sm_client_new(cparams, sizeof(struct ntlm_client), ctx);
 }
 
-static int send_negotiate(struct ntlm_client *c, sasl_client_params_t *cparams,
-                          sasl_interact_t **prompt_need, const char **out, unsigned *outlen)
+static int ntlm_client_send_negotiate(struct ntlm_client *c, sasl_client_params_t *cparams,
+                                      sasl_interact_t **prompt_need, const char **out,
+                                      unsigned *outlen)
 {
-    int r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need,
-                         &c->base.creds);
+    int r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need, &c->base.creds);
 
     if (r != SASL_OK)
         return r;
@@ -50,7 +49,7 @@ static int send_negotiate(struct ntlm_client *c, sasl_client_params_t *cparams,
 }
 
 /* What the AUTHENTICATE is built from. */
-struct answer {
+struct ntlm_client_answer {
     struct ntlm_challenge ch;
     struct ntlm_av_info av;
     int unicode, v1;
@@ -70,7 +69,8 @@ struct answer {
 #define NT_MAX (NTLM_PROOF_LEN + NTLM_V2_BLOB_HEADER + NTLM_MAX_MESSAGE + 64)
 
 /* user, domain: "DOMAIN\user" in the authname, else the ntlm_domain option. */
-static int split_authname(const sasl_utils_t *utils, const char *authname, struct answer *a)
+static int ntlm_client_split_authname(const sasl_utils_t *utils, const char *authname,
+                                      struct ntlm_client_answer *a)
 {
     const char *bs = strchr(authname, '\\');
     size_t dlen = bs ? (size_t)(bs - authname) : 0;
@@ -93,7 +93,7 @@ static int split_authname(const sasl_utils_t *utils, const char *authname, struc
     return r;
 }
 
-static int encode_names(const sasl_utils_t *utils, struct answer *a)
+static int ntlm_client_encode_names(const sasl_utils_t *utils, struct ntlm_client_answer *a)
 {
     a->user16_len = ntlm_utf8_to_utf16le(a->user, strlen(a->user), a->user16,
                                          sizeof(a->user16));
@@ -116,19 +116,11 @@ static int encode_names(const sasl_utils_t *utils, struct answer *a)
     return SASL_OK;
 }
 
-static void filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN])
-{
-    uint64_t t = ((uint64_t)time(NULL) + 11644473600u) * 10000000u;
-    int i;
-
-    for (i = 0; i < NTLM_TIMESTAMP_LEN; i++)
-        out[i] = (unsigned char)(t >> (8 * i));
-}
-
 /* The AV pairs of our NTLMv2 client challenge: the server's names and
  * timestamp, and MsvAvFlags announcing the MIC when there is a timestamp
  * (MS-NLMP 3.1.5.1.2).  Pairs we do not know are not repeated. */
-static size_t client_av_pairs(const struct answer *a, unsigned char *out, size_t cap)
+static size_t ntlm_client_av_pairs(const struct ntlm_client_answer *a, unsigned char *out,
+                                   size_t cap)
 {
     struct ntlm_av_writer w = {out, cap, 0, 0};
     const struct { enum ntlm_av_id id; const struct ntlm_buf *b; } names[] = {
@@ -155,7 +147,7 @@ static size_t client_av_pairs(const struct answer *a, unsigned char *out, size_t
  * once he has stripped the timestamp (no MIC then) and emptied the NT
  * field, to pass an exchange he altered to a server that accepts LMv2
  * alone (Cyrus's does).  Every server that checks NTLMv2 ignores it. */
-static int answer_v2(struct answer *a)
+static int ntlm_client_answer_v2(struct ntlm_client_answer *a)
 {
     unsigned char *temp = a->nt + NTLM_PROOF_LEN;
     size_t av_len, cap = NT_MAX - NTLM_PROOF_LEN - NTLM_V2_BLOB_HEADER - 4;
@@ -168,10 +160,10 @@ static int answer_v2(struct answer *a)
     if (a->av.has_timestamp)
         memcpy(temp + 8, a->av.timestamp, NTLM_TIMESTAMP_LEN);
     else
-        filetime_now(temp + 8);
+        ntlm_filetime_now(temp + 8);
     if (sm_random(temp + 16, NTLM_CHALLENGE_LEN) != 0)
         return -1;
-    av_len = client_av_pairs(a, temp + NTLM_V2_BLOB_HEADER, cap);
+    av_len = ntlm_client_av_pairs(a, temp + NTLM_V2_BLOB_HEADER, cap);
     if (!av_len)
         return -1;
     memset(temp + NTLM_V2_BLOB_HEADER + av_len, 0, 4);
@@ -196,7 +188,7 @@ static int answer_v2(struct answer *a)
  * security: then the response mixes in our own client challenge, so a man
  * in the middle who strips the CHALLENGE down and fixes its challenge gets
  * no answer a precomputed table cracks.  Plain NTLMv1 is never sent. */
-static int answer_v1(struct answer *a)
+static int ntlm_client_answer_v1(struct ntlm_client_answer *a)
 {
     unsigned char challenge[NTLM_CHALLENGE_LEN];
 
@@ -214,7 +206,7 @@ static int answer_v1(struct answer *a)
  * it).  ntlm_v2: yes is our default, never NTLMv1 (we send NTLMv2, not
  * LMv2); ntlm_v2: no allows it as ntlm_allow_v1: yes does.  Set both so
  * that they contradict, and the exchange fails naming them. */
-static int client_allow_v1(const sasl_utils_t *utils, int *allow_v1)
+static int ntlm_client_allow_v1(const sasl_utils_t *utils, int *allow_v1)
 {
     int v1_set, v1, v2_set, v2, r;
 
@@ -233,8 +225,8 @@ static int client_allow_v1(const sasl_utils_t *utils, int *allow_v1)
     return SASL_OK;
 }
 
-static int read_challenge(const sasl_utils_t *utils, const char *in, unsigned inlen,
-                          int allow_v1, struct answer *a)
+static int ntlm_client_read_challenge(const sasl_utils_t *utils, const char *in, unsigned inlen,
+                                      int allow_v1, struct ntlm_client_answer *a)
 {
     static const unsigned char zero[NTLM_CHALLENGE_LEN];
     enum ntlm_status st = ntlm_parse_challenge(in, inlen, &a->ch);
@@ -255,8 +247,9 @@ static int read_challenge(const sasl_utils_t *utils, const char *in, unsigned in
     return SASL_OK;
 }
 
-static int build_authenticate(struct ntlm_client *c, const sasl_utils_t *utils,
-                              struct answer *a, const char *in, unsigned inlen)
+static int ntlm_client_build_authenticate(struct ntlm_client *c, const sasl_utils_t *utils,
+                                          struct ntlm_client_answer *a, const char *in,
+                                          unsigned inlen)
 {
     struct ntlm_authenticate_fields f;
     struct ntlm_buf neg = {c->negotiate, c->negotiate_len};
@@ -294,24 +287,24 @@ static int build_authenticate(struct ntlm_client *c, const sasl_utils_t *utils,
     return SASL_OK;
 }
 
-static int send_authenticate(struct ntlm_client *c, sasl_client_params_t *cparams,
-                             const char *in, unsigned inlen, const char **out,
-                             unsigned *outlen, sasl_out_params_t *oparams)
+static int ntlm_client_send_authenticate(struct ntlm_client *c, sasl_client_params_t *cparams,
+                                         const char *in, unsigned inlen, const char **out,
+                                         unsigned *outlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = cparams->utils;
     const struct sm_creds *cr = &c->base.creds;
     unsigned char nt[NT_MAX];
-    struct answer ans, *a = &ans;
+    struct ntlm_client_answer ans, *a = &ans;
     int r, allow_v1 = 0;
 
     c->step = DONE;
-    if ((r = client_allow_v1(utils, &allow_v1)) != SASL_OK)
+    if ((r = ntlm_client_allow_v1(utils, &allow_v1)) != SASL_OK)
         return r;
     memset(a, 0, sizeof(*a));
     a->nt = nt;
-    if ((r = read_challenge(utils, in, inlen, allow_v1, a)) != SASL_OK
-        || (r = split_authname(utils, cr->authname, a)) != SASL_OK
-        || (r = encode_names(utils, a)) != SASL_OK)
+    if ((r = ntlm_client_read_challenge(utils, in, inlen, allow_v1, a)) != SASL_OK
+        || (r = ntlm_client_split_authname(utils, cr->authname, a)) != SASL_OK
+        || (r = ntlm_client_encode_names(utils, a)) != SASL_OK)
         goto out;
     r = sm_set_identities(utils, cparams->canon_user, a->user, (unsigned)strlen(a->user),
                           NULL, 0, oparams);
@@ -322,11 +315,11 @@ static int send_authenticate(struct ntlm_client *c, sasl_client_params_t *cparam
                     ? "NTLM: the password is not UTF-8" : "NTLM: MD4 unavailable");
         goto out;
     }
-    if ((a->v1 ? answer_v1(a) : answer_v2(a)) != 0) {
+    if ((a->v1 ? ntlm_client_answer_v1(a) : ntlm_client_answer_v2(a)) != 0) {
         r = sm_fail(utils, SASL_FAIL, "NTLM: cannot compute the response");
         goto out;
     }
-    r = build_authenticate(c, utils, a, in, inlen);
+    r = ntlm_client_build_authenticate(c, utils, a, in, inlen);
     if (r == SASL_OK) {
         sm_client_output(&c->base, out, outlen);
         sm_oparams_done(oparams);
@@ -350,9 +343,9 @@ int ntlm_client_step(void *ctx, sasl_client_params_t *cparams,
         return r;
     switch (c->step) {
     case SEND_NEGOTIATE:
-        return send_negotiate(c, cparams, prompt_need, out, outlen);
+        return ntlm_client_send_negotiate(c, cparams, prompt_need, out, outlen);
     case SEND_AUTHENTICATE:
-        return send_authenticate(c, cparams, in, inlen, out, outlen, oparams);
+        return ntlm_client_send_authenticate(c, cparams, in, inlen, out, outlen, oparams);
     default:
         return sm_too_many_steps(cparams->utils, "NTLM");
     }

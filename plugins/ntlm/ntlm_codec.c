@@ -29,24 +29,24 @@ const char *ntlm_status_text(enum ntlm_status st)
     return "unknown error";
 }
 
-static uint16_t get16(const unsigned char *p)
+static uint16_t ntlm_codec_get16(const unsigned char *p)
 {
     return (uint16_t)(p[0] | (p[1] << 8));
 }
 
-static uint32_t get32(const unsigned char *p)
+static uint32_t ntlm_codec_get32(const unsigned char *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)
            | ((uint32_t)p[3] << 24);
 }
 
-static void put16(unsigned char *p, uint16_t v)
+static void ntlm_codec_put16(unsigned char *p, uint16_t v)
 {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
 }
 
-static void put32(unsigned char *p, uint32_t v)
+static void ntlm_codec_put32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
@@ -54,8 +54,8 @@ static void put32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)(v >> 24);
 }
 
-static enum ntlm_status check_header(const unsigned char *m, size_t len, size_t min,
-                                     uint32_t type)
+static enum ntlm_status ntlm_codec_check_header(const unsigned char *m, size_t len, size_t min,
+                                                uint32_t type)
 {
     if (len > NTLM_MAX_MESSAGE)
         return NTLM_ERR_TOO_BIG;
@@ -63,14 +63,14 @@ static enum ntlm_status check_header(const unsigned char *m, size_t len, size_t 
         return NTLM_ERR_SHORT;
     if (memcmp(m, signature, sizeof(signature)) != 0)
         return NTLM_ERR_SIGNATURE;
-    if (get32(m + 8) != type)
+    if (ntlm_codec_get32(m + 8) != type)
         return NTLM_ERR_TYPE;
     return NTLM_OK;
 }
 
 /* MS-NLMP 2.2.1: the VERSION field follows the fixed header when the
  * flags say so; the payload cannot start inside it. */
-static size_t version_len(uint32_t flags)
+static size_t ntlm_codec_version_len(uint32_t flags)
 {
     return flags & NTLM_NEGOTIATE_VERSION ? NTLM_VERSION_LEN : 0;
 }
@@ -82,8 +82,8 @@ struct field {
     struct ntlm_buf *out;
 };
 
-static enum ntlm_status read_fields(const unsigned char *m, size_t len, size_t header,
-                                    struct field *f, size_t n, size_t *payload_start)
+static enum ntlm_status ntlm_codec_read_fields(const unsigned char *m, size_t len, size_t header,
+                                               struct field *f, size_t n, size_t *payload_start)
 {
     size_t i, j, lowest = len;
     uint32_t off[8];
@@ -91,8 +91,8 @@ static enum ntlm_status read_fields(const unsigned char *m, size_t len, size_t h
     if (header > len)
         return NTLM_ERR_SHORT;
     for (i = 0; i < n; i++) {
-        uint16_t blen = get16(m + f[i].at);
-        uint32_t o = get32(m + f[i].at + 4);
+        uint16_t blen = ntlm_codec_get16(m + f[i].at);
+        uint32_t o = ntlm_codec_get32(m + f[i].at + 4);
 
         f[i].out->p = NULL;
         f[i].out->len = 0;
@@ -124,9 +124,9 @@ enum ntlm_status ntlm_parse_negotiate(const void *msg, size_t len, struct ntlm_n
     struct field f[] = {{16, &out->domain}, {24, &out->workstation}};
 
     memset(out, 0, sizeof(*out));
-    if ((st = check_header(m, len, NTLM_NEGOTIATE_MIN, TYPE_NEGOTIATE)) != NTLM_OK)
+    if ((st = ntlm_codec_check_header(m, len, NTLM_NEGOTIATE_MIN, TYPE_NEGOTIATE)) != NTLM_OK)
         return st;
-    out->flags = get32(m + 12);
+    out->flags = ntlm_codec_get32(m + 12);
     /* the oldest clients send the flags alone, and then supply no names;
      * anything else shorter than the header is a truncated header */
     if (len == NTLM_NEGOTIATE_MIN
@@ -135,7 +135,8 @@ enum ntlm_status ntlm_parse_negotiate(const void *msg, size_t len, struct ntlm_n
         return NTLM_OK;
     if (len < NTLM_NEGOTIATE_HEADER)
         return NTLM_ERR_SHORT;
-    return read_fields(m, len, NTLM_NEGOTIATE_HEADER + version_len(out->flags), f, 2, NULL);
+    return ntlm_codec_read_fields(
+        m, len, NTLM_NEGOTIATE_HEADER + ntlm_codec_version_len(out->flags), f, 2, NULL);
 }
 
 enum ntlm_status ntlm_parse_challenge(const void *msg, size_t len, struct ntlm_challenge *out)
@@ -145,14 +146,15 @@ enum ntlm_status ntlm_parse_challenge(const void *msg, size_t len, struct ntlm_c
     struct field f[] = {{12, &out->target_name}, {40, &out->target_info}};
 
     memset(out, 0, sizeof(*out));
-    if ((st = check_header(m, len, NTLM_CHALLENGE_MIN, TYPE_CHALLENGE)) != NTLM_OK)
+    if ((st = ntlm_codec_check_header(m, len, NTLM_CHALLENGE_MIN, TYPE_CHALLENGE)) != NTLM_OK)
         return st;
-    out->flags = get32(m + 20);
+    out->flags = ntlm_codec_get32(m + 20);
     memcpy(out->server_challenge, m + 24, NTLM_CHALLENGE_LEN);
     /* the oldest servers send no target information fields */
     if (len < NTLM_CHALLENGE_HEADER)
-        return read_fields(m, len, NTLM_CHALLENGE_MIN, f, 1, NULL);
-    return read_fields(m, len, NTLM_CHALLENGE_HEADER + version_len(out->flags), f, 2, NULL);
+        return ntlm_codec_read_fields(m, len, NTLM_CHALLENGE_MIN, f, 1, NULL);
+    return ntlm_codec_read_fields(
+        m, len, NTLM_CHALLENGE_HEADER + ntlm_codec_version_len(out->flags), f, 2, NULL);
 }
 
 enum ntlm_status ntlm_parse_authenticate(const void *msg, size_t len,
@@ -164,14 +166,52 @@ enum ntlm_status ntlm_parse_authenticate(const void *msg, size_t len,
                         {36, &out->user}, {44, &out->workstation}, {52, &out->session_key}};
 
     memset(out, 0, sizeof(*out));
-    if ((st = check_header(m, len, NTLM_AUTHENTICATE_HEADER, TYPE_AUTHENTICATE)) != NTLM_OK)
+    if ((st = ntlm_codec_check_header(m, len, NTLM_AUTHENTICATE_HEADER, TYPE_AUTHENTICATE))
+        != NTLM_OK)
         return st;
-    out->flags = get32(m + 60);
-    return read_fields(m, len, NTLM_AUTHENTICATE_HEADER + version_len(out->flags), f, 6,
-                       &out->payload_start);
+    out->flags = ntlm_codec_get32(m + 60);
+    return ntlm_codec_read_fields(m, len,
+                                  NTLM_AUTHENTICATE_HEADER + ntlm_codec_version_len(out->flags), f,
+                                  6, &out->payload_start);
 }
 
 /* ---- AV pairs ------------------------------------------------------------ */
+
+/* One pair other than MsvAvEOL into out: the names as they are, the
+ * fixed-size values checked for their size, unknown ids skipped. */
+static enum ntlm_status ntlm_codec_av_value(struct ntlm_av_info *out, uint16_t id,
+                                            const unsigned char *v, uint16_t n)
+{
+    switch (id) {
+    case NTLM_AV_NB_COMPUTER: out->nb_computer = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_NB_DOMAIN: out->nb_domain = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_DNS_COMPUTER: out->dns_computer = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_DNS_DOMAIN: out->dns_domain = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_DNS_TREE: out->dns_tree = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_TARGET_NAME: out->target_name = (struct ntlm_buf){v, n}; break;
+    case NTLM_AV_FLAGS:
+        if (n != 4)
+            return NTLM_ERR_AV_LENGTH;
+        out->has_flags = 1;
+        out->flags = ntlm_codec_get32(v);
+        break;
+    case NTLM_AV_TIMESTAMP:
+        if (n != NTLM_TIMESTAMP_LEN)
+            return NTLM_ERR_AV_LENGTH;
+        out->has_timestamp = 1;
+        memcpy(out->timestamp, v, n);
+        break;
+    case NTLM_AV_CHANNEL_BINDINGS:
+        if (n != sizeof(out->channel_bindings))
+            return NTLM_ERR_AV_LENGTH;
+        out->has_channel_bindings = 1;
+        memcpy(out->channel_bindings, v, n);
+        break;
+    default:
+        break;
+    }
+    return NTLM_OK;
+}
 
 enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zero_tail,
                                      struct ntlm_av_info *out)
@@ -183,11 +223,12 @@ enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zer
     for (;;) {
         uint16_t id, n;
         const unsigned char *v;
+        enum ntlm_status st;
 
         if (len - pos < 4)
             return NTLM_ERR_AV_TRUNCATED;
-        id = get16(p + pos);
-        n = get16(p + pos + 2);
+        id = ntlm_codec_get16(p + pos);
+        n = ntlm_codec_get16(p + pos + 2);
         pos += 4;
         if (n > len - pos)
             return NTLM_ERR_AV_TRUNCATED;
@@ -198,8 +239,7 @@ enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zer
                 return NTLM_ERR_AV_DUPLICATE;
             seen |= 1u << id;
         }
-        switch (id) {
-        case NTLM_AV_EOL:
+        if (id == NTLM_AV_EOL) {
             if (n)
                 return NTLM_ERR_AV_LENGTH;
             out->list_len = pos;
@@ -207,33 +247,9 @@ enum ntlm_status ntlm_parse_av_pairs(const unsigned char *p, size_t len, int zer
                 if (!zero_tail || p[pos])
                     return NTLM_ERR_AV_TRAILING;
             return NTLM_OK;
-        case NTLM_AV_NB_COMPUTER: out->nb_computer = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_NB_DOMAIN: out->nb_domain = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_DNS_COMPUTER: out->dns_computer = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_DNS_DOMAIN: out->dns_domain = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_DNS_TREE: out->dns_tree = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_TARGET_NAME: out->target_name = (struct ntlm_buf){v, n}; break;
-        case NTLM_AV_FLAGS:
-            if (n != 4)
-                return NTLM_ERR_AV_LENGTH;
-            out->has_flags = 1;
-            out->flags = get32(v);
-            break;
-        case NTLM_AV_TIMESTAMP:
-            if (n != NTLM_TIMESTAMP_LEN)
-                return NTLM_ERR_AV_LENGTH;
-            out->has_timestamp = 1;
-            memcpy(out->timestamp, v, n);
-            break;
-        case NTLM_AV_CHANNEL_BINDINGS:
-            if (n != sizeof(out->channel_bindings))
-                return NTLM_ERR_AV_LENGTH;
-            out->has_channel_bindings = 1;
-            memcpy(out->channel_bindings, v, n);
-            break;
-        default:
-            break;
         }
+        if ((st = ntlm_codec_av_value(out, id, v, n)) != NTLM_OK)
+            return st;
     }
 }
 
@@ -260,10 +276,10 @@ enum ntlm_status ntlm_parse_v2_response(const struct ntlm_buf *nt, struct ntlm_v
 
 /* ---- builders ------------------------------------------------------------ */
 
-static void header(unsigned char *out, uint32_t type)
+static void ntlm_codec_header(unsigned char *out, uint32_t type)
 {
     memcpy(out, signature, sizeof(signature));
-    put32(out + 8, type);
+    ntlm_codec_put32(out + 8, type);
 }
 
 size_t ntlm_build_negotiate(uint32_t flags, unsigned char *out, size_t cap)
@@ -271,25 +287,26 @@ size_t ntlm_build_negotiate(uint32_t flags, unsigned char *out, size_t cap)
     if (cap < NTLM_NEGOTIATE_HEADER)
         return 0;
     memset(out, 0, NTLM_NEGOTIATE_HEADER);
-    header(out, TYPE_NEGOTIATE);
-    put32(out + 12, flags & ~(NTLM_NEGOTIATE_OEM_DOMAIN_SUPPLIED
-                              | NTLM_NEGOTIATE_OEM_WORKSTATION_SUPPLIED
-                              | NTLM_NEGOTIATE_VERSION));
+    ntlm_codec_header(out, TYPE_NEGOTIATE);
+    ntlm_codec_put32(out + 12, flags & ~(NTLM_NEGOTIATE_OEM_DOMAIN_SUPPLIED
+                                         | NTLM_NEGOTIATE_OEM_WORKSTATION_SUPPLIED
+                                         | NTLM_NEGOTIATE_VERSION));
     return NTLM_NEGOTIATE_HEADER;
 }
 
 /* Write field at (header offset) and its bytes at *pos. */
-static void put_field(unsigned char *out, size_t at, const struct ntlm_buf *b, size_t *pos)
+static void ntlm_codec_put_field(unsigned char *out, size_t at, const struct ntlm_buf *b,
+                                 size_t *pos)
 {
-    put16(out + at, (uint16_t)b->len);
-    put16(out + at + 2, (uint16_t)b->len);
-    put32(out + at + 4, (uint32_t)*pos);
+    ntlm_codec_put16(out + at, (uint16_t)b->len);
+    ntlm_codec_put16(out + at + 2, (uint16_t)b->len);
+    ntlm_codec_put32(out + at + 4, (uint32_t)*pos);
     if (b->len)
         memcpy(out + *pos, b->p, b->len);
     *pos += b->len;
 }
 
-static int too_long(const struct ntlm_buf *b)
+static int ntlm_codec_too_long(const struct ntlm_buf *b)
 {
     return b->len > 0xffff;
 }
@@ -301,22 +318,22 @@ size_t ntlm_build_challenge(const struct ntlm_challenge_fields *f, unsigned char
     size_t pos = hdr;
     uint32_t flags = f->flags & ~(NTLM_NEGOTIATE_TARGET_INFO | NTLM_NEGOTIATE_VERSION);
 
-    if (too_long(&f->target_name) || too_long(&f->target_info)
+    if (ntlm_codec_too_long(&f->target_name) || ntlm_codec_too_long(&f->target_info)
         || cap < hdr || cap - hdr < f->target_name.len
         || cap - hdr - f->target_name.len < f->target_info.len)
         return 0;
     memset(out, 0, hdr);
-    header(out, TYPE_CHALLENGE);
+    ntlm_codec_header(out, TYPE_CHALLENGE);
     if (f->target_info.len)
         flags |= NTLM_NEGOTIATE_TARGET_INFO;
     if (f->version)
         flags |= NTLM_NEGOTIATE_VERSION;
-    put32(out + 20, flags);
+    ntlm_codec_put32(out + 20, flags);
     memcpy(out + 24, f->server_challenge, NTLM_CHALLENGE_LEN);
-    put_field(out, 12, &f->target_name, &pos);
+    ntlm_codec_put_field(out, 12, &f->target_name, &pos);
     /* MS-NLMP 2.2.1.2: without NEGOTIATE_TARGET_INFO the fields are zero */
     if (f->target_info.len)
-        put_field(out, 40, &f->target_info, &pos);
+        ntlm_codec_put_field(out, 40, &f->target_info, &pos);
     if (f->version)
         memcpy(out + NTLM_CHALLENGE_HEADER, f->version, NTLM_VERSION_LEN);
     return pos;
@@ -334,19 +351,19 @@ size_t ntlm_build_authenticate(const struct ntlm_authenticate_fields *f, unsigne
     uint32_t flags = f->flags & ~NTLM_NEGOTIATE_VERSION;
 
     for (i = 0; i < 6; i++) {
-        if (too_long(order[i]))
+        if (ntlm_codec_too_long(order[i]))
             return 0;
         total += order[i]->len;
     }
     if (total > cap)
         return 0;
     memset(out, 0, hdr);
-    header(out, TYPE_AUTHENTICATE);
+    ntlm_codec_header(out, TYPE_AUTHENTICATE);
     if (f->version)
         flags |= NTLM_NEGOTIATE_VERSION;
-    put32(out + 60, flags);
+    ntlm_codec_put32(out + 60, flags);
     for (i = 0; i < 6; i++)
-        put_field(out, at[i], order[i], &pos);
+        ntlm_codec_put_field(out, at[i], order[i], &pos);
     if (f->version)
         memcpy(out + NTLM_AUTHENTICATE_HEADER, f->version, NTLM_VERSION_LEN);
     return pos;
@@ -358,11 +375,21 @@ void ntlm_av_put(struct ntlm_av_writer *w, enum ntlm_av_id id, const void *value
         w->failed = 1;
         return;
     }
-    put16(w->p + w->len, (uint16_t)id);
-    put16(w->p + w->len + 2, (uint16_t)n);
+    ntlm_codec_put16(w->p + w->len, (uint16_t)id);
+    ntlm_codec_put16(w->p + w->len + 2, (uint16_t)n);
     if (n)
         memcpy(w->p + w->len + 4, value, n);
     w->len += 4 + n;
+}
+
+void ntlm_filetime(uint64_t sec, uint32_t nsec, unsigned char out[NTLM_TIMESTAMP_LEN])
+{
+    /* 11644473600 s from 1601-01-01 to 1970-01-01 */
+    uint64_t t = (sec + 11644473600u) * 10000000u + nsec / 100u;
+    int i;
+
+    for (i = 0; i < NTLM_TIMESTAMP_LEN; i++)
+        out[i] = (unsigned char)(t >> (8 * i));
 }
 
 size_t ntlm_av_end(struct ntlm_av_writer *w)
@@ -374,7 +401,7 @@ size_t ntlm_av_end(struct ntlm_av_writer *w)
 /* ---- strings ------------------------------------------------------------- */
 
 /* One code point from UTF-8 at *i, or -1 (strict: RFC 3629). */
-static long utf8_next(const unsigned char *s, size_t len, size_t *i)
+static long ntlm_codec_utf8_next(const unsigned char *s, size_t len, size_t *i)
 {
     unsigned char c = s[*i];
     size_t n, k;
@@ -411,7 +438,7 @@ size_t ntlm_utf8_to_utf16le(const char *in, size_t len, unsigned char *out, size
     size_t i = 0, o = 0;
 
     while (i < len) {
-        long cp = utf8_next(s, len, &i);
+        long cp = ntlm_codec_utf8_next(s, len, &i);
 
         if (cp < 0)
             return (size_t)-1;
@@ -419,13 +446,13 @@ size_t ntlm_utf8_to_utf16le(const char *in, size_t len, unsigned char *out, size
             if (cap - o < 4)
                 return (size_t)-1;
             cp -= 0x10000;
-            put16(out + o, (uint16_t)(0xd800 | (cp >> 10)));
-            put16(out + o + 2, (uint16_t)(0xdc00 | (cp & 0x3ff)));
+            ntlm_codec_put16(out + o, (uint16_t)(0xd800 | (cp >> 10)));
+            ntlm_codec_put16(out + o + 2, (uint16_t)(0xdc00 | (cp & 0x3ff)));
             o += 4;
         } else {
             if (cap - o < 2)
                 return (size_t)-1;
-            put16(out + o, (uint16_t)cp);
+            ntlm_codec_put16(out + o, (uint16_t)cp);
             o += 2;
         }
     }
@@ -441,12 +468,12 @@ size_t ntlm_utf16le_to_utf8(const unsigned char *in, size_t len, char *out, size
     if (len % 2)
         return (size_t)-1;
     for (i = 0; i < len; i += 2) {
-        cp = get16(in + i);
+        cp = ntlm_codec_get16(in + i);
         if (cp >= 0xdc00 && cp <= 0xdfff)
             return (size_t)-1;
         if (cp >= 0xd800 && cp <= 0xdbff) {
             unsigned long lo;
-            if (len - i < 4 || (lo = get16(in + i + 2)) < 0xdc00 || lo > 0xdfff)
+            if (len - i < 4 || (lo = ntlm_codec_get16(in + i + 2)) < 0xdc00 || lo > 0xdfff)
                 return (size_t)-1;
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
             i += 2;
@@ -490,7 +517,7 @@ size_t ntlm_ascii_to_utf16le(const unsigned char *in, size_t len, unsigned char 
     for (i = 0; i < len; i++) {
         if (!in[i] || in[i] >= 0x80)
             return (size_t)-1;
-        put16(out + 2 * i, in[i]);
+        ntlm_codec_put16(out + 2 * i, in[i]);
     }
     return 2 * len;
 }
@@ -522,7 +549,7 @@ size_t ntlm_decode_name(int unicode, const unsigned char *in, size_t len, char *
 
 /* The mapping of one UTF-16 unit outside ASCII: a binary search of the
  * generated runs (ntlm_upcase.c). */
-static uint16_t upcase(uint16_t c)
+static uint16_t ntlm_codec_upcase(uint16_t c)
 {
     unsigned lo = 0, hi = ntlm_upcase_nruns;
 
@@ -545,12 +572,12 @@ void ntlm_utf16le_upper(unsigned char *s, size_t len)
     size_t i;
 
     for (i = 0; i + 1 < len; i += 2) {
-        uint16_t c = get16(s + i);
+        uint16_t c = ntlm_codec_get16(s + i);
 
         if (c >= 'a' && c <= 'z')
             c = (uint16_t)(c - ('a' - 'A'));
         else if (c >= 0x80)
-            c = upcase(c); /* surrogates are in no run: pairs stay as they are */
-        put16(s + i, c);
+            c = ntlm_codec_upcase(c); /* surrogates are in no run: pairs stay as they are */
+        ntlm_codec_put16(s + i, c);
     }
 }

@@ -190,6 +190,12 @@ void ntlm_av_put(struct ntlm_av_writer *w, enum ntlm_av_id id, const void *value
 /* MsvAvEOL; returns the list length, or 0 when anything failed. */
 size_t ntlm_av_end(struct ntlm_av_writer *w);
 
+/* A time as a Windows FILETIME (MsvAvTimestamp, the NTLMv2 client
+ * challenge's timestamp): 100 ns units since 1601, little-endian.  sec and
+ * nsec are a Unix time (a struct timespec); ntlm_crypto.h's
+ * ntlm_filetime_now reads the clock. */
+void ntlm_filetime(uint64_t sec, uint32_t nsec, unsigned char out[NTLM_TIMESTAMP_LEN]);
+
 /* ---- strings ------------------------------------------------------------ */
 
 /* UTF-8 (no NUL, no surrogate code points, shortest forms only) to UTF-16LE;

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 #include <sasl-mechs/crypto.h>
@@ -15,7 +16,7 @@ static OSSL_PROVIDER *legacy;
 static EVP_MD *md4, *md5;
 static EVP_CIPHER *des_ecb, *rc4;
 
-static void legacy_init(void)
+static void ntlm_crypto_legacy_init(void)
 {
     OSSL_LIB_CTX *ctx = sm_crypto_libctx();
 
@@ -40,13 +41,13 @@ __attribute__((destructor(102))) static void legacy_free(void)
 
 int ntlm_crypto_available(void)
 {
-    return pthread_once(&legacy_once, legacy_init) == 0 && md4 && md5 && des_ecb && rc4;
+    return pthread_once(&legacy_once, ntlm_crypto_legacy_init) == 0 && md4 && md5 && des_ecb && rc4;
 }
 
 /* md is read after the one-time fetch: a caller's first call may be the
  * one that makes it. */
-static int digest(EVP_MD *const *md, const void *a, size_t alen, const void *b, size_t blen,
-                  unsigned char out[16])
+static int ntlm_crypto_digest(EVP_MD *const *md, const void *a, size_t alen, const void *b,
+                              size_t blen, unsigned char out[16])
 {
     EVP_MD_CTX *c;
     unsigned n = 0;
@@ -63,7 +64,7 @@ static int digest(EVP_MD *const *md, const void *a, size_t alen, const void *b, 
 int ntlm_nt_hash(const unsigned char *password_utf16, size_t len,
                  unsigned char out[NTLM_HASH_LEN])
 {
-    return digest(&md4, len ? (const void *)password_utf16 : "", len, NULL, 0, out);
+    return ntlm_crypto_digest(&md4, len ? (const void *)password_utf16 : "", len, NULL, 0, out);
 }
 
 int ntlm_nt_hash_utf8(const char *password, size_t len, unsigned char out[NTLM_HASH_LEN])
@@ -112,8 +113,8 @@ int ntlm_v2_session_base_key(const unsigned char key[NTLM_KEY_LEN],
 
 /* DES with a 7-byte key spread over 8 bytes (MS-NLMP 6, DES(K, D)); the
  * parity bits are ignored by DES, so they are left zero. */
-static int des7(EVP_CIPHER_CTX *c, const unsigned char k7[7], const unsigned char in[8],
-                unsigned char out[8])
+static int ntlm_crypto_des7(EVP_CIPHER_CTX *c, const unsigned char k7[7], const unsigned char in[8],
+                            unsigned char out[8])
 {
     unsigned char k[8];
     int n = 0, ok;
@@ -145,8 +146,9 @@ int ntlm_v1_response(const unsigned char nt_hash[NTLM_HASH_LEN],
         return -1;
     memcpy(k21, nt_hash, NTLM_HASH_LEN);
     memset(k21 + NTLM_HASH_LEN, 0, sizeof(k21) - NTLM_HASH_LEN);
-    ok = des7(c, k21, challenge, out) && des7(c, k21 + 7, challenge, out + 8)
-         && des7(c, k21 + 14, challenge, out + 16);
+    ok = ntlm_crypto_des7(c, k21, challenge, out)
+        && ntlm_crypto_des7(c, k21 + 7, challenge, out + 8)
+        && ntlm_crypto_des7(c, k21 + 14, challenge, out + 16);
     EVP_CIPHER_CTX_free(c);
     sm_erase(k21, sizeof(k21));
     if (!ok)
@@ -160,7 +162,7 @@ int ntlm_ess_challenge(const unsigned char server_challenge[NTLM_CHALLENGE_LEN],
 {
     unsigned char full[16];
 
-    if (digest(&md5, server_challenge, NTLM_CHALLENGE_LEN, client_challenge,
+    if (ntlm_crypto_digest(&md5, server_challenge, NTLM_CHALLENGE_LEN, client_challenge,
                NTLM_CHALLENGE_LEN, full) != 0)
         return -1;
     memcpy(out, full, NTLM_CHALLENGE_LEN);
@@ -170,7 +172,7 @@ int ntlm_ess_challenge(const unsigned char server_challenge[NTLM_CHALLENGE_LEN],
 int ntlm_v1_session_base_key(const unsigned char nt_hash[NTLM_HASH_LEN],
                              unsigned char out[NTLM_KEY_LEN])
 {
-    return digest(&md4, nt_hash, NTLM_HASH_LEN, NULL, 0, out);
+    return ntlm_crypto_digest(&md4, nt_hash, NTLM_HASH_LEN, NULL, 0, out);
 }
 
 int ntlm_ess_key_exchange_key(const unsigned char session_base_key[NTLM_KEY_LEN],
@@ -205,4 +207,12 @@ int ntlm_mic(const unsigned char exported_key[NTLM_KEY_LEN],
     size_t lens[] = {negotiate->len, challenge->len, authenticate->len};
 
     return sm_hmac_md5_parts(exported_key, NTLM_KEY_LEN, parts, lens, 3, out);
+}
+
+void ntlm_filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN])
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ntlm_filetime((uint64_t)ts.tv_sec, (uint32_t)ts.tv_nsec, out);
 }

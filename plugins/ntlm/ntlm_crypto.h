@@ -17,6 +17,9 @@
  * the plugin registers no NTLM otherwise.  Safe from any thread. */
 int ntlm_crypto_available(void);
 
+/* Now as a Windows FILETIME (ntlm_filetime), to 100 ns. */
+void ntlm_filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN]);
+
 /* NTOWFv1: MD4 of the password in UTF-16LE (the NT hash). */
 int ntlm_nt_hash(const unsigned char *password_utf16, size_t len,
                  unsigned char out[NTLM_HASH_LEN]);

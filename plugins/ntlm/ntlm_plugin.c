@@ -3,11 +3,14 @@
 #include "ntlm.h"
 #include "ntlm_crypto.h"
 
+static struct ntlm_settings ntlm_settings;
+
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "NTLM",
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_SUPPORTS_HTTP,
+    .glob_context = &ntlm_settings,
     .mech_new = ntlm_server_new,
     .mech_step = ntlm_server_step,
     .mech_dispose = ntlm_server_dispose,
@@ -28,7 +31,7 @@ static sasl_client_plug_t client_plugins[] = {{
 
 /* Without MD4 there is no NTLM: offer nothing rather than fail every
  * exchange. */
-static const char *legacy_missing(void)
+static const char *ntlm_plugin_legacy_missing(void)
 {
     return ntlm_crypto_available() ? NULL
                                    : "OpenSSL's legacy provider (MD4, DES, RC4) cannot be loaded";
@@ -41,10 +44,10 @@ static const struct sm_plugin ntlm_plugin = {
     .server_count = 1,
     .client = client_plugins,
     .client_count = 1,
-    .settings = &ntlm_settings,
+    .settings = &ntlm_settings.common,
     .limits = SM_LIMIT_USER,
-    .read_options = ntlm_server_options,
-    .unavailable = legacy_missing,
+    .read_settings = ntlm_server_options,
+    .unavailable = ntlm_plugin_legacy_missing,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,

@@ -3,8 +3,8 @@
 #include "ntlm_codec.h"
 #include "ntlm_crypto.h"
 
+#include <stddef.h>
 #include <string.h>
-#include <time.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
@@ -13,24 +13,11 @@
 #include <sasl-mechs/secret.h>
 #include <sasl-mechs/stored_secret.h>
 
-/* NetBIOS names are at most 15 characters; DNS names 255. */
-#define NB_NAME_MAX 15
-#define DNS_NAME_MAX 255
-#define PROPERTY_MAX 64
+#define NB_NAME_MAX NTLM_NB_NAME_MAX
+#define DNS_NAME_MAX NTLM_DNS_NAME_MAX
 /* the target information we send: four names (UTF-16) and a timestamp */
 #define TARGET_INFO_MAX (4 * (4 + 2 * DNS_NAME_MAX) + 4 + NTLM_TIMESTAMP_LEN + 4)
 #define CHALLENGE_MAX (NTLM_CHALLENGE_HEADER + 2 * DNS_NAME_MAX + TARGET_INFO_MAX)
-
-struct sm_server_settings ntlm_settings;
-static struct {
-    int allow_v1, allow_lmv2, allow_v2_without_mic;
-    int smb_server;             /* Cyrus's ntlm_server is set: refuse every exchange */
-    char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
-    char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
-    char property[PROPERTY_MAX];
-    char request[PROPERTY_MAX + 1]; /* "*property": the authid's, not the authzid's */
-    struct sm_secret_rules rules;
-} opt;
 
 /* Cyrus's ntlm_server names Windows servers to hand each exchange to over
  * SMB.  Ours cannot: offering NTLM anyway would check the responses against
@@ -41,48 +28,39 @@ static struct {
                            "over SMB) is not supported: remove it and give the users' passwords " \
                            "or NT hashes to an auxprop (ntlm_secret_property)"
 
-static int cyrus_smb_server(const sasl_utils_t *utils)
+int ntlm_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
-    const char *val = NULL;
-    unsigned len = 0;
+    struct ntlm_settings *opt = (struct ntlm_settings *)set; /* its first member */
+    int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt->allow_v1);
 
-    return utils->getopt
-           && utils->getopt(utils->getopt_context, "NTLM", "ntlm_server", &val, &len) == SASL_OK
-           && val != NULL;
-}
-
-int ntlm_server_options(const sasl_utils_t *utils)
-{
-    int r = sm_opt_bool(utils, "ntlm_allow_v1", 0, &opt.allow_v1);
-
-    if ((opt.smb_server = cyrus_smb_server(utils)))
+    if ((opt->smb_server = sm_opt_cyrus_is_set(utils, "NTLM", "ntlm_server")))
         utils->log(NULL, SASL_LOG_ERR, "%s; every NTLM exchange is refused", SMB_SERVER_REFUSED);
     if (r == SASL_OK)
-        r = sm_opt_bool(utils, "ntlm_allow_lmv2", 0, &opt.allow_lmv2);
+        r = sm_opt_bool(utils, "ntlm_allow_lmv2", 0, &opt->allow_lmv2);
     if (r == SASL_OK)
-        r = sm_opt_bool(utils, "ntlm_allow_v2_without_mic", 0, &opt.allow_v2_without_mic);
+        r = sm_opt_bool(utils, "ntlm_allow_v2_without_mic", 0, &opt->allow_v2_without_mic);
 
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_netbios_domain", opt.nb_domain, sizeof(opt.nb_domain));
+        r = sm_opt_string(utils, "ntlm_netbios_domain", opt->nb_domain, sizeof(opt->nb_domain));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_netbios_computer", opt.nb_computer,
-                          sizeof(opt.nb_computer));
+        r = sm_opt_string(utils, "ntlm_netbios_computer", opt->nb_computer,
+                          sizeof(opt->nb_computer));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_dns_domain", opt.dns_domain, sizeof(opt.dns_domain));
+        r = sm_opt_string(utils, "ntlm_dns_domain", opt->dns_domain, sizeof(opt->dns_domain));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_dns_computer", opt.dns_computer,
-                          sizeof(opt.dns_computer));
+        r = sm_opt_string(utils, "ntlm_dns_computer", opt->dns_computer,
+                          sizeof(opt->dns_computer));
     if (r == SASL_OK)
-        r = sm_opt_string(utils, "ntlm_secret_property", opt.property, sizeof(opt.property));
-    if (!opt.property[0])
-        strcpy(opt.property, SASL_AUX_PASSWORD_PROP);
-    opt.request[0] = '*';
-    strcpy(opt.request + 1, opt.property);
+        r = sm_opt_string(utils, "ntlm_secret_property", opt->property, sizeof(opt->property));
+    if (!opt->property[0])
+        strcpy(opt->property, SASL_AUX_PASSWORD_PROP);
+    opt->request[0] = '*';
+    strcpy(opt->request + 1, opt->property);
     /* userPassword holds passwords unless tagged; another property (Samba's
      * sambaNTPassword) holds NT hashes unless tagged */
-    opt.rules.accept = SM_SECRET_PASSWORD | SM_SECRET_NT_HASH;
-    opt.rules.tags = 1;
-    opt.rules.bare = strcmp(opt.property, SASL_AUX_PASSWORD_PROP) == 0 ? SM_SECRET_PASSWORD
+    opt->rules.accept = SM_SECRET_PASSWORD | SM_SECRET_NT_HASH;
+    opt->rules.tags = 1;
+    opt->rules.bare = strcmp(opt->property, SASL_AUX_PASSWORD_PROP) == 0 ? SM_SECRET_PASSWORD
                                                                        : SM_SECRET_NT_HASH;
     return r;
 }
@@ -97,15 +75,19 @@ struct ntlm_server {
      * CHALLENGE is also the step's output); neither holds a secret */
     unsigned char *negotiate, *challenge;
     size_t negotiate_len, challenge_len;
+    const struct ntlm_settings *set; /* the plugin's (glob) */
 };
 
 int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
                     const char *challenge, unsigned challen, void **ctx)
 {
-    (void)glob; (void)challenge; (void)challen;
-    if (opt.smb_server)
+    const struct ntlm_settings *set = glob;
+
+    (void)challenge; (void)challen;
+    if (set->smb_server)
         return sm_fail(sparams->utils, SASL_CONFIGERR, "%s", SMB_SERVER_REFUSED);
-    return sm_server_new(sparams, &ntlm_settings, "NTLM", sizeof(struct ntlm_server), ctx);
+    return sm_server_new_glob(sparams, glob, "NTLM", sizeof(struct ntlm_server),
+                              offsetof(struct ntlm_server, set), ctx);
 }
 
 void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
@@ -123,73 +105,63 @@ void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
 
 /* The names the CHALLENGE announces: configured, or from the server's FQDN
  * (mx.example.com: computer MX, domain EXAMPLE, example.com). */
-struct names {
+struct ntlm_server_names {
     char nb_domain[NB_NAME_MAX + 1], nb_computer[NB_NAME_MAX + 1];
     char dns_domain[DNS_NAME_MAX + 1], dns_computer[DNS_NAME_MAX + 1];
 };
 
 /* n, or less so that a cut after src[0..n) splits no UTF-8 character */
-static size_t utf8_cut(const char *src, size_t n)
+static size_t ntlm_server_utf8_cut(const char *src, size_t n)
 {
     while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
         n--;
     return n;
 }
 
-static void netbios_from(const char *dns, char *out)
+static void ntlm_server_netbios_from(const char *dns, char *out)
 {
     size_t i, n = strcspn(dns, ".");
 
-    n = n > NB_NAME_MAX ? utf8_cut(dns, NB_NAME_MAX) : n;
+    n = n > NB_NAME_MAX ? ntlm_server_utf8_cut(dns, NB_NAME_MAX) : n;
     for (i = 0; i < n; i++)
         out[i] = (char)(dns[i] >= 'a' && dns[i] <= 'z' ? dns[i] - ('a' - 'A') : dns[i]);
     out[n] = '\0';
 }
 
-static void copy_name(char *dst, size_t cap, const char *src)
+static void ntlm_server_copy_name(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
 
     if (n >= cap)
-        n = utf8_cut(src, cap - 1);
+        n = ntlm_server_utf8_cut(src, cap - 1);
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
 
-static void choose_names(const char *fqdn, struct names *n)
+static void ntlm_server_choose_names(const struct ntlm_settings *opt, const char *fqdn,
+                                     struct ntlm_server_names *n)
 {
     const char *dot;
 
-    copy_name(n->dns_computer, sizeof(n->dns_computer), opt.dns_computer[0] ? opt.dns_computer
-                                                        : fqdn ? fqdn : "localhost");
+    ntlm_server_copy_name(n->dns_computer, sizeof(n->dns_computer),
+                          opt->dns_computer[0] ? opt->dns_computer
+                              : fqdn           ? fqdn
+                                               : "localhost");
     dot = strchr(n->dns_computer, '.');
-    copy_name(n->dns_domain, sizeof(n->dns_domain), opt.dns_domain[0] ? opt.dns_domain
-                                                    : dot ? dot + 1 : n->dns_computer);
-    if (opt.nb_computer[0])
-        copy_name(n->nb_computer, sizeof(n->nb_computer), opt.nb_computer);
+    ntlm_server_copy_name(n->dns_domain, sizeof(n->dns_domain), opt->dns_domain[0] ? opt->dns_domain
+                                                                : dot ? dot + 1 : n->dns_computer);
+    if (opt->nb_computer[0])
+        ntlm_server_copy_name(n->nb_computer, sizeof(n->nb_computer), opt->nb_computer);
     else
-        netbios_from(n->dns_computer, n->nb_computer);
-    if (opt.nb_domain[0])
-        copy_name(n->nb_domain, sizeof(n->nb_domain), opt.nb_domain);
+        ntlm_server_netbios_from(n->dns_computer, n->nb_computer);
+    if (opt->nb_domain[0])
+        ntlm_server_copy_name(n->nb_domain, sizeof(n->nb_domain), opt->nb_domain);
     else
-        netbios_from(n->dns_domain, n->nb_domain);
-}
-
-/* Now as a Windows FILETIME: 100 ns units since 1601, little-endian. */
-static void filetime_now(unsigned char out[NTLM_TIMESTAMP_LEN])
-{
-    struct timespec ts;
-    uint64_t t;
-    int i;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    t = ((uint64_t)ts.tv_sec + 11644473600u) * 10000000u + (uint64_t)ts.tv_nsec / 100u;
-    for (i = 0; i < NTLM_TIMESTAMP_LEN; i++)
-        out[i] = (unsigned char)(t >> (8 * i));
+        ntlm_server_netbios_from(n->dns_domain, n->nb_domain);
 }
 
 /* One name into the AV list, as UTF-16LE. */
-static void av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *name)
+static void ntlm_server_av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *name)
 {
     unsigned char u[2 * DNS_NAME_MAX];
     size_t n = ntlm_utf8_to_utf16le(name, strlen(name), u, sizeof(u));
@@ -205,7 +177,7 @@ static void av_name(struct ntlm_av_writer *w, enum ntlm_av_id id, const char *na
  * are never offered (SASL's NTLM has no security layer).  No VERSION
  * either: curl and Java echo the CHALLENGE's flags into an AUTHENTICATE of
  * 64 bytes, which VERSION would make a truncated header. */
-static uint32_t answer_flags(uint32_t offered)
+static uint32_t ntlm_server_answer_flags(uint32_t offered)
 {
     static const uint32_t echoed = NTLM_REQUEST_TARGET | NTLM_NEGOTIATE_ALWAYS_SIGN
                                    | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY
@@ -217,19 +189,13 @@ static uint32_t answer_flags(uint32_t offered)
     return flags;
 }
 
-static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
-                          const char *in, unsigned inlen, const char **out, unsigned *outlen)
+/* MS-NLMP 3.2.5.1.1: the client's NEGOTIATE, and the flags and server
+ * challenge of our answer. */
+static int ntlm_server_read_negotiate(struct ntlm_server *s, const sasl_utils_t *utils,
+                                      const char *in, unsigned inlen)
 {
-    const sasl_utils_t *utils = sparams->utils;
-    unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX];
-    unsigned char challenge[CHALLENGE_MAX];
-    struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
-    struct ntlm_challenge_fields f;
     struct ntlm_negotiate neg;
-    struct names names;
     enum ntlm_status st;
-    size_t target_len;
-    int unicode;
 
     st = ntlm_parse_negotiate(in, inlen, &neg);
     if (st != NTLM_OK)
@@ -240,17 +206,33 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
         return sm_fail(utils, SASL_BADPROT, "NTLM: NEGOTIATE offers no character set");
     if (sm_random(s->server_challenge, sizeof(s->server_challenge)) != 0)
         return sm_fail(utils, SASL_FAIL, "NTLM: no random numbers available");
-    s->flags = answer_flags(neg.flags);
-    unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
-    choose_names(sparams->serverFQDN, &names);
+    s->flags = ntlm_server_answer_flags(neg.flags);
+    return SASL_OK;
+}
+
+/* The CHALLENGE into challenge (CHALLENGE_MAX bytes): our names as the
+ * target, and as target information with a timestamp; s->challenge_len
+ * is its length. */
+static int ntlm_server_build_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
+                                       unsigned char challenge[CHALLENGE_MAX])
+{
+    const sasl_utils_t *utils = sparams->utils;
+    unsigned char info[TARGET_INFO_MAX], target[2 * NB_NAME_MAX];
+    struct ntlm_av_writer w = {info, sizeof(info), 0, 0};
+    struct ntlm_challenge_fields f;
+    struct ntlm_server_names names;
+    size_t target_len;
+    int unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0;
+
+    ntlm_server_choose_names(s->set, sparams->serverFQDN, &names);
     target_len = ntlm_encode_name(unicode, names.nb_domain, strlen(names.nb_domain), target,
                                   sizeof(target));
-    av_name(&w, NTLM_AV_NB_DOMAIN, names.nb_domain);
-    av_name(&w, NTLM_AV_NB_COMPUTER, names.nb_computer);
-    av_name(&w, NTLM_AV_DNS_DOMAIN, names.dns_domain);
-    av_name(&w, NTLM_AV_DNS_COMPUTER, names.dns_computer);
+    ntlm_server_av_name(&w, NTLM_AV_NB_DOMAIN, names.nb_domain);
+    ntlm_server_av_name(&w, NTLM_AV_NB_COMPUTER, names.nb_computer);
+    ntlm_server_av_name(&w, NTLM_AV_DNS_DOMAIN, names.dns_domain);
+    ntlm_server_av_name(&w, NTLM_AV_DNS_COMPUTER, names.dns_computer);
     /* MS-NLMP 3.1.5.1.2: with a timestamp here the client sends a MIC */
-    filetime_now(s->timestamp);
+    ntlm_filetime_now(s->timestamp);
     ntlm_av_put(&w, NTLM_AV_TIMESTAMP, s->timestamp, sizeof(s->timestamp));
     memset(&f, 0, sizeof(f));
     f.flags = s->flags;
@@ -260,10 +242,25 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
     if (target_len == (size_t)-1 || !f.target_info.len)
         return sm_fail(utils, SASL_CONFIGERR,
                        "NTLM: a NetBIOS or DNS name is not UTF-8 (or not ASCII for an OEM client)");
-    s->challenge_len = ntlm_build_challenge(&f, challenge, sizeof(challenge));
+    s->challenge_len = ntlm_build_challenge(&f, challenge, CHALLENGE_MAX);
     if (!s->challenge_len)
         return sm_fail(utils, SASL_FAIL, "NTLM: cannot build the CHALLENGE");
     s->flags = f.flags | NTLM_NEGOTIATE_TARGET_INFO;
+    return SASL_OK;
+}
+
+static int ntlm_server_send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
+                                      const char *in, unsigned inlen, const char **out,
+                                      unsigned *outlen)
+{
+    const sasl_utils_t *utils = sparams->utils;
+    unsigned char challenge[CHALLENGE_MAX];
+    int r;
+
+    if ((r = ntlm_server_read_negotiate(s, utils, in, inlen)) != SASL_OK
+        || (r = ntlm_server_build_challenge(s, sparams, challenge)) != SASL_OK)
+        return r;
+    /* kept for the MIC, which covers both */
     s->negotiate = utils->malloc(inlen);
     s->challenge = utils->malloc((unsigned)s->challenge_len);
     if (!s->negotiate || !s->challenge)
@@ -279,12 +276,12 @@ static int send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
 
 /* ---- the AUTHENTICATE ---------------------------------------------------- */
 
-enum response_kind { NTLM_V2, LM_V2, NTLM_V1 };
+enum ntlm_response_kind { NTLM_V2, LM_V2, NTLM_V1 };
 
 /* What the client sent, decoded: names and the kind of response. */
-struct attempt {
+struct ntlm_server_attempt {
     struct ntlm_authenticate a;
-    enum response_kind kind;
+    enum ntlm_response_kind kind;
     struct ntlm_v2_response v2;
     char user[4 * SM_MAX_USER_LIMIT + 1];
     size_t user_len;
@@ -295,7 +292,8 @@ struct attempt {
 
 /* A name of the message as UTF-16LE (for NTOWFv2), whatever it was sent as;
  * it is well-formed: the caller decoded it first. */
-static size_t as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out, size_t cap)
+static size_t ntlm_server_as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out,
+                                   size_t cap)
 {
     if (!unicode)
         return ntlm_ascii_to_utf16le(b->p, b->len, out, cap);
@@ -314,21 +312,21 @@ static size_t as_utf16(int unicode, const struct ntlm_buf *b, unsigned char *out
  * NTProofStr covers them), and a MIC (checked later with the key), unless
  * ntlm_allow_v2_without_mic lets in the clients that echo the target
  * information but send no MIC (curl). */
-static int v2_policy(const struct ntlm_server *s, const sasl_utils_t *utils,
-                     const struct ntlm_av_info *av)
+static int ntlm_server_v2_policy(const struct ntlm_server *s, const sasl_utils_t *utils,
+                                 const struct ntlm_av_info *av)
 {
     if (!av->has_timestamp || !sm_ct_equal(av->timestamp, s->timestamp, NTLM_TIMESTAMP_LEN))
         return sm_fail(utils, SASL_BADAUTH, "NTLM: the NTLMv2 response does not carry the "
                        "timestamp of our CHALLENGE (the CHALLENGE was changed on the way, "
                        "or the client drops its target information)");
-    if (!(av->has_flags && (av->flags & NTLM_AV_FLAG_MIC)) && !opt.allow_v2_without_mic)
+    if (!(av->has_flags && (av->flags & NTLM_AV_FLAG_MIC)) && !s->set->allow_v2_without_mic)
         return sm_fail(utils, SASL_TOOWEAK, "NTLM: an NTLMv2 response without a MIC is refused "
                        "(ntlm_allow_v2_without_mic is off: for clients such as curl)");
     return SASL_OK;
 }
 
-static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const char *in,
-                        unsigned inlen, struct attempt *t)
+static int ntlm_server_read_attempt(struct ntlm_server *s, const sasl_utils_t *utils,
+                                    const char *in, unsigned inlen, struct ntlm_server_attempt *t)
 {
     int unicode = (s->flags & NTLM_NEGOTIATE_UNICODE) != 0, r;
     enum ntlm_status st = ntlm_parse_authenticate(in, inlen, &t->a);
@@ -340,11 +338,11 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
         st = ntlm_parse_v2_response(&t->a.nt, &t->v2);
         if (st != NTLM_OK)
             return sm_fail(utils, SASL_BADPROT, "NTLM: AUTHENTICATE: %s", ntlm_status_text(st));
-        if ((r = v2_policy(s, utils, &t->v2.av)) != SASL_OK)
+        if ((r = ntlm_server_v2_policy(s, utils, &t->v2.av)) != SASL_OK)
             return r;
     } else if (t->a.nt.len == NTLM_V1_RESPONSE_LEN) {
         t->kind = NTLM_V1;
-        if (!opt.allow_v1)
+        if (!s->set->allow_v1)
             return sm_fail(utils, SASL_TOOWEAK,
                            "NTLM: an NTLMv1 response is refused (ntlm_allow_v1 is off)");
     } else if (!t->a.nt.len && t->a.lm.len == NTLM_V1_RESPONSE_LEN) {
@@ -353,7 +351,7 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
          * carries neither our timestamp nor a MIC, so a man in the middle
          * who empties the NT field of a client sending a real LMv2 beside
          * its NTLMv2 (curl) skips both: off unless ntlm_allow_lmv2. */
-        if (!opt.allow_lmv2)
+        if (!s->set->allow_lmv2)
             return sm_fail(utils, SASL_TOOWEAK,
                            "NTLM: an LMv2 response alone is refused (ntlm_allow_lmv2 is off)");
         t->kind = LM_V2;
@@ -366,14 +364,14 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
     if (t->user_len == (size_t)-1 || !t->user_len)
         return sm_fail(utils, SASL_BADPROT, "NTLM: the user name is empty, too long or malformed");
     t->user[t->user_len] = '\0';
-    if (t->user_len > ntlm_settings.lim.max_user)
+    if (t->user_len > s->set->common.lim.max_user)
         return sm_fail(utils, SASL_BADPROT, "NTLM: user name longer than ntlm_max_user_length");
     if (t->a.domain.len > sizeof(t->domain16) / 2
         || ntlm_decode_name(unicode, t->a.domain.p, t->a.domain.len, t->domain,
                             sizeof(t->domain)) == (size_t)-1)
         return sm_fail(utils, SASL_BADPROT, "NTLM: the domain name is too long or malformed");
-    t->user16_len = as_utf16(unicode, &t->a.user, t->user16, sizeof(t->user16));
-    t->domain16_len = as_utf16(unicode, &t->a.domain, t->domain16, sizeof(t->domain16));
+    t->user16_len = ntlm_server_as_utf16(unicode, &t->a.user, t->user16, sizeof(t->user16));
+    t->domain16_len = ntlm_server_as_utf16(unicode, &t->a.domain, t->domain16, sizeof(t->domain16));
     if (t->user16_len == (size_t)-1 || t->domain16_len == (size_t)-1)
         return sm_fail(utils, SASL_BADPROT, "NTLM: a name is too long");
     ntlm_utf16le_upper(t->user16, t->user16_len);
@@ -383,8 +381,8 @@ static int read_attempt(struct ntlm_server *s, const sasl_utils_t *utils, const 
 /* The user's NT hash from the stored secret; 1 when there is one.  Without
  * one, a hash of a constant is computed instead, so that an unknown user
  * costs what a wrong password costs (and is refused anyway). */
-static int user_nt_hash(const sasl_utils_t *utils, const struct propval *val,
-                        unsigned char hash[NTLM_HASH_LEN])
+static int ntlm_server_user_nt_hash(const struct ntlm_settings *opt, const sasl_utils_t *utils,
+                                    const struct propval *val, unsigned char hash[NTLM_HASH_LEN])
 {
     static const char no_password[] = "no-such-user";
     struct sm_stored_secret secret;
@@ -392,12 +390,12 @@ static int user_nt_hash(const sasl_utils_t *utils, const struct propval *val,
 
     memset(&secret, 0, sizeof(secret));
     if (val->values && val->values[0]) {
-        found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]), &opt.rules,
+        found = sm_stored_secret_parse(val->values[0], strlen(val->values[0]), &opt->rules,
                                        &secret) == 0;
         if (!found)
             utils->log(utils->conn, SASL_LOG_WARN,
                        "NTLM: a user's stored secret (%s) is neither a password nor an NT hash",
-                       opt.property);
+                       opt->property);
     }
     if (found && secret.kind == SM_SECRET_NT_HASH) {
         memcpy(hash, secret.key, NTLM_HASH_LEN);
@@ -413,8 +411,9 @@ static int user_nt_hash(const sasl_utils_t *utils, const struct propval *val,
 
 /* MS-NLMP 3.2.5.1.2: the MIC over the three messages, the AUTHENTICATE's
  * own MIC field zeroed.  Only called when the AV flags announce one. */
-static int mic_matches(struct ntlm_server *s, const struct attempt *t, const char *in,
-                       unsigned inlen, const unsigned char exported[NTLM_KEY_LEN])
+static int ntlm_server_mic_matches(struct ntlm_server *s, const struct ntlm_server_attempt *t,
+                                   const char *in, unsigned inlen,
+                                   const unsigned char exported[NTLM_KEY_LEN])
 {
     unsigned char copy[NTLM_MAX_MESSAGE], mic[NTLM_MIC_LEN];
     struct ntlm_buf neg = {s->negotiate, s->negotiate_len};
@@ -435,8 +434,9 @@ static int mic_matches(struct ntlm_server *s, const struct attempt *t, const cha
 
 /* 1 when the response proves the NT hash; the session keys are derived
  * (for the MIC) and erased here. */
-static int response_matches(struct ntlm_server *s, const struct attempt *t, const char *in,
-                            unsigned inlen, const unsigned char hash[NTLM_HASH_LEN])
+static int ntlm_server_response_matches(struct ntlm_server *s, const struct ntlm_server_attempt *t,
+                                        const char *in, unsigned inlen,
+                                        const unsigned char hash[NTLM_HASH_LEN])
 {
     unsigned char key[NTLM_KEY_LEN], expect[NTLM_V1_RESPONSE_LEN], base[NTLM_KEY_LEN];
     unsigned char exported[NTLM_KEY_LEN], challenge[NTLM_CHALLENGE_LEN];
@@ -466,7 +466,7 @@ static int response_matches(struct ntlm_server *s, const struct attempt *t, cons
             ok = !ntlm_rc4_key(base, t->a.session_key.p, exported);
         else
             memcpy(exported, base, NTLM_KEY_LEN);
-        ok = ok && mic_matches(s, t, in, inlen, exported);
+        ok = ok && ntlm_server_mic_matches(s, t, in, inlen, exported);
         break;
     case NTLM_V1:
         /* extended session security: the LM field carries the client
@@ -489,18 +489,19 @@ static int response_matches(struct ntlm_server *s, const struct attempt *t, cons
     return ok;
 }
 
-static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *sparams,
-                              const char *in, unsigned inlen, sasl_out_params_t *oparams)
+static int ntlm_server_check_authenticate(struct ntlm_server *s, sasl_server_params_t *sparams,
+                                          const char *in, unsigned inlen,
+                                          sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    const char *props[] = {opt.request, NULL};
+    const char *props[] = {s->set->request, NULL};
     unsigned char hash[NTLM_HASH_LEN];
     struct propval val[2];
     /* names and views into the message, nothing secret: not erased */
-    struct attempt att, *t = &att;
+    struct ntlm_server_attempt att, *t = &att;
     int r, found, match;
 
-    r = read_attempt(s, utils, in, inlen, t);
+    r = ntlm_server_read_attempt(s, utils, in, inlen, t);
     if (r != SASL_OK)
         return r;
     if (!sm_identity_acceptable(t->user, t->user_len))
@@ -513,16 +514,11 @@ static int check_authenticate(struct ntlm_server *s, sasl_server_params_t *spara
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
         utils->prop_getnames(sparams->propctx, props, val);
-    found = user_nt_hash(utils, &val[0], hash);
-    match = response_matches(s, t, in, inlen, hash);
+    found = ntlm_server_user_nt_hash(s->set, utils, &val[0], hash);
+    match = ntlm_server_response_matches(s, t, in, inlen, hash);
     sm_erase(hash, sizeof(hash));
-    utils->prop_erase(sparams->propctx, opt.request);
-    if (sm_is_temporary(r))
-        return r;
-    if (r != SASL_OK || !found || !match)
-        return sm_fail(utils, SASL_BADAUTH, "NTLM: authentication failed");
-    sm_oparams_done(oparams);
-    return SASL_OK;
+    utils->prop_erase(sparams->propctx, s->set->request);
+    return sm_secret_verdict(utils, "NTLM", r, found && match, oparams);
 }
 
 int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,
@@ -537,10 +533,10 @@ int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,
     switch (s->step) {
     case AWAIT_NEGOTIATE:
         s->step = DONE;
-        return send_challenge(s, sparams, in, inlen, out, outlen);
+        return ntlm_server_send_challenge(s, sparams, in, inlen, out, outlen);
     case AWAIT_AUTHENTICATE:
         s->step = DONE;
-        return check_authenticate(s, sparams, in, inlen, oparams);
+        return ntlm_server_check_authenticate(s, sparams, in, inlen, oparams);
     default:
         return sm_too_many_steps(sparams->utils, "NTLM");
     }

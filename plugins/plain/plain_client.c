@@ -17,9 +17,9 @@ int plain_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
     return sm_client_new(cparams, sizeof(struct plain_client), ctx);
 }
 
-static int send_message(struct plain_client *c, sasl_client_params_t *cparams,
-                        const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                        const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+static int plain_client_send_message(struct plain_client *c, sasl_client_params_t *cparams,
+                                     const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                                     const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = cparams->utils;
     struct plain_message m = {0};
@@ -39,7 +39,8 @@ static int send_message(struct plain_client *c, sasl_client_params_t *cparams,
     m.passwd = c->base.creds.password;
     m.passwd_len = c->base.creds.password_len;
     if (!m.authcid_len || !m.passwd_len)
-        return sm_fail(utils, SASL_BADPARAM, "PLAIN: empty %s", m.authcid_len ? "password" : "user name");
+        return sm_fail(utils, SASL_BADPARAM, "PLAIN: empty %s",
+                       m.authcid_len ? "password" : "user name");
     if (memchr(m.passwd, '\0', m.passwd_len))
         return sm_fail(utils, SASL_BADPARAM, "PLAIN: the password contains a NUL byte");
     r = sm_set_identities(utils, cparams->canon_user, m.authcid, (unsigned)m.authcid_len,
@@ -77,7 +78,7 @@ int plain_client_step(void *ctx, sasl_client_params_t *cparams,
         return r;
     switch (c->step) {
     case SEND_MESSAGE:
-        return send_message(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
+        return plain_client_send_message(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
     default:
         return sm_too_many_steps(cparams->utils, "PLAIN");
     }

@@ -2,11 +2,15 @@
 #include "config.h"
 #include "plain.h"
 
+/* the server's settings, read at load; every mech_new gets them as glob */
+static struct sm_server_settings plain_settings;
+
 static sasl_server_plug_t server_plugins[] = {{
     .mech_name = "PLAIN",
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
+    .glob_context = &plain_settings,
     .mech_new = plain_server_new,
     .mech_step = plain_server_step,
     .mech_dispose = sm_server_dispose,

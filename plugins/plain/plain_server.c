@@ -2,21 +2,22 @@
 #include "plain.h"
 #include "plain_codec.h"
 
+#include <stddef.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 
 struct plain_server {
     struct sm_server base; /* first: sm_server_dispose erases the property values */
     enum { AWAIT_MESSAGE, DONE } step;
+    const struct sm_server_settings *set; /* the plugin's (glob) */
 };
-
-struct sm_server_settings plain_settings;
 
 int plain_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    (void)glob; (void)challenge; (void)challen;
-    return sm_server_new(sparams, &plain_settings, "PLAIN", sizeof(struct plain_server), ctx);
+    (void)challenge; (void)challen;
+    return sm_server_new_glob(sparams, glob, "PLAIN", sizeof(struct plain_server),
+                              offsetof(struct plain_server, set), ctx);
 }
 
 int plain_server_step(void *ctx, sasl_server_params_t *sparams,
@@ -34,8 +35,7 @@ int plain_server_step(void *ctx, sasl_server_params_t *sparams,
     switch (s->step) {
     case AWAIT_MESSAGE: {
         s->step = DONE; /* one attempt per exchange, whatever the outcome */
-        st = plain_parse(in, inlen, plain_settings.lim.max_user,
-                         plain_settings.lim.max_password, &m);
+        st = plain_parse(in, inlen, s->set->lim.max_user, s->set->lim.max_password, &m);
         if (st != PLAIN_OK)
             return sm_fail(utils, SASL_BADPROT, "PLAIN: %s", plain_status_text(st));
         /* in the message authzid and authcid are each followed by a NUL */

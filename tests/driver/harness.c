@@ -328,6 +328,18 @@ int hx_log_contains(const char *needle)
     return strstr(logbuf, needle) != NULL;
 }
 
+int hx_log_count(const char *needle)
+{
+    const char *p = logbuf;
+    int n = 0;
+
+    while (*needle && (p = strstr(p, needle))) {
+        n++;
+        p += strlen(needle);
+    }
+    return n;
+}
+
 const char *hx_log_text(void)
 {
     return logbuf;

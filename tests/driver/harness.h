@@ -107,6 +107,8 @@ void hx_row_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * exchange and script starts with one). */
 void hx_log_reset(void);
 int hx_log_contains(const char *needle);
+/* How many times needle appears in those log lines. */
+int hx_log_count(const char *needle);
 const char *hx_log_text(void);
 
 /* ---- in a child: exchange.c -------------------------------------------- */

@@ -149,6 +149,31 @@ static void config_row(int row, void *arg)
         tap_diag("log: %s", hx_log_text());
 }
 
+/* Two of our plugins with different bad options in one process: each
+ * exchange reports its own plugin's option, never the other's (each
+ * plugin keeps its refusals in its own settings object). */
+static const char *const two_bad_opts[] = {"plain_max_user_length", "0",
+                                           "crammd5_secret_format", "md5", NULL};
+
+static void two_plugins_row(int row, void *arg)
+{
+    static const char *const mechs[] = {"PLAIN", "CRAM-MD5"};
+    static const char *const own[] = {"plain_max_user_length", "crammd5_secret_format"};
+    struct hx_msgs m = {no_message, 1};
+    struct hx_script r;
+    int i;
+
+    (void)row; (void)arg;
+    hx_row_name("two plugins with different bad options");
+    for (i = 0; i < 2; i++) {
+        hx_server_script(mechs[i], hx_reply_list, &m, &r);
+        tap_ok(r.rc[0] == SASL_CONFIGERR && strstr(r.err, own[i]) && !strstr(r.err, own[1 - i]),
+               "two plugins in one process: %s reports its own bad option %s, not %s",
+               mechs[i], own[i], own[1 - i]);
+        tap_diag("%s, errdetail \"%s\"", hx_code(r.rc[0]), r.err);
+    }
+}
+
 /* ---- set-up --------------------------------------------------------------------- */
 
 static const char *const oauth_files[] = {"libsaslmechs_xoauth2.so",
@@ -217,6 +242,11 @@ int main(void)
             if (cases[i].oauth && !oauth)
                 continue; /* setup_oauth said "not ok" */
             hx_run(cases[i].name, &in, 1, config_row, (void *)&cases[i]);
+        }
+        {
+            struct hx_init in = {.server_path = hx_path(hx.ours, hx.aux, NULL),
+                                 .client_path = hx.ours, .server_opts = two_bad_opts};
+            hx_run("two plugins", &in, 1, two_plugins_row, NULL);
         }
         cleanup_oauth();
     }

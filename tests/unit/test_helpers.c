@@ -324,6 +324,33 @@ static void test_auth_result(void **state)
     assert_int_equal(sm_auth_result(U, "PLAIN", SASL_NOMEM), SASL_NOMEM);
 }
 
+/* The verdict of a server that checked a proof against a stored secret
+ * (CRAM-MD5, NTLM): a temporary lookup error as it is, any other failure
+ * as the one "authentication failed", success with the oparams done. */
+static void test_secret_verdict(void **state)
+{
+    sasl_out_params_t op;
+    char failed[sizeof(fake.last_error)];
+
+    (void)state;
+    memset(&op, 0, sizeof(op));
+    assert_int_equal(sm_secret_verdict(U, "NTLM", SASL_OK, 0, &op), SASL_BADAUTH);
+    assert_int_equal(fake.error_count, 1);
+    assert_string_equal(fake.last_error, "NTLM: authentication failed");
+    memcpy(failed, fake.last_error, sizeof(failed));
+    assert_int_equal(sm_secret_verdict(U, "NTLM", SASL_NOUSER, 1, &op), SASL_BADAUTH);
+    assert_string_equal(fake.last_error, failed);
+    assert_int_equal(sm_secret_verdict(U, "NTLM", SASL_BADPARAM, 1, &op), SASL_BADAUTH);
+    assert_int_equal(op.doneflag, 0);
+    assert_int_equal(sm_secret_verdict(U, "NTLM", SASL_UNAVAIL, 1, &op), SASL_UNAVAIL);
+    assert_int_equal(sm_secret_verdict(U, "NTLM", SASL_FAIL, 0, &op), SASL_FAIL);
+    assert_int_equal(fake.error_count, 3);
+    assert_int_equal(op.doneflag, 0);
+    assert_int_equal(sm_secret_verdict(U, "NTLM", SASL_OK, 1, &op), SASL_OK);
+    assert_int_equal(fake.error_count, 3);
+    assert_int_equal(op.doneflag, 1);
+}
+
 /* ======================================================================== */
 /* password.c: the server half of PLAIN and LOGIN                           */
 /* ======================================================================== */
@@ -613,6 +640,7 @@ int main(void)
         T(test_fail),
         T(test_too_many_steps),
         T(test_auth_result),
+        T(test_secret_verdict),
         T(test_check_password),
     };
 

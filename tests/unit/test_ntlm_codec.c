@@ -1446,6 +1446,30 @@ static void test_status_text(void **state)
     assert_non_null(ntlm_status_text((enum ntlm_status)99));
 }
 
+/* A Windows FILETIME: 100 ns units since 1601-01-01, little-endian
+ * (MS-NLMP 2.2.2.1's MsvAvTimestamp); 1970-01-01 is 116444736000000000. */
+static void test_filetime(void **state)
+{
+    static const unsigned char epoch[NTLM_TIMESTAMP_LEN] = {0x00, 0x80, 0x3e, 0xd5,
+                                                            0xde, 0xb1, 0x9d, 0x01};
+    static const unsigned char later[NTLM_TIMESTAMP_LEN] = {0x99, 0x16, 0xd7, 0xd5,
+                                                            0xde, 0xb1, 0x9d, 0x01};
+    unsigned char out[NTLM_TIMESTAMP_LEN];
+
+    (void)state;
+    ntlm_filetime(0, 0, out);
+    assert_memory_equal(out, epoch, sizeof(out));
+    /* 1 s and 2599 ns later: 10000000 + 25 units (the rest of 100 ns dropped) */
+    ntlm_filetime(0, 2599, out);
+    assert_int_equal(out[0], 0x19);
+    ntlm_filetime(1, 2599, out);
+    assert_memory_equal(out, later, sizeof(out));
+    /* 2038 and beyond: no 32-bit overflow */
+    ntlm_filetime(4102444800u, 0, out); /* 2100-01-01: 0x022f716377640000 */
+    assert_int_equal(out[7], 0x02);
+    assert_int_equal(out[6], 0x2f);
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
@@ -1471,6 +1495,7 @@ int main(void)
         cmocka_unit_test(test_ascii),
         cmocka_unit_test(test_upper),
         cmocka_unit_test(test_status_text),
+        cmocka_unit_test(test_filetime),
     };
     int rc = cmocka_run_group_tests_name("ntlm_codec", tests, NULL, NULL);
     size_t i;

@@ -322,31 +322,45 @@ static void test_load_error(void **state)
         {"x_text", "a\tb"}, {NULL, NULL}};
     static const char *const formats[] = {"auto", "plain", "hmac-md5", NULL};
     static const char *const two[] = {"jwt", "introspection", NULL};
+    struct sm_opt_refusals kept = {.count = 7};
     unsigned v;
     char text[64];
 
     (void)state;
     fake.opts = opts;
-    sm_opt_load_error_clear();
-    assert_string_equal(sm_opt_load_error(), "");
     fake.utils.conn = NULL;
+    /* kept nowhere: only logged */
     assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 1000, &v), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(),
+    assert_non_null(strstr(fake.last_log, "plain_max_user_length"));
+    sm_opt_keep_refusals(&kept);
+    assert_int_equal(kept.count, 0);
+    assert_string_equal(kept.reasons, "");
+    assert_string_equal(sm_opt_refusals_last(&kept), "");
+    assert_int_equal(sm_opt_uint(U, "plain_max_user_length", 255, 1, 1000, &v), SASL_CONFIGERR);
+    assert_string_equal(sm_opt_refusals_last(&kept),
                         "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
-    assert_string_equal(sm_opt_last_bad(), "option plain_max_user_length");
-    assert_non_null(strstr(fake.last_log, sm_opt_load_error()));
+    assert_string_equal(kept.option, "plain_max_user_length");
+    assert_int_equal(kept.count, 1);
+    assert_non_null(strstr(fake.last_log, sm_opt_refusals_last(&kept)));
     assert_int_equal(fake.error_count, 0); /* no connection to set it on */
     assert_int_equal(sm_opt_choice(U, "crammd5_secret_format", formats, 0, &v), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(),
+    assert_string_equal(sm_opt_refusals_last(&kept),
                         "crammd5_secret_format: \"md5\" is not one of auto, plain or hmac-md5");
     assert_int_equal(sm_opt_choice(U, "x_long", two, 0, &v), SASL_CONFIGERR);
     /* the value is cut at 64 bytes; two choices read "a or b" */
-    assert_non_null(strstr(sm_opt_load_error(), "aaaa...\" is not jwt or introspection"));
+    assert_non_null(strstr(sm_opt_refusals_last(&kept), "aaaa...\" is not jwt or introspection"));
     assert_int_equal(sm_opt_string(U, "x_text", text, sizeof(text)), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(), "x_text: the value holds a control character (byte 2)");
+    assert_string_equal(sm_opt_refusals_last(&kept),
+                        "x_text: the value holds a control character (byte 2)");
     assert_int_equal(sm_opt_refuse(U, "x_a", "x_a needs %s", "x_b"), SASL_CONFIGERR);
-    assert_string_equal(sm_opt_load_error(), "x_a needs x_b");
-    assert_string_equal(sm_opt_last_bad(), "option x_a");
+    assert_string_equal(sm_opt_refusals_last(&kept), "x_a needs x_b");
+    assert_string_equal(kept.option, "x_a");
+    assert_int_equal(kept.count, 5);
+    /* every one kept, in order */
+    assert_int_equal(kept.kept, 5);
+    assert_ptr_equal(strstr(kept.reasons, "plain_max_user_length: \"0?x\" is not a number from 1 "
+                                          "to 1000; crammd5_secret_format: "), kept.reasons);
+    assert_non_null(strstr(kept.reasons, "(byte 2); x_a needs x_b"));
 
     /* on a connection: that connection's errdetail, the kept one unchanged */
     fake.utils.conn = fake_conn();
@@ -354,10 +368,52 @@ static void test_load_error(void **state)
     assert_int_equal(fake.error_count, 1);
     assert_string_equal(fake.last_error,
                         "plain_max_user_length: \"0?x\" is not a number from 1 to 1000");
-    assert_string_equal(sm_opt_load_error(), "x_a needs x_b");
-    sm_opt_load_error_clear();
-    assert_string_equal(sm_opt_load_error(), "");
-    assert_string_equal(sm_opt_last_bad(), "an option");
+    assert_string_equal(sm_opt_refusals_last(&kept), "x_a needs x_b");
+    assert_int_equal(kept.count, 5);
+    /* after the load: nothing more is kept */
+    sm_opt_keep_refusals(NULL);
+    fake.utils.conn = NULL;
+    assert_int_equal(sm_opt_refuse(U, "x_c", "x_c is wrong"), SASL_CONFIGERR);
+    assert_string_equal(sm_opt_refusals_last(&kept), "x_a needs x_b");
+    assert_int_equal(kept.count, 5);
+}
+
+/* More refusals than the errdetail can carry: as many sentences as fit, in
+ * order, and the errdetail says that the log names the others. */
+static void test_many_refusals(void **state)
+{
+    struct sm_server_settings set;
+    sasl_server_params_t sp = {.utils = U};
+    char longname[220];
+    void *ctx = NULL;
+    int i;
+
+    (void)state;
+    memset(&set, 0, sizeof(set));
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    fake.utils.conn = NULL;
+    sm_opt_keep_refusals(&set.refused);
+    for (i = 0; i < 6; i++)
+        assert_int_equal(sm_opt_refuse(U, "x_many", "x_many: refusal %d of %s", i, longname),
+                         SASL_CONFIGERR);
+    sm_opt_keep_refusals(NULL);
+    set.status = SASL_CONFIGERR;
+    assert_int_equal(set.refused.count, 6);
+    assert_int_equal(set.refused.kept, 2);
+    assert_non_null(strstr(set.refused.reasons, "refusal 0 of"));
+    assert_non_null(strstr(set.refused.reasons, "refusal 1 of"));
+    assert_null(strstr(set.refused.reasons, "refusal 2 of"));
+    assert_ptr_equal(strstr(sm_opt_refusals_last(&set.refused), "x_many: refusal 1 of"),
+                     sm_opt_refusals_last(&set.refused));
+    fake.utils.conn = fake_conn();
+    assert_int_equal(sm_server_new(&sp, &set, "MANY", 16, &ctx), SASL_CONFIGERR);
+    assert_null(ctx);
+    assert_non_null(strstr(fake.last_error, "MANY: x_many: refusal 0 of nnn"));
+    assert_non_null(strstr(fake.last_error, "refusal 1 of"));
+    /* the whole note: nothing was cut */
+    assert_non_null(strstr(fake.last_error, "nnn (more were refused: the plugin's load log "
+                                            "names them)"));
 }
 
 /* ======================================================================== */
@@ -455,7 +511,8 @@ static void test_plug_init(void **state)
                                              &version, &slist, &count), SASL_OK);
         assert_int_equal(count, 1);
         assert_int_equal(fake_settings.status, SASL_CONFIGERR);
-        assert_non_null(strstr(fake_settings.why, "plain_enable: \"sometimes\""));
+        assert_non_null(strstr(fake_settings.refused.reasons, "plain_enable: \"sometimes\""));
+        assert_string_equal(fake_settings.refused.option, "plain_enable");
         fake.opts = bad_client;
         assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION,
                                              &version, &clist, &count), SASL_CONFIGERR);
@@ -477,6 +534,121 @@ static void test_plug_init(void **state)
     }
 }
 
+/* An option of Cyrus's that only has to be there (NTLM's ntlm_server). */
+static void test_opt_cyrus_is_set(void **state)
+{
+    static const struct fake_opt opts[] = {{"ntlm_server", "winserver1"}, {"x_empty", ""},
+                                           {NULL, NULL}};
+
+    (void)state;
+    fake.opts = opts;
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "ntlm_server"), 1);
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "x_empty"), 1);
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "ntlm_v2"), 0);
+    fake.utils.getopt = NULL;
+    assert_int_equal(sm_opt_cyrus_is_set(U, "NTLM", "ntlm_server"), 0);
+}
+
+/* Two plugins in one process, each with a settings object of its own that
+ * the glue hands libsasl2 as glob: each keeps its own refusal, and the
+ * mechanism's own options land in its own object. */
+struct two_settings {
+    struct sm_server_settings common;
+    unsigned level;
+};
+static int two_read(const sasl_utils_t *utils, struct sm_server_settings *set,
+                    const char *name)
+{
+    return sm_opt_uint(utils, name, 3, 1, 9, &((struct two_settings *)set)->level);
+}
+static int two_read_a(const sasl_utils_t *utils, struct sm_server_settings *set)
+{
+    return two_read(utils, set, "alpha_level");
+}
+static int two_read_b(const sasl_utils_t *utils, struct sm_server_settings *set)
+{
+    return two_read(utils, set, "beta_level");
+}
+
+static void test_two_plugins(void **state)
+{
+    static sasl_server_plug_t srv_a[1], srv_b[1];
+    static struct two_settings set_a, set_b;
+    static const struct sm_plugin plug_a = {
+        .prefix = "alpha", .mech = "ALPHA", .server = srv_a, .server_count = 1,
+        .settings = &set_a.common, .limits = SM_LIMIT_USER, .read_settings = two_read_a};
+    static const struct sm_plugin plug_b = {
+        .prefix = "beta", .mech = "BETA", .server = srv_b, .server_count = 1,
+        .settings = &set_b.common, .limits = SM_LIMIT_USER | SM_LIMIT_PASSWORD,
+        .read_settings = two_read_b};
+    static const struct fake_opt opts[] = {
+        {"alpha_level", "12"}, {"beta_max_password_length", "none"}, {NULL, NULL}};
+    static const struct fake_opt good[] = {{"alpha_level", "5"}, {NULL, NULL}};
+    sasl_server_plug_t *slist;
+    sasl_server_params_t sp = {.utils = U};
+    int version, count;
+    void *ctx = NULL;
+
+    (void)state;
+    fake.opts = opts;
+    fake.utils.conn = NULL;
+    assert_int_equal(sm_server_plug_init(&plug_a, U, SASL_SERVER_PLUG_VERSION, &version,
+                                         &slist, &count), SASL_OK);
+    assert_int_equal(sm_server_plug_init(&plug_b, U, SASL_SERVER_PLUG_VERSION, &version,
+                                         &slist, &count), SASL_OK);
+    assert_int_equal(set_a.common.status, SASL_CONFIGERR);
+    assert_int_equal(set_b.common.status, SASL_CONFIGERR);
+    assert_string_equal(set_a.common.refused.option, "alpha_level");
+    assert_string_equal(set_b.common.refused.option, "beta_max_password_length");
+    assert_int_equal(set_a.common.refused.count, 1);
+    assert_int_equal(set_b.common.refused.count, 1);
+
+    fake.utils.conn = fake_conn();
+    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", 16, &ctx), SASL_CONFIGERR);
+    assert_string_equal(fake.last_error,
+                        "ALPHA: alpha_level: \"12\" is not a number from 1 to 9");
+    assert_int_equal(sm_server_new(&sp, &set_b.common, "BETA", 16, &ctx), SASL_CONFIGERR);
+    assert_string_equal(fake.last_error, "BETA: beta_max_password_length: \"none\" is not a "
+                                         "number from 1 to 65535");
+    assert_null(ctx);
+
+    /* loaded again with good options: the old reason is gone, the value read */
+    fake.opts = good;
+    fake.utils.conn = NULL;
+    assert_int_equal(sm_server_plug_init(&plug_a, U, SASL_SERVER_PLUG_VERSION, &version,
+                                         &slist, &count), SASL_OK);
+    assert_int_equal(set_a.common.status, SASL_OK);
+    assert_int_equal(set_a.common.refused.count, 0);
+    assert_int_equal(set_a.level, 5);
+    assert_string_equal(set_b.common.refused.option, "beta_max_password_length");
+    fake.utils.conn = fake_conn();
+    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", 16, &ctx), SASL_OK);
+    assert_non_null(ctx);
+    sm_server_dispose(ctx, U);
+
+    /* mech_new from glob: the context keeps the settings it was made with */
+    {
+        struct two_ctx {
+            int step;
+            const struct two_settings *set;
+        } *tc;
+        ctx = NULL;
+        assert_int_equal(sm_server_new_glob(&sp, &set_a, "ALPHA", sizeof(struct two_ctx),
+                                            offsetof(struct two_ctx, set), &ctx), SASL_OK);
+        tc = ctx;
+        assert_ptr_equal(tc->set, &set_a);
+        assert_int_equal(tc->set->level, 5);
+        assert_int_equal(tc->step, 0);
+        sm_server_dispose(ctx, U);
+        ctx = NULL;
+        assert_int_equal(sm_server_new_glob(&sp, &set_b, "BETA", sizeof(struct two_ctx),
+                                            offsetof(struct two_ctx, set), &ctx),
+                         SASL_CONFIGERR);
+        assert_null(ctx);
+        assert_non_null(strstr(fake.last_error, "BETA: beta_max_password_length"));
+    }
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
@@ -488,7 +660,10 @@ int main(void)
         T(test_opt_choice_long_list),
         T(test_read_limits),
         T(test_read_limits_invalid),
+        T(test_two_plugins),
+        T(test_opt_cyrus_is_set),
         T(test_load_error),
+        T(test_many_refusals),
         T(test_plug_init),
     };
 
