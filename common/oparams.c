@@ -45,7 +45,7 @@ void sm_props_forget_authzid(const sasl_utils_t *utils, struct propctx *ctx)
 void sm_props_forget(const sasl_utils_t *utils, struct propctx *ctx)
 {
     if (ctx)
-        props_erase(utils, ctx, 0);
+        oparams_props_erase(utils, ctx, 0);
 }
 
 void sm_oparams_done(sasl_out_params_t *oparams)
