@@ -5,6 +5,7 @@
 #include "config.h"
 #include "oauth_server.h"
 #include "oauth_config.h"
+#include "oauth_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -136,37 +137,26 @@ static int list(const struct oauth_plugin *p, const sasl_utils_t *utils, const c
     return SASL_OK;
 }
 
-/* The content of a secret file, its trailing newline dropped. */
+/* The content of a secret file (the owner's alone, at most MAX_SECRET_FILE
+ * bytes as it stands on disk), its trailing newline then dropped. */
 static int secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
                        const char *path, char **out, size_t *outlen)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf;
+    char why[SM_OPT_REASON_MAX], *buf;
     size_t n;
+    int rc = oauth_read_file(path, "secret file", OAUTH_FILE_SECRET, MAX_SECRET_FILE, &buf, &n,
+                             NULL, why, sizeof(why));
 
-    if (!f)
-        return bad(p, utils, name, "cannot read %.128s: %s", path, strerror(errno));
-    if (!(buf = malloc(MAX_SECRET_FILE + 1))) {
-        fclose(f);
+    if (rc == -2)
         return SASL_NOMEM;
-    }
-    n = fread(buf, 1, MAX_SECRET_FILE + 1, f);
-    if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        sm_erase(buf, MAX_SECRET_FILE + 1);
-        free(buf);
-        return bad(p, utils, name, "cannot read %.128s: %s", path, strerror(e));
-    }
-    fclose(f);
+    if (rc != 0)
+        return bad(p, utils, name, "%s", why);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
-    if (n == 0 || n > MAX_SECRET_FILE || memchr(buf, '\0', n)) {
+    if (n == 0 || memchr(buf, '\0', n)) {
         sm_erase(buf, MAX_SECRET_FILE + 1);
         free(buf);
-        return bad(p, utils, name, "%.128s is %s", path,
-                   n == 0 ? "empty" : n > MAX_SECRET_FILE ? "larger than 4096 bytes"
-                                                          : "holding a NUL byte");
+        return bad(p, utils, name, "%.128s is %s", path, n == 0 ? "empty" : "holding a NUL byte");
     }
     buf[n] = '\0';
     *out = keep(buf);

@@ -2,6 +2,7 @@
  * enforces and why. */
 #include "config.h"
 #include "oauth_http.h"
+#include "oauth_util.h"
 
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -140,6 +141,11 @@ const char *oauth_http_status_str(enum oauth_http_status s)
     case OAUTH_HTTP_ERROR: return "internal error";
     }
     return "unknown status";
+}
+
+int oauth_http_status_temporary(long code)
+{
+    return code >= 500 || code == 429 || code == 408;
 }
 
 int oauth_client_auth_parse(const char *name, enum oauth_client_auth *out)
@@ -529,14 +535,6 @@ static char *form_escape(CURL *c, const char *s, size_t *outlen)
     return r;
 }
 
-static void free_secret_str(char *s)
-{
-    if (s) {
-        sm_erase(s, strlen(s));
-        free(s);
-    }
-}
-
 /* name=value&name=value; NULL (and *why) on failure */
 static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, size_t *outlen,
                         char *why, size_t whylen)
@@ -554,8 +552,8 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         ne = form_escape(c, f[i].name, &nl);
         ve = form_escape(c, f[i].value, &vl);
         if (!ne || !ve || nl + vl + 2 > MAX_FORM - len) {
-            free_secret_str(ne);
-            free_secret_str(ve);
+            oauth_secret_free(ne);
+            oauth_secret_free(ve);
             sm_why(why, whylen, "form body too large or out of memory");
             goto fail;
         }
@@ -563,8 +561,8 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
             size_t ncap = (len + nl + vl + 3) * 2;
             char *nb = malloc(ncap);
             if (!nb) {
-                free_secret_str(ne);
-                free_secret_str(ve);
+                oauth_secret_free(ne);
+                oauth_secret_free(ve);
                 sm_why(why, whylen, "out of memory");
                 goto fail;
             }
@@ -584,8 +582,8 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         memcpy(buf + len, ve, vl);
         len += vl;
         buf[len] = '\0';
-        free_secret_str(ne);
-        free_secret_str(ve);
+        oauth_secret_free(ne);
+        oauth_secret_free(ve);
     }
     if (!buf && !(buf = calloc(1, 1))) {
         sm_why(why, whylen, "out of memory");
@@ -636,8 +634,8 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, s
 oom:
     sm_why(why, whylen, "out of memory");
 out:
-    free_secret_str(id);
-    free_secret_str(sec);
+    oauth_secret_free(id);
+    oauth_secret_free(sec);
     if (joined) {
         sm_erase(joined, jl);
         free(joined);
@@ -679,6 +677,6 @@ out:
         sm_erase(body, bodylen);
         free(body);
     }
-    free_secret_str(authz);
+    oauth_secret_free(authz);
     return st;
 }

@@ -128,6 +128,12 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
  * or OAUTH_HTTP_ERROR. */
 enum oauth_http_status oauth_http_init(char *why, size_t whylen);
 
+/* 1 when an HTTP error status is a temporary failure of the server (any
+ * 5xx, 408 Request Timeout, 429 Too Many Requests): try again later, the
+ * request itself may be fine; 0 for any other status (the request or the
+ * client's credentials were refused). */
+int oauth_http_status_temporary(long code);
+
 /* "ok", "HTTP error status", "unreachable", ... (static strings). */
 const char *oauth_http_status_str(enum oauth_http_status s);
 

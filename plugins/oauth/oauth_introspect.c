@@ -1,6 +1,7 @@
 /* RFC 7662 introspection client and its cache: see oauth_introspect.h. */
 #include "config.h"
 #include "oauth_introspect.h"
+#include "oauth_util.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -58,14 +59,6 @@ void oauth_introspect_config_default(struct oauth_introspect_config *c)
     c->positive_ttl = 300;
     c->negative_ttl = 30;
     c->max_entries = 10000;
-}
-
-static void free_str(char *s)
-{
-    if (s) {
-        sm_erase(s, strlen(s));
-        free(s);
-    }
 }
 
 static int dup_str(const char *s, char **out)
@@ -244,11 +237,11 @@ void oauth_introspector_free(struct oauth_introspector *in)
         free(in->buckets);
         pthread_mutex_destroy(&in->mu);
     }
-    free_str(in->endpoint);
-    free_str(in->client_id);
-    free_str(in->client_secret);
-    free_str(in->ca_file);
-    free_str(in->proxy);
+    oauth_secret_free(in->endpoint);
+    oauth_secret_free(in->client_id);
+    oauth_secret_free(in->client_secret);
+    oauth_secret_free(in->ca_file);
+    oauth_secret_free(in->proxy);
     sm_erase(in, sizeof(*in));
     free(in);
 }
@@ -318,7 +311,7 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
     case OAUTH_HTTP_OK:
         break;
     case OAUTH_HTTP_STATUS_ERROR:
-        if (r.code >= 500 || r.code == 429 || r.code == 408) {
+        if (oauth_http_status_temporary(r.code)) {
             sm_why(why, whylen, "introspection endpoint %s", hwhy);
             st = OAUTH_INTROSPECT_UNAVAILABLE;
         } else if (r.code == 401 || r.code == 403) {

@@ -1,6 +1,7 @@
 /* JWKS (RFC 7517) -> verification keys; see oauth_jwks.h for the rules. */
 #include "config.h"
 #include "oauth_jwks.h"
+#include "oauth_util.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -76,22 +77,6 @@ const char *oauth_jwks_status_text(enum oauth_jwks_status st)
     case OAUTH_JWKS_KEY_MISMATCH: return "the token's key does not verify its alg";
     }
     return "unknown status";
-}
-
-/* A kid for a message: printable ASCII, at most 40 bytes shown. */
-static void show(char *dst, size_t dstlen, const char *s)
-{
-    size_t i, o = 0, n = s ? strlen(s) : 0;
-
-    for (i = 0; i < n && o + 4 < dstlen; i++) {
-        if (i == 40) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-            break;
-        }
-        dst[o++] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
-    }
-    dst[o] = '\0';
 }
 
 /* ---- one key ---------------------------------------------------------- */
@@ -221,10 +206,10 @@ static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
     } else if (string_is(crv, "P-384")) {
         group = "P-384", coord = 48, alg = OAUTH_JWT_ES384;
     } else {
-        char c[48];
+        char c[OAUTH_SHOWN];
         if (!json_is_string(crv))
             return refuse(r, "EC key without a string \"crv\"");
-        show(c, sizeof(c), json_string_value(crv));
+        oauth_show(c, json_string_value(crv), json_string_length(crv));
         return refuse(r, "EC curve \"%s\" not supported (P-256, P-384)", c);
     }
     if ((rc = member_b64(k, "x", coord, &x, &xlen, r)) != 0
@@ -272,10 +257,10 @@ static int okp_key(const json_t *k, struct jwk *key, struct refusal *r)
     } else if (string_is(crv, "Ed448")) {
         type = "ED448", want = 57;
     } else {
-        char c[48];
+        char c[OAUTH_SHOWN];
         if (!json_is_string(crv))
             return refuse(r, "OKP key without a string \"crv\"");
-        show(c, sizeof(c), json_string_value(crv));
+        oauth_show(c, json_string_value(crv), json_string_length(crv));
         return refuse(r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)",
                       c);
     }
@@ -346,8 +331,11 @@ static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
         if (!json_is_string(alg)
             || (a = oauth_jwt_alg_from_name(json_string_value(alg), json_string_length(alg))) < 0
             || a == OAUTH_JWT_HS256) {
-            char s[48];
-            show(s, sizeof(s), json_is_string(alg) ? json_string_value(alg) : "(not a string)");
+            char s[OAUTH_SHOWN];
+            if (json_is_string(alg))
+                oauth_show(s, json_string_value(alg), json_string_length(alg));
+            else
+                oauth_show(s, "(not a string)", 14);
             return refuse(r, "\"alg\" \"%s\" is not a signature algorithm we support", s);
         }
     }
@@ -361,8 +349,8 @@ static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
     else if (string_is(kty, "oct"))
         return refuse(r, "symmetric (\"oct\") keys are never taken from a key set");
     else if (json_is_string(kty)) {
-        char s[48];
-        show(s, sizeof(s), json_string_value(kty));
+        char s[OAUTH_SHOWN];
+        oauth_show(s, json_string_value(kty), json_string_length(kty));
         return refuse(r, "key type \"%s\" not supported", s);
     } else
         return refuse(r, "\"kty\" missing or not a string");
@@ -454,8 +442,9 @@ enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oau
             continue;
         }
         if (refused++ == 0) {
-            char kid[48];
-            show(kid, sizeof(kid), set->keys[i].kid);
+            char kid[OAUTH_SHOWN];
+            oauth_show(kid, set->keys[i].kid,
+                       set->keys[i].kid ? strlen(set->keys[i].kid) : 0);
             snprintf(first, sizeof(first), "key %zu%s%s%s: %s", i,
                      set->keys[i].kid ? " (kid \"" : "", kid,
                      set->keys[i].kid ? "\")" : "", r.text);

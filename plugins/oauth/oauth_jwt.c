@@ -2,6 +2,7 @@
  * access tokens; see oauth_jwt.h for the order of the checks. */
 #include "config.h"
 #include "oauth_jwt.h"
+#include "oauth_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,29 +101,10 @@ fail(enum oauth_jwt_status st, char *why, size_t whylen, const char *fmt, ...)
     return st;
 }
 
-/* A claim or header value for a message: printable ASCII other than '"',
- * at most 48 bytes shown.  dst must hold 56 bytes. */
-#define SHOWN 56
-static const char *show(char dst[SHOWN], const char *s, size_t n)
+static const char *show_json(char dst[OAUTH_SHOWN], const json_t *v)
 {
-    size_t i, o = 0;
-
-    for (i = 0; i < n; i++) {
-        if (o == 48) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-            break;
-        }
-        dst[o++] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
-    }
-    dst[o] = '\0';
-    return dst;
-}
-
-static const char *show_json(char dst[SHOWN], const json_t *v)
-{
-    return json_is_string(v) ? show(dst, json_string_value(v), json_string_length(v))
-                             : show(dst, "(not a string)", 14);
+    return json_is_string(v) ? oauth_show(dst, json_string_value(v), json_string_length(v))
+                             : oauth_show(dst, "(not a string)", 14);
 }
 
 /* ---- the policy ---------------------------------------------------------- */
@@ -249,7 +231,7 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
     size_t maxuser = p->max_user_len ? p->max_user_len : OAUTH_JWT_DEFAULT_MAX_USER, i, n;
     const double t = (double)now, lw = (double)p->leeway;
     const char *u;
-    char s[SHOWN];
+    char s[OAUTH_SHOWN];
     int ok;
 
     if (!json_is_object(c))
@@ -301,18 +283,18 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
     v = json_object_get(c, claim);
     if (!json_is_string(v))
         return fail(OAUTH_JWT_ERR_USER, why, whylen, "user claim \"%s\" missing or not a string",
-                    show(s, claim, strlen(claim)));
+                    oauth_show(s, claim, strlen(claim)));
     u = json_string_value(v);
     n = json_string_length(v);
     if (n == 0 || n > maxuser || strlen(u) != n)
         return fail(OAUTH_JWT_ERR_USER, why, whylen,
                     "user claim \"%s\" is empty or longer than %zu bytes",
-                    show(s, claim, strlen(claim)), maxuser);
+                    oauth_show(s, claim, strlen(claim)), maxuser);
     for (i = 0; i < n; i++)
         if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
             return fail(OAUTH_JWT_ERR_USER, why, whylen,
                         "user claim \"%s\" holds a control character",
-                        show(s, claim, strlen(claim)));
+                        oauth_show(s, claim, strlen(claim)));
     if (p->require_email_verified && strcmp(claim, "email") == 0) {
         v = json_object_get(c, "email_verified");
         if (!json_is_true(v) && !(json_is_string(v) && strcmp(json_string_value(v), "true") == 0))
@@ -335,7 +317,7 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
         for (i = 0; i < p->n_scopes; i++)
             if (!has_scope(scope, scp, p->scopes[i]))
                 return fail(OAUTH_JWT_ERR_SCOPE, why, whylen, "required scope \"%s\" missing",
-                            show(s, p->scopes[i], strlen(p->scopes[i])));
+                            oauth_show(s, p->scopes[i], strlen(p->scopes[i])));
     }
     if (!(res->user = malloc(n + 1)))
         return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
@@ -545,7 +527,7 @@ static enum oauth_jwt_status segment_json(const char *seg, size_t len, const cha
 static enum oauth_jwt_status check_crit(const json_t *crit, char *why, size_t whylen)
 {
     const json_t *v;
-    char s[SHOWN];
+    char s[OAUTH_SHOWN];
     size_t i;
 
     if (!json_is_array(crit) || json_array_size(crit) == 0)
@@ -625,7 +607,7 @@ static enum oauth_jwt_status jwt_check_header(const json_t *header,
                                : OAUTH_JWT_ALGS_ASYMMETRIC
                                      | (p->hmac_secret ? OAUTH_JWT_ALG_BIT(OAUTH_JWT_HS256) : 0);
     const json_t *alg_v = json_object_get(header, "alg"), *typ_v, *crit_v;
-    char s[SHOWN];
+    char s[OAUTH_SHOWN];
 
     if (!json_is_string(alg_v))
         return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the header has no string \"alg\"");
@@ -666,7 +648,7 @@ static enum oauth_jwt_status jwt_find_key(const struct oauth_jwks *keys, int alg
                                           size_t whylen)
 {
     const char *name = oauth_jwt_alg_name((enum oauth_jwt_alg)alg);
-    char k[SHOWN] = "";
+    char k[OAUTH_SHOWN] = "";
 
     *pkey = NULL;
     if (alg == OAUTH_JWT_HS256)
@@ -703,7 +685,7 @@ static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, 
     size_t max = sm_b64_decoded_max(parts->slen) + 1, siglen = 0;
     unsigned char *sigbuf;
     enum oauth_jwt_status st;
-    char k[SHOWN] = "";
+    char k[OAUTH_SHOWN] = "";
     int rc;
 
     if (parts->slen == 0)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1 /* mkostemp */
 #include "config.h"
 #include "oauth_tokenfile.h"
+#include "oauth_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,10 +58,7 @@ void oauth_token_clear(struct oauth_token *t)
 {
     if (!t)
         return;
-    if (t->access_token) {
-        sm_erase(t->access_token, strlen(t->access_token));
-        free(t->access_token);
-    }
+    oauth_secret_free(t->access_token);
     memset(t, 0, sizeof(*t));
 }
 
@@ -223,76 +221,28 @@ static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, cha
 {
     char *buf = NULL;
     size_t len = 0;
-    ssize_t n;
     json_error_t jerr;
     enum oauth_tokenfile_status st;
-    int fd;
+    int rc;
 
     memset(f, 0, sizeof(*f));
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ELOOP)
-            sm_why(why, whylen, "token file %s is a symbolic link (give the real path: the "
-                                "file is replaced when it is refreshed)", path);
-        else
-            sm_why(why, whylen, "token file %s: %s", path, strerror(errno));
-        return OAUTH_TOKENFILE_UNREADABLE;
-    }
-    if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode)) {
-        sm_why(why, whylen, "token file %s is not a regular file", path);
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
-    if (f->st.st_mode & S_IRWXO) {
-        sm_why(why, whylen, "token file %s is accessible by others (mode %04o): chmod o-rwx",
-               path, (unsigned)(f->st.st_mode & 07777));
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
-    if (f->st.st_size > MAX_FILE) {
-        sm_why(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
-    if (!(buf = malloc(MAX_FILE + 1))) {
-        sm_why(why, whylen, "out of memory");
-        st = OAUTH_TOKENFILE_ERROR;
-        goto out;
-    }
-    while (len <= MAX_FILE && (n = read(fd, buf + len, MAX_FILE + 1 - len)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            sm_why(why, whylen, "token file %s: %s", path, strerror(errno));
-            st = OAUTH_TOKENFILE_UNREADABLE;
-            goto out;
-        }
-        len += (size_t)n;
-    }
-    if (len > MAX_FILE) {
-        sm_why(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
+    rc = oauth_read_file(path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, &f->st, why,
+                         whylen);
+    if (rc != 0)
+        return rc == -2 ? OAUTH_TOKENFILE_ERROR : OAUTH_TOKENFILE_UNREADABLE;
     /* jansson's error text may quote the input: report the position only */
     f->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!f->root) {
         sm_why(why, whylen, "token file %s is not valid JSON (line %d, column %d)", path,
                jerr.line, jerr.column);
         st = OAUTH_TOKENFILE_MALFORMED;
-        goto out;
-    }
-    {
+    } else {
         char w[200];
         if ((st = parse(f, w, sizeof(w))) != OAUTH_TOKENFILE_OK)
             sm_why(why, whylen, "token file %s: %s", path, w);
     }
-out:
-    close(fd);
-    if (buf) {
-        sm_erase(buf, len);
-        free(buf);
-    }
+    sm_erase(buf, len);
+    free(buf);
     if (st != OAUTH_TOKENFILE_OK)
         tokfile_free(f);
     return st;
@@ -610,14 +560,8 @@ struct grant {
 
 static void grant_clear(struct grant *g)
 {
-    if (g->access_token) {
-        sm_erase(g->access_token, strlen(g->access_token));
-        free(g->access_token);
-    }
-    if (g->refresh_token) {
-        sm_erase(g->refresh_token, strlen(g->refresh_token));
-        free(g->refresh_token);
-    }
+    oauth_secret_free(g->access_token);
+    oauth_secret_free(g->refresh_token);
     memset(g, 0, sizeof(*g));
 }
 
@@ -652,7 +596,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     case OAUTH_HTTP_OK:
         break;
     case OAUTH_HTTP_STATUS_ERROR:
-        if (r.code >= 500 || r.code == 429 || r.code == 408) {
+        if (oauth_http_status_temporary(r.code)) {
             sm_why(why, whylen, "token endpoint %s", hwhy);
             st = OAUTH_TOKENFILE_UNAVAILABLE;
         } else {

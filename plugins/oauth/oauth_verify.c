@@ -1,5 +1,6 @@
 #include "config.h"
 #include "oauth_verify.h"
+#include "oauth_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,9 +10,6 @@
 #include <sys/stat.h>
 #include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
-
-/* A JWKS document larger than this is refused (file or URL). */
-#define OAUTH_MAX_JWKS (256 * 1024)
 
 /* The key set.  keys is immutable and reference counted: a validation
  * takes a reference under the lock (a few instructions) and validates with
@@ -87,33 +85,17 @@ void oauth_verifier_free(struct oauth_verifier *v)
 static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *why, size_t whylen)
 {
     if (v->c.jwks_file) {
-        FILE *f = fopen(v->c.jwks_file, "rb");
-        size_t n = 0;
-        char *buf;
-
-        if (!f)
-            return sm_why(why, whylen, "JWKS file %s: %s", v->c.jwks_file, strerror(errno)), -1;
-        if (!(buf = malloc(OAUTH_MAX_JWKS + 1))) {
-            fclose(f);
-            return sm_why(why, whylen, "out of memory"), -1;
-        }
-        n = fread(buf, 1, OAUTH_MAX_JWKS + 1, f);
-        fclose(f);
-        if (n > OAUTH_MAX_JWKS) {
-            free(buf);
-            return sm_why(why, whylen, "JWKS file %s: larger than the cap", v->c.jwks_file), -1;
-        }
-        buf[n] = '\0';
-        *doc = buf;
-        *len = n;
-        return 0;
+        /* a key set is public: anyone may read the file */
+        int rc = oauth_read_file(v->c.jwks_file, "JWKS file", OAUTH_FILE_PUBLIC,
+                                 OAUTH_JWKS_MAX_DOC, doc, len, NULL, why, whylen);
+        return rc == 0 ? 0 : -1;
     } else {
         struct oauth_http_response r = {0};
         struct oauth_http_options o = v->c.http;
         enum oauth_http_status st;
         char hwhy[200];
 
-        o.max_response = OAUTH_MAX_JWKS;
+        o.max_response = OAUTH_JWKS_MAX_DOC;
         st = oauth_http_get(v->c.jwks_url, &o, &r, hwhy, sizeof(hwhy));
         if (st != OAUTH_HTTP_OK) {
             sm_why(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), hwhy);

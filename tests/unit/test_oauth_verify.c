@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 #include <cmocka.h>
@@ -63,7 +64,9 @@ static int reset(void **state)
     return ts_call(&server, "POST", "/reset", NULL, NULL) == 200 ? 0 : -1;
 }
 
-static struct oauth_verifier *make(long refresh_interval, long max_age)
+/* A JWT verifier with the keys of jwks_file, or else of jwks_url. */
+static struct oauth_verifier *make_with(const char *jwks_file, long refresh_interval,
+                                        long max_age)
 {
     struct oauth_verify_config c;
     struct oauth_verifier *v = NULL;
@@ -77,7 +80,8 @@ static struct oauth_verifier *make(long refresh_interval, long max_age)
     c.policy.n_audiences = 1;
     c.policy.user_claim = "sub";
     c.policy.leeway = 60;
-    c.jwks_url = jwks_url;
+    c.jwks_file = jwks_file;
+    c.jwks_url = jwks_file ? NULL : jwks_url;
     c.jwks_refresh_interval = refresh_interval;
     c.jwks_max_age = max_age;
     oauth_http_options_default(&c.http);
@@ -85,6 +89,11 @@ static struct oauth_verifier *make(long refresh_interval, long max_age)
     if (oauth_verifier_new(&c, &v, why, sizeof(why)) != 0)
         fail_msg("oauth_verifier_new: %s", why);
     return v;
+}
+
+static struct oauth_verifier *make(long refresh_interval, long max_age)
+{
+    return make_with(NULL, refresh_interval, max_age);
 }
 
 /* A token signed by the server's key `kid`; header_kid, if not NULL,
@@ -378,12 +387,58 @@ static void test_rotation_rules(void **state)
     free(unknown);
 }
 
+/* A JWKS file of `size` bytes: the server's key set, then JSON whitespace
+ * up to the size.  Returns its path (static). */
+static const char *jwks_file_of(size_t size)
+{
+    static char path[PATH_MAX + 32];
+    char *doc = NULL;
+    size_t n;
+    FILE *f;
+
+    assert_int_equal(ts_call(&server, "GET", "/jwks", NULL, &doc), 200);
+    n = strlen(doc);
+    assert_true(n < size);
+    snprintf(path, sizeof(path), "%s/jwks-file.json", server.dir);
+    assert_non_null(f = fopen(path, "w"));
+    assert_int_equal(fwrite(doc, 1, n, f), n);
+    for (; n < size; n++)
+        assert_int_not_equal(fputc(n % 64 ? ' ' : '\n', f), EOF);
+    assert_int_equal(fclose(f), 0);
+    free(doc);
+    return path;
+}
+
+/* A JWKS file is capped at OAUTH_JWKS_MAX_DOC (1 MiB), the cap of a key set
+ * wherever it comes from: one of 600 KiB (over the 256 KiB the file reader
+ * once had) is read, one over 1 MiB is refused and says why. */
+static void test_jwks_file_cap(void **state)
+{
+    char *tok = mint("rsa", NULL), *user = NULL, why[256] = "";
+    struct oauth_verifier *v = make_with(jwks_file_of(600 * 1024), 60, 600);
+    time_t now = time(NULL);
+
+    (void)state;
+    if (oauth_verify(v, tok, strlen(tok), now, &user, why, sizeof(why)) != OAUTH_VERDICT_OK)
+        fail_msg("a 600 KiB JWKS file: %s", why);
+    assert_string_equal(user, "alice");
+    free(user);
+    oauth_verifier_free(v);
+    v = make_with(jwks_file_of(OAUTH_JWKS_MAX_DOC + 1), 60, 600);
+    assert_int_equal(oauth_verify(v, tok, strlen(tok), now, &user, why, sizeof(why)),
+                     OAUTH_VERDICT_UNAVAILABLE);
+    assert_non_null(strstr(why, "larger than"));
+    oauth_verifier_free(v);
+    free(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_known_keys_never_wait, reset),
         cmocka_unit_test_setup(test_one_fetch_at_a_time, reset),
         cmocka_unit_test_setup(test_rotation_rules, reset),
+        cmocka_unit_test_setup(test_jwks_file_cap, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_verify", tests, setup, teardown);
