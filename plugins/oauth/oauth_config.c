@@ -142,15 +142,19 @@ static int list(const struct oauth_plugin *p, const sasl_utils_t *utils, const c
 static int secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
                        const char *path, char **out, size_t *outlen)
 {
-    char why[SM_OPT_REASON_MAX], *buf;
+    struct oauth_err err;
+    char *buf;
     size_t n;
-    int rc = oauth_read_file(path, "secret file", OAUTH_FILE_SECRET, MAX_SECRET_FILE, &buf, &n,
-                             NULL, why, sizeof(why));
 
-    if (rc == -2)
+    switch (oauth_read_file(path, "secret file", OAUTH_FILE_SECRET, MAX_SECRET_FILE, &buf, &n,
+                            NULL, &err)) {
+    case OAUTH_OK:
+        break;
+    case OAUTH_ERR_INTERNAL:
         return SASL_NOMEM;
-    if (rc != 0)
-        return bad(p, utils, name, "%s", why);
+    default:
+        return bad(p, utils, name, "%s", err.reason);
+    }
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     if (n == 0 || memchr(buf, '\0', n)) {
@@ -404,8 +408,9 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
         return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, why);
     if (vc.jwks_url || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
         /* before a chrooted application (Postfix) loses its files */
-        if (oauth_http_init(why, sizeof(why)) != OAUTH_HTTP_OK)
-            return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, why);
+        struct oauth_err herr;
+        if (oauth_http_init(&herr) != OAUTH_HTTP_OK)
+            return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, herr.reason);
     }
     return SASL_OK;
 }

@@ -19,7 +19,6 @@
 #include <jansson.h>
 
 #include <sasl-mechs/base64.h>
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 #define USER_AGENT "sasl-mechs/" PACKAGE_VERSION
@@ -98,12 +97,12 @@ static void init_curl(void)
     install_erasing_allocators();
 }
 
-enum oauth_http_status oauth_http_init(char *why, size_t whylen)
+enum oauth_http_status oauth_http_init(struct oauth_err *err)
 {
     pthread_once(&init_once, init_curl);
     if (init_rc != CURLE_OK) {
-        sm_why(why, whylen, "libcurl initialisation failed: %s", curl_easy_strerror(init_rc));
-        return OAUTH_HTTP_ERROR;
+        return oauth_fail(err, OAUTH_ERR_INTERNAL, OAUTH_HTTP_ERROR,
+                          "libcurl initialisation failed: %s", curl_easy_strerror(init_rc));
     }
     return OAUTH_HTTP_OK;
 }
@@ -190,12 +189,12 @@ static int is_loopback(const char *host)
 struct target {
     CURLU *u;
     int https;
-    char where[300]; /* host:port, for why texts */
+    char where[300]; /* host:port, for the reasons */
 };
 
 /* 0 or an OAUTH_HTTP_URL_REFUSED / OAUTH_HTTP_ERROR status. */
 static enum oauth_http_status parse_url(const char *url, int allow_insecure, struct target *t,
-                                        char *why, size_t whylen)
+                                        struct oauth_err *err)
 {
     char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
     enum oauth_http_status st = OAUTH_HTTP_URL_REFUSED;
@@ -203,40 +202,40 @@ static enum oauth_http_status parse_url(const char *url, int allow_insecure, str
 
     memset(t, 0, sizeof(*t));
     if (!url || strlen(url) > 8192) {
-        sm_why(why, whylen, "no URL, or a URL longer than 8192 bytes");
+        oauth_why(err, "no URL, or a URL longer than 8192 bytes");
         return OAUTH_HTTP_URL_REFUSED;
     }
     if (!(t->u = curl_url())) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         return OAUTH_HTTP_ERROR;
     }
     /* no scheme guessing, no schemes libcurl does not know */
     if ((rc = curl_url_set(t->u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
-        sm_why(why, whylen, "malformed URL (%s)", curl_url_strerror(rc));
+        oauth_why(err, "malformed URL (%s)", curl_url_strerror(rc));
         goto out;
     }
     if (curl_url_get(t->u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
         || curl_url_get(t->u, CURLUPART_HOST, &host, 0) != CURLUE_OK
         || curl_url_get(t->u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        sm_why(why, whylen, "URL without a scheme, host or port");
+        oauth_why(err, "URL without a scheme, host or port");
         goto out;
     }
     snprintf(t->where, sizeof(t->where), "%s:%s", host, port);
     if (curl_url_get(t->u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        sm_why(why, whylen, "%s: credentials inside the URL are refused (configure them as options)",
-               t->where);
+        oauth_why(err, "%s: credentials inside the URL are refused (configure them as options)",
+          t->where);
         goto out;
     }
     if (strcmp(scheme, "https") == 0) {
         t->https = 1;
     } else if (strcmp(scheme, "http") == 0) {
         if (!allow_insecure && !is_loopback(host)) {
-            sm_why(why, whylen, "%s: http:// is allowed only to a loopback host; use https://",
-                   t->where);
+            oauth_why(err, "%s: http:// is allowed only to a loopback host; use https://",
+              t->where);
             goto out;
         }
     } else {
-        sm_why(why, whylen, "%s: scheme %.16s refused (only http and https)", t->where, scheme);
+        oauth_why(err, "%s: scheme %.16s refused (only http and https)", t->where, scheme);
         goto out;
     }
     st = OAUTH_HTTP_OK;
@@ -256,12 +255,12 @@ int oauth_http_url_insecure(const char *url)
 {
     struct target t;
 
-    if (parse_url(url, 1, &t, NULL, 0) != OAUTH_HTTP_OK)
+    if (parse_url(url, 1, &t, NULL) != OAUTH_HTTP_OK)
         return -1;
     curl_url_cleanup(t.u);
     if (t.https)
         return 0;
-    if (parse_url(url, 0, &t, NULL, 0) != OAUTH_HTTP_OK)
+    if (parse_url(url, 0, &t, NULL) != OAUTH_HTTP_OK)
         return 1;
     curl_url_cleanup(t.u);
     return 0;
@@ -311,6 +310,36 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 }
 
 /* ---- one request --------------------------------------------------------- */
+
+/* What an outcome means to the caller, in err: a server that is down, slow
+ * or overloaded is temporary; a URL, a TLS setup or an endpoint that
+ * refuses the request is for an administrator; the rest is ours. */
+static enum oauth_http_status outcome(struct oauth_err *err, enum oauth_http_status st,
+                                      const struct oauth_http_response *resp)
+{
+    enum oauth_err_class cls = OAUTH_ERR_INTERNAL;
+
+    switch (st) {
+    case OAUTH_HTTP_OK:
+        cls = OAUTH_OK;
+        break;
+    case OAUTH_HTTP_STATUS_ERROR:
+        cls = resp && oauth_http_status_temporary(resp->code) ? OAUTH_ERR_TEMPORARY
+                                                              : OAUTH_ERR_CONFIG;
+        break;
+    case OAUTH_HTTP_UNREACHABLE:
+    case OAUTH_HTTP_TLS_ERROR:
+        cls = OAUTH_ERR_TEMPORARY;
+        break;
+    case OAUTH_HTTP_TOO_LARGE:
+    case OAUTH_HTTP_URL_REFUSED:
+        cls = OAUTH_ERR_CONFIG;
+        break;
+    case OAUTH_HTTP_ERROR:
+        break;
+    }
+    return oauth_err_is(err, cls, st);
+}
 
 static enum oauth_http_status map_curl_error(CURLcode rc)
 {
@@ -376,7 +405,7 @@ static int add_header(struct curl_slist **h, const char *line)
 
 static enum oauth_http_status perform(const char *url, const struct oauth_http_options *o,
                                       const char *body, size_t bodylen, const char *authz,
-                                      struct oauth_http_response *resp, char *why, size_t whylen)
+                                      struct oauth_http_response *resp, struct oauth_err *err)
 {
     struct oauth_http_options def;
     struct target t;
@@ -390,10 +419,9 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
 
     if (resp)
         memset(resp, 0, sizeof(*resp));
-    if (why && whylen)
-        why[0] = '\0';
+    oauth_err_clear(err);
     if (!resp) {
-        sm_why(why, whylen, "no response buffer");
+        oauth_why(err, "no response buffer");
         return OAUTH_HTTP_ERROR;
     }
     if (!o) {
@@ -402,26 +430,26 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     }
     if (o->connect_timeout_ms <= 0 || o->timeout_ms <= 0 || o->max_response == 0
         || o->max_response > SIZE_MAX / 4) {
-        sm_why(why, whylen, "HTTP options out of range (timeouts and size cap must be > 0)");
+        oauth_why(err, "HTTP options out of range (timeouts and size cap must be > 0)");
         return OAUTH_HTTP_ERROR;
     }
-    if (oauth_http_init(why, whylen) != OAUTH_HTTP_OK)
+    if (oauth_http_init(err) != OAUTH_HTTP_OK)
         return OAUTH_HTTP_ERROR;
-    if ((st = parse_url(url, o->allow_insecure, &t, why, whylen)) != OAUTH_HTTP_OK)
+    if ((st = parse_url(url, o->allow_insecure, &t, err)) != OAUTH_HTTP_OK)
         return st;
 
     memset(&s, 0, sizeof(s));
     s.max = o->max_response;
     errbuf[0] = '\0';
     if (!(c = curl_easy_init())) {
-        sm_why(why, whylen, "%s: libcurl could not create a handle", t.where);
+        oauth_why(err, "%s: libcurl could not create a handle", t.where);
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
     if (add_header(&hdr, "Accept: application/json") < 0
         || (body && add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
         || (body && add_header(&hdr, "Expect:") < 0) || (authz && add_header(&hdr, authz) < 0)) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
@@ -461,21 +489,21 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
         if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-            sm_why(why, whylen, "%s: response larger than %zu bytes", t.where, o->max_response);
+            oauth_why(err, "%s: response larger than %zu bytes", t.where, o->max_response);
             st = OAUTH_HTTP_TOO_LARGE;
         } else if (s.no_memory) {
-            sm_why(why, whylen, "%s: out of memory reading the response", t.where);
+            oauth_why(err, "%s: out of memory reading the response", t.where);
             st = OAUTH_HTTP_ERROR;
         } else {
             st = map_curl_error(rc);
-            sm_why(why, whylen, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
-                   errbuf[0] ? errbuf : "no detail");
+            oauth_why(err, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
+              errbuf[0] ? errbuf : "no detail");
         }
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (!s.buf && !(s.buf = calloc(1, 1))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
@@ -487,13 +515,13 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     if (code >= 200 && code <= 299) {
         st = OAUTH_HTTP_OK;
     } else {
-        sm_why(why, whylen, "%s: HTTP status %ld", t.where, code);
+        oauth_why(err, "%s: HTTP status %ld", t.where, code);
         st = OAUTH_HTTP_STATUS_ERROR;
     }
     goto out;
 
 setup_failed:
-    sm_why(why, whylen, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
+    oauth_why(err, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
     st = OAUTH_HTTP_ERROR;
 out:
     if (c)
@@ -508,9 +536,9 @@ out:
 }
 
 enum oauth_http_status oauth_http_get(const char *url, const struct oauth_http_options *o,
-                                      struct oauth_http_response *resp, char *why, size_t whylen)
+                                      struct oauth_http_response *resp, struct oauth_err *err)
 {
-    return perform(url, o, NULL, 0, NULL, resp, why, whylen);
+    return outcome(err, perform(url, o, NULL, 0, NULL, resp, err), resp);
 }
 
 /* ---- form bodies and Basic credentials ----------------------------------- */
@@ -535,9 +563,9 @@ static char *form_escape(CURL *c, const char *s, size_t *outlen)
     return r;
 }
 
-/* name=value&name=value; NULL (and *why) on failure */
+/* name=value&name=value; NULL (and the reason) on failure */
 static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, size_t *outlen,
-                        char *why, size_t whylen)
+                        struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0, i;
@@ -546,7 +574,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         size_t nl, vl;
         char *ne, *ve;
         if (!f[i].name || !f[i].value || !f[i].name[0]) {
-            sm_why(why, whylen, "form field %zu has no name or no value", i);
+            oauth_why(err, "form field %zu has no name or no value", i);
             goto fail;
         }
         ne = form_escape(c, f[i].name, &nl);
@@ -554,7 +582,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         if (!ne || !ve || nl + vl + 2 > MAX_FORM - len) {
             oauth_secret_free(ne);
             oauth_secret_free(ve);
-            sm_why(why, whylen, "form body too large or out of memory");
+            oauth_why(err, "form body too large or out of memory");
             goto fail;
         }
         if (len + nl + vl + 3 > cap) {
@@ -563,7 +591,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
             if (!nb) {
                 oauth_secret_free(ne);
                 oauth_secret_free(ve);
-                sm_why(why, whylen, "out of memory");
+                oauth_why(err, "out of memory");
                 goto fail;
             }
             if (buf) {
@@ -586,7 +614,7 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         oauth_secret_free(ve);
     }
     if (!buf && !(buf = calloc(1, 1))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         return NULL;
     }
     *outlen = len;
@@ -600,7 +628,7 @@ fail:
 }
 
 /* "Authorization: Basic base64(urlenc(id) ":" urlenc(secret))" */
-static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, size_t whylen)
+static char *build_basic(CURL *c, const struct oauth_http_basic *b, struct oauth_err *err)
 {
     static const char prefix[] = "Authorization: Basic ";
     char *id = NULL, *sec = NULL, *joined = NULL, *line = NULL;
@@ -608,8 +636,8 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, s
 
     if (!b->client_id || !b->client_secret || !b->client_id[0]
         || strlen(b->client_id) > MAX_CRED || strlen(b->client_secret) > MAX_CRED) {
-        sm_why(why, whylen, "client id missing, or client id or secret longer than %d bytes",
-               MAX_CRED);
+        oauth_why(err, "client id missing, or client id or secret longer than %d bytes",
+          MAX_CRED);
         return NULL;
     }
     if (!(id = form_escape(c, b->client_id, &il)) || !(sec = form_escape(c, b->client_secret, &sl)))
@@ -632,7 +660,7 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, s
     }
     goto out;
 oom:
-    sm_why(why, whylen, "out of memory");
+    oauth_why(err, "out of memory");
 out:
     oauth_secret_free(id);
     oauth_secret_free(sec);
@@ -646,8 +674,7 @@ out:
 enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_http_options *o,
                                             const struct oauth_http_field *fields, size_t nfields,
                                             const struct oauth_http_basic *basic,
-                                            struct oauth_http_response *resp, char *why,
-                                            size_t whylen)
+                                            struct oauth_http_response *resp, struct oauth_err *err)
 {
     enum oauth_http_status st = OAUTH_HTTP_ERROR;
     char *body = NULL, *authz = NULL;
@@ -657,20 +684,20 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
     if (resp)
         memset(resp, 0, sizeof(*resp));
     if (nfields && !fields) {
-        sm_why(why, whylen, "no form fields");
-        return OAUTH_HTTP_ERROR;
+        oauth_why(err, "no form fields");
+        return outcome(err, OAUTH_HTTP_ERROR, NULL);
     }
-    if (oauth_http_init(why, whylen) != OAUTH_HTTP_OK)
-        return OAUTH_HTTP_ERROR;
+    if (oauth_http_init(err) != OAUTH_HTTP_OK)
+        return outcome(err, OAUTH_HTTP_ERROR, NULL);
     if (!(c = curl_easy_init())) {
-        sm_why(why, whylen, "libcurl initialisation failed");
-        return OAUTH_HTTP_ERROR;
+        oauth_why(err, "libcurl initialisation failed");
+        return outcome(err, OAUTH_HTTP_ERROR, NULL);
     }
-    if (!(body = build_form(c, fields, nfields, &bodylen, why, whylen)))
+    if (!(body = build_form(c, fields, nfields, &bodylen, err)))
         goto out;
-    if (basic && !(authz = build_basic(c, basic, why, whylen)))
+    if (basic && !(authz = build_basic(c, basic, err)))
         goto out;
-    st = perform(url, o, body, bodylen, authz, resp, why, whylen);
+    st = perform(url, o, body, bodylen, authz, resp, err);
 out:
     curl_easy_cleanup(c);
     if (body) {
@@ -678,5 +705,5 @@ out:
         free(body);
     }
     oauth_secret_free(authz);
-    return st;
+    return outcome(err, st, resp);
 }

@@ -279,7 +279,7 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
     struct oauth_http_response r;
     enum oauth_introspect_status st;
     enum oauth_http_status hs;
-    char hwhy[256];
+    struct oauth_err herr;
     char *tok;
     size_t nf = 0;
     json_error_t jerr;
@@ -300,10 +300,10 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
     }
     basic.client_id = in->client_id;
     basic.client_secret = in->client_secret;
-    hwhy[0] = '\0';
+    oauth_err_clear(&herr);
     hs = oauth_http_post_form(in->endpoint, &in->cfg.http, f, nf,
                               in->cfg.client_auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r,
-                              hwhy, sizeof(hwhy));
+                              &herr);
     sm_erase(tok, toklen);
     free(tok);
 
@@ -312,24 +312,24 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
         break;
     case OAUTH_HTTP_STATUS_ERROR:
         if (oauth_http_status_temporary(r.code)) {
-            sm_why(why, whylen, "introspection endpoint %s", hwhy);
+            sm_why(why, whylen, "introspection endpoint %s", herr.reason);
             st = OAUTH_INTROSPECT_UNAVAILABLE;
         } else if (r.code == 401 || r.code == 403) {
             sm_why(why, whylen, "introspection endpoint refused our client credentials (%s)",
-                   hwhy);
+                   herr.reason);
             st = OAUTH_INTROSPECT_FAILED;
         } else {
-            sm_why(why, whylen, "introspection endpoint %s", hwhy);
+            sm_why(why, whylen, "introspection endpoint %s", herr.reason);
             st = OAUTH_INTROSPECT_FAILED;
         }
         oauth_http_response_free(&r);
         return st;
     case OAUTH_HTTP_UNREACHABLE:
     case OAUTH_HTTP_TLS_ERROR:
-        sm_why(why, whylen, "introspection endpoint unavailable: %s", hwhy);
+        sm_why(why, whylen, "introspection endpoint unavailable: %s", herr.reason);
         return OAUTH_INTROSPECT_UNAVAILABLE;
     default:
-        sm_why(why, whylen, "introspection: %s: %s", oauth_http_status_str(hs), hwhy);
+        sm_why(why, whylen, "introspection: %s: %s", oauth_http_status_str(hs), herr.reason);
         oauth_http_response_free(&r);
         return OAUTH_INTROSPECT_FAILED;
     }

@@ -83,7 +83,7 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_ve
      * is most likely still one thread (sasl_client_init), not at the first
      * token file use, when other threads may be inside jansson; a failure
      * here is reported by that use */
-    (void)oauth_http_init(NULL, 0);
+    (void)oauth_http_init(NULL);
     return sm_client_plug_init(&plugin, utils, maxversion, out_version, pluglist,
                                plugcount);
 }

@@ -223,13 +223,16 @@ static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, cha
     size_t len = 0;
     json_error_t jerr;
     enum oauth_tokenfile_status st;
-    int rc;
+    struct oauth_err ferr = {0};
+    enum oauth_err_class rc;
 
     memset(f, 0, sizeof(*f));
-    rc = oauth_read_file(path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, &f->st, why,
-                         whylen);
-    if (rc != 0)
-        return rc == -2 ? OAUTH_TOKENFILE_ERROR : OAUTH_TOKENFILE_UNREADABLE;
+    rc = oauth_read_file(path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, &f->st,
+                         &ferr);
+    if (rc != OAUTH_OK) {
+        sm_why(why, whylen, "%s", ferr.reason);
+        return rc == OAUTH_ERR_INTERNAL ? OAUTH_TOKENFILE_ERROR : OAUTH_TOKENFILE_UNREADABLE;
+    }
     /* jansson's error text may quote the input: report the position only */
     f->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!f->root) {
@@ -576,7 +579,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     enum oauth_tokenfile_status st = OAUTH_TOKENFILE_BAD_RESPONSE;
     json_error_t jerr;
     json_t *root = NULL, *v;
-    char hwhy[256];
+    struct oauth_err herr;
     size_t n = 0;
 
     memset(g, 0, sizeof(*g));
@@ -588,16 +591,15 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
         fl[n++] = (struct oauth_http_field){"client_id", f->client_id};
     if (f->auth == OAUTH_CLIENT_AUTH_POST)
         fl[n++] = (struct oauth_http_field){"client_secret", f->client_secret};
-    hwhy[0] = '\0';
+    oauth_err_clear(&herr);
     hs = oauth_http_post_form(f->token_endpoint, &o->http, fl, n,
-                              f->auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r, hwhy,
-                              sizeof(hwhy));
+                              f->auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r, &herr);
     switch (hs) {
     case OAUTH_HTTP_OK:
         break;
     case OAUTH_HTTP_STATUS_ERROR:
         if (oauth_http_status_temporary(r.code)) {
-            sm_why(why, whylen, "token endpoint %s", hwhy);
+            sm_why(why, whylen, "token endpoint %s", herr.reason);
             st = OAUTH_TOKENFILE_UNAVAILABLE;
         } else {
             st = rejected(&r, f, why, whylen);
@@ -605,19 +607,19 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
         goto out;
     case OAUTH_HTTP_UNREACHABLE:
     case OAUTH_HTTP_TLS_ERROR:
-        sm_why(why, whylen, "token endpoint unavailable: %s", hwhy);
+        sm_why(why, whylen, "token endpoint unavailable: %s", herr.reason);
         st = OAUTH_TOKENFILE_UNAVAILABLE;
         goto out;
     case OAUTH_HTTP_TOO_LARGE:
-        sm_why(why, whylen, "token endpoint answer: %s", hwhy);
+        sm_why(why, whylen, "token endpoint answer: %s", herr.reason);
         st = OAUTH_TOKENFILE_BAD_RESPONSE;
         goto out;
     case OAUTH_HTTP_URL_REFUSED:
-        sm_why(why, whylen, "token file's token_endpoint refused: %s", hwhy);
+        sm_why(why, whylen, "token file's token_endpoint refused: %s", herr.reason);
         st = OAUTH_TOKENFILE_MALFORMED;
         goto out;
     default:
-        sm_why(why, whylen, "token endpoint: %s", hwhy);
+        sm_why(why, whylen, "token endpoint: %s", herr.reason);
         st = OAUTH_TOKENFILE_ERROR;
         goto out;
     }
@@ -773,7 +775,7 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
     /* jansson's allocator that erases (oauth_http.h), before the file is
      * parsed; a libcurl that fails to initialise is reported by the refresh
      * that needs it */
-    (void)oauth_http_init(NULL, 0);
+    (void)oauth_http_init(NULL);
 
     /* 1. fresh enough as it is? */
     if ((st = load(path, &f, why, whylen)) != OAUTH_TOKENFILE_OK)

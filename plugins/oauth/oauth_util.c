@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 /* The access bits each kind refuses, who they let in, and the chmod that
@@ -30,9 +29,9 @@ static mode_t file_refused_bits(enum oauth_file_access access, const char **who,
     return 0;
 }
 
-int oauth_read_file(const char *path, const char *what, enum oauth_file_access access,
-                    size_t max, char **buf, size_t *len, struct stat *st, char *why,
-                    size_t whylen)
+enum oauth_err_class oauth_read_file(const char *path, const char *what,
+                                     enum oauth_file_access access, size_t max, char **buf,
+                                     size_t *len, struct stat *st, struct oauth_err *err)
 {
     int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     struct stat sb;
@@ -41,7 +40,8 @@ int oauth_read_file(const char *path, const char *what, enum oauth_file_access a
     char *b = NULL;
     size_t n = 0;
     ssize_t got;
-    int fd, rc = -1;
+    enum oauth_err_class rc = OAUTH_ERR_CONFIG;
+    int fd;
 
     *buf = NULL;
     *len = 0;
@@ -49,28 +49,29 @@ int oauth_read_file(const char *path, const char *what, enum oauth_file_access a
         flags |= O_NOFOLLOW;
     if ((fd = open(path, flags)) < 0) {
         if (errno == ELOOP && access == OAUTH_FILE_GROUP)
-            sm_why(why, whylen, "%s %s is a symbolic link (give the real path: the file is "
-                                "replaced when it is rewritten)", what, path);
+            oauth_why(err, "%s %s is a symbolic link (give the real path: the file is "
+                           "replaced when it is rewritten)", what, path);
         else
-            sm_why(why, whylen, "%s %s: %s", what, path, strerror(errno));
-        return -1;
+            oauth_why(err, "%s %s: %s", what, path, strerror(errno));
+        oauth_err_is(err, OAUTH_ERR_CONFIG, 0);
+        return OAUTH_ERR_CONFIG;
     }
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        sm_why(why, whylen, "%s %s is not a regular file", what, path);
+        oauth_why(err, "%s %s is not a regular file", what, path);
         goto out;
     }
     if (sb.st_mode & refused) {
-        sm_why(why, whylen, "%s %s is accessible by %s (mode %04o): chmod %s", what, path, who,
+        oauth_why(err, "%s %s is accessible by %s (mode %04o): chmod %s", what, path, who,
                (unsigned)(sb.st_mode & 07777), chmod_arg);
         goto out;
     }
     if (sb.st_size < 0 || (unsigned long long)sb.st_size > max) {
-        sm_why(why, whylen, "%s %s is larger than %zu bytes", what, path, max);
+        oauth_why(err, "%s %s is larger than %zu bytes", what, path, max);
         goto out;
     }
     if (!(b = malloc(max + 1))) {
-        sm_why(why, whylen, "out of memory");
-        rc = -2;
+        rc = OAUTH_ERR_INTERNAL;
+        oauth_why(err, "out of memory");
         goto out;
     }
     /* the file may grow between fstat and read: the cap holds either way */
@@ -78,13 +79,13 @@ int oauth_read_file(const char *path, const char *what, enum oauth_file_access a
         if (got < 0) {
             if (errno == EINTR)
                 continue;
-            sm_why(why, whylen, "%s %s: %s", what, path, strerror(errno));
+            oauth_why(err, "%s %s: %s", what, path, strerror(errno));
             goto out;
         }
         n += (size_t)got;
     }
     if (n > max) {
-        sm_why(why, whylen, "%s %s is larger than %zu bytes", what, path, max);
+        oauth_why(err, "%s %s is larger than %zu bytes", what, path, max);
         goto out;
     }
     b[n] = '\0';
@@ -93,9 +94,10 @@ int oauth_read_file(const char *path, const char *what, enum oauth_file_access a
     b = NULL;
     if (st)
         *st = sb;
-    rc = 0;
+    rc = OAUTH_OK;
 out:
     close(fd);
+    oauth_err_is(err, rc, 0);
     if (b) {
         sm_erase(b, max + 1);
         free(b);

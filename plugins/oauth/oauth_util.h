@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "oauth_err.h"
+
 /* Who besides the owner may have access to a file the core reads.  The
  * reader refuses a file that grants more, whatever the file is for. */
 enum oauth_file_access {
@@ -21,12 +23,13 @@ enum oauth_file_access {
  * after the content; the caller erases a secret before freeing it) and
  * *len; *st (may be NULL) receives the file's fstat.  The mode and the size
  * are checked on the open descriptor before a byte is read, and the size
- * again while reading.  0 on success; -1 when the file is missing,
- * unreadable, not a regular file, too large or open to more than `access`
- * allows, with why saying so ("<what> <path> ..."); -2 out of memory. */
-int oauth_read_file(const char *path, const char *what, enum oauth_file_access access,
-                    size_t max, char **buf, size_t *len, struct stat *st, char *why,
-                    size_t whylen);
+ * again while reading.  OAUTH_OK; OAUTH_ERR_CONFIG when the file is
+ * missing, unreadable, not a regular file, too large or open to more than
+ * `access` allows, the reason saying so ("<what> <path> ..."); or
+ * OAUTH_ERR_INTERNAL, out of memory. */
+enum oauth_err_class oauth_read_file(const char *path, const char *what,
+                                     enum oauth_file_access access, size_t max, char **buf,
+                                     size_t *len, struct stat *st, struct oauth_err *err);
 
 /* A received value (a claim, a header member, a kid, a curve name) quoted
  * for a message: printable ASCII other than '"', at most OAUTH_SHOW_MAX

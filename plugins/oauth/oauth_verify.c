@@ -86,19 +86,22 @@ static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *wh
 {
     if (v->c.jwks_file) {
         /* a key set is public: anyone may read the file */
-        int rc = oauth_read_file(v->c.jwks_file, "JWKS file", OAUTH_FILE_PUBLIC,
-                                 OAUTH_JWKS_MAX_DOC, doc, len, NULL, why, whylen);
-        return rc == 0 ? 0 : -1;
+        struct oauth_err ferr = {0};
+
+        if (oauth_read_file(v->c.jwks_file, "JWKS file", OAUTH_FILE_PUBLIC, OAUTH_JWKS_MAX_DOC,
+                            doc, len, NULL, &ferr) != OAUTH_OK)
+            return sm_why(why, whylen, "%s", ferr.reason), -1;
+        return 0;
     } else {
         struct oauth_http_response r = {0};
         struct oauth_http_options o = v->c.http;
         enum oauth_http_status st;
-        char hwhy[200];
+        struct oauth_err herr;
 
         o.max_response = OAUTH_JWKS_MAX_DOC;
-        st = oauth_http_get(v->c.jwks_url, &o, &r, hwhy, sizeof(hwhy));
+        st = oauth_http_get(v->c.jwks_url, &o, &r, &herr);
         if (st != OAUTH_HTTP_OK) {
-            sm_why(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), hwhy);
+            sm_why(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), herr.reason);
             oauth_http_response_free(&r);
             return -1;
         }

@@ -238,7 +238,7 @@ static int child_app_allocator(void)
     json_t *j;
 
     json_set_alloc_funcs(app_malloc, app_free);
-    if (oauth_http_init(NULL, 0) != OAUTH_HTTP_OK)
+    if (oauth_http_init(NULL) != OAUTH_HTTP_OK)
         return 1;
     json_get_alloc_funcs(&m, &f);
     if (m != app_malloc || f != app_free)
@@ -262,7 +262,7 @@ static int child_default_allocator(void)
 
     if (!(before = json_loads("{\"made\": \"before\"}", 0, NULL)))
         return 1;
-    if (oauth_http_init(NULL, 0) != OAUTH_HTTP_OK)
+    if (oauth_http_init(NULL) != OAUTH_HTTP_OK)
         return 2;
     json_get_alloc_funcs(&m, &f);
     if (m != malloc || f == free)
@@ -283,13 +283,13 @@ static int child_default_allocator(void)
 static int child_curl_first(void)
 {
     struct oauth_http_response r;
-    char why[256];
+    struct oauth_err err;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
-    if (oauth_http_init(why, sizeof(why)) != OAUTH_HTTP_OK)
+    if (oauth_http_init(&err) != OAUTH_HTTP_OK)
         return 2;
-    if (oauth_http_get(ts_url(&server, "/echo"), NULL, &r, why, sizeof(why)) != OAUTH_HTTP_OK)
+    if (oauth_http_get(ts_url(&server, "/echo"), NULL, &r, &err) != OAUTH_HTTP_OK)
         return 3;
     oauth_http_response_free(&r);
     curl_global_cleanup();
