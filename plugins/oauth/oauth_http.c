@@ -223,7 +223,7 @@ static enum oauth_http_status parse_url(const char *url, int allow_insecure, str
     snprintf(t->where, sizeof(t->where), "%s:%s", host, port);
     if (curl_url_get(t->u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
         oauth_why(err, "%s: credentials inside the URL are refused (configure them as options)",
-          t->where);
+                  t->where);
         goto out;
     }
     if (strcmp(scheme, "https") == 0) {
@@ -231,7 +231,7 @@ static enum oauth_http_status parse_url(const char *url, int allow_insecure, str
     } else if (strcmp(scheme, "http") == 0) {
         if (!allow_insecure && !is_loopback(host)) {
             oauth_why(err, "%s: http:// is allowed only to a loopback host; use https://",
-              t->where);
+                      t->where);
             goto out;
         }
     } else {
@@ -497,7 +497,7 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
         } else {
             st = map_curl_error(rc);
             oauth_why(err, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
-              errbuf[0] ? errbuf : "no detail");
+                      errbuf[0] ? errbuf : "no detail");
         }
         goto out;
     }
@@ -637,7 +637,7 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, struct oauth
     if (!b->client_id || !b->client_secret || !b->client_id[0]
         || strlen(b->client_id) > MAX_CRED || strlen(b->client_secret) > MAX_CRED) {
         oauth_why(err, "client id missing, or client id or secret longer than %d bytes",
-          MAX_CRED);
+                  MAX_CRED);
         return NULL;
     }
     if (!(id = form_escape(c, b->client_id, &il)) || !(sec = form_escape(c, b->client_secret, &sl)))

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -40,15 +39,14 @@ struct oauth_introspector {
     unsigned long hits, misses, requests, evictions;
 };
 
-const char *oauth_introspect_status_str(enum oauth_introspect_status s)
+/* The class is the answer: OAUTH_OK active, OAUTH_ERR_CLIENT not active
+ * (invalid_token), else why no answer came. */
+static enum oauth_err_class answer(struct oauth_err *err, enum oauth_err_class cls)
 {
-    switch (s) {
-    case OAUTH_INTROSPECT_ACTIVE: return "active";
-    case OAUTH_INTROSPECT_INACTIVE: return "inactive";
-    case OAUTH_INTROSPECT_UNAVAILABLE: return "introspection endpoint unavailable";
-    case OAUTH_INTROSPECT_FAILED: return "introspection failed";
-    }
-    return "unknown status";
+    oauth_err_is(err, cls, 0);
+    if (err)
+        err->status = cls == OAUTH_ERR_CLIENT ? OAUTH_STATUS_INVALID_TOKEN : 0;
+    return cls;
 }
 
 void oauth_introspect_config_default(struct oauth_introspect_config *c)
@@ -150,9 +148,9 @@ static void entry_insert(struct oauth_introspector *in, struct entry *e, time_t 
 
 /* ---- setup ----------------------------------------------------------------- */
 
-enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspect_config *c,
-                                                    struct oauth_introspector **out,
-                                                    char *why, size_t whylen)
+static enum oauth_err_class introspector_make(const struct oauth_introspect_config *c,
+                                              struct oauth_introspector **out,
+                                              struct oauth_err *err)
 {
     struct oauth_introspector *in;
     size_t nb = 16;
@@ -161,37 +159,37 @@ enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspec
     if (out)
         *out = NULL;
     if (!c || !out) {
-        sm_why(why, whylen, "no configuration");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "no configuration");
+        return OAUTH_ERR_CONFIG;
     }
     if (!c->endpoint || !c->endpoint[0]) {
-        sm_why(why, whylen, "no introspection endpoint configured");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "no introspection endpoint configured");
+        return OAUTH_ERR_CONFIG;
     }
     if (!c->client_id || !c->client_id[0] || !c->client_secret) {
-        sm_why(why, whylen, "introspection needs a client id and a client secret");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection needs a client id and a client secret");
+        return OAUTH_ERR_CONFIG;
     }
     if (c->client_auth != OAUTH_CLIENT_AUTH_BASIC && c->client_auth != OAUTH_CLIENT_AUTH_POST) {
-        sm_why(why, whylen, "introspection client authentication must be "
-                            "client_secret_basic or client_secret_post");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection client authentication must be "
+                       "client_secret_basic or client_secret_post");
+        return OAUTH_ERR_CONFIG;
     }
     if (c->positive_ttl < 0 || c->positive_ttl > MAX_TTL || c->negative_ttl < 0
         || c->negative_ttl > MAX_TTL || c->max_entries > MAX_ENTRIES) {
-        sm_why(why, whylen, "introspection cache settings out of range (ttl 0..%ld s, "
-                            "entries 0..%d)", MAX_TTL, MAX_ENTRIES);
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection cache settings out of range (ttl 0..%ld s, "
+                       "entries 0..%d)", MAX_TTL, MAX_ENTRIES);
+        return OAUTH_ERR_CONFIG;
     }
     if (c->http.connect_timeout_ms <= 0 || c->http.timeout_ms <= 0 || c->http.max_response == 0) {
-        sm_why(why, whylen, "introspection HTTP timeouts and size cap must be > 0");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection HTTP timeouts and size cap must be > 0");
+        return OAUTH_ERR_CONFIG;
     }
     insecure = oauth_http_url_insecure(c->endpoint);
     if (insecure < 0 || (insecure > 0 && !c->http.allow_insecure)) {
-        sm_why(why, whylen, "introspection endpoint must be an https:// URL "
-                            "(http:// only to a loopback host)");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection endpoint must be an https:// URL "
+                       "(http:// only to a loopback host)");
+        return OAUTH_ERR_CONFIG;
     }
     if (!(in = calloc(1, sizeof(*in))))
         goto oom;
@@ -221,10 +219,18 @@ enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspec
         goto oom;
     }
     *out = in;
-    return OAUTH_INTROSPECT_ACTIVE;
+    return OAUTH_OK;
 oom:
-    sm_why(why, whylen, "out of memory");
-    return OAUTH_INTROSPECT_FAILED;
+    oauth_why(err, "out of memory");
+    return OAUTH_ERR_INTERNAL;
+}
+
+enum oauth_err_class oauth_introspector_new(const struct oauth_introspect_config *c,
+                                            struct oauth_introspector **out,
+                                            struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    return answer(err, introspector_make(c, out, err));
 }
 
 void oauth_introspector_free(struct oauth_introspector *in)
@@ -271,13 +277,12 @@ static time_t add_ttl(time_t now, long ttl)
 }
 
 /* Ask the endpoint; on ACTIVE *obj holds the answer. */
-static enum oauth_introspect_status ask(struct oauth_introspector *in, const char *token,
-                                        size_t toklen, json_t **obj, char *why, size_t whylen)
+static enum oauth_err_class ask(struct oauth_introspector *in, const char *token,
+                                        size_t toklen, json_t **obj, struct oauth_err *err)
 {
     struct oauth_http_field f[4];
     struct oauth_http_basic basic;
     struct oauth_http_response r;
-    enum oauth_introspect_status st;
     enum oauth_http_status hs;
     struct oauth_err herr;
     char *tok;
@@ -287,8 +292,8 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
 
     *obj = NULL;
     if (!(tok = malloc(toklen + 1))) {
-        sm_why(why, whylen, "out of memory");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "out of memory");
+        return OAUTH_ERR_INTERNAL;
     }
     memcpy(tok, token, toklen);
     tok[toklen] = '\0';
@@ -307,63 +312,53 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
     sm_erase(tok, toklen);
     free(tok);
 
-    switch (hs) {
-    case OAUTH_HTTP_OK:
-        break;
-    case OAUTH_HTTP_STATUS_ERROR:
-        if (oauth_http_status_temporary(r.code)) {
-            sm_why(why, whylen, "introspection endpoint %s", herr.reason);
-            st = OAUTH_INTROSPECT_UNAVAILABLE;
-        } else if (r.code == 401 || r.code == 403) {
-            sm_why(why, whylen, "introspection endpoint refused our client credentials (%s)",
-                   herr.reason);
-            st = OAUTH_INTROSPECT_FAILED;
-        } else {
-            sm_why(why, whylen, "introspection endpoint %s", herr.reason);
-            st = OAUTH_INTROSPECT_FAILED;
-        }
+    if (hs != OAUTH_HTTP_OK) {
+        /* the HTTP client's class stands (a server that is down or
+         * overloaded is temporary, the rest an administrator's); only the
+         * sentence is ours */
+        if (hs == OAUTH_HTTP_STATUS_ERROR && (r.code == 401 || r.code == 403))
+            oauth_why(err, "introspection endpoint refused our client credentials (%s)",
+                      herr.reason);
+        else if (herr.cls == OAUTH_ERR_TEMPORARY && hs != OAUTH_HTTP_STATUS_ERROR)
+            oauth_why(err, "introspection endpoint unavailable: %s", herr.reason);
+        else if (hs == OAUTH_HTTP_STATUS_ERROR)
+            oauth_why(err, "introspection endpoint %s", herr.reason);
+        else
+            oauth_why(err, "introspection: %s: %s", oauth_http_status_str(hs), herr.reason);
         oauth_http_response_free(&r);
-        return st;
-    case OAUTH_HTTP_UNREACHABLE:
-    case OAUTH_HTTP_TLS_ERROR:
-        sm_why(why, whylen, "introspection endpoint unavailable: %s", herr.reason);
-        return OAUTH_INTROSPECT_UNAVAILABLE;
-    default:
-        sm_why(why, whylen, "introspection: %s: %s", oauth_http_status_str(hs), herr.reason);
-        oauth_http_response_free(&r);
-        return OAUTH_INTROSPECT_FAILED;
+        return herr.cls;
     }
     if (r.code != 200) {
-        sm_why(why, whylen, "introspection endpoint answered HTTP %ld, not 200", r.code);
+        oauth_why(err, "introspection endpoint answered HTTP %ld, not 200", r.code);
         oauth_http_response_free(&r);
-        return OAUTH_INTROSPECT_FAILED;
+        return OAUTH_ERR_CONFIG;
     }
     root = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
     oauth_http_response_free(&r);
     if (!root) {
         /* jansson's error text may quote the input: the position only */
-        sm_why(why, whylen, "introspection response is not valid JSON (line %d, column %d)",
-               jerr.line, jerr.column);
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection response is not valid JSON (line %d, column %d)",
+                  jerr.line, jerr.column);
+        return OAUTH_ERR_CONFIG;
     }
     if (!json_is_object(root)) {
-        sm_why(why, whylen, "introspection response is not a JSON object");
+        oauth_why(err, "introspection response is not a JSON object");
         json_decref(root);
-        return OAUTH_INTROSPECT_FAILED;
+        return OAUTH_ERR_CONFIG;
     }
     active = json_object_get(root, "active");
     if (!json_is_boolean(active)) {
-        sm_why(why, whylen, "introspection response has no boolean \"active\" member");
+        oauth_why(err, "introspection response has no boolean \"active\" member");
         json_decref(root);
-        return OAUTH_INTROSPECT_FAILED;
+        return OAUTH_ERR_CONFIG;
     }
     if (!json_is_true(active)) {
-        sm_why(why, whylen, "token is not active (introspection)");
+        oauth_why(err, "token is not active (introspection)");
         json_decref(root);
-        return OAUTH_INTROSPECT_INACTIVE;
+        return OAUTH_ERR_CLIENT;
     }
     *obj = root;
-    return OAUTH_INTROSPECT_ACTIVE;
+    return OAUTH_OK;
 }
 
 /* Remember an answer: inactive (obj NULL) for negative_ttl, active until
@@ -435,9 +430,9 @@ static int from_cache(struct oauth_introspector *in, const unsigned char *key, t
     if (e && e->active) {
         json_error_t jerr;
         if ((*obj = json_loadb(e->claims, e->claimslen, JSON_REJECT_DUPLICATES, &jerr)))
-            st = OAUTH_INTROSPECT_ACTIVE;
+            st = OAUTH_OK;
     } else if (e) {
-        st = OAUTH_INTROSPECT_INACTIVE;
+        st = OAUTH_ERR_CLIENT;
     }
     if (st >= 0)
         in->hits++;
@@ -447,13 +442,13 @@ static int from_cache(struct oauth_introspector *in, const unsigned char *key, t
     return st;
 }
 
-enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, const char *token,
-                                              size_t toklen, time_t now, json_t **claims,
-                                              int *cached, char *why, size_t whylen)
+static enum oauth_err_class lookup(struct oauth_introspector *in, const char *token,
+                                   size_t toklen, time_t now, json_t **claims, int *cached,
+                                   struct oauth_err *err)
 {
     unsigned char key[KEYLEN];
     size_t keylen = 0;
-    enum oauth_introspect_status st;
+    enum oauth_err_class st;
     json_t *obj = NULL;
     int c;
 
@@ -461,40 +456,46 @@ enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, con
         *claims = NULL;
     if (cached)
         *cached = 0;
-    if (why && whylen)
-        why[0] = '\0';
     if (!in) {
-        sm_why(why, whylen, "introspection is not configured");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection is not configured");
+        return OAUTH_ERR_CONFIG;
     }
     if (!token || toklen == 0 || toklen > OAUTH_INTROSPECT_MAX_TOKEN
         || memchr(token, '\0', toklen)) {
-        sm_why(why, whylen, "token empty, longer than %d bytes, or containing NUL",
-               OAUTH_INTROSPECT_MAX_TOKEN);
-        return OAUTH_INTROSPECT_INACTIVE;
+        oauth_why(err, "token empty, longer than %d bytes, or containing NUL",
+                  OAUTH_INTROSPECT_MAX_TOKEN);
+        return OAUTH_ERR_CLIENT;
     }
     if (sm_digest("SHA256", token, toklen, key, sizeof(key), &keylen) != 0 || keylen != KEYLEN) {
-        sm_why(why, whylen, "SHA-256 unavailable");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "SHA-256 unavailable");
+        return OAUTH_ERR_INTERNAL;
     }
     if ((c = from_cache(in, key, now, &obj)) >= 0) {
-        st = (enum oauth_introspect_status)c;
+        st = (enum oauth_err_class)c;
         if (cached)
             *cached = 1;
-        if (st == OAUTH_INTROSPECT_INACTIVE)
-            sm_why(why, whylen, "token is not active (introspection, cached)");
+        if (st == OAUTH_ERR_CLIENT)
+            oauth_why(err, "token is not active (introspection, cached)");
     } else {
         pthread_mutex_lock(&in->mu);
         in->requests++;
         pthread_mutex_unlock(&in->mu);
-        st = ask(in, token, toklen, &obj, why, whylen);
-        if (st == OAUTH_INTROSPECT_ACTIVE || st == OAUTH_INTROSPECT_INACTIVE)
+        st = ask(in, token, toklen, &obj, err);
+        if (st == OAUTH_OK || st == OAUTH_ERR_CLIENT)
             remember(in, key, obj, now);
     }
     sm_erase(key, sizeof(key));
-    if (st == OAUTH_INTROSPECT_ACTIVE && claims)
+    if (st == OAUTH_OK && claims)
         *claims = obj;
     else
         json_decref(obj);
     return st;
+}
+
+enum oauth_err_class oauth_introspect(struct oauth_introspector *in, const char *token,
+                                     size_t toklen, time_t now, json_t **claims, int *cached,
+                                     struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    return answer(err, lookup(in, token, toklen, now, claims, cached, err));
 }

@@ -62,7 +62,7 @@ enum oauth_err_class oauth_read_file(const char *path, const char *what,
     }
     if (sb.st_mode & refused) {
         oauth_why(err, "%s %s is accessible by %s (mode %04o): chmod %s", what, path, who,
-               (unsigned)(sb.st_mode & 07777), chmod_arg);
+                  (unsigned)(sb.st_mode & 07777), chmod_arg);
         goto out;
     }
     if (sb.st_size < 0 || (unsigned long long)sb.st_size > max) {

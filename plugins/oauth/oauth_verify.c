@@ -37,6 +37,7 @@ int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifie
                        char *why, size_t whylen)
 {
     struct oauth_verifier *v;
+    struct oauth_err ierr;
     char pwhy[256];
 
     *out = NULL;
@@ -61,8 +62,8 @@ int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifie
         return sm_why(why, whylen, "cannot create a condition variable"), -1;
     }
     if (c->mode == OAUTH_VERIFY_INTROSPECTION
-        && oauth_introspector_new(&c->introspect, &v->introspector, why, whylen)
-               != OAUTH_INTROSPECT_ACTIVE) {
+        && oauth_introspector_new(&c->introspect, &v->introspector, &ierr) != OAUTH_OK) {
+        sm_why(why, whylen, "%s", ierr.reason);
         oauth_verifier_free(v);
         return -1;
     }
@@ -244,16 +245,17 @@ static enum oauth_verdict verify_introspection(struct oauth_verifier *v, const c
 {
     struct oauth_jwt_result res = {0};
     json_t *claims = NULL;
-    enum oauth_introspect_status ist;
+    struct oauth_err ierr;
     enum oauth_jwt_status st;
 
-    ist = oauth_introspect(v->introspector, token, len, now, &claims, NULL, why, whylen);
-    switch (ist) {
-    case OAUTH_INTROSPECT_ACTIVE:
+    switch (oauth_introspect(v->introspector, token, len, now, &claims, NULL, &ierr)) {
+    case OAUTH_OK:
         break;
-    case OAUTH_INTROSPECT_INACTIVE:
+    case OAUTH_ERR_CLIENT:
+        sm_why(why, whylen, "%s", ierr.reason);
         return OAUTH_VERDICT_INVALID_TOKEN;
     default:
+        sm_why(why, whylen, "%s", ierr.reason);
         return OAUTH_VERDICT_UNAVAILABLE;
     }
     st = oauth_jwt_check_claims(claims, &v->c.policy, (int64_t)now, &res, why, whylen);
