@@ -374,7 +374,8 @@ static int check_combinations(const struct oauth_plugin *p, const sasl_utils_t *
 int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
 {
     struct oauth_verify_config vc;
-    char why[300], a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
+    struct oauth_err err;
+    char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
     int r;
 
     forget();
@@ -404,13 +405,12 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
                                  option(p, utils, "openid_configuration", b));
     }
     /* what is left to refuse here has no option of its own */
-    if (oauth_verifier_new(&vc, &cfg.verifier, why, sizeof(why)) != 0)
-        return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, why);
+    if (oauth_verifier_new(&vc, &cfg.verifier, &err) != OAUTH_OK)
+        return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, err.reason);
     if (vc.jwks_url || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
         /* before a chrooted application (Postfix) loses its files */
-        struct oauth_err herr;
-        if (oauth_http_init(&herr) != OAUTH_HTTP_OK)
-            return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, herr.reason);
+        if (oauth_http_init(&err) != OAUTH_HTTP_OK)
+            return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, err.reason);
     }
     return SASL_OK;
 }

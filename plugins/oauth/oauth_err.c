@@ -55,6 +55,20 @@ int oauth_fail(struct oauth_err *err, enum oauth_err_class cls, int code, const 
     return oauth_err_is(err, cls, code);
 }
 
+enum oauth_err_class oauth_err_set(struct oauth_err *err, enum oauth_err_class cls,
+                                   const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err)
+        return cls;
+    va_start(ap, fmt);
+    set_reason(err, fmt, ap);
+    va_end(ap);
+    oauth_err_is(err, cls, 0);
+    return cls;
+}
+
 const char *oauth_err_class_text(enum oauth_err_class cls)
 {
     switch (cls) {

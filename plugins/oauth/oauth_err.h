@@ -53,6 +53,11 @@ int oauth_err_is(struct oauth_err *err, enum oauth_err_class cls, int code);
 int oauth_fail(struct oauth_err *err, enum oauth_err_class cls, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Class and reason, code 0, for a module whose class is its answer;
+ * returns cls. */
+enum oauth_err_class oauth_err_set(struct oauth_err *err, enum oauth_err_class cls,
+                                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* "ok", "refused", "temporary failure", "configuration error", "internal error". */
 const char *oauth_err_class_text(enum oauth_err_class cls);
 

@@ -17,7 +17,6 @@
 #include <openssl/param_build.h>
 
 #include <sasl-mechs/base64.h>
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -381,48 +380,69 @@ static void set_free(struct oauth_jwks *set)
     free(set);
 }
 
+/* A key set that cannot be used is the issuer's or the administrator's to
+ * fix (OAUTH_ERR_CONFIG); memory and OpenSSL are ours. */
+static enum oauth_err_class jwks_class(enum oauth_jwks_status st)
+{
+    return st == OAUTH_JWKS_OK ? OAUTH_OK
+           : st == OAUTH_JWKS_ERR_INTERNAL ? OAUTH_ERR_INTERNAL : OAUTH_ERR_CONFIG;
+}
+
+static enum oauth_jwks_status jwks_done(struct oauth_err *err, enum oauth_jwks_status st,
+                                        const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static enum oauth_jwks_status jwks_done(struct oauth_err *err, enum oauth_jwks_status st,
+                                        const char *fmt, ...)
+{
+    char reason[OAUTH_ERR_REASON_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    return oauth_fail(err, jwks_class(st), st, "%s", reason);
+}
+
 enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oauth_jwks **out,
-                                        char *why, size_t whylen)
+                                        struct oauth_err *err)
 {
     struct oauth_jwks *set = NULL;
     enum oauth_jwks_status st;
-    json_error_t err;
+    json_error_t jerr;
     json_t *doc = NULL, *keys, *k;
     size_t i, n, refused = 0;
     char first[sizeof(((struct refusal *)0)->text) + 160] = "";
 
-    sm_why(why, whylen, "%s", "");
+    oauth_err_clear(err);
     if (out)
         *out = NULL;
     if (!out || (!json && len)) {
-        sm_why(why, whylen, "no output or no input");
-        return OAUTH_JWKS_ERR_INTERNAL;
+        return jwks_done(err, OAUTH_JWKS_ERR_INTERNAL, "no output or no input");
     }
     if (len > OAUTH_JWKS_MAX_DOC) {
-        sm_why(why, whylen, "key set of %zu bytes is over the %d-byte cap", len, OAUTH_JWKS_MAX_DOC);
-        return OAUTH_JWKS_ERR_TOO_LARGE;
+        return jwks_done(err, OAUTH_JWKS_ERR_TOO_LARGE, "key set of %zu bytes is over the %d-byte "
+                         "cap", len, OAUTH_JWKS_MAX_DOC);
     }
     if (!sm_crypto_libctx()) {
-        sm_why(why, whylen, "OpenSSL's library context is not available");
-        return OAUTH_JWKS_ERR_INTERNAL;
+        return jwks_done(err, OAUTH_JWKS_ERR_INTERNAL,
+                         "OpenSSL's library context is not available");
     }
     ERR_set_mark();
-    if (!(doc = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &err))) {
+    if (!(doc = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr))) {
         /* a key set is public: jansson's text may quote it */
-        sm_why(why, whylen, "not valid JSON at byte %d: %s", err.position, err.text);
+        oauth_why(err, "not valid JSON at byte %d: %s", jerr.position, jerr.text);
         st = OAUTH_JWKS_ERR_JSON;
         goto out;
     }
     keys = json_object_get(doc, "keys");
     if (!json_is_object(doc) || !json_is_array(keys)) {
-        sm_why(why, whylen, "%s", !json_is_object(doc) ? "not a JSON object"
-                                                      : "no \"keys\" array");
+        oauth_why(err, "%s", !json_is_object(doc) ? "not a JSON object"
+                  : "no \"keys\" array");
         st = OAUTH_JWKS_ERR_FORMAT;
         goto out;
     }
     n = json_array_size(keys);
     if (n > OAUTH_JWKS_MAX_KEYS) {
-        sm_why(why, whylen, "%zu keys, more than %d", n, OAUTH_JWKS_MAX_KEYS);
+        oauth_why(err, "%zu keys, more than %d", n, OAUTH_JWKS_MAX_KEYS);
         st = OAUTH_JWKS_ERR_TOO_LARGE;
         goto out;
     }
@@ -451,23 +471,23 @@ enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oau
         }
     }
     if (set->usable == 0) {
-        sm_why(why, whylen, "no usable key among %zu%s%s", n, refused ? "; " : "", first);
+        oauth_why(err, "no usable key among %zu%s%s", n, refused ? "; " : "", first);
         st = OAUTH_JWKS_ERR_NO_USABLE_KEY;
         goto out;
     }
     if (refused)
-        sm_why(why, whylen, "%zu of %zu keys refused; %s", refused, n, first);
+        oauth_why(err, "%zu of %zu keys refused; %s", refused, n, first);
     *out = set;
     set = NULL;
     st = OAUTH_JWKS_OK;
 out:
     if (st == OAUTH_JWKS_ERR_INTERNAL)
-        sm_why(why, whylen, "out of memory or OpenSSL failure");
+        oauth_why(err, "out of memory or OpenSSL failure");
     if (set)
         set_free(set);
     json_decref(doc);
     ERR_pop_to_mark();
-    return st;
+    return oauth_err_is(err, jwks_class(st), st);
 }
 
 struct oauth_jwks *oauth_jwks_ref(struct oauth_jwks *set)

@@ -111,6 +111,21 @@ static int set_identities(sasl_server_params_t *sparams, const struct oauth_plug
     return SASL_OK;
 }
 
+/* The verdict in a few words, before its reason. */
+static const char *verdict_text(const struct oauth_err *err)
+{
+    switch (err->cls) {
+    case OAUTH_OK: return "valid";
+    case OAUTH_ERR_CLIENT:
+        return err->status == OAUTH_STATUS_INSUFFICIENT_SCOPE ? "insufficient scope"
+                                                               : "invalid token";
+    case OAUTH_ERR_TEMPORARY: return "token validation unavailable";
+    case OAUTH_ERR_CONFIG: return "server configuration error";
+    case OAUTH_ERR_INTERNAL: return "token validation failed (internal error)";
+    }
+    return "unknown";
+}
+
 static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
                         const struct oauth_plugin *p, const char *in, unsigned inlen,
                         const char **out, unsigned *outlen, sasl_out_params_t *oparams)
@@ -119,8 +134,8 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
     const struct oauth_server_config *c = oauth_config();
     struct oauth_client_msg m;
     enum oauth_codec_status st;
-    enum oauth_verdict v;
-    char why[WHY_MAX], detail[WHY_MAX + 64];
+    struct oauth_err err;
+    char why[WHY_MAX], detail[OAUTH_ERR_REASON_MAX + 64];
     char *user = NULL;
     int r;
 
@@ -137,9 +152,8 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
                        why);
     }
-    v = oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, why, sizeof(why));
-    switch (v) {
-    case OAUTH_VERDICT_OK:
+    switch (oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, &err)) {
+    case OAUTH_OK:
         s->step = DONE;
         r = set_identities(sparams, p, user, &m, oparams);
         free(user);
@@ -152,19 +166,18 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
             *outlen = 0;
         }
         return r;
-    case OAUTH_VERDICT_INVALID_TOKEN:
-    case OAUTH_VERDICT_INSUFFICIENT_SCOPE:
-        snprintf(detail, sizeof(detail), "%s: %s", oauth_verdict_text(v), why);
+    case OAUTH_ERR_CLIENT:
+        snprintf(detail, sizeof(detail), "%s: %s", verdict_text(&err), err.reason);
         utils->log(utils->conn, SASL_LOG_NOTE, "%s: token refused: %s", p->name, detail);
-        return error_challenge(s, p, utils,
-                               v == OAUTH_VERDICT_INVALID_TOKEN ? OAUTH_STATUS_INVALID_TOKEN
-                                                                : OAUTH_STATUS_INSUFFICIENT_SCOPE,
+        return error_challenge(s, p, utils, err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
                                SASL_BADAUTH, detail, out, outlen);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
         s->step = DONE;
-        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, oauth_verdict_text(v), why);
-        return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, oauth_verdict_text(v), why);
+        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, verdict_text(&err),
+                   err.reason);
+        return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, verdict_text(&err),
+                       err.reason);
     }
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 /* The key set.  keys is immutable and reference counted: a validation
@@ -28,47 +27,44 @@ struct oauth_verifier {
     time_t tried_at;                  /* last load attempt, success or not */
     int fetching;                     /* a fetch is in progress */
     unsigned long fetches_done;
-    char fetch_why[300];              /* why the last fetch failed; "" after a success */
+    char fetch_why[OAUTH_ERR_REASON_MAX]; /* why the last fetch failed; "" after a success */
     struct oauth_introspector *introspector;
     struct oauth_verify_stats stats;
 };
 
-int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifier **out,
-                       char *why, size_t whylen)
+enum oauth_err_class oauth_verifier_new(const struct oauth_verify_config *c,
+                                        struct oauth_verifier **out, struct oauth_err *err)
 {
     struct oauth_verifier *v;
-    struct oauth_err ierr;
-    char pwhy[256];
 
     *out = NULL;
-    if (oauth_jwt_policy_check(&c->policy, pwhy, sizeof(pwhy)) != OAUTH_JWT_OK) {
-        sm_why(why, whylen, "%s", pwhy);
-        return -1;
-    }
-    if (c->mode == OAUTH_VERIFY_JWT && !c->jwks_file == !c->jwks_url) {
-        sm_why(why, whylen, "JWT validation needs exactly one of a JWKS file and a JWKS URL");
-        return -1;
-    }
+    oauth_err_clear(err);
+    if (oauth_jwt_policy_check(&c->policy, err) != OAUTH_JWT_OK)
+        return err ? err->cls : OAUTH_ERR_CONFIG;
+    if (c->mode == OAUTH_VERIFY_JWT && !c->jwks_file == !c->jwks_url)
+        return oauth_err_set(err, OAUTH_ERR_CONFIG, "JWT validation needs exactly one of a "
+                             "JWKS file and a JWKS URL");
     if (!(v = calloc(1, sizeof(*v))))
-        return sm_why(why, whylen, "out of memory"), -1;
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "out of memory");
     v->c = *c;
     if (pthread_mutex_init(&v->lock, NULL) != 0) {
         free(v);
-        return sm_why(why, whylen, "cannot create a mutex"), -1;
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "cannot create a mutex");
     }
     if (pthread_cond_init(&v->fetched, NULL) != 0) {
         pthread_mutex_destroy(&v->lock);
         free(v);
-        return sm_why(why, whylen, "cannot create a condition variable"), -1;
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "cannot create a condition variable");
     }
-    if (c->mode == OAUTH_VERIFY_INTROSPECTION
-        && oauth_introspector_new(&c->introspect, &v->introspector, &ierr) != OAUTH_OK) {
-        sm_why(why, whylen, "%s", ierr.reason);
-        oauth_verifier_free(v);
-        return -1;
+    if (c->mode == OAUTH_VERIFY_INTROSPECTION) {
+        enum oauth_err_class cls = oauth_introspector_new(&c->introspect, &v->introspector, err);
+        if (cls != OAUTH_OK) {
+            oauth_verifier_free(v);
+            return cls;
+        }
     }
     *out = v;
-    return 0;
+    return OAUTH_OK;
 }
 
 void oauth_verifier_free(struct oauth_verifier *v)
@@ -82,58 +78,54 @@ void oauth_verifier_free(struct oauth_verifier *v)
     free(v);
 }
 
-/* The JWKS document from the file or the URL: 0 with a malloc'd buffer. */
-static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *why, size_t whylen)
+/* The JWKS document from the file or the URL: OAUTH_OK with a malloc'd
+ * buffer, else the class and reason of the failure. */
+static enum oauth_err_class read_jwks(struct oauth_verifier *v, char **doc, size_t *len,
+                                      struct oauth_err *err)
 {
-    if (v->c.jwks_file) {
-        /* a key set is public: anyone may read the file */
-        struct oauth_err ferr = {0};
+    struct oauth_http_response r = {0};
+    struct oauth_http_options o = v->c.http;
+    struct oauth_err herr;
 
-        if (oauth_read_file(v->c.jwks_file, "JWKS file", OAUTH_FILE_PUBLIC, OAUTH_JWKS_MAX_DOC,
-                            doc, len, NULL, &ferr) != OAUTH_OK)
-            return sm_why(why, whylen, "%s", ferr.reason), -1;
-        return 0;
-    } else {
-        struct oauth_http_response r = {0};
-        struct oauth_http_options o = v->c.http;
-        enum oauth_http_status st;
-        struct oauth_err herr;
-
-        o.max_response = OAUTH_JWKS_MAX_DOC;
-        st = oauth_http_get(v->c.jwks_url, &o, &r, &herr);
-        if (st != OAUTH_HTTP_OK) {
-            sm_why(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), herr.reason);
-            oauth_http_response_free(&r);
-            return -1;
-        }
-        *doc = r.body; /* a public document: no need to erase it */
-        *len = r.len;
-        return 0;
+    if (v->c.jwks_file) /* a key set is public: anyone may read the file */
+        return oauth_read_file(v->c.jwks_file, "JWKS file", OAUTH_FILE_PUBLIC,
+                               OAUTH_JWKS_MAX_DOC, doc, len, NULL, err);
+    o.max_response = OAUTH_JWKS_MAX_DOC;
+    if (oauth_http_get(v->c.jwks_url, &o, &r, &herr) != OAUTH_HTTP_OK) {
+        oauth_fail(err, herr.cls, herr.code, "JWKS URL: %s (%s)",
+                   oauth_http_status_str((enum oauth_http_status)herr.code), herr.reason);
+        oauth_http_response_free(&r);
+        return herr.cls;
     }
+    *doc = r.body; /* a public document: no need to erase it */
+    *len = r.len;
+    return OAUTH_OK;
 }
 
-/* Read and parse the key set (no lock held): the new set, or NULL with why. */
-static struct oauth_jwks *fetch(struct oauth_verifier *v, char *why, size_t whylen)
+/* Read and parse the key set (no lock held): the new set, or NULL with the
+ * reason in err. */
+static struct oauth_jwks *fetch(struct oauth_verifier *v, struct oauth_err *err)
 {
     struct oauth_jwks *set = NULL;
-    char *doc = NULL, pwhy[200];
+    struct oauth_err perr;
+    char *doc = NULL;
     size_t len = 0;
     enum oauth_jwks_status st;
 
-    if (read_jwks(v, &doc, &len, why, whylen) != 0)
+    if (read_jwks(v, &doc, &len, err) != OAUTH_OK)
         return NULL;
-    st = oauth_jwks_parse(doc, len, &set, pwhy, sizeof(pwhy));
+    st = oauth_jwks_parse(doc, len, &set, &perr);
     free(doc);
     if (st != OAUTH_JWKS_OK)
-        sm_why(why, whylen, "JWKS: %s (%s)", oauth_jwks_status_text(st), pwhy);
+        oauth_fail(err, perr.cls, st, "JWKS: %s (%s)", oauth_jwks_status_text(st), perr.reason);
     return set;
 }
 
-/* A reference to the current set (the lock held), or NULL with why. */
-static struct oauth_jwks *take(struct oauth_verifier *v, char *why, size_t whylen)
+/* A reference to the current set (the lock held), or NULL with the reason. */
+static struct oauth_jwks *take(struct oauth_verifier *v, struct oauth_err *err)
 {
     if (!v->keys && v->fetch_why[0])
-        sm_why(why, whylen, "%s", v->fetch_why);
+        oauth_why(err, "%s", v->fetch_why);
     return oauth_jwks_ref(v->keys);
 }
 
@@ -141,7 +133,7 @@ static struct oauth_jwks *take(struct oauth_verifier *v, char *why, size_t whyle
  * is set after an unknown kid, and honoured at most once per refresh
  * interval.  The lock is held only to read and swap pointers. */
 static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int want,
-                                       char *why, size_t whylen)
+                                       struct oauth_err *err)
 {
     struct oauth_jwks *set, *old;
     unsigned long gen;
@@ -156,7 +148,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
             while (v->fetches_done == gen)
                 pthread_cond_wait(&v->fetched, &v->lock);
         }
-        set = take(v, why, whylen);
+        set = take(v, err);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
@@ -168,7 +160,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
         due = now - v->loaded_at >= v->c.jwks_max_age
               && now - v->tried_at >= v->c.jwks_refresh_interval;
     if (!due) {
-        set = take(v, why, whylen);
+        set = take(v, err);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
@@ -176,7 +168,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
     v->tried_at = now;
     pthread_mutex_unlock(&v->lock);
 
-    set = fetch(v, why, whylen);
+    set = fetch(v, err);
 
     pthread_mutex_lock(&v->lock);
     old = NULL;
@@ -188,45 +180,36 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
         v->stats.jwks_loads++;
     } else {
         /* a failure keeps the old set */
-        sm_why(v->fetch_why, sizeof(v->fetch_why), "%s", why && whylen ? why : "fetch failed");
+        snprintf(v->fetch_why, sizeof(v->fetch_why), "%s",
+                 err && err->reason[0] ? err->reason : "fetch failed");
         v->stats.jwks_failures++;
     }
     v->fetching = 0;
     v->fetches_done++;
     pthread_cond_broadcast(&v->fetched);
-    set = take(v, why, whylen);
+    set = take(v, err);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(old);
     return set;
 }
 
-static enum oauth_verdict from_jwt(enum oauth_jwt_status st)
-{
-    switch (oauth_jwt_status_kind(st)) {
-    case OAUTH_JWT_KIND_OK: return OAUTH_VERDICT_OK;
-    case OAUTH_JWT_KIND_INSUFFICIENT_SCOPE: return OAUTH_VERDICT_INSUFFICIENT_SCOPE;
-    case OAUTH_JWT_KIND_CONFIG: return OAUTH_VERDICT_CONFIG;
-    case OAUTH_JWT_KIND_TEMPORARY: return OAUTH_VERDICT_UNAVAILABLE;
-    default: return OAUTH_VERDICT_INVALID_TOKEN;
-    }
-}
-
-static enum oauth_verdict verify_jwt(struct oauth_verifier *v, const char *token, size_t len,
-                                     time_t now, char **user, char *why, size_t whylen)
+/* The verdict is the class of err, as the JWT checks left it: a refused
+ * token is the client's (with its RFC 6750 status), anything else not. */
+static enum oauth_err_class verify_jwt(struct oauth_verifier *v, const char *token, size_t len,
+                                       time_t now, char **user, struct oauth_err *err)
 {
     struct oauth_jwt_result res = {0};
     struct oauth_jwks *set;
+    struct oauth_err kerr = {0};
     enum oauth_jwt_status st;
-    char lwhy[300] = "";
     int attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
-        set = current_keys(v, now, attempt > 0, lwhy, sizeof(lwhy));
-        if (!set) {
-            sm_why(why, whylen, "no usable key set: %s", lwhy[0] ? lwhy : "not loaded yet");
-            return OAUTH_VERDICT_UNAVAILABLE;
-        }
-        st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, &res, why, whylen);
+        set = current_keys(v, now, attempt > 0, &kerr);
+        if (!set)
+            return oauth_err_set(err, OAUTH_ERR_TEMPORARY, "no usable key set: %s",
+                                 kerr.reason[0] ? kerr.reason : "not loaded yet");
+        st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, &res, err);
         oauth_jwks_free(set);
         if (st != OAUTH_JWT_ERR_UNKNOWN_KID)
             break;
@@ -236,47 +219,41 @@ static enum oauth_verdict verify_jwt(struct oauth_verifier *v, const char *token
         res.user = NULL;
     }
     oauth_jwt_result_clear(&res);
-    return from_jwt(st);
+    return err->cls;
 }
 
-static enum oauth_verdict verify_introspection(struct oauth_verifier *v, const char *token,
-                                               size_t len, time_t now, char **user, char *why,
-                                               size_t whylen)
+static enum oauth_err_class verify_introspection(struct oauth_verifier *v, const char *token,
+                                                 size_t len, time_t now, char **user,
+                                                 struct oauth_err *err)
 {
     struct oauth_jwt_result res = {0};
     json_t *claims = NULL;
-    struct oauth_err ierr;
-    enum oauth_jwt_status st;
+    enum oauth_err_class cls;
 
-    switch (oauth_introspect(v->introspector, token, len, now, &claims, NULL, &ierr)) {
-    case OAUTH_OK:
-        break;
-    case OAUTH_ERR_CLIENT:
-        sm_why(why, whylen, "%s", ierr.reason);
-        return OAUTH_VERDICT_INVALID_TOKEN;
-    default:
-        sm_why(why, whylen, "%s", ierr.reason);
-        return OAUTH_VERDICT_UNAVAILABLE;
-    }
-    st = oauth_jwt_check_claims(claims, &v->c.policy, (int64_t)now, &res, why, whylen);
-    json_decref(claims);
-    if (st == OAUTH_JWT_OK) {
+    cls = oauth_introspect(v->introspector, token, len, now, &claims, NULL, err);
+    if (cls != OAUTH_OK)
+        return cls;
+    if (oauth_jwt_check_claims(claims, &v->c.policy, (int64_t)now, &res, err) == OAUTH_JWT_OK) {
         *user = res.user;
         res.user = NULL;
     }
+    json_decref(claims);
     oauth_jwt_result_clear(&res);
-    return from_jwt(st);
+    return err->cls;
 }
 
-enum oauth_verdict oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
-                                time_t now, char **user, char *why, size_t whylen)
+enum oauth_err_class oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
+                                  time_t now, char **user, struct oauth_err *err)
 {
+    struct oauth_err mine;
+
+    if (!err)
+        err = &mine;
     *user = NULL;
-    if (why && whylen)
-        why[0] = '\0';
+    oauth_err_clear(err);
     if (v->c.mode == OAUTH_VERIFY_INTROSPECTION)
-        return verify_introspection(v, token, len, now, user, why, whylen);
-    return verify_jwt(v, token, len, now, user, why, whylen);
+        return verify_introspection(v, token, len, now, user, err);
+    return verify_jwt(v, token, len, now, user, err);
 }
 
 void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s)
@@ -284,16 +261,4 @@ void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s
     pthread_mutex_lock(&v->lock);
     *s = v->stats;
     pthread_mutex_unlock(&v->lock);
-}
-
-const char *oauth_verdict_text(enum oauth_verdict v)
-{
-    switch (v) {
-    case OAUTH_VERDICT_OK: return "valid";
-    case OAUTH_VERDICT_INVALID_TOKEN: return "invalid token";
-    case OAUTH_VERDICT_INSUFFICIENT_SCOPE: return "insufficient scope";
-    case OAUTH_VERDICT_UNAVAILABLE: return "token validation unavailable";
-    case OAUTH_VERDICT_CONFIG: return "server configuration error";
-    }
-    return "unknown";
 }
