@@ -57,7 +57,7 @@ static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *c
     struct oauth_tokenfile_options o;
     struct oauth_token t = {0};
     enum oauth_tokenfile_status st;
-    char why[WHY_MAX];
+    struct oauth_err err;
     unsigned u;
     int yes, r;
 
@@ -72,17 +72,17 @@ static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *c
         return r;
     o.http.allow_insecure = yes;
     o.http.ca_file = oauth_opt_string(p, utils, "ca_file");
-    st = oauth_tokenfile_get(path, &o, &t, why, sizeof(why));
+    st = oauth_tokenfile_get(path, &o, &t, &err);
     if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
         oauth_token_clear(&t);
-        utils->log(utils->conn, SASL_LOG_ERR, "%s: token file: %s", p->name, why);
+        utils->log(utils->conn, SASL_LOG_ERR, "%s: token file: %s", p->name, err.reason);
         /* an endpoint that is down is worth another try later */
-        return sm_fail(utils, st == OAUTH_TOKENFILE_UNAVAILABLE || st == OAUTH_TOKENFILE_LOCK_FAILED
-                                  ? SASL_TRYAGAIN : SASL_FAIL,
-                       "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_str(st), why);
+        return sm_fail(utils, err.cls == OAUTH_ERR_TEMPORARY ? SASL_TRYAGAIN : SASL_FAIL,
+                       "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_str(st),
+                       err.reason);
     }
     if (st == OAUTH_TOKENFILE_WRITE_FAILED)
-        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file: %s", p->name, why);
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file: %s", p->name, err.reason);
     *token = sm_strndup(utils, t.access_token, strlen(t.access_token));
     oauth_token_clear(&t);
     return *token ? SASL_OK : SASL_NOMEM;

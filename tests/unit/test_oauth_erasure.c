@@ -139,14 +139,15 @@ static void refresh_case(const char *method)
                                         "client secret", "Basic credential"};
     struct oauth_tokenfile_options o;
     struct oauth_token t;
-    char why[256] = "", what[96], *s[6];
+    struct oauth_err err = {0};
+    char what[96], *s[6];
     long hits;
     int i;
 
     oauth_tokenfile_options_default(&o);
     write_file(0, method, &s[0], &s[1]);
     hook_arm(1);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 1);
     oauth_token_clear(&t);
     hook_arm(0);
@@ -179,7 +180,8 @@ static void test_fresh_token(void **state)
     static const char *const names[] = {"access token", "refresh token", "client secret"};
     struct oauth_tokenfile_options o;
     struct oauth_token t;
-    char why[256] = "", *s[3];
+    struct oauth_err err = {0};
+    char *s[3];
     long hits;
     int i;
 
@@ -188,7 +190,7 @@ static void test_fresh_token(void **state)
     write_file(3600, "client_secret_basic", &s[0], &s[1]);
     s[2] = strdup(CLIENT_SECRET);
     hook_arm(1);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 0);
     oauth_token_clear(&t);
     hook_arm(0);
