@@ -31,7 +31,6 @@
 #include <sasl-mechs/secret.h>
 
 #define TOKENFILE_PREFIX "tokenfile:"
-#define WHY_MAX 300
 
 struct oauth_client {
     struct sm_client base; /* first: sm_client_dispose frees it */
@@ -207,15 +206,15 @@ static int answer_error(struct oauth_client *c, const sasl_utils_t *utils, const
     struct oauth_error_info info = {0};
     enum oauth_codec_status st;
     const char *reply;
-    char why[WHY_MAX];
+    struct oauth_err err;
     size_t len;
     int r;
 
     c->step = DONE;
-    st = oauth_parse_error_json(in, inlen, &info, why, sizeof(why));
+    st = oauth_parse_error_json(in, inlen, &info, &err);
     if (st != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: the server's challenge is not an error "
-                       "object: %s (%s)", p->name, oauth_codec_status_text(st), why);
+                       "object: %s (%s)", p->name, oauth_codec_status_text(st), err.reason);
     reply = oauth_error_reply(p->mech, &len);
     r = sm_outbuf_set(utils, &c->base.out, reply, (unsigned)len);
     if (r == SASL_OK) {

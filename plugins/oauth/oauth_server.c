@@ -16,7 +16,7 @@
 #include <sasl-mechs/secret.h>
 
 /* The reason of a failure, for the log and errdetail: never the token. */
-#define WHY_MAX 300
+#define WHY_MAX (OAUTH_ERR_REASON_MAX + 64)
 
 struct oauth_server {
     const struct oauth_plugin *plugin;
@@ -135,14 +135,14 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
     struct oauth_client_msg m;
     enum oauth_codec_status st;
     struct oauth_err err;
-    char why[WHY_MAX], detail[OAUTH_ERR_REASON_MAX + 64];
+    char detail[WHY_MAX];
     char *user = NULL;
     int r;
 
     if (!c->verifier) /* not configured: mech_avail hides the mechanism, but be sure */
         return sm_fail(utils, SASL_CONFIGERR, "%s: the server has no oauth_* configuration",
                        p->name);
-    st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, why, sizeof(why));
+    st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, &err);
     if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
         return error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
                                "the client sent no token (asking for the server's requirements)",
@@ -150,7 +150,7 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
     if (st != OAUTH_CODEC_OK) {
         s->step = DONE;
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
-                       why);
+                       err.reason);
     }
     switch (oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, &err)) {
     case OAUTH_OK:

@@ -104,7 +104,7 @@ static int token_chars_ok(const char *s, size_t n, int allow_space)
     return 1;
 }
 
-/* A string member: 0 absent, 1 present (in *out), -1 wrong (why set). */
+/* A string member: 0 absent, 1 present (in *out), -1 wrong (the reason in err). */
 static int get_string(json_t *root, const char *name, size_t max, const char **out, struct oauth_err *err)
 {
     json_t *v = json_object_get(root, name);
