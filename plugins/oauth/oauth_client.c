@@ -77,7 +77,7 @@ static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *c
         utils->log(utils->conn, SASL_LOG_ERR, "%s: token file: %s", p->name, err.reason);
         /* an endpoint that is down is worth another try later */
         return sm_fail(utils, err.cls == OAUTH_ERR_TEMPORARY ? SASL_TRYAGAIN : SASL_FAIL,
-                       "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_str(st),
+                       "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_text(st),
                        err.reason);
     }
     if (st == OAUTH_TOKENFILE_WRITE_FAILED)

@@ -128,7 +128,7 @@ void oauth_http_response_free(struct oauth_http_response *r)
     r->code = 0;
 }
 
-const char *oauth_http_status_str(enum oauth_http_status s)
+const char *oauth_http_status_text(enum oauth_http_status s)
 {
     switch (s) {
     case OAUTH_HTTP_OK: return "ok";

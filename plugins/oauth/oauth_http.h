@@ -142,7 +142,7 @@ enum oauth_http_status oauth_http_init(struct oauth_err *err);
 int oauth_http_status_temporary(long code);
 
 /* "ok", "HTTP error status", "unreachable", ... (static strings). */
-const char *oauth_http_status_str(enum oauth_http_status s);
+const char *oauth_http_status_text(enum oauth_http_status s);
 
 /* 1 when the URL would be refused without allow_insecure: http:// to a
  * host other than loopback (for option validation at load time). 0 when

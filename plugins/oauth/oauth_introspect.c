@@ -324,7 +324,7 @@ static enum oauth_err_class ask(struct oauth_introspector *in, const char *token
         else if (hs == OAUTH_HTTP_STATUS_ERROR)
             oauth_why(err, "introspection endpoint %s", herr.reason);
         else
-            oauth_why(err, "introspection: %s: %s", oauth_http_status_str(hs), herr.reason);
+            oauth_why(err, "introspection: %s: %s", oauth_http_status_text(hs), herr.reason);
         oauth_http_response_free(&r);
         return herr.cls;
     }

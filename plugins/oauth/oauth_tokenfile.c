@@ -28,7 +28,7 @@
 #define MAX_EXPIRES_IN (10L * 366 * 24 * 3600)
 #define DEFAULT_EXPIRES_IN 3600
 
-const char *oauth_tokenfile_status_str(enum oauth_tokenfile_status s)
+const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s)
 {
     switch (s) {
     case OAUTH_TOKENFILE_OK: return "ok";

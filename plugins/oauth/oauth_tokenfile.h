@@ -124,6 +124,6 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
                                                 struct oauth_token *out,
                                                 struct oauth_err *err);
 
-const char *oauth_tokenfile_status_str(enum oauth_tokenfile_status s);
+const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s);
 
 #endif

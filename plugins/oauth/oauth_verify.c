@@ -93,7 +93,7 @@ static enum oauth_err_class read_jwks(struct oauth_verifier *v, char **doc, size
     o.max_response = OAUTH_JWKS_MAX_DOC;
     if (oauth_http_get(v->c.jwks_url, &o, &r, &herr) != OAUTH_HTTP_OK) {
         oauth_fail(err, herr.cls, herr.code, "JWKS URL: %s (%s)",
-                   oauth_http_status_str((enum oauth_http_status)herr.code), herr.reason);
+                   oauth_http_status_text((enum oauth_http_status)herr.code), herr.reason);
         oauth_http_response_free(&r);
         return herr.cls;
     }

@@ -420,7 +420,7 @@ static void test_url_rules(void **state)
             st = oauth_http_get(url_rows[i].url, &o, &r, &err);
             if (st != OAUTH_HTTP_URL_REFUSED || r.body || !err.reason[0] || strstr(err.reason, "pw@"))
                 fail_msg("row %zu (%s): status %d (%s), why \"%s\"", i, url_rows[i].url,
-                         (int)st, oauth_http_status_str(st), err.reason);
+                         (int)st, oauth_http_status_text(st), err.reason);
         }
     }
     assert_int_equal(oauth_http_get(NULL, &o, &r, &err), OAUTH_HTTP_URL_REFUSED);
@@ -489,7 +489,7 @@ static void test_bad_options(void **state)
     oauth_http_response_free(&r);
     unsetenv("http_proxy");
     unsetenv("HTTP_PROXY");
-    assert_string_equal(oauth_http_status_str(OAUTH_HTTP_TOO_LARGE), "response too large");
+    assert_string_equal(oauth_http_status_text(OAUTH_HTTP_TOO_LARGE), "response too large");
     assert_int_equal(oauth_http_init(&err), OAUTH_HTTP_OK);
     assert_int_equal(oauth_http_init(NULL), OAUTH_HTTP_OK);
 }

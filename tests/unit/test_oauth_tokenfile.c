@@ -438,7 +438,7 @@ static void test_refresh_failures(void **state)
         st = oauth_tokenfile_get(path, &o, &t, &err);
         if (st != failure_rows[i].want || t.access_token || !strstr(err.reason, failure_rows[i].why))
             fail_msg("row %zu (%s): %s, why \"%s\"", i, failure_rows[i].mode,
-                     oauth_tokenfile_status_str(st), err.reason);
+                     oauth_tokenfile_status_text(st), err.reason);
         no_secrets(err.reason, &g);
         /* an endpoint that is down or overloaded is worth another try; a
          * refusal needs an administrator */
@@ -566,7 +566,7 @@ static void test_malformed_files(void **state)
         if (st != bad_rows[i].want || (st != OAUTH_TOKENFILE_OK && !err.reason[0])
             || strstr(err.reason, "SECRET"))
             fail_msg("row %zu (%s): %s, why \"%s\"", i, bad_rows[i].text,
-                     oauth_tokenfile_status_str(st), err.reason);
+                     oauth_tokenfile_status_text(st), err.reason);
         oauth_token_clear(&t);
     }
     assert_int_equal(ts_stat(&server, "requests./token"), 0);
