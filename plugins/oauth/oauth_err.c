@@ -12,61 +12,36 @@ void oauth_err_clear(struct oauth_err *err)
         memset(err, 0, sizeof(*err));
 }
 
-static void set_reason(struct oauth_err *err, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static void set_reason(struct oauth_err *err, const char *fmt, va_list ap)
-{
-    char tmp[OAUTH_ERR_REASON_MAX];
-
-    /* through a copy: the arguments may quote err->reason itself */
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    memcpy(err->reason, tmp, sizeof(tmp));
-}
-
-void oauth_why(struct oauth_err *err, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err)
-        return;
-    va_start(ap, fmt);
-    set_reason(err, fmt, ap);
-    va_end(ap);
-}
-
 int oauth_err_is(struct oauth_err *err, enum oauth_err_class cls, int code)
 {
-    if (err) {
+    if (err && cls != OAUTH_ERR_KEEP) {
         err->cls = cls;
         err->code = code;
     }
     return code;
 }
 
+int oauth_vfail(struct oauth_err *err, enum oauth_err_class cls, int code, const char *fmt,
+                va_list ap)
+{
+    char tmp[OAUTH_ERR_REASON_MAX];
+
+    if (!err)
+        return code;
+    /* through a copy: the arguments may quote err->reason itself */
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    memcpy(err->reason, tmp, sizeof(tmp));
+    return oauth_err_is(err, cls, code);
+}
+
 int oauth_fail(struct oauth_err *err, enum oauth_err_class cls, int code, const char *fmt, ...)
 {
     va_list ap;
 
-    if (!err)
-        return code;
     va_start(ap, fmt);
-    set_reason(err, fmt, ap);
+    code = oauth_vfail(err, cls, code, fmt, ap);
     va_end(ap);
-    return oauth_err_is(err, cls, code);
-}
-
-enum oauth_err_class oauth_err_set(struct oauth_err *err, enum oauth_err_class cls,
-                                   const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err)
-        return cls;
-    va_start(ap, fmt);
-    set_reason(err, fmt, ap);
-    va_end(ap);
-    oauth_err_is(err, cls, 0);
-    return cls;
+    return code;
 }
 
 const char *oauth_err_class_text(enum oauth_err_class cls)

@@ -18,6 +18,7 @@
 #ifndef OAUTH_ERR_H
 #define OAUTH_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "oauth_codec.h"
@@ -42,21 +43,25 @@ struct oauth_err {
 /* Empty: class OAUTH_OK, code 0, no reason. */
 void oauth_err_clear(struct oauth_err *err);
 
-/* Write the reason (printf); class and code are left as they are. */
-void oauth_why(struct oauth_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Set the class and the module's code; returns code, so that a module can
- * end with `return oauth_err_is(err, OAUTH_ERR_CONFIG, OAUTH_X_BROKEN);`. */
-int oauth_err_is(struct oauth_err *err, enum oauth_err_class cls, int code);
-
-/* Both at once. */
+/* Set the class, the module's code and the reason (printf); returns code,
+ * so that a module can end with
+ * `return oauth_fail(err, OAUTH_ERR_CONFIG, OAUTH_X_BROKEN, "...", ...);`.
+ * cls OAUTH_ERR_KEEP leaves class and code as they are. */
+#define OAUTH_ERR_KEEP ((enum oauth_err_class)-1)
 int oauth_fail(struct oauth_err *err, enum oauth_err_class cls, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+int oauth_vfail(struct oauth_err *err, enum oauth_err_class cls, int code, const char *fmt,
+                va_list ap) __attribute__((format(printf, 4, 0)));
 
-/* Class and reason, code 0, for a module whose class is its answer;
- * returns cls. */
-enum oauth_err_class oauth_err_set(struct oauth_err *err, enum oauth_err_class cls,
-                                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The reason alone (printf); class and code are left as they are. */
+#define oauth_why(err, ...) ((void)oauth_fail((err), OAUTH_ERR_KEEP, 0, __VA_ARGS__))
+
+/* Class and reason, code 0, for a module whose class is its answer; the
+ * value is cls. */
+#define oauth_err_set(err, cls, ...) (oauth_fail((err), (cls), 0, __VA_ARGS__), (cls))
+
+/* Class and code alone; returns code. */
+int oauth_err_is(struct oauth_err *err, enum oauth_err_class cls, int code);
 
 /* "ok", "refused", "temporary failure", "configuration error", "internal error". */
 const char *oauth_err_class_text(enum oauth_err_class cls);

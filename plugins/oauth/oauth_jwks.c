@@ -393,13 +393,12 @@ static enum oauth_jwks_status jwks_done(struct oauth_err *err, enum oauth_jwks_s
 static enum oauth_jwks_status jwks_done(struct oauth_err *err, enum oauth_jwks_status st,
                                         const char *fmt, ...)
 {
-    char reason[OAUTH_ERR_REASON_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
+    oauth_vfail(err, jwks_class(st), st, fmt, ap);
     va_end(ap);
-    return oauth_fail(err, jwks_class(st), st, "%s", reason);
+    return st;
 }
 
 enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oauth_jwks **out,

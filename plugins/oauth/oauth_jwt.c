@@ -78,13 +78,11 @@ static enum oauth_err_class jwt_class(enum oauth_jwt_status st)
 static enum oauth_jwt_status __attribute__((format(printf, 3, 4)))
 jwt_fail(enum oauth_jwt_status st, struct oauth_err *err, const char *fmt, ...)
 {
-    char reason[OAUTH_ERR_REASON_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
+    oauth_vfail(err, jwt_class(st), st, fmt, ap);
     va_end(ap);
-    oauth_fail(err, jwt_class(st), st, "%s", reason);
     if (err)
         err->status = jwt_class(st) != OAUTH_ERR_CLIENT ? 0
                       : st == OAUTH_JWT_ERR_SCOPE ? OAUTH_STATUS_INSUFFICIENT_SCOPE
