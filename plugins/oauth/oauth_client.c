@@ -49,7 +49,7 @@ int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 
 /* The access token from a token file, refreshed when due; a copy owned by
  * the caller (erase and free it). */
-static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
+static int client_token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
                            const char *path, char **token)
 {
     const sasl_utils_t *utils = cparams->utils;
@@ -91,7 +91,7 @@ static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *c
  * that users edit, in a hosted Postfix) would otherwise choose any file
  * the client can read.  So: only when oauth_password_tokenfile allows it
  * (default yes), an absolute path, and a file of the client's own user. */
-static int password_tokenfile_allowed(const struct oauth_plugin *p, const sasl_utils_t *utils,
+static int client_password_tokenfile_allowed(const struct oauth_plugin *p, const sasl_utils_t *utils,
                                       const char *path)
 {
     struct stat st;
@@ -108,7 +108,7 @@ static int password_tokenfile_allowed(const struct oauth_plugin *p, const sasl_u
     return SASL_OK;
 }
 
-static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
+static int client_send_message(struct oauth_client *c, sasl_client_params_t *cparams,
                         sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
                         sasl_out_params_t *oparams)
 {
@@ -153,10 +153,10 @@ static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
                         p->name);
             goto done;
         }
-        if ((r = password_tokenfile_allowed(p, utils, file)) != SASL_OK)
+        if ((r = client_password_tokenfile_allowed(p, utils, file)) != SASL_OK)
             goto done;
     }
-    if (file && (r = token_from_file(p, cparams, file, &token)) != SASL_OK)
+    if (file && (r = client_token_from_file(p, cparams, file, &token)) != SASL_OK)
         goto done;
     /* the identity to act as: the authzid when there is one */
     user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
@@ -199,7 +199,7 @@ done:
 }
 
 /* The server's error challenge: answer it, and say what it said. */
-static int answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
+static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
                         unsigned inlen, const char **out, unsigned *outlen)
 {
     const struct oauth_plugin *p = c->plugin;
@@ -243,10 +243,10 @@ int oauth_client_step(void *ctx, sasl_client_params_t *cparams,
         if (in && inlen)
             return sm_fail(cparams->utils, SASL_BADPROT, "%s: the server spoke first",
                            c->plugin->name);
-        return send_message(c, cparams, prompt_need, out, outlen, oparams);
+        return client_send_message(c, cparams, prompt_need, out, outlen, oparams);
     case AWAIT_OUTCOME:
         if (in && inlen)
-            return answer_error(c, cparams->utils, in, inlen, out, outlen);
+            return client_answer_error(c, cparams->utils, in, inlen, out, outlen);
         c->step = DONE;
         sm_oparams_done(oparams);
         return SASL_OK;

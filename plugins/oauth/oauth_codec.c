@@ -12,34 +12,34 @@
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static int is_alpha(unsigned char c)
+static int codec_is_alpha(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-static int is_digit(unsigned char c)
+static int codec_is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
 }
 
-static int is_vchar(unsigned char c)
+static int codec_is_vchar(unsigned char c)
 {
     return c >= 0x21 && c <= 0x7e;
 }
 
 /* RFC 7628: value = *(VCHAR / SP / HTAB / CR / LF) */
-static int is_value_char(unsigned char c)
+static int codec_is_value_char(unsigned char c)
 {
-    return is_vchar(c) || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    return codec_is_vchar(c) || c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 /* RFC 6749 A.7: NQSCHAR = %x20-21 / %x23-5B / %x5D-7E */
-static int is_nqschar(unsigned char c)
+static int codec_is_nqschar(unsigned char c)
 {
     return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
 }
 
-static int ascii_ieq(const char *a, const char *b, size_t n)
+static int codec_ascii_ieq(const char *a, const char *b, size_t n)
 {
     size_t i;
 
@@ -57,7 +57,7 @@ static int ascii_ieq(const char *a, const char *b, size_t n)
 
 /* Valid UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
  * U+10FFFF) without C0 controls or DEL. */
-static int is_clean_name(const char *s, size_t n)
+static int codec_is_clean_name(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, k, need;
@@ -99,13 +99,13 @@ static int is_clean_name(const char *s, size_t n)
 }
 
 /* RFC 6750: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-static int is_b64token(const char *s, size_t n)
+static int codec_is_b64token(const char *s, size_t n)
 {
     size_t i = 0;
 
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'
+        if (!(codec_is_alpha(c) || codec_is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'
               || c == '+' || c == '/'))
             break;
         i++;
@@ -117,20 +117,20 @@ static int is_b64token(const char *s, size_t n)
     return i == n;
 }
 
-static int is_host(const char *s, size_t n)
+static int codec_is_host(const char *s, size_t n)
 {
     size_t i;
 
     if (n == 0 || n > OAUTH_MAX_HOST)
         return 0;
     for (i = 0; i < n; i++)
-        if (!is_vchar((unsigned char)s[i]))
+        if (!codec_is_vchar((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
 /* RFC 7628 3.1: "a decimal positive integer string without leading zeros" */
-static int parse_port(const char *s, size_t n, unsigned *port)
+static int codec_parse_port(const char *s, size_t n, unsigned *port)
 {
     unsigned v = 0;
     size_t i;
@@ -138,7 +138,7 @@ static int parse_port(const char *s, size_t n, unsigned *port)
     if (n == 0 || n > 5 || s[0] == '0')
         return 0;
     for (i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)s[i]))
+        if (!codec_is_digit((unsigned char)s[i]))
             return 0;
         v = v * 10 + (unsigned)(s[i] - '0');
     }
@@ -148,13 +148,13 @@ static int parse_port(const char *s, size_t n, unsigned *port)
     return 1;
 }
 
-static size_t clamp_max_token(size_t max_token)
+static size_t codec_clamp_max_token(size_t max_token)
 {
     return max_token > OAUTH_MAX_TOKEN_LIMIT ? OAUTH_MAX_TOKEN_LIMIT : max_token;
 }
 
 /* The value of auth: "Bearer" SP b64token, scheme case-insensitive. */
-static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_token,
+static enum oauth_codec_status codec_check_auth(const char *v, size_t n, size_t max_token,
                                           size_t at, struct oauth_client_msg *out,
                                           struct oauth_err *err)
 {
@@ -171,14 +171,14 @@ static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_to
     }
     sp = memchr(v, ' ', n);
     if (!sp) {
-        if (n == 6 && ascii_ieq(v, "Bearer", 6)) {
+        if (n == 6 && codec_ascii_ieq(v, "Bearer", 6)) {
             oauth_why(err, "byte %zu: auth scheme Bearer without a token", at);
             return OAUTH_CODEC_ERR_TOKEN_EMPTY;
         }
         oauth_why(err, "byte %zu: auth is not \"Bearer\" SP token", at);
         return OAUTH_CODEC_ERR_SCHEME;
     }
-    if ((size_t)(sp - v) != 6 || !ascii_ieq(v, "Bearer", 6)) {
+    if ((size_t)(sp - v) != 6 || !codec_ascii_ieq(v, "Bearer", 6)) {
         oauth_why(err, "byte %zu: auth scheme is not Bearer", at);
         return OAUTH_CODEC_ERR_SCHEME;
     }
@@ -196,7 +196,7 @@ static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_to
         oauth_why(err, "token of %zu bytes, over the limit of %zu", toklen, max_token);
         return OAUTH_CODEC_ERR_TOKEN_TOO_LONG;
     }
-    if (!is_b64token(tok, toklen)) {
+    if (!codec_is_b64token(tok, toklen)) {
         oauth_why(err, "byte %zu: token of %zu bytes is not an RFC 6750 b64token", at + 7,
                   toklen);
         return OAUTH_CODEC_ERR_TOKEN;
@@ -208,7 +208,7 @@ static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_to
 
 /* ---- XOAUTH2 ----------------------------------------------------------------- */
 
-static enum oauth_codec_status parse_xoauth2(const char *msg, size_t len, size_t max_token,
+static enum oauth_codec_status codec_parse_xoauth2(const char *msg, size_t len, size_t max_token,
                                              struct oauth_client_msg *out, struct oauth_err *err)
 {
     const char *user, *auth, *sep;
@@ -257,20 +257,20 @@ static enum oauth_codec_status parse_xoauth2(const char *msg, size_t len, size_t
         oauth_why(err, "user of %zu bytes, over the limit of %d", user_len, OAUTH_MAX_USER);
         return OAUTH_CODEC_ERR_USER_TOO_LONG;
     }
-    if (!is_clean_name(user, user_len)) {
+    if (!codec_is_clean_name(user, user_len)) {
         oauth_why(err, "byte 5: user is not UTF-8 without control characters");
         return OAUTH_CODEC_ERR_USER;
     }
     memcpy(out->user, user, user_len);
     out->user[user_len] = '\0';
     out->user_len = user_len;
-    return check_auth(auth, auth_len, max_token, (size_t)(auth - msg), out, err);
+    return codec_check_auth(auth, auth_len, max_token, (size_t)(auth - msg), out, err);
 }
 
 /* ---- OAUTHBEARER ------------------------------------------------------------- */
 
 /* gs2-header = gs2-cb-flag "," [ "a=" saslname ] ","; *pos is past it on OK. */
-static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, size_t *pos,
+static enum oauth_codec_status codec_parse_gs2_header(const char *msg, size_t len, size_t *pos,
                                                 struct oauth_client_msg *out, struct oauth_err *err)
 {
     size_t i = 0, n = 0;
@@ -327,7 +327,7 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
         oauth_why(err, "byte %zu: empty authzid (a=,)", i);
         return OAUTH_CODEC_ERR_AUTHZID;
     }
-    if (!is_clean_name(out->user, n)) {
+    if (!codec_is_clean_name(out->user, n)) {
         oauth_why(err, "authzid is not UTF-8 without control characters");
         return OAUTH_CODEC_ERR_AUTHZID;
     }
@@ -337,7 +337,7 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
     return OAUTH_CODEC_OK;
 }
 
-static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, size_t max_token,
+static enum oauth_codec_status codec_parse_oauthbearer(const char *msg, size_t len, size_t max_token,
                                                  struct oauth_client_msg *out, struct oauth_err *err)
 {
     enum oauth_codec_status st;
@@ -349,7 +349,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
         oauth_why(err, "lone ^A as the initial message");
         return OAUTH_CODEC_ERR_KVSEP_ONLY;
     }
-    st = parse_gs2_header(msg, len, &pos, out, err);
+    st = codec_parse_gs2_header(msg, len, &pos, out, err);
     if (st != OAUTH_CODEC_OK)
         return st;
     if (pos == len || msg[pos] != KVSEP) {
@@ -369,7 +369,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             pos++;
             break;
         }
-        while (pos < len && is_alpha((unsigned char)msg[pos]))
+        while (pos < len && codec_is_alpha((unsigned char)msg[pos]))
             pos++;
         klen = pos - kstart;
         if (pos == len) {
@@ -402,7 +402,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
                 oauth_why(err, "byte %zu: duplicate key \"host\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
-            if (!is_host(msg + vstart, vlen)) {
+            if (!codec_is_host(msg + vstart, vlen)) {
                 oauth_why(err, "byte %zu: host is not 1-%d visible characters", vstart,
                           OAUTH_MAX_HOST);
                 return OAUTH_CODEC_ERR_HOST;
@@ -415,7 +415,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
                 oauth_why(err, "byte %zu: duplicate key \"port\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
-            if (!parse_port(msg + vstart, vlen, &out->port)) {
+            if (!codec_parse_port(msg + vstart, vlen, &out->port)) {
                 oauth_why(err, "byte %zu: port is not 1-65535 without leading zeros",
                           vstart);
                 return OAUTH_CODEC_ERR_PORT;
@@ -425,7 +425,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             /* RFC 7628 3.1: "Unknown key/value pairs MUST be ignored by the
              * server"; their syntax is still the grammar's. */
             for (i = 0; i < vlen; i++)
-                if (!is_value_char((unsigned char)msg[vstart + i])) {
+                if (!codec_is_value_char((unsigned char)msg[vstart + i])) {
                     oauth_why(err, "byte %zu: value has a byte outside VCHAR/SP/HTAB/CR/LF",
                               vstart + i);
                     return OAUTH_CODEC_ERR_KVPAIR;
@@ -440,10 +440,10 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
         oauth_why(err, "no auth key");
         return OAUTH_CODEC_ERR_NO_AUTH;
     }
-    return check_auth(auth, auth_len, max_token, auth_at, out, err);
+    return codec_check_auth(auth, auth_len, max_token, auth_at, out, err);
 }
 
-static enum oauth_codec_status parse_client_msg(enum oauth_mech mech, const char *msg, size_t len,
+static enum oauth_codec_status codec_parse_client_msg(enum oauth_mech mech, const char *msg, size_t len,
                                                size_t max_token, struct oauth_client_msg *out,
                                                struct oauth_err *err)
 {
@@ -453,7 +453,7 @@ static enum oauth_codec_status parse_client_msg(enum oauth_mech mech, const char
         return OAUTH_CODEC_ERR_ARG;
     }
     memset(out, 0, sizeof(*out));
-    max_token = clamp_max_token(max_token);
+    max_token = codec_clamp_max_token(max_token);
     if (len == 0) {
         oauth_why(err, "empty message");
         return OAUTH_CODEC_ERR_EMPTY;
@@ -468,13 +468,13 @@ static enum oauth_codec_status parse_client_msg(enum oauth_mech mech, const char
         return OAUTH_CODEC_ERR_NUL;
     }
     if (mech == OAUTH_MECH_XOAUTH2)
-        return parse_xoauth2(msg, len, max_token, out, err);
-    return parse_oauthbearer(msg, len, max_token, out, err);
+        return codec_parse_xoauth2(msg, len, max_token, out, err);
+    return codec_parse_oauthbearer(msg, len, max_token, out, err);
 }
 
 /* ---- builders ---------------------------------------------------------------- */
 
-static size_t escaped_len(const char *s, size_t n)
+static size_t codec_escaped_len(const char *s, size_t n)
 {
     size_t i, e = n;
 
@@ -484,7 +484,7 @@ static size_t escaped_len(const char *s, size_t n)
     return e;
 }
 
-static size_t port_digits(unsigned port)
+static size_t codec_port_digits(unsigned port)
 {
     size_t d = 1;
 
@@ -495,7 +495,7 @@ static size_t port_digits(unsigned port)
     return d;
 }
 
-static char *put(char *o, const char *s, size_t n)
+static char *codec_put(char *o, const char *s, size_t n)
 {
     if (n)
         memcpy(o, s, n);
@@ -517,18 +517,18 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
     /* the parser's rules, so that what is built parses back */
     if (p->user_len > OAUTH_MAX_USER)
         return OAUTH_CODEC_ERR_USER_TOO_LONG;
-    if (!is_clean_name(p->user, p->user_len))
+    if (!codec_is_clean_name(p->user, p->user_len))
         return bearer ? OAUTH_CODEC_ERR_AUTHZID : OAUTH_CODEC_ERR_USER;
     if (!bearer && p->user_len == 0)
         return OAUTH_CODEC_ERR_USER;
     if (p->token_len > OAUTH_MAX_TOKEN_LIMIT)
         return OAUTH_CODEC_ERR_TOKEN_TOO_LONG;
-    if (p->token_len && !is_b64token(p->token, p->token_len))
+    if (p->token_len && !codec_is_b64token(p->token, p->token_len))
         return OAUTH_CODEC_ERR_TOKEN;
     if (bearer) {
         if (p->cb != OAUTH_CB_N && p->cb != OAUTH_CB_Y)
             return OAUTH_CODEC_ERR_ARG;
-        if (p->host && !is_host(p->host, p->host_len))
+        if (p->host && !codec_is_host(p->host, p->host_len))
             return OAUTH_CODEC_ERR_HOST;
         if (p->port > 65535)
             return OAUTH_CODEC_ERR_PORT;
@@ -536,11 +536,11 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
 
     /* sizes: all bounded by the caps above, so no sum can wrap */
     if (bearer) {
-        need = 2 + (p->user_len ? 2 + escaped_len(p->user, p->user_len) : 0) + 1 + 1;
+        need = 2 + (p->user_len ? 2 + codec_escaped_len(p->user, p->user_len) : 0) + 1 + 1;
         if (p->host)
             need += 5 + p->host_len + 1;
         if (p->port)
-            need += 5 + port_digits(p->port) + 1;
+            need += 5 + codec_port_digits(p->port) + 1;
     } else {
         need = 5 + p->user_len + 1;
     }
@@ -554,12 +554,12 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
         *o++ = p->cb == OAUTH_CB_Y ? 'y' : 'n';
         *o++ = ',';
         if (p->user_len) {
-            o = put(o, "a=", 2);
+            o = codec_put(o, "a=", 2);
             for (i = 0; i < p->user_len; i++) {
                 if (p->user[i] == ',')
-                    o = put(o, "=2C", 3);
+                    o = codec_put(o, "=2C", 3);
                 else if (p->user[i] == '=')
-                    o = put(o, "=3D", 3);
+                    o = codec_put(o, "=3D", 3);
                 else
                     *o++ = p->user[i];
             }
@@ -567,28 +567,28 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
         *o++ = ',';
         *o++ = KVSEP;
         if (p->host) {
-            o = put(o, "host=", 5);
-            o = put(o, p->host, p->host_len);
+            o = codec_put(o, "host=", 5);
+            o = codec_put(o, p->host, p->host_len);
             *o++ = KVSEP;
         }
         if (p->port) {
             unsigned v = p->port;
-            size_t d = port_digits(v);
-            o = put(o, "port=", 5);
+            size_t d = codec_port_digits(v);
+            o = codec_put(o, "port=", 5);
             for (i = d; i > 0; i--, v /= 10)
                 o[i - 1] = (char)('0' + v % 10);
             o += d;
             *o++ = KVSEP;
         }
     } else {
-        o = put(o, "user=", 5);
-        o = put(o, p->user, p->user_len);
+        o = codec_put(o, "user=", 5);
+        o = codec_put(o, p->user, p->user_len);
         *o++ = KVSEP;
     }
-    o = put(o, "auth=", 5);
+    o = codec_put(o, "auth=", 5);
     if (p->token_len) {
-        o = put(o, "Bearer ", 7);
-        o = put(o, p->token, p->token_len);
+        o = codec_put(o, "Bearer ", 7);
+        o = codec_put(o, p->token, p->token_len);
     }
     *o++ = KVSEP;
     *o++ = KVSEP;
@@ -610,36 +610,36 @@ const char *oauth_error_status_name(enum oauth_error_status s)
 }
 
 /* The checks the client parser applies to each string member. */
-static int is_status_string(const char *s, size_t n)
+static int codec_is_status_string(const char *s, size_t n)
 {
     size_t i;
 
     if (n == 0)
         return 0;
     for (i = 0; i < n; i++)
-        if (!is_nqschar((unsigned char)s[i]))
+        if (!codec_is_nqschar((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
-static int is_scope_string(const char *s, size_t n)
+static int codec_is_scope_string(const char *s, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n; i++)
-        if (!is_nqschar((unsigned char)s[i]))
+        if (!codec_is_nqschar((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
-static int is_url_string(const char *s, size_t n)
+static int codec_is_url_string(const char *s, size_t n)
 {
     size_t i;
 
     if (n == 0)
         return 0;
     for (i = 0; i < n; i++)
-        if (!is_vchar((unsigned char)s[i]))
+        if (!codec_is_vchar((unsigned char)s[i]))
             return 0;
     return 1;
 }
@@ -658,9 +658,9 @@ enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_
         return OAUTH_CODEC_ERR_ARG;
     if (mech == OAUTH_MECH_XOAUTH2)
         openid_config = NULL;
-    if ((scope && (strlen(scope) > OAUTH_MAX_ERROR_JSON || !is_scope_string(scope, strlen(scope))))
+    if ((scope && (strlen(scope) > OAUTH_MAX_ERROR_JSON || !codec_is_scope_string(scope, strlen(scope))))
         || (openid_config && (strlen(openid_config) > OAUTH_MAX_ERROR_JSON
-                              || !is_url_string(openid_config, strlen(openid_config)))))
+                              || !codec_is_url_string(openid_config, strlen(openid_config)))))
         return OAUTH_CODEC_ERR_JSON_FIELD;
 
     obj = json_object();
@@ -714,7 +714,7 @@ void oauth_error_info_clear(struct oauth_error_info *info)
 
 /* Copy member key of obj into *dst when present: it must be a string that
  * passes check.  Returns OAUTH_CODEC_OK, `bad` or OAUTH_CODEC_ERR_NOMEM. */
-static enum oauth_codec_status copy_member(json_t *obj, const char *key,
+static enum oauth_codec_status codec_copy_member(json_t *obj, const char *key,
                                            int (*check)(const char *, size_t), int required,
                                            enum oauth_codec_status bad, char **dst, struct oauth_err *err)
 {
@@ -745,7 +745,7 @@ static enum oauth_codec_status copy_member(json_t *obj, const char *key,
     return OAUTH_CODEC_OK;
 }
 
-static enum oauth_codec_status parse_error_json(const char *msg, size_t len,
+static enum oauth_codec_status codec_parse_error_json(const char *msg, size_t len,
                                                struct oauth_error_info *out, struct oauth_err *err)
 {
     enum oauth_codec_status st;
@@ -786,13 +786,13 @@ static enum oauth_codec_status parse_error_json(const char *msg, size_t len,
         oauth_why(err, "error challenge is JSON but not an object");
         return OAUTH_CODEC_ERR_JSON_NOT_OBJECT;
     }
-    st = copy_member(root, "status", is_status_string, 1, OAUTH_CODEC_ERR_JSON_STATUS,
+    st = codec_copy_member(root, "status", codec_is_status_string, 1, OAUTH_CODEC_ERR_JSON_STATUS,
                      &out->status, err);
     if (st == OAUTH_CODEC_OK)
-        st = copy_member(root, "scope", is_scope_string, 0, OAUTH_CODEC_ERR_JSON_FIELD,
+        st = codec_copy_member(root, "scope", codec_is_scope_string, 0, OAUTH_CODEC_ERR_JSON_FIELD,
                          &out->scope, err);
     if (st == OAUTH_CODEC_OK)
-        st = copy_member(root, "openid-configuration", is_url_string, 0,
+        st = codec_copy_member(root, "openid-configuration", codec_is_url_string, 0,
                          OAUTH_CODEC_ERR_JSON_FIELD, &out->openid_config, err);
     json_decref(root);
     if (st != OAUTH_CODEC_OK) {
@@ -902,7 +902,7 @@ enum oauth_codec_status oauth_parse_client_msg(enum oauth_mech mech, const char 
                                                struct oauth_err *err)
 {
     oauth_err_clear(err);
-    return codec_done(err, parse_client_msg(mech, msg, len, max_token, out, err));
+    return codec_done(err, codec_parse_client_msg(mech, msg, len, max_token, out, err));
 }
 
 enum oauth_codec_status oauth_parse_error_json(const char *msg, size_t len,
@@ -910,5 +910,5 @@ enum oauth_codec_status oauth_parse_error_json(const char *msg, size_t len,
                                                struct oauth_err *err)
 {
     oauth_err_clear(err);
-    return codec_done(err, parse_error_json(msg, len, out, err));
+    return codec_done(err, codec_parse_error_json(msg, len, out, err));
 }

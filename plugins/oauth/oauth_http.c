@@ -92,14 +92,14 @@ static void install_erasing_allocators(void)
                                    erasing_strdup, calloc);
 }
 
-static void init_curl(void)
+static void http_init_curl(void)
 {
     install_erasing_allocators();
 }
 
 enum oauth_http_status oauth_http_init(struct oauth_err *err)
 {
-    pthread_once(&init_once, init_curl);
+    pthread_once(&init_once, http_init_curl);
     if (init_rc != CURLE_OK) {
         return oauth_fail(err, OAUTH_ERR_INTERNAL, OAUTH_HTTP_ERROR,
                           "libcurl initialisation failed: %s", curl_easy_strerror(init_rc));
@@ -167,7 +167,7 @@ int oauth_client_auth_parse(const char *name, enum oauth_client_auth *out)
 /* localhost, 127.0.0.0/8 as a dotted quad, ::1 (libcurl gives IPv6 hosts in
  * brackets).  libcurl >= 7.78 resolves "localhost" to loopback itself,
  * without asking DNS. */
-static int is_loopback(const char *host)
+static int http_is_loopback(const char *host)
 {
     struct in_addr a4;
     struct in6_addr a6;
@@ -193,7 +193,7 @@ struct target {
 };
 
 /* 0 or an OAUTH_HTTP_URL_REFUSED / OAUTH_HTTP_ERROR status. */
-static enum oauth_http_status parse_url(const char *url, int allow_insecure, struct target *t,
+static enum oauth_http_status http_parse_url(const char *url, int allow_insecure, struct target *t,
                                         struct oauth_err *err)
 {
     char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
@@ -229,7 +229,7 @@ static enum oauth_http_status parse_url(const char *url, int allow_insecure, str
     if (strcmp(scheme, "https") == 0) {
         t->https = 1;
     } else if (strcmp(scheme, "http") == 0) {
-        if (!allow_insecure && !is_loopback(host)) {
+        if (!allow_insecure && !http_is_loopback(host)) {
             oauth_why(err, "%s: http:// is allowed only to a loopback host; use https://",
                       t->where);
             goto out;
@@ -255,12 +255,12 @@ int oauth_http_url_insecure(const char *url)
 {
     struct target t;
 
-    if (parse_url(url, 1, &t, NULL) != OAUTH_HTTP_OK)
+    if (http_parse_url(url, 1, &t, NULL) != OAUTH_HTTP_OK)
         return -1;
     curl_url_cleanup(t.u);
     if (t.https)
         return 0;
-    if (parse_url(url, 0, &t, NULL) != OAUTH_HTTP_OK)
+    if (http_parse_url(url, 0, &t, NULL) != OAUTH_HTTP_OK)
         return 1;
     curl_url_cleanup(t.u);
     return 0;
@@ -274,7 +274,7 @@ struct sink {
     int too_large, no_memory;
 };
 
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
+static size_t http_on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
     struct sink *s = ud;
     size_t n = nmemb; /* libcurl documents size as always 1 */
@@ -314,7 +314,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 /* What an outcome means to the caller, in err: a server that is down, slow
  * or overloaded is temporary; a URL, a TLS setup or an endpoint that
  * refuses the request is for an administrator; the rest is ours. */
-static enum oauth_http_status outcome(struct oauth_err *err, enum oauth_http_status st,
+static enum oauth_http_status http_outcome(struct oauth_err *err, enum oauth_http_status st,
                                       const struct oauth_http_response *resp)
 {
     enum oauth_err_class cls = OAUTH_ERR_INTERNAL;
@@ -341,7 +341,7 @@ static enum oauth_http_status outcome(struct oauth_err *err, enum oauth_http_sta
     return oauth_err_is(err, cls, st);
 }
 
-static enum oauth_http_status map_curl_error(CURLcode rc)
+static enum oauth_http_status http_map_curl_error(CURLcode rc)
 {
     switch (rc) {
     case CURLE_URL_MALFORMAT:
@@ -377,7 +377,7 @@ static enum oauth_http_status map_curl_error(CURLcode rc)
     }
 }
 
-static void free_headers(struct curl_slist *h)
+static void http_free_headers(struct curl_slist *h)
 {
     struct curl_slist *p;
 
@@ -387,7 +387,7 @@ static void free_headers(struct curl_slist *h)
     curl_slist_free_all(h);
 }
 
-static int add_header(struct curl_slist **h, const char *line)
+static int http_add_header(struct curl_slist **h, const char *line)
 {
     struct curl_slist *n = curl_slist_append(*h, line);
 
@@ -403,7 +403,7 @@ static int add_header(struct curl_slist **h, const char *line)
             goto setup_failed;                                                         \
     } while (0)
 
-static enum oauth_http_status perform(const char *url, const struct oauth_http_options *o,
+static enum oauth_http_status http_perform(const char *url, const struct oauth_http_options *o,
                                       const char *body, size_t bodylen, const char *authz,
                                       struct oauth_http_response *resp, struct oauth_err *err)
 {
@@ -435,7 +435,7 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     }
     if (oauth_http_init(err) != OAUTH_HTTP_OK)
         return OAUTH_HTTP_ERROR;
-    if ((st = parse_url(url, o->allow_insecure, &t, err)) != OAUTH_HTTP_OK)
+    if ((st = http_parse_url(url, o->allow_insecure, &t, err)) != OAUTH_HTTP_OK)
         return st;
 
     memset(&s, 0, sizeof(s));
@@ -446,9 +446,9 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
-    if (add_header(&hdr, "Accept: application/json") < 0
-        || (body && add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
-        || (body && add_header(&hdr, "Expect:") < 0) || (authz && add_header(&hdr, authz) < 0)) {
+    if (http_add_header(&hdr, "Accept: application/json") < 0
+        || (body && http_add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
+        || (body && http_add_header(&hdr, "Expect:") < 0) || (authz && http_add_header(&hdr, authz) < 0)) {
         oauth_why(err, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
@@ -473,7 +473,7 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
         SET(CURLOPT_CAINFO, o->ca_file);
     SET(CURLOPT_PROXY, o->proxy ? o->proxy : "");
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response);
-    SET(CURLOPT_WRITEFUNCTION, on_data);
+    SET(CURLOPT_WRITEFUNCTION, http_on_data);
     SET(CURLOPT_WRITEDATA, &s);
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_USERAGENT, USER_AGENT);
@@ -495,7 +495,7 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
             oauth_why(err, "%s: out of memory reading the response", t.where);
             st = OAUTH_HTTP_ERROR;
         } else {
-            st = map_curl_error(rc);
+            st = http_map_curl_error(rc);
             oauth_why(err, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
                       errbuf[0] ? errbuf : "no detail");
         }
@@ -526,7 +526,7 @@ setup_failed:
 out:
     if (c)
         curl_easy_cleanup(c);
-    free_headers(hdr);
+    http_free_headers(hdr);
     curl_url_cleanup(t.u);
     if (s.buf) {
         sm_erase(s.buf, s.cap);
@@ -538,7 +538,7 @@ out:
 enum oauth_http_status oauth_http_get(const char *url, const struct oauth_http_options *o,
                                       struct oauth_http_response *resp, struct oauth_err *err)
 {
-    return outcome(err, perform(url, o, NULL, 0, NULL, resp, err), resp);
+    return http_outcome(err, http_perform(url, o, NULL, 0, NULL, resp, err), resp);
 }
 
 /* ---- form bodies and Basic credentials ----------------------------------- */
@@ -547,7 +547,7 @@ enum oauth_http_status oauth_http_get(const char *url, const struct oauth_http_o
  * application/x-www-form-urlencoded with every byte outside ALPHA / DIGIT /
  * "-" / "." / "_" / "~" percent-encoded (a space as %20, which form decoders
  * read as a space, like "+"). */
-static char *form_escape(CURL *c, const char *s, size_t *outlen)
+static char *http_form_escape(CURL *c, const char *s, size_t *outlen)
 {
     size_t n = strlen(s);
     char *e, *r;
@@ -564,7 +564,7 @@ static char *form_escape(CURL *c, const char *s, size_t *outlen)
 }
 
 /* name=value&name=value; NULL (and the reason) on failure */
-static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, size_t *outlen,
+static char *http_build_form(CURL *c, const struct oauth_http_field *f, size_t n, size_t *outlen,
                         struct oauth_err *err)
 {
     char *buf = NULL;
@@ -577,8 +577,8 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
             oauth_why(err, "form field %zu has no name or no value", i);
             goto fail;
         }
-        ne = form_escape(c, f[i].name, &nl);
-        ve = form_escape(c, f[i].value, &vl);
+        ne = http_form_escape(c, f[i].name, &nl);
+        ve = http_form_escape(c, f[i].value, &vl);
         if (!ne || !ve || nl + vl + 2 > MAX_FORM - len) {
             oauth_secret_free(ne);
             oauth_secret_free(ve);
@@ -628,7 +628,7 @@ fail:
 }
 
 /* "Authorization: Basic base64(urlenc(id) ":" urlenc(secret))" */
-static char *build_basic(CURL *c, const struct oauth_http_basic *b, struct oauth_err *err)
+static char *http_build_basic(CURL *c, const struct oauth_http_basic *b, struct oauth_err *err)
 {
     static const char prefix[] = "Authorization: Basic ";
     char *id = NULL, *sec = NULL, *joined = NULL, *line = NULL;
@@ -640,7 +640,7 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, struct oauth
                   MAX_CRED);
         return NULL;
     }
-    if (!(id = form_escape(c, b->client_id, &il)) || !(sec = form_escape(c, b->client_secret, &sl)))
+    if (!(id = http_form_escape(c, b->client_id, &il)) || !(sec = http_form_escape(c, b->client_secret, &sl)))
         goto oom;
     jl = il + 1 + sl;
     if (!(joined = malloc(jl + 1)))
@@ -685,19 +685,19 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
         memset(resp, 0, sizeof(*resp));
     if (nfields && !fields) {
         oauth_why(err, "no form fields");
-        return outcome(err, OAUTH_HTTP_ERROR, NULL);
+        return http_outcome(err, OAUTH_HTTP_ERROR, NULL);
     }
     if (oauth_http_init(err) != OAUTH_HTTP_OK)
-        return outcome(err, OAUTH_HTTP_ERROR, NULL);
+        return http_outcome(err, OAUTH_HTTP_ERROR, NULL);
     if (!(c = curl_easy_init())) {
         oauth_why(err, "libcurl initialisation failed");
-        return outcome(err, OAUTH_HTTP_ERROR, NULL);
+        return http_outcome(err, OAUTH_HTTP_ERROR, NULL);
     }
-    if (!(body = build_form(c, fields, nfields, &bodylen, err)))
+    if (!(body = http_build_form(c, fields, nfields, &bodylen, err)))
         goto out;
-    if (basic && !(authz = build_basic(c, basic, err)))
+    if (basic && !(authz = http_build_basic(c, basic, err)))
         goto out;
-    st = perform(url, o, body, bodylen, authz, resp, err);
+    st = http_perform(url, o, body, bodylen, authz, resp, err);
 out:
     curl_easy_cleanup(c);
     if (body) {
@@ -705,5 +705,5 @@ out:
         free(body);
     }
     oauth_secret_free(authz);
-    return outcome(err, st, resp);
+    return http_outcome(err, st, resp);
 }

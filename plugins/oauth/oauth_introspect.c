@@ -41,7 +41,7 @@ struct oauth_introspector {
 
 /* The class is the answer: OAUTH_OK active, OAUTH_ERR_CLIENT not active
  * (invalid_token), else why no answer came. */
-static enum oauth_err_class answer(struct oauth_err *err, enum oauth_err_class cls)
+static enum oauth_err_class introspect_answer(struct oauth_err *err, enum oauth_err_class cls)
 {
     oauth_err_is(err, cls, 0);
     if (err)
@@ -59,7 +59,7 @@ void oauth_introspect_config_default(struct oauth_introspect_config *c)
     c->max_entries = 10000;
 }
 
-static int dup_str(const char *s, char **out)
+static int introspect_dup_str(const char *s, char **out)
 {
     *out = NULL;
     if (!s)
@@ -69,7 +69,7 @@ static int dup_str(const char *s, char **out)
 
 /* ---- the cache (callers hold in->mu) -------------------------------------- */
 
-static size_t bucket_of(const struct oauth_introspector *in, const unsigned char *key)
+static size_t introspect_bucket_of(const struct oauth_introspector *in, const unsigned char *key)
 {
     uint64_t h;
 
@@ -89,7 +89,7 @@ static void entry_destroy(struct entry *e)
 
 static void entry_remove(struct oauth_introspector *in, struct entry *e)
 {
-    struct entry **pp = &in->buckets[bucket_of(in, e->key)];
+    struct entry **pp = &in->buckets[introspect_bucket_of(in, e->key)];
 
     while (*pp && *pp != e)
         pp = &(*pp)->hnext;
@@ -111,7 +111,7 @@ static struct entry *entry_find(struct oauth_introspector *in, const unsigned ch
 {
     struct entry *e;
 
-    for (e = in->buckets[bucket_of(in, key)]; e; e = e->hnext)
+    for (e = in->buckets[introspect_bucket_of(in, key)]; e; e = e->hnext)
         if (sm_ct_equal(e->key, key, KEYLEN))
             return e;
     return NULL;
@@ -133,7 +133,7 @@ static void entry_insert(struct oauth_introspector *in, struct entry *e, time_t 
         entry_remove(in, in->oldest);
         in->evictions++;
     }
-    b = bucket_of(in, e->key);
+    b = introspect_bucket_of(in, e->key);
     e->hnext = in->buckets[b];
     in->buckets[b] = e;
     e->newer = NULL;
@@ -148,7 +148,7 @@ static void entry_insert(struct oauth_introspector *in, struct entry *e, time_t 
 
 /* ---- setup ----------------------------------------------------------------- */
 
-static enum oauth_err_class introspector_make(const struct oauth_introspect_config *c,
+static enum oauth_err_class introspect_make(const struct oauth_introspect_config *c,
                                               struct oauth_introspector **out,
                                               struct oauth_err *err)
 {
@@ -194,9 +194,9 @@ static enum oauth_err_class introspector_make(const struct oauth_introspect_conf
     if (!(in = calloc(1, sizeof(*in))))
         goto oom;
     in->cfg = *c;
-    if (dup_str(c->endpoint, &in->endpoint) || dup_str(c->client_id, &in->client_id)
-        || dup_str(c->client_secret, &in->client_secret)
-        || dup_str(c->http.ca_file, &in->ca_file) || dup_str(c->http.proxy, &in->proxy)) {
+    if (introspect_dup_str(c->endpoint, &in->endpoint) || introspect_dup_str(c->client_id, &in->client_id)
+        || introspect_dup_str(c->client_secret, &in->client_secret)
+        || introspect_dup_str(c->http.ca_file, &in->ca_file) || introspect_dup_str(c->http.proxy, &in->proxy)) {
         oauth_introspector_free(in);
         goto oom;
     }
@@ -230,7 +230,7 @@ enum oauth_err_class oauth_introspector_new(const struct oauth_introspect_config
                                             struct oauth_err *err)
 {
     oauth_err_clear(err);
-    return answer(err, introspector_make(c, out, err));
+    return introspect_answer(err, introspect_make(c, out, err));
 }
 
 void oauth_introspector_free(struct oauth_introspector *in)
@@ -268,7 +268,7 @@ void oauth_introspector_stats(struct oauth_introspector *in, struct oauth_intros
 
 /* ---- one lookup -------------------------------------------------------------- */
 
-static time_t add_ttl(time_t now, long ttl)
+static time_t introspect_add_ttl(time_t now, long ttl)
 {
     /* time_t is 64-bit on every platform this builds for; stay clear of the top */
     if (now > (time_t)(INT64_MAX / 2))
@@ -277,7 +277,7 @@ static time_t add_ttl(time_t now, long ttl)
 }
 
 /* Ask the endpoint; on ACTIVE *obj holds the answer. */
-static enum oauth_err_class ask(struct oauth_introspector *in, const char *token,
+static enum oauth_err_class introspect_ask(struct oauth_introspector *in, const char *token,
                                         size_t toklen, json_t **obj, struct oauth_err *err)
 {
     struct oauth_http_field f[4];
@@ -363,7 +363,7 @@ static enum oauth_err_class ask(struct oauth_introspector *in, const char *token
 
 /* Remember an answer: inactive (obj NULL) for negative_ttl, active until
  * min(exp, now + positive_ttl). */
-static void remember(struct oauth_introspector *in, const unsigned char *key, json_t *obj,
+static void introspect_remember(struct oauth_introspector *in, const unsigned char *key, json_t *obj,
                      time_t now)
 {
     struct entry *e;
@@ -374,12 +374,12 @@ static void remember(struct oauth_introspector *in, const unsigned char *key, js
     if (!obj) {
         if (in->cfg.negative_ttl <= 0)
             return;
-        until = add_ttl(now, in->cfg.negative_ttl);
+        until = introspect_add_ttl(now, in->cfg.negative_ttl);
     } else {
         json_t *exp = json_object_get(obj, "exp");
         if (in->cfg.positive_ttl <= 0)
             return;
-        until = add_ttl(now, in->cfg.positive_ttl);
+        until = introspect_add_ttl(now, in->cfg.positive_ttl);
         if (exp) {
             double d;
             if (!json_is_number(exp))
@@ -411,7 +411,7 @@ static void remember(struct oauth_introspector *in, const unsigned char *key, js
 }
 
 /* -1: no entry; else the cached status (claims parsed into *obj) */
-static int from_cache(struct oauth_introspector *in, const unsigned char *key, time_t now,
+static int introspect_from_cache(struct oauth_introspector *in, const unsigned char *key, time_t now,
                       json_t **obj)
 {
     struct entry *e;
@@ -442,7 +442,7 @@ static int from_cache(struct oauth_introspector *in, const unsigned char *key, t
     return st;
 }
 
-static enum oauth_err_class lookup(struct oauth_introspector *in, const char *token,
+static enum oauth_err_class introspect_lookup(struct oauth_introspector *in, const char *token,
                                    size_t toklen, time_t now, json_t **claims, int *cached,
                                    struct oauth_err *err)
 {
@@ -470,7 +470,7 @@ static enum oauth_err_class lookup(struct oauth_introspector *in, const char *to
         oauth_why(err, "SHA-256 unavailable");
         return OAUTH_ERR_INTERNAL;
     }
-    if ((c = from_cache(in, key, now, &obj)) >= 0) {
+    if ((c = introspect_from_cache(in, key, now, &obj)) >= 0) {
         st = (enum oauth_err_class)c;
         if (cached)
             *cached = 1;
@@ -480,9 +480,9 @@ static enum oauth_err_class lookup(struct oauth_introspector *in, const char *to
         pthread_mutex_lock(&in->mu);
         in->requests++;
         pthread_mutex_unlock(&in->mu);
-        st = ask(in, token, toklen, &obj, err);
+        st = introspect_ask(in, token, toklen, &obj, err);
         if (st == OAUTH_OK || st == OAUTH_ERR_CLIENT)
-            remember(in, key, obj, now);
+            introspect_remember(in, key, obj, now);
     }
     sm_erase(key, sizeof(key));
     if (st == OAUTH_OK && claims)
@@ -497,5 +497,5 @@ enum oauth_err_class oauth_introspect(struct oauth_introspector *in, const char 
                                      struct oauth_err *err)
 {
     oauth_err_clear(err);
-    return answer(err, lookup(in, token, toklen, now, claims, cached, err));
+    return introspect_answer(err, introspect_lookup(in, token, toklen, now, claims, cached, err));
 }

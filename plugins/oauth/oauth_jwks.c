@@ -85,8 +85,8 @@ struct refusal {
     char text[160];
 };
 
-static int refuse(struct refusal *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(struct refusal *r, const char *fmt, ...)
+static int jwks_refuse(struct refusal *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int jwks_refuse(struct refusal *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -98,7 +98,7 @@ static int refuse(struct refusal *r, const char *fmt, ...)
 
 /* Decode the base64url member `name` into a malloc'd buffer of at most max
  * bytes.  1 (refused), 0 (ok) or -1 (no memory). */
-static int member_b64(const json_t *k, const char *name, size_t max, unsigned char **out,
+static int jwks_member_b64(const json_t *k, const char *name, size_t max, unsigned char **out,
                       size_t *outlen, struct refusal *r)
 {
     const json_t *v = json_object_get(k, name);
@@ -107,29 +107,29 @@ static int member_b64(const json_t *k, const char *name, size_t max, unsigned ch
 
     *out = NULL;
     if (!json_is_string(v))
-        return refuse(r, "member \"%s\" missing or not a string", name);
+        return jwks_refuse(r, "member \"%s\" missing or not a string", name);
     s = json_string_value(v);
     len = json_string_length(v);
     if (len == 0 || sm_b64_decoded_max(len) > max)
-        return refuse(r, "member \"%s\" empty or too long", name);
+        return jwks_refuse(r, "member \"%s\" empty or too long", name);
     if (!(*out = malloc(sm_b64_decoded_max(len) + 1)))
         return -1;
     if (sm_b64_decode(SM_B64_URL, s, len, *out, sm_b64_decoded_max(len) + 1, outlen) != 0) {
         free(*out);
         *out = NULL;
-        return refuse(r, "member \"%s\" is not unpadded base64url", name);
+        return jwks_refuse(r, "member \"%s\" is not unpadded base64url", name);
     }
     return 0;
 }
 
-static int string_is(const json_t *v, const char *s)
+static int jwks_string_is(const json_t *v, const char *s)
 {
     return json_is_string(v) && json_string_length(v) == strlen(s)
            && memcmp(json_string_value(v), s, strlen(s)) == 0;
 }
 
 /* Import fromdata params as a public key of type `type`; NULL on failure. */
-static EVP_PKEY *import(const char *type, OSSL_PARAM *params)
+static EVP_PKEY *jwks_import(const char *type, OSSL_PARAM *params)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(sm_crypto_libctx(), type, NULL);
     EVP_PKEY *pkey = NULL;
@@ -141,7 +141,7 @@ static EVP_PKEY *import(const char *type, OSSL_PARAM *params)
     return pkey;
 }
 
-static int rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     unsigned char *n = NULL, *e = NULL;
     size_t nlen = 0, elen = 0;
@@ -150,31 +150,31 @@ static int rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
     OSSL_PARAM *params = NULL;
     int rc, bits;
 
-    if ((rc = member_b64(k, "n", OAUTH_JWK_RSA_MAX_BITS / 8 + 1, &n, &nlen, r)) != 0
-        || (rc = member_b64(k, "e", 8, &e, &elen, r)) != 0)
+    if ((rc = jwks_member_b64(k, "n", OAUTH_JWK_RSA_MAX_BITS / 8 + 1, &n, &nlen, r)) != 0
+        || (rc = jwks_member_b64(k, "e", 8, &e, &elen, r)) != 0)
         goto out;
     rc = -1;
     if (!(bn = BN_bin2bn(n, (int)nlen, NULL)) || !(be = BN_bin2bn(e, (int)elen, NULL)))
         goto out;
     bits = BN_num_bits(bn);
     if (bits < OAUTH_JWK_RSA_MIN_BITS) {
-        rc = refuse(r, "RSA modulus of %d bits is below %d", bits, OAUTH_JWK_RSA_MIN_BITS);
+        rc = jwks_refuse(r, "RSA modulus of %d bits is below %d", bits, OAUTH_JWK_RSA_MIN_BITS);
         goto out;
     }
     if (bits > OAUTH_JWK_RSA_MAX_BITS) {
-        rc = refuse(r, "RSA modulus of %d bits is above %d", bits, OAUTH_JWK_RSA_MAX_BITS);
+        rc = jwks_refuse(r, "RSA modulus of %d bits is above %d", bits, OAUTH_JWK_RSA_MAX_BITS);
         goto out;
     }
     if (!BN_is_odd(bn) || !BN_is_odd(be) || BN_num_bits(be) < 2) {
-        rc = refuse(r, "RSA modulus or exponent is not a valid public key");
+        rc = jwks_refuse(r, "RSA modulus or exponent is not a valid public key");
         goto out;
     }
     if (!(bld = OSSL_PARAM_BLD_new()) || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be)
         || !(params = OSSL_PARAM_BLD_to_param(bld)))
         goto out;
-    if (!(key->pkey = import("RSA", params))) {
-        rc = refuse(r, "OpenSSL refused the RSA key");
+    if (!(key->pkey = jwks_import("RSA", params))) {
+        rc = jwks_refuse(r, "OpenSSL refused the RSA key");
         goto out;
     }
     key->algs = RSA_ALGS;
@@ -189,7 +189,7 @@ out:
     return rc;
 }
 
-static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_ec_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     const json_t *crv = json_object_get(k, "crv");
     unsigned char *x = NULL, *y = NULL, point[1 + 2 * 48];
@@ -200,22 +200,22 @@ static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
     enum oauth_jwt_alg alg;
     int rc;
 
-    if (string_is(crv, "P-256")) {
+    if (jwks_string_is(crv, "P-256")) {
         group = "P-256", coord = 32, alg = OAUTH_JWT_ES256;
-    } else if (string_is(crv, "P-384")) {
+    } else if (jwks_string_is(crv, "P-384")) {
         group = "P-384", coord = 48, alg = OAUTH_JWT_ES384;
     } else {
         char c[OAUTH_SHOWN];
         if (!json_is_string(crv))
-            return refuse(r, "EC key without a string \"crv\"");
+            return jwks_refuse(r, "EC key without a string \"crv\"");
         oauth_show(c, json_string_value(crv), json_string_length(crv));
-        return refuse(r, "EC curve \"%s\" not supported (P-256, P-384)", c);
+        return jwks_refuse(r, "EC curve \"%s\" not supported (P-256, P-384)", c);
     }
-    if ((rc = member_b64(k, "x", coord, &x, &xlen, r)) != 0
-        || (rc = member_b64(k, "y", coord, &y, &ylen, r)) != 0)
+    if ((rc = jwks_member_b64(k, "x", coord, &x, &xlen, r)) != 0
+        || (rc = jwks_member_b64(k, "y", coord, &y, &ylen, r)) != 0)
         goto out;
     if (xlen != coord || ylen != coord) {
-        rc = refuse(r, "EC coordinates of %s must be %zu bytes each", group, coord);
+        rc = jwks_refuse(r, "EC coordinates of %s must be %zu bytes each", group, coord);
         goto out;
     }
     point[0] = 0x04; /* SEC 1 section 2.3.3: uncompressed */
@@ -225,12 +225,12 @@ static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord);
     params[2] = OSSL_PARAM_construct_end();
     rc = 1;
-    if (!(key->pkey = import("EC", params))
+    if (!(key->pkey = jwks_import("EC", params))
         || !(check = EVP_PKEY_CTX_new_from_pkey(sm_crypto_libctx(), key->pkey, NULL))
         || EVP_PKEY_public_check(check) != 1) {
         EVP_PKEY_free(key->pkey);
         key->pkey = NULL;
-        refuse(r, "EC point is not on %s", group);
+        jwks_refuse(r, "EC point is not on %s", group);
         goto out;
     }
     key->algs = OAUTH_JWT_ALG_BIT(alg);
@@ -242,7 +242,7 @@ out:
     return rc;
 }
 
-static int okp_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_okp_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     const json_t *crv = json_object_get(k, "crv");
     unsigned char *x = NULL;
@@ -251,35 +251,35 @@ static int okp_key(const json_t *k, struct jwk *key, struct refusal *r)
     OSSL_PARAM params[2];
     int rc;
 
-    if (string_is(crv, "Ed25519")) {
+    if (jwks_string_is(crv, "Ed25519")) {
         type = "ED25519", want = 32;
-    } else if (string_is(crv, "Ed448")) {
+    } else if (jwks_string_is(crv, "Ed448")) {
         type = "ED448", want = 57;
     } else {
         char c[OAUTH_SHOWN];
         if (!json_is_string(crv))
-            return refuse(r, "OKP key without a string \"crv\"");
+            return jwks_refuse(r, "OKP key without a string \"crv\"");
         oauth_show(c, json_string_value(crv), json_string_length(crv));
-        return refuse(r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)",
+        return jwks_refuse(r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)",
                       c);
     }
-    if ((rc = member_b64(k, "x", want, &x, &xlen, r)) != 0)
+    if ((rc = jwks_member_b64(k, "x", want, &x, &xlen, r)) != 0)
         return rc;
     if (xlen != want) {
         free(x);
-        return refuse(r, "%s public key must be %zu bytes", type, want);
+        return jwks_refuse(r, "%s public key must be %zu bytes", type, want);
     }
     params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, x, xlen);
     params[1] = OSSL_PARAM_construct_end();
-    key->pkey = import(type, params);
+    key->pkey = jwks_import(type, params);
     free(x);
     if (!key->pkey)
-        return refuse(r, "OpenSSL refused the %s key", type);
+        return jwks_refuse(r, "OpenSSL refused the %s key", type);
     key->algs = OAUTH_JWT_ALG_BIT(OAUTH_JWT_EDDSA);
     return 0;
 }
 
-static int use_ok(const json_t *k, struct refusal *r)
+static int jwks_use_ok(const json_t *k, struct refusal *r)
 {
     static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
     const json_t *use = json_object_get(k, "use"), *ops = json_object_get(k, "key_ops"), *v;
@@ -288,42 +288,42 @@ static int use_ok(const json_t *k, struct refusal *r)
 
     for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
         if (json_object_get(k, private_members[i]))
-            return refuse(r, "private or symmetric key material (\"%s\") in a public key set",
+            return jwks_refuse(r, "private or symmetric key material (\"%s\") in a public key set",
                           private_members[i]);
-    if (use && !string_is(use, "sig"))
-        return refuse(r, "\"use\" is not \"sig\"");
+    if (use && !jwks_string_is(use, "sig"))
+        return jwks_refuse(r, "\"use\" is not \"sig\"");
     if (ops) {
         if (!json_is_array(ops))
-            return refuse(r, "\"key_ops\" is not an array");
+            return jwks_refuse(r, "\"key_ops\" is not an array");
         json_array_foreach(ops, i, v) {
             if (!json_is_string(v))
-                return refuse(r, "\"key_ops\" holds a non-string");
-            verify |= string_is(v, "verify");
+                return jwks_refuse(r, "\"key_ops\" holds a non-string");
+            verify |= jwks_string_is(v, "verify");
         }
         if (!verify)
-            return refuse(r, "\"key_ops\" does not include \"verify\"");
+            return jwks_refuse(r, "\"key_ops\" does not include \"verify\"");
     }
     return 0;
 }
 
 /* 0 usable, 1 refused (r says why), -1 internal error.  key->kid is set
  * either way when the element has a valid kid. */
-static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_parse_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     const json_t *kid, *kty, *alg;
     int rc, a = -1;
 
     if (!json_is_object(k))
-        return refuse(r, "not a JSON object");
+        return jwks_refuse(r, "not a JSON object");
     kid = json_object_get(k, "kid");
     if (kid) {
         if (!json_is_string(kid) || json_string_length(kid) == 0
             || json_string_length(kid) > OAUTH_JWK_MAX_KID)
-            return refuse(r, "\"kid\" is not a string of 1..%d bytes", OAUTH_JWK_MAX_KID);
+            return jwks_refuse(r, "\"kid\" is not a string of 1..%d bytes", OAUTH_JWK_MAX_KID);
         if (!(key->kid = strdup(json_string_value(kid))))
             return -1;
     }
-    if ((rc = use_ok(k, r)) != 0)
+    if ((rc = jwks_use_ok(k, r)) != 0)
         return rc;
     alg = json_object_get(k, "alg");
     if (alg) {
@@ -335,24 +335,24 @@ static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
                 oauth_show(s, json_string_value(alg), json_string_length(alg));
             else
                 oauth_show(s, "(not a string)", 14);
-            return refuse(r, "\"alg\" \"%s\" is not a signature algorithm we support", s);
+            return jwks_refuse(r, "\"alg\" \"%s\" is not a signature algorithm we support", s);
         }
     }
     kty = json_object_get(k, "kty");
-    if (string_is(kty, "RSA"))
-        rc = rsa_key(k, key, r);
-    else if (string_is(kty, "EC"))
-        rc = ec_key(k, key, r);
-    else if (string_is(kty, "OKP"))
-        rc = okp_key(k, key, r);
-    else if (string_is(kty, "oct"))
-        return refuse(r, "symmetric (\"oct\") keys are never taken from a key set");
+    if (jwks_string_is(kty, "RSA"))
+        rc = jwks_rsa_key(k, key, r);
+    else if (jwks_string_is(kty, "EC"))
+        rc = jwks_ec_key(k, key, r);
+    else if (jwks_string_is(kty, "OKP"))
+        rc = jwks_okp_key(k, key, r);
+    else if (jwks_string_is(kty, "oct"))
+        return jwks_refuse(r, "symmetric (\"oct\") keys are never taken from a key set");
     else if (json_is_string(kty)) {
         char s[OAUTH_SHOWN];
         oauth_show(s, json_string_value(kty), json_string_length(kty));
-        return refuse(r, "key type \"%s\" not supported", s);
+        return jwks_refuse(r, "key type \"%s\" not supported", s);
     } else
-        return refuse(r, "\"kty\" missing or not a string");
+        return jwks_refuse(r, "\"kty\" missing or not a string");
     if (rc != 0)
         return rc;
     if (a >= 0) {
@@ -360,7 +360,7 @@ static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
             EVP_PKEY_free(key->pkey);
             key->pkey = NULL;
             key->algs = 0;
-            return refuse(r, "\"alg\" %s does not fit the key type", alg_names[a]);
+            return jwks_refuse(r, "\"alg\" %s does not fit the key type", alg_names[a]);
         }
         key->algs = OAUTH_JWT_ALG_BIT(a);
     }
@@ -369,7 +369,7 @@ static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
 
 /* ---- the set ----------------------------------------------------------- */
 
-static void set_free(struct oauth_jwks *set)
+static void jwks_set_free(struct oauth_jwks *set)
 {
     size_t i;
 
@@ -451,7 +451,7 @@ enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oau
     atomic_init(&set->refs, 1);
     json_array_foreach(keys, i, k) {
         struct refusal r;
-        int rc = parse_key(k, &set->keys[i], &r);
+        int rc = jwks_parse_key(k, &set->keys[i], &r);
 
         set->n = i + 1;
         if (rc < 0)
@@ -483,7 +483,7 @@ out:
     if (st == OAUTH_JWKS_ERR_INTERNAL)
         oauth_why(err, "out of memory or OpenSSL failure");
     if (set)
-        set_free(set);
+        jwks_set_free(set);
     json_decref(doc);
     ERR_pop_to_mark();
     return oauth_err_is(err, jwks_class(st), st);
@@ -499,7 +499,7 @@ struct oauth_jwks *oauth_jwks_ref(struct oauth_jwks *set)
 void oauth_jwks_free(struct oauth_jwks *set)
 {
     if (set && atomic_fetch_sub(&set->refs, 1) == 1)
-        set_free(set);
+        jwks_set_free(set);
 }
 
 size_t oauth_jwks_count(const struct oauth_jwks *set, size_t *refused)

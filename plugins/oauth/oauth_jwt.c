@@ -90,7 +90,7 @@ jwt_fail(enum oauth_jwt_status st, struct oauth_err *err, const char *fmt, ...)
     return st;
 }
 
-static const char *show_json(char dst[OAUTH_SHOWN], const json_t *v)
+static const char *jwt_show_json(char dst[OAUTH_SHOWN], const json_t *v)
 {
     return json_is_string(v) ? oauth_show(dst, json_string_value(v), json_string_length(v))
                              : oauth_show(dst, "(not a string)", 14);
@@ -98,7 +98,7 @@ static const char *show_json(char dst[OAUTH_SHOWN], const json_t *v)
 
 /* ---- the policy ---------------------------------------------------------- */
 
-static int list_ok(const char *const *list, size_t n, int spaces_ok)
+static int jwt_list_ok(const char *const *list, size_t n, int spaces_ok)
 {
     size_t i;
 
@@ -117,15 +117,15 @@ enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *p, s
     oauth_err_clear(err);
     if (!p)
         return jwt_fail(E, err, "no policy");
-    if (p->n_issuers == 0 || !list_ok(p->issuers, p->n_issuers, 1))
+    if (p->n_issuers == 0 || !jwt_list_ok(p->issuers, p->n_issuers, 1))
         return jwt_fail(E, err,
                         "no allowed issuer configured (or an empty one): "
                         "tokens of any issuer would be accepted");
-    if (p->n_audiences == 0 || !list_ok(p->audiences, p->n_audiences, 1))
+    if (p->n_audiences == 0 || !jwt_list_ok(p->audiences, p->n_audiences, 1))
         return jwt_fail(E, err,
                         "no audience configured (or an empty one): "
                         "tokens for any service would be accepted");
-    if (!list_ok(p->scopes, p->n_scopes, 0))
+    if (!jwt_list_ok(p->scopes, p->n_scopes, 0))
         return jwt_fail(E, err, "a required scope is empty or holds a space");
     if (p->user_claim && !*p->user_claim)
         return jwt_fail(E, err, "the user claim name is empty");
@@ -153,7 +153,7 @@ enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *p, s
 /* ---- claims -------------------------------------------------------------- */
 
 /* 1 when the string value v equals one of list (exactly). */
-static int in_list(const json_t *v, const char *const *list, size_t n)
+static int jwt_in_list(const json_t *v, const char *const *list, size_t n)
 {
     size_t i, len = json_string_length(v);
 
@@ -164,7 +164,7 @@ static int in_list(const json_t *v, const char *const *list, size_t n)
 }
 
 /* 1 when the space-separated string s[0..len) holds the token want. */
-static int has_word(const char *s, size_t len, const char *want)
+static int jwt_has_word(const char *s, size_t len, const char *want)
 {
     size_t wl = strlen(want), i = 0;
 
@@ -180,15 +180,15 @@ static int has_word(const char *s, size_t len, const char *want)
 }
 
 /* 1 when want is in scope_claim (string) or scp (string or array). */
-static int has_scope(const json_t *scope, const json_t *scp, const char *want)
+static int jwt_has_scope(const json_t *scope, const json_t *scp, const char *want)
 {
     size_t i;
     const json_t *v;
 
-    if (scope && has_word(json_string_value(scope), json_string_length(scope), want))
+    if (scope && jwt_has_word(json_string_value(scope), json_string_length(scope), want))
         return 1;
     if (json_is_string(scp))
-        return has_word(json_string_value(scp), json_string_length(scp), want);
+        return jwt_has_word(json_string_value(scp), json_string_length(scp), want);
     json_array_foreach(scp, i, v) {
         if (json_string_length(v) == strlen(want)
             && memcmp(json_string_value(v), want, strlen(want)) == 0)
@@ -206,7 +206,7 @@ static int64_t clamp(double d)
     return (int64_t)d;
 }
 
-static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_policy *p,
+static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_policy *p,
                                     int64_t now, struct oauth_jwt_result *res, struct oauth_err *err)
 {
     const json_t *exp = json_object_get(c, "exp"), *nbf = json_object_get(c, "nbf"),
@@ -244,18 +244,18 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
                         p->leeway);
     if (!json_is_string(iss))
         return jwt_fail(OAUTH_JWT_ERR_ISSUER, err, "\"iss\" missing or not a string");
-    if (!in_list(iss, p->issuers, p->n_issuers))
+    if (!jwt_in_list(iss, p->issuers, p->n_issuers))
         return jwt_fail(OAUTH_JWT_ERR_ISSUER, err, "issuer \"%s\" is not allowed",
-                        show_json(s, iss));
+                        jwt_show_json(s, iss));
     if (json_is_string(aud)) {
-        ok = in_list(aud, p->audiences, p->n_audiences);
+        ok = jwt_in_list(aud, p->audiences, p->n_audiences);
     } else if (json_is_array(aud)) {
         ok = 0;
         json_array_foreach(aud, i, v) {
             if (!json_is_string(v))
                 return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err,
                                 "\"aud\" array holds a non-string");
-            ok |= in_list(v, p->audiences, p->n_audiences);
+            ok |= jwt_in_list(v, p->audiences, p->n_audiences);
         }
     } else {
         return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err,
@@ -264,7 +264,7 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
     if (!ok)
         return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err, "none of the token's audiences%s%s%s "
                                                      "is configured", json_is_string(aud) ? " (\"" : "",
-                        json_is_string(aud) ? show_json(s, aud) : "",
+                        json_is_string(aud) ? jwt_show_json(s, aud) : "",
                         json_is_string(aud) ? "\")" : "");
     v = json_object_get(c, claim);
     if (!json_is_string(v))
@@ -301,7 +301,7 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
             }
         }
         for (i = 0; i < p->n_scopes; i++)
-            if (!has_scope(scope, scp, p->scopes[i]))
+            if (!jwt_has_scope(scope, scp, p->scopes[i]))
                 return jwt_fail(OAUTH_JWT_ERR_SCOPE, err, "required scope \"%s\" missing",
                                 oauth_show(s, p->scopes[i], strlen(p->scopes[i])));
     }
@@ -323,12 +323,12 @@ enum oauth_jwt_status oauth_jwt_check_claims(const json_t *c, const struct oauth
     res->user = NULL;
     if ((st = oauth_jwt_policy_check(p, err)) != OAUTH_JWT_OK)
         return st;
-    return claims(c, p, now, res, err);
+    return jwt_claims(c, p, now, res, err);
 }
 
 /* ---- signatures ---------------------------------------------------------- */
 
-static const char *md_name(enum oauth_jwt_alg alg)
+static const char *jwt_md_name(enum oauth_jwt_alg alg)
 {
     switch (alg) {
     case OAUTH_JWT_RS256: case OAUTH_JWT_PS256: case OAUTH_JWT_ES256: case OAUTH_JWT_HS256:
@@ -345,7 +345,7 @@ static const char *md_name(enum oauth_jwt_alg alg)
 
 /* RFC 7518 3.4: the JWS signature is R || S, each exactly the coordinate
  * size; EVP wants the DER ECDSA-Sig-Value.  *der malloc'd; 0 or -1. */
-static int ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der, size_t *derlen)
+static int jwt_ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der, size_t *derlen)
 {
     ECDSA_SIG *es = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(sig, (int)coord, NULL), *s = BN_bin2bn(sig + coord, (int)coord, NULL);
@@ -374,13 +374,13 @@ out:
 }
 
 /* 1 verified, 0 not, -1 internal error. */
-static int verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned char *sig,
+static int jwt_verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned char *sig,
                        size_t siglen, const char *data, size_t datalen)
 {
     EVP_MD_CTX *mctx = NULL;
     EVP_PKEY_CTX *pctx = NULL;
     unsigned char *der = NULL;
-    const char *md = md_name(alg);
+    const char *md = jwt_md_name(alg);
     int rc = -1;
 
     /* oauth_jwks_find gave a key for this alg; checked once more here, so
@@ -409,7 +409,7 @@ static int verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned ch
         size_t coord = alg == OAUTH_JWT_ES256 ? 32 : 48, derlen;
         if (siglen != 2 * coord)
             return 0;
-        if (ecdsa_der(sig, coord, &der, &derlen) != 0)
+        if (jwt_ecdsa_der(sig, coord, &der, &derlen) != 0)
             return -1;
         sig = der;
         siglen = derlen;
@@ -449,7 +449,7 @@ out:
     return rc;
 }
 
-static int verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *sig,
+static int jwt_verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *sig,
                         size_t siglen, const char *data, size_t datalen)
 {
     OSSL_PARAM params[] = {
@@ -476,7 +476,7 @@ static int verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *s
 /* ---- the token ------------------------------------------------------------ */
 
 /* Decode a base64url segment and parse it as a JSON object. */
-static enum oauth_jwt_status segment_json(const char *seg, size_t len, const char *what,
+static enum oauth_jwt_status jwt_segment_json(const char *seg, size_t len, const char *what,
                                           json_t **out, struct oauth_err *err)
 {
     size_t max = sm_b64_decoded_max(len) + 1, n = 0;
@@ -510,7 +510,7 @@ static enum oauth_jwt_status segment_json(const char *seg, size_t len, const cha
 
 /* The header's "crit" (RFC 7515 4.1.11): we implement no extension, so its
  * presence alone refuses the token; the reason says what is wrong with it. */
-static enum oauth_jwt_status check_crit(const json_t *crit, struct oauth_err *err)
+static enum oauth_jwt_status jwt_check_crit(const json_t *crit, struct oauth_err *err)
 {
     const json_t *v;
     char s[OAUTH_SHOWN];
@@ -525,10 +525,10 @@ static enum oauth_jwt_status check_crit(const json_t *crit, struct oauth_err *er
     }
     return jwt_fail(OAUTH_JWT_ERR_CRIT, err,
                     "critical header extension \"%s\" is not understood",
-                    show_json(s, json_array_get(crit, 0)));
+                    jwt_show_json(s, json_array_get(crit, 0)));
 }
 
-static int typ_ok(const json_t *typ)
+static int jwt_typ_ok(const json_t *typ)
 {
     /* RFC 9068 section 4; media types compare case-insensitively (RFC 2045) */
     static const char *const ok[] = {"at+jwt", "application/at+jwt"};
@@ -602,16 +602,16 @@ static enum oauth_jwt_status jwt_check_header(const json_t *header,
     *alg = oauth_jwt_alg_from_name(json_string_value(alg_v), json_string_length(alg_v));
     if (*alg < 0)
         return jwt_fail(OAUTH_JWT_ERR_ALG, err, "alg \"%s\" is not supported",
-                        show_json(s, alg_v));
+                        jwt_show_json(s, alg_v));
     if ((crit_v = json_object_get(header, "crit")))
-        return check_crit(crit_v, err);
+        return jwt_check_crit(crit_v, err);
     typ_v = json_object_get(header, "typ");
     if (typ_v && !json_is_string(typ_v))
         return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "the header's \"typ\" is not a string");
-    if (p->require_typ && (!typ_v || !typ_ok(typ_v)))
+    if (p->require_typ && (!typ_v || !jwt_typ_ok(typ_v)))
         return jwt_fail(OAUTH_JWT_ERR_TYP, err,
                         "typ \"%s\" is not at+jwt (RFC 9068), which the configuration requires",
-                        typ_v ? show_json(s, typ_v) : "(none)");
+                        typ_v ? jwt_show_json(s, typ_v) : "(none)");
     *kid_v = json_object_get(header, "kid");
     if (*kid_v && (!json_is_string(*kid_v) || json_string_length(*kid_v) > OAUTH_JWT_MAX_KID))
         return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err,
@@ -639,7 +639,7 @@ static enum oauth_jwt_status jwt_find_key(const struct oauth_jwks *keys, int alg
     if (alg == OAUTH_JWT_HS256)
         return OAUTH_JWT_OK;
     if (kid_v)
-        show_json(k, kid_v);
+        jwt_show_json(k, kid_v);
     switch (oauth_jwks_find(keys, kid_v ? json_string_value(kid_v) : NULL,
                             (enum oauth_jwt_alg)alg, pkey)) {
     case OAUTH_JWKS_OK:
@@ -681,11 +681,11 @@ static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, 
                       "the signature is not unpadded base64url");
     } else {
         rc = alg == OAUTH_JWT_HS256
-                 ? verify_hs256(p, sigbuf, siglen, parts->header, parts->signed_len)
-                 : verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, parts->header,
+                 ? jwt_verify_hs256(p, sigbuf, siglen, parts->header, parts->signed_len)
+                 : jwt_verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, parts->header,
                                parts->signed_len);
         if (kid_v && alg != OAUTH_JWT_HS256)
-            show_json(k, kid_v);
+            jwt_show_json(k, kid_v);
         if (rc < 0)
             st = jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "OpenSSL failed to verify (%s)", name);
         else if (rc == 0)
@@ -703,7 +703,7 @@ static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, 
 
 /* Every step returns its own status; the token is valid only when each of
  * them said OAUTH_JWT_OK, which no later exit can pretend. */
-static enum oauth_jwt_status validate(const char *token, size_t len,
+static enum oauth_jwt_status jwt_validate(const char *token, size_t len,
                                       const struct oauth_jwks *keys,
                                       const struct oauth_jwt_policy *p, int64_t now,
                                       struct oauth_jwt_result *res, struct oauth_err *err)
@@ -718,14 +718,14 @@ static enum oauth_jwt_status validate(const char *token, size_t len,
 
     if ((st = jwt_split(token, len, max, &parts, err)) != OAUTH_JWT_OK)
         return st;
-    if ((st = segment_json(parts.header, parts.hlen, "header", &header, err))
+    if ((st = jwt_segment_json(parts.header, parts.hlen, "header", &header, err))
         == OAUTH_JWT_OK
         && (st = jwt_check_header(header, p, &alg, &kid_v, err)) == OAUTH_JWT_OK
         && (st = jwt_find_key(keys, alg, kid_v, &pkey, err)) == OAUTH_JWT_OK
         && (st = jwt_check_signature(&parts, alg, pkey, kid_v, p, err)) == OAUTH_JWT_OK
-        && (st = segment_json(parts.payload, parts.plen, "payload", &payload, err))
+        && (st = jwt_segment_json(parts.payload, parts.plen, "payload", &payload, err))
                == OAUTH_JWT_OK
-        && (st = claims(payload, p, now, res, err)) == OAUTH_JWT_OK)
+        && (st = jwt_claims(payload, p, now, res, err)) == OAUTH_JWT_OK)
         res->alg = (enum oauth_jwt_alg)alg;
     json_decref(header);
     json_decref(payload);
@@ -750,7 +750,7 @@ enum oauth_jwt_status oauth_jwt_validate(const char *token, size_t len,
                         "OpenSSL's library context is not available");
     /* whatever OpenSSL queues here is ours: leave the host's error queue as it was */
     ERR_set_mark();
-    st = validate(token, len, keys, policy, now, res, err);
+    st = jwt_validate(token, len, keys, policy, now, res, err);
     ERR_pop_to_mark();
     if (st != OAUTH_JWT_OK) {
         oauth_jwt_result_clear(res);

@@ -52,7 +52,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .mech_dispose = sm_client_dispose,
 }};
 
-static int read_options(const sasl_utils_t *utils)
+static int plugin_read_options(const sasl_utils_t *utils)
 {
     return oauth_server_options(&mech, utils);
 }
@@ -66,7 +66,7 @@ static const struct sm_plugin plugin = {
     .client_count = 1,
     .settings = &oauth_settings,
     .limits = 0,
-    .read_options = read_options,
+    .read_options = plugin_read_options,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,

@@ -54,7 +54,7 @@ int oauth_server_new(void *glob, sasl_server_params_t *sparams,
 
 /* Send the error challenge; the exchange then fails with result once the
  * client has answered it. */
-static int error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
+static int server_error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
                            const sasl_utils_t *utils, enum oauth_error_status status, int result,
                            const char *detail, const char **out, unsigned *outlen)
 {
@@ -78,7 +78,7 @@ static int error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
 /* The token's user is the authentication identity; the identity the client
  * named (user= or a=) the authorization identity: libsasl2's proxy policy
  * then decides whether they may differ. */
-static int set_identities(sasl_server_params_t *sparams, const struct oauth_plugin *p,
+static int server_set_identities(sasl_server_params_t *sparams, const struct oauth_plugin *p,
                           const char *token_user, const struct oauth_client_msg *m,
                           sasl_out_params_t *oparams)
 {
@@ -112,7 +112,7 @@ static int set_identities(sasl_server_params_t *sparams, const struct oauth_plug
 }
 
 /* The verdict in a few words, before its reason. */
-static const char *verdict_text(const struct oauth_err *err)
+static const char *server_verdict_text(const struct oauth_err *err)
 {
     switch (err->cls) {
     case OAUTH_OK: return "valid";
@@ -126,7 +126,7 @@ static const char *verdict_text(const struct oauth_err *err)
     return "unknown";
 }
 
-static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
+static int server_take_message(struct oauth_server *s, sasl_server_params_t *sparams,
                         const struct oauth_plugin *p, const char *in, unsigned inlen,
                         const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
@@ -144,7 +144,7 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
                        p->name);
     st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, &err);
     if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
-        return error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
+        return server_error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
                                "the client sent no token (asking for the server's requirements)",
                                out, outlen);
     if (st != OAUTH_CODEC_OK) {
@@ -155,7 +155,7 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
     switch (oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, &err)) {
     case OAUTH_OK:
         s->step = DONE;
-        r = set_identities(sparams, p, user, &m, oparams);
+        r = server_set_identities(sparams, p, user, &m, oparams);
         free(user);
         /* the client waits for the outcome: where the protocol carries
          * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
@@ -167,16 +167,16 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
         }
         return r;
     case OAUTH_ERR_CLIENT:
-        snprintf(detail, sizeof(detail), "%s: %s", verdict_text(&err), err.reason);
+        snprintf(detail, sizeof(detail), "%s: %s", server_verdict_text(&err), err.reason);
         utils->log(utils->conn, SASL_LOG_NOTE, "%s: token refused: %s", p->name, detail);
-        return error_challenge(s, p, utils, err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
+        return server_error_challenge(s, p, utils, err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
                                SASL_BADAUTH, detail, out, outlen);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
         s->step = DONE;
-        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, verdict_text(&err),
+        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, server_verdict_text(&err),
                    err.reason);
-        return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, verdict_text(&err),
+        return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, server_verdict_text(&err),
                        err.reason);
     }
 }
@@ -197,7 +197,7 @@ int oauth_server_step(void *ctx, sasl_server_params_t *sparams,
         /* no initial response: an empty challenge asks for the message */
         if (!in)
             return SASL_CONTINUE;
-        return take_message(s, sparams, s->plugin, in, inlen, out, outlen, oparams);
+        return server_take_message(s, sparams, s->plugin, in, inlen, out, outlen, oparams);
     case AWAIT_ERROR_REPLY:
         s->step = DONE;
         if (oauth_check_error_reply(s->plugin->mech, in, inlen) != OAUTH_CODEC_OK)

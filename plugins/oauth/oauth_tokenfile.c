@@ -92,7 +92,7 @@ static void tokfile_free(struct tokfile *f)
 
 /* bytes allowed in a token: access tokens %x21-7E (one word after
  * "Bearer "), refresh tokens %x20-7E (RFC 6749 appendix A.17) */
-static int token_chars_ok(const char *s, size_t n, int allow_space)
+static int tokenfile_token_chars_ok(const char *s, size_t n, int allow_space)
 {
     size_t i;
 
@@ -105,7 +105,7 @@ static int token_chars_ok(const char *s, size_t n, int allow_space)
 }
 
 /* A string member: 0 absent, 1 present (in *out), -1 wrong (the reason in err). */
-static int get_string(json_t *root, const char *name, size_t max, const char **out, struct oauth_err *err)
+static int tokenfile_get_string(json_t *root, const char *name, size_t max, const char **out, struct oauth_err *err)
 {
     json_t *v = json_object_get(root, name);
     size_t n;
@@ -126,7 +126,7 @@ static int get_string(json_t *root, const char *name, size_t max, const char **o
     return 1;
 }
 
-static enum oauth_tokenfile_status parse(struct tokfile *f, struct oauth_err *err)
+static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oauth_err *err)
 {
     const char *method = NULL;
     json_t *exp;
@@ -135,23 +135,23 @@ static enum oauth_tokenfile_status parse(struct tokfile *f, struct oauth_err *er
         oauth_why(err, "not a JSON object");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    if (get_string(f->root, "access_token", MAX_TOKEN, &f->access_token, err) < 0
-        || get_string(f->root, "refresh_token", MAX_TOKEN, &f->refresh_token, err) < 0
-        || get_string(f->root, "token_endpoint", MAX_STRING, &f->token_endpoint, err) < 0
-        || get_string(f->root, "client_id", MAX_STRING, &f->client_id, err) < 0
-        || get_string(f->root, "client_secret", MAX_STRING, &f->client_secret, err) < 0
-        || get_string(f->root, "scope", MAX_STRING, &f->scope, err) < 0
-        || get_string(f->root, "token_endpoint_auth_method", 64, &method, err) < 0)
+    if (tokenfile_get_string(f->root, "access_token", MAX_TOKEN, &f->access_token, err) < 0
+        || tokenfile_get_string(f->root, "refresh_token", MAX_TOKEN, &f->refresh_token, err) < 0
+        || tokenfile_get_string(f->root, "token_endpoint", MAX_STRING, &f->token_endpoint, err) < 0
+        || tokenfile_get_string(f->root, "client_id", MAX_STRING, &f->client_id, err) < 0
+        || tokenfile_get_string(f->root, "client_secret", MAX_STRING, &f->client_secret, err) < 0
+        || tokenfile_get_string(f->root, "scope", MAX_STRING, &f->scope, err) < 0
+        || tokenfile_get_string(f->root, "token_endpoint_auth_method", 64, &method, err) < 0)
         return OAUTH_TOKENFILE_MALFORMED;
     if (f->access_token && !f->access_token[0])
         f->access_token = NULL;
     if (f->refresh_token && !f->refresh_token[0])
         f->refresh_token = NULL;
-    if (f->access_token && !token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
+    if (f->access_token && !tokenfile_token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
         oauth_why(err, "\"access_token\" contains a byte outside %%x21-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    if (f->refresh_token && !token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
+    if (f->refresh_token && !tokenfile_token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
         oauth_why(err, "\"refresh_token\" contains a byte outside %%x20-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
@@ -210,7 +210,7 @@ static enum oauth_tokenfile_status parse(struct tokfile *f, struct oauth_err *er
     return OAUTH_TOKENFILE_OK;
 }
 
-static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, struct oauth_err *err)
+static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfile *f, struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -228,7 +228,7 @@ static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, str
         oauth_why(err, "token file %s is not valid JSON (line %d, column %d)", path,
                   jerr.line, jerr.column);
         st = OAUTH_TOKENFILE_MALFORMED;
-    } else if ((st = parse(f, err)) != OAUTH_TOKENFILE_OK) {
+    } else if ((st = tokenfile_parse(f, err)) != OAUTH_TOKENFILE_OK) {
         oauth_why(err, "token file %s: %s", path, err->reason);
     }
     sm_erase(buf, len);
@@ -242,7 +242,7 @@ static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, str
  * than half the token's lifetime when the file knows it (obtained_at), so
  * that a token that lives no longer than the window (Keycloak's 300 s
  * against the default 300 s) is not refreshed on every use. */
-static json_int_t due_window(const struct tokfile *f, long window)
+static json_int_t tokenfile_due_window(const struct tokfile *f, long window)
 {
     if (f->obtained_at >= 0 && f->expires_at >= f->obtained_at
         && (f->expires_at - f->obtained_at) / 2 < (json_int_t)window)
@@ -250,12 +250,12 @@ static json_int_t due_window(const struct tokfile *f, long window)
     return window;
 }
 
-static int fresh(const struct tokfile *f, time_t now, long window)
+static int tokenfile_fresh(const struct tokfile *f, time_t now, long window)
 {
-    return f->access_token && f->expires_at > (json_int_t)now + due_window(f, window);
+    return f->access_token && f->expires_at > (json_int_t)now + tokenfile_due_window(f, window);
 }
 
-static enum oauth_tokenfile_status give(const char *tok, time_t expires_at, int refreshed,
+static enum oauth_tokenfile_status tokenfile_give(const char *tok, time_t expires_at, int refreshed,
                                         struct oauth_token *out, struct oauth_err *err)
 {
     if (!(out->access_token = strdup(tok))) {
@@ -269,7 +269,7 @@ static enum oauth_tokenfile_status give(const char *tok, time_t expires_at, int 
 
 /* ---- the lock --------------------------------------------------------------- */
 
-static long elapsed_ms(const struct timespec *t0)
+static long tokenfile_elapsed_ms(const struct timespec *t0)
 {
     struct timespec t;
 
@@ -280,7 +280,7 @@ static long elapsed_ms(const struct timespec *t0)
 /* The lock lives in <path>.lock, a file that is never replaced (the token
  * file itself is, by rename, so a lock on it would not exclude a process
  * that opened the new file).  Returns the descriptor holding the lock. */
-static int take_lock(const char *path, const struct stat *tst, long timeout_ms, struct oauth_err *err, enum oauth_tokenfile_status *st)
+static int tokenfile_take_lock(const char *path, const struct stat *tst, long timeout_ms, struct oauth_err *err, enum oauth_tokenfile_status *st)
 {
     struct timespec t0, nap = {0, 5 * 1000000};
     struct stat lst;
@@ -319,7 +319,7 @@ static int take_lock(const char *path, const struct stat *tst, long timeout_ms, 
             oauth_why(err, "lock file %s: flock: %s", lp, strerror(errno));
             goto fail;
         }
-        if (elapsed_ms(&t0) >= timeout_ms) {
+        if (tokenfile_elapsed_ms(&t0) >= timeout_ms) {
             oauth_why(err, "lock file %s held by another process for more than %ld ms",
                       lp, timeout_ms);
             goto fail;
@@ -465,7 +465,7 @@ fail:
 
 /* error_description, if it is plain RFC 6749 text and holds none of our
  * secrets; else "" */
-static void describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
+static void tokenfile_describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
 {
     json_t *d = json_object_get(err, "error_description");
     const char *s;
@@ -488,7 +488,7 @@ static void describe(json_t *err, const struct tokfile *f, char *out, size_t out
     snprintf(out, outlen, ": %s", s);
 }
 
-static enum oauth_tokenfile_status rejected(const struct oauth_http_response *r,
+static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_response *r,
                                             const struct tokfile *f, struct oauth_err *err)
 {
     json_error_t jerr;
@@ -506,7 +506,7 @@ static enum oauth_tokenfile_status rejected(const struct oauth_http_response *r,
             ok = s[i] >= 0x20 && s[i] <= 0x7e && s[i] != '"' && s[i] != '\\';
         if (ok)
             code = s;
-        describe(root, f, desc, sizeof(desc));
+        tokenfile_describe(root, f, desc, sizeof(desc));
     }
     oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
               desc);
@@ -516,7 +516,7 @@ static enum oauth_tokenfile_status rejected(const struct oauth_http_response *r,
 
 /* expires_in: a positive integer (or, as some servers send it, a string of
  * digits); -1 when unusable, 0 when absent */
-static long expires_in(json_t *v)
+static long tokenfile_expires_in(json_t *v)
 {
     json_int_t x;
 
@@ -553,7 +553,7 @@ static void grant_clear(struct grant *g)
     memset(g, 0, sizeof(*g));
 }
 
-static enum oauth_tokenfile_status refresh(const struct tokfile *f,
+static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
                                            const struct oauth_tokenfile_options *o,
                                            struct grant *g, struct oauth_err *err)
 {
@@ -587,7 +587,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
             oauth_why(err, "token endpoint %s", herr.reason);
             st = OAUTH_TOKENFILE_UNAVAILABLE;
         } else {
-            st = rejected(&r, f, err);
+            st = tokenfile_rejected(&r, f, err);
         }
         goto out;
     case OAUTH_HTTP_UNREACHABLE:
@@ -619,7 +619,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     }
     v = json_object_get(root, "access_token");
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > MAX_TOKEN
-        || !token_chars_ok(json_string_value(v), json_string_length(v), 0)) {
+        || !tokenfile_token_chars_ok(json_string_value(v), json_string_length(v), 0)) {
         oauth_why(err, "token endpoint answer has no usable \"access_token\"");
         goto out;
     }
@@ -630,7 +630,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
         oauth_why(err, "token endpoint answer: token_type is not Bearer");
         goto out;
     }
-    if ((g->expires_in = expires_in(json_object_get(root, "expires_in"))) < 0) {
+    if ((g->expires_in = tokenfile_expires_in(json_object_get(root, "expires_in"))) < 0) {
         oauth_why(err, "token endpoint answer: \"expires_in\" is not a positive number of "
                        "seconds");
         goto out;
@@ -641,7 +641,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     if (v) {
         if (!json_is_string(v) || json_string_length(v) == 0
             || json_string_length(v) > MAX_TOKEN
-            || !token_chars_ok(json_string_value(v), json_string_length(v), 1)) {
+            || !tokenfile_token_chars_ok(json_string_value(v), json_string_length(v), 1)) {
             oauth_why(err, "token endpoint answer has an unusable \"refresh_token\"");
             goto out;
         }
@@ -671,7 +671,7 @@ out:
 /* ---- the whole ----------------------------------------------------------------- */
 
 /* Replace a string member, erasing the old value first. */
-static int set_secret(json_t *root, const char *name, const char *value)
+static int tokenfile_set_secret(json_t *root, const char *name, const char *value)
 {
     json_t *old = json_object_get(root, name);
     json_t *v = json_string(value);
@@ -684,7 +684,7 @@ static int set_secret(json_t *root, const char *name, const char *value)
 }
 
 /* Put the grant into f->root and write it out through t. */
-static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *g,
+static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const struct grant *g,
                                          time_t obtained_at, time_t expires_at,
                                          struct tmpfile *t, const char *path, struct oauth_err *err)
 {
@@ -692,10 +692,10 @@ static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *
     char *text;
     size_t len;
 
-    if (set_secret(f->root, "access_token", g->access_token) != 0
+    if (tokenfile_set_secret(f->root, "access_token", g->access_token) != 0
         || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
         || json_object_set_new(f->root, "obtained_at", json_integer((json_int_t)obtained_at)) != 0
-        || (g->refresh_token && set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
+        || (g->refresh_token && tokenfile_set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
         oauth_why(err, "out of memory");
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;
@@ -761,38 +761,38 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     (void)oauth_http_init(NULL);
 
     /* 1. fresh enough as it is? */
-    if ((st = load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
     now = time(NULL);
-    if (fresh(&f, now, o->refresh_window)) {
-        st = give(f.access_token, (time_t)f.expires_at, 0, out, err);
+    if (tokenfile_fresh(&f, now, o->refresh_window)) {
+        st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
         tokfile_free(&f);
         return st;
     }
     if (!f.refresh_token) {
         oauth_why(err, "token file %s: the access token expires within %lld s and there "
                        "is no refresh_token",
-                  path, (long long)due_window(&f, o->refresh_window));
+                  path, (long long)tokenfile_due_window(&f, o->refresh_window));
         tokfile_free(&f);
         return OAUTH_TOKENFILE_EXPIRED;
     }
 
     /* 2. under the lock, look again */
-    lockfd = take_lock(path, &f.st, o->lock_timeout_ms, err, &st);
+    lockfd = tokenfile_take_lock(path, &f.st, o->lock_timeout_ms, err, &st);
     tokfile_free(&f);
     if (lockfd < 0)
         return st;
-    if ((st = load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
         goto unlock;
     now = time(NULL);
-    if (fresh(&f, now, o->refresh_window)) {
-        st = give(f.access_token, (time_t)f.expires_at, 0, out, err);
+    if (tokenfile_fresh(&f, now, o->refresh_window)) {
+        st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
         goto done;
     }
     if (!f.refresh_token) {
         oauth_why(err, "token file %s: the access token expires within %lld s and there "
                        "is no refresh_token",
-                  path, (long long)due_window(&f, o->refresh_window));
+                  path, (long long)tokenfile_due_window(&f, o->refresh_window));
         st = OAUTH_TOKENFILE_EXPIRED;
         goto done;
     }
@@ -800,7 +800,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     /* 3. a place to keep the result before spending the refresh token */
     if ((st = tmpfile_make(path, &f.st, &t, err)) != OAUTH_TOKENFILE_OK)
         goto done;
-    if ((st = refresh(&f, o, &g, err)) != OAUTH_TOKENFILE_OK) {
+    if ((st = tokenfile_refresh(&f, o, &g, err)) != OAUTH_TOKENFILE_OK) {
         tmpfile_drop(&t);
         goto done;
     }
@@ -808,8 +808,8 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     /* 4. write it back, then hand it out */
     now = time(NULL);
     expires_at = now + (time_t)g.expires_in;
-    st = store(&f, &g, now, expires_at, &t, path, err);
-    if (give(g.access_token, expires_at, 1, out, err) != OAUTH_TOKENFILE_OK)
+    st = tokenfile_store(&f, &g, now, expires_at, &t, path, err);
+    if (tokenfile_give(g.access_token, expires_at, 1, out, err) != OAUTH_TOKENFILE_OK)
         st = OAUTH_TOKENFILE_ERROR;
     grant_clear(&g);
 done:

@@ -80,7 +80,7 @@ void oauth_verifier_free(struct oauth_verifier *v)
 
 /* The JWKS document from the file or the URL: OAUTH_OK with a malloc'd
  * buffer, else the class and reason of the failure. */
-static enum oauth_err_class read_jwks(struct oauth_verifier *v, char **doc, size_t *len,
+static enum oauth_err_class verify_read_jwks(struct oauth_verifier *v, char **doc, size_t *len,
                                       struct oauth_err *err)
 {
     struct oauth_http_response r = {0};
@@ -104,7 +104,7 @@ static enum oauth_err_class read_jwks(struct oauth_verifier *v, char **doc, size
 
 /* Read and parse the key set (no lock held): the new set, or NULL with the
  * reason in err. */
-static struct oauth_jwks *fetch(struct oauth_verifier *v, struct oauth_err *err)
+static struct oauth_jwks *verify_fetch(struct oauth_verifier *v, struct oauth_err *err)
 {
     struct oauth_jwks *set = NULL;
     struct oauth_err perr;
@@ -112,7 +112,7 @@ static struct oauth_jwks *fetch(struct oauth_verifier *v, struct oauth_err *err)
     size_t len = 0;
     enum oauth_jwks_status st;
 
-    if (read_jwks(v, &doc, &len, err) != OAUTH_OK)
+    if (verify_read_jwks(v, &doc, &len, err) != OAUTH_OK)
         return NULL;
     st = oauth_jwks_parse(doc, len, &set, &perr);
     free(doc);
@@ -122,7 +122,7 @@ static struct oauth_jwks *fetch(struct oauth_verifier *v, struct oauth_err *err)
 }
 
 /* A reference to the current set (the lock held), or NULL with the reason. */
-static struct oauth_jwks *take(struct oauth_verifier *v, struct oauth_err *err)
+static struct oauth_jwks *verify_take(struct oauth_verifier *v, struct oauth_err *err)
 {
     if (!v->keys && v->fetch_why[0])
         oauth_why(err, "%s", v->fetch_why);
@@ -132,7 +132,7 @@ static struct oauth_jwks *take(struct oauth_verifier *v, struct oauth_err *err)
 /* A reference to the current set, loading or refreshing it when due: want
  * is set after an unknown kid, and honoured at most once per refresh
  * interval.  The lock is held only to read and swap pointers. */
-static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int want,
+static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t now, int want,
                                        struct oauth_err *err)
 {
     struct oauth_jwks *set, *old;
@@ -148,7 +148,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
             while (v->fetches_done == gen)
                 pthread_cond_wait(&v->fetched, &v->lock);
         }
-        set = take(v, err);
+        set = verify_take(v, err);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
@@ -160,7 +160,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
         due = now - v->loaded_at >= v->c.jwks_max_age
               && now - v->tried_at >= v->c.jwks_refresh_interval;
     if (!due) {
-        set = take(v, err);
+        set = verify_take(v, err);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
@@ -168,7 +168,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
     v->tried_at = now;
     pthread_mutex_unlock(&v->lock);
 
-    set = fetch(v, err);
+    set = verify_fetch(v, err);
 
     pthread_mutex_lock(&v->lock);
     old = NULL;
@@ -187,7 +187,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
     v->fetching = 0;
     v->fetches_done++;
     pthread_cond_broadcast(&v->fetched);
-    set = take(v, err);
+    set = verify_take(v, err);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(old);
     return set;
@@ -205,7 +205,7 @@ static enum oauth_err_class verify_jwt(struct oauth_verifier *v, const char *tok
     int attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
-        set = current_keys(v, now, attempt > 0, &kerr);
+        set = verify_current_keys(v, now, attempt > 0, &kerr);
         if (!set)
             return oauth_err_set(err, OAUTH_ERR_TEMPORARY, "no usable key set: %s",
                                  kerr.reason[0] ? kerr.reason : "not loaded yet");
