@@ -50,7 +50,7 @@ int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 /* The access token from a token file, refreshed when due; a copy owned by
  * the caller (erase and free it). */
 static int client_token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
-                           const char *path, char **token)
+                                  const char *path, char **token)
 {
     const sasl_utils_t *utils = cparams->utils;
     struct oauth_tokenfile_options o;
@@ -91,8 +91,8 @@ static int client_token_from_file(const struct oauth_plugin *p, sasl_client_para
  * that users edit, in a hosted Postfix) would otherwise choose any file
  * the client can read.  So: only when oauth_password_tokenfile allows it
  * (default yes), an absolute path, and a file of the client's own user. */
-static int client_password_tokenfile_allowed(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                                      const char *path)
+static int client_password_tokenfile_allowed(const struct oauth_plugin *p,
+                                             const sasl_utils_t *utils, const char *path)
 {
     struct stat st;
     int yes, r;
@@ -109,8 +109,8 @@ static int client_password_tokenfile_allowed(const struct oauth_plugin *p, const
 }
 
 static int client_send_message(struct oauth_client *c, sasl_client_params_t *cparams,
-                        sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
-                        sasl_out_params_t *oparams)
+                               sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
+                               sasl_out_params_t *oparams)
 {
     const struct oauth_plugin *p = c->plugin;
     const sasl_utils_t *utils = cparams->utils;
@@ -200,7 +200,7 @@ done:
 
 /* The server's error challenge: answer it, and say what it said. */
 static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
-                        unsigned inlen, const char **out, unsigned *outlen)
+                               unsigned inlen, const char **out, unsigned *outlen)
 {
     const struct oauth_plugin *p = c->plugin;
     struct oauth_error_info info = {0};

@@ -155,8 +155,8 @@ static size_t codec_clamp_max_token(size_t max_token)
 
 /* The value of auth: "Bearer" SP b64token, scheme case-insensitive. */
 static enum oauth_codec_status codec_check_auth(const char *v, size_t n, size_t max_token,
-                                          size_t at, struct oauth_client_msg *out,
-                                          struct oauth_err *err)
+                                                size_t at, struct oauth_client_msg *out,
+                                                struct oauth_err *err)
 {
     const char *sp;
     const char *tok;
@@ -337,8 +337,10 @@ static enum oauth_codec_status codec_parse_gs2_header(const char *msg, size_t le
     return OAUTH_CODEC_OK;
 }
 
-static enum oauth_codec_status codec_parse_oauthbearer(const char *msg, size_t len, size_t max_token,
-                                                 struct oauth_client_msg *out, struct oauth_err *err)
+static enum oauth_codec_status codec_parse_oauthbearer(const char *msg, size_t len,
+                                                       size_t max_token,
+                                                       struct oauth_client_msg *out,
+                                                       struct oauth_err *err)
 {
     enum oauth_codec_status st;
     const char *auth = NULL;
@@ -443,9 +445,10 @@ static enum oauth_codec_status codec_parse_oauthbearer(const char *msg, size_t l
     return codec_check_auth(auth, auth_len, max_token, auth_at, out, err);
 }
 
-static enum oauth_codec_status codec_parse_client_msg(enum oauth_mech mech, const char *msg, size_t len,
-                                               size_t max_token, struct oauth_client_msg *out,
-                                               struct oauth_err *err)
+static enum oauth_codec_status codec_parse_client_msg(enum oauth_mech mech, const char *msg,
+                                                      size_t len, size_t max_token,
+                                                      struct oauth_client_msg *out,
+                                                      struct oauth_err *err)
 {
     oauth_err_clear(err);
     if (!out || (!msg && len) || (mech != OAUTH_MECH_XOAUTH2 && mech != OAUTH_MECH_OAUTHBEARER)) {
@@ -658,9 +661,11 @@ enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_
         return OAUTH_CODEC_ERR_ARG;
     if (mech == OAUTH_MECH_XOAUTH2)
         openid_config = NULL;
-    if ((scope && (strlen(scope) > OAUTH_MAX_ERROR_JSON || !codec_is_scope_string(scope, strlen(scope))))
-        || (openid_config && (strlen(openid_config) > OAUTH_MAX_ERROR_JSON
-                              || !codec_is_url_string(openid_config, strlen(openid_config)))))
+    if ((scope
+         && (strlen(scope) > OAUTH_MAX_ERROR_JSON || !codec_is_scope_string(scope, strlen(scope))))
+        || (openid_config
+            && (strlen(openid_config) > OAUTH_MAX_ERROR_JSON
+                || !codec_is_url_string(openid_config, strlen(openid_config)))))
         return OAUTH_CODEC_ERR_JSON_FIELD;
 
     obj = json_object();
@@ -715,8 +720,9 @@ void oauth_error_info_clear(struct oauth_error_info *info)
 /* Copy member key of obj into *dst when present: it must be a string that
  * passes check.  Returns OAUTH_CODEC_OK, `bad` or OAUTH_CODEC_ERR_NOMEM. */
 static enum oauth_codec_status codec_copy_member(json_t *obj, const char *key,
-                                           int (*check)(const char *, size_t), int required,
-                                           enum oauth_codec_status bad, char **dst, struct oauth_err *err)
+                                                 int (*check)(const char *, size_t), int required,
+                                                 enum oauth_codec_status bad, char **dst,
+                                                 struct oauth_err *err)
 {
     json_t *v = json_object_get(obj, key);
     const char *s;
@@ -787,13 +793,13 @@ static enum oauth_codec_status codec_parse_error_json(const char *msg, size_t le
         return OAUTH_CODEC_ERR_JSON_NOT_OBJECT;
     }
     st = codec_copy_member(root, "status", codec_is_status_string, 1, OAUTH_CODEC_ERR_JSON_STATUS,
-                     &out->status, err);
+                           &out->status, err);
     if (st == OAUTH_CODEC_OK)
         st = codec_copy_member(root, "scope", codec_is_scope_string, 0, OAUTH_CODEC_ERR_JSON_FIELD,
-                         &out->scope, err);
+                               &out->scope, err);
     if (st == OAUTH_CODEC_OK)
         st = codec_copy_member(root, "openid-configuration", codec_is_url_string, 0,
-                         OAUTH_CODEC_ERR_JSON_FIELD, &out->openid_config, err);
+                               OAUTH_CODEC_ERR_JSON_FIELD, &out->openid_config, err);
     json_decref(root);
     if (st != OAUTH_CODEC_OK) {
         oauth_error_info_clear(out);

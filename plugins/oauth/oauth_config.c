@@ -62,7 +62,7 @@ __attribute__((destructor)) static void cfg_forget(void)
 /* The name of the option to read: <prefix>_<name> when the application's
  * configuration sets it, else oauth_<name>. */
 static const char *cfg_option(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                          const char *name, char buf[OPTION_NAME_MAX])
+                              const char *name, char buf[OPTION_NAME_MAX])
 {
     const char *val = NULL;
     unsigned len = 0;
@@ -92,7 +92,7 @@ const char *oauth_opt_string(const struct oauth_plugin *p, const sasl_utils_t *u
 /* A copy kept for the life of the plugin (the application's getopt answer
  * need not outlive the call) in *out, NULL when unset: SASL_OK or SASL_NOMEM. */
 static int cfg_kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                    const char **out)
+                        const char **out)
 {
     const char *v = oauth_opt_string(p, utils, name);
 
@@ -103,9 +103,9 @@ static int cfg_kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils,
 /* Refuse option name (as the configuration spells it: oauth_<name> or
  * <prefix>_<name>) for the reason fmt gives after "<option>: ". */
 static int cfg_bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int cfg_bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-               const char *fmt, ...)
+                   const char *fmt, ...)
 {
     char opt[OPTION_NAME_MAX], why[SM_OPT_REASON_MAX];
     va_list ap;
@@ -119,7 +119,7 @@ static int cfg_bad(const struct oauth_plugin *p, const sasl_utils_t *utils, cons
 
 /* A space-separated list into *items (pointing into a kept copy). */
 static int cfg_list(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                const char **items, size_t *n)
+                    const char **items, size_t *n)
 {
     const char *val = oauth_opt_string(p, utils, name);
     char *copy, *tok, *save = NULL;
@@ -139,8 +139,8 @@ static int cfg_list(const struct oauth_plugin *p, const sasl_utils_t *utils, con
 
 /* The content of a secret file (the owner's alone, at most MAX_SECRET_FILE
  * bytes as it stands on disk), its trailing newline then dropped. */
-static int cfg_secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                       const char *path, char **out, size_t *outlen)
+static int cfg_secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                           const char *name, const char *path, char **out, size_t *outlen)
 {
     struct oauth_err err;
     char *buf;
@@ -160,7 +160,8 @@ static int cfg_secret_file(const struct oauth_plugin *p, const sasl_utils_t *uti
     if (n == 0 || memchr(buf, '\0', n)) {
         sm_erase(buf, MAX_SECRET_FILE + 1);
         free(buf);
-        return cfg_bad(p, utils, name, "%.128s is %s", path, n == 0 ? "empty" : "holding a NUL byte");
+        return cfg_bad(p, utils, name, "%.128s is %s", path,
+                       n == 0 ? "empty" : "holding a NUL byte");
     }
     buf[n] = '\0';
     *out = cfg_keep(buf);
@@ -190,7 +191,7 @@ static const char *const auths[] = {"client_secret_basic", "client_secret_post",
 
 /* Everything but the verifier; SASL_OK, SASL_CONFIGERR (logged) or SASL_NOMEM. */
 static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                    struct oauth_verify_config *vc)
+                        struct oauth_verify_config *vc)
 {
     char buf[OPTION_NAME_MAX];
     const char *s;
@@ -230,12 +231,12 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     vc->policy.require_email_verified = yes;
     if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
         if ((r = cfg_secret_file(p, utils, "hmac_secret_file", s, &cfg.hmac_secret,
-                             &cfg.hmac_secret_len)))
+                                 &cfg.hmac_secret_len)))
             return r;
         if (cfg.hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
             return cfg_bad(p, utils, "hmac_secret_file", "%.128s holds %zu bytes: an HS256 secret "
-                       "needs at least %d bytes", s, cfg.hmac_secret_len,
-                       OAUTH_JWT_MIN_HMAC_SECRET);
+                                     "needs at least %d bytes", s, cfg.hmac_secret_len,
+                           OAUTH_JWT_MIN_HMAC_SECRET);
         vc->policy.hmac_secret = (const unsigned char *)cfg.hmac_secret;
         vc->policy.hmac_secret_len = cfg.hmac_secret_len;
     }
@@ -301,7 +302,7 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
 /* A URL option the server will fetch: one libcurl parses, https:// or
  * allowed http://. */
 static int cfg_check_url(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                     const char *url, int allow_insecure)
+                         const char *url, int allow_insecure)
 {
     char allow[OPTION_NAME_MAX];
     int insecure;
@@ -311,17 +312,19 @@ static int cfg_check_url(const struct oauth_plugin *p, const sasl_utils_t *utils
     insecure = oauth_http_url_insecure(url);
     if (insecure < 0)
         return cfg_bad(p, utils, name, "\"%.128s\" is not an https:// URL (scheme, host, path; no "
-                   "user or password in it)", url);
+                                       "user or password in it)", url);
     if (insecure > 0 && !allow_insecure)
-        return cfg_bad(p, utils, name, "\"%.128s\" is http:// to a host other than loopback: use "
-                   "https://, or set %s: yes", url, cfg_option(p, utils, "allow_insecure_http", allow));
+        return cfg_bad(p, utils, name,
+                       "\"%.128s\" is http:// to a host other than loopback: use "
+                       "https://, or set %s: yes",
+                       url, cfg_option(p, utils, "allow_insecure_http", allow));
     return SASL_OK;
 }
 
 /* Options that are each valid but together cannot work, or would be
  * ignored: refused with the names of all the options involved. */
 static int cfg_check_combinations(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                              const struct oauth_verify_config *vc)
+                                  const struct oauth_verify_config *vc)
 {
     static const char *const jwt_only[] = {"jwks_file", "jwks_url", "hmac_secret_file", NULL};
     static const char *const introspection_only[] = {"introspection_url", "client_id",
@@ -366,7 +369,7 @@ static int cfg_check_combinations(const struct oauth_plugin *p, const sasl_utils
                              cfg_option(p, utils, "client_id", b),
                              cfg_option(p, utils, "client_secret_file", c));
     if ((r = cfg_check_url(p, utils, "introspection_url", vc->introspect.endpoint,
-                       vc->http.allow_insecure)))
+                           vc->http.allow_insecure)))
         return r;
     return SASL_OK;
 }

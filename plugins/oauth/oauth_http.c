@@ -194,7 +194,7 @@ struct target {
 
 /* 0 or an OAUTH_HTTP_URL_REFUSED / OAUTH_HTTP_ERROR status. */
 static enum oauth_http_status http_parse_url(const char *url, int allow_insecure, struct target *t,
-                                        struct oauth_err *err)
+                                             struct oauth_err *err)
 {
     char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
     enum oauth_http_status st = OAUTH_HTTP_URL_REFUSED;
@@ -315,7 +315,7 @@ static size_t http_on_data(char *p, size_t size, size_t nmemb, void *ud)
  * or overloaded is temporary; a URL, a TLS setup or an endpoint that
  * refuses the request is for an administrator; the rest is ours. */
 static enum oauth_http_status http_outcome(struct oauth_err *err, enum oauth_http_status st,
-                                      const struct oauth_http_response *resp)
+                                           const struct oauth_http_response *resp)
 {
     enum oauth_err_class cls = OAUTH_ERR_INTERNAL;
 
@@ -404,8 +404,8 @@ static int http_add_header(struct curl_slist **h, const char *line)
     } while (0)
 
 static enum oauth_http_status http_perform(const char *url, const struct oauth_http_options *o,
-                                      const char *body, size_t bodylen, const char *authz,
-                                      struct oauth_http_response *resp, struct oauth_err *err)
+                                           const char *body, size_t bodylen, const char *authz,
+                                           struct oauth_http_response *resp, struct oauth_err *err)
 {
     struct oauth_http_options def;
     struct target t;
@@ -448,7 +448,8 @@ static enum oauth_http_status http_perform(const char *url, const struct oauth_h
     }
     if (http_add_header(&hdr, "Accept: application/json") < 0
         || (body && http_add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
-        || (body && http_add_header(&hdr, "Expect:") < 0) || (authz && http_add_header(&hdr, authz) < 0)) {
+        || (body && http_add_header(&hdr, "Expect:") < 0)
+        || (authz && http_add_header(&hdr, authz) < 0)) {
         oauth_why(err, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
@@ -565,7 +566,7 @@ static char *http_form_escape(CURL *c, const char *s, size_t *outlen)
 
 /* name=value&name=value; NULL (and the reason) on failure */
 static char *http_build_form(CURL *c, const struct oauth_http_field *f, size_t n, size_t *outlen,
-                        struct oauth_err *err)
+                             struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0, i;
@@ -640,7 +641,8 @@ static char *http_build_basic(CURL *c, const struct oauth_http_basic *b, struct 
                   MAX_CRED);
         return NULL;
     }
-    if (!(id = http_form_escape(c, b->client_id, &il)) || !(sec = http_form_escape(c, b->client_secret, &sl)))
+    if (!(id = http_form_escape(c, b->client_id, &il))
+        || !(sec = http_form_escape(c, b->client_secret, &sl)))
         goto oom;
     jl = il + 1 + sl;
     if (!(joined = malloc(jl + 1)))

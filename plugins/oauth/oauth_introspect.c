@@ -149,8 +149,8 @@ static void entry_insert(struct oauth_introspector *in, struct entry *e, time_t 
 /* ---- setup ----------------------------------------------------------------- */
 
 static enum oauth_err_class introspect_make(const struct oauth_introspect_config *c,
-                                              struct oauth_introspector **out,
-                                              struct oauth_err *err)
+                                            struct oauth_introspector **out,
+                                            struct oauth_err *err)
 {
     struct oauth_introspector *in;
     size_t nb = 16;
@@ -194,9 +194,11 @@ static enum oauth_err_class introspect_make(const struct oauth_introspect_config
     if (!(in = calloc(1, sizeof(*in))))
         goto oom;
     in->cfg = *c;
-    if (introspect_dup_str(c->endpoint, &in->endpoint) || introspect_dup_str(c->client_id, &in->client_id)
+    if (introspect_dup_str(c->endpoint, &in->endpoint)
+        || introspect_dup_str(c->client_id, &in->client_id)
         || introspect_dup_str(c->client_secret, &in->client_secret)
-        || introspect_dup_str(c->http.ca_file, &in->ca_file) || introspect_dup_str(c->http.proxy, &in->proxy)) {
+        || introspect_dup_str(c->http.ca_file, &in->ca_file)
+        || introspect_dup_str(c->http.proxy, &in->proxy)) {
         oauth_introspector_free(in);
         goto oom;
     }
@@ -278,7 +280,7 @@ static time_t introspect_add_ttl(time_t now, long ttl)
 
 /* Ask the endpoint; on ACTIVE *obj holds the answer. */
 static enum oauth_err_class introspect_ask(struct oauth_introspector *in, const char *token,
-                                        size_t toklen, json_t **obj, struct oauth_err *err)
+                                           size_t toklen, json_t **obj, struct oauth_err *err)
 {
     struct oauth_http_field f[4];
     struct oauth_http_basic basic;
@@ -363,8 +365,8 @@ static enum oauth_err_class introspect_ask(struct oauth_introspector *in, const 
 
 /* Remember an answer: inactive (obj NULL) for negative_ttl, active until
  * min(exp, now + positive_ttl). */
-static void introspect_remember(struct oauth_introspector *in, const unsigned char *key, json_t *obj,
-                     time_t now)
+static void introspect_remember(struct oauth_introspector *in, const unsigned char *key,
+                                json_t *obj, time_t now)
 {
     struct entry *e;
     time_t until;
@@ -411,8 +413,8 @@ static void introspect_remember(struct oauth_introspector *in, const unsigned ch
 }
 
 /* -1: no entry; else the cached status (claims parsed into *obj) */
-static int introspect_from_cache(struct oauth_introspector *in, const unsigned char *key, time_t now,
-                      json_t **obj)
+static int introspect_from_cache(struct oauth_introspector *in, const unsigned char *key,
+                                 time_t now, json_t **obj)
 {
     struct entry *e;
     int st = -1;
@@ -444,7 +446,7 @@ static int introspect_from_cache(struct oauth_introspector *in, const unsigned c
 
 static enum oauth_err_class introspect_lookup(struct oauth_introspector *in, const char *token,
                                    size_t toklen, time_t now, json_t **claims, int *cached,
-                                   struct oauth_err *err)
+                                              struct oauth_err *err)
 {
     unsigned char key[KEYLEN];
     size_t keylen = 0;
@@ -493,8 +495,8 @@ static enum oauth_err_class introspect_lookup(struct oauth_introspector *in, con
 }
 
 enum oauth_err_class oauth_introspect(struct oauth_introspector *in, const char *token,
-                                     size_t toklen, time_t now, json_t **claims, int *cached,
-                                     struct oauth_err *err)
+                                      size_t toklen, time_t now, json_t **claims, int *cached,
+                                      struct oauth_err *err)
 {
     oauth_err_clear(err);
     return introspect_answer(err, introspect_lookup(in, token, toklen, now, claims, cached, err));

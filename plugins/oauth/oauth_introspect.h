@@ -80,8 +80,8 @@ void oauth_introspector_free(struct oauth_introspector *in);
  * release it with json_decref.  *cached (when not NULL) tells whether the
  * answer came from the cache. */
 enum oauth_err_class oauth_introspect(struct oauth_introspector *in, const char *token,
-                                     size_t toklen, time_t now, json_t **claims, int *cached,
-                                     struct oauth_err *err);
+                                      size_t toklen, time_t now, json_t **claims, int *cached,
+                                      struct oauth_err *err);
 
 /* Entries now in the cache, and counters since creation (for tests and
  * benchmarks). */

@@ -85,7 +85,8 @@ struct refusal {
     char text[160];
 };
 
-static int jwks_refuse(struct refusal *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int jwks_refuse(struct refusal *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int jwks_refuse(struct refusal *r, const char *fmt, ...)
 {
     va_list ap;
@@ -99,7 +100,7 @@ static int jwks_refuse(struct refusal *r, const char *fmt, ...)
 /* Decode the base64url member `name` into a malloc'd buffer of at most max
  * bytes.  1 (refused), 0 (ok) or -1 (no memory). */
 static int jwks_member_b64(const json_t *k, const char *name, size_t max, unsigned char **out,
-                      size_t *outlen, struct refusal *r)
+                           size_t *outlen, struct refusal *r)
 {
     const json_t *v = json_object_get(k, name);
     const char *s;
@@ -260,8 +261,8 @@ static int jwks_okp_key(const json_t *k, struct jwk *key, struct refusal *r)
         if (!json_is_string(crv))
             return jwks_refuse(r, "OKP key without a string \"crv\"");
         oauth_show(c, json_string_value(crv), json_string_length(crv));
-        return jwks_refuse(r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)",
-                      c);
+        return jwks_refuse(
+            r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)", c);
     }
     if ((rc = jwks_member_b64(k, "x", want, &x, &xlen, r)) != 0)
         return rc;
@@ -289,7 +290,7 @@ static int jwks_use_ok(const json_t *k, struct refusal *r)
     for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
         if (json_object_get(k, private_members[i]))
             return jwks_refuse(r, "private or symmetric key material (\"%s\") in a public key set",
-                          private_members[i]);
+                               private_members[i]);
     if (use && !jwks_string_is(use, "sig"))
         return jwks_refuse(r, "\"use\" is not \"sig\"");
     if (ops) {

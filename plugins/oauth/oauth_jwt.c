@@ -110,7 +110,8 @@ static int jwt_list_ok(const char *const *list, size_t n, int spaces_ok)
     return 1;
 }
 
-enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *p, struct oauth_err *err)
+enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *p,
+                                             struct oauth_err *err)
 {
     const enum oauth_jwt_status E = OAUTH_JWT_ERR_POLICY;
 
@@ -207,7 +208,8 @@ static int64_t clamp(double d)
 }
 
 static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_policy *p,
-                                    int64_t now, struct oauth_jwt_result *res, struct oauth_err *err)
+                                        int64_t now, struct oauth_jwt_result *res,
+                                        struct oauth_err *err)
 {
     const json_t *exp = json_object_get(c, "exp"), *nbf = json_object_get(c, "nbf"),
                  *iat = json_object_get(c, "iat"), *iss = json_object_get(c, "iss"),
@@ -240,8 +242,8 @@ static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_
                         json_number_value(nbf) - t, p->leeway);
     if (iat && !(json_number_value(iat) <= t + lw))
         return jwt_fail(OAUTH_JWT_ERR_ISSUED_IN_FUTURE, err,
-                        "issued %.0f seconds in the future (leeway %ld)", json_number_value(iat) - t,
-                        p->leeway);
+                        "issued %.0f seconds in the future (leeway %ld)",
+                        json_number_value(iat) - t, p->leeway);
     if (!json_is_string(iss))
         return jwt_fail(OAUTH_JWT_ERR_ISSUER, err, "\"iss\" missing or not a string");
     if (!jwt_in_list(iss, p->issuers, p->n_issuers))
@@ -262,8 +264,10 @@ static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_
                         "\"aud\" missing or neither a string nor an array");
     }
     if (!ok)
-        return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err, "none of the token's audiences%s%s%s "
-                                                     "is configured", json_is_string(aud) ? " (\"" : "",
+        return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err,
+                        "none of the token's audiences%s%s%s "
+                        "is configured",
+                        json_is_string(aud) ? " (\"" : "",
                         json_is_string(aud) ? jwt_show_json(s, aud) : "",
                         json_is_string(aud) ? "\")" : "");
     v = json_object_get(c, claim);
@@ -345,7 +349,8 @@ static const char *jwt_md_name(enum oauth_jwt_alg alg)
 
 /* RFC 7518 3.4: the JWS signature is R || S, each exactly the coordinate
  * size; EVP wants the DER ECDSA-Sig-Value.  *der malloc'd; 0 or -1. */
-static int jwt_ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der, size_t *derlen)
+static int jwt_ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der,
+                         size_t *derlen)
 {
     ECDSA_SIG *es = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(sig, (int)coord, NULL), *s = BN_bin2bn(sig + coord, (int)coord, NULL);
@@ -375,7 +380,7 @@ out:
 
 /* 1 verified, 0 not, -1 internal error. */
 static int jwt_verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned char *sig,
-                       size_t siglen, const char *data, size_t datalen)
+                           size_t siglen, const char *data, size_t datalen)
 {
     EVP_MD_CTX *mctx = NULL;
     EVP_PKEY_CTX *pctx = NULL;
@@ -450,7 +455,7 @@ out:
 }
 
 static int jwt_verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *sig,
-                        size_t siglen, const char *data, size_t datalen)
+                            size_t siglen, const char *data, size_t datalen)
 {
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
@@ -477,7 +482,7 @@ static int jwt_verify_hs256(const struct oauth_jwt_policy *p, const unsigned cha
 
 /* Decode a base64url segment and parse it as a JSON object. */
 static enum oauth_jwt_status jwt_segment_json(const char *seg, size_t len, const char *what,
-                                          json_t **out, struct oauth_err *err)
+                                              json_t **out, struct oauth_err *err)
 {
     size_t max = sm_b64_decoded_max(len) + 1, n = 0;
     char *buf = malloc(max);
@@ -630,7 +635,8 @@ static enum oauth_jwt_status jwt_check_header(const json_t *header,
 /* The key set's key for an asymmetric algorithm (HS256 is keyed by the
  * configured secret alone: its kid is ignored, and *pkey stays NULL). */
 static enum oauth_jwt_status jwt_find_key(const struct oauth_jwks *keys, int alg,
-                                          const json_t *kid_v, EVP_PKEY **pkey, struct oauth_err *err)
+                                          const json_t *kid_v, EVP_PKEY **pkey,
+                                          struct oauth_err *err)
 {
     const char *name = oauth_jwt_alg_name((enum oauth_jwt_alg)alg);
     char k[OAUTH_SHOWN] = "";
@@ -663,7 +669,8 @@ static enum oauth_jwt_status jwt_find_key(const struct oauth_jwks *keys, int alg
 /* Decode the signature segment and verify it over header '.' payload. */
 static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, int alg,
                                                  EVP_PKEY *pkey, const json_t *kid_v,
-                                                 const struct oauth_jwt_policy *p, struct oauth_err *err)
+                                                 const struct oauth_jwt_policy *p,
+                                                 struct oauth_err *err)
 {
     const char *name = oauth_jwt_alg_name((enum oauth_jwt_alg)alg);
     size_t max = sm_b64_decoded_max(parts->slen) + 1, siglen = 0;
@@ -683,7 +690,7 @@ static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, 
         rc = alg == OAUTH_JWT_HS256
                  ? jwt_verify_hs256(p, sigbuf, siglen, parts->header, parts->signed_len)
                  : jwt_verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, parts->header,
-                               parts->signed_len);
+                                   parts->signed_len);
         if (kid_v && alg != OAUTH_JWT_HS256)
             jwt_show_json(k, kid_v);
         if (rc < 0)
@@ -704,9 +711,9 @@ static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, 
 /* Every step returns its own status; the token is valid only when each of
  * them said OAUTH_JWT_OK, which no later exit can pretend. */
 static enum oauth_jwt_status jwt_validate(const char *token, size_t len,
-                                      const struct oauth_jwks *keys,
-                                      const struct oauth_jwt_policy *p, int64_t now,
-                                      struct oauth_jwt_result *res, struct oauth_err *err)
+                                          const struct oauth_jwks *keys,
+                                          const struct oauth_jwt_policy *p, int64_t now,
+                                          struct oauth_jwt_result *res, struct oauth_err *err)
 {
     size_t max = p->max_token_len ? p->max_token_len : OAUTH_JWT_DEFAULT_MAX_TOKEN;
     json_t *header = NULL, *payload = NULL;

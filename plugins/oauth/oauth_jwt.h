@@ -159,7 +159,8 @@ void oauth_jwt_result_clear(struct oauth_jwt_result *res);
 
 /* OAUTH_JWT_OK, or ERR_POLICY with the reason, for a policy as described above.
  * The plugin should call it once when it reads its options. */
-enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *policy, struct oauth_err *err);
+enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *policy,
+                                             struct oauth_err *err);
 
 /* Validate token[0..len) (need not be NUL-terminated) at time `now` (Unix
  * seconds; the caller's clock, so tests can move it) against the key set

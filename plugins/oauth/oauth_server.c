@@ -56,7 +56,7 @@ int oauth_server_new(void *glob, sasl_server_params_t *sparams,
  * client has answered it. */
 static int server_error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
                            const sasl_utils_t *utils, enum oauth_error_status status, int result,
-                           const char *detail, const char **out, unsigned *outlen)
+                                  const char *detail, const char **out, unsigned *outlen)
 {
     const struct oauth_server_config *c = oauth_config();
     size_t len = 0;
@@ -79,8 +79,8 @@ static int server_error_challenge(struct oauth_server *s, const struct oauth_plu
  * named (user= or a=) the authorization identity: libsasl2's proxy policy
  * then decides whether they may differ. */
 static int server_set_identities(sasl_server_params_t *sparams, const struct oauth_plugin *p,
-                          const char *token_user, const struct oauth_client_msg *m,
-                          sasl_out_params_t *oparams)
+                                 const char *token_user, const struct oauth_client_msg *m,
+                                 sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     const char *authzid = m->user_len ? m->user : token_user;
@@ -127,8 +127,8 @@ static const char *server_verdict_text(const struct oauth_err *err)
 }
 
 static int server_take_message(struct oauth_server *s, sasl_server_params_t *sparams,
-                        const struct oauth_plugin *p, const char *in, unsigned inlen,
-                        const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+                               const struct oauth_plugin *p, const char *in, unsigned inlen,
+                               const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     const struct oauth_server_config *c = oauth_config();
@@ -146,7 +146,7 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
     if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
         return server_error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
                                "the client sent no token (asking for the server's requirements)",
-                               out, outlen);
+                                      out, outlen);
     if (st != OAUTH_CODEC_OK) {
         s->step = DONE;
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
@@ -169,8 +169,9 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
     case OAUTH_ERR_CLIENT:
         snprintf(detail, sizeof(detail), "%s: %s", server_verdict_text(&err), err.reason);
         utils->log(utils->conn, SASL_LOG_NOTE, "%s: token refused: %s", p->name, detail);
-        return server_error_challenge(s, p, utils, err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
-                               SASL_BADAUTH, detail, out, outlen);
+        return server_error_challenge(s, p, utils,
+                                      err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
+                                      SASL_BADAUTH, detail, out, outlen);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
         s->step = DONE;

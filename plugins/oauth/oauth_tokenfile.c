@@ -105,7 +105,8 @@ static int tokenfile_token_chars_ok(const char *s, size_t n, int allow_space)
 }
 
 /* A string member: 0 absent, 1 present (in *out), -1 wrong (the reason in err). */
-static int tokenfile_get_string(json_t *root, const char *name, size_t max, const char **out, struct oauth_err *err)
+static int tokenfile_get_string(json_t *root, const char *name, size_t max, const char **out,
+                                struct oauth_err *err)
 {
     json_t *v = json_object_get(root, name);
     size_t n;
@@ -151,7 +152,8 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
         oauth_why(err, "\"access_token\" contains a byte outside %%x21-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    if (f->refresh_token && !tokenfile_token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
+    if (f->refresh_token
+        && !tokenfile_token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
         oauth_why(err, "\"refresh_token\" contains a byte outside %%x20-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
@@ -210,7 +212,8 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
     return OAUTH_TOKENFILE_OK;
 }
 
-static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfile *f, struct oauth_err *err)
+static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfile *f,
+                                                  struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -256,7 +259,7 @@ static int tokenfile_fresh(const struct tokfile *f, time_t now, long window)
 }
 
 static enum oauth_tokenfile_status tokenfile_give(const char *tok, time_t expires_at, int refreshed,
-                                        struct oauth_token *out, struct oauth_err *err)
+                                                  struct oauth_token *out, struct oauth_err *err)
 {
     if (!(out->access_token = strdup(tok))) {
         oauth_why(err, "out of memory");
@@ -280,7 +283,8 @@ static long tokenfile_elapsed_ms(const struct timespec *t0)
 /* The lock lives in <path>.lock, a file that is never replaced (the token
  * file itself is, by rename, so a lock on it would not exclude a process
  * that opened the new file).  Returns the descriptor holding the lock. */
-static int tokenfile_take_lock(const char *path, const struct stat *tst, long timeout_ms, struct oauth_err *err, enum oauth_tokenfile_status *st)
+static int tokenfile_take_lock(const char *path, const struct stat *tst, long timeout_ms,
+                               struct oauth_err *err, enum oauth_tokenfile_status *st)
 {
     struct timespec t0, nap = {0, 5 * 1000000};
     struct stat lst;
@@ -419,7 +423,8 @@ fail:
 
 /* Write, fsync, rename over path, fsync the directory. */
 static enum oauth_tokenfile_status tmpfile_commit(struct tmpfile *t, const char *path,
-                                                  const char *data, size_t len, struct oauth_err *err)
+                                                  const char *data, size_t len,
+                                                  struct oauth_err *err)
 {
     size_t off = 0;
     int dfd;
@@ -554,8 +559,8 @@ static void grant_clear(struct grant *g)
 }
 
 static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
-                                           const struct oauth_tokenfile_options *o,
-                                           struct grant *g, struct oauth_err *err)
+                                                     const struct oauth_tokenfile_options *o,
+                                                     struct grant *g, struct oauth_err *err)
 {
     struct oauth_http_field fl[6];
     struct oauth_http_basic basic = {f->client_id, f->client_secret};
@@ -685,7 +690,7 @@ static int tokenfile_set_secret(json_t *root, const char *name, const char *valu
 
 /* Put the grant into f->root and write it out through t. */
 static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const struct grant *g,
-                                         time_t obtained_at, time_t expires_at,
+                                                   time_t obtained_at, time_t expires_at,
                                          struct tmpfile *t, const char *path, struct oauth_err *err)
 {
     enum oauth_tokenfile_status st;
@@ -695,7 +700,8 @@ static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const stru
     if (tokenfile_set_secret(f->root, "access_token", g->access_token) != 0
         || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
         || json_object_set_new(f->root, "obtained_at", json_integer((json_int_t)obtained_at)) != 0
-        || (g->refresh_token && tokenfile_set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
+        || (g->refresh_token
+            && tokenfile_set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
         oauth_why(err, "out of memory");
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;

@@ -81,7 +81,7 @@ void oauth_verifier_free(struct oauth_verifier *v)
 /* The JWKS document from the file or the URL: OAUTH_OK with a malloc'd
  * buffer, else the class and reason of the failure. */
 static enum oauth_err_class verify_read_jwks(struct oauth_verifier *v, char **doc, size_t *len,
-                                      struct oauth_err *err)
+                                             struct oauth_err *err)
 {
     struct oauth_http_response r = {0};
     struct oauth_http_options o = v->c.http;
@@ -133,7 +133,7 @@ static struct oauth_jwks *verify_take(struct oauth_verifier *v, struct oauth_err
  * is set after an unknown kid, and honoured at most once per refresh
  * interval.  The lock is held only to read and swap pointers. */
 static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t now, int want,
-                                       struct oauth_err *err)
+                                              struct oauth_err *err)
 {
     struct oauth_jwks *set, *old;
     unsigned long gen;

@@ -403,8 +403,8 @@ static void test_client_table(void **state)
         char *p = heap_copy(r->msg, r->len);
 
         memset(err.reason, 'w', sizeof(err.reason));
-        st = oauth_parse_client_msg(r->mech, p, r->len,
-                                    r->max_token ? r->max_token : OAUTH_DEFAULT_MAX_TOKEN, &m, &err);
+        st = oauth_parse_client_msg(
+            r->mech, p, r->len, r->max_token ? r->max_token : OAUTH_DEFAULT_MAX_TOKEN, &m, &err);
         if (st != r->expect)
             fail_msg("row %zu (%s): status %d (%s: %s), expected %d (%s)", i, r->name, (int)st,
                      oauth_codec_status_text(st), err.reason, (int)r->expect,
@@ -415,7 +415,8 @@ static void test_client_table(void **state)
         if (st != OAUTH_CODEC_OK && strlen(err.reason) == 0)
             fail_msg("row %zu (%s): no reason given", i, r->name);
         /* the reason never quotes the token */
-        if (contains(err.reason, strlen(err.reason), SECRET) || contains(err.reason, strlen(err.reason), "abc"))
+        if (contains(err.reason, strlen(err.reason), SECRET)
+            || contains(err.reason, strlen(err.reason), "abc"))
             fail_msg("row %zu (%s): reason quotes the token: %s", i, r->name, err.reason);
         if (st == OAUTH_CODEC_OK && strlen(err.reason) != 0)
             fail_msg("row %zu (%s): reason on success: %s", i, r->name, err.reason);

@@ -418,7 +418,8 @@ static void test_url_rules(void **state)
             enum oauth_http_status st;
             oauth_err_clear(&err);
             st = oauth_http_get(url_rows[i].url, &o, &r, &err);
-            if (st != OAUTH_HTTP_URL_REFUSED || r.body || !err.reason[0] || strstr(err.reason, "pw@"))
+            if (st != OAUTH_HTTP_URL_REFUSED || r.body || !err.reason[0]
+                || strstr(err.reason, "pw@"))
                 fail_msg("row %zu (%s): status %d (%s), why \"%s\"", i, url_rows[i].url,
                          (int)st, oauth_http_status_text(st), err.reason);
         }

@@ -882,8 +882,8 @@ static void run_row(void **state)
 
     memset(&res, 0x5a, sizeof(res));
     st = oauth_jwt_validate(tok.p, tok.len, fx.set, &pol, NOW, &res, &err);
-    print_message("# %-52s -> %s%s%s\n", r->name, oauth_jwt_status_text(st), *err.reason ? ": " : "",
-                  err.reason);
+    print_message("# %-52s -> %s%s%s\n", r->name, oauth_jwt_status_text(st),
+                  *err.reason ? ": " : "", err.reason);
     if (st != r->expect)
         fail_msg("%s: status %d (%s: %s), expected %d (%s)", r->name, (int)st,
                  oauth_jwt_status_text(st), err.reason, (int)r->expect,
@@ -1019,8 +1019,8 @@ static void run_jwks_row(void **state)
     enum oauth_jwks_status st = oauth_jwks_parse(json, strlen(json), &set, &err);
     size_t refused = 0, usable;
 
-    print_message("# %-52s -> %s%s%s\n", r->name, oauth_jwks_status_text(st), *err.reason ? ": " : "",
-                  err.reason);
+    print_message("# %-52s -> %s%s%s\n", r->name, oauth_jwks_status_text(st),
+                  *err.reason ? ": " : "", err.reason);
     free(json);
     if (st != r->expect)
         fail_msg("%s: status %s (%s), expected %s", r->name, oauth_jwks_status_text(st), err.reason,
@@ -1113,8 +1113,8 @@ static void run_policy_row(void **state)
     case PT_UNKNOWN_ALG_BIT: p.algs = OAUTH_JWT_ALG_BIT(OAUTH_JWT_ALG_COUNT); break;
     }
     st = oauth_jwt_policy_check(&p, &err);
-    print_message("# %-52s -> %s%s%s\n", r->name, oauth_jwt_status_text(st), *err.reason ? ": " : "",
-                  err.reason);
+    print_message("# %-52s -> %s%s%s\n", r->name, oauth_jwt_status_text(st),
+                  *err.reason ? ": " : "", err.reason);
     assert_int_equal(st, r->expect);
     assert_true(st == OAUTH_JWT_OK ? *err.reason == '\0' : *err.reason != '\0');
     assert_int_equal(err.cls, st == OAUTH_JWT_OK ? OAUTH_OK : OAUTH_ERR_CONFIG);
@@ -1154,7 +1154,8 @@ static void test_token_cap_boundary(void **state)
                      OAUTH_JWT_ERR_TOO_LARGE);
     /* the length given counts, not a NUL inside the buffer */
     p.max_token_len = 0;
-    assert_int_not_equal(oauth_jwt_validate(tok.p, tok.len - 1, fx.set, &p, NOW, &res, &err), OAUTH_JWT_OK);
+    assert_int_not_equal(oauth_jwt_validate(tok.p, tok.len - 1, fx.set, &p, NOW, &res, &err),
+                         OAUTH_JWT_OK);
     free(tok.p);
 }
 
@@ -1228,7 +1229,8 @@ static void test_check_claims(void **state)
     struct oauth_jwt_policy p;
     struct oauth_jwt_result res = {0};
     json_error_t jerr;
-    json_t *c = json_loads("{\"active\":true," ISS "," AUD "," EXP "," IAT "," USER "," SCOPE "}", 0, &jerr);
+    json_t *c = json_loads("{\"active\":true," ISS "," AUD "," EXP "," IAT "," USER "," SCOPE "}",
+                           0, &jerr);
     struct oauth_err err = {0};
 
     (void)state;

@@ -436,7 +436,8 @@ static void test_refresh_failures(void **state)
         assert_int_equal(ts_mode(&server, failure_rows[i].mode), 0);
         oauth_err_clear(&err);
         st = oauth_tokenfile_get(path, &o, &t, &err);
-        if (st != failure_rows[i].want || t.access_token || !strstr(err.reason, failure_rows[i].why))
+        if (st != failure_rows[i].want || t.access_token
+            || !strstr(err.reason, failure_rows[i].why))
             fail_msg("row %zu (%s): %s, why \"%s\"", i, failure_rows[i].mode,
                      oauth_tokenfile_status_text(st), err.reason);
         no_secrets(err.reason, &g);
