@@ -31,6 +31,7 @@ struct config_case {
 /* Paths filled in at set-up (the OAuth rows point at them). */
 #define PATHLEN 512
 static char oauthdir[PATHLEN], shortsecret[PATHLEN], missing[PATHLEN], groupsecret[PATHLEN];
+static char bigsecret[PATHLEN];
 
 #define OAUTH_BASE "oauth_issuers", "https://issuer.sm-driver.test", "oauth_audiences", "smtp"
 #define JWKS_FILE "oauth_jwks_file", "/nonexistent/jwks.json" /* read on first use only */
@@ -107,6 +108,9 @@ static const struct config_case cases[] = {
     {"OAuth: an HMAC secret file the group may read", "OAUTHBEARER", 1,
      {OAUTH_BASE, JWKS_FILE, "oauth_hmac_secret_file", groupsecret, NULL},
      {"oauth_hmac_secret_file", groupsecret, "group or others"}},
+    {"OAuth: a secret file over 4096 bytes with its newline", "XOAUTH2", 1,
+     {OAUTH_BASE, JWKS_FILE, "oauth_hmac_secret_file", bigsecret, NULL},
+     {"oauth_hmac_secret_file", bigsecret, "larger than 4096 bytes"}},
     {"OAuth: an HMAC secret too short", "XOAUTH2", 1,
      {OAUTH_BASE, JWKS_FILE, "oauth_hmac_secret_file", shortsecret, NULL},
      {"oauth_hmac_secret_file", "32 bytes"}},
@@ -177,6 +181,7 @@ static int setup_oauth(void)
     snprintf(shortsecret, sizeof(shortsecret), "%s/short-secret", hx.root);
     snprintf(missing, sizeof(missing), "%s/no-such-secret", hx.root);
     snprintf(groupsecret, sizeof(groupsecret), "%s/group-secret", hx.root);
+    snprintf(bigsecret, sizeof(bigsecret), "%s/big-secret", hx.root);
     if (!plug || !realpath(plug, abs))
         return tap_ok(0, "SM_PLUGIN_DIR: %s", plug ? strerror(errno) : "not set"), -1;
     if (mkdir(oauthdir, 0700) != 0)
@@ -186,6 +191,15 @@ static int setup_oauth(void)
             return -1;
     if (write_file(groupsecret, "0123456789abcdef0123456789abcdef\n", 0640) != 0)
         return -1;
+    {
+        /* 4096 bytes of secret and a newline: the size counts as the file
+         * stands, before the newline is dropped */
+        static char big[4096 + 2];
+        memset(big, 'k', 4096);
+        big[4096] = '\n';
+        if (write_file(bigsecret, big, 0600) != 0)
+            return -1;
+    }
     return write_file(shortsecret, "0123456789\n", 0600);
 }
 
@@ -203,6 +217,7 @@ static void cleanup_oauth(void)
     rmdir(oauthdir);
     unlink(shortsecret);
     unlink(groupsecret);
+    unlink(bigsecret);
 }
 
 int main(void)
