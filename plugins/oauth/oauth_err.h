@@ -25,7 +25,8 @@
 
 enum oauth_err_class {
     OAUTH_OK = 0,
-    OAUTH_ERR_CLIENT,    /* the client's fault: a malformed message, a token refused */
+    OAUTH_ERR_CLIENT,    /* the other side's fault: a malformed message or a refused
+                            token (for the client plugin: a malformed challenge) */
     OAUTH_ERR_TEMPORARY, /* try again later: an endpoint unreachable, a lock held */
     OAUTH_ERR_CONFIG,    /* what an administrator must fix: options, files, endpoints */
     OAUTH_ERR_INTERNAL,  /* out of memory, OpenSSL or libcurl unusable, bad arguments */
