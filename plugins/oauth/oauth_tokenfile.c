@@ -127,10 +127,28 @@ static int tokenfile_get_string(json_t *root, const char *name, size_t max, cons
     return 1;
 }
 
+/* A time member (Unix seconds, an integer 0..MAX_EXPIRES_AT): 0 absent,
+ * 1 present (in *out), -1 wrong (the reason in err). */
+static int tokenfile_get_time(json_t *root, const char *name, json_int_t *out,
+                              struct oauth_err *err)
+{
+    json_t *v = json_object_get(root, name);
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0
+        || json_integer_value(v) > MAX_EXPIRES_AT) {
+        oauth_why(err, "\"%s\" is not an integer number of Unix seconds", name);
+        return -1;
+    }
+    *out = json_integer_value(v);
+    return 1;
+}
+
 static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oauth_err *err)
 {
     const char *method = NULL;
-    json_t *exp;
+    int has;
 
     if (!json_is_object(f->root)) {
         oauth_why(err, "not a JSON object");
@@ -161,31 +179,18 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
         oauth_why(err, "neither \"access_token\" nor \"refresh_token\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    exp = json_object_get(f->root, "expires_at");
-    if (exp) {
-        if (!json_is_integer(exp) || json_integer_value(exp) < 0
-            || json_integer_value(exp) > MAX_EXPIRES_AT) {
-            oauth_why(err, "\"expires_at\" is not an integer number of Unix seconds");
-            return OAUTH_TOKENFILE_MALFORMED;
-        }
-        f->expires_at = json_integer_value(exp);
-    } else if (f->access_token) {
+    if ((has = tokenfile_get_time(f->root, "expires_at", &f->expires_at, err)) < 0)
+        return OAUTH_TOKENFILE_MALFORMED;
+    if (!has && f->access_token) {
         oauth_why(err, "\"access_token\" without \"expires_at\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     f->obtained_at = -1;
-    exp = json_object_get(f->root, "obtained_at");
-    if (exp) {
-        if (!json_is_integer(exp) || json_integer_value(exp) < 0
-            || json_integer_value(exp) > MAX_EXPIRES_AT) {
-            oauth_why(err, "\"obtained_at\" is not an integer number of Unix seconds");
-            return OAUTH_TOKENFILE_MALFORMED;
-        }
-        f->obtained_at = json_integer_value(exp);
-        if (f->access_token && f->obtained_at > f->expires_at) {
-            oauth_why(err, "\"obtained_at\" is later than \"expires_at\"");
-            return OAUTH_TOKENFILE_MALFORMED;
-        }
+    if (tokenfile_get_time(f->root, "obtained_at", &f->obtained_at, err) < 0)
+        return OAUTH_TOKENFILE_MALFORMED;
+    if (f->obtained_at >= 0 && f->access_token && f->obtained_at > f->expires_at) {
+        oauth_why(err, "\"obtained_at\" is later than \"expires_at\"");
+        return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->refresh_token && (!f->token_endpoint || !f->token_endpoint[0])) {
         oauth_why(err, "\"refresh_token\" without \"token_endpoint\"");
