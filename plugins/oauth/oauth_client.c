@@ -31,7 +31,6 @@
 #include <sasl-mechs/secret.h>
 
 #define TOKENFILE_PREFIX "tokenfile:"
-#define WHY_MAX 300
 
 struct oauth_client {
     struct sm_client base; /* first: sm_client_dispose frees it */
@@ -50,14 +49,14 @@ int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 
 /* The access token from a token file, refreshed when due; a copy owned by
  * the caller (erase and free it). */
-static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
-                           const char *path, char **token)
+static int client_token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
+                                  const char *path, char **token)
 {
     const sasl_utils_t *utils = cparams->utils;
     struct oauth_tokenfile_options o;
     struct oauth_token t = {0};
     enum oauth_tokenfile_status st;
-    char why[WHY_MAX];
+    struct oauth_err err;
     unsigned u;
     int yes, r;
 
@@ -72,17 +71,17 @@ static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *c
         return r;
     o.http.allow_insecure = yes;
     o.http.ca_file = oauth_opt_string(p, utils, "ca_file");
-    st = oauth_tokenfile_get(path, &o, &t, why, sizeof(why));
+    st = oauth_tokenfile_get(path, &o, &t, &err);
     if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
         oauth_token_clear(&t);
-        utils->log(utils->conn, SASL_LOG_ERR, "%s: token file: %s", p->name, why);
+        utils->log(utils->conn, SASL_LOG_ERR, "%s: token file: %s", p->name, err.reason);
         /* an endpoint that is down is worth another try later */
-        return sm_fail(utils, st == OAUTH_TOKENFILE_UNAVAILABLE || st == OAUTH_TOKENFILE_LOCK_FAILED
-                                  ? SASL_TRYAGAIN : SASL_FAIL,
-                       "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_str(st), why);
+        return sm_fail(utils, err.cls == OAUTH_ERR_TEMPORARY ? SASL_TRYAGAIN : SASL_FAIL,
+                       "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_text(st),
+                       err.reason);
     }
     if (st == OAUTH_TOKENFILE_WRITE_FAILED)
-        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file: %s", p->name, why);
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file: %s", p->name, err.reason);
     *token = sm_strndup(utils, t.access_token, strlen(t.access_token));
     oauth_token_clear(&t);
     return *token ? SASL_OK : SASL_NOMEM;
@@ -92,8 +91,8 @@ static int token_from_file(const struct oauth_plugin *p, sasl_client_params_t *c
  * that users edit, in a hosted Postfix) would otherwise choose any file
  * the client can read.  So: only when oauth_password_tokenfile allows it
  * (default yes), an absolute path, and a file of the client's own user. */
-static int password_tokenfile_allowed(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                                      const char *path)
+static int client_password_tokenfile_allowed(const struct oauth_plugin *p,
+                                             const sasl_utils_t *utils, const char *path)
 {
     struct stat st;
     int yes, r;
@@ -109,9 +108,9 @@ static int password_tokenfile_allowed(const struct oauth_plugin *p, const sasl_u
     return SASL_OK;
 }
 
-static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
-                        sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
-                        sasl_out_params_t *oparams)
+static int client_send_message(struct oauth_client *c, sasl_client_params_t *cparams,
+                               sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
+                               sasl_out_params_t *oparams)
 {
     const struct oauth_plugin *p = c->plugin;
     const sasl_utils_t *utils = cparams->utils;
@@ -154,10 +153,10 @@ static int send_message(struct oauth_client *c, sasl_client_params_t *cparams,
                         p->name);
             goto done;
         }
-        if ((r = password_tokenfile_allowed(p, utils, file)) != SASL_OK)
+        if ((r = client_password_tokenfile_allowed(p, utils, file)) != SASL_OK)
             goto done;
     }
-    if (file && (r = token_from_file(p, cparams, file, &token)) != SASL_OK)
+    if (file && (r = client_token_from_file(p, cparams, file, &token)) != SASL_OK)
         goto done;
     /* the identity to act as: the authzid when there is one */
     user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
@@ -200,22 +199,22 @@ done:
 }
 
 /* The server's error challenge: answer it, and say what it said. */
-static int answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
-                        unsigned inlen, const char **out, unsigned *outlen)
+static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
+                               unsigned inlen, const char **out, unsigned *outlen)
 {
     const struct oauth_plugin *p = c->plugin;
     struct oauth_error_info info = {0};
     enum oauth_codec_status st;
     const char *reply;
-    char why[WHY_MAX];
+    struct oauth_err err;
     size_t len;
     int r;
 
     c->step = DONE;
-    st = oauth_parse_error_json(in, inlen, &info, why, sizeof(why));
+    st = oauth_parse_error_json(in, inlen, &info, &err);
     if (st != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: the server's challenge is not an error "
-                       "object: %s (%s)", p->name, oauth_codec_status_text(st), why);
+                       "object: %s (%s)", p->name, oauth_codec_status_text(st), err.reason);
     reply = oauth_error_reply(p->mech, &len);
     r = sm_outbuf_set(utils, &c->base.out, reply, (unsigned)len);
     if (r == SASL_OK) {
@@ -244,10 +243,10 @@ int oauth_client_step(void *ctx, sasl_client_params_t *cparams,
         if (in && inlen)
             return sm_fail(cparams->utils, SASL_BADPROT, "%s: the server spoke first",
                            c->plugin->name);
-        return send_message(c, cparams, prompt_need, out, outlen, oparams);
+        return client_send_message(c, cparams, prompt_need, out, outlen, oparams);
     case AWAIT_OUTCOME:
         if (in && inlen)
-            return answer_error(c, cparams->utils, in, inlen, out, outlen);
+            return client_answer_error(c, cparams->utils, in, inlen, out, outlen);
         c->step = DONE;
         sm_oparams_done(oparams);
         return SASL_OK;

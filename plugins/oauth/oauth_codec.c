@@ -1,45 +1,45 @@
 #include "config.h"
 #include "oauth_codec.h"
+#include "oauth_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include <sasl-mechs/why.h>
 
 #define KVSEP '\x01'
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static int is_alpha(unsigned char c)
+static int codec_is_alpha(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-static int is_digit(unsigned char c)
+static int codec_is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
 }
 
-static int is_vchar(unsigned char c)
+static int codec_is_vchar(unsigned char c)
 {
     return c >= 0x21 && c <= 0x7e;
 }
 
 /* RFC 7628: value = *(VCHAR / SP / HTAB / CR / LF) */
-static int is_value_char(unsigned char c)
+static int codec_is_value_char(unsigned char c)
 {
-    return is_vchar(c) || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    return codec_is_vchar(c) || c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 /* RFC 6749 A.7: NQSCHAR = %x20-21 / %x23-5B / %x5D-7E */
-static int is_nqschar(unsigned char c)
+static int codec_is_nqschar(unsigned char c)
 {
     return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
 }
 
-static int ascii_ieq(const char *a, const char *b, size_t n)
+static int codec_ascii_ieq(const char *a, const char *b, size_t n)
 {
     size_t i;
 
@@ -57,7 +57,7 @@ static int ascii_ieq(const char *a, const char *b, size_t n)
 
 /* Valid UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
  * U+10FFFF) without C0 controls or DEL. */
-static int is_clean_name(const char *s, size_t n)
+static int codec_is_clean_name(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, k, need;
@@ -99,13 +99,13 @@ static int is_clean_name(const char *s, size_t n)
 }
 
 /* RFC 6750: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-static int is_b64token(const char *s, size_t n)
+static int codec_is_b64token(const char *s, size_t n)
 {
     size_t i = 0;
 
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'
+        if (!(codec_is_alpha(c) || codec_is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'
               || c == '+' || c == '/'))
             break;
         i++;
@@ -117,20 +117,20 @@ static int is_b64token(const char *s, size_t n)
     return i == n;
 }
 
-static int is_host(const char *s, size_t n)
+static int codec_is_host(const char *s, size_t n)
 {
     size_t i;
 
     if (n == 0 || n > OAUTH_MAX_HOST)
         return 0;
     for (i = 0; i < n; i++)
-        if (!is_vchar((unsigned char)s[i]))
+        if (!codec_is_vchar((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
 /* RFC 7628 3.1: "a decimal positive integer string without leading zeros" */
-static int parse_port(const char *s, size_t n, unsigned *port)
+static int codec_parse_port(const char *s, size_t n, unsigned *port)
 {
     unsigned v = 0;
     size_t i;
@@ -138,7 +138,7 @@ static int parse_port(const char *s, size_t n, unsigned *port)
     if (n == 0 || n > 5 || s[0] == '0')
         return 0;
     for (i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)s[i]))
+        if (!codec_is_digit((unsigned char)s[i]))
             return 0;
         v = v * 10 + (unsigned)(s[i] - '0');
     }
@@ -148,15 +148,15 @@ static int parse_port(const char *s, size_t n, unsigned *port)
     return 1;
 }
 
-static size_t clamp_max_token(size_t max_token)
+static size_t codec_clamp_max_token(size_t max_token)
 {
     return max_token > OAUTH_MAX_TOKEN_LIMIT ? OAUTH_MAX_TOKEN_LIMIT : max_token;
 }
 
 /* The value of auth: "Bearer" SP b64token, scheme case-insensitive. */
-static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_token,
-                                          size_t at, struct oauth_client_msg *out,
-                                          char *why, size_t whylen)
+static enum oauth_codec_status codec_check_auth(const char *v, size_t n, size_t max_token,
+                                                size_t at, struct oauth_client_msg *out,
+                                                struct oauth_err *err)
 {
     const char *sp;
     const char *tok;
@@ -166,39 +166,39 @@ static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_to
         /* RFC 7628 4.3: the client asks for the server's error challenge */
         out->token = NULL;
         out->token_len = 0;
-        sm_why(why, whylen, "empty auth value (client asks for the error challenge)");
+        oauth_why(err, "empty auth value (client asks for the error challenge)");
         return OAUTH_CODEC_AUTH_EMPTY;
     }
     sp = memchr(v, ' ', n);
     if (!sp) {
-        if (n == 6 && ascii_ieq(v, "Bearer", 6)) {
-            sm_why(why, whylen, "byte %zu: auth scheme Bearer without a token", at);
+        if (n == 6 && codec_ascii_ieq(v, "Bearer", 6)) {
+            oauth_why(err, "byte %zu: auth scheme Bearer without a token", at);
             return OAUTH_CODEC_ERR_TOKEN_EMPTY;
         }
-        sm_why(why, whylen, "byte %zu: auth is not \"Bearer\" SP token", at);
+        oauth_why(err, "byte %zu: auth is not \"Bearer\" SP token", at);
         return OAUTH_CODEC_ERR_SCHEME;
     }
-    if ((size_t)(sp - v) != 6 || !ascii_ieq(v, "Bearer", 6)) {
-        sm_why(why, whylen, "byte %zu: auth scheme is not Bearer", at);
+    if ((size_t)(sp - v) != 6 || !codec_ascii_ieq(v, "Bearer", 6)) {
+        oauth_why(err, "byte %zu: auth scheme is not Bearer", at);
         return OAUTH_CODEC_ERR_SCHEME;
     }
     tok = sp + 1;
     toklen = n - 7;
     if (toklen == 0) {
-        sm_why(why, whylen, "byte %zu: auth scheme Bearer without a token", at);
+        oauth_why(err, "byte %zu: auth scheme Bearer without a token", at);
         return OAUTH_CODEC_ERR_TOKEN_EMPTY;
     }
     if (tok[0] == ' ') {
-        sm_why(why, whylen, "byte %zu: more than one space after Bearer", at + 7);
+        oauth_why(err, "byte %zu: more than one space after Bearer", at + 7);
         return OAUTH_CODEC_ERR_SCHEME;
     }
     if (toklen > max_token) {
-        sm_why(why, whylen, "token of %zu bytes, over the limit of %zu", toklen, max_token);
+        oauth_why(err, "token of %zu bytes, over the limit of %zu", toklen, max_token);
         return OAUTH_CODEC_ERR_TOKEN_TOO_LONG;
     }
-    if (!is_b64token(tok, toklen)) {
-        sm_why(why, whylen, "byte %zu: token of %zu bytes is not an RFC 6750 b64token", at + 7,
-                toklen);
+    if (!codec_is_b64token(tok, toklen)) {
+        oauth_why(err, "byte %zu: token of %zu bytes is not an RFC 6750 b64token", at + 7,
+                  toklen);
         return OAUTH_CODEC_ERR_TOKEN;
     }
     out->token = tok;
@@ -208,72 +208,70 @@ static enum oauth_codec_status check_auth(const char *v, size_t n, size_t max_to
 
 /* ---- XOAUTH2 ----------------------------------------------------------------- */
 
-static enum oauth_codec_status parse_xoauth2(const char *msg, size_t len, size_t max_token,
-                                             struct oauth_client_msg *out, char *why,
-                                             size_t whylen)
+static enum oauth_codec_status codec_parse_xoauth2(const char *msg, size_t len, size_t max_token,
+                                             struct oauth_client_msg *out, struct oauth_err *err)
 {
     const char *user, *auth, *sep;
     size_t user_len, auth_len, pos;
 
     if (len < 5 || memcmp(msg, "user=", 5) != 0) {
-        sm_why(why, whylen, "byte 0: message does not start with user=");
+        oauth_why(err, "byte 0: message does not start with user=");
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     user = msg + 5;
     sep = memchr(user, KVSEP, len - 5);
     if (!sep) {
-        sm_why(why, whylen, "no ^A after the user value");
+        oauth_why(err, "no ^A after the user value");
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     user_len = (size_t)(sep - user);
     pos = 5 + user_len + 1;
     if (len - pos < 5 || memcmp(msg + pos, "auth=", 5) != 0) {
-        sm_why(why, whylen, "byte %zu: auth= expected after the user", pos);
+        oauth_why(err, "byte %zu: auth= expected after the user", pos);
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     pos += 5;
     auth = msg + pos;
     sep = memchr(auth, KVSEP, len - pos);
     if (!sep) {
-        sm_why(why, whylen, "no ^A after the auth value");
+        oauth_why(err, "no ^A after the auth value");
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     auth_len = (size_t)(sep - auth);
     pos += auth_len + 1;
     if (pos == len || msg[pos] != KVSEP) {
-        sm_why(why, whylen, "byte %zu: final ^A expected after auth (XOAUTH2 has two keys)",
-                pos);
+        oauth_why(err, "byte %zu: final ^A expected after auth (XOAUTH2 has two keys)",
+                  pos);
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     pos++;
     if (pos != len) {
-        sm_why(why, whylen, "%zu bytes after the final ^A", len - pos);
+        oauth_why(err, "%zu bytes after the final ^A", len - pos);
         return OAUTH_CODEC_ERR_TRAILING;
     }
     if (user_len == 0) {
-        sm_why(why, whylen, "byte 5: empty user");
+        oauth_why(err, "byte 5: empty user");
         return OAUTH_CODEC_ERR_USER;
     }
     if (user_len > OAUTH_MAX_USER) {
-        sm_why(why, whylen, "user of %zu bytes, over the limit of %d", user_len, OAUTH_MAX_USER);
+        oauth_why(err, "user of %zu bytes, over the limit of %d", user_len, OAUTH_MAX_USER);
         return OAUTH_CODEC_ERR_USER_TOO_LONG;
     }
-    if (!is_clean_name(user, user_len)) {
-        sm_why(why, whylen, "byte 5: user is not UTF-8 without control characters");
+    if (!codec_is_clean_name(user, user_len)) {
+        oauth_why(err, "byte 5: user is not UTF-8 without control characters");
         return OAUTH_CODEC_ERR_USER;
     }
     memcpy(out->user, user, user_len);
     out->user[user_len] = '\0';
     out->user_len = user_len;
-    return check_auth(auth, auth_len, max_token, (size_t)(auth - msg), out, why, whylen);
+    return codec_check_auth(auth, auth_len, max_token, (size_t)(auth - msg), out, err);
 }
 
 /* ---- OAUTHBEARER ------------------------------------------------------------- */
 
 /* gs2-header = gs2-cb-flag "," [ "a=" saslname ] ","; *pos is past it on OK. */
-static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, size_t *pos,
-                                                struct oauth_client_msg *out, char *why,
-                                                size_t whylen)
+static enum oauth_codec_status codec_parse_gs2_header(const char *msg, size_t len, size_t *pos,
+                                                struct oauth_client_msg *out, struct oauth_err *err)
 {
     size_t i = 0, n = 0;
 
@@ -281,14 +279,14 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
         out->cb = msg[0] == 'n' ? OAUTH_CB_N : OAUTH_CB_Y;
         i = 1;
     } else if (len >= 2 && msg[0] == 'p' && msg[1] == '=') {
-        sm_why(why, whylen, "byte 0: client requires channel binding (p=), not supported");
+        oauth_why(err, "byte 0: client requires channel binding (p=), not supported");
         return OAUTH_CODEC_ERR_CHANNEL_BINDING;
     } else {
-        sm_why(why, whylen, "byte 0: GS2 header does not start with n, y or p=");
+        oauth_why(err, "byte 0: GS2 header does not start with n, y or p=");
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     if (i == len || msg[i] != ',') {
-        sm_why(why, whylen, "byte %zu: ',' expected after the channel-binding flag", i);
+        oauth_why(err, "byte %zu: ',' expected after the channel-binding flag", i);
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     i++;
@@ -297,7 +295,7 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
         return OAUTH_CODEC_OK;
     }
     if (len - i < 2 || msg[i] != 'a' || msg[i + 1] != '=') {
-        sm_why(why, whylen, "byte %zu: GS2 header: a=authzid or ',' expected", i);
+        oauth_why(err, "byte %zu: GS2 header: a=authzid or ',' expected", i);
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     i += 2;
@@ -310,27 +308,27 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
             else if (len - i >= 3 && msg[i + 1] == '3' && msg[i + 2] == 'D')
                 c = '=';
             else {
-                sm_why(why, whylen, "byte %zu: authzid: '=' not followed by 2C or 3D", i);
+                oauth_why(err, "byte %zu: authzid: '=' not followed by 2C or 3D", i);
                 return OAUTH_CODEC_ERR_AUTHZID;
             }
             i += 2;
         }
         if (n == OAUTH_MAX_USER) {
-            sm_why(why, whylen, "authzid over the limit of %d bytes", OAUTH_MAX_USER);
+            oauth_why(err, "authzid over the limit of %d bytes", OAUTH_MAX_USER);
             return OAUTH_CODEC_ERR_USER_TOO_LONG;
         }
         out->user[n++] = c;
     }
     if (i == len) {
-        sm_why(why, whylen, "GS2 header: no ',' after the authzid");
+        oauth_why(err, "GS2 header: no ',' after the authzid");
         return OAUTH_CODEC_ERR_GS2_HEADER;
     }
     if (n == 0) {
-        sm_why(why, whylen, "byte %zu: empty authzid (a=,)", i);
+        oauth_why(err, "byte %zu: empty authzid (a=,)", i);
         return OAUTH_CODEC_ERR_AUTHZID;
     }
-    if (!is_clean_name(out->user, n)) {
-        sm_why(why, whylen, "authzid is not UTF-8 without control characters");
+    if (!codec_is_clean_name(out->user, n)) {
+        oauth_why(err, "authzid is not UTF-8 without control characters");
         return OAUTH_CODEC_ERR_AUTHZID;
     }
     out->user[n] = '\0';
@@ -339,9 +337,10 @@ static enum oauth_codec_status parse_gs2_header(const char *msg, size_t len, siz
     return OAUTH_CODEC_OK;
 }
 
-static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, size_t max_token,
-                                                 struct oauth_client_msg *out, char *why,
-                                                 size_t whylen)
+static enum oauth_codec_status codec_parse_oauthbearer(const char *msg, size_t len,
+                                                       size_t max_token,
+                                                       struct oauth_client_msg *out,
+                                                       struct oauth_err *err)
 {
     enum oauth_codec_status st;
     const char *auth = NULL;
@@ -349,14 +348,14 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
     int have_host = 0, have_port = 0;
 
     if (len == 1 && msg[0] == KVSEP) {
-        sm_why(why, whylen, "lone ^A as the initial message");
+        oauth_why(err, "lone ^A as the initial message");
         return OAUTH_CODEC_ERR_KVSEP_ONLY;
     }
-    st = parse_gs2_header(msg, len, &pos, out, why, whylen);
+    st = codec_parse_gs2_header(msg, len, &pos, out, err);
     if (st != OAUTH_CODEC_OK)
         return st;
     if (pos == len || msg[pos] != KVSEP) {
-        sm_why(why, whylen, "byte %zu: ^A expected after the GS2 header", pos);
+        oauth_why(err, "byte %zu: ^A expected after the GS2 header", pos);
         return OAUTH_CODEC_ERR_SYNTAX;
     }
     pos++;
@@ -365,28 +364,28 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
         const char *sep;
 
         if (pos == len) {
-            sm_why(why, whylen, "message ends without the final ^A");
+            oauth_why(err, "message ends without the final ^A");
             return OAUTH_CODEC_ERR_SYNTAX;
         }
         if (msg[pos] == KVSEP) {
             pos++;
             break;
         }
-        while (pos < len && is_alpha((unsigned char)msg[pos]))
+        while (pos < len && codec_is_alpha((unsigned char)msg[pos]))
             pos++;
         klen = pos - kstart;
         if (pos == len) {
-            sm_why(why, whylen, "byte %zu: key without '=' value ^A", kstart);
+            oauth_why(err, "byte %zu: key without '=' value ^A", kstart);
             return OAUTH_CODEC_ERR_SYNTAX;
         }
         if (klen == 0 || msg[pos] != '=') {
-            sm_why(why, whylen, "byte %zu: key of letters followed by '=' expected", pos);
+            oauth_why(err, "byte %zu: key of letters followed by '=' expected", pos);
             return OAUTH_CODEC_ERR_KVPAIR;
         }
         vstart = ++pos;
         sep = memchr(msg + vstart, KVSEP, len - vstart);
         if (!sep) {
-            sm_why(why, whylen, "byte %zu: value without a ^A after it", vstart);
+            oauth_why(err, "byte %zu: value without a ^A after it", vstart);
             return OAUTH_CODEC_ERR_SYNTAX;
         }
         vlen = (size_t)(sep - (msg + vstart));
@@ -394,7 +393,7 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
 
         if (klen == 4 && memcmp(msg + kstart, "auth", 4) == 0) {
             if (auth) {
-                sm_why(why, whylen, "byte %zu: duplicate key \"auth\"", kstart);
+                oauth_why(err, "byte %zu: duplicate key \"auth\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
             auth = msg + vstart; /* checked once the whole message is known good */
@@ -402,12 +401,12 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             auth_at = vstart;
         } else if (klen == 4 && memcmp(msg + kstart, "host", 4) == 0) {
             if (have_host) {
-                sm_why(why, whylen, "byte %zu: duplicate key \"host\"", kstart);
+                oauth_why(err, "byte %zu: duplicate key \"host\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
-            if (!is_host(msg + vstart, vlen)) {
-                sm_why(why, whylen, "byte %zu: host is not 1-%d visible characters", vstart,
-                        OAUTH_MAX_HOST);
+            if (!codec_is_host(msg + vstart, vlen)) {
+                oauth_why(err, "byte %zu: host is not 1-%d visible characters", vstart,
+                          OAUTH_MAX_HOST);
                 return OAUTH_CODEC_ERR_HOST;
             }
             have_host = 1;
@@ -415,12 +414,12 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             out->host_len = vlen;
         } else if (klen == 4 && memcmp(msg + kstart, "port", 4) == 0) {
             if (have_port) {
-                sm_why(why, whylen, "byte %zu: duplicate key \"port\"", kstart);
+                oauth_why(err, "byte %zu: duplicate key \"port\"", kstart);
                 return OAUTH_CODEC_ERR_DUPLICATE;
             }
-            if (!parse_port(msg + vstart, vlen, &out->port)) {
-                sm_why(why, whylen, "byte %zu: port is not 1-65535 without leading zeros",
-                        vstart);
+            if (!codec_parse_port(msg + vstart, vlen, &out->port)) {
+                oauth_why(err, "byte %zu: port is not 1-65535 without leading zeros",
+                          vstart);
                 return OAUTH_CODEC_ERR_PORT;
             }
             have_port = 1;
@@ -428,57 +427,57 @@ static enum oauth_codec_status parse_oauthbearer(const char *msg, size_t len, si
             /* RFC 7628 3.1: "Unknown key/value pairs MUST be ignored by the
              * server"; their syntax is still the grammar's. */
             for (i = 0; i < vlen; i++)
-                if (!is_value_char((unsigned char)msg[vstart + i])) {
-                    sm_why(why, whylen, "byte %zu: value has a byte outside VCHAR/SP/HTAB/CR/LF",
-                            vstart + i);
+                if (!codec_is_value_char((unsigned char)msg[vstart + i])) {
+                    oauth_why(err, "byte %zu: value has a byte outside VCHAR/SP/HTAB/CR/LF",
+                              vstart + i);
                     return OAUTH_CODEC_ERR_KVPAIR;
                 }
         }
     }
     if (pos != len) {
-        sm_why(why, whylen, "%zu bytes after the final ^A", len - pos);
+        oauth_why(err, "%zu bytes after the final ^A", len - pos);
         return OAUTH_CODEC_ERR_TRAILING;
     }
     if (!auth) {
-        sm_why(why, whylen, "no auth key");
+        oauth_why(err, "no auth key");
         return OAUTH_CODEC_ERR_NO_AUTH;
     }
-    return check_auth(auth, auth_len, max_token, auth_at, out, why, whylen);
+    return codec_check_auth(auth, auth_len, max_token, auth_at, out, err);
 }
 
-enum oauth_codec_status oauth_parse_client_msg(enum oauth_mech mech, const char *msg, size_t len,
-                                               size_t max_token, struct oauth_client_msg *out,
-                                               char *why, size_t whylen)
+static enum oauth_codec_status codec_parse_client_msg(enum oauth_mech mech, const char *msg,
+                                                      size_t len, size_t max_token,
+                                                      struct oauth_client_msg *out,
+                                                      struct oauth_err *err)
 {
-    if (why && whylen)
-        why[0] = '\0';
+    oauth_err_clear(err);
     if (!out || (!msg && len) || (mech != OAUTH_MECH_XOAUTH2 && mech != OAUTH_MECH_OAUTHBEARER)) {
-        sm_why(why, whylen, "invalid arguments");
+        oauth_why(err, "invalid arguments");
         return OAUTH_CODEC_ERR_ARG;
     }
     memset(out, 0, sizeof(*out));
-    max_token = clamp_max_token(max_token);
+    max_token = codec_clamp_max_token(max_token);
     if (len == 0) {
-        sm_why(why, whylen, "empty message");
+        oauth_why(err, "empty message");
         return OAUTH_CODEC_ERR_EMPTY;
     }
     if (len > OAUTH_MAX_CLIENT_MESSAGE(max_token)) {
-        sm_why(why, whylen, "message of %zu bytes, over the limit of %zu", len,
-                (size_t)OAUTH_MAX_CLIENT_MESSAGE(max_token));
+        oauth_why(err, "message of %zu bytes, over the limit of %zu", len,
+                  (size_t)OAUTH_MAX_CLIENT_MESSAGE(max_token));
         return OAUTH_CODEC_ERR_TOO_LONG;
     }
     if (memchr(msg, '\0', len)) {
-        sm_why(why, whylen, "byte %zu: NUL", (size_t)((const char *)memchr(msg, '\0', len) - msg));
+        oauth_why(err, "byte %zu: NUL", (size_t)((const char *)memchr(msg, '\0', len) - msg));
         return OAUTH_CODEC_ERR_NUL;
     }
     if (mech == OAUTH_MECH_XOAUTH2)
-        return parse_xoauth2(msg, len, max_token, out, why, whylen);
-    return parse_oauthbearer(msg, len, max_token, out, why, whylen);
+        return codec_parse_xoauth2(msg, len, max_token, out, err);
+    return codec_parse_oauthbearer(msg, len, max_token, out, err);
 }
 
 /* ---- builders ---------------------------------------------------------------- */
 
-static size_t escaped_len(const char *s, size_t n)
+static size_t codec_escaped_len(const char *s, size_t n)
 {
     size_t i, e = n;
 
@@ -488,7 +487,7 @@ static size_t escaped_len(const char *s, size_t n)
     return e;
 }
 
-static size_t port_digits(unsigned port)
+static size_t codec_port_digits(unsigned port)
 {
     size_t d = 1;
 
@@ -499,7 +498,7 @@ static size_t port_digits(unsigned port)
     return d;
 }
 
-static char *put(char *o, const char *s, size_t n)
+static char *codec_put(char *o, const char *s, size_t n)
 {
     if (n)
         memcpy(o, s, n);
@@ -521,18 +520,18 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
     /* the parser's rules, so that what is built parses back */
     if (p->user_len > OAUTH_MAX_USER)
         return OAUTH_CODEC_ERR_USER_TOO_LONG;
-    if (!is_clean_name(p->user, p->user_len))
+    if (!codec_is_clean_name(p->user, p->user_len))
         return bearer ? OAUTH_CODEC_ERR_AUTHZID : OAUTH_CODEC_ERR_USER;
     if (!bearer && p->user_len == 0)
         return OAUTH_CODEC_ERR_USER;
     if (p->token_len > OAUTH_MAX_TOKEN_LIMIT)
         return OAUTH_CODEC_ERR_TOKEN_TOO_LONG;
-    if (p->token_len && !is_b64token(p->token, p->token_len))
+    if (p->token_len && !codec_is_b64token(p->token, p->token_len))
         return OAUTH_CODEC_ERR_TOKEN;
     if (bearer) {
         if (p->cb != OAUTH_CB_N && p->cb != OAUTH_CB_Y)
             return OAUTH_CODEC_ERR_ARG;
-        if (p->host && !is_host(p->host, p->host_len))
+        if (p->host && !codec_is_host(p->host, p->host_len))
             return OAUTH_CODEC_ERR_HOST;
         if (p->port > 65535)
             return OAUTH_CODEC_ERR_PORT;
@@ -540,11 +539,11 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
 
     /* sizes: all bounded by the caps above, so no sum can wrap */
     if (bearer) {
-        need = 2 + (p->user_len ? 2 + escaped_len(p->user, p->user_len) : 0) + 1 + 1;
+        need = 2 + (p->user_len ? 2 + codec_escaped_len(p->user, p->user_len) : 0) + 1 + 1;
         if (p->host)
             need += 5 + p->host_len + 1;
         if (p->port)
-            need += 5 + port_digits(p->port) + 1;
+            need += 5 + codec_port_digits(p->port) + 1;
     } else {
         need = 5 + p->user_len + 1;
     }
@@ -558,12 +557,12 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
         *o++ = p->cb == OAUTH_CB_Y ? 'y' : 'n';
         *o++ = ',';
         if (p->user_len) {
-            o = put(o, "a=", 2);
+            o = codec_put(o, "a=", 2);
             for (i = 0; i < p->user_len; i++) {
                 if (p->user[i] == ',')
-                    o = put(o, "=2C", 3);
+                    o = codec_put(o, "=2C", 3);
                 else if (p->user[i] == '=')
-                    o = put(o, "=3D", 3);
+                    o = codec_put(o, "=3D", 3);
                 else
                     *o++ = p->user[i];
             }
@@ -571,28 +570,28 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
         *o++ = ',';
         *o++ = KVSEP;
         if (p->host) {
-            o = put(o, "host=", 5);
-            o = put(o, p->host, p->host_len);
+            o = codec_put(o, "host=", 5);
+            o = codec_put(o, p->host, p->host_len);
             *o++ = KVSEP;
         }
         if (p->port) {
             unsigned v = p->port;
-            size_t d = port_digits(v);
-            o = put(o, "port=", 5);
+            size_t d = codec_port_digits(v);
+            o = codec_put(o, "port=", 5);
             for (i = d; i > 0; i--, v /= 10)
                 o[i - 1] = (char)('0' + v % 10);
             o += d;
             *o++ = KVSEP;
         }
     } else {
-        o = put(o, "user=", 5);
-        o = put(o, p->user, p->user_len);
+        o = codec_put(o, "user=", 5);
+        o = codec_put(o, p->user, p->user_len);
         *o++ = KVSEP;
     }
-    o = put(o, "auth=", 5);
+    o = codec_put(o, "auth=", 5);
     if (p->token_len) {
-        o = put(o, "Bearer ", 7);
-        o = put(o, p->token, p->token_len);
+        o = codec_put(o, "Bearer ", 7);
+        o = codec_put(o, p->token, p->token_len);
     }
     *o++ = KVSEP;
     *o++ = KVSEP;
@@ -614,36 +613,36 @@ const char *oauth_error_status_name(enum oauth_error_status s)
 }
 
 /* The checks the client parser applies to each string member. */
-static int is_status_string(const char *s, size_t n)
+static int codec_is_status_string(const char *s, size_t n)
 {
     size_t i;
 
     if (n == 0)
         return 0;
     for (i = 0; i < n; i++)
-        if (!is_nqschar((unsigned char)s[i]))
+        if (!codec_is_nqschar((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
-static int is_scope_string(const char *s, size_t n)
+static int codec_is_scope_string(const char *s, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n; i++)
-        if (!is_nqschar((unsigned char)s[i]))
+        if (!codec_is_nqschar((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
-static int is_url_string(const char *s, size_t n)
+static int codec_is_url_string(const char *s, size_t n)
 {
     size_t i;
 
     if (n == 0)
         return 0;
     for (i = 0; i < n; i++)
-        if (!is_vchar((unsigned char)s[i]))
+        if (!codec_is_vchar((unsigned char)s[i]))
             return 0;
     return 1;
 }
@@ -662,9 +661,11 @@ enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_
         return OAUTH_CODEC_ERR_ARG;
     if (mech == OAUTH_MECH_XOAUTH2)
         openid_config = NULL;
-    if ((scope && (strlen(scope) > OAUTH_MAX_ERROR_JSON || !is_scope_string(scope, strlen(scope))))
-        || (openid_config && (strlen(openid_config) > OAUTH_MAX_ERROR_JSON
-                              || !is_url_string(openid_config, strlen(openid_config)))))
+    if ((scope
+         && (strlen(scope) > OAUTH_MAX_ERROR_JSON || !codec_is_scope_string(scope, strlen(scope))))
+        || (openid_config
+            && (strlen(openid_config) > OAUTH_MAX_ERROR_JSON
+                || !codec_is_url_string(openid_config, strlen(openid_config)))))
         return OAUTH_CODEC_ERR_JSON_FIELD;
 
     obj = json_object();
@@ -718,10 +719,10 @@ void oauth_error_info_clear(struct oauth_error_info *info)
 
 /* Copy member key of obj into *dst when present: it must be a string that
  * passes check.  Returns OAUTH_CODEC_OK, `bad` or OAUTH_CODEC_ERR_NOMEM. */
-static enum oauth_codec_status copy_member(json_t *obj, const char *key,
-                                           int (*check)(const char *, size_t), int required,
-                                           enum oauth_codec_status bad, char **dst, char *why,
-                                           size_t whylen)
+static enum oauth_codec_status codec_copy_member(json_t *obj, const char *key,
+                                                 int (*check)(const char *, size_t), int required,
+                                                 enum oauth_codec_status bad, char **dst,
+                                                 struct oauth_err *err)
 {
     json_t *v = json_object_get(obj, key);
     const char *s;
@@ -730,17 +731,17 @@ static enum oauth_codec_status copy_member(json_t *obj, const char *key,
     if (!v) {
         if (!required)
             return OAUTH_CODEC_OK;
-        sm_why(why, whylen, "error JSON has no \"%s\"", key);
+        oauth_why(err, "error JSON has no \"%s\"", key);
         return bad;
     }
     if (!json_is_string(v)) {
-        sm_why(why, whylen, "error JSON: \"%s\" is not a string", key);
+        oauth_why(err, "error JSON: \"%s\" is not a string", key);
         return bad;
     }
     s = json_string_value(v);
     n = json_string_length(v);
     if (!check(s, n)) {
-        sm_why(why, whylen, "error JSON: \"%s\" has characters outside its grammar", key);
+        oauth_why(err, "error JSON: \"%s\" has characters outside its grammar", key);
         return bad;
     }
     *dst = malloc(n + 1);
@@ -750,57 +751,55 @@ static enum oauth_codec_status copy_member(json_t *obj, const char *key,
     return OAUTH_CODEC_OK;
 }
 
-enum oauth_codec_status oauth_parse_error_json(const char *msg, size_t len,
-                                               struct oauth_error_info *out, char *why,
-                                               size_t whylen)
+static enum oauth_codec_status codec_parse_error_json(const char *msg, size_t len,
+                                               struct oauth_error_info *out, struct oauth_err *err)
 {
     enum oauth_codec_status st;
-    json_error_t err;
+    json_error_t jerr;
     json_t *root;
     int s;
 
-    if (why && whylen)
-        why[0] = '\0';
+    oauth_err_clear(err);
     if (!out || (!msg && len)) {
-        sm_why(why, whylen, "invalid arguments");
+        oauth_why(err, "invalid arguments");
         return OAUTH_CODEC_ERR_ARG;
     }
     memset(out, 0, sizeof(*out));
     if (len == 0) {
-        sm_why(why, whylen, "empty error challenge");
+        oauth_why(err, "empty error challenge");
         return OAUTH_CODEC_ERR_EMPTY;
     }
     if (len > OAUTH_MAX_ERROR_JSON) {
-        sm_why(why, whylen, "error challenge of %zu bytes, over the limit of %d", len,
-                OAUTH_MAX_ERROR_JSON);
+        oauth_why(err, "error challenge of %zu bytes, over the limit of %d", len,
+                  OAUTH_MAX_ERROR_JSON);
         return OAUTH_CODEC_ERR_TOO_LONG;
     }
     if (memchr(msg, '\0', len)) {
-        sm_why(why, whylen, "byte %zu: NUL in the error challenge",
-                (size_t)((const char *)memchr(msg, '\0', len) - msg));
+        oauth_why(err, "byte %zu: NUL in the error challenge",
+                  (size_t)((const char *)memchr(msg, '\0', len) - msg));
         return OAUTH_CODEC_ERR_NUL;
     }
     /* no JSON_DECODE_ANY, no JSON_ALLOW_NUL; jansson's error text quotes the
      * input, so only its position is reported */
-    root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &err);
+    root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        sm_why(why, whylen, "error challenge is not valid JSON (line %d, column %d)", err.line,
-                err.column);
+        oauth_why(err, "error challenge is not valid JSON (line %d, column %d)", jerr.line,
+                  jerr.column);
         return OAUTH_CODEC_ERR_JSON;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        sm_why(why, whylen, "error challenge is JSON but not an object");
+        oauth_why(err, "error challenge is JSON but not an object");
         return OAUTH_CODEC_ERR_JSON_NOT_OBJECT;
     }
-    st = copy_member(root, "status", is_status_string, 1, OAUTH_CODEC_ERR_JSON_STATUS,
-                     &out->status, why, whylen);
+    st = codec_copy_member(root, "status", codec_is_status_string, 1, OAUTH_CODEC_ERR_JSON_STATUS,
+                           &out->status, err);
     if (st == OAUTH_CODEC_OK)
-        st = copy_member(root, "scope", is_scope_string, 0, OAUTH_CODEC_ERR_JSON_FIELD,
-                         &out->scope, why, whylen);
+        st = codec_copy_member(root, "scope", codec_is_scope_string, 0, OAUTH_CODEC_ERR_JSON_FIELD,
+                               &out->scope, err);
     if (st == OAUTH_CODEC_OK)
-        st = copy_member(root, "openid-configuration", is_url_string, 0,
-                         OAUTH_CODEC_ERR_JSON_FIELD, &out->openid_config, why, whylen);
+        st = codec_copy_member(root, "openid-configuration", codec_is_url_string, 0,
+                               OAUTH_CODEC_ERR_JSON_FIELD, &out->openid_config, err);
     json_decref(root);
     if (st != OAUTH_CODEC_OK) {
         oauth_error_info_clear(out);
@@ -880,4 +879,42 @@ const char *oauth_codec_status_text(enum oauth_codec_status s)
     case OAUTH_CODEC_ERR_NOMEM: return "out of memory";
     }
     return "invalid status";
+}
+
+/* What a parser's status means, decided here once: a message that breaks
+ * the grammar is the other side's fault (invalid_request: a malformed
+ * SASL message, RFC 6750 section 3.1), the empty auth= a valid request for
+ * the error challenge, bad arguments and memory ours. */
+static enum oauth_codec_status codec_done(struct oauth_err *err, enum oauth_codec_status st)
+{
+    switch (st) {
+    case OAUTH_CODEC_OK:
+    case OAUTH_CODEC_AUTH_EMPTY:
+        return oauth_err_is(err, OAUTH_OK, st);
+    case OAUTH_CODEC_ERR_ARG:
+    case OAUTH_CODEC_ERR_NO_ROOM:
+    case OAUTH_CODEC_ERR_NOMEM:
+        return oauth_err_is(err, OAUTH_ERR_INTERNAL, st);
+    default:
+        oauth_err_is(err, OAUTH_ERR_CLIENT, st);
+        if (err)
+            err->status = OAUTH_STATUS_INVALID_REQUEST;
+        return st;
+    }
+}
+
+enum oauth_codec_status oauth_parse_client_msg(enum oauth_mech mech, const char *msg, size_t len,
+                                               size_t max_token, struct oauth_client_msg *out,
+                                               struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    return codec_done(err, codec_parse_client_msg(mech, msg, len, max_token, out, err));
+}
+
+enum oauth_codec_status oauth_parse_error_json(const char *msg, size_t len,
+                                               struct oauth_error_info *out,
+                                               struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    return codec_done(err, codec_parse_error_json(msg, len, out, err));
 }

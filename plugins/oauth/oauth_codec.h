@@ -49,7 +49,7 @@
  *    1-65535 without leading zeros (RFC 7628 3.1);
  *  - no NUL byte anywhere; nothing after the final kvsep.
  *
- * Nothing these functions write into a `why` buffer or return as text ever
+ * Nothing these functions write into an error's reason or return as text ever
  * contains token bytes (nor any other received value: only offsets and the
  * names of known keys). */
 #ifndef OAUTH_CODEC_H
@@ -171,18 +171,24 @@ struct oauth_error_info {
     char *openid_config;           /* "openid-configuration", NULL when absent */
 };
 
+/* The error type (oauth_err.h): the parsers fill it, class OAUTH_OK for
+ * OAUTH_CODEC_OK and OAUTH_CODEC_AUTH_EMPTY, OAUTH_ERR_CLIENT with status
+ * invalid_request for a message that breaks the grammar, OAUTH_ERR_INTERNAL
+ * for bad arguments and memory; the status is its code. */
+struct oauth_err;
+
 /* ---- client initial message ------------------------------------------------ */
 
 /* Server side: parse a client's initial message of the given mechanism.
  * max_token caps the token (lowered to OAUTH_MAX_TOKEN_LIMIT); the whole
  * message may be OAUTH_MAX_CLIENT_MESSAGE(max_token) bytes.  Returns
  * OAUTH_CODEC_OK or OAUTH_CODEC_AUTH_EMPTY with *out filled, else an error
- * (and *out unspecified).  why (whylen bytes, may be NULL/0) receives an
- * administrator-oriented reason: a byte offset and what was wrong there;
- * never a received value. */
+ * (and *out unspecified).  err (may be NULL) receives the class, the status
+ * as its code and an administrator-oriented reason: a byte offset and what
+ * was wrong there; never a received value. */
 enum oauth_codec_status oauth_parse_client_msg(enum oauth_mech mech, const char *msg, size_t len,
                                                size_t max_token, struct oauth_client_msg *out,
-                                               char *why, size_t whylen);
+                                               struct oauth_err *err);
 
 /* Client side: build the initial message into out (outmax bytes), with a
  * NUL after it when room remains.  *outlen receives the message's length
@@ -217,10 +223,9 @@ enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_
  * "openid-configuration" (VCHARs) are optional strings; other members
  * (XOAUTH2's "schemes", future ones) are ignored.  On OAUTH_CODEC_OK *out
  * holds copies (release with oauth_error_info_clear); on failure *out is
- * empty.  why as for oauth_parse_client_msg. */
+ * empty.  err as for oauth_parse_client_msg. */
 enum oauth_codec_status oauth_parse_error_json(const char *msg, size_t len,
-                                               struct oauth_error_info *out, char *why,
-                                               size_t whylen);
+                                               struct oauth_error_info *out, struct oauth_err *err);
 
 /* Free the copies and zero *info (safe on a zeroed or cleared struct). */
 void oauth_error_info_clear(struct oauth_error_info *info);

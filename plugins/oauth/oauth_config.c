@@ -5,8 +5,10 @@
 #include "config.h"
 #include "oauth_server.h"
 #include "oauth_config.h"
+#include "oauth_util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +26,14 @@ static size_t n_owned, cap_owned;
 
 /* s kept until unload, or NULL (s freed) when there is no memory: the
  * caller then fails with SASL_NOMEM, never carries on without it. */
-static char *keep(char *s)
+static char *cfg_keep(char *s)
 {
     if (s && n_owned == cap_owned) {
         size_t cap = cap_owned ? 2 * cap_owned : 16;
         char **grown = realloc(owned, cap * sizeof(*owned));
         if (!grown) {
-            sm_erase(s, strlen(s)); /* it may be a secret file's content */
+            /* it may be a secret file's content; or not yet written to */
+            sm_erase(s, malloc_usable_size(s));
             free(s);
             return NULL;
         }
@@ -42,7 +45,7 @@ static char *keep(char *s)
     return s;
 }
 
-__attribute__((destructor)) static void forget(void)
+__attribute__((destructor)) static void cfg_forget(void)
 {
     size_t i;
 
@@ -61,8 +64,8 @@ __attribute__((destructor)) static void forget(void)
 
 /* The name of the option to read: <prefix>_<name> when the application's
  * configuration sets it, else oauth_<name>. */
-static const char *option(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                          const char *name, char buf[OPTION_NAME_MAX])
+static const char *cfg_option(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                              const char *name, char buf[OPTION_NAME_MAX])
 {
     const char *val = NULL;
     unsigned len = 0;
@@ -82,7 +85,7 @@ const char *oauth_opt_string(const struct oauth_plugin *p, const sasl_utils_t *u
     const char *val = NULL;
     unsigned len = 0;
 
-    option(p, utils, name, buf);
+    cfg_option(p, utils, name, buf);
     if (!utils->getopt || utils->getopt(utils->getopt_context, NULL, buf, &val, &len) != SASL_OK
         || !val || !*val)
         return NULL;
@@ -91,26 +94,26 @@ const char *oauth_opt_string(const struct oauth_plugin *p, const sasl_utils_t *u
 
 /* A copy kept for the life of the plugin (the application's getopt answer
  * need not outlive the call) in *out, NULL when unset: SASL_OK or SASL_NOMEM. */
-static int kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                    const char **out)
+static int cfg_kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                        const char **out)
 {
     const char *v = oauth_opt_string(p, utils, name);
 
-    *out = v ? keep(strdup(v)) : NULL;
+    *out = v ? cfg_keep(strdup(v)) : NULL;
     return v && !*out ? SASL_NOMEM : SASL_OK;
 }
 
 /* Refuse option name (as the configuration spells it: oauth_<name> or
  * <prefix>_<name>) for the reason fmt gives after "<option>: ". */
-static int bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-               const char *fmt, ...)
+static int cfg_bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int cfg_bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                   const char *fmt, ...)
 {
     char opt[OPTION_NAME_MAX], why[SM_OPT_REASON_MAX];
     va_list ap;
 
-    option(p, utils, name, opt);
+    cfg_option(p, utils, name, opt);
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
@@ -118,8 +121,8 @@ static int bad(const struct oauth_plugin *p, const sasl_utils_t *utils, const ch
 }
 
 /* A space-separated list into *items (pointing into a kept copy). */
-static int list(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                const char **items, size_t *n)
+static int cfg_list(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                    const char **items, size_t *n)
 {
     const char *val = oauth_opt_string(p, utils, name);
     char *copy, *tok, *save = NULL;
@@ -127,50 +130,44 @@ static int list(const struct oauth_plugin *p, const sasl_utils_t *utils, const c
     *n = 0;
     if (!val)
         return SASL_OK;
-    if (!(copy = keep(strdup(val))))
+    if (!(copy = cfg_keep(strdup(val))))
         return SASL_NOMEM;
     for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         if (*n == MAX_LIST)
-            return bad(p, utils, name, "more than %d values", MAX_LIST);
+            return cfg_bad(p, utils, name, "more than %d values", MAX_LIST);
         items[(*n)++] = tok;
     }
     return SASL_OK;
 }
 
-/* The content of a secret file, its trailing newline dropped. */
-static int secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                       const char *path, char **out, size_t *outlen)
+/* The content of a secret file (the owner's alone, at most MAX_SECRET_FILE
+ * bytes as it stands on disk), its trailing newline then dropped. */
+static int cfg_secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                           const char *name, const char *path, char **out, size_t *outlen)
 {
-    FILE *f = fopen(path, "rb");
+    struct oauth_err err;
     char *buf;
     size_t n;
 
-    if (!f)
-        return bad(p, utils, name, "cannot read %.128s: %s", path, strerror(errno));
-    if (!(buf = malloc(MAX_SECRET_FILE + 1))) {
-        fclose(f);
+    switch (oauth_read_file(path, "secret file", OAUTH_FILE_SECRET, MAX_SECRET_FILE, &buf, &n,
+                            NULL, &err)) {
+    case OAUTH_OK:
+        break;
+    case OAUTH_ERR_INTERNAL:
         return SASL_NOMEM;
+    default:
+        return cfg_bad(p, utils, name, "%s", err.reason);
     }
-    n = fread(buf, 1, MAX_SECRET_FILE + 1, f);
-    if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        sm_erase(buf, MAX_SECRET_FILE + 1);
-        free(buf);
-        return bad(p, utils, name, "cannot read %.128s: %s", path, strerror(e));
-    }
-    fclose(f);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
-    if (n == 0 || n > MAX_SECRET_FILE || memchr(buf, '\0', n)) {
+    if (n == 0 || memchr(buf, '\0', n)) {
         sm_erase(buf, MAX_SECRET_FILE + 1);
         free(buf);
-        return bad(p, utils, name, "%.128s is %s", path,
-                   n == 0 ? "empty" : n > MAX_SECRET_FILE ? "larger than 4096 bytes"
-                                                          : "holding a NUL byte");
+        return cfg_bad(p, utils, name, "%.128s is %s", path,
+                       n == 0 ? "empty" : "holding a NUL byte");
     }
     buf[n] = '\0';
-    *out = keep(buf);
+    *out = cfg_keep(buf);
     *outlen = n;
     return *out ? SASL_OK : SASL_NOMEM;
 }
@@ -180,7 +177,7 @@ int oauth_opt_uint(const struct oauth_plugin *p, const sasl_utils_t *utils, cons
 {
     char buf[OPTION_NAME_MAX];
 
-    return sm_opt_uint(utils, option(p, utils, name, buf), def, min, max, out);
+    return sm_opt_uint(utils, cfg_option(p, utils, name, buf), def, min, max, out);
 }
 
 int oauth_opt_bool(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
@@ -188,7 +185,7 @@ int oauth_opt_bool(const struct oauth_plugin *p, const sasl_utils_t *utils, cons
 {
     char buf[OPTION_NAME_MAX];
 
-    return sm_opt_bool(utils, option(p, utils, name, buf), def, out);
+    return sm_opt_bool(utils, cfg_option(p, utils, name, buf), def, out);
 }
 
 static const char *const modes[] = {"jwt", "introspection", NULL};
@@ -196,8 +193,8 @@ static const char *const claims[] = {"email", "preferred_username", "upn", "sub"
 static const char *const auths[] = {"client_secret_basic", "client_secret_post", NULL};
 
 /* Everything but the verifier; SASL_OK, SASL_CONFIGERR (logged) or SASL_NOMEM. */
-static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                    struct oauth_verify_config *vc)
+static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                        struct oauth_verify_config *vc)
 {
     char buf[OPTION_NAME_MAX];
     const char *s;
@@ -207,11 +204,11 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     memset(vc, 0, sizeof(*vc));
     oauth_http_options_default(&vc->http);
     oauth_introspect_config_default(&vc->introspect);
-    if ((r = sm_opt_choice(utils, option(p, utils, "validation", buf), modes, 0, &mode))
-        || (r = list(p, utils, "issuers", cfg.issuers, &cfg.n_issuers))
-        || (r = list(p, utils, "audiences", cfg.audiences, &cfg.n_audiences))
-        || (r = list(p, utils, "required_scopes", cfg.scopes, &cfg.n_scopes))
-        || (r = sm_opt_choice(utils, option(p, utils, "user_claim", buf), claims, 0, &claim)))
+    if ((r = sm_opt_choice(utils, cfg_option(p, utils, "validation", buf), modes, 0, &mode))
+        || (r = cfg_list(p, utils, "issuers", cfg.issuers, &cfg.n_issuers))
+        || (r = cfg_list(p, utils, "audiences", cfg.audiences, &cfg.n_audiences))
+        || (r = cfg_list(p, utils, "required_scopes", cfg.scopes, &cfg.n_scopes))
+        || (r = sm_opt_choice(utils, cfg_option(p, utils, "user_claim", buf), claims, 0, &claim)))
         return r;
     vc->mode = mode ? OAUTH_VERIFY_INTROSPECTION : OAUTH_VERIFY_JWT;
     vc->policy.issuers = cfg.issuers;
@@ -236,13 +233,13 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->policy.require_email_verified = yes;
     if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
-        if ((r = secret_file(p, utils, "hmac_secret_file", s, &cfg.hmac_secret,
-                             &cfg.hmac_secret_len)))
+        if ((r = cfg_secret_file(p, utils, "hmac_secret_file", s, &cfg.hmac_secret,
+                                 &cfg.hmac_secret_len)))
             return r;
         if (cfg.hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
             /* not how many it holds: the errdetail may reach the client (slapd) */
-            return bad(p, utils, "hmac_secret_file", "%.128s holds fewer than %d bytes, the "
-                       "least an HS256 secret needs", s, OAUTH_JWT_MIN_HMAC_SECRET);
+            return cfg_bad(p, utils, "hmac_secret_file", "%.128s holds fewer than %d bytes, the "
+                           "least an HS256 secret needs", s, OAUTH_JWT_MIN_HMAC_SECRET);
         vc->policy.hmac_secret = (const unsigned char *)cfg.hmac_secret;
         vc->policy.hmac_secret_len = cfg.hmac_secret_len;
     }
@@ -253,13 +250,13 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     if ((r = oauth_opt_uint(p, utils, "http_connect_timeout", 5000, 100, 120000, &u)))
         return r;
     vc->http.connect_timeout_ms = (long)u;
-    if ((r = kept_opt(p, utils, "ca_file", &vc->http.ca_file))
+    if ((r = cfg_kept_opt(p, utils, "ca_file", &vc->http.ca_file))
         || (r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)))
         return r;
     vc->http.allow_insecure = yes;
     /* JWT: the key set */
-    if ((r = kept_opt(p, utils, "jwks_file", &vc->jwks_file))
-        || (r = kept_opt(p, utils, "jwks_url", &vc->jwks_url))
+    if ((r = cfg_kept_opt(p, utils, "jwks_file", &vc->jwks_file))
+        || (r = cfg_kept_opt(p, utils, "jwks_url", &vc->jwks_url))
         || (r = oauth_opt_uint(p, utils, "jwks_refresh_interval", 60, 1, 86400, &u)))
         return r;
     vc->jwks_refresh_interval = (long)u;
@@ -267,17 +264,17 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->jwks_max_age = (long)u;
     /* introspection */
-    if ((r = kept_opt(p, utils, "introspection_url", &vc->introspect.endpoint))
-        || (r = kept_opt(p, utils, "client_id", &vc->introspect.client_id)))
+    if ((r = cfg_kept_opt(p, utils, "introspection_url", &vc->introspect.endpoint))
+        || (r = cfg_kept_opt(p, utils, "client_id", &vc->introspect.client_id)))
         return r;
     vc->introspect.http = vc->http;
     if ((s = oauth_opt_string(p, utils, "client_secret_file"))) {
         size_t len;
-        if ((r = secret_file(p, utils, "client_secret_file", s, &cfg.client_secret, &len)))
+        if ((r = cfg_secret_file(p, utils, "client_secret_file", s, &cfg.client_secret, &len)))
             return r;
         vc->introspect.client_secret = cfg.client_secret;
     }
-    if ((r = sm_opt_choice(utils, option(p, utils, "client_auth", buf), auths, 0, &auth)))
+    if ((r = sm_opt_choice(utils, cfg_option(p, utils, "client_auth", buf), auths, 0, &auth)))
         return r;
     vc->introspect.client_auth = auth ? OAUTH_CLIENT_AUTH_POST : OAUTH_CLIENT_AUTH_BASIC;
     if ((r = oauth_opt_uint(p, utils, "introspection_cache_ttl", 300, 0, 86400, &u)))
@@ -287,15 +284,15 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->introspect.negative_ttl = (long)u;
     /* what the error challenge advertises */
-    if ((r = kept_opt(p, utils, "openid_configuration", &cfg.openid_configuration))
-        || (r = kept_opt(p, utils, "error_scope", &cfg.error_scope)))
+    if ((r = cfg_kept_opt(p, utils, "openid_configuration", &cfg.openid_configuration))
+        || (r = cfg_kept_opt(p, utils, "error_scope", &cfg.error_scope)))
         return r;
     if (!cfg.error_scope && cfg.n_scopes) {
         size_t i, len = 0;
         char *joined;
         for (i = 0; i < cfg.n_scopes; i++)
             len += strlen(cfg.scopes[i]) + 1;
-        if (!(joined = keep(malloc(len))))
+        if (!(joined = cfg_keep(malloc(len))))
             return SASL_NOMEM;
         joined[0] = '\0';
         for (i = 0; i < cfg.n_scopes; i++)
@@ -309,8 +306,8 @@ static int read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
  * allowed http://.  The URL itself is not quoted: it may hold a password
  * (the very reason it is refused), and the errdetail may reach the client
  * (slapd sends it as the bind's diagnostic message). */
-static int check_url(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
-                     const char *url, int allow_insecure)
+static int cfg_check_url(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+                         const char *url, int allow_insecure)
 {
     char allow[OPTION_NAME_MAX];
     int insecure;
@@ -319,18 +316,18 @@ static int check_url(const struct oauth_plugin *p, const sasl_utils_t *utils, co
         return SASL_OK;
     insecure = oauth_http_url_insecure(url);
     if (insecure < 0)
-        return bad(p, utils, name, "not an https:// URL (scheme, host, path; no user or "
-                   "password in it)");
+        return cfg_bad(p, utils, name, "not an https:// URL (scheme, host, path; no user or "
+                       "password in it)");
     if (insecure > 0 && !allow_insecure)
-        return bad(p, utils, name, "http:// to a host other than loopback: use https://, or "
-                   "set %s: yes", option(p, utils, "allow_insecure_http", allow));
+        return cfg_bad(p, utils, name, "http:// to a host other than loopback: use https://, or "
+                       "set %s: yes", cfg_option(p, utils, "allow_insecure_http", allow));
     return SASL_OK;
 }
 
 /* Options that are each valid but together cannot work, or would be
  * ignored: refused with the names of all the options involved. */
-static int check_combinations(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                              const struct oauth_verify_config *vc)
+static int cfg_check_combinations(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                                  const struct oauth_verify_config *vc)
 {
     static const char *const jwt_only[] = {"jwks_file", "jwks_url", "hmac_secret_file", NULL};
     static const char *const introspection_only[] = {"introspection_url", "client_id",
@@ -340,23 +337,23 @@ static int check_combinations(const struct oauth_plugin *p, const sasl_utils_t *
     int r;
 
     if (!cfg.n_issuers)
-        return sm_opt_refuse(utils, option(p, utils, "issuers", a), "%s is required: the "
+        return sm_opt_refuse(utils, cfg_option(p, utils, "issuers", a), "%s is required: the "
                              "issuers (iss) whose tokens are accepted, space-separated", a);
     if (!cfg.n_audiences)
-        return sm_opt_refuse(utils, option(p, utils, "audiences", a), "%s is required: the "
+        return sm_opt_refuse(utils, cfg_option(p, utils, "audiences", a), "%s is required: the "
                              "audiences (aud) of this service, one of which a token must name, "
                              "space-separated", a);
-    option(p, utils, "validation", a);
+    cfg_option(p, utils, "validation", a);
     for (; *unused; unused++)
         if (oauth_opt_string(p, utils, *unused))
-            return sm_opt_refuse(utils, option(p, utils, *unused, b),
+            return sm_opt_refuse(utils, cfg_option(p, utils, *unused, b),
                                  "%s is set but %s is %s: remove it, or set %s: %s", b, a,
                                  vc->mode == OAUTH_VERIFY_JWT ? "jwt (the default)"
                                                               : "introspection",
                                  a, vc->mode == OAUTH_VERIFY_JWT ? "introspection" : "jwt");
     if (vc->mode == OAUTH_VERIFY_JWT) {
-        option(p, utils, "jwks_file", b);
-        option(p, utils, "jwks_url", c);
+        cfg_option(p, utils, "jwks_file", b);
+        cfg_option(p, utils, "jwks_url", c);
         if (vc->jwks_file && vc->jwks_url)
             return sm_opt_refuse(utils, b, "%s and %s are both set: JWT validation takes its "
                                  "keys from one of them", b, c);
@@ -364,18 +361,18 @@ static int check_combinations(const struct oauth_plugin *p, const sasl_utils_t *
             return sm_opt_refuse(utils, b, "%s is jwt (the default) but neither %s nor %s is "
                                  "set: name the issuer's signing keys, or set %s: introspection",
                                  a, b, c, a);
-        return check_url(p, utils, "jwks_url", vc->jwks_url, vc->http.allow_insecure);
+        return cfg_check_url(p, utils, "jwks_url", vc->jwks_url, vc->http.allow_insecure);
     }
     if (!vc->introspect.endpoint)
         return sm_opt_refuse(utils, a, "%s is introspection but %s is not set", a,
-                             option(p, utils, "introspection_url", b));
+                             cfg_option(p, utils, "introspection_url", b));
     if (!vc->introspect.client_id || !vc->introspect.client_secret)
-        return sm_opt_refuse(utils, option(p, utils, "introspection_url", a),
+        return sm_opt_refuse(utils, cfg_option(p, utils, "introspection_url", a),
                              "%s needs %s and %s (the server's credentials at the endpoint)", a,
-                             option(p, utils, "client_id", b),
-                             option(p, utils, "client_secret_file", c));
-    if ((r = check_url(p, utils, "introspection_url", vc->introspect.endpoint,
-                       vc->http.allow_insecure)))
+                             cfg_option(p, utils, "client_id", b),
+                             cfg_option(p, utils, "client_secret_file", c));
+    if ((r = cfg_check_url(p, utils, "introspection_url", vc->introspect.endpoint,
+                           vc->http.allow_insecure)))
         return r;
     return SASL_OK;
 }
@@ -383,10 +380,11 @@ static int check_combinations(const struct oauth_plugin *p, const sasl_utils_t *
 int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
 {
     struct oauth_verify_config vc;
-    char why[300], a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
+    struct oauth_err err;
+    char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
     int r;
 
-    forget();
+    cfg_forget();
     cfg.configured = oauth_opt_string(p, utils, "issuers") || oauth_opt_string(p, utils, "jwks_file")
                      || oauth_opt_string(p, utils, "jwks_url")
                      || oauth_opt_string(p, utils, "introspection_url");
@@ -396,7 +394,7 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
                    "the mechanism is not offered", p->name);
         return SASL_OK;
     }
-    if ((r = read_all(p, utils, &vc)) != SASL_OK || (r = check_combinations(p, utils, &vc)))
+    if ((r = cfg_read_all(p, utils, &vc)) != SASL_OK || (r = cfg_check_combinations(p, utils, &vc)))
         return r;
     /* the error challenge is built from options: if it cannot be, every
      * refused token would become a temporary failure, so refuse them now */
@@ -406,19 +404,19 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
         if (oauth_build_error_json(p->mech, OAUTH_STATUS_INSUFFICIENT_SCOPE, cfg.error_scope,
                                    cfg.openid_configuration, json, sizeof(json), &len)
             != OAUTH_CODEC_OK)
-            return sm_opt_refuse(utils, option(p, utils, "error_scope", a),
+            return sm_opt_refuse(utils, cfg_option(p, utils, "error_scope", a),
                                  "%s (or %s, or the required scopes): the error challenge "
                                  "cannot carry it (printable ASCII without '\"' or '\\', at "
                                  "most 4 KiB in all)", a,
-                                 option(p, utils, "openid_configuration", b));
+                                 cfg_option(p, utils, "openid_configuration", b));
     }
     /* what is left to refuse here has no option of its own */
-    if (oauth_verifier_new(&vc, &cfg.verifier, why, sizeof(why)) != 0)
-        return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, why);
+    if (oauth_verifier_new(&vc, &cfg.verifier, &err) != OAUTH_OK)
+        return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, err.reason);
     if (vc.jwks_url || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
         /* before a chrooted application (Postfix) loses its files */
-        if (oauth_http_init(why, sizeof(why)) != OAUTH_HTTP_OK)
-            return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, why);
+        if (oauth_http_init(&err) != OAUTH_HTTP_OK)
+            return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, err.reason);
     }
     return SASL_OK;
 }

@@ -2,6 +2,7 @@
  * enforces and why. */
 #include "config.h"
 #include "oauth_http.h"
+#include "oauth_util.h"
 
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -18,7 +19,6 @@
 #include <jansson.h>
 
 #include <sasl-mechs/base64.h>
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 #define USER_AGENT "sasl-mechs/" PACKAGE_VERSION
@@ -92,17 +92,17 @@ static void install_erasing_allocators(void)
                                    erasing_strdup, calloc);
 }
 
-static void init_curl(void)
+static void http_init_curl(void)
 {
     install_erasing_allocators();
 }
 
-enum oauth_http_status oauth_http_init(char *why, size_t whylen)
+enum oauth_http_status oauth_http_init(struct oauth_err *err)
 {
-    pthread_once(&init_once, init_curl);
+    pthread_once(&init_once, http_init_curl);
     if (init_rc != CURLE_OK) {
-        sm_why(why, whylen, "libcurl initialisation failed: %s", curl_easy_strerror(init_rc));
-        return OAUTH_HTTP_ERROR;
+        return oauth_fail(err, OAUTH_ERR_INTERNAL, OAUTH_HTTP_ERROR,
+                          "libcurl initialisation failed: %s", curl_easy_strerror(init_rc));
     }
     return OAUTH_HTTP_OK;
 }
@@ -128,7 +128,7 @@ void oauth_http_response_free(struct oauth_http_response *r)
     r->code = 0;
 }
 
-const char *oauth_http_status_str(enum oauth_http_status s)
+const char *oauth_http_status_text(enum oauth_http_status s)
 {
     switch (s) {
     case OAUTH_HTTP_OK: return "ok";
@@ -140,6 +140,11 @@ const char *oauth_http_status_str(enum oauth_http_status s)
     case OAUTH_HTTP_ERROR: return "internal error";
     }
     return "unknown status";
+}
+
+int oauth_http_status_temporary(long code)
+{
+    return code >= 500 || code == 429 || code == 408;
 }
 
 int oauth_client_auth_parse(const char *name, enum oauth_client_auth *out)
@@ -162,7 +167,7 @@ int oauth_client_auth_parse(const char *name, enum oauth_client_auth *out)
 /* localhost, 127.0.0.0/8 as a dotted quad, ::1 (libcurl gives IPv6 hosts in
  * brackets).  libcurl >= 7.78 resolves "localhost" to loopback itself,
  * without asking DNS. */
-static int is_loopback(const char *host)
+static int http_is_loopback(const char *host)
 {
     struct in_addr a4;
     struct in6_addr a6;
@@ -184,12 +189,12 @@ static int is_loopback(const char *host)
 struct target {
     CURLU *u;
     int https;
-    char where[300]; /* host:port, for why texts */
+    char where[300]; /* host:port, for the reasons */
 };
 
 /* 0 or an OAUTH_HTTP_URL_REFUSED / OAUTH_HTTP_ERROR status. */
-static enum oauth_http_status parse_url(const char *url, int allow_insecure, struct target *t,
-                                        char *why, size_t whylen)
+static enum oauth_http_status http_parse_url(const char *url, int allow_insecure, struct target *t,
+                                             struct oauth_err *err)
 {
     char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
     enum oauth_http_status st = OAUTH_HTTP_URL_REFUSED;
@@ -197,40 +202,40 @@ static enum oauth_http_status parse_url(const char *url, int allow_insecure, str
 
     memset(t, 0, sizeof(*t));
     if (!url || strlen(url) > 8192) {
-        sm_why(why, whylen, "no URL, or a URL longer than 8192 bytes");
+        oauth_why(err, "no URL, or a URL longer than 8192 bytes");
         return OAUTH_HTTP_URL_REFUSED;
     }
     if (!(t->u = curl_url())) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         return OAUTH_HTTP_ERROR;
     }
     /* no scheme guessing, no schemes libcurl does not know */
     if ((rc = curl_url_set(t->u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
-        sm_why(why, whylen, "malformed URL (%s)", curl_url_strerror(rc));
+        oauth_why(err, "malformed URL (%s)", curl_url_strerror(rc));
         goto out;
     }
     if (curl_url_get(t->u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
         || curl_url_get(t->u, CURLUPART_HOST, &host, 0) != CURLUE_OK
         || curl_url_get(t->u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        sm_why(why, whylen, "URL without a scheme, host or port");
+        oauth_why(err, "URL without a scheme, host or port");
         goto out;
     }
     snprintf(t->where, sizeof(t->where), "%s:%s", host, port);
     if (curl_url_get(t->u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        sm_why(why, whylen, "%s: credentials inside the URL are refused (configure them as options)",
-               t->where);
+        oauth_why(err, "%s: credentials inside the URL are refused (configure them as options)",
+                  t->where);
         goto out;
     }
     if (strcmp(scheme, "https") == 0) {
         t->https = 1;
     } else if (strcmp(scheme, "http") == 0) {
-        if (!allow_insecure && !is_loopback(host)) {
-            sm_why(why, whylen, "%s: http:// is allowed only to a loopback host; use https://",
-                   t->where);
+        if (!allow_insecure && !http_is_loopback(host)) {
+            oauth_why(err, "%s: http:// is allowed only to a loopback host; use https://",
+                      t->where);
             goto out;
         }
     } else {
-        sm_why(why, whylen, "%s: scheme %.16s refused (only http and https)", t->where, scheme);
+        oauth_why(err, "%s: scheme %.16s refused (only http and https)", t->where, scheme);
         goto out;
     }
     st = OAUTH_HTTP_OK;
@@ -250,12 +255,12 @@ int oauth_http_url_insecure(const char *url)
 {
     struct target t;
 
-    if (parse_url(url, 1, &t, NULL, 0) != OAUTH_HTTP_OK)
+    if (http_parse_url(url, 1, &t, NULL) != OAUTH_HTTP_OK)
         return -1;
     curl_url_cleanup(t.u);
     if (t.https)
         return 0;
-    if (parse_url(url, 0, &t, NULL, 0) != OAUTH_HTTP_OK)
+    if (http_parse_url(url, 0, &t, NULL) != OAUTH_HTTP_OK)
         return 1;
     curl_url_cleanup(t.u);
     return 0;
@@ -269,7 +274,7 @@ struct sink {
     int too_large, no_memory;
 };
 
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
+static size_t http_on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
     struct sink *s = ud;
     size_t n = nmemb; /* libcurl documents size as always 1 */
@@ -306,7 +311,37 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 
 /* ---- one request --------------------------------------------------------- */
 
-static enum oauth_http_status map_curl_error(CURLcode rc)
+/* What an outcome means to the caller, in err: a server that is down, slow
+ * or overloaded is temporary; a URL, a TLS setup or an endpoint that
+ * refuses the request is for an administrator; the rest is ours. */
+static enum oauth_http_status http_outcome(struct oauth_err *err, enum oauth_http_status st,
+                                           const struct oauth_http_response *resp)
+{
+    enum oauth_err_class cls = OAUTH_ERR_INTERNAL;
+
+    switch (st) {
+    case OAUTH_HTTP_OK:
+        cls = OAUTH_OK;
+        break;
+    case OAUTH_HTTP_STATUS_ERROR:
+        cls = resp && oauth_http_status_temporary(resp->code) ? OAUTH_ERR_TEMPORARY
+                                                              : OAUTH_ERR_CONFIG;
+        break;
+    case OAUTH_HTTP_UNREACHABLE:
+    case OAUTH_HTTP_TLS_ERROR:
+        cls = OAUTH_ERR_TEMPORARY;
+        break;
+    case OAUTH_HTTP_TOO_LARGE:
+    case OAUTH_HTTP_URL_REFUSED:
+        cls = OAUTH_ERR_CONFIG;
+        break;
+    case OAUTH_HTTP_ERROR:
+        break;
+    }
+    return oauth_err_is(err, cls, st);
+}
+
+static enum oauth_http_status http_map_curl_error(CURLcode rc)
 {
     switch (rc) {
     case CURLE_URL_MALFORMAT:
@@ -342,7 +377,7 @@ static enum oauth_http_status map_curl_error(CURLcode rc)
     }
 }
 
-static void free_headers(struct curl_slist *h)
+static void http_free_headers(struct curl_slist *h)
 {
     struct curl_slist *p;
 
@@ -352,7 +387,7 @@ static void free_headers(struct curl_slist *h)
     curl_slist_free_all(h);
 }
 
-static int add_header(struct curl_slist **h, const char *line)
+static int http_add_header(struct curl_slist **h, const char *line)
 {
     struct curl_slist *n = curl_slist_append(*h, line);
 
@@ -368,9 +403,9 @@ static int add_header(struct curl_slist **h, const char *line)
             goto setup_failed;                                                         \
     } while (0)
 
-static enum oauth_http_status perform(const char *url, const struct oauth_http_options *o,
-                                      const char *body, size_t bodylen, const char *authz,
-                                      struct oauth_http_response *resp, char *why, size_t whylen)
+static enum oauth_http_status http_perform(const char *url, const struct oauth_http_options *o,
+                                           const char *body, size_t bodylen, const char *authz,
+                                           struct oauth_http_response *resp, struct oauth_err *err)
 {
     struct oauth_http_options def;
     struct target t;
@@ -384,10 +419,9 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
 
     if (resp)
         memset(resp, 0, sizeof(*resp));
-    if (why && whylen)
-        why[0] = '\0';
+    oauth_err_clear(err);
     if (!resp) {
-        sm_why(why, whylen, "no response buffer");
+        oauth_why(err, "no response buffer");
         return OAUTH_HTTP_ERROR;
     }
     if (!o) {
@@ -396,26 +430,27 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     }
     if (o->connect_timeout_ms <= 0 || o->timeout_ms <= 0 || o->max_response == 0
         || o->max_response > SIZE_MAX / 4) {
-        sm_why(why, whylen, "HTTP options out of range (timeouts and size cap must be > 0)");
+        oauth_why(err, "HTTP options out of range (timeouts and size cap must be > 0)");
         return OAUTH_HTTP_ERROR;
     }
-    if (oauth_http_init(why, whylen) != OAUTH_HTTP_OK)
+    if (oauth_http_init(err) != OAUTH_HTTP_OK)
         return OAUTH_HTTP_ERROR;
-    if ((st = parse_url(url, o->allow_insecure, &t, why, whylen)) != OAUTH_HTTP_OK)
+    if ((st = http_parse_url(url, o->allow_insecure, &t, err)) != OAUTH_HTTP_OK)
         return st;
 
     memset(&s, 0, sizeof(s));
     s.max = o->max_response;
     errbuf[0] = '\0';
     if (!(c = curl_easy_init())) {
-        sm_why(why, whylen, "%s: libcurl could not create a handle", t.where);
+        oauth_why(err, "%s: libcurl could not create a handle", t.where);
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
-    if (add_header(&hdr, "Accept: application/json") < 0
-        || (body && add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
-        || (body && add_header(&hdr, "Expect:") < 0) || (authz && add_header(&hdr, authz) < 0)) {
-        sm_why(why, whylen, "out of memory");
+    if (http_add_header(&hdr, "Accept: application/json") < 0
+        || (body && http_add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
+        || (body && http_add_header(&hdr, "Expect:") < 0)
+        || (authz && http_add_header(&hdr, authz) < 0)) {
+        oauth_why(err, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
@@ -439,7 +474,7 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
         SET(CURLOPT_CAINFO, o->ca_file);
     SET(CURLOPT_PROXY, o->proxy ? o->proxy : "");
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response);
-    SET(CURLOPT_WRITEFUNCTION, on_data);
+    SET(CURLOPT_WRITEFUNCTION, http_on_data);
     SET(CURLOPT_WRITEDATA, &s);
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_USERAGENT, USER_AGENT);
@@ -455,21 +490,21 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
         if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-            sm_why(why, whylen, "%s: response larger than %zu bytes", t.where, o->max_response);
+            oauth_why(err, "%s: response larger than %zu bytes", t.where, o->max_response);
             st = OAUTH_HTTP_TOO_LARGE;
         } else if (s.no_memory) {
-            sm_why(why, whylen, "%s: out of memory reading the response", t.where);
+            oauth_why(err, "%s: out of memory reading the response", t.where);
             st = OAUTH_HTTP_ERROR;
         } else {
-            st = map_curl_error(rc);
-            sm_why(why, whylen, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
-                   errbuf[0] ? errbuf : "no detail");
+            st = http_map_curl_error(rc);
+            oauth_why(err, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
+                      errbuf[0] ? errbuf : "no detail");
         }
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (!s.buf && !(s.buf = calloc(1, 1))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         st = OAUTH_HTTP_ERROR;
         goto out;
     }
@@ -481,18 +516,18 @@ static enum oauth_http_status perform(const char *url, const struct oauth_http_o
     if (code >= 200 && code <= 299) {
         st = OAUTH_HTTP_OK;
     } else {
-        sm_why(why, whylen, "%s: HTTP status %ld", t.where, code);
+        oauth_why(err, "%s: HTTP status %ld", t.where, code);
         st = OAUTH_HTTP_STATUS_ERROR;
     }
     goto out;
 
 setup_failed:
-    sm_why(why, whylen, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
+    oauth_why(err, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
     st = OAUTH_HTTP_ERROR;
 out:
     if (c)
         curl_easy_cleanup(c);
-    free_headers(hdr);
+    http_free_headers(hdr);
     curl_url_cleanup(t.u);
     if (s.buf) {
         sm_erase(s.buf, s.cap);
@@ -502,9 +537,9 @@ out:
 }
 
 enum oauth_http_status oauth_http_get(const char *url, const struct oauth_http_options *o,
-                                      struct oauth_http_response *resp, char *why, size_t whylen)
+                                      struct oauth_http_response *resp, struct oauth_err *err)
 {
-    return perform(url, o, NULL, 0, NULL, resp, why, whylen);
+    return http_outcome(err, http_perform(url, o, NULL, 0, NULL, resp, err), resp);
 }
 
 /* ---- form bodies and Basic credentials ----------------------------------- */
@@ -513,7 +548,7 @@ enum oauth_http_status oauth_http_get(const char *url, const struct oauth_http_o
  * application/x-www-form-urlencoded with every byte outside ALPHA / DIGIT /
  * "-" / "." / "_" / "~" percent-encoded (a space as %20, which form decoders
  * read as a space, like "+"). */
-static char *form_escape(CURL *c, const char *s, size_t *outlen)
+static char *http_form_escape(CURL *c, const char *s, size_t *outlen)
 {
     size_t n = strlen(s);
     char *e, *r;
@@ -529,17 +564,9 @@ static char *form_escape(CURL *c, const char *s, size_t *outlen)
     return r;
 }
 
-static void free_secret_str(char *s)
-{
-    if (s) {
-        sm_erase(s, strlen(s));
-        free(s);
-    }
-}
-
-/* name=value&name=value; NULL (and *why) on failure */
-static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, size_t *outlen,
-                        char *why, size_t whylen)
+/* name=value&name=value; NULL (and the reason) on failure */
+static char *http_build_form(CURL *c, const struct oauth_http_field *f, size_t n, size_t *outlen,
+                             struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0, i;
@@ -548,24 +575,24 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         size_t nl, vl;
         char *ne, *ve;
         if (!f[i].name || !f[i].value || !f[i].name[0]) {
-            sm_why(why, whylen, "form field %zu has no name or no value", i);
+            oauth_why(err, "form field %zu has no name or no value", i);
             goto fail;
         }
-        ne = form_escape(c, f[i].name, &nl);
-        ve = form_escape(c, f[i].value, &vl);
+        ne = http_form_escape(c, f[i].name, &nl);
+        ve = http_form_escape(c, f[i].value, &vl);
         if (!ne || !ve || nl + vl + 2 > MAX_FORM - len) {
-            free_secret_str(ne);
-            free_secret_str(ve);
-            sm_why(why, whylen, "form body too large or out of memory");
+            oauth_secret_free(ne);
+            oauth_secret_free(ve);
+            oauth_why(err, "form body too large or out of memory");
             goto fail;
         }
         if (len + nl + vl + 3 > cap) {
             size_t ncap = (len + nl + vl + 3) * 2;
             char *nb = malloc(ncap);
             if (!nb) {
-                free_secret_str(ne);
-                free_secret_str(ve);
-                sm_why(why, whylen, "out of memory");
+                oauth_secret_free(ne);
+                oauth_secret_free(ve);
+                oauth_why(err, "out of memory");
                 goto fail;
             }
             if (buf) {
@@ -584,11 +611,11 @@ static char *build_form(CURL *c, const struct oauth_http_field *f, size_t n, siz
         memcpy(buf + len, ve, vl);
         len += vl;
         buf[len] = '\0';
-        free_secret_str(ne);
-        free_secret_str(ve);
+        oauth_secret_free(ne);
+        oauth_secret_free(ve);
     }
     if (!buf && !(buf = calloc(1, 1))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         return NULL;
     }
     *outlen = len;
@@ -602,7 +629,7 @@ fail:
 }
 
 /* "Authorization: Basic base64(urlenc(id) ":" urlenc(secret))" */
-static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, size_t whylen)
+static char *http_build_basic(CURL *c, const struct oauth_http_basic *b, struct oauth_err *err)
 {
     static const char prefix[] = "Authorization: Basic ";
     char *id = NULL, *sec = NULL, *joined = NULL, *line = NULL;
@@ -610,11 +637,12 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, s
 
     if (!b->client_id || !b->client_secret || !b->client_id[0]
         || strlen(b->client_id) > MAX_CRED || strlen(b->client_secret) > MAX_CRED) {
-        sm_why(why, whylen, "client id missing, or client id or secret longer than %d bytes",
-               MAX_CRED);
+        oauth_why(err, "client id missing, or client id or secret longer than %d bytes",
+                  MAX_CRED);
         return NULL;
     }
-    if (!(id = form_escape(c, b->client_id, &il)) || !(sec = form_escape(c, b->client_secret, &sl)))
+    if (!(id = http_form_escape(c, b->client_id, &il))
+        || !(sec = http_form_escape(c, b->client_secret, &sl)))
         goto oom;
     jl = il + 1 + sl;
     if (!(joined = malloc(jl + 1)))
@@ -634,10 +662,10 @@ static char *build_basic(CURL *c, const struct oauth_http_basic *b, char *why, s
     }
     goto out;
 oom:
-    sm_why(why, whylen, "out of memory");
+    oauth_why(err, "out of memory");
 out:
-    free_secret_str(id);
-    free_secret_str(sec);
+    oauth_secret_free(id);
+    oauth_secret_free(sec);
     if (joined) {
         sm_erase(joined, jl);
         free(joined);
@@ -648,8 +676,7 @@ out:
 enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_http_options *o,
                                             const struct oauth_http_field *fields, size_t nfields,
                                             const struct oauth_http_basic *basic,
-                                            struct oauth_http_response *resp, char *why,
-                                            size_t whylen)
+                                            struct oauth_http_response *resp, struct oauth_err *err)
 {
     enum oauth_http_status st = OAUTH_HTTP_ERROR;
     char *body = NULL, *authz = NULL;
@@ -659,26 +686,26 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
     if (resp)
         memset(resp, 0, sizeof(*resp));
     if (nfields && !fields) {
-        sm_why(why, whylen, "no form fields");
-        return OAUTH_HTTP_ERROR;
+        oauth_why(err, "no form fields");
+        return http_outcome(err, OAUTH_HTTP_ERROR, NULL);
     }
-    if (oauth_http_init(why, whylen) != OAUTH_HTTP_OK)
-        return OAUTH_HTTP_ERROR;
+    if (oauth_http_init(err) != OAUTH_HTTP_OK)
+        return http_outcome(err, OAUTH_HTTP_ERROR, NULL);
     if (!(c = curl_easy_init())) {
-        sm_why(why, whylen, "libcurl initialisation failed");
-        return OAUTH_HTTP_ERROR;
+        oauth_why(err, "libcurl initialisation failed");
+        return http_outcome(err, OAUTH_HTTP_ERROR, NULL);
     }
-    if (!(body = build_form(c, fields, nfields, &bodylen, why, whylen)))
+    if (!(body = http_build_form(c, fields, nfields, &bodylen, err)))
         goto out;
-    if (basic && !(authz = build_basic(c, basic, why, whylen)))
+    if (basic && !(authz = http_build_basic(c, basic, err)))
         goto out;
-    st = perform(url, o, body, bodylen, authz, resp, why, whylen);
+    st = http_perform(url, o, body, bodylen, authz, resp, err);
 out:
     curl_easy_cleanup(c);
     if (body) {
         sm_erase(body, bodylen);
         free(body);
     }
-    free_secret_str(authz);
-    return st;
+    oauth_secret_free(authz);
+    return http_outcome(err, st, resp);
 }

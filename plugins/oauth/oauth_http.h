@@ -36,12 +36,14 @@
  * erasing a block's malloc_usable_size before free.  An application that
  * set its own jansson allocator keeps it; one that initialised libcurl
  * first keeps libcurl's allocator (libcurl takes it only at its first
- * initialisation): there those copies are not erased.  `why` texts name the
+ * initialisation): there those copies are not erased.  The reasons name the
  * host and port, never the path, the query, a header or a body. */
 #ifndef OAUTH_HTTP_H
 #define OAUTH_HTTP_H
 
 #include <stddef.h>
+
+#include "oauth_err.h"
 
 enum oauth_http_status {
     OAUTH_HTTP_OK = 0,            /* a 2xx answer: code and body set */
@@ -106,10 +108,15 @@ void oauth_http_response_free(struct oauth_http_response *r);
 
 /* On every return *resp is valid to free; body is set (to the answer, which
  * may be an error document) for OAUTH_HTTP_OK and OAUTH_HTTP_STATUS_ERROR
- * only.  Both send "Accept: application/json". */
+ * only.  Both send "Accept: application/json".  err (may be NULL) receives
+ * the status as its code and its class: OAUTH_ERR_TEMPORARY for an
+ * unreachable endpoint, a TLS failure or a temporary HTTP status
+ * (oauth_http_status_temporary), OAUTH_ERR_CONFIG for a refused URL, an
+ * answer over the cap or any other HTTP error status, OAUTH_ERR_INTERNAL
+ * for the rest. */
 enum oauth_http_status oauth_http_get(const char *url, const struct oauth_http_options *o,
                                       struct oauth_http_response *resp,
-                                      char *why, size_t whylen);
+                                      struct oauth_err *err);
 
 /* fields: nfields pairs encoded with curl_easy_escape and joined with '&';
  * basic: NULL for no Authorization header. */
@@ -118,7 +125,7 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
                                             size_t nfields,
                                             const struct oauth_http_basic *basic,
                                             struct oauth_http_response *resp,
-                                            char *why, size_t whylen);
+                                            struct oauth_err *err);
 
 /* Install the erasing allocators (above) and run curl_global_init now (once
  * per process; later calls return the first result).  Optional: the first
@@ -126,10 +133,16 @@ enum oauth_http_status oauth_http_post_form(const char *url, const struct oauth_
  * calls it from its plug_init so that libcurl and OpenSSL initialise
  * before the application chroots (Postfix's smtp/smtpd).  OAUTH_HTTP_OK
  * or OAUTH_HTTP_ERROR. */
-enum oauth_http_status oauth_http_init(char *why, size_t whylen);
+enum oauth_http_status oauth_http_init(struct oauth_err *err);
+
+/* 1 when an HTTP error status is a temporary failure of the server (any
+ * 5xx, 408 Request Timeout, 429 Too Many Requests): try again later, the
+ * request itself may be fine; 0 for any other status (the request or the
+ * client's credentials were refused). */
+int oauth_http_status_temporary(long code);
 
 /* "ok", "HTTP error status", "unreachable", ... (static strings). */
-const char *oauth_http_status_str(enum oauth_http_status s);
+const char *oauth_http_status_text(enum oauth_http_status s);
 
 /* 1 when the URL would be refused without allow_insecure: http:// to a
  * host other than loopback (for option validation at load time). 0 when

@@ -1,6 +1,7 @@
 /* RFC 7662 introspection client and its cache: see oauth_introspect.h. */
 #include "config.h"
 #include "oauth_introspect.h"
+#include "oauth_util.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -39,15 +39,14 @@ struct oauth_introspector {
     unsigned long hits, misses, requests, evictions;
 };
 
-const char *oauth_introspect_status_str(enum oauth_introspect_status s)
+/* The class is the answer: OAUTH_OK active, OAUTH_ERR_CLIENT not active
+ * (invalid_token), else why no answer came. */
+static enum oauth_err_class introspect_answer(struct oauth_err *err, enum oauth_err_class cls)
 {
-    switch (s) {
-    case OAUTH_INTROSPECT_ACTIVE: return "active";
-    case OAUTH_INTROSPECT_INACTIVE: return "inactive";
-    case OAUTH_INTROSPECT_UNAVAILABLE: return "introspection endpoint unavailable";
-    case OAUTH_INTROSPECT_FAILED: return "introspection failed";
-    }
-    return "unknown status";
+    oauth_err_is(err, cls, 0);
+    if (err)
+        err->status = cls == OAUTH_ERR_CLIENT ? OAUTH_STATUS_INVALID_TOKEN : 0;
+    return cls;
 }
 
 void oauth_introspect_config_default(struct oauth_introspect_config *c)
@@ -60,15 +59,7 @@ void oauth_introspect_config_default(struct oauth_introspect_config *c)
     c->max_entries = 10000;
 }
 
-static void free_str(char *s)
-{
-    if (s) {
-        sm_erase(s, strlen(s));
-        free(s);
-    }
-}
-
-static int dup_str(const char *s, char **out)
+static int introspect_dup_str(const char *s, char **out)
 {
     *out = NULL;
     if (!s)
@@ -78,7 +69,7 @@ static int dup_str(const char *s, char **out)
 
 /* ---- the cache (callers hold in->mu) -------------------------------------- */
 
-static size_t bucket_of(const struct oauth_introspector *in, const unsigned char *key)
+static size_t introspect_bucket_of(const struct oauth_introspector *in, const unsigned char *key)
 {
     uint64_t h;
 
@@ -98,7 +89,7 @@ static void entry_destroy(struct entry *e)
 
 static void entry_remove(struct oauth_introspector *in, struct entry *e)
 {
-    struct entry **pp = &in->buckets[bucket_of(in, e->key)];
+    struct entry **pp = &in->buckets[introspect_bucket_of(in, e->key)];
 
     while (*pp && *pp != e)
         pp = &(*pp)->hnext;
@@ -120,7 +111,7 @@ static struct entry *entry_find(struct oauth_introspector *in, const unsigned ch
 {
     struct entry *e;
 
-    for (e = in->buckets[bucket_of(in, key)]; e; e = e->hnext)
+    for (e = in->buckets[introspect_bucket_of(in, key)]; e; e = e->hnext)
         if (sm_ct_equal(e->key, key, KEYLEN))
             return e;
     return NULL;
@@ -142,7 +133,7 @@ static void entry_insert(struct oauth_introspector *in, struct entry *e, time_t 
         entry_remove(in, in->oldest);
         in->evictions++;
     }
-    b = bucket_of(in, e->key);
+    b = introspect_bucket_of(in, e->key);
     e->hnext = in->buckets[b];
     in->buckets[b] = e;
     e->newer = NULL;
@@ -157,9 +148,9 @@ static void entry_insert(struct oauth_introspector *in, struct entry *e, time_t 
 
 /* ---- setup ----------------------------------------------------------------- */
 
-enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspect_config *c,
-                                                    struct oauth_introspector **out,
-                                                    char *why, size_t whylen)
+static enum oauth_err_class introspect_make(const struct oauth_introspect_config *c,
+                                            struct oauth_introspector **out,
+                                            struct oauth_err *err)
 {
     struct oauth_introspector *in;
     size_t nb = 16;
@@ -168,44 +159,46 @@ enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspec
     if (out)
         *out = NULL;
     if (!c || !out) {
-        sm_why(why, whylen, "no configuration");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "no configuration");
+        return OAUTH_ERR_CONFIG;
     }
     if (!c->endpoint || !c->endpoint[0]) {
-        sm_why(why, whylen, "no introspection endpoint configured");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "no introspection endpoint configured");
+        return OAUTH_ERR_CONFIG;
     }
     if (!c->client_id || !c->client_id[0] || !c->client_secret) {
-        sm_why(why, whylen, "introspection needs a client id and a client secret");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection needs a client id and a client secret");
+        return OAUTH_ERR_CONFIG;
     }
     if (c->client_auth != OAUTH_CLIENT_AUTH_BASIC && c->client_auth != OAUTH_CLIENT_AUTH_POST) {
-        sm_why(why, whylen, "introspection client authentication must be "
-                            "client_secret_basic or client_secret_post");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection client authentication must be "
+                       "client_secret_basic or client_secret_post");
+        return OAUTH_ERR_CONFIG;
     }
     if (c->positive_ttl < 0 || c->positive_ttl > MAX_TTL || c->negative_ttl < 0
         || c->negative_ttl > MAX_TTL || c->max_entries > MAX_ENTRIES) {
-        sm_why(why, whylen, "introspection cache settings out of range (ttl 0..%ld s, "
-                            "entries 0..%d)", MAX_TTL, MAX_ENTRIES);
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection cache settings out of range (ttl 0..%ld s, "
+                       "entries 0..%d)", MAX_TTL, MAX_ENTRIES);
+        return OAUTH_ERR_CONFIG;
     }
     if (c->http.connect_timeout_ms <= 0 || c->http.timeout_ms <= 0 || c->http.max_response == 0) {
-        sm_why(why, whylen, "introspection HTTP timeouts and size cap must be > 0");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection HTTP timeouts and size cap must be > 0");
+        return OAUTH_ERR_CONFIG;
     }
     insecure = oauth_http_url_insecure(c->endpoint);
     if (insecure < 0 || (insecure > 0 && !c->http.allow_insecure)) {
-        sm_why(why, whylen, "introspection endpoint must be an https:// URL "
-                            "(http:// only to a loopback host)");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection endpoint must be an https:// URL "
+                       "(http:// only to a loopback host)");
+        return OAUTH_ERR_CONFIG;
     }
     if (!(in = calloc(1, sizeof(*in))))
         goto oom;
     in->cfg = *c;
-    if (dup_str(c->endpoint, &in->endpoint) || dup_str(c->client_id, &in->client_id)
-        || dup_str(c->client_secret, &in->client_secret)
-        || dup_str(c->http.ca_file, &in->ca_file) || dup_str(c->http.proxy, &in->proxy)) {
+    if (introspect_dup_str(c->endpoint, &in->endpoint)
+        || introspect_dup_str(c->client_id, &in->client_id)
+        || introspect_dup_str(c->client_secret, &in->client_secret)
+        || introspect_dup_str(c->http.ca_file, &in->ca_file)
+        || introspect_dup_str(c->http.proxy, &in->proxy)) {
         oauth_introspector_free(in);
         goto oom;
     }
@@ -228,10 +221,18 @@ enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspec
         goto oom;
     }
     *out = in;
-    return OAUTH_INTROSPECT_ACTIVE;
+    return OAUTH_OK;
 oom:
-    sm_why(why, whylen, "out of memory");
-    return OAUTH_INTROSPECT_FAILED;
+    oauth_why(err, "out of memory");
+    return OAUTH_ERR_INTERNAL;
+}
+
+enum oauth_err_class oauth_introspector_new(const struct oauth_introspect_config *c,
+                                            struct oauth_introspector **out,
+                                            struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    return introspect_answer(err, introspect_make(c, out, err));
 }
 
 void oauth_introspector_free(struct oauth_introspector *in)
@@ -244,11 +245,11 @@ void oauth_introspector_free(struct oauth_introspector *in)
         free(in->buckets);
         pthread_mutex_destroy(&in->mu);
     }
-    free_str(in->endpoint);
-    free_str(in->client_id);
-    free_str(in->client_secret);
-    free_str(in->ca_file);
-    free_str(in->proxy);
+    oauth_secret_free(in->endpoint);
+    oauth_secret_free(in->client_id);
+    oauth_secret_free(in->client_secret);
+    oauth_secret_free(in->ca_file);
+    oauth_secret_free(in->proxy);
     sm_erase(in, sizeof(*in));
     free(in);
 }
@@ -269,7 +270,7 @@ void oauth_introspector_stats(struct oauth_introspector *in, struct oauth_intros
 
 /* ---- one lookup -------------------------------------------------------------- */
 
-static time_t add_ttl(time_t now, long ttl)
+static time_t introspect_add_ttl(time_t now, long ttl)
 {
     /* time_t is 64-bit on every platform this builds for; stay clear of the top */
     if (now > (time_t)(INT64_MAX / 2))
@@ -278,15 +279,14 @@ static time_t add_ttl(time_t now, long ttl)
 }
 
 /* Ask the endpoint; on ACTIVE *obj holds the answer. */
-static enum oauth_introspect_status ask(struct oauth_introspector *in, const char *token,
-                                        size_t toklen, json_t **obj, char *why, size_t whylen)
+static enum oauth_err_class introspect_ask(struct oauth_introspector *in, const char *token,
+                                           size_t toklen, json_t **obj, struct oauth_err *err)
 {
     struct oauth_http_field f[4];
     struct oauth_http_basic basic;
     struct oauth_http_response r;
-    enum oauth_introspect_status st;
     enum oauth_http_status hs;
-    char hwhy[256];
+    struct oauth_err herr;
     char *tok;
     size_t nf = 0;
     json_error_t jerr;
@@ -294,8 +294,8 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
 
     *obj = NULL;
     if (!(tok = malloc(toklen + 1))) {
-        sm_why(why, whylen, "out of memory");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "out of memory");
+        return OAUTH_ERR_INTERNAL;
     }
     memcpy(tok, token, toklen);
     tok[toklen] = '\0';
@@ -307,76 +307,66 @@ static enum oauth_introspect_status ask(struct oauth_introspector *in, const cha
     }
     basic.client_id = in->client_id;
     basic.client_secret = in->client_secret;
-    hwhy[0] = '\0';
+    oauth_err_clear(&herr);
     hs = oauth_http_post_form(in->endpoint, &in->cfg.http, f, nf,
                               in->cfg.client_auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r,
-                              hwhy, sizeof(hwhy));
+                              &herr);
     sm_erase(tok, toklen);
     free(tok);
 
-    switch (hs) {
-    case OAUTH_HTTP_OK:
-        break;
-    case OAUTH_HTTP_STATUS_ERROR:
-        if (r.code >= 500 || r.code == 429 || r.code == 408) {
-            sm_why(why, whylen, "introspection endpoint %s", hwhy);
-            st = OAUTH_INTROSPECT_UNAVAILABLE;
-        } else if (r.code == 401 || r.code == 403) {
-            sm_why(why, whylen, "introspection endpoint refused our client credentials (%s)",
-                   hwhy);
-            st = OAUTH_INTROSPECT_FAILED;
-        } else {
-            sm_why(why, whylen, "introspection endpoint %s", hwhy);
-            st = OAUTH_INTROSPECT_FAILED;
-        }
+    if (hs != OAUTH_HTTP_OK) {
+        /* the HTTP client's class stands (a server that is down or
+         * overloaded is temporary, the rest an administrator's); only the
+         * sentence is ours */
+        if (hs == OAUTH_HTTP_STATUS_ERROR && (r.code == 401 || r.code == 403))
+            oauth_why(err, "introspection endpoint refused our client credentials (%s)",
+                      herr.reason);
+        else if (herr.cls == OAUTH_ERR_TEMPORARY && hs != OAUTH_HTTP_STATUS_ERROR)
+            oauth_why(err, "introspection endpoint unavailable: %s", herr.reason);
+        else if (hs == OAUTH_HTTP_STATUS_ERROR)
+            oauth_why(err, "introspection endpoint %s", herr.reason);
+        else
+            oauth_why(err, "introspection: %s: %s", oauth_http_status_text(hs), herr.reason);
         oauth_http_response_free(&r);
-        return st;
-    case OAUTH_HTTP_UNREACHABLE:
-    case OAUTH_HTTP_TLS_ERROR:
-        sm_why(why, whylen, "introspection endpoint unavailable: %s", hwhy);
-        return OAUTH_INTROSPECT_UNAVAILABLE;
-    default:
-        sm_why(why, whylen, "introspection: %s: %s", oauth_http_status_str(hs), hwhy);
-        oauth_http_response_free(&r);
-        return OAUTH_INTROSPECT_FAILED;
+        return herr.cls;
     }
     if (r.code != 200) {
-        sm_why(why, whylen, "introspection endpoint answered HTTP %ld, not 200", r.code);
+        oauth_why(err, "introspection endpoint answered HTTP %ld, not 200", r.code);
         oauth_http_response_free(&r);
-        return OAUTH_INTROSPECT_FAILED;
+        return OAUTH_ERR_CONFIG;
     }
     root = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
     oauth_http_response_free(&r);
     if (!root) {
         /* jansson's error text may quote the input: the position only */
-        sm_why(why, whylen, "introspection response is not valid JSON (line %d, column %d)",
-               jerr.line, jerr.column);
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection response is not valid JSON (line %d, column %d)",
+                  jerr.line, jerr.column);
+        return OAUTH_ERR_CONFIG;
     }
     if (!json_is_object(root)) {
-        sm_why(why, whylen, "introspection response is not a JSON object");
+        oauth_why(err, "introspection response is not a JSON object");
         json_decref(root);
-        return OAUTH_INTROSPECT_FAILED;
+        return OAUTH_ERR_CONFIG;
     }
     active = json_object_get(root, "active");
     if (!json_is_boolean(active)) {
-        sm_why(why, whylen, "introspection response has no boolean \"active\" member");
+        oauth_why(err, "introspection response has no boolean \"active\" member");
         json_decref(root);
-        return OAUTH_INTROSPECT_FAILED;
+        return OAUTH_ERR_CONFIG;
     }
     if (!json_is_true(active)) {
-        sm_why(why, whylen, "token is not active (introspection)");
+        oauth_why(err, "token is not active (introspection)");
         json_decref(root);
-        return OAUTH_INTROSPECT_INACTIVE;
+        return OAUTH_ERR_CLIENT;
     }
     *obj = root;
-    return OAUTH_INTROSPECT_ACTIVE;
+    return OAUTH_OK;
 }
 
 /* Remember an answer: inactive (obj NULL) for negative_ttl, active until
  * min(exp, now + positive_ttl). */
-static void remember(struct oauth_introspector *in, const unsigned char *key, json_t *obj,
-                     time_t now)
+static void introspect_remember(struct oauth_introspector *in, const unsigned char *key,
+                                json_t *obj, time_t now)
 {
     struct entry *e;
     time_t until;
@@ -386,12 +376,12 @@ static void remember(struct oauth_introspector *in, const unsigned char *key, js
     if (!obj) {
         if (in->cfg.negative_ttl <= 0)
             return;
-        until = add_ttl(now, in->cfg.negative_ttl);
+        until = introspect_add_ttl(now, in->cfg.negative_ttl);
     } else {
         json_t *exp = json_object_get(obj, "exp");
         if (in->cfg.positive_ttl <= 0)
             return;
-        until = add_ttl(now, in->cfg.positive_ttl);
+        until = introspect_add_ttl(now, in->cfg.positive_ttl);
         if (exp) {
             double d;
             if (!json_is_number(exp))
@@ -423,8 +413,8 @@ static void remember(struct oauth_introspector *in, const unsigned char *key, js
 }
 
 /* -1: no entry; else the cached status (claims parsed into *obj) */
-static int from_cache(struct oauth_introspector *in, const unsigned char *key, time_t now,
-                      json_t **obj)
+static int introspect_from_cache(struct oauth_introspector *in, const unsigned char *key,
+                                 time_t now, json_t **obj)
 {
     struct entry *e;
     int st = -1;
@@ -442,9 +432,9 @@ static int from_cache(struct oauth_introspector *in, const unsigned char *key, t
     if (e && e->active) {
         json_error_t jerr;
         if ((*obj = json_loadb(e->claims, e->claimslen, JSON_REJECT_DUPLICATES, &jerr)))
-            st = OAUTH_INTROSPECT_ACTIVE;
+            st = OAUTH_OK;
     } else if (e) {
-        st = OAUTH_INTROSPECT_INACTIVE;
+        st = OAUTH_ERR_CLIENT;
     }
     if (st >= 0)
         in->hits++;
@@ -454,13 +444,13 @@ static int from_cache(struct oauth_introspector *in, const unsigned char *key, t
     return st;
 }
 
-enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, const char *token,
-                                              size_t toklen, time_t now, json_t **claims,
-                                              int *cached, char *why, size_t whylen)
+static enum oauth_err_class introspect_lookup(struct oauth_introspector *in, const char *token,
+                                   size_t toklen, time_t now, json_t **claims, int *cached,
+                                              struct oauth_err *err)
 {
     unsigned char key[KEYLEN];
     size_t keylen = 0;
-    enum oauth_introspect_status st;
+    enum oauth_err_class st;
     json_t *obj = NULL;
     int c;
 
@@ -468,40 +458,46 @@ enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, con
         *claims = NULL;
     if (cached)
         *cached = 0;
-    if (why && whylen)
-        why[0] = '\0';
     if (!in) {
-        sm_why(why, whylen, "introspection is not configured");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "introspection is not configured");
+        return OAUTH_ERR_CONFIG;
     }
     if (!token || toklen == 0 || toklen > OAUTH_INTROSPECT_MAX_TOKEN
         || memchr(token, '\0', toklen)) {
-        sm_why(why, whylen, "token empty, longer than %d bytes, or containing NUL",
-               OAUTH_INTROSPECT_MAX_TOKEN);
-        return OAUTH_INTROSPECT_INACTIVE;
+        oauth_why(err, "token empty, longer than %d bytes, or containing NUL",
+                  OAUTH_INTROSPECT_MAX_TOKEN);
+        return OAUTH_ERR_CLIENT;
     }
     if (sm_digest("SHA256", token, toklen, key, sizeof(key), &keylen) != 0 || keylen != KEYLEN) {
-        sm_why(why, whylen, "SHA-256 unavailable");
-        return OAUTH_INTROSPECT_FAILED;
+        oauth_why(err, "SHA-256 unavailable");
+        return OAUTH_ERR_INTERNAL;
     }
-    if ((c = from_cache(in, key, now, &obj)) >= 0) {
-        st = (enum oauth_introspect_status)c;
+    if ((c = introspect_from_cache(in, key, now, &obj)) >= 0) {
+        st = (enum oauth_err_class)c;
         if (cached)
             *cached = 1;
-        if (st == OAUTH_INTROSPECT_INACTIVE)
-            sm_why(why, whylen, "token is not active (introspection, cached)");
+        if (st == OAUTH_ERR_CLIENT)
+            oauth_why(err, "token is not active (introspection, cached)");
     } else {
         pthread_mutex_lock(&in->mu);
         in->requests++;
         pthread_mutex_unlock(&in->mu);
-        st = ask(in, token, toklen, &obj, why, whylen);
-        if (st == OAUTH_INTROSPECT_ACTIVE || st == OAUTH_INTROSPECT_INACTIVE)
-            remember(in, key, obj, now);
+        st = introspect_ask(in, token, toklen, &obj, err);
+        if (st == OAUTH_OK || st == OAUTH_ERR_CLIENT)
+            introspect_remember(in, key, obj, now);
     }
     sm_erase(key, sizeof(key));
-    if (st == OAUTH_INTROSPECT_ACTIVE && claims)
+    if (st == OAUTH_OK && claims)
         *claims = obj;
     else
         json_decref(obj);
     return st;
+}
+
+enum oauth_err_class oauth_introspect(struct oauth_introspector *in, const char *token,
+                                      size_t toklen, time_t now, json_t **claims, int *cached,
+                                      struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    return introspect_answer(err, introspect_lookup(in, token, toklen, now, claims, cached, err));
 }

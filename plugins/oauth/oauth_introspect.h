@@ -21,17 +21,21 @@
  * endpoint does not serialise lookups of other tokens (two threads missing
  * on the same token at once both ask the server).
  *
- * Statuses and what a server plugin answers:
- *   ACTIVE       the token is valid by the server's word: check its claims.
- *   INACTIVE     revoked, expired, unknown, or not a well-formed token:
- *                the client's fault: invalid_token, SMTP 535.
- *   UNAVAILABLE  endpoint unreachable, timeout, TLS failure, HTTP 5xx, 429:
- *                temporary, SMTP 454.
- *   FAILED       the endpoint answered but wrongly (refused our client
- *                credentials, other 4xx, a redirect, malformed JSON, no
- *                boolean `active`, too large) or a local error: not the
- *                client's fault either, a configuration to fix: 454 too,
- *                and log `why`. */
+ * The answer is the class of a struct oauth_err (oauth_err.h), and what a
+ * server plugin makes of it:
+ *   OAUTH_OK             active: the token is valid by the server's word;
+ *                        check its claims.
+ *   OAUTH_ERR_CLIENT     inactive: revoked, expired, unknown, or not a
+ *                        well-formed token: the client's fault, status
+ *                        invalid_token, SMTP 535.
+ *   OAUTH_ERR_TEMPORARY  endpoint unreachable, timeout, TLS failure, HTTP
+ *                        5xx, 408, 429: SMTP 454.
+ *   OAUTH_ERR_CONFIG     the endpoint answered but wrongly (refused our
+ *                        client credentials, other 4xx, a redirect,
+ *                        malformed JSON, no boolean `active`, too large), or
+ *                        the configuration is unusable: a configuration to
+ *                        fix: 454 too, and log the reason.
+ *   OAUTH_ERR_INTERNAL   out of memory, SHA-256 unavailable. */
 #ifndef OAUTH_INTROSPECT_H
 #define OAUTH_INTROSPECT_H
 
@@ -42,14 +46,7 @@
 
 #include "oauth_http.h"
 
-enum oauth_introspect_status {
-    OAUTH_INTROSPECT_ACTIVE = 0,
-    OAUTH_INTROSPECT_INACTIVE,
-    OAUTH_INTROSPECT_UNAVAILABLE,
-    OAUTH_INTROSPECT_FAILED
-};
-
-#define OAUTH_INTROSPECT_MAX_TOKEN 16384 /* longer tokens are INACTIVE unasked */
+#define OAUTH_INTROSPECT_MAX_TOKEN 16384 /* longer tokens are inactive unasked */
 
 struct oauth_introspect_config {
     const char *endpoint;             /* https:// URL (http:// loopback for tests) */
@@ -68,22 +65,23 @@ void oauth_introspect_config_default(struct oauth_introspect_config *c);
 
 struct oauth_introspector;
 
-/* Copies the configuration (strings included).  Returns ACTIVE on success,
- * FAILED (with why) on a bad configuration or no memory. */
-enum oauth_introspect_status oauth_introspector_new(const struct oauth_introspect_config *c,
-                                                    struct oauth_introspector **out,
-                                                    char *why, size_t whylen);
+/* Copies the configuration (strings included).  OAUTH_OK, or
+ * OAUTH_ERR_CONFIG (a bad configuration) or OAUTH_ERR_INTERNAL (no memory)
+ * with the reason in err. */
+enum oauth_err_class oauth_introspector_new(const struct oauth_introspect_config *c,
+                                            struct oauth_introspector **out,
+                                            struct oauth_err *err);
 /* Erases the cache and the copied secret. */
 void oauth_introspector_free(struct oauth_introspector *in);
 
 /* Look the token up (cache, then the endpoint).  now: the current time
  * (time(NULL)), a parameter so that tests can move the clock.  *claims
- * (when claims is not NULL) is set to a new object for ACTIVE, else NULL;
+ * (when claims is not NULL) is set to a new object for OAUTH_OK, else NULL;
  * release it with json_decref.  *cached (when not NULL) tells whether the
  * answer came from the cache. */
-enum oauth_introspect_status oauth_introspect(struct oauth_introspector *in, const char *token,
-                                              size_t toklen, time_t now, json_t **claims,
-                                              int *cached, char *why, size_t whylen);
+enum oauth_err_class oauth_introspect(struct oauth_introspector *in, const char *token,
+                                      size_t toklen, time_t now, json_t **claims, int *cached,
+                                      struct oauth_err *err);
 
 /* Entries now in the cache, and counters since creation (for tests and
  * benchmarks). */
@@ -92,7 +90,5 @@ struct oauth_introspect_stats {
     unsigned long hits, misses, requests, evictions;
 };
 void oauth_introspector_stats(struct oauth_introspector *in, struct oauth_introspect_stats *s);
-
-const char *oauth_introspect_status_str(enum oauth_introspect_status s);
 
 #endif

@@ -1,6 +1,7 @@
 /* JWKS (RFC 7517) -> verification keys; see oauth_jwks.h for the rules. */
 #include "config.h"
 #include "oauth_jwks.h"
+#include "oauth_util.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -16,7 +17,6 @@
 #include <openssl/param_build.h>
 
 #include <sasl-mechs/base64.h>
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -78,22 +78,6 @@ const char *oauth_jwks_status_text(enum oauth_jwks_status st)
     return "unknown status";
 }
 
-/* A kid for a message: printable ASCII, at most 40 bytes shown. */
-static void show(char *dst, size_t dstlen, const char *s)
-{
-    size_t i, o = 0, n = s ? strlen(s) : 0;
-
-    for (i = 0; i < n && o + 4 < dstlen; i++) {
-        if (i == 40) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-            break;
-        }
-        dst[o++] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
-    }
-    dst[o] = '\0';
-}
-
 /* ---- one key ---------------------------------------------------------- */
 
 /* Why a key was refused; 0 when usable, -1 on an internal error. */
@@ -101,8 +85,9 @@ struct refusal {
     char text[160];
 };
 
-static int refuse(struct refusal *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(struct refusal *r, const char *fmt, ...)
+static int jwks_refuse(struct refusal *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int jwks_refuse(struct refusal *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -114,8 +99,8 @@ static int refuse(struct refusal *r, const char *fmt, ...)
 
 /* Decode the base64url member `name` into a malloc'd buffer of at most max
  * bytes.  1 (refused), 0 (ok) or -1 (no memory). */
-static int member_b64(const json_t *k, const char *name, size_t max, unsigned char **out,
-                      size_t *outlen, struct refusal *r)
+static int jwks_member_b64(const json_t *k, const char *name, size_t max, unsigned char **out,
+                           size_t *outlen, struct refusal *r)
 {
     const json_t *v = json_object_get(k, name);
     const char *s;
@@ -123,29 +108,29 @@ static int member_b64(const json_t *k, const char *name, size_t max, unsigned ch
 
     *out = NULL;
     if (!json_is_string(v))
-        return refuse(r, "member \"%s\" missing or not a string", name);
+        return jwks_refuse(r, "member \"%s\" missing or not a string", name);
     s = json_string_value(v);
     len = json_string_length(v);
     if (len == 0 || sm_b64_decoded_max(len) > max)
-        return refuse(r, "member \"%s\" empty or too long", name);
+        return jwks_refuse(r, "member \"%s\" empty or too long", name);
     if (!(*out = malloc(sm_b64_decoded_max(len) + 1)))
         return -1;
     if (sm_b64_decode(SM_B64_URL, s, len, *out, sm_b64_decoded_max(len) + 1, outlen) != 0) {
         free(*out);
         *out = NULL;
-        return refuse(r, "member \"%s\" is not unpadded base64url", name);
+        return jwks_refuse(r, "member \"%s\" is not unpadded base64url", name);
     }
     return 0;
 }
 
-static int string_is(const json_t *v, const char *s)
+static int jwks_string_is(const json_t *v, const char *s)
 {
     return json_is_string(v) && json_string_length(v) == strlen(s)
            && memcmp(json_string_value(v), s, strlen(s)) == 0;
 }
 
 /* Import fromdata params as a public key of type `type`; NULL on failure. */
-static EVP_PKEY *import(const char *type, OSSL_PARAM *params)
+static EVP_PKEY *jwks_import(const char *type, OSSL_PARAM *params)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(sm_crypto_libctx(), type, NULL);
     EVP_PKEY *pkey = NULL;
@@ -157,7 +142,7 @@ static EVP_PKEY *import(const char *type, OSSL_PARAM *params)
     return pkey;
 }
 
-static int rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     unsigned char *n = NULL, *e = NULL;
     size_t nlen = 0, elen = 0;
@@ -166,31 +151,31 @@ static int rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
     OSSL_PARAM *params = NULL;
     int rc, bits;
 
-    if ((rc = member_b64(k, "n", OAUTH_JWK_RSA_MAX_BITS / 8 + 1, &n, &nlen, r)) != 0
-        || (rc = member_b64(k, "e", 8, &e, &elen, r)) != 0)
+    if ((rc = jwks_member_b64(k, "n", OAUTH_JWK_RSA_MAX_BITS / 8 + 1, &n, &nlen, r)) != 0
+        || (rc = jwks_member_b64(k, "e", 8, &e, &elen, r)) != 0)
         goto out;
     rc = -1;
     if (!(bn = BN_bin2bn(n, (int)nlen, NULL)) || !(be = BN_bin2bn(e, (int)elen, NULL)))
         goto out;
     bits = BN_num_bits(bn);
     if (bits < OAUTH_JWK_RSA_MIN_BITS) {
-        rc = refuse(r, "RSA modulus of %d bits is below %d", bits, OAUTH_JWK_RSA_MIN_BITS);
+        rc = jwks_refuse(r, "RSA modulus of %d bits is below %d", bits, OAUTH_JWK_RSA_MIN_BITS);
         goto out;
     }
     if (bits > OAUTH_JWK_RSA_MAX_BITS) {
-        rc = refuse(r, "RSA modulus of %d bits is above %d", bits, OAUTH_JWK_RSA_MAX_BITS);
+        rc = jwks_refuse(r, "RSA modulus of %d bits is above %d", bits, OAUTH_JWK_RSA_MAX_BITS);
         goto out;
     }
     if (!BN_is_odd(bn) || !BN_is_odd(be) || BN_num_bits(be) < 2) {
-        rc = refuse(r, "RSA modulus or exponent is not a valid public key");
+        rc = jwks_refuse(r, "RSA modulus or exponent is not a valid public key");
         goto out;
     }
     if (!(bld = OSSL_PARAM_BLD_new()) || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be)
         || !(params = OSSL_PARAM_BLD_to_param(bld)))
         goto out;
-    if (!(key->pkey = import("RSA", params))) {
-        rc = refuse(r, "OpenSSL refused the RSA key");
+    if (!(key->pkey = jwks_import("RSA", params))) {
+        rc = jwks_refuse(r, "OpenSSL refused the RSA key");
         goto out;
     }
     key->algs = RSA_ALGS;
@@ -205,7 +190,7 @@ out:
     return rc;
 }
 
-static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_ec_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     const json_t *crv = json_object_get(k, "crv");
     unsigned char *x = NULL, *y = NULL, point[1 + 2 * 48];
@@ -216,22 +201,22 @@ static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
     enum oauth_jwt_alg alg;
     int rc;
 
-    if (string_is(crv, "P-256")) {
+    if (jwks_string_is(crv, "P-256")) {
         group = "P-256", coord = 32, alg = OAUTH_JWT_ES256;
-    } else if (string_is(crv, "P-384")) {
+    } else if (jwks_string_is(crv, "P-384")) {
         group = "P-384", coord = 48, alg = OAUTH_JWT_ES384;
     } else {
-        char c[48];
+        char c[OAUTH_SHOWN];
         if (!json_is_string(crv))
-            return refuse(r, "EC key without a string \"crv\"");
-        show(c, sizeof(c), json_string_value(crv));
-        return refuse(r, "EC curve \"%s\" not supported (P-256, P-384)", c);
+            return jwks_refuse(r, "EC key without a string \"crv\"");
+        oauth_show(c, json_string_value(crv), json_string_length(crv));
+        return jwks_refuse(r, "EC curve \"%s\" not supported (P-256, P-384)", c);
     }
-    if ((rc = member_b64(k, "x", coord, &x, &xlen, r)) != 0
-        || (rc = member_b64(k, "y", coord, &y, &ylen, r)) != 0)
+    if ((rc = jwks_member_b64(k, "x", coord, &x, &xlen, r)) != 0
+        || (rc = jwks_member_b64(k, "y", coord, &y, &ylen, r)) != 0)
         goto out;
     if (xlen != coord || ylen != coord) {
-        rc = refuse(r, "EC coordinates of %s must be %zu bytes each", group, coord);
+        rc = jwks_refuse(r, "EC coordinates of %s must be %zu bytes each", group, coord);
         goto out;
     }
     point[0] = 0x04; /* SEC 1 section 2.3.3: uncompressed */
@@ -241,12 +226,12 @@ static int ec_key(const json_t *k, struct jwk *key, struct refusal *r)
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord);
     params[2] = OSSL_PARAM_construct_end();
     rc = 1;
-    if (!(key->pkey = import("EC", params))
+    if (!(key->pkey = jwks_import("EC", params))
         || !(check = EVP_PKEY_CTX_new_from_pkey(sm_crypto_libctx(), key->pkey, NULL))
         || EVP_PKEY_public_check(check) != 1) {
         EVP_PKEY_free(key->pkey);
         key->pkey = NULL;
-        refuse(r, "EC point is not on %s", group);
+        jwks_refuse(r, "EC point is not on %s", group);
         goto out;
     }
     key->algs = OAUTH_JWT_ALG_BIT(alg);
@@ -258,7 +243,7 @@ out:
     return rc;
 }
 
-static int okp_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_okp_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     const json_t *crv = json_object_get(k, "crv");
     unsigned char *x = NULL;
@@ -267,35 +252,35 @@ static int okp_key(const json_t *k, struct jwk *key, struct refusal *r)
     OSSL_PARAM params[2];
     int rc;
 
-    if (string_is(crv, "Ed25519")) {
+    if (jwks_string_is(crv, "Ed25519")) {
         type = "ED25519", want = 32;
-    } else if (string_is(crv, "Ed448")) {
+    } else if (jwks_string_is(crv, "Ed448")) {
         type = "ED448", want = 57;
     } else {
-        char c[48];
+        char c[OAUTH_SHOWN];
         if (!json_is_string(crv))
-            return refuse(r, "OKP key without a string \"crv\"");
-        show(c, sizeof(c), json_string_value(crv));
-        return refuse(r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)",
-                      c);
+            return jwks_refuse(r, "OKP key without a string \"crv\"");
+        oauth_show(c, json_string_value(crv), json_string_length(crv));
+        return jwks_refuse(
+            r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)", c);
     }
-    if ((rc = member_b64(k, "x", want, &x, &xlen, r)) != 0)
+    if ((rc = jwks_member_b64(k, "x", want, &x, &xlen, r)) != 0)
         return rc;
     if (xlen != want) {
         free(x);
-        return refuse(r, "%s public key must be %zu bytes", type, want);
+        return jwks_refuse(r, "%s public key must be %zu bytes", type, want);
     }
     params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, x, xlen);
     params[1] = OSSL_PARAM_construct_end();
-    key->pkey = import(type, params);
+    key->pkey = jwks_import(type, params);
     free(x);
     if (!key->pkey)
-        return refuse(r, "OpenSSL refused the %s key", type);
+        return jwks_refuse(r, "OpenSSL refused the %s key", type);
     key->algs = OAUTH_JWT_ALG_BIT(OAUTH_JWT_EDDSA);
     return 0;
 }
 
-static int use_ok(const json_t *k, struct refusal *r)
+static int jwks_use_ok(const json_t *k, struct refusal *r)
 {
     static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
     const json_t *use = json_object_get(k, "use"), *ops = json_object_get(k, "key_ops"), *v;
@@ -304,68 +289,71 @@ static int use_ok(const json_t *k, struct refusal *r)
 
     for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
         if (json_object_get(k, private_members[i]))
-            return refuse(r, "private or symmetric key material (\"%s\") in a public key set",
-                          private_members[i]);
-    if (use && !string_is(use, "sig"))
-        return refuse(r, "\"use\" is not \"sig\"");
+            return jwks_refuse(r, "private or symmetric key material (\"%s\") in a public key set",
+                               private_members[i]);
+    if (use && !jwks_string_is(use, "sig"))
+        return jwks_refuse(r, "\"use\" is not \"sig\"");
     if (ops) {
         if (!json_is_array(ops))
-            return refuse(r, "\"key_ops\" is not an array");
+            return jwks_refuse(r, "\"key_ops\" is not an array");
         json_array_foreach(ops, i, v) {
             if (!json_is_string(v))
-                return refuse(r, "\"key_ops\" holds a non-string");
-            verify |= string_is(v, "verify");
+                return jwks_refuse(r, "\"key_ops\" holds a non-string");
+            verify |= jwks_string_is(v, "verify");
         }
         if (!verify)
-            return refuse(r, "\"key_ops\" does not include \"verify\"");
+            return jwks_refuse(r, "\"key_ops\" does not include \"verify\"");
     }
     return 0;
 }
 
 /* 0 usable, 1 refused (r says why), -1 internal error.  key->kid is set
  * either way when the element has a valid kid. */
-static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_parse_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
     const json_t *kid, *kty, *alg;
     int rc, a = -1;
 
     if (!json_is_object(k))
-        return refuse(r, "not a JSON object");
+        return jwks_refuse(r, "not a JSON object");
     kid = json_object_get(k, "kid");
     if (kid) {
         if (!json_is_string(kid) || json_string_length(kid) == 0
             || json_string_length(kid) > OAUTH_JWK_MAX_KID)
-            return refuse(r, "\"kid\" is not a string of 1..%d bytes", OAUTH_JWK_MAX_KID);
+            return jwks_refuse(r, "\"kid\" is not a string of 1..%d bytes", OAUTH_JWK_MAX_KID);
         if (!(key->kid = strdup(json_string_value(kid))))
             return -1;
     }
-    if ((rc = use_ok(k, r)) != 0)
+    if ((rc = jwks_use_ok(k, r)) != 0)
         return rc;
     alg = json_object_get(k, "alg");
     if (alg) {
         if (!json_is_string(alg)
             || (a = oauth_jwt_alg_from_name(json_string_value(alg), json_string_length(alg))) < 0
             || a == OAUTH_JWT_HS256) {
-            char s[48];
-            show(s, sizeof(s), json_is_string(alg) ? json_string_value(alg) : "(not a string)");
-            return refuse(r, "\"alg\" \"%s\" is not a signature algorithm we support", s);
+            char s[OAUTH_SHOWN];
+            if (json_is_string(alg))
+                oauth_show(s, json_string_value(alg), json_string_length(alg));
+            else
+                oauth_show(s, "(not a string)", 14);
+            return jwks_refuse(r, "\"alg\" \"%s\" is not a signature algorithm we support", s);
         }
     }
     kty = json_object_get(k, "kty");
-    if (string_is(kty, "RSA"))
-        rc = rsa_key(k, key, r);
-    else if (string_is(kty, "EC"))
-        rc = ec_key(k, key, r);
-    else if (string_is(kty, "OKP"))
-        rc = okp_key(k, key, r);
-    else if (string_is(kty, "oct"))
-        return refuse(r, "symmetric (\"oct\") keys are never taken from a key set");
+    if (jwks_string_is(kty, "RSA"))
+        rc = jwks_rsa_key(k, key, r);
+    else if (jwks_string_is(kty, "EC"))
+        rc = jwks_ec_key(k, key, r);
+    else if (jwks_string_is(kty, "OKP"))
+        rc = jwks_okp_key(k, key, r);
+    else if (jwks_string_is(kty, "oct"))
+        return jwks_refuse(r, "symmetric (\"oct\") keys are never taken from a key set");
     else if (json_is_string(kty)) {
-        char s[48];
-        show(s, sizeof(s), json_string_value(kty));
-        return refuse(r, "key type \"%s\" not supported", s);
+        char s[OAUTH_SHOWN];
+        oauth_show(s, json_string_value(kty), json_string_length(kty));
+        return jwks_refuse(r, "key type \"%s\" not supported", s);
     } else
-        return refuse(r, "\"kty\" missing or not a string");
+        return jwks_refuse(r, "\"kty\" missing or not a string");
     if (rc != 0)
         return rc;
     if (a >= 0) {
@@ -373,7 +361,7 @@ static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
             EVP_PKEY_free(key->pkey);
             key->pkey = NULL;
             key->algs = 0;
-            return refuse(r, "\"alg\" %s does not fit the key type", alg_names[a]);
+            return jwks_refuse(r, "\"alg\" %s does not fit the key type", alg_names[a]);
         }
         key->algs = OAUTH_JWT_ALG_BIT(a);
     }
@@ -382,7 +370,7 @@ static int parse_key(const json_t *k, struct jwk *key, struct refusal *r)
 
 /* ---- the set ----------------------------------------------------------- */
 
-static void set_free(struct oauth_jwks *set)
+static void jwks_set_free(struct oauth_jwks *set)
 {
     size_t i;
 
@@ -393,48 +381,68 @@ static void set_free(struct oauth_jwks *set)
     free(set);
 }
 
+/* A key set that cannot be used is the issuer's or the administrator's to
+ * fix (OAUTH_ERR_CONFIG); memory and OpenSSL are ours. */
+static enum oauth_err_class jwks_class(enum oauth_jwks_status st)
+{
+    return st == OAUTH_JWKS_OK ? OAUTH_OK
+           : st == OAUTH_JWKS_ERR_INTERNAL ? OAUTH_ERR_INTERNAL : OAUTH_ERR_CONFIG;
+}
+
+static enum oauth_jwks_status jwks_done(struct oauth_err *err, enum oauth_jwks_status st,
+                                        const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static enum oauth_jwks_status jwks_done(struct oauth_err *err, enum oauth_jwks_status st,
+                                        const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    oauth_vfail(err, jwks_class(st), st, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
 enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oauth_jwks **out,
-                                        char *why, size_t whylen)
+                                        struct oauth_err *err)
 {
     struct oauth_jwks *set = NULL;
     enum oauth_jwks_status st;
-    json_error_t err;
+    json_error_t jerr;
     json_t *doc = NULL, *keys, *k;
     size_t i, n, refused = 0;
     char first[sizeof(((struct refusal *)0)->text) + 160] = "";
 
-    sm_why(why, whylen, "%s", "");
+    oauth_err_clear(err);
     if (out)
         *out = NULL;
     if (!out || (!json && len)) {
-        sm_why(why, whylen, "no output or no input");
-        return OAUTH_JWKS_ERR_INTERNAL;
+        return jwks_done(err, OAUTH_JWKS_ERR_INTERNAL, "no output or no input");
     }
     if (len > OAUTH_JWKS_MAX_DOC) {
-        sm_why(why, whylen, "key set of %zu bytes is over the %d-byte cap", len, OAUTH_JWKS_MAX_DOC);
-        return OAUTH_JWKS_ERR_TOO_LARGE;
+        return jwks_done(err, OAUTH_JWKS_ERR_TOO_LARGE, "key set of %zu bytes is over the %d-byte "
+                         "cap", len, OAUTH_JWKS_MAX_DOC);
     }
     if (!sm_crypto_libctx()) {
-        sm_why(why, whylen, "OpenSSL's library context is not available");
-        return OAUTH_JWKS_ERR_INTERNAL;
+        return jwks_done(err, OAUTH_JWKS_ERR_INTERNAL,
+                         "OpenSSL's library context is not available");
     }
     ERR_set_mark();
-    if (!(doc = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &err))) {
+    if (!(doc = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr))) {
         /* a key set is public: jansson's text may quote it */
-        sm_why(why, whylen, "not valid JSON at byte %d: %s", err.position, err.text);
+        oauth_why(err, "not valid JSON at byte %d: %s", jerr.position, jerr.text);
         st = OAUTH_JWKS_ERR_JSON;
         goto out;
     }
     keys = json_object_get(doc, "keys");
     if (!json_is_object(doc) || !json_is_array(keys)) {
-        sm_why(why, whylen, "%s", !json_is_object(doc) ? "not a JSON object"
-                                                      : "no \"keys\" array");
+        oauth_why(err, "%s", !json_is_object(doc) ? "not a JSON object"
+                  : "no \"keys\" array");
         st = OAUTH_JWKS_ERR_FORMAT;
         goto out;
     }
     n = json_array_size(keys);
     if (n > OAUTH_JWKS_MAX_KEYS) {
-        sm_why(why, whylen, "%zu keys, more than %d", n, OAUTH_JWKS_MAX_KEYS);
+        oauth_why(err, "%zu keys, more than %d", n, OAUTH_JWKS_MAX_KEYS);
         st = OAUTH_JWKS_ERR_TOO_LARGE;
         goto out;
     }
@@ -444,7 +452,7 @@ enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oau
     atomic_init(&set->refs, 1);
     json_array_foreach(keys, i, k) {
         struct refusal r;
-        int rc = parse_key(k, &set->keys[i], &r);
+        int rc = jwks_parse_key(k, &set->keys[i], &r);
 
         set->n = i + 1;
         if (rc < 0)
@@ -454,31 +462,32 @@ enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oau
             continue;
         }
         if (refused++ == 0) {
-            char kid[48];
-            show(kid, sizeof(kid), set->keys[i].kid);
+            char kid[OAUTH_SHOWN];
+            oauth_show(kid, set->keys[i].kid,
+                       set->keys[i].kid ? strlen(set->keys[i].kid) : 0);
             snprintf(first, sizeof(first), "key %zu%s%s%s: %s", i,
                      set->keys[i].kid ? " (kid \"" : "", kid,
                      set->keys[i].kid ? "\")" : "", r.text);
         }
     }
     if (set->usable == 0) {
-        sm_why(why, whylen, "no usable key among %zu%s%s", n, refused ? "; " : "", first);
+        oauth_why(err, "no usable key among %zu%s%s", n, refused ? "; " : "", first);
         st = OAUTH_JWKS_ERR_NO_USABLE_KEY;
         goto out;
     }
     if (refused)
-        sm_why(why, whylen, "%zu of %zu keys refused; %s", refused, n, first);
+        oauth_why(err, "%zu of %zu keys refused; %s", refused, n, first);
     *out = set;
     set = NULL;
     st = OAUTH_JWKS_OK;
 out:
     if (st == OAUTH_JWKS_ERR_INTERNAL)
-        sm_why(why, whylen, "out of memory or OpenSSL failure");
+        oauth_why(err, "out of memory or OpenSSL failure");
     if (set)
-        set_free(set);
+        jwks_set_free(set);
     json_decref(doc);
     ERR_pop_to_mark();
-    return st;
+    return oauth_err_is(err, jwks_class(st), st);
 }
 
 struct oauth_jwks *oauth_jwks_ref(struct oauth_jwks *set)
@@ -491,7 +500,7 @@ struct oauth_jwks *oauth_jwks_ref(struct oauth_jwks *set)
 void oauth_jwks_free(struct oauth_jwks *set)
 {
     if (set && atomic_fetch_sub(&set->refs, 1) == 1)
-        set_free(set);
+        jwks_set_free(set);
 }
 
 size_t oauth_jwks_count(const struct oauth_jwks *set, size_t *refused)

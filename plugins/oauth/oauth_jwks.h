@@ -53,6 +53,8 @@
 #include <stddef.h>
 #include <openssl/types.h>
 
+#include "oauth_err.h"
+
 #define OAUTH_JWKS_MAX_DOC (1024 * 1024) /* bytes of JSON */
 #define OAUTH_JWKS_MAX_KEYS 64           /* elements of "keys" */
 #define OAUTH_JWK_MAX_KID 256            /* bytes of a "kid" */
@@ -105,12 +107,14 @@ const char *oauth_jwks_status_text(enum oauth_jwks_status st);
 struct oauth_jwks;
 
 /* Parse a JWKS document of len bytes (need not be NUL-terminated).  On
- * OAUTH_JWKS_OK *out is a new set with one reference, and why (if whylen >
- * 0) says how many keys were refused and why the first one was, or is
- * empty; on failure *out is NULL and why says what is wrong.  why never
- * holds key material, only kids, member names and numbers. */
+ * OAUTH_JWKS_OK *out is a new set with one reference, and err's reason (err
+ * may be NULL) says how many keys were refused and why the first one was, or
+ * is empty; on failure *out is NULL and err says what is wrong (class
+ * OAUTH_ERR_CONFIG, or OAUTH_ERR_INTERNAL for memory and OpenSSL; the status
+ * is its code).  The reason never holds key material, only kids, member
+ * names and numbers. */
 enum oauth_jwks_status oauth_jwks_parse(const char *json, size_t len, struct oauth_jwks **out,
-                                        char *why, size_t whylen);
+                                        struct oauth_err *err);
 /* One more reference to the set; returns set. */
 struct oauth_jwks *oauth_jwks_ref(struct oauth_jwks *set);
 /* Drop a reference; the last one frees the keys.  NULL is fine. */

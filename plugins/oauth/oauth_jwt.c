@@ -2,6 +2,7 @@
  * access tokens; see oauth_jwt.h for the order of the checks. */
 #include "config.h"
 #include "oauth_jwt.h"
+#include "oauth_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include <openssl/rsa.h>
 
 #include <sasl-mechs/base64.h>
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
@@ -50,35 +50,6 @@ const char *oauth_jwt_status_text(enum oauth_jwt_status st)
     return "unknown status";
 }
 
-enum oauth_jwt_kind oauth_jwt_status_kind(enum oauth_jwt_status st)
-{
-    switch (st) {
-    case OAUTH_JWT_OK: return OAUTH_JWT_KIND_OK;
-    case OAUTH_JWT_ERR_SCOPE: return OAUTH_JWT_KIND_INSUFFICIENT_SCOPE;
-    case OAUTH_JWT_ERR_UNKNOWN_KID: return OAUTH_JWT_KIND_REFETCH;
-    case OAUTH_JWT_ERR_POLICY: return OAUTH_JWT_KIND_CONFIG;
-    case OAUTH_JWT_ERR_INTERNAL: return OAUTH_JWT_KIND_TEMPORARY;
-    case OAUTH_JWT_ERR_TOO_LARGE:
-    case OAUTH_JWT_ERR_MALFORMED:
-    case OAUTH_JWT_ERR_ALG:
-    case OAUTH_JWT_ERR_CRIT:
-    case OAUTH_JWT_ERR_TYP:
-    case OAUTH_JWT_ERR_NO_KEY:
-    case OAUTH_JWT_ERR_KEY_UNUSABLE:
-    case OAUTH_JWT_ERR_KEY_MISMATCH:
-    case OAUTH_JWT_ERR_SIGNATURE:
-    case OAUTH_JWT_ERR_CLAIM:
-    case OAUTH_JWT_ERR_EXPIRED:
-    case OAUTH_JWT_ERR_NOT_YET_VALID:
-    case OAUTH_JWT_ERR_ISSUED_IN_FUTURE:
-    case OAUTH_JWT_ERR_ISSUER:
-    case OAUTH_JWT_ERR_AUDIENCE:
-    case OAUTH_JWT_ERR_USER:
-        return OAUTH_JWT_KIND_INVALID_TOKEN;
-    }
-    return OAUTH_JWT_KIND_INVALID_TOKEN;
-}
-
 void oauth_jwt_result_clear(struct oauth_jwt_result *res)
 {
     if (!res)
@@ -89,45 +60,45 @@ void oauth_jwt_result_clear(struct oauth_jwt_result *res)
 
 /* ---- reasons ------------------------------------------------------------ */
 
-static enum oauth_jwt_status __attribute__((format(printf, 4, 5)))
-fail(enum oauth_jwt_status st, char *why, size_t whylen, const char *fmt, ...)
+/* What a status means, decided here once for every exit of this module:
+ * a token the checks refuse is the client's (invalid_token, or
+ * insufficient_scope when only a scope is missing); an unknown kid too,
+ * though the caller may fetch the keys once more (its code says so); the
+ * policy is the configuration's; memory and OpenSSL are ours. */
+static enum oauth_err_class jwt_class(enum oauth_jwt_status st)
+{
+    switch (st) {
+    case OAUTH_JWT_OK: return OAUTH_OK;
+    case OAUTH_JWT_ERR_POLICY: return OAUTH_ERR_CONFIG;
+    case OAUTH_JWT_ERR_INTERNAL: return OAUTH_ERR_INTERNAL;
+    default: return OAUTH_ERR_CLIENT;
+    }
+}
+
+static enum oauth_jwt_status __attribute__((format(printf, 3, 4)))
+jwt_fail(enum oauth_jwt_status st, struct oauth_err *err, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    sm_vwhy(why, whylen, fmt, ap);
+    oauth_vfail(err, jwt_class(st), st, fmt, ap);
     va_end(ap);
+    if (err)
+        err->status = jwt_class(st) != OAUTH_ERR_CLIENT ? 0
+                      : st == OAUTH_JWT_ERR_SCOPE ? OAUTH_STATUS_INSUFFICIENT_SCOPE
+                                                  : OAUTH_STATUS_INVALID_TOKEN;
     return st;
 }
 
-/* A claim or header value for a message: printable ASCII other than '"',
- * at most 48 bytes shown.  dst must hold 56 bytes. */
-#define SHOWN 56
-static const char *show(char dst[SHOWN], const char *s, size_t n)
+static const char *jwt_show_json(char dst[OAUTH_SHOWN], const json_t *v)
 {
-    size_t i, o = 0;
-
-    for (i = 0; i < n; i++) {
-        if (o == 48) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-            break;
-        }
-        dst[o++] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
-    }
-    dst[o] = '\0';
-    return dst;
-}
-
-static const char *show_json(char dst[SHOWN], const json_t *v)
-{
-    return json_is_string(v) ? show(dst, json_string_value(v), json_string_length(v))
-                             : show(dst, "(not a string)", 14);
+    return json_is_string(v) ? oauth_show(dst, json_string_value(v), json_string_length(v))
+                             : oauth_show(dst, "(not a string)", 14);
 }
 
 /* ---- the policy ---------------------------------------------------------- */
 
-static int list_ok(const char *const *list, size_t n, int spaces_ok)
+static int jwt_list_ok(const char *const *list, size_t n, int spaces_ok)
 {
     size_t i;
 
@@ -139,52 +110,51 @@ static int list_ok(const char *const *list, size_t n, int spaces_ok)
     return 1;
 }
 
-enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *p, char *why,
-                                             size_t whylen)
+enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *p,
+                                             struct oauth_err *err)
 {
     const enum oauth_jwt_status E = OAUTH_JWT_ERR_POLICY;
 
-    if (why && whylen)
-        *why = '\0';
+    oauth_err_clear(err);
     if (!p)
-        return fail(E, why, whylen, "no policy");
-    if (p->n_issuers == 0 || !list_ok(p->issuers, p->n_issuers, 1))
-        return fail(E, why, whylen,
-                    "no allowed issuer configured (or an empty one): "
-                    "tokens of any issuer would be accepted");
-    if (p->n_audiences == 0 || !list_ok(p->audiences, p->n_audiences, 1))
-        return fail(E, why, whylen,
-                    "no audience configured (or an empty one): "
-                    "tokens for any service would be accepted");
-    if (!list_ok(p->scopes, p->n_scopes, 0))
-        return fail(E, why, whylen, "a required scope is empty or holds a space");
+        return jwt_fail(E, err, "no policy");
+    if (p->n_issuers == 0 || !jwt_list_ok(p->issuers, p->n_issuers, 1))
+        return jwt_fail(E, err,
+                        "no allowed issuer configured (or an empty one): "
+                        "tokens of any issuer would be accepted");
+    if (p->n_audiences == 0 || !jwt_list_ok(p->audiences, p->n_audiences, 1))
+        return jwt_fail(E, err,
+                        "no audience configured (or an empty one): "
+                        "tokens for any service would be accepted");
+    if (!jwt_list_ok(p->scopes, p->n_scopes, 0))
+        return jwt_fail(E, err, "a required scope is empty or holds a space");
     if (p->user_claim && !*p->user_claim)
-        return fail(E, why, whylen, "the user claim name is empty");
+        return jwt_fail(E, err, "the user claim name is empty");
     if (p->leeway < 0 || p->leeway > OAUTH_JWT_MAX_LEEWAY)
-        return fail(E, why, whylen, "leeway of %ld seconds is outside 0..%d", p->leeway,
-                    OAUTH_JWT_MAX_LEEWAY);
+        return jwt_fail(E, err, "leeway of %ld seconds is outside 0..%d", p->leeway,
+                        OAUTH_JWT_MAX_LEEWAY);
     if (p->max_token_len > OAUTH_JWT_MAX_TOKEN_CAP)
-        return fail(E, why, whylen, "maximum token length %zu is over %d", p->max_token_len,
-                    OAUTH_JWT_MAX_TOKEN_CAP);
+        return jwt_fail(E, err, "maximum token length %zu is over %d", p->max_token_len,
+                        OAUTH_JWT_MAX_TOKEN_CAP);
     if (p->max_user_len > OAUTH_JWT_MAX_USER_CAP)
-        return fail(E, why, whylen, "maximum user name length %zu is over %d", p->max_user_len,
-                    OAUTH_JWT_MAX_USER_CAP);
+        return jwt_fail(E, err, "maximum user name length %zu is over %d", p->max_user_len,
+                        OAUTH_JWT_MAX_USER_CAP);
     if (p->algs & ~(OAUTH_JWT_ALG_BIT(OAUTH_JWT_ALG_COUNT) - 1u))
-        return fail(E, why, whylen, "unknown algorithm in the allowed set");
+        return jwt_fail(E, err, "unknown algorithm in the allowed set");
     if (!p->hmac_secret != !p->hmac_secret_len)
-        return fail(E, why, whylen, "HMAC secret and its length disagree");
+        return jwt_fail(E, err, "HMAC secret and its length disagree");
     if (p->hmac_secret && p->hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
-        return fail(E, why, whylen, "the HMAC secret has %zu bytes, fewer than %d",
-                    p->hmac_secret_len, OAUTH_JWT_MIN_HMAC_SECRET);
+        return jwt_fail(E, err, "the HMAC secret has %zu bytes, fewer than %d",
+                        p->hmac_secret_len, OAUTH_JWT_MIN_HMAC_SECRET);
     if ((p->algs & OAUTH_JWT_ALG_BIT(OAUTH_JWT_HS256)) && !p->hmac_secret)
-        return fail(E, why, whylen, "HS256 allowed but no HMAC secret configured");
+        return jwt_fail(E, err, "HS256 allowed but no HMAC secret configured");
     return OAUTH_JWT_OK;
 }
 
 /* ---- claims -------------------------------------------------------------- */
 
 /* 1 when the string value v equals one of list (exactly). */
-static int in_list(const json_t *v, const char *const *list, size_t n)
+static int jwt_in_list(const json_t *v, const char *const *list, size_t n)
 {
     size_t i, len = json_string_length(v);
 
@@ -195,7 +165,7 @@ static int in_list(const json_t *v, const char *const *list, size_t n)
 }
 
 /* 1 when the space-separated string s[0..len) holds the token want. */
-static int has_word(const char *s, size_t len, const char *want)
+static int jwt_has_word(const char *s, size_t len, const char *want)
 {
     size_t wl = strlen(want), i = 0;
 
@@ -211,15 +181,15 @@ static int has_word(const char *s, size_t len, const char *want)
 }
 
 /* 1 when want is in scope_claim (string) or scp (string or array). */
-static int has_scope(const json_t *scope, const json_t *scp, const char *want)
+static int jwt_has_scope(const json_t *scope, const json_t *scp, const char *want)
 {
     size_t i;
     const json_t *v;
 
-    if (scope && has_word(json_string_value(scope), json_string_length(scope), want))
+    if (scope && jwt_has_word(json_string_value(scope), json_string_length(scope), want))
         return 1;
     if (json_is_string(scp))
-        return has_word(json_string_value(scp), json_string_length(scp), want);
+        return jwt_has_word(json_string_value(scp), json_string_length(scp), want);
     json_array_foreach(scp, i, v) {
         if (json_string_length(v) == strlen(want)
             && memcmp(json_string_value(v), want, strlen(want)) == 0)
@@ -237,9 +207,9 @@ static int64_t clamp(double d)
     return (int64_t)d;
 }
 
-static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_policy *p,
-                                    int64_t now, struct oauth_jwt_result *res, char *why,
-                                    size_t whylen)
+static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_policy *p,
+                                        int64_t now, struct oauth_jwt_result *res,
+                                        struct oauth_err *err)
 {
     const json_t *exp = json_object_get(c, "exp"), *nbf = json_object_get(c, "nbf"),
                  *iat = json_object_get(c, "iat"), *iss = json_object_get(c, "iss"),
@@ -249,96 +219,98 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
     size_t maxuser = p->max_user_len ? p->max_user_len : OAUTH_JWT_DEFAULT_MAX_USER, i, n;
     const double t = (double)now, lw = (double)p->leeway;
     const char *u;
-    char s[SHOWN];
+    char s[OAUTH_SHOWN];
     int ok;
 
     if (!json_is_object(c))
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the claims are not a JSON object");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "the claims are not a JSON object");
     /* RFC 7519 4.1.4: "the current date/time MUST be before the expiration
      * date/time listed in the "exp" claim" (plus the leeway) */
     if (!json_is_number(exp))
-        return fail(OAUTH_JWT_ERR_CLAIM, why, whylen, "\"exp\" missing or not a number");
+        return jwt_fail(OAUTH_JWT_ERR_CLAIM, err, "\"exp\" missing or not a number");
     if ((nbf && !json_is_number(nbf)) || (iat && !json_is_number(iat)))
-        return fail(OAUTH_JWT_ERR_CLAIM, why, whylen, "\"%s\" is not a number",
-                    nbf && !json_is_number(nbf) ? "nbf" : "iat");
+        return jwt_fail(OAUTH_JWT_ERR_CLAIM, err, "\"%s\" is not a number",
+                        nbf && !json_is_number(nbf) ? "nbf" : "iat");
     if (!(json_number_value(exp) > t - lw))
-        return fail(OAUTH_JWT_ERR_EXPIRED, why, whylen,
-                    "expired %.0f seconds ago (leeway %ld)", t - json_number_value(exp),
-                    p->leeway);
+        return jwt_fail(OAUTH_JWT_ERR_EXPIRED, err,
+                        "expired %.0f seconds ago (leeway %ld)", t - json_number_value(exp),
+                        p->leeway);
     /* 4.1.5: "MUST NOT be accepted for processing" before "nbf" */
     if (nbf && !(json_number_value(nbf) <= t + lw))
-        return fail(OAUTH_JWT_ERR_NOT_YET_VALID, why, whylen,
-                    "not valid for another %.0f seconds (leeway %ld)",
-                    json_number_value(nbf) - t, p->leeway);
+        return jwt_fail(OAUTH_JWT_ERR_NOT_YET_VALID, err,
+                        "not valid for another %.0f seconds (leeway %ld)",
+                        json_number_value(nbf) - t, p->leeway);
     if (iat && !(json_number_value(iat) <= t + lw))
-        return fail(OAUTH_JWT_ERR_ISSUED_IN_FUTURE, why, whylen,
-                    "issued %.0f seconds in the future (leeway %ld)", json_number_value(iat) - t,
-                    p->leeway);
+        return jwt_fail(OAUTH_JWT_ERR_ISSUED_IN_FUTURE, err,
+                        "issued %.0f seconds in the future (leeway %ld)",
+                        json_number_value(iat) - t, p->leeway);
     if (!json_is_string(iss))
-        return fail(OAUTH_JWT_ERR_ISSUER, why, whylen, "\"iss\" missing or not a string");
-    if (!in_list(iss, p->issuers, p->n_issuers))
-        return fail(OAUTH_JWT_ERR_ISSUER, why, whylen, "issuer \"%s\" is not allowed",
-                    show_json(s, iss));
+        return jwt_fail(OAUTH_JWT_ERR_ISSUER, err, "\"iss\" missing or not a string");
+    if (!jwt_in_list(iss, p->issuers, p->n_issuers))
+        return jwt_fail(OAUTH_JWT_ERR_ISSUER, err, "issuer \"%s\" is not allowed",
+                        jwt_show_json(s, iss));
     if (json_is_string(aud)) {
-        ok = in_list(aud, p->audiences, p->n_audiences);
+        ok = jwt_in_list(aud, p->audiences, p->n_audiences);
     } else if (json_is_array(aud)) {
         ok = 0;
         json_array_foreach(aud, i, v) {
             if (!json_is_string(v))
-                return fail(OAUTH_JWT_ERR_AUDIENCE, why, whylen,
-                            "\"aud\" array holds a non-string");
-            ok |= in_list(v, p->audiences, p->n_audiences);
+                return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err,
+                                "\"aud\" array holds a non-string");
+            ok |= jwt_in_list(v, p->audiences, p->n_audiences);
         }
     } else {
-        return fail(OAUTH_JWT_ERR_AUDIENCE, why, whylen,
-                    "\"aud\" missing or neither a string nor an array");
+        return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err,
+                        "\"aud\" missing or neither a string nor an array");
     }
     if (!ok)
-        return fail(OAUTH_JWT_ERR_AUDIENCE, why, whylen, "none of the token's audiences%s%s%s "
-                    "is configured", json_is_string(aud) ? " (\"" : "",
-                    json_is_string(aud) ? show_json(s, aud) : "",
-                    json_is_string(aud) ? "\")" : "");
+        return jwt_fail(OAUTH_JWT_ERR_AUDIENCE, err,
+                        "none of the token's audiences%s%s%s "
+                        "is configured",
+                        json_is_string(aud) ? " (\"" : "",
+                        json_is_string(aud) ? jwt_show_json(s, aud) : "",
+                        json_is_string(aud) ? "\")" : "");
     v = json_object_get(c, claim);
     if (!json_is_string(v))
-        return fail(OAUTH_JWT_ERR_USER, why, whylen, "user claim \"%s\" missing or not a string",
-                    show(s, claim, strlen(claim)));
+        return jwt_fail(OAUTH_JWT_ERR_USER, err, "user claim \"%s\" missing or not a string",
+                        oauth_show(s, claim, strlen(claim)));
     u = json_string_value(v);
     n = json_string_length(v);
     if (n == 0 || n > maxuser || strlen(u) != n)
-        return fail(OAUTH_JWT_ERR_USER, why, whylen,
-                    "user claim \"%s\" is empty or longer than %zu bytes",
-                    show(s, claim, strlen(claim)), maxuser);
+        return jwt_fail(OAUTH_JWT_ERR_USER, err,
+                        "user claim \"%s\" is empty or longer than %zu bytes",
+                        oauth_show(s, claim, strlen(claim)), maxuser);
     for (i = 0; i < n; i++)
         if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
-            return fail(OAUTH_JWT_ERR_USER, why, whylen,
-                        "user claim \"%s\" holds a control character",
-                        show(s, claim, strlen(claim)));
+            return jwt_fail(OAUTH_JWT_ERR_USER, err,
+                            "user claim \"%s\" holds a control character",
+                            oauth_show(s, claim, strlen(claim)));
     if (p->require_email_verified && strcmp(claim, "email") == 0) {
         v = json_object_get(c, "email_verified");
         if (!json_is_true(v) && !(json_is_string(v) && strcmp(json_string_value(v), "true") == 0))
-            return fail(OAUTH_JWT_ERR_USER, why, whylen,
-                        "the email address is not verified (\"email_verified\" is not true)");
+            return jwt_fail(OAUTH_JWT_ERR_USER, err,
+                            "the email address is not verified (\"email_verified\" is not true)");
     }
     if (p->n_scopes) {
         if (scope && !json_is_string(scope))
-            return fail(OAUTH_JWT_ERR_CLAIM, why, whylen, "\"scope\" is not a string");
+            return jwt_fail(OAUTH_JWT_ERR_CLAIM, err, "\"scope\" is not a string");
         if (scp && !json_is_string(scp)) {
             if (!json_is_array(scp))
-                return fail(OAUTH_JWT_ERR_CLAIM, why, whylen,
-                            "\"scp\" is neither a string nor an array");
+                return jwt_fail(OAUTH_JWT_ERR_CLAIM, err,
+                                "\"scp\" is neither a string nor an array");
             json_array_foreach(scp, i, v) {
                 if (!json_is_string(v))
-                    return fail(OAUTH_JWT_ERR_CLAIM, why, whylen,
-                                "\"scp\" array holds a non-string");
+                    return jwt_fail(OAUTH_JWT_ERR_CLAIM, err,
+                                    "\"scp\" array holds a non-string");
             }
         }
         for (i = 0; i < p->n_scopes; i++)
-            if (!has_scope(scope, scp, p->scopes[i]))
-                return fail(OAUTH_JWT_ERR_SCOPE, why, whylen, "required scope \"%s\" missing",
-                            show(s, p->scopes[i], strlen(p->scopes[i])));
+            if (!jwt_has_scope(scope, scp, p->scopes[i]))
+                return jwt_fail(OAUTH_JWT_ERR_SCOPE, err, "required scope \"%s\" missing",
+                                oauth_show(s, p->scopes[i], strlen(p->scopes[i])));
     }
     if (!(res->user = malloc(n + 1)))
-        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
+        return jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "out of memory");
     memcpy(res->user, u, n + 1);
     res->exp = clamp(json_number_value(exp));
     return OAUTH_JWT_OK;
@@ -346,21 +318,21 @@ static enum oauth_jwt_status claims(const json_t *c, const struct oauth_jwt_poli
 
 enum oauth_jwt_status oauth_jwt_check_claims(const json_t *c, const struct oauth_jwt_policy *p,
                                              int64_t now, struct oauth_jwt_result *res,
-                                             char *why, size_t whylen)
+                                             struct oauth_err *err)
 {
     enum oauth_jwt_status st;
 
     if (!res)
-        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "no result");
+        return jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "no result");
     res->user = NULL;
-    if ((st = oauth_jwt_policy_check(p, why, whylen)) != OAUTH_JWT_OK)
+    if ((st = oauth_jwt_policy_check(p, err)) != OAUTH_JWT_OK)
         return st;
-    return claims(c, p, now, res, why, whylen);
+    return jwt_claims(c, p, now, res, err);
 }
 
 /* ---- signatures ---------------------------------------------------------- */
 
-static const char *md_name(enum oauth_jwt_alg alg)
+static const char *jwt_md_name(enum oauth_jwt_alg alg)
 {
     switch (alg) {
     case OAUTH_JWT_RS256: case OAUTH_JWT_PS256: case OAUTH_JWT_ES256: case OAUTH_JWT_HS256:
@@ -377,7 +349,8 @@ static const char *md_name(enum oauth_jwt_alg alg)
 
 /* RFC 7518 3.4: the JWS signature is R || S, each exactly the coordinate
  * size; EVP wants the DER ECDSA-Sig-Value.  *der malloc'd; 0 or -1. */
-static int ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der, size_t *derlen)
+static int jwt_ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der,
+                         size_t *derlen)
 {
     ECDSA_SIG *es = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(sig, (int)coord, NULL), *s = BN_bin2bn(sig + coord, (int)coord, NULL);
@@ -406,13 +379,13 @@ out:
 }
 
 /* 1 verified, 0 not, -1 internal error. */
-static int verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned char *sig,
-                       size_t siglen, const char *data, size_t datalen)
+static int jwt_verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned char *sig,
+                           size_t siglen, const char *data, size_t datalen)
 {
     EVP_MD_CTX *mctx = NULL;
     EVP_PKEY_CTX *pctx = NULL;
     unsigned char *der = NULL;
-    const char *md = md_name(alg);
+    const char *md = jwt_md_name(alg);
     int rc = -1;
 
     /* oauth_jwks_find gave a key for this alg; checked once more here, so
@@ -441,7 +414,7 @@ static int verify_pkey(enum oauth_jwt_alg alg, EVP_PKEY *pkey, const unsigned ch
         size_t coord = alg == OAUTH_JWT_ES256 ? 32 : 48, derlen;
         if (siglen != 2 * coord)
             return 0;
-        if (ecdsa_der(sig, coord, &der, &derlen) != 0)
+        if (jwt_ecdsa_der(sig, coord, &der, &derlen) != 0)
             return -1;
         sig = der;
         siglen = derlen;
@@ -481,8 +454,8 @@ out:
     return rc;
 }
 
-static int verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *sig,
-                        size_t siglen, const char *data, size_t datalen)
+static int jwt_verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *sig,
+                            size_t siglen, const char *data, size_t datalen)
 {
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
@@ -508,59 +481,59 @@ static int verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *s
 /* ---- the token ------------------------------------------------------------ */
 
 /* Decode a base64url segment and parse it as a JSON object. */
-static enum oauth_jwt_status segment_json(const char *seg, size_t len, const char *what,
-                                          json_t **out, char *why, size_t whylen)
+static enum oauth_jwt_status jwt_segment_json(const char *seg, size_t len, const char *what,
+                                              json_t **out, struct oauth_err *err)
 {
     size_t max = sm_b64_decoded_max(len) + 1, n = 0;
     char *buf = malloc(max);
-    json_error_t err;
+    json_error_t jerr;
 
     *out = NULL;
     if (!buf)
-        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
+        return jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "out of memory");
     if (sm_b64_decode(SM_B64_URL, seg, len, buf, max, &n) != 0) {
         sm_erase(buf, max);
         free(buf);
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the %s is not unpadded base64url",
-                    what);
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "the %s is not unpadded base64url",
+                        what);
     }
     /* jansson's message may quote the input, which is the token: not used */
-    *out = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
+    *out = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
     sm_erase(buf, max);
     free(buf);
     if (!*out)
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
-                    "the %s is not valid JSON (syntax, duplicate member, NUL or trailing "
-                    "data at byte %d)", what, err.position);
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err,
+                        "the %s is not valid JSON (syntax, duplicate member, NUL or trailing "
+                        "data at byte %d)", what, jerr.position);
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the %s is not a JSON object", what);
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "the %s is not a JSON object", what);
     }
     return OAUTH_JWT_OK;
 }
 
 /* The header's "crit" (RFC 7515 4.1.11): we implement no extension, so its
  * presence alone refuses the token; the reason says what is wrong with it. */
-static enum oauth_jwt_status check_crit(const json_t *crit, char *why, size_t whylen)
+static enum oauth_jwt_status jwt_check_crit(const json_t *crit, struct oauth_err *err)
 {
     const json_t *v;
-    char s[SHOWN];
+    char s[OAUTH_SHOWN];
     size_t i;
 
     if (!json_is_array(crit) || json_array_size(crit) == 0)
-        return fail(OAUTH_JWT_ERR_CRIT, why, whylen,
-                    "\"crit\" is not a non-empty array (RFC 7515 4.1.11)");
+        return jwt_fail(OAUTH_JWT_ERR_CRIT, err,
+                        "\"crit\" is not a non-empty array (RFC 7515 4.1.11)");
     json_array_foreach(crit, i, v) {
         if (!json_is_string(v))
-            return fail(OAUTH_JWT_ERR_CRIT, why, whylen, "\"crit\" holds a non-string");
+            return jwt_fail(OAUTH_JWT_ERR_CRIT, err, "\"crit\" holds a non-string");
     }
-    return fail(OAUTH_JWT_ERR_CRIT, why, whylen,
-                "critical header extension \"%s\" is not understood",
-                show_json(s, json_array_get(crit, 0)));
+    return jwt_fail(OAUTH_JWT_ERR_CRIT, err,
+                    "critical header extension \"%s\" is not understood",
+                    jwt_show_json(s, json_array_get(crit, 0)));
 }
 
-static int typ_ok(const json_t *typ)
+static int jwt_typ_ok(const json_t *typ)
 {
     /* RFC 9068 section 4; media types compare case-insensitively (RFC 2045) */
     static const char *const ok[] = {"at+jwt", "application/at+jwt"};
@@ -582,20 +555,20 @@ struct jwt_parts {
 };
 
 static enum oauth_jwt_status jwt_split(const char *token, size_t len, size_t max,
-                                       struct jwt_parts *parts, char *why, size_t whylen)
+                                       struct jwt_parts *parts, struct oauth_err *err)
 {
     const char *dot1, *dot2;
 
     if (!token || len == 0)
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty token");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "empty token");
     if (len > max)
-        return fail(OAUTH_JWT_ERR_TOO_LARGE, why, whylen,
-                    "token of %zu bytes is longer than %zu", len, max);
+        return jwt_fail(OAUTH_JWT_ERR_TOO_LARGE, err,
+                        "token of %zu bytes is longer than %zu", len, max);
     dot1 = memchr(token, '.', len);
     dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
     if (!dot2)
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
-                    "not a compact JWS (three segments separated by '.')");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err,
+                        "not a compact JWS (three segments separated by '.')");
     parts->header = token;
     parts->payload = dot1 + 1;
     parts->sig = dot2 + 1;
@@ -604,12 +577,12 @@ static enum oauth_jwt_status jwt_split(const char *token, size_t len, size_t max
     parts->slen = len - (size_t)(parts->sig - token);
     parts->signed_len = (size_t)(dot2 - token);
     if (memchr(parts->sig, '.', parts->slen))
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
-                    "more than three segments (a JWE or a nested token?)");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err,
+                        "more than three segments (a JWE or a nested token?)");
     if (parts->hlen == 0)
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty header segment");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "empty header segment");
     if (parts->plen == 0)
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty payload segment");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "empty payload segment");
     return OAUTH_JWT_OK;
 }
 
@@ -619,113 +592,113 @@ static enum oauth_jwt_status jwt_split(const char *token, size_t len, size_t max
  * (NULL when the header has none). */
 static enum oauth_jwt_status jwt_check_header(const json_t *header,
                                               const struct oauth_jwt_policy *p, int *alg,
-                                              const json_t **kid_v, char *why, size_t whylen)
+                                              const json_t **kid_v, struct oauth_err *err)
 {
     unsigned allowed = p->algs ? p->algs
                                : OAUTH_JWT_ALGS_ASYMMETRIC
                                      | (p->hmac_secret ? OAUTH_JWT_ALG_BIT(OAUTH_JWT_HS256) : 0);
     const json_t *alg_v = json_object_get(header, "alg"), *typ_v, *crit_v;
-    char s[SHOWN];
+    char s[OAUTH_SHOWN];
 
     if (!json_is_string(alg_v))
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the header has no string \"alg\"");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "the header has no string \"alg\"");
     if (json_string_length(alg_v) == 4 && strncasecmp(json_string_value(alg_v), "none", 4) == 0)
-        return fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"none\" is never accepted");
+        return jwt_fail(OAUTH_JWT_ERR_ALG, err, "alg \"none\" is never accepted");
     *alg = oauth_jwt_alg_from_name(json_string_value(alg_v), json_string_length(alg_v));
     if (*alg < 0)
-        return fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg \"%s\" is not supported",
-                    show_json(s, alg_v));
+        return jwt_fail(OAUTH_JWT_ERR_ALG, err, "alg \"%s\" is not supported",
+                        jwt_show_json(s, alg_v));
     if ((crit_v = json_object_get(header, "crit")))
-        return check_crit(crit_v, why, whylen);
+        return jwt_check_crit(crit_v, err);
     typ_v = json_object_get(header, "typ");
     if (typ_v && !json_is_string(typ_v))
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "the header's \"typ\" is not a string");
-    if (p->require_typ && (!typ_v || !typ_ok(typ_v)))
-        return fail(OAUTH_JWT_ERR_TYP, why, whylen,
-                    "typ \"%s\" is not at+jwt (RFC 9068), which the configuration requires",
-                    typ_v ? show_json(s, typ_v) : "(none)");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "the header's \"typ\" is not a string");
+    if (p->require_typ && (!typ_v || !jwt_typ_ok(typ_v)))
+        return jwt_fail(OAUTH_JWT_ERR_TYP, err,
+                        "typ \"%s\" is not at+jwt (RFC 9068), which the configuration requires",
+                        typ_v ? jwt_show_json(s, typ_v) : "(none)");
     *kid_v = json_object_get(header, "kid");
     if (*kid_v && (!json_is_string(*kid_v) || json_string_length(*kid_v) > OAUTH_JWT_MAX_KID))
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
-                    "the header's \"kid\" is not a string of at most %d bytes",
-                    OAUTH_JWT_MAX_KID);
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err,
+                        "the header's \"kid\" is not a string of at most %d bytes",
+                        OAUTH_JWT_MAX_KID);
     if (allowed & OAUTH_JWT_ALG_BIT(*alg))
         return OAUTH_JWT_OK;
     if (*alg == OAUTH_JWT_HS256 && !p->hmac_secret)
-        return fail(OAUTH_JWT_ERR_ALG, why, whylen,
-                    "alg HS256 needs a configured HMAC secret; keys of the key set are "
-                    "never HMAC keys");
-    return fail(OAUTH_JWT_ERR_ALG, why, whylen, "alg %s is not allowed by the configuration",
-                oauth_jwt_alg_name((enum oauth_jwt_alg)*alg));
+        return jwt_fail(OAUTH_JWT_ERR_ALG, err,
+                        "alg HS256 needs a configured HMAC secret; keys of the key set are "
+                        "never HMAC keys");
+    return jwt_fail(OAUTH_JWT_ERR_ALG, err, "alg %s is not allowed by the configuration",
+                    oauth_jwt_alg_name((enum oauth_jwt_alg)*alg));
 }
 
 /* The key set's key for an asymmetric algorithm (HS256 is keyed by the
  * configured secret alone: its kid is ignored, and *pkey stays NULL). */
 static enum oauth_jwt_status jwt_find_key(const struct oauth_jwks *keys, int alg,
-                                          const json_t *kid_v, EVP_PKEY **pkey, char *why,
-                                          size_t whylen)
+                                          const json_t *kid_v, EVP_PKEY **pkey,
+                                          struct oauth_err *err)
 {
     const char *name = oauth_jwt_alg_name((enum oauth_jwt_alg)alg);
-    char k[SHOWN] = "";
+    char k[OAUTH_SHOWN] = "";
 
     *pkey = NULL;
     if (alg == OAUTH_JWT_HS256)
         return OAUTH_JWT_OK;
     if (kid_v)
-        show_json(k, kid_v);
+        jwt_show_json(k, kid_v);
     switch (oauth_jwks_find(keys, kid_v ? json_string_value(kid_v) : NULL,
                             (enum oauth_jwt_alg)alg, pkey)) {
     case OAUTH_JWKS_OK:
         return OAUTH_JWT_OK;
     case OAUTH_JWKS_UNKNOWN_KID:
-        return fail(OAUTH_JWT_ERR_UNKNOWN_KID, why, whylen, "no key with kid \"%s\"", k);
+        return jwt_fail(OAUTH_JWT_ERR_UNKNOWN_KID, err, "no key with kid \"%s\"", k);
     case OAUTH_JWKS_KEY_UNUSABLE:
-        return fail(OAUTH_JWT_ERR_KEY_UNUSABLE, why, whylen,
-                    "the key with kid \"%s\" was refused when the key set was loaded", k);
+        return jwt_fail(OAUTH_JWT_ERR_KEY_UNUSABLE, err,
+                        "the key with kid \"%s\" was refused when the key set was loaded", k);
     case OAUTH_JWKS_KEY_MISMATCH:
-        return fail(OAUTH_JWT_ERR_KEY_MISMATCH, why, whylen,
-                    "the key with kid \"%s\" is not for alg %s", k, name);
+        return jwt_fail(OAUTH_JWT_ERR_KEY_MISMATCH, err,
+                        "the key with kid \"%s\" is not for alg %s", k, name);
     default:
         break;
     }
-    return fail(OAUTH_JWT_ERR_NO_KEY, why, whylen,
-                "the token has no kid and the key set does not hold exactly one key for alg %s",
-                name);
+    return jwt_fail(OAUTH_JWT_ERR_NO_KEY, err,
+                    "the token has no kid and the key set does not hold exactly one key for alg %s",
+                    name);
 }
 
 /* Decode the signature segment and verify it over header '.' payload. */
 static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, int alg,
                                                  EVP_PKEY *pkey, const json_t *kid_v,
-                                                 const struct oauth_jwt_policy *p, char *why,
-                                                 size_t whylen)
+                                                 const struct oauth_jwt_policy *p,
+                                                 struct oauth_err *err)
 {
     const char *name = oauth_jwt_alg_name((enum oauth_jwt_alg)alg);
     size_t max = sm_b64_decoded_max(parts->slen) + 1, siglen = 0;
     unsigned char *sigbuf;
     enum oauth_jwt_status st;
-    char k[SHOWN] = "";
+    char k[OAUTH_SHOWN] = "";
     int rc;
 
     if (parts->slen == 0)
-        return fail(OAUTH_JWT_ERR_MALFORMED, why, whylen, "empty signature segment");
+        return jwt_fail(OAUTH_JWT_ERR_MALFORMED, err, "empty signature segment");
     if (!(sigbuf = malloc(max)))
-        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "out of memory");
+        return jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "out of memory");
     if (sm_b64_decode(SM_B64_URL, parts->sig, parts->slen, sigbuf, max, &siglen) != 0) {
-        st = fail(OAUTH_JWT_ERR_MALFORMED, why, whylen,
-                  "the signature is not unpadded base64url");
+        st = jwt_fail(OAUTH_JWT_ERR_MALFORMED, err,
+                      "the signature is not unpadded base64url");
     } else {
         rc = alg == OAUTH_JWT_HS256
-                 ? verify_hs256(p, sigbuf, siglen, parts->header, parts->signed_len)
-                 : verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, parts->header,
-                               parts->signed_len);
+                 ? jwt_verify_hs256(p, sigbuf, siglen, parts->header, parts->signed_len)
+                 : jwt_verify_pkey((enum oauth_jwt_alg)alg, pkey, sigbuf, siglen, parts->header,
+                                   parts->signed_len);
         if (kid_v && alg != OAUTH_JWT_HS256)
-            show_json(k, kid_v);
+            jwt_show_json(k, kid_v);
         if (rc < 0)
-            st = fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "OpenSSL failed to verify (%s)", name);
+            st = jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "OpenSSL failed to verify (%s)", name);
         else if (rc == 0)
-            st = fail(OAUTH_JWT_ERR_SIGNATURE, why, whylen,
-                      "the %s signature does not verify%s%s%s", name,
-                      *k ? " with kid \"" : "", k, *k ? "\"" : "");
+            st = jwt_fail(OAUTH_JWT_ERR_SIGNATURE, err,
+                          "the %s signature does not verify%s%s%s", name,
+                          *k ? " with kid \"" : "", k, *k ? "\"" : "");
         else
             st = OAUTH_JWT_OK;
     }
@@ -737,10 +710,10 @@ static enum oauth_jwt_status jwt_check_signature(const struct jwt_parts *parts, 
 
 /* Every step returns its own status; the token is valid only when each of
  * them said OAUTH_JWT_OK, which no later exit can pretend. */
-static enum oauth_jwt_status validate(const char *token, size_t len,
-                                      const struct oauth_jwks *keys,
-                                      const struct oauth_jwt_policy *p, int64_t now,
-                                      struct oauth_jwt_result *res, char *why, size_t whylen)
+static enum oauth_jwt_status jwt_validate(const char *token, size_t len,
+                                          const struct oauth_jwks *keys,
+                                          const struct oauth_jwt_policy *p, int64_t now,
+                                          struct oauth_jwt_result *res, struct oauth_err *err)
 {
     size_t max = p->max_token_len ? p->max_token_len : OAUTH_JWT_DEFAULT_MAX_TOKEN;
     json_t *header = NULL, *payload = NULL;
@@ -750,16 +723,16 @@ static enum oauth_jwt_status validate(const char *token, size_t len,
     enum oauth_jwt_status st;
     int alg = -1;
 
-    if ((st = jwt_split(token, len, max, &parts, why, whylen)) != OAUTH_JWT_OK)
+    if ((st = jwt_split(token, len, max, &parts, err)) != OAUTH_JWT_OK)
         return st;
-    if ((st = segment_json(parts.header, parts.hlen, "header", &header, why, whylen))
+    if ((st = jwt_segment_json(parts.header, parts.hlen, "header", &header, err))
         == OAUTH_JWT_OK
-        && (st = jwt_check_header(header, p, &alg, &kid_v, why, whylen)) == OAUTH_JWT_OK
-        && (st = jwt_find_key(keys, alg, kid_v, &pkey, why, whylen)) == OAUTH_JWT_OK
-        && (st = jwt_check_signature(&parts, alg, pkey, kid_v, p, why, whylen)) == OAUTH_JWT_OK
-        && (st = segment_json(parts.payload, parts.plen, "payload", &payload, why, whylen))
+        && (st = jwt_check_header(header, p, &alg, &kid_v, err)) == OAUTH_JWT_OK
+        && (st = jwt_find_key(keys, alg, kid_v, &pkey, err)) == OAUTH_JWT_OK
+        && (st = jwt_check_signature(&parts, alg, pkey, kid_v, p, err)) == OAUTH_JWT_OK
+        && (st = jwt_segment_json(parts.payload, parts.plen, "payload", &payload, err))
                == OAUTH_JWT_OK
-        && (st = claims(payload, p, now, res, why, whylen)) == OAUTH_JWT_OK)
+        && (st = jwt_claims(payload, p, now, res, err)) == OAUTH_JWT_OK)
         res->alg = (enum oauth_jwt_alg)alg;
     json_decref(header);
     json_decref(payload);
@@ -769,28 +742,27 @@ static enum oauth_jwt_status validate(const char *token, size_t len,
 enum oauth_jwt_status oauth_jwt_validate(const char *token, size_t len,
                                          const struct oauth_jwks *keys,
                                          const struct oauth_jwt_policy *policy, int64_t now,
-                                         struct oauth_jwt_result *res, char *why, size_t whylen)
+                                         struct oauth_jwt_result *res, struct oauth_err *err)
 {
     enum oauth_jwt_status st;
 
-    if (why && whylen)
-        *why = '\0';
+    oauth_err_clear(err);
     if (!res)
-        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen, "no result");
+        return jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "no result");
     memset(res, 0, sizeof(*res));
-    if ((st = oauth_jwt_policy_check(policy, why, whylen)) != OAUTH_JWT_OK)
+    if ((st = oauth_jwt_policy_check(policy, err)) != OAUTH_JWT_OK)
         return st;
     if (!sm_crypto_libctx())
-        return fail(OAUTH_JWT_ERR_INTERNAL, why, whylen,
-                    "OpenSSL's library context is not available");
+        return jwt_fail(OAUTH_JWT_ERR_INTERNAL, err,
+                        "OpenSSL's library context is not available");
     /* whatever OpenSSL queues here is ours: leave the host's error queue as it was */
     ERR_set_mark();
-    st = validate(token, len, keys, policy, now, res, why, whylen);
+    st = jwt_validate(token, len, keys, policy, now, res, err);
     ERR_pop_to_mark();
     if (st != OAUTH_JWT_OK) {
         oauth_jwt_result_clear(res);
-    } else if (why && whylen) {
-        *why = '\0';
+    } else {
+        oauth_err_clear(err);
     }
     return st;
 }

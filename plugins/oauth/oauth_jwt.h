@@ -38,12 +38,12 @@
  *  7. the payload: a JSON object as the header                -> ERR_MALFORMED
  *  8. the claims (oauth_jwt_check_claims, below).
  *
- * `why` (if whylen > 0) always gets a NUL-terminated reason for an
+ * err (struct oauth_err, may be NULL) always gets a reason for an
  * administrator: never the token, nor a signature, nor a secret; at most
  * a kid, an alg or an iss/aud value, shortened and with non-printable bytes
  * replaced.  On success it is empty.
  *
- * What the plugin does with a status: oauth_jwt_status_kind() below. */
+ * What the plugin does with a status: the class and status in err, below. */
 #ifndef SASL_MECHS_OAUTH_JWT_H
 #define SASL_MECHS_OAUTH_JWT_H
 
@@ -52,6 +52,7 @@
 #include <jansson.h>
 
 #include "oauth_jwks.h"
+#include "oauth_err.h"
 
 #define OAUTH_JWT_DEFAULT_MAX_TOKEN 16384 /* bytes of the compact token */
 #define OAUTH_JWT_MAX_TOKEN_CAP (1024 * 1024)
@@ -130,32 +131,23 @@ enum oauth_jwt_status {
 };
 const char *oauth_jwt_status_text(enum oauth_jwt_status st);
 
-/* How the plugin should treat a status:
- *   KIND_OK                  accept (then compare the user, canon_user ...)
- *   KIND_INVALID_TOKEN       error JSON status "invalid_token"; SASL_BADAUTH
- *   KIND_INSUFFICIENT_SCOPE  ERR_SCOPE only: "insufficient_scope" with the
- *                            configured scopes; SASL_BADAUTH
- *   KIND_REFETCH             ERR_UNKNOWN_KID only: refetch the key set if
- *                            the interval allows and validate again; if it
- *                            still fails, as KIND_INVALID_TOKEN
- *   KIND_CONFIG              ERR_POLICY: the server's fault, never the
- *                            client's; log it and fail (SASL_FAIL, or refuse
- *                            to load when the policy is checked at load)
- *   KIND_TEMPORARY           ERR_INTERNAL: out of memory or OpenSSL
- *                            unusable; a temporary failure (SASL_NOMEM /
- *                            SASL_TRYAGAIN), not the client's fault
+/* What each status means is in the err every function here fills (the
+ * status is its code):
+ *   OAUTH_OK             accept (then compare the user, canon_user ...)
+ *   OAUTH_ERR_CLIENT     the token is refused: status invalid_token, or
+ *                        insufficient_scope for ERR_SCOPE alone (the error
+ *                        JSON then names the configured scopes); SASL_BADAUTH.
+ *                        ERR_UNKNOWN_KID too, though the caller may first
+ *                        refetch the key set if the interval allows and
+ *                        validate once more
+ *   OAUTH_ERR_CONFIG     ERR_POLICY: the server's fault, never the client's;
+ *                        log it and fail (or refuse to load when the policy
+ *                        is checked at load)
+ *   OAUTH_ERR_INTERNAL   ERR_INTERNAL: out of memory or OpenSSL unusable; not
+ *                        the client's fault
  * No status here means "invalid_request": that one belongs to the codec
  * (a malformed SASL message), while a malformed token is invalid_token
  * (RFC 6750 section 3.1). */
-enum oauth_jwt_kind {
-    OAUTH_JWT_KIND_OK,
-    OAUTH_JWT_KIND_INVALID_TOKEN,
-    OAUTH_JWT_KIND_INSUFFICIENT_SCOPE,
-    OAUTH_JWT_KIND_REFETCH,
-    OAUTH_JWT_KIND_CONFIG,
-    OAUTH_JWT_KIND_TEMPORARY,
-};
-enum oauth_jwt_kind oauth_jwt_status_kind(enum oauth_jwt_status st);
 
 struct oauth_jwt_result {
     char *user;             /* malloc'd, NUL-terminated: the user claim's value */
@@ -165,10 +157,10 @@ struct oauth_jwt_result {
 /* Free what a result holds and zero it; fine on a zeroed result. */
 void oauth_jwt_result_clear(struct oauth_jwt_result *res);
 
-/* OAUTH_JWT_OK, or ERR_POLICY with why, for a policy as described above.
+/* OAUTH_JWT_OK, or ERR_POLICY with the reason, for a policy as described above.
  * The plugin should call it once when it reads its options. */
-enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *policy, char *why,
-                                             size_t whylen);
+enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *policy,
+                                             struct oauth_err *err);
 
 /* Validate token[0..len) (need not be NUL-terminated) at time `now` (Unix
  * seconds; the caller's clock, so tests can move it) against the key set
@@ -178,7 +170,7 @@ enum oauth_jwt_status oauth_jwt_policy_check(const struct oauth_jwt_policy *poli
 enum oauth_jwt_status oauth_jwt_validate(const char *token, size_t len,
                                          const struct oauth_jwks *keys,
                                          const struct oauth_jwt_policy *policy, int64_t now,
-                                         struct oauth_jwt_result *res, char *why, size_t whylen);
+                                         struct oauth_jwt_result *res, struct oauth_err *err);
 
 /* Step 8 alone, on a claims object that is already trusted (a verified
  * payload, or an RFC 7662 introspection response): exp required, a number,
@@ -188,7 +180,6 @@ enum oauth_jwt_status oauth_jwt_validate(const char *token, size_t len,
  * enough").  res->alg is left as it is; res->user is set only on success. */
 enum oauth_jwt_status oauth_jwt_check_claims(const json_t *claims,
                                              const struct oauth_jwt_policy *policy, int64_t now,
-                                             struct oauth_jwt_result *res, char *why,
-                                             size_t whylen);
+                                             struct oauth_jwt_result *res, struct oauth_err *err);
 
 #endif

@@ -52,7 +52,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .mech_dispose = sm_client_dispose,
 }};
 
-static int read_options(const sasl_utils_t *utils)
+static int plugin_read_options(const sasl_utils_t *utils)
 {
     return oauth_server_options(&mech, utils);
 }
@@ -66,7 +66,7 @@ static const struct sm_plugin plugin = {
     .client_count = 1,
     .settings = &oauth_settings,
     .limits = 0,
-    .read_options = read_options,
+    .read_options = plugin_read_options,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
@@ -83,7 +83,7 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_ve
      * is most likely still one thread (sasl_client_init), not at the first
      * token file use, when other threads may be inside jansson; a failure
      * here is reported by that use */
-    (void)oauth_http_init(NULL, 0);
+    (void)oauth_http_init(NULL);
     return sm_client_plug_init(&plugin, utils, maxversion, out_version, pluglist,
                                plugcount);
 }

@@ -16,7 +16,7 @@
 #include <sasl-mechs/secret.h>
 
 /* The reason of a failure, for the log and errdetail: never the token. */
-#define WHY_MAX 300
+#define WHY_MAX (OAUTH_ERR_REASON_MAX + 64)
 
 struct oauth_server {
     struct sm_server base; /* first: sm_server_dispose erases the property values */
@@ -55,9 +55,9 @@ int oauth_server_new(void *glob, sasl_server_params_t *sparams,
 
 /* Send the error challenge; the exchange then fails with result once the
  * client has answered it. */
-static int error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
+static int server_error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
                            const sasl_utils_t *utils, enum oauth_error_status status, int result,
-                           const char *detail, const char **out, unsigned *outlen)
+                                  const char *detail, const char **out, unsigned *outlen)
 {
     const struct oauth_server_config *c = oauth_config();
     size_t len = 0;
@@ -79,9 +79,9 @@ static int error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
 /* The token's user is the authentication identity; the identity the client
  * named (user= or a=) the authorization identity: libsasl2's proxy policy
  * then decides whether they may differ. */
-static int set_identities(sasl_server_params_t *sparams, const struct oauth_plugin *p,
-                          const char *token_user, const struct oauth_client_msg *m,
-                          sasl_out_params_t *oparams)
+static int server_set_identities(sasl_server_params_t *sparams, const struct oauth_plugin *p,
+                                 const char *token_user, const struct oauth_client_msg *m,
+                                 sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     const char *authzid = m->user_len ? m->user : token_user;
@@ -112,37 +112,51 @@ static int set_identities(sasl_server_params_t *sparams, const struct oauth_plug
     return SASL_OK;
 }
 
-static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
-                        const struct oauth_plugin *p, const char *in, unsigned inlen,
-                        const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+/* The verdict in a few words, before its reason. */
+static const char *server_verdict_text(const struct oauth_err *err)
+{
+    switch (err->cls) {
+    case OAUTH_OK: return "valid";
+    case OAUTH_ERR_CLIENT:
+        return err->status == OAUTH_STATUS_INSUFFICIENT_SCOPE ? "insufficient scope"
+                                                               : "invalid token";
+    case OAUTH_ERR_TEMPORARY: return "token validation unavailable";
+    case OAUTH_ERR_CONFIG: return "server configuration error";
+    case OAUTH_ERR_INTERNAL: return "token validation failed (internal error)";
+    }
+    return "unknown";
+}
+
+static int server_take_message(struct oauth_server *s, sasl_server_params_t *sparams,
+                               const struct oauth_plugin *p, const char *in, unsigned inlen,
+                               const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
     const struct oauth_server_config *c = oauth_config();
     struct oauth_client_msg m;
     enum oauth_codec_status st;
-    enum oauth_verdict v;
-    char why[WHY_MAX], detail[WHY_MAX + 64];
+    struct oauth_err err;
+    char detail[WHY_MAX];
     char *user = NULL;
     int r;
 
     if (!c->verifier) /* not configured: mech_avail hides the mechanism, but be sure */
         return sm_fail(utils, SASL_CONFIGERR, "%s: the server has no oauth_* configuration",
                        p->name);
-    st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, why, sizeof(why));
+    st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, &err);
     if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
-        return error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
+        return server_error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
                                "the client sent no token (asking for the server's requirements)",
-                               out, outlen);
+                                      out, outlen);
     if (st != OAUTH_CODEC_OK) {
         s->step = DONE;
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
-                       why);
+                       err.reason);
     }
-    v = oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, why, sizeof(why));
-    switch (v) {
-    case OAUTH_VERDICT_OK:
+    switch (oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, &err)) {
+    case OAUTH_OK:
         s->step = DONE;
-        r = set_identities(sparams, p, user, &m, oparams);
+        r = server_set_identities(sparams, p, user, &m, oparams);
         free(user);
         /* the client waits for the outcome: where the protocol carries
          * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
@@ -153,19 +167,19 @@ static int take_message(struct oauth_server *s, sasl_server_params_t *sparams,
             *outlen = 0;
         }
         return r;
-    case OAUTH_VERDICT_INVALID_TOKEN:
-    case OAUTH_VERDICT_INSUFFICIENT_SCOPE:
-        snprintf(detail, sizeof(detail), "%s: %s", oauth_verdict_text(v), why);
+    case OAUTH_ERR_CLIENT:
+        snprintf(detail, sizeof(detail), "%s: %s", server_verdict_text(&err), err.reason);
         utils->log(utils->conn, SASL_LOG_NOTE, "%s: token refused: %s", p->name, detail);
-        return error_challenge(s, p, utils,
-                               v == OAUTH_VERDICT_INVALID_TOKEN ? OAUTH_STATUS_INVALID_TOKEN
-                                                                : OAUTH_STATUS_INSUFFICIENT_SCOPE,
-                               SASL_BADAUTH, detail, out, outlen);
+        return server_error_challenge(s, p, utils,
+                                      err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
+                                      SASL_BADAUTH, detail, out, outlen);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
         s->step = DONE;
-        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, oauth_verdict_text(v), why);
-        return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, oauth_verdict_text(v), why);
+        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, server_verdict_text(&err),
+                   err.reason);
+        return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, server_verdict_text(&err),
+                       err.reason);
     }
 }
 
@@ -185,7 +199,7 @@ int oauth_server_step(void *ctx, sasl_server_params_t *sparams,
         /* no initial response: an empty challenge asks for the message */
         if (!in)
             return SASL_CONTINUE;
-        return take_message(s, sparams, s->plugin, in, inlen, out, outlen, oparams);
+        return server_take_message(s, sparams, s->plugin, in, inlen, out, outlen, oparams);
     case AWAIT_ERROR_REPLY:
         s->step = DONE;
         if (oauth_check_error_reply(s->plugin->mech, in, inlen) != OAUTH_CODEC_OK)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1 /* mkostemp */
 #include "config.h"
 #include "oauth_tokenfile.h"
+#include "oauth_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 
 #include <jansson.h>
 
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
 
 #define MAX_FILE (64 * 1024)
@@ -28,7 +28,7 @@
 #define MAX_EXPIRES_IN (10L * 366 * 24 * 3600)
 #define DEFAULT_EXPIRES_IN 3600
 
-const char *oauth_tokenfile_status_str(enum oauth_tokenfile_status s)
+const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s)
 {
     switch (s) {
     case OAUTH_TOKENFILE_OK: return "ok";
@@ -57,10 +57,7 @@ void oauth_token_clear(struct oauth_token *t)
 {
     if (!t)
         return;
-    if (t->access_token) {
-        sm_erase(t->access_token, strlen(t->access_token));
-        free(t->access_token);
-    }
+    oauth_secret_free(t->access_token);
     memset(t, 0, sizeof(*t));
 }
 
@@ -95,7 +92,7 @@ static void tokfile_free(struct tokfile *f)
 
 /* bytes allowed in a token: access tokens %x21-7E (one word after
  * "Bearer "), refresh tokens %x20-7E (RFC 6749 appendix A.17) */
-static int token_chars_ok(const char *s, size_t n, int allow_space)
+static int tokenfile_token_chars_ok(const char *s, size_t n, int allow_space)
 {
     size_t i;
 
@@ -107,9 +104,9 @@ static int token_chars_ok(const char *s, size_t n, int allow_space)
     return 1;
 }
 
-/* A string member: 0 absent, 1 present (in *out), -1 wrong (why set). */
-static int get_string(json_t *root, const char *name, size_t max, const char **out, char *why,
-                      size_t whylen)
+/* A string member: 0 absent, 1 present (in *out), -1 wrong (the reason in err). */
+static int tokenfile_get_string(json_t *root, const char *name, size_t max, const char **out,
+                                struct oauth_err *err)
 {
     json_t *v = json_object_get(root, name);
     size_t n;
@@ -118,181 +115,132 @@ static int get_string(json_t *root, const char *name, size_t max, const char **o
     if (!v)
         return 0;
     if (!json_is_string(v)) {
-        sm_why(why, whylen, "\"%s\" is not a string", name);
+        oauth_why(err, "\"%s\" is not a string", name);
         return -1;
     }
     n = json_string_length(v);
     if (n > max || strlen(json_string_value(v)) != n) {
-        sm_why(why, whylen, "\"%s\" is longer than %zu bytes or contains NUL", name, max);
+        oauth_why(err, "\"%s\" is longer than %zu bytes or contains NUL", name, max);
         return -1;
     }
     *out = json_string_value(v);
     return 1;
 }
 
-static enum oauth_tokenfile_status parse(struct tokfile *f, char *why, size_t whylen)
+/* A time member (Unix seconds, an integer 0..MAX_EXPIRES_AT): 0 absent,
+ * 1 present (in *out), -1 wrong (the reason in err). */
+static int tokenfile_get_time(json_t *root, const char *name, json_int_t *out,
+                              struct oauth_err *err)
+{
+    json_t *v = json_object_get(root, name);
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0
+        || json_integer_value(v) > MAX_EXPIRES_AT) {
+        oauth_why(err, "\"%s\" is not an integer number of Unix seconds", name);
+        return -1;
+    }
+    *out = json_integer_value(v);
+    return 1;
+}
+
+static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oauth_err *err)
 {
     const char *method = NULL;
-    json_t *exp;
-    char w[160];
+    int has;
 
-    w[0] = '\0';
     if (!json_is_object(f->root)) {
-        sm_why(why, whylen, "not a JSON object");
+        oauth_why(err, "not a JSON object");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    if (get_string(f->root, "access_token", MAX_TOKEN, &f->access_token, w, sizeof(w)) < 0
-        || get_string(f->root, "refresh_token", MAX_TOKEN, &f->refresh_token, w, sizeof(w)) < 0
-        || get_string(f->root, "token_endpoint", MAX_STRING, &f->token_endpoint, w, sizeof(w)) < 0
-        || get_string(f->root, "client_id", MAX_STRING, &f->client_id, w, sizeof(w)) < 0
-        || get_string(f->root, "client_secret", MAX_STRING, &f->client_secret, w, sizeof(w)) < 0
-        || get_string(f->root, "scope", MAX_STRING, &f->scope, w, sizeof(w)) < 0
-        || get_string(f->root, "token_endpoint_auth_method", 64, &method, w, sizeof(w)) < 0) {
-        sm_why(why, whylen, "%s", w);
+    if (tokenfile_get_string(f->root, "access_token", MAX_TOKEN, &f->access_token, err) < 0
+        || tokenfile_get_string(f->root, "refresh_token", MAX_TOKEN, &f->refresh_token, err) < 0
+        || tokenfile_get_string(f->root, "token_endpoint", MAX_STRING, &f->token_endpoint, err) < 0
+        || tokenfile_get_string(f->root, "client_id", MAX_STRING, &f->client_id, err) < 0
+        || tokenfile_get_string(f->root, "client_secret", MAX_STRING, &f->client_secret, err) < 0
+        || tokenfile_get_string(f->root, "scope", MAX_STRING, &f->scope, err) < 0
+        || tokenfile_get_string(f->root, "token_endpoint_auth_method", 64, &method, err) < 0)
         return OAUTH_TOKENFILE_MALFORMED;
-    }
     if (f->access_token && !f->access_token[0])
         f->access_token = NULL;
     if (f->refresh_token && !f->refresh_token[0])
         f->refresh_token = NULL;
-    if (f->access_token && !token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
-        sm_why(why, whylen, "\"access_token\" contains a byte outside %%x21-7E");
+    if (f->access_token && !tokenfile_token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
+        oauth_why(err, "\"access_token\" contains a byte outside %%x21-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    if (f->refresh_token && !token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
-        sm_why(why, whylen, "\"refresh_token\" contains a byte outside %%x20-7E");
+    if (f->refresh_token
+        && !tokenfile_token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
+        oauth_why(err, "\"refresh_token\" contains a byte outside %%x20-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (!f->access_token && !f->refresh_token) {
-        sm_why(why, whylen, "neither \"access_token\" nor \"refresh_token\"");
+        oauth_why(err, "neither \"access_token\" nor \"refresh_token\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    exp = json_object_get(f->root, "expires_at");
-    if (exp) {
-        if (!json_is_integer(exp) || json_integer_value(exp) < 0
-            || json_integer_value(exp) > MAX_EXPIRES_AT) {
-            sm_why(why, whylen, "\"expires_at\" is not an integer number of Unix seconds");
-            return OAUTH_TOKENFILE_MALFORMED;
-        }
-        f->expires_at = json_integer_value(exp);
-    } else if (f->access_token) {
-        sm_why(why, whylen, "\"access_token\" without \"expires_at\"");
+    if ((has = tokenfile_get_time(f->root, "expires_at", &f->expires_at, err)) < 0)
+        return OAUTH_TOKENFILE_MALFORMED;
+    if (!has && f->access_token) {
+        oauth_why(err, "\"access_token\" without \"expires_at\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     f->obtained_at = -1;
-    exp = json_object_get(f->root, "obtained_at");
-    if (exp) {
-        if (!json_is_integer(exp) || json_integer_value(exp) < 0
-            || json_integer_value(exp) > MAX_EXPIRES_AT) {
-            sm_why(why, whylen, "\"obtained_at\" is not an integer number of Unix seconds");
-            return OAUTH_TOKENFILE_MALFORMED;
-        }
-        f->obtained_at = json_integer_value(exp);
-        if (f->access_token && f->obtained_at > f->expires_at) {
-            sm_why(why, whylen, "\"obtained_at\" is later than \"expires_at\"");
-            return OAUTH_TOKENFILE_MALFORMED;
-        }
+    if (tokenfile_get_time(f->root, "obtained_at", &f->obtained_at, err) < 0)
+        return OAUTH_TOKENFILE_MALFORMED;
+    if (f->obtained_at >= 0 && f->access_token && f->obtained_at > f->expires_at) {
+        oauth_why(err, "\"obtained_at\" is later than \"expires_at\"");
+        return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->refresh_token && (!f->token_endpoint || !f->token_endpoint[0])) {
-        sm_why(why, whylen, "\"refresh_token\" without \"token_endpoint\"");
+        oauth_why(err, "\"refresh_token\" without \"token_endpoint\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->refresh_token && (!f->client_id || !f->client_id[0])) {
-        sm_why(why, whylen, "\"refresh_token\" without \"client_id\"");
+        oauth_why(err, "\"refresh_token\" without \"client_id\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (method) {
         if (oauth_client_auth_parse(method, &f->auth) != 0) {
-            sm_why(why, whylen, "\"token_endpoint_auth_method\" is not client_secret_basic, "
-                                "client_secret_post or none");
+            oauth_why(err, "\"token_endpoint_auth_method\" is not client_secret_basic, "
+                           "client_secret_post or none");
             return OAUTH_TOKENFILE_MALFORMED;
         }
     } else {
         f->auth = f->client_secret ? OAUTH_CLIENT_AUTH_BASIC : OAUTH_CLIENT_AUTH_NONE;
     }
     if (f->auth != OAUTH_CLIENT_AUTH_NONE && !f->client_secret) {
-        sm_why(why, whylen, "\"token_endpoint_auth_method\" %s needs a \"client_secret\"",
-               method ? method : "client_secret_basic");
+        oauth_why(err, "\"token_endpoint_auth_method\" %s needs a \"client_secret\"",
+                  method ? method : "client_secret_basic");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     return OAUTH_TOKENFILE_OK;
 }
 
-static enum oauth_tokenfile_status load(const char *path, struct tokfile *f, char *why,
-                                        size_t whylen)
+static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfile *f,
+                                                  struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0;
-    ssize_t n;
     json_error_t jerr;
     enum oauth_tokenfile_status st;
-    int fd;
+    enum oauth_err_class rc;
 
     memset(f, 0, sizeof(*f));
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ELOOP)
-            sm_why(why, whylen, "token file %s is a symbolic link (give the real path: the "
-                                "file is replaced when it is refreshed)", path);
-        else
-            sm_why(why, whylen, "token file %s: %s", path, strerror(errno));
-        return OAUTH_TOKENFILE_UNREADABLE;
-    }
-    if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode)) {
-        sm_why(why, whylen, "token file %s is not a regular file", path);
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
-    if (f->st.st_mode & S_IRWXO) {
-        sm_why(why, whylen, "token file %s is accessible by others (mode %04o): chmod o-rwx",
-               path, (unsigned)(f->st.st_mode & 07777));
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
-    if (f->st.st_size > MAX_FILE) {
-        sm_why(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
-    if (!(buf = malloc(MAX_FILE + 1))) {
-        sm_why(why, whylen, "out of memory");
-        st = OAUTH_TOKENFILE_ERROR;
-        goto out;
-    }
-    while (len <= MAX_FILE && (n = read(fd, buf + len, MAX_FILE + 1 - len)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            sm_why(why, whylen, "token file %s: %s", path, strerror(errno));
-            st = OAUTH_TOKENFILE_UNREADABLE;
-            goto out;
-        }
-        len += (size_t)n;
-    }
-    if (len > MAX_FILE) {
-        sm_why(why, whylen, "token file %s is larger than %d bytes", path, MAX_FILE);
-        st = OAUTH_TOKENFILE_UNREADABLE;
-        goto out;
-    }
+    rc = oauth_read_file(path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, &f->st, err);
+    if (rc != OAUTH_OK)
+        return rc == OAUTH_ERR_INTERNAL ? OAUTH_TOKENFILE_ERROR : OAUTH_TOKENFILE_UNREADABLE;
     /* jansson's error text may quote the input: report the position only */
     f->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!f->root) {
-        sm_why(why, whylen, "token file %s is not valid JSON (line %d, column %d)", path,
-               jerr.line, jerr.column);
+        oauth_why(err, "token file %s is not valid JSON (line %d, column %d)", path,
+                  jerr.line, jerr.column);
         st = OAUTH_TOKENFILE_MALFORMED;
-        goto out;
+    } else if ((st = tokenfile_parse(f, err)) != OAUTH_TOKENFILE_OK) {
+        oauth_why(err, "token file %s: %s", path, err->reason);
     }
-    {
-        char w[200];
-        if ((st = parse(f, w, sizeof(w))) != OAUTH_TOKENFILE_OK)
-            sm_why(why, whylen, "token file %s: %s", path, w);
-    }
-out:
-    close(fd);
-    if (buf) {
-        sm_erase(buf, len);
-        free(buf);
-    }
+    sm_erase(buf, len);
+    free(buf);
     if (st != OAUTH_TOKENFILE_OK)
         tokfile_free(f);
     return st;
@@ -302,7 +250,7 @@ out:
  * than half the token's lifetime when the file knows it (obtained_at), so
  * that a token that lives no longer than the window (Keycloak's 300 s
  * against the default 300 s) is not refreshed on every use. */
-static json_int_t due_window(const struct tokfile *f, long window)
+static json_int_t tokenfile_due_window(const struct tokfile *f, long window)
 {
     if (f->obtained_at >= 0 && f->expires_at >= f->obtained_at
         && (f->expires_at - f->obtained_at) / 2 < (json_int_t)window)
@@ -310,16 +258,16 @@ static json_int_t due_window(const struct tokfile *f, long window)
     return window;
 }
 
-static int fresh(const struct tokfile *f, time_t now, long window)
+static int tokenfile_fresh(const struct tokfile *f, time_t now, long window)
 {
-    return f->access_token && f->expires_at > (json_int_t)now + due_window(f, window);
+    return f->access_token && f->expires_at > (json_int_t)now + tokenfile_due_window(f, window);
 }
 
-static enum oauth_tokenfile_status give(const char *tok, time_t expires_at, int refreshed,
-                                        struct oauth_token *out, char *why, size_t whylen)
+static enum oauth_tokenfile_status tokenfile_give(const char *tok, time_t expires_at, int refreshed,
+                                                  struct oauth_token *out, struct oauth_err *err)
 {
     if (!(out->access_token = strdup(tok))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         return OAUTH_TOKENFILE_ERROR;
     }
     out->expires_at = expires_at;
@@ -329,7 +277,7 @@ static enum oauth_tokenfile_status give(const char *tok, time_t expires_at, int 
 
 /* ---- the lock --------------------------------------------------------------- */
 
-static long elapsed_ms(const struct timespec *t0)
+static long tokenfile_elapsed_ms(const struct timespec *t0)
 {
     struct timespec t;
 
@@ -340,8 +288,8 @@ static long elapsed_ms(const struct timespec *t0)
 /* The lock lives in <path>.lock, a file that is never replaced (the token
  * file itself is, by rename, so a lock on it would not exclude a process
  * that opened the new file).  Returns the descriptor holding the lock. */
-static int take_lock(const char *path, const struct stat *tst, long timeout_ms, char *why,
-                     size_t whylen, enum oauth_tokenfile_status *st)
+static int tokenfile_take_lock(const char *path, const struct stat *tst, long timeout_ms,
+                               struct oauth_err *err, enum oauth_tokenfile_status *st)
 {
     struct timespec t0, nap = {0, 5 * 1000000};
     struct stat lst;
@@ -351,7 +299,7 @@ static int take_lock(const char *path, const struct stat *tst, long timeout_ms, 
 
     *st = OAUTH_TOKENFILE_LOCK_FAILED;
     if (!(lp = malloc(n + sizeof(".lock")))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         *st = OAUTH_TOKENFILE_ERROR;
         return -1;
     }
@@ -362,12 +310,12 @@ static int take_lock(const char *path, const struct stat *tst, long timeout_ms, 
     if (fd < 0 && errno == EACCES)
         fd = open(lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        sm_why(why, whylen, "lock file %s: %s", lp, strerror(errno));
+        oauth_why(err, "lock file %s: %s", lp, strerror(errno));
         free(lp);
         return -1;
     }
     if (fstat(fd, &lst) != 0 || !S_ISREG(lst.st_mode)) {
-        sm_why(why, whylen, "lock file %s is not a regular file", lp);
+        oauth_why(err, "lock file %s is not a regular file", lp);
         goto fail;
     }
     /* created by root: hand it to the token file's owner, who must be able
@@ -377,12 +325,12 @@ static int take_lock(const char *path, const struct stat *tst, long timeout_ms, 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            sm_why(why, whylen, "lock file %s: flock: %s", lp, strerror(errno));
+            oauth_why(err, "lock file %s: flock: %s", lp, strerror(errno));
             goto fail;
         }
-        if (elapsed_ms(&t0) >= timeout_ms) {
-            sm_why(why, whylen, "lock file %s held by another process for more than %ld ms",
-                   lp, timeout_ms);
+        if (tokenfile_elapsed_ms(&t0) >= timeout_ms) {
+            oauth_why(err, "lock file %s held by another process for more than %ld ms",
+                      lp, timeout_ms);
             goto fail;
         }
         nanosleep(&nap, NULL);
@@ -420,7 +368,7 @@ static void tmpfile_drop(struct tmpfile *t)
 /* In the token file's directory, with its mode, owner and group; fails
  * rather than let the rewritten file change hands. */
 static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct stat *st,
-                                                struct tmpfile *t, char *why, size_t whylen)
+                                                struct tmpfile *t, struct oauth_err *err)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
@@ -431,7 +379,7 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     t->fd = -1;
     t->path = NULL;
     if (!(t->dir = malloc(dl + 2)) || !(t->path = malloc(dl + strlen(base) + 16))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         free(t->dir);
         t->dir = NULL;
         return OAUTH_TOKENFILE_ERROR;
@@ -445,8 +393,8 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
         strcpy(t->dir, "/");
     sprintf(t->path, "%s/.%s.XXXXXX", slash && dl == 0 ? "" : t->dir, base);
     if ((t->fd = mkostemp(t->path, O_CLOEXEC)) < 0) {
-        sm_why(why, whylen, "cannot create a file in %s to rewrite the token file: %s", t->dir,
-               strerror(errno));
+        oauth_why(err, "cannot create a file in %s to rewrite the token file: %s", t->dir,
+                  strerror(errno));
         free(t->path);
         t->path = NULL;
         tmpfile_drop(t);
@@ -454,22 +402,22 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     }
     if (euid == 0) {
         if (fchown(t->fd, st->st_uid, st->st_gid) != 0) {
-            sm_why(why, whylen, "cannot give the rewritten token file owner %lu group %lu: %s",
-                   (unsigned long)st->st_uid, (unsigned long)st->st_gid, strerror(errno));
+            oauth_why(err, "cannot give the rewritten token file owner %lu group %lu: %s",
+                      (unsigned long)st->st_uid, (unsigned long)st->st_gid, strerror(errno));
             goto fail;
         }
     } else if (st->st_uid != euid) {
-        sm_why(why, whylen, "token file is owned by uid %lu; rewriting it as uid %lu would "
-                            "change its owner", (unsigned long)st->st_uid, (unsigned long)euid);
+        oauth_why(err, "token file is owned by uid %lu; rewriting it as uid %lu would "
+                       "change its owner", (unsigned long)st->st_uid, (unsigned long)euid);
         goto fail;
     } else if (fstat(t->fd, &nst) != 0
                || (nst.st_gid != st->st_gid && fchown(t->fd, (uid_t)-1, st->st_gid) != 0)) {
-        sm_why(why, whylen, "cannot give the rewritten token file group %lu",
-               (unsigned long)st->st_gid);
+        oauth_why(err, "cannot give the rewritten token file group %lu",
+                  (unsigned long)st->st_gid);
         goto fail;
     }
     if (fchmod(t->fd, st->st_mode & 07777) != 0) {
-        sm_why(why, whylen, "cannot set the rewritten token file's mode: %s", strerror(errno));
+        oauth_why(err, "cannot set the rewritten token file's mode: %s", strerror(errno));
         goto fail;
     }
     return OAUTH_TOKENFILE_OK;
@@ -480,8 +428,8 @@ fail:
 
 /* Write, fsync, rename over path, fsync the directory. */
 static enum oauth_tokenfile_status tmpfile_commit(struct tmpfile *t, const char *path,
-                                                  const char *data, size_t len, char *why,
-                                                  size_t whylen)
+                                                  const char *data, size_t len,
+                                                  struct oauth_err *err)
 {
     size_t off = 0;
     int dfd;
@@ -491,23 +439,23 @@ static enum oauth_tokenfile_status tmpfile_commit(struct tmpfile *t, const char 
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            sm_why(why, whylen, "writing the token file: %s", n < 0 ? strerror(errno) : "short write");
+            oauth_why(err, "writing the token file: %s", n < 0 ? strerror(errno) : "short write");
             goto fail;
         }
         off += (size_t)n;
     }
     if (fsync(t->fd) != 0) {
-        sm_why(why, whylen, "fsync of the token file: %s", strerror(errno));
+        oauth_why(err, "fsync of the token file: %s", strerror(errno));
         goto fail;
     }
     if (close(t->fd) != 0) {
         t->fd = -1;
-        sm_why(why, whylen, "closing the token file: %s", strerror(errno));
+        oauth_why(err, "closing the token file: %s", strerror(errno));
         goto fail;
     }
     t->fd = -1;
     if (rename(t->path, path) != 0) {
-        sm_why(why, whylen, "renaming the token file into place: %s", strerror(errno));
+        oauth_why(err, "renaming the token file into place: %s", strerror(errno));
         goto fail;
     }
     free(t->path);
@@ -527,7 +475,7 @@ fail:
 
 /* error_description, if it is plain RFC 6749 text and holds none of our
  * secrets; else "" */
-static void describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
+static void tokenfile_describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
 {
     json_t *d = json_object_get(err, "error_description");
     const char *s;
@@ -550,8 +498,8 @@ static void describe(json_t *err, const struct tokfile *f, char *out, size_t out
     snprintf(out, outlen, ": %s", s);
 }
 
-static enum oauth_tokenfile_status rejected(const struct oauth_http_response *r,
-                                            const struct tokfile *f, char *why, size_t whylen)
+static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_response *r,
+                                            const struct tokfile *f, struct oauth_err *err)
 {
     json_error_t jerr;
     json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
@@ -568,17 +516,17 @@ static enum oauth_tokenfile_status rejected(const struct oauth_http_response *r,
             ok = s[i] >= 0x20 && s[i] <= 0x7e && s[i] != '"' && s[i] != '\\';
         if (ok)
             code = s;
-        describe(root, f, desc, sizeof(desc));
+        tokenfile_describe(root, f, desc, sizeof(desc));
     }
-    sm_why(why, whylen, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
-           desc);
+    oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
+              desc);
     json_decref(root);
     return OAUTH_TOKENFILE_REJECTED;
 }
 
 /* expires_in: a positive integer (or, as some servers send it, a string of
  * digits); -1 when unusable, 0 when absent */
-static long expires_in(json_t *v)
+static long tokenfile_expires_in(json_t *v)
 {
     json_int_t x;
 
@@ -610,20 +558,14 @@ struct grant {
 
 static void grant_clear(struct grant *g)
 {
-    if (g->access_token) {
-        sm_erase(g->access_token, strlen(g->access_token));
-        free(g->access_token);
-    }
-    if (g->refresh_token) {
-        sm_erase(g->refresh_token, strlen(g->refresh_token));
-        free(g->refresh_token);
-    }
+    oauth_secret_free(g->access_token);
+    oauth_secret_free(g->refresh_token);
     memset(g, 0, sizeof(*g));
 }
 
-static enum oauth_tokenfile_status refresh(const struct tokfile *f,
-                                           const struct oauth_tokenfile_options *o,
-                                           struct grant *g, char *why, size_t whylen)
+static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
+                                                     const struct oauth_tokenfile_options *o,
+                                                     struct grant *g, struct oauth_err *err)
 {
     struct oauth_http_field fl[6];
     struct oauth_http_basic basic = {f->client_id, f->client_secret};
@@ -632,7 +574,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     enum oauth_tokenfile_status st = OAUTH_TOKENFILE_BAD_RESPONSE;
     json_error_t jerr;
     json_t *root = NULL, *v;
-    char hwhy[256];
+    struct oauth_err herr;
     size_t n = 0;
 
     memset(g, 0, sizeof(*g));
@@ -644,64 +586,63 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
         fl[n++] = (struct oauth_http_field){"client_id", f->client_id};
     if (f->auth == OAUTH_CLIENT_AUTH_POST)
         fl[n++] = (struct oauth_http_field){"client_secret", f->client_secret};
-    hwhy[0] = '\0';
+    oauth_err_clear(&herr);
     hs = oauth_http_post_form(f->token_endpoint, &o->http, fl, n,
-                              f->auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r, hwhy,
-                              sizeof(hwhy));
+                              f->auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r, &herr);
     switch (hs) {
     case OAUTH_HTTP_OK:
         break;
     case OAUTH_HTTP_STATUS_ERROR:
-        if (r.code >= 500 || r.code == 429 || r.code == 408) {
-            sm_why(why, whylen, "token endpoint %s", hwhy);
+        if (herr.cls == OAUTH_ERR_TEMPORARY) {
+            oauth_why(err, "token endpoint %s", herr.reason);
             st = OAUTH_TOKENFILE_UNAVAILABLE;
         } else {
-            st = rejected(&r, f, why, whylen);
+            st = tokenfile_rejected(&r, f, err);
         }
         goto out;
     case OAUTH_HTTP_UNREACHABLE:
     case OAUTH_HTTP_TLS_ERROR:
-        sm_why(why, whylen, "token endpoint unavailable: %s", hwhy);
+        oauth_why(err, "token endpoint unavailable: %s", herr.reason);
         st = OAUTH_TOKENFILE_UNAVAILABLE;
         goto out;
     case OAUTH_HTTP_TOO_LARGE:
-        sm_why(why, whylen, "token endpoint answer: %s", hwhy);
+        oauth_why(err, "token endpoint answer: %s", herr.reason);
         st = OAUTH_TOKENFILE_BAD_RESPONSE;
         goto out;
     case OAUTH_HTTP_URL_REFUSED:
-        sm_why(why, whylen, "token file's token_endpoint refused: %s", hwhy);
+        oauth_why(err, "token file's token_endpoint refused: %s", herr.reason);
         st = OAUTH_TOKENFILE_MALFORMED;
         goto out;
     default:
-        sm_why(why, whylen, "token endpoint: %s", hwhy);
+        oauth_why(err, "token endpoint: %s", herr.reason);
         st = OAUTH_TOKENFILE_ERROR;
         goto out;
     }
     if (r.code != 200) {
-        sm_why(why, whylen, "token endpoint answered HTTP %ld, not 200", r.code);
+        oauth_why(err, "token endpoint answered HTTP %ld, not 200", r.code);
         goto out;
     }
     if (!(root = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr))
         || !json_is_object(root)) {
-        sm_why(why, whylen, "token endpoint answer is not a JSON object");
+        oauth_why(err, "token endpoint answer is not a JSON object");
         goto out;
     }
     v = json_object_get(root, "access_token");
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > MAX_TOKEN
-        || !token_chars_ok(json_string_value(v), json_string_length(v), 0)) {
-        sm_why(why, whylen, "token endpoint answer has no usable \"access_token\"");
+        || !tokenfile_token_chars_ok(json_string_value(v), json_string_length(v), 0)) {
+        oauth_why(err, "token endpoint answer has no usable \"access_token\"");
         goto out;
     }
     if (!(g->access_token = strdup(json_string_value(v))))
         goto oom;
     v = json_object_get(root, "token_type");
     if (v && (!json_is_string(v) || strcasecmp(json_string_value(v), "Bearer") != 0)) {
-        sm_why(why, whylen, "token endpoint answer: token_type is not Bearer");
+        oauth_why(err, "token endpoint answer: token_type is not Bearer");
         goto out;
     }
-    if ((g->expires_in = expires_in(json_object_get(root, "expires_in"))) < 0) {
-        sm_why(why, whylen, "token endpoint answer: \"expires_in\" is not a positive number of "
-                            "seconds");
+    if ((g->expires_in = tokenfile_expires_in(json_object_get(root, "expires_in"))) < 0) {
+        oauth_why(err, "token endpoint answer: \"expires_in\" is not a positive number of "
+                       "seconds");
         goto out;
     }
     if (g->expires_in == 0)
@@ -710,8 +651,8 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     if (v) {
         if (!json_is_string(v) || json_string_length(v) == 0
             || json_string_length(v) > MAX_TOKEN
-            || !token_chars_ok(json_string_value(v), json_string_length(v), 1)) {
-            sm_why(why, whylen, "token endpoint answer has an unusable \"refresh_token\"");
+            || !tokenfile_token_chars_ok(json_string_value(v), json_string_length(v), 1)) {
+            oauth_why(err, "token endpoint answer has an unusable \"refresh_token\"");
             goto out;
         }
         if (!(g->refresh_token = strdup(json_string_value(v))))
@@ -720,7 +661,7 @@ static enum oauth_tokenfile_status refresh(const struct tokfile *f,
     st = OAUTH_TOKENFILE_OK;
     goto out;
 oom:
-    sm_why(why, whylen, "out of memory");
+    oauth_why(err, "out of memory");
     st = OAUTH_TOKENFILE_ERROR;
 out:
     if (root) {
@@ -740,7 +681,7 @@ out:
 /* ---- the whole ----------------------------------------------------------------- */
 
 /* Replace a string member, erasing the old value first. */
-static int set_secret(json_t *root, const char *name, const char *value)
+static int tokenfile_set_secret(json_t *root, const char *name, const char *value)
 {
     json_t *old = json_object_get(root, name);
     json_t *v = json_string(value);
@@ -753,25 +694,25 @@ static int set_secret(json_t *root, const char *name, const char *value)
 }
 
 /* Put the grant into f->root and write it out through t. */
-static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *g,
-                                         time_t obtained_at, time_t expires_at,
-                                         struct tmpfile *t, const char *path, char *why,
-                                         size_t whylen)
+static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const struct grant *g,
+                                                   time_t obtained_at, time_t expires_at,
+                                         struct tmpfile *t, const char *path, struct oauth_err *err)
 {
     enum oauth_tokenfile_status st;
     char *text;
     size_t len;
 
-    if (set_secret(f->root, "access_token", g->access_token) != 0
+    if (tokenfile_set_secret(f->root, "access_token", g->access_token) != 0
         || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
         || json_object_set_new(f->root, "obtained_at", json_integer((json_int_t)obtained_at)) != 0
-        || (g->refresh_token && set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
-        sm_why(why, whylen, "out of memory");
+        || (g->refresh_token
+            && tokenfile_set_secret(f->root, "refresh_token", g->refresh_token) != 0)) {
+        oauth_why(err, "out of memory");
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;
     }
     if (!(text = json_dumps(f->root, JSON_INDENT(2)))) {
-        sm_why(why, whylen, "out of memory");
+        oauth_why(err, "out of memory");
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;
     }
@@ -781,7 +722,7 @@ static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *
         if (!nl) {
             sm_erase(text, len);
             free(text);
-            sm_why(why, whylen, "out of memory");
+            oauth_why(err, "out of memory");
             tmpfile_drop(t);
             return OAUTH_TOKENFILE_WRITE_FAILED;
         }
@@ -792,15 +733,15 @@ static enum oauth_tokenfile_status store(struct tokfile *f, const struct grant *
         free(text);
         text = nl;
     }
-    st = tmpfile_commit(t, path, text, len, why, whylen);
+    st = tmpfile_commit(t, path, text, len, err);
     sm_erase(text, len);
     free(text);
     return st;
 }
 
-enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
-                                                const struct oauth_tokenfile_options *o,
-                                                struct oauth_token *out, char *why, size_t whylen)
+static enum oauth_tokenfile_status tokenfile_get(const char *path,
+                                                 const struct oauth_tokenfile_options *o,
+                                                 struct oauth_token *out, struct oauth_err *err)
 {
     struct oauth_tokenfile_options def;
     struct tokfile f;
@@ -812,10 +753,9 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
 
     if (out)
         memset(out, 0, sizeof(*out));
-    if (why && whylen)
-        why[0] = '\0';
+    oauth_err_clear(err);
     if (!path || !path[0] || !out) {
-        sm_why(why, whylen, "no token file given");
+        oauth_why(err, "no token file given");
         return OAUTH_TOKENFILE_ERROR;
     }
     if (!o) {
@@ -823,55 +763,55 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
         o = &def;
     }
     if (o->refresh_window < 0 || o->refresh_window > MAX_EXPIRES_IN || o->lock_timeout_ms <= 0) {
-        sm_why(why, whylen, "token file options out of range");
+        oauth_why(err, "token file options out of range");
         return OAUTH_TOKENFILE_ERROR;
     }
     /* jansson's allocator that erases (oauth_http.h), before the file is
      * parsed; a libcurl that fails to initialise is reported by the refresh
      * that needs it */
-    (void)oauth_http_init(NULL, 0);
+    (void)oauth_http_init(NULL);
 
     /* 1. fresh enough as it is? */
-    if ((st = load(path, &f, why, whylen)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
     now = time(NULL);
-    if (fresh(&f, now, o->refresh_window)) {
-        st = give(f.access_token, (time_t)f.expires_at, 0, out, why, whylen);
+    if (tokenfile_fresh(&f, now, o->refresh_window)) {
+        st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
         tokfile_free(&f);
         return st;
     }
     if (!f.refresh_token) {
-        sm_why(why, whylen, "token file %s: the access token expires within %lld s and there "
-                            "is no refresh_token",
-               path, (long long)due_window(&f, o->refresh_window));
+        oauth_why(err, "token file %s: the access token expires within %lld s and there "
+                       "is no refresh_token",
+                  path, (long long)tokenfile_due_window(&f, o->refresh_window));
         tokfile_free(&f);
         return OAUTH_TOKENFILE_EXPIRED;
     }
 
     /* 2. under the lock, look again */
-    lockfd = take_lock(path, &f.st, o->lock_timeout_ms, why, whylen, &st);
+    lockfd = tokenfile_take_lock(path, &f.st, o->lock_timeout_ms, err, &st);
     tokfile_free(&f);
     if (lockfd < 0)
         return st;
-    if ((st = load(path, &f, why, whylen)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
         goto unlock;
     now = time(NULL);
-    if (fresh(&f, now, o->refresh_window)) {
-        st = give(f.access_token, (time_t)f.expires_at, 0, out, why, whylen);
+    if (tokenfile_fresh(&f, now, o->refresh_window)) {
+        st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
         goto done;
     }
     if (!f.refresh_token) {
-        sm_why(why, whylen, "token file %s: the access token expires within %lld s and there "
-                            "is no refresh_token",
-               path, (long long)due_window(&f, o->refresh_window));
+        oauth_why(err, "token file %s: the access token expires within %lld s and there "
+                       "is no refresh_token",
+                  path, (long long)tokenfile_due_window(&f, o->refresh_window));
         st = OAUTH_TOKENFILE_EXPIRED;
         goto done;
     }
 
     /* 3. a place to keep the result before spending the refresh token */
-    if ((st = tmpfile_make(path, &f.st, &t, why, whylen)) != OAUTH_TOKENFILE_OK)
+    if ((st = tmpfile_make(path, &f.st, &t, err)) != OAUTH_TOKENFILE_OK)
         goto done;
-    if ((st = refresh(&f, o, &g, why, whylen)) != OAUTH_TOKENFILE_OK) {
+    if ((st = tokenfile_refresh(&f, o, &g, err)) != OAUTH_TOKENFILE_OK) {
         tmpfile_drop(&t);
         goto done;
     }
@@ -879,8 +819,8 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
     /* 4. write it back, then hand it out */
     now = time(NULL);
     expires_at = now + (time_t)g.expires_in;
-    st = store(&f, &g, now, expires_at, &t, path, why, whylen);
-    if (give(g.access_token, expires_at, 1, out, why, whylen) != OAUTH_TOKENFILE_OK)
+    st = tokenfile_store(&f, &g, now, expires_at, &t, path, err);
+    if (tokenfile_give(g.access_token, expires_at, 1, out, err) != OAUTH_TOKENFILE_OK)
         st = OAUTH_TOKENFILE_ERROR;
     grant_clear(&g);
 done:
@@ -888,4 +828,36 @@ done:
 unlock:
     close(lockfd); /* releases the flock */
     return st;
+}
+
+/* What each status means to the client, decided here once: an endpoint
+ * that is down and a lock held too long are worth another try; memory is
+ * ours; the rest (a file, a grant, an endpoint answering wrongly) needs an
+ * administrator. */
+static enum oauth_err_class tokenfile_class(enum oauth_tokenfile_status st)
+{
+    switch (st) {
+    case OAUTH_TOKENFILE_OK:
+        return OAUTH_OK;
+    case OAUTH_TOKENFILE_UNAVAILABLE:
+    case OAUTH_TOKENFILE_LOCK_FAILED:
+        return OAUTH_ERR_TEMPORARY;
+    case OAUTH_TOKENFILE_ERROR:
+        return OAUTH_ERR_INTERNAL;
+    default:
+        return OAUTH_ERR_CONFIG;
+    }
+}
+
+enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
+                                                const struct oauth_tokenfile_options *o,
+                                                struct oauth_token *out, struct oauth_err *err)
+{
+    struct oauth_err mine;
+    enum oauth_tokenfile_status st;
+
+    if (!err)
+        err = &mine;
+    st = tokenfile_get(path, o, out, err);
+    return oauth_err_is(err, tokenfile_class(st), st);
 }

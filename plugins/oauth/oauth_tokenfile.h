@@ -62,8 +62,12 @@
  * Several processes that find the token expiring at the same moment thus
  * make one refresh between them, and a rotated refresh token is never lost.
  *
- * Secrets never appear in `why`; the token endpoint's error code does, with
- * its error_description when that does not contain one of our secrets. */
+ * err (may be NULL) receives the status as its code and its class:
+ * OAUTH_ERR_TEMPORARY for UNAVAILABLE and LOCK_FAILED (try again later),
+ * OAUTH_ERR_INTERNAL for ERROR, OAUTH_ERR_CONFIG for the rest (a file, a
+ * grant or an endpoint an administrator must look at).  Secrets never
+ * appear in its reason; the token endpoint's error code does, with its
+ * error_description when that does not contain one of our secrets. */
 #ifndef OAUTH_TOKENFILE_H
 #define OAUTH_TOKENFILE_H
 
@@ -118,8 +122,8 @@ void oauth_token_clear(struct oauth_token *t);
 enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
                                                 const struct oauth_tokenfile_options *o,
                                                 struct oauth_token *out,
-                                                char *why, size_t whylen);
+                                                struct oauth_err *err);
 
-const char *oauth_tokenfile_status_str(enum oauth_tokenfile_status s);
+const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s);
 
 #endif

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "oauth_verify.h"
+#include "oauth_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -10,11 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sasl-mechs/why.h>
 #include <sasl-mechs/secret.h>
-
-/* A JWKS document larger than this is refused (file or URL). */
-#define OAUTH_MAX_JWKS (256 * 1024)
 
 /* The key set.  keys is immutable and reference counted: a validation
  * takes a reference under the lock (a few instructions) and validates with
@@ -38,51 +35,49 @@ struct oauth_verifier {
     pid_t fetch_pid;                  /* by this process (not a parent we were forked from) */
     time_t fetch_now;                 /* the time the fetch was started at */
     unsigned long fetches_done;
-    char fetch_why[300];              /* why the last fetch failed; "" after a success */
+    char fetch_why[OAUTH_ERR_REASON_MAX]; /* why the last fetch failed; "" after a success */
     struct oauth_introspector *introspector;
     struct oauth_verify_stats stats;
 };
 
-int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifier **out,
-                       char *why, size_t whylen)
+enum oauth_err_class oauth_verifier_new(const struct oauth_verify_config *c,
+                                        struct oauth_verifier **out, struct oauth_err *err)
 {
     struct oauth_verifier *v;
-    char pwhy[256];
 
     *out = NULL;
-    if (oauth_jwt_policy_check(&c->policy, pwhy, sizeof(pwhy)) != OAUTH_JWT_OK) {
-        sm_why(why, whylen, "%s", pwhy);
-        return -1;
-    }
-    if (c->mode == OAUTH_VERIFY_JWT && !c->jwks_file == !c->jwks_url) {
-        sm_why(why, whylen, "JWT validation needs exactly one of a JWKS file and a JWKS URL");
-        return -1;
-    }
+    oauth_err_clear(err);
+    if (oauth_jwt_policy_check(&c->policy, err) != OAUTH_JWT_OK)
+        return err ? err->cls : OAUTH_ERR_CONFIG;
+    if (c->mode == OAUTH_VERIFY_JWT && !c->jwks_file == !c->jwks_url)
+        return oauth_err_set(err, OAUTH_ERR_CONFIG, "JWT validation needs exactly one of a "
+                             "JWKS file and a JWKS URL");
     if (!(v = calloc(1, sizeof(*v))))
-        return sm_why(why, whylen, "out of memory"), -1;
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "out of memory");
     v->c = *c;
     if (pthread_mutex_init(&v->lock, NULL) != 0) {
         free(v);
-        return sm_why(why, whylen, "cannot create a mutex"), -1;
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "cannot create a mutex");
     }
     if (pthread_cond_init(&v->fetched, NULL) != 0) {
         pthread_mutex_destroy(&v->lock);
         free(v);
-        return sm_why(why, whylen, "cannot create a condition variable"), -1;
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "cannot create a condition variable");
     }
-    if (c->mode == OAUTH_VERIFY_INTROSPECTION
-        && oauth_introspector_new(&c->introspect, &v->introspector, why, whylen)
-               != OAUTH_INTROSPECT_ACTIVE) {
-        oauth_verifier_free(v);
-        return -1;
+    if (c->mode == OAUTH_VERIFY_INTROSPECTION) {
+        enum oauth_err_class cls = oauth_introspector_new(&c->introspect, &v->introspector, err);
+        if (cls != OAUTH_OK) {
+            oauth_verifier_free(v);
+            return cls;
+        }
     }
     *out = v;
-    return 0;
+    return OAUTH_OK;
 }
 
 /* 1 when a fetch of this process is running (the lock held): one a parent
  * had started when it forked this process will never end here. */
-static int fetch_running(struct oauth_verifier *v)
+static int verify_fetch_running(struct oauth_verifier *v)
 {
     if (v->fetching && v->fetch_pid != getpid())
         v->fetching = 0;
@@ -92,7 +87,7 @@ static int fetch_running(struct oauth_verifier *v)
 /* Wait (the lock held) until the fetch running now has ended, at most about
  * twice its HTTP time limit: a fetch always ends, this only guards against
  * one that cannot. */
-static void wait_fetch(struct oauth_verifier *v)
+static void verify_wait_fetch(struct oauth_verifier *v)
 {
     unsigned long gen = v->fetches_done;
     long ms = 2 * (v->c.http.timeout_ms > 0 ? v->c.http.timeout_ms : 10000) + 1000;
@@ -105,7 +100,7 @@ static void wait_fetch(struct oauth_verifier *v)
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
-    while (v->fetches_done == gen && fetch_running(v))
+    while (v->fetches_done == gen && verify_fetch_running(v))
         if (pthread_cond_timedwait(&v->fetched, &v->lock, &until) == ETIMEDOUT)
             break;
 }
@@ -116,7 +111,7 @@ void oauth_verifier_free(struct oauth_verifier *v)
         return;
     /* a refresh thread may still be using it */
     pthread_mutex_lock(&v->lock);
-    wait_fetch(v);
+    verify_wait_fetch(v);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(v->keys);
     oauth_introspector_free(v->introspector);
@@ -125,78 +120,61 @@ void oauth_verifier_free(struct oauth_verifier *v)
     free(v);
 }
 
-/* The JWKS document from the file or the URL: 0 with a malloc'd buffer. */
-static int read_jwks(struct oauth_verifier *v, char **doc, size_t *len, char *why, size_t whylen)
+/* The JWKS document from the file or the URL: OAUTH_OK with a malloc'd
+ * buffer, else the class and reason of the failure. */
+static enum oauth_err_class verify_read_jwks(struct oauth_verifier *v, char **doc, size_t *len,
+                                             struct oauth_err *err)
 {
-    if (v->c.jwks_file) {
-        FILE *f = fopen(v->c.jwks_file, "rb");
-        size_t n = 0;
-        char *buf;
+    struct oauth_http_response r = {0};
+    struct oauth_http_options o = v->c.http;
+    struct oauth_err herr;
 
-        if (!f)
-            return sm_why(why, whylen, "JWKS file %s: %s", v->c.jwks_file, strerror(errno)), -1;
-        if (!(buf = malloc(OAUTH_MAX_JWKS + 1))) {
-            fclose(f);
-            return sm_why(why, whylen, "out of memory"), -1;
-        }
-        n = fread(buf, 1, OAUTH_MAX_JWKS + 1, f);
-        fclose(f);
-        if (n > OAUTH_MAX_JWKS) {
-            free(buf);
-            return sm_why(why, whylen, "JWKS file %s: larger than the cap", v->c.jwks_file), -1;
-        }
-        buf[n] = '\0';
-        *doc = buf;
-        *len = n;
-        return 0;
-    } else {
-        struct oauth_http_response r = {0};
-        struct oauth_http_options o = v->c.http;
-        enum oauth_http_status st;
-        char hwhy[200];
-
-        o.max_response = OAUTH_MAX_JWKS;
-        st = oauth_http_get(v->c.jwks_url, &o, &r, hwhy, sizeof(hwhy));
-        if (st != OAUTH_HTTP_OK) {
-            sm_why(why, whylen, "JWKS URL: %s (%s)", oauth_http_status_str(st), hwhy);
-            oauth_http_response_free(&r);
-            return -1;
-        }
-        *doc = r.body; /* a public document: no need to erase it */
-        *len = r.len;
-        return 0;
+    if (v->c.jwks_file) /* a key set is public: anyone may read the file */
+        return oauth_read_file(v->c.jwks_file, "JWKS file", OAUTH_FILE_PUBLIC,
+                               OAUTH_JWKS_MAX_DOC, doc, len, NULL, err);
+    o.max_response = OAUTH_JWKS_MAX_DOC;
+    if (oauth_http_get(v->c.jwks_url, &o, &r, &herr) != OAUTH_HTTP_OK) {
+        oauth_fail(err, herr.cls, herr.code, "JWKS URL: %s (%s)",
+                   oauth_http_status_text((enum oauth_http_status)herr.code), herr.reason);
+        oauth_http_response_free(&r);
+        return herr.cls;
     }
+    *doc = r.body; /* a public document: no need to erase it */
+    *len = r.len;
+    return OAUTH_OK;
 }
 
-/* Read and parse the key set (no lock held): the new set, or NULL with why. */
-static struct oauth_jwks *fetch(struct oauth_verifier *v, char *why, size_t whylen)
+/* Read and parse the key set (no lock held): the new set, or NULL with the
+ * reason in err. */
+static struct oauth_jwks *verify_fetch(struct oauth_verifier *v, struct oauth_err *err)
 {
     struct oauth_jwks *set = NULL;
-    char *doc = NULL, pwhy[200];
+    struct oauth_err perr;
+    char *doc = NULL;
     size_t len = 0;
     enum oauth_jwks_status st;
 
-    if (read_jwks(v, &doc, &len, why, whylen) != 0)
+    if (verify_read_jwks(v, &doc, &len, err) != OAUTH_OK)
         return NULL;
-    st = oauth_jwks_parse(doc, len, &set, pwhy, sizeof(pwhy));
+    st = oauth_jwks_parse(doc, len, &set, &perr);
     free(doc);
     if (st != OAUTH_JWKS_OK)
-        sm_why(why, whylen, "JWKS: %s (%s)", oauth_jwks_status_text(st), pwhy);
+        oauth_fail(err, perr.cls, st, "JWKS: %s (%s)", oauth_jwks_status_text(st), perr.reason);
     return set;
 }
 
-/* A reference to the current set (the lock held), or NULL with why. */
-static struct oauth_jwks *take(struct oauth_verifier *v, char *why, size_t whylen)
+/* A reference to the current set (the lock held), or NULL with the reason. */
+static struct oauth_jwks *verify_take(struct oauth_verifier *v, struct oauth_err *err)
 {
     if (!v->keys && v->fetch_why[0])
-        sm_why(why, whylen, "%s", v->fetch_why);
+        oauth_why(err, "%s", v->fetch_why);
     return oauth_jwks_ref(v->keys);
 }
 
 /* The end of a fetch (the lock held): the new set swapped in, or the
  * failure kept; the waiters woken.  Returns the old set, to be freed once
  * the lock is released. */
-static struct oauth_jwks *fetch_done(struct oauth_verifier *v, struct oauth_jwks *set,
+static struct oauth_jwks *verify_fetch_done(struct oauth_verifier *v, struct oauth_jwks *set,
                                      const char *why)
 {
     struct oauth_jwks *old = NULL;
@@ -218,15 +196,15 @@ static struct oauth_jwks *fetch_done(struct oauth_verifier *v, struct oauth_jwks
     return old;
 }
 
-static void *refresh_thread(void *arg)
+static void *verify_refresh_thread(void *arg)
 {
     struct oauth_verifier *v = arg;
     struct oauth_jwks *set, *old;
-    char why[300] = "";
+    struct oauth_err err = {0};
 
-    set = fetch(v, why, sizeof(why));
+    set = verify_fetch(v, &err);
     pthread_mutex_lock(&v->lock);
-    old = fetch_done(v, set, why);
+    old = verify_fetch_done(v, set, err.reason);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(old);
     return NULL;
@@ -235,7 +213,7 @@ static void *refresh_thread(void *arg)
 /* Start the fetch in a detached thread of its own (fetching already set):
  * 0, or -1 when no thread can be made.  The thread takes no signal: the
  * application's handlers run in its own threads, as they always did. */
-static int refresh_in_background(struct oauth_verifier *v)
+static int verify_refresh_in_background(struct oauth_verifier *v)
 {
     pthread_attr_t attr;
     pthread_t t;
@@ -247,7 +225,7 @@ static int refresh_in_background(struct oauth_verifier *v)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &was);
-    r = pthread_create(&t, &attr, refresh_thread, v);
+    r = pthread_create(&t, &attr, verify_refresh_thread, v);
     pthread_sigmask(SIG_SETMASK, &was, NULL);
     pthread_attr_destroy(&attr);
     return r == 0 ? 0 : -1;
@@ -256,19 +234,19 @@ static int refresh_in_background(struct oauth_verifier *v)
 /* A reference to the current set, loading or refreshing it when due: want
  * is set after an unknown kid, and honoured at most once per refresh
  * interval.  The lock is held only to read and swap pointers. */
-static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int want,
-                                       char *why, size_t whylen)
+static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t now, int want,
+                                              struct oauth_err *err)
 {
     struct oauth_jwks *set, *old;
     int due, stale_only;
 
     pthread_mutex_lock(&v->lock);
-    if (fetch_running(v)) {
+    if (verify_fetch_running(v)) {
         /* a known key never waits; a token that needs the fetch waits for
          * this one and takes the set it leaves, fetched or not */
         if (!v->keys || want)
-            wait_fetch(v);
-        set = take(v, why, whylen);
+            verify_wait_fetch(v);
+        set = verify_take(v, err);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
@@ -281,7 +259,7 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
         due = stale_only = now - v->loaded_at >= v->c.jwks_max_age
                            && now - v->tried_at >= v->c.jwks_refresh_interval;
     if (!due) {
-        set = take(v, why, whylen);
+        set = verify_take(v, err);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
@@ -289,50 +267,40 @@ static struct oauth_jwks *current_keys(struct oauth_verifier *v, time_t now, int
     v->fetch_pid = getpid();
     v->fetch_now = v->tried_at = now;
     /* the current set still serves while a merely old one is fetched again */
-    if (stale_only && refresh_in_background(v) == 0) {
-        set = take(v, why, whylen);
+    if (stale_only && verify_refresh_in_background(v) == 0) {
+        set = verify_take(v, err);
         pthread_mutex_unlock(&v->lock);
         return set;
     }
     pthread_mutex_unlock(&v->lock);
 
-    set = fetch(v, why, whylen);
+    set = verify_fetch(v, err);
 
     pthread_mutex_lock(&v->lock);
-    old = fetch_done(v, set, why && whylen ? why : NULL);
-    set = take(v, why, whylen);
+    old = verify_fetch_done(v, set, err && err->reason[0] ? err->reason : NULL);
+    set = verify_take(v, err);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(old);
     return set;
 }
 
-static enum oauth_verdict from_jwt(enum oauth_jwt_status st)
-{
-    switch (oauth_jwt_status_kind(st)) {
-    case OAUTH_JWT_KIND_OK: return OAUTH_VERDICT_OK;
-    case OAUTH_JWT_KIND_INSUFFICIENT_SCOPE: return OAUTH_VERDICT_INSUFFICIENT_SCOPE;
-    case OAUTH_JWT_KIND_CONFIG: return OAUTH_VERDICT_CONFIG;
-    case OAUTH_JWT_KIND_TEMPORARY: return OAUTH_VERDICT_UNAVAILABLE;
-    default: return OAUTH_VERDICT_INVALID_TOKEN;
-    }
-}
-
-static enum oauth_verdict verify_jwt(struct oauth_verifier *v, const char *token, size_t len,
-                                     time_t now, char **user, char *why, size_t whylen)
+/* The verdict is the class of err, as the JWT checks left it: a refused
+ * token is the client's (with its RFC 6750 status), anything else not. */
+static enum oauth_err_class verify_jwt(struct oauth_verifier *v, const char *token, size_t len,
+                                       time_t now, char **user, struct oauth_err *err)
 {
     struct oauth_jwt_result res = {0};
     struct oauth_jwks *set;
+    struct oauth_err kerr = {0};
     enum oauth_jwt_status st;
-    char lwhy[300] = "";
     int attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
-        set = current_keys(v, now, attempt > 0, lwhy, sizeof(lwhy));
-        if (!set) {
-            sm_why(why, whylen, "no usable key set: %s", lwhy[0] ? lwhy : "not loaded yet");
-            return OAUTH_VERDICT_UNAVAILABLE;
-        }
-        st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, &res, why, whylen);
+        set = verify_current_keys(v, now, attempt > 0, &kerr);
+        if (!set)
+            return oauth_err_set(err, OAUTH_ERR_TEMPORARY, "no usable key set: %s",
+                                 kerr.reason[0] ? kerr.reason : "not loaded yet");
+        st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, &res, err);
         oauth_jwks_free(set);
         if (st != OAUTH_JWT_ERR_UNKNOWN_KID)
             break;
@@ -342,46 +310,41 @@ static enum oauth_verdict verify_jwt(struct oauth_verifier *v, const char *token
         res.user = NULL;
     }
     oauth_jwt_result_clear(&res);
-    return from_jwt(st);
+    return err->cls;
 }
 
-static enum oauth_verdict verify_introspection(struct oauth_verifier *v, const char *token,
-                                               size_t len, time_t now, char **user, char *why,
-                                               size_t whylen)
+static enum oauth_err_class verify_introspection(struct oauth_verifier *v, const char *token,
+                                                 size_t len, time_t now, char **user,
+                                                 struct oauth_err *err)
 {
     struct oauth_jwt_result res = {0};
     json_t *claims = NULL;
-    enum oauth_introspect_status ist;
-    enum oauth_jwt_status st;
+    enum oauth_err_class cls;
 
-    ist = oauth_introspect(v->introspector, token, len, now, &claims, NULL, why, whylen);
-    switch (ist) {
-    case OAUTH_INTROSPECT_ACTIVE:
-        break;
-    case OAUTH_INTROSPECT_INACTIVE:
-        return OAUTH_VERDICT_INVALID_TOKEN;
-    default:
-        return OAUTH_VERDICT_UNAVAILABLE;
-    }
-    st = oauth_jwt_check_claims(claims, &v->c.policy, (int64_t)now, &res, why, whylen);
-    json_decref(claims);
-    if (st == OAUTH_JWT_OK) {
+    cls = oauth_introspect(v->introspector, token, len, now, &claims, NULL, err);
+    if (cls != OAUTH_OK)
+        return cls;
+    if (oauth_jwt_check_claims(claims, &v->c.policy, (int64_t)now, &res, err) == OAUTH_JWT_OK) {
         *user = res.user;
         res.user = NULL;
     }
+    json_decref(claims);
     oauth_jwt_result_clear(&res);
-    return from_jwt(st);
+    return err->cls;
 }
 
-enum oauth_verdict oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
-                                time_t now, char **user, char *why, size_t whylen)
+enum oauth_err_class oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
+                                  time_t now, char **user, struct oauth_err *err)
 {
+    struct oauth_err mine;
+
+    if (!err)
+        err = &mine;
     *user = NULL;
-    if (why && whylen)
-        why[0] = '\0';
+    oauth_err_clear(err);
     if (v->c.mode == OAUTH_VERIFY_INTROSPECTION)
-        return verify_introspection(v, token, len, now, user, why, whylen);
-    return verify_jwt(v, token, len, now, user, why, whylen);
+        return verify_introspection(v, token, len, now, user, err);
+    return verify_jwt(v, token, len, now, user, err);
 }
 
 void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s)
@@ -389,16 +352,4 @@ void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s
     pthread_mutex_lock(&v->lock);
     *s = v->stats;
     pthread_mutex_unlock(&v->lock);
-}
-
-const char *oauth_verdict_text(enum oauth_verdict v)
-{
-    switch (v) {
-    case OAUTH_VERDICT_OK: return "valid";
-    case OAUTH_VERDICT_INVALID_TOKEN: return "invalid token";
-    case OAUTH_VERDICT_INSUFFICIENT_SCOPE: return "insufficient scope";
-    case OAUTH_VERDICT_UNAVAILABLE: return "token validation unavailable";
-    case OAUTH_VERDICT_CONFIG: return "server configuration error";
-    }
-    return "unknown";
 }

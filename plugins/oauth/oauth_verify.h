@@ -43,26 +43,28 @@ struct oauth_verify_config {
     struct oauth_introspect_config introspect; /* INTROSPECTION mode */
 };
 
-enum oauth_verdict {
-    OAUTH_VERDICT_OK,
-    OAUTH_VERDICT_INVALID_TOKEN,      /* the client's fault: invalid_token, 535 */
-    OAUTH_VERDICT_INSUFFICIENT_SCOPE, /* valid, but a required scope missing: 535 */
-    OAUTH_VERDICT_UNAVAILABLE,        /* keys or endpoint unreachable: 454, try later */
-    OAUTH_VERDICT_CONFIG,             /* the server's configuration: 454, log it */
-};
-
 struct oauth_verifier;
 
-/* 0 and *out, or -1 with why for a configuration that cannot work. */
-int oauth_verifier_new(const struct oauth_verify_config *c, struct oauth_verifier **out,
-                       char *why, size_t whylen);
+/* OAUTH_OK and *out, or the class (OAUTH_ERR_CONFIG for a configuration
+ * that cannot work) with the reason in err. */
+enum oauth_err_class oauth_verifier_new(const struct oauth_verify_config *c,
+                                        struct oauth_verifier **out, struct oauth_err *err);
 void oauth_verifier_free(struct oauth_verifier *v);
 
-/* The verdict on token[0..len) at time now.  On OAUTH_VERDICT_OK *user is
- * the user claim's value (malloc'd; the caller frees it), else NULL.  why
- * (never the token) says what was wrong, for the log and errdetail. */
-enum oauth_verdict oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
-                                time_t now, char **user, char *why, size_t whylen);
+/* The verdict on token[0..len) at time now, as the class of err (which may
+ * be NULL):
+ *   OAUTH_OK             *user is the user claim's value (malloc'd; the
+ *                        caller frees it); else *user is NULL;
+ *   OAUTH_ERR_CLIENT     the token is refused: err->status says
+ *                        invalid_token or insufficient_scope (535);
+ *   OAUTH_ERR_TEMPORARY  keys or endpoint unreachable (454, try later);
+ *   OAUTH_ERR_CONFIG     the server's configuration or its endpoint (454,
+ *                        log it);
+ *   OAUTH_ERR_INTERNAL   memory, OpenSSL.
+ * err->reason (never the token) says what was wrong, for the log and
+ * errdetail. */
+enum oauth_err_class oauth_verify(struct oauth_verifier *v, const char *token, size_t len,
+                                  time_t now, char **user, struct oauth_err *err);
 
 /* Counters for tests and benchmarks. */
 struct oauth_verify_stats {
@@ -70,7 +72,5 @@ struct oauth_verify_stats {
     unsigned long jwks_failures;      /* failed ones */
 };
 void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s);
-
-const char *oauth_verdict_text(enum oauth_verdict v);
 
 #endif

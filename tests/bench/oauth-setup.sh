@@ -94,7 +94,7 @@ oauth_jwt_cache_ttl=0"
             return 1
         fi
         secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-        printf '%s\n' "$secret" >"$work/rs-secret"
+        (umask 077 && printf '%s\n' "$secret" >"$work/rs-secret")
         python3 "$oauth_server" --mint "$mint" --keys "$work/keys" --port 0 \
             --port-file "$work/port" --lifetime 7200 --rs-id bench-rs --rs-secret "$secret" \
             >"$work/oauth-server.log" 2>&1 &

@@ -30,7 +30,8 @@ struct config_case {
 
 /* Paths filled in at set-up (the OAuth rows point at them). */
 #define PATHLEN 512
-static char oauthdir[PATHLEN], shortsecret[PATHLEN], missing[PATHLEN];
+static char oauthdir[PATHLEN], shortsecret[PATHLEN], missing[PATHLEN], groupsecret[PATHLEN];
+static char bigsecret[PATHLEN];
 
 #define OAUTH_BASE "oauth_issuers", "https://issuer.sm-driver.test", "oauth_audiences", "smtp"
 #define JWKS_FILE "oauth_jwks_file", "/nonexistent/jwks.json" /* read on first use only */
@@ -103,6 +104,17 @@ static const struct config_case cases[] = {
       "https://issuer.sm-driver.test/introspect", "oauth_client_id", "rs",
       "oauth_client_secret_file", missing, NULL},
      {"oauth_client_secret_file", missing, "No such file"}},
+    {"OAuth: a client secret file the group may read", "XOAUTH2", 1,
+     {OAUTH_BASE, "oauth_validation", "introspection", "oauth_introspection_url",
+      "https://issuer.sm-driver.test/introspect", "oauth_client_id", "rs",
+      "oauth_client_secret_file", groupsecret, NULL},
+     {"oauth_client_secret_file", groupsecret, "group or others", "go-rwx"}},
+    {"OAuth: an HMAC secret file the group may read", "OAUTHBEARER", 1,
+     {OAUTH_BASE, JWKS_FILE, "oauth_hmac_secret_file", groupsecret, NULL},
+     {"oauth_hmac_secret_file", groupsecret, "group or others"}},
+    {"OAuth: a secret file over 4096 bytes with its newline", "XOAUTH2", 1,
+     {OAUTH_BASE, JWKS_FILE, "oauth_hmac_secret_file", bigsecret, NULL},
+     {"oauth_hmac_secret_file", bigsecret, "larger than 4096 bytes"}},
     {"OAuth: an HMAC secret too short", "XOAUTH2", 1,
      {OAUTH_BASE, JWKS_FILE, "oauth_hmac_secret_file", shortsecret, NULL},
      {"oauth_hmac_secret_file", "32 bytes"}},
@@ -179,11 +191,12 @@ static void two_plugins_row(int row, void *arg)
 static const char *const oauth_files[] = {"libsaslmechs_xoauth2.so",
                                           "libsaslmechs_oauthbearer.so"};
 
-static int write_file(const char *path, const char *text)
+/* A secret file: the owner's alone, as the plugins require. */
+static int write_file(const char *path, const char *text, mode_t mode)
 {
     FILE *f = fopen(path, "w");
 
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0 || chmod(path, mode) != 0)
         return tap_ok(0, "cannot write %s: %s", path, strerror(errno)), -1;
     return 0;
 }
@@ -197,6 +210,8 @@ static int setup_oauth(void)
     snprintf(oauthdir, sizeof(oauthdir), "%s/oauth-config", hx.root);
     snprintf(shortsecret, sizeof(shortsecret), "%s/short-secret", hx.root);
     snprintf(missing, sizeof(missing), "%s/no-such-secret", hx.root);
+    snprintf(groupsecret, sizeof(groupsecret), "%s/group-secret", hx.root);
+    snprintf(bigsecret, sizeof(bigsecret), "%s/big-secret", hx.root);
     if (!plug || !realpath(plug, abs))
         return tap_ok(0, "SM_PLUGIN_DIR: %s", plug ? strerror(errno) : "not set"), -1;
     if (mkdir(oauthdir, 0700) != 0)
@@ -204,7 +219,18 @@ static int setup_oauth(void)
     for (i = 0; i < sizeof(oauth_files) / sizeof(oauth_files[0]); i++)
         if (hx_link_plugin(abs, oauth_files[i], oauthdir) != 0)
             return -1;
-    return write_file(shortsecret, "0123456789\n");
+    if (write_file(groupsecret, "0123456789abcdef0123456789abcdef\n", 0640) != 0)
+        return -1;
+    {
+        /* 4096 bytes of secret and a newline: the size counts as the file
+         * stands, before the newline is dropped */
+        static char big[4096 + 2];
+        memset(big, 'k', 4096);
+        big[4096] = '\n';
+        if (write_file(bigsecret, big, 0600) != 0)
+            return -1;
+    }
+    return write_file(shortsecret, "0123456789\n", 0600);
 }
 
 static void cleanup_oauth(void)
@@ -220,6 +246,8 @@ static void cleanup_oauth(void)
     }
     rmdir(oauthdir);
     unlink(shortsecret);
+    unlink(groupsecret);
+    unlink(bigsecret);
 }
 
 int main(void)

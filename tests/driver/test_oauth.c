@@ -578,7 +578,8 @@ static void run_with_server(void)
     snprintf(issuer_opt, sizeof(issuer_opt), "http://127.0.0.1:%d", server_port);
     snprintf(intro_url, sizeof(intro_url), "http://127.0.0.1:%d/introspect", server_port);
     snprintf(secretfile, sizeof(secretfile), "%s/rs-secret", hx.root);
-    if (!(f = fopen(secretfile, "w")) || fputs("rs-secret\n", f) < 0 || fclose(f) != 0) {
+    if (!(f = fopen(secretfile, "w")) || fputs("rs-secret\n", f) < 0 || fclose(f) != 0
+        || chmod(secretfile, 0600) != 0) {
         tap_ok(0, "cannot write %s", secretfile);
         stop_server();
         return;

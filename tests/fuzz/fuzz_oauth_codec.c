@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "oauth_codec.h"
+#include "oauth_err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -96,12 +97,13 @@ static void fuzz_client_msg(enum oauth_mech mech, const char *in, size_t size, s
     struct oauth_client_params p;
     enum oauth_codec_status st, st2;
     size_t need = 0, outlen = 0;
-    char why[128], *out;
+    struct oauth_err err = {0};
+    char *out;
 
-    st = oauth_parse_client_msg(mech, in, size, max_token, &m, why, sizeof(why));
+    st = oauth_parse_client_msg(mech, in, size, max_token, &m, &err);
     CHECK(valid_status(st));
-    CHECK(memchr(why, '\0', sizeof(why)) != NULL);
-    CHECK((st == OAUTH_CODEC_OK) == (why[0] == '\0'));
+    CHECK(memchr(err.reason, '\0', sizeof(err.reason)) != NULL);
+    CHECK((st == OAUTH_CODEC_OK) == (err.reason[0] == '\0'));
     if (!accepted(st))
         return;
     if (max_token > OAUTH_MAX_TOKEN_LIMIT)
@@ -130,7 +132,7 @@ static void fuzz_client_msg(enum oauth_mech mech, const char *in, size_t size, s
             CHECK(memcmp(out, in, size) == 0);
         }
     }
-    st2 = oauth_parse_client_msg(mech, out, outlen, max_token, &m2, NULL, 0);
+    st2 = oauth_parse_client_msg(mech, out, outlen, max_token, &m2, NULL);
     CHECK(st2 == st);
     check_same_msg(&m, &m2);
     free(out);
@@ -140,12 +142,13 @@ static void fuzz_error_json(const char *in, size_t size)
 {
     struct oauth_error_info info, info2;
     enum oauth_codec_status st;
-    char why[128], out[OAUTH_MAX_ERROR_JSON + 1];
+    struct oauth_err err = {0};
+    char out[OAUTH_MAX_ERROR_JSON + 1];
     size_t outlen = 0;
 
-    st = oauth_parse_error_json(in, size, &info, why, sizeof(why));
+    st = oauth_parse_error_json(in, size, &info, &err);
     CHECK(valid_status(st));
-    CHECK(memchr(why, '\0', sizeof(why)) != NULL);
+    CHECK(memchr(err.reason, '\0', sizeof(err.reason)) != NULL);
     if (st != OAUTH_CODEC_OK) {
         CHECK(info.status == NULL && info.scope == NULL && info.openid_config == NULL);
         return;
@@ -158,7 +161,7 @@ static void fuzz_error_json(const char *in, size_t size)
                                      info.openid_config, out, sizeof(out), &outlen)
               == OAUTH_CODEC_OK);
         CHECK(outlen <= size);
-        CHECK(oauth_parse_error_json(out, outlen, &info2, NULL, 0) == OAUTH_CODEC_OK);
+        CHECK(oauth_parse_error_json(out, outlen, &info2, NULL) == OAUTH_CODEC_OK);
         CHECK(strcmp(info.status, info2.status) == 0 && info.code == info2.code);
         CHECK((info.scope == NULL) == (info2.scope == NULL));
         CHECK(!info.scope || strcmp(info.scope, info2.scope) == 0);
@@ -210,7 +213,7 @@ static void fuzz_builders(const char *in, size_t size)
         CHECK(out != NULL);
         CHECK(oauth_build_client_msg(mech, &p, out, need, &outlen) == OAUTH_CODEC_OK);
         CHECK(outlen == need);
-        st = oauth_parse_client_msg(mech, out, outlen, OAUTH_MAX_TOKEN_LIMIT, &m, NULL, 0);
+        st = oauth_parse_client_msg(mech, out, outlen, OAUTH_MAX_TOKEN_LIMIT, &m, NULL);
         CHECK(st == (p.token_len ? OAUTH_CODEC_OK : OAUTH_CODEC_AUTH_EMPTY));
         CHECK(same_bytes(m.user, m.user_len, p.user, p.user_len));
         CHECK(same_bytes(m.token, m.token_len, p.token, p.token_len));

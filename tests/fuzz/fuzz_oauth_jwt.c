@@ -4,12 +4,12 @@
  *
  *  1. the input as a JWKS document: OAUTH_JWKS_OK exactly when a set comes
  *     back, with at least one usable key; oauth_jwks_find on it returns a
- *     key exactly when it says OAUTH_JWKS_OK; `why` is NUL-terminated.
+ *     key exactly when it says OAUTH_JWKS_OK; the reason is NUL-terminated.
  *  2. the input as a compact JWS, validated against a fixed set of public
  *     keys (RSA 2048, P-256, Ed25519: nobody here holds their private
  *     halves) and a policy whose HMAC secret is drawn afresh for every
  *     input (the oracle rule of fuzz_mech.c): OAUTH_JWT_OK would be a
- *     forgery, so it aborts.  On failure no user is returned, and `why`
+ *     forgery, so it aborts.  On failure no user is returned, and the reason
  *     never holds the input.
  *  3. the input split at its first '\n' into a header and a payload (JSON
  *     text, so the fuzzer works on JSON, not on base64url), encoded and
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NOW 1700000000
 #define LEEWAY 60
-#define WHYLEN 200
+#define WHYLEN OAUTH_ERR_REASON_MAX
 
 static const char fixed_set[] =
     "{\"keys\":["
@@ -64,7 +64,7 @@ static struct oauth_jwks *fixed_keys(void)
     static struct oauth_jwks *set;
 
     if (!set)
-        CHECK(oauth_jwks_parse(fixed_set, sizeof(fixed_set) - 1, &set, NULL, 0) == OAUTH_JWKS_OK
+        CHECK(oauth_jwks_parse(fixed_set, sizeof(fixed_set) - 1, &set, NULL) == OAUTH_JWKS_OK
               && oauth_jwks_count(set, NULL) == 3);
     return set;
 }
@@ -106,14 +106,15 @@ static void pass_jwks(const uint8_t *data, size_t size)
 {
     static const char *const kids[] = {NULL, "", "rsa", "ec", "0"};
     struct oauth_jwks *set = (struct oauth_jwks *)(uintptr_t)1;
-    char why[WHYLEN];
+    struct oauth_err err;
     enum oauth_jwks_status st;
     size_t i, refused, usable;
     int a;
 
-    memset(why, 'x', sizeof(why));
-    st = oauth_jwks_parse((const char *)data, size, &set, why, sizeof(why));
-    CHECK(memchr(why, '\0', sizeof(why)) != NULL);
+    memset(&err, 'x', sizeof(err));
+    st = oauth_jwks_parse((const char *)data, size, &set, &err);
+    CHECK(memchr(err.reason, '\0', sizeof(err.reason)) != NULL);
+    CHECK(err.code == (int)st && (err.cls == OAUTH_OK) == (st == OAUTH_JWKS_OK));
     CHECK(st <= OAUTH_JWKS_ERR_INTERNAL);
     CHECK((st == OAUTH_JWKS_OK) == (set != NULL));
     if (!set)
@@ -150,16 +151,16 @@ static void policy(struct oauth_jwt_policy *p, const unsigned char *secret, size
 static void pass_token(const uint8_t *data, size_t size, const struct oauth_jwt_policy *p)
 {
     struct oauth_jwt_result res;
-    char why[WHYLEN];
+    struct oauth_err err;
     enum oauth_jwt_status st;
 
     memset(&res, 0x5a, sizeof(res));
-    st = oauth_jwt_validate((const char *)data, size, fixed_keys(), p, NOW, &res, why,
-                            sizeof(why));
+    st = oauth_jwt_validate((const char *)data, size, fixed_keys(), p, NOW, &res, &err);
     CHECK(st != OAUTH_JWT_OK); /* a forgery */
     CHECK(st <= OAUTH_JWT_ERR_INTERNAL && st != OAUTH_JWT_ERR_POLICY);
+    CHECK(err.code == (int)st && (err.cls == OAUTH_ERR_CLIENT || st == OAUTH_JWT_ERR_INTERNAL));
     CHECK(res.user == NULL);
-    check_why(why, data, size);
+    check_why(err.reason, data, size);
 }
 
 static char *b64url(const void *p, size_t n, size_t *len)
@@ -228,7 +229,8 @@ static void pass_signed(const uint8_t *data, size_t size, const struct oauth_jwt
     const uint8_t *h = data, *pl = nl ? nl + 1 : data + size;
     size_t hl = nl ? (size_t)(nl - data) : size, pll = nl ? size - hl - 1 : 0;
     size_t a, b, c, len, maclen = 0;
-    char *hb = b64url(h, hl, &a), *pb = b64url(pl, pll, &b), *sb, *tok, why[WHYLEN];
+    char *hb = b64url(h, hl, &a), *pb = b64url(pl, pll, &b), *sb, *tok;
+    struct oauth_err err;
     unsigned char mac[32];
     struct oauth_jwt_result res;
     enum oauth_jwt_status st;
@@ -247,11 +249,11 @@ static void pass_signed(const uint8_t *data, size_t size, const struct oauth_jwt
     memcpy(tok + len + 1, sb, c);
     len += 1 + c;
 
-    st = oauth_jwt_validate(tok, len, fixed_keys(), p, NOW, &res, why, sizeof(why));
+    st = oauth_jwt_validate(tok, len, fixed_keys(), p, NOW, &res, &err);
     CHECK(st <= OAUTH_JWT_ERR_INTERNAL && st != OAUTH_JWT_ERR_POLICY);
-    CHECK(memchr(why, '\0', sizeof(why)) != NULL);
+    CHECK(memchr(err.reason, '\0', sizeof(err.reason)) != NULL);
     /* the MAC is unpredictable: no reason can quote it but by leaking it */
-    CHECK(!contains(why, strlen(why), sb, c));
+    CHECK(!contains(err.reason, strlen(err.reason), sb, c));
     if (st == OAUTH_JWT_OK)
         recheck(h, hl, pl, pll, &res);
     else
@@ -260,7 +262,7 @@ static void pass_signed(const uint8_t *data, size_t size, const struct oauth_jwt
 
     /* one bit of the MAC's first byte flipped (A <-> B): never valid */
     tok[len - c] = tok[len - c] == 'A' ? 'B' : 'A';
-    st = oauth_jwt_validate(tok, len, fixed_keys(), p, NOW, &res, why, sizeof(why));
+    st = oauth_jwt_validate(tok, len, fixed_keys(), p, NOW, &res, &err);
     CHECK(st != OAUTH_JWT_OK && res.user == NULL);
 
     free(hb);

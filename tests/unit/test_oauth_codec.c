@@ -17,6 +17,7 @@
 
 #include <sasl-mechs/base64.h>
 #include "oauth_codec.h"
+#include "oauth_err.h"
 #include "vectors.h"
 
 /* a string literal with its embedded NULs, as pointer and length */
@@ -60,12 +61,11 @@ static int contains(const char *hay, size_t haylen, const char *needle)
 static enum oauth_codec_status parse(enum oauth_mech mech, const char *msg, size_t len,
                                      size_t max_token, struct oauth_client_msg *out)
 {
-    char why[256];
+    struct oauth_err err = {0};
     char *p = heap_copy(msg, len);
-    enum oauth_codec_status st = oauth_parse_client_msg(mech, p, len, max_token, out, why,
-                                                        sizeof(why));
+    enum oauth_codec_status st = oauth_parse_client_msg(mech, p, len, max_token, out, &err);
 
-    assert_true(strlen(why) < sizeof(why));
+    assert_true(strlen(err.reason) < sizeof(err.reason));
     free(p);
     /* pointers into p must not be used any more */
     out->token = NULL;
@@ -399,27 +399,27 @@ static void test_client_table(void **state)
         const struct row *r = &rows[i];
         struct oauth_client_msg m;
         enum oauth_codec_status st;
-        char why[256];
+        struct oauth_err err = {0};
         char *p = heap_copy(r->msg, r->len);
 
-        memset(why, 'w', sizeof(why));
-        st = oauth_parse_client_msg(r->mech, p, r->len,
-                                    r->max_token ? r->max_token : OAUTH_DEFAULT_MAX_TOKEN, &m, why,
-                                    sizeof(why));
+        memset(err.reason, 'w', sizeof(err.reason));
+        st = oauth_parse_client_msg(
+            r->mech, p, r->len, r->max_token ? r->max_token : OAUTH_DEFAULT_MAX_TOKEN, &m, &err);
         if (st != r->expect)
             fail_msg("row %zu (%s): status %d (%s: %s), expected %d (%s)", i, r->name, (int)st,
-                     oauth_codec_status_text(st), why, (int)r->expect,
+                     oauth_codec_status_text(st), err.reason, (int)r->expect,
                      oauth_codec_status_text(r->expect));
-        assert_non_null(memchr(why, '\0', sizeof(why)));
+        assert_non_null(memchr(err.reason, '\0', sizeof(err.reason)));
         if (st == OAUTH_CODEC_OK || st == OAUTH_CODEC_AUTH_EMPTY)
             check_row_fields(r, i, &m, p);
-        if (st != OAUTH_CODEC_OK && strlen(why) == 0)
+        if (st != OAUTH_CODEC_OK && strlen(err.reason) == 0)
             fail_msg("row %zu (%s): no reason given", i, r->name);
         /* the reason never quotes the token */
-        if (contains(why, strlen(why), SECRET) || contains(why, strlen(why), "abc"))
-            fail_msg("row %zu (%s): reason quotes the token: %s", i, r->name, why);
-        if (st == OAUTH_CODEC_OK && strlen(why) != 0)
-            fail_msg("row %zu (%s): reason on success: %s", i, r->name, why);
+        if (contains(err.reason, strlen(err.reason), SECRET)
+            || contains(err.reason, strlen(err.reason), "abc"))
+            fail_msg("row %zu (%s): reason quotes the token: %s", i, r->name, err.reason);
+        if (st == OAUTH_CODEC_OK && strlen(err.reason) != 0)
+            fail_msg("row %zu (%s): reason on success: %s", i, r->name, err.reason);
         free(p);
     }
 }
@@ -497,28 +497,33 @@ static void test_client_truncations(void **state)
 static void test_client_null_args(void **state)
 {
     struct oauth_client_msg m;
-    char why[64];
+    struct oauth_err err = {0};
 
     (void)state;
-    assert_int_equal(oauth_parse_client_msg(B, NULL, 5, 100, &m, why, sizeof(why)),
+    assert_int_equal(oauth_parse_client_msg(B, NULL, 5, 100, &m, &err),
                      OAUTH_CODEC_ERR_ARG);
-    assert_int_equal(oauth_parse_client_msg(B, "n,,", 3, 100, NULL, why, sizeof(why)),
+    assert_int_equal(oauth_parse_client_msg(B, "n,,", 3, 100, NULL, &err),
                      OAUTH_CODEC_ERR_ARG);
-    assert_int_equal(oauth_parse_client_msg((enum oauth_mech)0, M(RFC_41), 100, &m, NULL, 0),
+    assert_int_equal(oauth_parse_client_msg((enum oauth_mech)0, M(RFC_41), 100, &m, NULL),
                      OAUTH_CODEC_ERR_ARG);
-    assert_int_equal(oauth_parse_client_msg((enum oauth_mech)9, M(RFC_41), 100, &m, why,
-                                            sizeof(why)),
+    assert_int_equal(oauth_parse_client_msg((enum oauth_mech)9, M(RFC_41), 100, &m, &err),
                      OAUTH_CODEC_ERR_ARG);
-    assert_int_equal(oauth_parse_client_msg(B, NULL, 0, 100, &m, why, sizeof(why)),
+    assert_int_equal(oauth_parse_client_msg(B, NULL, 0, 100, &m, &err),
                      OAUTH_CODEC_ERR_EMPTY);
-    /* no why buffer, or a tiny one */
-    assert_int_equal(oauth_parse_client_msg(B, M("n,,"), 100, &m, NULL, 0), OAUTH_CODEC_ERR_SYNTAX);
-    assert_int_equal(oauth_parse_client_msg(B, M("n,,"), 100, &m, why, 1), OAUTH_CODEC_ERR_SYNTAX);
-    assert_int_equal(why[0], '\0');
-    memset(why, 'x', sizeof(why));
-    assert_int_equal(oauth_parse_client_msg(B, M("n,,"), 100, &m, why, 5), OAUTH_CODEC_ERR_SYNTAX);
-    assert_int_equal(strlen(why), 4);
-    assert_int_equal(why[5], 'x');
+    /* no error to fill; then one: a broken message is the other side's
+     * (invalid_request), bad arguments are ours */
+    assert_int_equal(oauth_parse_client_msg(B, M("n,,"), 100, &m, NULL), OAUTH_CODEC_ERR_SYNTAX);
+    memset(&err, 'x', sizeof(err));
+    assert_int_equal(oauth_parse_client_msg(B, M("n,,"), 100, &m, &err), OAUTH_CODEC_ERR_SYNTAX);
+    assert_true(strlen(err.reason) > 0 && strlen(err.reason) < sizeof(err.reason));
+    assert_int_equal(err.cls, OAUTH_ERR_CLIENT);
+    assert_int_equal(err.code, OAUTH_CODEC_ERR_SYNTAX);
+    assert_int_equal(err.status, OAUTH_STATUS_INVALID_REQUEST);
+    assert_int_equal(oauth_parse_client_msg(B, NULL, 5, 100, &m, &err), OAUTH_CODEC_ERR_ARG);
+    assert_int_equal(err.cls, OAUTH_ERR_INTERNAL);
+    assert_int_equal(oauth_parse_client_msg(B, M("n,," S "auth=" S S), 100, &m, &err),
+                     OAUTH_CODEC_AUTH_EMPTY);
+    assert_int_equal(err.cls, OAUTH_OK);
 }
 
 /* ---- sizes ------------------------------------------------------------------ */
@@ -665,10 +670,9 @@ static void check_initial_vector(const struct vec_case *c, enum oauth_mech mech,
     size_t len, outlen;
     unsigned char *msg = case_message(c, &len);
     char *p = heap_copy((const char *)msg, len), *out;
-    char why[256];
+    struct oauth_err err = {0};
 
-    assert_int_equal(oauth_parse_client_msg(mech, p, len, OAUTH_DEFAULT_MAX_TOKEN, &m, why,
-                                            sizeof(why)),
+    assert_int_equal(oauth_parse_client_msg(mech, p, len, OAUTH_DEFAULT_MAX_TOKEN, &m, &err),
                      expect);
     if (expect != OAUTH_CODEC_OK && expect != OAUTH_CODEC_AUTH_EMPTY) {
         free(p);
@@ -721,12 +725,13 @@ static void check_error_vector(const struct vec_case *c, const char *status,
     struct oauth_error_info info;
     size_t len, outlen;
     unsigned char *msg = case_message(c, &len);
-    char *p = heap_copy((const char *)msg, len), why[256];
+    struct oauth_err err = {0};
+    char *p = heap_copy((const char *)msg, len);
     const char *text;
 
     VEC_GET_OR_FAIL(text, c, "message_text");
     assert_memory_equal(text, msg, strlen(text));
-    assert_int_equal(oauth_parse_error_json(p, len, &info, why, sizeof(why)), OAUTH_CODEC_OK);
+    assert_int_equal(oauth_parse_error_json(p, len, &info, &err), OAUTH_CODEC_OK);
     assert_string_equal(info.status, status);
     assert_int_equal(info.code, code);
     if (scope)
@@ -896,7 +901,7 @@ static void test_round_trips(void **state)
         /* parse() cleared the pointers; parse in place for them */
         assert_int_equal(st, t->token ? OAUTH_CODEC_OK : OAUTH_CODEC_AUTH_EMPTY);
         assert_int_equal(oauth_parse_client_msg(t->mech, out, outlen, OAUTH_DEFAULT_MAX_TOKEN, &m,
-                                                NULL, 0),
+                                                NULL),
                          st);
         assert_int_equal(m.cb, t->mech == B ? t->cb : OAUTH_CB_N);
         assert_string_equal(m.user, t->user);
@@ -1069,7 +1074,7 @@ static void test_build_error_json(void **state)
         assert_int_equal(outlen, strlen(t[i].json));
         assert_string_equal(out, t[i].json);
         /* and the client reads back what was sent */
-        assert_int_equal(oauth_parse_error_json(out, outlen, &info, NULL, 0), OAUTH_CODEC_OK);
+        assert_int_equal(oauth_parse_error_json(out, outlen, &info, NULL), OAUTH_CODEC_OK);
         assert_int_equal(info.code, t[i].status);
         assert_string_equal(info.status, oauth_error_status_name(t[i].status));
         if (t[i].scope)
@@ -1123,7 +1128,7 @@ static void test_build_error_json(void **state)
     assert_int_equal(outlen, OAUTH_MAX_ERROR_JSON);
     {
         struct oauth_error_info info;
-        assert_int_equal(oauth_parse_error_json(out, outlen, &info, NULL, 0), OAUTH_CODEC_OK);
+        assert_int_equal(oauth_parse_error_json(out, outlen, &info, NULL), OAUTH_CODEC_OK);
         assert_string_equal(info.scope, big);
         oauth_error_info_clear(&info);
     }
@@ -1228,14 +1233,14 @@ static void test_parse_error_json_table(void **state)
         const struct jrow *r = &jrows[i];
         struct oauth_error_info info;
         enum oauth_codec_status st;
-        char why[256];
+        struct oauth_err err = {0};
         char *p = heap_copy(r->msg, r->len);
 
         memset(&info, 0x5a, sizeof(info));
-        st = oauth_parse_error_json(p, r->len, &info, why, sizeof(why));
+        st = oauth_parse_error_json(p, r->len, &info, &err);
         if (st != r->expect)
             fail_msg("row %zu (%s): %s (%s), expected %s", i, r->name,
-                     oauth_codec_status_text(st), why, oauth_codec_status_text(r->expect));
+                     oauth_codec_status_text(st), err.reason, oauth_codec_status_text(r->expect));
         if (st == OAUTH_CODEC_OK) {
             assert_string_equal(info.status, r->status);
             assert_int_equal(info.code, r->code);
@@ -1247,13 +1252,13 @@ static void test_parse_error_json_table(void **state)
                 assert_string_equal(info.openid_config, r->config);
             else
                 assert_null(info.openid_config);
-            assert_int_equal(why[0], '\0');
+            assert_int_equal(err.reason[0], '\0');
         } else {
             /* nothing to free on failure */
             assert_null(info.status);
             assert_null(info.scope);
             assert_null(info.openid_config);
-            assert_true(strlen(why) > 0);
+            assert_true(strlen(err.reason) > 0);
         }
         oauth_error_info_clear(&info);
         oauth_error_info_clear(&info);
@@ -1276,32 +1281,32 @@ static void test_parse_error_json_limits(void **state)
     n = (size_t)snprintf(big, OAUTH_MAX_ERROR_JSON + 2, "{\"status\":\"x\",\"scope\":\"");
     memset(big + n, 's', OAUTH_MAX_ERROR_JSON - n - 2);
     memcpy(big + OAUTH_MAX_ERROR_JSON - 2, "\"}", 2);
-    assert_int_equal(oauth_parse_error_json(big, OAUTH_MAX_ERROR_JSON, &info, NULL, 0),
+    assert_int_equal(oauth_parse_error_json(big, OAUTH_MAX_ERROR_JSON, &info, NULL),
                      OAUTH_CODEC_OK);
     assert_int_equal(strlen(info.scope), OAUTH_MAX_ERROR_JSON - n - 2);
     oauth_error_info_clear(&info);
     big[OAUTH_MAX_ERROR_JSON] = ' ';
-    assert_int_equal(oauth_parse_error_json(big, OAUTH_MAX_ERROR_JSON + 1, &info, NULL, 0),
+    assert_int_equal(oauth_parse_error_json(big, OAUTH_MAX_ERROR_JSON + 1, &info, NULL),
                      OAUTH_CODEC_ERR_TOO_LONG);
     /* deep nesting, within the size cap */
     memset(big, '[', OAUTH_MAX_ERROR_JSON / 2);
     memset(big + OAUTH_MAX_ERROR_JSON / 2, ']', OAUTH_MAX_ERROR_JSON / 2);
-    assert_int_not_equal(oauth_parse_error_json(big, OAUTH_MAX_ERROR_JSON, &info, NULL, 0),
+    assert_int_not_equal(oauth_parse_error_json(big, OAUTH_MAX_ERROR_JSON, &info, NULL),
                          OAUTH_CODEC_OK);
     free(big);
     /* every proper prefix of a valid one fails */
     for (cut = 0; cut < sizeof(valid) - 1; cut++) {
         char *p = heap_copy(valid, cut);
-        assert_int_not_equal(oauth_parse_error_json(p, cut, &info, NULL, 0), OAUTH_CODEC_OK);
+        assert_int_not_equal(oauth_parse_error_json(p, cut, &info, NULL), OAUTH_CODEC_OK);
         free(p);
     }
-    assert_int_equal(oauth_parse_error_json(valid, sizeof(valid) - 1, &info, NULL, 0),
+    assert_int_equal(oauth_parse_error_json(valid, sizeof(valid) - 1, &info, NULL),
                      OAUTH_CODEC_OK);
     oauth_error_info_clear(&info);
     /* arguments */
-    assert_int_equal(oauth_parse_error_json(NULL, 3, &info, NULL, 0), OAUTH_CODEC_ERR_ARG);
-    assert_int_equal(oauth_parse_error_json(valid, 3, NULL, NULL, 0), OAUTH_CODEC_ERR_ARG);
-    assert_int_equal(oauth_parse_error_json(NULL, 0, &info, NULL, 0), OAUTH_CODEC_ERR_EMPTY);
+    assert_int_equal(oauth_parse_error_json(NULL, 3, &info, NULL), OAUTH_CODEC_ERR_ARG);
+    assert_int_equal(oauth_parse_error_json(valid, 3, NULL, NULL), OAUTH_CODEC_ERR_ARG);
+    assert_int_equal(oauth_parse_error_json(NULL, 0, &info, NULL), OAUTH_CODEC_ERR_EMPTY);
     oauth_error_info_clear(NULL);
 }
 

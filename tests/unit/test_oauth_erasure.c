@@ -139,14 +139,15 @@ static void refresh_case(const char *method)
                                         "client secret", "Basic credential"};
     struct oauth_tokenfile_options o;
     struct oauth_token t;
-    char why[256] = "", what[96], *s[6];
+    struct oauth_err err = {0};
+    char what[96], *s[6];
     long hits;
     int i;
 
     oauth_tokenfile_options_default(&o);
     write_file(0, method, &s[0], &s[1]);
     hook_arm(1);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 1);
     oauth_token_clear(&t);
     hook_arm(0);
@@ -179,7 +180,8 @@ static void test_fresh_token(void **state)
     static const char *const names[] = {"access token", "refresh token", "client secret"};
     struct oauth_tokenfile_options o;
     struct oauth_token t;
-    char why[256] = "", *s[3];
+    struct oauth_err err = {0};
+    char *s[3];
     long hits;
     int i;
 
@@ -188,7 +190,7 @@ static void test_fresh_token(void **state)
     write_file(3600, "client_secret_basic", &s[0], &s[1]);
     s[2] = strdup(CLIENT_SECRET);
     hook_arm(1);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 0);
     oauth_token_clear(&t);
     hook_arm(0);
@@ -238,7 +240,7 @@ static int child_app_allocator(void)
     json_t *j;
 
     json_set_alloc_funcs(app_malloc, app_free);
-    if (oauth_http_init(NULL, 0) != OAUTH_HTTP_OK)
+    if (oauth_http_init(NULL) != OAUTH_HTTP_OK)
         return 1;
     json_get_alloc_funcs(&m, &f);
     if (m != app_malloc || f != app_free)
@@ -262,7 +264,7 @@ static int child_default_allocator(void)
 
     if (!(before = json_loads("{\"made\": \"before\"}", 0, NULL)))
         return 1;
-    if (oauth_http_init(NULL, 0) != OAUTH_HTTP_OK)
+    if (oauth_http_init(NULL) != OAUTH_HTTP_OK)
         return 2;
     json_get_alloc_funcs(&m, &f);
     if (m != malloc || f == free)
@@ -283,13 +285,13 @@ static int child_default_allocator(void)
 static int child_curl_first(void)
 {
     struct oauth_http_response r;
-    char why[256];
+    struct oauth_err err;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
-    if (oauth_http_init(why, sizeof(why)) != OAUTH_HTTP_OK)
+    if (oauth_http_init(&err) != OAUTH_HTTP_OK)
         return 2;
-    if (oauth_http_get(ts_url(&server, "/echo"), NULL, &r, why, sizeof(why)) != OAUTH_HTTP_OK)
+    if (oauth_http_get(ts_url(&server, "/echo"), NULL, &r, &err) != OAUTH_HTTP_OK)
         return 3;
     oauth_http_response_free(&r);
     curl_global_cleanup();

@@ -65,10 +65,10 @@ static struct oauth_introspect_config config(void)
 static struct oauth_introspector *make(const struct oauth_introspect_config *c)
 {
     struct oauth_introspector *in = NULL;
-    char why[256];
+    struct oauth_err err = {0};
 
-    if (oauth_introspector_new(c, &in, why, sizeof(why)) != OAUTH_INTROSPECT_ACTIVE)
-        fail_msg("oauth_introspector_new: %s", why);
+    if (oauth_introspector_new(c, &in, &err) != OAUTH_OK)
+        fail_msg("oauth_introspector_new: %s", err.reason);
     return in;
 }
 
@@ -91,15 +91,16 @@ static char *mint(const char *claims_json, int ttl)
 static const char CLAIMS[] = "{\"sub\": \"u1\", \"email\": \"u1@example.com\", \"scope\": \"mail\","
                              " \"aud\": \"sasl-mechs-test\"}";
 
-static enum oauth_introspect_status look(struct oauth_introspector *in, const char *tok,
-                                         time_t now, json_t **claims, int *cached, char *why,
-                                         size_t whylen)
+static enum oauth_err_class look(struct oauth_introspector *in, const char *tok, time_t now,
+                                 json_t **claims, int *cached, struct oauth_err *err)
 {
-    enum oauth_introspect_status st =
-        oauth_introspect(in, tok, strlen(tok), now, claims, cached, why, whylen);
-    /* whatever happened, the token is not in the reason */
-    if (strstr(why, tok))
-        fail_msg("the token appears in why: %s", why);
+    enum oauth_err_class st = oauth_introspect(in, tok, strlen(tok), now, claims, cached, err);
+    /* whatever happened, the token is not in the reason, and the class is
+     * the one the answer says */
+    if (strstr(err->reason, tok))
+        fail_msg("the token appears in the reason: %s", err->reason);
+    if (err->cls != st || (st == OAUTH_ERR_CLIENT) != (err->status == OAUTH_STATUS_INVALID_TOKEN))
+        fail_msg("class %d but answer %d, status %d", (int)err->cls, (int)st, (int)err->status);
     return st;
 }
 
@@ -111,13 +112,13 @@ static void test_active_and_cached(void **state)
     char *tok = mint(CLAIMS, 600);
     time_t now = time(NULL);
     json_t *cl = NULL;
-    char why[256] = "";
+    struct oauth_err err = {0};
     long before;
     int cached = -1;
 
     (void)state;
     before = ts_stat(&server, "introspections");
-    assert_int_equal(look(in, tok, now, &cl, &cached, why, sizeof(why)), OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now, &cl, &cached, &err), OAUTH_OK);
     assert_int_equal(cached, 0);
     assert_non_null(cl);
     assert_true(json_is_true(json_object_get(cl, "active")));
@@ -128,15 +129,15 @@ static void test_active_and_cached(void **state)
     assert_int_equal(ts_stat(&server, "introspections"), before + 1);
 
     /* the second lookup comes from the cache: the same claims, no request */
-    assert_int_equal(look(in, tok, now + 1, &cl, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now + 1, &cl, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 1);
     assert_string_equal(json_string_value(json_object_get(cl, "email")), "u1@example.com");
     json_decref(cl);
     assert_int_equal(ts_stat(&server, "introspections"), before + 1);
     /* claims are optional for the caller */
-    assert_int_equal(look(in, tok, now + 2, NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now + 2, NULL, NULL, &err),
+                     OAUTH_OK);
     oauth_introspector_stats(in, &s);
     assert_int_equal(s.entries, 1);
     assert_int_equal(s.hits, 2);
@@ -144,8 +145,8 @@ static void test_active_and_cached(void **state)
     assert_int_equal(s.requests, 1);
 
     /* past positive_ttl (300 s; the token lives 600 s) the server is asked again */
-    assert_int_equal(look(in, tok, now + 301, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now + 301, NULL, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 0);
     assert_int_equal(ts_stat(&server, "introspections"), before + 2);
     oauth_introspector_free(in);
@@ -157,27 +158,27 @@ static void test_client_secret_post(void **state)
     struct oauth_introspect_config c = config();
     struct oauth_introspector *in;
     char *tok = mint(CLAIMS, 600);
-    char why[256] = "";
+    struct oauth_err err = {0};
 
     (void)state;
     c.client_auth = OAUTH_CLIENT_AUTH_POST;
     in = make(&c);
-    assert_int_equal(look(in, tok, time(NULL), NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, time(NULL), NULL, NULL, &err),
+                     OAUTH_OK);
     oauth_introspector_free(in);
     /* a wrong secret: the server refuses us, which is not the token's fault */
     c.client_secret = "wrong";
     in = make(&c);
-    assert_int_equal(look(in, tok, time(NULL), NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_FAILED);
-    assert_non_null(strstr(why, "client credentials"));
-    assert_null(strstr(why, "wrong"));
+    assert_int_equal(look(in, tok, time(NULL), NULL, NULL, &err),
+                     OAUTH_ERR_CONFIG);
+    assert_non_null(strstr(err.reason, "client credentials"));
+    assert_null(strstr(err.reason, "wrong"));
     oauth_introspector_free(in);
     c = config();
     c.client_secret = "wrong";
     in = make(&c);
-    assert_int_equal(look(in, tok, time(NULL), NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_FAILED);
+    assert_int_equal(look(in, tok, time(NULL), NULL, NULL, &err),
+                     OAUTH_ERR_CONFIG);
     oauth_introspector_free(in);
     free(tok);
 }
@@ -189,24 +190,24 @@ static void test_inactive_and_negative_cache(void **state)
     const char *tok = "an-unknown-token-value";
     time_t now = time(NULL);
     json_t *cl = (json_t *)1;
-    char why[256] = "";
+    struct oauth_err err = {0};
     long before = ts_stat(&server, "introspections");
     int cached = -1;
 
     (void)state;
     c.negative_ttl = 30;
     in = make(&c);
-    assert_int_equal(look(in, tok, now, &cl, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(look(in, tok, now, &cl, &cached, &err),
+                     OAUTH_ERR_CLIENT);
     assert_null(cl);
     assert_int_equal(cached, 0);
-    assert_int_equal(look(in, tok, now + 29, &cl, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(look(in, tok, now + 29, &cl, &cached, &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(cached, 1);
     assert_int_equal(ts_stat(&server, "introspections"), before + 1);
     /* the negative entry ends after negative_ttl */
-    assert_int_equal(look(in, tok, now + 30, &cl, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(look(in, tok, now + 30, &cl, &cached, &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(cached, 0);
     assert_int_equal(ts_stat(&server, "introspections"), before + 2);
     oauth_introspector_free(in);
@@ -214,9 +215,9 @@ static void test_inactive_and_negative_cache(void **state)
     /* negative_ttl 0: never cached */
     c.negative_ttl = 0;
     in = make(&c);
-    assert_int_equal(look(in, tok, now, NULL, NULL, why, sizeof(why)), OAUTH_INTROSPECT_INACTIVE);
-    assert_int_equal(look(in, tok, now, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(look(in, tok, now, NULL, NULL, &err), OAUTH_ERR_CLIENT);
+    assert_int_equal(look(in, tok, now, NULL, &cached, &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(cached, 0);
     assert_int_equal(ts_stat(&server, "introspections"), before + 4);
     oauth_introspector_free(in);
@@ -228,18 +229,18 @@ static void test_revoked(void **state)
     struct oauth_introspector *in = make(&c);
     char *tok = mint(CLAIMS, 600), req[2048];
     time_t now = time(NULL);
-    char why[256] = "";
+    struct oauth_err err = {0};
 
     (void)state;
-    assert_int_equal(look(in, tok, now, NULL, NULL, why, sizeof(why)), OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now, NULL, NULL, &err), OAUTH_OK);
     snprintf(req, sizeof(req), "{\"token\": \"%s\"}", tok);
     assert_int_equal(ts_call(&server, "POST", "/revoke", req, NULL), 200);
     /* within positive_ttl the cached answer stands (the documented trade) */
-    assert_int_equal(look(in, tok, now + 10, NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now + 10, NULL, NULL, &err),
+                     OAUTH_OK);
     /* after it, the revocation shows */
-    assert_int_equal(look(in, tok, now + 301, NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(look(in, tok, now + 301, NULL, NULL, &err),
+                     OAUTH_ERR_CLIENT);
     oauth_introspector_free(in);
     free(tok);
 }
@@ -250,7 +251,8 @@ static void test_expiry_bound(void **state)
     struct oauth_introspect_config c = config();
     struct oauth_introspector *in = make(&c);
     time_t now = time(NULL);
-    char claims[256], why[256] = "";
+    struct oauth_err err = {0};
+    char claims[256];
     char *tok;
     long before;
     int cached;
@@ -259,44 +261,44 @@ static void test_expiry_bound(void **state)
     snprintf(claims, sizeof(claims), "{\"sub\": \"u2\", \"exp\": %lld}", (long long)now + 20);
     tok = mint(claims, 0);
     before = ts_stat(&server, "introspections");
-    assert_int_equal(look(in, tok, now, NULL, &cached, why, sizeof(why)), OAUTH_INTROSPECT_ACTIVE);
-    assert_int_equal(look(in, tok, now + 19, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now, NULL, &cached, &err), OAUTH_OK);
+    assert_int_equal(look(in, tok, now + 19, NULL, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 1);
     assert_int_equal(ts_stat(&server, "introspections"), before + 1);
     /* at exp the entry is gone (the server, on its own clock, still says
      * active: what counts here is that it was asked) */
-    assert_int_equal(look(in, tok, now + 20, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now + 20, NULL, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 0);
     assert_int_equal(ts_stat(&server, "introspections"), before + 2);
     free(tok);
 
     /* an exp that is not a number: the answer is not cached at all */
     tok = mint("{\"sub\": \"u3\", \"exp\": \"soon\"}", 0);
-    assert_int_equal(look(in, tok, now, NULL, &cached, why, sizeof(why)), OAUTH_INTROSPECT_ACTIVE);
-    assert_int_equal(look(in, tok, now, NULL, &cached, why, sizeof(why)), OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now, NULL, &cached, &err), OAUTH_OK);
+    assert_int_equal(look(in, tok, now, NULL, &cached, &err), OAUTH_OK);
     assert_int_equal(cached, 0);
     free(tok);
 
     /* an exp already past by the caller's clock: not cached either */
     snprintf(claims, sizeof(claims), "{\"sub\": \"u4\", \"exp\": %lld}", (long long)now + 100);
     tok = mint(claims, 0);
-    assert_int_equal(look(in, tok, now + 200, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
-    assert_int_equal(look(in, tok, now + 200, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now + 200, NULL, &cached, &err),
+                     OAUTH_OK);
+    assert_int_equal(look(in, tok, now + 200, NULL, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 0);
     free(tok);
 
     /* no exp at all: positive_ttl alone */
     tok = mint("{\"sub\": \"u5\"}", 0);
-    assert_int_equal(look(in, tok, now, NULL, &cached, why, sizeof(why)), OAUTH_INTROSPECT_ACTIVE);
-    assert_int_equal(look(in, tok, now + 299, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now, NULL, &cached, &err), OAUTH_OK);
+    assert_int_equal(look(in, tok, now + 299, NULL, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 1);
-    assert_int_equal(look(in, tok, now + 300, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, now + 300, NULL, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 0);
     free(tok);
     oauth_introspector_free(in);
@@ -308,7 +310,8 @@ static void test_bounded_entries(void **state)
     struct oauth_introspector *in;
     struct oauth_introspect_stats s;
     time_t now = time(NULL);
-    char tok[32], why[256] = "";
+    struct oauth_err err = {0};
+    char tok[32];
     int i, cached;
 
     (void)state;
@@ -317,23 +320,23 @@ static void test_bounded_entries(void **state)
     in = make(&c);
     for (i = 0; i < 6; i++) {
         snprintf(tok, sizeof(tok), "unknown-%d", i);
-        assert_int_equal(look(in, tok, now, NULL, NULL, why, sizeof(why)),
-                         OAUTH_INTROSPECT_INACTIVE);
+        assert_int_equal(look(in, tok, now, NULL, NULL, &err),
+                         OAUTH_ERR_CLIENT);
     }
     oauth_introspector_stats(in, &s);
     assert_int_equal(s.entries, 4);
     assert_int_equal(s.evictions, 2);
     /* the oldest two went; the newest four stay */
-    assert_int_equal(look(in, "unknown-5", now, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(look(in, "unknown-5", now, NULL, &cached, &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(cached, 1);
-    assert_int_equal(look(in, "unknown-0", now, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(look(in, "unknown-0", now, NULL, &cached, &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(cached, 0);
     /* expired entries at the old end go first, before anything still good */
     for (i = 10; i < 14; i++) {
         snprintf(tok, sizeof(tok), "unknown-%d", i);
-        look(in, tok, now + 1000, NULL, NULL, why, sizeof(why));
+        look(in, tok, now + 1000, NULL, NULL, &err);
     }
     oauth_introspector_stats(in, &s);
     assert_int_equal(s.entries, 4);
@@ -342,9 +345,9 @@ static void test_bounded_entries(void **state)
     /* max_entries 0: no cache */
     c.max_entries = 0;
     in = make(&c);
-    look(in, "unknown-0", now, NULL, NULL, why, sizeof(why));
-    assert_int_equal(look(in, "unknown-0", now, NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    look(in, "unknown-0", now, NULL, NULL, &err);
+    assert_int_equal(look(in, "unknown-0", now, NULL, &cached, &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(cached, 0);
     oauth_introspector_stats(in, &s);
     assert_int_equal(s.entries, 0);
@@ -354,16 +357,16 @@ static void test_bounded_entries(void **state)
 /* the endpoint misbehaving: mode, expected status, a word of the why */
 static const struct {
     const char *mode;
-    enum oauth_introspect_status want;
+    enum oauth_err_class want;
     const char *why;
 } failure_rows[] = {
-    {"{\"introspect\": \"500\"}", OAUTH_INTROSPECT_UNAVAILABLE, "500"},
-    {"{\"introspect\": \"401\"}", OAUTH_INTROSPECT_FAILED, "client credentials"},
-    {"{\"introspect\": \"malformed\"}", OAUTH_INTROSPECT_FAILED, "not valid JSON"},
-    {"{\"introspect\": \"no_active\"}", OAUTH_INTROSPECT_FAILED, "active"},
-    {"{\"introspect\": \"huge\"}", OAUTH_INTROSPECT_FAILED, "larger than"},
-    {"{\"introspect\": \"inactive\"}", OAUTH_INTROSPECT_INACTIVE, "not active"},
-    {"{\"introspect\": \"500\", \"delay_ms\": 3000}", OAUTH_INTROSPECT_UNAVAILABLE,
+    {"{\"introspect\": \"500\"}", OAUTH_ERR_TEMPORARY, "500"},
+    {"{\"introspect\": \"401\"}", OAUTH_ERR_CONFIG, "client credentials"},
+    {"{\"introspect\": \"malformed\"}", OAUTH_ERR_CONFIG, "not valid JSON"},
+    {"{\"introspect\": \"no_active\"}", OAUTH_ERR_CONFIG, "active"},
+    {"{\"introspect\": \"huge\"}", OAUTH_ERR_CONFIG, "larger than"},
+    {"{\"introspect\": \"inactive\"}", OAUTH_ERR_CLIENT, "not active"},
+    {"{\"introspect\": \"500\", \"delay_ms\": 3000}", OAUTH_ERR_TEMPORARY,
      "unavailable"},
 };
 
@@ -372,7 +375,7 @@ static void test_endpoint_failures(void **state)
     struct oauth_introspect_config c = config();
     struct oauth_introspector *in;
     char *tok = mint(CLAIMS, 600);
-    char why[256];
+    struct oauth_err err = {0};
     size_t i;
     int cached;
 
@@ -381,19 +384,19 @@ static void test_endpoint_failures(void **state)
     c.negative_ttl = 0;
     in = make(&c);
     for (i = 0; i < sizeof(failure_rows) / sizeof(failure_rows[0]); i++) {
-        enum oauth_introspect_status st;
+        enum oauth_err_class st;
         json_t *cl = (json_t *)1;
         assert_int_equal(ts_mode(&server, failure_rows[i].mode), 0);
-        why[0] = '\0';
-        st = look(in, tok, time(NULL), &cl, &cached, why, sizeof(why));
-        if (st != failure_rows[i].want || cl || !strstr(why, failure_rows[i].why))
+        oauth_err_clear(&err);
+        st = look(in, tok, time(NULL), &cl, &cached, &err);
+        if (st != failure_rows[i].want || cl || !strstr(err.reason, failure_rows[i].why))
             fail_msg("row %zu (%s): %s, why \"%s\"", i, failure_rows[i].mode,
-                     oauth_introspect_status_str(st), why);
+                     oauth_err_class_text(st), err.reason);
         assert_int_equal(ts_call(&server, "POST", "/reset", NULL, NULL), 200);
     }
     /* none of that was cached: now the token is active */
-    assert_int_equal(look(in, tok, time(NULL), NULL, &cached, why, sizeof(why)),
-                     OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(look(in, tok, time(NULL), NULL, &cached, &err),
+                     OAUTH_OK);
     assert_int_equal(cached, 0);
     oauth_introspector_free(in);
 
@@ -404,10 +407,10 @@ static void test_endpoint_failures(void **state)
         c = config();
         c.endpoint = down;
         in = make(&c);
-        assert_int_equal(look(in, tok, time(NULL), NULL, NULL, why, sizeof(why)),
-                         OAUTH_INTROSPECT_UNAVAILABLE);
-        assert_int_equal(look(in, tok, time(NULL), NULL, &cached, why, sizeof(why)),
-                         OAUTH_INTROSPECT_UNAVAILABLE);
+        assert_int_equal(look(in, tok, time(NULL), NULL, NULL, &err),
+                         OAUTH_ERR_TEMPORARY);
+        assert_int_equal(look(in, tok, time(NULL), NULL, &cached, &err),
+                         OAUTH_ERR_TEMPORARY);
         assert_int_equal(cached, 0);
         oauth_introspector_free(in);
     }
@@ -418,9 +421,9 @@ static void test_endpoint_failures(void **state)
         c = config();
         c.endpoint = wrong;
         in = make(&c);
-        assert_int_equal(look(in, tok, time(NULL), NULL, NULL, why, sizeof(why)),
-                         OAUTH_INTROSPECT_FAILED);
-        assert_non_null(strstr(why, "404"));
+        assert_int_equal(look(in, tok, time(NULL), NULL, NULL, &err),
+                         OAUTH_ERR_CONFIG);
+        assert_non_null(strstr(err.reason, "404"));
         oauth_introspector_free(in);
     }
     free(tok);
@@ -431,29 +434,28 @@ static void test_refused_tokens(void **state)
     struct oauth_introspect_config c = config();
     struct oauth_introspector *in = make(&c);
     static char big[OAUTH_INTROSPECT_MAX_TOKEN + 2];
-    char why[256];
+    struct oauth_err err = {0};
     long before = ts_stat(&server, "introspections");
 
     (void)state;
     memset(big, 'a', sizeof(big) - 1);
-    assert_int_equal(oauth_introspect(in, "", 0, time(NULL), NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
-    assert_int_equal(oauth_introspect(in, NULL, 5, time(NULL), NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
-    assert_int_equal(oauth_introspect(in, "ab\0cd", 5, time(NULL), NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
-    assert_int_equal(oauth_introspect(in, big, sizeof(big) - 1, time(NULL), NULL, NULL, why,
-                                      sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+    assert_int_equal(oauth_introspect(in, "", 0, time(NULL), NULL, NULL, &err),
+                     OAUTH_ERR_CLIENT);
+    assert_int_equal(oauth_introspect(in, NULL, 5, time(NULL), NULL, NULL, &err),
+                     OAUTH_ERR_CLIENT);
+    assert_int_equal(oauth_introspect(in, "ab\0cd", 5, time(NULL), NULL, NULL, &err),
+                     OAUTH_ERR_CLIENT);
+    assert_int_equal(oauth_introspect(in, big, sizeof(big) - 1, time(NULL), NULL, NULL, &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(ts_stat(&server, "introspections"), before);
     /* exactly the limit is asked about */
     big[OAUTH_INTROSPECT_MAX_TOKEN] = '\0';
     assert_int_equal(oauth_introspect(in, big, OAUTH_INTROSPECT_MAX_TOKEN, time(NULL), NULL, NULL,
-                                      why, sizeof(why)),
-                     OAUTH_INTROSPECT_INACTIVE);
+                                      &err),
+                     OAUTH_ERR_CLIENT);
     assert_int_equal(ts_stat(&server, "introspections"), before + 1);
-    assert_int_equal(oauth_introspect(NULL, "x", 1, time(NULL), NULL, NULL, why, sizeof(why)),
-                     OAUTH_INTROSPECT_FAILED);
+    assert_int_equal(oauth_introspect(NULL, "x", 1, time(NULL), NULL, NULL, &err),
+                     OAUTH_ERR_CONFIG);
     oauth_introspector_free(in);
 }
 
@@ -461,7 +463,7 @@ static void test_bad_config(void **state)
 {
     struct oauth_introspect_config c;
     struct oauth_introspector *in = (struct oauth_introspector *)1;
-    char why[256];
+    struct oauth_err err = {0};
     int i;
 
     (void)state;
@@ -478,24 +480,24 @@ static void test_bad_config(void **state)
         case 7: c.http.timeout_ms = 0; break;
         case 8: c.endpoint = "ftp://127.0.0.1/"; break;
         }
-        why[0] = '\0';
-        assert_int_equal(oauth_introspector_new(&c, &in, why, sizeof(why)),
-                         OAUTH_INTROSPECT_FAILED);
+        oauth_err_clear(&err);
+        assert_int_equal(oauth_introspector_new(&c, &in, &err),
+                         OAUTH_ERR_CONFIG);
         assert_null(in);
-        assert_true(why[0] != '\0');
-        assert_null(strstr(why, "rs-secret"));
+        assert_true(err.reason[0] != '\0');
+        assert_null(strstr(err.reason, "rs-secret"));
     }
     /* http:// to a remote host when the administrator allows it */
     c = config();
     c.endpoint = "http://idp.example.com/introspect";
     c.http.allow_insecure = 1;
-    assert_int_equal(oauth_introspector_new(&c, &in, why, sizeof(why)), OAUTH_INTROSPECT_ACTIVE);
+    assert_int_equal(oauth_introspector_new(&c, &in, &err), OAUTH_OK);
     oauth_introspector_free(in);
     /* ... but never another scheme */
     c.endpoint = "ftp://idp.example.com/introspect";
-    assert_int_equal(oauth_introspector_new(&c, &in, why, sizeof(why)), OAUTH_INTROSPECT_FAILED);
+    assert_int_equal(oauth_introspector_new(&c, &in, &err), OAUTH_ERR_CONFIG);
     oauth_introspector_free(NULL);
-    assert_int_equal(oauth_introspector_new(NULL, &in, why, sizeof(why)), OAUTH_INTROSPECT_FAILED);
+    assert_int_equal(oauth_introspector_new(NULL, &in, &err), OAUTH_ERR_CONFIG);
 }
 
 #define NTHREADS 4
@@ -515,8 +517,8 @@ static void *worker(void *arg)
     for (i = 0; i < ROUNDS; i++) {
         const char *t = w->tokens[i % 3];
         json_t *cl = NULL;
-        if (oauth_introspect(w->in, t, strlen(t), time(NULL), &cl, NULL, NULL, 0)
-                == OAUTH_INTROSPECT_ACTIVE
+        if (oauth_introspect(w->in, t, strlen(t), time(NULL), &cl, NULL, NULL)
+                == OAUTH_OK
             && json_is_true(json_object_get(cl, "active")))
             w->ok++;
         json_decref(cl);

@@ -188,11 +188,11 @@ static void age_file(long d)
 static int use_file(const struct oauth_tokenfile_options *o)
 {
     struct oauth_token t;
-    char why[256] = "";
+    struct oauth_err err = {0};
     int r;
 
-    if (oauth_tokenfile_get(path, o, &t, why, sizeof(why)) != OAUTH_TOKENFILE_OK)
-        fail_msg("token file: %s", why);
+    if (oauth_tokenfile_get(path, o, &t, &err) != OAUTH_TOKENFILE_OK)
+        fail_msg("token file: %s", err.reason);
     r = t.refreshed;
     oauth_token_clear(&t);
     return r;
@@ -203,12 +203,13 @@ static void test_fresh_token_used_as_is(void **state)
     struct oauth_tokenfile_options o = opts();
     struct oauth_token t;
     struct grant g = grant();
-    char why[256] = "", *before, *after;
+    struct oauth_err err = {0};
+    char *before, *after;
 
     (void)state;
     write_token_file(0600, &g, 3600, NULL);
     before = slurp(path);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_string_equal(t.access_token, g.at);
     assert_int_equal(t.refreshed, 0);
     assert_true(t.expires_at > time(NULL) + 3000);
@@ -234,14 +235,15 @@ static void test_expiring_token_refreshed(void **state)
     struct oauth_token t;
     struct grant g = grant();
     struct stat st;
-    char why[256] = "", lp[PATH_MAX + 64];
+    struct oauth_err err = {0};
+    char lp[PATH_MAX + 64];
     json_t *j;
     time_t now;
 
     (void)state;
     write_token_file(0640, &g, 10, NULL); /* within the 300 s window */
     now = time(NULL);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 1);
     assert_string_not_equal(t.access_token, g.at);
     assert_true(t.expires_at >= now + 3600 && t.expires_at <= time(NULL) + 3600);
@@ -271,7 +273,7 @@ static void test_expiring_token_refreshed(void **state)
     /* now fresh: used as it is */
     {
         struct oauth_token t2;
-        assert_int_equal(oauth_tokenfile_get(path, &o, &t2, why, sizeof(why)),
+        assert_int_equal(oauth_tokenfile_get(path, &o, &t2, &err),
                          OAUTH_TOKENFILE_OK);
         assert_string_equal(t2.access_token, t.access_token);
         assert_int_equal(t2.refreshed, 0);
@@ -282,10 +284,10 @@ static void test_expiring_token_refreshed(void **state)
 
     /* the old refresh token was spent: a file still holding it is refused */
     write_token_file(0600, &g, 0, NULL);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_REJECTED);
-    assert_non_null(strstr(why, "invalid_grant"));
-    no_secrets(why, &g);
+    assert_non_null(strstr(err.reason, "invalid_grant"));
+    no_secrets(err.reason, &g);
     grant_free(&g);
 }
 
@@ -294,7 +296,8 @@ static void test_rotation_and_no_rotation(void **state)
     struct oauth_tokenfile_options o = opts();
     struct oauth_token t;
     struct grant g = grant();
-    char why[256] = "", *rt1;
+    struct oauth_err err = {0};
+    char *rt1;
     json_t *j;
     int i;
 
@@ -303,7 +306,7 @@ static void test_rotation_and_no_rotation(void **state)
     /* three refreshes in a row, each with the refresh token the last one left */
     for (i = 0; i < 3; i++) {
         age_file(7200); /* expired */
-        assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+        assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
         assert_int_equal(t.refreshed, 1);
         oauth_token_clear(&t);
     }
@@ -317,14 +320,14 @@ static void test_rotation_and_no_rotation(void **state)
      * keeps the one it had (RFC 6749 section 6), and it still works */
     assert_int_equal(ts_mode(&server, "{\"token\": \"no_rotate\"}"), 0);
     age_file(7200);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     j = read_json(path);
     assert_string_equal(member(j, "refresh_token"), rt1);
     json_decref(j);
     assert_int_equal(ts_mode(&server, "{\"token\": \"ok\"}"), 0);
     age_file(7200);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     j = read_json(path);
     assert_string_not_equal(member(j, "refresh_token"), rt1);
@@ -333,7 +336,7 @@ static void test_rotation_and_no_rotation(void **state)
     /* no expires_in: an hour is assumed */
     assert_int_equal(ts_mode(&server, "{\"token\": \"no_expires_in\"}"), 0);
     age_file(7200);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_true(t.expires_at >= time(NULL) + 3590 && t.expires_at <= time(NULL) + 3600);
     oauth_token_clear(&t);
     free(rt1);
@@ -345,13 +348,13 @@ static void test_client_auth_methods(void **state)
     struct oauth_tokenfile_options o = opts();
     struct oauth_token t;
     struct grant g = grant();
-    char why[256] = "";
+    struct oauth_err err = {0};
     long failures;
 
     (void)state;
     /* client_secret_post */
     write_token_file(0600, &g, 0, ", \"token_endpoint_auth_method\": \"client_secret_post\"");
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     /* with a scope: sent along, and the server keeps it */
     {
@@ -365,7 +368,7 @@ static void test_client_auth_methods(void **state)
         /* no access token yet: refreshed at once */
         write_file(path, 0600, text);
     }
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 1);
     oauth_token_clear(&t);
     assert_int_equal(ts_stat(&server, "refreshes"), 2);
@@ -382,10 +385,10 @@ static void test_client_auth_methods(void **state)
         json_decref(j);
         write_file(path, 0600, text);
     }
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_REJECTED);
-    assert_non_null(strstr(why, "invalid_client"));
-    assert_non_null(strstr(why, "401"));
+    assert_non_null(strstr(err.reason, "invalid_client"));
+    assert_non_null(strstr(err.reason, "401"));
     assert_int_equal(ts_stat(&server, "refresh_failures"), failures + 1);
     /* a wrong secret, Basic */
     write_token_file(0600, &g, 0, NULL);
@@ -395,10 +398,10 @@ static void test_client_auth_methods(void **state)
         write_file(path, 0600, text);
         free(text);
     }
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_REJECTED);
-    assert_non_null(strstr(why, "invalid_client"));
-    assert_null(strstr(why, "xxxxxx"));
+    assert_non_null(strstr(err.reason, "invalid_client"));
+    assert_null(strstr(err.reason, "xxxxxx"));
     grant_free(&g);
 }
 
@@ -420,7 +423,8 @@ static void test_refresh_failures(void **state)
     struct oauth_tokenfile_options o = opts();
     struct oauth_token t;
     struct grant g = grant();
-    char why[256], *before, *after;
+    struct oauth_err err = {0};
+    char *before, *after;
     size_t i;
 
     (void)state;
@@ -430,12 +434,19 @@ static void test_refresh_failures(void **state)
     for (i = 0; i < sizeof(failure_rows) / sizeof(failure_rows[0]); i++) {
         enum oauth_tokenfile_status st;
         assert_int_equal(ts_mode(&server, failure_rows[i].mode), 0);
-        why[0] = '\0';
-        st = oauth_tokenfile_get(path, &o, &t, why, sizeof(why));
-        if (st != failure_rows[i].want || t.access_token || !strstr(why, failure_rows[i].why))
+        oauth_err_clear(&err);
+        st = oauth_tokenfile_get(path, &o, &t, &err);
+        if (st != failure_rows[i].want || t.access_token
+            || !strstr(err.reason, failure_rows[i].why))
             fail_msg("row %zu (%s): %s, why \"%s\"", i, failure_rows[i].mode,
-                     oauth_tokenfile_status_str(st), why);
-        no_secrets(why, &g);
+                     oauth_tokenfile_status_text(st), err.reason);
+        no_secrets(err.reason, &g);
+        /* an endpoint that is down or overloaded is worth another try; a
+         * refusal needs an administrator */
+        assert_int_equal(err.code, st);
+        assert_int_equal(err.cls, st == OAUTH_TOKENFILE_UNAVAILABLE ? OAUTH_ERR_TEMPORARY
+                                  : st == OAUTH_TOKENFILE_ERROR     ? OAUTH_ERR_INTERNAL
+                                                                    : OAUTH_ERR_CONFIG);
         /* the file is untouched and no temporary file is left */
         after = slurp(path);
         assert_string_equal(before, after);
@@ -454,9 +465,9 @@ static void test_refresh_failures(void **state)
                  g.at, g.rt, ts_closed_port());
         write_file(path, 0600, text);
     }
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_UNAVAILABLE);
-    no_secrets(why, &g);
+    no_secrets(err.reason, &g);
     /* an expired token without a refresh token */
     {
         char text[8192];
@@ -464,12 +475,12 @@ static void test_refresh_failures(void **state)
                  (long long)time(NULL) + 100);
         write_file(path, 0600, text);
     }
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_EXPIRED);
-    no_secrets(why, &g);
+    no_secrets(err.reason, &g);
     /* ... which is fine while it is fresh by the window */
     o.refresh_window = 10;
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     /* a token endpoint that may not be used: http:// off loopback */
     {
@@ -479,9 +490,9 @@ static void test_refresh_failures(void **state)
                  "\"client_id\": \"c\"}", g.rt);
         write_file(path, 0600, text);
     }
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_MALFORMED);
-    assert_non_null(strstr(why, "loopback"));
+    assert_non_null(strstr(err.reason, "loopback"));
     {
         char cmd[PATH_MAX + 96];
         snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | grep -c '^\\.token') -eq 0", dir);
@@ -544,19 +555,19 @@ static void test_malformed_files(void **state)
 {
     struct oauth_tokenfile_options o = opts();
     struct oauth_token t;
-    char why[256];
+    struct oauth_err err = {0};
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
         enum oauth_tokenfile_status st;
         write_file(path, 0600, bad_rows[i].text);
-        why[0] = '\0';
-        st = oauth_tokenfile_get(path, &o, &t, why, sizeof(why));
-        if (st != bad_rows[i].want || (st != OAUTH_TOKENFILE_OK && !why[0])
-            || strstr(why, "SECRET"))
+        oauth_err_clear(&err);
+        st = oauth_tokenfile_get(path, &o, &t, &err);
+        if (st != bad_rows[i].want || (st != OAUTH_TOKENFILE_OK && !err.reason[0])
+            || strstr(err.reason, "SECRET"))
             fail_msg("row %zu (%s): %s, why \"%s\"", i, bad_rows[i].text,
-                     oauth_tokenfile_status_str(st), why);
+                     oauth_tokenfile_status_text(st), err.reason);
         oauth_token_clear(&t);
     }
     assert_int_equal(ts_stat(&server, "requests./token"), 0);
@@ -566,35 +577,36 @@ static void test_unreadable_files(void **state)
 {
     struct oauth_tokenfile_options o = opts();
     struct oauth_token t;
-    char why[256], other[PATH_MAX + 64];
+    struct oauth_err err = {0};
+    char other[PATH_MAX + 64];
     static const char ok[] = "{\"access_token\": \"SECRETAT\", \"expires_at\": 9999999999}";
 
     (void)state;
     unlink(path);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_UNREADABLE);
-    assert_non_null(strstr(why, "No such file"));
+    assert_non_null(strstr(err.reason, "No such file"));
     /* readable by others */
     write_file(path, 0604, ok);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_UNREADABLE);
-    assert_non_null(strstr(why, "others"));
+    assert_non_null(strstr(err.reason, "others"));
     write_file(path, 0640, ok);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     /* a symbolic link */
     snprintf(other, sizeof(other), "%s/real.json", dir);
     write_file(other, 0600, ok);
     unlink(path);
     assert_int_equal(symlink(other, path), 0);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_UNREADABLE);
-    assert_non_null(strstr(why, "symbolic link"));
+    assert_non_null(strstr(err.reason, "symbolic link"));
     unlink(path);
     unlink(other);
     /* a directory */
     assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_UNREADABLE);
     rmdir(path);
     /* too large */
@@ -608,14 +620,14 @@ static void test_unreadable_files(void **state)
         write_file(path, 0600, big);
         free(big);
     }
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_UNREADABLE);
-    assert_non_null(strstr(why, "larger"));
+    assert_non_null(strstr(err.reason, "larger"));
     /* bad arguments */
-    assert_int_equal(oauth_tokenfile_get(NULL, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_ERROR);
-    assert_int_equal(oauth_tokenfile_get(path, &o, NULL, why, sizeof(why)), OAUTH_TOKENFILE_ERROR);
+    assert_int_equal(oauth_tokenfile_get(NULL, &o, &t, &err), OAUTH_TOKENFILE_ERROR);
+    assert_int_equal(oauth_tokenfile_get(path, &o, NULL, &err), OAUTH_TOKENFILE_ERROR);
     o.lock_timeout_ms = 0;
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_ERROR);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_ERROR);
 }
 
 /* as root, the rewritten file and the lock file keep the file's owner */
@@ -625,7 +637,8 @@ static void test_owner_kept(void **state)
     struct oauth_token t;
     struct grant g;
     struct stat st;
-    char why[256], lp[PATH_MAX + 64];
+    struct oauth_err err = {0};
+    char lp[PATH_MAX + 64];
 
     (void)state;
     if (geteuid() != 0) {
@@ -636,7 +649,7 @@ static void test_owner_kept(void **state)
     g = grant();
     write_token_file(0660, &g, 0, NULL);
     assert_int_equal(chown(path, 65534, 65534), 0);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 1);
     oauth_token_clear(&t);
     assert_int_equal(stat(path, &st), 0);
@@ -650,7 +663,7 @@ static void test_owner_kept(void **state)
     g = grant();
     write_token_file(0600, &g, 0, NULL);
     assert_int_equal(chown(path, 65534, 65534), 0);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     assert_int_equal(stat(lp, &st), 0);
     assert_int_equal(st.st_uid, 65534);
@@ -665,7 +678,8 @@ static void test_lock_timeout(void **state)
     struct oauth_token t;
     struct grant g = grant();
     struct timespec t0, t1;
-    char why[256], lp[PATH_MAX + 64];
+    struct oauth_err err = {0};
+    char lp[PATH_MAX + 64];
     long ms;
     int fd;
 
@@ -677,16 +691,16 @@ static void test_lock_timeout(void **state)
     assert_int_equal(flock(fd, LOCK_EX), 0);
     o.lock_timeout_ms = 300;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)),
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err),
                      OAUTH_TOKENFILE_LOCK_FAILED);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     assert_true(ms >= 290 && ms < 3000);
-    assert_non_null(strstr(why, "held by another process"));
+    assert_non_null(strstr(err.reason, "held by another process"));
     assert_int_equal(ts_stat(&server, "requests./token"), 0);
     /* a fresh token needs no lock, so it is served even now */
     write_token_file(0600, &g, 3600, NULL);
-    assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     oauth_token_clear(&t);
     close(fd);
     grant_free(&g);
@@ -790,16 +804,17 @@ static void test_contention(void **state)
         if (pid[i] == 0) {
             struct oauth_tokenfile_options o = opts();
             struct oauth_token t;
-            char why[256] = "", line[4096], c;
+            struct oauth_err err = {0};
+    char line[4096], c;
             enum oauth_tokenfile_status st;
             int n;
             close(go[1]);
             close(res[i][0]);
             if (read(go[0], &c, 1) < 0) /* returns 0 when the parent lets go */
                 _exit(3);
-            st = oauth_tokenfile_get(path, &o, &t, why, sizeof(why));
+            st = oauth_tokenfile_get(path, &o, &t, &err);
             n = snprintf(line, sizeof(line), "%d %d %s %s", (int)st, t.refreshed,
-                         t.access_token ? t.access_token : "-", why);
+                         t.access_token ? t.access_token : "-", err.reason);
             oauth_token_clear(&t);
             if (write(res[i][1], line, (size_t)n) != n)
                 _exit(4);
@@ -843,9 +858,9 @@ static void test_contention(void **state)
     {
         struct oauth_tokenfile_options o = opts();
         struct oauth_token t;
-        char why[256];
+        struct oauth_err err = {0};
         age_file(7200);
-        assert_int_equal(oauth_tokenfile_get(path, &o, &t, why, sizeof(why)), OAUTH_TOKENFILE_OK);
+        assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
         assert_int_equal(t.refreshed, 1);
         oauth_token_clear(&t);
     }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 #include <cmocka.h>
@@ -64,11 +65,13 @@ static int reset(void **state)
     return ts_call(&server, "POST", "/reset", NULL, NULL) == 200 ? 0 : -1;
 }
 
-static struct oauth_verifier *make(long refresh_interval, long max_age)
+/* A JWT verifier with the keys of jwks_file, or else of jwks_url. */
+static struct oauth_verifier *make_with(const char *jwks_file, long refresh_interval,
+                                        long max_age)
 {
     struct oauth_verify_config c;
     struct oauth_verifier *v = NULL;
-    char why[256];
+    struct oauth_err err = {0};
 
     memset(&c, 0, sizeof(c));
     c.mode = OAUTH_VERIFY_JWT;
@@ -78,14 +81,20 @@ static struct oauth_verifier *make(long refresh_interval, long max_age)
     c.policy.n_audiences = 1;
     c.policy.user_claim = "sub";
     c.policy.leeway = 60;
-    c.jwks_url = jwks_url;
+    c.jwks_file = jwks_file;
+    c.jwks_url = jwks_file ? NULL : jwks_url;
     c.jwks_refresh_interval = refresh_interval;
     c.jwks_max_age = max_age;
     oauth_http_options_default(&c.http);
     c.http.timeout_ms = 90000; /* a held fetch must not time out */
-    if (oauth_verifier_new(&c, &v, why, sizeof(why)) != 0)
-        fail_msg("oauth_verifier_new: %s", why);
+    if (oauth_verifier_new(&c, &v, &err) != OAUTH_OK)
+        fail_msg("oauth_verifier_new: %s", err.reason);
     return v;
+}
+
+static struct oauth_verifier *make(long refresh_interval, long max_age)
+{
+    return make_with(NULL, refresh_interval, max_age);
 }
 
 /* A token signed by the server's key `kid`; header_kid, if not NULL,
@@ -170,17 +179,18 @@ struct job {
     const char *token;
     time_t now;
     pthread_t thread;
-    enum oauth_verdict verdict;
+    enum oauth_err_class verdict;
     int done;                  /* under jobs_lock */
 };
 
 static void *worker(void *arg)
 {
     struct job *j = arg;
-    char *user = NULL, why[256];
-    enum oauth_verdict verdict;
+    struct oauth_err err = {0};
+    char *user = NULL;
+    enum oauth_err_class verdict;
 
-    verdict = oauth_verify(j->v, j->token, strlen(j->token), j->now, &user, why, sizeof(why));
+    verdict = oauth_verify(j->v, j->token, strlen(j->token), j->now, &user, &err);
     free(user);
     pthread_mutex_lock(&jobs_lock);
     j->verdict = verdict;
@@ -238,7 +248,7 @@ static void join(struct job *j, int n)
         pthread_join(j[i].thread, NULL);
 }
 
-static int all_verdicts(struct job *j, int n, enum oauth_verdict want)
+static int all_verdicts(struct job *j, int n, enum oauth_err_class want)
 {
     int i;
 
@@ -254,14 +264,15 @@ static void test_known_keys_never_wait(void **state)
 {
     struct oauth_verifier *v = make(60, 3600);
     struct oauth_verify_stats s;
-    char *known = mint("rsa", NULL), *rotated, *never, *user = NULL, why[256];
+    struct oauth_err err = {0};
+    char *known = mint("rsa", NULL), *rotated, *never, *user = NULL;
     struct job trigger[1], fast[NTHREADS], slow[NTHREADS], lost[1];
     time_t t0 = time(NULL), t1 = t0 + 120; /* past the refresh interval */
     int fast_in_time, trigger_waited, slow_waited;
 
     (void)state;
-    assert_int_equal(oauth_verify(v, known, strlen(known), t0, &user, why, sizeof(why)),
-                     OAUTH_VERDICT_OK);
+    assert_int_equal(oauth_verify(v, known, strlen(known), t0, &user, &err),
+                     OAUTH_OK);
     free(user);
     assert_int_equal(fetches(), 1);
     add_key("rotated");
@@ -289,14 +300,14 @@ static void test_known_keys_never_wait(void **state)
     join(lost, 1);
 
     assert_true(fast_in_time);
-    assert_true(all_verdicts(fast, NTHREADS, OAUTH_VERDICT_OK));
+    assert_true(all_verdicts(fast, NTHREADS, OAUTH_OK));
     assert_true(trigger_waited);
     assert_true(slow_waited);
     /* found in the one new set; the never-published kid refused without a
      * second fetch */
-    assert_int_equal(trigger[0].verdict, OAUTH_VERDICT_OK);
-    assert_true(all_verdicts(slow, NTHREADS, OAUTH_VERDICT_OK));
-    assert_int_equal(lost[0].verdict, OAUTH_VERDICT_INVALID_TOKEN);
+    assert_int_equal(trigger[0].verdict, OAUTH_OK);
+    assert_true(all_verdicts(slow, NTHREADS, OAUTH_OK));
+    assert_int_equal(lost[0].verdict, OAUTH_ERR_CLIENT);
     assert_int_equal(fetches(), 2);
     oauth_verifier_stats(v, &s);
     assert_int_equal(s.jwks_loads, 2);
@@ -327,7 +338,7 @@ static void test_one_fetch_at_a_time(void **state)
     hold(0);
     assert_true(wait_done(first, NTHREADS));
     join(first, NTHREADS);
-    assert_true(all_verdicts(first, NTHREADS, OAUTH_VERDICT_OK));
+    assert_true(all_verdicts(first, NTHREADS, OAUTH_OK));
     assert_int_equal(fetches(), 1);
 
     /* unknown kids from several threads at once: one refetch */
@@ -343,7 +354,7 @@ static void test_one_fetch_at_a_time(void **state)
     hold(0);
     assert_true(wait_done(strangers, NTHREADS));
     join(strangers, NTHREADS);
-    assert_true(all_verdicts(strangers, NTHREADS, OAUTH_VERDICT_INVALID_TOKEN));
+    assert_true(all_verdicts(strangers, NTHREADS, OAUTH_ERR_CLIENT));
     assert_int_equal(fetches(), 2);
     oauth_verifier_stats(v, &s);
     assert_int_equal(s.jwks_loads, 2);
@@ -358,35 +369,35 @@ static void test_rotation_rules(void **state)
     struct oauth_verifier *v = make(60, 600);
     struct oauth_verify_stats s;
     char *known = mint("rsa", NULL), *unknown = mint("rsa", "not-there"), *user = NULL;
-    char why[256];
+    struct oauth_err err = {0};
     time_t t0 = time(NULL);
 
     (void)state;
-#define VERIFY(tok, t) oauth_verify(v, tok, strlen(tok), t, &user, why, sizeof(why))
-    assert_int_equal(VERIFY(known, t0), OAUTH_VERDICT_OK);
+#define VERIFY(tok, t) oauth_verify(v, tok, strlen(tok), t, &user, &err)
+    assert_int_equal(VERIFY(known, t0), OAUTH_OK);
     free(user);
     assert_int_equal(fetches(), 1);
     /* an unknown kid within the refresh interval: no fetch */
-    assert_int_equal(VERIFY(unknown, t0 + 30), OAUTH_VERDICT_INVALID_TOKEN);
+    assert_int_equal(VERIFY(unknown, t0 + 30), OAUTH_ERR_CLIENT);
     assert_int_equal(fetches(), 1);
     /* after it: one fetch, which fails (the verifier's URL, which points
      * into jwks_url, names a path the server answers with 404 for a
      * moment); the old keys stay in use */
     jwks_url[strlen(jwks_url) - 1] = 'X'; /* /jwkX: not found */
-    assert_int_equal(VERIFY(unknown, t0 + 90), OAUTH_VERDICT_INVALID_TOKEN);
+    assert_int_equal(VERIFY(unknown, t0 + 90), OAUTH_ERR_CLIENT);
     jwks_url[strlen(jwks_url) - 1] = 's';
-    assert_int_equal(VERIFY(known, t0 + 91), OAUTH_VERDICT_OK);
+    assert_int_equal(VERIFY(known, t0 + 91), OAUTH_OK);
     free(user);
     oauth_verifier_stats(v, &s);
     assert_int_equal(s.jwks_failures, 1);
     assert_int_equal(s.jwks_loads, 1);
     /* past jwks_max_age: fetched again (and at most once per interval) */
-    assert_int_equal(VERIFY(known, t0 + 700), OAUTH_VERDICT_OK);
+    assert_int_equal(VERIFY(known, t0 + 700), OAUTH_OK);
     free(user);
-    assert_int_equal(VERIFY(known, t0 + 701), OAUTH_VERDICT_OK);
+    assert_int_equal(VERIFY(known, t0 + 701), OAUTH_OK);
     free(user);
     assert_true(wait_loads(v, 2));
-    assert_int_equal(VERIFY(known, t0 + 702), OAUTH_VERDICT_OK);
+    assert_int_equal(VERIFY(known, t0 + 702), OAUTH_OK);
     free(user);
     oauth_verifier_stats(v, &s);
     assert_int_equal(s.jwks_loads, 2);
@@ -404,13 +415,13 @@ static void test_stale_set_never_waits(void **state)
     struct oauth_verifier *v = make(60, 600);
     struct oauth_verify_stats st;
     struct job fast[NTHREADS];
-    char *known = mint("rsa", NULL), *user = NULL, why[256];
+    char *known = mint("rsa", NULL), *user = NULL;
+    struct oauth_err err = {0};
     time_t t0 = time(NULL);
     int fast_in_time, fetch_held;
 
     (void)state;
-    assert_int_equal(oauth_verify(v, known, strlen(known), t0, &user, why, sizeof(why)),
-                     OAUTH_VERDICT_OK);
+    assert_int_equal(oauth_verify(v, known, strlen(known), t0, &user, &err), OAUTH_OK);
     free(user);
     assert_int_equal(fetches(), 1);
     hold(1);
@@ -423,13 +434,59 @@ static void test_stale_set_never_waits(void **state)
     hold(0);
     join(fast, NTHREADS);
     assert_true(fast_in_time);
-    assert_true(all_verdicts(fast, NTHREADS, OAUTH_VERDICT_OK));
+    assert_true(all_verdicts(fast, NTHREADS, OAUTH_OK));
     assert_true(fetch_held);
     /* the refresh then completes, once */
     assert_true(wait_loads(v, 2));
     assert_int_equal(fetches(), 2);
     oauth_verifier_free(v);
     free(known);
+}
+
+/* A JWKS file of `size` bytes: the server's key set, then JSON whitespace
+ * up to the size.  Returns its path (static). */
+static const char *jwks_file_of(size_t size)
+{
+    static char path[PATH_MAX + 32];
+    char *doc = NULL;
+    size_t n;
+    FILE *f;
+
+    assert_int_equal(ts_call(&server, "GET", "/jwks", NULL, &doc), 200);
+    n = strlen(doc);
+    assert_true(n < size);
+    snprintf(path, sizeof(path), "%s/jwks-file.json", server.dir);
+    assert_non_null(f = fopen(path, "w"));
+    assert_int_equal(fwrite(doc, 1, n, f), n);
+    for (; n < size; n++)
+        assert_int_not_equal(fputc(n % 64 ? ' ' : '\n', f), EOF);
+    assert_int_equal(fclose(f), 0);
+    free(doc);
+    return path;
+}
+
+/* A JWKS file is capped at OAUTH_JWKS_MAX_DOC (1 MiB), the cap of a key set
+ * wherever it comes from: one of 600 KiB (over the 256 KiB the file reader
+ * once had) is read, one over 1 MiB is refused and says why. */
+static void test_jwks_file_cap(void **state)
+{
+    struct oauth_err err = {0};
+    char *tok = mint("rsa", NULL), *user = NULL;
+    struct oauth_verifier *v = make_with(jwks_file_of(600 * 1024), 60, 600);
+    time_t now = time(NULL);
+
+    (void)state;
+    if (oauth_verify(v, tok, strlen(tok), now, &user, &err) != OAUTH_OK)
+        fail_msg("a 600 KiB JWKS file: %s", err.reason);
+    assert_string_equal(user, "alice");
+    free(user);
+    oauth_verifier_free(v);
+    v = make_with(jwks_file_of(OAUTH_JWKS_MAX_DOC + 1), 60, 600);
+    assert_int_equal(oauth_verify(v, tok, strlen(tok), now, &user, &err),
+                     OAUTH_ERR_TEMPORARY);
+    assert_non_null(strstr(err.reason, "larger than"));
+    oauth_verifier_free(v);
+    free(tok);
 }
 
 int main(void)
@@ -439,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup(test_one_fetch_at_a_time, reset),
         cmocka_unit_test_setup(test_rotation_rules, reset),
         cmocka_unit_test_setup(test_stale_set_never_waits, reset),
+        cmocka_unit_test_setup(test_jwks_file_cap, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_verify", tests, setup, teardown);

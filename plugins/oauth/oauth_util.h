@@ -1,0 +1,44 @@
+/* Small helpers of the OAuth core, one copy each: the reader of every file
+ * the core opens (key sets, secrets, the client's token file), the quoting
+ * of a received value for a message, and the release of a secret string. */
+#ifndef OAUTH_UTIL_H
+#define OAUTH_UTIL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "oauth_err.h"
+
+/* Who besides the owner may have access to a file the core reads.  The
+ * reader refuses a file that grants more, whatever the file is for. */
+enum oauth_file_access {
+    OAUTH_FILE_PUBLIC,  /* anyone: a JWKS file (public keys) */
+    OAUTH_FILE_GROUP,   /* owner and group, never others; the path itself not a
+                           symbolic link: the client's token file, shared by the
+                           processes of one group and replaced by rename */
+    OAUTH_FILE_SECRET,  /* the owner only: a client secret, an HMAC secret */
+};
+
+/* Read the regular file path, at most max bytes, into *buf (malloc'd, NUL
+ * after the content; the caller erases a secret before freeing it) and
+ * *len; *st (may be NULL) receives the file's fstat.  The mode and the size
+ * are checked on the open descriptor before a byte is read, and the size
+ * again while reading.  OAUTH_OK; OAUTH_ERR_CONFIG when the file is
+ * missing, unreadable, not a regular file, too large or open to more than
+ * `access` allows, the reason saying so ("<what> <path> ..."); or
+ * OAUTH_ERR_INTERNAL, out of memory. */
+enum oauth_err_class oauth_read_file(const char *path, const char *what,
+                                     enum oauth_file_access access, size_t max, char **buf,
+                                     size_t *len, struct stat *st, struct oauth_err *err);
+
+/* A received value (a claim, a header member, a kid, a curve name) quoted
+ * for a message: printable ASCII other than '"', at most OAUTH_SHOW_MAX
+ * bytes of it, then "...".  dst holds OAUTH_SHOWN bytes.  Returns dst. */
+#define OAUTH_SHOW_MAX 48
+#define OAUTH_SHOWN (OAUTH_SHOW_MAX + 8)
+const char *oauth_show(char dst[OAUTH_SHOWN], const char *s, size_t n);
+
+/* Erase a NUL-terminated secret and free it; NULL is fine. */
+void oauth_secret_free(char *s);
+
+#endif
