@@ -74,7 +74,6 @@ static int client_token_from_file(const struct oauth_plugin *p, sasl_client_para
     st = oauth_tokenfile_get(path, &o, &t, &err);
     if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
         oauth_token_clear(&t);
-        utils->log(utils->conn, SASL_LOG_ERR, "%s: token file: %s", p->name, err.reason);
         /* an endpoint that is down is worth another try later */
         return sm_fail(utils, err.cls == OAUTH_ERR_TEMPORARY ? SASL_TRYAGAIN : SASL_FAIL,
                        "%s: token file: %s (%s)", p->name, oauth_tokenfile_status_text(st),

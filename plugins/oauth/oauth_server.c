@@ -69,6 +69,9 @@ static int server_error_challenge(struct oauth_server *s, const struct oauth_plu
         return sm_fail(utils, SASL_FAIL, "%s: cannot build the error challenge: %s", p->name,
                        oauth_codec_status_text(st));
     snprintf(s->detail, sizeof(s->detail), "%s: %s", p->name, detail);
+    /* logged now, as the errdetail will word it: a client may never answer
+     * the challenge (curl does not) */
+    utils->log(utils->conn, SASL_LOG_NOTE, "%s", s->detail);
     s->result = result;
     s->step = AWAIT_ERROR_REPLY;
     *out = s->challenge;
@@ -169,15 +172,12 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
         return r;
     case OAUTH_ERR_CLIENT:
         snprintf(detail, sizeof(detail), "%s: %s", server_verdict_text(&err), err.reason);
-        utils->log(utils->conn, SASL_LOG_NOTE, "%s: token refused: %s", p->name, detail);
         return server_error_challenge(s, p, utils,
                                       err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
                                       SASL_BADAUTH, detail, out, outlen);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
         s->step = DONE;
-        utils->log(utils->conn, SASL_LOG_ERR, "%s: %s: %s", p->name, server_verdict_text(&err),
-                   err.reason);
         return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, server_verdict_text(&err),
                        err.reason);
     }
@@ -205,7 +205,10 @@ int oauth_server_step(void *ctx, sasl_server_params_t *sparams,
         if (oauth_check_error_reply(s->plugin->mech, in, inlen) != OAUTH_CODEC_OK)
             return sm_fail(utils, SASL_BADPROT, "%s: unexpected answer to the error challenge "
                            "(after: %s)", s->plugin->name, s->detail);
-        return sm_fail(utils, s->result, "%s", s->detail);
+        /* logged when the challenge was sent: the errdetail only, not a
+         * second log line */
+        utils->seterror(utils->conn, SASL_NOLOG, "%s", s->detail);
+        return s->result;
     default:
         return sm_too_many_steps(utils, s->plugin->name);
     }

@@ -187,7 +187,7 @@ static struct oauth_jwks *verify_fetch_done(struct oauth_verifier *v, struct oau
         v->stats.jwks_loads++;
     } else {
         /* a failure keeps the old set */
-        sm_why(v->fetch_why, sizeof(v->fetch_why), "%s", why && *why ? why : "fetch failed");
+        snprintf(v->fetch_why, sizeof(v->fetch_why), "%s", why && *why ? why : "fetch failed");
         v->stats.jwks_failures++;
     }
     v->fetching = 0;

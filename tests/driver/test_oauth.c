@@ -96,6 +96,25 @@ static int no_token_leak(const char *what, const struct hx_outcome *o, const cha
                   "%s: the token is in no errdetail and no log line", what);
 }
 
+/* The server's failure, as its errdetail words it after libsasl2's
+ * "SASL(n): <code text>: " prefix, reaches the application's log once:
+ * logged by the plugin or by libsasl2's seterror, not by both. */
+static int logged_once(const char *what, const struct hx_outcome *o)
+{
+    const char *p = strstr(o->server_err, "): ");
+    char needle[49];
+    int n;
+
+    p = p ? strstr(p + 3, ": ") : NULL;
+    p = p ? p + 2 : o->server_err;
+    memcpy(needle, p, strnlen(p, sizeof(needle) - 1));
+    needle[strnlen(p, sizeof(needle) - 1)] = '\0';
+    n = hx_log_count(needle);
+    if (!tap_ok(needle[0] && n == 1, "%s: the server's failure is logged once", what))
+        tap_diag("\"%s\" logged %d times", needle, n);
+    return n == 1;
+}
+
 static void show(const struct hx_outcome *o)
 {
     tap_diag("server %s, client %s, user \"%s\", authuser \"%s\", challenge \"%s\"",
@@ -160,6 +179,8 @@ static void token_row(int row, void *arg)
                     "the client's errdetail names the status", what, tc->status);
     if (!ok)
         show(&o);
+    if (!tc->ok)
+        logged_once(what, &o);
     no_token_leak(what, &o, token);
 }
 
@@ -554,6 +575,7 @@ static void introspection_row(int row, void *arg)
         ok = tap_ok(o.server_rc == SASL_UNAVAIL && !o.challenge[0],
                     "%s: introspection endpoint down: SASL_UNAVAIL (temporary), no challenge",
                     mech);
+        logged_once(mech, &o);
         break;
     }
     if (!token[0])
