@@ -86,8 +86,8 @@ struct sm_plugin {
     /* the mechanism's own server options, read after the limits into the
      * settings object whose first member is set; NULL: none */
     int (*read_settings)(const sasl_utils_t *utils, struct sm_server_settings *set);
-    /* the same for a plugin that keeps its own options elsewhere (OAuth's
-     * oauth_config.c); NULL: none */
+    /* the same for options a plugin keeps outside its settings object;
+     * NULL: none */
     int (*read_options)(const sasl_utils_t *utils);
     /* why the mechanism cannot work in this process (a library or provider
      * missing at run time), or NULL when it can; then neither side is

@@ -1,7 +1,9 @@
 /* The OAuth server options, read once when libsasl2 loads the plugin: every
  * option is oauth_<name>, and <mech>_<name> (xoauth2_..., oauthbearer_...)
- * overrides it for one mechanism.  The verifier built from them lives until
- * the plugin is unloaded. */
+ * overrides it for one mechanism.  They go into the plugin's settings
+ * object (struct oauth_settings, which its glue keeps), with the verifier
+ * built from them and every string they need: all of it lives until the
+ * plugin is unloaded (oauth_config_forget). */
 #include "config.h"
 #include "oauth_server.h"
 #include "oauth_config.h"
@@ -20,46 +22,43 @@
 #define MAX_LIST OAUTH_CONFIG_MAX_LIST
 #define MAX_SECRET_FILE 4096   /* an HMAC or client secret file */
 
-static struct oauth_server_config cfg;
-static char **owned;           /* strings cfg points to, freed at unload */
-static size_t n_owned, cap_owned;
-
-/* s kept until unload, or NULL (s freed) when there is no memory: the
- * caller then fails with SASL_NOMEM, never carries on without it. */
-static char *cfg_keep(char *s)
+/* s kept until unload in set's list, or NULL (s freed) when there is no
+ * memory: the caller then fails with SASL_NOMEM, never carries on without it. */
+static char *cfg_keep(struct oauth_settings *set, char *s)
 {
-    if (s && n_owned == cap_owned) {
-        size_t cap = cap_owned ? 2 * cap_owned : 16;
-        char **grown = realloc(owned, cap * sizeof(*owned));
+    if (s && set->n_owned == set->cap_owned) {
+        size_t cap = set->cap_owned ? 2 * set->cap_owned : 16;
+        char **grown = realloc(set->owned, cap * sizeof(*set->owned));
         if (!grown) {
             /* it may be a secret file's content; or not yet written to */
             sm_erase(s, malloc_usable_size(s));
             free(s);
             return NULL;
         }
-        owned = grown;
-        cap_owned = cap;
+        set->owned = grown;
+        set->cap_owned = cap;
     }
     if (s)
-        owned[n_owned++] = s;
+        set->owned[set->n_owned++] = s;
     return s;
 }
 
-__attribute__((destructor)) static void cfg_forget(void)
+void oauth_config_forget(struct oauth_settings *set)
 {
+    struct oauth_server_config *cfg = &set->cfg;
     size_t i;
 
-    oauth_verifier_free(cfg.verifier);
-    if (cfg.hmac_secret)
-        sm_erase(cfg.hmac_secret, cfg.hmac_secret_len);
-    if (cfg.client_secret)
-        sm_erase(cfg.client_secret, strlen(cfg.client_secret));
-    for (i = 0; i < n_owned; i++)
-        free(owned[i]);
-    free(owned);
-    owned = NULL;
-    n_owned = cap_owned = 0;
-    memset(&cfg, 0, sizeof(cfg));
+    oauth_verifier_free(cfg->verifier);
+    if (cfg->hmac_secret)
+        sm_erase(cfg->hmac_secret, cfg->hmac_secret_len);
+    if (cfg->client_secret)
+        sm_erase(cfg->client_secret, strlen(cfg->client_secret));
+    for (i = 0; i < set->n_owned; i++)
+        free(set->owned[i]);
+    free(set->owned);
+    set->owned = NULL;
+    set->n_owned = set->cap_owned = 0;
+    memset(cfg, 0, sizeof(*cfg));
 }
 
 /* The name of the option to read: <prefix>_<name> when the application's
@@ -94,12 +93,12 @@ const char *oauth_opt_string(const struct oauth_plugin *p, const sasl_utils_t *u
 
 /* A copy kept for the life of the plugin (the application's getopt answer
  * need not outlive the call) in *out, NULL when unset: SASL_OK or SASL_NOMEM. */
-static int cfg_kept_opt(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+static int cfg_kept_opt(struct oauth_settings *set, const sasl_utils_t *utils, const char *name,
                         const char **out)
 {
-    const char *v = oauth_opt_string(p, utils, name);
+    const char *v = oauth_opt_string(set->plugin, utils, name);
 
-    *out = v ? cfg_keep(strdup(v)) : NULL;
+    *out = v ? cfg_keep(set, strdup(v)) : NULL;
     return v && !*out ? SASL_NOMEM : SASL_OK;
 }
 
@@ -121,16 +120,17 @@ static int cfg_bad(const struct oauth_plugin *p, const sasl_utils_t *utils, cons
 }
 
 /* A space-separated list into *items (pointing into a kept copy). */
-static int cfg_list(const struct oauth_plugin *p, const sasl_utils_t *utils, const char *name,
+static int cfg_list(struct oauth_settings *set, const sasl_utils_t *utils, const char *name,
                     const char **items, size_t *n)
 {
+    const struct oauth_plugin *p = set->plugin;
     const char *val = oauth_opt_string(p, utils, name);
     char *copy, *tok, *save = NULL;
 
     *n = 0;
     if (!val)
         return SASL_OK;
-    if (!(copy = cfg_keep(strdup(val))))
+    if (!(copy = cfg_keep(set, strdup(val))))
         return SASL_NOMEM;
     for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         if (*n == MAX_LIST)
@@ -142,9 +142,10 @@ static int cfg_list(const struct oauth_plugin *p, const sasl_utils_t *utils, con
 
 /* The content of a secret file (the owner's alone, at most MAX_SECRET_FILE
  * bytes as it stands on disk), its trailing newline then dropped. */
-static int cfg_secret_file(const struct oauth_plugin *p, const sasl_utils_t *utils,
+static int cfg_secret_file(struct oauth_settings *set, const sasl_utils_t *utils,
                            const char *name, const char *path, char **out, size_t *outlen)
 {
+    const struct oauth_plugin *p = set->plugin;
     struct oauth_err err;
     char *buf;
     size_t n;
@@ -167,7 +168,7 @@ static int cfg_secret_file(const struct oauth_plugin *p, const sasl_utils_t *uti
                        n == 0 ? "empty" : "holding a NUL byte");
     }
     buf[n] = '\0';
-    *out = cfg_keep(buf);
+    *out = cfg_keep(set, buf);
     *outlen = n;
     return *out ? SASL_OK : SASL_NOMEM;
 }
@@ -193,9 +194,11 @@ static const char *const claims[] = {"email", "preferred_username", "upn", "sub"
 static const char *const auths[] = {"client_secret_basic", "client_secret_post", NULL};
 
 /* Everything but the verifier; SASL_OK, SASL_CONFIGERR (logged) or SASL_NOMEM. */
-static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
+static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
                         struct oauth_verify_config *vc)
 {
+    const struct oauth_plugin *p = set->plugin;
+    struct oauth_server_config *cfg = &set->cfg;
     char buf[OPTION_NAME_MAX];
     const char *s;
     unsigned mode, claim, auth, u;
@@ -205,18 +208,18 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     oauth_http_options_default(&vc->http);
     oauth_introspect_config_default(&vc->introspect);
     if ((r = sm_opt_choice(utils, cfg_option(p, utils, "validation", buf), modes, 0, &mode))
-        || (r = cfg_list(p, utils, "issuers", cfg.issuers, &cfg.n_issuers))
-        || (r = cfg_list(p, utils, "audiences", cfg.audiences, &cfg.n_audiences))
-        || (r = cfg_list(p, utils, "required_scopes", cfg.scopes, &cfg.n_scopes))
+        || (r = cfg_list(set, utils, "issuers", cfg->issuers, &cfg->n_issuers))
+        || (r = cfg_list(set, utils, "audiences", cfg->audiences, &cfg->n_audiences))
+        || (r = cfg_list(set, utils, "required_scopes", cfg->scopes, &cfg->n_scopes))
         || (r = sm_opt_choice(utils, cfg_option(p, utils, "user_claim", buf), claims, 0, &claim)))
         return r;
     vc->mode = mode ? OAUTH_VERIFY_INTROSPECTION : OAUTH_VERIFY_JWT;
-    vc->policy.issuers = cfg.issuers;
-    vc->policy.n_issuers = cfg.n_issuers;
-    vc->policy.audiences = cfg.audiences;
-    vc->policy.n_audiences = cfg.n_audiences;
-    vc->policy.scopes = cfg.scopes;
-    vc->policy.n_scopes = cfg.n_scopes;
+    vc->policy.issuers = cfg->issuers;
+    vc->policy.n_issuers = cfg->n_issuers;
+    vc->policy.audiences = cfg->audiences;
+    vc->policy.n_audiences = cfg->n_audiences;
+    vc->policy.scopes = cfg->scopes;
+    vc->policy.n_scopes = cfg->n_scopes;
     vc->policy.user_claim = claims[claim];
     if ((r = oauth_opt_uint(p, utils, "leeway", 60, 0, OAUTH_JWT_MAX_LEEWAY, &u)))
         return r;
@@ -224,7 +227,7 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     if ((r = oauth_opt_uint(p, utils, "max_token_length", OAUTH_DEFAULT_MAX_TOKEN, 256,
                       OAUTH_MAX_TOKEN_LIMIT, &u)))
         return r;
-    cfg.max_token = u;
+    cfg->max_token = u;
     vc->policy.max_token_len = u;
     if ((r = oauth_opt_bool(p, utils, "require_typ", 0, &yes)))
         return r;
@@ -233,15 +236,15 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->policy.require_email_verified = yes;
     if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
-        if ((r = cfg_secret_file(p, utils, "hmac_secret_file", s, &cfg.hmac_secret,
-                                 &cfg.hmac_secret_len)))
+        if ((r = cfg_secret_file(set, utils, "hmac_secret_file", s, &cfg->hmac_secret,
+                                 &cfg->hmac_secret_len)))
             return r;
-        if (cfg.hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
+        if (cfg->hmac_secret_len < OAUTH_JWT_MIN_HMAC_SECRET)
             /* not how many it holds: the errdetail may reach the client (slapd) */
             return cfg_bad(p, utils, "hmac_secret_file", "%.128s holds fewer than %d bytes, the "
                            "least an HS256 secret needs", s, OAUTH_JWT_MIN_HMAC_SECRET);
-        vc->policy.hmac_secret = (const unsigned char *)cfg.hmac_secret;
-        vc->policy.hmac_secret_len = cfg.hmac_secret_len;
+        vc->policy.hmac_secret = (const unsigned char *)cfg->hmac_secret;
+        vc->policy.hmac_secret_len = cfg->hmac_secret_len;
     }
     /* HTTP, for a JWKS URL and introspection */
     if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)))
@@ -250,13 +253,13 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
     if ((r = oauth_opt_uint(p, utils, "http_connect_timeout", 5000, 100, 120000, &u)))
         return r;
     vc->http.connect_timeout_ms = (long)u;
-    if ((r = cfg_kept_opt(p, utils, "ca_file", &vc->http.ca_file))
+    if ((r = cfg_kept_opt(set, utils, "ca_file", &vc->http.ca_file))
         || (r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)))
         return r;
     vc->http.allow_insecure = yes;
     /* JWT: the key set */
-    if ((r = cfg_kept_opt(p, utils, "jwks_file", &vc->jwks_file))
-        || (r = cfg_kept_opt(p, utils, "jwks_url", &vc->jwks_url))
+    if ((r = cfg_kept_opt(set, utils, "jwks_file", &vc->jwks_file))
+        || (r = cfg_kept_opt(set, utils, "jwks_url", &vc->jwks_url))
         || (r = oauth_opt_uint(p, utils, "jwks_refresh_interval", 60, 1, 86400, &u)))
         return r;
     vc->jwks_refresh_interval = (long)u;
@@ -264,15 +267,15 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->jwks_max_age = (long)u;
     /* introspection */
-    if ((r = cfg_kept_opt(p, utils, "introspection_url", &vc->introspect.endpoint))
-        || (r = cfg_kept_opt(p, utils, "client_id", &vc->introspect.client_id)))
+    if ((r = cfg_kept_opt(set, utils, "introspection_url", &vc->introspect.endpoint))
+        || (r = cfg_kept_opt(set, utils, "client_id", &vc->introspect.client_id)))
         return r;
     vc->introspect.http = vc->http;
     if ((s = oauth_opt_string(p, utils, "client_secret_file"))) {
         size_t len;
-        if ((r = cfg_secret_file(p, utils, "client_secret_file", s, &cfg.client_secret, &len)))
+        if ((r = cfg_secret_file(set, utils, "client_secret_file", s, &cfg->client_secret, &len)))
             return r;
-        vc->introspect.client_secret = cfg.client_secret;
+        vc->introspect.client_secret = cfg->client_secret;
     }
     if ((r = sm_opt_choice(utils, cfg_option(p, utils, "client_auth", buf), auths, 0, &auth)))
         return r;
@@ -284,20 +287,20 @@ static int cfg_read_all(const struct oauth_plugin *p, const sasl_utils_t *utils,
         return r;
     vc->introspect.negative_ttl = (long)u;
     /* what the error challenge advertises */
-    if ((r = cfg_kept_opt(p, utils, "openid_configuration", &cfg.openid_configuration))
-        || (r = cfg_kept_opt(p, utils, "error_scope", &cfg.error_scope)))
+    if ((r = cfg_kept_opt(set, utils, "openid_configuration", &cfg->openid_configuration))
+        || (r = cfg_kept_opt(set, utils, "error_scope", &cfg->error_scope)))
         return r;
-    if (!cfg.error_scope && cfg.n_scopes) {
+    if (!cfg->error_scope && cfg->n_scopes) {
         size_t i, len = 0;
         char *joined;
-        for (i = 0; i < cfg.n_scopes; i++)
-            len += strlen(cfg.scopes[i]) + 1;
-        if (!(joined = cfg_keep(malloc(len))))
+        for (i = 0; i < cfg->n_scopes; i++)
+            len += strlen(cfg->scopes[i]) + 1;
+        if (!(joined = cfg_keep(set, malloc(len))))
             return SASL_NOMEM;
         joined[0] = '\0';
-        for (i = 0; i < cfg.n_scopes; i++)
-            strcat(strcat(joined, i ? " " : ""), cfg.scopes[i]);
-        cfg.error_scope = joined;
+        for (i = 0; i < cfg->n_scopes; i++)
+            strcat(strcat(joined, i ? " " : ""), cfg->scopes[i]);
+        cfg->error_scope = joined;
     }
     return SASL_OK;
 }
@@ -326,9 +329,11 @@ static int cfg_check_url(const struct oauth_plugin *p, const sasl_utils_t *utils
 
 /* Options that are each valid but together cannot work, or would be
  * ignored: refused with the names of all the options involved. */
-static int cfg_check_combinations(const struct oauth_plugin *p, const sasl_utils_t *utils,
+static int cfg_check_combinations(const struct oauth_settings *set, const sasl_utils_t *utils,
                                   const struct oauth_verify_config *vc)
 {
+    const struct oauth_plugin *p = set->plugin;
+    const struct oauth_server_config *cfg = &set->cfg;
     static const char *const jwt_only[] = {"jwks_file", "jwks_url", "hmac_secret_file", NULL};
     static const char *const introspection_only[] = {"introspection_url", "client_id",
                                                      "client_secret_file", NULL};
@@ -336,10 +341,10 @@ static int cfg_check_combinations(const struct oauth_plugin *p, const sasl_utils
     char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX], c[OPTION_NAME_MAX];
     int r;
 
-    if (!cfg.n_issuers)
+    if (!cfg->n_issuers)
         return sm_opt_refuse(utils, cfg_option(p, utils, "issuers", a), "%s is required: the "
                              "issuers (iss) whose tokens are accepted, space-separated", a);
-    if (!cfg.n_audiences)
+    if (!cfg->n_audiences)
         return sm_opt_refuse(utils, cfg_option(p, utils, "audiences", a), "%s is required: the "
                              "audiences (aud) of this service, one of which a token must name, "
                              "space-separated", a);
@@ -377,32 +382,34 @@ static int cfg_check_combinations(const struct oauth_plugin *p, const sasl_utils
     return SASL_OK;
 }
 
-int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
+int oauth_config_read(struct oauth_settings *set, const sasl_utils_t *utils)
 {
+    const struct oauth_plugin *p = set->plugin;
+    struct oauth_server_config *cfg = &set->cfg;
     struct oauth_verify_config vc;
     struct oauth_err err;
     char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
     int r;
 
-    cfg_forget();
-    cfg.configured = oauth_opt_string(p, utils, "issuers") || oauth_opt_string(p, utils, "jwks_file")
+    oauth_config_forget(set);
+    cfg->configured = oauth_opt_string(p, utils, "issuers") || oauth_opt_string(p, utils, "jwks_file")
                      || oauth_opt_string(p, utils, "jwks_url")
                      || oauth_opt_string(p, utils, "introspection_url");
-    if (!cfg.configured) {
+    if (!cfg->configured) {
         /* not an error: a site that does not use OAuth on this server */
         utils->log(NULL, SASL_LOG_NOTE, "sasl-mechs: %s server not configured (no oauth_issuers): "
                    "the mechanism is not offered", p->name);
         return SASL_OK;
     }
-    if ((r = cfg_read_all(p, utils, &vc)) != SASL_OK || (r = cfg_check_combinations(p, utils, &vc)))
+    if ((r = cfg_read_all(set, utils, &vc)) != SASL_OK || (r = cfg_check_combinations(set, utils, &vc)))
         return r;
     /* the error challenge is built from options: if it cannot be, every
      * refused token would become a temporary failure, so refuse them now */
     {
         char json[OAUTH_MAX_ERROR_JSON + 1];
         size_t len;
-        if (oauth_build_error_json(p->mech, OAUTH_STATUS_INSUFFICIENT_SCOPE, cfg.error_scope,
-                                   cfg.openid_configuration, json, sizeof(json), &len)
+        if (oauth_build_error_json(p->mech, OAUTH_STATUS_INSUFFICIENT_SCOPE, cfg->error_scope,
+                                   cfg->openid_configuration, json, sizeof(json), &len)
             != OAUTH_CODEC_OK)
             return sm_opt_refuse(utils, cfg_option(p, utils, "error_scope", a),
                                  "%s (or %s, or the required scopes): the error challenge "
@@ -411,7 +418,7 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
                                  cfg_option(p, utils, "openid_configuration", b));
     }
     /* what is left to refuse here has no option of its own */
-    if (oauth_verifier_new(&vc, &cfg.verifier, &err) != OAUTH_OK)
+    if (oauth_verifier_new(&vc, &cfg->verifier, &err) != OAUTH_OK)
         return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, err.reason);
     if (vc.jwks_url || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
         /* before a chrooted application (Postfix) loses its files */
@@ -419,9 +426,4 @@ int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils)
             return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, err.reason);
     }
     return SASL_OK;
-}
-
-const struct oauth_server_config *oauth_config(void)
-{
-    return &cfg;
 }

@@ -25,10 +25,24 @@ struct oauth_server_config {
     char *client_secret;
 };
 
-/* Read the options and build the verifier: SASL_OK (configured or not),
- * SASL_CONFIGERR after logging why, or SASL_NOMEM. */
-int oauth_config_read(const struct oauth_plugin *p, const sasl_utils_t *utils);
-const struct oauth_server_config *oauth_config(void);
+/* One OAuth plugin's server settings object: its glue (oauth_plugin.c)
+ * keeps one and hands it to libsasl2 as the server table's glob_context,
+ * so that every mech_new receives it as glob. */
+struct oauth_settings {
+    struct sm_server_settings common; /* first: sm_server_new reads it from glob */
+    const struct oauth_plugin *plugin;
+    struct oauth_server_config cfg;
+    char **owned;                     /* the strings cfg points to, freed at unload */
+    size_t n_owned, cap_owned;
+};
+
+/* Read the options into set (set->plugin says which mechanism) and build
+ * the verifier, after forgetting what set held: SASL_OK (configured or
+ * not), SASL_CONFIGERR after logging why, or SASL_NOMEM. */
+int oauth_config_read(struct oauth_settings *set, const sasl_utils_t *utils);
+/* At unload: the verifier freed, the HMAC and client secrets erased, the
+ * kept strings freed, set's configuration zeroed (set->plugin stays). */
+void oauth_config_forget(struct oauth_settings *set);
 
 /* Options of either side, oauth_<name> overridden by <prefix>_<name>:
  * the value (NULL when unset or empty), or validated as sm_opt_uint and

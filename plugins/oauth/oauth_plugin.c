@@ -4,6 +4,7 @@
  * (oauth_server.c, oauth_client.c). */
 #include "config.h"
 #include "oauth_server.h"
+#include "oauth_config.h"
 #include "oauth_http.h"
 
 #if defined(OAUTH_GLUE_XOAUTH2)
@@ -24,6 +25,15 @@ static const struct oauth_plugin mech = {
     .prefix = GLUE_PREFIX,
 };
 
+/* the server's settings, read at load; every mech_new gets them as glob */
+static struct oauth_settings settings = {.plugin = &mech};
+
+/* at unload: the verifier freed, the secrets erased */
+__attribute__((destructor)) static void plugin_unload(void)
+{
+    oauth_config_forget(&settings);
+}
+
 /* Bearer tokens travel in the clear: plaintext, like PLAIN (libsasl2 then
  * refuses them without TLS where the application asks for noplaintext). */
 static sasl_server_plug_t server_plugins[] = {{
@@ -31,7 +41,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .max_ssf = 0,
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
-    .glob_context = (void *)&mech,
+    .glob_context = &settings,
     .mech_new = oauth_server_new,
     .mech_step = oauth_server_step,
     .mech_dispose = sm_server_dispose,
@@ -52,11 +62,6 @@ static sasl_client_plug_t client_plugins[] = {{
     .mech_dispose = sm_client_dispose,
 }};
 
-static int plugin_read_options(const sasl_utils_t *utils)
-{
-    return oauth_server_options(&mech, utils);
-}
-
 static const struct sm_plugin plugin = {
     .prefix = GLUE_PREFIX,
     .mech = GLUE_NAME,
@@ -64,9 +69,9 @@ static const struct sm_plugin plugin = {
     .server_count = 1,
     .client = client_plugins,
     .client_count = 1,
-    .settings = &oauth_settings,
+    .settings = &settings.common,
     .limits = 0,
-    .read_options = plugin_read_options,
+    .read_settings = oauth_server_options,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,

@@ -9,6 +9,7 @@
 #include "oauth_server.h"
 #include "oauth_config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,37 +21,34 @@
 
 struct oauth_server {
     struct sm_server base; /* first: sm_server_dispose erases the property values */
-    const struct oauth_plugin *plugin;
+    const struct oauth_settings *set; /* the plugin's (glob) */
     enum { AWAIT_MESSAGE, AWAIT_ERROR_REPLY, DONE } step;
     int result;                     /* what the exchange ends with after the error reply */
     char detail[WHY_MAX];           /* its errdetail */
     char challenge[OAUTH_MAX_ERROR_JSON + 1];
 };
 
-struct sm_server_settings oauth_settings;
-
-int oauth_server_options(const struct oauth_plugin *p, const sasl_utils_t *utils)
+int oauth_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
-    return oauth_config_read(p, utils);
+    return oauth_config_read((struct oauth_settings *)set, utils); /* its first member */
 }
 
 int oauth_server_avail(void *glob, sasl_server_params_t *sparams, void **ctx)
 {
-    (void)glob; (void)sparams; (void)ctx;
-    return oauth_config()->configured || oauth_settings.status != SASL_OK ? SASL_OK : SASL_NOMECH;
+    const struct oauth_settings *set = glob;
+
+    (void)sparams; (void)ctx;
+    return set->cfg.configured || set->common.status != SASL_OK ? SASL_OK : SASL_NOMECH;
 }
 
 int oauth_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
-    const struct oauth_plugin *p = glob;
-    int r;
+    const struct oauth_settings *set = glob;
 
     (void)challenge; (void)challen;
-    r = sm_server_new(sparams, &oauth_settings, p->name, sizeof(struct oauth_server), ctx);
-    if (r == SASL_OK)
-        ((struct oauth_server *)*ctx)->plugin = p;
-    return r;
+    return sm_server_new_glob(sparams, glob, set->plugin->name, sizeof(struct oauth_server),
+                              offsetof(struct oauth_server, set), ctx);
 }
 
 /* Send the error challenge; the exchange then fails with result once the
@@ -59,7 +57,7 @@ static int server_error_challenge(struct oauth_server *s, const struct oauth_plu
                            const sasl_utils_t *utils, enum oauth_error_status status, int result,
                                   const char *detail, const char **out, unsigned *outlen)
 {
-    const struct oauth_server_config *c = oauth_config();
+    const struct oauth_server_config *c = &s->set->cfg;
     size_t len = 0;
     enum oauth_codec_status st;
 
@@ -135,7 +133,7 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
                                const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     const sasl_utils_t *utils = sparams->utils;
-    const struct oauth_server_config *c = oauth_config();
+    const struct oauth_server_config *c = &s->set->cfg;
     struct oauth_client_msg m;
     enum oauth_codec_status st;
     struct oauth_err err;
@@ -199,17 +197,17 @@ int oauth_server_step(void *ctx, sasl_server_params_t *sparams,
         /* no initial response: an empty challenge asks for the message */
         if (!in)
             return SASL_CONTINUE;
-        return server_take_message(s, sparams, s->plugin, in, inlen, out, outlen, oparams);
+        return server_take_message(s, sparams, s->set->plugin, in, inlen, out, outlen, oparams);
     case AWAIT_ERROR_REPLY:
         s->step = DONE;
-        if (oauth_check_error_reply(s->plugin->mech, in, inlen) != OAUTH_CODEC_OK)
+        if (oauth_check_error_reply(s->set->plugin->mech, in, inlen) != OAUTH_CODEC_OK)
             return sm_fail(utils, SASL_BADPROT, "%s: unexpected answer to the error challenge "
-                           "(after: %s)", s->plugin->name, s->detail);
+                           "(after: %s)", s->set->plugin->name, s->detail);
         /* logged when the challenge was sent: the errdetail only, not a
          * second log line */
         utils->seterror(utils->conn, SASL_NOLOG, "%s", s->detail);
         return s->result;
     default:
-        return sm_too_many_steps(utils, s->plugin->name);
+        return sm_too_many_steps(utils, s->set->plugin->name);
     }
 }

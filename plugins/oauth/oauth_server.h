@@ -1,6 +1,8 @@
 /* The XOAUTH2 and OAUTHBEARER plugins' two sides, shared by both: each
  * plugin's glue (oauth_plugin.c, built once for each) hands libsasl2
- * tables whose functions find their mechanism in the table's glob_context. */
+ * tables whose functions find their mechanism in the table's glob_context:
+ * the client's is the struct oauth_plugin, the server's the plugin's
+ * settings object (struct oauth_settings, oauth_config.h). */
 #ifndef OAUTH_SERVER_H
 #define OAUTH_SERVER_H
 
@@ -16,11 +18,11 @@ struct oauth_plugin {
     const char *prefix;   /* "xoauth2": per-mechanism options <prefix>_<name> */
 };
 
-extern struct sm_server_settings oauth_settings;
-
 /* Read the server options (oauth_<name>, overridden by <prefix>_<name>)
- * and build the token verifier; the status every exchange then reports. */
-int oauth_server_options(const struct oauth_plugin *p, const sasl_utils_t *utils);
+ * and build the token verifier into the settings object whose first
+ * member is set (a struct oauth_settings); the status every exchange then
+ * reports. */
+int oauth_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 
 int oauth_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx);
