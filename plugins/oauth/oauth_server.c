@@ -69,7 +69,7 @@ static int server_error_challenge(struct oauth_server *s, const struct oauth_plu
     snprintf(s->detail, sizeof(s->detail), "%s: %s", p->name, detail);
     /* logged now, as the errdetail will word it: a client may never answer
      * the challenge (curl does not) */
-    utils->log(utils->conn, SASL_LOG_NOTE, "%s", s->detail);
+    utils->log(utils->conn, SASL_LOG_FAIL, "%s", s->detail);
     s->result = result;
     s->step = AWAIT_ERROR_REPLY;
     *out = s->challenge;

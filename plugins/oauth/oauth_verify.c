@@ -109,9 +109,16 @@ void oauth_verifier_free(struct oauth_verifier *v)
 {
     if (!v)
         return;
-    /* a refresh thread may still be using it */
+    /* a refresh thread may still be using it: wait for it, and should it
+     * outlast the wait (a resolver that ignores curl's time limit), leave
+     * the verifier to it rather than free memory it still uses (this runs
+     * when the plugin is unloaded, mostly at the process's exit) */
     pthread_mutex_lock(&v->lock);
     verify_wait_fetch(v);
+    if (verify_fetch_running(v)) {
+        pthread_mutex_unlock(&v->lock);
+        return;
+    }
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(v->keys);
     oauth_introspector_free(v->introspector);
