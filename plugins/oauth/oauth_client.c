@@ -140,8 +140,9 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
                           oparams);
     if (r != SASL_OK)
         goto done;
+    /* the password is a token: its first bytes are compared in constant time too */
     if (!file && c->base.creds.password_len > strlen(TOKENFILE_PREFIX)
-        && strncmp(c->base.creds.password, TOKENFILE_PREFIX, strlen(TOKENFILE_PREFIX)) == 0) {
+        && sm_ct_equal(c->base.creds.password, TOKENFILE_PREFIX, strlen(TOKENFILE_PREFIX))) {
         if (!(file = sm_strndup(utils, c->base.creds.password + strlen(TOKENFILE_PREFIX),
                                 c->base.creds.password_len - strlen(TOKENFILE_PREFIX)))) {
             r = SASL_NOMEM;

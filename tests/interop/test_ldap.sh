@@ -56,15 +56,9 @@ for m in "${OAUTH_MECHS[@]}"; do
 done
 
 # ---- the loopback OAuth server -----------------------------------------------
-mint=$SM_BUILDDIR/tests/oauth/oauth_mint
-[ -x "$mint" ] || make -C "$SM_BUILDDIR" tests/oauth/oauth_mint >/dev/null 2>&1 ||
-    fail_all "cannot build tests/oauth/oauth_mint"
-python3 "$SM_SRCDIR/tests/oauth/oauth_server.py" --mint "$mint" --keys "$SM_TMP/oauth-keys" \
-    --port 0 --port-file "$SM_TMP/oauth-port" --lifetime 600 --user "$USER_NAME" \
-    --audience ldap --scope mail >"$SM_TMP/oauth-server.log" 2>&1 &
-oauth_pid=$!
-for _ in $(seq 300); do [ -s "$SM_TMP/oauth-port" ] && break; sleep 0.1; done
-SPORT=$(cat "$SM_TMP/oauth-port" 2>/dev/null)
+SM_OAUTH_USER=$USER_NAME sm_oauth_server_start ldap --lifetime 600
+mint=$SM_OAUTH_MINT oauth_pid=$SM_OAUTH_PID SPORT=$SM_OAUTH_PORT
+[ -x "$mint" ] || fail_all "cannot build tests/oauth/oauth_mint"
 if [ -z "$SPORT" ]; then
     sm_not_ok "loopback OAuth server did not start"; sm_diag_file "$SM_TMP/oauth-server.log"
     fail_all "no OAuth server"

@@ -123,15 +123,9 @@ CONFEOF
 done
 
 # ---- the loopback OAuth server, and the OAuth smtpds' SASL configuration ----
-mint=$SM_BUILDDIR/tests/oauth/oauth_mint
-[ -x "$mint" ] || make -C "$SM_BUILDDIR" tests/oauth/oauth_mint >/dev/null 2>&1 ||
-    fail_all "cannot build tests/oauth/oauth_mint"
-python3 "$SM_SRCDIR/tests/oauth/oauth_server.py" --mint "$mint" --keys "$SM_TMP/oauth-keys" \
-    --port 0 --port-file "$SM_TMP/oauth-port" --lifetime 900 --user "$USER_NAME" \
-    --audience smtp --scope mail >"$SM_TMP/oauth-server.log" 2>&1 &
-oauth_pid=$!
-for _ in $(seq 100); do [ -s "$SM_TMP/oauth-port" ] && break; sleep 0.1; done
-SPORT=$(cat "$SM_TMP/oauth-port" 2>/dev/null)
+SM_OAUTH_USER=$USER_NAME sm_oauth_server_start smtp --lifetime 900
+mint=$SM_OAUTH_MINT oauth_pid=$SM_OAUTH_PID SPORT=$SM_OAUTH_PORT
+[ -x "$mint" ] || fail_all "cannot build tests/oauth/oauth_mint"
 ISSUER=http://127.0.0.1:$SPORT
 for app in smtpdoauth:"XOAUTH2 OAUTHBEARER" smtpdxo:XOAUTH2; do
     cat >"$CONF/sasl/${app%%:*}.conf" <<CONFEOF
