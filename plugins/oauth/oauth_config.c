@@ -10,7 +10,6 @@
 #include "oauth_util.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +30,7 @@ static char *cfg_keep(struct oauth_settings *set, char *s)
         char **grown = realloc(set->owned, cap * sizeof(*set->owned));
         if (!grown) {
             /* it may be a secret file's content; or not yet written to */
-            sm_erase(s, malloc_usable_size(s));
-            free(s);
+            oauth_erase_free(s);
             return NULL;
         }
         set->owned = grown;

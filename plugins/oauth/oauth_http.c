@@ -40,14 +40,6 @@ static CURLcode init_rc = CURLE_FAILED_INIT;
  * own keeps it.  The plugins are linked with -z nodelete, so that these
  * functions outlive a sasl_done that unloads the plugins. */
 
-static void erasing_free(void *p)
-{
-    if (p) {
-        sm_erase(p, malloc_usable_size(p));
-        free(p);
-    }
-}
-
 /* realloc that moves, so that the old block is erased too */
 static void *erasing_realloc(void *p, size_t n)
 {
@@ -57,14 +49,14 @@ static void *erasing_realloc(void *p, size_t n)
     if (!p)
         return malloc(n);
     if (n == 0) {
-        erasing_free(p);
+        oauth_erase_free(p);
         return NULL;
     }
     old = malloc_usable_size(p);
     if (!(q = malloc(n)))
         return NULL;
     memcpy(q, p, old < n ? old : n);
-    erasing_free(p);
+    oauth_erase_free(p);
     return q;
 }
 
@@ -85,10 +77,10 @@ static void install_erasing_allocators(void)
 
     json_get_alloc_funcs(&m, &f);
     if (m == malloc && f == free)
-        json_set_alloc_funcs(malloc, erasing_free);
+        json_set_alloc_funcs(malloc, oauth_erase_free);
     /* a no-op (but for a reference count) when the application initialised
      * libcurl first: its allocator then stays as it chose */
-    init_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, erasing_free, erasing_realloc,
+    init_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, oauth_erase_free, erasing_realloc,
                                    erasing_strdup, calloc);
 }
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,6 +120,14 @@ const char *oauth_show(char dst[OAUTH_SHOWN], const char *s, size_t n)
     }
     dst[o] = '\0';
     return dst;
+}
+
+void oauth_erase_free(void *p)
+{
+    if (p) {
+        sm_erase(p, malloc_usable_size(p));
+        free(p);
+    }
 }
 
 void oauth_secret_free(char *s)

@@ -40,5 +40,8 @@ const char *oauth_show(char dst[OAUTH_SHOWN], const char *s, size_t n);
 
 /* Erase a NUL-terminated secret and free it; NULL is fine. */
 void oauth_secret_free(char *s);
+/* Erase a malloc'd block, all malloc_usable_size bytes of it (it need not
+ * hold a string), and free it; NULL is fine. */
+void oauth_erase_free(void *p);
 
 #endif
