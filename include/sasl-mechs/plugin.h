@@ -107,6 +107,21 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
                         int *out_version, sasl_client_plug_t **pluglist, int *plugcount);
 
+/* The entry points of one side of a mechanism, as libsasl2's plug tables
+ * call them: each plugin declares its own with these types (login.h:
+ * `sm_server_step_fn login_server_step;`), so the prototypes libsasl2
+ * fixes are written once. */
+typedef int sm_server_new_fn(void *glob, sasl_server_params_t *sparams,
+                             const char *challenge, unsigned challen, void **ctx);
+typedef int sm_server_step_fn(void *ctx, sasl_server_params_t *sparams,
+                              const char *in, unsigned inlen,
+                              const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+typedef int sm_client_new_fn(void *glob, sasl_client_params_t *cparams, void **ctx);
+typedef int sm_client_step_fn(void *ctx, sasl_client_params_t *cparams,
+                              const char *in, unsigned inlen, sasl_interact_t **prompt_need,
+                              const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
+
 /* The first member of every server context: the connection's property
  * context, whose values sm_server_dispose erases. */
 struct sm_server {

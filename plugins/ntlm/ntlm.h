@@ -26,16 +26,11 @@ struct ntlm_settings {
 };
 int ntlm_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 
-int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
-                    const char *challenge, unsigned challen, void **ctx);
-int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,
-                     const char *in, unsigned inlen,
-                     const char **out, unsigned *outlen, sasl_out_params_t *oparams);
-void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils);
+sm_server_new_fn ntlm_server_new;
+sm_server_step_fn ntlm_server_step;
+sm_dispose_fn ntlm_server_dispose;
 
-int ntlm_client_new(void *glob, sasl_client_params_t *cparams, void **ctx);
-int ntlm_client_step(void *ctx, sasl_client_params_t *cparams,
-                     const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                     const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+sm_client_new_fn ntlm_client_new;
+sm_client_step_fn ntlm_client_step;
 
 #endif

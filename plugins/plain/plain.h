@@ -6,15 +6,10 @@
 #include <sasl/saslplug.h>
 #include <sasl-mechs/plugin.h>
 
-int plain_server_new(void *glob, sasl_server_params_t *sparams,
-                     const char *challenge, unsigned challen, void **ctx);
-int plain_server_step(void *ctx, sasl_server_params_t *sparams,
-                      const char *in, unsigned inlen,
-                      const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+sm_server_new_fn plain_server_new;
+sm_server_step_fn plain_server_step;
 
-int plain_client_new(void *glob, sasl_client_params_t *cparams, void **ctx);
-int plain_client_step(void *ctx, sasl_client_params_t *cparams,
-                      const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                      const char **out, unsigned *outlen, sasl_out_params_t *oparams);
+sm_client_new_fn plain_client_new;
+sm_client_step_fn plain_client_step;
 
 #endif
