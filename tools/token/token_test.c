@@ -419,8 +419,9 @@ static const char *tt_imap_tag(struct tt_session *s)
 
 /* Lines up to the tagged answer to the last command; the "* CAPABILITY"
  * atoms go into caps.  Returns TT_ACCEPTED (OK), TT_REFUSED (NO, BAD) or
- * TT_BROKEN; a continuation request "+" gives TT_CHALLENGE when allowed. */
-static enum tt_outcome tt_imap_answer(struct tt_session *s, int continuation_ok)
+ * TT_BROKEN; a continuation request "+" gives TT_CHALLENGE when allowed.
+ * "* BYE" ends the connection, unless it answers LOGOUT (logout). */
+static enum tt_outcome tt_imap_answer(struct tt_session *s, int continuation_ok, int logout)
 {
     size_t taglen = strlen(s->tagbuf);
 
@@ -431,7 +432,7 @@ static enum tt_outcome tt_imap_answer(struct tt_session *s, int continuation_ok)
             s->caps[0] = '\0';
             tt_add_caps(s, "", s->line + 13);
         } else if (s->line[0] == '*' && s->line[1] == ' ') {
-            if (!strncasecmp(s->line, "* BYE", 5)) {
+            if (!logout && !strncasecmp(s->line, "* BYE", 5)) {
                 fprintf(stderr, "%s: the server closes the connection\n", TT_ME);
                 return TT_BROKEN;
             }
@@ -460,7 +461,7 @@ static int tt_imap_capability(struct tt_session *s)
     s->caps[0] = '\0';
     if (tt_sendf(s, "%s CAPABILITY", tt_imap_tag(s)) != 0)
         return -1;
-    if (tt_imap_answer(s, 0) != TT_ACCEPTED) {
+    if (tt_imap_answer(s, 0, 0) != TT_ACCEPTED) {
         fprintf(stderr, "%s: CAPABILITY failed\n", TT_ME);
         return -1;
     }
@@ -482,7 +483,7 @@ static int tt_imap_open(struct tt_session *s)
             return 1;
         if (tt_sendf(s, "%s STARTTLS", tt_imap_tag(s)) != 0)
             return -1;
-        if (tt_imap_answer(s, 0) != TT_ACCEPTED) {
+        if (tt_imap_answer(s, 0, 0) != TT_ACCEPTED) {
             fprintf(stderr, "%s: the server refused STARTTLS\n", TT_ME);
             return -1;
         }
@@ -529,7 +530,7 @@ static enum tt_outcome tt_auth_outcome(struct tt_session *s, unsigned char **cha
             return TT_REFUSED;
         b64 = s->len > 4 ? s->line + 4 : "";
     } else {
-        if ((oc = tt_imap_answer(s, 1)) != TT_CHALLENGE)
+        if ((oc = tt_imap_answer(s, 1, 0)) != TT_CHALLENGE)
             return oc;
         b64 = s->len > 2 ? s->line + 2 : "";
     }
@@ -805,7 +806,7 @@ static void tt_close_politely(struct tt_session *s)
         if (tt_sendf(s, "QUIT") == 0)
             (void)tt_smtp_reply(s, 0);
     } else if (tt_sendf(s, "%s LOGOUT", tt_imap_tag(s)) == 0) {
-        (void)tt_imap_answer(s, 0);
+        (void)tt_imap_answer(s, 0, 1);
     }
 }
 
