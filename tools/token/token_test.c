@@ -391,6 +391,7 @@ static int tt_smtp_open(struct tt_session *s)
     }
     if (tt_smtp_ehlo(s) != 0)
         return -1;
+    s->sasl_ir = 1; /* RFC 4954: AUTH always takes an initial response */
     if (s->o->tls == TT_TLS_STARTTLS && !s->conn.ssl) {
         if (!tt_has_cap(s->caps, "STARTTLS"))
             return 1; /* the caller decides whether clear text is allowed */
@@ -406,7 +407,6 @@ static int tt_smtp_open(struct tt_session *s)
         if (tt_smtp_ehlo(s) != 0)
             return -1;
     }
-    s->sasl_ir = 1; /* RFC 4954: AUTH always takes an initial response */
     return 0;
 }
 
@@ -478,9 +478,10 @@ static int tt_imap_open(struct tt_session *s)
     }
     if (tt_imap_capability(s) != 0)
         return -1;
+    s->sasl_ir = tt_has_cap(s->caps, "SASL-IR");
     if (s->o->tls == TT_TLS_STARTTLS && !s->conn.ssl) {
         if (!tt_has_cap(s->caps, "STARTTLS"))
-            return 1;
+            return 1; /* the caller decides whether clear text is allowed */
         if (tt_sendf(s, "%s STARTTLS", tt_imap_tag(s)) != 0)
             return -1;
         if (tt_imap_answer(s, 0, 0) != TT_ACCEPTED) {
@@ -492,8 +493,8 @@ static int tt_imap_open(struct tt_session *s)
         /* RFC 3501 section 6.2.1: capabilities are asked again after TLS */
         if (tt_imap_capability(s) != 0)
             return -1;
+        s->sasl_ir = tt_has_cap(s->caps, "SASL-IR");
     }
-    s->sasl_ir = tt_has_cap(s->caps, "SASL-IR");
     return 0;
 }
 
