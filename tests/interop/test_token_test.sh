@@ -202,7 +202,8 @@ verdict "SMTP implicit TLS (smtpd_tls_wrappermode): accepted, exit 0, 235"
 run refused-xoauth2 --file "$tok/bad.json" --user "$USER_NAME" --smtp "$HOST:$PORT" \
     --address 127.0.0.1 "${ca[@]}"
 why_not 1 '^S: 334 ' '^\*   decoded: \{.*"status": ?"invalid_token"' '^C: \(empty response\)' \
-    '^S: 535 ' '^\* refused by the server after its error challenge' '!^S: 235'
+    '^S: 535 ' '^\* refused by the server after its error challenge' '!^S: 235' \
+    '^\* the client plugin says: .*the server refused the token: status invalid_token'
 verdict "SMTP XOAUTH2, token signed by an unknown key: exit 1, 535 after the error challenge (decoded, answered with an empty response)"
 
 run refused-oauthbearer --file "$tok/bad.json" --user "$USER_NAME" --smtp "$HOST:$PORT" \

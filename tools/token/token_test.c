@@ -665,6 +665,8 @@ static int tt_authenticate(struct tt_session *s, const char *mech)
         case TT_REFUSED:
             printf("* refused by the server%s\n",
                    challenged ? " after its error challenge" : "");
+            if (challenged)
+                printf("* the client plugin says: %s\n", sasl_errdetail(s->sasl));
             return 1;
         case TT_BROKEN:
             return 1;
@@ -733,11 +735,13 @@ static int tt_cb_getopt(void *ctx, const char *plugin, const char *option, const
     return SASL_OK;
 }
 
-/* What libsasl2 and the plugin log (never a token): warnings and worse. */
+/* What libsasl2 and the plugin log (never a token): warnings (a token file
+ * refreshed but not written back, say).  Failures come back through
+ * sasl_errdetail, printed where they end the command. */
 static int tt_cb_log(void *ctx, int level, const char *message)
 {
     (void)ctx;
-    if (level <= SASL_LOG_WARN && message)
+    if (level == SASL_LOG_WARN && message)
         fprintf(stderr, "%s: sasl: %s\n", TT_ME, message);
     return SASL_OK;
 }
