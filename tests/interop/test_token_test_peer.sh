@@ -6,6 +6,7 @@
 # codes, a connection closed during AUTH, a challenge that is not base64, and
 # --allow-plain refused to an address that is not loopback.  The peer
 # speaks without TLS, so the tool runs with --allow-plain.  No root.  TAP.
+# SM_TOOL_WRAPPER as in test_token_test.sh (valgrind, say).
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -46,7 +47,8 @@ peer() {
     pid=$!
     for _ in $(seq 100); do [ -s "$SM_TMP/$sc.port" ] && break; sleep 0.05; done
     port=$(cat "$SM_TMP/$sc.port" 2>/dev/null)
-    timeout "$SM_TIMEOUT" "$TOOL" test --plugin-dir "$plugdir" --timeout 10 --allow-plain \
+    # shellcheck disable=SC2086  # a command line, as in test_token_test.sh
+    timeout "$SM_TIMEOUT" ${SM_TOOL_WRAPPER:-} "$TOOL" test --plugin-dir "$plugdir" --timeout 10 --allow-plain \
         --file "$file" --user alice "--$proto" "peer.test:${port:-1}" --address "$connect" \
         >"$out" 2>"$err"
     rc=$?
