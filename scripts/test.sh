@@ -146,6 +146,8 @@ tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"
 tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
 # Cyrus IMAP with imtest: GSSAPI (ours and Cyrus's, every pair) and the OAuth mechanisms
 tap_step "cyrus imap" bash "$src/tests/interop/test_imap.sh"
+# sasl-mechs-token test against Postfix (STARTTLS, implicit TLS, none) and Cyrus imapd
+tap_step "token test" bash "$src/tests/interop/test_token_test.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"

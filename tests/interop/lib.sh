@@ -99,6 +99,8 @@ SM_TMP=
 
 sm__cleanup() {
     local pids
+    sm_postfix_stop
+    sm_cyrus_stop
     pids=$(jobs -p)
     if [ -n "$pids" ]; then
         # shellcheck disable=SC2086
@@ -431,6 +433,136 @@ default_transport = discard
 relay_transport = discard
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir $*
 CONFEOF
+}
+
+# sm_postfix_master_cf FILE: appends to FILE the master.cf services every
+# test instance needs besides its own smtpd listeners (none chrooted).
+sm_postfix_master_cf() {
+    cat >>"$1" <<'CONFEOF'
+smtp      unix  - - n - - smtp
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CONFEOF
+}
+
+# sm_postfix_start CONF PORT: starts Postfix with the configuration directory
+# CONF (postfix -c needs it in alternate_config_directories of the default
+# /etc/postfix/main.cf: added, and put back as it was by sm_postfix_stop,
+# which sm_init's cleanup calls), then waits until 127.0.0.1:PORT answers.
+# Returns 1, the reason in SM_POSTFIX_WHY, when it does not.
+SM_POSTFIX_CONF=
+SM_POSTFIX_MAIN_CF_SAVED=
+SM_POSTFIX_WHY=
+sm_postfix_start() {
+    local conf=$1 port=$2 main_cf=/etc/postfix/main.cf out
+    if [ -z "$SM_POSTFIX_MAIN_CF_SAVED" ]; then
+        if [ -f "$main_cf" ]; then
+            SM_POSTFIX_MAIN_CF_SAVED=$SM_TMP/main.cf.orig
+            cp -p "$main_cf" "$SM_POSTFIX_MAIN_CF_SAVED"
+        else
+            SM_POSTFIX_MAIN_CF_SAVED=created
+        fi
+        echo "alternate_config_directories = $conf" >>"$main_cf"
+    fi
+    SM_POSTFIX_WHY=
+    if ! out=$(postfix -c "$conf" start 2>&1); then
+        SM_POSTFIX_WHY="postfix start failed: $out"
+        return 1
+    fi
+    SM_POSTFIX_CONF=$conf
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    SM_POSTFIX_WHY="smtpd does not answer on 127.0.0.1:$port"
+    return 1
+}
+
+# sm_postfix_stop: stops what sm_postfix_start started and puts the default
+# main.cf back (removed when it did not exist before).
+sm_postfix_stop() {
+    if [ -n "$SM_POSTFIX_CONF" ]; then
+        postfix -c "$SM_POSTFIX_CONF" stop >/dev/null 2>&1
+        postfix -c "$SM_POSTFIX_CONF" abort >/dev/null 2>&1
+        SM_POSTFIX_CONF=
+    fi
+    if [ "$SM_POSTFIX_MAIN_CF_SAVED" = created ]; then
+        rm -f /etc/postfix/main.cf
+    elif [ -n "$SM_POSTFIX_MAIN_CF_SAVED" ]; then
+        cp -p "$SM_POSTFIX_MAIN_CF_SAVED" /etc/postfix/main.cf
+    fi
+    SM_POSTFIX_MAIN_CF_SAVED=
+}
+
+# ---- Cyrus IMAP ------------------------------------------------------------------
+# sm_cyrus_start NAME PLUGDIR SERVICES [ENV...] -- [IMAPD_CONF_LINE...]: a Cyrus
+# master (Debian cyrus-imapd) with its configuration, spool and logs in
+# $SM_TMP/NAME, libsasl2's plugins from PLUGDIR; SERVICES the lines of
+# cyrus.conf's SERVICES block (e.g. 'imap cmd="imapd -C %C"
+# listen="127.0.0.1:PORT"', %C standing for the instance's imapd.conf), ENV
+# more NAME=VALUE for the master's environment, IMAPD_CONF_LINEs added to its
+# imapd.conf.  Waits until the first service's port answers; returns 1 when
+# it does not.  sm_init's cleanup stops it.
+SM_CYRUS_BIN=/usr/lib/cyrus/bin
+SM_CYRUS_PIDFILES=()
+sm_cyrus_start() {
+    local name=$1 plugdir=$2 services=$3 d=$SM_TMP/$1 port line
+    local -a env=()
+    shift 3
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    mkdir -p "$d"/{conf,spool,proc,lock,socket} || return 1
+    {
+        echo "configdirectory: $d/conf"
+        echo "partition-default: $d/spool"
+        echo "defaultpartition: default"
+        echo "proc_path: $d/proc"
+        echo "mboxname_lockpath: $d/lock"
+        echo "lmtpsocket: $d/socket/lmtp"
+        echo "idlesocket: $d/socket/idle"
+        echo "notifysocket: $d/socket/notify"
+        for line in "$@"; do printf '%s\n' "$line"; done
+    } >"$d/imapd.conf"
+    {
+        printf 'START {\n}\nSERVICES {\n'
+        printf '%s\n' "$services" | sed "s|%C|$d/imapd.conf|g; s/^/  /"
+        printf '}\nEVENTS {\n}\n'
+    } >"$d/cyrus.conf"
+    chown -R cyrus "$d"
+    SM_CYRUS_PIDFILES+=("$d/master.pid")
+    env SASL_PATH="$plugdir" "${env[@]}" "$SM_CYRUS_BIN/master" -C "$d/imapd.conf" \
+        -M "$d/cyrus.conf" -p "$d/master.pid" -L "$d/master.log" &
+    port=$(printf '%s\n' "$services" | sed -n 's/.*listen="[^"]*:\([0-9]*\)".*/\1/p' | head -n 1)
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# sm_cyrus_stop: stops every master sm_cyrus_start started.
+sm_cyrus_stop() {
+    local m
+    for m in "${SM_CYRUS_PIDFILES[@]}"; do
+        [ -s "$m" ] && kill "$(cat "$m")" 2>/dev/null
+    done
+    SM_CYRUS_PIDFILES=()
 }
 
 sm_ntlm_nt_len() {

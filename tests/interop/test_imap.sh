@@ -25,17 +25,12 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 sm_init
 
-CYRUS_BIN=/usr/lib/cyrus/bin
-IMTEST=$CYRUS_BIN/imtest
+IMTEST=$SM_CYRUS_BIN/imtest
 SERVERNAME=localhost
 KDC=$SM_TMP/kdc
 kdc_started=
-masters=()
 teardown() {
-    local m
-    for m in "${masters[@]}"; do
-        [ -s "$m" ] && kill "$(cat "$m")" 2>/dev/null
-    done
+    sm_cyrus_stop
     [ -n "$kdc_started" ] && bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$KDC"
     sm__cleanup
 }
@@ -51,7 +46,7 @@ fail_all() {
 }
 
 missing=$(sm_missing_programs krb5kdc kdb5_util kadmin.local kinit)
-for p in "$CYRUS_BIN/master" "$IMTEST"; do [ -x "$p" ] || missing="$missing $p"; done
+for p in "$SM_CYRUS_BIN/master" "$IMTEST"; do [ -x "$p" ] || missing="$missing $p"; done
 [ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs cyrus-imapd, cyrus-clients)"
 [ "$(id -u)" -eq 0 ] || fail_all "must run as root (Cyrus's master starts as root)"
 id cyrus >/dev/null 2>&1 || fail_all "no user cyrus (package cyrus-imapd)"
@@ -91,52 +86,19 @@ ln -s "$(sm_plugin_file cyrus GSSAPI)" "$SM_SYSTEM_PLUGIN_DIR/libsasldb.so" "$SM
 # imap on 127.0.0.1:PORT with the plugins of PLUGDIR, its configuration and
 # spool in $SM_TMP/NAME.
 new_instance() {
-    local name=$1 plugdir=$2 port=$3 krb5conf=$4 extra=${5:-} d=$SM_TMP/$1 u
-    mkdir -p "$d"/{conf,spool,proc,lock,socket}
-    for u in alice "alice@$REALM_LC" "alice@$SM_KRB5_REALM"; do mkdir -p "$d/conf/log/$u"; done
-    cat >"$d/imapd.conf" <<EOF
-configdirectory: $d/conf
-partition-default: $d/spool
-defaultpartition: default
-proc_path: $d/proc
-mboxname_lockpath: $d/lock
-lmtpsocket: $d/socket/lmtp
-idlesocket: $d/socket/idle
-notifysocket: $d/socket/notify
-servername: $SERVERNAME
-allowplaintext: yes
-sasl_pwcheck_method: auxprop
-sasl_auxprop_plugin: sasldb
-sasl_sasldb_path: $d/sasldb2
-sasl_mech_list: GSSAPI XOAUTH2 OAUTHBEARER
-sasl_keytab: $SM_KRB5_KEYTAB
-sasl_oauth_issuers: $ISSUER
-sasl_oauth_audiences: imap
-sasl_oauth_required_scopes: mail
-sasl_oauth_user_claim: sub
-sasl_oauth_jwks_file: $KEYS/jwks.json
-$extra
-EOF
-    cat >"$d/cyrus.conf" <<EOF
-START {
-}
-SERVICES {
-  imap cmd="imapd -C $d/imapd.conf" listen="127.0.0.1:$port" prefork=0
-}
-EVENTS {
-}
-EOF
-    chown -R cyrus "$d"
-    masters+=("$d/master.pid")
-    # imapd reads the keytab and keeps its replay cache in the KDC's folder
-    env SASL_PATH="$plugdir" KRB5_CONFIG="$krb5conf" KRB5RCACHEDIR="$KRB5RCACHEDIR" \
-        "$CYRUS_BIN/master" -C "$d/imapd.conf" -M "$d/cyrus.conf" -p "$d/master.pid" \
-        -L "$d/master.log" &
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-        sleep 0.1
+    local name=$1 plugdir=$2 port=$3 krb5conf=$4 extra=${5:-} u
+    for u in alice "alice@$REALM_LC" "alice@$SM_KRB5_REALM"; do
+        mkdir -p "$SM_TMP/$name/conf/log/$u"
     done
-    return 1
+    # imapd reads the keytab and keeps its replay cache in the KDC's folder
+    sm_cyrus_start "$name" "$plugdir" "imap cmd=\"imapd -C %C\" listen=\"127.0.0.1:$port\" prefork=0" \
+        KRB5_CONFIG="$krb5conf" KRB5RCACHEDIR="$KRB5RCACHEDIR" -- \
+        "servername: $SERVERNAME" "allowplaintext: yes" "sasl_pwcheck_method: auxprop" \
+        "sasl_auxprop_plugin: sasldb" "sasl_sasldb_path: $SM_TMP/$name/sasldb2" \
+        "sasl_mech_list: GSSAPI XOAUTH2 OAUTHBEARER" "sasl_keytab: $SM_KRB5_KEYTAB" \
+        "sasl_oauth_issuers: $ISSUER" "sasl_oauth_audiences: imap" \
+        "sasl_oauth_required_scopes: mail" "sasl_oauth_user_claim: sub" \
+        "sasl_oauth_jwks_file: $KEYS/jwks.json" "$extra"
 }
 chmod 755 "$SM_TMP" "$KDC"
 chown cyrus "$SM_KRB5_KEYTAB" "$KRB5RCACHEDIR"
