@@ -502,7 +502,8 @@ sm_slapd_start() {
     SM_SLAPD_PID=
     for _ in $(seq 20); do
         port=${fixed:-$(( 20000 + RANDOM % 20000 ))}
-        from=$(($(wc -l <"$log" 2>/dev/null || echo 0) + 1))
+        : >>"$log"
+        from=$(($(wc -l <"$log") + 1))
         slapd -f "$conf" -h "ldap://127.0.0.1:$port/${*:+ $*}" -d 256 >>"$log" 2>&1 &
         SM_SLAPD_PID=$!
         for _ in $(seq 100); do
@@ -517,7 +518,9 @@ sm_slapd_start() {
         kill "$SM_SLAPD_PID" 2>/dev/null
         wait "$SM_SLAPD_PID" 2>/dev/null
         SM_SLAPD_PID=
-        [ -z "$fixed" ] && tail -n +"$from" "$log" | grep -q 'Address already in use' || break
+        if [ -n "$fixed" ] || ! tail -n +"$from" "$log" | grep -q 'Address already in use'; then
+            break
+        fi
     done
     SM_SLAPD_PORT=
     return 1
