@@ -179,6 +179,15 @@ static void run_backends(void)
         snprintf(with_sql, sizeof(with_sql), "%s", hx_path(hx.ours, sql, NULL));
     if (ldapdb)
         snprintf(with_ldapdb, sizeof(with_ldapdb), "%s", hx_path(hx.ours, ldapdb, NULL));
+    const struct {
+        const char *const *opts;
+        const char *path;   /* NULL: the auxprop is not installed */
+    } via[] = {
+        [SASLAUTHD] = {saslauthd_down, usual},
+        [SQL] = {sql_down, sql ? with_sql : NULL},
+        [LDAPDB] = {ldapdb_down, ldapdb ? with_ldapdb : NULL},
+        [UP] = {NULL, usual},
+    };
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct backend_case *b = &bc[i];
@@ -186,27 +195,10 @@ static void run_backends(void)
         b->what = backend_what[cases[i].b];
         b->temporary = cases[i].b != UP;
         b->password = b->temporary ? HX_PASS : WRONG_PASS;
-        in.server_opts = NULL;
-        in.server_path = usual;
-        switch (cases[i].b) {
-        case SASLAUTHD:
-            in.server_opts = saslauthd_down;
-            break;
-        case SQL:
-            if (!sql)
-                continue;
-            in.server_path = with_sql;
-            in.server_opts = sql_down;
-            break;
-        case LDAPDB:
-            if (!ldapdb)
-                continue;
-            in.server_path = with_ldapdb;
-            in.server_opts = ldapdb_down;
-            break;
-        case UP:
-            break;
-        }
+        if (!via[cases[i].b].path)
+            continue;  /* the auxprop is missing: a failed case said so */
+        in.server_opts = via[cases[i].b].opts;
+        in.server_path = via[cases[i].b].path;
         hx_run(b->what, &in, 1, backend_row, b);
     }
 }
