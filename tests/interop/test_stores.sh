@@ -36,11 +36,12 @@ ALICE_NEW='alice n3w pass'     # ... after the change
 CAROL_PASS='carol s3cret'      # userPassword: {CRAM-MD5} key schedule
 DAVE_PASS='dave s3cret'        # userPassword: {NTLM} NT hash
 ERIN_PASS='erin s3cret'        # LDAP: sambaNTPassword only
-# start: README, PostgreSQL, slapd, two Postfix instances; per store (19):
+# start: README, PostgreSQL, slapd (and its mapping), two Postfix
+# instances; per store (19):
 # alice x 4 mechanisms, carol, dave, 3 wrong passwords, an unknown user,
 # the change (new accepted, old refused), outage (4), back (3); LDAP's
 # Samba user (4): accepted, wrong, outage, back; the logs at the end
-sm_plan $(( 5 + 2 * 19 + 4 + 1 ))
+sm_plan $(( 6 + 2 * 19 + 4 + 1 ))
 
 MAIN_CF=/etc/postfix/main.cf
 main_cf_saved=
@@ -235,6 +236,15 @@ LDIFEOF
 else
     sm_not_ok "slapd did not start, or the entries were refused"
     sm_diag_file "$LDIR/slapd.log" slapd; sm_diag_file "$LDIR/admin.log" ldapadd
+fi
+# the README's check of the mapping: as the postfix user, EXTERNAL over
+# ldapi, acting for alice@example.org, slapd says who that is
+who=$(runuser -u postfix -- ldapwhoami -Q -Y EXTERNAL -H "$LDAPI_URL" \
+    -e "!authzid=u:alice@$REALM" 2>&1)
+if [ "$who" = "dn:uid=alice,$PEOPLE" ]; then
+    sm_ok "ldapwhoami -Y EXTERNAL as postfix, proxied authorization u:alice@$REALM: $who"
+else
+    sm_not_ok "ldapwhoami -Y EXTERNAL as postfix, proxied authorization u:alice@$REALM" "got: $who"
 fi
 ldap_set() {  # ldap_set USER ATTRIBUTE VALUE
     printf 'dn: uid=%s,%s\nchangetype: modify\nreplace: %s\n%s: %s\n' "$1" "$PEOPLE" "$2" "$2" "$3" |
