@@ -40,8 +40,8 @@ ERIN_PASS='erin s3cret'        # LDAP: sambaNTPassword only
 # instances; per store (19):
 # alice x 4 mechanisms, carol, dave, 3 wrong passwords, an unknown user,
 # the change (new accepted, old refused), outage (4), back (3); LDAP's
-# Samba user (4): accepted, wrong, outage, back; the logs at the end
-sm_plan $(( 6 + 2 * 19 + 4 + 1 ))
+# Samba user (4): accepted, wrong, outage, back; the logs at the end (2)
+sm_plan $(( 6 + 2 * 19 + 4 + 2 ))
 
 MAIN_CF=/etc/postfix/main.cf
 main_cf_saved=
@@ -274,7 +274,9 @@ for i in a b; do
     cat "$SM_TMP/main.cf.recipe" >>"$conf/main.cf"
     {
         for s in pg ldap samba; do
-            echo "127.0.0.1:${PORT[$i$s]} inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpd$s"
+            # one smtpd process per listener (maxproc 1): the process that
+            # answered during an outage is the one that answers after it
+            echo "127.0.0.1:${PORT[$i$s]} inet n - n - 1 smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpd$s"
         done
         sm_postfix_master_services
     } >"$conf/master.cf"
@@ -394,7 +396,7 @@ store_cases() {
         expect 235 "$st back: PLAIN, the next attempt succeeds (mxa)" PLAIN "$pa" alice "$ALICE_NEW"
         expect 235 "$st back: CRAM-MD5, key schedule (mxb)" CRAM-MD5 "$pb" carol "$CAROL_PASS"
         expect 235 "$st back: NTLM, {NTLM} hash (mxa)" NTLM "$pa" dave "$DAVE_PASS"
-        [ "$st" = ldap ] && expect 235 "ldap back: NTLM from sambaNTPassword (mxb)" NTLM "${PORT[bsamba]}" erin "$ERIN_PASS"
+        [ "$st" = ldap ] && expect 235 "ldap back: NTLM from sambaNTPassword (mxa)" NTLM "${PORT[asamba]}" erin "$ERIN_PASS"
     else
         for m in 1 2 3; do sm_not_ok "$st: the store did not come back"; done
         [ "$st" = ldap ] && sm_not_ok "$st: the store did not come back"
@@ -426,6 +428,27 @@ if [ -z "$trouble" ] && [ -z "$restarted" ]; then
 else
     sm_not_ok "no smtpd panicked, crashed or logged a fatal error; both Postfix masters kept their pids" \
         "${trouble}${restarted:+restarted:$restarted}"
+fi
+# the smtpd processes that answered 454 during an outage (each listener has
+# one) authenticated a client after their last 454: the same
+# process, its libsasl2 and our plugins loaded once, nothing restarted
+stale=''
+n_outage=0
+for i in a b; do
+    log=$SM_TMP/pf$i/maillog
+    while IFS=: read -r line pid; do
+        n_outage=$((n_outage + 1))
+        tail -n +"$line" "$log" | grep -qE "smtpd\[$pid\]: disconnect from .* auth=1( |\$)" ||
+            stale="$stale mx$i smtpd[$pid]"
+    done < <(grep -nE 'smtpd\[[0-9]+\]: .*SASL .* authentication failed: (generic failure|remote authentication server unavailable)' \
+        "$log" 2>/dev/null | sed -E 's/^([0-9]+):.*smtpd\[([0-9]+)\].*/\1:\2/' |
+        awk -F: '{ last[$2] = $1 } END { for (p in last) print last[p] ":" p }')
+done
+if [ "$n_outage" -gt 0 ] && [ -z "$stale" ]; then
+    sm_ok "each of the $n_outage smtpd processes that answered 454 during an outage authenticated a client again afterwards"
+else
+    sm_not_ok "each smtpd process that answered 454 during an outage authenticated a client again afterwards" \
+        "${stale:+not again:$stale}${stale:-no outage line in the mail logs}"
 fi
 # the outages as smtpd logged them (the reason libsasl2 gave), for the record
 grep -h 'SASL .* authentication failed: ' "$SM_TMP/pfa/maillog" "$SM_TMP/pfb/maillog" 2>/dev/null |
