@@ -10,8 +10,10 @@
 #      driver, sample-server/client end to end)
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
-#      mechanisms, Cyrus IMAP with imtest (tests/interop/test_postfix.sh,
-#      test_saslauthd.sh, test_ldap.sh, test_imap.sh: need root)
+#      mechanisms, Cyrus IMAP with imtest, secret stores shared by two Postfix
+#      instances (PostgreSQL, OpenLDAP) and their outages
+#      (tests/interop/test_postfix.sh, test_saslauthd.sh, test_ldap.sh,
+#      test_imap.sh, test_stores.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. a clang build with -Werror (warning-free under both compilers)
@@ -148,6 +150,9 @@ tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
 tap_step "cyrus imap" bash "$src/tests/interop/test_imap.sh"
 # sasl-mechs-token test against Postfix (STARTTLS, implicit TLS, none) and Cyrus imapd
 tap_step "token test" bash "$src/tests/interop/test_token_test.sh"
+# shared secret stores: PostgreSQL (SQL auxprop) and slapd (ldapdb auxprop) read
+# by two Postfix instances; a password change, then each store stopped and back
+tap_step "secret stores" bash "$src/tests/interop/test_stores.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"

@@ -4,7 +4,8 @@
  *    SASL_FAIL, which Postfix turns into 454 "try again") are refused by each
  *    of our servers as a wrong password is: SASL_BADAUTH, same errdetail;
  *  - a backend that is down (saslauthd's socket absent, an SQL auxprop whose
- *    database cannot be opened) stays a temporary error;
+ *    database cannot be opened, ldapdb's LDAP server down) stays a temporary
+ *    error for each server that checks a password or reads a secret;
  *  - after a permitted proxy login the application reads the authzid's
  *    auxprop values, not the authcid's;
  *  - PLAIN makes no more canon_user calls than Cyrus's (an authzid that is
@@ -81,23 +82,25 @@ static void name_row(int row, void *arg)
 
 /* ---- temporary backend errors ----------------------------------------------- */
 
-static char sqldir[PATH_MAX];
-
-/* A folder holding only the system's SQL auxprop. */
-static int make_sql_folder(void)
+/* A folder holding only one of the system's auxprop plugins (libsql.so,
+ * libldapdb.so), under hx.root; NULL (with a failed case) when it is not
+ * installed. */
+static const char *make_aux_folder(const char *lib, const char *package)
 {
+    static char dirs[2][PATH_MAX];
+    static int n;
     const char *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
-    char src[PATH_MAX], dst[PATH_MAX + 16];
+    char src[PATH_MAX], dst[2 * PATH_MAX], *dir = dirs[n++ % 2];
+    /* (two folders at most: SQL's and ldapdb's) */
 
-    snprintf(sqldir, sizeof(sqldir), "%s/sql", hx.root);
-    snprintf(src, sizeof(src), "%s/libsql.so", sys ? sys : "");
-    snprintf(dst, sizeof(dst), "%s/libsql.so", sqldir);
+    snprintf(dir, PATH_MAX, "%s/aux-%s", hx.root, lib);
+    snprintf(src, sizeof(src), "%s/%s", sys ? sys : "", lib);
+    snprintf(dst, sizeof(dst), "%s/%s", dir, lib);
     if (access(src, R_OK) != 0)
-        return tap_ok(0, "SQL auxprop %s: %s (package libsasl2-modules-sql)", src,
-                      strerror(errno)), -1;
-    if ((mkdir(sqldir, 0700) != 0 && errno != EEXIST) || symlink(src, dst) != 0)
-        return tap_ok(0, "cannot link %s into %s: %s", src, sqldir, strerror(errno)), -1;
-    return 0;
+        return tap_ok(0, "auxprop %s: %s (package %s)", src, strerror(errno), package), NULL;
+    if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || (symlink(src, dst) != 0 && errno != EEXIST))
+        return tap_ok(0, "cannot link %s into %s: %s", src, dir, strerror(errno)), NULL;
+    return dir;
 }
 
 struct backend_case {
@@ -129,6 +132,18 @@ static void backend_row(int row, void *arg)
         tap_diag("errdetail \"%s\"", o.server_err);
 }
 
+/* Where the backend that is down is the auxprop itself (pwcheck_method
+ * auxprop): the SQL auxprop answers SASL_FAIL when it reaches no database,
+ * ldapdb SASL_UNAVAIL when the LDAP server is down; each of our servers that
+ * reads a secret must hand that on, never turn it into a wrong password. */
+enum backend { SASLAUTHD, SQL, LDAPDB, UP };
+static const char *const backend_what[] = {
+    [SASLAUTHD] = "saslauthd is not running",
+    [SQL] = "the SQL auxprop's database cannot be opened",
+    [LDAPDB] = "the ldapdb auxprop's LDAP server is down",
+    [UP] = "backend up, wrong password",
+};
+
 static void run_backends(void)
 {
     static const char *const saslauthd_down[] = {
@@ -137,30 +152,54 @@ static void run_backends(void)
         "auxprop_plugin", "sql", "sql_engine", "sqlite3",
         "sql_database", "/nonexistent-sasl-mechs/users.db",
         "sql_select", "SELECT password FROM users WHERE name = '%u'", NULL};
-    static const struct backend_case cases[] = {
-        {"PLAIN", "saslauthd is not running", HX_PASS, 1},
-        {"LOGIN", "saslauthd is not running", HX_PASS, 1},
-        {"CRAM-MD5", "the SQL database cannot be opened", HX_PASS, 1},
-        {"PLAIN", "backend up, wrong password", WRONG_PASS, 0},
-        {"LOGIN", "backend up, wrong password", WRONG_PASS, 0},
-        {"CRAM-MD5", "backend up, wrong password", WRONG_PASS, 0},
+    static const char *ldapdb_down[] = {
+        "pwcheck_method", "auxprop", "auxprop_plugin", "ldapdb",
+        "ldapdb_uri", "ldapi://%2Fnonexistent-sasl-mechs%2Fldapi", "ldapdb_mech", "EXTERNAL",
+        NULL};
+    static const struct {
+        const char *mech;
+        enum backend b;
+    } cases[] = {
+        {"PLAIN", SASLAUTHD}, {"LOGIN", SASLAUTHD},
+        {"PLAIN", SQL}, {"LOGIN", SQL}, {"CRAM-MD5", SQL}, {"NTLM", SQL},
+        {"PLAIN", LDAPDB}, {"LOGIN", LDAPDB}, {"CRAM-MD5", LDAPDB}, {"NTLM", LDAPDB},
+        {"PLAIN", UP}, {"LOGIN", UP}, {"CRAM-MD5", UP},
     };
+    static struct backend_case bc[sizeof(cases) / sizeof(cases[0])];
+    /* hx_path's results live in a ring of 8 that main's own paths share:
+     * copied here, made once */
+    static char usual[1000], with_sql[1000], with_ldapdb[1000];
+    const char *sql = make_aux_folder("libsql.so", "libsasl2-modules-sql");
+    const char *ldapdb = make_aux_folder("libldapdb.so", "libsasl2-modules-ldap");
     struct hx_init in = {.client_path = hx.ours};
     size_t i;
 
+    snprintf(usual, sizeof(usual), "%s", hx_path(hx.ours, hx.aux, NULL));
+    if (sql)
+        snprintf(with_sql, sizeof(with_sql), "%s", hx_path(hx.ours, sql, NULL));
+    if (ldapdb)
+        snprintf(with_ldapdb, sizeof(with_ldapdb), "%s", hx_path(hx.ours, ldapdb, NULL));
+    const struct {
+        const char *const *opts;
+        const char *path;   /* NULL: the auxprop is not installed */
+    } via[] = {
+        [SASLAUTHD] = {saslauthd_down, usual},
+        [SQL] = {sql_down, sql ? with_sql : NULL},
+        [LDAPDB] = {ldapdb_down, ldapdb ? with_ldapdb : NULL},
+        [UP] = {NULL, usual},
+    };
+
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const struct backend_case *b = &cases[i];
-        in.server_opts = NULL;
-        in.server_path = hx_path(hx.ours, hx.aux, NULL);
-        if (b->temporary && b->mech[0] != 'C') {
-            in.server_opts = saslauthd_down;
-        } else if (b->temporary) {
-            if (make_sql_folder() != 0)
-                continue;
-            in.server_path = hx_path(hx.ours, sqldir, NULL);
-            in.server_opts = sql_down;
-        }
-        hx_run(b->what, &in, 1, backend_row, (void *)b);
+        struct backend_case *b = &bc[i];
+        b->mech = cases[i].mech;
+        b->what = backend_what[cases[i].b];
+        b->temporary = cases[i].b != UP;
+        b->password = b->temporary ? HX_PASS : WRONG_PASS;
+        if (!via[cases[i].b].path)
+            continue;  /* the auxprop is missing: a failed case said so */
+        in.server_opts = via[cases[i].b].opts;
+        in.server_path = via[cases[i].b].path;
+        hx_run(b->what, &in, 1, backend_row, b);
     }
 }
 

@@ -12,7 +12,11 @@
 #   config       sm_write_conf DIR KEY=VALUE...   (writes DIR/sample.conf)
 #   exchange     sm_exchange NAME MECH SRV_PLUGDIR CLI_PLUGDIR CONFDIR USER PASS
 #                one sasl-sample-server / sasl-sample-client conversation
-#   NTLM         sm_ntlm_nt_len: the NT response length of an AUTHENTICATE
+#   NTLM         sm_ntlm_nt_len: the NT response length of an AUTHENTICATE;
+#                sm_nt_hash PASSWORD: its NT hash (32 hex digits)
+#   slapd        sm_slapd_start CONF [URL...], sm_slapd_stop
+#   Postfix      sm_postfix_main_cf FILE HOST PLUGDIR [ENV...],
+#                sm_postfix_master_services (master.cf's internal services)
 #
 # Environment (set by `make check`; defaults here let the scripts run by hand):
 #   SM_SRCDIR, SM_BUILDDIR, SM_PLUGIN_DIR (our plugins, libtool's .libs),
@@ -405,13 +409,16 @@ sm_exchange_diag() {
 # test starts from (a private queue, loopback only, SASL on in smtpd, mail
 # discarded, the maillog in $SM_TMP); ENV are more import_environment
 # entries.  The caller appends its own lines (transport_maps, smtp_sasl_*).
+# A second instance needs queue and data folders of its own: SM_POSTFIX_TOP
+# (default $SM_TMP, under which the caller creates queue/ and data/) and
+# maillog_file (the caller's line appended later wins).
 sm_postfix_main_cf() {
-    local file=$1 HOST=$2 plugdir=$3
+    local file=$1 HOST=$2 plugdir=$3 top=${SM_POSTFIX_TOP:-$SM_TMP}
     shift 3
     cat >"$file" <<CONFEOF
 compatibility_level = 3.6
-queue_directory = $SM_TMP/queue
-data_directory = $SM_TMP/data
+queue_directory = $top/queue
+data_directory = $top/data
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = $HOST
@@ -421,7 +428,7 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 alias_maps =
 alias_database =
-maillog_file = $SM_TMP/maillog
+maillog_file = $top/maillog
 maillog_file_prefixes = $SM_TMP
 in_flow_delay = 0
 smtpd_sasl_auth_enable = yes
@@ -435,10 +442,10 @@ import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plu
 CONFEOF
 }
 
-# sm_postfix_master_cf FILE: appends to FILE the master.cf services every
-# test instance needs besides its own smtpd listeners (none chrooted).
-sm_postfix_master_cf() {
-    cat >>"$1" <<'CONFEOF'
+# sm_postfix_master_services: the lines of master.cf for Postfix's own
+# services (no smtpd listener: the caller writes those).
+sm_postfix_master_services() {
+    cat <<'CONFEOF'
 smtp      unix  - - n - - smtp
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
@@ -461,12 +468,19 @@ postlog   unix-dgram n - n - 1 postlogd
 CONFEOF
 }
 
-# sm_postfix_start CONF PORT: starts Postfix with the configuration directory
-# CONF (postfix -c needs it in alternate_config_directories of the default
-# /etc/postfix/main.cf: added, and put back as it was by sm_postfix_stop,
-# which sm_init's cleanup calls), then waits until 127.0.0.1:PORT answers.
-# Returns 1, the reason in SM_POSTFIX_WHY, when it does not.
-SM_POSTFIX_CONF=
+# sm_postfix_master_cf FILE: appends those services to FILE.
+sm_postfix_master_cf() {
+    sm_postfix_master_services >>"$1"
+}
+
+# sm_postfix_start CONF PORT: starts a Postfix instance with the configuration
+# directory CONF (postfix -c needs every instance's in one
+# alternate_config_directories line of the default /etc/postfix/main.cf:
+# written from the original, which sm_postfix_stop, called by sm_init's
+# cleanup, puts back), then waits until 127.0.0.1:PORT answers.  Several
+# instances may run at once.  Returns 1, the reason in SM_POSTFIX_WHY, when
+# the instance does not answer.
+SM_POSTFIX_CONFS=()
 SM_POSTFIX_MAIN_CF_SAVED=
 SM_POSTFIX_WHY=
 sm_postfix_start() {
@@ -478,14 +492,17 @@ sm_postfix_start() {
         else
             SM_POSTFIX_MAIN_CF_SAVED=created
         fi
-        echo "alternate_config_directories = $conf" >>"$main_cf"
     fi
+    SM_POSTFIX_CONFS+=("$conf")
+    {
+        [ "$SM_POSTFIX_MAIN_CF_SAVED" = created ] || cat "$SM_POSTFIX_MAIN_CF_SAVED"
+        echo "alternate_config_directories = ${SM_POSTFIX_CONFS[*]}"
+    } >"$main_cf.sm-new" && mv "$main_cf.sm-new" "$main_cf"
     SM_POSTFIX_WHY=
     if ! out=$(postfix -c "$conf" start 2>&1); then
         SM_POSTFIX_WHY="postfix start failed: $out"
         return 1
     fi
-    SM_POSTFIX_CONF=$conf
     for _ in $(seq 50); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
         sleep 0.1
@@ -494,14 +511,15 @@ sm_postfix_start() {
     return 1
 }
 
-# sm_postfix_stop: stops what sm_postfix_start started and puts the default
-# main.cf back (removed when it did not exist before).
+# sm_postfix_stop: stops every instance sm_postfix_start started and puts the
+# default main.cf back (removed when it did not exist before).
 sm_postfix_stop() {
-    if [ -n "$SM_POSTFIX_CONF" ]; then
-        postfix -c "$SM_POSTFIX_CONF" stop >/dev/null 2>&1
-        postfix -c "$SM_POSTFIX_CONF" abort >/dev/null 2>&1
-        SM_POSTFIX_CONF=
-    fi
+    local c
+    for c in "${SM_POSTFIX_CONFS[@]}"; do
+        postfix -c "$c" stop >/dev/null 2>&1
+        postfix -c "$c" abort >/dev/null 2>&1
+    done
+    SM_POSTFIX_CONFS=()
     if [ "$SM_POSTFIX_MAIN_CF_SAVED" = created ]; then
         rm -f /etc/postfix/main.cf
     elif [ -n "$SM_POSTFIX_MAIN_CF_SAVED" ]; then
@@ -565,6 +583,16 @@ sm_cyrus_stop() {
     SM_CYRUS_PIDFILES=()
 }
 
+# sm_nt_hash PASSWORD: MD4 of the UTF-16LE password (the NT hash that
+# {NTLM} and Samba's sambaNTPassword store), in lower-case hex, by iconv and
+# openssl alone.
+sm_nt_hash() {
+    local h
+    h=$(printf '%s' "$1" | iconv -f UTF-8 -t UTF-16LE |
+        openssl dgst -md4 -provider legacy -provider default -r) || return 1
+    printf '%s' "${h%% *}"
+}
+
 sm_ntlm_nt_len() {
     local line hex
     while IFS= read -r line; do
@@ -575,4 +603,52 @@ sm_ntlm_nt_len() {
             return
         fi
     done
+}
+
+# ---- slapd -----------------------------------------------------------------------
+# sm_slapd_start CONF [URL...]: slapd -f CONF listening on a free loopback
+# port (ldap://127.0.0.1:PORT/) and on the URLs given (ldapi://...), in the
+# foreground with -d 256 (each operation and its result) logging to
+# $SM_SLAPD_LOG (default $SM_TMP/slapd.log, appended to); waits until it
+# says "slapd starting".  With SM_SLAPD_PORT set (a restart), that port and
+# no other.  Sets SM_SLAPD_PID and SM_SLAPD_PORT, or returns 1 with both
+# empty (the log says why).  The environment of the call (SASL_PATH=...)
+# is slapd's.  Stopped by sm_slapd_stop, or by sm_init's cleanup.
+sm_slapd_start() {
+    local conf=$1 log=${SM_SLAPD_LOG:-$SM_TMP/slapd.log} fixed=${SM_SLAPD_PORT:-} from port
+    shift
+    SM_SLAPD_PID=
+    for _ in $(seq 20); do
+        port=${fixed:-$(( 20000 + RANDOM % 20000 ))}
+        : >>"$log"
+        from=$(($(wc -l <"$log") + 1))
+        slapd -f "$conf" -h "ldap://127.0.0.1:$port/${*:+ $*}" -d 256 >>"$log" 2>&1 &
+        SM_SLAPD_PID=$!
+        for _ in $(seq 100); do
+            tail -n +"$from" "$log" | grep -q 'slapd starting' && break
+            kill -0 "$SM_SLAPD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if tail -n +"$from" "$log" | grep -q 'slapd starting'; then
+            SM_SLAPD_PORT=$port
+            return 0
+        fi
+        kill "$SM_SLAPD_PID" 2>/dev/null
+        wait "$SM_SLAPD_PID" 2>/dev/null
+        SM_SLAPD_PID=
+        if [ -n "$fixed" ] || ! tail -n +"$from" "$log" | grep -q 'Address already in use'; then
+            break
+        fi
+    done
+    SM_SLAPD_PORT=
+    return 1
+}
+
+# sm_slapd_stop: stop the slapd sm_slapd_start started (SIGTERM, then wait:
+# its database is closed cleanly).  SM_SLAPD_PORT is kept, for a restart.
+sm_slapd_stop() {
+    [ -n "${SM_SLAPD_PID:-}" ] || return 0
+    kill "$SM_SLAPD_PID" 2>/dev/null
+    wait "$SM_SLAPD_PID" 2>/dev/null
+    SM_SLAPD_PID=
 }

@@ -87,7 +87,7 @@ chown postfix "${KRB5CCNAME#FILE:}"
 
 if sm_postfix_start "$CONF" "$PORT"; then
     sm_ok "postfix started on 127.0.0.1:$PORT with our GSSAPI server plugin"
-elif [ -z "$SM_POSTFIX_CONF" ]; then
+elif [ "${SM_POSTFIX_WHY#postfix start failed}" != "$SM_POSTFIX_WHY" ]; then
     fail_all "$SM_POSTFIX_WHY"
 else
     sm_not_ok "postfix: $SM_POSTFIX_WHY"

@@ -90,22 +90,8 @@ pidfile $SM_TMP/slapd.pid
 argsfile $SM_TMP/slapd.args
 sasl-secprops noanonymous
 CONFEOF
-PORT=
-for _ in $(seq 20); do
-    PORT=$(( 20000 + RANDOM % 20000 ))
-    SASL_PATH=$plugdir slapd -f "$SM_TMP/slapd.conf" -h "ldap://127.0.0.1:$PORT/" -d 256 \
-        >"$SM_TMP/slapd.log" 2>&1 &
-    slapd_pid=$!
-    for _ in $(seq 100); do
-        grep -q 'slapd starting' "$SM_TMP/slapd.log" && break
-        kill -0 "$slapd_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    grep -q 'slapd starting' "$SM_TMP/slapd.log" && break
-    wait "$slapd_pid" 2>/dev/null
-    slapd_pid=
-    grep -q 'Address already in use' "$SM_TMP/slapd.log" || break
-done
+SASL_PATH=$plugdir sm_slapd_start "$SM_TMP/slapd.conf"
+slapd_pid=$SM_SLAPD_PID PORT=$SM_SLAPD_PORT
 if [ -z "$slapd_pid" ]; then
     sm_not_ok "slapd did not start"; sm_diag_file "$SM_TMP/slapd.log"
     fail_all "no slapd"

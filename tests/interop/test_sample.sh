@@ -46,13 +46,6 @@ NTLMV1CONF=$SM_TMP/conf-ntlm-v1
 NTLMHASHCONF=$SM_TMP/conf-ntlm-hash
 NTLMSQLCONF=$SM_TMP/conf-ntlm-sql
 NTLM_HASH=
-# nt_hash PASSWORD: MD4 of the UTF-16LE password, by iconv and openssl alone
-nt_hash() {
-    local h
-    h=$(printf '%s' "$1" | iconv -f UTF-8 -t UTF-16LE |
-        openssl dgst -md4 -provider legacy -provider default -r) || return 1
-    printf '%s' "${h%% *}"
-}
 SQLCONF=$SM_TMP/conf-sql
 OAUTHCONF=$SM_TMP/conf-oauth
 MINT=$SM_BUILDDIR/tests/oauth/oauth_mint
@@ -73,7 +66,7 @@ if [ -z "$blocked" ]; then
     # (the password column empty, so only the hash can authenticate)
     sm_write_conf "$NTLMV1CONF" "sasldb_path=$SM_TMP/sasldb" auxprop_plugin=sasldb \
         pwcheck_method=auxprop ntlm_allow_v1=yes
-    if ! NTLM_HASH=$(nt_hash "$NTLM_PASS") || [ ${#NTLM_HASH} -ne 32 ]; then
+    if ! NTLM_HASH=$(sm_nt_hash "$NTLM_PASS") || [ ${#NTLM_HASH} -ne 32 ]; then
         blocked="${blocked:+$blocked; }cannot compute an NT hash with openssl (legacy provider)"
     elif ! err=$(sm_mksasldb "$SM_TMP/sasldb-ntlm" "$SM_FQDN" "$NTLM_USER" \
         "{NTLM}$NTLM_HASH" 2>&1); then
