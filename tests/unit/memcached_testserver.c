@@ -2,7 +2,6 @@
 #define _GNU_SOURCE 1
 #include "config.h"
 #include "memcached_testserver.h"
-#include "oauth_testserver.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,12 +34,31 @@ static int mc_connect(int port)
     return fd;
 }
 
+/* a port on 127.0.0.1 nothing listens on (bound, then closed) */
+static int mc_free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+    if (fd < 0)
+        return -1;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0
+        && getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
 static int mc_try(struct mc *m, const char *bin)
 {
     char port[16];
     int i, status, fd;
 
-    m->port = ts_closed_port();
+    m->port = mc_free_port();
     if (m->port <= 0)
         return -1;
     snprintf(port, sizeof(port), "%d", m->port);
