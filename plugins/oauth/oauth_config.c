@@ -197,7 +197,10 @@ static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils
                            struct oauth_verify_config *vc)
 {
     static const char *const only[] = {"introspection_cache_server",
-                                       "introspection_cache_key_file", NULL};
+                                       "introspection_cache_key_file",
+                                       "introspection_cache_timeout",
+                                       "introspection_max_per_interval",
+                                       "introspection_interval", NULL};
     const struct oauth_plugin *p = set->plugin;
     char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
     const char *const *o;

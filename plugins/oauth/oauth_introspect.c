@@ -536,7 +536,8 @@ static int introspect_from_shared(struct oauth_introspector *in, const unsigned 
     pthread_mutex_lock(&in->mu);
     in->shared_hits++;
     in->hits++;
-    in->misses--; /* counted by introspect_from_cache: a hit after all */
+    if (in->cfg.max_entries) /* introspect_from_cache counted a miss: a hit after all */
+        in->misses--;
     pthread_mutex_unlock(&in->mu);
     introspect_remember(in, key, *obj, until, now);
     return a == OAUTH_ICACHE_ACTIVE ? OAUTH_OK : OAUTH_ERR_CLIENT;

@@ -315,6 +315,16 @@ static void test_shared_between_processes(void **state)
     assert_int_equal(s.requests, 0);
     assert_int_equal(asked(), before + 1);
     oauth_introspector_free(in);
+    /* without a cache of its own, the shared one still answers */
+    c.max_entries = 0;
+    in = make(&c);
+    assert_int_equal(look(in, tok, now + 3, NULL, &cached, &err), OAUTH_OK);
+    assert_int_equal(cached, 1);
+    oauth_introspector_stats(in, &s);
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.misses, 0);
+    assert_int_equal(asked(), before + 1);
+    oauth_introspector_free(in);
     free(tok);
 }
 
