@@ -483,14 +483,6 @@ static int icache_line_done(const char *buf, size_t len, void *arg)
     return (size_t)(crlf - buf) + 2 == len ? 1 : -1;
 }
 
-/* the reply to "get KEY": "END\r\n", or
- * "VALUE KEY FLAGS BYTES\r\n" DATA "\r\nEND\r\n" */
-struct get_reply {
-    const char *key;
-    size_t keylen;
-    size_t data_off, data_len;
-};
-
 static int icache_digits(const char *p, size_t n)
 {
     size_t i;
@@ -501,26 +493,24 @@ static int icache_digits(const char *p, size_t n)
     return n > 0;
 }
 
-static int icache_get_done(const char *buf, size_t len, void *arg)
+int oauth_icache_parse_get_reply(const char *buf, size_t len, const char *key, size_t keylen,
+                                 size_t *off, size_t *vlen)
 {
-    struct get_reply *g = arg;
     const char *crlf = icache_crlf(buf, len), *p, *e;
     unsigned long long bytes = 0;
     size_t hdr, total;
 
+    *off = *vlen = 0;
     if (!crlf)
         return len > MAX_LINE ? -1 : 0;
     hdr = (size_t)(crlf - buf);
-    if (hdr == 3 && memcmp(buf, "END", 3) == 0) {
-        g->data_len = 0;
-        g->data_off = 0;
+    if (hdr == 3 && memcmp(buf, "END", 3) == 0)
         return len == 5 ? 1 : -1;
-    }
     /* VALUE <key> <flags> <bytes> */
-    if (hdr < 6 + g->keylen + 4 || memcmp(buf, "VALUE ", 6) != 0
-        || memcmp(buf + 6, g->key, g->keylen) != 0 || buf[6 + g->keylen] != ' ')
+    if (hdr < 6 + keylen + 4 || memcmp(buf, "VALUE ", 6) != 0
+        || memcmp(buf + 6, key, keylen) != 0 || buf[6 + keylen] != ' ')
         return -1;
-    p = buf + 6 + g->keylen + 1;
+    p = buf + 6 + keylen + 1;
     e = memchr(p, ' ', (size_t)(crlf - p));
     if (!e || (size_t)(e - p) > 10 || !icache_digits(p, (size_t)(e - p)))
         return -1;
@@ -536,9 +526,23 @@ static int icache_get_done(const char *buf, size_t len, void *arg)
         return 0;
     if (len > total || memcmp(buf + hdr + 2 + bytes, "\r\nEND\r\n", 7) != 0)
         return -1;
-    g->data_off = hdr + 2;
-    g->data_len = (size_t)bytes;
+    *off = hdr + 2;
+    *vlen = (size_t)bytes;
     return 1;
+}
+
+/* the reply to "get KEY", for icache_recv */
+struct get_reply {
+    const char *key;
+    size_t keylen;
+    size_t data_off, data_len;
+};
+
+static int icache_get_done(const char *buf, size_t len, void *arg)
+{
+    struct get_reply *g = arg;
+
+    return oauth_icache_parse_get_reply(buf, len, g->key, g->keylen, &g->data_off, &g->data_len);
 }
 
 /* An exchange failed: the stream cannot be trusted any more. */

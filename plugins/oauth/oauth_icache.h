@@ -108,4 +108,12 @@ enum oauth_icache_answer oauth_icache_decode(const unsigned char *secret, size_t
                                              time_t *until, json_t **claims,
                                              struct oauth_err *why);
 
+/* memcached's reply to "get KEY" in buf[0..len): 1 when whole ("END\r\n":
+ * *vlen 0 and *off 0; or "VALUE KEY FLAGS BYTES\r\n" DATA "\r\nEND\r\n":
+ * the data at *off, *vlen bytes, at most OAUTH_ICACHE_MAX_VALUE), 0 when
+ * more is needed, -1 when it is anything else (another key, trailing
+ * bytes, an error line). */
+int oauth_icache_parse_get_reply(const char *buf, size_t len, const char *key, size_t keylen,
+                                 size_t *off, size_t *vlen);
+
 #endif
