@@ -29,7 +29,8 @@
  *                        well-formed token: the client's fault, status
  *                        invalid_token, SMTP 535.
  *   OAUTH_ERR_TEMPORARY  endpoint unreachable, timeout, TLS failure, HTTP
- *                        5xx, 408, 429: SMTP 454.
+ *                        5xx, 408, 429, or the bound on requests per
+ *                        interval reached (max_per_interval): SMTP 454.
  *   OAUTH_ERR_CONFIG     the endpoint answered but wrongly (refused our
  *                        client credentials, other 4xx, a redirect,
  *                        malformed JSON, no boolean `active`, too large), or
