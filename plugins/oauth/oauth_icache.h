@@ -44,6 +44,7 @@
 #define OAUTH_ICACHE_MAX_VALUE 8192
 #define OAUTH_ICACHE_RETRY 5            /* seconds a failed server is left alone */
 #define OAUTH_ICACHE_MAX_TTL (30L * 24 * 3600) /* memcached's relative exptime limit */
+#define OAUTH_ICACHE_MAX_LINE 512       /* a reply line of memcached other than a value */
 
 struct oauth_icache_config {
     const char *server;                 /* memcached://HOST:PORT (HOST a name, IPv4, [IPv6]) */
@@ -89,7 +90,8 @@ struct oauth_icache_stats {
 };
 void oauth_icache_stats(struct oauth_icache *ic, struct oauth_icache_stats *s);
 
-/* ---- the codec (pure; for the client above, tests and fuzzing) ---------- */
+/* ---- the codec (oauth_icache_codec.c: pure; for the client above, tests
+ * and fuzzing) ------------------------------------------------------------ */
 
 /* The value for key: claims NULL (not active) or an object whose "active"
  * is true (only the claims listed above are kept).  0 and a malloc'd *out
@@ -115,5 +117,8 @@ enum oauth_icache_answer oauth_icache_decode(const unsigned char *secret, size_t
  * bytes, an error line). */
 int oauth_icache_parse_get_reply(const char *buf, size_t len, const char *key, size_t keylen,
                                  size_t *off, size_t *vlen);
+
+/* The first CRLF in buf[0..len), or NULL. */
+const char *oauth_icache_crlf(const char *buf, size_t len);
 
 #endif
