@@ -14,6 +14,7 @@ PACKAGES="
   cyrus-imapd cyrus-clients
   slapd ldap-utils
   postgresql libsasl2-modules-ldap
+  memcached
 "
 missing=""
 for p in $PACKAGES; do

@@ -142,6 +142,8 @@ tap_step "valgrind" make -s -j"$jobs" check-valgrind
 export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
 tap_step "postfix" bash "$src/tests/interop/test_postfix.sh"
 tap_step "saslauthd" bash "$src/tests/interop/test_saslauthd.sh"
+# OAuth at fleet scale: two Postfix instances, introspection shared through memcached
+tap_step "oauth fleet" bash "$src/tests/interop/test_oauth_fleet.sh"
 # OpenLDAP: slapd with our OAuth servers, ldapwhoami with our OAuth clients
 tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"
 # GSSAPI through Postfix (curl, Postfix's smtp client) against a throwaway KDC

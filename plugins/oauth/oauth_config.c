@@ -191,6 +191,69 @@ static const char *const modes[] = {"jwt", "introspection", NULL};
 static const char *const claims[] = {"email", "preferred_username", "upn", "sub", NULL};
 static const char *const auths[] = {"client_secret_basic", "client_secret_post", NULL};
 
+/* The introspection cache shared through a cache server, and the bound on
+ * requests to the endpoint (oauth_icache.h, oauth_introspect.h). */
+static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils,
+                           struct oauth_verify_config *vc)
+{
+    static const char *const only[] = {"introspection_cache_server",
+                                       "introspection_cache_key_file",
+                                       "introspection_cache_timeout",
+                                       "introspection_max_per_interval",
+                                       "introspection_interval", NULL};
+    const struct oauth_plugin *p = set->plugin;
+    char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
+    const char *const *o;
+    const char *s;
+    char *key = NULL;
+    size_t keylen = 0;
+    unsigned u;
+    int r;
+
+    if (vc->mode == OAUTH_VERIFY_JWT) {
+        for (o = only; *o; o++)
+            if (oauth_opt_string(p, utils, *o))
+                return sm_opt_refuse(utils, cfg_option(p, utils, *o, a), "%s is set but %s is "
+                                     "jwt (the default): remove it, or set %s: introspection", a,
+                                     cfg_option(p, utils, "validation", b), b);
+        return SASL_OK;
+    }
+    if ((r = cfg_kept_opt(set, utils, "introspection_cache_server",
+                          &vc->introspect.cache_server)))
+        return r;
+    if ((s = oauth_opt_string(p, utils, "introspection_cache_key_file"))) {
+        if ((r = cfg_secret_file(set, utils, "introspection_cache_key_file", s, &key, &keylen)))
+            return r;
+        if (keylen < OAUTH_ICACHE_MIN_SECRET)
+            return cfg_bad(p, utils, "introspection_cache_key_file", "%.128s holds fewer than "
+                           "%d bytes", s, OAUTH_ICACHE_MIN_SECRET);
+        if (!vc->introspect.cache_server)
+            return sm_opt_refuse(utils, cfg_option(p, utils, "introspection_cache_key_file", a),
+                                 "%s is set but %s is not", a,
+                                 cfg_option(p, utils, "introspection_cache_server", b));
+    } else if (vc->introspect.cache_server) {
+        /* anyone who can write to the cache server could otherwise say
+         * "active" for any token: the HMAC is not optional */
+        return sm_opt_refuse(utils, cfg_option(p, utils, "introspection_cache_server", a),
+                             "%s needs %s (a file of at least %d random bytes, the same on "
+                             "every host, that authenticates what is stored there)", a,
+                             cfg_option(p, utils, "introspection_cache_key_file", b),
+                             OAUTH_ICACHE_MIN_SECRET);
+    }
+    vc->introspect.cache_secret = (const unsigned char *)key;
+    vc->introspect.cache_secret_len = keylen;
+    if ((r = oauth_opt_uint(p, utils, "introspection_cache_timeout", 250, 10, 5000, &u)))
+        return r;
+    vc->introspect.cache_timeout_ms = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "introspection_max_per_interval", 600, 0, 1000000, &u)))
+        return r;
+    vc->introspect.max_per_interval = u;
+    if ((r = oauth_opt_uint(p, utils, "introspection_interval", 60, 1, 3600, &u)))
+        return r;
+    vc->introspect.interval = (long)u;
+    return SASL_OK;
+}
+
 /* Everything but the verifier; SASL_OK, SASL_CONFIGERR (logged) or SASL_NOMEM. */
 static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
                         struct oauth_verify_config *vc)
@@ -284,6 +347,8 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
     if ((r = oauth_opt_uint(p, utils, "introspection_negative_ttl", 30, 0, 3600, &u)))
         return r;
     vc->introspect.negative_ttl = (long)u;
+    if ((r = cfg_read_icache(set, utils, vc)))
+        return r;
     /* what the error challenge advertises */
     if ((r = cfg_kept_opt(set, utils, "openid_configuration", &cfg->openid_configuration))
         || (r = cfg_kept_opt(set, utils, "error_scope", &cfg->error_scope)))

@@ -17,6 +17,10 @@
 #define KEYLEN 32                 /* SHA-256 */
 #define MAX_ENTRIES 1000000
 #define MAX_TTL (366L * 24 * 3600)
+#define MAX_PER_INTERVAL 1000000000UL
+#define MAX_INTERVAL 86400L
+
+enum { NOTICE_CACHE, NOTICE_BOUND, NOTICES };
 
 struct entry {
     unsigned char key[KEYLEN];
@@ -36,7 +40,12 @@ struct oauth_introspector {
     size_t nbuckets;              /* a power of two */
     struct entry *oldest, *newest;
     size_t count;
-    unsigned long hits, misses, requests, evictions;
+    unsigned long hits, misses, requests, evictions, shared_hits, bounded;
+    struct oauth_icache *icache;  /* the shared cache, or NULL */
+    time_t window;                /* this process's count of requests: the interval */
+    unsigned long window_count;
+    time_t notice_at[NOTICES];    /* when each kind of notice was last given */
+    char notice[NOTICES][OAUTH_ERR_REASON_MAX]; /* pending, "" when none */
 };
 
 /* The class is the answer: OAUTH_OK active, OAUTH_ERR_CLIENT not active
@@ -57,6 +66,8 @@ void oauth_introspect_config_default(struct oauth_introspect_config *c)
     c->positive_ttl = 300;
     c->negative_ttl = 30;
     c->max_entries = 10000;
+    c->cache_timeout_ms = 250;
+    c->interval = 60;
 }
 
 static int introspect_dup_str(const char *s, char **out)
@@ -185,6 +196,11 @@ static enum oauth_err_class introspect_make(const struct oauth_introspect_config
         oauth_why(err, "introspection HTTP timeouts and size cap must be > 0");
         return OAUTH_ERR_CONFIG;
     }
+    if (c->max_per_interval > MAX_PER_INTERVAL || c->interval <= 0 || c->interval > MAX_INTERVAL) {
+        oauth_why(err, "introspection bound out of range (requests 0..%lu per 1..%ld s)",
+                  MAX_PER_INTERVAL, MAX_INTERVAL);
+        return OAUTH_ERR_CONFIG;
+    }
     insecure = oauth_http_url_insecure(c->endpoint);
     if (insecure < 0 || (insecure > 0 && !c->http.allow_insecure)) {
         oauth_why(err, "introspection endpoint must be an https:// URL "
@@ -207,6 +223,22 @@ static enum oauth_err_class introspect_make(const struct oauth_introspect_config
     in->cfg.client_secret = in->client_secret;
     in->cfg.http.ca_file = in->ca_file;
     in->cfg.http.proxy = in->proxy;
+    in->cfg.cache_server = NULL;  /* not kept: the shared cache has what it needs */
+    in->cfg.cache_secret = NULL;
+    in->cfg.cache_secret_len = 0;
+    if (c->cache_server) {
+        struct oauth_icache_config ic = {
+            .server = c->cache_server,
+            .secret = c->cache_secret,
+            .secret_len = c->cache_secret_len,
+            .timeout_ms = c->cache_timeout_ms,
+        };
+        enum oauth_err_class cls = oauth_icache_new(&ic, &in->icache, err);
+        if (cls != OAUTH_OK) {
+            oauth_introspector_free(in);
+            return cls;
+        }
+    }
     while (nb < c->max_entries / 2)
         nb *= 2;
     in->nbuckets = nb;
@@ -250,6 +282,7 @@ void oauth_introspector_free(struct oauth_introspector *in)
     oauth_secret_free(in->client_secret);
     oauth_secret_free(in->ca_file);
     oauth_secret_free(in->proxy);
+    oauth_icache_free(in->icache);
     sm_erase(in, sizeof(*in));
     free(in);
 }
@@ -265,7 +298,39 @@ void oauth_introspector_stats(struct oauth_introspector *in, struct oauth_intros
     s->misses = in->misses;
     s->requests = in->requests;
     s->evictions = in->evictions;
+    s->shared_hits = in->shared_hits;
+    s->bounded = in->bounded;
     pthread_mutex_unlock(&in->mu);
+}
+
+/* Queue a notice of a kind unless one was given less than an interval ago. */
+static void introspect_notice(struct oauth_introspector *in, int kind, time_t now,
+                              const char *text)
+{
+    pthread_mutex_lock(&in->mu);
+    if (!in->notice_at[kind] || now - in->notice_at[kind] >= in->cfg.interval
+        || now < in->notice_at[kind]) {
+        in->notice_at[kind] = now;
+        snprintf(in->notice[kind], sizeof(in->notice[kind]), "%s", text);
+    }
+    pthread_mutex_unlock(&in->mu);
+}
+
+int oauth_introspect_take_notice(struct oauth_introspector *in, char *buf, size_t n)
+{
+    int k, got = 0;
+
+    if (!in || n == 0)
+        return 0;
+    pthread_mutex_lock(&in->mu);
+    for (k = 0; k < NOTICES && !got; k++)
+        if (in->notice[k][0]) {
+            snprintf(buf, n, "%s", in->notice[k]);
+            in->notice[k][0] = '\0';
+            got = 1;
+        }
+    pthread_mutex_unlock(&in->mu);
+    return got;
 }
 
 /* ---- one lookup -------------------------------------------------------------- */
@@ -363,38 +428,43 @@ static enum oauth_err_class introspect_ask(struct oauth_introspector *in, const 
     return OAUTH_OK;
 }
 
-/* Remember an answer: inactive (obj NULL) for negative_ttl, active until
- * min(exp, now + positive_ttl). */
-static void introspect_remember(struct oauth_introspector *in, const unsigned char *key,
-                                json_t *obj, time_t now)
+/* How long an answer may be kept: inactive (obj NULL) for negative_ttl,
+ * active until min(exp, now + positive_ttl); 0: not at all. */
+static time_t introspect_until(const struct oauth_introspector *in, const json_t *obj, time_t now)
 {
-    struct entry *e;
     time_t until;
 
-    if (in->cfg.max_entries == 0)
-        return;
     if (!obj) {
         if (in->cfg.negative_ttl <= 0)
-            return;
-        until = introspect_add_ttl(now, in->cfg.negative_ttl);
+            return 0;
+        return introspect_add_ttl(now, in->cfg.negative_ttl);
     } else {
         json_t *exp = json_object_get(obj, "exp");
         if (in->cfg.positive_ttl <= 0)
-            return;
+            return 0;
         until = introspect_add_ttl(now, in->cfg.positive_ttl);
         if (exp) {
             double d;
             if (!json_is_number(exp))
-                return; /* the claim checks will refuse it; keep nothing */
+                return 0; /* the claim checks will refuse it; keep nothing */
             d = json_number_value(exp);
             if (!(d > (double)now))
-                return;
+                return 0;
             if (d < (double)until)
                 until = (time_t)d;
         }
-        if (until <= now)
-            return;
+        return until > now ? until : 0;
     }
+}
+
+/* Keep an answer in this process's cache until `until`. */
+static void introspect_remember(struct oauth_introspector *in, const unsigned char *key,
+                                json_t *obj, time_t until, time_t now)
+{
+    struct entry *e;
+
+    if (in->cfg.max_entries == 0 || until <= now)
+        return;
     if (!(e = calloc(1, sizeof(*e))))
         return;
     memcpy(e->key, key, KEYLEN);
@@ -444,6 +514,79 @@ static int introspect_from_cache(struct oauth_introspector *in, const unsigned c
     return st;
 }
 
+/* -1: nothing usable in the shared cache (or none); else the status, kept
+ * in this process's cache too */
+static int introspect_from_shared(struct oauth_introspector *in, const unsigned char *key,
+                                  time_t now, json_t **obj)
+{
+    struct oauth_err why;
+    enum oauth_icache_answer a;
+    time_t until;
+
+    *obj = NULL;
+    if (!in->icache)
+        return -1;
+    oauth_err_clear(&why);
+    a = oauth_icache_get(in->icache, key, now, &until, obj, &why);
+    if (a == OAUTH_ICACHE_MISS) {
+        if (why.reason[0])
+            introspect_notice(in, NOTICE_CACHE, now, why.reason);
+        return -1;
+    }
+    pthread_mutex_lock(&in->mu);
+    in->shared_hits++;
+    in->hits++;
+    if (in->cfg.max_entries) /* introspect_from_cache counted a miss: a hit after all */
+        in->misses--;
+    pthread_mutex_unlock(&in->mu);
+    introspect_remember(in, key, *obj, until, now);
+    return a == OAUTH_ICACHE_ACTIVE ? OAUTH_OK : OAUTH_ERR_CLIENT;
+}
+
+/* 0 when one more request to the endpoint is within the bound, else -1
+ * with the reason in err */
+static int introspect_bound(struct oauth_introspector *in, time_t now, struct oauth_err *err)
+{
+    time_t window = now / in->cfg.interval;
+    unsigned long count = 0;
+    int shared = 0;
+    char text[OAUTH_ERR_REASON_MAX];
+
+    if (!in->cfg.max_per_interval)
+        return 0;
+    if (in->icache) {
+        struct oauth_err why;
+        char name[64];
+        oauth_err_clear(&why);
+        snprintf(name, sizeof(name), "bound:%ld:%lld", in->cfg.interval, (long long)window);
+        if (oauth_icache_count(in->icache, name, 2 * in->cfg.interval, now, &count, &why) == 0)
+            shared = 1;
+        else
+            introspect_notice(in, NOTICE_CACHE, now, why.reason);
+    }
+    pthread_mutex_lock(&in->mu);
+    if (!shared) {
+        if (in->window != window) {
+            in->window = window;
+            in->window_count = 0;
+        }
+        count = ++in->window_count;
+    }
+    if (count > in->cfg.max_per_interval)
+        in->bounded++;
+    pthread_mutex_unlock(&in->mu);
+    if (count <= in->cfg.max_per_interval)
+        return 0;
+    snprintf(text, sizeof(text), "introspection bound reached: more than %lu requests to the "
+             "endpoint in %ld s (%s); tokens in no cache are refused as temporary failures "
+             "until the interval ends", in->cfg.max_per_interval, in->cfg.interval,
+             shared ? "counted by every process through the shared cache" : "by this process");
+    introspect_notice(in, NOTICE_BOUND, now, text);
+    oauth_why(err, "introspection bound reached (%lu requests per %ld s): try again later",
+              in->cfg.max_per_interval, in->cfg.interval);
+    return -1;
+}
+
 static enum oauth_err_class introspect_lookup(struct oauth_introspector *in, const char *token,
                                    size_t toklen, time_t now, json_t **claims, int *cached,
                                               struct oauth_err *err)
@@ -478,13 +621,28 @@ static enum oauth_err_class introspect_lookup(struct oauth_introspector *in, con
             *cached = 1;
         if (st == OAUTH_ERR_CLIENT)
             oauth_why(err, "token is not active (introspection, cached)");
+    } else if ((c = introspect_from_shared(in, key, now, &obj)) >= 0) {
+        st = (enum oauth_err_class)c;
+        if (cached)
+            *cached = 1;
+        if (st == OAUTH_ERR_CLIENT)
+            oauth_why(err, "token is not active (introspection, shared cache)");
+    } else if (introspect_bound(in, now, err) != 0) {
+        st = OAUTH_ERR_TEMPORARY;
     } else {
         pthread_mutex_lock(&in->mu);
         in->requests++;
         pthread_mutex_unlock(&in->mu);
         st = introspect_ask(in, token, toklen, &obj, err);
-        if (st == OAUTH_OK || st == OAUTH_ERR_CLIENT)
-            introspect_remember(in, key, obj, now);
+        if (st == OAUTH_OK || st == OAUTH_ERR_CLIENT) {
+            time_t until = introspect_until(in, obj, now);
+            struct oauth_err why;
+            introspect_remember(in, key, obj, until, now);
+            oauth_err_clear(&why);
+            if (until > now && in->icache
+                && oauth_icache_put(in->icache, key, obj, until, now, &why) != 0)
+                introspect_notice(in, NOTICE_CACHE, now, why.reason);
+        }
     }
     sm_erase(key, sizeof(key));
     if (st == OAUTH_OK && claims)

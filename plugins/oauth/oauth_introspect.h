@@ -29,7 +29,8 @@
  *                        well-formed token: the client's fault, status
  *                        invalid_token, SMTP 535.
  *   OAUTH_ERR_TEMPORARY  endpoint unreachable, timeout, TLS failure, HTTP
- *                        5xx, 408, 429: SMTP 454.
+ *                        5xx, 408, 429, or the bound on requests per
+ *                        interval reached (max_per_interval): SMTP 454.
  *   OAUTH_ERR_CONFIG     the endpoint answered but wrongly (refused our
  *                        client credentials, other 4xx, a redirect,
  *                        malformed JSON, no boolean `active`, too large), or
@@ -45,6 +46,7 @@
 #include <jansson.h>
 
 #include "oauth_http.h"
+#include "oauth_icache.h"
 
 #define OAUTH_INTROSPECT_MAX_TOKEN 16384 /* longer tokens are inactive unasked */
 
@@ -57,9 +59,25 @@ struct oauth_introspect_config {
     long positive_ttl;                /* seconds an active answer may be kept; 0: never */
     long negative_ttl;                /* seconds an inactive answer is kept; 0: never */
     size_t max_entries;               /* cache bound; 0: no cache */
+    /* The cache shared by every process of every host (oauth_icache.h),
+     * asked after this process's cache and before the endpoint; answers
+     * from the endpoint are stored there with the same lifetimes.  NULL:
+     * none.  Its trouble is never the token's: the endpoint is asked. */
+    const char *cache_server;         /* memcached://HOST:PORT */
+    const unsigned char *cache_secret; /* its HMAC key (copied) */
+    size_t cache_secret_len;
+    long cache_timeout_ms;            /* each exchange with it */
+    /* At most max_per_interval requests to the endpoint per interval
+     * seconds, counted by the whole fleet through the cache server when it
+     * answers, else by this process; past it, a token in no cache is a
+     * temporary failure.  0: no bound.  interval is also how often the
+     * same notice (oauth_introspect_take_notice) is repeated. */
+    unsigned long max_per_interval;
+    long interval;
 };
 
-/* positive 300 s, negative 30 s, 10000 entries, Basic, HTTP defaults;
+/* positive 300 s, negative 30 s, 10000 entries, Basic, HTTP defaults, no
+ * shared cache (timeout 250 ms when one is named), no bound, interval 60 s;
  * endpoint and credentials left NULL. */
 void oauth_introspect_config_default(struct oauth_introspect_config *c);
 
@@ -88,7 +106,15 @@ enum oauth_err_class oauth_introspect(struct oauth_introspector *in, const char 
 struct oauth_introspect_stats {
     size_t entries;
     unsigned long hits, misses, requests, evictions;
+    unsigned long shared_hits;        /* answers from the shared cache (in hits too) */
+    unsigned long bounded;            /* lookups refused by max_per_interval */
 };
 void oauth_introspector_stats(struct oauth_introspector *in, struct oauth_introspect_stats *s);
+
+/* What the administrator should read although no login failed because of
+ * it (the shared cache down or holding a refused value, the bound
+ * reached), at most once per interval for each: 1 and the sentence in buf
+ * (size n), taken, or 0 when there is none. */
+int oauth_introspect_take_notice(struct oauth_introspector *in, char *buf, size_t n);
 
 #endif

@@ -457,24 +457,14 @@ out:
 static int jwt_verify_hs256(const struct oauth_jwt_policy *p, const unsigned char *sig,
                             size_t siglen, const char *data, size_t datalen)
 {
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_MAC *mac = EVP_MAC_fetch(sm_crypto_libctx(), "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    const void *part[1] = {data};
     unsigned char out[HS256_LEN];
-    size_t outlen = 0;
     int rc = -1;
 
-    if (ctx && EVP_MAC_init(ctx, p->hmac_secret, p->hmac_secret_len, params)
-        && EVP_MAC_update(ctx, (const unsigned char *)data, datalen)
-        && EVP_MAC_final(ctx, out, &outlen, sizeof(out)) && outlen == HS256_LEN)
+    if (oauth_hmac_sha256(p->hmac_secret, p->hmac_secret_len, part, &datalen, 1, out) == 0)
         /* the length is public; the bytes are compared in constant time */
         rc = siglen == HS256_LEN && sm_ct_equal(out, sig, HS256_LEN);
     sm_erase(out, sizeof(out));
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     return rc;
 }
 

@@ -139,6 +139,7 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
     struct oauth_err err;
     char detail[WHY_MAX];
     char *user = NULL;
+    enum oauth_err_class cls;
     int r;
 
     if (!c->verifier) /* not configured: mech_avail hides the mechanism, but be sure */
@@ -154,7 +155,12 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
                        err.reason);
     }
-    switch (oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, &err)) {
+    cls = oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, &err);
+    /* what the administrator should know although this login did not fail
+     * for it (a shared cache down, a bound reached), once per interval */
+    while (oauth_verifier_take_notice(c->verifier, detail, sizeof(detail)))
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: %s", p->name, detail);
+    switch (cls) {
     case OAUTH_OK:
         s->step = DONE;
         r = server_set_identities(sparams, p, user, &m, oparams);

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
 /* The access bits each kind refuses, who they let in, and the chmod that
@@ -136,4 +140,27 @@ void oauth_secret_free(char *s)
         sm_erase(s, strlen(s));
         free(s);
     }
+}
+
+int oauth_hmac_sha256(const void *key, size_t keylen, const void *const *part, const size_t *len,
+                      size_t n, unsigned char out[OAUTH_HMAC_SHA256_LEN])
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_MAC *mac = EVP_MAC_fetch(sm_crypto_libctx(), "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    size_t i, outlen = 0;
+    int ok = ctx && EVP_MAC_init(ctx, key, keylen, params);
+
+    for (i = 0; ok && i < n; i++)
+        ok = EVP_MAC_update(ctx, part[i], len[i]);
+    ok = ok && EVP_MAC_final(ctx, out, &outlen, OAUTH_HMAC_SHA256_LEN)
+         && outlen == OAUTH_HMAC_SHA256_LEN;
+    if (!ok)
+        sm_erase(out, OAUTH_HMAC_SHA256_LEN);
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return ok ? 0 : -1;
 }

@@ -44,4 +44,11 @@ void oauth_secret_free(char *s);
  * hold a string), and free it; NULL is fine. */
 void oauth_erase_free(void *p);
 
+/* HMAC-SHA256 (OpenSSL, the project's library context) of the n parts
+ * part[i][0..len[i]) one after the other, into out (32 bytes): 0, or -1
+ * when OpenSSL fails (out is then erased). */
+#define OAUTH_HMAC_SHA256_LEN 32
+int oauth_hmac_sha256(const void *key, size_t keylen, const void *const *part, const size_t *len,
+                      size_t n, unsigned char out[OAUTH_HMAC_SHA256_LEN]);
+
 #endif

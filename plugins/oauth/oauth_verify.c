@@ -360,3 +360,8 @@ void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s
     *s = v->stats;
     pthread_mutex_unlock(&v->lock);
 }
+
+int oauth_verifier_take_notice(struct oauth_verifier *v, char *buf, size_t n)
+{
+    return v->introspector ? oauth_introspect_take_notice(v->introspector, buf, n) : 0;
+}

@@ -73,4 +73,8 @@ struct oauth_verify_stats {
 };
 void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s);
 
+/* A notice for the log although no login failed (oauth_introspect.h:
+ * oauth_introspect_take_notice): 1 and the sentence in buf, or 0. */
+int oauth_verifier_take_notice(struct oauth_verifier *v, char *buf, size_t n);
+
 #endif
