@@ -146,6 +146,8 @@ tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"
 tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
 # Cyrus IMAP with imtest: GSSAPI (ours and Cyrus's, every pair) and the OAuth mechanisms
 tap_step "cyrus imap" bash "$src/tests/interop/test_imap.sh"
+# sasl-mechs-token against the loopback IdP (Microsoft, Google, generic shapes), headless Chromium
+tap_step "token tool" bash "$src/tests/interop/test_token_tool.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"

@@ -596,9 +596,16 @@ def idp_id_token(user, client_id, iss):
 
 
 def idp_tokens(h, flavor, client_id, user, scope, refresh=True):
+    """An access token (a JWT as the server's own, see below), a refresh token."""
     ttl = int(Idp.conf["token_ttl"])
-    ans = {"token_type": "Bearer", "expires_in": ttl, "scope": scope,
-           "access_token": "at-" + secrets.token_urlsafe(32)}
+    # a JWT signed with the server's key (sub: the user, or the client for an
+    # app-only token), so that our server plugin can check it against /jwks
+    st = h.server.state
+    claims = standard_claims(st, user or client_id, scope, ttl)
+    at = mint(st, claims)
+    with st.lock:
+        st.access_tokens[at] = {"claims": claims, "revoked": False}
+    ans = {"token_type": "Bearer", "expires_in": ttl, "scope": scope, "access_token": at}
     if flavor == "ms":
         ans["ext_expires_in"] = ttl
     if refresh:
