@@ -542,7 +542,9 @@ Their test control
   POST /idp/device  {"user_code", "action": approve|deny|expire, "user"}: what
                     the user does on the verification page
   POST /idp/mode    {"slow_down": N (the next N polls), "authorize": ok|deny|
-                    bad_state, "token": ok|500|garbage}
+                    bad_state, "token": ok|500|garbage, "answer": {"status": N,
+                    "body": {...}} (the next token or device request gets exactly
+                    that, for malformed answers)}
   GET  /idp/stats   polls, too_fast (polls sooner than the interval), slow_downs,
                     refreshes, cc_secret, cc_assertion, codes, revoked, active_refresh
 """
@@ -558,7 +560,7 @@ class Idp:
     jtis = set()
     stats = {"polls": 0, "too_fast": 0, "slow_downs": 0, "refreshes": 0, "cc_secret": 0,
              "cc_assertion": 0, "codes": 0, "revoked": 0}
-    modes = {"slow_down": 0, "authorize": "ok", "token": "ok"}
+    modes = {"slow_down": 0, "authorize": "ok", "token": "ok", "answer": None}
 
 
 def idp_b64d(s):
@@ -685,8 +687,20 @@ def idp_flavor(path):
     return "generic"
 
 
+def idp_canned(h):
+    """The answer set with /idp/mode "answer", once; True when sent."""
+    with Idp.lock:
+        ans, Idp.modes["answer"] = Idp.modes["answer"], None
+    if ans is None:
+        return False
+    h.send(int(ans.get("status", 200)), ans.get("body"))
+    return True
+
+
 def idp_device(h, url, body):
     flavor = idp_flavor(url.path)
+    if idp_canned(h):
+        return
     params = h.form(body)
     if params is None:
         return idp_error(h, flavor, 400, "invalid_request", 900144, "bad form body")
@@ -738,6 +752,8 @@ def idp_client_ok(h, flavor, params, token_url):
 
 def idp_token(h, url, body):
     flavor = idp_flavor(url.path)
+    if idp_canned(h):
+        return
     params = h.form(body)
     if params is None:
         return idp_error(h, flavor, 400, "invalid_request", 900144, "bad form body")
