@@ -9,7 +9,11 @@
  * another key refused); the authorization code grant with PKCE (a wrong
  * verifier refused); RFC 7009 revocation; discovery (an issuer that differs
  * refused); a table of malformed answers; an endpoint down; http:// off
- * loopback refused. */
+ * loopback refused.  And the token file's use of it: a whole new file
+ * written (oauth_tokenfile_write: mode, a malformed text refused), an
+ * app-only file (grant_type client_credentials, with a secret and with
+ * private_key_jwt) renewed by oauth_tokenfile_get as the plugin calls it,
+ * and a forced refresh (oauth_tokenfile_refresh). */
 #include "config.h"
 
 #include <stdarg.h>
@@ -31,6 +35,7 @@
 
 #include "oauth_grant.h"
 #include "oauth_testserver.h"
+#include "oauth_tokenfile.h"
 
 static struct ts server;
 static char ms_token[160], ms_device[160], google_token[160], google_revoke[160];
@@ -510,6 +515,129 @@ static void test_transport(void **state)
     assert_int_equal(oauth_grant_auth_parse("tls_client_auth", &c.auth), -1);
 }
 
+/* ---- the token file through the grant module ---------------------------------------------- */
+
+static long idp_stat(const char *name)
+{
+    char *body = NULL;
+    long v = -1;
+
+    if (ts_call(&server, "GET", "/idp/stats", NULL, &body) == 200)
+        v = (long)ts_json_int(body, name);
+    free(body);
+    return v;
+}
+
+static char *slurp_member(const char *path, const char *member)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr), *v;
+    char *s = NULL;
+
+    v = root ? json_object_get(root, member) : NULL;
+    if (json_is_string(v))
+        s = strdup(json_string_value(v));
+    json_decref(root);
+    return s;
+}
+
+static void test_tokenfile_write(void **state)
+{
+    char path[PATH_MAX + 32], text[1024];
+    struct oauth_err err = {0};
+    struct stat st;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/new.json", server.dir);
+    snprintf(text, sizeof(text), "{\"grant_type\": \"client_credentials\", \"token_endpoint\": "
+             "\"%s\", \"client_id\": \"tool-client\"}\n", ms_token);
+    /* client_credentials needs a way to authenticate: nothing is written */
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0600, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_MALFORMED);
+    assert_int_equal(stat(path, &st), -1);
+    snprintf(text, sizeof(text), "{\"grant_type\": \"device\", \"access_token\": \"a\", "
+             "\"expires_at\": 5}");
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0600, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_MALFORMED);
+    snprintf(text, sizeof(text), "{\"access_token\": \"a\", \"expires_at\": 5}");
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0604, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_ERROR);
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0640, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_OK);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    /* replaced as a whole */
+    snprintf(text, sizeof(text), "{\"access_token\": \"b\", \"expires_at\": 6}");
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0600, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_OK);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    {
+        char *at = slurp_member(path, "access_token");
+        assert_string_equal(at, "b");
+        free(at);
+    }
+}
+
+static void test_tokenfile_client_credentials(void **state)
+{
+    struct oauth_tokenfile_options o;
+    struct oauth_token t;
+    struct oauth_err err = {0};
+    char path[PATH_MAX + 32], text[2 * PATH_MAX + 512], *rt;
+    enum oauth_tokenfile_status st;
+    long before;
+
+    (void)state;
+    oauth_tokenfile_options_default(&o);
+    snprintf(path, sizeof(path), "%s/app.json", server.dir);
+    /* with a secret, the access token expired: renewed with client_credentials */
+    snprintf(text, sizeof(text), "{\"grant_type\": \"client_credentials\", \"access_token\": "
+             "\"old\", \"expires_at\": 10, \"obtained_at\": 5, \"token_endpoint\": \"%s\", "
+             "\"client_id\": \"tool-client\", \"client_secret\": \"tool-secret\", "
+             "\"token_endpoint_auth_method\": \"client_secret_post\", \"scope\": "
+             "\"https://outlook.office365.com/.default\"}", ms_token);
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0600, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_OK);
+    before = idp_stat("cc_secret");
+    st = oauth_tokenfile_get(path, &o, &t, &err);
+    if (st != OAUTH_TOKENFILE_OK)
+        fail_msg("client_credentials file: %s", err.reason);
+    assert_int_equal(t.refreshed, 1);
+    assert_int_equal(idp_stat("cc_secret"), before + 1);
+    assert_null(rt = slurp_member(path, "refresh_token"));
+    oauth_token_clear(&t);
+    /* fresh now: used as it is */
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(t.refreshed, 0);
+    oauth_token_clear(&t);
+    /* a forced refresh renews it anyway */
+    assert_int_equal(oauth_tokenfile_refresh(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(t.refreshed, 1);
+    assert_int_equal(idp_stat("cc_secret"), before + 2);
+    oauth_token_clear(&t);
+    /* with a certificate, no access token yet: obtained on first use */
+    snprintf(text, sizeof(text), "{\"grant_type\": \"client_credentials\", \"token_endpoint\": "
+             "\"%s\", \"client_id\": \"tool-client\", \"token_endpoint_auth_method\": "
+             "\"private_key_jwt\", \"client_assertion_key\": \"%s\", \"client_assertion_cert\": "
+             "\"%s\", \"scope\": \"https://outlook.office365.com/.default\"}", ms_token, keyfile,
+             certfile);
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0600, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_OK);
+    before = idp_stat("cc_assertion");
+    st = oauth_tokenfile_get(path, &o, &t, &err);
+    if (st != OAUTH_TOKENFILE_OK)
+        fail_msg("private_key_jwt file: %s", err.reason);
+    assert_int_equal(idp_stat("cc_assertion"), before + 1);
+    oauth_token_clear(&t);
+    /* a client_credentials file with a refresh_token is not one */
+    snprintf(text, sizeof(text), "{\"grant_type\": \"client_credentials\", \"refresh_token\": "
+             "\"r\", \"token_endpoint\": \"%s\", \"client_id\": \"c\", \"client_secret\": "
+             "\"s\"}", ms_token);
+    assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0600, -1, -1, NULL, &err),
+                     OAUTH_TOKENFILE_MALFORMED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +650,8 @@ int main(void)
         cmocka_unit_test(test_discovery),
         cmocka_unit_test(test_malformed_answers),
         cmocka_unit_test(test_transport),
+        cmocka_unit_test(test_tokenfile_write),
+        cmocka_unit_test(test_tokenfile_client_credentials),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
