@@ -211,7 +211,7 @@ static char *grant_dup(json_t *root, const char *name, size_t max, int *bad)
     return s;
 }
 
-static void grant_json_free(json_t *root)
+void oauth_grant_json_free(json_t *root)
 {
     const char *k;
     json_t *v;
@@ -275,7 +275,7 @@ static enum oauth_grant_status grant_refused(const struct oauth_http_response *r
     if (out && json_is_array(codes) && json_is_integer(json_array_get(codes, 0)))
         out->error_code = (long)json_integer_value(json_array_get(codes, 0));
     oauth_why(err, "%s refused the request: HTTP %ld, %s%s", what, r->code, code, desc);
-    grant_json_free(root);
+    oauth_grant_json_free(root);
     if (out && strcmp(out->error, "authorization_pending") == 0)
         return OAUTH_GRANT_PENDING;
     if (out && strcmp(out->error, "slow_down") == 0)
@@ -633,7 +633,7 @@ oom:
     oauth_why(err, "out of memory");
     st = OAUTH_GRANT_ERROR;
 out:
-    grant_json_free(root);
+    oauth_grant_json_free(root);
     oauth_http_response_free(&r);
     if (st != OAUTH_GRANT_OK) {
         char e[sizeof(out->error)];
@@ -766,7 +766,7 @@ enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client
         out->interval = 5; /* RFC 8628 3.2 */
     st = OAUTH_GRANT_OK;
 out:
-    grant_json_free(root);
+    oauth_grant_json_free(root);
     oauth_http_response_free(&r);
     if (st != OAUTH_GRANT_OK)
         oauth_device_auth_clear(out);

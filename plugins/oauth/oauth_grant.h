@@ -158,6 +158,11 @@ enum oauth_grant_status oauth_discover(const char *issuer, const struct oauth_ht
  * (RFC 6749 appendix A.17). */
 int oauth_grant_token_chars_ok(const char *s, size_t n, int allow_space);
 
+/* json_decref of a parsed document after erasing its top-level string
+ * values (tokens, secrets); NULL is fine. */
+struct json_t;
+void oauth_grant_json_free(struct json_t *root);
+
 /* The private_key_jwt client assertion alone (for tests), malloc'd. */
 enum oauth_grant_status oauth_grant_assertion(const struct oauth_grant_client *c, char **out,
                                               struct oauth_err *err);

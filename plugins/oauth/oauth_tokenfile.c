@@ -77,18 +77,8 @@ struct tokfile {
 
 static void tokfile_free(struct tokfile *f)
 {
-    /* the strings live in root; jansson frees them without erasing, so
-     * erase them here first */
-    const char *k;
-    json_t *v;
-
-    if (f->root) {
-        json_object_foreach(f->root, k, v) {
-            if (json_is_string(v))
-                sm_erase((char *)json_string_value(v), json_string_length(v));
-        }
-        json_decref(f->root);
-    }
+    /* the strings live in root; jansson frees them without erasing */
+    oauth_grant_json_free(f->root);
     memset(f, 0, sizeof(*f));
 }
 

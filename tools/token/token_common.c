@@ -2,6 +2,7 @@
 #include "config.h"
 #include "token_common.h"
 
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -379,4 +380,45 @@ char *token_jwt_claim(const char *jwt, const char *name)
     }
     free(raw);
     return res;
+}
+
+int token_file_args(const char *cmd, int argc, char **argv, const char **file, int *show_token,
+                    struct token_http *http)
+{
+    static const struct option opts[] = {
+        {"file", required_argument, NULL, 'f'},
+        {"show-token", no_argument, NULL, 's'},
+        {"ca-file", required_argument, NULL, 'c'},
+        {"proxy", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'f') {
+            *file = optarg;
+        } else if (c == 's' && show_token) {
+            *show_token = 1;
+        } else if ((c == 'c' || c == 'p') && http) {
+            *(c == 'c' ? &http->ca_file : &http->proxy) = optarg;
+        } else if (c == 'h') {
+            printf("usage: sasl-mechs-token %s [--file] PATH%s%s\n", cmd,
+                   show_token ? " [--show-token]" : "",
+                   http ? " [--ca-file FILE] [--proxy URL]" : "");
+            return 0;
+        } else {
+            if (c != '?')
+                token_fail(cmd, "%s takes no such option", cmd);
+            return 2;
+        }
+    }
+    if (optind < argc && !*file)
+        *file = argv[optind++];
+    if (optind < argc || !*file) {
+        token_fail(cmd, "give the token file: --file PATH");
+        return 2;
+    }
+    return -1;
 }

@@ -63,6 +63,13 @@ struct token_preset_args {
 int token_provider_make(const char *cmd, const struct token_preset_args *a,
                         const struct oauth_http_options *http, struct token_provider *out);
 
+/* The options of the commands that take one token file (show, refresh,
+ * revoke, delete): --file PATH (or PATH alone), --show-token when
+ * show_token is not NULL, --ca-file and --proxy when http is not NULL,
+ * --help.  -1 to go on, else the exit status. */
+int token_file_args(const char *cmd, int argc, char **argv, const char **file, int *show_token,
+                    struct token_http *http);
+
 /* A JWT's payload member (no verification: for display only), malloc'd. */
 char *token_jwt_claim(const char *jwt, const char *name);
 

@@ -442,15 +442,7 @@ out:
         sm_erase(text, strlen(text));
         free(text);
     }
-    if (root) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(root, k, v) {
-            if (json_is_string(v))
-                sm_erase((char *)json_string_value(v), json_string_length(v));
-        }
-        json_decref(root);
-    }
+    oauth_grant_json_free(root);
     free(user);
     return rc;
 }

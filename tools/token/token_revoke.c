@@ -4,7 +4,6 @@
 #include "token_common.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,48 +37,12 @@ static int revoke_unlink(const char *cmd, const char *path)
     return 0;
 }
 
-static const struct option revoke_opts[] = {
-    {"file", required_argument, NULL, 'f'},
-    {"ca-file", required_argument, NULL, 'c'},
-    {"proxy", required_argument, NULL, 'p'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static int revoke_args(const char *cmd, int argc, char **argv, const char **file,
-                       struct token_http *http)
-{
-    int c;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", revoke_opts, NULL)) != -1) {
-        switch (c) {
-        case 'f': *file = optarg; break;
-        case 'c': http->ca_file = optarg; break;
-        case 'p': http->proxy = optarg; break;
-        case 'h':
-            printf("usage: sasl-mechs-token %s --file PATH%s\n", cmd,
-                   strcmp(cmd, "revoke") == 0 ? " [--ca-file FILE] [--proxy URL]" : "");
-            return 0;
-        default: return 2;
-        }
-    }
-    if (optind < argc && !*file)
-        *file = argv[optind++];
-    if (optind < argc || !*file) {
-        token_fail(cmd, "give the token file: --file PATH");
-        return 2;
-    }
-    return -1;
-}
-
 int token_cmd_delete(int argc, char **argv)
 {
-    struct token_http http = {0};
     const char *file = NULL;
     int rc;
 
-    if ((rc = revoke_args("delete", argc, argv, &file, &http)) >= 0)
+    if ((rc = token_file_args("delete", argc, argv, &file, NULL, NULL)) >= 0)
         return rc;
     return revoke_unlink("delete", file);
 }
@@ -103,7 +66,7 @@ int token_cmd_revoke(int argc, char **argv)
     json_error_t jerr;
     int rc;
 
-    if ((rc = revoke_args("revoke", argc, argv, &file, &http_args)) >= 0)
+    if ((rc = token_file_args("revoke", argc, argv, &file, NULL, &http_args)) >= 0)
         return rc;
     rc = 1;
     oauth_err_clear(&err);
@@ -159,14 +122,6 @@ int token_cmd_revoke(int argc, char **argv)
     printf("Revoked the %s of %s at the provider.\n", hint, file);
     rc = revoke_unlink("revoke", file);
 out:
-    if (root) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(root, k, v) {
-            if (json_is_string(v))
-                sm_erase((char *)json_string_value(v), json_string_length(v));
-        }
-        json_decref(root);
-    }
+    oauth_grant_json_free(root);
     return rc;
 }

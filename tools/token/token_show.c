@@ -3,7 +3,6 @@
 #include "token.h"
 #include "token_common.h"
 
-#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -51,18 +50,6 @@ static long long show_int(json_t *root, const char *k)
 {
     json_t *v = json_object_get(root, k);
     return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
-}
-
-static void show_free(json_t *root)
-{
-    const char *k;
-    json_t *v;
-
-    json_object_foreach(root, k, v) {
-        if (json_is_string(v))
-            sm_erase((char *)json_string_value(v), json_string_length(v));
-    }
-    json_decref(root);
 }
 
 static int show_file(const char *path, int show_token)
@@ -139,55 +126,16 @@ static int show_file(const char *path, int show_token)
     }
     if (show_token && (s = show_str(root, "access_token")))
         printf("access_token:   %s\n", s);
-    show_free(root);
+    oauth_grant_json_free(root);
     return 0;
-}
-
-static const struct option show_opts[] = {
-    {"file", required_argument, NULL, 'f'},
-    {"show-token", no_argument, NULL, 's'},
-    {"ca-file", required_argument, NULL, 'c'},
-    {"proxy", required_argument, NULL, 'p'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-/* show and refresh take the same options (refresh ignores --show-token) */
-static int show_args(const char *cmd, int argc, char **argv, const char **file, int *show_token,
-                     struct token_http *http)
-{
-    int c;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", show_opts, NULL)) != -1) {
-        switch (c) {
-        case 'f': *file = optarg; break;
-        case 's': *show_token = 1; break;
-        case 'c': http->ca_file = optarg; break;
-        case 'p': http->proxy = optarg; break;
-        case 'h':
-            printf("usage: sasl-mechs-token %s --file PATH%s [--ca-file FILE] [--proxy URL]\n",
-                   cmd, strcmp(cmd, "show") == 0 ? " [--show-token]" : "");
-            return 0;
-        default: return 2;
-        }
-    }
-    if (optind < argc && !*file)
-        *file = argv[optind++];
-    if (optind < argc || !*file) {
-        token_fail(cmd, "give the token file: --file PATH");
-        return 2;
-    }
-    return -1;
 }
 
 int token_cmd_show(int argc, char **argv)
 {
-    struct token_http http = {0};
     const char *file = NULL;
     int show_token = 0, rc;
 
-    if ((rc = show_args("show", argc, argv, &file, &show_token, &http)) >= 0)
+    if ((rc = token_file_args("show", argc, argv, &file, &show_token, NULL)) >= 0)
         return rc;
     return show_file(file, show_token);
 }
@@ -201,9 +149,9 @@ int token_cmd_refresh(int argc, char **argv)
     enum oauth_tokenfile_status st;
     const char *file = NULL;
     char when[64];
-    int show_token = 0, rc;
+    int rc;
 
-    if ((rc = show_args("refresh", argc, argv, &file, &show_token, &http)) >= 0)
+    if ((rc = token_file_args("refresh", argc, argv, &file, NULL, &http)) >= 0)
         return rc;
     /* the plugin's own code: the same lock, grant and rewrite */
     oauth_tokenfile_options_default(&o);
