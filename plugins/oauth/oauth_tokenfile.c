@@ -721,6 +721,21 @@ enum oauth_tokenfile_status oauth_tokenfile_refresh(const char *path,
     return oauth_err_is(err, tokenfile_class(st), st);
 }
 
+enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth_err *err)
+{
+    struct oauth_err mine;
+    struct tokfile f;
+    enum oauth_tokenfile_status st;
+
+    if (!err)
+        err = &mine;
+    oauth_err_clear(err);
+    (void)oauth_http_init(NULL);
+    if ((st = tokenfile_load(path, &f, err)) == OAUTH_TOKENFILE_OK)
+        tokfile_free(&f);
+    return oauth_err_is(err, tokenfile_class(st), st);
+}
+
 /* A whole new file, under the lock, through the same temporary file and
  * rename as a refresh. */
 static enum oauth_tokenfile_status tokenfile_write(const char *path, const char *text,

@@ -151,6 +151,10 @@ enum oauth_tokenfile_status oauth_tokenfile_refresh(const char *path,
                                                     struct oauth_token *out,
                                                     struct oauth_err *err);
 
+/* Read and check path as oauth_tokenfile_get does, without a request or a
+ * lock (the token tool's `show`): OK, or why the plugin would refuse it. */
+enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth_err *err);
+
 /* Write a whole new token file (the token tool's `obtain`): text (len
  * bytes) must be a token file as above (MALFORMED otherwise: nothing the
  * plugin would refuse is written).  Under the same lock as a refresh, it is

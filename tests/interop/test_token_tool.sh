@@ -20,7 +20,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-sm_plan 26
+sm_plan 27
 sm_init
 
 TOOL=$SM_BUILDDIR/sasl-mechs-token
@@ -181,6 +181,21 @@ if [ -n "$blocked" ]; then blocked_all "$desc"; else
     "$TOOL" show --show-token --file "$F" >"$W/show2.out" 2>&1
     if grep -qF "$at" "$W/show2.out" && ! grep -qF "$rt" "$W/show2.out"; then sm_ok "$desc"; else
         sm_not_ok "$desc"; sm_diag_file "$W/show2.out"; fi
+fi
+
+desc="show names what the plugin would refuse in a file (a token without expires_at, a file others can read)"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    printf '{"access_token": "SECRETAT"}\n' >"$W/bad.json"
+    chmod 600 "$W/bad.json"
+    "$TOOL" show "$W/bad.json" >"$W/bad.out" 2>&1
+    rc1=$?
+    printf '{"access_token": "SECRETAT", "expires_at": 9}\n' >"$W/bad.json"
+    chmod 644 "$W/bad.json"
+    "$TOOL" show "$W/bad.json" >>"$W/bad.out" 2>&1
+    rc2=$?
+    if [ "$rc1" -eq 1 ] && [ "$rc2" -eq 1 ] && grep -q 'would refuse.*without "expires_at"' "$W/bad.out" &&
+        grep -q 'would refuse.*accessible by others' "$W/bad.out" && ! grep -q SECRETAT "$W/bad.out"; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc1, $rc2"; sm_diag_file "$W/bad.out"; fi
 fi
 
 desc="refresh: a new access token now, the refresh token rotated (the old one is spent)"

@@ -566,6 +566,7 @@ static void test_tokenfile_write(void **state)
                      OAUTH_TOKENFILE_OK);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0640);
+    assert_int_equal(oauth_tokenfile_check(path, &err), OAUTH_TOKENFILE_OK);
     /* replaced as a whole */
     snprintf(text, sizeof(text), "{\"access_token\": \"b\", \"expires_at\": 6}");
     assert_int_equal(oauth_tokenfile_write(path, text, strlen(text), 0600, -1, -1, NULL, &err),

@@ -65,7 +65,12 @@ static int show_file(const char *path, int show_token)
     struct passwd *pw;
     struct group *gr;
 
+    /* what the plugin thinks of it first */
     oauth_err_clear(&err);
+    if (oauth_tokenfile_check(path, &err) != OAUTH_TOKENFILE_OK) {
+        token_fail("show", "the client plugin would refuse this file: %s", err.reason);
+        return 1;
+    }
     if (oauth_read_file(path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, &st, &err)
         != OAUTH_OK) {
         token_fail("show", "%s", err.reason);
