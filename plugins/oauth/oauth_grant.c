@@ -367,8 +367,12 @@ static enum oauth_grant_status grant_load_cert(const char *path, EVP_PKEY *key, 
                          &len, NULL, err);
     if (rc != OAUTH_OK)
         return rc == OAUTH_ERR_INTERNAL ? OAUTH_GRANT_ERROR : OAUTH_GRANT_CLIENT_KEY;
-    if ((bio = BIO_new_mem_buf(buf, (int)len)))
-        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    /* decoded in the private library context, like the key */
+    if ((bio = BIO_new_mem_buf(buf, (int)len)) && (cert = X509_new_ex(sm_crypto_libctx(), NULL))
+        && !PEM_read_bio_X509(bio, &cert, NULL, NULL)) {
+        X509_free(cert);
+        cert = NULL;
+    }
     BIO_free(bio);
     free(buf);
     if (!cert) {

@@ -436,6 +436,16 @@ static int obtain_write(struct obtain *o, const struct oauth_grant_tokens *tk, i
            user ? " for " : "", user ? user : "", app_only ? "app-only (client credentials)"
                                                            : "delegated",
            tk->expires_in / 60, tk->refresh_token ? ", with a refresh token" : "");
+    {
+        /* the line for Postfix (a tokenfile: password needs an absolute path) */
+        char *abs = realpath(o->file, NULL);
+        const char *relay = strcmp(o->prov.name, "microsoft") == 0 ? "[smtp.office365.com]:587"
+                            : strcmp(o->prov.name, "google") == 0 ? "[smtp.gmail.com]:587"
+                                                                  : "[RELAY]:587";
+        printf("For Postfix's smtp_sasl_password_maps:\n  %s %s:tokenfile:%s\n", relay,
+               user ? user : "USER", abs ? abs : o->file);
+        free(abs);
+    }
     rc = 0;
 out:
     if (text) {
@@ -589,6 +599,11 @@ int token_cmd_obtain(int argc, char **argv)
         return rc;
     if (o.owner && token_parse_owner(CMD, o.owner, &o.uid, &o.gid) != 0)
         return 2;
+    if (o.owner && geteuid() != 0 && o.uid != (long)geteuid()) {
+        token_fail(CMD, "--owner %s needs root (run the command as root, or as that user)",
+                   o.owner);
+        return 2;
+    }
     if (!o.force && lstat(o.file, &sb) == 0) {
         token_fail(CMD, "%s exists: give --force to replace it (its grant is then lost)", o.file);
         return 1;
