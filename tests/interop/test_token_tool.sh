@@ -20,7 +20,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-sm_plan 27
+sm_plan 28
 sm_init
 
 TOOL=$SM_BUILDDIR/sasl-mechs-token
@@ -84,8 +84,9 @@ desc="device flow: the tool prints the code, the user approves, the file appears
 if [ -n "$blocked" ]; then blocked_all "$desc"; else
     device_run dev approve --tenant contoso.test --file "$W/nobody.json" --owner nobody:nogroup
     mode=$(stat -c '%a %U:%G' "$W/nobody.json" 2>/dev/null)
-    if [ "$RC" -ne 0 ] || [ "$mode" != "600 nobody:nogroup" ]; then
-        sm_not_ok "$desc" "exit $RC, file: '$mode'"; sm_diag_file "$OUT"
+    lmode=$(stat -c '%U:%G' "$W/nobody.json.lock" 2>/dev/null)
+    if [ "$RC" -ne 0 ] || [ "$mode" != "600 nobody:nogroup" ] || [ "$lmode" != nobody:nogroup ]; then
+        sm_not_ok "$desc" "exit $RC, file: '$mode', lock file: '$lmode'"; sm_diag_file "$OUT"
     elif ! grep -q 'enter the code' "$OUT"; then
         sm_not_ok "$desc" "no code printed"; sm_diag_file "$OUT"
     else
@@ -323,6 +324,7 @@ fi
 
 # ---- the authorization code flow (Google) --------------------------------------------------
 GOOGLE=(--provider google --client-id "$CID" --client-secret-file "$W/secret" --login-host "$B/google")
+PASTE_PROVIDER=("${GOOGLE[@]}")
 
 desc="authorization code + PKCE: headless Chromium opens the printed URL, the IdP redirects to the tool's loopback listener"
 if [ -n "$blocked" ]; then blocked_all "$desc";
@@ -356,11 +358,11 @@ paste_run() {
     shift
     OUT=$W/$name.out
     rm -f "$W/$name.fifo"; mkfifo "$W/$name.fifo"
-    "$TOOL" obtain "${GOOGLE[@]}" --no-browser --timeout 30 "$@" <"$W/$name.fifo" >"$OUT" 2>&1 &
+    "$TOOL" obtain "${PASTE_PROVIDER[@]}" --no-browser --timeout 30 "$@" <"$W/$name.fifo" >"$OUT" 2>&1 &
     local pid=$!
     exec 8>"$W/$name.fifo"
     for _ in $(seq 100); do
-        url=$(grep -o "$B/google/o/oauth2/v2/auth?[^ ]*" "$OUT")
+        url=$(grep -o "$B/[a-z./0-9]*/\(auth\|authorize\)?[^ ]*" "$OUT")
         [ -n "$url" ] && break
         sleep 0.1
     done
@@ -398,6 +400,17 @@ if [ -n "$blocked" ]; then blocked_all "$desc"; else
     paste_run denied --file "$W/dn.json"
     idp POST /idp/mode '{"authorize": "ok"}' >/dev/null
     if [ "$RC" -eq 1 ] && grep -q 'declined' "$OUT" && [ ! -e "$W/dn.json" ]; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $RC"; sm_diag_file "$OUT"; fi
+fi
+
+desc="Microsoft with --flow authcode (PKCE, a public client, the tenant's /authorize), pasted back"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    PASTE_PROVIDER=(--client-id "$CID" --login-host "$MS" --tenant contoso.test --flow authcode)
+    paste_run msauth --file "$W/msauth.json"
+    PASTE_PROVIDER=("${GOOGLE[@]}")
+    if [ "$RC" -eq 0 ] && grep -q "$MS/contoso.test/oauth2/v2.0/authorize?" "$OUT" &&
+        [ -n "$(json_get "$W/msauth.json" refresh_token)" ] &&
+        [ "$(json_get "$W/msauth.json" token_endpoint_auth_method)" = none ]; then
         sm_ok "$desc"; else sm_not_ok "$desc" "exit $RC"; sm_diag_file "$OUT"; fi
 fi
 
