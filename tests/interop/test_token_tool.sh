@@ -61,12 +61,12 @@ blocked_all() { # DESC
 # wait for its code, do ACTION (approve, deny, expire, none) as the user, wait
 # for the tool; sets RC and OUT (its output file)
 device_run() {
-    local name=$1 action=$2 code= i
+    local name=$1 action=$2 code=''
     shift 2
     OUT=$W/$name.out
     "$TOOL" obtain --client-id "$CID" --login-host "$MS" "$@" >"$OUT" 2>&1 &
     local pid=$!
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         code=$(sed -n 's/.*enter the code \([A-Z0-9]*\).*/\1/p' "$OUT")
         [ -n "$code" ] && break
         kill -0 "$pid" 2>/dev/null || break
@@ -471,6 +471,7 @@ fi
 
 desc="under valgrind: obtain (certificate), show, refresh, an authorization code flow left unanswered: no memory error or leak"
 if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    # shellcheck disable=SC2054  # the commas are valgrind's
     vg=(valgrind --quiet --error-exitcode=99 --leak-check=full
         --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible
         --suppressions="$SM_SRCDIR/tests/valgrind.supp")
