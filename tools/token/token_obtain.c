@@ -576,6 +576,11 @@ static int obtain_args(struct obtain *o, int argc, char **argv)
         token_fail(CMD, "a client secret or a certificate, not both");
         return 2;
     }
+    if (o->no_browser && o->secret_from && strcmp(o->secret_from, "-") == 0) {
+        token_fail(CMD, "--no-browser reads the pasted address from standard input: give the "
+                        "client secret in a file");
+        return 2;
+    }
     if (o->key)
         o->preset.app_only = 1;
     return -1;
