@@ -97,7 +97,7 @@ fi
 desc="device flow: the tool polled no faster than the server's interval (too_fast 0)"
 if [ -n "$blocked" ]; then blocked_all "$desc"; else
     tf=$(stat_of too_fast) polls=$(stat_of polls)
-    sm_check "$([ "$tf" = 0 ] && [ "$polls" -ge 2 ] && echo 0 || echo 1)" "$desc" \
+    sm_check "$([ "$tf" = 0 ] && [ "$polls" -ge 1 ] && echo 0 || echo 1)" "$desc" \
         "too_fast $tf, polls $polls"
 fi
 
