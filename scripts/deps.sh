@@ -15,6 +15,7 @@ PACKAGES="
   slapd ldap-utils
   postgresql libsasl2-modules-ldap
   memcached
+  chromium
 "
 missing=""
 for p in $PACKAGES; do

@@ -155,6 +155,8 @@ tap_step "token test" bash "$src/tests/interop/test_token_test.sh"
 # shared secret stores: PostgreSQL (SQL auxprop) and slapd (ldapdb auxprop) read
 # by two Postfix instances; a password change, then each store stopped and back
 tap_step "secret stores" bash "$src/tests/interop/test_stores.sh"
+# sasl-mechs-token against the loopback IdP (Microsoft, Google, generic shapes), headless Chromium
+tap_step "token tool" bash "$src/tests/interop/test_token_tool.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"

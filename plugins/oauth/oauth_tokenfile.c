@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1 /* mkostemp */
 #include "config.h"
 #include "oauth_tokenfile.h"
+#include "oauth_grant.h"
 #include "oauth_util.h"
 
 #include <errno.h>
@@ -26,7 +27,6 @@
 #define MAX_STRING 4096           /* endpoint, client id, secret, scope */
 #define MAX_EXPIRES_AT ((json_int_t)1 << 40)
 #define MAX_EXPIRES_IN (10L * 366 * 24 * 3600)
-#define DEFAULT_EXPIRES_IN 3600
 
 const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s)
 {
@@ -70,38 +70,16 @@ struct tokfile {
     json_int_t expires_at;
     json_int_t obtained_at;       /* -1 when absent */
     const char *refresh_token, *token_endpoint, *client_id, *client_secret, *scope;
-    enum oauth_client_auth auth;
+    const char *key_file, *cert_file; /* private_key_jwt */
+    enum oauth_grant_auth auth;
+    int client_credentials;       /* grant_type "client_credentials" */
 };
 
 static void tokfile_free(struct tokfile *f)
 {
-    /* the strings live in root; jansson frees them without erasing, so
-     * erase them here first */
-    const char *k;
-    json_t *v;
-
-    if (f->root) {
-        json_object_foreach(f->root, k, v) {
-            if (json_is_string(v))
-                sm_erase((char *)json_string_value(v), json_string_length(v));
-        }
-        json_decref(f->root);
-    }
+    /* the strings live in root; jansson frees them without erasing */
+    oauth_grant_json_free(f->root);
     memset(f, 0, sizeof(*f));
-}
-
-/* bytes allowed in a token: access tokens %x21-7E (one word after
- * "Bearer "), refresh tokens %x20-7E (RFC 6749 appendix A.17) */
-static int tokenfile_token_chars_ok(const char *s, size_t n, int allow_space)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c > 0x7e || c < (allow_space ? 0x20 : 0x21))
-            return 0;
-    }
-    return 1;
 }
 
 /* A string member: 0 absent, 1 present (in *out), -1 wrong (the reason in err). */
@@ -147,7 +125,7 @@ static int tokenfile_get_time(json_t *root, const char *name, json_int_t *out,
 
 static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oauth_err *err)
 {
-    const char *method = NULL;
+    const char *method = NULL, *grant = NULL, *renewable;
     int has;
 
     if (!json_is_object(f->root)) {
@@ -166,17 +144,14 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
         f->access_token = NULL;
     if (f->refresh_token && !f->refresh_token[0])
         f->refresh_token = NULL;
-    if (f->access_token && !tokenfile_token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
+    if (f->access_token
+        && !oauth_grant_token_chars_ok(f->access_token, strlen(f->access_token), 0)) {
         oauth_why(err, "\"access_token\" contains a byte outside %%x21-7E");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (f->refresh_token
-        && !tokenfile_token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
+        && !oauth_grant_token_chars_ok(f->refresh_token, strlen(f->refresh_token), 1)) {
         oauth_why(err, "\"refresh_token\" contains a byte outside %%x20-7E");
-        return OAUTH_TOKENFILE_MALFORMED;
-    }
-    if (!f->access_token && !f->refresh_token) {
-        oauth_why(err, "neither \"access_token\" nor \"refresh_token\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if ((has = tokenfile_get_time(f->root, "expires_at", &f->expires_at, err)) < 0)
@@ -192,26 +167,59 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
         oauth_why(err, "\"obtained_at\" is later than \"expires_at\"");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    if (f->refresh_token && (!f->token_endpoint || !f->token_endpoint[0])) {
-        oauth_why(err, "\"refresh_token\" without \"token_endpoint\"");
+    if (tokenfile_get_string(f->root, "grant_type", 64, &grant, err) < 0
+        || tokenfile_get_string(f->root, "client_assertion_key", MAX_STRING, &f->key_file,
+                                err) < 0
+        || tokenfile_get_string(f->root, "client_assertion_cert", MAX_STRING, &f->cert_file,
+                                err) < 0)
+        return OAUTH_TOKENFILE_MALFORMED;
+    if (grant && strcmp(grant, "client_credentials") == 0) {
+        f->client_credentials = 1;
+    } else if (grant && strcmp(grant, "refresh_token") != 0) {
+        oauth_why(err, "\"grant_type\" is not refresh_token or client_credentials");
         return OAUTH_TOKENFILE_MALFORMED;
     }
-    if (f->refresh_token && (!f->client_id || !f->client_id[0])) {
-        oauth_why(err, "\"refresh_token\" without \"client_id\"");
+    if (!f->access_token && !f->refresh_token && !f->client_credentials) {
+        oauth_why(err, "neither \"access_token\" nor \"refresh_token\"");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (f->client_credentials && f->refresh_token) {
+        oauth_why(err, "\"grant_type\" client_credentials with a \"refresh_token\"");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    renewable = f->refresh_token ? "\"refresh_token\"" : f->client_credentials
+                    ? "\"grant_type\" client_credentials" : NULL;
+    if (renewable && (!f->token_endpoint || !f->token_endpoint[0])) {
+        oauth_why(err, "%s without \"token_endpoint\"", renewable);
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (renewable && (!f->client_id || !f->client_id[0])) {
+        oauth_why(err, "%s without \"client_id\"", renewable);
         return OAUTH_TOKENFILE_MALFORMED;
     }
     if (method) {
-        if (oauth_client_auth_parse(method, &f->auth) != 0) {
+        if (oauth_grant_auth_parse(method, &f->auth) != 0) {
             oauth_why(err, "\"token_endpoint_auth_method\" is not client_secret_basic, "
-                           "client_secret_post or none");
+                           "client_secret_post, private_key_jwt or none");
             return OAUTH_TOKENFILE_MALFORMED;
         }
     } else {
-        f->auth = f->client_secret ? OAUTH_CLIENT_AUTH_BASIC : OAUTH_CLIENT_AUTH_NONE;
+        f->auth = f->client_secret ? OAUTH_GRANT_AUTH_BASIC : OAUTH_GRANT_AUTH_NONE;
     }
-    if (f->auth != OAUTH_CLIENT_AUTH_NONE && !f->client_secret) {
+    if ((f->auth == OAUTH_GRANT_AUTH_BASIC || f->auth == OAUTH_GRANT_AUTH_POST)
+        && !f->client_secret) {
         oauth_why(err, "\"token_endpoint_auth_method\" %s needs a \"client_secret\"",
                   method ? method : "client_secret_basic");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (f->auth == OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT && !f->key_file) {
+        oauth_why(err, "\"token_endpoint_auth_method\" private_key_jwt needs a "
+                       "\"client_assertion_key\"");
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if (f->client_credentials && f->auth == OAUTH_GRANT_AUTH_NONE) {
+        oauth_why(err, "\"grant_type\" client_credentials needs a client_secret or "
+                       "private_key_jwt");
         return OAUTH_TOKENFILE_MALFORMED;
     }
     return OAUTH_TOKENFILE_OK;
@@ -473,209 +481,44 @@ fail:
 
 /* ---- the refresh grant ----------------------------------------------------------- */
 
-/* error_description, if it is plain RFC 6749 text and holds none of our
- * secrets; else "" */
-static void tokenfile_describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
-{
-    json_t *d = json_object_get(err, "error_description");
-    const char *s;
-    size_t n, i;
-
-    out[0] = '\0';
-    if (!json_is_string(d))
-        return;
-    s = json_string_value(d);
-    n = json_string_length(d);
-    if (n == 0 || n > 300 || strlen(s) != n)
-        return;
-    for (i = 0; i < n; i++)
-        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
-            return;
-    if (strstr(s, f->refresh_token) || (f->client_secret && f->client_secret[0]
-                                        && strstr(s, f->client_secret))
-        || (f->access_token && strstr(s, f->access_token)))
-        return;
-    snprintf(out, outlen, ": %s", s);
-}
-
-static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_response *r,
-                                            const struct tokfile *f, struct oauth_err *err)
-{
-    json_error_t jerr;
-    json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
-    json_t *e = root ? json_object_get(root, "error") : NULL;
-    char desc[320];
-    const char *code = "(no error code)";
-
-    desc[0] = '\0';
-    if (json_is_string(e)) {
-        const char *s = json_string_value(e);
-        size_t i, n = json_string_length(e);
-        int ok = n > 0 && n <= 64 && strlen(s) == n;
-        for (i = 0; ok && i < n; i++)
-            ok = s[i] >= 0x20 && s[i] <= 0x7e && s[i] != '"' && s[i] != '\\';
-        if (ok)
-            code = s;
-        tokenfile_describe(root, f, desc, sizeof(desc));
-    }
-    oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
-              desc);
-    json_decref(root);
-    return OAUTH_TOKENFILE_REJECTED;
-}
-
-/* expires_in: a positive integer (or, as some servers send it, a string of
- * digits); -1 when unusable, 0 when absent */
-static long tokenfile_expires_in(json_t *v)
-{
-    json_int_t x;
-
-    if (!v)
-        return 0;
-    if (json_is_integer(v)) {
-        x = json_integer_value(v);
-    } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t i, n = json_string_length(v);
-        if (n == 0 || n > 10)
-            return -1;
-        for (i = 0, x = 0; i < n; i++) {
-            if (s[i] < '0' || s[i] > '9')
-                return -1;
-            x = x * 10 + (s[i] - '0');
-        }
-    } else {
-        return -1;
-    }
-    return x > 0 && x <= MAX_EXPIRES_IN ? (long)x : -1;
-}
-
-struct grant {
-    char *access_token;
-    char *refresh_token;          /* NULL: keep the old one */
-    long expires_in;
-};
-
-static void grant_clear(struct grant *g)
-{
-    oauth_secret_free(g->access_token);
-    oauth_secret_free(g->refresh_token);
-    memset(g, 0, sizeof(*g));
-}
-
+/* The grant the file records, through the grant module (oauth_grant.h):
+ * the refresh grant, or client_credentials again for an app-only file. */
 static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
                                                      const struct oauth_tokenfile_options *o,
-                                                     struct grant *g, struct oauth_err *err)
+                                                     struct oauth_grant_tokens *g,
+                                                     struct oauth_err *err)
 {
-    struct oauth_http_field fl[6];
-    struct oauth_http_basic basic = {f->client_id, f->client_secret};
-    struct oauth_http_response r;
-    enum oauth_http_status hs;
-    enum oauth_tokenfile_status st = OAUTH_TOKENFILE_BAD_RESPONSE;
-    json_error_t jerr;
-    json_t *root = NULL, *v;
-    struct oauth_err herr;
-    size_t n = 0;
+    struct oauth_grant_client c = {
+        .token_endpoint = f->token_endpoint, .client_id = f->client_id,
+        .client_secret = f->client_secret, .auth = f->auth, .key_file = f->key_file,
+        .cert_file = f->cert_file, .http = &o->http,
+    };
+    enum oauth_grant_status gs;
 
-    memset(g, 0, sizeof(*g));
-    fl[n++] = (struct oauth_http_field){"grant_type", "refresh_token"};
-    fl[n++] = (struct oauth_http_field){"refresh_token", f->refresh_token};
-    if (f->scope && f->scope[0])
-        fl[n++] = (struct oauth_http_field){"scope", f->scope};
-    if (f->auth != OAUTH_CLIENT_AUTH_BASIC)
-        fl[n++] = (struct oauth_http_field){"client_id", f->client_id};
-    if (f->auth == OAUTH_CLIENT_AUTH_POST)
-        fl[n++] = (struct oauth_http_field){"client_secret", f->client_secret};
-    oauth_err_clear(&herr);
-    hs = oauth_http_post_form(f->token_endpoint, &o->http, fl, n,
-                              f->auth == OAUTH_CLIENT_AUTH_BASIC ? &basic : NULL, &r, &herr);
-    switch (hs) {
-    case OAUTH_HTTP_OK:
+    if (f->client_credentials)
+        gs = oauth_grant_client_credentials(&c, f->scope, g, err);
+    else
+        gs = oauth_grant_refresh(&c, f->refresh_token, f->scope, g, err);
+    switch (gs) {
+    case OAUTH_GRANT_OK:
+        return OAUTH_TOKENFILE_OK;
+    case OAUTH_GRANT_UNAVAILABLE:
+        return OAUTH_TOKENFILE_UNAVAILABLE;
+    case OAUTH_GRANT_PENDING:
+    case OAUTH_GRANT_SLOW_DOWN:
+    case OAUTH_GRANT_REJECTED:
+        return OAUTH_TOKENFILE_REJECTED;
+    case OAUTH_GRANT_BAD_RESPONSE:
+        return OAUTH_TOKENFILE_BAD_RESPONSE;
+    case OAUTH_GRANT_URL_REFUSED:
+        oauth_why(err, "token file's token_endpoint refused: %s", err->reason);
+        return OAUTH_TOKENFILE_MALFORMED;
+    case OAUTH_GRANT_CLIENT_KEY:
+        return OAUTH_TOKENFILE_MALFORMED;
+    case OAUTH_GRANT_ERROR:
         break;
-    case OAUTH_HTTP_STATUS_ERROR:
-        if (herr.cls == OAUTH_ERR_TEMPORARY) {
-            oauth_why(err, "token endpoint %s", herr.reason);
-            st = OAUTH_TOKENFILE_UNAVAILABLE;
-        } else {
-            st = tokenfile_rejected(&r, f, err);
-        }
-        goto out;
-    case OAUTH_HTTP_UNREACHABLE:
-    case OAUTH_HTTP_TLS_ERROR:
-        oauth_why(err, "token endpoint unavailable: %s", herr.reason);
-        st = OAUTH_TOKENFILE_UNAVAILABLE;
-        goto out;
-    case OAUTH_HTTP_TOO_LARGE:
-        oauth_why(err, "token endpoint answer: %s", herr.reason);
-        st = OAUTH_TOKENFILE_BAD_RESPONSE;
-        goto out;
-    case OAUTH_HTTP_URL_REFUSED:
-        oauth_why(err, "token file's token_endpoint refused: %s", herr.reason);
-        st = OAUTH_TOKENFILE_MALFORMED;
-        goto out;
-    default:
-        oauth_why(err, "token endpoint: %s", herr.reason);
-        st = OAUTH_TOKENFILE_ERROR;
-        goto out;
     }
-    if (r.code != 200) {
-        oauth_why(err, "token endpoint answered HTTP %ld, not 200", r.code);
-        goto out;
-    }
-    if (!(root = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr))
-        || !json_is_object(root)) {
-        oauth_why(err, "token endpoint answer is not a JSON object");
-        goto out;
-    }
-    v = json_object_get(root, "access_token");
-    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > MAX_TOKEN
-        || !tokenfile_token_chars_ok(json_string_value(v), json_string_length(v), 0)) {
-        oauth_why(err, "token endpoint answer has no usable \"access_token\"");
-        goto out;
-    }
-    if (!(g->access_token = strdup(json_string_value(v))))
-        goto oom;
-    v = json_object_get(root, "token_type");
-    if (v && (!json_is_string(v) || strcasecmp(json_string_value(v), "Bearer") != 0)) {
-        oauth_why(err, "token endpoint answer: token_type is not Bearer");
-        goto out;
-    }
-    if ((g->expires_in = tokenfile_expires_in(json_object_get(root, "expires_in"))) < 0) {
-        oauth_why(err, "token endpoint answer: \"expires_in\" is not a positive number of "
-                       "seconds");
-        goto out;
-    }
-    if (g->expires_in == 0)
-        g->expires_in = DEFAULT_EXPIRES_IN;
-    v = json_object_get(root, "refresh_token");
-    if (v) {
-        if (!json_is_string(v) || json_string_length(v) == 0
-            || json_string_length(v) > MAX_TOKEN
-            || !tokenfile_token_chars_ok(json_string_value(v), json_string_length(v), 1)) {
-            oauth_why(err, "token endpoint answer has an unusable \"refresh_token\"");
-            goto out;
-        }
-        if (!(g->refresh_token = strdup(json_string_value(v))))
-            goto oom;
-    }
-    st = OAUTH_TOKENFILE_OK;
-    goto out;
-oom:
-    oauth_why(err, "out of memory");
-    st = OAUTH_TOKENFILE_ERROR;
-out:
-    if (root) {
-        const char *k;
-        json_object_foreach(root, k, v) {
-            if (json_is_string(v))
-                sm_erase((char *)json_string_value(v), json_string_length(v));
-        }
-        json_decref(root);
-    }
-    oauth_http_response_free(&r);
-    if (st != OAUTH_TOKENFILE_OK)
-        grant_clear(g);
-    return st;
+    return OAUTH_TOKENFILE_ERROR;
 }
 
 /* ---- the whole ----------------------------------------------------------------- */
@@ -694,7 +537,8 @@ static int tokenfile_set_secret(json_t *root, const char *name, const char *valu
 }
 
 /* Put the grant into f->root and write it out through t. */
-static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const struct grant *g,
+static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f,
+                                                   const struct oauth_grant_tokens *g,
                                                    time_t obtained_at, time_t expires_at,
                                          struct tmpfile *t, const char *path, struct oauth_err *err)
 {
@@ -741,12 +585,13 @@ static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const stru
 
 static enum oauth_tokenfile_status tokenfile_get(const char *path,
                                                  const struct oauth_tokenfile_options *o,
-                                                 struct oauth_token *out, struct oauth_err *err)
+                                                 int force, struct oauth_token *out,
+                                                 struct oauth_err *err)
 {
     struct oauth_tokenfile_options def;
     struct tokfile f;
     struct tmpfile t;
-    struct grant g;
+    struct oauth_grant_tokens g;
     enum oauth_tokenfile_status st;
     time_t now, expires_at;
     int lockfd;
@@ -775,12 +620,12 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
     now = time(NULL);
-    if (tokenfile_fresh(&f, now, o->refresh_window)) {
+    if (!force && tokenfile_fresh(&f, now, o->refresh_window)) {
         st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
         tokfile_free(&f);
         return st;
     }
-    if (!f.refresh_token) {
+    if (!f.refresh_token && !f.client_credentials) {
         oauth_why(err, "token file %s: the access token expires within %lld s and there "
                        "is no refresh_token",
                   path, (long long)tokenfile_due_window(&f, o->refresh_window));
@@ -796,11 +641,11 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
         goto unlock;
     now = time(NULL);
-    if (tokenfile_fresh(&f, now, o->refresh_window)) {
+    if (!force && tokenfile_fresh(&f, now, o->refresh_window)) {
         st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
         goto done;
     }
-    if (!f.refresh_token) {
+    if (!f.refresh_token && !f.client_credentials) {
         oauth_why(err, "token file %s: the access token expires within %lld s and there "
                        "is no refresh_token",
                   path, (long long)tokenfile_due_window(&f, o->refresh_window));
@@ -822,7 +667,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     st = tokenfile_store(&f, &g, now, expires_at, &t, path, err);
     if (tokenfile_give(g.access_token, expires_at, 1, out, err) != OAUTH_TOKENFILE_OK)
         st = OAUTH_TOKENFILE_ERROR;
-    grant_clear(&g);
+    oauth_grant_tokens_clear(&g);
 done:
     tokfile_free(&f);
 unlock:
@@ -858,6 +703,104 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
 
     if (!err)
         err = &mine;
-    st = tokenfile_get(path, o, out, err);
+    st = tokenfile_get(path, o, 0, out, err);
+    return oauth_err_is(err, tokenfile_class(st), st);
+}
+
+enum oauth_tokenfile_status oauth_tokenfile_refresh(const char *path,
+                                                    const struct oauth_tokenfile_options *o,
+                                                    struct oauth_token *out,
+                                                    struct oauth_err *err)
+{
+    struct oauth_err mine;
+    enum oauth_tokenfile_status st;
+
+    if (!err)
+        err = &mine;
+    st = tokenfile_get(path, o, 1, out, err);
+    return oauth_err_is(err, tokenfile_class(st), st);
+}
+
+enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth_err *err)
+{
+    struct oauth_err mine;
+    struct tokfile f;
+    enum oauth_tokenfile_status st;
+
+    if (!err)
+        err = &mine;
+    oauth_err_clear(err);
+    (void)oauth_http_init(NULL);
+    if ((st = tokenfile_load(path, &f, err)) == OAUTH_TOKENFILE_OK)
+        tokfile_free(&f);
+    return oauth_err_is(err, tokenfile_class(st), st);
+}
+
+/* A whole new file, under the lock, through the same temporary file and
+ * rename as a refresh. */
+static enum oauth_tokenfile_status tokenfile_write(const char *path, const char *text,
+                                                   size_t len, const struct stat *want,
+                                                   const struct oauth_tokenfile_options *o,
+                                                   struct oauth_err *err)
+{
+    struct oauth_tokenfile_options def;
+    struct tokfile f;
+    struct tmpfile t;
+    json_error_t jerr;
+    enum oauth_tokenfile_status st;
+    int lockfd;
+
+    oauth_err_clear(err);
+    if (!path || !path[0] || !text) {
+        oauth_why(err, "no token file given");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    if (!o) {
+        oauth_tokenfile_options_default(&def);
+        o = &def;
+    }
+    if (want->st_mode & 0007) {
+        oauth_why(err, "a token file must not be accessible by others (mode %03o)",
+                  (unsigned)(want->st_mode & 0777));
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    (void)oauth_http_init(NULL);
+    /* what the plugin would refuse is never written */
+    memset(&f, 0, sizeof(f));
+    if (!(f.root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr))) {
+        oauth_why(err, "new token file %s: not valid JSON", path);
+        return OAUTH_TOKENFILE_MALFORMED;
+    }
+    if ((st = tokenfile_parse(&f, err)) != OAUTH_TOKENFILE_OK) {
+        oauth_why(err, "new token file %s: %s", path, err->reason);
+        tokfile_free(&f);
+        return st;
+    }
+    tokfile_free(&f);
+    lockfd = tokenfile_take_lock(path, want, o->lock_timeout_ms, err, &st);
+    if (lockfd < 0)
+        return st;
+    if ((st = tmpfile_make(path, want, &t, err)) == OAUTH_TOKENFILE_OK)
+        st = tmpfile_commit(&t, path, text, len, err);
+    close(lockfd);
+    return st;
+}
+
+enum oauth_tokenfile_status oauth_tokenfile_write(const char *path, const char *text,
+                                                  size_t len, unsigned mode, long uid, long gid,
+                                                  const struct oauth_tokenfile_options *o,
+                                                  struct oauth_err *err)
+{
+    struct oauth_err mine;
+    struct stat want;
+    enum oauth_tokenfile_status st;
+
+    if (!err)
+        err = &mine;
+    memset(&want, 0, sizeof(want));
+    want.st_mode = S_IFREG | (mode & 07777);
+    want.st_uid = uid < 0 ? geteuid() : (uid_t)uid;
+    want.st_gid = gid < 0 ? getegid() : (gid_t)gid;
+    st = tokenfile_write(path, text, len, &want, o, err);
     return oauth_err_is(err, tokenfile_class(st), st);
 }

@@ -1,5 +1,6 @@
 /* The client's token file: an access token kept fresh with the refresh
- * grant (RFC 6749 section 6), shared safely by many processes.
+ * grant (RFC 6749 section 6), or for app-only sign-in with the client
+ * credentials grant (section 4.4), shared safely by many processes.
  *
  * Format: one JSON object (UTF-8, at most 64 KiB, duplicate member names
  * refused), for example
@@ -30,6 +31,25 @@
  *                   2.3.1), "client_secret_post" (client_id and
  *                   client_secret in the form body) or "none" (the
  *                   default without a client_secret: client_id in the body)
+ *                   or "private_key_jwt" (RFC 7523: a client assertion signed
+ *                   with client_assertion_key, see oauth_grant.h)
+ *   grant_type      optional: "refresh_token" (the default) or
+ *                   "client_credentials": app-only sign-in without a
+ *                   refresh_token (there must be none); when the access token
+ *                   expires a new one is requested with the client
+ *                   credentials grant (client_secret or private_key_jwt,
+ *                   never "none"), scope sent as it is (Microsoft:
+ *                   "https://outlook.office365.com/.default"), under the same
+ *                   lock and through the same rename as a refresh; the file
+ *                   may then lack access_token (obtained on first use)
+ *   client_assertion_key   private_key_jwt: path of the PEM private key (RSA,
+ *                   unencrypted, readable by the owner only)
+ *   client_assertion_cert  private_key_jwt, optional: path of the PEM
+ *                   certificate registered for the client; its thumbprints go
+ *                   in the assertion's header (x5t#S256, x5t)
+ *   revocation_endpoint  optional, used by `sasl-mechs-token revoke` only
+ * The token tool (sasl-mechs-token) writes more members for people to read
+ * (provider, user, refresh_obtained_at); they are kept like any other.
  * Any other member is kept as it is when the file is rewritten.
  *
  * The file must be a regular file (not a symbolic link: it is replaced by
@@ -123,6 +143,28 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
                                                 const struct oauth_tokenfile_options *o,
                                                 struct oauth_token *out,
                                                 struct oauth_err *err);
+
+/* The same, but renews the access token whatever its expiry (the token
+ * tool's `refresh`): the same lock, grant and rewrite. */
+enum oauth_tokenfile_status oauth_tokenfile_refresh(const char *path,
+                                                    const struct oauth_tokenfile_options *o,
+                                                    struct oauth_token *out,
+                                                    struct oauth_err *err);
+
+/* Read and check path as oauth_tokenfile_get does, without a request or a
+ * lock (the token tool's `show`): OK, or why the plugin would refuse it. */
+enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth_err *err);
+
+/* Write a whole new token file (the token tool's `obtain`): text (len
+ * bytes) must be a token file as above (MALFORMED otherwise: nothing the
+ * plugin would refuse is written).  Under the same lock as a refresh, it is
+ * written to a temporary file in the same directory with mode (no bits for
+ * others), owner uid and group gid (-1: the caller's; another owner needs
+ * root), fsynced and renamed over path, replacing any file there. */
+enum oauth_tokenfile_status oauth_tokenfile_write(const char *path, const char *text,
+                                                  size_t len, unsigned mode, long uid, long gid,
+                                                  const struct oauth_tokenfile_options *o,
+                                                  struct oauth_err *err);
 
 const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s);
 

@@ -53,6 +53,7 @@ Helpers for HTTP client tests
   GET  /big?n=N     N bytes of "x" (with Content-Length; &nolength=1: without)
   GET  /redirect    302 to /echo
   GET  /slow?ms=N   answers after N ms (at most 60000)
+(and the provider-shaped endpoints of IDP_DOC, further down)
 """
 import argparse
 import base64
@@ -236,6 +237,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             route = ROUTES.get((method, path))
             if route is None and path.startswith("/status/") and method == "GET":
                 route = Handler.h_status
+            if route is None:
+                route = idp_route(method, path)
             if route is None:
                 self.send(404, {"error": "not found"})
                 return
@@ -509,6 +512,472 @@ ROUTES = {
     ("GET", "/redirect"): Handler.h_redirect,
     ("GET", "/slow"): Handler.h_slow,
 }
+
+
+# ---- Provider-shaped endpoints: Microsoft Entra, Google, a generic OpenID
+# provider (for sasl-mechs-token, issue 15).  Separate handlers with their own
+# state; see IDP_DOC below for what they do.
+IDP_DOC = """
+Provider-shaped endpoints (the token tool's tests)
+  /ms/TENANT/oauth2/v2.0/devicecode   POST  RFC 8628 device authorization
+  /ms/TENANT/oauth2/v2.0/token        POST  device_code, refresh_token (rotated on
+                    use), client_credentials (secret or private_key_jwt assertion
+                    checked against the registered certificate, scope */.default),
+                    authorization_code; Microsoft's error shape: error,
+                    error_description "AADSTSnnnnn: ...\\r\\nTrace ID: ...",
+                    error_codes [n], timestamp, trace_id, correlation_id
+  /ms/TENANT/oauth2/v2.0/authorize    GET   as Google's, below
+  /google/o/oauth2/v2/auth            GET   checks client_id, a loopback
+                    redirect_uri, response_type=code, PKCE S256; then redirects
+                    (302) to redirect_uri?code=..&state=.. (the user consents)
+  /google/token     POST  authorization_code (PKCE verified, client_secret_post),
+                    refresh_token (not rotated, as Google); Google's error shape
+  /google/revoke    POST  RFC 7009 (token=...): 200, or 400 invalid_token
+  /generic/.well-known/openid-configuration, /generic/device, /generic/token,
+  /generic/authorize, /generic/revoke: the same with RFC 6749 error shapes
+Their test control
+  POST /idp/config  {"client_id", "client_secret", "cert_pem" (the certificate
+                    registered for private_key_jwt), "interval", "device_ttl",
+                    "token_ttl", "user"}
+  POST /idp/device  {"user_code", "action": approve|deny|expire, "user"}: what
+                    the user does on the verification page
+  POST /idp/mode    {"slow_down": N (the next N polls), "authorize": ok|deny|
+                    bad_state, "token": ok|500|garbage, "answer": {"status": N,
+                    "body": {...}} (the next token or device request gets exactly
+                    that, for malformed answers)}
+  GET  /idp/stats   polls, too_fast (polls sooner than the interval), slow_downs,
+                    refreshes, cc_secret, cc_assertion, codes, revoked, active_refresh
+"""
+
+
+class Idp:
+    lock = threading.Lock()
+    conf = {"client_id": "tool-client", "client_secret": "tool-secret", "cert_pem": None,
+            "interval": 1, "device_ttl": 60, "token_ttl": 3600, "user": "user@example.com"}
+    devices = {}    # device_code -> {user_code, client_id, scope, state, expires, last_poll}
+    codes = {}      # code -> {client_id, redirect_uri, challenge, scope, flavor}
+    refresh = {}    # refresh token -> {user, scope, client_id}
+    jtis = set()
+    stats = {"polls": 0, "too_fast": 0, "slow_downs": 0, "refreshes": 0, "cc_secret": 0,
+             "cc_assertion": 0, "codes": 0, "revoked": 0}
+    modes = {"slow_down": 0, "authorize": "ok", "token": "ok", "answer": None}
+
+
+def idp_b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def idp_b64e(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def idp_error(h, flavor, http, error, code, text):
+    """An error answer in the provider's own shape."""
+    if flavor == "ms":
+        trace, corr = secrets.token_hex(16), secrets.token_hex(16)
+        ts = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+        h.send(http, {"error": error,
+                      "error_description": "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: "
+                                           "%s\r\nTimestamp: %s" % (code, text, trace, corr, ts),
+                      "error_codes": [code], "timestamp": ts, "trace_id": trace,
+                      "correlation_id": corr,
+                      "error_uri": "https://login.microsoftonline.com/error?code=%d" % code})
+    elif flavor == "google":
+        h.send(http, {"error": error, "error_description": text})
+    else:
+        h.send(http, {"error": error, "error_description": text})
+
+
+def idp_id_token(user, client_id, iss):
+    now = int(time.time())
+    hdr = idp_b64e(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    cl = idp_b64e(json.dumps({"iss": iss, "aud": client_id, "sub": user, "email": user,
+                              "preferred_username": user, "iat": now,
+                              "exp": now + 3600}).encode())
+    return hdr + "." + cl + "."
+
+
+def idp_tokens(h, flavor, client_id, user, scope, refresh=True):
+    """An access token (a JWT as the server's own, see below), a refresh token."""
+    ttl = int(Idp.conf["token_ttl"])
+    # a JWT signed with the server's key (sub: the user, or the client for an
+    # app-only token), so that our server plugin can check it against /jwks
+    st = h.server.state
+    claims = standard_claims(st, user or client_id, scope, ttl)
+    at = mint(st, claims)
+    with st.lock:
+        st.access_tokens[at] = {"claims": claims, "revoked": False}
+    ans = {"token_type": "Bearer", "expires_in": ttl, "scope": scope, "access_token": at}
+    if flavor == "ms":
+        ans["ext_expires_in"] = ttl
+    if refresh:
+        rt = "rt-" + secrets.token_urlsafe(32)
+        with Idp.lock:
+            Idp.refresh[rt] = {"user": user, "scope": scope, "client_id": client_id}
+        ans["refresh_token"] = rt
+    if user and "openid" in scope.split():
+        ans["id_token"] = idp_id_token(user, client_id, h.server.state.issuer)
+    return ans
+
+
+def idp_openssl_verify(cert_pem, data, sig):
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        paths = {n: os.path.join(d, n) for n in ("cert", "pub", "data", "sig")}
+        for n, v in (("cert", cert_pem.encode()), ("data", data), ("sig", sig)):
+            with open(paths[n], "wb") as f:
+                f.write(v)
+        r = subprocess.run(["openssl", "x509", "-in", paths["cert"], "-pubkey", "-noout",
+                            "-out", paths["pub"]], capture_output=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("openssl x509: " + r.stderr.decode(errors="replace"))
+        r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", paths["pub"],
+                            "-signature", paths["sig"], paths["data"]],
+                           capture_output=True, timeout=30)
+        return r.returncode == 0
+
+
+def idp_check_assertion(h, params, client_id, token_url):
+    """RFC 7523 2.2 and Microsoft's rules; None when good, else the error text."""
+    import ssl
+    if params.pop("client_assertion_type", "") != \
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+        return "client_assertion_type is not jwt-bearer"
+    jwt = params.pop("client_assertion", "")
+    parts = jwt.split(".")
+    if len(parts) != 3:
+        return "client assertion is not a compact JWS"
+    try:
+        hdr = json.loads(idp_b64d(parts[0]))
+        cl = json.loads(idp_b64d(parts[1]))
+        sig = idp_b64d(parts[2])
+    except (ValueError, TypeError):
+        return "client assertion does not decode"
+    cert = Idp.conf["cert_pem"]
+    if not cert:
+        return "no certificate registered"
+    der = ssl.PEM_cert_to_DER_cert(cert)
+    import hashlib
+    if hdr.get("alg") != "RS256":
+        return "alg is not RS256"
+    if hdr.get("x5t#S256") != idp_b64e(hashlib.sha256(der).digest()) \
+            or hdr.get("x5t") != idp_b64e(hashlib.sha1(der).digest()):
+        return "x5t#S256/x5t do not name the registered certificate"
+    now = time.time()
+    if cl.get("iss") != client_id or cl.get("sub") != client_id:
+        return "iss/sub are not the client id"
+    if cl.get("aud") != token_url:
+        return "aud is not the token endpoint"
+    if not isinstance(cl.get("exp"), int) or cl["exp"] < now or cl["exp"] > now + 600:
+        return "exp missing, past or too far"
+    with Idp.lock:
+        if not cl.get("jti") or cl["jti"] in Idp.jtis:
+            return "jti missing or replayed"
+        Idp.jtis.add(cl["jti"])
+    if not idp_openssl_verify(cert, (parts[0] + "." + parts[1]).encode(), sig):
+        return "signature does not verify"
+    return None
+
+
+def idp_flavor(path):
+    if path.startswith("/ms/"):
+        return "ms"
+    if path.startswith("/google/"):
+        return "google"
+    return "generic"
+
+
+def idp_canned(h):
+    """The answer set with /idp/mode "answer", once; True when sent."""
+    with Idp.lock:
+        ans, Idp.modes["answer"] = Idp.modes["answer"], None
+    if ans is None:
+        return False
+    h.send(int(ans.get("status", 200)), ans.get("body"))
+    return True
+
+
+def idp_device(h, url, body):
+    flavor = idp_flavor(url.path)
+    if idp_canned(h):
+        return
+    params = h.form(body)
+    if params is None:
+        return idp_error(h, flavor, 400, "invalid_request", 900144, "bad form body")
+    cid = params.get("client_id", "")
+    if cid != Idp.conf["client_id"]:
+        return idp_error(h, flavor, 400, "unauthorized_client", 700016,
+                         "Application with identifier '%s' was not found in the directory "
+                         "'test'." % cid)
+    dc = "dc-" + secrets.token_urlsafe(32)
+    uc = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
+    base = h.server.state.issuer
+    with Idp.lock:
+        Idp.devices[dc] = {"user_code": uc, "client_id": cid, "scope": params.get("scope", ""),
+                           "state": "pending", "user": None,
+                           "expires": time.time() + int(Idp.conf["device_ttl"]),
+                           "last_poll": 0.0}
+    verify = base + ("/ms/devicelogin" if flavor == "ms" else "/device")
+    ans = {"device_code": dc, "user_code": uc, "verification_uri": verify,
+           "expires_in": int(Idp.conf["device_ttl"]), "interval": int(Idp.conf["interval"])}
+    if flavor == "ms":
+        ans["message"] = ("To sign in, use a web browser to open the page %s and enter the "
+                          "code %s to authenticate." % (verify, uc))
+    h.send(200, ans)
+
+
+def idp_client_ok(h, flavor, params, token_url):
+    """Client authentication: secret (Basic or body), assertion, or public."""
+    cid = params.get("client_id")
+    if "client_assertion" in params:
+        why = idp_check_assertion(h, params, cid, token_url)
+        if why:
+            idp_error(h, flavor, 401, "invalid_client", 700027,
+                      "Client assertion failed signature validation: " + why)
+            return None
+        params.pop("client_id", None)
+        return "assertion"
+    has_secret = "client_secret" in params or h.headers.get("Authorization")
+    if not has_secret and params.get("grant_type") != "client_credentials" \
+            and flavor != "google" and cid == Idp.conf["client_id"]:
+        params.pop("client_id", None)
+        return "public"
+    err = h.client_auth(params, Idp.conf["client_id"], Idp.conf["client_secret"])
+    if err:
+        idp_error(h, flavor, 401 if err == "invalid_client" else 400, err, 7000215,
+                  "Invalid client secret provided.")
+        return None
+    return "secret"
+
+
+def idp_token(h, url, body):
+    flavor = idp_flavor(url.path)
+    if idp_canned(h):
+        return
+    params = h.form(body)
+    if params is None:
+        return idp_error(h, flavor, 400, "invalid_request", 900144, "bad form body")
+    with Idp.lock:
+        mode = Idp.modes["token"]
+    if mode == "500":
+        return h.send(500, {"error": "server_error"})
+    if mode == "garbage":
+        return h.send(200, raw=b"<html>not json</html>")
+    token_url = h.server.state.issuer + url.path
+    how = idp_client_ok(h, flavor, params, token_url)
+    if how is None:
+        return
+    gt = params.get("grant_type")
+    cid = Idp.conf["client_id"]
+    if gt == "urn:ietf:params:oauth:grant-type:device_code":
+        return idp_poll(h, flavor, params.get("device_code", ""), cid)
+    if gt == "refresh_token":
+        rt = params.get("refresh_token", "")
+        with Idp.lock:
+            g = Idp.refresh.get(rt)
+            if g is not None and flavor != "google":
+                del Idp.refresh[rt]   # rotated on use
+            if g is not None:
+                Idp.stats["refreshes"] += 1
+        if g is None:
+            return idp_error(h, flavor, 400, "invalid_grant", 70008,
+                             "The provided authorization code or refresh token has expired "
+                             "due to inactivity." if flavor == "ms" else "Bad Request")
+        ans = idp_tokens(h, flavor, cid, g["user"], params.get("scope") or g["scope"],
+                         refresh=flavor != "google")
+        if flavor == "google":
+            ans.pop("id_token", None)
+        return h.send(200, ans)
+    if gt == "client_credentials":
+        if how not in ("secret", "assertion"):
+            return idp_error(h, flavor, 401, "invalid_client", 7000216,
+                             "'client_assertion', 'client_secret' or 'request' is required "
+                             "for the 'client_credentials' grant type.")
+        scope = params.get("scope", "")
+        if flavor == "ms" and not scope.endswith("/.default"):
+            return idp_error(h, flavor, 400, "invalid_scope", 1002012,
+                             "The provided value for scope %s is not valid. Client credential "
+                             "flows must have a scope value with /.default suffixed to the "
+                             "resource identifier (application ID URI)." % scope)
+        with Idp.lock:
+            Idp.stats["cc_" + how] += 1
+        return h.send(200, idp_tokens(h, flavor, cid, None, scope, refresh=False))
+    if gt == "authorization_code":
+        code = params.get("code", "")
+        with Idp.lock:
+            c = Idp.codes.pop(code, None)
+        if c is None or c["redirect_uri"] != params.get("redirect_uri"):
+            return idp_error(h, flavor, 400, "invalid_grant", 70000,
+                             "Bad Request" if flavor == "google" else
+                             "The provided authorization code is invalid or expired.")
+        import hashlib
+        v = params.get("code_verifier", "")
+        if not (43 <= len(v) <= 128) or \
+                idp_b64e(hashlib.sha256(v.encode()).digest()) != c["challenge"]:
+            return idp_error(h, flavor, 400, "invalid_grant", 501481,
+                             "The code_verifier does not match the code_challenge supplied "
+                             "in the authorization request.")
+        return h.send(200, idp_tokens(h, flavor, cid, Idp.conf["user"], c["scope"]))
+    return idp_error(h, flavor, 400, "unsupported_grant_type", 70003,
+                     "The app requested an unsupported grant type.")
+
+
+def idp_poll(h, flavor, dc, cid):
+    now = time.time()
+    with Idp.lock:
+        Idp.stats["polls"] += 1
+        d = Idp.devices.get(dc)
+        if d is None:
+            err = ("invalid_grant", 70000, "The provided device code is invalid.")
+        elif now > d["expires"] or d["state"] == "expired":
+            err = ("expired_token", 70019, "Verification code expired.")
+        elif now - d["last_poll"] < int(Idp.conf["interval"]) - 0.05:
+            Idp.stats["too_fast"] += 1
+            Idp.stats["slow_downs"] += 1
+            err = ("slow_down", 70016, "Polling too fast.")
+        elif Idp.modes["slow_down"] > 0:
+            Idp.modes["slow_down"] -= 1
+            Idp.stats["slow_downs"] += 1
+            err = ("slow_down", 70016, "Slow down.")
+        elif d["state"] == "denied":
+            err = ("authorization_declined" if flavor == "ms" else "access_denied", 70000,
+                   "The end user denied the authorization request.")
+        elif d["state"] == "pending":
+            err = ("authorization_pending", 70016,
+                   "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+        else:
+            err = None
+            del Idp.devices[dc]
+        if d is not None:
+            d["last_poll"] = now
+    if err:
+        return idp_error(h, flavor, 400, err[0], err[1], err[2])
+    return h.send(200, idp_tokens(h, flavor, cid, d["user"], d["scope"]))
+
+
+def idp_authorize(h, url, body):
+    flavor = idp_flavor(url.path)
+    q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+    ru = q.get("redirect_uri", "")
+    ok_ru = urllib.parse.urlsplit(ru)
+    if q.get("client_id") != Idp.conf["client_id"] or ok_ru.scheme != "http" \
+            or ok_ru.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return h.send(400, raw=b"<html>Error 400: redirect_uri_mismatch or unknown client"
+                                b"</html>")
+    if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256" \
+            or len(q.get("code_challenge", "")) != 43 or not q.get("state"):
+        return h.send(400, raw=b"<html>Error 400: invalid_request (PKCE S256 and state "
+                                b"required)</html>")
+    with Idp.lock:
+        mode = Idp.modes["authorize"]
+    state = q["state"] if mode != "bad_state" else "forged-" + secrets.token_hex(4)
+    if mode == "deny":
+        loc = ru + "?" + urllib.parse.urlencode({"error": "access_denied", "state": state})
+    else:
+        code = "code-" + secrets.token_urlsafe(24)
+        with Idp.lock:
+            Idp.codes[code] = {"redirect_uri": ru, "challenge": q["code_challenge"],
+                               "scope": q.get("scope", "")}
+            Idp.stats["codes"] += 1
+        loc = ru + "?" + urllib.parse.urlencode({"state": state, "code": code,
+                                                 "scope": q.get("scope", "")})
+    h.send(302, {"to": loc}, headers={"Location": loc})
+
+
+def idp_revoke(h, url, body):
+    flavor = idp_flavor(url.path)
+    params = h.form(body)
+    if params is None:
+        return idp_error(h, flavor, 400, "invalid_request", 0, "bad form body")
+    if flavor != "google" and idp_client_ok(h, flavor, params, "") is None:
+        return
+    tok = params.get("token", "")
+    with Idp.lock:
+        found = Idp.refresh.pop(tok, None) is not None
+        if found:
+            Idp.stats["revoked"] += 1
+    if not found and flavor == "google":
+        return h.send(400, {"error": "invalid_token",
+                            "error_description": "Token expired or revoked"})
+    h.send(200, {})
+
+
+def idp_discovery(h, url, body):
+    iss = h.server.state.issuer + "/generic"
+    h.send(200, {"issuer": iss, "token_endpoint": iss + "/token",
+                 "authorization_endpoint": iss + "/authorize",
+                 "device_authorization_endpoint": iss + "/device",
+                 "revocation_endpoint": iss + "/revoke",
+                 "code_challenge_methods_supported": ["S256"],
+                 "grant_types_supported": ["authorization_code", "refresh_token",
+                                           "client_credentials",
+                                           "urn:ietf:params:oauth:grant-type:device_code"]})
+
+
+def idp_config(h, url, body):
+    req = h.json_body(body)
+    with Idp.lock:
+        for k in Idp.conf:
+            if k in req:
+                Idp.conf[k] = req[k]
+    h.send(200, {k: v for k, v in Idp.conf.items() if k != "cert_pem"})
+
+
+def idp_device_action(h, url, body):
+    req = h.json_body(body)
+    with Idp.lock:
+        for d in Idp.devices.values():
+            if d["user_code"] == req.get("user_code"):
+                act = req.get("action", "approve")
+                d["state"] = {"approve": "approved", "deny": "denied",
+                              "expire": "expired"}.get(act, "pending")
+                d["user"] = req.get("user", Idp.conf["user"])
+                return h.send(200, {"state": d["state"]})
+    h.send(404, {"error": "no such user code"})
+
+
+def idp_mode(h, url, body):
+    req = h.json_body(body)
+    with Idp.lock:
+        for k in Idp.modes:
+            if k in req:
+                Idp.modes[k] = req[k]
+        h.send(200, dict(Idp.modes))
+
+
+def idp_stats(h, url, body):
+    with Idp.lock:
+        s = dict(Idp.stats)
+        s["active_refresh"] = len(Idp.refresh)
+    h.send(200, s)
+
+
+IDP_ROUTES = {
+    ("POST", "/google/token"): idp_token,
+    ("GET", "/google/o/oauth2/v2/auth"): idp_authorize,
+    ("POST", "/google/revoke"): idp_revoke,
+    ("GET", "/generic/.well-known/openid-configuration"): idp_discovery,
+    ("POST", "/generic/device"): idp_device,
+    ("POST", "/generic/token"): idp_token,
+    ("GET", "/generic/authorize"): idp_authorize,
+    ("POST", "/generic/revoke"): idp_revoke,
+    ("POST", "/idp/config"): idp_config,
+    ("POST", "/idp/device"): idp_device_action,
+    ("POST", "/idp/mode"): idp_mode,
+    ("GET", "/idp/stats"): idp_stats,
+}
+
+
+def idp_route(method, path):
+    """Exact routes, then Microsoft's /ms/TENANT/oauth2/v2.0/ENDPOINT."""
+    r = IDP_ROUTES.get((method, path))
+    if r is not None:
+        return r
+    p = path.split("/")
+    if len(p) == 6 and p[1] == "ms" and p[2] and p[3] == "oauth2" and p[4] == "v2.0":
+        return {("POST", "devicecode"): idp_device, ("POST", "token"): idp_token,
+                ("GET", "authorize"): idp_authorize}.get((method, p[5]))
+    return None
 
 
 class Server(http.server.ThreadingHTTPServer):
