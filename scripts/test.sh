@@ -146,6 +146,9 @@ tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"
 tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
 # Cyrus IMAP with imtest: GSSAPI (ours and Cyrus's, every pair) and the OAuth mechanisms
 tap_step "cyrus imap" bash "$src/tests/interop/test_imap.sh"
+# sasl-mechs-select on the system plugin directory: every switch and its undo,
+# the refusals, GSS-SPNEGO, a reinstall of Cyrus's packages (holds /tmp/sm-heavy.lock)
+tap_step "plugin selection" bash "$src/tests/interop/test_select.sh"
 
 # --- the plugins built against the headers of Cyrus's next release (derived
 # from the system's at test time), and refused by the guard under 2.1.28
