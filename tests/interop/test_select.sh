@@ -15,7 +15,8 @@
 # (taken here unless SM_HEAVY_LOCK_HELD=1 says the caller holds it) and a trap
 # puts the system back on any exit: no diversion of sasl-mechs-select left,
 # our files removed, Cyrus's files back under their names (checked with
-# dpkg --verify).  Needs SM_BUILDDIR (with sasl-mechs-select built) and
+# dpkg --verify).  Where packages of ours have installed the plugins already,
+# those are used and left in place.  Needs SM_BUILDDIR (with sasl-mechs-select built) and
 # SM_PLUGIN_DIR.  TAP output.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -53,9 +54,17 @@ done
 if [ -z "$blocked" ] && [ -n "$(dpkg-divert --list | awk -v o=$OWNER '$NF == o')" ]; then
     blocked="diversions of $OWNER exist before the test: $(dpkg-divert --list | grep -c " $OWNER\$")"
 fi
-if [ -z "$blocked" ] && ls "$SYS"/libsaslmechs_* >/dev/null 2>&1; then
-    blocked="sasl-mechs plugins are already installed in $SYS (a package of ours?): not touched"
-fi
+# our plugins already in the directory: used as they are when a package of
+# ours installed them (and left there), refused otherwise (of unknown origin)
+preinstalled=
+for f in "$SYS"/libsaslmechs_*.so; do
+    [ -e "$f" ] || continue
+    if pkg=$(dpkg -S "$f" 2>/dev/null); then
+        preinstalled="$preinstalled ${pkg%%:*}"
+    elif [ -z "$blocked" ]; then
+        blocked="$f is in $SYS and no package installed it: not touched"
+    fi
+done
 if [ -n "$blocked" ]; then
     for _ in $(seq "$SM_TAP_PLAN"); do sm_not_ok "blocked: $blocked"; done
     sm_done
@@ -75,6 +84,8 @@ restore() {
         dpkg-divert --quiet --package "$OWNER" --divert "$d" --rename --remove "$f" \
             || echo "# restore: could not remove the diversion of $f" >&2
     done
+    # our NTLM, if the test died while it was set aside
+    [ -e "$SM_TMP/aside.so" ] && mv "$SM_TMP/aside.so" "$SYS/libsaslmechs_ntlm.so"
     for f in "${copied[@]}"; do rm -f "$SYS/$f" "$SYS/$f$SUFFIX"; done
     # the diversions "someone else" made for the refusals, if the test died
     # before removing them
@@ -94,9 +105,13 @@ cleanup_all() {
 }
 trap cleanup_all EXIT
 
-for f in "$SM_PLUGIN_DIR"/libsaslmechs_*.so; do
-    cp "$f" "$SYS/" && copied+=("${f##*/}")
-done
+if [ -n "$preinstalled" ]; then
+    sm_diag "our plugins as installed by the packages$(printf '%s\n' $preinstalled | sort -u | tr '\n' ' ')"
+else
+    for f in "$SM_PLUGIN_DIR"/libsaslmechs_*.so; do
+        cp "$f" "$SYS/" && copied+=("${f##*/}")
+    done
+fi
 
 # ---- helpers
 viewer() { # -s|-c: "PLUGIN MECH" lines in libsasl2's order
