@@ -36,7 +36,7 @@ USER_NAME=alice
 USER_PASS='s3lect pass'
 PASSWORD_MECHS=(PLAIN LOGIN CRAM-MD5 NTLM)
 
-sm_plan 52
+sm_plan 53
 sm_init
 
 blocked=
@@ -93,7 +93,7 @@ restore() {
     # "local diversion of F to T" / "diversion of F to T by P"
     while read -r a _ c d e f g; do
         if [ "$a" = local ]; then
-            case $f in *.someone) dpkg-divert --quiet --local --divert "$f" --no-rename --remove "$d" ;; esac
+            case $f in *.someone) dpkg-divert --quiet --local --divert "$f" --rename --remove "$d" ;; esac
         else
             case $e in *.someone) dpkg-divert --quiet --package "$g" --divert "$e" --no-rename --remove "$c" ;; esac
         fi
@@ -202,6 +202,11 @@ refused "a diversion of libplain.so by another package: refused" "already divert
     "$SELECT" ours PLAIN
 dpkg-divert --quiet --package someone-else --divert "$SYS/libplain.so.someone" --no-rename \
     --remove "$SYS/libplain.so"
+# a hand-made diversion (the README's old recipe) that set Cyrus's file aside
+dpkg-divert --quiet --local --rename --divert "$SYS/libcrammd5.so.someone" --add "$SYS/libcrammd5.so"
+refused "cyrus CRAM-MD5 with Cyrus's file set aside by hand: refused, naming that diversion" \
+    "local diversion of $SYS/libcrammd5.so to $SYS/libcrammd5.so.someone" "$SELECT" cyrus CRAM-MD5
+dpkg-divert --quiet --local --rename --divert "$SYS/libcrammd5.so.someone" --remove "$SYS/libcrammd5.so"
 refused "ours GSSAPI without --yes: refused, naming GSS-SPNEGO" "also offers GSS-SPNEGO" \
     "$SELECT" ours GSSAPI
 before=$(state)
