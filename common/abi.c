@@ -27,44 +27,42 @@ static const char *layout_name(enum sm_utils_layout l)
 int sm_abi_check(const sasl_utils_t *utils, const char *plugin, char *why, size_t whylen)
 {
     Dl_info info = {0};
-    void *lib = NULL, *h = RTLD_DEFAULT, *sym;
-    const char *path = "libsasl2", *vstr = NULL;
+    void *lib = NULL, *sym;
+    const char *vstr = NULL;
     int major = 0, minor = 0, step = 0;
     enum sm_utils_layout runs;
     version_info_fn *version_info;
 
     /* getopt points at libsasl2's own _sasl_global_getopt or
-     * _sasl_conn_getopt: the library that built this table */
-    if (utils && utils->getopt && dladdr((void *)utils->getopt, &info) && info.dli_fname) {
+     * _sasl_conn_getopt: the library that built this table, and no other
+     * (the process may hold another libsasl2, a dependency of libldap, say) */
+    if (utils && utils->getopt && dladdr((void *)utils->getopt, &info) && info.dli_fname)
         lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-        if (lib) {
-            h = lib;
-            path = info.dli_fname;
-        }
-    }
-    sym = dlsym(h, "sasl_version_info");
+    if (!lib)
+        return SASL_OK; /* not identified (a static libsasl2?): nothing proves it wrong */
+    sym = dlsym(lib, "sasl_version_info");
     if (!sym) {
-        if (lib)
-            dlclose(lib);
-        return SASL_OK; /* not identified: nothing proves it wrong */
+        dlclose(lib);
+        return SASL_OK;
     }
     *(void **)&version_info = sym;
     version_info(NULL, &vstr, &major, &minor, &step, NULL);
     if (major != 2)
         runs = SM_LAYOUT_OTHER;
     else
-        runs = dlsym(h, "_sasl_MD5Init") ? SM_LAYOUT_MD5 : SM_LAYOUT_NO_MD5;
-    if (lib)
+        runs = dlsym(lib, "_sasl_MD5Init") ? SM_LAYOUT_MD5 : SM_LAYOUT_NO_MD5;
+    if (runs == SM_LAYOUT_COMPILED) {
         dlclose(lib);
-    if (runs == SM_LAYOUT_COMPILED)
         return SASL_OK;
+    }
     snprintf(why, whylen,
              "sasl-mechs: %s not loaded: this process runs %s (version %s), whose "
              "sasl_utils_t is laid out as in %s, but the plugin was built for %s and would "
              "call the wrong functions. Rebuild sasl-mechs against the headers of the "
              "libsasl2 it runs under",
-             plugin, path, vstr ? vstr : "?", layout_name(runs),
+             plugin, info.dli_fname, vstr ? vstr : "?", layout_name(runs),
              layout_name(SM_LAYOUT_COMPILED));
+    dlclose(lib);
     return SASL_BADVERS;
 }
 

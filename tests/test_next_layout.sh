@@ -92,7 +92,7 @@ check "${#plugins[@]} plugins built: ${plugins[*]##*/}" test -f "${plugins[0]}"
 # (and the real libsasl2) the wrong one
 out=$(SM_PLUGIN_DIR=$PWD/.libs SM_BUILDDIR=$PWD tests/driver/test_abi 2>&1)
 rc=$?
-echo "$out" | grep -v '^ok ' | sed 's/^/# /' | head -3
+{ echo "$out" | grep '^not ok '; echo "$out" | grep -v '^ok \|^not ok ' | head -3; } | sed 's/^/# /' 
 total=$(echo "$out" | grep -c '^ok ')
 bad=$(echo "$out" | grep -c '^not ok ')
 check "tests/driver/test_abi built for the next layout: $total cases passed, $bad failed" \

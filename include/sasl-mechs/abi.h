@@ -31,10 +31,12 @@ enum sm_utils_layout {
  * plugin was compiled for (or cannot be identified); SASL_BADVERS with a
  * sentence for the administrator in why otherwise.  Of utils it reads only
  * the address in its getopt member, which both layouts keep at the same
- * offset (it points into libsasl2 itself): that library is asked, through
- * the dynamic linker, for its version (sasl_version_info) and whether it
- * has the MD5 helpers (_sasl_MD5Init, which the next release removed; its
- * sasl_version_info still says 2.1.28). */
+ * offset (it points into libsasl2 itself): that library, and no other
+ * libsasl2 the process may hold, is asked through the dynamic linker for its
+ * version (sasl_version_info) and whether it has the MD5 helpers
+ * (_sasl_MD5Init, which the next release removed; its sasl_version_info
+ * still says 2.1.28).  A table whose library cannot be told (no shared
+ * object, or no sasl_version_info there) passes. */
 int sm_abi_check(const sasl_utils_t *utils, const char *plugin, char *why, size_t whylen);
 
 /* Say why to the administrator without the utils table (whose log member
