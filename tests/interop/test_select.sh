@@ -36,7 +36,7 @@ USER_NAME=alice
 USER_PASS='s3lect pass'
 PASSWORD_MECHS=(PLAIN LOGIN CRAM-MD5 NTLM)
 
-sm_plan 53
+sm_plan 54
 sm_init
 
 blocked=
@@ -209,6 +209,16 @@ refused "cyrus CRAM-MD5 with Cyrus's file set aside by hand: refused, naming tha
 dpkg-divert --quiet --local --rename --divert "$SYS/libcrammd5.so.someone" --remove "$SYS/libcrammd5.so"
 refused "ours GSSAPI without --yes: refused, naming GSS-SPNEGO" "also offers GSS-SPNEGO" \
     "$SELECT" ours GSSAPI
+# a dpkg-divert that fails on the third file: the first two are undone
+cat >"$SM_TMP/failing-divert" <<EOF
+#!/bin/sh
+case "\$*" in *"--add $SYS/libcrammd5.so") echo "simulated failure" >&2; exit 2 ;; esac
+exec dpkg-divert "\$@"
+EOF
+chmod +x "$SM_TMP/failing-divert"
+refused "a dpkg-divert that fails half way (CRAM-MD5 after PLAIN and LOGIN): what was done is undone" \
+    "failed; undoing what was done" env SASL_MECHS_DPKG_DIVERT="$SM_TMP/failing-divert" \
+    "$SELECT" ours PLAIN LOGIN CRAM-MD5
 before=$(state)
 out=$("$SELECT" --dry-run ours PLAIN 2>&1)
 if [ $? -eq 0 ] && grep -q "would: dpkg-divert .*--add $SYS/libplain.so" <<<"$out" \
