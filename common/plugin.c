@@ -1,4 +1,5 @@
 #include "config.h"
+#include <sasl-mechs/abi.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
 #include <sasl-mechs/oparams.h>
@@ -86,9 +87,17 @@ static int plugin_init_side(const struct sm_plugin *p, const sasl_utils_t *utils
                             int wanted, const char *side, int count, int *out_version,
                             int *plugcount, int *status)
 {
-    char name[SM_OPT_NAME_MAX];
+    char name[SM_OPT_NAME_MAX], why[512];
     int enabled = 1, r;
 
+    /* first, and before any use of utils: under the other layout of
+     * sasl_utils_t its log member is another function */
+    snprintf(name, sizeof(name), "%s %s", p->mech, side);
+    if (sm_abi_check(utils, name, why, sizeof(why)) != SASL_OK) {
+        sm_abi_report(why);
+        *plugcount = 0;
+        return SASL_BADVERS;
+    }
     if (maxversion < wanted) {
         utils->log(NULL, SASL_LOG_ERR, "sasl-mechs: libsasl2 offers %s plugin API %d, need %d",
                    side, maxversion, wanted);

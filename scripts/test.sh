@@ -157,6 +157,13 @@ tap_step "token test" bash "$src/tests/interop/test_token_test.sh"
 tap_step "secret stores" bash "$src/tests/interop/test_stores.sh"
 # sasl-mechs-token against the loopback IdP (Microsoft, Google, generic shapes), headless Chromium
 tap_step "token tool" bash "$src/tests/interop/test_token_tool.sh"
+# sasl-mechs-select on the system plugin directory: every switch and its undo,
+# the refusals, GSS-SPNEGO, a reinstall of Cyrus's packages (holds /tmp/sm-heavy.lock)
+tap_step "plugin selection" bash "$src/tests/interop/test_select.sh"
+
+# --- the plugins built against the headers of Cyrus's next release (derived
+# from the system's at test time), and refused by the guard under 2.1.28
+tap_step "next libsasl2 layout" bash "$src/tests/test_next_layout.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"
