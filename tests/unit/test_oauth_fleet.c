@@ -225,6 +225,9 @@ static long forked_fetches(const char *dir)
             r = oauth_verify(v, tok, strlen(tok), time(NULL), &user, &err);
             if (r != OAUTH_OK)
                 fprintf(stderr, "child %d: %s\n", i, err.reason);
+            free(user);
+            oauth_verifier_free(v);
+            free(tok);
             _exit(r == OAUTH_OK ? 0 : 1);
         }
     }
