@@ -18,6 +18,9 @@
 # /.well-known/openid-configuration) per 1,000 logins, and the ratio after /
 # before.  A figure, not a test: the exit status is non-zero only when
 # something could not be measured.
+# Then the same over two Postfix instances with several smtpd processes
+# each (tests/bench/idp-postfix.sh: root and Postfix needed, else it says
+# why and measures nothing; BENCH_IDP_POSTFIX=no skips it).
 # Environment: SM_PLUGIN_DIR, SM_SYSTEM_PLUGIN_DIR (make bench sets them),
 # BENCH_OAUTH_MINT (./tests/oauth/oauth_mint), BENCH_PROGRAM
 # (./tests/bench/bench), and the counts above.
@@ -119,4 +122,16 @@ for pair in "jwks_url jwks_url+cache" "discovery discovery+cache"; do
     done
 done
 echo "(ratio: the provider's requests after / before, key set and discovery together)"
+
+# the same over two Postfix instances (root, Postfix installed; the lock
+# keeps it from starting while another suite runs its servers)
+if [ "${BENCH_IDP_POSTFIX:-yes}" != no ]; then
+    echo
+    oauth_cleanup
+    if command -v flock >/dev/null; then
+        flock /tmp/sm-heavy.lock bash "$(dirname "$0")/idp-postfix.sh" || status=1
+    else
+        bash "$(dirname "$0")/idp-postfix.sh" || status=1
+    fi
+fi
 exit $status
