@@ -220,20 +220,30 @@ int oauth_jwks_cache_lock(const char *dir, const char *url, long timeout_ms,
     struct stat st;
     long t0;
     ssize_t n;
-    int fd;
+    int fd, tries;
 
     *last_attempt = 0;
     if (oauth_jwks_cache_dir_ok(dir, err) != 0
         || cache_path(dir, url, ".lock", path, sizeof(path), err) != 0)
         return -1;
-    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640)) < 0) {
-        oauth_why(err, "lock file %.200s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-        oauth_why(err, "lock file %.200s is not a regular file of this process's user", path);
-        close(fd);
-        return -1;
+    for (tries = 0;; tries++) {
+        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+        if (fd < 0 && errno != ELOOP) {
+            oauth_why(err, "lock file %.200s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+            break;
+        if (fd >= 0)
+            close(fd);
+        /* another user's (a test run as root, a former owner of the folder)
+         * or a symbolic link: replaced by a lock of our own, once; what it
+         * recorded is lost, which costs at most one more fetch */
+        if (tries > 0 || unlink(path) != 0) {
+            oauth_why(err, "lock file %.200s is not a regular file of this process's user",
+                      path);
+            return -1;
+        }
     }
     t0 = cache_ms();
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -434,6 +434,36 @@ static void test_untrusted_copies(void **state)
     free(tok);
 }
 
+/* A lock file of another user (a test once run as root in the folder) is
+ * replaced by one of the process's own: the host's fetches stay serialised. */
+static void test_foreign_lock_file(void **state)
+{
+    char *tok = mint("rsa", NULL), path[PATH_MAX + 64], lock[PATH_MAX + 64];
+    struct oauth_verifier *v = make(&(struct opts){.dir = cache_dir});
+    struct stat st;
+
+    (void)state;
+    if (geteuid() != 0)
+        fail_msg("the foreign-owner case needs root (chown)");
+    ACCEPTED(v, tok, time(NULL));
+    oauth_verifier_free(v);
+    copy_path(path, sizeof(path));
+    snprintf(lock, sizeof(lock), "%.*s.lock", (int)(strlen(path) - 4), path);
+    assert_int_equal(chown(lock, 65534, 65534), 0);
+    assert_int_equal(unlink(path), 0);
+    notes = 0;
+    v = make(&(struct opts){.dir = cache_dir});
+    ACCEPTED(v, tok, time(NULL));
+    oauth_verifier_free(v);
+    assert_int_equal(fetches(), 2);
+    if (notes != 0)
+        fail_msg("noted: %s", last_note);
+    assert_int_equal(stat(lock, &st), 0);
+    assert_int_equal(st.st_uid, geteuid());
+    assert_int_equal(stat(path, &st), 0);
+    free(tok);
+}
+
 /* ---- verified JWTs ------------------------------------------------------------- */
 
 static void test_jwt_cache(void **state)
@@ -538,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup(test_fresh_copy_read_without_network, reset),
         cmocka_unit_test_setup(test_rotation_across_processes, reset),
         cmocka_unit_test_setup(test_untrusted_copies, reset),
+        cmocka_unit_test_setup(test_foreign_lock_file, reset),
         cmocka_unit_test_setup(test_jwt_cache, reset),
         cmocka_unit_test_setup(test_issuers_by_discovery, reset),
     };
