@@ -2,6 +2,7 @@
 #include "config.h"
 #include "oauth_issuers.h"
 #include "oauth_http.h"
+#include "oauth_jwks_cache.h"
 #include "oauth_util.h"
 
 #include <stdio.h>
@@ -81,4 +82,86 @@ int oauth_discovery_parse(const char *doc, size_t len, const char *issuer, int a
 out:
     json_decref(d);
     return rc;
+}
+
+/* ---- one discovery through the host's cache -------------------------------- */
+
+struct disc {
+    const struct oauth_discovery *d;
+    const char *url;
+    char *jwks_uri;
+};
+
+static enum oauth_err_class disc_get(void *ctx, char **doc, size_t *len, struct oauth_err *err)
+{
+    struct disc *c = ctx;
+    struct oauth_http_response r = {0};
+    struct oauth_http_options o = *c->d->http;
+    struct oauth_err herr;
+
+    o.max_response = OAUTH_DISCOVERY_MAX_DOC;
+    if (oauth_http_get(c->url, &o, &r, &herr) != OAUTH_HTTP_OK) {
+        oauth_fail(err, herr.cls, herr.code, "discovery of %.200s: %s (%s)", c->d->issuer,
+                   oauth_http_status_text((enum oauth_http_status)herr.code), herr.reason);
+        oauth_http_response_free(&r);
+        return herr.cls;
+    }
+    *doc = r.body; /* a public document */
+    *len = r.len;
+    return OAUTH_OK;
+}
+
+static int disc_take(void *ctx, const char *doc, size_t len, struct oauth_err *err)
+{
+    struct disc *c = ctx;
+
+    free(c->jwks_uri);
+    c->jwks_uri = NULL;
+    return oauth_discovery_parse(doc, len, c->d->issuer, c->d->http->allow_insecure,
+                                 &c->jwks_uri, err);
+}
+
+static void disc_note(void *ctx, const char *text)
+{
+    struct disc *c = ctx;
+
+    if (c->d->note)
+        c->d->note(c->d->note_ctx, text);
+}
+
+int oauth_discover_jwks_uri(const struct oauth_discovery *d, char **jwks_uri, time_t *fetched_at,
+                            struct oauth_err *err)
+{
+    char url[OAUTH_ISSUER_MAX + sizeof(WELL_KNOWN)];
+    struct disc c = {.d = d, .url = url};
+    long timeout = d->http->timeout_ms > 0 ? d->http->timeout_ms : OAUTH_HTTP_DEFAULT_TIMEOUT_MS;
+    struct oauth_cache_fetch f = {
+        .dir = d->cache_dir,
+        .url = url,
+        .now = d->now,
+        .have = d->have,
+        .max_age = d->max_age,
+        .interval = d->interval,
+        .lock_timeout_ms = 2 * timeout,
+        .max = OAUTH_DISCOVERY_MAX_DOC,
+        .get = disc_get,
+        .take = disc_take,
+        .note = disc_note,
+        .ctx = &c,
+    };
+
+    *jwks_uri = NULL;
+    if (oauth_discovery_url(d->issuer, url, sizeof(url)) != 0) {
+        oauth_fail(err, OAUTH_ERR_CONFIG, 0, "issuer %.200s: no discovery URL", d->issuer);
+        return -1;
+    }
+    switch (oauth_cache_fetch(&f, fetched_at, err)) {
+    case OAUTH_CACHE_FETCHED:
+    case OAUTH_CACHE_FROM_DISK:
+        *jwks_uri = c.jwks_uri;
+        return 0;
+    default:
+        free(c.jwks_uri);
+        return -1;
+    }
 }

@@ -12,8 +12,10 @@
 #define OAUTH_ISSUERS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "oauth_err.h"
+#include "oauth_http.h"
 
 #define OAUTH_ISSUER_MAX 1024             /* bytes of an issuer URL */
 #define OAUTH_DISCOVERY_MAX_DOC (256 * 1024)
@@ -29,5 +31,24 @@ int oauth_discovery_url(const char *issuer, char *url, size_t size);
  * (class OAUTH_ERR_CONFIG). */
 int oauth_discovery_parse(const char *doc, size_t len, const char *issuer, int allow_insecure,
                           char **jwks_uri, struct oauth_err *err);
+
+/* One discovery of an issuer's key set URL through the host's cache
+ * (oauth_jwks_cache.h: the document kept in cache_dir like a key set). */
+struct oauth_discovery {
+    const char *issuer;
+    const struct oauth_http_options *http;
+    const char *cache_dir;            /* NULL: no cache */
+    time_t now;
+    time_t have;                      /* when the caller's URL was discovered; 0: none */
+    long max_age, interval;           /* the key set's: jwks_max_age, jwks_refresh_interval */
+    void (*note)(void *ctx, const char *text); /* a cache problem, to log */
+    void *note_ctx;
+};
+
+/* 0 and *jwks_uri (malloc'd) with *fetched_at, the time its document was
+ * fetched; or -1 with the reason in err (the document unreachable, not for
+ * this issuer, or nothing newer than have on the host yet). */
+int oauth_discover_jwks_uri(const struct oauth_discovery *d, char **jwks_uri, time_t *fetched_at,
+                            struct oauth_err *err);
 
 #endif

@@ -261,73 +261,24 @@ static void verify_note(void *ctx, const char *text)
         g->v->c.note(g->v->c.note_ctx, text);
 }
 
-/* The issuer's discovery document, through the host's cache. */
-struct verify_disc {
-    struct oauth_verifier *v;
-    const char *url;
-    char *jwks_uri;
-};
-
-static enum oauth_err_class verify_disc_get(void *ctx, char **doc, size_t *len,
-                                            struct oauth_err *err)
-{
-    struct verify_disc *d = ctx;
-    struct oauth_http_response r = {0};
-    struct oauth_http_options o = d->v->c.http;
-    struct oauth_err herr;
-
-    o.max_response = OAUTH_DISCOVERY_MAX_DOC;
-    if (oauth_http_get(d->url, &o, &r, &herr) != OAUTH_HTTP_OK) {
-        oauth_fail(err, herr.cls, herr.code, "discovery of %.200s: %s (%s)", d->v->issuer,
-                   oauth_http_status_text((enum oauth_http_status)herr.code), herr.reason);
-        oauth_http_response_free(&r);
-        return herr.cls;
-    }
-    *doc = r.body; /* a public document */
-    *len = r.len;
-    return OAUTH_OK;
-}
-
-static int verify_disc_take(void *ctx, const char *doc, size_t len, struct oauth_err *err)
-{
-    struct verify_disc *d = ctx;
-
-    free(d->jwks_uri);
-    d->jwks_uri = NULL;
-    return oauth_discovery_parse(doc, len, d->v->issuer, d->v->c.http.allow_insecure,
-                                 &d->jwks_uri, err);
-}
-
-static void verify_disc_note(void *ctx, const char *text)
-{
-    struct verify_disc *d = ctx;
-
-    if (d->v->c.note)
-        d->v->c.note(d->v->c.note_ctx, text);
-}
-
 /* A child's key set URL, discovered again when it is older than
  * jwks_max_age or the last fetch failed (the issuer may have moved its
  * keys): 0, or -1 with the reason when there is none.  Only the fetching
  * thread runs it. */
 static int verify_discover(struct oauth_verifier *v, time_t now, struct oauth_err *err)
 {
-    char url[OAUTH_ISSUER_MAX + 64];
-    struct verify_disc d = {.v = v, .url = url};
-    struct oauth_cache_fetch f = {
-        .dir = v->c.jwks_cache_dir,
-        .url = url,
+    struct oauth_discovery d = {
+        .issuer = v->issuer,
+        .http = &v->c.http,
+        .cache_dir = v->c.jwks_cache_dir,
         .now = now,
         .have = v->jwks_uri ? v->discovered_at : 0,
         .max_age = v->c.jwks_max_age,
         .interval = v->c.jwks_refresh_interval,
-        .lock_timeout_ms = 2 * (v->c.http.timeout_ms > 0 ? v->c.http.timeout_ms : 10000),
-        .max = OAUTH_DISCOVERY_MAX_DOC,
-        .get = verify_disc_get,
-        .take = verify_disc_take,
-        .note = verify_disc_note,
-        .ctx = &d,
+        .note = v->c.note,
+        .note_ctx = v->c.note_ctx,
     };
+    char *uri = NULL;
     time_t at = 0;
     int failed;
 
@@ -336,22 +287,14 @@ static int verify_discover(struct oauth_verifier *v, time_t now, struct oauth_er
     pthread_mutex_unlock(&v->lock);
     if (v->jwks_uri && !failed && now - v->discovered_at < v->c.jwks_max_age)
         return 0;
-    if (oauth_discovery_url(v->issuer, url, sizeof(url)) != 0) {
-        oauth_fail(err, OAUTH_ERR_CONFIG, 0, "issuer %.200s: no discovery URL", v->issuer);
-        return -1;
-    }
-    switch (oauth_cache_fetch(&f, &at, err)) {
-    case OAUTH_CACHE_FETCHED:
-    case OAUTH_CACHE_FROM_DISK:
+    if (oauth_discover_jwks_uri(&d, &uri, &at, err) == 0) {
         free(v->jwks_uri);
-        v->jwks_uri = d.jwks_uri;
+        v->jwks_uri = uri;
         v->discovered_at = at;
         return 0;
-    default:
-        free(d.jwks_uri);
-        /* the key set URL discovered before still serves */
-        return v->jwks_uri ? 0 : -1;
     }
+    /* the key set URL discovered before still serves */
+    return v->jwks_uri ? 0 : -1;
 }
 
 /* Read and parse the key set (no lock held), through the host's copy when
