@@ -78,7 +78,8 @@ enum oauth_err_class oauth_verify(struct oauth_verifier *v, const char *token, s
 struct oauth_verify_stats {
     unsigned long jwks_loads;         /* successful loads or fetches of the key set */
     unsigned long jwks_failures;      /* failed ones */
-    unsigned long jwks_fetches;       /* key set requests this process sent */
+    unsigned long jwks_fetches;       /* key sets this process read itself (URL or file), not
+                                         from the host's copy */
     unsigned long jwt_cache_hits;     /* tokens accepted without a signature check */
 };
 void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s);
