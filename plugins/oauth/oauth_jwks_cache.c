@@ -291,8 +291,10 @@ static void cache_note(const struct oauth_cache_fetch *f, const struct oauth_err
 }
 
 /* The host's copy when it may stand for a fetch (see the header): 1 taken,
- * 0 not (absent, too old, not newer, refused: the refusal noted). */
-static int cache_try_disk(const struct oauth_cache_fetch *f, int locked, time_t *fetched_at)
+ * 0 not (absent, too old, not newer, refused: the refusal noted when locked,
+ * and *bad set). */
+static int cache_try_disk(const struct oauth_cache_fetch *f, int locked, time_t *fetched_at,
+                          int *bad)
 {
     struct oauth_err e = {0};
     char *doc = NULL;
@@ -309,6 +311,7 @@ static int cache_try_disk(const struct oauth_cache_fetch *f, int locked, time_t 
         /* noted once, by the process that will replace it */
         if (locked)
             cache_note(f, &e);
+        *bad = 1;
         return 0;
     }
     if (f->now - at < f->max_age && at <= f->now && (!f->have || at > f->have)
@@ -316,9 +319,12 @@ static int cache_try_disk(const struct oauth_cache_fetch *f, int locked, time_t 
         if (f->take(f->ctx, doc, len, &e) == 0) {
             *fetched_at = at;
             taken = 1;
-        } else if (locked) {
-            oauth_why(&e, "cached copy of %.200s refused: %s", f->url, e.reason);
-            cache_note(f, &e);
+        } else {
+            if (locked) {
+                oauth_why(&e, "cached copy of %.200s refused: %s", f->url, e.reason);
+                cache_note(f, &e);
+            }
+            *bad = 1;
         }
     }
     free(doc);
@@ -344,12 +350,13 @@ static enum oauth_cache_result cache_get(const struct oauth_cache_fetch *f, char
 enum oauth_cache_result oauth_cache_fetch(const struct oauth_cache_fetch *f, time_t *fetched_at,
                                           struct oauth_err *err)
 {
+    struct oauth_cache_fetch any;
     enum oauth_cache_result r;
     struct oauth_err e = {0};
     time_t last = 0;
     char *doc = NULL;
     size_t len = 0;
-    int fd;
+    int fd, bad = 0;
 
     *fetched_at = f->now;
     if (!f->dir) {
@@ -358,7 +365,7 @@ enum oauth_cache_result oauth_cache_fetch(const struct oauth_cache_fetch *f, tim
         return r;
     }
     /* most often: another process has fetched it already, no lock needed */
-    if (cache_try_disk(f, 0, fetched_at))
+    if (cache_try_disk(f, 0, fetched_at, &bad))
         return OAUTH_CACHE_FROM_DISK;
     if ((fd = oauth_jwks_cache_lock(f->dir, f->url, f->lock_timeout_ms, &last, &e)) < 0) {
         oauth_why(&e, "JWKS cache not used for this fetch: %s", e.reason);
@@ -367,18 +374,30 @@ enum oauth_cache_result oauth_cache_fetch(const struct oauth_cache_fetch *f, tim
         free(doc);
         return r;
     }
-    if (cache_try_disk(f, 1, fetched_at)) {
+    bad = 0;
+    if (cache_try_disk(f, 1, fetched_at, &bad)) {
         oauth_jwks_cache_unlock(fd, 0);
         return OAUTH_CACHE_FROM_DISK;
     }
+    /* a copy newer than the caller's (any copy, when it has none), however old */
+    any = *f;
+    any.want = 0;
+    any.max_age = LONG_MAX;
     if (f->want && f->have && last <= f->now && f->now - last < f->interval) {
         /* the host tried less than an interval ago: no fetch, but a copy
-         * newer than the caller's, however old it is, is still news */
-        struct oauth_cache_fetch any = *f;
-        any.want = 0;
-        r = cache_try_disk(&any, 1, fetched_at) ? OAUTH_CACHE_FROM_DISK : OAUTH_CACHE_UNCHANGED;
+         * newer than the caller's is still news */
+        r = !bad && cache_try_disk(&any, 1, fetched_at, &bad) ? OAUTH_CACHE_FROM_DISK
+                                                                : OAUTH_CACHE_UNCHANGED;
         oauth_jwks_cache_unlock(fd, 0);
         return r;
+    }
+    if (!bad && !f->have && last <= f->now && f->now - last < f->interval
+        && cache_try_disk(&any, 1, fetched_at, &bad)) {
+        /* the host tried less than an interval ago (the provider may be
+         * down): a process with no keys takes the copy, however old, as a
+         * process that has keys keeps them when a fetch fails */
+        oauth_jwks_cache_unlock(fd, 0);
+        return OAUTH_CACHE_FROM_DISK;
     }
     r = cache_get(f, &doc, &len, err);
     if (r == OAUTH_CACHE_FETCHED
@@ -386,6 +405,9 @@ enum oauth_cache_result oauth_cache_fetch(const struct oauth_cache_fetch *f, tim
         oauth_why(&e, "JWKS cache not written: %s", e.reason);
         cache_note(f, &e);
     }
+    /* the fetch failed: the same, for a process with no keys */
+    if (r == OAUTH_CACHE_FAILED && !bad && !f->have && cache_try_disk(&any, 1, fetched_at, &bad))
+        r = OAUTH_CACHE_FROM_DISK;
     oauth_jwks_cache_unlock(fd, f->now);
     free(doc);
     return r;

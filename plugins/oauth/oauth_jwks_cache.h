@@ -72,6 +72,10 @@ void oauth_jwks_cache_unlock(int fd, time_t attempt);
  * (another process may have fetched it while this one waited), and the
  * document fetched only when the host's last attempt is at least interval
  * seconds old or want is not set; the fetched document replaces the copy.
+ * A caller with no copy of its own (have 0) takes the host's copy however
+ * old it is when the host's last attempt is less than interval seconds old
+ * or its own fetch fails: keys that are old beat no keys, as a process that
+ * has keys keeps them when a fetch fails.
  * A copy not trusted, or a lock or write that fails, is noted (note) and
  * the fetch goes on as if there were no cache: a cache never refuses a
  * token.  take parses a document and keeps what it needs in ctx (0), or

@@ -330,6 +330,35 @@ static void test_rotation_across_processes(void **state)
     free(never);
 }
 
+/* The provider down: a new process takes the host's copy however old it
+ * is, rather than no keys; the next one does not ask within the interval. */
+static void test_provider_down_old_copy(void **state)
+{
+    char *tok = mint_at(&a, a.base, "rsa", NULL, 7200);
+    struct oauth_verifier *v1 = make(&(struct opts){.dir = cache_dir, .max_age = 600});
+    struct oauth_verifier *v2, *v3;
+    time_t t0 = time(NULL);
+
+    (void)state;
+    ACCEPTED(v1, tok, t0);
+    assert_int_equal(fetches(), 1);
+    assert_int_equal(ts_mode(&a, "{\"jwks_status\": 503}"), 0);
+    /* past max-age: the copy is too old to stand for a fetch, the fetch
+     * fails, the old copy serves */
+    v2 = make(&(struct opts){.dir = cache_dir, .max_age = 600});
+    ACCEPTED(v2, tok, t0 + 1000);
+    assert_int_equal(fetches(), 2);
+    /* another process within the interval: the copy, no request */
+    v3 = make(&(struct opts){.dir = cache_dir, .max_age = 600});
+    ACCEPTED(v3, tok, t0 + 1010);
+    assert_int_equal(fetches(), 2);
+    assert_int_equal(notes, 0);
+    oauth_verifier_free(v1);
+    oauth_verifier_free(v2);
+    oauth_verifier_free(v3);
+    free(tok);
+}
+
 static void copy_path(char *path, size_t size)
 {
     char cmd[PATH_MAX + 64];
@@ -567,6 +596,7 @@ int main(void)
         cmocka_unit_test_setup(test_processes_share_one_fetch, reset),
         cmocka_unit_test_setup(test_fresh_copy_read_without_network, reset),
         cmocka_unit_test_setup(test_rotation_across_processes, reset),
+        cmocka_unit_test_setup(test_provider_down_old_copy, reset),
         cmocka_unit_test_setup(test_untrusted_copies, reset),
         cmocka_unit_test_setup(test_foreign_lock_file, reset),
         cmocka_unit_test_setup(test_jwt_cache, reset),
