@@ -31,6 +31,7 @@ MAIN_CF=/etc/postfix/main.cf
 main_cf_saved=
 started=()
 
+# shellcheck disable=SC2317 # called by the trap
 teardown() {
     local c
     for c in "${started[@]}"; do

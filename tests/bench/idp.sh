@@ -7,7 +7,8 @@
 # libsasl2 (tests/bench/bench -1 ours, case XOAUTH2-JWKSURL), the server
 # plugin validating the token with the provider's keys.  The logins are run
 # as Postfix runs smtpd: processes of BENCH_IDP_PER_PROCESS logins each
-# (100, smtpd's max_use), BENCH_IDP_PARALLEL of them at a time (4), until
+# (one table for each value of that list: 250, 4 processes; and 100,
+# smtpd's max_use), BENCH_IDP_PARALLEL of them at a time (4), until
 # BENCH_IDP_LOGINS (1000) are done.  Configurations, each with a fresh
 # cache folder and the counters at zero:
 #   jwks_url             oauth_jwks_url, no cache folder (before)
@@ -28,10 +29,11 @@ set -u
 bench=${BENCH_PROGRAM:-./tests/bench/bench}
 mint=${BENCH_OAUTH_MINT:-./tests/oauth/oauth_mint}
 logins=${BENCH_IDP_LOGINS:-1000}
-per=${BENCH_IDP_PER_PROCESS:-100}
+pers=${BENCH_IDP_PER_PROCESS:-250 100}
 parallel=${BENCH_IDP_PARALLEL:-4}
-[ "$per" -gt 20 ] || { echo "BENCH_IDP_PER_PROCESS must exceed 20" >&2; exit 1; }
-procs=$(((logins + per - 1) / per))
+for per in $pers; do
+    [ "$per" -gt 20 ] || { echo "BENCH_IDP_PER_PROCESS must exceed 20" >&2; exit 1; }
+done
 
 work=$(mktemp -d) || exit 1
 # shellcheck source=oauth-setup.sh
@@ -57,6 +59,7 @@ if ! command -v python3 >/dev/null || ! oauth_server_start; then
     exit 1
 fi
 # the provider's own issuer, so that discovery finds it
+# shellcheck disable=SC2154 # oauth_url and oauth_user: oauth-setup.sh
 if ! BENCH_OAUTH_JWKSURL_TOKEN=$("$mint" sign --keys "$work/keys" --kid rsa --ttl 7200 \
     --claims '{"iss":"'"$oauth_url"'","aud":"smtp","sub":"'"$oauth_user"'","scope":"mail"}' \
     2>"$work/sign.log"); then
@@ -103,23 +106,27 @@ oauth_jwks_cache_dir=$work/cache" ;; esac
 }
 
 status=0
-echo "identity-provider requests per 1000 logins: $procs processes of $per XOAUTH2 logins, $parallel at a time"
-printf '%-18s %8s %10s %14s %18s %8s\n' configuration "key set" discovery "key set/1000" "discovery/1000" ratio
-for pair in "jwks_url jwks_url+cache" "discovery discovery+cache"; do
-    before=${pair% *} after=${pair#* }
-    if ! b=$(run "$before") || ! a=$(run "$after"); then
-        status=1
-        continue
-    fi
-    for c in "$before:$b" "$after:$a"; do
-        name=${c%%:*} counts=${c#*:}
-        k=${counts% *} d=${counts#* }
-        printf '%-18s %8s %10s %14.1f %18.1f %8s\n' "$name" "$k" "$d" \
-            "$(awk -v x="$k" -v n="$((procs * per))" 'BEGIN { print x * 1000 / n }')" \
-            "$(awk -v x="$d" -v n="$((procs * per))" 'BEGIN { print x * 1000 / n }')" \
-            "$(if [ "$name" = "$after" ]; then awk -v a="${a% *}" -v b="${b% *}" -v c="${a#* }" -v e="${b#* }" \
-                'BEGIN { t = b + e; printf "%.3f", t ? (a + c) / t : 0 }'; else echo -; fi)"
+for per in $pers; do
+    procs=$(((logins + per - 1) / per))
+    echo "identity-provider requests per 1000 logins: $procs processes of $per XOAUTH2 logins, $parallel at a time"
+    printf '%-18s %8s %10s %14s %18s %8s\n' configuration "key set" discovery "key set/1000" "discovery/1000" ratio
+    for pair in "jwks_url jwks_url+cache" "discovery discovery+cache"; do
+        before=${pair% *} after=${pair#* }
+        if ! b=$(run "$before") || ! a=$(run "$after"); then
+            status=1
+            continue
+        fi
+        for c in "$before:$b" "$after:$a"; do
+            name=${c%%:*} counts=${c#*:}
+            k=${counts% *} d=${counts#* }
+            printf '%-18s %8s %10s %14.1f %18.1f %8s\n' "$name" "$k" "$d" \
+                "$(awk -v x="$k" -v n="$((procs * per))" 'BEGIN { print x * 1000 / n }')" \
+                "$(awk -v x="$d" -v n="$((procs * per))" 'BEGIN { print x * 1000 / n }')" \
+                "$(if [ "$name" = "$after" ]; then awk -v a="${a% *}" -v b="${b% *}" -v c="${a#* }" -v e="${b#* }" \
+                    'BEGIN { t = b + e; printf "%.3f", t ? (a + c) / t : 0 }'; else echo -; fi)"
+        done
     done
+    echo
 done
 echo "(ratio: the provider's requests after / before, key set and discovery together)"
 
