@@ -471,19 +471,6 @@ static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t n
     return set;
 }
 
-/* The generation of v's key set (the lock taken): how many sets it has
- * loaded; a token remembered as verified stays so while it is unchanged. */
-static unsigned long verify_gen(const struct oauth_verifier *cv)
-{
-    struct oauth_verifier *v = (struct oauth_verifier *)cv;
-    unsigned long gen;
-
-    pthread_mutex_lock(&v->lock);
-    gen = v->stats.jwks_loads;
-    pthread_mutex_unlock(&v->lock);
-    return gen;
-}
-
 /* The verdict is the class of err, as the JWT checks left it: a refused
  * token is the client's (with its RFC 6750 status), anything else not.
  * On OAUTH_OK, res holds the user and *gen the generation of the set that
@@ -536,6 +523,25 @@ static struct oauth_verifier *verify_route(struct oauth_verifier *v, const char 
     return NULL;
 }
 
+/* The generation of v's current key set, how many sets it has loaded (0:
+ * none), as a validation at now would find it: a set older than
+ * jwks_max_age is fetched again meanwhile, as it would be (a token
+ * remembered as verified stays so while the generation is unchanged, so a
+ * key withdrawn from the set stops its tokens at the next fetch). */
+static unsigned long verify_keys_gen(const void *tag, time_t now)
+{
+    struct oauth_verifier *v = (struct oauth_verifier *)tag;
+    struct oauth_err kerr = {0};
+    struct oauth_jwks *set = verify_current_keys(v, now, 0, &kerr);
+    unsigned long gen;
+
+    pthread_mutex_lock(&v->lock);
+    gen = set && v->keys == set ? v->stats.jwks_loads : 0;
+    pthread_mutex_unlock(&v->lock);
+    oauth_jwks_free(set);
+    return gen;
+}
+
 /* JWT mode: a token this process verified before (oauth_jwt_cache.h) costs
  * its time checks alone; any other is verified with the keys of its
  * issuer (discovery: the child verifier of the issuer it names) and
@@ -553,7 +559,7 @@ static enum oauth_err_class verify_jwt_cached(struct oauth_verifier *v, const ch
     int keyed = v->jwt_cache && oauth_jwt_cache_key(token, len, key) == 0;
 
     if (keyed && oauth_jwt_cache_get(v->jwt_cache, key, now, v->c.policy.leeway, &hit, user)) {
-        if (verify_gen(hit.tag) == hit.gen) {
+        if (verify_keys_gen(hit.tag, now) == hit.gen) {
             /* the claims that do not change were checked when it was put */
             if (oauth_jwt_check_times(&hit.times, &v->c.policy, (int64_t)now, err)
                 == OAUTH_JWT_OK) {

@@ -543,6 +543,51 @@ static void test_jwt_cache(void **state)
     free(stranger);
 }
 
+/* A key withdrawn from the issuer's set: its tokens, remembered as
+ * verified, are refused once the set is fetched again (after max-age, the
+ * fetch started by a hit as by any validation). */
+static void test_jwt_cache_key_withdrawn(void **state)
+{
+    struct oauth_verifier *v = make(&(struct opts){.jwt_cache = 16, .max_age = 600});
+    char *tok = mint("rsa", NULL), path[PATH_MAX + 32], saved[PATH_MAX + 48], cmd[PATH_MAX * 3];
+    struct oauth_verify_stats s;
+    struct oauth_err err = {0};
+    enum oauth_err_class late;
+    time_t t0 = time(NULL);
+    int waited, restored;
+
+    (void)state;
+    ACCEPTED(v, tok, t0);
+    ACCEPTED(v, tok, t0 + 1);
+    oauth_verifier_stats(v, &s);
+    assert_int_equal(s.jwt_cache_hits, 1);
+    /* the server's set now holds only a new key */
+    snprintf(path, sizeof(path), "%s/keys/jwks.json", a.dir);
+    snprintf(saved, sizeof(saved), "%s.saved", path);
+    assert_int_equal(rename(path, saved), 0);
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+             "d[\"keys\"]=[k for k in d[\"keys\"] if k.get(\"kid\")==\"ec256\"]; "
+             "json.dump(d,open(sys.argv[2],\"w\"))' '%s' '%s'", saved, path);
+    assert_int_equal(system(cmd), 0);
+    /* past max-age: a hit still, and the set fetched again meanwhile */
+    ACCEPTED(v, tok, t0 + 700);
+    for (waited = 0; waited < 30000; waited += 10) {
+        oauth_verifier_stats(v, &s);
+        if (s.jwks_loads >= 2)
+            break;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    /* then the token is verified again, with the new set: refused */
+    late = check(v, tok, t0 + 701, &err);
+    restored = rename(saved, path) == 0; /* before any assertion: later tests need the key */
+    assert_true(restored);
+    assert_int_equal(s.jwks_loads, 2);
+    assert_int_equal(late, OAUTH_ERR_CLIENT);
+    assert_int_equal(err.code, OAUTH_JWT_ERR_UNKNOWN_KID);
+    oauth_verifier_free(v);
+    free(tok);
+}
+
 /* ---- several issuers by discovery ---------------------------------------------- */
 
 static void test_issuers_by_discovery(void **state)
@@ -600,6 +645,7 @@ int main(void)
         cmocka_unit_test_setup(test_untrusted_copies, reset),
         cmocka_unit_test_setup(test_foreign_lock_file, reset),
         cmocka_unit_test_setup(test_jwt_cache, reset),
+        cmocka_unit_test_setup(test_jwt_cache_key_withdrawn, reset),
         cmocka_unit_test_setup(test_issuers_by_discovery, reset),
     };
 
