@@ -364,6 +364,14 @@ enum oauth_cache_result oauth_cache_fetch(const struct oauth_cache_fetch *f, tim
         free(doc);
         return r;
     }
+    /* a folder others may write to holds nothing to trust */
+    if (oauth_jwks_cache_dir_ok(f->dir, &e) != 0) {
+        oauth_why(&e, "JWKS cache not used: %s", e.reason);
+        cache_note(f, &e);
+        r = cache_get(f, &doc, &len, err);
+        free(doc);
+        return r;
+    }
     /* most often: another process has fetched it already, no lock needed */
     if (cache_try_disk(f, 0, fetched_at, &bad))
         return OAUTH_CACHE_FROM_DISK;

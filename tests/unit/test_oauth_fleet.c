@@ -463,6 +463,27 @@ static void test_untrusted_copies(void **state)
     free(tok);
 }
 
+/* A cache folder others may write to: a valid copy in it is not read, the
+ * keys are fetched as without a cache, and that is noted. */
+static void test_folder_open_to_others(void **state)
+{
+    char *tok = mint("rsa", NULL);
+    struct oauth_verifier *v = make(&(struct opts){.dir = cache_dir});
+
+    (void)state;
+    ACCEPTED(v, tok, time(NULL));
+    oauth_verifier_free(v);
+    assert_int_equal(chmod(cache_dir, 0777), 0);
+    v = make(&(struct opts){.dir = cache_dir});
+    ACCEPTED(v, tok, time(NULL));
+    oauth_verifier_free(v);
+    assert_int_equal(chmod(cache_dir, 0750), 0);
+    assert_int_equal(fetches(), 2);
+    assert_int_equal(notes, 1);
+    assert_non_null(strstr(last_note, "writable by others"));
+    free(tok);
+}
+
 /* A lock file of another user (a test once run as root in the folder) is
  * replaced by one of the process's own: the host's fetches stay serialised. */
 static void test_foreign_lock_file(void **state)
@@ -644,6 +665,7 @@ int main(void)
         cmocka_unit_test_setup(test_provider_down_old_copy, reset),
         cmocka_unit_test_setup(test_untrusted_copies, reset),
         cmocka_unit_test_setup(test_foreign_lock_file, reset),
+        cmocka_unit_test_setup(test_folder_open_to_others, reset),
         cmocka_unit_test_setup(test_jwt_cache, reset),
         cmocka_unit_test_setup(test_jwt_cache_key_withdrawn, reset),
         cmocka_unit_test_setup(test_issuers_by_discovery, reset),
