@@ -8,6 +8,7 @@
 #include "oauth_server.h"
 #include "oauth_config.h"
 #include "oauth_util.h"
+#include "oauth_jwt_cache.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -254,6 +255,41 @@ static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils
     return SASL_OK;
 }
 
+/* A problem of the key caches (a cache file not trusted, a folder that
+ * cannot be written): logged, never a verdict. */
+static void cfg_note(void *ctx, const char *text)
+{
+    const sasl_utils_t *utils = ctx;
+
+    utils->log(NULL, SASL_LOG_WARN, "sasl-mechs: OAuth key cache: %s", text);
+}
+
+/* Fleet scale (oauth_jwks_cache.h, oauth_jwt_cache.h, oauth_issuers.h): the
+ * host's folder for fetched key sets, the verified-JWT cache's size, and
+ * discovery of each issuer's keys. */
+static int cfg_fleet(struct oauth_settings *set, const sasl_utils_t *utils,
+                     struct oauth_verify_config *vc)
+{
+    const struct oauth_plugin *p = set->plugin;
+    unsigned u;
+    int yes, r;
+
+    if ((r = cfg_kept_opt(set, utils, "jwks_cache_dir", &vc->jwks_cache_dir)))
+        return r;
+    /* checked when used, not now: a chrooted server names it inside the chroot */
+    if (vc->jwks_cache_dir && vc->jwks_cache_dir[0] != '/')
+        return cfg_bad(p, utils, "jwks_cache_dir", "not an absolute path");
+    if ((r = oauth_opt_uint(p, utils, "jwt_cache_size", 1024, 0, OAUTH_JWT_CACHE_MAX, &u)))
+        return r;
+    vc->jwt_cache_size = u;
+    if ((r = oauth_opt_bool(p, utils, "discovery", 0, &yes)))
+        return r;
+    vc->discovery = yes;
+    vc->note = cfg_note;
+    vc->note_ctx = (void *)utils;
+    return SASL_OK;
+}
+
 /* Everything but the verifier; SASL_OK, SASL_CONFIGERR (logged) or SASL_NOMEM. */
 static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
                         struct oauth_verify_config *vc)
@@ -327,6 +363,8 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
     if ((r = oauth_opt_uint(p, utils, "jwks_max_age", 3600, 60, 7 * 86400, &u)))
         return r;
     vc->jwks_max_age = (long)u;
+    if ((r = cfg_fleet(set, utils, vc)))
+        return r;
     /* introspection */
     if ((r = cfg_kept_opt(set, utils, "introspection_url", &vc->introspect.endpoint))
         || (r = cfg_kept_opt(set, utils, "client_id", &vc->introspect.client_id)))
@@ -390,6 +428,27 @@ static int cfg_check_url(const struct oauth_plugin *p, const sasl_utils_t *utils
     return SASL_OK;
 }
 
+/* Discovery: no key source besides it, and every issuer a URL to fetch. */
+static int cfg_check_discovery(const struct oauth_settings *set, const sasl_utils_t *utils,
+                               const struct oauth_verify_config *vc)
+{
+    const struct oauth_plugin *p = set->plugin;
+    char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX];
+    size_t i;
+    int r;
+
+    cfg_option(p, utils, "discovery", a);
+    if (vc->jwks_file || vc->jwks_url)
+        return sm_opt_refuse(utils, a, "%s is yes and %s is set: the keys come from one of them",
+                             a, cfg_option(p, utils, vc->jwks_file ? "jwks_file" : "jwks_url",
+                                           b));
+    for (i = 0; i < set->cfg.n_issuers; i++)
+        if ((r = cfg_check_url(p, utils, "issuers", set->cfg.issuers[i],
+                               vc->http.allow_insecure)))
+            return r;
+    return SASL_OK;
+}
+
 /* Options that are each valid but together cannot work, or would be
  * ignored: refused with the names of all the options involved. */
 static int cfg_check_combinations(const struct oauth_settings *set, const sasl_utils_t *utils,
@@ -397,11 +456,12 @@ static int cfg_check_combinations(const struct oauth_settings *set, const sasl_u
 {
     const struct oauth_plugin *p = set->plugin;
     const struct oauth_server_config *cfg = &set->cfg;
-    static const char *const jwt_only[] = {"jwks_file", "jwks_url", "hmac_secret_file", NULL};
+    static const char *const jwt_only[] = {"jwks_file", "jwks_url", "hmac_secret_file",
+                                           "jwks_cache_dir", NULL};
     static const char *const introspection_only[] = {"introspection_url", "client_id",
                                                      "client_secret_file", NULL};
     const char *const *unused = vc->mode == OAUTH_VERIFY_JWT ? introspection_only : jwt_only;
-    char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX], c[OPTION_NAME_MAX];
+    char a[OPTION_NAME_MAX], b[OPTION_NAME_MAX], c[OPTION_NAME_MAX], d[OPTION_NAME_MAX];
     int r;
 
     if (!cfg->n_issuers)
@@ -425,10 +485,13 @@ static int cfg_check_combinations(const struct oauth_settings *set, const sasl_u
         if (vc->jwks_file && vc->jwks_url)
             return sm_opt_refuse(utils, b, "%s and %s are both set: JWT validation takes its "
                                  "keys from one of them", b, c);
+        if (vc->discovery)
+            return cfg_check_discovery(set, utils, vc);
         if (!vc->jwks_file && !vc->jwks_url)
             return sm_opt_refuse(utils, b, "%s is jwt (the default) but neither %s nor %s is "
-                                 "set: name the issuer's signing keys, or set %s: introspection",
-                                 a, b, c, a);
+                                 "set: name the issuer's signing keys, or set %s: yes to find "
+                                 "them from each issuer, or set %s: introspection",
+                                 a, b, c, cfg_option(p, utils, "discovery", d), a);
         return cfg_check_url(p, utils, "jwks_url", vc->jwks_url, vc->http.allow_insecure);
     }
     if (!vc->introspect.endpoint)
@@ -483,7 +546,7 @@ int oauth_config_read(struct oauth_settings *set, const sasl_utils_t *utils)
     /* what is left to refuse here has no option of its own */
     if (oauth_verifier_new(&vc, &cfg->verifier, &err) != OAUTH_OK)
         return sm_opt_refuse(utils, "oauth", "%s server options: %s", p->name, err.reason);
-    if (vc.jwks_url || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
+    if (vc.jwks_url || vc.discovery || vc.mode == OAUTH_VERIFY_INTROSPECTION) {
         /* before a chrooted application (Postfix) loses its files */
         if (oauth_http_init(&err) != OAUTH_HTTP_OK)
             return sm_opt_refuse(utils, "oauth", "%s: %s", p->name, err.reason);

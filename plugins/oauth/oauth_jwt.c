@@ -207,6 +207,27 @@ static int64_t clamp(double d)
     return (int64_t)d;
 }
 
+enum oauth_jwt_status oauth_jwt_check_times(const struct oauth_jwt_times *tm,
+                                            const struct oauth_jwt_policy *p, int64_t now,
+                                            struct oauth_err *err)
+{
+    const double t = (double)now, lw = (double)p->leeway;
+
+    if (!(tm->exp > t - lw))
+        return jwt_fail(OAUTH_JWT_ERR_EXPIRED, err,
+                        "expired %.0f seconds ago (leeway %ld)", t - tm->exp, p->leeway);
+    /* 4.1.5: "MUST NOT be accepted for processing" before "nbf" */
+    if (tm->has_nbf && !(tm->nbf <= t + lw))
+        return jwt_fail(OAUTH_JWT_ERR_NOT_YET_VALID, err,
+                        "not valid for another %.0f seconds (leeway %ld)", tm->nbf - t,
+                        p->leeway);
+    if (tm->has_iat && !(tm->iat <= t + lw))
+        return jwt_fail(OAUTH_JWT_ERR_ISSUED_IN_FUTURE, err,
+                        "issued %.0f seconds in the future (leeway %ld)", tm->iat - t,
+                        p->leeway);
+    return OAUTH_JWT_OK;
+}
+
 static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_policy *p,
                                         int64_t now, struct oauth_jwt_result *res,
                                         struct oauth_err *err)
@@ -217,7 +238,8 @@ static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_
                  *scp = json_object_get(c, "scp"), *v;
     const char *claim = p->user_claim ? p->user_claim : "email";
     size_t maxuser = p->max_user_len ? p->max_user_len : OAUTH_JWT_DEFAULT_MAX_USER, i, n;
-    const double t = (double)now, lw = (double)p->leeway;
+    struct oauth_jwt_times times = {0};
+    enum oauth_jwt_status st;
     const char *u;
     char s[OAUTH_SHOWN];
     int ok;
@@ -231,19 +253,13 @@ static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_
     if ((nbf && !json_is_number(nbf)) || (iat && !json_is_number(iat)))
         return jwt_fail(OAUTH_JWT_ERR_CLAIM, err, "\"%s\" is not a number",
                         nbf && !json_is_number(nbf) ? "nbf" : "iat");
-    if (!(json_number_value(exp) > t - lw))
-        return jwt_fail(OAUTH_JWT_ERR_EXPIRED, err,
-                        "expired %.0f seconds ago (leeway %ld)", t - json_number_value(exp),
-                        p->leeway);
-    /* 4.1.5: "MUST NOT be accepted for processing" before "nbf" */
-    if (nbf && !(json_number_value(nbf) <= t + lw))
-        return jwt_fail(OAUTH_JWT_ERR_NOT_YET_VALID, err,
-                        "not valid for another %.0f seconds (leeway %ld)",
-                        json_number_value(nbf) - t, p->leeway);
-    if (iat && !(json_number_value(iat) <= t + lw))
-        return jwt_fail(OAUTH_JWT_ERR_ISSUED_IN_FUTURE, err,
-                        "issued %.0f seconds in the future (leeway %ld)",
-                        json_number_value(iat) - t, p->leeway);
+    times.exp = json_number_value(exp);
+    if ((times.has_nbf = nbf != NULL))
+        times.nbf = json_number_value(nbf);
+    if ((times.has_iat = iat != NULL))
+        times.iat = json_number_value(iat);
+    if ((st = oauth_jwt_check_times(&times, p, now, err)) != OAUTH_JWT_OK)
+        return st;
     if (!json_is_string(iss))
         return jwt_fail(OAUTH_JWT_ERR_ISSUER, err, "\"iss\" missing or not a string");
     if (!jwt_in_list(iss, p->issuers, p->n_issuers))
@@ -313,6 +329,7 @@ static enum oauth_jwt_status jwt_claims(const json_t *c, const struct oauth_jwt_
         return jwt_fail(OAUTH_JWT_ERR_INTERNAL, err, "out of memory");
     memcpy(res->user, u, n + 1);
     res->exp = clamp(json_number_value(exp));
+    res->times = times;
     return OAUTH_JWT_OK;
 }
 
@@ -754,5 +771,29 @@ enum oauth_jwt_status oauth_jwt_validate(const char *token, size_t len,
     } else {
         oauth_err_clear(err);
     }
+    return st;
+}
+
+enum oauth_jwt_status oauth_jwt_peek_issuer(const char *token, size_t len, size_t max, char *iss,
+                                            size_t size, struct oauth_err *err)
+{
+    struct jwt_parts parts = {0};
+    json_t *payload = NULL;
+    const json_t *v;
+    enum oauth_jwt_status st;
+
+    oauth_err_clear(err);
+    if ((st = jwt_split(token, len, max ? max : OAUTH_JWT_DEFAULT_MAX_TOKEN, &parts, err))
+            != OAUTH_JWT_OK
+        || (st = jwt_segment_json(parts.payload, parts.plen, "payload", &payload, err))
+               != OAUTH_JWT_OK)
+        return st;
+    v = json_object_get(payload, "iss");
+    if (!json_is_string(v) || json_string_length(v) >= size
+        || strlen(json_string_value(v)) != json_string_length(v))
+        st = jwt_fail(OAUTH_JWT_ERR_ISSUER, err, "\"iss\" missing, not a string or too long");
+    else
+        memcpy(iss, json_string_value(v), json_string_length(v) + 1);
+    json_decref(payload);
     return st;
 }

@@ -149,10 +149,18 @@ const char *oauth_jwt_status_text(enum oauth_jwt_status st);
  * (a malformed SASL message), while a malformed token is invalid_token
  * (RFC 6750 section 3.1). */
 
+/* The time claims of a token, as numbers (a cache re-checks them). */
+struct oauth_jwt_times {
+    double exp;
+    double nbf, iat;        /* meaningful when has_nbf, has_iat */
+    int has_nbf, has_iat;
+};
+
 struct oauth_jwt_result {
     char *user;             /* malloc'd, NUL-terminated: the user claim's value */
     int64_t exp;            /* the token's exp (whole seconds), to bound a cache */
     enum oauth_jwt_alg alg; /* the algorithm that verified it */
+    struct oauth_jwt_times times; /* set with user */
 };
 /* Free what a result holds and zero it; fine on a zeroed result. */
 void oauth_jwt_result_clear(struct oauth_jwt_result *res);
@@ -181,5 +189,22 @@ enum oauth_jwt_status oauth_jwt_validate(const char *token, size_t len,
 enum oauth_jwt_status oauth_jwt_check_claims(const json_t *claims,
                                              const struct oauth_jwt_policy *policy, int64_t now,
                                              struct oauth_jwt_result *res, struct oauth_err *err);
+
+/* The "iss" of token[0..len), read before anything is verified, only to
+ * choose whose keys verify it (oauth_issuers.h): the token is split and its
+ * payload decoded as step 3 and 7 do (max: the longest token), and its
+ * "iss" copied into iss[size].  OAUTH_JWT_OK, or ERR_TOO_LARGE,
+ * ERR_MALFORMED, ERR_ISSUER (no string "iss", one with a NUL or longer than
+ * size - 1) with the reason. */
+enum oauth_jwt_status oauth_jwt_peek_issuer(const char *token, size_t len, size_t max, char *iss,
+                                            size_t size, struct oauth_err *err);
+
+/* The time rules of step 8 alone, at time now with the policy's leeway:
+ * now < exp + leeway, now >= nbf - leeway, iat <= now + leeway.  OAUTH_JWT_OK,
+ * or ERR_EXPIRED, ERR_NOT_YET_VALID, ERR_ISSUED_IN_FUTURE with the reason
+ * (what a token remembered as verified is checked against on each use). */
+enum oauth_jwt_status oauth_jwt_check_times(const struct oauth_jwt_times *t,
+                                            const struct oauth_jwt_policy *policy, int64_t now,
+                                            struct oauth_err *err);
 
 #endif

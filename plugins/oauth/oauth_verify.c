@@ -1,6 +1,9 @@
 #include "config.h"
 #include "oauth_verify.h"
 #include "oauth_util.h"
+#include "oauth_jwks_cache.h"
+#include "oauth_jwt_cache.h"
+#include "oauth_issuers.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -34,24 +37,28 @@ struct oauth_verifier {
     int fetching;                     /* a fetch is in progress */
     pid_t fetch_pid;                  /* by this process (not a parent we were forked from) */
     time_t fetch_now;                 /* the time the fetch was started at */
+    time_t fetch_have;                /* loaded_at when it was started (0: no set) */
     unsigned long fetches_done;
     char fetch_why[OAUTH_ERR_REASON_MAX]; /* why the last fetch failed; "" after a success */
     struct oauth_introspector *introspector;
     struct oauth_verify_stats stats;
+    /* fleet scale: see oauth_jwt_cache.h, oauth_issuers.h */
+    struct oauth_jwt_cache *jwt_cache;    /* the verifier the plugin holds; NULL: none */
+    struct oauth_verifier **children;     /* discovery: one verifier per issuer */
+    size_t n_children;
+    const char *issuer;                   /* a child: its issuer, whose keys it discovers */
+    char *jwks_uri;                       /* a child: the discovered key set URL */
+    time_t discovered_at;                 /* when that document was fetched */
 };
 
-enum oauth_err_class oauth_verifier_new(const struct oauth_verify_config *c,
-                                        struct oauth_verifier **out, struct oauth_err *err)
+/* A verifier with no check of the key source (the public constructor and
+ * the children of a discovering one check it themselves). */
+static enum oauth_err_class verify_alloc(const struct oauth_verify_config *c,
+                                         struct oauth_verifier **out, struct oauth_err *err)
 {
     struct oauth_verifier *v;
 
     *out = NULL;
-    oauth_err_clear(err);
-    if (oauth_jwt_policy_check(&c->policy, err) != OAUTH_JWT_OK)
-        return err ? err->cls : OAUTH_ERR_CONFIG;
-    if (c->mode == OAUTH_VERIFY_JWT && !c->jwks_file == !c->jwks_url)
-        return oauth_err_set(err, OAUTH_ERR_CONFIG, "JWT validation needs exactly one of a "
-                             "JWKS file and a JWKS URL");
     if (!(v = calloc(1, sizeof(*v))))
         return oauth_err_set(err, OAUTH_ERR_INTERNAL, "out of memory");
     v->c = *c;
@@ -64,12 +71,71 @@ enum oauth_err_class oauth_verifier_new(const struct oauth_verify_config *c,
         free(v);
         return oauth_err_set(err, OAUTH_ERR_INTERNAL, "cannot create a condition variable");
     }
+    *out = v;
+    return OAUTH_OK;
+}
+
+/* One verifier per issuer, each with its issuer alone in its policy and its
+ * keys found by discovery from that issuer's URL. */
+static enum oauth_err_class verify_discovering_children(struct oauth_verifier *v,
+                                                        struct oauth_err *err)
+{
+    struct oauth_verify_config cc = v->c;
+    enum oauth_err_class cls;
+    size_t i, n = v->c.policy.n_issuers;
+
+    if (!(v->children = calloc(n, sizeof(*v->children))))
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "out of memory");
+    cc.discovery = 0;
+    cc.jwt_cache_size = 0;
+    cc.policy.n_issuers = 1;
+    for (i = 0; i < n; i++) {
+        if (strlen(v->c.policy.issuers[i]) >= OAUTH_ISSUER_MAX)
+            return oauth_err_set(err, OAUTH_ERR_CONFIG, "issuer %zu is longer than %d bytes",
+                                 i + 1, OAUTH_ISSUER_MAX - 1);
+        cc.policy.issuers = &v->c.policy.issuers[i];
+        if ((cls = verify_alloc(&cc, &v->children[i], err)) != OAUTH_OK)
+            return cls;
+        v->children[i]->issuer = v->c.policy.issuers[i];
+        v->n_children = i + 1;
+    }
+    return OAUTH_OK;
+}
+
+enum oauth_err_class oauth_verifier_new(const struct oauth_verify_config *c,
+                                        struct oauth_verifier **out, struct oauth_err *err)
+{
+    struct oauth_verifier *v;
+    enum oauth_err_class cls;
+
+    *out = NULL;
+    oauth_err_clear(err);
+    if (oauth_jwt_policy_check(&c->policy, err) != OAUTH_JWT_OK)
+        return err ? err->cls : OAUTH_ERR_CONFIG;
+    if (c->mode == OAUTH_VERIFY_JWT && c->discovery && (c->jwks_file || c->jwks_url))
+        return oauth_err_set(err, OAUTH_ERR_CONFIG, "JWT validation takes its keys either by "
+                             "discovery or from a JWKS file or URL, not both");
+    if (c->mode == OAUTH_VERIFY_JWT && !c->discovery && !c->jwks_file == !c->jwks_url)
+        return oauth_err_set(err, OAUTH_ERR_CONFIG, "JWT validation needs exactly one of a "
+                             "JWKS file and a JWKS URL");
+    if ((cls = verify_alloc(c, &v, err)) != OAUTH_OK)
+        return cls;
     if (c->mode == OAUTH_VERIFY_INTROSPECTION) {
-        enum oauth_err_class cls = oauth_introspector_new(&c->introspect, &v->introspector, err);
+        cls = oauth_introspector_new(&c->introspect, &v->introspector, err);
         if (cls != OAUTH_OK) {
             oauth_verifier_free(v);
             return cls;
         }
+    }
+    if (c->mode == OAUTH_VERIFY_JWT && c->jwt_cache_size
+        && !(v->jwt_cache = oauth_jwt_cache_new(c->jwt_cache_size))) {
+        oauth_verifier_free(v);
+        return oauth_err_set(err, OAUTH_ERR_INTERNAL, "out of memory (JWT cache)");
+    }
+    if (c->mode == OAUTH_VERIFY_JWT && c->discovery
+        && (cls = verify_discovering_children(v, err)) != OAUTH_OK) {
+        oauth_verifier_free(v);
+        return cls;
     }
     *out = v;
     return OAUTH_OK;
@@ -120,6 +186,11 @@ void oauth_verifier_free(struct oauth_verifier *v)
         return;
     }
     pthread_mutex_unlock(&v->lock);
+    while (v->n_children)
+        oauth_verifier_free(v->children[--v->n_children]);
+    free(v->children);
+    free(v->jwks_uri);
+    oauth_jwt_cache_free(v->jwt_cache);
     oauth_jwks_free(v->keys);
     oauth_introspector_free(v->introspector);
     pthread_cond_destroy(&v->fetched);
@@ -140,7 +211,8 @@ static enum oauth_err_class verify_read_jwks(struct oauth_verifier *v, char **do
         return oauth_read_file(v->c.jwks_file, "JWKS file", OAUTH_FILE_PUBLIC,
                                OAUTH_JWKS_MAX_DOC, doc, len, NULL, err);
     o.max_response = OAUTH_JWKS_MAX_DOC;
-    if (oauth_http_get(v->c.jwks_url, &o, &r, &herr) != OAUTH_HTTP_OK) {
+    if (oauth_http_get(v->c.jwks_url ? v->c.jwks_url : v->jwks_uri, &o, &r, &herr)
+        != OAUTH_HTTP_OK) {
         oauth_fail(err, herr.cls, herr.code, "JWKS URL: %s (%s)",
                    oauth_http_status_text((enum oauth_http_status)herr.code), herr.reason);
         oauth_http_response_free(&r);
@@ -151,23 +223,124 @@ static enum oauth_err_class verify_read_jwks(struct oauth_verifier *v, char **do
     return OAUTH_OK;
 }
 
-/* Read and parse the key set (no lock held): the new set, or NULL with the
- * reason in err. */
-static struct oauth_jwks *verify_fetch(struct oauth_verifier *v, struct oauth_err *err)
+/* What one fetch brings back through the host's cache (oauth_jwks_cache.h). */
+struct verify_got {
+    struct oauth_verifier *v;
+    struct oauth_jwks *set;
+};
+
+static enum oauth_err_class verify_get(void *ctx, char **doc, size_t *len, struct oauth_err *err)
 {
-    struct oauth_jwks *set = NULL;
+    struct verify_got *g = ctx;
+
+    pthread_mutex_lock(&g->v->lock);
+    g->v->stats.jwks_fetches++;
+    pthread_mutex_unlock(&g->v->lock);
+    return verify_read_jwks(g->v, doc, len, err);
+}
+
+static int verify_take_doc(void *ctx, const char *doc, size_t len, struct oauth_err *err)
+{
+    struct verify_got *g = ctx;
     struct oauth_err perr;
-    char *doc = NULL;
-    size_t len = 0;
     enum oauth_jwks_status st;
 
-    if (verify_read_jwks(v, &doc, &len, err) != OAUTH_OK)
-        return NULL;
-    st = oauth_jwks_parse(doc, len, &set, &perr);
-    free(doc);
+    oauth_jwks_free(g->set);
+    g->set = NULL;
+    st = oauth_jwks_parse(doc, len, &g->set, &perr);
     if (st != OAUTH_JWKS_OK)
         oauth_fail(err, perr.cls, st, "JWKS: %s (%s)", oauth_jwks_status_text(st), perr.reason);
-    return set;
+    return st == OAUTH_JWKS_OK ? 0 : -1;
+}
+
+static void verify_note(void *ctx, const char *text)
+{
+    struct verify_got *g = ctx;
+
+    if (g->v->c.note)
+        g->v->c.note(g->v->c.note_ctx, text);
+}
+
+/* A child's key set URL, discovered again when it is older than
+ * jwks_max_age or the last fetch failed (the issuer may have moved its
+ * keys): 0, or -1 with the reason when there is none.  Only the fetching
+ * thread runs it. */
+static int verify_discover(struct oauth_verifier *v, time_t now, struct oauth_err *err)
+{
+    struct oauth_discovery d = {
+        .issuer = v->issuer,
+        .http = &v->c.http,
+        .cache_dir = v->c.jwks_cache_dir,
+        .now = now,
+        .have = v->jwks_uri ? v->discovered_at : 0,
+        .max_age = v->c.jwks_max_age,
+        .interval = v->c.jwks_refresh_interval,
+        .note = v->c.note,
+        .note_ctx = v->c.note_ctx,
+    };
+    char *uri = NULL;
+    time_t at = 0;
+    int failed;
+
+    pthread_mutex_lock(&v->lock);
+    failed = v->fetch_why[0] != '\0';
+    pthread_mutex_unlock(&v->lock);
+    if (v->jwks_uri && !failed && now - v->discovered_at < v->c.jwks_max_age)
+        return 0;
+    if (oauth_discover_jwks_uri(&d, &uri, &at, err) == 0) {
+        free(v->jwks_uri);
+        v->jwks_uri = uri;
+        v->discovered_at = at;
+        return 0;
+    }
+    /* the key set URL discovered before still serves */
+    return v->jwks_uri ? 0 : -1;
+}
+
+/* Read and parse the key set (no lock held), through the host's copy when
+ * there is a cache folder: the new set (*fetched_at: when it was fetched,
+ * by this process or another), or NULL with the reason in err, or NULL and
+ * *unchanged when the host has nothing newer than have and may not fetch
+ * yet. */
+static struct oauth_jwks *verify_fetch(struct oauth_verifier *v, time_t now, time_t have,
+                                       int want, time_t *fetched_at, int *unchanged,
+                                       struct oauth_err *err)
+{
+    struct verify_got g = {.v = v};
+    struct oauth_cache_fetch f = {
+        .dir = v->c.jwks_file ? NULL : v->c.jwks_cache_dir,
+        .url = v->c.jwks_url ? v->c.jwks_url : v->jwks_uri,
+        .now = now,
+        .have = have,
+        .want = want,
+        .max_age = v->c.jwks_max_age,
+        .interval = v->c.jwks_refresh_interval,
+        .lock_timeout_ms = 2 * (v->c.http.timeout_ms > 0 ? v->c.http.timeout_ms : 10000),
+        .max = OAUTH_JWKS_MAX_DOC,
+        .get = verify_get,
+        .take = verify_take_doc,
+        .note = verify_note,
+        .ctx = &g,
+    };
+
+    *unchanged = 0;
+    if (v->issuer) {
+        if (verify_discover(v, now, err) != 0)
+            return NULL;
+        f.url = v->jwks_uri;
+    }
+    switch (oauth_cache_fetch(&f, fetched_at, err)) {
+    case OAUTH_CACHE_FETCHED:
+    case OAUTH_CACHE_FROM_DISK:
+        return g.set;
+    case OAUTH_CACHE_UNCHANGED:
+        *unchanged = 1;
+        break;
+    case OAUTH_CACHE_FAILED:
+        break;
+    }
+    oauth_jwks_free(g.set);
+    return NULL;
 }
 
 /* A reference to the current set (the lock held), or NULL with the reason. */
@@ -182,16 +355,18 @@ static struct oauth_jwks *verify_take(struct oauth_verifier *v, struct oauth_err
  * failure kept; the waiters woken.  Returns the old set, to be freed once
  * the lock is released. */
 static struct oauth_jwks *verify_fetch_done(struct oauth_verifier *v, struct oauth_jwks *set,
-                                     const char *why)
+                                            time_t fetched_at, int unchanged, const char *why)
 {
     struct oauth_jwks *old = NULL;
 
     if (set) {
         old = v->keys;
         v->keys = set;
-        v->loaded_at = v->fetch_now;
+        v->loaded_at = fetched_at;
         v->fetch_why[0] = '\0';
         v->stats.jwks_loads++;
+    } else if (unchanged) {
+        /* the host has nothing newer yet: the current set stays, no failure */
     } else {
         /* a failure keeps the old set */
         snprintf(v->fetch_why, sizeof(v->fetch_why), "%s", why && *why ? why : "fetch failed");
@@ -208,10 +383,12 @@ static void *verify_refresh_thread(void *arg)
     struct oauth_verifier *v = arg;
     struct oauth_jwks *set, *old;
     struct oauth_err err = {0};
+    time_t at = 0;
+    int unchanged;
 
-    set = verify_fetch(v, &err);
+    set = verify_fetch(v, v->fetch_now, v->fetch_have, 0, &at, &unchanged, &err);
     pthread_mutex_lock(&v->lock);
-    old = verify_fetch_done(v, set, err.reason);
+    old = verify_fetch_done(v, set, at, unchanged, err.reason);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(old);
     return NULL;
@@ -245,7 +422,8 @@ static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t n
                                               struct oauth_err *err)
 {
     struct oauth_jwks *set, *old;
-    int due, stale_only;
+    time_t have, at = 0;
+    int due, stale_only, unchanged;
 
     pthread_mutex_lock(&v->lock);
     if (verify_fetch_running(v)) {
@@ -273,6 +451,8 @@ static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t n
     v->fetching = 1;
     v->fetch_pid = getpid();
     v->fetch_now = v->tried_at = now;
+    v->fetch_have = v->keys ? v->loaded_at : 0;
+    have = v->fetch_have;
     /* the current set still serves while a merely old one is fetched again */
     if (stale_only && verify_refresh_in_background(v) == 0) {
         set = verify_take(v, err);
@@ -281,10 +461,10 @@ static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t n
     }
     pthread_mutex_unlock(&v->lock);
 
-    set = verify_fetch(v, err);
+    set = verify_fetch(v, now, have, want, &at, &unchanged, err);
 
     pthread_mutex_lock(&v->lock);
-    old = verify_fetch_done(v, set, err && err->reason[0] ? err->reason : NULL);
+    old = verify_fetch_done(v, set, at, unchanged, err && err->reason[0] ? err->reason : NULL);
     set = verify_take(v, err);
     pthread_mutex_unlock(&v->lock);
     oauth_jwks_free(old);
@@ -292,11 +472,13 @@ static struct oauth_jwks *verify_current_keys(struct oauth_verifier *v, time_t n
 }
 
 /* The verdict is the class of err, as the JWT checks left it: a refused
- * token is the client's (with its RFC 6750 status), anything else not. */
+ * token is the client's (with its RFC 6750 status), anything else not.
+ * On OAUTH_OK, res holds the user and *gen the generation of the set that
+ * verified it (0 when it was replaced meanwhile). */
 static enum oauth_err_class verify_jwt(struct oauth_verifier *v, const char *token, size_t len,
-                                       time_t now, char **user, struct oauth_err *err)
+                                       time_t now, struct oauth_jwt_result *res,
+                                       unsigned long *gen, struct oauth_err *err)
 {
-    struct oauth_jwt_result res = {0};
     struct oauth_jwks *set;
     struct oauth_err kerr = {0};
     enum oauth_jwt_status st;
@@ -307,17 +489,111 @@ static enum oauth_err_class verify_jwt(struct oauth_verifier *v, const char *tok
         if (!set)
             return oauth_err_set(err, OAUTH_ERR_TEMPORARY, "no usable key set: %s",
                                  kerr.reason[0] ? kerr.reason : "not loaded yet");
-        st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, &res, err);
+        st = oauth_jwt_validate(token, len, set, &v->c.policy, (int64_t)now, res, err);
+        if (st == OAUTH_JWT_OK) {
+            /* the reference held, the pointer cannot have been reused */
+            pthread_mutex_lock(&v->lock);
+            *gen = v->keys == set ? v->stats.jwks_loads : 0;
+            pthread_mutex_unlock(&v->lock);
+        }
         oauth_jwks_free(set);
         if (st != OAUTH_JWT_ERR_UNKNOWN_KID)
             break;
     }
-    if (st == OAUTH_JWT_OK) {
+    return err->cls;
+}
+
+/* The child verifier of the issuer the token names (discovery), or NULL with
+ * the token refused in err. */
+static struct oauth_verifier *verify_route(struct oauth_verifier *v, const char *token,
+                                           size_t len, struct oauth_err *err)
+{
+    char iss[OAUTH_ISSUER_MAX], shown[OAUTH_SHOWN];
+    size_t i;
+
+    if (oauth_jwt_peek_issuer(token, len, v->c.policy.max_token_len, iss, sizeof(iss), err)
+        != OAUTH_JWT_OK)
+        return NULL;
+    for (i = 0; i < v->n_children; i++)
+        if (strcmp(v->children[i]->issuer, iss) == 0)
+            return v->children[i];
+    oauth_fail(err, OAUTH_ERR_CLIENT, OAUTH_JWT_ERR_ISSUER, "issuer \"%s\" is not allowed",
+               oauth_show(shown, iss, strlen(iss)));
+    err->status = OAUTH_STATUS_INVALID_TOKEN;
+    return NULL;
+}
+
+/* The generation of v's current key set, how many sets it has loaded (0:
+ * none), as a validation at now would find it: a set older than
+ * jwks_max_age is fetched again meanwhile, as it would be (a token
+ * remembered as verified stays so while the generation is unchanged, so a
+ * key withdrawn from the set stops its tokens at the next fetch). */
+static unsigned long verify_keys_gen(const void *tag, time_t now)
+{
+    struct oauth_verifier *v = (struct oauth_verifier *)tag;
+    struct oauth_err kerr = {0};
+    struct oauth_jwks *set = verify_current_keys(v, now, 0, &kerr);
+    unsigned long gen;
+
+    pthread_mutex_lock(&v->lock);
+    gen = set && v->keys == set ? v->stats.jwks_loads : 0;
+    pthread_mutex_unlock(&v->lock);
+    oauth_jwks_free(set);
+    return gen;
+}
+
+/* JWT mode: a token this process verified before (oauth_jwt_cache.h) costs
+ * its time checks alone; any other is verified with the keys of its
+ * issuer (discovery: the child verifier of the issuer it names) and
+ * remembered. */
+static enum oauth_err_class verify_jwt_cached(struct oauth_verifier *v, const char *token,
+                                              size_t len, time_t now, char **user,
+                                              struct oauth_err *err)
+{
+    unsigned char key[OAUTH_JWT_CACHE_KEY];
+    struct oauth_jwt_result res = {0};
+    struct oauth_jwt_cached hit;
+    struct oauth_verifier *src = v;
+    unsigned long gen = 0;
+    enum oauth_err_class cls;
+    int keyed = v->jwt_cache && oauth_jwt_cache_key(token, len, key) == 0;
+
+    if (keyed && oauth_jwt_cache_get(v->jwt_cache, key, now, v->c.policy.leeway, &hit, user)) {
+        if (verify_keys_gen(hit.tag, now) == hit.gen) {
+            /* the claims that do not change were checked when it was put */
+            if (oauth_jwt_check_times(&hit.times, &v->c.policy, (int64_t)now, err)
+                == OAUTH_JWT_OK) {
+                pthread_mutex_lock(&v->lock);
+                v->stats.jwt_cache_hits++;
+                pthread_mutex_unlock(&v->lock);
+                sm_erase(key, sizeof(key));
+                return OAUTH_OK;
+            }
+            free(*user);
+            *user = NULL;
+            sm_erase(key, sizeof(key));
+            return err->cls;
+        }
+        /* its key set was replaced: verified again with the new one */
+        free(*user);
+        *user = NULL;
+        oauth_jwt_cache_drop(v->jwt_cache, key);
+    }
+    if (v->n_children && !(src = verify_route(v, token, len, err)))
+        cls = err->cls;
+    else
+        cls = verify_jwt(src, token, len, now, &res, &gen, err);
+    if (cls == OAUTH_OK) {
+        if (keyed && gen)
+            oauth_jwt_cache_put(v->jwt_cache, key,
+                                &(struct oauth_jwt_cached){res.times, src, gen}, res.user);
         *user = res.user;
         res.user = NULL;
     }
     oauth_jwt_result_clear(&res);
-    return err->cls;
+    if (keyed)
+        sm_erase(key, sizeof(key));
+    return cls;
 }
 
 static enum oauth_err_class verify_introspection(struct oauth_verifier *v, const char *token,
@@ -351,14 +627,24 @@ enum oauth_err_class oauth_verify(struct oauth_verifier *v, const char *token, s
     oauth_err_clear(err);
     if (v->c.mode == OAUTH_VERIFY_INTROSPECTION)
         return verify_introspection(v, token, len, now, user, err);
-    return verify_jwt(v, token, len, now, user, err);
+    return verify_jwt_cached(v, token, len, now, user, err);
 }
 
 void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s)
 {
+    struct oauth_verify_stats c;
+    size_t i;
+
     pthread_mutex_lock(&v->lock);
     *s = v->stats;
     pthread_mutex_unlock(&v->lock);
+    /* with discovery, the keys are the children's */
+    for (i = 0; i < v->n_children; i++) {
+        oauth_verifier_stats(v->children[i], &c);
+        s->jwks_loads += c.jwks_loads;
+        s->jwks_failures += c.jwks_failures;
+        s->jwks_fetches += c.jwks_fetches;
+    }
 }
 
 int oauth_verifier_take_notice(struct oauth_verifier *v, char *buf, size_t n)

@@ -41,6 +41,14 @@ struct oauth_verify_config {
     long jwks_max_age;                /* seconds a fetched set is used */
     struct oauth_http_options http;   /* for jwks_url */
     struct oauth_introspect_config introspect; /* INTROSPECTION mode */
+    /* Fleet scale (oauth_jwks_cache.h, oauth_jwt_cache.h, oauth_issuers.h) */
+    const char *jwks_cache_dir;       /* the host's copies of fetched key sets; NULL: none */
+    size_t jwt_cache_size;            /* verified JWTs remembered; 0: none */
+    int discovery;                    /* each issuer's keys by OpenID discovery */
+    /* a problem worth a log line that is no verdict (a cache file not
+     * trusted, a cache folder not writable); NULL: not told */
+    void (*note)(void *ctx, const char *text);
+    void *note_ctx;
 };
 
 struct oauth_verifier;
@@ -70,6 +78,9 @@ enum oauth_err_class oauth_verify(struct oauth_verifier *v, const char *token, s
 struct oauth_verify_stats {
     unsigned long jwks_loads;         /* successful loads or fetches of the key set */
     unsigned long jwks_failures;      /* failed ones */
+    unsigned long jwks_fetches;       /* key sets this process read itself (URL or file), not
+                                         from the host's copy */
+    unsigned long jwt_cache_hits;     /* tokens accepted without a signature check */
 };
 void oauth_verifier_stats(struct oauth_verifier *v, struct oauth_verify_stats *s);
 

@@ -6,12 +6,14 @@
  * of our OAuth mechanisms in one validation mode, MECH-MODE with MECH
  * XOAUTH2 or OAUTHBEARER and MODE RS256 (local validation against a JWKS
  * file, the signature verified at every exchange), RS256-CACHED (the same,
- * with the plugin's cache of verified tokens) or INTROSPECT (RFC 7662, warm
- * cache): ours only, no Cyrus plugin has them.  An OAuth case's server
- * options and token come from the environment, BENCH_OAUTH_<MODE>_OPTIONS
- * (lines "name=value", handed to the plugin through the getopt callback)
- * and BENCH_OAUTH_<MODE>_TOKEN (the client's password), MODE being RS256,
- * RS256_CACHED or INTROSPECT; tests/bench/run.sh sets them. */
+ * with the plugin's cache of verified tokens), INTROSPECT (RFC 7662, warm
+ * cache) or JWKSURL (keys from an identity provider, for tests/bench/idp.sh,
+ * which counts its requests): ours only, no Cyrus plugin has them.  An OAuth
+ * case's server options and token come from the environment,
+ * BENCH_OAUTH_<MODE>_OPTIONS (lines "name=value", handed to the plugin
+ * through the getopt callback) and BENCH_OAUTH_<MODE>_TOKEN (the client's
+ * password), MODE being RS256, RS256_CACHED, INTROSPECT or JWKSURL;
+ * tests/bench/run.sh and idp.sh set them. */
 #ifndef BENCH_EXCHANGE_H
 #define BENCH_EXCHANGE_H
 

@@ -45,8 +45,26 @@ oauth_skip() { # CASES REASON: drop the cases, say why
         oauth_drop "$c"
     done
 }
+# Start the loopback server on $work/keys (more arguments: "$@"): oauth_url
+# and server_pid set, or 1 with the reason in oauth_why.
+oauth_server_start() {
+    local port
+    rm -f "$work/port"
+    python3 "$oauth_server" --mint "$mint" --keys "$work/keys" --port 0 \
+        --port-file "$work/port" --lifetime 7200 "$@" >"$work/oauth-server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        [ -s "$work/port" ] && break
+        sleep 0.1
+    done
+    if ! port=$(cat "$work/port" 2>/dev/null) || [ -z "$port" ]; then
+        oauth_why="the loopback OAuth server did not start: $(tail -n 2 "$work/oauth-server.log" | tr '\n' ' ')"
+        return 1
+    fi
+    oauth_url=http://127.0.0.1:$port
+}
 oauth_setup() {
-    local c m rs=() in=() port secret
+    local c m rs=() in=() secret
     for c in $oauth_cases; do
         case $c in
         XOAUTH2-RS256 | OAUTHBEARER-RS256 | XOAUTH2-RS256-CACHED | OAUTHBEARER-RS256-CACHED) ;;
@@ -82,11 +100,10 @@ oauth_setup() {
         export BENCH_OAUTH_RS256_TOKEN BENCH_OAUTH_RS256_CACHED_TOKEN=$BENCH_OAUTH_RS256_TOKEN
         export BENCH_OAUTH_RS256_CACHED_OPTIONS="$oauth_common
 oauth_jwks_file=$work/keys/jwks.json"
-        # the same token every exchange: a cache of verified tokens would
-        # otherwise answer all but the first (a plugin without one ignores
-        # the option)
+        # the same token every exchange: the cache of verified tokens would
+        # otherwise answer all but the first
         export BENCH_OAUTH_RS256_OPTIONS="$BENCH_OAUTH_RS256_CACHED_OPTIONS
-oauth_jwt_cache_ttl=0"
+oauth_jwt_cache_size=0"
     fi
     if [ ${#in[@]} -gt 0 ]; then
         if ! command -v python3 >/dev/null; then
@@ -95,19 +112,10 @@ oauth_jwt_cache_ttl=0"
         fi
         secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
         (umask 077 && printf '%s\n' "$secret" >"$work/rs-secret")
-        python3 "$oauth_server" --mint "$mint" --keys "$work/keys" --port 0 \
-            --port-file "$work/port" --lifetime 7200 --rs-id bench-rs --rs-secret "$secret" \
-            >"$work/oauth-server.log" 2>&1 &
-        server_pid=$!
-        for _ in $(seq 100); do
-            [ -s "$work/port" ] && break
-            sleep 0.1
-        done
-        if ! port=$(cat "$work/port" 2>/dev/null) || [ -z "$port" ]; then
-            oauth_skip "${in[*]}" "the loopback OAuth server did not start: $(tail -n 2 "$work/oauth-server.log" | tr '\n' ' ')"
+        if ! oauth_server_start --rs-id bench-rs --rs-secret "$secret"; then
+            oauth_skip "${in[*]}" "$oauth_why"
             return 1
         fi
-        oauth_url=http://127.0.0.1:$port
         # a token the server registers for introspection
         if ! BENCH_OAUTH_INTROSPECT_TOKEN=$(python3 -c '
 import json, sys, urllib.request

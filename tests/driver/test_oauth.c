@@ -466,9 +466,10 @@ static int server_token(const char *path, const char *body, char *token)
 
 static char url_opt[PATHLEN], issuer_opt[PATHLEN];
 
-/* The number after member (e.g. "\"/jwks\": ") in the server's GET /stats,
- * or -1. */
-static int server_stat(const char *member)
+/* The number after member (e.g. "\"introspections\": ") in the server's
+ * GET /stats; missing when it is not there, -1 when the server does not
+ * answer. */
+static int server_stat_or(const char *member, int missing)
 {
     char cmd[256], out[4096], *p;
     FILE *f;
@@ -479,15 +480,29 @@ static int server_stat(const char *member)
         return -1;
     n = fread(out, 1, sizeof(out) - 1, f);
     out[n] = '\0';
-    if (pclose(f) != 0 || !(p = strstr(out, member)))
+    if (pclose(f) != 0 || !strstr(out, "\"requests\""))
         return -1;
-    return atoi(p + strlen(member));
+    return (p = strstr(out, member)) ? atoi(p + strlen(member)) : missing;
 }
 
-/* How many times the server has answered GET /jwks, or -1. */
+static int server_stat(const char *member)
+{
+    return server_stat_or(member, -1);
+}
+
+/* How many times the server has answered requests for path (0 if never),
+ * or -1. */
+static int server_requests(const char *path)
+{
+    char key[128];
+
+    snprintf(key, sizeof(key), "\"%s\": ", path);
+    return server_stat_or(key, 0);
+}
+
 static int jwks_fetches(void)
 {
-    return server_stat("\"/jwks\": ");
+    return server_requests("/jwks");
 }
 
 /* Keys from the server's /jwks; a key added to the set later is found after
@@ -548,6 +563,44 @@ static void jwks_url_row(int row, void *arg)
                 "%s: keys from the JWKS URL: a token signed with the %s key authenticates%s",
                 mech, t.kid, row >= 2 ? " (the set fetched again for its new kid)" : "");
     if (!ok)
+        show(&o);
+}
+
+/* Fleet scale: the issuer's keys found by OpenID discovery and kept in the
+ * host's cache folder.  Each hx_run is a process of its own, each plugin
+ * (XOAUTH2, OAUTHBEARER) a verifier of its own: four of them, and the
+ * loopback IdP answers one discovery request and one key set request
+ * between them. */
+static int fleet_before_discovery, fleet_before_jwks;
+static char fleet_cache[PATHLEN];
+
+static void fleet_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2], *process = arg;
+    char token[TOKEN_MAX] = "", body[128];
+    struct hx_client c = {.authname = ALICE, .password = token};
+    struct hx_outcome o;
+    int disc, nkeys;
+
+    if (row == 2) {
+        hx_row_name("%s: the IdP's requests", process);
+        disc = server_requests("/.well-known/openid-configuration") - fleet_before_discovery;
+        nkeys = jwks_fetches() - fleet_before_jwks;
+        if (!tap_ok(disc == 1 && nkeys == 1, "%s: one discovery request and one key set request "
+                    "for the host in all", process))
+            tap_diag("discovery requests %d, key set requests %d", disc, nkeys);
+        return;
+    }
+    hx_row_name("%s: %s, keys by discovery, host cache", process, mech);
+    snprintf(body, sizeof(body), "{\"user\":\"%s\"}", ALICE);
+    if (server_token("/grant", body, token) != 0) {
+        tap_ok(0, "%s: the loopback server issued no token", mech);
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o);
+    if (!tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
+                "%s: %s: a token of the issuer whose keys were found by discovery "
+                "authenticates", process, mech))
         show(&o);
 }
 
@@ -739,7 +792,7 @@ static void run_shared_cache(const char *const *intro_opts, size_t n_intro)
 static void run_with_server(void)
 {
     static char intro_url[PATHLEN];
-    static const char *jwks_opts[13], *intro_opts[19];
+    static const char *jwks_opts[13], *intro_opts[19], *fleet_opts[13];
     struct hx_init in;
     FILE *f;
 
@@ -772,6 +825,18 @@ static void run_with_server(void)
     in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
                           .client_path = oauthdir, .server_opts = jwks_opts};
     hx_run("JWKS URL", &in, 5, jwks_url_row, NULL);
+    snprintf(fleet_cache, sizeof(fleet_cache), "%s/jwks-cache", hx.root);
+    if (mkdir(fleet_cache, 0750) != 0)
+        tap_ok(0, "mkdir %s: %s", fleet_cache, strerror(errno));
+    memcpy(fleet_opts, (const char *[]){"oauth_issuers", issuer_opt, "oauth_audiences", AUDIENCE,
+                                        "oauth_required_scopes", SCOPE, "oauth_discovery", "yes",
+                                        "oauth_jwks_cache_dir", fleet_cache, "oauth_user_claim",
+                                        "email", NULL}, sizeof(fleet_opts));
+    fleet_before_discovery = server_requests("/.well-known/openid-configuration");
+    fleet_before_jwks = jwks_fetches();
+    in.server_opts = fleet_opts;
+    hx_run("fleet: first process", &in, 2, fleet_row, "first process");
+    hx_run("fleet: second process", &in, 3, fleet_row, "second process");
     in.server_opts = intro_opts;
     run_shared_cache(intro_opts, 18);
     hx_run("introspection", &in, 6, introspection_row, NULL);

@@ -148,6 +148,25 @@ static void policy(struct oauth_jwt_policy *p, const unsigned char *secret, size
 }
 
 /* 2: the input as a token: it never validates */
+/* the issuer read before anything is verified (several issuers, each with
+ * its own keys): a string that fits, or a refusal of the token */
+static void pass_peek(const uint8_t *data, size_t size)
+{
+    char iss[64];
+    struct oauth_err err;
+    enum oauth_jwt_status st;
+
+    memset(iss, 'x', sizeof(iss));
+    memset(&err, 'x', sizeof(err));
+    st = oauth_jwt_peek_issuer((const char *)data, size, 0, iss, sizeof(iss), &err);
+    if (st == OAUTH_JWT_OK) {
+        CHECK(memchr(iss, '\0', sizeof(iss)) && err.cls == OAUTH_OK);
+    } else {
+        CHECK(err.code == (int)st && (err.cls == OAUTH_ERR_CLIENT || st == OAUTH_JWT_ERR_INTERNAL));
+        check_why(err.reason, data, size);
+    }
+}
+
 static void pass_token(const uint8_t *data, size_t size, const struct oauth_jwt_policy *p)
 {
     struct oauth_jwt_result res;
@@ -161,6 +180,7 @@ static void pass_token(const uint8_t *data, size_t size, const struct oauth_jwt_
     CHECK(err.code == (int)st && (err.cls == OAUTH_ERR_CLIENT || st == OAUTH_JWT_ERR_INTERNAL));
     CHECK(res.user == NULL);
     check_why(err.reason, data, size);
+    pass_peek(data, size);
 }
 
 static char *b64url(const void *p, size_t n, size_t *len)

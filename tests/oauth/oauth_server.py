@@ -45,6 +45,9 @@ Test control (JSON in, JSON out)
                     answered in the mode that held when it arrived).
                     jwks_hold: true holds every GET /jwks (counted as it
                     arrives) until false releases them (60 s at most).
+                    jwks_status: N answers GET /jwks with HTTP N (0: the set).
+                    discovery_issuer: S names issuer S in the discovery
+                    documents ("": the real one).
   POST /reset       counters to zero, modes to ok, delay 0, /jwks not held
 Helpers for HTTP client tests
   GET|POST /echo    {"method", "path", "query", "headers": {lower-case: value},
@@ -91,6 +94,8 @@ class State:
         self.token_mode = "ok"
         self.introspect_mode = "ok"
         self.delay_ms = 0
+        self.jwks_status = 0
+        self.discovery_issuer = ""
         self.jwks_gate.set()
 
     def count(self, path):
@@ -254,14 +259,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- OAuth endpoints ----
     def h_jwks(self, url, body):
-        self.server.state.jwks_gate.wait(60)
+        st = self.server.state
+        st.jwks_gate.wait(60)
+        if st.jwks_status:
+            self.send(st.jwks_status, {"error": "status %d" % st.jwks_status})
+            return
         with open(os.path.join(self.server.state.args.keys, "jwks.json"), "rb") as f:
             self.send(200, raw=f.read())
 
     def h_discovery(self, url, body):
         iss = self.server.state.issuer
         self.send(200, {
-            "issuer": iss, "jwks_uri": iss + "/jwks", "token_endpoint": iss + "/token",
+            "issuer": self.server.state.discovery_issuer or iss, "jwks_uri": iss + "/jwks", "token_endpoint": iss + "/token",
             "introspection_endpoint": iss + "/introspect",
             "grant_types_supported": ["refresh_token"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic",
@@ -440,6 +449,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.introspect_mode = str(req["introspect"])
             if "delay_ms" in req:
                 st.delay_ms = int(req["delay_ms"])
+            if "jwks_status" in req:
+                st.jwks_status = int(req["jwks_status"])
+            if "discovery_issuer" in req:
+                st.discovery_issuer = str(req["discovery_issuer"])
             if "jwks_hold" in req:
                 if req["jwks_hold"]:
                     st.jwks_gate.clear()
