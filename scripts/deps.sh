@@ -13,6 +13,7 @@ PACKAGES="
   krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
   cyrus-imapd cyrus-clients
   slapd ldap-utils
+  debhelper lintian
 "
 missing=""
 for p in $PACKAGES; do
