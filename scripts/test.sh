@@ -10,8 +10,9 @@
 #      driver, sample-server/client end to end)
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
-#      mechanisms, Cyrus IMAP with imtest (tests/interop/test_postfix.sh,
-#      test_saslauthd.sh, test_ldap.sh, test_imap.sh: need root)
+#      mechanisms, Cyrus IMAP with imtest, the Debian packages built, checked
+#      with lintian, installed, used and purged (tests/interop/test_postfix.sh,
+#      test_saslauthd.sh, test_ldap.sh, test_imap.sh, test_debian.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. a clang build with -Werror (warning-free under both compilers)
@@ -146,6 +147,9 @@ tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"
 tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
 # Cyrus IMAP with imtest: GSSAPI (ours and Cyrus's, every pair) and the OAuth mechanisms
 tap_step "cyrus imap" bash "$src/tests/interop/test_imap.sh"
+# The Debian packages: built (nocheck: make check ran above), lintian, installed
+# next to Cyrus's, the autopkgtest smoke test, removed and purged
+tap_step "debian packages" bash "$src/tests/interop/test_debian.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"

@@ -13,6 +13,8 @@
 #   exchange     sm_exchange NAME MECH SRV_PLUGDIR CLI_PLUGDIR CONFDIR USER PASS
 #                one sasl-sample-server / sasl-sample-client conversation
 #   NTLM         sm_ntlm_nt_len: the NT response length of an AUTHENTICATE
+#   Postfix      sm_postfix_main_cf FILE HOST PLUGDIR, sm_postfix_master_cf FILE
+#                LISTENER..., sm_postfix_start CONFDIR PORT, sm_postfix_stop
 #
 # Environment (set by `make check`; defaults here let the scripts run by hand):
 #   SM_SRCDIR, SM_BUILDDIR, SM_PLUGIN_DIR (our plugins, libtool's .libs),
@@ -431,6 +433,82 @@ default_transport = discard
 relay_transport = discard
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir $*
 CONFEOF
+}
+
+# sm_postfix_master_cf FILE LISTENER...: a master.cf with the LISTENER lines
+# (e.g. "127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:")
+# and then the services every test's Postfix needs.
+sm_postfix_master_cf() {
+    local file=$1
+    shift
+    printf '%s\n' "$@" >"$file" || return 1
+    cat >>"$file" <<'CONFEOF'
+smtp      unix  - - n - - smtp
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CONFEOF
+}
+
+# sm_postfix_start CONFDIR PORT: `postfix -c CONFDIR start` (CONFDIR added to
+# alternate_config_directories of /etc/postfix/main.cf, which is saved
+# first) and wait until smtpd answers on 127.0.0.1:PORT.  Returns 1, with the
+# reason in SM_POSTFIX_WHY, when it did not start or does not answer.  The
+# caller's EXIT trap must call sm_postfix_stop.
+SM_POSTFIX_CONF= SM_POSTFIX_MAIN_CF_SAVED= SM_POSTFIX_WHY=
+sm_postfix_start() {
+    local conf=$1 port=$2 main_cf=/etc/postfix/main.cf out
+    SM_POSTFIX_WHY=
+    if [ -z "$SM_POSTFIX_MAIN_CF_SAVED" ]; then
+        if [ -f "$main_cf" ]; then
+            SM_POSTFIX_MAIN_CF_SAVED=$SM_TMP/main.cf.orig
+            cp -p "$main_cf" "$SM_POSTFIX_MAIN_CF_SAVED" || return 1
+        else
+            SM_POSTFIX_MAIN_CF_SAVED=created
+        fi
+    fi
+    echo "alternate_config_directories = $conf" >>"$main_cf"
+    SM_POSTFIX_CONF=$conf
+    if ! out=$(postfix -c "$conf" start 2>&1); then
+        SM_POSTFIX_WHY="postfix start failed: $out"
+        return 1
+    fi
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    SM_POSTFIX_WHY="smtpd does not answer on 127.0.0.1:$port"
+    return 1
+}
+
+# sm_postfix_stop: stop what sm_postfix_start started and put
+# /etc/postfix/main.cf back as it was (removed if it did not exist).
+sm_postfix_stop() {
+    if [ -n "$SM_POSTFIX_CONF" ]; then
+        postfix -c "$SM_POSTFIX_CONF" stop >/dev/null 2>&1
+        postfix -c "$SM_POSTFIX_CONF" abort >/dev/null 2>&1
+        SM_POSTFIX_CONF=
+    fi
+    if [ "$SM_POSTFIX_MAIN_CF_SAVED" = created ]; then
+        rm -f /etc/postfix/main.cf
+    elif [ -n "$SM_POSTFIX_MAIN_CF_SAVED" ]; then
+        cp -p "$SM_POSTFIX_MAIN_CF_SAVED" /etc/postfix/main.cf
+    fi
+    SM_POSTFIX_MAIN_CF_SAVED=
 }
 
 sm_ntlm_nt_len() {
