@@ -84,28 +84,9 @@ CONFEOF
 # all; GSSAPI takes the ticket from KRB5CCNAME, never the "password"
 echo "[127.0.0.1]:$PORT alice:unused" >"$CONF/sasl_passwd"
 echo "gssapi.relay.test smtp:[127.0.0.1]:$PORT" >"$CONF/transport"
-cat >"$CONF/master.cf" <<CONFEOF
-127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
-127.0.0.1:$WPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdwrong
-smtp      unix  - - n - - smtp
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CONFEOF
+sm_postfix_master_cf "$CONF/master.cf" \
+    "127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:" \
+    "127.0.0.1:$WPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdwrong"
 # the smtp client runs as postfix too: it reads the user's ccache
 chown postfix "${KRB5CCNAME#FILE:}"
 

@@ -158,33 +158,14 @@ echo "[127.0.0.1]:$PORT $USER_NAME:$PASS" >"$CONF/sasl_passwd"
 for m in "${MECHS[@]}"; do
     echo "$(sm_mech_stem "$m").relay.test relay-$(sm_mech_stem "$m"):[127.0.0.1]:$PORT" >>"$CONF/transport"
 done
-cat >"$CONF/master.cf" <<CONFEOF
-127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
-127.0.0.1:$OPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdoauth
-127.0.0.1:$XPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdxo
-127.0.0.1:$NPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
-127.0.0.1:$N1PORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmv1
-127.0.0.1:$NCPORT inet n - y - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmchroot
-127.0.0.1:$NDPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
-smtp      unix  - - n - - smtp
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CONFEOF
+sm_postfix_master_cf "$CONF/master.cf" \
+    "127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:" \
+    "127.0.0.1:$OPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdoauth" \
+    "127.0.0.1:$XPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdxo" \
+    "127.0.0.1:$NPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm" \
+    "127.0.0.1:$N1PORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmv1" \
+    "127.0.0.1:$NCPORT inet n - y - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmchroot" \
+    "127.0.0.1:$NDPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm"
 for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
     printf 'relay-%s unix - - n - - smtp -o smtp_sasl_mechanism_filter=%s\n' "$(sm_mech_stem "$m")" "$m" >>"$CONF/master.cf"
 done
