@@ -11,9 +11,9 @@
 #      libsasl2-modules-gssapi-mit: no file of ours belongs to another package;
 #   5. debian/tests/smoke, the autopkgtest (saslpluginviewer, the sample
 #      programs through every mechanism, Postfix), its cases counted here;
-#   6. with sasl-mechs-select (where the sources have tools/select/): a
-#      mechanism switched to ours keeps its diversion across a reinstall of
-#      our packages (the maintainer scripts' upgrade path);
+#   6. an upgrade to a higher version (the same packages repacked), and
+#      with sasl-mechs-select (where the sources have tools/select/) a
+#      mechanism switched to ours before it keeps its diversion across it;
 #   7. removed, then purged: no file of ours left, no diversion left,
 #      dpkg-divert --list as it was before, and Cyrus's own plugins (the
 #      system plugin directory as it is) authenticate again.
@@ -198,31 +198,50 @@ SM_TAP_N=$((SM_TAP_N + $(grep -c '^ok [0-9]\|^not ok [0-9]' "$OUT/smoke.out")))
 SM_TAP_FAILED=$((SM_TAP_FAILED + $(grep -c '^not ok [0-9]' "$OUT/smoke.out")))
 sm_check "$smoke_rc" "debian/tests/smoke exits 0"
 
-# ---- 6. the administrator's choice across an upgrade ---------------------------------
+# ---- 6. an upgrade, and the administrator's choice across it ------------------------
+# The four packages again as version $VERSION+up1 (the same files repacked
+# with a higher version), so that dpkg upgrades through the maintainer
+# scripts (prerm upgrade) as it would from one build to the next.
+UPVERSION=$VERSION+up1
+updebs=()
+for p in "${PKGS[@]}"; do
+    d=$OUT/up-$p
+    f=$OUT/${p}_${UPVERSION}_$ARCH.deb
+    dpkg-deb -R "$OUT/${p}_${VERSION}_$ARCH.deb" "$d" &&
+        sed -i "s/^Version: .*/Version: $UPVERSION/; s/(= $VERSION)/(= $UPVERSION)/g" \
+            "$d/DEBIAN/control" &&
+        dpkg-deb -b "$d" "$f" >/dev/null && updebs+=("$f")
+done
+chosen=
 if [ -d "$SM_SRCDIR/tools/select" ]; then
     if ! command -v sasl-mechs-select >/dev/null 2>&1; then
         sm_not_ok "sasl-mechs-select installed by sasl-mechs-common"
-        sm_not_ok "the choice kept across a reinstall" "no sasl-mechs-select"
     elif ! sasl-mechs-select ours PLAIN >"$OUT/select.log" 2>&1 ||
         [ "$(diversions)" = "$divert_before" ]; then
         sm_not_ok "sasl-mechs-select ours PLAIN diverts Cyrus's PLAIN plugin"
         sm_diag_file "$OUT/select.log"
-        sm_not_ok "the choice kept across a reinstall" "no diversion to keep"
     else
-        sm_ok "sasl-mechs-select ours PLAIN: $(diversions | grep -v -F "$divert_before" | head -1)"
         chosen=$(diversions)
-        if dpkg_locked dpkg -i "${debs[@]}" >"$OUT/reinstall.log" 2>&1 &&
-            [ "$(diversions)" = "$chosen" ]; then
-            sm_ok "the choice kept across a reinstall of our packages (prerm upgrade)"
-        else
-            sm_not_ok "the choice kept across a reinstall of our packages" \
-                "before: $chosen" "after: $(diversions)"
-            sm_diag_file "$OUT/reinstall.log"
-        fi
+        sm_ok "sasl-mechs-select ours PLAIN: $(comm -13 <(echo "$divert_before") <(echo "$chosen") | head -1)"
     fi
 else
     sm_ok "# SKIP sasl-mechs-select: these sources have no tools/select/ (not built)"
-    sm_ok "# SKIP the choice kept across a reinstall: no sasl-mechs-select"
+fi
+if [ ${#updebs[@]} -eq ${#PKGS[@]} ] &&
+    dpkg_locked dpkg -i "${updebs[@]}" >"$OUT/upgrade.log" 2>&1 &&
+    [ "$(dpkg-query -W -f='${Version}' sasl-mechs-password)" = "$UPVERSION" ] &&
+    [ -f "$(sm_plugin_file ours PLAIN)" ]; then
+    sm_ok "upgrade of the four packages to $UPVERSION (dpkg -i)"
+else
+    sm_not_ok "upgrade of the four packages to $UPVERSION"
+    sm_diag_file "$OUT/upgrade.log"
+fi
+if [ -z "$chosen" ]; then
+    sm_ok "# SKIP the choice kept across the upgrade: no choice made (no sasl-mechs-select)"
+elif [ "$(diversions)" = "$chosen" ]; then
+    sm_ok "the choice (the diversion of Cyrus's PLAIN plugin) kept across the upgrade"
+else
+    sm_not_ok "the choice kept across the upgrade" "before: $chosen" "after: $(diversions)"
 fi
 
 # ---- 7. remove, purge, and Cyrus's plugins alone again -------------------------------
