@@ -6,7 +6,8 @@
 #      with `make distclean`), bootstrapped there: whatever the checkout's own
 #      state (configured in place, built, never bootstrapped), it is neither
 #      read nor changed
-#   3. a gcc build with -Wall -Wextra -Werror, `make check` (unit, in-process
+#   3. a gcc build with -Wall -Wextra -Werror and Debian's package build flags
+#      (dpkg-buildflags, hardening=+all), `make check` (unit, in-process
 #      driver, sample-server/client end to end)
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
@@ -124,7 +125,13 @@ step "bootstrap (in the copy)" "$src/bootstrap"
 # --- gcc build and make check
 mkdir -p "$out/gcc"
 cd "$out/gcc" || exit 1
-step "configure (gcc)" "$src/configure" --enable-werror CC=gcc
+# With the flags of a Debian package build (dpkg-buildflags, hardening=+all:
+# _FORTIFY_SOURCE, stack protector, relro, now), so that this make check is
+# the one a package build's dh_auto_test runs: test_debian.sh then builds
+# the packages with nocheck instead of running it again.
+debflags() { DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$1"; }
+step "configure (gcc)" "$src/configure" --enable-werror CC=gcc CFLAGS="$(debflags CFLAGS)" \
+    CPPFLAGS="$(debflags CPPFLAGS)" LDFLAGS="$(debflags LDFLAGS)"
 step "build (gcc, -Werror)" make -j"$jobs"
 step "build benchmark programs" make -j"$jobs" tests/bench/bench tests/bench/threads
 echo "=== make check"

@@ -3,7 +3,8 @@
 #   1. the sources as a release has them (`make distdir` from SM_BUILDDIR,
 #      into a temporary folder), built with `dpkg-buildpackage -us -uc -b`
 #      and DEB_BUILD_OPTIONS=nocheck (scripts/test.sh has just run
-#      `make check` on the same sources; a build elsewhere runs it);
+#      `make check` on the same sources, built with the same dpkg-buildflags;
+#      a package build elsewhere runs it, through dh_auto_test);
 #   2. lintian on the .changes: each error or warning is a failed case;
 #   3. the packages' dependencies: no plugin package pulls another's
 #      libraries (krb5 only for GSSAPI, libcurl and jansson only for OAuth);
