@@ -246,6 +246,21 @@ else
 fi
 
 # ---- 7. remove, purge, and Cyrus's plugins alone again -------------------------------
+# With PLAIN switched to ours, removing sasl-mechs-password alone must give
+# PLAIN back to Cyrus's plugin (its prerm), not leave it with none.
+if [ -n "$chosen" ]; then
+    if dpkg_locked dpkg --remove sasl-mechs-password >"$OUT/remove-password.log" 2>&1 &&
+        [ -f "$(sm_plugin_file cyrus PLAIN)" ] &&
+        ! dpkg-divert --list "$(sm_plugin_file cyrus PLAIN)" | grep -q .; then
+        sm_ok "removing sasl-mechs-password alone puts Cyrus's PLAIN plugin back"
+    else
+        sm_not_ok "removing sasl-mechs-password alone puts Cyrus's PLAIN plugin back" \
+            "$(dpkg-divert --list "$SM_SYSTEM_PLUGIN_DIR/*")"
+        sm_diag_file "$OUT/remove-password.log"
+    fi
+else
+    sm_ok "# SKIP removing sasl-mechs-password alone: no choice made (no sasl-mechs-select)"
+fi
 if dpkg_locked dpkg --remove "${PKGS[@]}" >"$OUT/remove.log" 2>&1; then
     sm_ok "dpkg --remove of the four packages"
 else
