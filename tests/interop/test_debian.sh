@@ -53,18 +53,42 @@ diversions() {
 
 divert_before=
 locked=
+# undivert LINE: remove one diversion given as dpkg-divert --list prints it
+# ("[local ]diversion of FILE to DIVERTED[ by PACKAGE]"), the file renamed back
+undivert() {
+    local line=$1 file owner
+    file=${line#*diversion of }
+    file=${file%% to *}
+    case $line in
+        local\ *) owner=--local ;;
+        *" by "*) owner="--package ${line##* by }" ;;
+        *) return 1 ;;
+    esac
+    # shellcheck disable=SC2086
+    flock /tmp/sm-apt.lock dpkg-divert $owner --rename --remove "$file"
+}
 teardown() {
-    local left
+    local left line
     if [ -n "$locked" ]; then
         left=$(ours_installed)
         if [ -n "$left" ]; then
             echo "# teardown: purging $left" >&2
+            if command -v sasl-mechs-select >/dev/null 2>&1; then
+                sasl-mechs-select reset >>"$SM_TMP/teardown.log" 2>&1
+            fi
             # shellcheck disable=SC2086
-            dpkg_locked dpkg --purge $left >"$SM_TMP/teardown.log" 2>&1 ||
+            dpkg_locked dpkg --purge $left >>"$SM_TMP/teardown.log" 2>&1 ||
                 sm_diag_file "$SM_TMP/teardown.log" "dpkg --purge in the teardown" >&2
         fi
+        # every diversion of the plugin directory made since the start goes
+        # (a failed case above has already said which were left)
+        comm -13 <(echo "$divert_before") <(diversions) | while IFS= read -r line; do
+            [ -n "$line" ] || continue
+            echo "# teardown: removing $line" >&2
+            undivert "$line" >/dev/null 2>&1 || echo "# teardown: could not remove $line" >&2
+        done
         if [ "$(diversions)" != "$divert_before" ]; then
-            echo "# teardown: the plugin directory's diversions differ from the start:" >&2
+            echo "# teardown: the plugin directory's diversions still differ from the start:" >&2
             diversions | sed 's/^/#   /' >&2
         fi
         flock -u 9
