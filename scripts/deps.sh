@@ -16,6 +16,7 @@ PACKAGES="
   postgresql libsasl2-modules-ldap
   memcached
   chromium
+  debhelper lintian
 "
 missing=""
 for p in $PACKAGES; do

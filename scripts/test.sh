@@ -6,14 +6,15 @@
 #      with `make distclean`), bootstrapped there: whatever the checkout's own
 #      state (configured in place, built, never bootstrapped), it is neither
 #      read nor changed
-#   3. a gcc build with -Wall -Wextra -Werror, `make check` (unit, in-process
+#   3. a gcc build with -Wall -Wextra -Werror and Debian's package build flags
+#      (dpkg-buildflags, hardening=+all), `make check` (unit, in-process
 #      driver, sample-server/client end to end)
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
 #      mechanisms, Cyrus IMAP with imtest, secret stores shared by two Postfix
-#      instances (PostgreSQL, OpenLDAP) and their outages
-#      (tests/interop/test_postfix.sh, test_saslauthd.sh, test_ldap.sh,
-#      test_imap.sh, test_stores.sh: need root)
+#      instances (PostgreSQL, OpenLDAP) and their outages, the token tool, the
+#      plugin selection command, the Debian packages built, checked with
+#      lintian, installed, used and purged (tests/interop/*.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. a clang build with -Werror (warning-free under both compilers)
@@ -125,7 +126,13 @@ step "bootstrap (in the copy)" "$src/bootstrap"
 # --- gcc build and make check
 mkdir -p "$out/gcc"
 cd "$out/gcc" || exit 1
-step "configure (gcc)" "$src/configure" --enable-werror CC=gcc
+# With the flags of a Debian package build (dpkg-buildflags, hardening=+all:
+# _FORTIFY_SOURCE, stack protector, relro, now), so that this make check is
+# the one a package build's dh_auto_test runs: test_debian.sh then builds
+# the packages with nocheck instead of running it again.
+debflags() { DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$1"; }
+step "configure (gcc)" "$src/configure" --enable-werror CC=gcc CFLAGS="$(debflags CFLAGS)" \
+    CPPFLAGS="$(debflags CPPFLAGS)" LDFLAGS="$(debflags LDFLAGS)"
 step "build (gcc, -Werror)" make -j"$jobs"
 step "build benchmark programs" make -j"$jobs" tests/bench/bench tests/bench/threads
 echo "=== make check"
@@ -164,6 +171,9 @@ tap_step "plugin selection" bash "$src/tests/interop/test_select.sh"
 # --- the plugins built against the headers of Cyrus's next release (derived
 # from the system's at test time), and refused by the guard under 2.1.28
 tap_step "next libsasl2 layout" bash "$src/tests/test_next_layout.sh"
+# The Debian packages: built (nocheck: make check ran above), lintian, installed
+# next to Cyrus's, the autopkgtest smoke test, removed and purged
+tap_step "debian packages" bash "$src/tests/interop/test_debian.sh"
 
 # --- fuzzing: every target for a bounded time, with sanitizers
 tap_step "fuzz smoke" env FUZZ_BUILDDIR="$out/fuzz" bash "$src/tests/fuzz/smoke.sh"

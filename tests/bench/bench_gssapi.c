@@ -18,6 +18,7 @@
  *                    and divides the difference of the instruction totals
  * Environment: SM_PLUGIN_DIR, SM_SYSTEM_PLUGIN_DIR, and the KDC's. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,7 +196,7 @@ int main(int argc, char **argv)
     static const char *const rows[] = {"exchange", "wrap-conf-64k", "wrap-integ-64k"};
     static const long per_row[] = {200, 400, 400};
     const char *plug = getenv("SM_PLUGIN_DIR"), *sys = getenv("SM_SYSTEM_PLUGIN_DIR");
-    char plugabs[512], sysabs[512], cmd[400];
+    char plugabs[PATH_MAX], sysabs[PATH_MAX], cmd[400]; /* realpath: PATH_MAX */
     long scale = 1;
     int rounds = 11, cpu = -1, opt, status = 0, one = -1, row = 0;
 

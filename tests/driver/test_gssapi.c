@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,9 @@ static int link_into(const char *dir, const char *src, const char *name)
 
 static int setup_dirs(void)
 {
-    char plug[600], sys[600];
+    /* realpath() writes up to PATH_MAX bytes: with _FORTIFY_SOURCE (Debian's
+     * build flags) a smaller buffer aborts the program */
+    char plug[PATH_MAX], sys[PATH_MAX];
 
     if (!realpath(getenv("SM_PLUGIN_DIR"), plug) || !realpath(getenv("SM_SYSTEM_PLUGIN_DIR"), sys))
         return -1;

@@ -468,9 +468,12 @@ postlog   unix-dgram n - n - 1 postlogd
 CONFEOF
 }
 
-# sm_postfix_master_cf FILE: appends those services to FILE.
+# sm_postfix_master_cf FILE [LINE...]: appends the LINEs (the caller's own
+# listeners), then those services, to FILE.
 sm_postfix_master_cf() {
-    sm_postfix_master_services >>"$1"
+    local file=$1
+    shift
+    { [ $# -eq 0 ] || printf '%s\n' "$@"; sm_postfix_master_services; } >>"$file"
 }
 
 # sm_postfix_start CONF PORT: starts a Postfix instance with the configuration
