@@ -135,8 +135,15 @@ step "configure (gcc)" "$src/configure" --enable-werror CC=gcc CFLAGS="$(debflag
     CPPFLAGS="$(debflags CPPFLAGS)" LDFLAGS="$(debflags LDFLAGS)"
 step "build (gcc, -Werror)" make -j"$jobs"
 step "build benchmark programs" make -j"$jobs" tests/bench/bench tests/bench/threads
+# Steps that start servers on this machine's shared state (Postfix's default
+# main.cf, the system plugin directory they compare against) hold this lock,
+# so that two test runs on one machine take turns (test_select.sh and
+# test_debian.sh take it themselves).
+SERVERS_LOCK=/tmp/sm-heavy.lock
+locked() { flock "$SERVERS_LOCK" "$@"; }
+
 echo "=== make check"
-make -j"$jobs" check >"$out/check.out" 2>&1
+locked make -j"$jobs" check >"$out/check.out" 2>&1
 rc=$?
 tail -40 "$out/check.out"
 grep -h '^not ok\|^ERROR\|^FAIL' tests/*/*.log 2>/dev/null | head -40
@@ -147,23 +154,23 @@ tap_step "valgrind" make -s -j"$jobs" check-valgrind
 
 # --- a real MTA: Postfix smtpd and smtp with curl, gsasl, swaks
 export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
-tap_step "postfix" bash "$src/tests/interop/test_postfix.sh"
-tap_step "saslauthd" bash "$src/tests/interop/test_saslauthd.sh"
+tap_step "postfix" locked bash "$src/tests/interop/test_postfix.sh"
+tap_step "saslauthd" locked bash "$src/tests/interop/test_saslauthd.sh"
 # OAuth at fleet scale: two Postfix instances, introspection shared through memcached
-tap_step "oauth fleet" bash "$src/tests/interop/test_oauth_fleet.sh"
+tap_step "oauth fleet" locked bash "$src/tests/interop/test_oauth_fleet.sh"
 # OpenLDAP: slapd with our OAuth servers, ldapwhoami with our OAuth clients
-tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"
+tap_step "ldap" locked bash "$src/tests/interop/test_ldap.sh"
 # GSSAPI through Postfix (curl, Postfix's smtp client) against a throwaway KDC
-tap_step "postfix GSSAPI" bash "$src/tests/interop/test_gssapi_postfix.sh"
+tap_step "postfix GSSAPI" locked bash "$src/tests/interop/test_gssapi_postfix.sh"
 # Cyrus IMAP with imtest: GSSAPI (ours and Cyrus's, every pair) and the OAuth mechanisms
-tap_step "cyrus imap" bash "$src/tests/interop/test_imap.sh"
+tap_step "cyrus imap" locked bash "$src/tests/interop/test_imap.sh"
 # sasl-mechs-token test against Postfix (STARTTLS, implicit TLS, none) and Cyrus imapd
-tap_step "token test" bash "$src/tests/interop/test_token_test.sh"
+tap_step "token test" locked bash "$src/tests/interop/test_token_test.sh"
 # shared secret stores: PostgreSQL (SQL auxprop) and slapd (ldapdb auxprop) read
 # by two Postfix instances; a password change, then each store stopped and back
-tap_step "secret stores" bash "$src/tests/interop/test_stores.sh"
+tap_step "secret stores" locked bash "$src/tests/interop/test_stores.sh"
 # sasl-mechs-token against the loopback IdP (Microsoft, Google, generic shapes), headless Chromium
-tap_step "token tool" bash "$src/tests/interop/test_token_tool.sh"
+tap_step "token tool" locked bash "$src/tests/interop/test_token_tool.sh"
 # sasl-mechs-select on the system plugin directory: every switch and its undo,
 # the refusals, GSS-SPNEGO, a reinstall of Cyrus's packages (holds /tmp/sm-heavy.lock)
 tap_step "plugin selection" bash "$src/tests/interop/test_select.sh"
