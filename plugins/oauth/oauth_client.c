@@ -61,7 +61,8 @@ static int client_token_from_file(const struct oauth_plugin *p, sasl_client_para
     int yes, r;
 
     oauth_tokenfile_options_default(&o);
-    if ((r = oauth_opt_uint(p, utils, "refresh_window", 300, 0, 86400, &u)) != SASL_OK)
+    if ((r = oauth_opt_uint(p, utils, "refresh_window", OAUTH_TOKENFILE_DEFAULT_WINDOW, 0,
+                            86400, &u)) != SASL_OK)
         return r;
     o.refresh_window = (long)u;
     if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)) != SASL_OK)

@@ -48,7 +48,7 @@ const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s)
 void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o)
 {
     memset(o, 0, sizeof(*o));
-    o->refresh_window = 300;
+    o->refresh_window = OAUTH_TOKENFILE_DEFAULT_WINDOW;
     o->lock_timeout_ms = 30000;
     oauth_http_options_default(&o->http);
 }

@@ -99,6 +99,16 @@ enum oauth_tokenfile_status {
     OAUTH_TOKENFILE_ERROR         /* out of memory, bad arguments */
 };
 
+/* The default refresh window: 900 s.  Exchange Online refuses a token that
+ * expires within 10 minutes ("501 5.5.127 Token will expire soon"), so a
+ * token is refreshed while it still has 15 minutes to live: a Microsoft
+ * token (60 to 90 minutes) is used for 45 to 75 minutes, then refreshed, and
+ * reaches the server with at least 15 minutes left, 5 more than Exchange
+ * asks, for the SMTP dialogue and clock skew.  A token that lives 30 minutes
+ * or less is refreshed at half its lifetime instead (see
+ * oauth_tokenfile_get). */
+#define OAUTH_TOKENFILE_DEFAULT_WINDOW 900
+
 struct oauth_tokenfile_options {
     long refresh_window;          /* seconds before expiry to refresh, at most
                                      half the lifetime; >= 0 */
@@ -106,7 +116,7 @@ struct oauth_tokenfile_options {
     struct oauth_http_options http;
 };
 
-/* refresh_window 300 s, lock_timeout_ms 30000 (three total HTTP timeouts),
+/* refresh_window OAUTH_TOKENFILE_DEFAULT_WINDOW, lock_timeout_ms 30000 (three total HTTP timeouts),
  * HTTP defaults. */
 void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o);
 

@@ -241,7 +241,7 @@ static void test_expiring_token_refreshed(void **state)
     time_t now;
 
     (void)state;
-    write_token_file(0640, &g, 10, NULL); /* within the 300 s window */
+    write_token_file(0640, &g, 10, NULL); /* within the default window */
     now = time(NULL);
     assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 1);
@@ -720,7 +720,8 @@ static void short_lived(long ttl, long window, long due)
 
     snprintf(ttls, sizeof(ttls), "%ld", ttl);
     extra[1] = ttls;
-    o.refresh_window = window;
+    if (window >= 0)
+        o.refresh_window = window; /* else the default */
     assert_int_equal(ts_start(&s, extra), 0);
     snprintf(endpoint, sizeof(endpoint), "%s/token", s.base);
     assert_int_equal(ts_call(&s, "POST", "/grant", NULL, &body), 200);
@@ -760,6 +761,31 @@ static void test_short_lived_tokens(void **state)
     short_lived(300, 60, 60);    /* a window smaller than half the lifetime */
 }
 
+/* The default window and Exchange Online, which refuses a token that
+ * expires within 10 minutes ("501 5.5.127 Token will expire soon"):
+ * Microsoft's tokens live 60 to 90 minutes; each is refreshed while it has
+ * 15 minutes left, so it never reaches the server with 10 or fewer.  A
+ * 20-minute token is refreshed at half its life (10 minutes left). */
+static void test_default_window(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    char extra[128];
+    time_t now = time(NULL);
+
+    (void)state;
+    assert_int_equal(o.refresh_window, 900);
+    /* a 60-minute token with 12 minutes left: Exchange would take it now,
+     * not in 2 minutes: refreshed */
+    snprintf(extra, sizeof(extra), ", \"obtained_at\": %lld", (long long)now - 48 * 60);
+    write_token_file(0600, &g, 12 * 60, extra);
+    assert_int_equal(use_file(&o), 1);
+    grant_free(&g);
+    short_lived(3600, -1, 900);
+    short_lived(5400, -1, 900);
+    short_lived(1200, -1, 600);
+}
+
 /* A file written before obtained_at existed: the configured window, once;
  * the refresh then records obtained_at. */
 static void test_file_without_obtained_at(void **state)
@@ -769,7 +795,7 @@ static void test_file_without_obtained_at(void **state)
     json_t *j;
 
     (void)state;
-    write_token_file(0600, &g, 200, NULL); /* within the 300 s window */
+    write_token_file(0600, &g, 200, NULL); /* within the default window */
     assert_int_equal(use_file(&o), 1);
     j = read_json(path);
     assert_true(json_is_integer(json_object_get(j, "obtained_at")));
@@ -884,6 +910,7 @@ int main(void)
         cmocka_unit_test_setup(test_contention, reset),
         cmocka_unit_test_setup(test_short_lived_tokens, reset),
         cmocka_unit_test_setup(test_file_without_obtained_at, reset),
+        cmocka_unit_test_setup(test_default_window, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_tokenfile", tests, setup, teardown);
