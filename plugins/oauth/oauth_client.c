@@ -17,12 +17,23 @@
  * errdetail, and the server's failure then ends the exchange.  Protocols
  * without success data (SMTP's 235) need no further step: the application
  * takes the server's success as the end, as Postfix's smtp client and
- * imtest do. */
+ * imtest do.
+ *
+ * A token from a token file that the server refuses (any error challenge)
+ * is recorded in that file (oauth_refused.h), so that the next attempt, in
+ * whatever process, refreshes it before its expires_at.  Meanwhile the
+ * application sees the server's failure: Postfix's smtp client, with
+ * smtp_sasl_auth_soft_bounce = yes (its default), turns the 535 into a 4xx
+ * and defers the message, which the next queue run sends with the new
+ * token; a refresh that then fails (endpoint down, grant revoked) fails
+ * sasl_client_start, which Postfix also treats as temporary (4.7.0). */
 #include "config.h"
 #include "oauth_server.h"
 #include "oauth_config.h"
 #include "oauth_tokenfile.h"
+#include "oauth_refused.h"
 
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -36,6 +47,10 @@ struct oauth_client {
     struct sm_client base; /* first: sm_client_dispose frees it */
     const struct oauth_plugin *plugin;
     enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE } step;
+    /* the token file the token came from ("" when none) and the token's
+     * SHA-256: a refusal is recorded there (oauth_refused.h) */
+    char file[PATH_MAX];
+    unsigned char sent[OAUTH_REFUSED_HASH_LEN];
 };
 
 int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
@@ -45,6 +60,28 @@ int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
     if (r == SASL_OK)
         ((struct oauth_client *)*ctx)->plugin = glob;
     return r;
+}
+
+/* The token file options from the client's options. */
+static int client_tokenfile_options(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                                    struct oauth_tokenfile_options *o)
+{
+    unsigned u;
+    int yes, r;
+
+    oauth_tokenfile_options_default(o);
+    if ((r = oauth_opt_uint(p, utils, "refresh_window", OAUTH_TOKENFILE_DEFAULT_WINDOW, 0,
+                            86400, &u)) != SASL_OK)
+        return r;
+    o->refresh_window = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)) != SASL_OK)
+        return r;
+    o->http.timeout_ms = (long)u;
+    if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)) != SASL_OK)
+        return r;
+    o->http.allow_insecure = yes;
+    o->http.ca_file = oauth_opt_string(p, utils, "ca_file");
+    return SASL_OK;
 }
 
 /* The access token from a token file, refreshed when due; a copy owned by
@@ -57,21 +94,10 @@ static int client_token_from_file(const struct oauth_plugin *p, sasl_client_para
     struct oauth_token t = {0};
     enum oauth_tokenfile_status st;
     struct oauth_err err;
-    unsigned u;
-    int yes, r;
+    int r;
 
-    oauth_tokenfile_options_default(&o);
-    if ((r = oauth_opt_uint(p, utils, "refresh_window", OAUTH_TOKENFILE_DEFAULT_WINDOW, 0,
-                            86400, &u)) != SASL_OK)
+    if ((r = client_tokenfile_options(p, utils, &o)) != SASL_OK)
         return r;
-    o.refresh_window = (long)u;
-    if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)) != SASL_OK)
-        return r;
-    o.http.timeout_ms = (long)u;
-    if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)) != SASL_OK)
-        return r;
-    o.http.allow_insecure = yes;
-    o.http.ca_file = oauth_opt_string(p, utils, "ca_file");
     st = oauth_tokenfile_get(path, &o, &t, &err);
     if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
         oauth_token_clear(&t);
@@ -159,6 +185,10 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
     }
     if (file && (r = client_token_from_file(p, cparams, file, &token)) != SASL_OK)
         goto done;
+    /* remembered, to record a refusal of this token in its file */
+    if (file && strlen(file) < sizeof(c->file)
+        && oauth_refused_hash(token, strlen(token), c->sent) == 0)
+        strcpy(c->file, file);
     /* the identity to act as: the authzid when there is one */
     user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
     m.cb = OAUTH_CB_N;
@@ -199,6 +229,32 @@ done:
     return r;
 }
 
+/* The server refused a token from a token file: record it there, so that
+ * the next attempt (in this process or another) refreshes it first.  The
+ * exchange fails anyway; a failure to record it is only logged. */
+static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *utils)
+{
+    const struct oauth_plugin *p = c->plugin;
+    struct oauth_tokenfile_options o;
+    enum oauth_tokenfile_status st;
+    struct oauth_err err;
+    int marked = 0;
+
+    if (!c->file[0] || client_tokenfile_options(p, utils, &o) != SASL_OK)
+        return;
+    st = oauth_tokenfile_refused(c->file, &o, c->sent, &marked, &err);
+    if (st != OAUTH_TOKENFILE_OK)
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s: the server refused its "
+                   "token, and the refusal could not be recorded: %s (%s)", p->name, c->file,
+                   oauth_tokenfile_status_text(st), err.reason);
+    else
+        utils->log(utils->conn, SASL_LOG_NOTE, "%s: token file %s: the server refused its "
+                   "token; %s", p->name, c->file, marked ? "recorded: the next attempt "
+                   "refreshes it first" : "another process has replaced it already");
+    sm_erase(c->sent, sizeof(c->sent));
+    c->file[0] = '\0';
+}
+
 /* The server's error challenge: answer it, and say what it said. */
 static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
                                unsigned inlen, const char **out, unsigned *outlen)
@@ -212,6 +268,8 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     int r;
 
     c->step = DONE;
+    /* any challenge here means the token was not accepted */
+    client_record_refusal(c, utils);
     st = oauth_parse_error_json(in, inlen, &info, &err);
     if (st != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: the server's challenge is not an error "

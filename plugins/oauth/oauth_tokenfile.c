@@ -693,15 +693,43 @@ static int tokenfile_set_secret(json_t *root, const char *name, const char *valu
     return json_object_set_new(root, name, v);
 }
 
+/* Write root out through t (indented JSON and a newline), renamed over path. */
+static enum oauth_tokenfile_status tokenfile_write_root(json_t *root, struct tmpfile *t,
+                                                        const char *path, struct oauth_err *err)
+{
+    enum oauth_tokenfile_status st;
+    char *text, *nl;
+    size_t len;
+
+    if (!(text = json_dumps(root, JSON_INDENT(2)))) {
+        oauth_why(err, "out of memory");
+        tmpfile_drop(t);
+        return OAUTH_TOKENFILE_WRITE_FAILED;
+    }
+    len = strlen(text);
+    if (!(nl = malloc(len + 2))) {
+        sm_erase(text, len);
+        free(text);
+        oauth_why(err, "out of memory");
+        tmpfile_drop(t);
+        return OAUTH_TOKENFILE_WRITE_FAILED;
+    }
+    memcpy(nl, text, len);
+    nl[len++] = '\n';
+    nl[len] = '\0';
+    sm_erase(text, len - 1);
+    free(text);
+    st = tmpfile_commit(t, path, nl, len, err);
+    sm_erase(nl, len);
+    free(nl);
+    return st;
+}
+
 /* Put the grant into f->root and write it out through t. */
 static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const struct grant *g,
                                                    time_t obtained_at, time_t expires_at,
                                          struct tmpfile *t, const char *path, struct oauth_err *err)
 {
-    enum oauth_tokenfile_status st;
-    char *text;
-    size_t len;
-
     if (tokenfile_set_secret(f->root, "access_token", g->access_token) != 0
         || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
         || json_object_set_new(f->root, "obtained_at", json_integer((json_int_t)obtained_at)) != 0
@@ -711,32 +739,7 @@ static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const stru
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;
     }
-    if (!(text = json_dumps(f->root, JSON_INDENT(2)))) {
-        oauth_why(err, "out of memory");
-        tmpfile_drop(t);
-        return OAUTH_TOKENFILE_WRITE_FAILED;
-    }
-    len = strlen(text);
-    {
-        char *nl = malloc(len + 2);
-        if (!nl) {
-            sm_erase(text, len);
-            free(text);
-            oauth_why(err, "out of memory");
-            tmpfile_drop(t);
-            return OAUTH_TOKENFILE_WRITE_FAILED;
-        }
-        memcpy(nl, text, len);
-        nl[len++] = '\n';
-        nl[len] = '\0';
-        sm_erase(text, len - 1);
-        free(text);
-        text = nl;
-    }
-    st = tmpfile_commit(t, path, text, len, err);
-    sm_erase(text, len);
-    free(text);
-    return st;
+    return tokenfile_write_root(f->root, t, path, err);
 }
 
 static enum oauth_tokenfile_status tokenfile_get(const char *path,
@@ -830,6 +833,53 @@ unlock:
     return st;
 }
 
+/* A change made under the lock: see oauth_tokenfile.h. */
+static enum oauth_tokenfile_status tokenfile_update(const char *path,
+                                                    const struct oauth_tokenfile_options *o,
+                                                    oauth_tokenfile_change_fn *fn, void *arg,
+                                                    struct oauth_err *err)
+{
+    struct oauth_tokenfile_options def;
+    struct tokfile f;
+    struct tmpfile t;
+    enum oauth_tokenfile_status st;
+    int lockfd, r;
+
+    oauth_err_clear(err);
+    if (!path || !path[0] || !fn) {
+        oauth_why(err, "no token file given");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    if (!o) {
+        oauth_tokenfile_options_default(&def);
+        o = &def;
+    }
+    if (o->lock_timeout_ms <= 0) {
+        oauth_why(err, "token file options out of range");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    (void)oauth_http_init(NULL);
+    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+        return st;
+    lockfd = tokenfile_take_lock(path, &f.st, o->lock_timeout_ms, err, &st);
+    tokfile_free(&f);
+    if (lockfd < 0)
+        return st;
+    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+        goto unlock;
+    if ((r = fn(f.root, arg, err)) <= 0) {
+        st = r == 0 ? OAUTH_TOKENFILE_OK : OAUTH_TOKENFILE_ERROR;
+        goto done;
+    }
+    if ((st = tmpfile_make(path, &f.st, &t, err)) == OAUTH_TOKENFILE_OK)
+        st = tokenfile_write_root(f.root, &t, path, err);
+done:
+    tokfile_free(&f);
+unlock:
+    close(lockfd);
+    return st;
+}
+
 /* What each status means to the client, decided here once: an endpoint
  * that is down and a lock held too long are worth another try; memory is
  * ours; the rest (a file, a grant, an endpoint answering wrongly) needs an
@@ -859,5 +909,19 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
     if (!err)
         err = &mine;
     st = tokenfile_get(path, o, out, err);
+    return oauth_err_is(err, tokenfile_class(st), st);
+}
+
+enum oauth_tokenfile_status oauth_tokenfile_update(const char *path,
+                                                   const struct oauth_tokenfile_options *o,
+                                                   oauth_tokenfile_change_fn *fn, void *arg,
+                                                   struct oauth_err *err)
+{
+    struct oauth_err mine;
+    enum oauth_tokenfile_status st;
+
+    if (!err)
+        err = &mine;
+    st = tokenfile_update(path, o, fn, arg, err);
     return oauth_err_is(err, tokenfile_class(st), st);
 }

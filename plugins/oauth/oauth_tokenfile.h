@@ -74,6 +74,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "oauth_http.h"
 
 enum oauth_tokenfile_status {
@@ -135,5 +137,18 @@ enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
                                                 struct oauth_err *err);
 
 const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s);
+
+/* A change to the token file made as a refresh makes it: under the lock,
+ * on the file read again under the lock (checked as above), written back
+ * through a temporary file with the same mode and owner, renamed into place.
+ * fn gets the file's JSON object and returns 1 to have it written back, 0 to
+ * leave the file as it is (OAUTH_TOKENFILE_OK), -1 on failure (its reason in
+ * err: OAUTH_TOKENFILE_ERROR).  Secrets in the object are erased when it is
+ * freed; a value fn replaces must be erased by fn. */
+typedef int oauth_tokenfile_change_fn(json_t *root, void *arg, struct oauth_err *err);
+enum oauth_tokenfile_status oauth_tokenfile_update(const char *path,
+                                                   const struct oauth_tokenfile_options *o,
+                                                   oauth_tokenfile_change_fn *fn, void *arg,
+                                                   struct oauth_err *err);
 
 #endif

@@ -462,6 +462,46 @@ static int server_token(const char *path, const char *body, char *token)
 
 static char url_opt[PATHLEN], issuer_opt[PATHLEN];
 
+/* A new grant for ALICE at the server: its access and refresh tokens. */
+static int server_grant(char *at, char *rt)
+{
+    char cmd[512], out[TOKEN_MAX * 2 + 256];
+    const char *names[2] = {"\"access_token\": \"", "\"refresh_token\": \""};
+    char *dst[2] = {at, rt}, *p, *e;
+    FILE *f;
+    size_t n;
+    int i;
+
+    snprintf(cmd, sizeof(cmd), "curl -s -m 20 -X POST -d '{\"user\":\"%s\"}' "
+             "http://127.0.0.1:%d/grant", ALICE, server_port);
+    if (!(f = popen(cmd, "r")))
+        return -1;
+    n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    if (pclose(f) != 0)
+        return -1;
+    for (i = 0; i < 2; i++) {
+        if (!(p = strstr(out, names[i])))
+            return -1;
+        p += strlen(names[i]);
+        if (!(e = strchr(p, '"')) || (size_t)(e - p) >= TOKEN_MAX)
+            return -1;
+        memcpy(dst[i], p, (size_t)(e - p));
+        dst[i][e - p] = '\0';
+    }
+    return 0;
+}
+
+/* POST a JSON body to the server's test control path: 0 when it answered. */
+static int server_control(const char *path, const char *body)
+{
+    char cmd[TOKEN_MAX + 512];
+
+    snprintf(cmd, sizeof(cmd), "curl -sf -m 20 -o /dev/null -X POST -d '%s' "
+             "http://127.0.0.1:%d%s", body, server_port, path);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* How many times the server has answered GET /jwks, or -1. */
 static int jwks_fetches(void)
 {
@@ -584,6 +624,55 @@ static void introspection_row(int row, void *arg)
         show(&o);
 }
 
+/* A token revoked before it expires (introspection then says inactive): the
+ * client that was refused records it in the token file, and the next
+ * attempt refreshes the token although its expires_at is an hour away, and
+ * authenticates. */
+static void refused_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    char at[TOKEN_MAX], rt[TOKEN_MAX], pass[PATHLEN + 16], body[TOKEN_MAX + 32];
+    struct hx_client c = {.authname = ALICE, .password = pass};
+    struct hx_outcome o1, o2;
+    FILE *f;
+    int ok;
+
+    (void)arg;
+    hx_row_name("%s: a refused token is refreshed by the next attempt", mech);
+    if (server_grant(at, rt) != 0) {
+        tap_ok(0, "%s: the loopback server issued no grant", mech);
+        return;
+    }
+    if (!(f = fopen(tokenfile, "w"))) {
+        tap_ok(0, "%s: cannot write the token file", mech);
+        return;
+    }
+    fprintf(f, "{\"access_token\": \"%s\", \"expires_at\": %lld, \"refresh_token\": \"%s\", "
+            "\"token_endpoint\": \"http://127.0.0.1:%d/token\", \"client_id\": \"test-client\", "
+            "\"client_secret\": \"test-secret\"}\n", at, (long long)time(NULL) + 3600, rt,
+            server_port);
+    fclose(f);
+    chmod(tokenfile, 0600);
+    snprintf(pass, sizeof(pass), "tokenfile:%s", tokenfile);
+    snprintf(body, sizeof(body), "{\"token\": \"%s\"}", at);
+    if (server_control("/revoke", body) != 0) {
+        tap_ok(0, "%s: the loopback server did not revoke the token", mech);
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o1);
+    hx_exchange(mech, &c, NULL, &o2);
+    ok = tap_ok(o1.server_rc == SASL_BADAUTH && strstr(o1.challenge, "invalid_token")
+                    && o2.server_rc == SASL_OK && strcmp(o2.username, ALICE) == 0,
+                "%s: a token revoked early is refused once, then refreshed and accepted "
+                "(expires_at an hour away)", mech);
+    if (!ok) {
+        show(&o1);
+        show(&o2);
+    }
+    no_token_leak(mech, &o1, at);
+    unlink(tokenfile);
+}
+
 static void run_with_server(void)
 {
     static char intro_url[PATHLEN];
@@ -621,6 +710,8 @@ static void run_with_server(void)
                           .client_path = oauthdir, .server_opts = jwks_opts};
     hx_run("JWKS URL", &in, 5, jwks_url_row, NULL);
     in.server_opts = intro_opts;
+    /* before the introspection rows, whose last ones stop the server */
+    hx_run("refused token", &in, 2, refused_row, NULL);
     hx_run("introspection", &in, 6, introspection_row, NULL);
     stop_server();
 }

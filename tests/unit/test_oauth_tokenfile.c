@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "oauth_tokenfile.h"
+#include "oauth_refused.h"
 #include "oauth_testserver.h"
 
 static struct ts server;
@@ -786,6 +787,77 @@ static void test_default_window(void **state)
     short_lived(1200, -1, 600);
 }
 
+/* A token the server refused (oauth_refused.h): recorded only while the
+ * file still holds it; the next use refreshes although expires_at was an
+ * hour away; a second process's record of the same, now replaced, token
+ * leaves the new one alone; without a refresh_token the refused token is
+ * not handed out again. */
+static void test_refused_token(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    unsigned char h[OAUTH_REFUSED_HASH_LEN];
+    struct oauth_err err = {0};
+    struct oauth_token t;
+    struct stat st;
+    char *before, *after;
+    json_t *j;
+    int marked = -1;
+
+    (void)state;
+    write_token_file(0640, &g, 3600, NULL);
+    assert_int_equal(use_file(&o), 0);
+    assert_int_equal(oauth_refused_hash(g.at, strlen(g.at), h), 0);
+    /* another token refused: the file is left as it is */
+    {
+        unsigned char other[OAUTH_REFUSED_HASH_LEN];
+        assert_int_equal(oauth_refused_hash("other", 5, other), 0);
+        before = slurp(path);
+        assert_int_equal(oauth_tokenfile_refused(path, &o, other, &marked, &err),
+                         OAUTH_TOKENFILE_OK);
+        assert_int_equal(marked, 0);
+        after = slurp(path);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+    }
+    assert_int_equal(oauth_tokenfile_refused(path, &o, h, &marked, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(marked, 1);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    j = read_json(path);
+    assert_string_equal(member(j, "access_token"), g.at);
+    assert_true(json_integer_value(json_object_get(j, "expires_at")) <= time(NULL));
+    assert_string_equal(member(j, "note"), "kept");
+    json_decref(j);
+    /* the next use refreshes, once */
+    assert_int_equal(use_file(&o), 1);
+    assert_int_equal(use_file(&o), 0);
+    assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    /* a slower process refused the same old token: the new one stays good */
+    before = slurp(path);
+    assert_int_equal(oauth_tokenfile_refused(path, &o, h, &marked, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(marked, 0);
+    after = slurp(path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(use_file(&o), 0);
+    /* no refresh_token: the refused token is not handed out again */
+    {
+        char text[8192];
+        snprintf(text, sizeof(text), "{\"access_token\": \"%s\", \"expires_at\": %lld}", g.at,
+                 (long long)time(NULL) + 3600);
+        write_file(path, 0600, text);
+    }
+    assert_int_equal(oauth_tokenfile_refused(path, &o, h, &marked, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(marked, 1);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_EXPIRED);
+    assert_null(t.access_token);
+    no_secrets(err.reason, &g);
+    grant_free(&g);
+}
+
 /* A file written before obtained_at existed: the configured window, once;
  * the refresh then records obtained_at. */
 static void test_file_without_obtained_at(void **state)
@@ -911,6 +983,7 @@ int main(void)
         cmocka_unit_test_setup(test_short_lived_tokens, reset),
         cmocka_unit_test_setup(test_file_without_obtained_at, reset),
         cmocka_unit_test_setup(test_default_window, reset),
+        cmocka_unit_test_setup(test_refused_token, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_tokenfile", tests, setup, teardown);
