@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1 /* mkostemp */
 #include "config.h"
 #include "oauth_tokenfile.h"
+#include "oauth_advice.h"
 #include "oauth_util.h"
 
 #include <errno.h>
@@ -64,6 +65,7 @@ void oauth_token_clear(struct oauth_token *t)
 /* ---- reading and checking the file ----------------------------------------- */
 
 struct tokfile {
+    const char *path;             /* as the caller named it, for messages */
     json_t *root;
     struct stat st;
     const char *access_token;     /* NULL when absent or "" */
@@ -239,6 +241,7 @@ static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfi
     } else if ((st = tokenfile_parse(f, err)) != OAUTH_TOKENFILE_OK) {
         oauth_why(err, "token file %s: %s", path, err->reason);
     }
+    f->path = path;
     sm_erase(buf, len);
     free(buf);
     if (st != OAUTH_TOKENFILE_OK)
@@ -504,7 +507,7 @@ static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_re
     json_error_t jerr;
     json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *e = root ? json_object_get(root, "error") : NULL;
-    char desc[320];
+    char desc[320], advice[OAUTH_ERR_REASON_MAX];
     const char *code = "(no error code)";
 
     desc[0] = '\0';
@@ -518,8 +521,13 @@ static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_re
             code = s;
         tokenfile_describe(root, f, desc, sizeof(desc));
     }
-    oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
-              desc);
+    /* what to do about it, when known, instead of the description */
+    if (oauth_advice(root, f->path, advice, sizeof(advice)) > 0)
+        oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s: %s", r->code, code,
+                  advice);
+    else
+        oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
+                  desc);
     json_decref(root);
     return OAUTH_TOKENFILE_REJECTED;
 }

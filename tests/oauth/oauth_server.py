@@ -38,7 +38,9 @@ Test control (JSON in, JSON out)
   POST /mode        {"token": M, "introspect": M, "delay_ms": N, "jwks_hold": B}:
                     how the next requests are answered.  token: ok, invalid_grant, 500,
                     no_rotate (no refresh_token in the answer), no_expires_in,
-                    garbage (200 with a non-JSON body), no_access_token.
+                    garbage (200 with a non-JSON body), no_access_token,
+                    aadsts:N:ERROR (Microsoft's refusal: error_codes [N], a
+                    long "AADSTSN: ..." description), google:ERROR (Google's).
                     introspect: ok, inactive (always false), malformed, 500, 401,
                     no_active, huge (2 MiB answer).  delay_ms: sleep before
                     answering /token and /introspect (the request is
@@ -299,6 +301,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "500":
             self.send(500, {"error": "server_error"})
             return
+        if self.provider_refusal(mode):
+            return
         if mode == "garbage":
             self.send(200, raw=b"<html>not json</html>")
             return
@@ -328,6 +332,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "no_access_token":
             del answer["access_token"]
         self.send(200, answer)
+
+    def provider_refusal(self, mode):
+        """Token modes that refuse as a real provider does: "aadsts:N:ERROR"
+        (Microsoft's identity platform: HTTP 400, or 401 for invalid_client,
+        error_codes [N] and a long error_description starting "AADSTSN:",
+        with trace and correlation ids), "google:ERROR" (Google's token
+        endpoint: a short error_description).  True when it answered."""
+        if mode.startswith("aadsts:"):
+            _, num, err = mode.split(":", 2)
+            self.send(401 if err == "invalid_client" else 400, {
+                "error": err,
+                "error_description": "AADSTS%s: The request was refused (loopback test "
+                                     "provider). Trace ID: %s Correlation ID: %s "
+                                     "Timestamp: 2026-12-06 12:00:00Z"
+                                     % (num, secrets.token_hex(16), secrets.token_hex(16)),
+                "error_codes": [int(num)],
+                "timestamp": "2026-12-06 12:00:00Z",
+                "trace_id": secrets.token_hex(16),
+                "correlation_id": secrets.token_hex(16),
+                "error_uri": "https://login.microsoftonline.com/error?code=" + num})
+        elif mode.startswith("google:"):
+            err = mode.split(":", 1)[1]
+            desc = {"invalid_grant": "Token has been expired or revoked.",
+                    "invalid_client": "The OAuth client was not found."}.get(err, "Bad Request")
+            self.send(401 if err == "invalid_client" else 400,
+                      {"error": err, "error_description": desc})
+        else:
+            return False
+        with self.server.state.lock:
+            self.server.state.refresh_failures += 1
+        return True
 
     def h_introspect(self, url, body):
         st = self.server.state

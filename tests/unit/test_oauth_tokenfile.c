@@ -417,6 +417,16 @@ static const struct {
     {"{\"token\": \"garbage\"}", OAUTH_TOKENFILE_BAD_RESPONSE, "not a JSON object"},
     {"{\"token\": \"no_access_token\"}", OAUTH_TOKENFILE_BAD_RESPONSE, "access_token"},
     {"{\"token\": \"500\", \"delay_ms\": 3000}", OAUTH_TOKENFILE_UNAVAILABLE, "unavailable"},
+    /* providers' refusals turned into what to do (oauth_advice.h) */
+    {"{\"token\": \"aadsts:70008:invalid_grant\"}", OAUTH_TOKENFILE_REJECTED,
+     "invalid_grant: the refresh token expired or was revoked (AADSTS70008): run "
+     "`sasl-mechs-token obtain --file /"},
+    {"{\"token\": \"aadsts:7000218:invalid_client\"}", OAUTH_TOKENFILE_REJECTED,
+     "Allow public client flows"},
+    {"{\"token\": \"google:invalid_grant\"}", OAUTH_TOKENFILE_REJECTED,
+     "`sasl-mechs-token obtain --file /"},
+    {"{\"token\": \"google:invalid_client\"}", OAUTH_TOKENFILE_REJECTED,
+     "client_id or client_secret is wrong"},
 };
 
 static void test_refresh_failures(void **state)
@@ -442,6 +452,7 @@ static void test_refresh_failures(void **state)
             fail_msg("row %zu (%s): %s, why \"%s\"", i, failure_rows[i].mode,
                      oauth_tokenfile_status_text(st), err.reason);
         no_secrets(err.reason, &g);
+        assert_null(strstr(err.reason, "Trace ID"));
         /* an endpoint that is down or overloaded is worth another try; a
          * refusal needs an administrator */
         assert_int_equal(err.code, st);
