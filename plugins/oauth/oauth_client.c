@@ -32,7 +32,9 @@
 #include "oauth_config.h"
 #include "oauth_tokenfile.h"
 #include "oauth_refused.h"
+#include "oauth_clientcfg.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +48,7 @@
 struct oauth_client {
     struct sm_client base; /* first: sm_client_dispose frees it */
     const struct oauth_plugin *plugin;
+    const struct oauth_client_settings *cs; /* read at load */
     enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE } step;
     /* the token file the token came from ("" when none) and the token's
      * SHA-256: a refusal is recorded there (oauth_refused.h) */
@@ -57,15 +60,21 @@ int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
     int r = sm_client_new(cparams, sizeof(struct oauth_client), ctx);
 
-    if (r == SASL_OK)
-        ((struct oauth_client *)*ctx)->plugin = glob;
+    if (r == SASL_OK) {
+        ((struct oauth_client *)*ctx)->cs = glob;
+        ((struct oauth_client *)*ctx)->plugin = ((const struct oauth_client_settings *)glob)->plugin;
+    }
     return r;
 }
 
-/* The token file options from the client's options. */
-static int client_tokenfile_options(const struct oauth_plugin *p, const sasl_utils_t *utils,
-                                    struct oauth_tokenfile_options *o)
+/* The token file options from the client's options (utils: chained to the
+ * settings read at load), with what was read at load: the token folder, the
+ * CA bundle in memory when the connection names the same file. */
+static int client_tokenfile_options(const struct oauth_client_settings *cs,
+                                    const sasl_utils_t *utils, struct oauth_tokenfile_options *o)
 {
+    const struct oauth_plugin *p = cs->plugin;
+    const char *proxy;
     unsigned u;
     int yes, r;
 
@@ -81,23 +90,38 @@ static int client_tokenfile_options(const struct oauth_plugin *p, const sasl_uti
         return r;
     o->http.allow_insecure = yes;
     o->http.ca_file = oauth_opt_string(p, utils, "ca_file");
+    if (o->http.ca_file && cs->ca_blob && cs->ca_file && strcmp(o->http.ca_file, cs->ca_file) == 0) {
+        o->http.ca_blob = cs->ca_blob;
+        o->http.ca_blob_len = cs->ca_len;
+    }
+    if ((proxy = oauth_opt_string(p, utils, "proxy"))) {
+        if (strncmp(proxy, "http://", 7) != 0 && strncmp(proxy, "https://", 8) != 0)
+            return sm_fail(utils, SASL_BADPARAM, "%s: oauth_proxy must be an http:// or "
+                           "https:// URL", p->name);
+        o->http.proxy = proxy;
+    }
+    o->dir_fd = cs->dir_fd >= 0 ? cs->dir_fd : o->dir_fd;
     return SASL_OK;
 }
 
 /* The access token from a token file, refreshed when due; a copy owned by
  * the caller (erase and free it). */
-static int client_token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
-                                  const char *path, char **token)
+static int client_token_from_file(const struct oauth_client_settings *cs,
+                                  const sasl_utils_t *utils, const char *path, char **token)
 {
-    const sasl_utils_t *utils = cparams->utils;
+    const struct oauth_plugin *p = cs->plugin;
     struct oauth_tokenfile_options o;
     struct oauth_token t = {0};
     enum oauth_tokenfile_status st;
     struct oauth_err err;
     int r;
 
-    if ((r = client_tokenfile_options(p, utils, &o)) != SASL_OK)
+    if ((r = client_tokenfile_options(cs, utils, &o)) != SASL_OK)
         return r;
+    if (!strchr(path, '/') && cs->dir_fd < 0)
+        return sm_fail(utils, SASL_BADPARAM, "%s: the token file %s is named relative to "
+                       "oauth_token_dir, which %s", p->name, path, cs->token_dir
+                       ? "could not be opened when the plugin loaded" : "is not set");
     st = oauth_tokenfile_get(path, &o, &t, &err);
     if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
         oauth_token_clear(&t);
@@ -116,21 +140,29 @@ static int client_token_from_file(const struct oauth_plugin *p, sasl_client_para
 /* A token file named by the password: whoever supplies passwords (a map
  * that users edit, in a hosted Postfix) would otherwise choose any file
  * the client can read.  So: only when oauth_password_tokenfile allows it
- * (default yes), an absolute path, and a file of the client's own user. */
-static int client_password_tokenfile_allowed(const struct oauth_plugin *p,
+ * (default yes), an absolute path or a plain name in oauth_token_dir (no
+ * '/', not starting with '.'), and a file of the client's own user. */
+static int client_password_tokenfile_allowed(const struct oauth_client_settings *cs,
                                              const sasl_utils_t *utils, const char *path)
 {
+    const struct oauth_plugin *p = cs->plugin;
     struct stat st;
-    int yes, r;
+    int yes, r, ok;
 
     if ((r = oauth_opt_bool(p, utils, "password_tokenfile", 1, &yes)) != SASL_OK)
         return r;
     if (!yes)
         return sm_fail(utils, SASL_BADPARAM, "%s: a \"tokenfile:\" password is disabled "
                        "(oauth_password_tokenfile)", p->name);
-    if (path[0] != '/' || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+    if (path[0] == '/')
+        ok = lstat(path, &st) == 0;
+    else
+        ok = cs->dir_fd >= 0 && path[0] != '.' && !strchr(path, '/')
+             && fstatat(cs->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!ok || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
         return sm_fail(utils, SASL_BADPARAM, "%s: the \"tokenfile:\" password does not name "
-                       "a regular file of this user by an absolute path", p->name);
+                       "a regular file of this user by an absolute path%s", p->name,
+                       cs->dir_fd >= 0 ? " or by its name in oauth_token_dir" : "");
     return SASL_OK;
 }
 
@@ -139,7 +171,9 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
                                sasl_out_params_t *oparams)
 {
     const struct oauth_plugin *p = c->plugin;
-    const sasl_utils_t *utils = cparams->utils;
+    struct oauth_chained_utils ch;
+    const sasl_utils_t *utils = (oauth_client_settings_chain(c->cs, cparams->utils, &ch),
+                                 &ch.utils);
     const char *opt = oauth_opt_string(p, utils, "token_file");
     /* getopt's answer need not outlive the next getopt call */
     char *file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
@@ -180,10 +214,10 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
                         p->name);
             goto done;
         }
-        if ((r = client_password_tokenfile_allowed(p, utils, file)) != SASL_OK)
+        if ((r = client_password_tokenfile_allowed(c->cs, utils, file)) != SASL_OK)
             goto done;
     }
-    if (file && (r = client_token_from_file(p, cparams, file, &token)) != SASL_OK)
+    if (file && (r = client_token_from_file(c->cs, utils, file, &token)) != SASL_OK)
         goto done;
     /* remembered, to record a refusal of this token in its file */
     if (file && strlen(file) < sizeof(c->file)
@@ -232,15 +266,17 @@ done:
 /* The server refused a token from a token file: record it there, so that
  * the next attempt (in this process or another) refreshes it first.  The
  * exchange fails anyway; a failure to record it is only logged. */
-static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *utils)
+static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cutils)
 {
     const struct oauth_plugin *p = c->plugin;
+    struct oauth_chained_utils ch;
+    const sasl_utils_t *utils = (oauth_client_settings_chain(c->cs, cutils, &ch), &ch.utils);
     struct oauth_tokenfile_options o;
     enum oauth_tokenfile_status st;
     struct oauth_err err;
     int marked = 0;
 
-    if (!c->file[0] || client_tokenfile_options(p, utils, &o) != SASL_OK)
+    if (!c->file[0] || client_tokenfile_options(c->cs, utils, &o) != SASL_OK)
         return;
     st = oauth_tokenfile_refused(c->file, &o, c->sent, &marked, &err);
     if (st != OAUTH_TOKENFILE_OK)

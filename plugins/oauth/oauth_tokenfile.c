@@ -1,5 +1,4 @@
 /* The client's token file, refreshed under a lock: see oauth_tokenfile.h. */
-#define _GNU_SOURCE 1 /* mkostemp */
 #include "config.h"
 #include "oauth_tokenfile.h"
 #include "oauth_advice.h"
@@ -20,6 +19,7 @@
 
 #include <jansson.h>
 
+#include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
 #define MAX_FILE (64 * 1024)
@@ -50,6 +50,7 @@ void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->refresh_window = OAUTH_TOKENFILE_DEFAULT_WINDOW;
+    o->dir_fd = AT_FDCWD;
     o->lock_timeout_ms = 30000;
     oauth_http_options_default(&o->http);
 }
@@ -219,8 +220,8 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
     return OAUTH_TOKENFILE_OK;
 }
 
-static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfile *f,
-                                                  struct oauth_err *err)
+static enum oauth_tokenfile_status tokenfile_load(int dirfd, const char *path,
+                                                  struct tokfile *f, struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -229,7 +230,8 @@ static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfi
     enum oauth_err_class rc;
 
     memset(f, 0, sizeof(*f));
-    rc = oauth_read_file(path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, &f->st, err);
+    rc = oauth_read_file_at(dirfd, path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len,
+                            &f->st, err);
     if (rc != OAUTH_OK)
         return rc == OAUTH_ERR_INTERNAL ? OAUTH_TOKENFILE_ERROR : OAUTH_TOKENFILE_UNREADABLE;
     /* jansson's error text may quote the input: report the position only */
@@ -291,8 +293,9 @@ static long tokenfile_elapsed_ms(const struct timespec *t0)
 /* The lock lives in <path>.lock, a file that is never replaced (the token
  * file itself is, by rename, so a lock on it would not exclude a process
  * that opened the new file).  Returns the descriptor holding the lock. */
-static int tokenfile_take_lock(const char *path, const struct stat *tst, long timeout_ms,
-                               struct oauth_err *err, enum oauth_tokenfile_status *st)
+static int tokenfile_take_lock(int dirfd, const char *path, const struct stat *tst,
+                               long timeout_ms, struct oauth_err *err,
+                               enum oauth_tokenfile_status *st)
 {
     struct timespec t0, nap = {0, 5 * 1000000};
     struct stat lst;
@@ -308,10 +311,10 @@ static int tokenfile_take_lock(const char *path, const struct stat *tst, long ti
     }
     memcpy(lp, path, n);
     memcpy(lp + n, ".lock", sizeof(".lock"));
-    fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-              (tst->st_mode & 0660) | 0600);
+    fd = openat(dirfd, lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                (tst->st_mode & 0660) | 0600);
     if (fd < 0 && errno == EACCES)
-        fd = open(lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = openat(dirfd, lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         oauth_why(err, "lock file %s: %s", lp, strerror(errno));
         free(lp);
@@ -353,7 +356,7 @@ fail:
 
 struct tmpfile {
     char *path, *dir;
-    int fd;
+    int fd, dirfd;                /* dirfd: what path and dir are relative to */
 };
 
 static void tmpfile_drop(struct tmpfile *t)
@@ -361,7 +364,7 @@ static void tmpfile_drop(struct tmpfile *t)
     if (t->fd >= 0)
         close(t->fd);
     if (t->path)
-        unlink(t->path);
+        unlinkat(t->dirfd, t->path, 0);
     free(t->path);
     free(t->dir);
     t->path = t->dir = NULL;
@@ -370,8 +373,38 @@ static void tmpfile_drop(struct tmpfile *t)
 
 /* In the token file's directory, with its mode, owner and group; fails
  * rather than let the rewritten file change hands. */
-static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct stat *st,
-                                                struct tmpfile *t, struct oauth_err *err)
+/* mkostemp in the folder dirfd: path ends in XXXXXX, replaced by random
+ * letters and digits until a new file is created (0600, O_CLOEXEC). */
+static int tmpfile_create(int dirfd, char *path)
+{
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t n = strlen(path), i;
+    unsigned char r[6];
+    int tries, fd;
+
+    if (n < 6) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (tries = 0; tries < 100; tries++) {
+        if (sm_random(r, sizeof(r)) != 0) {
+            errno = EIO;
+            return -1;
+        }
+        for (i = 0; i < 6; i++)
+            path[n - 6 + i] = set[r[i] % (sizeof(set) - 1)];
+        fd = openat(dirfd, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                    0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+static enum oauth_tokenfile_status tmpfile_make(int dirfd, const char *path,
+                                                const struct stat *st, struct tmpfile *t,
+                                                struct oauth_err *err)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
@@ -380,6 +413,7 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     uid_t euid = geteuid();
 
     t->fd = -1;
+    t->dirfd = dirfd;
     t->path = NULL;
     if (!(t->dir = malloc(dl + 2)) || !(t->path = malloc(dl + strlen(base) + 16))) {
         oauth_why(err, "out of memory");
@@ -395,7 +429,7 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     if (slash && dl == 0)
         strcpy(t->dir, "/");
     sprintf(t->path, "%s/.%s.XXXXXX", slash && dl == 0 ? "" : t->dir, base);
-    if ((t->fd = mkostemp(t->path, O_CLOEXEC)) < 0) {
+    if ((t->fd = tmpfile_create(dirfd, t->path)) < 0) {
         oauth_why(err, "cannot create a file in %s to rewrite the token file: %s", t->dir,
                   strerror(errno));
         free(t->path);
@@ -457,13 +491,13 @@ static enum oauth_tokenfile_status tmpfile_commit(struct tmpfile *t, const char 
         goto fail;
     }
     t->fd = -1;
-    if (rename(t->path, path) != 0) {
+    if (renameat(t->dirfd, t->path, t->dirfd, path) != 0) {
         oauth_why(err, "renaming the token file into place: %s", strerror(errno));
         goto fail;
     }
     free(t->path);
     t->path = NULL;
-    if ((dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+    if ((dfd = openat(t->dirfd, t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         (void)fsync(dfd);
         close(dfd);
     }
@@ -783,7 +817,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     (void)oauth_http_init(NULL);
 
     /* 1. fresh enough as it is? */
-    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
     now = time(NULL);
     if (tokenfile_fresh(&f, now, o->refresh_window)) {
@@ -800,11 +834,11 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     }
 
     /* 2. under the lock, look again */
-    lockfd = tokenfile_take_lock(path, &f.st, o->lock_timeout_ms, err, &st);
+    lockfd = tokenfile_take_lock(o->dir_fd, path, &f.st, o->lock_timeout_ms, err, &st);
     tokfile_free(&f);
     if (lockfd < 0)
         return st;
-    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
         goto unlock;
     now = time(NULL);
     if (tokenfile_fresh(&f, now, o->refresh_window)) {
@@ -820,7 +854,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     }
 
     /* 3. a place to keep the result before spending the refresh token */
-    if ((st = tmpfile_make(path, &f.st, &t, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tmpfile_make(o->dir_fd, path, &f.st, &t, err)) != OAUTH_TOKENFILE_OK)
         goto done;
     if ((st = tokenfile_refresh(&f, o, &g, err)) != OAUTH_TOKENFILE_OK) {
         tmpfile_drop(&t);
@@ -867,19 +901,19 @@ static enum oauth_tokenfile_status tokenfile_update(const char *path,
         return OAUTH_TOKENFILE_ERROR;
     }
     (void)oauth_http_init(NULL);
-    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
-    lockfd = tokenfile_take_lock(path, &f.st, o->lock_timeout_ms, err, &st);
+    lockfd = tokenfile_take_lock(o->dir_fd, path, &f.st, o->lock_timeout_ms, err, &st);
     tokfile_free(&f);
     if (lockfd < 0)
         return st;
-    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
         goto unlock;
     if ((r = fn(f.root, arg, err)) <= 0) {
         st = r == 0 ? OAUTH_TOKENFILE_OK : OAUTH_TOKENFILE_ERROR;
         goto done;
     }
-    if ((st = tmpfile_make(path, &f.st, &t, err)) == OAUTH_TOKENFILE_OK)
+    if ((st = tmpfile_make(o->dir_fd, path, &f.st, &t, err)) == OAUTH_TOKENFILE_OK)
         st = tokenfile_write_root(f.root, &t, path, err);
 done:
     tokfile_free(&f);

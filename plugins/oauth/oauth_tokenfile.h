@@ -115,10 +115,15 @@ struct oauth_tokenfile_options {
     long refresh_window;          /* seconds before expiry to refresh, at most
                                      half the lifetime; >= 0 */
     long lock_timeout_ms;         /* > 0 */
+    int dir_fd;                   /* the folder a relative path is opened in
+                                     (the file, its lock, the temporary file,
+                                     the rename: openat, renameat), e.g. one
+                                     opened before a chroot; AT_FDCWD (the
+                                     default): the working directory */
     struct oauth_http_options http;
 };
 
-/* refresh_window OAUTH_TOKENFILE_DEFAULT_WINDOW, lock_timeout_ms 30000 (three total HTTP timeouts),
+/* refresh_window OAUTH_TOKENFILE_DEFAULT_WINDOW, dir_fd AT_FDCWD, lock_timeout_ms 30000 (three total HTTP timeouts),
  * HTTP defaults. */
 void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o);
 

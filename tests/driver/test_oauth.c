@@ -461,6 +461,8 @@ static int server_token(const char *path, const char *body, char *token)
 }
 
 static char url_opt[PATHLEN], issuer_opt[PATHLEN];
+static const char *const *server_opts_loopback;
+#define OAUTH_CLIENT_CONF_NAME "sasl-mechs-client.conf" /* oauth_clientcfg.h */
 
 /* A new grant for ALICE at the server: its access and refresh tokens. */
 static int server_grant(char *at, char *rt)
@@ -673,6 +675,86 @@ static void refused_row(int row, void *arg)
     unlink(tokenfile);
 }
 
+/* A client like Postfix's smtp: options from sasl-mechs-client.conf in
+ * libsasl2's configuration path (SASL_CONF_PATH), read at load with the
+ * token folder opened then; the folder's path then disappears (moved away,
+ * as a chroot hides it) and "tokenfile:relay.json" is still found, refreshed
+ * and rewritten there.  A name with a '/' or a leading '.' is refused. */
+static char tokdir[PATHLEN + 16], confdir[PATHLEN + 16];
+
+static void clientconf_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    char at[TOKEN_MAX], rt[TOKEN_MAX], moved[PATHLEN + 32], file[PATHLEN + 64];
+    struct hx_client c = {.authname = ALICE, .password = "tokenfile:relay.json"};
+    struct hx_outcome o;
+    FILE *f;
+    int ok;
+
+    (void)arg;
+    if (row >= 2) {
+        hx_row_name("%s: tokenfile: names outside oauth_token_dir refused", mech);
+        c.password = row == 2 ? "tokenfile:../token.json" : "tokenfile:.relay.json";
+        hx_exchange(mech, &c, NULL, &o);
+        tap_ok(o.client_rc == SASL_BADPARAM && strstr(o.client_err, "oauth_token_dir"),
+               "%s: a \"%s\" password is refused by the client", mech, c.password);
+        return;
+    }
+    hx_row_name("%s: token folder opened at load, file named relative to it", mech);
+    snprintf(file, sizeof(file), "%s/relay.json", tokdir);
+    if (server_grant(at, rt) != 0 || !(f = fopen(file, "w"))) {
+        tap_ok(0, "%s: no grant or cannot write %s", mech, file);
+        return;
+    }
+    /* expired: the exchange must refresh through the folder */
+    fprintf(f, "{\"access_token\": \"%s\", \"expires_at\": 0, \"refresh_token\": \"%s\", "
+            "\"token_endpoint\": \"http://127.0.0.1:%d/token\", \"client_id\": \"test-client\", "
+            "\"client_secret\": \"test-secret\"}\n", at, rt, server_port);
+    fclose(f);
+    chmod(file, 0600);
+    snprintf(moved, sizeof(moved), "%s.moved", tokdir);
+    if (rename(tokdir, moved) != 0) {
+        tap_ok(0, "rename %s: %s", tokdir, strerror(errno));
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o);
+    ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
+                "%s: \"tokenfile:relay.json\" found in oauth_token_dir (from %s) after its "
+                "path is gone, refreshed and sent", mech, OAUTH_CLIENT_CONF_NAME);
+    if (!ok)
+        show(&o);
+    rename(moved, tokdir);
+    {
+        char cmd[sizeof(file) + 64];
+        snprintf(cmd, sizeof(cmd), "grep -q '\"obtained_at\"' '%s'", file);
+        tap_ok(system(cmd) == 0, "%s: the refreshed token was written back in the folder", mech);
+    }
+    unlink(file);
+}
+
+static void run_clientconf(void)
+{
+    char conf[PATHLEN + 64];
+    struct hx_init in;
+    FILE *f;
+
+    snprintf(tokdir, sizeof(tokdir), "%s/tokens", hx.root);
+    snprintf(confdir, sizeof(confdir), "%s/clientconf", hx.root);
+    snprintf(conf, sizeof(conf), "%s/%s", confdir, OAUTH_CLIENT_CONF_NAME);
+    if (mkdir(tokdir, 0700) != 0 || mkdir(confdir, 0700) != 0 || !(f = fopen(conf, "w"))) {
+        tap_ok(0, "cannot set up %s", conf);
+        return;
+    }
+    fprintf(f, "# as Postfix's smtp would have it\noauth_token_dir: %s\n", tokdir);
+    fclose(f);
+    chmod(conf, 0600);
+    setenv("SASL_CONF_PATH", confdir, 1);
+    in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
+                          .client_path = oauthdir, .server_opts = server_opts_loopback};
+    hx_run("client settings file", &in, 4, clientconf_row, NULL);
+    unsetenv("SASL_CONF_PATH");
+}
+
 static void run_with_server(void)
 {
     static char intro_url[PATHLEN];
@@ -712,6 +794,8 @@ static void run_with_server(void)
     in.server_opts = intro_opts;
     /* before the introspection rows, whose last ones stop the server */
     hx_run("refused token", &in, 2, refused_row, NULL);
+    server_opts_loopback = intro_opts;
+    run_clientconf();
     hx_run("introspection", &in, 6, introspection_row, NULL);
     stop_server();
 }

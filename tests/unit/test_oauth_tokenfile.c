@@ -199,6 +199,20 @@ static int use_file(const struct oauth_tokenfile_options *o)
     return r;
 }
 
+/* the same for a file named relative to o->dir_fd */
+static int use_file_at(const struct oauth_tokenfile_options *o, const char *name)
+{
+    struct oauth_token t;
+    struct oauth_err err = {0};
+    int r;
+
+    if (oauth_tokenfile_get(name, o, &t, &err) != OAUTH_TOKENFILE_OK)
+        fail_msg("token file: %s", err.reason);
+    r = t.refreshed;
+    oauth_token_clear(&t);
+    return r;
+}
+
 static void test_fresh_token_used_as_is(void **state)
 {
     struct oauth_tokenfile_options o = opts();
@@ -869,6 +883,52 @@ static void test_refused_token(void **state)
     grant_free(&g);
 }
 
+/* The token folder opened before a chroot (dir_fd): the file named
+ * relative to it, refreshed, its lock and temporary file made there, even
+ * once the folder's path no longer leads to it (moved away, as the path of
+ * a folder outside a chroot does not exist inside it). */
+static void test_dir_fd(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    char moved[PATH_MAX + 32], lp[PATH_MAX + 64], cwd[PATH_MAX];
+    unsigned char h[OAUTH_REFUSED_HASH_LEN];
+    struct oauth_err err = {0};
+    int marked = 0;
+    json_t *j;
+
+    (void)state;
+    write_token_file(0600, &g, 10, NULL);
+    o.dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(o.dir_fd >= 0);
+    snprintf(moved, sizeof(moved), "%s.moved", dir);
+    assert_int_equal(rename(dir, moved), 0);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir("/"), 0);
+    assert_int_equal(use_file_at(&o, "token.json"), 1);
+    assert_int_equal(use_file_at(&o, "token.json"), 0);
+    /* a refusal is recorded there too */
+    assert_int_equal(oauth_refused_hash("x", 1, h), 0);
+    assert_int_equal(oauth_tokenfile_refused("token.json", &o, h, &marked, &err),
+                     OAUTH_TOKENFILE_OK);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rename(moved, dir), 0);
+    close(o.dir_fd);
+    j = read_json(path);
+    assert_string_equal(member(j, "note"), "kept");
+    assert_string_not_equal(member(j, "access_token"), g.at);
+    json_decref(j);
+    snprintf(lp, sizeof(lp), "%s.lock", path);
+    assert_int_equal(access(lp, F_OK), 0);
+    assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    {
+        char cmd[PATH_MAX + 96];
+        snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | grep -c '^\\.token') -eq 0", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    grant_free(&g);
+}
+
 /* A file written before obtained_at existed: the configured window, once;
  * the refresh then records obtained_at. */
 static void test_file_without_obtained_at(void **state)
@@ -995,6 +1055,7 @@ int main(void)
         cmocka_unit_test_setup(test_file_without_obtained_at, reset),
         cmocka_unit_test_setup(test_default_window, reset),
         cmocka_unit_test_setup(test_refused_token, reset),
+        cmocka_unit_test_setup(test_dir_fd, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_tokenfile", tests, setup, teardown);
