@@ -48,6 +48,9 @@ Test control (JSON in, JSON out)
                     jwks_hold: true holds every GET /jwks (counted as it
                     arrives) until false releases them (60 s at most).
   POST /reset       counters to zero, modes to ok, delay 0, /jwks not held
+Forward proxy (with --proxy)
+  GET|POST http://HOST:PORT/...   sent on to a loopback HOST (absolute form)
+  CONNECT HOST:PORT               a tunnel to a loopback HOST
 Helpers for HTTP client tests
   GET|POST /echo    {"method", "path", "query", "headers": {lower-case: value},
                     "body"}: what the request looked like
@@ -224,8 +227,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         self.dispatch("POST")
 
+    def do_CONNECT(self):
+        self.proxy_connect()
+
     def dispatch(self, method):
         st = self.server.state
+        if st.args.proxy and self.path.startswith("http://"):
+            self.proxy_forward(method)
+            return
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         st.count(path)
@@ -363,6 +372,72 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.server.state.lock:
             self.server.state.refresh_failures += 1
         return True
+
+    # ---- --proxy: a forward proxy (corporate networks) ----
+    def proxy_count(self, what):
+        st = self.server.state
+        with st.lock:
+            st.counts["proxy " + what] = st.counts.get("proxy " + what, 0) + 1
+
+    def proxy_forward(self, method):
+        """An absolute-form request (http://host:port/path): sent on to a
+        loopback host, the answer relayed; counted as "proxy http"."""
+        import http.client
+        url = urllib.parse.urlsplit(self.path)
+        if url.hostname not in LOOPBACK:
+            self.send(403, {"error": "the test proxy forwards to loopback only"})
+            return
+        self.proxy_count("http")
+        body = self.read_body() if method == "POST" else None
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("proxy-connection", "connection", "host")}
+        c = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
+        try:
+            c.request(method, (url.path or "/") + ("?" + url.query if url.query else ""),
+                      body=body, headers=headers)
+            r = c.getresponse()
+            data = r.read()
+            self.send_response(r.status)
+            for k, v in r.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        finally:
+            c.close()
+
+    def proxy_connect(self):
+        """CONNECT host:port: a tunnel to a loopback host; counted as
+        "proxy connect"."""
+        import select
+        import socket
+        if not self.server.state.args.proxy:
+            self.send(405, {"error": "not a proxy"})
+            return
+        host, _, port = self.path.rpartition(":")
+        if host.strip("[]") not in LOOPBACK:
+            self.send(403, {"error": "the test proxy tunnels to loopback only"})
+            return
+        self.proxy_count("connect")
+        up = socket.create_connection((host.strip("[]"), int(port)), timeout=30)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        socks = [self.connection, up]
+        try:
+            while True:
+                ready, _, _ = select.select(socks, [], [], 30)
+                if not ready:
+                    break
+                for s_ in ready:
+                    data = s_.recv(65536)
+                    if not data:
+                        return
+                    (up if s_ is self.connection else self.connection).sendall(data)
+        finally:
+            up.close()
+            self.close_connection = True
 
     def h_introspect(self, url, body):
         st = self.server.state
@@ -571,6 +646,10 @@ def main():
     p.add_argument("--audience", default="sasl-mechs-test")
     p.add_argument("--token-ttl", type=int, default=3600)
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--proxy", action="store_true",
+                   help="also act as a forward proxy to loopback hosts: absolute-form "
+                        "http:// requests and CONNECT tunnels, counted in /stats as "
+                        "requests.\"proxy http\" and requests.\"proxy connect\"")
     args = p.parse_args()
 
     if args.host not in LOOPBACK and not args.host.startswith("127."):

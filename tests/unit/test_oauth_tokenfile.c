@@ -929,6 +929,37 @@ static void test_dir_fd(void **state)
     grant_free(&g);
 }
 
+/* A proxy for the token endpoint (oauth_proxy): the refresh goes through
+ * it (a loopback forward proxy: oauth_server.py --proxy); the environment's
+ * proxy variables are ignored either way. */
+static void test_proxy(void **state)
+{
+    static const char *const extra[] = {"--proxy", NULL};
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    struct ts proxy;
+
+    (void)state;
+    assert_int_equal(ts_start(&proxy, extra), 0);
+    setenv("http_proxy", "http://127.0.0.1:1", 1);
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    write_token_file(0600, &g, 10, NULL);
+    o.http.proxy = proxy.base;
+    assert_int_equal(use_file(&o), 1);
+    assert_int_equal(ts_stat(&proxy, "requests.proxy http"), 1);
+    assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    /* without the option: straight to the endpoint, whatever the environment says */
+    age_file(4000);
+    o.http.proxy = NULL;
+    assert_int_equal(use_file(&o), 1);
+    assert_int_equal(ts_stat(&proxy, "requests.proxy http"), 1);
+    assert_int_equal(ts_stat(&server, "refreshes"), 2);
+    unsetenv("http_proxy");
+    unsetenv("no_proxy");
+    ts_stop(&proxy);
+    grant_free(&g);
+}
+
 /* A file written before obtained_at existed: the configured window, once;
  * the refresh then records obtained_at. */
 static void test_file_without_obtained_at(void **state)
@@ -1056,6 +1087,7 @@ int main(void)
         cmocka_unit_test_setup(test_default_window, reset),
         cmocka_unit_test_setup(test_refused_token, reset),
         cmocka_unit_test_setup(test_dir_fd, reset),
+        cmocka_unit_test_setup(test_proxy, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_tokenfile", tests, setup, teardown);
