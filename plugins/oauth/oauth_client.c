@@ -100,7 +100,10 @@ static int client_tokenfile_options(const struct oauth_client_settings *cs,
                            "https:// URL", p->name);
         o->http.proxy = proxy;
     }
-    o->dir_fd = cs->dir_fd >= 0 ? cs->dir_fd : o->dir_fd;
+    if (cs->dir_fd >= 0) {
+        o->dir_fd = cs->dir_fd;
+        o->dir_name = cs->token_dir;
+    }
     return SASL_OK;
 }
 
@@ -284,7 +287,7 @@ static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cu
                    "token, and the refusal could not be recorded: %s (%s)", p->name, c->file,
                    oauth_tokenfile_status_text(st), err.reason);
     else
-        utils->log(utils->conn, SASL_LOG_NOTE, "%s: token file %s: the server refused its "
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s: the server refused its "
                    "token; %s", p->name, c->file, marked ? "recorded: the next attempt "
                    "refreshes it first" : "another process has replaced it already");
     sm_erase(c->sent, sizeof(c->sent));

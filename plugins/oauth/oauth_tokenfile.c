@@ -67,6 +67,7 @@ void oauth_token_clear(struct oauth_token *t)
 
 struct tokfile {
     const char *path;             /* as the caller named it, for messages */
+    const char *dir_name;         /* the folder a relative path is in, or NULL */
     json_t *root;
     struct stat st;
     const char *access_token;     /* NULL when absent or "" */
@@ -220,8 +221,9 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
     return OAUTH_TOKENFILE_OK;
 }
 
-static enum oauth_tokenfile_status tokenfile_load(int dirfd, const char *path,
-                                                  struct tokfile *f, struct oauth_err *err)
+static enum oauth_tokenfile_status tokenfile_load(const struct oauth_tokenfile_options *o,
+                                                  const char *path, struct tokfile *f,
+                                                  struct oauth_err *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -230,7 +232,7 @@ static enum oauth_tokenfile_status tokenfile_load(int dirfd, const char *path,
     enum oauth_err_class rc;
 
     memset(f, 0, sizeof(*f));
-    rc = oauth_read_file_at(dirfd, path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len,
+    rc = oauth_read_file_at(o->dir_fd, path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len,
                             &f->st, err);
     if (rc != OAUTH_OK)
         return rc == OAUTH_ERR_INTERNAL ? OAUTH_TOKENFILE_ERROR : OAUTH_TOKENFILE_UNREADABLE;
@@ -244,6 +246,7 @@ static enum oauth_tokenfile_status tokenfile_load(int dirfd, const char *path,
         oauth_why(err, "token file %s: %s", path, err->reason);
     }
     f->path = path;
+    f->dir_name = path[0] != '/' ? o->dir_name : NULL;
     sm_erase(buf, len);
     free(buf);
     if (st != OAUTH_TOKENFILE_OK)
@@ -541,7 +544,7 @@ static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_re
     json_error_t jerr;
     json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *e = root ? json_object_get(root, "error") : NULL;
-    char desc[320], advice[OAUTH_ERR_REASON_MAX];
+    char desc[320], advice[OAUTH_ERR_REASON_MAX], full[4200];
     const char *code = "(no error code)";
 
     desc[0] = '\0';
@@ -555,8 +558,11 @@ static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_re
             code = s;
         tokenfile_describe(root, f, desc, sizeof(desc));
     }
-    /* what to do about it, when known, instead of the description */
-    if (oauth_advice(root, f->path, advice, sizeof(advice)) > 0)
+    /* what to do about it, when known, instead of the description; the
+     * file named as the command needs it */
+    if (f->dir_name)
+        snprintf(full, sizeof(full), "%s/%s", f->dir_name, f->path);
+    if (oauth_advice(root, f->dir_name ? full : f->path, advice, sizeof(advice)) > 0)
         oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s: %s", r->code, code,
                   advice);
     else
@@ -817,7 +823,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     (void)oauth_http_init(NULL);
 
     /* 1. fresh enough as it is? */
-    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
     now = time(NULL);
     if (tokenfile_fresh(&f, now, o->refresh_window)) {
@@ -838,7 +844,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     tokfile_free(&f);
     if (lockfd < 0)
         return st;
-    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
         goto unlock;
     now = time(NULL);
     if (tokenfile_fresh(&f, now, o->refresh_window)) {
@@ -901,13 +907,13 @@ static enum oauth_tokenfile_status tokenfile_update(const char *path,
         return OAUTH_TOKENFILE_ERROR;
     }
     (void)oauth_http_init(NULL);
-    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
     lockfd = tokenfile_take_lock(o->dir_fd, path, &f.st, o->lock_timeout_ms, err, &st);
     tokfile_free(&f);
     if (lockfd < 0)
         return st;
-    if ((st = tokenfile_load(o->dir_fd, path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
         goto unlock;
     if ((r = fn(f.root, arg, err)) <= 0) {
         st = r == 0 ? OAUTH_TOKENFILE_OK : OAUTH_TOKENFILE_ERROR;

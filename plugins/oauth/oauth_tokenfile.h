@@ -120,6 +120,7 @@ struct oauth_tokenfile_options {
                                      the rename: openat, renameat), e.g. one
                                      opened before a chroot; AT_FDCWD (the
                                      default): the working directory */
+    const char *dir_name;         /* dir_fd's path, for messages, or NULL */
     struct oauth_http_options http;
 };
 

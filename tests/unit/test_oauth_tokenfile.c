@@ -905,6 +905,16 @@ static void test_dir_fd(void **state)
     assert_int_equal(rename(dir, moved), 0);
     assert_non_null(getcwd(cwd, sizeof(cwd)));
     assert_int_equal(chdir("/"), 0);
+    /* the command a refused refresh names has the folder's path */
+    {
+        struct oauth_token t;
+        o.dir_name = "/srv/tokens";
+        assert_int_equal(ts_mode(&server, "{\"token\": \"invalid_grant\"}"), 0);
+        assert_int_equal(oauth_tokenfile_get("token.json", &o, &t, &err),
+                         OAUTH_TOKENFILE_REJECTED);
+        assert_non_null(strstr(err.reason, "obtain --file /srv/tokens/token.json`"));
+        assert_int_equal(ts_mode(&server, "{\"token\": \"ok\"}"), 0);
+    }
     assert_int_equal(use_file_at(&o, "token.json"), 1);
     assert_int_equal(use_file_at(&o, "token.json"), 0);
     /* a refusal is recorded there too */
