@@ -10,7 +10,8 @@
 #      driver, sample-server/client end to end)
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
-#      mechanisms, Cyrus IMAP with imtest (tests/interop/test_postfix.sh,
+#      mechanisms, Cyrus IMAP with imtest, Postfix relaying with XOAUTH2 from a
+#      chrooted smtp (tests/interop/test_postfix.sh, test_relay.sh,
 #      test_saslauthd.sh, test_ldap.sh, test_imap.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
@@ -139,6 +140,8 @@ tap_step "valgrind" make -s -j"$jobs" check-valgrind
 # --- a real MTA: Postfix smtpd and smtp with curl, gsasl, swaks
 export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
 tap_step "postfix" bash "$src/tests/interop/test_postfix.sh"
+# Postfix relaying with XOAUTH2 from a chrooted smtp: token refresh, revocation, two senders
+tap_step "postfix relay" bash "$src/tests/interop/test_relay.sh"
 tap_step "saslauthd" bash "$src/tests/interop/test_saslauthd.sh"
 # OpenLDAP: slapd with our OAuth servers, ldapwhoami with our OAuth clients
 tap_step "ldap" bash "$src/tests/interop/test_ldap.sh"

@@ -13,6 +13,10 @@
 #   exchange     sm_exchange NAME MECH SRV_PLUGDIR CLI_PLUGDIR CONFDIR USER PASS
 #                one sasl-sample-server / sasl-sample-client conversation
 #   NTLM         sm_ntlm_nt_len: the NT response length of an AUTHENTICATE
+#   Postfix      sm_postfix_main_cf, sm_postfix_services (master.cf),
+#                sm_postfix_allow_config DIR / sm_postfix_restore_main_cf,
+#                sm_postfix_relay_ids LOG MSGID RCPT PORT
+#   OAuth        sm_oauth_server_start AUDIENCE [ARGS...]
 #
 # Environment (set by `make check`; defaults here let the scripts run by hand):
 #   SM_SRCDIR, SM_BUILDDIR, SM_PLUGIN_DIR (our plugins, libtool's .libs),
@@ -431,6 +435,70 @@ default_transport = discard
 relay_transport = discard
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$plugdir $*
 CONFEOF
+}
+
+# sm_postfix_services FILE: append to a master.cf the lines of Postfix's own
+# services (pickup, cleanup, qmgr, ... postlog), unchrooted; the caller writes
+# its smtpd listeners and its smtp transports.
+sm_postfix_services() {
+    cat >>"$1" <<'CONFEOF'
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CONFEOF
+}
+
+# sm_postfix_allow_config DIR: `postfix -c DIR` needs DIR in
+# alternate_config_directories of the default main.cf: added there, the file
+# saved first; sm_postfix_restore_main_cf (call it from the EXIT trap) puts
+# it back as it was, or removes it if it did not exist.  Run under
+# flock /tmp/sm-heavy.lock: the file is shared.
+SM_MAIN_CF=/etc/postfix/main.cf
+SM_MAIN_CF_SAVED=
+sm_postfix_allow_config() {
+    if [ -f "$SM_MAIN_CF" ]; then
+        SM_MAIN_CF_SAVED=$SM_TMP/main.cf.orig
+        cp -p "$SM_MAIN_CF" "$SM_MAIN_CF_SAVED"
+    else
+        SM_MAIN_CF_SAVED=created
+    fi
+    echo "alternate_config_directories = $1" >>"$SM_MAIN_CF"
+}
+sm_postfix_restore_main_cf() {
+    if [ "$SM_MAIN_CF_SAVED" = created ]; then rm -f "$SM_MAIN_CF"
+    elif [ -n "$SM_MAIN_CF_SAVED" ]; then cp -p "$SM_MAIN_CF_SAVED" "$SM_MAIN_CF"; fi
+    SM_MAIN_CF_SAVED=
+}
+
+# sm_postfix_relay_ids LOG MSGID RCPT PORT: follow one message through a
+# Postfix maillog by its own identifiers: its Message-ID gives the local queue
+# id (cleanup) in SM_QID, that queue id's delivery line through
+# 127.0.0.1:PORT with status=sent gives the relay's "queued as" id in SM_RID,
+# and the receiving smtpd's line for SM_RID (client=..., sasl_method=...,
+# sasl_username=...) goes to SM_AUTH.  Returns 0 once all three are there.
+sm_postfix_relay_ids() {
+    local log=$1
+    SM_QID='' SM_RID='' SM_AUTH=''
+    SM_QID=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$2>.*/\1/p" "$log" | head -n 1)
+    [ -n "$SM_QID" ] || return 1
+    SM_RID=$(sed -n "s/.* $SM_QID: to=<$3>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$4,.* status=sent (250 .*queued as \([0-9A-Za-z]*\))\$/\1/p" "$log" | head -n 1)
+    [ -n "$SM_RID" ] || return 1
+    SM_AUTH=$(sed -n "s/.*smtpd\[[0-9]*\]: $SM_RID: \(client=.*\)/\1/p" "$log" | head -n 1)
+    [ -n "$SM_AUTH" ]
 }
 
 sm_ntlm_nt_len() {
