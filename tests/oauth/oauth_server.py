@@ -627,6 +627,25 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 64
 
 
+def start_tls_listener(args, host, state):
+    """The same endpoints and state over TLS, on a second port (the first
+    stays plain HTTP for the tests' control requests): an https token
+    endpoint for CA bundle tests."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    tls = Server((host, 0), Handler)
+    tls.state = state
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, kwargs={"poll_interval": 0.2},
+                     daemon=True).start()
+    if args.tls_port_file:
+        tmp = args.tls_port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % tls.server_address[1])
+        os.rename(tmp, args.tls_port_file)
+
+
 def main():
     p = argparse.ArgumentParser(description="loopback OAuth test server (see the module doc)")
     p.add_argument("--mint", required=True, help="path of the oauth_mint program")
@@ -650,6 +669,10 @@ def main():
                    help="also act as a forward proxy to loopback hosts: absolute-form "
                         "http:// requests and CONNECT tunnels, counted in /stats as "
                         "requests.\"proxy http\" and requests.\"proxy connect\"")
+    p.add_argument("--tls-cert", help="PEM certificate (with --tls-key, --tls-port-file): "
+                   "also serve the same endpoints over TLS on a second port")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument("--tls-port-file", help="the TLS port is written here, before --port-file")
     args = p.parse_args()
 
     if args.host not in LOOPBACK and not args.host.startswith("127."):
@@ -679,6 +702,8 @@ def main():
     timer.daemon = True
     timer.start()
 
+    if args.tls_cert:
+        start_tls_listener(args, host, state)
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:

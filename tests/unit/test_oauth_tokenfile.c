@@ -970,6 +970,64 @@ static void test_proxy(void **state)
     grant_free(&g);
 }
 
+/* The CA bundle given in memory (what a chrooted client read at load):
+ * used for an https token endpoint instead of the file, which need not
+ * exist any more; without it (or a file) the loopback certificate is not
+ * trusted and the refresh fails as a TLS error (temporary). */
+static void test_ca_blob(void **state)
+{
+    const char *extra[] = {"--tls-cert", NULL, "--tls-key", NULL, "--tls-port-file", NULL, NULL};
+    struct oauth_tokenfile_options o = opts();
+    char cert[PATH_MAX + 32], key[PATH_MAX + 32], pf[PATH_MAX + 32], cmd[4 * PATH_MAX];
+    char text[8192], *pem, *body = NULL, *rt, portbuf[16] = "";
+    struct oauth_token t;
+    struct oauth_err err = {0};
+    struct ts s;
+    FILE *f;
+
+    (void)state;
+    snprintf(cert, sizeof(cert), "%s/tls-cert.pem", server.dir);
+    snprintf(key, sizeof(key), "%s/tls-key.pem", server.dir);
+    snprintf(pf, sizeof(pf), "%s/tls-port", server.dir);
+    snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+             "-nodes -keyout '%s' -out '%s' -days 2 -subj /CN=127.0.0.1 "
+             "-addext subjectAltName=IP:127.0.0.1 2>/dev/null", key, cert);
+    assert_int_equal(system(cmd), 0);
+    extra[1] = cert;
+    extra[3] = key;
+    extra[5] = pf;
+    assert_int_equal(ts_start(&s, extra), 0);
+    assert_non_null(f = fopen(pf, "r"));
+    assert_non_null(fgets(portbuf, sizeof(portbuf), f));
+    fclose(f);
+    assert_int_equal(ts_call(&s, "POST", "/grant", NULL, &body), 200);
+    rt = ts_json_str(body, "refresh_token");
+    free(body);
+    assert_non_null(rt);
+    snprintf(text, sizeof(text),
+             "{\"refresh_token\": \"%s\", \"token_endpoint\": \"https://127.0.0.1:%d/token\", "
+             "\"client_id\": \"test-client\", \"client_secret\": \"test-secret\"}", rt,
+             atoi(portbuf));
+    free(rt);
+    write_file(path, 0600, text);
+    /* no CA for it: a TLS failure, temporary; the refresh token not spent */
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_UNAVAILABLE);
+    assert_int_equal(ts_stat(&s, "refreshes"), 0);
+    /* the bundle in memory; the file it came from gone */
+    pem = slurp(cert);
+    o.http.ca_blob = pem;
+    o.http.ca_blob_len = strlen(pem);
+    o.http.ca_file = "/nonexistent/ca.pem";
+    assert_int_equal(unlink(cert), 0);
+    if (oauth_tokenfile_get(path, &o, &t, &err) != OAUTH_TOKENFILE_OK)
+        fail_msg("https refresh with the CA in memory: %s", err.reason);
+    assert_int_equal(t.refreshed, 1);
+    oauth_token_clear(&t);
+    assert_int_equal(ts_stat(&s, "refreshes"), 1);
+    free(pem);
+    ts_stop(&s);
+}
+
 /* A file written before obtained_at existed: the configured window, once;
  * the refresh then records obtained_at. */
 static void test_file_without_obtained_at(void **state)
@@ -1098,6 +1156,7 @@ int main(void)
         cmocka_unit_test_setup(test_refused_token, reset),
         cmocka_unit_test_setup(test_dir_fd, reset),
         cmocka_unit_test_setup(test_proxy, reset),
+        cmocka_unit_test_setup(test_ca_blob, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_tokenfile", tests, setup, teardown);
