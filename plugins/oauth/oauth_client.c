@@ -281,15 +281,19 @@ static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cu
 
     if (!c->file[0] || client_tokenfile_options(c->cs, utils, &o) != SASL_OK)
         return;
+    const char *dir = c->file[0] != '/' && o.dir_name ? o.dir_name : NULL;
+
     st = oauth_tokenfile_refused(c->file, &o, c->sent, &marked, &err);
     if (st != OAUTH_TOKENFILE_OK)
-        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s: the server refused its "
-                   "token, and the refusal could not be recorded: %s (%s)", p->name, c->file,
-                   oauth_tokenfile_status_text(st), err.reason);
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s%s%s: the server refused its "
+                   "token, and the refusal could not be recorded: %s (%s)", p->name,
+                   dir ? dir : "", dir ? "/" : "", c->file, oauth_tokenfile_status_text(st),
+                   err.reason);
     else
-        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s: the server refused its "
-                   "token; %s", p->name, c->file, marked ? "recorded: the next attempt "
-                   "refreshes it first" : "another process has replaced it already");
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s%s%s: the server refused its "
+                   "token; %s", p->name, dir ? dir : "", dir ? "/" : "", c->file,
+                   marked ? "recorded: the next attempt refreshes it first"
+                          : "another process has replaced it already");
     sm_erase(c->sent, sizeof(c->sent));
     c->file[0] = '\0';
 }

@@ -790,6 +790,30 @@ static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f, const stru
     return tokenfile_write_root(f->root, t, path, err);
 }
 
+/* The arguments of a public call: a path, where the result goes (out), the
+ * options (the defaults when *o is NULL, in def) within range. */
+static enum oauth_tokenfile_status tokenfile_args(const char *path, const void *out,
+                                                  const struct oauth_tokenfile_options **o,
+                                                  struct oauth_tokenfile_options *def,
+                                                  struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    if (!path || !path[0] || !out) {
+        oauth_why(err, "no token file given");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    if (!*o) {
+        oauth_tokenfile_options_default(def);
+        *o = def;
+    }
+    if ((*o)->refresh_window < 0 || (*o)->refresh_window > MAX_EXPIRES_IN
+        || (*o)->lock_timeout_ms <= 0) {
+        oauth_why(err, "token file options out of range");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    return OAUTH_TOKENFILE_OK;
+}
+
 static enum oauth_tokenfile_status tokenfile_get(const char *path,
                                                  const struct oauth_tokenfile_options *o,
                                                  struct oauth_token *out, struct oauth_err *err)
@@ -804,19 +828,8 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
 
     if (out)
         memset(out, 0, sizeof(*out));
-    oauth_err_clear(err);
-    if (!path || !path[0] || !out) {
-        oauth_why(err, "no token file given");
-        return OAUTH_TOKENFILE_ERROR;
-    }
-    if (!o) {
-        oauth_tokenfile_options_default(&def);
-        o = &def;
-    }
-    if (o->refresh_window < 0 || o->refresh_window > MAX_EXPIRES_IN || o->lock_timeout_ms <= 0) {
-        oauth_why(err, "token file options out of range");
-        return OAUTH_TOKENFILE_ERROR;
-    }
+    if ((st = tokenfile_args(path, out, &o, &def, err)) != OAUTH_TOKENFILE_OK)
+        return st;
     /* jansson's allocator that erases (oauth_http.h), before the file is
      * parsed; a libcurl that fails to initialise is reported by the refresh
      * that needs it */
@@ -893,19 +906,8 @@ static enum oauth_tokenfile_status tokenfile_update(const char *path,
     enum oauth_tokenfile_status st;
     int lockfd, r;
 
-    oauth_err_clear(err);
-    if (!path || !path[0] || !fn) {
-        oauth_why(err, "no token file given");
-        return OAUTH_TOKENFILE_ERROR;
-    }
-    if (!o) {
-        oauth_tokenfile_options_default(&def);
-        o = &def;
-    }
-    if (o->lock_timeout_ms <= 0) {
-        oauth_why(err, "token file options out of range");
-        return OAUTH_TOKENFILE_ERROR;
-    }
+    if ((st = tokenfile_args(path, fn, &o, &def, err)) != OAUTH_TOKENFILE_OK)
+        return st;
     (void)oauth_http_init(NULL);
     if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;

@@ -185,21 +185,9 @@ static void age_file(long d)
     json_decref(j);
 }
 
-/* one use of the file: returns whether it refreshed */
-static int use_file(const struct oauth_tokenfile_options *o)
-{
-    struct oauth_token t;
-    struct oauth_err err = {0};
-    int r;
 
-    if (oauth_tokenfile_get(path, o, &t, &err) != OAUTH_TOKENFILE_OK)
-        fail_msg("token file: %s", err.reason);
-    r = t.refreshed;
-    oauth_token_clear(&t);
-    return r;
-}
-
-/* the same for a file named relative to o->dir_fd */
+/* one use of the file name (relative to o->dir_fd): returns whether it
+ * refreshed */
 static int use_file_at(const struct oauth_tokenfile_options *o, const char *name)
 {
     struct oauth_token t;
@@ -211,6 +199,12 @@ static int use_file_at(const struct oauth_tokenfile_options *o, const char *name
     r = t.refreshed;
     oauth_token_clear(&t);
     return r;
+}
+
+/* one use of the file */
+static int use_file(const struct oauth_tokenfile_options *o)
+{
+    return use_file_at(o, path);
 }
 
 static void test_fresh_token_used_as_is(void **state)
