@@ -15,6 +15,7 @@
 #   NTLM         sm_ntlm_nt_len: the NT response length of an AUTHENTICATE
 #   Postfix      sm_postfix_main_cf, sm_postfix_services (master.cf),
 #                sm_postfix_allow_config DIR / sm_postfix_restore_main_cf,
+#                sm_postfix_start CONF PORT / sm_postfix_stop,
 #                sm_postfix_relay_ids LOG MSGID RCPT PORT
 #   OAuth        sm_oauth_server_start AUDIENCE [ARGS...]
 #
@@ -482,6 +483,28 @@ sm_postfix_restore_main_cf() {
     if [ "$SM_MAIN_CF_SAVED" = created ]; then rm -f "$SM_MAIN_CF"
     elif [ -n "$SM_MAIN_CF_SAVED" ]; then cp -p "$SM_MAIN_CF_SAVED" "$SM_MAIN_CF"; fi
     SM_MAIN_CF_SAVED=
+}
+
+# sm_postfix_start CONF PORT: `postfix -c CONF start` (sets SM_POSTFIX_CONF for
+# sm_postfix_stop, which the EXIT trap calls), then waits up to 5 s for an
+# smtpd on 127.0.0.1:PORT.  0: it answers; 1: the start failed (its output in
+# SM_POSTFIX_OUT); 2: started, but nothing answers on PORT.
+SM_POSTFIX_CONF=
+sm_postfix_start() {
+    SM_POSTFIX_OUT=$(postfix -c "$1" start 2>&1) || return 1
+    SM_POSTFIX_CONF=$1
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null || return 2
+}
+# sm_postfix_stop: stops (then aborts) what sm_postfix_start started, if anything
+sm_postfix_stop() {
+    [ -n "$SM_POSTFIX_CONF" ] || return 0
+    postfix -c "$SM_POSTFIX_CONF" stop >/dev/null 2>&1
+    postfix -c "$SM_POSTFIX_CONF" abort >/dev/null 2>&1
+    SM_POSTFIX_CONF=
 }
 
 # sm_postfix_relay_ids LOG MSGID RCPT PORT: follow one message through a

@@ -20,20 +20,13 @@ sm_init
 sm_plan 8
 
 HOST=mail.$SM_FQDN
-MAIN_CF=/etc/postfix/main.cf
 CONF=$SM_TMP/postfix
 KDC=$SM_TMP/kdc
-main_cf_saved=
-postfix_started=
 kdc_started=
 teardown() {
-    if [ -n "$postfix_started" ]; then
-        postfix -c "$CONF" stop >/dev/null 2>&1
-        postfix -c "$CONF" abort >/dev/null 2>&1
-    fi
+    sm_postfix_stop
     [ -n "$kdc_started" ] && bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$KDC"
-    if [ "$main_cf_saved" = created ]; then rm -f "$MAIN_CF"
-    elif [ -n "$main_cf_saved" ]; then cp -p "$main_cf_saved" "$MAIN_CF"; fi
+    sm_postfix_restore_main_cf
     sm__cleanup
 }
 trap teardown EXIT
@@ -88,48 +81,18 @@ cat >"$CONF/master.cf" <<CONFEOF
 127.0.0.1:$PORT inet n - n - - smtpd -o content_filter=discard:
 127.0.0.1:$WPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdwrong
 smtp      unix  - - n - - smtp
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
 CONFEOF
+sm_postfix_services "$CONF/master.cf"
 # the smtp client runs as postfix too: it reads the user's ccache
 chown postfix "${KRB5CCNAME#FILE:}"
 
-if [ -f "$MAIN_CF" ]; then
-    main_cf_saved=$SM_TMP/main.cf.orig; cp -p "$MAIN_CF" "$main_cf_saved"
-else
-    main_cf_saved=created
-fi
-echo "alternate_config_directories = $CONF" >>"$MAIN_CF"
-if out=$(postfix -c "$CONF" start 2>&1); then
-    postfix_started=1
-    for _ in $(seq 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-        sleep 0.1
-    done
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-        sm_ok "postfix started on 127.0.0.1:$PORT with our GSSAPI server plugin"
-    else
-        sm_not_ok "postfix: smtpd does not answer on port $PORT"
-        sm_diag_file "$SM_TMP/maillog"
-    fi
-else
-    fail_all "postfix start failed: $out"
-fi
+sm_postfix_allow_config "$CONF"
+sm_postfix_start "$CONF" "$PORT"
+case $? in
+0) sm_ok "postfix started on 127.0.0.1:$PORT with our GSSAPI server plugin" ;;
+1) fail_all "postfix start failed: $SM_POSTFIX_OUT" ;;
+*) sm_not_ok "postfix: smtpd does not answer on port $PORT"; sm_diag_file "$SM_TMP/maillog" ;;
+esac
 
 # curl names the service host from the URL: --resolve keeps it $HOST
 curl_gssapi() {  # PORT LOG

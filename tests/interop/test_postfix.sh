@@ -42,21 +42,14 @@ HOST=mail.$SM_FQDN
 # names, four relays)
 sm_plan $(( 1 + ${#MECHS[@]} * ${#CLIENTS[@]} * 2 + ${#MECHS[@]} + 1 + 4 + ${#OAUTH_MECHS[@]} + 1 + NTLM_CASES ))
 
-MAIN_CF=/etc/postfix/main.cf
 CONF=$SM_TMP/postfix
-main_cf_saved=
-postfix_started=
 
 oauth_pid=
 teardown() {
     [ -n "$oauth_pid" ] && kill "$oauth_pid" 2>/dev/null && wait "$oauth_pid" 2>/dev/null
-    if [ -n "$postfix_started" ]; then
-        postfix -c "$CONF" stop >/dev/null 2>&1
-        postfix -c "$CONF" abort >/dev/null 2>&1
-    fi
+    sm_postfix_stop
     # the default main.cf as it was: restored, or removed if we created it
-    if [ "$main_cf_saved" = created ]; then rm -f "$MAIN_CF"
-    elif [ -n "$main_cf_saved" ]; then cp -p "$main_cf_saved" "$MAIN_CF"; fi
+    sm_postfix_restore_main_cf
     sm__cleanup
 }
 trap teardown EXIT
@@ -167,24 +160,8 @@ cat >"$CONF/master.cf" <<CONFEOF
 127.0.0.1:$NCPORT inet n - y - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlmchroot
 127.0.0.1:$NDPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdntlm
 smtp      unix  - - n - - smtp
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
 CONFEOF
+sm_postfix_services "$CONF/master.cf"
 for m in "${MECHS[@]}" "${OAUTH_MECHS[@]}" NTLM; do
     printf 'relay-%s unix - - n - - smtp -o smtp_sasl_mechanism_filter=%s\n' "$(sm_mech_stem "$m")" "$m" >>"$CONF/master.cf"
 done
@@ -208,29 +185,13 @@ mkdir -p "$tokdir"
 echo "[127.0.0.1]:$OPORT $USER_NAME:tokenfile:$tokdir/token.json" >>"$CONF/sasl_passwd"
 
 # postfix -c DIR needs DIR in alternate_config_directories of the default main.cf
-if [ -f "$MAIN_CF" ]; then
-    main_cf_saved=$SM_TMP/main.cf.orig; cp -p "$MAIN_CF" "$main_cf_saved"
-else
-    main_cf_saved=created
-fi
-echo "alternate_config_directories = $CONF" >>"$MAIN_CF"
-
-if out=$(postfix -c "$CONF" start 2>&1); then
-    postfix_started=1
-    for _ in $(seq 50); do  # until smtpd answers
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-        sleep 0.1
-    done
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-        sm_ok "postfix started on 127.0.0.1:$PORT with our plugins"
-    else
-        sm_not_ok "postfix: smtpd does not answer on port $PORT"
-        sm_diag_file "$SM_TMP/maillog"
-    fi
-else
-    sm_not_ok "postfix start failed" "$out"
-    sm_diag_file "$SM_TMP/maillog"
-fi
+sm_postfix_allow_config "$CONF"
+sm_postfix_start "$CONF" "$PORT"
+case $? in
+0) sm_ok "postfix started on 127.0.0.1:$PORT with our plugins" ;;
+1) sm_not_ok "postfix start failed" "$SM_POSTFIX_OUT"; sm_diag_file "$SM_TMP/maillog" ;;
+*) sm_not_ok "postfix: smtpd does not answer on port $PORT"; sm_diag_file "$SM_TMP/maillog" ;;
+esac
 
 # ---- clients --------------------------------------------------------------
 # each: client MECH PASSWORD LOG; exit status 0 when the server accepted
@@ -452,14 +413,11 @@ old_access=$(json_field access_token <"$tokdir/token.json" 2>/dev/null)
 # through the smtpd on PORT); returns 0 once
 # the whole chain is there
 relay_ids() {
-    local log=$SM_TMP/maillog port=${3:-$PORT}
-    qid='' rid='' auth=''
-    qid=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$1>.*/\1/p" "$log" | head -n 1)
-    [ -n "$qid" ] || return 1
-    rid=$(sed -n "s/.* $qid: to=<$2>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$port,.* status=sent (250 .*queued as \([0-9A-Za-z]*\))\$/\1/p" "$log" | head -n 1)
-    [ -n "$rid" ] || return 1
-    auth=$(sed -n "s/.*smtpd\[[0-9]*\]: $rid: \(client=.*\)/\1/p" "$log" | head -n 1)
-    [ -n "$auth" ]
+    local r
+    sm_postfix_relay_ids "$SM_TMP/maillog" "$1" "$2" "${3:-$PORT}"
+    r=$?
+    qid=$SM_QID rid=$SM_RID auth=$SM_AUTH
+    return $r
 }
 # relay_case DESC MECH RCPT PORT USER: a message to RCPT leaves through the
 # smtp client with MECH and reaches the smtpd on PORT, which logs MECH and USER

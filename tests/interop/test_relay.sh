@@ -30,12 +30,8 @@ sm_plan 10
 CONF=$SM_TMP/postfix
 LOG=$SM_TMP/maillog
 TOKDIR=$SM_TMP/tokens
-postfix_started=
 teardown() {
-    if [ -n "$postfix_started" ]; then
-        postfix -c "$CONF" stop >/dev/null 2>&1
-        postfix -c "$CONF" abort >/dev/null 2>&1
-    fi
+    sm_postfix_stop
     sm_postfix_restore_main_cf
     sm__cleanup
 }
@@ -138,20 +134,12 @@ CONFEOF
 sm_postfix_services "$CONF/master.cf"
 sm_postfix_allow_config "$CONF"
 
-if out=$(postfix -c "$CONF" start 2>&1); then
-    postfix_started=1
-    for _ in $(seq 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$RPORT") 2>/dev/null && break
-        sleep 0.1
-    done
-    if (exec 3<>"/dev/tcp/127.0.0.1/$RPORT") 2>/dev/null; then
-        sm_ok "postfix started: smtpd with our XOAUTH2 server on 127.0.0.1:$RPORT, smtp chrooted"
-    else
-        sm_not_ok "postfix: smtpd does not answer on port $RPORT"; sm_diag_file "$LOG"
-    fi
-else
-    sm_not_ok "postfix start failed" "$out"; sm_diag_file "$LOG"
-fi
+sm_postfix_start "$CONF" "$RPORT"
+case $? in
+0) sm_ok "postfix started: smtpd with our XOAUTH2 server on 127.0.0.1:$RPORT, smtp chrooted" ;;
+1) sm_not_ok "postfix start failed" "$SM_POSTFIX_OUT"; sm_diag_file "$LOG" ;;
+*) sm_not_ok "postfix: smtpd does not answer on port $RPORT"; sm_diag_file "$LOG" ;;
+esac
 
 # ---- cases ---------------------------------------------------------------------
 # send FROM: a message from FROM@client.example to bob@relay.test; sets MSGID
