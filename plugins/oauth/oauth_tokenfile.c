@@ -355,6 +355,26 @@ fail:
     return -1;
 }
 
+/* Take the lock (created with the owner and mode of the file f was read
+ * from), forget f, and read the file again under the lock into f (another
+ * process may have changed it meanwhile): the lock's descriptor, or -1 with
+ * f empty and the status in *st. */
+static int tokenfile_lock_reread(const struct oauth_tokenfile_options *o, const char *path,
+                                 struct tokfile *f, enum oauth_tokenfile_status *st,
+                                 struct oauth_err *err)
+{
+    int lockfd = tokenfile_take_lock(o->dir_fd, path, &f->st, o->lock_timeout_ms, err, st);
+
+    tokfile_free(f);
+    if (lockfd < 0)
+        return -1;
+    if ((*st = tokenfile_load(o, path, f, err)) != OAUTH_TOKENFILE_OK) {
+        close(lockfd);
+        return -1;
+    }
+    return lockfd;
+}
+
 /* ---- the temporary file ------------------------------------------------------- */
 
 struct tmpfile {
@@ -853,12 +873,8 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     }
 
     /* 2. under the lock, look again */
-    lockfd = tokenfile_take_lock(o->dir_fd, path, &f.st, o->lock_timeout_ms, err, &st);
-    tokfile_free(&f);
-    if (lockfd < 0)
+    if ((lockfd = tokenfile_lock_reread(o, path, &f, &st, err)) < 0)
         return st;
-    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
-        goto unlock;
     now = time(NULL);
     if (tokenfile_fresh(&f, now, o->refresh_window)) {
         st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
@@ -889,7 +905,6 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     grant_clear(&g);
 done:
     tokfile_free(&f);
-unlock:
     close(lockfd); /* releases the flock */
     return st;
 }
@@ -911,12 +926,8 @@ static enum oauth_tokenfile_status tokenfile_update(const char *path,
     (void)oauth_http_init(NULL);
     if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
-    lockfd = tokenfile_take_lock(o->dir_fd, path, &f.st, o->lock_timeout_ms, err, &st);
-    tokfile_free(&f);
-    if (lockfd < 0)
+    if ((lockfd = tokenfile_lock_reread(o, path, &f, &st, err)) < 0)
         return st;
-    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
-        goto unlock;
     if ((r = fn(f.root, arg, err)) <= 0) {
         st = r == 0 ? OAUTH_TOKENFILE_OK : OAUTH_TOKENFILE_ERROR;
         goto done;
@@ -925,7 +936,6 @@ static enum oauth_tokenfile_status tokenfile_update(const char *path,
         st = tokenfile_write_root(f.root, &t, path, err);
 done:
     tokfile_free(&f);
-unlock:
     close(lockfd);
     return st;
 }
