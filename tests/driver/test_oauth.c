@@ -800,6 +800,48 @@ static void run_with_server(void)
     stop_server();
 }
 
+/* Google's XOAUTH2 refusal, {"status":"401",...}, to a token from a token
+ * file: recorded in the file (expires_at now), so that the next attempt
+ * refreshes it; here, with no refresh_token, the next attempt fails in the
+ * client instead of sending the refused token again. */
+static void google_refusal_row(int row, void *arg)
+{
+    static const struct hx_msg google[] = {
+        HX_MSG("{\"status\":\"401\",\"schemes\":\"Bearer\",\"scope\":"
+               "\"https://mail.google.com/\"}")};
+    const char *mech = mechs[row % 2];
+    char pass[PATHLEN + 16], cmd[PATHLEN + 160];
+    struct hx_client c = {.authname = ALICE, .password = pass};
+    struct hx_script r;
+    struct hx_outcome o;
+    time_t now = time(NULL);
+    FILE *f;
+
+    (void)arg;
+    hx_row_name("%s client: Google's refusal recorded in the token file", mech);
+    if (!(f = fopen(tokenfile, "w"))) {
+        tap_ok(0, "cannot write %s", tokenfile);
+        return;
+    }
+    fprintf(f, "{\"access_token\": \"a.b.c\", \"expires_at\": %lld}\n", (long long)now + 3600);
+    fclose(f);
+    chmod(tokenfile, 0600);
+    snprintf(pass, sizeof(pass), "tokenfile:%s", tokenfile);
+    hx_client_script(mech, &c, google, 1, &r);
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; "
+             "sys.exit(json.load(open(sys.argv[1]))[\"expires_at\"] > %lld)' '%s'",
+             (long long)time(NULL), tokenfile);
+    tap_ok(r.steps == 2 && r.rc[1] == SASL_CONTINUE && system(cmd) == 0,
+           "%s client: Google's {\"status\":\"401\"} challenge marks the token file's token "
+           "as refused (expires_at now)", mech);
+    hx_exchange(mech, &c, NULL, &o);
+    tap_ok(o.client_rc != SASL_OK && o.client_rc != SASL_CONTINUE
+               && strstr(o.client_err, "no refresh_token"),
+           "%s client: the refused token is not sent again (no refresh_token: %s)", mech,
+           hx_code(o.client_rc));
+    unlink(tokenfile);
+}
+
 /* ---- set-up --------------------------------------------------------------------- */
 
 static int setup_oauth(void)
@@ -847,6 +889,7 @@ int main(void)
         hx_run("malformed", &in, N_BAD, bad_row, NULL);
         hx_run("discovery", &in, 2, discovery_row, NULL);
         hx_run("client contract", &in, 6, contract_row, NULL);
+        hx_run("google refusal", &in, 2, google_refusal_row, NULL);
         run_with_server();
         in.server_opts = NULL;
         hx_run("unconfigured", &in, 1, unconfigured_row, NULL);
