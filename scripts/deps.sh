@@ -5,7 +5,7 @@ set -eu
 PACKAGES="
   build-essential autoconf automake libtool pkg-config gawk
   libsasl2-dev libsasl2-modules libsasl2-modules-sql sasl2-bin sqlite3
-  libssl-dev libcmocka-dev
+  libssl-dev openssl libcmocka-dev
   libkrb5-dev libcurl4-openssl-dev libjansson-dev
   clang libclang-rt-14-dev valgrind
   util-linux procps passwd python3

@@ -191,19 +191,21 @@ sm_mkplugdir() {
 # oauth_mint (built when missing), keys in $SM_TMP/oauth-keys, log in
 # $SM_TMP/oauth-server.log; sets SM_OAUTH_MINT, SM_OAUTH_PID and SM_OAUTH_PORT
 # (empty, and returns 1, when it did not start).  Stopped by sm_init's cleanup.
+# SM_OAUTH_NAME=NAME (default oauth) names its port file and log, for a
+# second instance (e.g. one started with --proxy).
 sm_oauth_server_start() {
-    local audience=$1
+    local audience=$1 name=${SM_OAUTH_NAME:-oauth}
     shift
     SM_OAUTH_MINT=$SM_BUILDDIR/tests/oauth/oauth_mint SM_OAUTH_PID= SM_OAUTH_PORT=
     [ -x "$SM_OAUTH_MINT" ] || make -C "$SM_BUILDDIR" tests/oauth/oauth_mint >/dev/null 2>&1 ||
         return 1
     python3 "$SM_SRCDIR/tests/oauth/oauth_server.py" --mint "$SM_OAUTH_MINT" \
-        --keys "$SM_TMP/oauth-keys" --port 0 --port-file "$SM_TMP/oauth-port" \
+        --keys "$SM_TMP/oauth-keys" --port 0 --port-file "$SM_TMP/$name-port" \
         --user "${SM_OAUTH_USER:-alice}" --audience "$audience" --scope mail "$@" \
-        >"$SM_TMP/oauth-server.log" 2>&1 &
+        >"$SM_TMP/$name-server.log" 2>&1 &
     SM_OAUTH_PID=$!
-    for _ in $(seq 300); do [ -s "$SM_TMP/oauth-port" ] && break; sleep 0.1; done
-    SM_OAUTH_PORT=$(cat "$SM_TMP/oauth-port" 2>/dev/null)
+    for _ in $(seq 300); do [ -s "$SM_TMP/$name-port" ] && break; sleep 0.1; done
+    SM_OAUTH_PORT=$(cat "$SM_TMP/$name-port" 2>/dev/null)
     [ -n "$SM_OAUTH_PORT" ]
 }
 

@@ -5,7 +5,10 @@
 # token the provider revokes is refused at once):
 #   - the sending Postfix's smtp runs chrooted (master.cf chroot = y) in an
 #     empty queue directory: no token file, CA bundle or configuration is
-#     copied there.  Its options come from sasl-mechs-client.conf in
+#     copied there; its token requests go to an https token endpoint
+#     through oauth_proxy (a loopback forward proxy: CONNECT), with the CA
+#     bundle (oauth_ca_file) read into memory.  Its options come from
+#     sasl-mechs-client.conf in
 #     cyrus_sasl_config_path (Postfix's smtp gives libsasl2 no getopt
 #     callback), read before the chroot, with the token folder opened then;
 #     the passwords are "tokenfile:NAME" in that folder;
@@ -48,9 +51,22 @@ missing=$(sm_missing_programs postfix postqueue sendmail curl python3 saslpasswd
 RPORT=$(( 20000 + RANDOM % 20000 ))  # the receiving smtpd
 
 # ---- the identity provider, the plugins, the receiving smtpd's SASL ----------
-sm_oauth_server_start smtp --lifetime 300 --token-ttl 3600 ||
+# its token endpoint on https too, with a certificate of its own: the CA
+# bundle the smtp client trusts (oauth_ca_file) is that certificate, outside
+# the chroot: the client can only use the copy it read at load
+mkdir -p "$SM_TMP/ca"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -keyout "$SM_TMP/ca/idp.key" -out "$SM_TMP/ca/idp.pem" -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || fail_all "openssl req failed"
+sm_oauth_server_start smtp --lifetime 300 --token-ttl 3600 --tls-cert "$SM_TMP/ca/idp.pem" \
+    --tls-key "$SM_TMP/ca/idp.key" --tls-port-file "$SM_TMP/idp-tls-port" ||
     fail_all "the loopback OAuth server did not start"
 ISSUER=http://127.0.0.1:$SM_OAUTH_PORT
+TOKEN_ENDPOINT=https://127.0.0.1:$(cat "$SM_TMP/idp-tls-port")/token
+# a corporate network's forward proxy, which the token requests go through
+SM_OAUTH_NAME=proxy sm_oauth_server_start proxy --lifetime 300 --proxy ||
+    fail_all "the loopback proxy did not start"
+PROXY=http://127.0.0.1:$SM_OAUTH_PORT
 idp() { curl -sS -m 20 -X POST -d "$2" "$ISSUER$1"; }
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
@@ -83,6 +99,8 @@ cat >"$CONF/sasl/sasl-mechs-client.conf" <<CONFEOF
 # read by the XOAUTH2 client plugin when Postfix's smtp starts (as root)
 oauth_token_dir: $TOKDIR
 oauth_http_timeout: 5000
+oauth_proxy: $PROXY
+oauth_ca_file: $SM_TMP/ca/idp.pem
 CONFEOF
 chmod 600 "$CONF/sasl/sasl-mechs-client.conf"
 
@@ -95,9 +113,9 @@ g = json.load(sys.stdin)
 now = int(time.time())
 json.dump({"access_token": g["access_token"], "expires_at": now + int(sys.argv[3]),
            "obtained_at": now + int(sys.argv[3]) - 3600,
-           "refresh_token": g["refresh_token"], "token_endpoint": sys.argv[1] + "/token",
+           "refresh_token": g["refresh_token"], "token_endpoint": sys.argv[1],
            "client_id": "test-client", "client_secret": "test-secret"}, open(sys.argv[2], "w"))
-' "$ISSUER" "$TOKDIR/$1" "$3"
+' "$TOKEN_ENDPOINT" "$TOKDIR/$1" "$3"
 }
 token_file alice.json alice 60 || fail_all "no grant for alice"
 token_file bob.json bob 3000 || fail_all "no grant for bob"
@@ -174,16 +192,21 @@ deferred() {
     DQID=$qid
 }
 refreshes() { curl -sS -m 20 "$ISSUER/stats" | json_field refreshes 2>/dev/null; }
+proxied() {  # CONNECT tunnels through the proxy (https token endpoint)
+    curl -sS -m 20 "$PROXY/stats" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("proxy connect", 0))'
+}
 
-# 1. alice's token expires within the window: refreshed on the way
+# 1. alice's token expires within the window: refreshed on the way (through
+# the proxy, over https, the CA bundle from memory)
 send alice
 relayed "alice's message relayed with XOAUTH2 through the chrooted smtp, token refreshed on the way" alice
 alice_at1=$(field alice.json access_token)
 if [ "$(refreshes)" = 1 ] && [ -n "$alice_at1" ] && [ "$alice_at1" != "$alice_at0" ] &&
-    [ "$(stat -c %U:%a "$TOKDIR/alice.json")" = postfix:600 ]; then
-    sm_ok "alice.json refreshed once, rewritten in the token folder with its owner and mode"
+    [ "$(stat -c %U:%a "$TOKDIR/alice.json")" = postfix:600 ] && [ "$(proxied)" = 1 ]; then
+    sm_ok "alice.json refreshed once over https through oauth_proxy (CONNECT), rewritten in the token folder with its owner and mode"
 else
-    sm_not_ok "alice.json: $(refreshes) refresh(es), owner:mode $(stat -c %U:%a "$TOKDIR/alice.json")"
+    sm_not_ok "alice.json: $(refreshes) refresh(es), $(proxied) through the proxy, owner:mode $(stat -c %U:%a "$TOKDIR/alice.json")"
     grep -i 'token\|oauth\|sasl' "$LOG" | tail -5 | sed 's/^/# /'
 fi
 
