@@ -123,8 +123,9 @@ static int client_token_from_file(const struct oauth_client_settings *cs,
         return r;
     if (!strchr(path, '/') && cs->dir_fd < 0)
         return sm_fail(utils, SASL_BADPARAM, "%s: the token file %s is named relative to "
-                       "oauth_token_dir, which %s", p->name, path, cs->token_dir
-                       ? "could not be opened when the plugin loaded" : "is not set");
+                       "oauth_token_dir, which %s%s%s", p->name, path, cs->token_dir
+                       ? "could not be opened when the plugin loaded" : "is not set",
+                       cs->problem[0] ? ": " : "", cs->problem);
     st = oauth_tokenfile_get(path, &o, &t, &err);
     if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
         oauth_token_clear(&t);
@@ -164,8 +165,10 @@ static int client_password_tokenfile_allowed(const struct oauth_client_settings 
              && fstatat(cs->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (!ok || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
         return sm_fail(utils, SASL_BADPARAM, "%s: the \"tokenfile:\" password does not name "
-                       "a regular file of this user by an absolute path%s", p->name,
-                       cs->dir_fd >= 0 ? " or by its name in oauth_token_dir" : "");
+                       "a regular file of this user by an absolute path%s%s%s%s", p->name,
+                       cs->dir_fd >= 0 ? " or by its name in oauth_token_dir" : "",
+                       cs->problem[0] ? " (when the plugin loaded: " : "", cs->problem,
+                       cs->problem[0] ? ")" : "");
     return SASL_OK;
 }
 

@@ -170,8 +170,16 @@ static void settings_read_conf(struct oauth_client_settings *cs, const sasl_util
         }
         if (strlen(buf) != len)
             settings_problem(cs, utils, "%s contains a NUL byte", cs->conf_path);
-        else if ((cs->entries = calloc(MAX_ENTRIES, sizeof(*cs->entries))))
-            (void)settings_parse(cs, utils, buf);
+        else if ((cs->entries = calloc(MAX_ENTRIES, sizeof(*cs->entries)))
+                 && settings_parse(cs, utils, buf) != 0) {
+            /* none of a file that does not read as a whole */
+            size_t i;
+            for (i = 0; i < cs->n_entries; i++) {
+                free(cs->entries[i].name);
+                oauth_secret_free(cs->entries[i].value);
+            }
+            cs->n_entries = 0;
+        }
         sm_erase(buf, len);
         free(buf);
         break;

@@ -14,7 +14,9 @@
  *     libsasl2's configuration path that holds one (SASL_CB_GETCONFPATH:
  *     Postfix's cyrus_sasl_config_path, SASL_CONF_PATH, or libsasl2's
  *     default, e.g. /etc/sasl2), lines "name: value" as in libsasl2's own
- *     files, '#' comments; at most 64 KiB and 128 options;
+ *     files, '#' comments; at most 64 KiB and 128 options; a file with a
+ *     malformed line is not used at all (the connections that need it say
+ *     why: what a plugin logs at load reaches syslog only);
  *   - reads the CA bundle named by oauth_ca_file into memory (libcurl then
  *     takes it with CURLOPT_CAINFO_BLOB);
  *   - opens the folder named by oauth_token_dir: a token file named without

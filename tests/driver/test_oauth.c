@@ -732,6 +732,23 @@ static void clientconf_row(int row, void *arg)
     unlink(file);
 }
 
+/* A settings file that cannot be used: the connection that needs the token
+ * folder says why (what the plugin logged at load reaches only syslog). */
+static void badconf_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    struct hx_client c = {.authname = ALICE, .password = "tokenfile:relay.json"};
+    struct hx_outcome o;
+
+    (void)arg;
+    hx_row_name("%s: an unusable %s", mech, OAUTH_CLIENT_CONF_NAME);
+    hx_exchange(mech, &c, NULL, &o);
+    if (!tap_ok(o.client_rc == SASL_BADPARAM && strstr(o.client_err, "line 2 is not \"name: value\""),
+                "%s: a malformed %s: the client's errdetail says which line", mech,
+                OAUTH_CLIENT_CONF_NAME))
+        show(&o);
+}
+
 static void run_clientconf(void)
 {
     char conf[PATHLEN + 64];
@@ -752,6 +769,13 @@ static void run_clientconf(void)
     in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
                           .client_path = oauthdir, .server_opts = server_opts_loopback};
     hx_run("client settings file", &in, 4, clientconf_row, NULL);
+    if (!(f = fopen(conf, "w"))) {
+        tap_ok(0, "cannot rewrite %s", conf);
+        return;
+    }
+    fprintf(f, "oauth_token_dir: %s\nthis line has no colon\n", tokdir);
+    fclose(f);
+    hx_run("client settings file, malformed", &in, 2, badconf_row, NULL);
     unsetenv("SASL_CONF_PATH");
 }
 
