@@ -48,6 +48,9 @@ Test control (JSON in, JSON out)
                     jwks_hold: true holds every GET /jwks (counted as it
                     arrives) until false releases them (60 s at most).
   POST /reset       counters to zero, modes to ok, delay 0, /jwks not held
+TLS (with --tls-cert, --tls-key, --tls-port-file)
+  the same endpoints and state on a second port over TLS (the first stays
+  plain HTTP for the control requests): an https token endpoint
 Forward proxy (with --proxy)
   GET|POST http://HOST:PORT/...   sent on to a loopback HOST (absolute form)
   CONNECT HOST:PORT               a tunnel to a loopback HOST
