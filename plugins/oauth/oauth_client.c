@@ -314,9 +314,14 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     int r;
 
     c->step = DONE;
-    /* any challenge here means the token was not accepted */
-    client_record_refusal(c, utils);
     st = oauth_parse_error_json(in, inlen, &info, &err);
+    /* the token was not accepted: a new one may be (revoked or rotated
+     * early: invalid_token, Google's "401", any other status); not when the
+     * server says the scope or the request is wrong, which a refresh of the
+     * same grant does not change (each attempt would spend a refresh) */
+    if (st != OAUTH_CODEC_OK || (info.code != OAUTH_STATUS_INSUFFICIENT_SCOPE
+                                 && info.code != OAUTH_STATUS_INVALID_REQUEST))
+        client_record_refusal(c, utils);
     if (st != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: the server's challenge is not an error "
                        "object: %s (%s)", p->name, oauth_codec_status_text(st), err.reason);

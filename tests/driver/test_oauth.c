@@ -863,6 +863,21 @@ static void google_refusal_row(int row, void *arg)
                && strstr(o.client_err, "no refresh_token"),
            "%s client: the refused token is not sent again (no refresh_token: %s)", mech,
            hx_code(o.client_rc));
+    /* insufficient_scope: a refresh of the same grant would not help */
+    {
+        static const struct hx_msg scope[] = {
+            HX_MSG("{\"status\":\"insufficient_scope\",\"scope\":\"mail\"}")};
+        if ((f = fopen(tokenfile, "w"))) {
+            fprintf(f, "{\"access_token\": \"a.b.c\", \"expires_at\": %lld}\n",
+                    (long long)now + 3600);
+            fclose(f);
+        }
+        hx_client_script(mech, &c, scope, 1, &r);
+        snprintf(cmd, sizeof(cmd), "grep -q '\"expires_at\": %lld}' '%s'",
+                 (long long)now + 3600, tokenfile);
+        tap_ok(r.steps == 2 && system(cmd) == 0,
+               "%s client: an insufficient_scope challenge leaves the token file alone", mech);
+    }
     unlink(tokenfile);
 }
 
