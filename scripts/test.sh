@@ -11,10 +11,11 @@
 #      driver, sample-server/client end to end)
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
-#      mechanisms, Cyrus IMAP with imtest, secret stores shared by two Postfix
-#      instances (PostgreSQL, OpenLDAP) and their outages, the token tool, the
-#      plugin selection command, the Debian packages built, checked with
-#      lintian, installed, used and purged (tests/interop/*.sh: need root)
+#      mechanisms, Cyrus IMAP with imtest, Postfix relaying with XOAUTH2 from a
+#      chrooted smtp, secret stores shared by two Postfix instances
+#      (PostgreSQL, OpenLDAP) and their outages, the token tool, the plugin
+#      selection command, the Debian packages built, checked with lintian,
+#      installed, used and purged (tests/interop/*.sh: need root)
 #   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. a clang build with -Werror (warning-free under both compilers)
@@ -155,6 +156,8 @@ tap_step "valgrind" make -s -j"$jobs" check-valgrind
 # --- a real MTA: Postfix smtpd and smtp with curl, gsasl, swaks
 export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
 tap_step "postfix" locked bash "$src/tests/interop/test_postfix.sh"
+# Postfix relaying with XOAUTH2 from a chrooted smtp: token refresh, revocation, two senders
+tap_step "postfix relay" locked bash "$src/tests/interop/test_relay.sh"
 tap_step "saslauthd" locked bash "$src/tests/interop/test_saslauthd.sh"
 # OAuth at fleet scale: two Postfix instances, introspection shared through memcached
 tap_step "oauth fleet" locked bash "$src/tests/interop/test_oauth_fleet.sh"

@@ -17,12 +17,25 @@
  * errdetail, and the server's failure then ends the exchange.  Protocols
  * without success data (SMTP's 235) need no further step: the application
  * takes the server's success as the end, as Postfix's smtp client and
- * imtest do. */
+ * imtest do.
+ *
+ * A token from a token file that the server refuses (any error challenge)
+ * is recorded in that file (oauth_refused.h), so that the next attempt, in
+ * whatever process, refreshes it before its expires_at.  Meanwhile the
+ * application sees the server's failure: Postfix's smtp client, with
+ * smtp_sasl_auth_soft_bounce = yes (its default), turns the 535 into a 4xx
+ * and defers the message, which the next queue run sends with the new
+ * token; a refresh that then fails (endpoint down, grant revoked) fails
+ * sasl_client_start, which Postfix also treats as temporary (4.7.0). */
 #include "config.h"
 #include "oauth_server.h"
 #include "oauth_config.h"
 #include "oauth_tokenfile.h"
+#include "oauth_refused.h"
+#include "oauth_clientcfg.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -35,42 +48,84 @@
 struct oauth_client {
     struct sm_client base; /* first: sm_client_dispose frees it */
     const struct oauth_plugin *plugin;
+    const struct oauth_client_settings *cs; /* read at load */
     enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE } step;
+    /* the token file the token came from ("" when none) and the token's
+     * SHA-256: a refusal is recorded there (oauth_refused.h) */
+    char file[PATH_MAX];
+    unsigned char sent[OAUTH_REFUSED_HASH_LEN];
 };
 
 int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
     int r = sm_client_new(cparams, sizeof(struct oauth_client), ctx);
 
-    if (r == SASL_OK)
-        ((struct oauth_client *)*ctx)->plugin = glob;
+    if (r == SASL_OK) {
+        ((struct oauth_client *)*ctx)->cs = glob;
+        ((struct oauth_client *)*ctx)->plugin = ((const struct oauth_client_settings *)glob)->plugin;
+    }
     return r;
+}
+
+/* The token file options from the client's options (utils: chained to the
+ * settings read at load), with what was read at load: the token folder, the
+ * CA bundle in memory when the connection names the same file. */
+static int client_tokenfile_options(const struct oauth_client_settings *cs,
+                                    const sasl_utils_t *utils, struct oauth_tokenfile_options *o)
+{
+    const struct oauth_plugin *p = cs->plugin;
+    const char *proxy;
+    unsigned u;
+    int yes, r;
+
+    oauth_tokenfile_options_default(o);
+    if ((r = oauth_opt_uint(p, utils, "refresh_window", OAUTH_TOKENFILE_DEFAULT_WINDOW, 0,
+                            86400, &u)) != SASL_OK)
+        return r;
+    o->refresh_window = (long)u;
+    if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)) != SASL_OK)
+        return r;
+    o->http.timeout_ms = (long)u;
+    if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)) != SASL_OK)
+        return r;
+    o->http.allow_insecure = yes;
+    o->http.ca_file = oauth_opt_string(p, utils, "ca_file");
+    if (o->http.ca_file && cs->ca_blob && cs->ca_file && strcmp(o->http.ca_file, cs->ca_file) == 0) {
+        o->http.ca_blob = cs->ca_blob;
+        o->http.ca_blob_len = cs->ca_len;
+    }
+    if ((proxy = oauth_opt_string(p, utils, "proxy"))) {
+        if (strncmp(proxy, "http://", 7) != 0 && strncmp(proxy, "https://", 8) != 0)
+            return sm_fail(utils, SASL_BADPARAM, "%s: oauth_proxy must be an http:// or "
+                           "https:// URL", p->name);
+        o->http.proxy = proxy;
+    }
+    if (cs->dir_fd >= 0) {
+        o->dir_fd = cs->dir_fd;
+        o->dir_name = cs->token_dir;
+    }
+    return SASL_OK;
 }
 
 /* The access token from a token file, refreshed when due; a copy owned by
  * the caller (erase and free it). */
-static int client_token_from_file(const struct oauth_plugin *p, sasl_client_params_t *cparams,
-                                  const char *path, char **token)
+static int client_token_from_file(const struct oauth_client_settings *cs,
+                                  const sasl_utils_t *utils, const char *path, char **token)
 {
-    const sasl_utils_t *utils = cparams->utils;
+    const struct oauth_plugin *p = cs->plugin;
     struct oauth_tokenfile_options o;
     struct oauth_token t = {0};
     enum oauth_tokenfile_status st;
     struct oauth_err err;
-    unsigned u;
-    int yes, r;
+    int r;
 
-    oauth_tokenfile_options_default(&o);
-    if ((r = oauth_opt_uint(p, utils, "refresh_window", 300, 0, 86400, &u)) != SASL_OK)
+    if ((r = client_tokenfile_options(cs, utils, &o)) != SASL_OK)
         return r;
-    o.refresh_window = (long)u;
-    if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)) != SASL_OK)
-        return r;
-    o.http.timeout_ms = (long)u;
-    if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)) != SASL_OK)
-        return r;
-    o.http.allow_insecure = yes;
-    o.http.ca_file = oauth_opt_string(p, utils, "ca_file");
+    if (!strchr(path, '/') && cs->dir_fd < 0)
+        return sm_fail(utils, SASL_BADPARAM, "%s: the token file %s is named relative to "
+                       "oauth_token_dir, which %s%s%s", p->name, path, cs->token_dir
+                       ? "could not be opened when the plugin loaded" : "is not set",
+                       cs->problem[0] ? ": " : "", cs->problem);
     st = oauth_tokenfile_get(path, &o, &t, &err);
     if (st != OAUTH_TOKENFILE_OK && !(st == OAUTH_TOKENFILE_WRITE_FAILED && t.access_token)) {
         oauth_token_clear(&t);
@@ -89,21 +144,31 @@ static int client_token_from_file(const struct oauth_plugin *p, sasl_client_para
 /* A token file named by the password: whoever supplies passwords (a map
  * that users edit, in a hosted Postfix) would otherwise choose any file
  * the client can read.  So: only when oauth_password_tokenfile allows it
- * (default yes), an absolute path, and a file of the client's own user. */
-static int client_password_tokenfile_allowed(const struct oauth_plugin *p,
+ * (default yes), an absolute path or a plain name in oauth_token_dir (no
+ * '/', not starting with '.'), and a file of the client's own user. */
+static int client_password_tokenfile_allowed(const struct oauth_client_settings *cs,
                                              const sasl_utils_t *utils, const char *path)
 {
+    const struct oauth_plugin *p = cs->plugin;
     struct stat st;
-    int yes, r;
+    int yes, r, ok;
 
     if ((r = oauth_opt_bool(p, utils, "password_tokenfile", 1, &yes)) != SASL_OK)
         return r;
     if (!yes)
         return sm_fail(utils, SASL_BADPARAM, "%s: a \"tokenfile:\" password is disabled "
                        "(oauth_password_tokenfile)", p->name);
-    if (path[0] != '/' || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+    if (path[0] == '/')
+        ok = lstat(path, &st) == 0;
+    else
+        ok = cs->dir_fd >= 0 && path[0] != '.' && !strchr(path, '/')
+             && fstatat(cs->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!ok || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
         return sm_fail(utils, SASL_BADPARAM, "%s: the \"tokenfile:\" password does not name "
-                       "a regular file of this user by an absolute path", p->name);
+                       "a regular file of this user by an absolute path%s%s%s%s", p->name,
+                       cs->dir_fd >= 0 ? " or by its name in oauth_token_dir" : "",
+                       cs->problem[0] ? " (when the plugin loaded: " : "", cs->problem,
+                       cs->problem[0] ? ")" : "");
     return SASL_OK;
 }
 
@@ -112,7 +177,9 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
                                sasl_out_params_t *oparams)
 {
     const struct oauth_plugin *p = c->plugin;
-    const sasl_utils_t *utils = cparams->utils;
+    struct oauth_chained_utils ch;
+    const sasl_utils_t *utils = (oauth_client_settings_chain(c->cs, cparams->utils, &ch),
+                                 &ch.utils);
     const char *opt = oauth_opt_string(p, utils, "token_file");
     /* getopt's answer need not outlive the next getopt call */
     char *file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
@@ -153,11 +220,15 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
                         p->name);
             goto done;
         }
-        if ((r = client_password_tokenfile_allowed(p, utils, file)) != SASL_OK)
+        if ((r = client_password_tokenfile_allowed(c->cs, utils, file)) != SASL_OK)
             goto done;
     }
-    if (file && (r = client_token_from_file(p, cparams, file, &token)) != SASL_OK)
+    if (file && (r = client_token_from_file(c->cs, utils, file, &token)) != SASL_OK)
         goto done;
+    /* remembered, to record a refusal of this token in its file */
+    if (file && strlen(file) < sizeof(c->file)
+        && oauth_refused_hash(token, strlen(token), c->sent) == 0)
+        strcpy(c->file, file);
     /* the identity to act as: the authzid when there is one */
     user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
     m.cb = OAUTH_CB_N;
@@ -198,6 +269,38 @@ done:
     return r;
 }
 
+/* The server refused a token from a token file: record it there, so that
+ * the next attempt (in this process or another) refreshes it first.  The
+ * exchange fails anyway; a failure to record it is only logged. */
+static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cutils)
+{
+    const struct oauth_plugin *p = c->plugin;
+    struct oauth_chained_utils ch;
+    const sasl_utils_t *utils = (oauth_client_settings_chain(c->cs, cutils, &ch), &ch.utils);
+    struct oauth_tokenfile_options o;
+    enum oauth_tokenfile_status st;
+    struct oauth_err err;
+    int marked = 0;
+
+    if (!c->file[0] || client_tokenfile_options(c->cs, utils, &o) != SASL_OK)
+        return;
+    const char *dir = c->file[0] != '/' && o.dir_name ? o.dir_name : NULL;
+
+    st = oauth_tokenfile_refused(c->file, &o, c->sent, &marked, &err);
+    if (st != OAUTH_TOKENFILE_OK)
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s%s%s: the server refused its "
+                   "token, and the refusal could not be recorded: %s (%s)", p->name,
+                   dir ? dir : "", dir ? "/" : "", c->file, oauth_tokenfile_status_text(st),
+                   err.reason);
+    else
+        utils->log(utils->conn, SASL_LOG_WARN, "%s: token file %s%s%s: the server refused its "
+                   "token; %s", p->name, dir ? dir : "", dir ? "/" : "", c->file,
+                   marked ? "recorded: the next attempt refreshes it first"
+                          : "another process has replaced it already");
+    sm_erase(c->sent, sizeof(c->sent));
+    c->file[0] = '\0';
+}
+
 /* The server's error challenge: answer it, and say what it said. */
 static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
                                unsigned inlen, const char **out, unsigned *outlen)
@@ -212,6 +315,13 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
 
     c->step = DONE;
     st = oauth_parse_error_json(in, inlen, &info, &err);
+    /* the token was not accepted: a new one may be (revoked or rotated
+     * early: invalid_token, Google's "401", any other status); not when the
+     * server says the scope or the request is wrong, which a refresh of the
+     * same grant does not change (each attempt would spend a refresh) */
+    if (st != OAUTH_CODEC_OK || (info.code != OAUTH_STATUS_INSUFFICIENT_SCOPE
+                                 && info.code != OAUTH_STATUS_INVALID_REQUEST))
+        client_record_refusal(c, utils);
     if (st != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: the server's challenge is not an error "
                        "object: %s (%s)", p->name, oauth_codec_status_text(st), err.reason);

@@ -2,6 +2,7 @@
  * oauth_grant.h. */
 #include "config.h"
 #include "oauth_grant.h"
+#include "oauth_advice.h"
 #include "oauth_util.h"
 
 #include <stdio.h>
@@ -261,7 +262,6 @@ static enum oauth_grant_status grant_refused(const struct oauth_http_response *r
     json_error_t jerr;
     json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *e = root ? json_object_get(root, "error") : NULL;
-    json_t *codes = root ? json_object_get(root, "error_codes") : NULL;
     char desc[320];
     const char *code = "(no error code)";
 
@@ -272,8 +272,8 @@ static enum oauth_grant_status grant_refused(const struct oauth_http_response *r
             snprintf(out->error, sizeof(out->error), "%s", code);
         grant_describe(root, secrets, desc, sizeof(desc));
     }
-    if (out && json_is_array(codes) && json_is_integer(json_array_get(codes, 0)))
-        out->error_code = (long)json_integer_value(json_array_get(codes, 0));
+    if (out && root)
+        out->error_code = oauth_advice_aadsts(root);
     oauth_why(err, "%s refused the request: HTTP %ld, %s%s", what, r->code, code, desc);
     oauth_grant_json_free(root);
     if (out && strcmp(out->error, "authorization_pending") == 0)

@@ -81,7 +81,7 @@ struct oauth_grant_tokens {
     long expires_in;
     long http_code;               /* of the answer; 0 when none came */
     char error[65];               /* OAuth error code of a refusal, or "" */
-    long error_code;              /* Microsoft's first error_codes entry, or 0 */
+    long error_code;              /* Microsoft's AADSTS number (oauth_advice_aadsts), or 0 */
 };
 void oauth_grant_tokens_clear(struct oauth_grant_tokens *t);
 

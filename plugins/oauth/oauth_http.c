@@ -462,9 +462,16 @@ static enum oauth_http_status http_perform(const char *url, const struct oauth_h
     SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (o->ca_file)
+    if (o->ca_blob) {
+        /* read before a chroot (oauth_clientcfg.h): no file to open now */
+        struct curl_blob blob = {(void *)o->ca_blob, o->ca_blob_len, CURL_BLOB_COPY};
+        SET(CURLOPT_CAINFO_BLOB, &blob);
+    } else if (o->ca_file) {
         SET(CURLOPT_CAINFO, o->ca_file);
+    }
     SET(CURLOPT_PROXY, o->proxy ? o->proxy : "");
+    /* no_proxy/NO_PROXY of the environment ignored too */
+    SET(CURLOPT_NOPROXY, "");
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response);
     SET(CURLOPT_WRITEFUNCTION, http_on_data);
     SET(CURLOPT_WRITEDATA, &s);

@@ -63,7 +63,14 @@ struct oauth_http_options {
     size_t max_response;          /* bytes of body, > 0 */
     int allow_insecure;           /* 1: http:// to any host */
     const char *ca_file;          /* CA bundle; NULL: libcurl's default store */
-    const char *proxy;            /* proxy URL; NULL: none (environment ignored) */
+    const void *ca_blob;          /* CA bundle already in memory (PEM), used
+                                     instead of ca_file when set (a chrooted
+                                     client reads it before the chroot) */
+    size_t ca_blob_len;
+    const char *proxy;            /* proxy URL (http://host:port, to which
+                                     https requests are tunnelled with
+                                     CONNECT); NULL: none (the environment's
+                                     proxy variables, no_proxy too, ignored) */
 };
 
 /* 5000 ms to connect, 10000 ms in all, 1 MiB, https only off loopback. */

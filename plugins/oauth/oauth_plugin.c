@@ -6,6 +6,7 @@
 #include "oauth_server.h"
 #include "oauth_config.h"
 #include "oauth_http.h"
+#include "oauth_clientcfg.h"
 
 #if defined(OAUTH_GLUE_XOAUTH2)
 #define GLUE_MECH OAUTH_MECH_XOAUTH2
@@ -28,10 +29,15 @@ static const struct oauth_plugin mech = {
 /* the server's settings, read at load; every mech_new gets them as glob */
 static struct oauth_settings settings = {.plugin = &mech};
 
+/* the client's settings, read at load (before a chroot); every mech_new
+ * gets them as glob */
+static struct oauth_client_settings client_settings = {.plugin = &mech, .dir_fd = -1};
+
 /* at unload: the verifier freed, the secrets erased */
 __attribute__((destructor)) static void plugin_unload(void)
 {
     oauth_config_forget(&settings);
+    oauth_client_settings_forget(&client_settings);
 }
 
 /* Bearer tokens travel in the clear: plaintext, like PLAIN (libsasl2 then
@@ -56,7 +62,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .required_prompts = required_prompts,
-    .glob_context = (void *)&mech,
+    .glob_context = &client_settings,
     .mech_new = oauth_client_new,
     .mech_step = oauth_client_step,
     .mech_dispose = sm_client_dispose,
@@ -89,6 +95,9 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_ve
      * token file use, when other threads may be inside jansson; a failure
      * here is reported by that use */
     (void)oauth_http_init(NULL);
+    /* what a chrooted client cannot open later: the CA bundle, the token
+     * folder (oauth_clientcfg.h) */
+    oauth_client_settings_load(&client_settings, utils);
     return sm_client_plug_init(&plugin, utils, maxversion, out_version, pluglist,
                                plugcount);
 }

@@ -1,8 +1,9 @@
 /* The XOAUTH2 and OAUTHBEARER plugins' two sides, shared by both: each
  * plugin's glue (oauth_plugin.c, built once for each) hands libsasl2
  * tables whose functions find their mechanism in the table's glob_context:
- * the client's is the struct oauth_plugin, the server's the plugin's
- * settings object (struct oauth_settings, oauth_config.h). */
+ * the client's is its settings read at load (struct oauth_client_settings,
+ * oauth_clientcfg.h, which names the struct oauth_plugin), the server's the
+ * plugin's settings object (struct oauth_settings, oauth_config.h). */
 #ifndef OAUTH_SERVER_H
 #define OAUTH_SERVER_H
 

@@ -1,8 +1,8 @@
 /* The client's token file, refreshed under a lock: see oauth_tokenfile.h. */
-#define _GNU_SOURCE 1 /* mkostemp */
 #include "config.h"
 #include "oauth_tokenfile.h"
 #include "oauth_grant.h"
+#include "oauth_advice.h"
 #include "oauth_util.h"
 
 #include <errno.h>
@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include <sasl-mechs/crypto.h>
 #include <sasl-mechs/secret.h>
 
 #define MAX_FILE (64 * 1024)
@@ -48,7 +49,8 @@ const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s)
 void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o)
 {
     memset(o, 0, sizeof(*o));
-    o->refresh_window = 300;
+    o->refresh_window = OAUTH_TOKENFILE_DEFAULT_WINDOW;
+    o->dir_fd = AT_FDCWD;
     o->lock_timeout_ms = 30000;
     oauth_http_options_default(&o->http);
 }
@@ -64,6 +66,8 @@ void oauth_token_clear(struct oauth_token *t)
 /* ---- reading and checking the file ----------------------------------------- */
 
 struct tokfile {
+    const char *path;             /* as the caller named it, for messages */
+    const char *dir_name;         /* the folder a relative path is in, or NULL */
     json_t *root;
     struct stat st;
     const char *access_token;     /* NULL when absent or "" */
@@ -225,7 +229,8 @@ static enum oauth_tokenfile_status tokenfile_parse(struct tokfile *f, struct oau
     return OAUTH_TOKENFILE_OK;
 }
 
-static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfile *f,
+static enum oauth_tokenfile_status tokenfile_load(const struct oauth_tokenfile_options *o,
+                                                  const char *path, struct tokfile *f,
                                                   struct oauth_err *err)
 {
     char *buf = NULL;
@@ -235,7 +240,8 @@ static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfi
     enum oauth_err_class rc;
 
     memset(f, 0, sizeof(*f));
-    rc = oauth_read_file(path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, &f->st, err);
+    rc = oauth_read_file_at(o->dir_fd, path, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len,
+                            &f->st, err);
     if (rc != OAUTH_OK)
         return rc == OAUTH_ERR_INTERNAL ? OAUTH_TOKENFILE_ERROR : OAUTH_TOKENFILE_UNREADABLE;
     /* jansson's error text may quote the input: report the position only */
@@ -247,6 +253,8 @@ static enum oauth_tokenfile_status tokenfile_load(const char *path, struct tokfi
     } else if ((st = tokenfile_parse(f, err)) != OAUTH_TOKENFILE_OK) {
         oauth_why(err, "token file %s: %s", path, err->reason);
     }
+    f->path = path;
+    f->dir_name = path[0] != '/' ? o->dir_name : NULL;
     sm_erase(buf, len);
     free(buf);
     if (st != OAUTH_TOKENFILE_OK)
@@ -296,8 +304,9 @@ static long tokenfile_elapsed_ms(const struct timespec *t0)
 /* The lock lives in <path>.lock, a file that is never replaced (the token
  * file itself is, by rename, so a lock on it would not exclude a process
  * that opened the new file).  Returns the descriptor holding the lock. */
-static int tokenfile_take_lock(const char *path, const struct stat *tst, long timeout_ms,
-                               struct oauth_err *err, enum oauth_tokenfile_status *st)
+static int tokenfile_take_lock(int dirfd, const char *path, const struct stat *tst,
+                               long timeout_ms, struct oauth_err *err,
+                               enum oauth_tokenfile_status *st)
 {
     struct timespec t0, nap = {0, 5 * 1000000};
     struct stat lst;
@@ -313,10 +322,10 @@ static int tokenfile_take_lock(const char *path, const struct stat *tst, long ti
     }
     memcpy(lp, path, n);
     memcpy(lp + n, ".lock", sizeof(".lock"));
-    fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-              (tst->st_mode & 0660) | 0600);
+    fd = openat(dirfd, lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                (tst->st_mode & 0660) | 0600);
     if (fd < 0 && errno == EACCES)
-        fd = open(lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = openat(dirfd, lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         oauth_why(err, "lock file %s: %s", lp, strerror(errno));
         free(lp);
@@ -354,11 +363,31 @@ fail:
     return -1;
 }
 
+/* Take the lock (created with the owner and mode of the file f was read
+ * from), forget f, and read the file again under the lock into f (another
+ * process may have changed it meanwhile): the lock's descriptor, or -1 with
+ * f empty and the status in *st. */
+static int tokenfile_lock_reread(const struct oauth_tokenfile_options *o, const char *path,
+                                 struct tokfile *f, enum oauth_tokenfile_status *st,
+                                 struct oauth_err *err)
+{
+    int lockfd = tokenfile_take_lock(o->dir_fd, path, &f->st, o->lock_timeout_ms, err, st);
+
+    tokfile_free(f);
+    if (lockfd < 0)
+        return -1;
+    if ((*st = tokenfile_load(o, path, f, err)) != OAUTH_TOKENFILE_OK) {
+        close(lockfd);
+        return -1;
+    }
+    return lockfd;
+}
+
 /* ---- the temporary file ------------------------------------------------------- */
 
 struct tmpfile {
     char *path, *dir;
-    int fd;
+    int fd, dirfd;                /* dirfd: what path and dir are relative to */
 };
 
 static void tmpfile_drop(struct tmpfile *t)
@@ -366,7 +395,7 @@ static void tmpfile_drop(struct tmpfile *t)
     if (t->fd >= 0)
         close(t->fd);
     if (t->path)
-        unlink(t->path);
+        unlinkat(t->dirfd, t->path, 0);
     free(t->path);
     free(t->dir);
     t->path = t->dir = NULL;
@@ -375,8 +404,38 @@ static void tmpfile_drop(struct tmpfile *t)
 
 /* In the token file's directory, with its mode, owner and group; fails
  * rather than let the rewritten file change hands. */
-static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct stat *st,
-                                                struct tmpfile *t, struct oauth_err *err)
+/* mkostemp in the folder dirfd: path ends in XXXXXX, replaced by random
+ * letters and digits until a new file is created (0600, O_CLOEXEC). */
+static int tmpfile_create(int dirfd, char *path)
+{
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t n = strlen(path), i;
+    unsigned char r[6];
+    int tries, fd;
+
+    if (n < 6) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (tries = 0; tries < 100; tries++) {
+        if (sm_random(r, sizeof(r)) != 0) {
+            errno = EIO;
+            return -1;
+        }
+        for (i = 0; i < 6; i++)
+            path[n - 6 + i] = set[r[i] % (sizeof(set) - 1)];
+        fd = openat(dirfd, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                    0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+static enum oauth_tokenfile_status tmpfile_make(int dirfd, const char *path,
+                                                const struct stat *st, struct tmpfile *t,
+                                                struct oauth_err *err)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
@@ -385,6 +444,7 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     uid_t euid = geteuid();
 
     t->fd = -1;
+    t->dirfd = dirfd;
     t->path = NULL;
     if (!(t->dir = malloc(dl + 2)) || !(t->path = malloc(dl + strlen(base) + 16))) {
         oauth_why(err, "out of memory");
@@ -400,7 +460,7 @@ static enum oauth_tokenfile_status tmpfile_make(const char *path, const struct s
     if (slash && dl == 0)
         strcpy(t->dir, "/");
     sprintf(t->path, "%s/.%s.XXXXXX", slash && dl == 0 ? "" : t->dir, base);
-    if ((t->fd = mkostemp(t->path, O_CLOEXEC)) < 0) {
+    if ((t->fd = tmpfile_create(dirfd, t->path)) < 0) {
         oauth_why(err, "cannot create a file in %s to rewrite the token file: %s", t->dir,
                   strerror(errno));
         free(t->path);
@@ -462,13 +522,13 @@ static enum oauth_tokenfile_status tmpfile_commit(struct tmpfile *t, const char 
         goto fail;
     }
     t->fd = -1;
-    if (rename(t->path, path) != 0) {
+    if (renameat(t->dirfd, t->path, t->dirfd, path) != 0) {
         oauth_why(err, "renaming the token file into place: %s", strerror(errno));
         goto fail;
     }
     free(t->path);
     t->path = NULL;
-    if ((dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+    if ((dfd = openat(t->dirfd, t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         (void)fsync(dfd);
         close(dfd);
     }
@@ -481,8 +541,124 @@ fail:
 
 /* ---- the refresh grant ----------------------------------------------------------- */
 
+/* A refusal's reason becomes what to do about it, when that is known
+ * (oauth_advice.h), naming the file as the command to run needs it. */
+static void tokenfile_advise(const struct tokfile *f, const struct oauth_grant_tokens *g,
+                             struct oauth_err *err)
+{
+    char advice[OAUTH_ADVICE_MAX + 4096], full[4200];
+    const char *file = f->path;
+
+    if (f->dir_name) {
+        snprintf(full, sizeof(full), "%s/%s", f->dir_name, f->path);
+        file = full;
+    }
+    if (err && oauth_advice_for(g->error[0] ? g->error : NULL, g->error_code, file, advice,
+                                sizeof(advice)) > 0)
+        oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s: %s", g->http_code,
+                  g->error[0] ? g->error : "(no error code)", advice);
+}
+
 /* The grant the file records, through the grant module (oauth_grant.h):
  * the refresh grant, or client_credentials again for an app-only file. */
+/* error_description, if it is plain RFC 6749 text and holds none of our
+ * secrets; else "" */
+static void tokenfile_describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
+{
+    json_t *d = json_object_get(err, "error_description");
+    const char *s;
+    size_t n, i;
+
+    out[0] = '\0';
+    if (!json_is_string(d))
+        return;
+    s = json_string_value(d);
+    n = json_string_length(d);
+    if (n == 0 || n > 300 || strlen(s) != n)
+        return;
+    for (i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+            return;
+    if (strstr(s, f->refresh_token) || (f->client_secret && f->client_secret[0]
+                                        && strstr(s, f->client_secret))
+        || (f->access_token && strstr(s, f->access_token)))
+        return;
+    snprintf(out, outlen, ": %s", s);
+}
+
+static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_response *r,
+                                            const struct tokfile *f, struct oauth_err *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *e = root ? json_object_get(root, "error") : NULL;
+    char desc[320], advice[OAUTH_ERR_REASON_MAX], full[4200];
+    const char *code = "(no error code)";
+
+    desc[0] = '\0';
+    if (json_is_string(e)) {
+        const char *s = json_string_value(e);
+        size_t i, n = json_string_length(e);
+        int ok = n > 0 && n <= 64 && strlen(s) == n;
+        for (i = 0; ok && i < n; i++)
+            ok = s[i] >= 0x20 && s[i] <= 0x7e && s[i] != '"' && s[i] != '\\';
+        if (ok)
+            code = s;
+        tokenfile_describe(root, f, desc, sizeof(desc));
+    }
+    /* what to do about it, when known, instead of the description; the
+     * file named as the command needs it */
+    if (f->dir_name)
+        snprintf(full, sizeof(full), "%s/%s", f->dir_name, f->path);
+    if (oauth_advice(root, f->dir_name ? full : f->path, advice, sizeof(advice)) > 0)
+        oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s: %s", r->code, code,
+                  advice);
+    else
+        oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
+                  desc);
+    json_decref(root);
+    return OAUTH_TOKENFILE_REJECTED;
+}
+
+/* expires_in: a positive integer (or, as some servers send it, a string of
+ * digits); -1 when unusable, 0 when absent */
+static long tokenfile_expires_in(json_t *v)
+{
+    json_int_t x;
+
+    if (!v)
+        return 0;
+    if (json_is_integer(v)) {
+        x = json_integer_value(v);
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t i, n = json_string_length(v);
+        if (n == 0 || n > 10)
+            return -1;
+        for (i = 0, x = 0; i < n; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                return -1;
+            x = x * 10 + (s[i] - '0');
+        }
+    } else {
+        return -1;
+    }
+    return x > 0 && x <= MAX_EXPIRES_IN ? (long)x : -1;
+}
+
+struct grant {
+    char *access_token;
+    char *refresh_token;          /* NULL: keep the old one */
+    long expires_in;
+};
+
+static void grant_clear(struct grant *g)
+{
+    oauth_secret_free(g->access_token);
+    oauth_secret_free(g->refresh_token);
+    memset(g, 0, sizeof(*g));
+}
+
 static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
                                                      const struct oauth_tokenfile_options *o,
                                                      struct oauth_grant_tokens *g,
@@ -507,6 +683,7 @@ static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
     case OAUTH_GRANT_PENDING:
     case OAUTH_GRANT_SLOW_DOWN:
     case OAUTH_GRANT_REJECTED:
+        tokenfile_advise(f, g, err);
         return OAUTH_TOKENFILE_REJECTED;
     case OAUTH_GRANT_BAD_RESPONSE:
         return OAUTH_TOKENFILE_BAD_RESPONSE;
@@ -536,16 +713,44 @@ static int tokenfile_set_secret(json_t *root, const char *name, const char *valu
     return json_object_set_new(root, name, v);
 }
 
+/* Write root out through t (indented JSON and a newline), renamed over path. */
+static enum oauth_tokenfile_status tokenfile_write_root(json_t *root, struct tmpfile *t,
+                                                        const char *path, struct oauth_err *err)
+{
+    enum oauth_tokenfile_status st;
+    char *text, *nl;
+    size_t len;
+
+    if (!(text = json_dumps(root, JSON_INDENT(2)))) {
+        oauth_why(err, "out of memory");
+        tmpfile_drop(t);
+        return OAUTH_TOKENFILE_WRITE_FAILED;
+    }
+    len = strlen(text);
+    if (!(nl = malloc(len + 2))) {
+        sm_erase(text, len);
+        free(text);
+        oauth_why(err, "out of memory");
+        tmpfile_drop(t);
+        return OAUTH_TOKENFILE_WRITE_FAILED;
+    }
+    memcpy(nl, text, len);
+    nl[len++] = '\n';
+    nl[len] = '\0';
+    sm_erase(text, len - 1);
+    free(text);
+    st = tmpfile_commit(t, path, nl, len, err);
+    sm_erase(nl, len);
+    free(nl);
+    return st;
+}
+
 /* Put the grant into f->root and write it out through t. */
 static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f,
                                                    const struct oauth_grant_tokens *g,
                                                    time_t obtained_at, time_t expires_at,
                                          struct tmpfile *t, const char *path, struct oauth_err *err)
 {
-    enum oauth_tokenfile_status st;
-    char *text;
-    size_t len;
-
     if (tokenfile_set_secret(f->root, "access_token", g->access_token) != 0
         || json_object_set_new(f->root, "expires_at", json_integer((json_int_t)expires_at)) != 0
         || json_object_set_new(f->root, "obtained_at", json_integer((json_int_t)obtained_at)) != 0
@@ -555,32 +760,31 @@ static enum oauth_tokenfile_status tokenfile_store(struct tokfile *f,
         tmpfile_drop(t);
         return OAUTH_TOKENFILE_WRITE_FAILED;
     }
-    if (!(text = json_dumps(f->root, JSON_INDENT(2)))) {
-        oauth_why(err, "out of memory");
-        tmpfile_drop(t);
-        return OAUTH_TOKENFILE_WRITE_FAILED;
+    return tokenfile_write_root(f->root, t, path, err);
+}
+
+/* The arguments of a public call: a path, where the result goes (out), the
+ * options (the defaults when *o is NULL, in def) within range. */
+static enum oauth_tokenfile_status tokenfile_args(const char *path, const void *out,
+                                                  const struct oauth_tokenfile_options **o,
+                                                  struct oauth_tokenfile_options *def,
+                                                  struct oauth_err *err)
+{
+    oauth_err_clear(err);
+    if (!path || !path[0] || !out) {
+        oauth_why(err, "no token file given");
+        return OAUTH_TOKENFILE_ERROR;
     }
-    len = strlen(text);
-    {
-        char *nl = malloc(len + 2);
-        if (!nl) {
-            sm_erase(text, len);
-            free(text);
-            oauth_why(err, "out of memory");
-            tmpfile_drop(t);
-            return OAUTH_TOKENFILE_WRITE_FAILED;
-        }
-        memcpy(nl, text, len);
-        nl[len++] = '\n';
-        nl[len] = '\0';
-        sm_erase(text, len - 1);
-        free(text);
-        text = nl;
+    if (!*o) {
+        oauth_tokenfile_options_default(def);
+        *o = def;
     }
-    st = tmpfile_commit(t, path, text, len, err);
-    sm_erase(text, len);
-    free(text);
-    return st;
+    if ((*o)->refresh_window < 0 || (*o)->refresh_window > MAX_EXPIRES_IN
+        || (*o)->lock_timeout_ms <= 0) {
+        oauth_why(err, "token file options out of range");
+        return OAUTH_TOKENFILE_ERROR;
+    }
+    return OAUTH_TOKENFILE_OK;
 }
 
 static enum oauth_tokenfile_status tokenfile_get(const char *path,
@@ -598,26 +802,15 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
 
     if (out)
         memset(out, 0, sizeof(*out));
-    oauth_err_clear(err);
-    if (!path || !path[0] || !out) {
-        oauth_why(err, "no token file given");
-        return OAUTH_TOKENFILE_ERROR;
-    }
-    if (!o) {
-        oauth_tokenfile_options_default(&def);
-        o = &def;
-    }
-    if (o->refresh_window < 0 || o->refresh_window > MAX_EXPIRES_IN || o->lock_timeout_ms <= 0) {
-        oauth_why(err, "token file options out of range");
-        return OAUTH_TOKENFILE_ERROR;
-    }
+    if ((st = tokenfile_args(path, out, &o, &def, err)) != OAUTH_TOKENFILE_OK)
+        return st;
     /* jansson's allocator that erases (oauth_http.h), before the file is
      * parsed; a libcurl that fails to initialise is reported by the refresh
      * that needs it */
     (void)oauth_http_init(NULL);
 
     /* 1. fresh enough as it is? */
-    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
         return st;
     now = time(NULL);
     if (!force && tokenfile_fresh(&f, now, o->refresh_window)) {
@@ -634,12 +827,8 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     }
 
     /* 2. under the lock, look again */
-    lockfd = tokenfile_take_lock(path, &f.st, o->lock_timeout_ms, err, &st);
-    tokfile_free(&f);
-    if (lockfd < 0)
+    if ((lockfd = tokenfile_lock_reread(o, path, &f, &st, err)) < 0)
         return st;
-    if ((st = tokenfile_load(path, &f, err)) != OAUTH_TOKENFILE_OK)
-        goto unlock;
     now = time(NULL);
     if (!force && tokenfile_fresh(&f, now, o->refresh_window)) {
         st = tokenfile_give(f.access_token, (time_t)f.expires_at, 0, out, err);
@@ -654,7 +843,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     }
 
     /* 3. a place to keep the result before spending the refresh token */
-    if ((st = tmpfile_make(path, &f.st, &t, err)) != OAUTH_TOKENFILE_OK)
+    if ((st = tmpfile_make(o->dir_fd, path, &f.st, &t, err)) != OAUTH_TOKENFILE_OK)
         goto done;
     if ((st = tokenfile_refresh(&f, o, &g, err)) != OAUTH_TOKENFILE_OK) {
         tmpfile_drop(&t);
@@ -670,8 +859,38 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     oauth_grant_tokens_clear(&g);
 done:
     tokfile_free(&f);
-unlock:
     close(lockfd); /* releases the flock */
+    return st;
+}
+
+/* A change made under the lock: see oauth_tokenfile.h. */
+static enum oauth_tokenfile_status tokenfile_update(const char *path,
+                                                    const struct oauth_tokenfile_options *o,
+                                                    oauth_tokenfile_change_fn *fn, void *arg,
+                                                    struct oauth_err *err)
+{
+    struct oauth_tokenfile_options def;
+    struct tokfile f;
+    struct tmpfile t;
+    enum oauth_tokenfile_status st;
+    int lockfd, r;
+
+    if ((st = tokenfile_args(path, fn, &o, &def, err)) != OAUTH_TOKENFILE_OK)
+        return st;
+    (void)oauth_http_init(NULL);
+    if ((st = tokenfile_load(o, path, &f, err)) != OAUTH_TOKENFILE_OK)
+        return st;
+    if ((lockfd = tokenfile_lock_reread(o, path, &f, &st, err)) < 0)
+        return st;
+    if ((r = fn(f.root, arg, err)) <= 0) {
+        st = r == 0 ? OAUTH_TOKENFILE_OK : OAUTH_TOKENFILE_ERROR;
+        goto done;
+    }
+    if ((st = tmpfile_make(o->dir_fd, path, &f.st, &t, err)) == OAUTH_TOKENFILE_OK)
+        st = tokenfile_write_root(f.root, &t, path, err);
+done:
+    tokfile_free(&f);
+    close(lockfd);
     return st;
 }
 
@@ -802,5 +1021,19 @@ enum oauth_tokenfile_status oauth_tokenfile_write(const char *path, const char *
     want.st_uid = uid < 0 ? geteuid() : (uid_t)uid;
     want.st_gid = gid < 0 ? getegid() : (gid_t)gid;
     st = tokenfile_write(path, text, len, &want, o, err);
+    return oauth_err_is(err, tokenfile_class(st), st);
+}
+
+enum oauth_tokenfile_status oauth_tokenfile_update(const char *path,
+                                                   const struct oauth_tokenfile_options *o,
+                                                   oauth_tokenfile_change_fn *fn, void *arg,
+                                                   struct oauth_err *err)
+{
+    struct oauth_err mine;
+    enum oauth_tokenfile_status st;
+
+    if (!err)
+        err = &mine;
+    st = tokenfile_update(path, o, fn, arg, err);
     return oauth_err_is(err, tokenfile_class(st), st);
 }

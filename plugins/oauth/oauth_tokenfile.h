@@ -94,6 +94,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "oauth_http.h"
 
 enum oauth_tokenfile_status {
@@ -119,14 +121,30 @@ enum oauth_tokenfile_status {
     OAUTH_TOKENFILE_ERROR         /* out of memory, bad arguments */
 };
 
+/* The default refresh window: 900 s.  Exchange Online refuses a token that
+ * expires within 10 minutes ("501 5.5.127 Token will expire soon"), so a
+ * token is refreshed while it still has 15 minutes to live: a Microsoft
+ * token (60 to 90 minutes) is used for 45 to 75 minutes, then refreshed, and
+ * reaches the server with at least 15 minutes left, 5 more than Exchange
+ * asks, for the SMTP dialogue and clock skew.  A token that lives 30 minutes
+ * or less is refreshed at half its lifetime instead (see
+ * oauth_tokenfile_get). */
+#define OAUTH_TOKENFILE_DEFAULT_WINDOW 900
+
 struct oauth_tokenfile_options {
     long refresh_window;          /* seconds before expiry to refresh, at most
                                      half the lifetime; >= 0 */
     long lock_timeout_ms;         /* > 0 */
+    int dir_fd;                   /* the folder a relative path is opened in
+                                     (the file, its lock, the temporary file,
+                                     the rename: openat, renameat), e.g. one
+                                     opened before a chroot; AT_FDCWD (the
+                                     default): the working directory */
+    const char *dir_name;         /* dir_fd's path, for messages, or NULL */
     struct oauth_http_options http;
 };
 
-/* refresh_window 300 s, lock_timeout_ms 30000 (three total HTTP timeouts),
+/* refresh_window OAUTH_TOKENFILE_DEFAULT_WINDOW, dir_fd AT_FDCWD, lock_timeout_ms 30000 (three total HTTP timeouts),
  * HTTP defaults. */
 void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o);
 
@@ -167,5 +185,18 @@ enum oauth_tokenfile_status oauth_tokenfile_write(const char *path, const char *
                                                   struct oauth_err *err);
 
 const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s);
+
+/* A change to the token file made as a refresh makes it: under the lock,
+ * on the file read again under the lock (checked as above), written back
+ * through a temporary file with the same mode and owner, renamed into place.
+ * fn gets the file's JSON object and returns 1 to have it written back, 0 to
+ * leave the file as it is (OAUTH_TOKENFILE_OK), -1 on failure (its reason in
+ * err: OAUTH_TOKENFILE_ERROR).  Secrets in the object are erased when it is
+ * freed; a value fn replaces must be erased by fn. */
+typedef int oauth_tokenfile_change_fn(json_t *root, void *arg, struct oauth_err *err);
+enum oauth_tokenfile_status oauth_tokenfile_update(const char *path,
+                                                   const struct oauth_tokenfile_options *o,
+                                                   oauth_tokenfile_change_fn *fn, void *arg,
+                                                   struct oauth_err *err);
 
 #endif

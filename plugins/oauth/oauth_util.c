@@ -38,6 +38,13 @@ enum oauth_err_class oauth_read_file(const char *path, const char *what,
                                      enum oauth_file_access access, size_t max, char **buf,
                                      size_t *len, struct stat *st, struct oauth_err *err)
 {
+    return oauth_read_file_at(AT_FDCWD, path, what, access, max, buf, len, st, err);
+}
+
+enum oauth_err_class oauth_read_file_at(int dirfd, const char *path, const char *what,
+                                        enum oauth_file_access access, size_t max, char **buf,
+                                        size_t *len, struct stat *st, struct oauth_err *err)
+{
     int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     struct stat sb;
     const char *who, *chmod_arg;
@@ -52,7 +59,7 @@ enum oauth_err_class oauth_read_file(const char *path, const char *what,
     *len = 0;
     if (access == OAUTH_FILE_GROUP)
         flags |= O_NOFOLLOW;
-    if ((fd = open(path, flags)) < 0) {
+    if ((fd = openat(dirfd, path, flags)) < 0) {
         if (errno == ELOOP && access == OAUTH_FILE_GROUP)
             oauth_why(err, "%s %s is a symbolic link (give the real path: the file is "
                            "replaced when it is rewritten)", what, path);

@@ -31,6 +31,12 @@ enum oauth_err_class oauth_read_file(const char *path, const char *what,
                                      enum oauth_file_access access, size_t max, char **buf,
                                      size_t *len, struct stat *st, struct oauth_err *err);
 
+/* The same with a relative path opened in the folder dirfd (AT_FDCWD: the
+ * working directory, as oauth_read_file). */
+enum oauth_err_class oauth_read_file_at(int dirfd, const char *path, const char *what,
+                                        enum oauth_file_access access, size_t max, char **buf,
+                                        size_t *len, struct stat *st, struct oauth_err *err);
+
 /* A received value (a claim, a header member, a kid, a curve name) quoted
  * for a message: printable ASCII other than '"', at most OAUTH_SHOW_MAX
  * bytes of it, then "...".  dst holds OAUTH_SHOWN bytes.  Returns dst. */

@@ -465,6 +465,48 @@ static int server_token(const char *path, const char *body, char *token)
 }
 
 static char url_opt[PATHLEN], issuer_opt[PATHLEN];
+static const char *const *server_opts_loopback;
+#define OAUTH_CLIENT_CONF_NAME "sasl-mechs-client.conf" /* oauth_clientcfg.h */
+
+/* A new grant for ALICE at the server: its access and refresh tokens. */
+static int server_grant(char *at, char *rt)
+{
+    char cmd[512], out[TOKEN_MAX * 2 + 256];
+    const char *names[2] = {"\"access_token\": \"", "\"refresh_token\": \""};
+    char *dst[2] = {at, rt}, *p, *e;
+    FILE *f;
+    size_t n;
+    int i;
+
+    snprintf(cmd, sizeof(cmd), "curl -s -m 20 -X POST -d '{\"user\":\"%s\"}' "
+             "http://127.0.0.1:%d/grant", ALICE, server_port);
+    if (!(f = popen(cmd, "r")))
+        return -1;
+    n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    if (pclose(f) != 0)
+        return -1;
+    for (i = 0; i < 2; i++) {
+        if (!(p = strstr(out, names[i])))
+            return -1;
+        p += strlen(names[i]);
+        if (!(e = strchr(p, '"')) || (size_t)(e - p) >= TOKEN_MAX)
+            return -1;
+        memcpy(dst[i], p, (size_t)(e - p));
+        dst[i][e - p] = '\0';
+    }
+    return 0;
+}
+
+/* POST a JSON body to the server's test control path: 0 when it answered. */
+static int server_control(const char *path, const char *body)
+{
+    char cmd[TOKEN_MAX + 512];
+
+    snprintf(cmd, sizeof(cmd), "curl -sf -m 20 -o /dev/null -X POST -d '%s' "
+             "http://127.0.0.1:%d%s", body, server_port, path);
+    return system(cmd) == 0 ? 0 : -1;
+}
 
 /* The number after member (e.g. "\"introspections\": ") in the server's
  * GET /stats; missing when it is not there, -1 when the server does not
@@ -648,6 +690,158 @@ static void introspection_row(int row, void *arg)
         show(&o);
 }
 
+/* A token revoked before it expires (introspection then says inactive): the
+ * client that was refused records it in the token file, and the next
+ * attempt refreshes the token although its expires_at is an hour away, and
+ * authenticates. */
+static void refused_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    char at[TOKEN_MAX], rt[TOKEN_MAX], pass[PATHLEN + 16], body[TOKEN_MAX + 32];
+    struct hx_client c = {.authname = ALICE, .password = pass};
+    struct hx_outcome o1, o2;
+    FILE *f;
+    int ok;
+
+    (void)arg;
+    hx_row_name("%s: a refused token is refreshed by the next attempt", mech);
+    if (server_grant(at, rt) != 0) {
+        tap_ok(0, "%s: the loopback server issued no grant", mech);
+        return;
+    }
+    if (!(f = fopen(tokenfile, "w"))) {
+        tap_ok(0, "%s: cannot write the token file", mech);
+        return;
+    }
+    fprintf(f, "{\"access_token\": \"%s\", \"expires_at\": %lld, \"refresh_token\": \"%s\", "
+            "\"token_endpoint\": \"http://127.0.0.1:%d/token\", \"client_id\": \"test-client\", "
+            "\"client_secret\": \"test-secret\"}\n", at, (long long)time(NULL) + 3600, rt,
+            server_port);
+    fclose(f);
+    chmod(tokenfile, 0600);
+    snprintf(pass, sizeof(pass), "tokenfile:%s", tokenfile);
+    snprintf(body, sizeof(body), "{\"token\": \"%s\"}", at);
+    if (server_control("/revoke", body) != 0) {
+        tap_ok(0, "%s: the loopback server did not revoke the token", mech);
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o1);
+    hx_exchange(mech, &c, NULL, &o2);
+    ok = tap_ok(o1.server_rc == SASL_BADAUTH && strstr(o1.challenge, "invalid_token")
+                    && o2.server_rc == SASL_OK && strcmp(o2.username, ALICE) == 0,
+                "%s: a token revoked early is refused once, then refreshed and accepted "
+                "(expires_at an hour away)", mech);
+    if (!ok) {
+        show(&o1);
+        show(&o2);
+    }
+    no_token_leak(mech, &o1, at);
+    unlink(tokenfile);
+}
+
+/* A client like Postfix's smtp: options from sasl-mechs-client.conf in
+ * libsasl2's configuration path (SASL_CONF_PATH), read at load with the
+ * token folder opened then; the folder's path then disappears (moved away,
+ * as a chroot hides it) and "tokenfile:relay.json" is still found, refreshed
+ * and rewritten there.  A name with a '/' or a leading '.' is refused. */
+static char tokdir[PATHLEN + 16], confdir[PATHLEN + 16];
+
+static void clientconf_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    char at[TOKEN_MAX], rt[TOKEN_MAX], moved[PATHLEN + 32], file[PATHLEN + 64];
+    struct hx_client c = {.authname = ALICE, .password = "tokenfile:relay.json"};
+    struct hx_outcome o;
+    FILE *f;
+    int ok;
+
+    (void)arg;
+    if (row >= 2) {
+        hx_row_name("%s: tokenfile: names outside oauth_token_dir refused", mech);
+        c.password = row == 2 ? "tokenfile:../token.json" : "tokenfile:.relay.json";
+        hx_exchange(mech, &c, NULL, &o);
+        tap_ok(o.client_rc == SASL_BADPARAM && strstr(o.client_err, "oauth_token_dir"),
+               "%s: a \"%s\" password is refused by the client", mech, c.password);
+        return;
+    }
+    hx_row_name("%s: token folder opened at load, file named relative to it", mech);
+    snprintf(file, sizeof(file), "%s/relay.json", tokdir);
+    if (server_grant(at, rt) != 0 || !(f = fopen(file, "w"))) {
+        tap_ok(0, "%s: no grant or cannot write %s", mech, file);
+        return;
+    }
+    /* expired: the exchange must refresh through the folder */
+    fprintf(f, "{\"access_token\": \"%s\", \"expires_at\": 0, \"refresh_token\": \"%s\", "
+            "\"token_endpoint\": \"http://127.0.0.1:%d/token\", \"client_id\": \"test-client\", "
+            "\"client_secret\": \"test-secret\"}\n", at, rt, server_port);
+    fclose(f);
+    chmod(file, 0600);
+    snprintf(moved, sizeof(moved), "%s.moved", tokdir);
+    if (rename(tokdir, moved) != 0) {
+        tap_ok(0, "rename %s: %s", tokdir, strerror(errno));
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o);
+    ok = tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0,
+                "%s: \"tokenfile:relay.json\" found in oauth_token_dir (from %s) after its "
+                "path is gone, refreshed and sent", mech, OAUTH_CLIENT_CONF_NAME);
+    if (!ok)
+        show(&o);
+    rename(moved, tokdir);
+    {
+        char cmd[sizeof(file) + 64];
+        snprintf(cmd, sizeof(cmd), "grep -q '\"obtained_at\"' '%s'", file);
+        tap_ok(system(cmd) == 0, "%s: the refreshed token was written back in the folder", mech);
+    }
+    unlink(file);
+}
+
+/* A settings file that cannot be used: the connection that needs the token
+ * folder says why (what the plugin logged at load reaches only syslog). */
+static void badconf_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2];
+    struct hx_client c = {.authname = ALICE, .password = "tokenfile:relay.json"};
+    struct hx_outcome o;
+
+    (void)arg;
+    hx_row_name("%s: an unusable %s", mech, OAUTH_CLIENT_CONF_NAME);
+    hx_exchange(mech, &c, NULL, &o);
+    if (!tap_ok(o.client_rc == SASL_BADPARAM && strstr(o.client_err, "line 2 is not \"name: value\""),
+                "%s: a malformed %s: the client's errdetail says which line", mech,
+                OAUTH_CLIENT_CONF_NAME))
+        show(&o);
+}
+
+static void run_clientconf(void)
+{
+    char conf[PATHLEN + 64];
+    struct hx_init in;
+    FILE *f;
+
+    snprintf(tokdir, sizeof(tokdir), "%s/tokens", hx.root);
+    snprintf(confdir, sizeof(confdir), "%s/clientconf", hx.root);
+    snprintf(conf, sizeof(conf), "%s/%s", confdir, OAUTH_CLIENT_CONF_NAME);
+    if (mkdir(tokdir, 0700) != 0 || mkdir(confdir, 0700) != 0 || !(f = fopen(conf, "w"))) {
+        tap_ok(0, "cannot set up %s", conf);
+        return;
+    }
+    fprintf(f, "# as Postfix's smtp would have it\noauth_token_dir: %s\n", tokdir);
+    fclose(f);
+    chmod(conf, 0600);
+    setenv("SASL_CONF_PATH", confdir, 1);
+    in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
+                          .client_path = oauthdir, .server_opts = server_opts_loopback};
+    hx_run("client settings file", &in, 4, clientconf_row, NULL);
+    if (!(f = fopen(conf, "w"))) {
+        tap_ok(0, "cannot rewrite %s", conf);
+        return;
+    }
+    fprintf(f, "oauth_token_dir: %s\nthis line has no colon\n", tokdir);
+    fclose(f);
+    hx_run("client settings file, malformed", &in, 2, badconf_row, NULL);
+    unsetenv("SASL_CONF_PATH");
+    in.server_opts = intro_opts;
 /* ---- introspection shared through memcached ------------------------------------ */
 
 static char shared_token[TOKEN_MAX];
@@ -838,9 +1032,71 @@ static void run_with_server(void)
     hx_run("fleet: first process", &in, 2, fleet_row, "first process");
     hx_run("fleet: second process", &in, 3, fleet_row, "second process");
     in.server_opts = intro_opts;
+    /* before the introspection rows, whose last ones stop the server */
+    hx_run("refused token", &in, 2, refused_row, NULL);
+    server_opts_loopback = intro_opts;
+    run_clientconf();
+    in.server_opts = intro_opts;
     run_shared_cache(intro_opts, 18);
     hx_run("introspection", &in, 6, introspection_row, NULL);
     stop_server();
+}
+
+/* Google's XOAUTH2 refusal, {"status":"401",...}, to a token from a token
+ * file: recorded in the file (expires_at now), so that the next attempt
+ * refreshes it; here, with no refresh_token, the next attempt fails in the
+ * client instead of sending the refused token again. */
+static void google_refusal_row(int row, void *arg)
+{
+    static const struct hx_msg google[] = {
+        HX_MSG("{\"status\":\"401\",\"schemes\":\"Bearer\",\"scope\":"
+               "\"https://mail.google.com/\"}")};
+    const char *mech = mechs[row % 2];
+    char pass[PATHLEN + 16], cmd[PATHLEN + 160];
+    struct hx_client c = {.authname = ALICE, .password = pass};
+    struct hx_script r;
+    struct hx_outcome o;
+    time_t now = time(NULL);
+    FILE *f;
+
+    (void)arg;
+    hx_row_name("%s client: Google's refusal recorded in the token file", mech);
+    if (!(f = fopen(tokenfile, "w"))) {
+        tap_ok(0, "cannot write %s", tokenfile);
+        return;
+    }
+    fprintf(f, "{\"access_token\": \"a.b.c\", \"expires_at\": %lld}\n", (long long)now + 3600);
+    fclose(f);
+    chmod(tokenfile, 0600);
+    snprintf(pass, sizeof(pass), "tokenfile:%s", tokenfile);
+    hx_client_script(mech, &c, google, 1, &r);
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; "
+             "sys.exit(json.load(open(sys.argv[1]))[\"expires_at\"] > %lld)' '%s'",
+             (long long)time(NULL), tokenfile);
+    tap_ok(r.steps == 2 && r.rc[1] == SASL_CONTINUE && system(cmd) == 0,
+           "%s client: Google's {\"status\":\"401\"} challenge marks the token file's token "
+           "as refused (expires_at now)", mech);
+    hx_exchange(mech, &c, NULL, &o);
+    tap_ok(o.client_rc != SASL_OK && o.client_rc != SASL_CONTINUE
+               && strstr(o.client_err, "no refresh_token"),
+           "%s client: the refused token is not sent again (no refresh_token: %s)", mech,
+           hx_code(o.client_rc));
+    /* insufficient_scope: a refresh of the same grant would not help */
+    {
+        static const struct hx_msg scope[] = {
+            HX_MSG("{\"status\":\"insufficient_scope\",\"scope\":\"mail\"}")};
+        if ((f = fopen(tokenfile, "w"))) {
+            fprintf(f, "{\"access_token\": \"a.b.c\", \"expires_at\": %lld}\n",
+                    (long long)now + 3600);
+            fclose(f);
+        }
+        hx_client_script(mech, &c, scope, 1, &r);
+        snprintf(cmd, sizeof(cmd), "grep -q '\"expires_at\": %lld}' '%s'",
+                 (long long)now + 3600, tokenfile);
+        tap_ok(r.steps == 2 && system(cmd) == 0,
+               "%s client: an insufficient_scope challenge leaves the token file alone", mech);
+    }
+    unlink(tokenfile);
 }
 
 /* ---- set-up --------------------------------------------------------------------- */
@@ -890,6 +1146,7 @@ int main(void)
         hx_run("malformed", &in, N_BAD, bad_row, NULL);
         hx_run("discovery", &in, 2, discovery_row, NULL);
         hx_run("client contract", &in, 6, contract_row, NULL);
+        hx_run("google refusal", &in, 2, google_refusal_row, NULL);
         run_with_server();
         in.server_opts = NULL;
         hx_run("unconfigured", &in, 1, unconfigured_row, NULL);

@@ -16,7 +16,11 @@
 #                sm_nt_hash PASSWORD: its NT hash (32 hex digits)
 #   slapd        sm_slapd_start CONF [URL...], sm_slapd_stop
 #   Postfix      sm_postfix_main_cf FILE HOST PLUGDIR [ENV...],
-#                sm_postfix_master_services (master.cf's internal services)
+#                sm_postfix_master_services (master.cf's internal services),
+#                sm_postfix_master_cf FILE [LINE...],
+#                sm_postfix_start CONF PORT / sm_postfix_stop (several instances),
+#                sm_postfix_relay_ids LOG MSGID RCPT PORT
+#   OAuth        sm_oauth_server_start AUDIENCE [ARGS...]
 #
 # Environment (set by `make check`; defaults here let the scripts run by hand):
 #   SM_SRCDIR, SM_BUILDDIR, SM_PLUGIN_DIR (our plugins, libtool's .libs),
@@ -192,19 +196,21 @@ sm_mkplugdir() {
 # oauth_mint (built when missing), keys in $SM_TMP/oauth-keys, log in
 # $SM_TMP/oauth-server.log; sets SM_OAUTH_MINT, SM_OAUTH_PID and SM_OAUTH_PORT
 # (empty, and returns 1, when it did not start).  Stopped by sm_init's cleanup.
+# SM_OAUTH_NAME=NAME (default oauth) names its port file and log, for a
+# second instance (e.g. one started with --proxy).
 sm_oauth_server_start() {
-    local audience=$1
+    local audience=$1 name=${SM_OAUTH_NAME:-oauth}
     shift
     SM_OAUTH_MINT=$SM_BUILDDIR/tests/oauth/oauth_mint SM_OAUTH_PID= SM_OAUTH_PORT=
     [ -x "$SM_OAUTH_MINT" ] || make -C "$SM_BUILDDIR" tests/oauth/oauth_mint >/dev/null 2>&1 ||
         return 1
     python3 "$SM_SRCDIR/tests/oauth/oauth_server.py" --mint "$SM_OAUTH_MINT" \
-        --keys "$SM_TMP/oauth-keys" --port 0 --port-file "$SM_TMP/oauth-port" \
+        --keys "$SM_TMP/oauth-keys" --port 0 --port-file "$SM_TMP/$name-port" \
         --user "${SM_OAUTH_USER:-alice}" --audience "$audience" --scope mail "$@" \
-        >"$SM_TMP/oauth-server.log" 2>&1 &
+        >"$SM_TMP/$name-server.log" 2>&1 &
     SM_OAUTH_PID=$!
-    for _ in $(seq 300); do [ -s "$SM_TMP/oauth-port" ] && break; sleep 0.1; done
-    SM_OAUTH_PORT=$(cat "$SM_TMP/oauth-port" 2>/dev/null)
+    for _ in $(seq 300); do [ -s "$SM_TMP/$name-port" ] && break; sleep 0.1; done
+    SM_OAUTH_PORT=$(cat "$SM_TMP/$name-port" 2>/dev/null)
     [ -n "$SM_OAUTH_PORT" ]
 }
 
@@ -469,11 +475,16 @@ CONFEOF
 }
 
 # sm_postfix_master_cf FILE [LINE...]: appends the LINEs (the caller's own
-# listeners), then those services, to FILE.
+# listeners and transports), then those services, to FILE; a service the
+# LINEs define (an smtp of its own, chrooted, say) is left out of the list.
 sm_postfix_master_cf() {
-    local file=$1
+    local file=$1 own
     shift
-    { [ $# -eq 0 ] || printf '%s\n' "$@"; sm_postfix_master_services; } >>"$file"
+    own=$(printf '%s\n' "$@" | awk 'NF >= 2 { printf "%s/%s\n", $1, $2 }')
+    { [ $# -eq 0 ] || printf '%s\n' "$@"
+      sm_postfix_master_services | awk -v own="$own" '
+        BEGIN { n = split(own, o, "\n"); for (i = 1; i <= n; i++) skip[o[i]] = 1 }
+        !(($1 "/" $2) in skip)'; } >>"$file"
 }
 
 # sm_postfix_start CONF PORT: starts a Postfix instance with the configuration
@@ -594,6 +605,23 @@ sm_nt_hash() {
     h=$(printf '%s' "$1" | iconv -f UTF-8 -t UTF-16LE |
         openssl dgst -md4 -provider legacy -provider default -r) || return 1
     printf '%s' "${h%% *}"
+}
+
+# sm_postfix_relay_ids LOG MSGID RCPT PORT: follow one message through a
+# Postfix maillog by its own identifiers: its Message-ID gives the local queue
+# id (cleanup) in SM_QID, that queue id's delivery line through
+# 127.0.0.1:PORT with status=sent gives the relay's "queued as" id in SM_RID,
+# and the receiving smtpd's line for SM_RID (client=..., sasl_method=...,
+# sasl_username=...) goes to SM_AUTH.  Returns 0 once all three are there.
+sm_postfix_relay_ids() {
+    local log=$1
+    SM_QID='' SM_RID='' SM_AUTH=''
+    SM_QID=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$2>.*/\1/p" "$log" | head -n 1)
+    [ -n "$SM_QID" ] || return 1
+    SM_RID=$(sed -n "s/.* $SM_QID: to=<$3>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$4,.* status=sent (250 .*queued as \([0-9A-Za-z]*\))\$/\1/p" "$log" | head -n 1)
+    [ -n "$SM_RID" ] || return 1
+    SM_AUTH=$(sed -n "s/.*smtpd\[[0-9]*\]: $SM_RID: \(client=.*\)/\1/p" "$log" | head -n 1)
+    [ -n "$SM_AUTH" ]
 }
 
 sm_ntlm_nt_len() {

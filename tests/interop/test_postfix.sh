@@ -408,14 +408,11 @@ old_access=$(json_field access_token <"$tokdir/token.json" 2>/dev/null)
 # through the smtpd on PORT); returns 0 once
 # the whole chain is there
 relay_ids() {
-    local log=$SM_TMP/maillog port=${3:-$PORT}
-    qid='' rid='' auth=''
-    qid=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$1>.*/\1/p" "$log" | head -n 1)
-    [ -n "$qid" ] || return 1
-    rid=$(sed -n "s/.* $qid: to=<$2>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$port,.* status=sent (250 .*queued as \([0-9A-Za-z]*\))\$/\1/p" "$log" | head -n 1)
-    [ -n "$rid" ] || return 1
-    auth=$(sed -n "s/.*smtpd\[[0-9]*\]: $rid: \(client=.*\)/\1/p" "$log" | head -n 1)
-    [ -n "$auth" ]
+    local r
+    sm_postfix_relay_ids "$SM_TMP/maillog" "$1" "$2" "${3:-$PORT}"
+    r=$?
+    qid=$SM_QID rid=$SM_RID auth=$SM_AUTH
+    return $r
 }
 # relay_case DESC MECH RCPT PORT USER: a message to RCPT leaves through the
 # smtp client with MECH and reaches the smtpd on PORT, which logs MECH and USER

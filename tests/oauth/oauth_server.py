@@ -38,7 +38,9 @@ Test control (JSON in, JSON out)
   POST /mode        {"token": M, "introspect": M, "delay_ms": N, "jwks_hold": B}:
                     how the next requests are answered.  token: ok, invalid_grant, 500,
                     no_rotate (no refresh_token in the answer), no_expires_in,
-                    garbage (200 with a non-JSON body), no_access_token.
+                    garbage (200 with a non-JSON body), no_access_token,
+                    aadsts:N:ERROR (Microsoft's refusal: error_codes [N], a
+                    long "AADSTSN: ..." description), google:ERROR (Google's).
                     introspect: ok, inactive (always false), malformed, 500, 401,
                     no_active, huge (2 MiB answer).  delay_ms: sleep before
                     answering /token and /introspect (the request is
@@ -49,6 +51,12 @@ Test control (JSON in, JSON out)
                     discovery_issuer: S names issuer S in the discovery
                     documents ("": the real one).
   POST /reset       counters to zero, modes to ok, delay 0, /jwks not held
+TLS (with --tls-cert, --tls-key, --tls-port-file)
+  the same endpoints and state on a second port over TLS (the first stays
+  plain HTTP for the control requests): an https token endpoint
+Forward proxy (with --proxy)
+  GET|POST http://HOST:PORT/...   sent on to a loopback HOST (absolute form)
+  CONNECT HOST:PORT               a tunnel to a loopback HOST
 Helpers for HTTP client tests
   GET|POST /echo    {"method", "path", "query", "headers": {lower-case: value},
                     "body"}: what the request looked like
@@ -228,8 +236,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         self.dispatch("POST")
 
+    def do_CONNECT(self):
+        self.proxy_connect()
+
     def dispatch(self, method):
         st = self.server.state
+        if st.args.proxy and self.path.startswith("http://"):
+            self.proxy_forward(method)
+            return
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         st.count(path)
@@ -311,6 +325,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "500":
             self.send(500, {"error": "server_error"})
             return
+        if self.provider_refusal(mode):
+            return
         if mode == "garbage":
             self.send(200, raw=b"<html>not json</html>")
             return
@@ -340,6 +356,103 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "no_access_token":
             del answer["access_token"]
         self.send(200, answer)
+
+    def provider_refusal(self, mode):
+        """Token modes that refuse as a real provider does: "aadsts:N:ERROR"
+        (Microsoft's identity platform: HTTP 400, or 401 for invalid_client,
+        error_codes [N] and a long error_description starting "AADSTSN:",
+        with trace and correlation ids), "google:ERROR" (Google's token
+        endpoint: a short error_description).  True when it answered."""
+        if mode.startswith("aadsts:"):
+            _, num, err = mode.split(":", 2)
+            self.send(401 if err == "invalid_client" else 400, {
+                "error": err,
+                "error_description": "AADSTS%s: The request was refused (loopback test "
+                                     "provider). Trace ID: %s Correlation ID: %s "
+                                     "Timestamp: 2026-12-06 12:00:00Z"
+                                     % (num, secrets.token_hex(16), secrets.token_hex(16)),
+                "error_codes": [int(num)],
+                "timestamp": "2026-12-06 12:00:00Z",
+                "trace_id": secrets.token_hex(16),
+                "correlation_id": secrets.token_hex(16),
+                "error_uri": "https://login.microsoftonline.com/error?code=" + num})
+        elif mode.startswith("google:"):
+            err = mode.split(":", 1)[1]
+            desc = {"invalid_grant": "Token has been expired or revoked.",
+                    "invalid_client": "The OAuth client was not found."}.get(err, "Bad Request")
+            self.send(401 if err == "invalid_client" else 400,
+                      {"error": err, "error_description": desc})
+        else:
+            return False
+        with self.server.state.lock:
+            self.server.state.refresh_failures += 1
+        return True
+
+    # ---- --proxy: a forward proxy (corporate networks) ----
+    def proxy_count(self, what):
+        st = self.server.state
+        with st.lock:
+            st.counts["proxy " + what] = st.counts.get("proxy " + what, 0) + 1
+
+    def proxy_forward(self, method):
+        """An absolute-form request (http://host:port/path): sent on to a
+        loopback host, the answer relayed; counted as "proxy http"."""
+        import http.client
+        url = urllib.parse.urlsplit(self.path)
+        if url.hostname not in LOOPBACK:
+            self.send(403, {"error": "the test proxy forwards to loopback only"})
+            return
+        self.proxy_count("http")
+        body = self.read_body() if method == "POST" else None
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("proxy-connection", "connection", "host")}
+        c = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
+        try:
+            c.request(method, (url.path or "/") + ("?" + url.query if url.query else ""),
+                      body=body, headers=headers)
+            r = c.getresponse()
+            data = r.read()
+            self.send_response(r.status)
+            for k, v in r.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        finally:
+            c.close()
+
+    def proxy_connect(self):
+        """CONNECT host:port: a tunnel to a loopback host; counted as
+        "proxy connect"."""
+        import select
+        import socket
+        if not self.server.state.args.proxy:
+            self.send(405, {"error": "not a proxy"})
+            return
+        host, _, port = self.path.rpartition(":")
+        if host.strip("[]") not in LOOPBACK:
+            self.send(403, {"error": "the test proxy tunnels to loopback only"})
+            return
+        self.proxy_count("connect")
+        up = socket.create_connection((host.strip("[]"), int(port)), timeout=30)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        socks = [self.connection, up]
+        try:
+            while True:
+                ready, _, _ = select.select(socks, [], [], 30)
+                if not ready:
+                    break
+                for s_ in ready:
+                    data = s_.recv(65536)
+                    if not data:
+                        return
+                    (up if s_ is self.connection else self.connection).sendall(data)
+        finally:
+            up.close()
+            self.close_connection = True
 
     def h_introspect(self, url, body):
         st = self.server.state
@@ -999,6 +1112,25 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 64
 
 
+def start_tls_listener(args, host, state):
+    """The same endpoints and state over TLS, on a second port (the first
+    stays plain HTTP for the tests' control requests): an https token
+    endpoint for CA bundle tests."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    tls = Server((host, 0), Handler)
+    tls.state = state
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, kwargs={"poll_interval": 0.2},
+                     daemon=True).start()
+    if args.tls_port_file:
+        tmp = args.tls_port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % tls.server_address[1])
+        os.rename(tmp, args.tls_port_file)
+
+
 def main():
     p = argparse.ArgumentParser(description="loopback OAuth test server (see the module doc)")
     p.add_argument("--mint", required=True, help="path of the oauth_mint program")
@@ -1018,6 +1150,14 @@ def main():
     p.add_argument("--audience", default="sasl-mechs-test")
     p.add_argument("--token-ttl", type=int, default=3600)
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--proxy", action="store_true",
+                   help="also act as a forward proxy to loopback hosts: absolute-form "
+                        "http:// requests and CONNECT tunnels, counted in /stats as "
+                        "requests.\"proxy http\" and requests.\"proxy connect\"")
+    p.add_argument("--tls-cert", help="PEM certificate (with --tls-key, --tls-port-file): "
+                   "also serve the same endpoints over TLS on a second port")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument("--tls-port-file", help="the TLS port is written here, before --port-file")
     args = p.parse_args()
 
     if args.host not in LOOPBACK and not args.host.startswith("127."):
@@ -1047,6 +1187,8 @@ def main():
     timer.daemon = True
     timer.start()
 
+    if args.tls_cert:
+        start_tls_listener(args, host, state)
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:

@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "oauth_tokenfile.h"
+#include "oauth_refused.h"
 #include "oauth_testserver.h"
 
 static struct ts server;
@@ -184,18 +185,26 @@ static void age_file(long d)
     json_decref(j);
 }
 
-/* one use of the file: returns whether it refreshed */
-static int use_file(const struct oauth_tokenfile_options *o)
+
+/* one use of the file name (relative to o->dir_fd): returns whether it
+ * refreshed */
+static int use_file_at(const struct oauth_tokenfile_options *o, const char *name)
 {
     struct oauth_token t;
     struct oauth_err err = {0};
     int r;
 
-    if (oauth_tokenfile_get(path, o, &t, &err) != OAUTH_TOKENFILE_OK)
+    if (oauth_tokenfile_get(name, o, &t, &err) != OAUTH_TOKENFILE_OK)
         fail_msg("token file: %s", err.reason);
     r = t.refreshed;
     oauth_token_clear(&t);
     return r;
+}
+
+/* one use of the file */
+static int use_file(const struct oauth_tokenfile_options *o)
+{
+    return use_file_at(o, path);
 }
 
 static void test_fresh_token_used_as_is(void **state)
@@ -241,7 +250,7 @@ static void test_expiring_token_refreshed(void **state)
     time_t now;
 
     (void)state;
-    write_token_file(0640, &g, 10, NULL); /* within the 300 s window */
+    write_token_file(0640, &g, 10, NULL); /* within the default window */
     now = time(NULL);
     assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
     assert_int_equal(t.refreshed, 1);
@@ -416,6 +425,16 @@ static const struct {
     {"{\"token\": \"garbage\"}", OAUTH_TOKENFILE_BAD_RESPONSE, "not a JSON object"},
     {"{\"token\": \"no_access_token\"}", OAUTH_TOKENFILE_BAD_RESPONSE, "access_token"},
     {"{\"token\": \"500\", \"delay_ms\": 3000}", OAUTH_TOKENFILE_UNAVAILABLE, "unavailable"},
+    /* providers' refusals turned into what to do (oauth_advice.h) */
+    {"{\"token\": \"aadsts:70008:invalid_grant\"}", OAUTH_TOKENFILE_REJECTED,
+     "invalid_grant: the refresh token expired or was revoked (AADSTS70008): run "
+     "`sasl-mechs-token obtain --file /"},
+    {"{\"token\": \"aadsts:7000218:invalid_client\"}", OAUTH_TOKENFILE_REJECTED,
+     "Allow public client flows"},
+    {"{\"token\": \"google:invalid_grant\"}", OAUTH_TOKENFILE_REJECTED,
+     "`sasl-mechs-token obtain --file /"},
+    {"{\"token\": \"google:invalid_client\"}", OAUTH_TOKENFILE_REJECTED,
+     "client_id or client_secret is wrong"},
 };
 
 static void test_refresh_failures(void **state)
@@ -441,6 +460,7 @@ static void test_refresh_failures(void **state)
             fail_msg("row %zu (%s): %s, why \"%s\"", i, failure_rows[i].mode,
                      oauth_tokenfile_status_text(st), err.reason);
         no_secrets(err.reason, &g);
+        assert_null(strstr(err.reason, "Trace ID"));
         /* an endpoint that is down or overloaded is worth another try; a
          * refusal needs an administrator */
         assert_int_equal(err.code, st);
@@ -720,7 +740,8 @@ static void short_lived(long ttl, long window, long due)
 
     snprintf(ttls, sizeof(ttls), "%ld", ttl);
     extra[1] = ttls;
-    o.refresh_window = window;
+    if (window >= 0)
+        o.refresh_window = window; /* else the default */
     assert_int_equal(ts_start(&s, extra), 0);
     snprintf(endpoint, sizeof(endpoint), "%s/token", s.base);
     assert_int_equal(ts_call(&s, "POST", "/grant", NULL, &body), 200);
@@ -760,6 +781,247 @@ static void test_short_lived_tokens(void **state)
     short_lived(300, 60, 60);    /* a window smaller than half the lifetime */
 }
 
+/* The default window and Exchange Online, which refuses a token that
+ * expires within 10 minutes ("501 5.5.127 Token will expire soon"):
+ * Microsoft's tokens live 60 to 90 minutes; each is refreshed while it has
+ * 15 minutes left, so it never reaches the server with 10 or fewer.  A
+ * 20-minute token is refreshed at half its life (10 minutes left). */
+static void test_default_window(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    char extra[128];
+    time_t now = time(NULL);
+
+    (void)state;
+    assert_int_equal(o.refresh_window, 900);
+    /* a 60-minute token with 12 minutes left: Exchange would take it now,
+     * not in 2 minutes: refreshed */
+    snprintf(extra, sizeof(extra), ", \"obtained_at\": %lld", (long long)now - 48 * 60);
+    write_token_file(0600, &g, 12 * 60, extra);
+    assert_int_equal(use_file(&o), 1);
+    grant_free(&g);
+    short_lived(3600, -1, 900);
+    short_lived(5400, -1, 900);
+    short_lived(1200, -1, 600);
+}
+
+/* A token the server refused (oauth_refused.h): recorded only while the
+ * file still holds it; the next use refreshes although expires_at was an
+ * hour away; a second process's record of the same, now replaced, token
+ * leaves the new one alone; without a refresh_token the refused token is
+ * not handed out again. */
+static void test_refused_token(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    unsigned char h[OAUTH_REFUSED_HASH_LEN];
+    struct oauth_err err = {0};
+    struct oauth_token t;
+    struct stat st;
+    char *before, *after;
+    json_t *j;
+    int marked = -1;
+
+    (void)state;
+    write_token_file(0640, &g, 3600, NULL);
+    assert_int_equal(use_file(&o), 0);
+    assert_int_equal(oauth_refused_hash(g.at, strlen(g.at), h), 0);
+    /* another token refused: the file is left as it is */
+    {
+        unsigned char other[OAUTH_REFUSED_HASH_LEN];
+        assert_int_equal(oauth_refused_hash("other", 5, other), 0);
+        before = slurp(path);
+        assert_int_equal(oauth_tokenfile_refused(path, &o, other, &marked, &err),
+                         OAUTH_TOKENFILE_OK);
+        assert_int_equal(marked, 0);
+        after = slurp(path);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+    }
+    assert_int_equal(oauth_tokenfile_refused(path, &o, h, &marked, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(marked, 1);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    j = read_json(path);
+    assert_string_equal(member(j, "access_token"), g.at);
+    assert_true(json_integer_value(json_object_get(j, "expires_at")) <= time(NULL));
+    assert_string_equal(member(j, "note"), "kept");
+    json_decref(j);
+    /* the next use refreshes, once */
+    assert_int_equal(use_file(&o), 1);
+    assert_int_equal(use_file(&o), 0);
+    assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    /* a slower process refused the same old token: the new one stays good */
+    before = slurp(path);
+    assert_int_equal(oauth_tokenfile_refused(path, &o, h, &marked, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(marked, 0);
+    after = slurp(path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(use_file(&o), 0);
+    /* no refresh_token: the refused token is not handed out again */
+    {
+        char text[8192];
+        snprintf(text, sizeof(text), "{\"access_token\": \"%s\", \"expires_at\": %lld}", g.at,
+                 (long long)time(NULL) + 3600);
+        write_file(path, 0600, text);
+    }
+    assert_int_equal(oauth_tokenfile_refused(path, &o, h, &marked, &err), OAUTH_TOKENFILE_OK);
+    assert_int_equal(marked, 1);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_EXPIRED);
+    assert_null(t.access_token);
+    no_secrets(err.reason, &g);
+    grant_free(&g);
+}
+
+/* The token folder opened before a chroot (dir_fd): the file named
+ * relative to it, refreshed, its lock and temporary file made there, even
+ * once the folder's path no longer leads to it (moved away, as the path of
+ * a folder outside a chroot does not exist inside it). */
+static void test_dir_fd(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    char moved[PATH_MAX + 32], lp[PATH_MAX + 64], cwd[PATH_MAX];
+    unsigned char h[OAUTH_REFUSED_HASH_LEN];
+    struct oauth_err err = {0};
+    int marked = 0;
+    json_t *j;
+
+    (void)state;
+    write_token_file(0600, &g, 10, NULL);
+    o.dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(o.dir_fd >= 0);
+    snprintf(moved, sizeof(moved), "%s.moved", dir);
+    assert_int_equal(rename(dir, moved), 0);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir("/"), 0);
+    /* the command a refused refresh names has the folder's path */
+    {
+        struct oauth_token t;
+        o.dir_name = "/srv/tokens";
+        assert_int_equal(ts_mode(&server, "{\"token\": \"invalid_grant\"}"), 0);
+        assert_int_equal(oauth_tokenfile_get("token.json", &o, &t, &err),
+                         OAUTH_TOKENFILE_REJECTED);
+        assert_non_null(strstr(err.reason, "obtain --file /srv/tokens/token.json`"));
+        assert_int_equal(ts_mode(&server, "{\"token\": \"ok\"}"), 0);
+    }
+    assert_int_equal(use_file_at(&o, "token.json"), 1);
+    assert_int_equal(use_file_at(&o, "token.json"), 0);
+    /* a refusal is recorded there too */
+    assert_int_equal(oauth_refused_hash("x", 1, h), 0);
+    assert_int_equal(oauth_tokenfile_refused("token.json", &o, h, &marked, &err),
+                     OAUTH_TOKENFILE_OK);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rename(moved, dir), 0);
+    close(o.dir_fd);
+    j = read_json(path);
+    assert_string_equal(member(j, "note"), "kept");
+    assert_string_not_equal(member(j, "access_token"), g.at);
+    json_decref(j);
+    snprintf(lp, sizeof(lp), "%s.lock", path);
+    assert_int_equal(access(lp, F_OK), 0);
+    assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    {
+        char cmd[PATH_MAX + 96];
+        snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | grep -c '^\\.token') -eq 0", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    grant_free(&g);
+}
+
+/* A proxy for the token endpoint (oauth_proxy): the refresh goes through
+ * it (a loopback forward proxy: oauth_server.py --proxy); the environment's
+ * proxy variables are ignored either way. */
+static void test_proxy(void **state)
+{
+    static const char *const extra[] = {"--proxy", NULL};
+    struct oauth_tokenfile_options o = opts();
+    struct grant g = grant();
+    struct ts proxy;
+
+    (void)state;
+    assert_int_equal(ts_start(&proxy, extra), 0);
+    setenv("http_proxy", "http://127.0.0.1:1", 1);
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    write_token_file(0600, &g, 10, NULL);
+    o.http.proxy = proxy.base;
+    assert_int_equal(use_file(&o), 1);
+    assert_int_equal(ts_stat(&proxy, "requests.proxy http"), 1);
+    assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    /* without the option: straight to the endpoint, whatever the environment says */
+    age_file(4000);
+    o.http.proxy = NULL;
+    assert_int_equal(use_file(&o), 1);
+    assert_int_equal(ts_stat(&proxy, "requests.proxy http"), 1);
+    assert_int_equal(ts_stat(&server, "refreshes"), 2);
+    unsetenv("http_proxy");
+    unsetenv("no_proxy");
+    ts_stop(&proxy);
+    grant_free(&g);
+}
+
+/* The CA bundle given in memory (what a chrooted client read at load):
+ * used for an https token endpoint instead of the file, which need not
+ * exist any more; without it (or a file) the loopback certificate is not
+ * trusted and the refresh fails as a TLS error (temporary). */
+static void test_ca_blob(void **state)
+{
+    const char *extra[] = {"--tls-cert", NULL, "--tls-key", NULL, "--tls-port-file", NULL, NULL};
+    struct oauth_tokenfile_options o = opts();
+    char cert[PATH_MAX + 32], key[PATH_MAX + 32], pf[PATH_MAX + 32], cmd[4 * PATH_MAX];
+    char text[8192], *pem, *body = NULL, *rt, portbuf[16] = "";
+    struct oauth_token t;
+    struct oauth_err err = {0};
+    struct ts s;
+    FILE *f;
+
+    (void)state;
+    snprintf(cert, sizeof(cert), "%s/tls-cert.pem", server.dir);
+    snprintf(key, sizeof(key), "%s/tls-key.pem", server.dir);
+    snprintf(pf, sizeof(pf), "%s/tls-port", server.dir);
+    snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+             "-nodes -keyout '%s' -out '%s' -days 2 -subj /CN=127.0.0.1 "
+             "-addext subjectAltName=IP:127.0.0.1 2>/dev/null", key, cert);
+    assert_int_equal(system(cmd), 0);
+    extra[1] = cert;
+    extra[3] = key;
+    extra[5] = pf;
+    assert_int_equal(ts_start(&s, extra), 0);
+    assert_non_null(f = fopen(pf, "r"));
+    assert_non_null(fgets(portbuf, sizeof(portbuf), f));
+    fclose(f);
+    assert_int_equal(ts_call(&s, "POST", "/grant", NULL, &body), 200);
+    rt = ts_json_str(body, "refresh_token");
+    free(body);
+    assert_non_null(rt);
+    snprintf(text, sizeof(text),
+             "{\"refresh_token\": \"%s\", \"token_endpoint\": \"https://127.0.0.1:%d/token\", "
+             "\"client_id\": \"test-client\", \"client_secret\": \"test-secret\"}", rt,
+             atoi(portbuf));
+    free(rt);
+    write_file(path, 0600, text);
+    /* no CA for it: a TLS failure, temporary; the refresh token not spent */
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_UNAVAILABLE);
+    assert_int_equal(ts_stat(&s, "refreshes"), 0);
+    /* the bundle in memory; the file it came from gone */
+    pem = slurp(cert);
+    o.http.ca_blob = pem;
+    o.http.ca_blob_len = strlen(pem);
+    o.http.ca_file = "/nonexistent/ca.pem";
+    assert_int_equal(unlink(cert), 0);
+    if (oauth_tokenfile_get(path, &o, &t, &err) != OAUTH_TOKENFILE_OK)
+        fail_msg("https refresh with the CA in memory: %s", err.reason);
+    assert_int_equal(t.refreshed, 1);
+    oauth_token_clear(&t);
+    assert_int_equal(ts_stat(&s, "refreshes"), 1);
+    free(pem);
+    ts_stop(&s);
+}
+
 /* A file written before obtained_at existed: the configured window, once;
  * the refresh then records obtained_at. */
 static void test_file_without_obtained_at(void **state)
@@ -769,7 +1031,7 @@ static void test_file_without_obtained_at(void **state)
     json_t *j;
 
     (void)state;
-    write_token_file(0600, &g, 200, NULL); /* within the 300 s window */
+    write_token_file(0600, &g, 200, NULL); /* within the default window */
     assert_int_equal(use_file(&o), 1);
     j = read_json(path);
     assert_true(json_is_integer(json_object_get(j, "obtained_at")));
@@ -884,6 +1146,11 @@ int main(void)
         cmocka_unit_test_setup(test_contention, reset),
         cmocka_unit_test_setup(test_short_lived_tokens, reset),
         cmocka_unit_test_setup(test_file_without_obtained_at, reset),
+        cmocka_unit_test_setup(test_default_window, reset),
+        cmocka_unit_test_setup(test_refused_token, reset),
+        cmocka_unit_test_setup(test_dir_fd, reset),
+        cmocka_unit_test_setup(test_proxy, reset),
+        cmocka_unit_test_setup(test_ca_blob, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_tokenfile", tests, setup, teardown);
