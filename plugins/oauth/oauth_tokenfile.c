@@ -561,104 +561,6 @@ static void tokenfile_advise(const struct tokfile *f, const struct oauth_grant_t
 
 /* The grant the file records, through the grant module (oauth_grant.h):
  * the refresh grant, or client_credentials again for an app-only file. */
-/* error_description, if it is plain RFC 6749 text and holds none of our
- * secrets; else "" */
-static void tokenfile_describe(json_t *err, const struct tokfile *f, char *out, size_t outlen)
-{
-    json_t *d = json_object_get(err, "error_description");
-    const char *s;
-    size_t n, i;
-
-    out[0] = '\0';
-    if (!json_is_string(d))
-        return;
-    s = json_string_value(d);
-    n = json_string_length(d);
-    if (n == 0 || n > 300 || strlen(s) != n)
-        return;
-    for (i = 0; i < n; i++)
-        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
-            return;
-    if (strstr(s, f->refresh_token) || (f->client_secret && f->client_secret[0]
-                                        && strstr(s, f->client_secret))
-        || (f->access_token && strstr(s, f->access_token)))
-        return;
-    snprintf(out, outlen, ": %s", s);
-}
-
-static enum oauth_tokenfile_status tokenfile_rejected(const struct oauth_http_response *r,
-                                            const struct tokfile *f, struct oauth_err *err)
-{
-    json_error_t jerr;
-    json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
-    json_t *e = root ? json_object_get(root, "error") : NULL;
-    char desc[320], advice[OAUTH_ERR_REASON_MAX], full[4200];
-    const char *code = "(no error code)";
-
-    desc[0] = '\0';
-    if (json_is_string(e)) {
-        const char *s = json_string_value(e);
-        size_t i, n = json_string_length(e);
-        int ok = n > 0 && n <= 64 && strlen(s) == n;
-        for (i = 0; ok && i < n; i++)
-            ok = s[i] >= 0x20 && s[i] <= 0x7e && s[i] != '"' && s[i] != '\\';
-        if (ok)
-            code = s;
-        tokenfile_describe(root, f, desc, sizeof(desc));
-    }
-    /* what to do about it, when known, instead of the description; the
-     * file named as the command needs it */
-    if (f->dir_name)
-        snprintf(full, sizeof(full), "%s/%s", f->dir_name, f->path);
-    if (oauth_advice(root, f->dir_name ? full : f->path, advice, sizeof(advice)) > 0)
-        oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s: %s", r->code, code,
-                  advice);
-    else
-        oauth_why(err, "token endpoint refused the refresh: HTTP %ld, %s%s", r->code, code,
-                  desc);
-    json_decref(root);
-    return OAUTH_TOKENFILE_REJECTED;
-}
-
-/* expires_in: a positive integer (or, as some servers send it, a string of
- * digits); -1 when unusable, 0 when absent */
-static long tokenfile_expires_in(json_t *v)
-{
-    json_int_t x;
-
-    if (!v)
-        return 0;
-    if (json_is_integer(v)) {
-        x = json_integer_value(v);
-    } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t i, n = json_string_length(v);
-        if (n == 0 || n > 10)
-            return -1;
-        for (i = 0, x = 0; i < n; i++) {
-            if (s[i] < '0' || s[i] > '9')
-                return -1;
-            x = x * 10 + (s[i] - '0');
-        }
-    } else {
-        return -1;
-    }
-    return x > 0 && x <= MAX_EXPIRES_IN ? (long)x : -1;
-}
-
-struct grant {
-    char *access_token;
-    char *refresh_token;          /* NULL: keep the old one */
-    long expires_in;
-};
-
-static void grant_clear(struct grant *g)
-{
-    oauth_secret_free(g->access_token);
-    oauth_secret_free(g->refresh_token);
-    memset(g, 0, sizeof(*g));
-}
-
 static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
                                                      const struct oauth_tokenfile_options *o,
                                                      struct oauth_grant_tokens *g,
@@ -942,6 +844,7 @@ enum oauth_tokenfile_status oauth_tokenfile_refresh(const char *path,
 
 enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth_err *err)
 {
+    struct oauth_tokenfile_options def;
     struct oauth_err mine;
     struct tokfile f;
     enum oauth_tokenfile_status st;
@@ -950,7 +853,8 @@ enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth
         err = &mine;
     oauth_err_clear(err);
     (void)oauth_http_init(NULL);
-    if ((st = tokenfile_load(path, &f, err)) == OAUTH_TOKENFILE_OK)
+    oauth_tokenfile_options_default(&def);
+    if ((st = tokenfile_load(&def, path, &f, err)) == OAUTH_TOKENFILE_OK)
         tokfile_free(&f);
     return oauth_err_is(err, tokenfile_class(st), st);
 }
@@ -996,10 +900,10 @@ static enum oauth_tokenfile_status tokenfile_write(const char *path, const char 
         return st;
     }
     tokfile_free(&f);
-    lockfd = tokenfile_take_lock(path, want, o->lock_timeout_ms, err, &st);
+    lockfd = tokenfile_take_lock(o->dir_fd, path, want, o->lock_timeout_ms, err, &st);
     if (lockfd < 0)
         return st;
-    if ((st = tmpfile_make(path, want, &t, err)) == OAUTH_TOKENFILE_OK)
+    if ((st = tmpfile_make(o->dir_fd, path, want, &t, err)) == OAUTH_TOKENFILE_OK)
         st = tmpfile_commit(&t, path, text, len, err);
     close(lockfd);
     return st;

@@ -690,6 +690,147 @@ static void introspection_row(int row, void *arg)
         show(&o);
 }
 
+/* ---- introspection shared through memcached ------------------------------------ */
+
+static char shared_token[TOKEN_MAX];
+static int asked_before;
+
+/* arg "first" / "second": two processes (two hx_run children) log in with
+ * the same token; the provider is asked once. */
+static void shared_row(int row, void *arg)
+{
+    const char *mech = mechs[row % 2], *which = arg;
+    struct hx_client c = {.authname = ALICE, .password = shared_token};
+    struct hx_outcome o;
+    int asked;
+
+    hx_row_name("%s: shared introspection cache, %s process", mech, which);
+    hx_exchange(mech, &c, NULL, &o);
+    asked = server_stat("\"introspections\": ");
+    if (!tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0 && asked == asked_before + 1,
+                "%s: shared introspection cache, %s process: authenticated, the provider asked "
+                "once in all (%d)", mech, which, asked - asked_before))
+        show(&o);
+}
+
+/* The cache server down: a valid token still authenticates; the outage is
+ * logged once per interval by each mechanism (each plugin has its own
+ * verifier), not at every login: rows XOAUTH2, XOAUTH2, OAUTHBEARER. */
+static void cache_down_row(int row, void *arg)
+{
+    const char *mech = mechs[row / 2];
+    char token[TOKEN_MAX] = "", body[128];
+    struct hx_client c = {.authname = ALICE, .password = token};
+    struct hx_outcome o;
+    int n;
+
+    (void)arg;
+    hx_row_name("%s: shared introspection cache down", mech);
+    snprintf(body, sizeof(body), "{\"user\":\"%s\"}", ALICE);
+    if (server_token("/grant", body, token) != 0) {
+        tap_ok(0, "%s: the loopback server issued no token", mech);
+        return;
+    }
+    hx_exchange(mech, &c, NULL, &o);
+    n = hx_log_count("shared introspection cache");
+    if (!tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0 && n == (row != 1),
+                "%s: shared introspection cache down: authenticated by asking the provider, "
+                "the outage logged %s (%d)", mech, row != 1 ? "once" : "not again", n))
+        show(&o);
+}
+
+/* Past the bound on requests per interval, a token in no cache is a
+ * temporary failure (SASL_UNAVAIL: Postfix's 454), logged once; a cached
+ * valid token still authenticates. */
+static void bound_row(int row, void *arg)
+{
+    const char *mech = mechs[0];
+    char token[TOKEN_MAX];
+    struct hx_client c = {.authname = ALICE, .password = token};
+    struct hx_outcome o;
+    int ok;
+
+    (void)arg;
+    if (row < 3) {
+        hx_row_name("%s: introspection bound, unknown token %d", mech, row);
+        snprintf(token, sizeof(token), "flood-token-%d-%ld", row, (long)getpid());
+        hx_exchange(mech, &c, NULL, &o);
+        ok = row < 2 ? tap_ok(o.server_rc == SASL_BADAUTH, "%s: introspection bound: unknown "
+                              "token %d within the bound: SASL_BADAUTH", mech, row)
+                     : tap_ok(o.server_rc == SASL_UNAVAIL && strstr(o.server_err, "bound")
+                                  && hx_log_count("introspection bound reached:") == 1,
+                              "%s: introspection bound: unknown token %d past it: SASL_UNAVAIL "
+                              "(454), the bound logged once", mech, row);
+    } else {
+        hx_row_name("%s: introspection bound, cached valid token", mech);
+        snprintf(token, sizeof(token), "%s", shared_token);
+        hx_exchange(mech, &c, NULL, &o);
+        ok = tap_ok(o.server_rc == SASL_OK && !hx_log_contains("bound reached"),
+                    "%s: introspection bound reached: a valid token in the shared cache still "
+                    "authenticates", mech);
+    }
+    if (!ok)
+        show(&o);
+}
+
+static void run_shared_cache(const char *const *intro_opts, size_t n_intro)
+{
+    static const char *opts[40];
+    static char keyfile[PATHLEN], closed[64];
+    struct mc cache;
+    struct hx_init in;
+    char body[128];
+    size_t n = n_intro;
+    FILE *f;
+
+    if (mc_start(&cache) != 0) {
+        tap_ok(0, "memcached (Debian's, scripts/deps.sh) did not start on 127.0.0.1");
+        return;
+    }
+    snprintf(keyfile, sizeof(keyfile), "%s/icache-key", hx.root);
+    if (!(f = fopen(keyfile, "w")) || fputs("a site-wide key of 32 bytes or more, for tests\n", f) < 0
+        || fclose(f) != 0 || chmod(keyfile, 0600) != 0) {
+        tap_ok(0, "cannot write %s", keyfile);
+        mc_stop(&cache);
+        return;
+    }
+    snprintf(body, sizeof(body), "{\"user\":\"%s\"}", ALICE);
+    if (server_token("/grant", body, shared_token) != 0) {
+        tap_ok(0, "the loopback server issued no token");
+        mc_stop(&cache);
+        return;
+    }
+    memcpy(opts, intro_opts, n_intro * sizeof(*opts));
+    opts[n++] = "oauth_introspection_cache_server";
+    opts[n++] = cache.url;
+    opts[n++] = "oauth_introspection_cache_key_file";
+    opts[n++] = keyfile;
+    opts[n] = NULL;
+    in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
+                          .client_path = oauthdir, .server_opts = opts};
+    asked_before = server_stat("\"introspections\": ");
+    hx_run("shared introspection cache, first process", &in, 1, shared_row, "first");
+    hx_run("shared introspection cache, second process", &in, 2, shared_row, "second");
+
+    /* a bound of 2 requests an hour, counted in the shared cache (not too
+     * near the hour's end, so that the three requests share a window) */
+    while (time(NULL) % 3600 > 3590)
+        sleep(1);
+    opts[n++] = "oauth_introspection_max_per_interval";
+    opts[n++] = "2";
+    opts[n++] = "oauth_introspection_interval";
+    opts[n++] = "3600";
+    opts[n] = NULL;
+    hx_run("introspection bound", &in, 4, bound_row, NULL);
+
+    /* the cache server down */
+    snprintf(closed, sizeof(closed), "%s", cache.url);
+    mc_stop(&cache);
+    opts[n_intro + 1] = closed;
+    opts[n_intro + 4] = NULL;
+    hx_run("shared introspection cache down", &in, 3, cache_down_row, NULL);
+}
+
 /* A token revoked before it expires (introspection then says inactive): the
  * client that was refused records it in the token file, and the next
  * attempt refreshes the token although its expires_at is an hour away, and
@@ -841,146 +982,6 @@ static void run_clientconf(void)
     fclose(f);
     hx_run("client settings file, malformed", &in, 2, badconf_row, NULL);
     unsetenv("SASL_CONF_PATH");
-    in.server_opts = intro_opts;
-/* ---- introspection shared through memcached ------------------------------------ */
-
-static char shared_token[TOKEN_MAX];
-static int asked_before;
-
-/* arg "first" / "second": two processes (two hx_run children) log in with
- * the same token; the provider is asked once. */
-static void shared_row(int row, void *arg)
-{
-    const char *mech = mechs[row % 2], *which = arg;
-    struct hx_client c = {.authname = ALICE, .password = shared_token};
-    struct hx_outcome o;
-    int asked;
-
-    hx_row_name("%s: shared introspection cache, %s process", mech, which);
-    hx_exchange(mech, &c, NULL, &o);
-    asked = server_stat("\"introspections\": ");
-    if (!tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0 && asked == asked_before + 1,
-                "%s: shared introspection cache, %s process: authenticated, the provider asked "
-                "once in all (%d)", mech, which, asked - asked_before))
-        show(&o);
-}
-
-/* The cache server down: a valid token still authenticates; the outage is
- * logged once per interval by each mechanism (each plugin has its own
- * verifier), not at every login: rows XOAUTH2, XOAUTH2, OAUTHBEARER. */
-static void cache_down_row(int row, void *arg)
-{
-    const char *mech = mechs[row / 2];
-    char token[TOKEN_MAX] = "", body[128];
-    struct hx_client c = {.authname = ALICE, .password = token};
-    struct hx_outcome o;
-    int n;
-
-    (void)arg;
-    hx_row_name("%s: shared introspection cache down", mech);
-    snprintf(body, sizeof(body), "{\"user\":\"%s\"}", ALICE);
-    if (server_token("/grant", body, token) != 0) {
-        tap_ok(0, "%s: the loopback server issued no token", mech);
-        return;
-    }
-    hx_exchange(mech, &c, NULL, &o);
-    n = hx_log_count("shared introspection cache");
-    if (!tap_ok(o.server_rc == SASL_OK && strcmp(o.username, ALICE) == 0 && n == (row != 1),
-                "%s: shared introspection cache down: authenticated by asking the provider, "
-                "the outage logged %s (%d)", mech, row != 1 ? "once" : "not again", n))
-        show(&o);
-}
-
-/* Past the bound on requests per interval, a token in no cache is a
- * temporary failure (SASL_UNAVAIL: Postfix's 454), logged once; a cached
- * valid token still authenticates. */
-static void bound_row(int row, void *arg)
-{
-    const char *mech = mechs[0];
-    char token[TOKEN_MAX];
-    struct hx_client c = {.authname = ALICE, .password = token};
-    struct hx_outcome o;
-    int ok;
-
-    (void)arg;
-    if (row < 3) {
-        hx_row_name("%s: introspection bound, unknown token %d", mech, row);
-        snprintf(token, sizeof(token), "flood-token-%d-%ld", row, (long)getpid());
-        hx_exchange(mech, &c, NULL, &o);
-        ok = row < 2 ? tap_ok(o.server_rc == SASL_BADAUTH, "%s: introspection bound: unknown "
-                              "token %d within the bound: SASL_BADAUTH", mech, row)
-                     : tap_ok(o.server_rc == SASL_UNAVAIL && strstr(o.server_err, "bound")
-                                  && hx_log_count("introspection bound reached:") == 1,
-                              "%s: introspection bound: unknown token %d past it: SASL_UNAVAIL "
-                              "(454), the bound logged once", mech, row);
-    } else {
-        hx_row_name("%s: introspection bound, cached valid token", mech);
-        snprintf(token, sizeof(token), "%s", shared_token);
-        hx_exchange(mech, &c, NULL, &o);
-        ok = tap_ok(o.server_rc == SASL_OK && !hx_log_contains("bound reached"),
-                    "%s: introspection bound reached: a valid token in the shared cache still "
-                    "authenticates", mech);
-    }
-    if (!ok)
-        show(&o);
-}
-
-static void run_shared_cache(const char *const *intro_opts, size_t n_intro)
-{
-    static const char *opts[40];
-    static char keyfile[PATHLEN], closed[64];
-    struct mc cache;
-    struct hx_init in;
-    char body[128];
-    size_t n = n_intro;
-    FILE *f;
-
-    if (mc_start(&cache) != 0) {
-        tap_ok(0, "memcached (Debian's, scripts/deps.sh) did not start on 127.0.0.1");
-        return;
-    }
-    snprintf(keyfile, sizeof(keyfile), "%s/icache-key", hx.root);
-    if (!(f = fopen(keyfile, "w")) || fputs("a site-wide key of 32 bytes or more, for tests\n", f) < 0
-        || fclose(f) != 0 || chmod(keyfile, 0600) != 0) {
-        tap_ok(0, "cannot write %s", keyfile);
-        mc_stop(&cache);
-        return;
-    }
-    snprintf(body, sizeof(body), "{\"user\":\"%s\"}", ALICE);
-    if (server_token("/grant", body, shared_token) != 0) {
-        tap_ok(0, "the loopback server issued no token");
-        mc_stop(&cache);
-        return;
-    }
-    memcpy(opts, intro_opts, n_intro * sizeof(*opts));
-    opts[n++] = "oauth_introspection_cache_server";
-    opts[n++] = cache.url;
-    opts[n++] = "oauth_introspection_cache_key_file";
-    opts[n++] = keyfile;
-    opts[n] = NULL;
-    in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
-                          .client_path = oauthdir, .server_opts = opts};
-    asked_before = server_stat("\"introspections\": ");
-    hx_run("shared introspection cache, first process", &in, 1, shared_row, "first");
-    hx_run("shared introspection cache, second process", &in, 2, shared_row, "second");
-
-    /* a bound of 2 requests an hour, counted in the shared cache (not too
-     * near the hour's end, so that the three requests share a window) */
-    while (time(NULL) % 3600 > 3590)
-        sleep(1);
-    opts[n++] = "oauth_introspection_max_per_interval";
-    opts[n++] = "2";
-    opts[n++] = "oauth_introspection_interval";
-    opts[n++] = "3600";
-    opts[n] = NULL;
-    hx_run("introspection bound", &in, 4, bound_row, NULL);
-
-    /* the cache server down */
-    snprintf(closed, sizeof(closed), "%s", cache.url);
-    mc_stop(&cache);
-    opts[n_intro + 1] = closed;
-    opts[n_intro + 4] = NULL;
-    hx_run("shared introspection cache down", &in, 3, cache_down_row, NULL);
 }
 
 static void run_with_server(void)
