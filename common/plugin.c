@@ -160,9 +160,14 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
                         int *out_version, sasl_client_plug_t **pluglist, int *plugcount)
 {
+    int r;
+
     *pluglist = p->client;
-    return plugin_init_side(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
-                            p->client_count, out_version, plugcount, NULL);
+    r = plugin_init_side(p, utils, maxversion, SASL_CLIENT_PLUG_VERSION, "client",
+                         p->client_count, out_version, plugcount, NULL);
+    if (r == SASL_OK && *plugcount > 0 && p->client_load)
+        p->client_load(utils);
+    return r;
 }
 
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,

@@ -93,6 +93,9 @@ struct sm_plugin {
      * missing at run time), or NULL when it can; then neither side is
      * registered, and the reason is logged.  NULL hook: always available. */
     const char *(*unavailable)(void);
+    /* what a client reads when it loads (before a chroot), once libsasl2's
+     * layout is checked and the mechanism is enabled; NULL: nothing */
+    void (*client_load)(const sasl_utils_t *utils);
 };
 
 /* The bodies of sasl_server_plug_init / sasl_client_plug_init.  The option

@@ -68,6 +68,13 @@ static sasl_client_plug_t client_plugins[] = {{
     .mech_dispose = sm_client_dispose,
 }};
 
+/* what a chrooted client cannot open later: the CA bundle, the token
+ * folder (oauth_clientcfg.h) */
+static void plugin_client_load(const sasl_utils_t *utils)
+{
+    oauth_client_settings_load(&client_settings, utils);
+}
+
 static const struct sm_plugin plugin = {
     .prefix = GLUE_PREFIX,
     .mech = GLUE_NAME,
@@ -78,6 +85,7 @@ static const struct sm_plugin plugin = {
     .settings = &settings.common,
     .limits = 0,
     .read_settings = oauth_server_options,
+    .client_load = plugin_client_load,
 };
 
 int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
@@ -95,9 +103,6 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_ve
      * token file use, when other threads may be inside jansson; a failure
      * here is reported by that use */
     (void)oauth_http_init(NULL);
-    /* what a chrooted client cannot open later: the CA bundle, the token
-     * folder (oauth_clientcfg.h) */
-    oauth_client_settings_load(&client_settings, utils);
     return sm_client_plug_init(&plugin, utils, maxversion, out_version, pluglist,
                                plugcount);
 }

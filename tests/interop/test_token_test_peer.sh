@@ -84,6 +84,9 @@ check "IMAP without SASL-IR: AUTHENTICATE alone, the message after '+ '" 0 '^S: 
 peer imap-challenge "$SM_TMP/short.json" imap
 check "IMAP: untagged lines around the error challenge; decoded, answered, NO: exit 1" 1 \
     '^\*   decoded: \{"status":"invalid_token"' '' '^$'
+# the refusal is recorded in the file (its next use refreshes first, and this
+# file's token endpoint is closed): a fresh file for the cases after it
+tokenfile "$SM_TMP/short.json" "short.token.$RANDOM"
 peer smtp-injection "$SM_TMP/short.json" smtp
 check "SMTP: bytes after the STARTTLS reply (an injection): no handshake, no AUTH, exit 1" 1 '' \
     'STARTTLS injection' 'STARTTLS' 'AUTH|TOKEN'
