@@ -92,7 +92,7 @@ teardown() {
             echo "# teardown: the plugin directory's diversions still differ from the start:" >&2
             diversions | sed 's/^/#   /' >&2
         fi
-        flock -u 9
+        if [ "$locked" = own ]; then flock -u 9; fi
     fi
     sm__cleanup
 }
@@ -182,8 +182,10 @@ done
 if [ "${SM_HEAVY_LOCK_HELD:-0}" != 1 ]; then
     exec 9>/tmp/sm-heavy.lock
     flock 9
+    locked=own
+else
+    locked=caller
 fi
-locked=1
 divert_before=$(diversions)
 left=$(ours_installed)
 if [ -n "$left" ]; then
