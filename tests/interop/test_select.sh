@@ -5,9 +5,12 @@
 # sasl-sample-server/-client exchanges through that directory; which plugin
 # served an exchange is told by its errdetail for a wrong password (ours:
 # "<MECH>: authentication failed"; Cyrus's says something else), after a
-# right password authenticated.  Then the refusals (not root, unknown
+# right password authenticated (for NTLM also by the client's NT response:
+# ours sends NTLMv2, Cyrus's NTLMv1).  Then the refusals (not root, unknown
 # mechanism, no such plugin, a diversion owned by someone else, GSS-SPNEGO
-# without --yes, a refused mechanism among good ones), --dry-run, an upgrade
+# without --yes, a refused mechanism among good ones, saslpluginviewer
+# crashing or its output not understood), --dry-run, a --plugin-dir whose
+# name has a space (ours, status, cyrus, reset there), an upgrade
 # of Cyrus's packages (apt-get install --reinstall libsasl2-modules
 # libsasl2-modules-gssapi-mit) with the choice held, and reset.
 #
@@ -36,7 +39,7 @@ USER_NAME=alice
 USER_PASS='s3lect pass'
 PASSWORD_MECHS=(PLAIN LOGIN CRAM-MD5 NTLM)
 
-sm_plan 54
+sm_plan 65
 sm_init
 
 blocked=
@@ -78,12 +81,14 @@ dpkg-divert --list | sort >"$before_div"
 copied=()
 restore() {
     local f d
-    # every diversion of ours, whether the command got that far or not
-    for f in $(dpkg-divert --list | awk -v o=$OWNER '$NF == o && $(NF-1) == "by" { print $3 }'); do
+    # every diversion of ours, whether the command got that far or not (the
+    # names may hold spaces: "diversion of F to F$SUFFIX by $OWNER")
+    while IFS= read -r f; do
+        [ -n "$f" ] || continue
         d=$(dpkg-divert --truename "$f")
         dpkg-divert --quiet --package "$OWNER" --divert "$d" --rename --remove "$f" \
             || echo "# restore: could not remove the diversion of $f" >&2
-    done
+    done < <(dpkg-divert --list | sed -n "s/^diversion of \(.*\) to \1$SUFFIX by $OWNER\$/\1/p")
     # our NTLM, if the test died while it was set aside
     [ -e "$SM_TMP/aside.so" ] && mv "$SM_TMP/aside.so" "$SYS/libsaslmechs_ntlm.so"
     for f in "${copied[@]}"; do rm -f "$SYS/$f" "$SYS/$f$SUFFIX"; done
@@ -114,13 +119,13 @@ else
 fi
 
 # ---- helpers
-viewer() { # -s|-c: "PLUGIN MECH" lines in libsasl2's order
-    saslpluginviewer -p "$SYS" "$1" 2>/dev/null | awk '
+viewer() { # -s|-c [DIR]: "PLUGIN MECH" lines in libsasl2's order
+    saslpluginviewer -p "${2:-$SYS}" "$1" 2>/dev/null | awk '
         /^Plugin "/ { n = $2; gsub(/"/, "", n); next }
         /SASL mechanism: / && n != "" { m = $3; sub(/,$/, "", m); print n, m; n = "" }'
 }
-# plugins_for SIDE MECH: the distinct plugin names offering MECH, in order
-plugins_for() { viewer "$1" | awk -v m="$2" '$2 == m && !s[$1]++ { printf "%s ", $1 }'; }
+# plugins_for SIDE MECH [DIR]: the distinct plugin names offering MECH, in order
+plugins_for() { viewer "$1" "${3:-}" | awk -v m="$2" '$2 == m && !s[$1]++ { printf "%s ", $1 }'; }
 # only_plugin MECH NAME: on both sides, NAME is the only plugin offering MECH
 only_plugin() {
     local s c
@@ -137,13 +142,25 @@ sm_mksasldb "$SM_TMP/sasldb" "$SM_FQDN" "$USER_NAME" "$USER_PASS" >/dev/null 2>&
 sm_write_conf "$SM_TMP/conf" "sasldb_path=$SM_TMP/sasldb" auxprop_plugin=sasldb \
     pwcheck_method=auxprop
 # served MECH ours|cyrus: an exchange through the system directory on both
-# sides succeeds, and a wrong password is refused by the plugin named
+# sides succeeds, and a wrong password is refused by the plugin named; for
+# NTLM the client named sent the NT response (ours NTLMv2: more than 24
+# bytes; Cyrus's NTLMv1: 24)
 served() {
-    local mech=$1 want=$2 got
+    local mech=$1 want=$2 got ntlen
+    SERVED=
     if ! sm_exchange "$mech-$want-ok" "$mech" "$SYS" "$SYS" "$SM_TMP/conf" "$USER_NAME" \
         "$USER_PASS" || [ "$SM_X_USER" != "$USER_NAME" ]; then
         WHY="the right password did not authenticate: ${SM_X_WHY:-user '$SM_X_USER'}"
         return 1
+    fi
+    if [ "$mech" = NTLM ]; then
+        ntlen=$(sed -n 's/^C: //p' "$SM_X_DIR/client.out" | sm_ntlm_nt_len)
+        if { [ "$want" = ours ] && [ "${ntlen:-0}" -le 24 ]; } \
+            || { [ "$want" = cyrus ] && [ "${ntlen:-0}" -ne 24 ]; }; then
+            WHY="the client's NT response is '${ntlen}' bytes: not $want's client"
+            return 1
+        fi
+        SERVED=" (NT response $ntlen bytes)"
     fi
     sm_exchange "$mech-$want-bad" "$mech" "$SYS" "$SYS" "$SM_TMP/conf" "$USER_NAME" wrong
     if grep -q "SASL Other: $mech: authentication failed" "$SM_X_DIR/server.err"; then
@@ -227,8 +244,53 @@ if [ $? -eq 0 ] && grep -q "would: dpkg-divert .*--add $SYS/libplain.so" <<<"$ou
 else
     sm_not_ok "--dry-run ours PLAIN prints the diversion and changes nothing" "$out"
 fi
+# saslpluginviewer crashing, or printing what is not understood: refused,
+# never "no Cyrus plugin ...; sasl-mechs' is the only one" with Cyrus's loaded
+cat >"$SM_TMP/viewer-crash" <<'EOF'
+#!/bin/sh
+echo "simulated crash" >&2
+kill -SEGV $$
+EOF
+cat >"$SM_TMP/viewer-changed" <<'EOF'
+#!/bin/sh
+saslpluginviewer "$@" | sed 's/SASL mechanism:/Mechanism:/'
+EOF
+chmod +x "$SM_TMP/viewer-crash" "$SM_TMP/viewer-changed"
+refused "ours PLAIN with saslpluginviewer crashing: refused" "viewer-crash failed" \
+    env SASL_MECHS_PLUGINVIEWER="$SM_TMP/viewer-crash" "$SELECT" ours PLAIN
+refused "ours PLAIN with saslpluginviewer's output not understood: refused, naming libplain.so" \
+    "libplain.so is in $SYS but .*viewer-changed does not list it" \
+    env SASL_MECHS_PLUGINVIEWER="$SM_TMP/viewer-changed" "$SELECT" ours PLAIN
+refused "status with saslpluginviewer crashing: fails, saying so" "viewer-crash failed" \
+    env SASL_MECHS_PLUGINVIEWER="$SM_TMP/viewer-crash" "$SELECT" status
 sm_check "$([ "$(dpkg-divert --list | sort)" = "$(cat "$before_div")" ]; echo $?)" \
     "after the refusals the diversions are those of the start"
+
+# ---- a plugin directory whose name has a space: every path whole
+SPD="$SM_TMP/plugin dir"
+mkdir -p "$SPD"
+cp "$SYS/libplain.so" "$SM_PLUGIN_DIR/libsaslmechs_plain.so" "$SPD/"
+mine() { dpkg-divert --list | awk -v o=$OWNER '$NF == o' | sort; }
+out=$("$SELECT" --plugin-dir "$SPD" ours PLAIN 2>&1)
+[ $? -eq 0 ] && [ "$(dpkg-divert --listpackage "$SPD/libplain.so")" = "$OWNER" ] \
+    && [ ! -e "$SPD/libplain.so" ] && [ -e "$SPD/libplain.so$SUFFIX" ] \
+    && [ "$(mine)" = "diversion of $SPD/libplain.so to $SPD/libplain.so$SUFFIX by $OWNER" ] \
+    && [ "$(plugins_for -s PLAIN "$SPD")" = "saslmechs_plain " ]
+sm_check $? "--plugin-dir '$SPD' ours PLAIN: that libplain.so diverted, nothing else" \
+    "$out; $(mine)"
+out=$("$SELECT" --plugin-dir "$SPD" status 2>&1)
+grep -q '^PLAIN  *server ours  *libsaslmechs_plain.so .*libplain.so diverted' <<<"$out" \
+    && grep -qxF "  $SPD/libplain.so -> $SPD/libplain.so$SUFFIX" <<<"$out"
+sm_check $? "--plugin-dir '$SPD' status: ours, and the diversion with its whole name" "$out"
+out=$("$SELECT" --plugin-dir "$SPD" cyrus PLAIN 2>&1)
+[ $? -eq 0 ] && [ -e "$SPD/libplain.so" ] && [ ! -e "$SPD/libsaslmechs_plain.so" ] \
+    && [ "$(dpkg-divert --listpackage "$SPD/libsaslmechs_plain.so")" = "$OWNER" ] \
+    && [ "$(plugins_for -s PLAIN "$SPD")" = "plain " ]
+sm_check $? "--plugin-dir '$SPD' cyrus PLAIN: libplain.so back, ours diverted" "$out; $(mine)"
+out=$("$SELECT" reset 2>&1)
+[ $? -eq 0 ] && [ -e "$SPD/libplain.so" ] && [ -e "$SPD/libsaslmechs_plain.so" ] \
+    && [ "$(dpkg-divert --list | sort)" = "$(cat "$before_div")" ]
+sm_check $? "reset: both files in '$SPD' back, the diversions those of the start" "$out; $(mine)"
 
 # ---- ours for the password mechanisms
 out=$("$SELECT" ours "${PASSWORD_MECHS[@]}" 2>&1)
@@ -243,9 +305,9 @@ for m in "${PASSWORD_MECHS[@]}"; do
             "$(dpkg-divert --list "$c")"
     fi
 done
-for m in PLAIN LOGIN CRAM-MD5; do
+for m in "${PASSWORD_MECHS[@]}"; do
     served "$m" ours
-    sm_check $? "ours $m: sample exchange through $SYS authenticates, served by ours" "$WHY"
+    sm_check $? "ours $m: sample exchange through $SYS authenticates, served by ours$SERVED" "$WHY"
 done
 out=$("$SELECT" status 2>&1)
 if grep -q '^PLAIN  *server ours  *libsaslmechs_plain.so' <<<"$out" \
@@ -315,13 +377,13 @@ sm_check $? "cyrus GSSAPI: GSS-SPNEGO is back" "${WHY:-}"
     && [ -e "$SYS/libsaslmechs_gssapi.so$SUFFIX" ] && [ -z "$(dpkg-divert --listpackage "$SYS/libgssapiv2.so")" ]
 sm_check $? "cyrus GSSAPI: ours diverted, libgssapiv2.so no longer"
 
-for m in PLAIN CRAM-MD5; do
+for m in PLAIN CRAM-MD5 NTLM; do
     out=$("$SELECT" cyrus "$m" 2>&1)
     sm_check $? "cyrus $m" "$out"
     only_plugin "$m" "$(cyrus_name "$m")"
     sm_check $? "cyrus $m: only Cyrus's $(cyrus_name "$m") offers $m (server and client)" "${WHY:-}"
     served "$m" cyrus
-    sm_check $? "cyrus $m: sample exchange authenticates, served by Cyrus's" "$WHY"
+    sm_check $? "cyrus $m: sample exchange authenticates, served by Cyrus's$SERVED" "$WHY"
 done
 out=$("$SELECT" status 2>&1)
 grep -q '^PLAIN  *server cyrus  *libplain.so' <<<"$out" \
@@ -335,8 +397,10 @@ sm_check $? "ours PLAIN after cyrus PLAIN: ours is back, Cyrus's set aside" "$ou
 reinstall
 sm_check $? "apt-get install --reinstall $CYRUS_PKGS (second time)" "$(tail -5 "$SM_TMP/apt.log")"
 only_plugin PLAIN saslmechs_plain && only_plugin CRAM-MD5 crammd5 && only_plugin GSSAPI gssapiv2 \
-    && only_plugin GSS-SPNEGO gssapiv2 && only_plugin LOGIN saslmechs_login
-sm_check $? "after it: PLAIN and LOGIN ours, CRAM-MD5 and GSSAPI Cyrus's, GSS-SPNEGO there" "${WHY:-}"
+    && only_plugin GSS-SPNEGO gssapiv2 && only_plugin LOGIN saslmechs_login \
+    && only_plugin NTLM ntlm
+sm_check $? "after it: PLAIN and LOGIN ours, CRAM-MD5, NTLM and GSSAPI Cyrus's, GSS-SPNEGO there" \
+    "${WHY:-}"
 
 # ---- reset
 out=$("$SELECT" --dry-run reset 2>&1)
