@@ -166,6 +166,13 @@ enum oauth_tokenfile_status oauth_tokenfile_write(const char *path, const char *
                                                   const struct oauth_tokenfile_options *o,
                                                   struct oauth_err *err);
 
+/* Take the lock a refresh takes (<path>.lock, waited for at most
+ * lock_timeout_ms; o may be NULL for the defaults), for the token tool's
+ * revoke and delete: the descriptor holding it (close it to release), or -1
+ * with err set (UNREADABLE: no regular file at path; LOCK_FAILED). */
+int oauth_tokenfile_lock(const char *path, const struct oauth_tokenfile_options *o,
+                         struct oauth_err *err);
+
 const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s);
 
 #endif
