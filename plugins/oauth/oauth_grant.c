@@ -651,7 +651,9 @@ static enum oauth_grant_status grant_token(const struct oauth_grant_client *c,
             goto oom;
     }
     out->id_token = grant_dup(root, "id_token", MAX_TOKEN, &bad);
-    out->scope = grant_dup(root, "scope", MAX_STRING, &bad);
+    v = json_object_get(root, "scope");
+    if (!json_is_string(v) || json_string_length(v) > 0) /* "": none granted or asked for */
+        out->scope = grant_dup(root, "scope", MAX_STRING, &bad);
     if (bad == 2)
         goto oom;
     if (bad) {

@@ -451,6 +451,9 @@ static const struct {
      OAUTH_GRANT_UNAVAILABLE, "503"},
     {"{\"status\": 200, \"body\": {\"access_token\": \"x\", \"expires_in\": \"120\"}}",
      OAUTH_GRANT_OK, ""},
+    /* no scope asked for: an empty one echoed */
+    {"{\"status\": 200, \"body\": {\"access_token\": \"x\", \"expires_in\": 120, "
+     "\"scope\": \"\"}}", OAUTH_GRANT_OK, ""},
 };
 
 static void test_malformed_answers(void **state)
