@@ -14,8 +14,11 @@
 #   through sasl-sample-client; the authorization code flow with PKCE driven
 #   by headless Chromium through the loopback redirect, the pasted-URL mode,
 #   a forged state refused; revoke (RFC 7009) and delete; discovery
-#   (--issuer); an http:// login host off loopback refused; the tool under
-#   valgrind.  TAP output.
+#   (--issuer); an http:// login host off loopback refused; the security
+#   review's cases (a long or repeated --service, no --scope, stray requests
+#   to the loopback listener, a 10-year device interval, control characters
+#   from the IdP, relative key paths, delete waiting for the lock); the tool
+#   under valgrind.  TAP output.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
