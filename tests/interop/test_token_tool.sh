@@ -23,7 +23,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-sm_plan 35
+sm_plan 36
 sm_init
 
 TOOL=$SM_BUILDDIR/sasl-mechs-token
@@ -577,6 +577,20 @@ if [ -n "$blocked" ]; then blocked_all "$desc"; else
     ms=$(((t1 - t0) / 1000000))
     if [ "$rc" -eq 0 ] && [ ! -e "$W/rel.json" ] && [ "$ms" -ge 2000 ]; then
         sm_ok "$desc ($ms ms)"; else sm_not_ok "$desc" "exit $rc after $ms ms"; sm_diag_file "$W/del.out"; fi
+fi
+
+desc="obtain leaves no unerased copy of the client secret (from standard input) or the new token in freed memory (free() hook)"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    hook=$SM_BUILDDIR/tests/unit/.libs/free_hook.so
+    [ -e "$hook" ] || make -C "$SM_BUILDDIR" tests/unit/free_hook.la >/dev/null 2>&1
+    rm -f "$W/fh.dump"
+    LD_PRELOAD=$hook SM_FREE_HOOK_DUMP=$W/fh.dump "$TOOL" obtain --client-id "$CID" --login-host "$MS" \
+        --tenant contoso.test --app-only --client-secret-file - --file "$W/fh.json" <"$W/secret" >"$W/fh.out" 2>&1
+    rc=$?
+    at=$(json_get "$W/fh.json" access_token)
+    hits=$(LC_ALL=C grep -c -a -F -e tool-secret -e "${at:-no token}" "$W/fh.dump" 2>/dev/null)
+    if [ "$rc" -eq 0 ] && [ -n "$at" ] && [ -s "$W/fh.dump" ] && [ "$hits" = 0 ] && ! grep -q -a OVERFLOWED "$W/fh.dump"; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc, lines of freed memory with a secret: $hits"; sm_diag_file "$W/fh.out"; fi
 fi
 
 desc="under valgrind: obtain (certificate), show, refresh, an authorization code flow left unanswered: no memory error or leak"
