@@ -23,7 +23,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-sm_plan 36
+sm_plan 37
 sm_init
 
 TOOL=$SM_BUILDDIR/sasl-mechs-token
@@ -591,6 +591,27 @@ if [ -n "$blocked" ]; then blocked_all "$desc"; else
     hits=$(LC_ALL=C grep -c -a -F -e tool-secret -e "${at:-no token}" "$W/fh.dump" 2>/dev/null)
     if [ "$rc" -eq 0 ] && [ -n "$at" ] && [ -s "$W/fh.dump" ] && [ "$hits" = 0 ] && ! grep -q -a OVERFLOWED "$W/fh.dump"; then
         sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc, lines of freed memory with a secret: $hits"; sm_diag_file "$W/fh.out"; fi
+fi
+
+desc="a client secret read from standard input is held once in memory (not also in stdio's buffer)"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    OUT=$W/sc.out
+    # typed, or written in pieces: with glibc, fread reads the first pieces
+    # straight into the caller's buffer and the rest, once fewer than 4096
+    # bytes are wanted, through stdin's own buffer
+    { printf to; sleep 0.3; printf 'ol-secret\n'; } |
+        "$TOOL" obtain --client-id "$CID" --login-host "$MS" --client-secret-file - --file "$W/sc.json" >"$OUT" 2>&1 &
+    pid=$! code=''
+    for _ in $(seq 100); do
+        code=$(sed -n 's/.*enter the code \([A-Z0-9]*\).*/\1/p' "$OUT"); [ -n "$code" ] && break; sleep 0.1
+    done
+    sleep 1.5 # a poll made: the tool sleeps until the next one
+    copies=$(python3 "$SM_SRCDIR/tests/interop/heap_count.py" "$pid" ol-secret 2>&1)
+    idp POST /idp/device "{\"user_code\": \"$code\"}" >/dev/null
+    wait "$pid"
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ "$copies" = 1 ]; then sm_ok "$desc"; else
+        sm_not_ok "$desc" "exit $rc, copies of the secret in the waiting tool: $copies"; sm_diag_file "$OUT"; fi
 fi
 
 desc="under valgrind: obtain (certificate), show, refresh, an authorization code flow left unanswered: no memory error or leak"
