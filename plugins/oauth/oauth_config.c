@@ -227,7 +227,8 @@ static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils
             return r;
         if (keylen < OAUTH_ICACHE_MIN_SECRET)
             return cfg_bad(p, utils, "introspection_cache_key_file", "%.128s holds fewer than "
-                           "%d bytes", s, OAUTH_ICACHE_MIN_SECRET);
+                           "%d bytes (make one with e.g. openssl rand -hex 32 >FILE)", s,
+                           OAUTH_ICACHE_MIN_SECRET);
         if (!vc->introspect.cache_server)
             return sm_opt_refuse(utils, cfg_option(p, utils, "introspection_cache_key_file", a),
                                  "%s is set but %s is not", a,
@@ -236,8 +237,9 @@ static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils
         /* anyone who can write to the cache server could otherwise say
          * "active" for any token: the HMAC is not optional */
         return sm_opt_refuse(utils, cfg_option(p, utils, "introspection_cache_server", a),
-                             "%s needs %s (a file of at least %d random bytes, the same on "
-                             "every host, that authenticates what is stored there)", a,
+                             "%s needs %s (a key of at least %d bytes without NUL, the same "
+                             "on every host, that authenticates what is stored there: e.g. "
+                             "openssl rand -hex 32 >FILE)", a,
                              cfg_option(p, utils, "introspection_cache_key_file", b),
                              OAUTH_ICACHE_MIN_SECRET);
     }

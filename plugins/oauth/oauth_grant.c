@@ -1,5 +1,6 @@
 /* Token endpoint grants, device authorization, revocation, discovery: see
  * oauth_grant.h. */
+#define _GNU_SOURCE 1 /* memmem */
 #include "config.h"
 #include "oauth_grant.h"
 #include "oauth_advice.h"
@@ -193,6 +194,18 @@ static int grant_printable(json_t *v, size_t max)
     return 1;
 }
 
+/* Printable ASCII only (no control character that would reach a
+ * terminal) */
+static int grant_text(const char *s)
+{
+    if (!s)
+        return 0;
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            return 0;
+    return 1;
+}
+
 /* A copy of a string member (NULL: absent or not a string of at most max
  * bytes without NUL); *bad set when present but unusable. */
 static char *grant_dup(json_t *root, const char *name, size_t max, int *bad)
@@ -226,12 +239,27 @@ void oauth_grant_json_free(json_t *root)
     json_decref(root);
 }
 
-/* error_description up to its first control character, if it holds none of
- * the secrets; else "" */
+/* 1 when text (n bytes) holds a secret or any SECRET_WINDOW bytes of one
+ * (a shorter secret: whole) */
+#define SECRET_WINDOW 16
+static int grant_echoes(const char *text, size_t n, const char *const *secrets)
+{
+    for (; secrets && *secrets; secrets++) {
+        size_t sl = strlen(*secrets), w = sl < SECRET_WINDOW ? sl : SECRET_WINDOW;
+        if (w == 0)
+            continue;
+        for (size_t i = 0; i + w <= sl; i++)
+            if (memmem(text, n, *secrets + i, w))
+                return 1;
+    }
+    return 0;
+}
+
+/* error_description up to its first control character (at most 300
+ * bytes), when the whole of it holds no piece of a secret; else "" */
 static void grant_describe(json_t *root, const char *const *secrets, char *out, size_t outlen)
 {
     json_t *d = json_object_get(root, "error_description");
-    char buf[301];
     size_t n = 0;
     const char *s;
 
@@ -239,18 +267,14 @@ static void grant_describe(json_t *root, const char *const *secrets, char *out, 
     if (!json_is_string(d))
         return;
     s = json_string_value(d);
-    while (n < sizeof(buf) - 1 && s[n] >= 0x20 && s[n] <= 0x7e && s[n] != '"' && s[n] != '\\')
+    if (grant_echoes(s, json_string_length(d), secrets))
+        return;
+    while (n < 300 && s[n] >= 0x20 && s[n] <= 0x7e && s[n] != '"' && s[n] != '\\')
         n++;
     while (n > 0 && s[n - 1] == ' ')
         n--;
-    if (n == 0)
-        return;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    for (; secrets && *secrets; secrets++)
-        if ((*secrets)[0] && strstr(buf, *secrets))
-            return;
-    snprintf(out, outlen, ": %s", buf);
+    if (n > 0)
+        snprintf(out, outlen, ": %.*s", (int)n, s);
 }
 
 /* An error answer: the code into out, the reason into err. */
@@ -266,7 +290,10 @@ static enum oauth_grant_status grant_refused(const struct oauth_http_response *r
     const char *code = "(no error code)";
 
     desc[0] = '\0';
-    if (grant_printable(e, 64)) {
+    if (grant_printable(e, 64)
+        && grant_echoes(json_string_value(e), json_string_length(e), secrets)) {
+        code = "(an error code that holds a secret)";
+    } else if (grant_printable(e, 64)) {
         code = json_string_value(e);
         if (out)
             snprintf(out->error, sizeof(out->error), "%s", code);
@@ -624,7 +651,9 @@ static enum oauth_grant_status grant_token(const struct oauth_grant_client *c,
             goto oom;
     }
     out->id_token = grant_dup(root, "id_token", MAX_TOKEN, &bad);
-    out->scope = grant_dup(root, "scope", MAX_STRING, &bad);
+    v = json_object_get(root, "scope");
+    if (!json_is_string(v) || json_string_length(v) > 0) /* "": none granted or asked for */
+        out->scope = grant_dup(root, "scope", MAX_STRING, &bad);
     if (bad == 2)
         goto oom;
     if (bad) {
@@ -751,7 +780,13 @@ enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client
         out->verification_uri = grant_dup(root, "verification_url", MAX_STRING, &bad);
     out->verification_uri_complete = grant_dup(root, "verification_uri_complete", MAX_STRING,
                                                &bad);
+    /* shown on a terminal: printable ASCII only (the optional sentence is
+     * dropped otherwise, a URI refused below) */
     out->message = grant_dup(root, "message", MAX_STRING, &bad);
+    if (out->message && !grant_text(out->message)) {
+        free(out->message);
+        out->message = NULL;
+    }
     out->expires_in = grant_expires_in(json_object_get(root, "expires_in"));
     out->interval = grant_expires_in(json_object_get(root, "interval"));
     if (bad == 2) {
@@ -761,13 +796,17 @@ enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client
     }
     if (bad || !out->device_code || !out->user_code || !out->verification_uri
         || out->expires_in <= 0 || out->interval < 0
-        || !grant_printable(json_object_get(root, "user_code"), 128)) {
+        || !grant_printable(json_object_get(root, "user_code"), 128)
+        || !grant_text(out->verification_uri)
+        || (out->verification_uri_complete && !grant_text(out->verification_uri_complete))) {
         oauth_why(err, "device authorization answer lacks a usable device_code, user_code, "
-                       "verification_uri or expires_in");
+                       "verification_uri (printable ASCII) or expires_in");
         goto out;
     }
     if (out->interval == 0)
         out->interval = 5; /* RFC 8628 3.2 */
+    if (out->interval > OAUTH_DEVICE_MAX_INTERVAL)
+        out->interval = OAUTH_DEVICE_MAX_INTERVAL;
     st = OAUTH_GRANT_OK;
 out:
     oauth_grant_json_free(root);

@@ -107,7 +107,10 @@ enum oauth_grant_status oauth_grant_device_poll(const struct oauth_grant_client 
                                                 struct oauth_grant_tokens *out,
                                                 struct oauth_err *err);
 
-/* RFC 8628 section 3.2's answer. */
+/* RFC 8628 section 3.2's answer.  The URIs and the message are printable
+ * ASCII (an answer with a control character in a URI is refused, a message
+ * with one dropped).  The interval is at most OAUTH_DEVICE_MAX_INTERVAL. */
+#define OAUTH_DEVICE_MAX_INTERVAL 60
 struct oauth_device_auth {
     char *device_code;            /* secret: erased on clear */
     char *user_code;
@@ -115,7 +118,7 @@ struct oauth_device_auth {
     char *verification_uri_complete; /* NULL when absent */
     char *message;                /* Microsoft's sentence; NULL when absent */
     long expires_in;              /* required */
-    long interval;                /* 5 when absent */
+    long interval;                /* 5 when absent; 1..60 */
 };
 void oauth_device_auth_clear(struct oauth_device_auth *d);
 enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client *c,

@@ -312,7 +312,7 @@ static int tokenfile_take_lock(int dirfd, const char *path, const struct stat *t
     struct stat lst;
     char *lp;
     size_t n = strlen(path);
-    int fd;
+    int fd, created;
 
     *st = OAUTH_TOKENFILE_LOCK_FAILED;
     if (!(lp = malloc(n + sizeof(".lock")))) {
@@ -322,10 +322,17 @@ static int tokenfile_take_lock(int dirfd, const char *path, const struct stat *t
     }
     memcpy(lp, path, n);
     memcpy(lp + n, ".lock", sizeof(".lock"));
-    fd = openat(dirfd, lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+    /* created here, or an existing file taken only when it is plainly a
+     * lock file of ours: never chowned (a hard link planted by the
+     * directory's owner would make root chown its target) */
+    fd = openat(dirfd, lp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                 (tst->st_mode & 0660) | 0600);
-    if (fd < 0 && errno == EACCES)
-        fd = openat(dirfd, lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    created = fd >= 0;
+    if (fd < 0 && errno == EEXIST) {
+        fd = openat(dirfd, lp, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno == EACCES)
+            fd = openat(dirfd, lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    }
     if (fd < 0) {
         oauth_why(err, "lock file %s: %s", lp, strerror(errno));
         free(lp);
@@ -335,9 +342,16 @@ static int tokenfile_take_lock(int dirfd, const char *path, const struct stat *t
         oauth_why(err, "lock file %s is not a regular file", lp);
         goto fail;
     }
+    if (!created && (lst.st_nlink != 1
+                     || (lst.st_uid != geteuid() && lst.st_uid != tst->st_uid))) {
+        oauth_why(err, "lock file %s is not ours (%ld links, owner uid %ld): remove it",
+                  lp, (long)lst.st_nlink, (long)lst.st_uid);
+        goto fail;
+    }
     /* created by root: hand it to the token file's owner, who must be able
      * to open it next time */
-    if (geteuid() == 0 && (lst.st_uid != tst->st_uid || lst.st_gid != tst->st_gid))
+    if (created && geteuid() == 0
+        && (lst.st_uid != tst->st_uid || lst.st_gid != tst->st_gid))
         (void)!fchown(fd, tst->st_uid, tst->st_gid);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -940,4 +954,36 @@ enum oauth_tokenfile_status oauth_tokenfile_update(const char *path,
         err = &mine;
     st = tokenfile_update(path, o, fn, arg, err);
     return oauth_err_is(err, tokenfile_class(st), st);
+}
+
+int oauth_tokenfile_lock(const char *path, const struct oauth_tokenfile_options *o,
+                         struct oauth_err *err)
+{
+    struct oauth_tokenfile_options def;
+    struct oauth_err mine;
+    struct stat tst;
+    enum oauth_tokenfile_status st;
+    int fd;
+
+    if (!err)
+        err = &mine;
+    oauth_err_clear(err);
+    if (!o) {
+        oauth_tokenfile_options_default(&def);
+        o = &def;
+    }
+    if (!path || fstatat(o->dir_fd, path, &tst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(tst.st_mode)) {
+        if (!path)
+            oauth_why(err, "no token file given");
+        else if (errno = 0, fstatat(o->dir_fd, path, &tst, AT_SYMLINK_NOFOLLOW) != 0)
+            oauth_why(err, "token file %s: %s", path, strerror(errno));
+        else
+            oauth_why(err, "token file %s is not a regular file", path);
+        (void)oauth_err_is(err, tokenfile_class(OAUTH_TOKENFILE_UNREADABLE),
+                           OAUTH_TOKENFILE_UNREADABLE);
+        return -1;
+    }
+    if ((fd = tokenfile_take_lock(o->dir_fd, path, &tst, o->lock_timeout_ms, err, &st)) < 0)
+        (void)oauth_err_is(err, tokenfile_class(st), st);
+    return fd;
 }

@@ -65,8 +65,9 @@
  *      obtained_at) when that is shorter: a token that lives no longer than
  *      refresh_window would otherwise be refreshed on every use;
  *   2. else takes an exclusive flock on <file>.lock (created on first use
- *      with the token file's owner and mode; waited for at most
- *      lock_timeout_ms), then reads the file again: another process may
+ *      with O_EXCL, the token file's owner and mode; an existing one is
+ *      used only with one link and owned by the caller or the token file's
+ *      owner, and never chowned; waited for at most lock_timeout_ms), then reads the file again: another process may
  *      have refreshed it meanwhile, and then that token is returned;
  *   3. else creates the temporary file in the same directory (same mode;
  *      owner and group set with fchown when running as root, and the
@@ -183,6 +184,13 @@ enum oauth_tokenfile_status oauth_tokenfile_write(const char *path, const char *
                                                   size_t len, unsigned mode, long uid, long gid,
                                                   const struct oauth_tokenfile_options *o,
                                                   struct oauth_err *err);
+
+/* Take the lock a refresh takes (<path>.lock, waited for at most
+ * lock_timeout_ms; o may be NULL for the defaults), for the token tool's
+ * revoke and delete: the descriptor holding it (close it to release), or -1
+ * with err set (UNREADABLE: no regular file at path; LOCK_FAILED). */
+int oauth_tokenfile_lock(const char *path, const struct oauth_tokenfile_options *o,
+                         struct oauth_err *err);
 
 const char *oauth_tokenfile_status_text(enum oauth_tokenfile_status s);
 

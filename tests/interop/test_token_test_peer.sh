@@ -3,7 +3,8 @@
 # on loopback, for what real servers do not do on demand: an initial response
 # too long for an SMTP AUTH line, IMAP without SASL-IR, untagged lines around
 # an IMAP error challenge, a STARTTLS injection, reply lines with different
-# codes, a connection closed during AUTH, a challenge that is not base64, and
+# codes, a connection closed during AUTH, a challenge that is not base64,
+# control characters in server lines (printed escaped), and
 # --allow-plain refused to an address that is not loopback.  The peer
 # speaks without TLS, so the tool runs with --allow-plain.  No root.  TAP.
 # SM_TOOL_WRAPPER as in test_token_test.sh (valgrind, say).
@@ -14,11 +15,11 @@ sm_init
 
 TOOL=$SM_BUILDDIR/sasl-mechs-token
 PEER=$SM_SRCDIR/tests/interop/token_test_peer.py
-sm_plan 8
+sm_plan 9
 
 missing=$(sm_missing_programs python3)
 if [ -n "$missing" ] || [ ! -x "$TOOL" ]; then
-    for _ in $(seq 8); do sm_not_ok "token test peer: missing ${missing:-$TOOL}"; done
+    for _ in $(seq 9); do sm_not_ok "token test peer: missing ${missing:-$TOOL}"; done
     exit 1
 fi
 plugdir=$SM_TMP/plugins
@@ -96,6 +97,12 @@ peer smtp-closed "$SM_TMP/short.json" smtp
 check "SMTP: the connection closed after AUTH: exit 1" 1 '' 'closed the connection'
 peer smtp-badb64 "$SM_TMP/short.json" smtp
 check "SMTP: a challenge that is not base64: exit 1" 1 '' 'not base64'
+peer smtp-escape "$SM_TMP/short.json" smtp
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$out" "$err"; then
+    rc=99 # control characters reached the terminal
+fi
+check "SMTP: control characters in server lines are printed escaped (\\x1b), not raw: exit 1" 1 \
+    '^S: 220 peer.test ESMTP scripted\\x1b\]0;pwned\\x07$'
 
 # --allow-plain only to loopback: this machine's first address that is not
 addr=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9.]+$' | grep -v '^127\.' | head -n 1)

@@ -14,13 +14,16 @@
 #   through sasl-sample-client; the authorization code flow with PKCE driven
 #   by headless Chromium through the loopback redirect, the pasted-URL mode,
 #   a forged state refused; revoke (RFC 7009) and delete; discovery
-#   (--issuer); an http:// login host off loopback refused; the tool under
-#   valgrind.  TAP output.
+#   (--issuer); an http:// login host off loopback refused; the security
+#   review's cases (a long or repeated --service, no --scope, stray requests
+#   to the loopback listener, a 10-year device interval, control characters
+#   from the IdP, relative key paths, delete waiting for the lock); the tool
+#   under valgrind.  TAP output.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-sm_plan 28
+sm_plan 37
 sm_init
 
 TOOL=$SM_BUILDDIR/sasl-mechs-token
@@ -73,7 +76,7 @@ device_run() {
         sleep 0.1
     done
     if [ -n "$code" ] && [ "$action" != none ]; then
-        idp POST /idp/device "{\"user_code\": \"$code\", \"action\": \"$action\", \"user\": \"alice@contoso.test\"}" >/dev/null
+        idp POST /idp/device "{\"user_code\": \"$code\", \"action\": \"$action\", \"user\": \"${DEVICE_USER:-alice@contoso.test}\"}" >/dev/null
     fi
     wait "$pid"
     RC=$?
@@ -469,6 +472,146 @@ if [ -n "$blocked" ]; then blocked_all "$desc"; else
     rc=$?
     if [ "$rc" -eq 1 ] && grep -q 'https is required' "$W/h.out"; then sm_ok "$desc"; else
         sm_not_ok "$desc" "exit $rc"; sm_diag_file "$W/h.out"; fi
+fi
+
+# ---- the security review's findings ----------------------------------------------------
+desc="--service: a long list stops with an error (no crash), a repeated service is refused"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    long=$(printf 'smtp,imap,pop,%.0s' $(seq 14))smtp
+    "$TOOL" obtain --client-id "$CID" --login-host "$MS" --service "$long" --file "$W/svc.json" >"$W/svc.out" 2>&1
+    rc1=$?
+    "$TOOL" obtain --client-id "$CID" --login-host "$MS" --service smtp,imap,smtp --file "$W/svc.json" >>"$W/svc.out" 2>&1
+    rc2=$?
+    if [ "$rc1" -eq 1 ] && [ "$rc2" -eq 1 ] && grep -q 'more than once' "$W/svc.out" && [ ! -e "$W/svc.json" ]; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc1, $rc2"; sm_diag_file "$W/svc.out"; fi
+fi
+
+desc="generic provider without --scope: the authorization code flow leaves scope out (no crash) and signs in"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    PASTE_PROVIDER=(--provider generic --client-id "$CID" --client-secret-file "$W/secret"
+        --token-endpoint "$B/generic/token" --authorization-endpoint "$B/generic/authorize")
+    paste_run noscope --file "$W/noscope.json"
+    PASTE_PROVIDER=("${GOOGLE[@]}")
+    if [ "$RC" -eq 0 ] && ! grep -q 'scope=' "$OUT" && [ -n "$(json_get "$W/noscope.json" refresh_token)" ]; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $RC"; sm_diag_file "$OUT"; fi
+fi
+
+desc="the loopback listener: a wrong or missing state gets 400 and the sign-in goes on"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    OUT=$W/ls.out
+    rm -f "$W/ls.fifo"; mkfifo "$W/ls.fifo"
+    "$TOOL" obtain "${GOOGLE[@]}" --no-browser --timeout 30 --file "$W/ls.json" <"$W/ls.fifo" >"$OUT" 2>&1 &
+    pid=$!
+    exec 8>"$W/ls.fifo"
+    url='' port=''
+    for _ in $(seq 100); do
+        url=$(grep -o "$B/[a-z./0-9]*/auth?[^ ]*" "$OUT")
+        port=$(sed -n 's/.*ssh -L \([0-9]*\):127.*/\1/p' "$OUT")
+        [ -n "$url" ] && [ -n "$port" ] && break
+        sleep 0.1
+    done
+    c1=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/?state=forged&error=access_denied")
+    c2=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/?code=planted")
+    c3=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/?state=forged&code=planted")
+    alive=$(kill -0 "$pid" 2>/dev/null && echo yes)
+    loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$url")
+    c4=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$loc")
+    exec 8>&-
+    wait "$pid"
+    rc=$?
+    if [ "$c1$c2$c3" = 400400400 ] && [ "$alive" = yes ] && [ "$c4" = 200 ] && [ "$rc" -eq 0 ] &&
+        [ -n "$(json_get "$W/ls.json" refresh_token)" ]; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc, alive '$alive', HTTP $c1 $c2 $c3 $c4"; sm_diag_file "$OUT"; fi
+fi
+
+desc="device flow: an interval of 10 years is clamped and the tool gives up at the code's deadline"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    idp POST /idp/mode '{"answer": {"status": 200, "body": {"device_code": "dc-long", "user_code": "LONGWAIT", "verification_uri": "https://example.com/device", "expires_in": 2, "interval": 315360000}}}' >/dev/null
+    t0=$(date +%s)
+    timeout 30 "$TOOL" obtain --client-id "$CID" --login-host "$MS" --file "$W/long.json" >"$W/long.out" 2>&1
+    rc=$? t1=$(date +%s)
+    if [ "$rc" -eq 1 ] && [ $((t1 - t0)) -le 12 ]; then
+        sm_ok "$desc ($((t1 - t0)) s)"; else sm_not_ok "$desc" "exit $rc after $((t1 - t0)) s"; sm_diag_file "$W/long.out"; fi
+fi
+
+desc="control characters from the IdP never reach the terminal or the file (verification_uri, the id_token's user)"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    idp POST /idp/mode '{"answer": {"status": 200, "body": {"device_code": "dc-esc", "user_code": "ESCCODE1", "verification_uri": "https://example.com/\u001b]0;pwned\u0007", "expires_in": 60, "interval": 1}}}' >/dev/null
+    "$TOOL" obtain --client-id "$CID" --login-host "$MS" --file "$W/esc.json" >"$W/esc.out" 2>&1
+    rc1=$?
+    DEVICE_USER='ali\u001b[31mce' device_run escuser approve --file "$W/escu.json"
+    OUT2=$OUT
+    rc2=$RC
+    bad=$(cat "$W/esc.out" "$OUT2" "$W/escu.json" 2>/dev/null | LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]')
+    if [ "$rc1" -eq 1 ] && [ ! -e "$W/esc.json" ] && [ "$rc2" -eq 0 ] && [ "$bad" -eq 0 ] && [ -e "$W/escu.json" ]; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc1, $rc2, lines with control characters: $bad"; sm_diag_file "$W/esc.out"; sm_diag_file "$OUT2"; fi
+fi
+
+desc="relative --certificate and --private-key are stored as absolute paths; an --owner who cannot read the key is warned of"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    (cd "$W" && "$TOOL" obtain --client-id "$CID" --login-host "$MS" --tenant contoso.test \
+        --certificate cert.pem --private-key ./cert.key --file rel.json) >"$W/rel.out" 2>&1
+    rc=$?
+    warned=yes
+    if [ "$(id -u)" = 0 ]; then
+        "$TOOL" obtain --client-id "$CID" --login-host "$MS" --tenant contoso.test --owner nobody:nogroup \
+            --certificate "$W/cert.pem" --private-key "$W/cert.key" --file "$W/relo.json" >>"$W/rel.out" 2>&1
+        grep -q 'warning: nobody:nogroup cannot read .*cert.key' "$W/rel.out" || warned=no
+    fi
+    if [ "$rc" -eq 0 ] && [ "$warned" = yes ] &&
+        [ "$(json_get "$W/rel.json" client_assertion_key)" = "$(realpath "$W/cert.key")" ] &&
+        [ "$(json_get "$W/rel.json" client_assertion_cert)" = "$(realpath "$W/cert.pem")" ]; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc"; sm_diag_file "$W/rel.out"; fi
+fi
+
+desc="delete waits for the token file's lock (held by a refresh)"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    : >"$W/rel.json.lock"
+    flock -x "$W/rel.json.lock" sleep 3 &
+    fpid=$!
+    sleep 0.5
+    t0=$(date +%s%N)
+    "$TOOL" delete "$W/rel.json" >"$W/del.out" 2>&1
+    rc=$? t1=$(date +%s%N)
+    wait "$fpid"
+    ms=$(((t1 - t0) / 1000000))
+    if [ "$rc" -eq 0 ] && [ ! -e "$W/rel.json" ] && [ "$ms" -ge 2000 ]; then
+        sm_ok "$desc ($ms ms)"; else sm_not_ok "$desc" "exit $rc after $ms ms"; sm_diag_file "$W/del.out"; fi
+fi
+
+desc="obtain leaves no unerased copy of the client secret (from standard input) or the new token in freed memory (free() hook)"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    hook=$SM_BUILDDIR/tests/unit/.libs/free_hook.so
+    [ -e "$hook" ] || make -C "$SM_BUILDDIR" tests/unit/free_hook.la >/dev/null 2>&1
+    rm -f "$W/fh.dump"
+    LD_PRELOAD=$hook SM_FREE_HOOK_DUMP=$W/fh.dump "$TOOL" obtain --client-id "$CID" --login-host "$MS" \
+        --tenant contoso.test --app-only --client-secret-file - --file "$W/fh.json" <"$W/secret" >"$W/fh.out" 2>&1
+    rc=$?
+    at=$(json_get "$W/fh.json" access_token)
+    hits=$(LC_ALL=C grep -c -a -F -e tool-secret -e "${at:-no token}" "$W/fh.dump" 2>/dev/null)
+    if [ "$rc" -eq 0 ] && [ -n "$at" ] && [ -s "$W/fh.dump" ] && [ "$hits" = 0 ] && ! grep -q -a OVERFLOWED "$W/fh.dump"; then
+        sm_ok "$desc"; else sm_not_ok "$desc" "exit $rc, lines of freed memory with a secret: $hits"; sm_diag_file "$W/fh.out"; fi
+fi
+
+desc="a client secret read from standard input is held once in memory (not also in stdio's buffer)"
+if [ -n "$blocked" ]; then blocked_all "$desc"; else
+    OUT=$W/sc.out
+    # typed, or written in pieces: with glibc, fread reads the first pieces
+    # straight into the caller's buffer and the rest, once fewer than 4096
+    # bytes are wanted, through stdin's own buffer
+    { printf to; sleep 0.3; printf 'ol-secret\n'; } |
+        "$TOOL" obtain --client-id "$CID" --login-host "$MS" --client-secret-file - --file "$W/sc.json" >"$OUT" 2>&1 &
+    pid=$! code=''
+    for _ in $(seq 100); do
+        code=$(sed -n 's/.*enter the code \([A-Z0-9]*\).*/\1/p' "$OUT"); [ -n "$code" ] && break; sleep 0.1
+    done
+    sleep 1.5 # a poll made: the tool sleeps until the next one
+    copies=$(python3 "$SM_SRCDIR/tests/interop/heap_count.py" "$pid" ol-secret 2>&1)
+    idp POST /idp/device "{\"user_code\": \"$code\"}" >/dev/null
+    wait "$pid"
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ "$copies" = 1 ]; then sm_ok "$desc"; else
+        sm_not_ok "$desc" "exit $rc, copies of the secret in the waiting tool: $copies"; sm_diag_file "$OUT"; fi
 fi
 
 desc="under valgrind: obtain (certificate), show, refresh, an authorization code flow left unanswered: no memory error or leak"

@@ -82,7 +82,8 @@ if s.startswith("smtp"):
         send("220-peer.test one", "221 peer.test two")
         recv()
         sys.exit(0)
-    send("220 peer.test ESMTP scripted")
+    # a terminal escape (set the title, clear the screen) in server lines
+    send("220 peer.test ESMTP scripted" + ("\x1b]0;pwned\x07" if s == "smtp-escape" else ""))
     if s == "smtp-injection":
         smtp_ehlo(["STARTTLS", "AUTH XOAUTH2"])
         recv()  # STARTTLS
@@ -102,6 +103,8 @@ if s.startswith("smtp"):
         sys.exit(0)
     elif s == "smtp-badb64":
         send("334 not*base64")
+    elif s == "smtp-escape":
+        send("535 5.7.8 \x1b[2Jrefused")
     recv()  # QUIT, or whatever comes
     send("221 bye")
 elif s.startswith("imap"):

@@ -8,7 +8,8 @@
  * freed, so that a block holds nothing of an earlier owner's.
  *
  * Used by tests/unit/test_oauth_erasure.c, which finds these functions with
- * dlsym and re-executes itself with LD_PRELOAD set when they are missing.
+ * dlsym and re-executes itself with LD_PRELOAD set when they are missing,
+ * and by tests/interop/test_token_tool.sh through SM_FREE_HOOK_DUMP (below).
  * glibc routes its own internal allocations through an interposed malloc
  * family, so libcurl's, jansson's and libc's frees are all seen.  The copies
  * live in an mmap'ed arena, never in the heap being watched. */
@@ -18,7 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);
@@ -134,4 +138,37 @@ long sm_free_hook_hits(const void *s, size_t len)
     }
     pthread_mutex_unlock(&lock);
     return hits;
+}
+
+/* ---- a whole program's frees ---------------------------------------------------- */
+
+/* With SM_FREE_HOOK_DUMP=FILE in the environment (the token tool's tests):
+ * armed from the start, and every freed block written to FILE at exit, for
+ * the test to search for the secrets it learns afterwards. */
+__attribute__((constructor)) static void sm_free_hook_env_arm(void)
+{
+    if (getenv("SM_FREE_HOOK_DUMP"))
+        sm_free_hook_arm(1);
+}
+
+__attribute__((destructor)) static void sm_free_hook_env_dump(void)
+{
+    const char *f = getenv("SM_FREE_HOOK_DUMP");
+    size_t off = 0;
+    int fd;
+
+    if (!f || (fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+        return;
+    pthread_mutex_lock(&lock);
+    armed = 0;
+    while (arena && off < used) {
+        ssize_t w = write(fd, arena + off, used - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (overflowed)
+        (void)!write(fd, "\nOVERFLOWED\n", 12);
+    pthread_mutex_unlock(&lock);
+    close(fd);
 }

@@ -451,6 +451,9 @@ static const struct {
      OAUTH_GRANT_UNAVAILABLE, "503"},
     {"{\"status\": 200, \"body\": {\"access_token\": \"x\", \"expires_in\": \"120\"}}",
      OAUTH_GRANT_OK, ""},
+    /* no scope asked for: an empty one echoed */
+    {"{\"status\": 200, \"body\": {\"access_token\": \"x\", \"expires_in\": 120, "
+     "\"scope\": \"\"}}", OAUTH_GRANT_OK, ""},
 };
 
 static void test_malformed_answers(void **state)
@@ -486,12 +489,100 @@ static void test_malformed_answers(void **state)
                          OAUTH_GRANT_BAD_RESPONSE);
         assert_null(d.device_code);
     }
+    /* an interval of 10 years is clamped to a minute; a control character
+     * in a URI refuses the answer, in the message drops it */
+    {
+        struct oauth_device_auth d;
+        assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"answer\": {\"body\": "
+                                 "{\"device_code\": \"d\", \"user_code\": \"U\", "
+                                 "\"verification_uri\": \"https://x\", \"expires_in\": 600, "
+                                 "\"interval\": 315360000, \"message\": \"a\\u001b[2Jb\"}}}",
+                                 NULL), 200);
+        assert_int_equal(oauth_grant_device_start(&c, ms_device, "s", &d, &err), OAUTH_GRANT_OK);
+        assert_int_equal(d.interval, 60);
+        assert_null(d.message);
+        oauth_device_auth_clear(&d);
+        assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"answer\": {\"body\": "
+                                 "{\"device_code\": \"d\", \"user_code\": \"U\", "
+                                 "\"verification_uri\": \"https://x/\\u001b]0;t\\u0007\", "
+                                 "\"expires_in\": 600}}}", NULL), 200);
+        assert_int_equal(oauth_grant_device_start(&c, ms_device, "s", &d, &err),
+                         OAUTH_GRANT_BAD_RESPONSE);
+        assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"answer\": {\"body\": "
+                                 "{\"device_code\": \"d\", \"user_code\": \"U\", "
+                                 "\"verification_uri\": \"https://x\", "
+                                 "\"verification_uri_complete\": \"https://x?\\u001b\", "
+                                 "\"expires_in\": 600}}}", NULL), 200);
+        assert_int_equal(oauth_grant_device_start(&c, ms_device, "s", &d, &err),
+                         OAUTH_GRANT_BAD_RESPONSE);
+    }
     /* a garbage body, a 500 */
     assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"token\": \"garbage\"}", NULL), 200);
     assert_int_equal(oauth_grant_refresh(&c, "r", NULL, &tk, &err), OAUTH_GRANT_BAD_RESPONSE);
     assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"token\": \"500\"}", NULL), 200);
     assert_int_equal(oauth_grant_refresh(&c, "r", NULL, &tk, &err), OAUTH_GRANT_UNAVAILABLE);
     assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"token\": \"ok\"}", NULL), 200);
+}
+
+/* no 16-byte piece of secret s in text */
+static void no_window(const char *text, const char *s)
+{
+    char w[17];
+
+    for (size_t i = 0; i + 16 <= strlen(s); i++) {
+        memcpy(w, s + i, 16);
+        w[16] = '\0';
+        if (strstr(text, w))
+            fail_msg("a piece of the secret (%s) in: %s", w, text);
+    }
+}
+
+/* error and error_description checked whole against the secrets: a
+ * description echoing the start of the refresh token, one that holds it
+ * past the 300 bytes that are shown, an error code that is the token */
+static void test_echoed_secrets(void **state)
+{
+    static const char rt[] = "RT-0123456789abcdefghijKLMNOPqrstuv";
+    struct oauth_grant_client c = client(ms_token, OAUTH_GRANT_AUTH_NONE, NULL);
+    struct oauth_grant_tokens tk = {0};
+    struct oauth_err err;
+    char mode[1024], pad[281];
+    const char *bodies[4];
+    char b0[200], b1[800], b2[200], b3[200];
+
+    (void)state;
+    memset(pad, 'x', 280);
+    pad[280] = '\0';
+    snprintf(b0, sizeof(b0), "{\"error\": \"invalid_grant\", \"error_description\": "
+             "\"token %.20s is bad\"}", rt);
+    snprintf(b1, sizeof(b1), "{\"error\": \"invalid_grant\", \"error_description\": "
+             "\"%s%s\"}", pad, rt);
+    snprintf(b2, sizeof(b2), "{\"error\": \"%s\"}", rt);
+    snprintf(b3, sizeof(b3), "{\"error\": \"invalid_grant\", \"error_description\": "
+             "\"%.18s\\\\ \"}", rt + 4);
+    bodies[0] = b0;
+    bodies[1] = b1;
+    bodies[2] = b2;
+    bodies[3] = b3;
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(mode, sizeof(mode), "{\"answer\": {\"status\": 400, \"body\": %s}}",
+                 bodies[i]);
+        assert_int_equal(ts_call(&server, "POST", "/idp/mode", mode, NULL), 200);
+        oauth_err_clear(&err);
+        assert_int_equal(oauth_grant_refresh(&c, rt, NULL, &tk, &err), OAUTH_GRANT_REJECTED);
+        print_message("# %s\n", err.reason);
+        no_window(err.reason, rt);
+        oauth_grant_tokens_clear(&tk);
+    }
+    /* a harmless description is still shown */
+    assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"answer\": {\"status\": 400, "
+                             "\"body\": {\"error\": \"invalid_grant\", "
+                             "\"error_description\": \"AADSTS70000: grant expired\"}}}",
+                             NULL), 200);
+    oauth_err_clear(&err);
+    assert_int_equal(oauth_grant_refresh(&c, rt, NULL, &tk, &err), OAUTH_GRANT_REJECTED);
+    assert_non_null(strstr(err.reason, "invalid_grant: AADSTS70000: grant expired"));
+    oauth_grant_tokens_clear(&tk);
 }
 
 static void test_transport(void **state)
@@ -646,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_device_and_refresh),
         cmocka_unit_test(test_device_declined),
         cmocka_unit_test(test_client_credentials_secret),
+        cmocka_unit_test(test_echoed_secrets),
         cmocka_unit_test(test_private_key_jwt),
         cmocka_unit_test(test_auth_code),
         cmocka_unit_test(test_discovery),

@@ -1131,6 +1131,59 @@ static void test_contention(void **state)
     grant_free(&g);
 }
 
+/* A <file>.lock planted by the directory's owner as a hard link to another
+ * file: root neither chowns that file nor takes it as the lock. */
+static void test_lock_hard_link_refused(void **state)
+{
+    struct oauth_tokenfile_options o = opts();
+    struct oauth_token t;
+    struct grant g;
+    struct stat st;
+    struct oauth_err err = {0};
+    char lp[PATH_MAX + 64], victim[PATH_MAX + 64];
+    int fd;
+
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("# not root: the chown of a planted lock file is checked only as root\n");
+        return;
+    }
+    g = grant();
+    write_token_file(0600, &g, 0, NULL);
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    snprintf(lp, sizeof(lp), "%s.lock", path);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    unlink(victim);
+    fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(link(victim, lp), 0);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_LOCK_FAILED);
+    assert_int_equal(stat(victim, &st), 0);
+    assert_int_equal(st.st_uid, 0);
+    assert_int_equal(st.st_gid, 0);
+    /* a lock file of someone else than root or the token file's owner */
+    unlink(lp);
+    fd = open(lp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(fchown(fd, 1, 1), 0);
+    close(fd);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_LOCK_FAILED);
+    assert_int_equal(stat(lp, &st), 0);
+    assert_int_equal(st.st_uid, 1);
+    /* the token file's owner's own lock file: used, and left as it is */
+    assert_int_equal(chown(lp, 65534, 65534), 0);
+    assert_int_equal(chmod(lp, 0640), 0);
+    assert_int_equal(oauth_tokenfile_get(path, &o, &t, &err), OAUTH_TOKENFILE_OK);
+    oauth_token_clear(&t);
+    assert_int_equal(stat(lp, &st), 0);
+    assert_int_equal(st.st_uid, 65534);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    unlink(lp);
+    unlink(victim);
+    grant_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1143,6 +1196,7 @@ int main(void)
         cmocka_unit_test_setup(test_unreadable_files, reset),
         cmocka_unit_test_setup(test_owner_kept, reset),
         cmocka_unit_test_setup(test_lock_timeout, reset),
+        cmocka_unit_test_setup(test_lock_hard_link_refused, reset),
         cmocka_unit_test_setup(test_contention, reset),
         cmocka_unit_test_setup(test_short_lived_tokens, reset),
         cmocka_unit_test_setup(test_file_without_obtained_at, reset),

@@ -2,12 +2,14 @@
 #include "config.h"
 #include "token_common.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -47,13 +49,17 @@ char *token_read_secret(const char *cmd, const char *from)
 
     oauth_err_clear(&err);
     if (strcmp(from, "-") == 0) {
-        size_t got;
+        ssize_t got;
         if (!(buf = malloc(MAX_SECRET + 2))) {
             token_fail(cmd, "out of memory");
             return NULL;
         }
-        while (len <= MAX_SECRET && (got = fread(buf + len, 1, MAX_SECRET + 1 - len, stdin)) > 0)
-            len += got;
+        /* read(2), not stdio: no copy of the secret left in stdin's buffer */
+        while (len <= MAX_SECRET
+               && ((got = read(0, buf + len, MAX_SECRET + 1 - len)) > 0
+                   || (got < 0 && errno == EINTR)))
+            if (got > 0)
+                len += (size_t)got;
         if (len > MAX_SECRET) {
             token_fail(cmd, "the client secret on standard input is longer than %d bytes",
                        MAX_SECRET);
@@ -174,7 +180,9 @@ static const struct {
 /* "offline_access openid profile https://outlook.../SMTP.Send ..." */
 static char *token_ms_scope(const char *cmd, const struct token_cloud *cl, const char *services)
 {
+    enum { NSERV = sizeof(token_ms_services) / sizeof(token_ms_services[0]) };
     char buf[1024], *list = strdup(services ? services : "smtp"), *tok, *save = NULL;
+    int seen[NSERV] = {0};
     size_t n;
 
     if (!list)
@@ -182,16 +190,27 @@ static char *token_ms_scope(const char *cmd, const struct token_cloud *cl, const
     n = (size_t)snprintf(buf, sizeof(buf), "offline_access openid profile");
     for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         size_t i;
-        for (i = 0; i < sizeof(token_ms_services) / sizeof(token_ms_services[0]); i++)
+        int w;
+        for (i = 0; i < NSERV; i++)
             if (strcmp(tok, token_ms_services[i].name) == 0)
                 break;
-        if (i == sizeof(token_ms_services) / sizeof(token_ms_services[0])) {
+        if (i == NSERV) {
             token_fail(cmd, "--service: '%s' is not smtp, imap or pop", tok);
             free(list);
             return NULL;
         }
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s/%s", cl->outlook,
-                              token_ms_services[i].scope);
+        if (seen[i]++) {
+            token_fail(cmd, "--service: '%s' given more than once", tok);
+            free(list);
+            return NULL;
+        }
+        w = snprintf(buf + n, sizeof(buf) - n, " %s/%s", cl->outlook, token_ms_services[i].scope);
+        if (w < 0 || (size_t)w >= sizeof(buf) - n) {
+            token_fail(cmd, "--service: the scope would be too long");
+            free(list);
+            return NULL;
+        }
+        n += (size_t)w;
     }
     free(list);
     return strdup(buf);
@@ -380,6 +399,29 @@ char *token_jwt_claim(const char *jwt, const char *name)
     }
     free(raw);
     return res;
+}
+
+int token_printable(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            return 0;
+    return 1;
+}
+
+int token_owner_may(const char *path, long uid, long gid, unsigned bits)
+{
+    struct stat sb;
+
+    if (uid == 0)
+        return 1;
+    if (stat(path, &sb) != 0)
+        return 0;
+    if ((long)sb.st_uid == uid)
+        return (sb.st_mode & (bits << 6)) != 0;
+    if ((long)sb.st_gid == gid)
+        return (sb.st_mode & (bits << 3)) != 0;
+    return (sb.st_mode & bits) != 0;
 }
 
 int token_file_args(const char *cmd, int argc, char **argv, const char **file, int *show_token,

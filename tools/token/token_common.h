@@ -73,4 +73,11 @@ int token_file_args(const char *cmd, int argc, char **argv, const char **file, i
 /* A JWT's payload member (no verification: for display only), malloc'd. */
 char *token_jwt_claim(const char *jwt, const char *name);
 
+/* 1 when s is printable ASCII only (fit for a terminal and a Postfix map) */
+int token_printable(const char *s);
+
+/* 1 when uid:gid may read (bits 4) or write (bits 2) path by its mode
+ * bits (root may always; supplementary groups not counted) */
+int token_owner_may(const char *path, long uid, long gid, unsigned bits);
+
 #endif

@@ -63,7 +63,7 @@ struct obtain {
     struct token_provider prov;
     struct oauth_grant_client client;
     const char *file, *owner, *flow, *secret_from, *cert, *key, *user;
-    char *secret;
+    char *secret, *cert_abs, *key_abs;
     int force, no_browser, port;
     long timeout_s;
     long uid, gid;
@@ -99,7 +99,10 @@ static int obtain_device(struct obtain *o, struct oauth_grant_tokens *tk)
     interval = d.interval;
     deadline = time(NULL) + (d.expires_in < o->timeout_s ? d.expires_in : o->timeout_s) + 5;
     for (;;) {
-        sleep((unsigned)interval);
+        time_t now = time(NULL);
+        /* never past the deadline (the interval is at most 60 s) */
+        if (now < deadline)
+            sleep((unsigned)(deadline - now < interval ? deadline - now : interval));
         oauth_err_clear(&err);
         gs = oauth_grant_device_poll(&o->client, d.device_code, tk, &err);
         if (gs == OAUTH_GRANT_OK)
@@ -107,7 +110,9 @@ static int obtain_device(struct obtain *o, struct oauth_grant_tokens *tk)
         if (gs == OAUTH_GRANT_PENDING) {
             /* RFC 8628 3.5: keep polling at the interval */
         } else if (gs == OAUTH_GRANT_SLOW_DOWN) {
-            interval += 5; /* RFC 8628 3.5: and for all later requests */
+            /* RFC 8628 3.5: and for all later requests */
+            if ((interval += 5) > OAUTH_DEVICE_MAX_INTERVAL)
+                interval = OAUTH_DEVICE_MAX_INTERVAL;
         } else if (gs == OAUTH_GRANT_UNAVAILABLE) {
             fprintf(stderr, "sasl-mechs-token obtain: %s; trying again\n", err.reason);
         } else {
@@ -123,7 +128,7 @@ static int obtain_device(struct obtain *o, struct oauth_grant_tokens *tk)
             return 1;
         }
         oauth_grant_tokens_clear(tk);
-        if (time(NULL) + interval > deadline) {
+        if (time(NULL) >= deadline) {
             token_fail(CMD, "no sign-in within the code's lifetime: run the command again");
             oauth_device_auth_clear(&d);
             return 1;
@@ -159,8 +164,8 @@ static char *obtain_query_get(const char *q, const char *name)
     return NULL;
 }
 
-/* The redirect's query: code when state matches.  0 done, 1 failed, -1 not
- * a redirect (keep waiting). */
+/* The redirect's query: code when state matches.  0 done, 1 failed, 2 not
+ * this sign-in's (wrong or missing state), -1 not a redirect. */
 static int obtain_redirect_query(const char *q, const char *state, char **code, const char **why)
 {
     char *st = obtain_query_get(q, "state"), *c = obtain_query_get(q, "code");
@@ -171,6 +176,7 @@ static int obtain_redirect_query(const char *q, const char *state, char **code, 
         rc = -1;
     } else if (!st || strlen(st) != strlen(state) || !sm_ct_equal(st, state, strlen(state))) {
         *why = "the answer's state does not match this sign-in (an old or forged redirect)";
+        rc = 2;
     } else if (e) {
         *why = strcmp(e, "access_denied") == 0 ? "the sign-in was declined"
                                                 : "the provider answered with an error";
@@ -210,7 +216,8 @@ static int obtain_accept(int lfd, const char *state, char **code, const char **w
         return -1;
     p.fd = fd;
     p.events = POLLIN;
-    while (n < sizeof(req) - 1 && poll(&p, 1, 10000) > 0) {
+    /* short: the listener waits for nobody else meanwhile */
+    while (n < sizeof(req) - 1 && poll(&p, 1, 2000) > 0) {
         ssize_t got = read(fd, req + n, sizeof(req) - 1 - n);
         if (got <= 0)
             break;
@@ -232,6 +239,10 @@ static int obtain_accept(int lfd, const char *state, char **code, const char **w
                                 "window.");
         } else {
             obtain_reply(fd, 0, rc > 0 ? *why : "Not a sign-in answer.");
+            /* any local process or web page can reach the listener: only
+             * an answer with this sign-in's state ends it */
+            if (rc == 2)
+                rc = -1;
         }
     }
     sm_erase(req, sizeof(req));
@@ -284,23 +295,25 @@ static int obtain_authcode(struct obtain *o, struct oauth_grant_tokens *tk)
     }
     port = ntohs(sa.sin_port);
     snprintf(redirect, sizeof(redirect), "http://127.0.0.1:%d/", port);
-    if (!(e_id = obtain_escape(o->client.client_id)) || !(e_scope = obtain_escape(o->prov.scope))
+    /* without a scope (a generic provider, no --scope) scope= is left out */
+    if (!(e_id = obtain_escape(o->client.client_id))
+        || (o->prov.scope && !(e_scope = obtain_escape(o->prov.scope)))
         || !(e_red = obtain_escape(redirect))) {
         token_fail(CMD, "out of memory");
         goto out;
     }
-    ul = strlen(o->prov.authorization_endpoint) + strlen(e_id) + strlen(e_scope) + strlen(e_red)
-         + 400;
+    ul = strlen(o->prov.authorization_endpoint) + strlen(e_id) + (e_scope ? strlen(e_scope) : 0)
+         + strlen(e_red) + 400;
     if (!(url = malloc(ul))) {
         token_fail(CMD, "out of memory");
         goto out;
     }
     snprintf(url, ul,
-             "%s%cresponse_type=code&client_id=%s&redirect_uri=%s&scope=%s&state=%s"
+             "%s%cresponse_type=code&client_id=%s&redirect_uri=%s%s%s&state=%s"
              "&code_challenge=%s&code_challenge_method=S256%s",
              o->prov.authorization_endpoint,
-             strchr(o->prov.authorization_endpoint, '?') ? '&' : '?', e_id, e_red, e_scope,
-             state, pkce.challenge, o->prov.google ? "&access_type=offline&prompt=consent" : "");
+             strchr(o->prov.authorization_endpoint, '?') ? '&' : '?', e_id, e_red,
+             e_scope ? "&scope=" : "", e_scope ? e_scope : "", state, pkce.challenge, o->prov.google ? "&access_type=offline&prompt=consent" : "");
     printf("Open this address in a browser and sign in:\n\n  %s\n\n", url);
     if (o->no_browser) {
         char host[256];
@@ -394,6 +407,14 @@ static int obtain_write(struct obtain *o, const struct oauth_grant_tokens *tk, i
         user = strdup(o->user);
     else if (tk->id_token && !(user = token_jwt_claim(tk->id_token, "preferred_username")))
         user = token_jwt_claim(tk->id_token, "email");
+    /* the unverified id_token's name goes to the terminal and the file:
+     * printable ASCII only */
+    if (user && !o->user && !token_printable(user)) {
+        fprintf(stderr, "sasl-mechs-token obtain: warning: the sign-in's user name holds "
+                        "control or non-ASCII characters: not recorded (give --user)\n");
+        free(user);
+        user = NULL;
+    }
     if (!root || obtain_set_str(root, "access_token", tk->access_token)
         || json_object_set_new(root, "expires_at", json_integer((json_int_t)(now + tk->expires_in)))
         || json_object_set_new(root, "obtained_at", json_integer((json_int_t)now))
@@ -416,15 +437,20 @@ static int obtain_write(struct obtain *o, const struct oauth_grant_tokens *tk, i
         goto out;
     }
     {
+        /* a copy with a newline, not realloc: that could leave the old
+         * text with the secrets unerased */
         size_t len = strlen(text);
-        char *nl = realloc(text, len + 2);
+        char *nl = malloc(len + 2);
         if (!nl) {
             token_fail(CMD, "out of memory");
             goto out;
         }
+        memcpy(nl, text, len);
+        nl[len] = '\n';
+        nl[len + 1] = '\0';
+        sm_erase(text, len);
+        free(text);
         text = nl;
-        text[len] = '\n';
-        text[len + 1] = '\0';
     }
     oauth_err_clear(&err);
     st = oauth_tokenfile_write(o->file, text, strlen(text), 0600, o->uid, o->gid, NULL, &err);
@@ -581,6 +607,10 @@ static int obtain_args(struct obtain *o, int argc, char **argv)
                         "client secret in a file");
         return 2;
     }
+    if (o->user && !token_printable(o->user)) {
+        token_fail(CMD, "--user: printable ASCII only");
+        return 2;
+    }
     if (o->key)
         o->preset.app_only = 1;
     return -1;
@@ -645,9 +675,19 @@ int token_cmd_obtain(int argc, char **argv)
     o.client.client_secret = o.secret;
     o.client.http = &o.http;
     if (o.key) {
+        /* absolute: the file is used later from elsewhere (Postfix's
+         * queue directory) */
+        if (!(o.key_abs = realpath(o.key, NULL)) || !(o.cert_abs = realpath(o.cert, NULL))) {
+            token_fail(CMD, "%s: %s", o.key_abs ? o.cert : o.key, strerror(errno));
+            rc = 1;
+            goto out;
+        }
         o.client.auth = OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT;
-        o.client.key_file = o.key;
-        o.client.cert_file = o.cert;
+        o.client.key_file = o.key_abs;
+        o.client.cert_file = o.cert_abs;
+        if (o.owner && !token_owner_may(o.key_abs, o.uid, o.gid, 4))
+            fprintf(stderr, "sasl-mechs-token obtain: warning: %s cannot read %s: renewing "
+                            "the token will fail until it can\n", o.owner, o.key_abs);
     } else {
         o.client.auth = o.secret ? o.prov.secret_auth : OAUTH_GRANT_AUTH_NONE;
     }
@@ -672,6 +712,16 @@ int token_cmd_obtain(int argc, char **argv)
     } else {
         rc = obtain_authcode(&o, &tk);
     }
+    if (rc == 0 && o.owner) {
+        char *dir = strdup(o.file), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        if (dir && !token_owner_may(slash ? dir : ".", o.uid, o.gid, 2))
+            fprintf(stderr, "sasl-mechs-token obtain: warning: %s cannot write %s: a refresh "
+                            "writes the new file and the lock file there\n", o.owner,
+                    slash ? dir : ".");
+        free(dir);
+    }
     if (rc == 0) {
         if (flow != TOKEN_FLOW_CLIENT_CREDENTIALS && !tk.refresh_token)
             fprintf(stderr, "sasl-mechs-token obtain: warning: the provider gave no refresh "
@@ -682,6 +732,8 @@ int token_cmd_obtain(int argc, char **argv)
 out:
     oauth_grant_tokens_clear(&tk);
     oauth_secret_free(o.secret);
+    free(o.key_abs);
+    free(o.cert_abs);
     token_provider_clear(&o.prov);
     return rc;
 }

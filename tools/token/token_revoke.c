@@ -12,6 +12,7 @@
 
 #include <sasl-mechs/secret.h>
 
+#include "oauth_tokenfile.h"
 #include "oauth_util.h"
 
 #define MAX_FILE (64 * 1024)
@@ -37,14 +38,31 @@ static int revoke_unlink(const char *cmd, const char *path)
     return 0;
 }
 
+/* The lock a refresh holds while it rewrites the file: a refresh in
+ * progress ends before the file is read, revoked or deleted. */
+static int revoke_lock(const char *cmd, const char *path)
+{
+    struct oauth_err err;
+    int fd;
+
+    oauth_err_clear(&err);
+    if ((fd = oauth_tokenfile_lock(path, NULL, &err)) < 0)
+        token_fail(cmd, "%s", err.reason);
+    return fd;
+}
+
 int token_cmd_delete(int argc, char **argv)
 {
     const char *file = NULL;
-    int rc;
+    int rc, lockfd;
 
     if ((rc = token_file_args("delete", argc, argv, &file, NULL, NULL)) >= 0)
         return rc;
-    return revoke_unlink("delete", file);
+    if ((lockfd = revoke_lock("delete", file)) < 0)
+        return 1;
+    rc = revoke_unlink("delete", file);
+    close(lockfd);
+    return rc;
 }
 
 static const char *revoke_str(json_t *root, const char *k)
@@ -64,15 +82,18 @@ int token_cmd_revoke(int argc, char **argv)
     size_t len = 0;
     json_t *root = NULL;
     json_error_t jerr;
-    int rc;
+    int rc, lockfd;
 
     if ((rc = token_file_args("revoke", argc, argv, &file, NULL, &http_args)) >= 0)
         return rc;
     rc = 1;
+    if ((lockfd = revoke_lock("revoke", file)) < 0)
+        return 1;
     oauth_err_clear(&err);
     if (oauth_read_file(file, "token file", OAUTH_FILE_GROUP, MAX_FILE, &buf, &len, NULL, &err)
         != OAUTH_OK) {
         token_fail("revoke", "%s", err.reason);
+        close(lockfd);
         return 1;
     }
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -123,5 +144,6 @@ int token_cmd_revoke(int argc, char **argv)
     rc = revoke_unlink("revoke", file);
 out:
     oauth_grant_json_free(root);
+    close(lockfd);
     return rc;
 }

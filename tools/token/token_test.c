@@ -219,14 +219,26 @@ static int tt_parse(int argc, char **argv, struct tt_opts *o)
 }
 
 /* ---- the conversation ---------------------------------------------------------- */
-/* The next line from the server, printed. */
+/* Bytes for the terminal: printable ASCII as it is, the rest as \\xNN */
+static void tt_print_escaped(const unsigned char *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '\\')
+            putchar(d[i]);
+        else
+            printf("\\x%02x", d[i]);
+}
+
+/* The next line from the server, printed (escaped: it may hold anything). */
 static int tt_recv(struct tt_session *s)
 {
     if (tt_read_line(&s->conn, s->line, &s->len) != 0) {
         s->broken = 1;
         return -1;
     }
-    printf("S: %s\n", s->line);
+    printf("S: ");
+    tt_print_escaped((const unsigned char *)s->line, s->len);
+    putchar('\n');
     fflush(stdout);
     return 0;
 }
@@ -503,11 +515,7 @@ static int tt_imap_open(struct tt_session *s)
 static void tt_print_decoded(const unsigned char *d, size_t n)
 {
     printf("*   decoded: ");
-    for (size_t i = 0; i < n; i++)
-        if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '\\')
-            putchar(d[i]);
-        else
-            printf("\\x%02x", d[i]);
+    tt_print_escaped(d, n);
     printf("%s\n", n ? "" : "(empty)");
 }
 
