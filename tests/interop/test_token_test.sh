@@ -98,8 +98,10 @@ BAD_TOKEN=$("$mint" sign --keys "$SM_TMP/oauth-keys" --kid ec256 --ttl 600 \
 tok=$SM_TMP/tokens
 mkdir -p "$tok"
 chmod 700 "$tok"
-token_file "$tok/good.json" "$TOKEN" 600 "$REFRESH"
-token_file "$tok/bad.json" "$BAD_TOKEN" 600 unused-refresh-token
+# an hour to live: past the client's refresh window (900 s), so that only the
+# case made to be due refreshes (the server rotates the refresh token on use)
+token_file "$tok/good.json" "$TOKEN" 3600 "$REFRESH"
+token_file "$tok/bad.json" "$BAD_TOKEN" 3600 unused-refresh-token
 
 # ---- Postfix: smtpd with STARTTLS, with implicit TLS, without TLS -------------------
 PORT=$((20000 + RANDOM % 20000))
@@ -206,6 +208,9 @@ why_not 1 '^S: 334 ' '^\*   decoded: \{.*"status": ?"invalid_token"' '^C: \(empt
     '^\* the client plugin says: .*the server refused the token: status invalid_token'
 verdict "SMTP XOAUTH2, token signed by an unknown key: exit 1, 535 after the error challenge (decoded, answered with an empty response)"
 
+# the refusal above is recorded in the file (its next use would refresh
+# first): the same refused token again, in a fresh file
+token_file "$tok/bad.json" "$BAD_TOKEN" 3600 unused-refresh-token
 run refused-oauthbearer --file "$tok/bad.json" --user "$USER_NAME" --smtp "$HOST:$PORT" \
     --address 127.0.0.1 "${ca[@]}" --mech OAUTHBEARER
 why_not 1 '^\*   decoded: \{.*"status": ?"invalid_token"' '^C: AQ==$' '^S: 535 '
@@ -277,6 +282,7 @@ run imap-implicit --file "$tok/good.json" --user "$USER_NAME" --imap "$HOST:$ISP
 why_not 0 '^\* TLS: ' '^C: a[0-9]+ AUTHENTICATE OAUTHBEARER' '^S: a[0-9]+ OK' '!^C: a[0-9]+ STARTTLS'
 verdict "IMAP implicit TLS (imaps), OAUTHBEARER: accepted, exit 0"
 
+token_file "$tok/bad.json" "$BAD_TOKEN" 3600 unused-refresh-token
 run imap-refused --file "$tok/bad.json" --user "$USER_NAME" --imap "$HOST:$IPORT" \
     --address 127.0.0.1 "${ca[@]}"
 why_not 1 '^S: \+ ' '^\*   decoded: \{.*"status": ?"invalid_token"' '^S: a[0-9]+ NO' \
