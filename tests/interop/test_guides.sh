@@ -122,6 +122,7 @@ if [ -z "$SM_RECIPE_MISSING" ]; then
     sm_ok "README's guides read: $(cd "$R" && echo *)"
 else
     sm_not_ok "README's guides read" "missing in README.md's relay guides:$SM_RECIPE_MISSING"
+    fail_all "the README's guides are not what this test runs"
 fi
 # block_cmd NAME [ARG...]: the shell block NAME with ARGs put after its last word
 # (MAIL_CONFIG: Postfix's commands there, postmap, read the instance's
@@ -187,10 +188,14 @@ main_cf ms
 sm_postfix_master_cf "$CONF/master.cf" \
     "127.0.0.1:$RPORT inet n - n - - smtpd -o content_filter=discard: -o smtpd_sasl_path=smtpdrecv -o myhostname=mx.loopback.test -o smtpd_tls_security_level=may -o smtpd_tls_cert_file=$tls/server.crt -o smtpd_tls_key_file=$tls/server.key" \
     "smtp      unix  - - y - - smtp"
-if sm_postfix_start "$CONF" "$RPORT"; then
-    sm_ok "Microsoft 365, steps 4-6: Postfix started with the README's main.cf, sasl_passwd and sasl-mechs-client.conf (smtp chrooted)"
-else
+pc() { postconf -c "$CONF" -h "$1" 2>/dev/null; }
+if ! sm_postfix_start "$CONF" "$RPORT"; then
     sm_not_ok "Microsoft 365, steps 4-6: postfix: $SM_POSTFIX_WHY"; sm_diag_file "$LOG"
+elif [ "$(pc relayhost)" != "[127.0.0.1]:$RPORT" ] || [ "$(pc smtp_sasl_mechanism_filter)" != xoauth2 ] ||
+    [ ! -f "$CONF/sasl_passwd.db" ] || [ "$(stat -c %a "$CONF/sasl/sasl-mechs-client.conf")" != 600 ]; then
+    sm_not_ok "Microsoft 365, steps 4-6" "relayhost '$(pc relayhost)', filter '$(pc smtp_sasl_mechanism_filter)', $(ls "$CONF")"
+else
+    sm_ok "Microsoft 365, steps 4-6: Postfix started with the README's main.cf (relayhost, xoauth2 only), sasl_passwd.db and sasl-mechs-client.conf 0600 (smtp chrooted)"
 fi
 
 # step 7: sasl-mechs-token test
