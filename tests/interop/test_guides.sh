@@ -11,7 +11,10 @@
 # port), puts --login-host on the tool's sign-in (the loopback provider) and,
 # for `sasl-mechs-token test`, --address 127.0.0.1, --ca-file (the test's CA
 # signed the smtpd's certificate for smtp.office365.com and smtp.gmail.com)
-# and --plugin-dir (the built plugins); a FROM the README no longer holds
+# and --plugin-dir (the built plugins); the system's CA bundle in main.cf
+# becomes the test CA's, and the test's own part of main.cf names the
+# certificate's names for smtp_tls_security_level = secure (the relay is
+# 127.0.0.1 here, not the name); a FROM the README no longer holds
 # fails the first case, so README and test cannot drift apart.
 #   Microsoft 365: the token folder; the device flow (the tool prints the
 #   code, the test approves it as the user would); the options file, the
@@ -99,6 +102,7 @@ CONFEOF
 ETC=(/etc/postfix "$CONF")                 # the configuration folder
 LIB=(/var/lib/postfix "$SM_TMP/data")      # Postfix's data_directory
 TOOLSUB=("sasl-mechs-token obtain" "$TOOL obtain")
+CAFILE=(/etc/ssl/certs/ca-certificates.crt "$tls/ca.crt")  # the test CA signed the smtpd's certificate
 TESTARGS="--address 127.0.0.1 --ca-file $tls/ca.crt --plugin-dir $plugdir"
 R=$SM_TMP/recipe
 mkdir -p "$R"
@@ -107,7 +111,8 @@ sm_recipe ms-obtain "${LIB[@]}" "${TOOLSUB[@]}" "--tenant contoso.com" \
     "--login-host $B/ms --tenant contoso.com" >"$R/ms-obtain"
 sm_recipe ms-client.conf "${ETC[@]}" "${LIB[@]}" >"$R/ms-client.conf"
 sm_recipe ms-sasl_passwd "${ETC[@]}" "[smtp.office365.com]:587" "[127.0.0.1]:$RPORT" >"$R/ms-sasl_passwd"
-sm_recipe ms-main.cf "${ETC[@]}" "[smtp.office365.com]:587" "[127.0.0.1]:$RPORT" >"$R/ms-main.cf"
+sm_recipe ms-main.cf "${ETC[@]}" "[smtp.office365.com]:587" "[127.0.0.1]:$RPORT" \
+    "${CAFILE[@]}" >"$R/ms-main.cf"
 sm_recipe ms-test "${LIB[@]}" "sasl-mechs-token test" "$TOOL test $TESTARGS" \
     "--smtp smtp.office365.com" "--smtp smtp.office365.com:$RPORT" >"$R/ms-test"
 sm_recipe ms-log "${LIB[@]}" >"$R/ms-log"
@@ -115,7 +120,8 @@ sm_recipe gmail-secret /root/google-secret "$SM_TMP/google-secret" >"$R/gmail-se
 sm_recipe gmail-obtain "${LIB[@]}" /root/google-secret "$SM_TMP/google-secret" "${TOOLSUB[@]}" \
     "--provider google" "--provider google --login-host $B/google" >"$R/gmail-obtain"
 sm_recipe gmail-sasl_passwd "${ETC[@]}" "[smtp.gmail.com]:587" "[127.0.0.1]:$RPORT" >"$R/gmail-sasl_passwd"
-sm_recipe gmail-main.cf "${ETC[@]}" "[smtp.gmail.com]:587" "[127.0.0.1]:$RPORT" >"$R/gmail-main.cf"
+sm_recipe gmail-main.cf "${ETC[@]}" "[smtp.gmail.com]:587" "[127.0.0.1]:$RPORT" \
+    "${CAFILE[@]}" >"$R/gmail-main.cf"
 sm_recipe gmail-test "${LIB[@]}" "sasl-mechs-token test" "$TOOL test $TESTARGS" \
     "--smtp smtp.gmail.com" "--smtp smtp.gmail.com:$RPORT" >"$R/gmail-test"
 if [ -z "$SM_RECIPE_MISSING" ]; then
@@ -178,7 +184,11 @@ fi
 main_cf() {
     sm_postfix_main_cf "$CONF/main.cf" "mail.$SM_FQDN" "$plugdir"
     sed -i '/^default_transport = /d; /^relay_transport = /d' "$CONF/main.cf"
-    echo "smtp_connection_cache_on_demand = no" >>"$CONF/main.cf"
+    # the relay is addressed by IP here: the names its certificate must
+    # match for smtp_tls_security_level = secure are given (the README's
+    # relayhost names them, and Postfix's default matches the next hop)
+    printf '%s\n' "smtp_connection_cache_on_demand = no" \
+        "smtp_tls_secure_cert_match = smtp.office365.com, smtp.gmail.com" >>"$CONF/main.cf"
     [ -z "$1" ] || cat "$R/$1-main.cf" >>"$CONF/main.cf"
 }
 main_cf ""  # the instance's own main.cf, which a mail server has already
@@ -192,7 +202,7 @@ pc() { postconf -c "$CONF" -h "$1" 2>/dev/null; }
 if ! sm_postfix_start "$CONF" "$RPORT"; then
     sm_not_ok "Microsoft 365, steps 4-6: postfix: $SM_POSTFIX_WHY"; sm_diag_file "$LOG"
 elif [ "$(pc relayhost)" != "[127.0.0.1]:$RPORT" ] || [ "$(pc smtp_sasl_mechanism_filter)" != xoauth2 ] ||
-    [ ! -f "$CONF/sasl_passwd.db" ] || [ "$(stat -c %a "$CONF/sasl/sasl-mechs-client.conf")" != 600 ]; then
+    [ "$(pc smtp_tls_security_level)" != secure ] || [ ! -f "$CONF/sasl_passwd.db" ] || [ "$(stat -c %a "$CONF/sasl/sasl-mechs-client.conf")" != 600 ]; then
     sm_not_ok "Microsoft 365, steps 4-6" "relayhost '$(pc relayhost)', filter '$(pc smtp_sasl_mechanism_filter)', $(ls "$CONF")"
 else
     sm_ok "Microsoft 365, steps 4-6: Postfix started with the README's main.cf (relayhost, xoauth2 only), sasl_passwd.db and sasl-mechs-client.conf 0600 (smtp chrooted)"
