@@ -12,7 +12,7 @@
 #   4. the unit and driver programs again under valgrind (errors and leaks)
 #   5. Postfix end to end, PLAIN/LOGIN through saslauthd, OpenLDAP with the OAuth
 #      mechanisms, Cyrus IMAP with imtest, Postfix relaying with XOAUTH2 from a
-#      chrooted smtp, secret stores shared by two Postfix instances
+#      chrooted smtp (and the README's relay guides, step by step), secret stores shared by two Postfix instances
 #      (PostgreSQL, OpenLDAP) and their outages, the token tool, the plugin
 #      selection command, the Debian packages built, checked with lintian,
 #      installed, used and purged (tests/interop/*.sh: need root)
@@ -158,6 +158,8 @@ export SM_SRCDIR=$src SM_BUILDDIR=$out/gcc SM_PLUGIN_DIR=$out/gcc/.libs
 tap_step "postfix" locked bash "$src/tests/interop/test_postfix.sh"
 # Postfix relaying with XOAUTH2 from a chrooted smtp: token refresh, revocation, two senders
 tap_step "postfix relay" locked bash "$src/tests/interop/test_relay.sh"
+# README's "Relaying through Microsoft 365" and "Relaying through Gmail", each step run
+tap_step "relay guides" locked bash "$src/tests/interop/test_guides.sh"
 tap_step "saslauthd" locked bash "$src/tests/interop/test_saslauthd.sh"
 # OAuth at fleet scale: two Postfix instances, introspection shared through memcached
 tap_step "oauth fleet" locked bash "$src/tests/interop/test_oauth_fleet.sh"

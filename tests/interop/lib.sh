@@ -607,6 +607,39 @@ sm_nt_hash() {
     printf '%s' "${h%% *}"
 }
 
+# ---- the README's recipes -------------------------------------------------------
+# Tests that run the README's configuration (test_stores.sh, test_guides.sh)
+# read its fenced blocks by the marker line before each,
+# "<!-- $SM_README_TAG: NAME -->", and replace only what must differ here.
+# sm_readme_block NAME: that block of $SM_SRCDIR/README.md (empty when none)
+SM_README_TAG=
+SM_RECIPE_MISSING=
+sm_readme_block() {
+    awk -v tag="<!-- $SM_README_TAG: $1 -->" '
+        $0 == tag { found = 1; next }
+        found == 1 && /^```/ { found = 2; next }
+        found == 2 && /^```/ { exit }
+        found == 2 { print }' "$SM_SRCDIR/README.md"
+}
+# sm_recipe NAME [FROM TO...]: the block with each FROM replaced by TO; a
+# block that is not there, or a FROM it does not hold (the README changed
+# under the test), is added to SM_RECIPE_MISSING and returns 1
+sm_recipe() {
+    local name=$1 text rc=0
+    shift
+    text=$(sm_readme_block "$name")
+    [ -n "$text" ] || { SM_RECIPE_MISSING="$SM_RECIPE_MISSING $name(no block)"; return 1; }
+    while [ $# -ge 2 ]; do
+        case $text in
+            *"$1"*) text=${text//"$1"/"$2"} ;;
+            *) SM_RECIPE_MISSING="$SM_RECIPE_MISSING $name($1)" rc=1 ;;
+        esac
+        shift 2
+    done
+    printf '%s\n' "$text"
+    return $rc
+}
+
 # sm_postfix_relay_ids LOG MSGID RCPT PORT: follow one message through a
 # Postfix maillog by its own identifiers: its Message-ID gives the local queue
 # id (cleanup) in SM_QID, that queue id's delivery line through

@@ -26,7 +26,6 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 sm_init
 
-README=$SM_SRCDIR/README.md
 MECHS=(PLAIN LOGIN CRAM-MD5 NTLM)
 REALM=example.org              # smtpd_sasl_local_domain in the README's main.cf lines
 BASE=dc=example,dc=org         # the README's suffix
@@ -76,32 +75,8 @@ export PATH="$PGBIN:$PATH"
 POSTFIX_UID=$(id -u postfix) || fail_all "no postfix user"
 chmod 755 "$SM_TMP"
 
-# ---- the README's blocks -------------------------------------------------------
-# readme_block NAME: the fenced block after "<!-- test_stores.sh: NAME -->"
-readme_block() {
-    awk -v tag="<!-- test_stores.sh: $1 -->" '
-        $0 == tag { found = 1; next }
-        found == 1 && /^```/ { found = 2; next }
-        found == 2 && /^```/ { exit }
-        found == 2 { print }' "$README"
-}
-# recipe NAME FROM TO [FROM TO...]: the block with each FROM replaced by TO;
-# a FROM the block does not hold is an error (the README changed under us)
-recipe_missing=
-recipe() {
-    local name=$1 text
-    shift
-    text=$(readme_block "$name")
-    [ -n "$text" ] || { recipe_missing="$recipe_missing $name(no block)"; return 1; }
-    while [ $# -ge 2 ]; do
-        case $text in
-            *"$1"*) text=${text//"$1"/"$2"} ;;
-            *) recipe_missing="$recipe_missing $name($1)" ;;
-        esac
-        shift 2
-    done
-    printf '%s\n' "$text"
-}
+# ---- the README's blocks (lib.sh's sm_recipe) ------------------------------
+SM_README_TAG=test_stores.sh
 
 # free_port: a loopback TCP port nothing listens on
 free_port() {
@@ -126,24 +101,24 @@ done
 ln -s "$SM_SYSTEM_PLUGIN_DIR/libsql.so" "$SM_SYSTEM_PLUGIN_DIR/libldapdb.so" "$plugdir/"
 
 # the blocks, made concrete for this machine
-recipe pg-schema >"$PGDIR/schema.sql"
-recipe pg-smtpd.conf "db.example.org:5432" "127.0.0.1:$PGPORT" >"$SM_TMP/smtpdpg.conf"
-recipe slapd.conf "/etc/ldap/schema/samba-nt.schema" "$LDIR/samba-nt.schema" \
+sm_recipe pg-schema >"$PGDIR/schema.sql"
+sm_recipe pg-smtpd.conf "db.example.org:5432" "127.0.0.1:$PGPORT" >"$SM_TMP/smtpdpg.conf"
+sm_recipe slapd.conf "/etc/ldap/schema/samba-nt.schema" "$LDIR/samba-nt.schema" \
     "uidNumber=106," "uidNumber=$POSTFIX_UID," "/var/lib/ldap" "$LDIR/db" >"$LDIR/slapd.recipe"
-recipe samba-nt.schema >"$LDIR/samba-nt.schema"
-recipe ldapdb.ldif >"$LDIR/ldapdb.ldif"
-recipe ldap-smtpd.conf "ldapi://%2Frun%2Fslapd%2Fldapi" "$LDAPI_URL" >"$SM_TMP/smtpdldap.conf"
-recipe samba-smtpd.conf "ldapi://%2Frun%2Fslapd%2Fldapi" "$LDAPI_URL" >"$SM_TMP/smtpdsamba.conf"
-recipe postfix-main.cf >"$SM_TMP/main.cf.recipe"
+sm_recipe samba-nt.schema >"$LDIR/samba-nt.schema"
+sm_recipe ldapdb.ldif >"$LDIR/ldapdb.ldif"
+sm_recipe ldap-smtpd.conf "ldapi://%2Frun%2Fslapd%2Fldapi" "$LDAPI_URL" >"$SM_TMP/smtpdldap.conf"
+sm_recipe samba-smtpd.conf "ldapi://%2Frun%2Fslapd%2Fldapi" "$LDAPI_URL" >"$SM_TMP/smtpdsamba.conf"
+sm_recipe postfix-main.cf >"$SM_TMP/main.cf.recipe"
 # curl's NTLM (the only NTLMv2 client here) sends no MIC: allowed for the
 # test, not part of the recipe
 for f in smtpdpg smtpdldap smtpdsamba; do
     echo "ntlm_allow_v2_without_mic: yes" >>"$SM_TMP/$f.conf"
 done
-if [ -z "$recipe_missing" ]; then
+if [ -z "$SM_RECIPE_MISSING" ]; then
     sm_ok "README's recipes read (pg-schema, pg-smtpd.conf, slapd.conf, samba-nt.schema, ldapdb.ldif, ldap-smtpd.conf, samba-smtpd.conf, postfix-main.cf)"
 else
-    sm_not_ok "README's recipes read" "missing in README.md's section Shared secret stores:$recipe_missing"
+    sm_not_ok "README's recipes read" "missing in README.md's section Shared secret stores:$SM_RECIPE_MISSING"
 fi
 
 # ---- the secrets ------------------------------------------------------------------
