@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OBTAIN "run `sasl-mechs-token obtain --file %s` to sign in again"
+#define OBTAIN "run `sasl-mechs-token obtain --force --file %s` (with the first sign-in's provider options) to sign in again"
 
 /* One row: a Microsoft AADSTS number (0: any) or an OAuth error code (NULL:
  * any); the first row that matches gives the advice, with %s for the file

@@ -8,7 +8,7 @@
  * error_description, which is too long and carries trace ids), and that
  * number says which it is.  oauth_advice turns the answer into one short
  * sentence: the fix, and when a person must sign in again, the command that
- * does it (sasl-mechs-token obtain --file FILE).  Only the code, the AADSTS
+ * does it (sasl-mechs-token obtain --force --file FILE).  Only the code, the AADSTS
  * number and the file's path reach the text: never the description itself
  * (the token file code quotes it when it holds no secret), a token or a
  * secret. */
@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 /* The longest advice written, with a path of up to 64 bytes. */
-#define OAUTH_ADVICE_MAX 240
+#define OAUTH_ADVICE_MAX 320
 
 /* The AADSTS number of a Microsoft answer ("error_codes": [70008], or
  * "AADSTS70008:" at the head of error_description), or 0. */

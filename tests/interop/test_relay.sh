@@ -255,13 +255,13 @@ send alice
 deferred
 postqueue -c "$CONF" -f
 for _ in $(seq 100); do
-    grep -q "sasl-mechs-token obtain --file $TOKDIR/alice.json" "$LOG" && break
+    grep -q "sasl-mechs-token obtain --force --file $TOKDIR/alice.json" "$LOG" && break
     sleep 0.2
 done
-if grep -q "sasl-mechs-token obtain --file $TOKDIR/alice.json" "$LOG" &&
+if grep -q "sasl-mechs-token obtain --force --file $TOKDIR/alice.json" "$LOG" &&
     ! grep -q " $DQID: .*status=bounced" "$LOG" && grep -q "AADSTS700082" "$LOG" &&
     ! grep -qF "$(field alice.json refresh_token)" "$LOG"; then
-    sm_ok "an expired refresh token: mail deferred, the log names sasl-mechs-token obtain --file $TOKDIR/alice.json"
+    sm_ok "an expired refresh token: mail deferred, the log names sasl-mechs-token obtain --force --file $TOKDIR/alice.json"
 else
     sm_not_ok "expired refresh token: no log line naming the command"
     grep -E "${DQID:-no-such-id}|SASL|XOAUTH2" "$LOG" | tail -6 | sed 's/^/# /'

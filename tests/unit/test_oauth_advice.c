@@ -17,7 +17,7 @@
 #include "oauth_advice.h"
 
 #define FILE_ "/var/spool/postfix/oauth/relay.json"
-#define CMD "`sasl-mechs-token obtain --file " FILE_ "`"
+#define CMD "`sasl-mechs-token obtain --force --file " FILE_ "`"
 
 static const struct {
     const char *answer;  /* the token endpoint's JSON */

@@ -428,11 +428,11 @@ static const struct {
     /* providers' refusals turned into what to do (oauth_advice.h) */
     {"{\"token\": \"aadsts:70008:invalid_grant\"}", OAUTH_TOKENFILE_REJECTED,
      "invalid_grant: the refresh token expired or was revoked (AADSTS70008): run "
-     "`sasl-mechs-token obtain --file /"},
+     "`sasl-mechs-token obtain --force --file /"},
     {"{\"token\": \"aadsts:7000218:invalid_client\"}", OAUTH_TOKENFILE_REJECTED,
      "Allow public client flows"},
     {"{\"token\": \"google:invalid_grant\"}", OAUTH_TOKENFILE_REJECTED,
-     "`sasl-mechs-token obtain --file /"},
+     "`sasl-mechs-token obtain --force --file /"},
     {"{\"token\": \"google:invalid_client\"}", OAUTH_TOKENFILE_REJECTED,
      "client_id or client_secret is wrong"},
 };
@@ -906,7 +906,7 @@ static void test_dir_fd(void **state)
         assert_int_equal(ts_mode(&server, "{\"token\": \"invalid_grant\"}"), 0);
         assert_int_equal(oauth_tokenfile_get("token.json", &o, &t, &err),
                          OAUTH_TOKENFILE_REJECTED);
-        assert_non_null(strstr(err.reason, "obtain --file /srv/tokens/token.json`"));
+        assert_non_null(strstr(err.reason, "obtain --force --file /srv/tokens/token.json`"));
         assert_int_equal(ts_mode(&server, "{\"token\": \"ok\"}"), 0);
     }
     assert_int_equal(use_file_at(&o, "token.json"), 1);

@@ -28,7 +28,7 @@
 
 static void obtain_usage(FILE *f)
 {
-    fputs("usage: sasl-mechs-token obtain --file PATH [options]\n"
+    fputs("usage: sasl-mechs-token obtain --force --file PATH [options]\n"
           "  --file PATH               the token file to write (mode 0600, atomically)\n"
           "  --owner USER[:GROUP]      its owner (e.g. postfix); default: you\n"
           "  --force                   replace an existing file\n"
