@@ -32,6 +32,7 @@ TAP_STATE_DEFINE
 static char logged[1024];
 static int logged_count;
 
+__attribute__((format(printf, 1, 0)))
 static void catch_log(const char *fmt, va_list ap)
 {
     vsnprintf(logged, sizeof(logged), fmt, ap);
@@ -49,6 +50,7 @@ void syslog(int pri, const char *fmt, ...)
     va_end(ap);
 }
 
+__attribute__((format(printf, 3, 4)))
 void __syslog_chk(int pri, int flag, const char *fmt, ...);
 void __syslog_chk(int pri, int flag, const char *fmt, ...)
 {
