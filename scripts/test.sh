@@ -16,7 +16,7 @@
 #      (PostgreSQL, OpenLDAP) and their outages, the token tool, the plugin
 #      selection command, the Debian packages built, checked with lintian,
 #      installed, used and purged (tests/interop/*.sh: need root)
-#   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 20)
+#   6. fuzzing smoke run (tests/fuzz/smoke.sh, FUZZ_SECONDS a target, default 12)
 #   7. 8 threads of exchanges per mechanism under ThreadSanitizer
 #   8. a clang build with -Werror (warning-free under both compilers)
 #   9. `make distcheck` (the tarball builds and passes its tests)

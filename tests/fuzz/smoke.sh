@@ -2,7 +2,7 @@
 # Fuzzing with libFuzzer, ASan and UBSan.
 #   smoke.sh            configure a clang sanitizer build in $FUZZ_BUILDDIR
 #                       (default build-fuzz/), then run every target for
-#                       FUZZ_SECONDS (default 20) each: `make fuzz-smoke`
+#                       FUZZ_SECONDS (default 12) each: `make fuzz-smoke`
 #   smoke.sh build      configure and build the targets only
 #   smoke.sh run T...   run the given target programs, from the build folder
 # Prints TAP, one case per target (`not ok` on a crash, leak, timeout or
@@ -19,7 +19,7 @@
 # replays it for ever.
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-12}
 
 if [ "${1:-}" != run ]; then
     build=${FUZZ_BUILDDIR:-$src/build-fuzz}
