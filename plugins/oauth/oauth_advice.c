@@ -91,6 +91,17 @@ size_t oauth_advice(json_t *answer, const char *file, char *out, size_t n)
                             oauth_advice_aadsts(answer), file, out, n);
 }
 
+/* A path an administrator can paste into a shell as it is: a name from a
+ * user's password ("tokenfile:NAME") must not become a command. */
+static int advice_plain_path(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+              || strchr("/._@+-", *s)))
+            return 0;
+    return 1;
+}
+
 size_t oauth_advice_for(const char *code, long aadsts, const char *file, char *out, size_t n)
 {
     size_t i;
@@ -98,7 +109,7 @@ size_t oauth_advice_for(const char *code, long aadsts, const char *file, char *o
 
     if (n)
         out[0] = '\0';
-    if (!file || !file[0] || strlen(file) > 4096)
+    if (!file || !file[0] || strlen(file) > 4096 || !advice_plain_path(file))
         file = "FILE";
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const struct advice_row *r = &rows[i];

@@ -141,11 +141,25 @@ static int client_token_from_file(const struct oauth_client_settings *cs,
     return *token ? SASL_OK : SASL_NOMEM;
 }
 
+/* A name in oauth_token_dir: letters, digits and "._@+-", not starting with
+ * '.' (no "..", no hidden file, no '/'), so that it stays a file name in
+ * the folder and in the log lines and commands that quote it. */
+static int client_plain_name(const char *s)
+{
+    if (!s[0] || s[0] == '.')
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+              || strchr("._@+-", *s)))
+            return 0;
+    return 1;
+}
+
 /* A token file named by the password: whoever supplies passwords (a map
  * that users edit, in a hosted Postfix) would otherwise choose any file
  * the client can read.  So: only when oauth_password_tokenfile allows it
- * (default yes), an absolute path or a plain name in oauth_token_dir (no
- * '/', not starting with '.'), and a file of the client's own user. */
+ * (default yes), an absolute path or a plain name in oauth_token_dir
+ * (client_plain_name), and a file of the client's own user. */
 static int client_password_tokenfile_allowed(const struct oauth_client_settings *cs,
                                              const sasl_utils_t *utils, const char *path)
 {
@@ -161,7 +175,7 @@ static int client_password_tokenfile_allowed(const struct oauth_client_settings 
     if (path[0] == '/')
         ok = lstat(path, &st) == 0;
     else
-        ok = cs->dir_fd >= 0 && path[0] != '.' && !strchr(path, '/')
+        ok = cs->dir_fd >= 0 && client_plain_name(path)
              && fstatat(cs->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (!ok || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
         return sm_fail(utils, SASL_BADPARAM, "%s: the \"tokenfile:\" password does not name "

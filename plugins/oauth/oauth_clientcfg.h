@@ -11,9 +11,10 @@
  *
  * So sasl_client_plug_init (oauth_client_settings_load):
  *   - reads the file sasl-mechs-client.conf from the first folder of
- *     libsasl2's configuration path that holds one (SASL_CB_GETCONFPATH:
- *     Postfix's cyrus_sasl_config_path, SASL_CONF_PATH, or libsasl2's
- *     default, e.g. /etc/sasl2), lines "name: value" as in libsasl2's own
+ *     libsasl2's configuration path that holds one (at load libsasl2
+ *     answers SASL_CB_GETCONFPATH with its global path: sasl_set_path,
+ *     SASL_CONF_PATH, or its default, e.g. /etc/sasl2; an application's own
+ *     GETCONFPATH callback is not asked then), lines "name: value" as in libsasl2's own
  *     files, '#' comments; at most 64 KiB and 128 options; a file with a
  *     malformed line is not used at all (the connections that need it say
  *     why: what a plugin logs at load reaches syslog only);

@@ -897,6 +897,26 @@ static void clientconf_row(int row, void *arg)
     int ok;
 
     (void)arg;
+    if (row >= 4) {
+        /* a file of the client's own user in the folder, but a name that is
+         * more than a file name to a shell (it goes into log lines) */
+        hx_row_name("%s: a tokenfile: name with a shell character refused", mech);
+        snprintf(file, sizeof(file), "%s/x;y.json", tokdir);
+        if (!(f = fopen(file, "w"))) {
+            tap_ok(0, "%s: cannot write %s", mech, file);
+            return;
+        }
+        fprintf(f, "{\"access_token\": \"t\", \"expires_at\": %lld}\n",
+                (long long)time(NULL) + 3600);
+        fclose(f);
+        chmod(file, 0600);
+        c.password = "tokenfile:x;y.json";
+        hx_exchange(mech, &c, NULL, &o);
+        tap_ok(o.client_rc == SASL_BADPARAM && strstr(o.client_err, "oauth_token_dir"),
+               "%s: a \"%s\" password is refused by the client", mech, c.password);
+        unlink(file);
+        return;
+    }
     if (row >= 2) {
         hx_row_name("%s: tokenfile: names outside oauth_token_dir refused", mech);
         c.password = row == 2 ? "tokenfile:../token.json" : "tokenfile:.relay.json";
@@ -973,7 +993,7 @@ static void run_clientconf(void)
     setenv("SASL_CONF_PATH", confdir, 1);
     in = (struct hx_init){.server_path = hx_path(oauthdir, hx.aux, NULL),
                           .client_path = oauthdir, .server_opts = server_opts_loopback};
-    hx_run("client settings file", &in, 4, clientconf_row, NULL);
+    hx_run("client settings file", &in, 6, clientconf_row, NULL);
     if (!(f = fopen(conf, "w"))) {
         tap_ok(0, "cannot rewrite %s", conf);
         return;

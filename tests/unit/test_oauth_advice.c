@@ -100,6 +100,10 @@ static void test_no_description_and_limits(void **state)
     assert_null(strstr(out, "SECRET"));
     assert_true(oauth_advice(j, NULL, out, sizeof(out)) > 0);
     assert_non_null(strstr(out, "--file FILE`"));
+    /* a name a shell would read as more than a path is not put in the command */
+    assert_true(oauth_advice(j, "/srv/t/a;rm -rf x", out, sizeof(out)) > 0);
+    assert_non_null(strstr(out, "--file FILE`"));
+    assert_null(strstr(out, "rm -rf"));
     assert_int_equal(oauth_advice(j, FILE_, small, sizeof(small)), sizeof(small) - 1);
     assert_int_equal(strlen(small), sizeof(small) - 1);
     assert_int_equal(oauth_advice(NULL, FILE_, out, sizeof(out)), 0);
