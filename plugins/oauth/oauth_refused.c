@@ -28,6 +28,7 @@ static int refused_change(json_t *root, void *arg, struct oauth_err *err)
     struct refusal *rf = arg;
     json_t *at = json_object_get(root, "access_token");
     json_t *ob = json_object_get(root, "obtained_at");
+    json_t *ra = json_object_get(root, "refused_at");
     unsigned char h[OAUTH_REFUSED_HASH_LEN];
     json_int_t when = (json_int_t)time(NULL);
 
@@ -39,10 +40,16 @@ static int refused_change(json_t *root, void *arg, struct oauth_err *err)
     }
     if (!sm_ct_equal(h, rf->sent, sizeof(h)))
         return 0; /* another process has refreshed it already */
+    /* at most one refresh forced by refusals per interval: a server that
+     * refuses every token would otherwise cost one per connection */
+    if (json_is_integer(ra) && json_integer_value(ra) <= when
+        && when - json_integer_value(ra) < OAUTH_REFUSED_MIN_INTERVAL)
+        return 0;
     /* the token file's reader refuses obtained_at later than expires_at */
     if (json_is_integer(ob) && json_integer_value(ob) > when)
         when = json_integer_value(ob);
-    if (json_object_set_new(root, "expires_at", json_integer(when)) != 0) {
+    if (json_object_set_new(root, "refused_at", json_integer((json_int_t)time(NULL))) != 0
+        || json_object_set_new(root, "expires_at", json_integer(when)) != 0) {
         oauth_why(err, "out of memory");
         return -1;
     }

@@ -13,7 +13,12 @@
  * set to the time of the refusal (not earlier than obtained_at), the token
  * is due, and the next use refreshes it (or, without a refresh_token, fails
  * as an expired token does).  The token is recognised by its SHA-256, so
- * the caller keeps no copy of it. */
+ * the caller keeps no copy of it.  The time is kept as "refused_at", and a
+ * refusal within OAUTH_REFUSED_MIN_INTERVAL of the last recorded one is not
+ * recorded: a server (or a relay in the middle) that refuses every token
+ * gets one forced refresh per interval, not one per connection, which the
+ * identity provider would throttle; the token is then replaced at its
+ * expiry as usual. */
 #ifndef OAUTH_REFUSED_H
 #define OAUTH_REFUSED_H
 
@@ -22,6 +27,7 @@
 #include "oauth_tokenfile.h"
 
 #define OAUTH_REFUSED_HASH_LEN 32
+#define OAUTH_REFUSED_MIN_INTERVAL 600 /* seconds */
 
 /* The SHA-256 of a token, as oauth_tokenfile_refused wants it: 0, or -1. */
 int oauth_refused_hash(const char *token, size_t len,
@@ -29,7 +35,8 @@ int oauth_refused_hash(const char *token, size_t len,
 
 /* Record that the token whose hash is sent was refused, if the file still
  * holds it.  *marked (may be NULL) is set to 1 when the file was changed, 0
- * when it holds another token (or none).  Statuses as oauth_tokenfile_update. */
+ * when it holds another token (or none) or a refusal was recorded less than
+ * OAUTH_REFUSED_MIN_INTERVAL ago.  Statuses as oauth_tokenfile_update. */
 enum oauth_tokenfile_status oauth_tokenfile_refused(const char *path,
                                                     const struct oauth_tokenfile_options *o,
                                                     const unsigned char sent[OAUTH_REFUSED_HASH_LEN],

@@ -862,6 +862,24 @@ static void test_refused_token(void **state)
     free(before);
     free(after);
     assert_int_equal(use_file(&o), 0);
+    /* the new token refused too, at once (a server that refuses every token,
+     * or a relay in the middle): no second forced refresh within
+     * OAUTH_REFUSED_MIN_INTERVAL, or each connection would spend one */
+    {
+        unsigned char h2[OAUTH_REFUSED_HASH_LEN];
+        json_t *k = read_json(path);
+        const char *now_at = member(k, "access_token");
+        long long refused_at;
+
+        assert_int_equal(oauth_refused_hash(now_at, strlen(now_at), h2), 0);
+        refused_at = json_integer_value(json_object_get(k, "refused_at"));
+        assert_true(refused_at > 0 && refused_at <= time(NULL));
+        json_decref(k);
+        assert_int_equal(oauth_tokenfile_refused(path, &o, h2, &marked, &err), OAUTH_TOKENFILE_OK);
+        assert_int_equal(marked, 0);
+        assert_int_equal(use_file(&o), 0);
+        assert_int_equal(ts_stat(&server, "refreshes"), 1);
+    }
     /* no refresh_token: the refused token is not handed out again */
     {
         char text[8192];
