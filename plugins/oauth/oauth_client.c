@@ -67,14 +67,33 @@ int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
     return r;
 }
 
+/* Copies of the option strings the token file options point to: a getopt
+ * answer need not outlive the next getopt call. */
+struct client_kept {
+    char ca_file[4096];
+    char proxy[2048];
+};
+
+/* s copied into buf (n bytes); 0, or -1 when it does not fit. */
+static int client_keep(char *buf, size_t n, const char *s)
+{
+    size_t len = strlen(s);
+
+    if (len >= n)
+        return -1;
+    memcpy(buf, s, len + 1);
+    return 0;
+}
+
 /* The token file options from the client's options (utils: chained to the
  * settings read at load), with what was read at load: the token folder, the
  * CA bundle in memory when the connection names the same file. */
 static int client_tokenfile_options(const struct oauth_client_settings *cs,
-                                    const sasl_utils_t *utils, struct oauth_tokenfile_options *o)
+                                    const sasl_utils_t *utils, struct oauth_tokenfile_options *o,
+                                    struct client_kept *kept)
 {
     const struct oauth_plugin *p = cs->plugin;
-    const char *proxy;
+    const char *proxy, *ca;
     unsigned u;
     int yes, r;
 
@@ -89,7 +108,11 @@ static int client_tokenfile_options(const struct oauth_client_settings *cs,
     if ((r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)) != SASL_OK)
         return r;
     o->http.allow_insecure = yes;
-    o->http.ca_file = oauth_opt_string(p, utils, "ca_file");
+    if ((ca = oauth_opt_string(p, utils, "ca_file"))) {
+        if (client_keep(kept->ca_file, sizeof(kept->ca_file), ca) != 0)
+            return sm_fail(utils, SASL_BADPARAM, "%s: oauth_ca_file is too long", p->name);
+        o->http.ca_file = kept->ca_file;
+    }
     if (o->http.ca_file && cs->ca_blob && cs->ca_file && strcmp(o->http.ca_file, cs->ca_file) == 0) {
         o->http.ca_blob = cs->ca_blob;
         o->http.ca_blob_len = cs->ca_len;
@@ -98,7 +121,9 @@ static int client_tokenfile_options(const struct oauth_client_settings *cs,
         if (strncmp(proxy, "http://", 7) != 0 && strncmp(proxy, "https://", 8) != 0)
             return sm_fail(utils, SASL_BADPARAM, "%s: oauth_proxy must be an http:// or "
                            "https:// URL", p->name);
-        o->http.proxy = proxy;
+        if (client_keep(kept->proxy, sizeof(kept->proxy), proxy) != 0)
+            return sm_fail(utils, SASL_BADPARAM, "%s: oauth_proxy is too long", p->name);
+        o->http.proxy = kept->proxy;
     }
     if (cs->dir_fd >= 0) {
         o->dir_fd = cs->dir_fd;
@@ -114,12 +139,13 @@ static int client_token_from_file(const struct oauth_client_settings *cs,
 {
     const struct oauth_plugin *p = cs->plugin;
     struct oauth_tokenfile_options o;
+    struct client_kept kept;
     struct oauth_token t = {0};
     enum oauth_tokenfile_status st;
     struct oauth_err err;
     int r;
 
-    if ((r = client_tokenfile_options(cs, utils, &o)) != SASL_OK)
+    if ((r = client_tokenfile_options(cs, utils, &o, &kept)) != SASL_OK)
         return r;
     if (!strchr(path, '/') && cs->dir_fd < 0)
         return sm_fail(utils, SASL_BADPARAM, "%s: the token file %s is named relative to "
@@ -292,11 +318,12 @@ static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cu
     struct oauth_chained_utils ch;
     const sasl_utils_t *utils = (oauth_client_settings_chain(c->cs, cutils, &ch), &ch.utils);
     struct oauth_tokenfile_options o;
+    struct client_kept kept;
     enum oauth_tokenfile_status st;
     struct oauth_err err;
     int marked = 0;
 
-    if (!c->file[0] || client_tokenfile_options(c->cs, utils, &o) != SASL_OK)
+    if (!c->file[0] || client_tokenfile_options(c->cs, utils, &o, &kept) != SASL_OK)
         return;
     const char *dir = c->file[0] != '/' && o.dir_name ? o.dir_name : NULL;
 
