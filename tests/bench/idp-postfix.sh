@@ -97,26 +97,9 @@ oauth_user_claim: sub
 oauth_jwks_url: $ISSUER/jwks
 ${3:+oauth_jwks_cache_dir: $3}
 CONFEOF
-    cat >"$conf/master.cf" <<CONFEOF
-127.0.0.1:$2 inet n - n - $PAR smtpd -o content_filter=discard: -o max_use=$MAXUSE
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CONFEOF
+    : >"$conf/master.cf"
+    sm_postfix_master_cf "$conf/master.cf" \
+        "127.0.0.1:$2 inet n - n - $PAR smtpd -o content_filter=discard: -o max_use=$MAXUSE"
 }
 
 # the four instances (two a configuration), all in alternate_config_directories
