@@ -47,12 +47,36 @@ int sm_too_many_steps(const sasl_utils_t *utils, const char *mech)
     return sm_fail(utils, SASL_BADPROT, "%s: step called after the exchange ended", mech);
 }
 
-int sm_step_begin(const sasl_utils_t *utils, const char *mech, const void *ctx,
-                  const char **out, unsigned *outlen)
+int sm_server_step(void *ctx, sasl_server_params_t *sparams, const char *in, unsigned inlen,
+                   const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
+    struct sm_server *s = ctx;
+    const struct sm_server_io io = {sparams, sparams->utils, in, inlen, out, outlen, oparams};
+
     *out = NULL;
     *outlen = 0;
-    return ctx ? SASL_OK : sm_too_many_steps(utils, mech);
+    if (!s)
+        return sm_too_many_steps(sparams->utils, "SASL");
+    if (!s->steps[s->step])
+        return sm_too_many_steps(sparams->utils, s->mech);
+    return s->steps[s->step](ctx, &io);
+}
+
+int sm_client_step(void *ctx, sasl_client_params_t *cparams, const char *in, unsigned inlen,
+                   sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
+                   sasl_out_params_t *oparams)
+{
+    struct sm_client *c = ctx;
+    const struct sm_client_io io = {cparams, cparams->utils, in,     inlen,
+                                    prompt_need, out, outlen, oparams};
+
+    *out = NULL;
+    *outlen = 0;
+    if (!c)
+        return sm_too_many_steps(cparams->utils, "SASL");
+    if (!c->steps[c->step])
+        return sm_too_many_steps(cparams->utils, c->mech);
+    return c->steps[c->step](ctx, &io);
 }
 
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
@@ -171,7 +195,7 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 }
 
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
-                  const char *mech, size_t size, void **ctx)
+                  const char *mech, sm_server_handler *const *steps, size_t size, void **ctx)
 {
     const struct sm_opt_refusals *no = &settings->refused;
 
@@ -188,13 +212,16 @@ int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings
     if (!*ctx)
         return SASL_NOMEM;
     ((struct sm_server *)*ctx)->propctx = sparams->propctx;
+    ((struct sm_server *)*ctx)->mech = mech;
+    ((struct sm_server *)*ctx)->steps = steps;
     return SASL_OK;
 }
 
 int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
-                       size_t size, size_t set_offset, void **ctx)
+                       sm_server_handler *const *steps, size_t size, size_t set_offset,
+                       void **ctx)
 {
-    int r = sm_server_new(sparams, glob, mech, size, ctx);
+    int r = sm_server_new(sparams, glob, mech, steps, size, ctx);
 
     if (r == SASL_OK)
         memcpy((char *)*ctx + set_offset, &glob, sizeof(glob));
@@ -209,10 +236,17 @@ void sm_server_dispose(void *ctx, const sasl_utils_t *utils)
     utils->free(ctx);
 }
 
-int sm_client_new(sasl_client_params_t *cparams, size_t size, void **ctx)
+int sm_client_new(sasl_client_params_t *cparams, const char *mech,
+                  sm_client_handler *const *steps, size_t size, void **ctx)
 {
-    *ctx = cparams->utils->calloc(1, size);
-    return *ctx ? SASL_OK : SASL_NOMEM;
+    struct sm_client *c = cparams->utils->calloc(1, size);
+
+    *ctx = c;
+    if (!c)
+        return SASL_NOMEM;
+    c->mech = mech;
+    c->steps = steps;
+    return SASL_OK;
 }
 
 void sm_client_dispose(void *ctx, const sasl_utils_t *utils)

@@ -30,15 +30,8 @@ int sm_fail(const sasl_utils_t *utils, int code, const char *fmt, ...)
  * password (Postfix answers 454, not 535). */
 int sm_is_temporary(int result);
 
-/* The default of every step switch. */
+/* A step called after the exchange ended (the step runners' refusal). */
 int sm_too_many_steps(const sasl_utils_t *utils, const char *mech);
-
-/* The start of every mech_step: no output unless the step makes one, and
- * SASL_OK, or the too-many-steps error for a NULL context (libsasl2 disposes
- * of the context after a failed step, and a careless application may still
- * call step again). */
-int sm_step_begin(const sasl_utils_t *utils, const char *mech, const void *ctx,
-                  const char **out, unsigned *outlen);
 
 /* A checkpass/lookup result as the application should see it: an unknown
  * user is reported exactly like a wrong password. */
@@ -110,6 +103,23 @@ int sm_server_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, int maxversion,
                         int *out_version, sasl_client_plug_t **pluglist, int *plugcount);
 
+/* The definitions of the two exported entry points for the struct
+ * sm_plugin named plugin: every <mech>_plugin.c ends with
+ * SM_PLUGIN_ENTRY_POINTS(<mech>_plugin). */
+#define SM_PLUGIN_ENTRY_POINTS(plugin)                                                        \
+    int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,   \
+                              sasl_server_plug_t **pluglist, int *plugcount)                 \
+    {                                                                                        \
+        return sm_server_plug_init(&(plugin), utils, maxversion, out_version, pluglist,      \
+                                   plugcount);                                               \
+    }                                                                                        \
+    int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,   \
+                              sasl_client_plug_t **pluglist, int *plugcount)                 \
+    {                                                                                        \
+        return sm_client_plug_init(&(plugin), utils, maxversion, out_version, pluglist,      \
+                                   plugcount);                                               \
+    }
+
 /* The entry points of one side of a mechanism, as libsasl2's plug tables
  * call them: each plugin declares its own with these types (login.h:
  * `sm_server_step_fn login_server_step;`), so the prototypes libsasl2
@@ -125,21 +135,67 @@ typedef int sm_client_step_fn(void *ctx, sasl_client_params_t *cparams,
                               const char **out, unsigned *outlen, sasl_out_params_t *oparams);
 typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
 
+/* A mechanism's state machine is a table of step handlers indexed by its
+ * step, one handler a step, ending in NULL at the step after the last
+ * (DONE):
+ *     enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE };
+ *     static sm_server_handler *const crammd5_server_steps[] = {
+ *         [SEND_CHALLENGE] = crammd5_server_send_challenge,
+ *         [AWAIT_RESPONSE] = crammd5_server_check_response,
+ *         [DONE] = NULL,
+ *     };
+ * A handler sets base.step to what runs next (DONE when it is the last) and
+ * never past DONE.  libsasl2's plug tables point at sm_server_step and
+ * sm_client_step, which run the handler of the context's step, and refuse
+ * a step called after DONE (or with the NULL context libsasl2 leaves after
+ * a failed step) as "called too many times": that refusal is written once,
+ * here, not in every mechanism. */
+struct sm_server_io {
+    sasl_server_params_t *params;
+    const sasl_utils_t *utils; /* params->utils */
+    const char *in;
+    unsigned inlen;
+    const char **out;   /* NULL, 0 unless the handler answers */
+    unsigned *outlen;
+    sasl_out_params_t *oparams;
+};
+struct sm_client_io {
+    sasl_client_params_t *params;
+    const sasl_utils_t *utils; /* params->utils */
+    const char *in;
+    unsigned inlen;
+    sasl_interact_t **prompt_need;
+    const char **out;   /* NULL, 0 unless the handler answers */
+    unsigned *outlen;
+    sasl_out_params_t *oparams;
+};
+typedef int sm_server_handler(void *ctx, const struct sm_server_io *io);
+typedef int sm_client_handler(void *ctx, const struct sm_client_io *io);
+
+/* The mech_step of every server and every client plug table. */
+sm_server_step_fn sm_server_step;
+sm_client_step_fn sm_client_step;
+
 /* The first member of every server context: the connection's property
- * context, whose values sm_server_dispose erases. */
+ * context, whose values sm_server_dispose erases, and its state machine. */
 struct sm_server {
     struct propctx *propctx;
+    const char *mech;                 /* for messages */
+    sm_server_handler *const *steps;  /* indexed by step, NULL at DONE */
+    unsigned step;
 };
 /* mech_new of a server: a zeroed context of size bytes whose first member
- * is a struct sm_server, or the SASL_CONFIGERR of a bad option. */
+ * is a struct sm_server, at the first of steps, or the SASL_CONFIGERR of a
+ * bad option. */
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
-                  const char *mech, size_t size, void **ctx);
+                  const char *mech, sm_server_handler *const *steps, size_t size, void **ctx);
 /* mech_new of a server from the glob libsasl2 hands it: the plugin's
  * settings object, whose first member is its struct sm_server_settings.
  * As sm_server_new, and the context keeps glob in the pointer member at
  * set_offset (offsetof(struct <mech>_server, set)). */
 int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
-                       size_t size, size_t set_offset, void **ctx);
+                       sm_server_handler *const *steps, size_t size, size_t set_offset,
+                       void **ctx);
 /* mech_dispose of a server (a plugin's own dispose ends with it): the
  * values in the connection's property context erased, the context freed.
  * libsasl2 disposes of the context right after a failed step (a wrong
@@ -150,15 +206,19 @@ int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const ch
  * mechanism, ours or not (libsasl2's EXTERNAL), looks up the next one. */
 void sm_server_dispose(void *ctx, const sasl_utils_t *utils);
 
-/* The first member of every client context: the credentials it obtained
- * and the buffer its steps' output lives in. */
+/* The first member of every client context: the credentials it obtained,
+ * the buffer its steps' output lives in, and its state machine. */
 struct sm_client {
     struct sm_creds creds;
     struct sm_outbuf out;
+    const char *mech;                 /* for messages */
+    sm_client_handler *const *steps;  /* indexed by step, NULL at DONE */
+    unsigned step;
 };
 /* mech_new of a client: a zeroed context of size bytes whose first member
- * is a struct sm_client. */
-int sm_client_new(sasl_client_params_t *cparams, size_t size, void **ctx);
+ * is a struct sm_client, at the first of steps. */
+int sm_client_new(sasl_client_params_t *cparams, const char *mech,
+                  sm_client_handler *const *steps, size_t size, void **ctx);
 /* mech_dispose of a client: credentials and output erased, context freed. */
 void sm_client_dispose(void *ctx, const sasl_utils_t *utils);
 /* Hand libsasl2 what the step wrote into c->out. */

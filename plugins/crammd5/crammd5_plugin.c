@@ -11,7 +11,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = SASL_FEAT_SERVER_FIRST,
     .glob_context = &crammd5_settings,
     .mech_new = crammd5_server_new,
-    .mech_step = crammd5_server_step,
+    .mech_step = sm_server_step,
     .mech_dispose = sm_server_dispose,
 }};
 
@@ -24,7 +24,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .features = SASL_FEAT_SERVER_FIRST,
     .required_prompts = required_prompts,
     .mech_new = crammd5_client_new,
-    .mech_step = crammd5_client_step,
+    .mech_step = sm_client_step,
     .mech_dispose = sm_client_dispose,
 }};
 
@@ -40,16 +40,4 @@ static const struct sm_plugin crammd5_plugin = {
     .read_settings = crammd5_server_options,
 };
 
-int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_server_plug_t **pluglist, int *plugcount)
-{
-    return sm_server_plug_init(&crammd5_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
-
-int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_client_plug_t **pluglist, int *plugcount)
-{
-    return sm_client_plug_init(&crammd5_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
+SM_PLUGIN_ENTRY_POINTS(crammd5_plugin)

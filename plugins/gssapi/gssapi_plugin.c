@@ -18,7 +18,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = GSSAPI_FEATURES,
     .glob_context = &gssapi_settings,
     .mech_new = gssapi_server_new,
-    .mech_step = gssapi_server_step,
+    .mech_step = sm_server_step,
     .mech_dispose = gssapi_server_dispose,
 }};
 
@@ -32,7 +32,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .features = GSSAPI_FEATURES,
     .required_prompts = required_prompts,
     .mech_new = gssapi_client_new,
-    .mech_step = gssapi_client_step,
+    .mech_step = sm_client_step,
     .mech_dispose = gssapi_client_dispose,
 }};
 
@@ -48,16 +48,4 @@ static const struct sm_plugin gssapi_plugin = {
     .read_settings = gssapi_server_options,
 };
 
-int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_server_plug_t **pluglist, int *plugcount)
-{
-    return sm_server_plug_init(&gssapi_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
-
-int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_client_plug_t **pluglist, int *plugcount)
-{
-    return sm_client_plug_init(&gssapi_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
+SM_PLUGIN_ENTRY_POINTS(gssapi_plugin)

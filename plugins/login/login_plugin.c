@@ -13,7 +13,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = 0,
     .glob_context = &login_settings,
     .mech_new = login_server_new,
-    .mech_step = login_server_step,
+    .mech_step = sm_server_step,
     .mech_dispose = login_server_dispose,
 }};
 
@@ -28,7 +28,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .features = SASL_FEAT_SERVER_FIRST,
     .required_prompts = required_prompts,
     .mech_new = login_client_new,
-    .mech_step = login_client_step,
+    .mech_step = sm_client_step,
     .mech_dispose = sm_client_dispose,
 }};
 
@@ -43,16 +43,4 @@ static const struct sm_plugin login_plugin = {
     .limits = SM_LIMIT_USER | SM_LIMIT_PASSWORD,
 };
 
-int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_server_plug_t **pluglist, int *plugcount)
-{
-    return sm_server_plug_init(&login_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
-
-int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_client_plug_t **pluglist, int *plugcount)
-{
-    return sm_client_plug_init(&login_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
+SM_PLUGIN_ENTRY_POINTS(login_plugin)

@@ -12,7 +12,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_SUPPORTS_HTTP,
     .glob_context = &ntlm_settings,
     .mech_new = ntlm_server_new,
-    .mech_step = ntlm_server_step,
+    .mech_step = sm_server_step,
     .mech_dispose = ntlm_server_dispose,
 }};
 
@@ -25,7 +25,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_SUPPORTS_HTTP,
     .required_prompts = required_prompts,
     .mech_new = ntlm_client_new,
-    .mech_step = ntlm_client_step,
+    .mech_step = sm_client_step,
     .mech_dispose = sm_client_dispose,
 }};
 
@@ -50,16 +50,4 @@ static const struct sm_plugin ntlm_plugin = {
     .unavailable = ntlm_plugin_legacy_missing,
 };
 
-int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_server_plug_t **pluglist, int *plugcount)
-{
-    return sm_server_plug_init(&ntlm_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
-
-int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_client_plug_t **pluglist, int *plugcount)
-{
-    return sm_client_plug_init(&ntlm_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
+SM_PLUGIN_ENTRY_POINTS(ntlm_plugin)

@@ -49,7 +49,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .glob_context = &settings,
     .mech_new = oauth_server_new,
-    .mech_step = oauth_server_step,
+    .mech_step = sm_server_step,
     .mech_dispose = sm_server_dispose,
     .mech_avail = oauth_server_avail,
 }};
@@ -64,7 +64,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .required_prompts = required_prompts,
     .glob_context = &client_settings,
     .mech_new = oauth_client_new,
-    .mech_step = oauth_client_step,
+    .mech_step = sm_client_step,
     .mech_dispose = sm_client_dispose,
 }};
 
@@ -72,6 +72,11 @@ static sasl_client_plug_t client_plugins[] = {{
  * folder (oauth_clientcfg.h) */
 static void plugin_client_load(const sasl_utils_t *utils)
 {
+    /* libcurl's and jansson's erasing allocators go in while the application
+     * is most likely still one thread (sasl_client_init), not at the first
+     * token file use, when other threads may be inside jansson; a failure
+     * here is reported by that use */
+    (void)oauth_http_init(NULL);
     oauth_client_settings_load(&client_settings, utils);
 }
 
@@ -88,21 +93,4 @@ static const struct sm_plugin plugin = {
     .client_load = plugin_client_load,
 };
 
-int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_server_plug_t **pluglist, int *plugcount)
-{
-    return sm_server_plug_init(&plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
-
-int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_client_plug_t **pluglist, int *plugcount)
-{
-    /* libcurl's and jansson's erasing allocators go in while the application
-     * is most likely still one thread (sasl_client_init), not at the first
-     * token file use, when other threads may be inside jansson; a failure
-     * here is reported by that use */
-    (void)oauth_http_init(NULL);
-    return sm_client_plug_init(&plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
+SM_PLUGIN_ENTRY_POINTS(plugin)

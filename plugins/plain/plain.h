@@ -7,9 +7,7 @@
 #include <sasl-mechs/plugin.h>
 
 sm_server_new_fn plain_server_new;
-sm_server_step_fn plain_server_step;
 
 sm_client_new_fn plain_client_new;
-sm_client_step_fn plain_client_step;
 
 #endif

@@ -6,30 +6,25 @@
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
+enum { SEND_MESSAGE, DONE };
+
 struct plain_client {
-    struct sm_client base; /* first: sm_client_dispose frees it */
-    enum { SEND_MESSAGE, DONE } step;
+    struct sm_client base; /* first: the step runner and sm_client_dispose use it */
 };
 
-int plain_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
 {
-    (void)glob;
-    return sm_client_new(cparams, sizeof(struct plain_client), ctx);
-}
-
-static int plain_client_send_message(struct plain_client *c, sasl_client_params_t *cparams,
-                                     const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                                     const char **out, unsigned *outlen, sasl_out_params_t *oparams)
-{
-    const sasl_utils_t *utils = cparams->utils;
+    struct plain_client *c = ctx;
+    const sasl_utils_t *utils = io->utils;
+    sasl_out_params_t *oparams = io->oparams;
     struct plain_message m = {0};
     int r;
 
     /* RFC 4616 section 2: the client sends first; the server says nothing */
-    if (in && inlen)
+    if (io->in && io->inlen)
         return sm_fail(utils, SASL_BADPROT, "PLAIN: the server sent a challenge, PLAIN has none");
-    r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD,
-                     prompt_need, &c->base.creds);
+    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD,
+                     io->prompt_need, &c->base.creds);
     if (r != SASL_OK)
         return r;
     m.authcid = c->base.creds.authname;
@@ -43,7 +38,7 @@ static int plain_client_send_message(struct plain_client *c, sasl_client_params_
                        m.authcid_len ? "password" : "user name");
     if (memchr(m.passwd, '\0', m.passwd_len))
         return sm_fail(utils, SASL_BADPARAM, "PLAIN: the password contains a NUL byte");
-    r = sm_set_identities(utils, cparams->canon_user, m.authcid, (unsigned)m.authcid_len,
+    r = sm_set_identities(utils, io->params->canon_user, m.authcid, (unsigned)m.authcid_len,
                           m.authzid, (unsigned)m.authzid_len, oparams);
     if (r != SASL_OK)
         return r;
@@ -60,26 +55,20 @@ static int plain_client_send_message(struct plain_client *c, sasl_client_params_
         return r;
     plain_build(&m, c->base.out.data);
     c->base.out.len = (unsigned)plain_message_len(&m);
-    sm_client_output(&c->base, out, outlen);
+    sm_client_output(&c->base, io->out, io->outlen);
     sm_creds_dispose(utils, &c->base.creds);
     sm_oparams_done(oparams);
-    c->step = DONE;
+    c->base.step = DONE;
     return SASL_OK;
 }
 
-int plain_client_step(void *ctx, sasl_client_params_t *cparams,
-                      const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
-{
-    struct plain_client *c = ctx;
-    int r;
+static sm_client_handler *const plain_client_steps[] = {
+    [SEND_MESSAGE] = plain_client_send_message,
+    [DONE] = NULL,
+};
 
-    if ((r = sm_step_begin(cparams->utils, "PLAIN", c, out, outlen)) != SASL_OK)
-        return r;
-    switch (c->step) {
-    case SEND_MESSAGE:
-        return plain_client_send_message(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
-    default:
-        return sm_too_many_steps(cparams->utils, "PLAIN");
-    }
+int plain_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    (void)glob;
+    return sm_client_new(cparams, "PLAIN", plain_client_steps, sizeof(struct plain_client), ctx);
 }

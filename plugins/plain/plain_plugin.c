@@ -12,7 +12,7 @@ static sasl_server_plug_t server_plugins[] = {{
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .glob_context = &plain_settings,
     .mech_new = plain_server_new,
-    .mech_step = plain_server_step,
+    .mech_step = sm_server_step,
     .mech_dispose = sm_server_dispose,
 }};
 
@@ -25,7 +25,7 @@ static sasl_client_plug_t client_plugins[] = {{
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .required_prompts = required_prompts,
     .mech_new = plain_client_new,
-    .mech_step = plain_client_step,
+    .mech_step = sm_client_step,
     .mech_dispose = sm_client_dispose,
 }};
 
@@ -40,16 +40,4 @@ static const struct sm_plugin plain_plugin = {
     .limits = SM_LIMIT_USER | SM_LIMIT_PASSWORD,
 };
 
-int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_server_plug_t **pluglist, int *plugcount)
-{
-    return sm_server_plug_init(&plain_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
-
-int sasl_client_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
-                          sasl_client_plug_t **pluglist, int *plugcount)
-{
-    return sm_client_plug_init(&plain_plugin, utils, maxversion, out_version, pluglist,
-                               plugcount);
-}
+SM_PLUGIN_ENTRY_POINTS(plain_plugin)

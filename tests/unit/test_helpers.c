@@ -299,6 +299,97 @@ static void test_too_many_steps(void **state)
     assert_non_null(strstr(fake.last_error, "CRAM-MD5"));
 }
 
+/* The step runners: each step's handler in turn, its answer handed back,
+ * and after the last one (or with libsasl2's NULL context) the refusal. */
+struct two_steps {
+    struct sm_server base;
+    int seen;
+};
+struct two_steps_client {
+    struct sm_client base;
+    int seen;
+};
+static int step_first(void *ctx, const struct sm_server_io *io)
+{
+    struct two_steps *t = ctx;
+
+    t->seen |= 1;
+    *io->out = "first";
+    *io->outlen = 5;
+    t->base.step = 1;
+    return SASL_CONTINUE;
+}
+static int step_second(void *ctx, const struct sm_server_io *io)
+{
+    struct two_steps *t = ctx;
+
+    assert_int_equal(io->inlen, 3);
+    assert_memory_equal(io->in, "abc", 3);
+    assert_ptr_equal(io->utils, U);
+    t->seen |= 2;
+    t->base.step = 2;
+    return SASL_OK;
+}
+static int client_step_only(void *ctx, const struct sm_client_io *io)
+{
+    struct two_steps_client *t = ctx;
+
+    assert_null(io->prompt_need);
+    t->seen = 1;
+    t->base.step = 1;
+    return SASL_OK;
+}
+
+static void test_step_runners(void **state)
+{
+    static sm_server_handler *const steps[] = {step_first, step_second, NULL};
+    static sm_client_handler *const csteps[] = {client_step_only, NULL};
+    static const struct sm_server_settings ok_settings;
+    sasl_server_params_t sp = {.utils = U};
+    sasl_client_params_t cp = {.utils = U};
+    const char *out = "stale";
+    unsigned outlen = 99;
+    sasl_out_params_t oparams;
+    void *ctx = NULL;
+    struct two_steps *t;
+    struct two_steps_client *c;
+
+    (void)state;
+    assert_int_equal(sm_server_new(&sp, &ok_settings, "TWO", steps, sizeof(*t), &ctx), SASL_OK);
+    t = ctx;
+    assert_int_equal(sm_server_step(ctx, &sp, NULL, 0, &out, &outlen, &oparams), SASL_CONTINUE);
+    assert_string_equal(out, "first");
+    out = "stale";
+    outlen = 99;
+    assert_int_equal(sm_server_step(ctx, &sp, "abc", 3, &out, &outlen, &oparams), SASL_OK);
+    assert_null(out);                 /* a step that answers nothing: no stale answer */
+    assert_int_equal(outlen, 0);
+    assert_int_equal(t->seen, 3);
+    fake.error_count = 0;
+    assert_int_equal(sm_server_step(ctx, &sp, "abc", 3, &out, &outlen, &oparams), SASL_BADPROT);
+    assert_non_null(strstr(fake.last_error, "TWO: step called after the exchange ended"));
+    assert_int_equal(t->seen, 3);     /* no handler ran */
+    sm_server_dispose(ctx, U);
+    /* libsasl2 calls step with NULL after disposing of a failed context */
+    out = "stale";
+    assert_int_equal(sm_server_step(NULL, &sp, "abc", 3, &out, &outlen, &oparams), SASL_BADPROT);
+    assert_null(out);
+    assert_non_null(strstr(fake.last_error, "step called after the exchange ended"));
+
+    ctx = NULL;
+    assert_int_equal(sm_client_new(&cp, "ONE", csteps, sizeof(*c), &ctx), SASL_OK);
+    c = ctx;
+    assert_int_equal(sm_client_step(ctx, &cp, NULL, 0, NULL, &out, &outlen, &oparams), SASL_OK);
+    assert_int_equal(c->seen, 1);
+    assert_int_equal(sm_client_step(ctx, &cp, NULL, 0, NULL, &out, &outlen, &oparams),
+                     SASL_BADPROT);
+    assert_non_null(strstr(fake.last_error, "ONE: step called after the exchange ended"));
+    sm_client_dispose(ctx, U);
+    assert_int_equal(sm_client_step(NULL, &cp, NULL, 0, NULL, &out, &outlen, &oparams),
+                     SASL_BADPROT);
+    assert_int_equal(fake.live, 0);
+}
+
 static void test_auth_result(void **state)
 {
     char nouser[sizeof(fake.last_error)];
@@ -639,6 +730,7 @@ int main(void)
         T(test_identity_acceptable),
         T(test_fail),
         T(test_too_many_steps),
+        T(test_step_runners),
         T(test_auth_result),
         T(test_secret_verdict),
         T(test_check_password),

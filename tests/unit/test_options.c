@@ -407,7 +407,7 @@ static void test_many_refusals(void **state)
     assert_ptr_equal(strstr(sm_opt_refusals_last(&set.refused), "x_many: refusal 1 of"),
                      sm_opt_refusals_last(&set.refused));
     fake.utils.conn = fake_conn();
-    assert_int_equal(sm_server_new(&sp, &set, "MANY", 16, &ctx), SASL_CONFIGERR);
+    assert_int_equal(sm_server_new(&sp, &set, "MANY", NULL, sizeof(struct sm_server), &ctx), SASL_CONFIGERR);
     assert_null(ctx);
     assert_non_null(strstr(fake.last_error, "MANY: x_many: refusal 0 of nnn"));
     assert_non_null(strstr(fake.last_error, "refusal 1 of"));
@@ -517,7 +517,7 @@ static void test_plug_init(void **state)
         assert_int_equal(sm_client_plug_init(&fake_plugin, U, SASL_CLIENT_PLUG_VERSION,
                                              &version, &clist, &count), SASL_CONFIGERR);
         fake.utils.conn = fake_conn();
-        assert_int_equal(sm_server_new(&sp, &fake_settings, "PLAIN", 16, &ctx), SASL_CONFIGERR);
+        assert_int_equal(sm_server_new(&sp, &fake_settings, "PLAIN", NULL, sizeof(struct sm_server), &ctx), SASL_CONFIGERR);
         assert_null(ctx);
         assert_string_equal(fake.last_error, "PLAIN: plain_enable: \"sometimes\" is not one of "
                                              "no, yes, false, true, off, on, 0 or 1");
@@ -604,10 +604,10 @@ static void test_two_plugins(void **state)
     assert_int_equal(set_b.common.refused.count, 1);
 
     fake.utils.conn = fake_conn();
-    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", 16, &ctx), SASL_CONFIGERR);
+    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", NULL, sizeof(struct sm_server), &ctx), SASL_CONFIGERR);
     assert_string_equal(fake.last_error,
                         "ALPHA: alpha_level: \"12\" is not a number from 1 to 9");
-    assert_int_equal(sm_server_new(&sp, &set_b.common, "BETA", 16, &ctx), SASL_CONFIGERR);
+    assert_int_equal(sm_server_new(&sp, &set_b.common, "BETA", NULL, sizeof(struct sm_server), &ctx), SASL_CONFIGERR);
     assert_string_equal(fake.last_error, "BETA: beta_max_password_length: \"none\" is not a "
                                          "number from 1 to 65535");
     assert_null(ctx);
@@ -622,26 +622,26 @@ static void test_two_plugins(void **state)
     assert_int_equal(set_a.level, 5);
     assert_string_equal(set_b.common.refused.option, "beta_max_password_length");
     fake.utils.conn = fake_conn();
-    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", 16, &ctx), SASL_OK);
+    assert_int_equal(sm_server_new(&sp, &set_a.common, "ALPHA", NULL, sizeof(struct sm_server), &ctx), SASL_OK);
     assert_non_null(ctx);
     sm_server_dispose(ctx, U);
 
     /* mech_new from glob: the context keeps the settings it was made with */
     {
         struct two_ctx {
-            int step;
+            struct sm_server base;
             const struct two_settings *set;
         } *tc;
         ctx = NULL;
-        assert_int_equal(sm_server_new_glob(&sp, &set_a, "ALPHA", sizeof(struct two_ctx),
+        assert_int_equal(sm_server_new_glob(&sp, &set_a, "ALPHA", NULL, sizeof(struct two_ctx),
                                             offsetof(struct two_ctx, set), &ctx), SASL_OK);
         tc = ctx;
         assert_ptr_equal(tc->set, &set_a);
         assert_int_equal(tc->set->level, 5);
-        assert_int_equal(tc->step, 0);
+        assert_int_equal(tc->base.step, 0);
         sm_server_dispose(ctx, U);
         ctx = NULL;
-        assert_int_equal(sm_server_new_glob(&sp, &set_b, "BETA", sizeof(struct two_ctx),
+        assert_int_equal(sm_server_new_glob(&sp, &set_b, "BETA", NULL, sizeof(struct two_ctx),
                                             offsetof(struct two_ctx, set), &ctx),
                          SASL_CONFIGERR);
         assert_null(ctx);
