@@ -109,6 +109,7 @@ sm__cleanup() {
     local pids
     sm_postfix_stop
     sm_cyrus_stop
+    sm_kdc_stop
     pids=$(jobs -p)
     if [ -n "$pids" ]; then
         # shellcheck disable=SC2086
@@ -411,6 +412,17 @@ sm_exchange_diag() {
 # then NtChallengeResponseFields: Len(2, little-endian) MaxLen(2) Offset(4)).
 # 24 is NTLMv1, more is NTLMv2, 0 an LM-only or LMv2-only response.  Prints
 # nothing when no AUTHENTICATE is there.
+# sm_postfix_smtp_sasl_cf FILE: appends to the main.cf FILE Postfix's smtp
+# client with SASL: the transports in texthash:DIR/transport, the
+# credentials in texthash:DIR/sasl_passwd (DIR: FILE's folder), no TLS; the
+# caller appends its mechanism filter and the rest
+sm_postfix_smtp_sasl_cf() {
+    local dir
+    dir=$(dirname "$1")
+    printf '%s\n' "transport_maps = texthash:$dir/transport" "smtp_sasl_auth_enable = yes" \
+        "smtp_sasl_password_maps = texthash:$dir/sasl_passwd" \
+        "smtp_sasl_security_options = noanonymous" "smtp_tls_security_level = none" >>"$1"
+}
 # sm_postfix_main_cf FILE HOST PLUGDIR [ENV...]: the main.cf every Postfix
 # test starts from (a private queue, loopback only, SASL on in smtpd, mail
 # discarded, the maillog in $SM_TMP); ENV are more import_environment
@@ -655,6 +667,103 @@ sm_postfix_relay_ids() {
     [ -n "$SM_RID" ] || return 1
     SM_AUTH=$(sed -n "s/.*smtpd\[[0-9]*\]: $SM_RID: \(client=.*\)/\1/p" "$log" | head -n 1)
     [ -n "$SM_AUTH" ]
+}
+
+# sm_kdc_start [HOSTS]: the throwaway KDC of tests/krb5/kdc.sh in
+# $SM_TMP/kdc (SM_KDC), with service principals for HOSTS (default:
+# kdc.sh's), its environment (KRB5_CONFIG, ...) read in; sm__cleanup stops
+# it.  Returns 1 with the reason in SM_KDC_WHY when it did not start.
+sm_kdc_start() {
+    SM_KDC=$SM_TMP/kdc SM_KDC_WHY=''
+    if ! SM_KRB5_HOSTS="${1:-}" bash "$SM_SRCDIR/tests/krb5/kdc.sh" start "$SM_KDC" \
+        >"$SM_TMP/kdc.out" 2>&1; then
+        SM_KDC_WHY="tests/krb5/kdc.sh failed: $(tail -3 "$SM_TMP/kdc.out")"
+        return 1
+    fi
+    SM_KDC_STARTED=1
+    # shellcheck disable=SC1091
+    . "$SM_KDC/env"
+}
+sm_kdc_stop() {
+    [ -n "${SM_KDC_STARTED:-}" ] || return 0
+    bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$SM_KDC"
+    SM_KDC_STARTED=
+}
+
+# sm_fail_all REASON: every case still planned fails with REASON (its
+# suite's prefix included), and the script ends: for a server that did not
+# start or a program that is missing
+sm_fail_all() {
+    local i
+    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "$1"; done
+    exit 1
+}
+
+# sm_curl_smtp PORT LOG FROM [CURL ARGS...]: curl submits a short message
+# from FROM to bob@remote.example through 127.0.0.1:PORT, the arguments
+# saying how it authenticates (--user, --login-options, --oauth2-bearer);
+# with SM_MSGID set, the message carries that Message-ID.  Its -v
+# transcript goes to LOG; the exit status is curl's.
+sm_curl_smtp() {
+    local port=$1 log=$2 from=$3
+    shift 3
+    { [ -z "${SM_MSGID:-}" ] || printf 'Message-ID: <%s>\r\n' "$SM_MSGID"
+      printf 'Subject: sasl-mechs test\r\n\r\nhello\r\n'; } |
+        timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
+            "smtp://127.0.0.1:$port/client.example" "$@" --mail-from "$from" \
+            --mail-rcpt "bob@remote.example" -T - >"$log" 2>&1
+}
+
+# sm_relay_send CONF FROM TAG: a message from FROM to bob@relay.test through
+# the sendmail of the Postfix instance CONF; sets MSGID (TAG in it)
+sm_relay_send() {
+    MSGID="$3-$$-$RANDOM@client.example"
+    printf 'Message-ID: <%s>\nSubject: relayed as %s\n\nhello\n' "$MSGID" "$2" |
+        sendmail -C "$1" -f "$2" bob@relay.test
+}
+# sm_relayed LOG RPORT DESC USER: one TAP line, ok when the message MSGID went
+# out through the smtpd on RPORT authenticated as USER with XOAUTH2 (waits up
+# to 20 s); sets SM_QID, SM_RID; on failure the log's lines about it follow
+sm_relayed() {
+    local log=$1 rport=$2 desc=$3 user=$4
+    for _ in $(seq 100); do
+        sm_postfix_relay_ids "$log" "$MSGID" bob@relay.test "$rport" && break
+        sleep 0.2
+    done
+    if [ -n "$SM_RID" ] && [ "${SM_AUTH#client=*\], }" = "sasl_method=XOAUTH2, sasl_username=$user" ]; then
+        sm_ok "$desc (queue id $SM_QID, queued by the smtpd as $SM_RID, sasl_username=$user)"
+        return 0
+    fi
+    sm_not_ok "$desc" "queue id '$SM_QID', remote id '$SM_RID', smtpd logged '$SM_AUTH'"
+    grep -E "${SM_QID:-no-such-id}|XOAUTH2|SASL|TLS" "$log" | tail -8 | sed 's/^/# /'
+    return 1
+}
+
+# sm_relay_deferred LOG: waits (up to 20 s) for the deferral of the message
+# MSGID to bob@relay.test; sets SM_DQID (its queue id) and SM_DLINE (the
+# log's deferral line), SM_DLINE empty when none came
+sm_relay_deferred() {
+    SM_DQID='' SM_DLINE=''
+    for _ in $(seq 100); do
+        SM_DQID=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$MSGID>.*/\1/p" "$1" | head -n 1)
+        [ -n "$SM_DQID" ] &&
+            SM_DLINE=$(grep " $SM_DQID: to=<bob@relay.test>.* status=deferred" "$1" | tail -n 1)
+        [ -n "$SM_DLINE" ] && break
+        sleep 0.2
+    done
+}
+
+# sm_device_code OUT PID: the user code that the device-flow sign-in PID
+# prints into OUT, once it has (up to 15 s), or nothing when it ends first
+sm_device_code() {
+    local code=''
+    for _ in $(seq 150); do
+        code=$(sed -n 's/.*enter the code \([A-Z0-9]*\).*/\1/p' "$1")
+        [ -n "$code" ] && break
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    printf '%s' "$code"
 }
 
 sm_ntlm_nt_len() {

@@ -21,20 +21,8 @@ sm_plan 8
 
 HOST=mail.$SM_FQDN
 CONF=$SM_TMP/postfix
-KDC=$SM_TMP/kdc
-kdc_started=
-# Postfix and the default main.cf: sm__cleanup (sm_postfix_stop)
-teardown() {
-    sm_postfix_stop
-    [ -n "$kdc_started" ] && bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$KDC"
-    sm__cleanup
-}
-trap teardown EXIT
-fail_all() {
-    local i
-    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "postfix GSSAPI: $1"; done
-    exit 1
-}
+# Postfix, the default main.cf and the KDC: sm__cleanup
+fail_all() { sm_fail_all "postfix GSSAPI: $1"; }  # every case still planned fails
 
 missing=$(sm_missing_programs postfix postconf curl krb5kdc kdb5_util kadmin.local kinit)
 [ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs them)"
@@ -43,11 +31,8 @@ missing=$(sm_missing_programs postfix postconf curl krb5kdc kdb5_util kadmin.loc
 PORT=$(( 20000 + RANDOM % 20000 ))
 WPORT=$((PORT + 1))   # the smtpd whose keytab lacks the key
 
-SM_KRB5_HOSTS="$HOST 127.0.0.1" bash "$SM_SRCDIR/tests/krb5/kdc.sh" start "$KDC" >"$SM_TMP/kdc.out" 2>&1 \
-    || fail_all "tests/krb5/kdc.sh failed: $(tail -3 "$SM_TMP/kdc.out")"
-kdc_started=1
-# shellcheck disable=SC1091
-. "$KDC/env"
+sm_kdc_start "$HOST 127.0.0.1" || fail_all "$SM_KDC_WHY"
+KDC=$SM_KDC
 
 plugdir=$SM_TMP/plugins
 mkdir -p "$plugdir" "$CONF/sasl" "$SM_TMP/queue" "$SM_TMP/data"
@@ -65,14 +50,8 @@ gssapi_keytab: ${app#*:}
 CONFEOF
 done
 sm_postfix_main_cf "$CONF/main.cf" "$HOST" "$plugdir" "KRB5_CONFIG=$KRB5_CONFIG" "KRB5RCACHEDIR=$KRB5RCACHEDIR" "KRB5CCNAME=$KRB5CCNAME"
-cat >>"$CONF/main.cf" <<CONFEOF
-transport_maps = texthash:$CONF/transport
-smtp_sasl_auth_enable = yes
-smtp_sasl_password_maps = texthash:$CONF/sasl_passwd
-smtp_sasl_security_options = noanonymous
-smtp_sasl_mechanism_filter = GSSAPI
-smtp_tls_security_level = none
-CONFEOF
+sm_postfix_smtp_sasl_cf "$CONF/main.cf"
+echo "smtp_sasl_mechanism_filter = GSSAPI" >>"$CONF/main.cf"
 # the relay: Postfix's smtp client needs a sasl_passwd entry to try SASL at
 # all; GSSAPI takes the ticket from KRB5CCNAME, never the "password"
 echo "[127.0.0.1]:$PORT alice:unused" >"$CONF/sasl_passwd"

@@ -28,15 +28,11 @@ missing=$(sm_missing_programs sasl-sample-server sasl-sample-client setsid timeo
 [ -f "$SM_PLUGIN_DIR/libsaslmechs_gssapi.so" ] || blocked="${blocked:+$blocked; }our GSSAPI plugin is not built"
 [ -f "$SM_SYSTEM_PLUGIN_DIR/libgssapiv2.so" ] || blocked="${blocked:+$blocked; }no Cyrus gssapiv2 (package libsasl2-modules-gssapi-mit)"
 
-KDC=$SM_TMP/kdc
 if [ -z "$blocked" ]; then
-    if bash "$SM_SRCDIR/tests/krb5/kdc.sh" start "$KDC" >"$SM_TMP/kdc.out" 2>&1; then
-        # shellcheck disable=SC1091
-        . "$KDC/env"
-        trap 'bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$KDC"; sm__cleanup' EXIT
+    if sm_kdc_start; then
         sm_ok "throwaway KDC: $(tail -1 "$SM_TMP/kdc.out")"
     else
-        blocked="tests/krb5/kdc.sh failed: $(tail -3 "$SM_TMP/kdc.out")"
+        blocked=$SM_KDC_WHY
         sm_not_ok "throwaway KDC" "$blocked"
     fi
 else

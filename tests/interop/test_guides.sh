@@ -44,11 +44,7 @@ G_USER=you@gmail.com       # the README's Gmail account
 G_ID=ID.apps.googleusercontent.com
 SM_README_TAG=test_guides.sh
 
-fail_all() {
-    local i
-    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "guides: $1"; done
-    exit 1
-}
+fail_all() { sm_fail_all "guides: $1"; }  # every case still planned fails
 keep_transcript() {
     [ -n "${SM_GUIDES_TRANSCRIPT:-}" ] || return 0
     mkdir -p "$SM_GUIDES_TRANSCRIPT" && cp "$OUTS"/* "$LOG" "$SM_GUIDES_TRANSCRIPT/" 2>/dev/null
@@ -148,17 +144,12 @@ sm_check "$([ "$(stat -c %U:%G:%a "$TOKDIR" 2>/dev/null)" = postfix:postfix:700 
 # device_obtain NAME [EXTRA ARGS]: runs the sign-in block NAME in the
 # background, approves the code it prints as $MS_USER; sets RC, OUT
 device_obtain() {
-    local name=$1 code='' pid
+    local name=$1 code pid
     shift
     OUT=$OUTS/$name.out
     block_cmd ms-obtain "$@" >"$OUT" 2>&1 &
     pid=$!
-    for _ in $(seq 150); do
-        code=$(sed -n 's/.*enter the code \([A-Z0-9]*\).*/\1/p' "$OUT")
-        [ -n "$code" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    code=$(sm_device_code "$OUT" "$pid")
     [ -n "$code" ] &&
         idp /idp/device "{\"user_code\": \"$code\", \"action\": \"approve\", \"user\": \"$MS_USER\"}" >/dev/null
     wait "$pid"
@@ -217,25 +208,11 @@ else
     sm_not_ok "Microsoft 365, step 7: sasl-mechs-token test" "exit $rc"; sm_diag_file "$OUTS/ms-test.out"
 fi
 
-# send FROM: a message from FROM to bob@relay.test; sets MSGID
-send() {
-    MSGID="guide-$$-$RANDOM@client.example"
-    printf 'Message-ID: <%s>\nSubject: relayed as %s\n\nhello\n' "$MSGID" "$1" |
-        sendmail -C "$CONF" -f "$1" bob@relay.test
-}
+send() { sm_relay_send "$CONF" "$1" guide; }
 # relayed DESC USER: the message MSGID went out through the smtpd as USER
 relayed() {
-    for _ in $(seq 100); do
-        sm_postfix_relay_ids "$LOG" "$MSGID" bob@relay.test "$RPORT" && break
-        sleep 0.2
-    done
-    if [ -n "$SM_RID" ] && [ "${SM_AUTH#client=*\], }" = "sasl_method=XOAUTH2, sasl_username=$2" ]; then
-        sm_ok "$1 (queue id $SM_QID, queued by the smtpd as $SM_RID, sasl_username=$2)"
+    sm_relayed "$LOG" "$RPORT" "$1" "$2" &&
         grep -E " ($SM_QID|$SM_RID): " "$LOG" >>"$OUTS/relay-log.out"
-    else
-        sm_not_ok "$1" "queue id '$SM_QID', remote id '$SM_RID', smtpd logged '$SM_AUTH'"
-        grep -E "${SM_QID:-no-such-id}|XOAUTH2|SASL|TLS" "$LOG" | tail -8 | sed 's/^/# /'
-    fi
 }
 send "$MS_USER"
 relayed "Microsoft 365: a message relayed through the chrooted smtp with XOAUTH2" "$MS_USER"
@@ -256,13 +233,8 @@ idp /idp/mode '{"answer": {"status": 400, "body": {"error": "invalid_grant", "er
 send "$MS_USER"
 want=$(sed -n 's/^.*\]: //p' "$R/ms-log" | head -n 1)
 want=${want%%...*}
-dline='' qid=''
-for _ in $(seq 100); do
-    qid=$(sed -n "s/.*: \([0-9A-Za-z]*\): message-id=<$MSGID>.*/\1/p" "$LOG" | head -n 1)
-    [ -n "$qid" ] && dline=$(grep " $qid: to=<bob@relay.test>.* status=deferred" "$LOG" | tail -n 1)
-    [ -n "$dline" ] && break
-    sleep 0.2
-done
+sm_relay_deferred "$LOG"
+dline=$SM_DLINE qid=$SM_DQID
 if [ -n "$dline" ] && [ -n "$want" ] && grep -qF -- "$want" "$LOG" &&
     ! grep -q " $qid: .*status=bounced" "$LOG"; then
     sm_ok "Microsoft 365: a dead refresh token defers the message and logs the README's line"

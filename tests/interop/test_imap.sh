@@ -27,23 +27,12 @@ sm_init
 
 IMTEST=$SM_CYRUS_BIN/imtest
 SERVERNAME=localhost
-KDC=$SM_TMP/kdc
-kdc_started=
-teardown() {
-    sm_cyrus_stop
-    [ -n "$kdc_started" ] && bash "$SM_SRCDIR/tests/krb5/kdc.sh" stop "$KDC"
-    sm__cleanup
-}
-trap teardown EXIT
+# Cyrus and the KDC: sm__cleanup
 
 GSSAPI_PAIRS=(cyrus:cyrus ours:ours cyrus:ours ours:cyrus)
 OAUTH_MECHS=(XOAUTH2 OAUTHBEARER)
 sm_plan $((1 + ${#GSSAPI_PAIRS[@]} * 2 + 2 * 2 + ${#OAUTH_MECHS[@]} * 2))
-fail_all() {
-    local i
-    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "imap: $1"; done
-    exit 1
-}
+fail_all() { sm_fail_all "imap: $1"; }  # every case still planned fails
 
 missing=$(sm_missing_programs krb5kdc kdb5_util kadmin.local kinit)
 for p in "$SM_CYRUS_BIN/master" "$IMTEST"; do [ -x "$p" ] || missing="$missing $p"; done
@@ -57,11 +46,8 @@ mint=$SM_BUILDDIR/tests/oauth/oauth_mint
 [ -x "$mint" ] || make -C "$SM_BUILDDIR" tests/oauth/oauth_mint >/dev/null 2>&1 ||
     fail_all "cannot build tests/oauth/oauth_mint"
 
-SM_KRB5_HOSTS="$SERVERNAME" bash "$SM_SRCDIR/tests/krb5/kdc.sh" start "$KDC" >"$SM_TMP/kdc.out" 2>&1 \
-    || fail_all "tests/krb5/kdc.sh failed: $(tail -3 "$SM_TMP/kdc.out")"
-kdc_started=1
-# shellcheck disable=SC1091
-. "$KDC/env"
+sm_kdc_start "$SERVERNAME" || fail_all "$SM_KDC_WHY"
+KDC=$SM_KDC
 REALM_LC=$(echo "$SM_KRB5_REALM" | tr '[:upper:]' '[:lower:]')
 sm_ok "throwaway KDC for $SM_KRB5_REALM on port $SM_KRB5_PORT"
 

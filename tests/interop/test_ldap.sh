@@ -38,11 +38,7 @@ teardown() {
 }
 trap teardown EXIT
 
-fail_all() {  # fail_all REASON: every planned case fails with the reason
-    local i
-    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "ldap: $1"; done
-    exit 1
-}
+fail_all() { sm_fail_all "ldap: $1"; }  # every case still planned fails
 
 missing=$(sm_missing_programs slapd ldapwhoami python3 curl)
 [ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs them)"

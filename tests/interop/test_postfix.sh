@@ -52,11 +52,7 @@ teardown() {
 }
 trap teardown EXIT
 
-fail_all() {  # fail_all REASON: every planned case fails with the reason
-    local i
-    for ((i = 0; i < SM_TAP_PLAN; i++)); do sm_not_ok "postfix: $1"; done
-    exit 1
-}
+fail_all() { sm_fail_all "postfix: $1"; }  # every case still planned fails
 
 missing=$(sm_missing_programs postfix postconf curl gsasl swaks saslpasswd2 python3)
 [ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs them)"
@@ -134,14 +130,8 @@ done
 
 # ---- Postfix: main.cf, master.cf ---------------------------------------
 sm_postfix_main_cf "$CONF/main.cf" "$HOST" "$plugdir"
-cat >>"$CONF/main.cf" <<CONFEOF
 # the client side: mail for *.relay.test goes through our own smtpd, with SASL
-transport_maps = texthash:$CONF/transport
-smtp_sasl_auth_enable = yes
-smtp_sasl_password_maps = texthash:$CONF/sasl_passwd
-smtp_sasl_security_options = noanonymous
-smtp_tls_security_level = none
-CONFEOF
+sm_postfix_smtp_sasl_cf "$CONF/main.cf"
 echo "[127.0.0.1]:$PORT $USER_NAME:$PASS" >"$CONF/sasl_passwd"
 # one transport per mechanism (master.cf below), so no reload between cases:
 # mail for <stem>.relay.test leaves through relay-<stem>, which offers only MECH
@@ -191,11 +181,8 @@ fi
 # ---- clients --------------------------------------------------------------
 # each: client MECH PASSWORD LOG; exit status 0 when the server accepted
 client_curl() {
-    printf 'Subject: sasl-mechs test\r\n\r\nhello\r\n' |
-        timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
-            "smtp://127.0.0.1:$PORT/client.example" --user "$USER_NAME:$2" \
-            --login-options "AUTH=$1" --mail-from "$USER_NAME@client.example" \
-            --mail-rcpt "bob@remote.example" -T - >"$3" 2>&1
+    sm_curl_smtp "$PORT" "$3" "$USER_NAME@client.example" --user "$USER_NAME:$2" \
+        --login-options "AUTH=$1"
 }
 client_gsasl() {
     timeout "$SM_TIMEOUT" gsasl --smtp --connect "127.0.0.1:$PORT" --no-starttls \
@@ -236,11 +223,8 @@ ntlm_client() {
     local c=$1 port=$2 pass=$3 log=$4 msgid=$5
     case $c in
         curl)
-            printf 'Message-ID: <%s>\r\nSubject: ntlm\r\n\r\nhello\r\n' "$msgid" |
-                timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
-                    "smtp://127.0.0.1:$port/client.example" --user "$USER_NAME:$pass" \
-                    --login-options AUTH=NTLM --mail-from "$USER_NAME@client.example" \
-                    --mail-rcpt "bob@remote.example" -T - >"$log" 2>&1 ;;
+            SM_MSGID=$msgid sm_curl_smtp "$port" "$log" "$USER_NAME@client.example" \
+                --user "$USER_NAME:$pass" --login-options AUTH=NTLM ;;
         gsasl)
             timeout "$SM_TIMEOUT" gsasl --smtp --connect "127.0.0.1:$port" --no-starttls \
                 -m NTLM -a "$USER_NAME" -p "$pass" -r "$NB_DOMAIN" </dev/null >"$log" 2>&1 ;;
@@ -356,11 +340,8 @@ BAD_TOKEN=$("$mint" sign --keys "$SM_TMP/oauth-keys" --kid ec256 --ttl 600 \
     --claims "{\"iss\":\"$ISSUER\",\"aud\":\"smtp\",\"sub\":\"$USER_NAME\",\"scope\":\"mail\"}" \
     --header '{"kid":"not-in-the-set"}' 2>/dev/null)
 curl_oauth() {  # curl_oauth PORT MECH TOKEN LOG
-    printf 'Subject: sasl-mechs oauth test\r\n\r\nhello\r\n' |
-        timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
-            "smtp://127.0.0.1:$1/client.example" --user "$USER_NAME" --oauth2-bearer "$3" \
-            --login-options "AUTH=$2" --mail-from "$USER_NAME@client.example" \
-            --mail-rcpt "bob@remote.example" -T - >"$4" 2>&1
+    sm_curl_smtp "$1" "$4" "$USER_NAME@client.example" --user "$USER_NAME" \
+        --oauth2-bearer "$3" --login-options "AUTH=$2"
 }
 for m in "${OAUTH_MECHS[@]}"; do
     # curl prefers OAUTHBEARER whenever it is offered: XOAUTH2 on its own port

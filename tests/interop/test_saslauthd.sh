@@ -28,11 +28,7 @@ teardown() {
 }
 trap teardown EXIT
 
-fail_all() {
-    local i
-    for ((i = 0; i < SM_TAP_PLAN; i++)); do sm_not_ok "saslauthd: $1"; done
-    exit 1
-}
+fail_all() { sm_fail_all "saslauthd: $1"; }  # every case still planned fails
 
 missing=$(sm_missing_programs saslauthd testsaslauthd useradd userdel chpasswd sasl-sample-server sasl-sample-client)
 [ -z "$missing" ] || fail_all "missing programs: $missing (scripts/deps.sh installs them)"

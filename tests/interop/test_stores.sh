@@ -55,11 +55,7 @@ teardown() {
 }
 trap teardown EXIT
 
-fail_all() {  # fail_all REASON: every case still planned fails with the reason
-    local i
-    for ((i = SM_TAP_N; i < SM_TAP_PLAN; i++)); do sm_not_ok "stores: $1"; done
-    exit 1
-}
+fail_all() { sm_fail_all "stores: $1"; }  # every case still planned fails
 
 missing=$(sm_missing_programs postfix postconf swaks curl slapd ldapadd ldapmodify runuser \
     iconv openssl python3)
@@ -272,11 +268,8 @@ attempt() {
     n_attempt=$((n_attempt + 1))
     log=$SM_TMP/attempt-$n_attempt-$mech-$port-$user.log
     if [ "$mech" = NTLM ]; then
-        printf 'Subject: stores\r\n\r\nhello\r\n' |
-            timeout "$SM_TIMEOUT" curl -sS -v --max-time "$SM_TIMEOUT" \
-                "smtp://127.0.0.1:$port/client.example" --user "$user:$pass" \
-                --login-options AUTH=NTLM --mail-from "$user@client.example" \
-                --mail-rcpt "bob@remote.example" -T - >"$log" 2>&1
+        sm_curl_smtp "$port" "$log" "$user@client.example" --user "$user:$pass" \
+            --login-options AUTH=NTLM
     else
         timeout "$SM_TIMEOUT" swaks --server "127.0.0.1:$port" --auth "$mech" \
             --auth-user "$user" --auth-password "$pass" --from "$user@client.example" \

@@ -64,17 +64,12 @@ blocked_all() { # DESC
 # wait for its code, do ACTION (approve, deny, expire, none) as the user, wait
 # for the tool; sets RC and OUT (its output file)
 device_run() {
-    local name=$1 action=$2 code=''
+    local name=$1 action=$2 code pid
     shift 2
     OUT=$W/$name.out
     "$TOOL" obtain --client-id "$CID" --login-host "$MS" "$@" >"$OUT" 2>&1 &
-    local pid=$!
-    for _ in $(seq 100); do
-        code=$(sed -n 's/.*enter the code \([A-Z0-9]*\).*/\1/p' "$OUT")
-        [ -n "$code" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    pid=$!
+    code=$(sm_device_code "$OUT" "$pid")
     if [ -n "$code" ] && [ "$action" != none ]; then
         idp POST /idp/device "{\"user_code\": \"$code\", \"action\": \"$action\", \"user\": \"${DEVICE_USER:-alice@contoso.test}\"}" >/dev/null
     fi
