@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include <sasl-mechs/crypto.h>
+#include <sasl-mechs/field.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
@@ -19,13 +20,13 @@ static int crammd5_client_send_response(void *ctx, const struct sm_client_io *io
     struct crammd5_client *c = ctx;
     const sasl_utils_t *utils = io->utils;
     sasl_out_params_t *oparams = io->oparams;
-    enum crammd5_status st = crammd5_check_challenge(io->in, io->inlen);
+    const char *refused = sm_field_refusal(io->in, io->inlen, CRAMMD5_MAX_CHALLENGE);
     unsigned char digest[SM_MD5_LEN];
     size_t namelen;
     int r;
 
-    if (st != CRAMMD5_OK)
-        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
+    if (refused)
+        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: challenge %s", refused);
     r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, io->prompt_need,
                      &c->base.creds);
     if (r != SASL_OK)

@@ -9,7 +9,8 @@
 
 #define CRAMMD5_DIGEST_LEN 16
 #define CRAMMD5_HEX_LEN 32
-/* Larger challenges from a server are refused by the client. */
+/* Larger challenges from a server are refused by the client (the
+ * challenge is checked as a field: sasl-mechs/field.h). */
 #define CRAMMD5_MAX_CHALLENGE 1024
 /* A host part longer than this is cut when building a challenge. */
 #define CRAMMD5_MAX_HOST 255
@@ -23,8 +24,6 @@ enum crammd5_status {
     CRAMMD5_ERR_NO_SPACE,       /* no separator */
     CRAMMD5_ERR_EMPTY_USER,
     CRAMMD5_ERR_USER_TOO_LONG,
-    CRAMMD5_ERR_EMPTY_CHALLENGE,
-    CRAMMD5_ERR_CHALLENGE_TOO_LONG,
     CRAMMD5_ERR_NUL,
     CRAMMD5_ERR_DIGEST,         /* not exactly 32 lowercase hex digits */
 };
@@ -48,9 +47,6 @@ size_t crammd5_build_challenge(char *out, size_t outmax, uint64_t rnd, uint64_t 
 size_t crammd5_response_len(size_t user_len);
 void crammd5_build_response(const char *user, size_t user_len,
                             const unsigned char digest[CRAMMD5_DIGEST_LEN], char *out);
-
-/* Check a server challenge as the client receives it. */
-enum crammd5_status crammd5_check_challenge(const char *msg, size_t len);
 
 const char *crammd5_status_text(enum crammd5_status s);
 

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <sasl-mechs/field.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
@@ -21,11 +22,11 @@ static int login_server_take_username(void *ctx, const struct sm_server_io *io)
 {
     struct login_server *s = ctx;
     const sasl_utils_t *utils = io->utils;
-    enum login_status st = login_check_field(io->in, io->inlen, s->set->lim.max_user);
+    const char *refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_user);
 
-    if (st != LOGIN_OK) {
+    if (refused) {
         s->base.step = DONE;
-        return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", login_status_text(st));
+        return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", refused);
     }
     /* room for the password too, so it needs no copy of its own later */
     if (!(s->username = utils->malloc((size_t)io->inlen + 1 + s->set->lim.max_password + 1)))
@@ -55,14 +56,14 @@ static int login_server_start(void *ctx, const struct sm_server_io *io)
 static int login_server_check_password(void *ctx, const struct sm_server_io *io)
 {
     struct login_server *s = ctx;
-    enum login_status st;
+    const char *refused;
     char *pw;
     int r;
 
     s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
-    st = login_check_field(io->in, io->inlen, s->set->lim.max_password);
-    if (st != LOGIN_OK)
-        return sm_fail(io->utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
+    refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_password);
+    if (refused)
+        return sm_fail(io->utils, SASL_BADPROT, "LOGIN: password %s", refused);
     pw = s->username + s->username_len + 1;
     memcpy(pw, io->in, io->inlen);
     pw[io->inlen] = '\0';

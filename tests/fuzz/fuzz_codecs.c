@@ -13,6 +13,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <sasl-mechs/base64.h>
+#include <sasl-mechs/field.h>
 #include <sasl-mechs/stored_secret.h>
 
 #include "plain_codec.h"
@@ -85,7 +86,7 @@ static void fuzz_login(const uint8_t *data, size_t size)
     char *copy = malloc(size ? size : 1);
 
     memcpy(copy, data, size);
-    if (login_check_field(copy, size, 1024) == LOGIN_OK)
+    if (!sm_field_refusal(copy, size, 1024))
         CHECK(size > 0 && size <= 1024 && !memchr(copy, 0, size));
     free(copy);
 }
@@ -113,7 +114,7 @@ static void fuzz_crammd5(const uint8_t *data, size_t size)
         CHECK(memcmp(re, data, size) == 0);
         free(re);
     }
-    (void)crammd5_check_challenge(copy, size);
+    (void)sm_field_refusal(copy, size, CRAMMD5_MAX_CHALLENGE);
     for (f = 0; f < sizeof(rules) / sizeof(rules[0]); f++) {
         if (sm_stored_secret_parse(copy, size, &rules[f], &s) != 0)
             continue;

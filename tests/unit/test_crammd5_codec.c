@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <sasl-mechs/crypto.h>
+#include <sasl-mechs/field.h>
 #include <sasl-mechs/hex.h>
 #include "crammd5_codec.h"
 #include "vectors.h"
@@ -65,7 +66,7 @@ static void test_rfc2195_vector(void **state)
     assert_int_equal(built[strlen(resp_text)], 'x');
 
     /* the challenge is acceptable to a client, and the digest is HMAC-MD5 of it */
-    assert_int_equal(crammd5_check_challenge(challenge, strlen(challenge)), CRAMMD5_OK);
+    assert_null(sm_field_refusal(challenge, strlen(challenge), CRAMMD5_MAX_CHALLENGE));
     assert_int_equal(sm_hmac_md5(secret, strlen(secret), challenge, strlen(challenge), mac), 0);
     assert_memory_equal(mac, digest, SM_MD5_LEN);
     free(digest);
@@ -76,7 +77,7 @@ static void test_rfc2195_vector(void **state)
         VEC_GET_OR_FAIL(challenge, c, "challenge_text");
         VEC_GET_OR_FAIL(secret, c, "secret_text");
         VEC_HEX_OR_FAIL(digest, dlen, c, "digest_hex");
-        assert_int_equal(crammd5_check_challenge(challenge, strlen(challenge)), CRAMMD5_OK);
+        assert_null(sm_field_refusal(challenge, strlen(challenge), CRAMMD5_MAX_CHALLENGE));
         assert_int_equal(sm_hmac_md5(secret, strlen(secret), challenge, strlen(challenge), mac), 0);
         assert_memory_equal(mac, digest, SM_MD5_LEN);
         free(digest);
@@ -319,7 +320,7 @@ static void test_build_challenge_long_host(void **state)
     assert_int_equal(n, 1 + 20 + 1 + 20 + 1 + CRAMMD5_MAX_HOST + 1);
     host[CRAMMD5_MAX_HOST] = '\0';
     check_challenge_format(buf, n, host);
-    assert_int_equal(crammd5_check_challenge(buf, n), CRAMMD5_OK);
+    assert_null(sm_field_refusal(buf, n, CRAMMD5_MAX_CHALLENGE));
 }
 
 static void test_check_challenge(void **state)
@@ -329,22 +330,27 @@ static void test_check_challenge(void **state)
 
     (void)state;
     assert_non_null(big);
-    assert_int_equal(crammd5_check_challenge(M(RFC_CHALLENGE)), CRAMMD5_OK);
-    assert_int_equal(crammd5_check_challenge(M("x")), CRAMMD5_OK);
-    assert_int_equal(crammd5_check_challenge(M("")), CRAMMD5_ERR_EMPTY_CHALLENGE);
-    assert_int_equal(crammd5_check_challenge(NULL, 0), CRAMMD5_ERR_EMPTY_CHALLENGE);
-    assert_int_equal(crammd5_check_challenge(NULL, 5), CRAMMD5_ERR_EMPTY_CHALLENGE);
-    assert_int_equal(crammd5_check_challenge(M("\0")), CRAMMD5_ERR_NUL);
-    assert_int_equal(crammd5_check_challenge(M("<1.2@h>\0")), CRAMMD5_ERR_NUL);
-    assert_int_equal(crammd5_check_challenge(M("<1.2\0@h>")), CRAMMD5_ERR_NUL);
-    assert_int_equal(crammd5_check_challenge(M("\0<1.2@h>")), CRAMMD5_ERR_NUL);
+    assert_null(sm_field_refusal(M(RFC_CHALLENGE), CRAMMD5_MAX_CHALLENGE));
+    assert_null(sm_field_refusal(M("x"), CRAMMD5_MAX_CHALLENGE));
+    assert_string_equal(sm_field_refusal(M(""), CRAMMD5_MAX_CHALLENGE), "empty");
+    assert_string_equal(sm_field_refusal(NULL, 0, CRAMMD5_MAX_CHALLENGE), "empty");
+    assert_string_equal(sm_field_refusal(NULL, 5, CRAMMD5_MAX_CHALLENGE), "empty");
+    assert_string_equal(sm_field_refusal(M("\0"), CRAMMD5_MAX_CHALLENGE),
+                        "contains a NUL byte");
+    assert_string_equal(sm_field_refusal(M("<1.2@h>\0"), CRAMMD5_MAX_CHALLENGE),
+                        "contains a NUL byte");
+    assert_string_equal(sm_field_refusal(M("<1.2\0@h>"), CRAMMD5_MAX_CHALLENGE),
+                        "contains a NUL byte");
+    assert_string_equal(sm_field_refusal(M("\0<1.2@h>"), CRAMMD5_MAX_CHALLENGE),
+                        "contains a NUL byte");
     memset(big, 'c', CRAMMD5_MAX_CHALLENGE + 1);
-    assert_int_equal(crammd5_check_challenge(big, CRAMMD5_MAX_CHALLENGE), CRAMMD5_OK);
-    assert_int_equal(crammd5_check_challenge(big, CRAMMD5_MAX_CHALLENGE + 1),
-                     CRAMMD5_ERR_CHALLENGE_TOO_LONG);
+    assert_null(sm_field_refusal(big, CRAMMD5_MAX_CHALLENGE, CRAMMD5_MAX_CHALLENGE));
+    assert_string_equal(sm_field_refusal(big, CRAMMD5_MAX_CHALLENGE + 1, CRAMMD5_MAX_CHALLENGE),
+                        "too long");
     for (pos = 0; pos < CRAMMD5_MAX_CHALLENGE; pos += 97) {
         big[pos] = '\0';
-        assert_int_equal(crammd5_check_challenge(big, CRAMMD5_MAX_CHALLENGE), CRAMMD5_ERR_NUL);
+        assert_string_equal(sm_field_refusal(big, CRAMMD5_MAX_CHALLENGE, CRAMMD5_MAX_CHALLENGE),
+                            "contains a NUL byte");
         big[pos] = 'c';
     }
     free(big);
