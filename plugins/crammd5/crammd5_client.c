@@ -2,7 +2,7 @@
 #include "crammd5.h"
 #include "crammd5_codec.h"
 
-#include <string.h>
+#include <sasl-mechs/client_identity.h>
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/field.h>
 #include <sasl-mechs/oparams.h>
@@ -27,20 +27,11 @@ static int crammd5_client_send_response(void *ctx, const struct sm_client_io *io
 
     if (refused)
         return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: challenge %s", refused);
-    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, io->prompt_need,
-                     &c->base.creds);
-    if (r != SASL_OK)
-        return r;
-    namelen = strlen(c->base.creds.authname);
-    if (!namelen)
-        return sm_fail(utils, SASL_BADPARAM, "CRAM-MD5: empty user name");
-    r = sm_set_identities(utils, io->params->canon_user, c->base.creds.authname, (unsigned)namelen,
-                          NULL, 0, oparams);
+    /* the password is only the HMAC key: any bytes will do */
+    r = sm_client_identities(&c->base, io, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, 0);
     if (r != SASL_OK)
         return r;
     namelen = oparams->alen; /* the name as canon_user made it */
-    if (!namelen)
-        return sm_fail(utils, SASL_BADPARAM, "CRAM-MD5: empty user name");
     if (sm_hmac_md5(c->base.creds.password, c->base.creds.password_len, io->in, io->inlen,
                     digest) != 0)
         return sm_fail(utils, SASL_FAIL, "CRAM-MD5: HMAC-MD5 unavailable");

@@ -2,7 +2,7 @@
 #include "login.h"
 #include "login_codec.h"
 
-#include <string.h>
+#include <sasl-mechs/client_identity.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
@@ -34,32 +34,16 @@ static int login_client_reply(struct login_client *c, const struct sm_client_io 
 static int login_client_send_username(void *ctx, const struct sm_client_io *io)
 {
     struct login_client *c = ctx;
-    const sasl_utils_t *utils = io->utils;
-    sasl_out_params_t *oparams = io->oparams;
-    unsigned namelen;
     int r;
 
     if ((r = login_client_check_challenge(io)) != SASL_OK)
         return r;
-    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, io->prompt_need,
-                     &c->base.creds);
+    r = sm_client_identities(&c->base, io, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, SM_PASSWORD_SENT);
     if (r != SASL_OK)
         return r;
-    namelen = (unsigned)strlen(c->base.creds.authname);
-    if (!namelen || !c->base.creds.password_len)
-        return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty %s",
-                       namelen ? "password" : "user name");
-    if (memchr(c->base.creds.password, '\0', c->base.creds.password_len))
-        return sm_fail(utils, SASL_BADPARAM, "LOGIN: the password contains a NUL byte");
-    r = sm_set_identities(utils, io->params->canon_user, c->base.creds.authname, namelen,
-                          NULL, 0, oparams);
-    if (r != SASL_OK)
-        return r;
-    if (!oparams->alen)
-        return sm_fail(utils, SASL_BADPARAM, "LOGIN: empty user name");
     c->base.step = SEND_PASSWORD;
     /* the name as canon_user made it (the application may map it) */
-    r = login_client_reply(c, io, oparams->authid, oparams->alen);
+    r = login_client_reply(c, io, io->oparams->authid, io->oparams->alen);
     return r == SASL_OK ? SASL_CONTINUE : r;
 }
 

@@ -2,7 +2,7 @@
 #include "plain.h"
 #include "plain_codec.h"
 
-#include <string.h>
+#include <sasl-mechs/client_identity.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
@@ -23,34 +23,19 @@ static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
     /* RFC 4616 section 2: the client sends first; the server says nothing */
     if (io->in && io->inlen)
         return sm_fail(utils, SASL_BADPROT, "PLAIN: the server sent a challenge, PLAIN has none");
-    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD,
-                     io->prompt_need, &c->base.creds);
-    if (r != SASL_OK)
-        return r;
-    m.authcid = c->base.creds.authname;
-    m.authcid_len = strlen(m.authcid);
-    m.authzid = c->base.creds.authzid;
-    m.authzid_len = m.authzid ? strlen(m.authzid) : 0;
-    m.passwd = c->base.creds.password;
-    m.passwd_len = c->base.creds.password_len;
-    if (!m.authcid_len || !m.passwd_len)
-        return sm_fail(utils, SASL_BADPARAM, "PLAIN: empty %s",
-                       m.authcid_len ? "password" : "user name");
-    if (memchr(m.passwd, '\0', m.passwd_len))
-        return sm_fail(utils, SASL_BADPARAM, "PLAIN: the password contains a NUL byte");
-    r = sm_set_identities(utils, io->params->canon_user, m.authcid, (unsigned)m.authcid_len,
-                          m.authzid, (unsigned)m.authzid_len, oparams);
+    r = sm_client_identities(&c->base, io, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD,
+                             SM_PASSWORD_SENT);
     if (r != SASL_OK)
         return r;
     /* send the names as canon_user made them (the application may map them) */
     m.authcid = oparams->authid;
     m.authcid_len = oparams->alen;
-    if (m.authzid_len) {
+    if (c->base.creds.authzid) {
         m.authzid = oparams->user;
         m.authzid_len = oparams->ulen;
     }
-    if (!m.authcid_len)
-        return sm_fail(utils, SASL_BADPARAM, "PLAIN: empty user name");
+    m.passwd = c->base.creds.password;
+    m.passwd_len = c->base.creds.password_len;
     if ((r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)plain_message_len(&m))) != SASL_OK)
         return r;
     plain_build(&m, c->base.out.data);
