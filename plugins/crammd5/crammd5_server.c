@@ -2,10 +2,10 @@
 #include "crammd5.h"
 #include "crammd5_codec.h"
 
-#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <sasl-mechs/crypto.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
@@ -142,11 +142,4 @@ static sm_server_handler *const crammd5_server_steps[] = {
     [DONE] = NULL,
 };
 
-int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
-                       const char *challenge, unsigned challen, void **ctx)
-{
-    (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, "CRAM-MD5", crammd5_server_steps,
-                              sizeof(struct crammd5_server),
-                              offsetof(struct crammd5_server, set), ctx);
-}
+SM_SERVER_NEW(crammd5_server_new, "CRAM-MD5", crammd5_server_steps, struct crammd5_server)

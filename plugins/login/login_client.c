@@ -3,14 +3,11 @@
 #include "login_codec.h"
 
 #include <sasl-mechs/client_identity.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
 enum { SEND_USERNAME, SEND_PASSWORD, DONE };
-
-struct login_client {
-    struct sm_client base; /* first: the step runner and sm_client_dispose use it */
-};
 
 /* Servers word their prompts differently ("Username:", "User Name\0"...):
  * the content is not checked, only its size. */
@@ -21,27 +18,27 @@ static int login_client_check_challenge(const struct sm_client_io *io)
     return SASL_OK;
 }
 
-static int login_client_reply(struct login_client *c, const struct sm_client_io *io,
+static int login_client_reply(struct sm_client *c, const struct sm_client_io *io,
                               const char *s, unsigned len)
 {
-    int r = sm_outbuf_set(io->utils, &c->base.out, s, len);
+    int r = sm_outbuf_set(io->utils, &c->out, s, len);
 
     if (r == SASL_OK)
-        sm_client_output(&c->base, io->out, io->outlen);
+        sm_client_output(c, io->out, io->outlen);
     return r;
 }
 
 static int login_client_send_username(void *ctx, const struct sm_client_io *io)
 {
-    struct login_client *c = ctx;
+    struct sm_client *c = ctx;
     int r;
 
     if ((r = login_client_check_challenge(io)) != SASL_OK)
         return r;
-    r = sm_client_identities(&c->base, io, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, SM_PASSWORD_SENT);
+    r = sm_client_identities(c, io, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, SM_PASSWORD_SENT);
     if (r != SASL_OK)
         return r;
-    c->base.step = SEND_PASSWORD;
+    c->step = SEND_PASSWORD;
     /* the name as canon_user made it (the application may map it) */
     r = login_client_reply(c, io, io->oparams->authid, io->oparams->alen);
     return r == SASL_OK ? SASL_CONTINUE : r;
@@ -49,14 +46,14 @@ static int login_client_send_username(void *ctx, const struct sm_client_io *io)
 
 static int login_client_send_password(void *ctx, const struct sm_client_io *io)
 {
-    struct login_client *c = ctx;
+    struct sm_client *c = ctx;
     int r;
 
     if ((r = login_client_check_challenge(io)) != SASL_OK)
         return r;
-    c->base.step = DONE;
-    r = login_client_reply(c, io, c->base.creds.password, c->base.creds.password_len);
-    sm_creds_dispose(io->utils, &c->base.creds);
+    c->step = DONE;
+    r = login_client_reply(c, io, c->creds.password, c->creds.password_len);
+    sm_creds_dispose(io->utils, &c->creds);
     if (r != SASL_OK)
         return r;
     sm_oparams_done(io->oparams);
@@ -69,8 +66,4 @@ static sm_client_handler *const login_client_steps[] = {
     [DONE] = NULL,
 };
 
-int login_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
-{
-    (void)glob;
-    return sm_client_new(cparams, "LOGIN", login_client_steps, sizeof(struct login_client), ctx);
-}
+SM_CLIENT_NEW(login_client_new, "LOGIN", login_client_steps, struct sm_client)

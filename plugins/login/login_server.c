@@ -2,9 +2,9 @@
 #include "login.h"
 #include "login_codec.h"
 
-#include <stddef.h>
 #include <string.h>
 #include <sasl-mechs/field.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
@@ -83,14 +83,7 @@ static sm_server_handler *const login_server_steps[] = {
     [DONE] = NULL,
 };
 
-int login_server_new(void *glob, sasl_server_params_t *sparams,
-                     const char *challenge, unsigned challen, void **ctx)
-{
-    (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, "LOGIN", login_server_steps,
-                              sizeof(struct login_server), offsetof(struct login_server, set),
-                              ctx);
-}
+SM_SERVER_NEW(login_server_new, "LOGIN", login_server_steps, struct login_server)
 
 void login_server_dispose(void *ctx, const sasl_utils_t *utils)
 {

@@ -2,7 +2,7 @@
 #include "plain.h"
 #include "plain_codec.h"
 
-#include <stddef.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 
@@ -37,11 +37,4 @@ static sm_server_handler *const plain_server_steps[] = {
     [DONE] = NULL,
 };
 
-int plain_server_new(void *glob, sasl_server_params_t *sparams,
-                     const char *challenge, unsigned challen, void **ctx)
-{
-    (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, "PLAIN", plain_server_steps,
-                              sizeof(struct plain_server), offsetof(struct plain_server, set),
-                              ctx);
-}
+SM_SERVER_NEW(plain_server_new, "PLAIN", plain_server_steps, struct plain_server)
