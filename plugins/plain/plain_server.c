@@ -17,12 +17,12 @@ static int plain_server_check_message(void *ctx, const struct sm_server_io *io)
 {
     struct plain_server *s = ctx;
     struct plain_message m;
-    enum plain_status st;
+    const char *refused;
 
     s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
-    st = plain_parse(io->in, io->inlen, s->set->lim.max_user, s->set->lim.max_password, &m);
-    if (st != PLAIN_OK)
-        return sm_fail(io->utils, SASL_BADPROT, "PLAIN: %s", plain_status_text(st));
+    refused = plain_parse(io->in, io->inlen, s->set->lim.max_user, s->set->lim.max_password, &m);
+    if (refused)
+        return sm_fail(io->utils, SASL_BADPROT, "PLAIN: %s", refused);
     /* in the message authzid and authcid are each followed by a NUL */
     struct sm_password_attempt a = {
         .authcid = m.authcid, .authcid_len = (unsigned)m.authcid_len,

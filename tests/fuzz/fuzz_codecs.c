@@ -71,7 +71,7 @@ static void fuzz_plain(const uint8_t *data, size_t size)
     char *copy = malloc(size ? size : 1), *re;
 
     memcpy(copy, data, size);
-    if (plain_parse(copy, size, 255, 1024, &m) == PLAIN_OK) {
+    if (!plain_parse(copy, size, 255, 1024, &m)) {
         CHECK(plain_message_len(&m) == size);
         re = malloc(size);
         plain_build(&m, re);
