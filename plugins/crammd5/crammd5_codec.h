@@ -19,14 +19,13 @@
 /* Room for any challenge crammd5_build_challenge writes. */
 #define CRAMMD5_MAX_CHALLENGE_BUILT (CRAMMD5_MAX_HOST + CRAMMD5_CHALLENGE_FRAMING)
 
-enum crammd5_status {
-    CRAMMD5_OK = 0,
-    CRAMMD5_ERR_NO_SPACE,       /* no separator */
-    CRAMMD5_ERR_EMPTY_USER,
-    CRAMMD5_ERR_USER_TOO_LONG,
-    CRAMMD5_ERR_NUL,
-    CRAMMD5_ERR_DIGEST,         /* not exactly 32 lowercase hex digits */
-};
+/* Why crammd5_parse_response refuses a response, in the words of the
+ * errdetail. */
+#define CRAMMD5_ERR_NO_SPACE "malformed response (expected user SP digest)"
+#define CRAMMD5_ERR_EMPTY_USER "empty user name"
+#define CRAMMD5_ERR_USER_TOO_LONG "user name too long"
+#define CRAMMD5_ERR_NUL "embedded NUL byte"
+#define CRAMMD5_ERR_DIGEST "digest is not 32 lowercase hex digits"
 
 struct crammd5_response {
     const char *user;           /* points into the parsed buffer */
@@ -34,9 +33,10 @@ struct crammd5_response {
     unsigned char digest[CRAMMD5_DIGEST_LEN];
 };
 
-/* Parse a client response (split on the last space, nothing trailing). */
-enum crammd5_status crammd5_parse_response(const char *msg, size_t len, size_t max_user,
-                                           struct crammd5_response *out);
+/* Parse a client response (split on the last space, nothing trailing):
+ * NULL, out then pointing into msg, or why not, one of CRAMMD5_ERR_*. */
+const char *crammd5_parse_response(const char *msg, size_t len, size_t max_user,
+                                   struct crammd5_response *out);
 
 /* Write "<rnd.ts@host>" and a NUL into out (outmax bytes); return its length
  * or 0 if out is too small. */
@@ -47,7 +47,5 @@ size_t crammd5_build_challenge(char *out, size_t outmax, uint64_t rnd, uint64_t 
 size_t crammd5_response_len(size_t user_len);
 void crammd5_build_response(const char *user, size_t user_len,
                             const unsigned char digest[CRAMMD5_DIGEST_LEN], char *out);
-
-const char *crammd5_status_text(enum crammd5_status s);
 
 #endif

@@ -107,14 +107,14 @@ static int crammd5_server_check_response(void *ctx, const struct sm_server_io *i
     struct crammd5_response resp;
     struct propval val[2];
     unsigned char digest[SM_MD5_LEN];
-    enum crammd5_status st;
+    const char *refused;
     char *user;
     int r, found, match;
 
     s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
-    st = crammd5_parse_response(io->in, io->inlen, s->set->common.lim.max_user, &resp);
-    if (st != CRAMMD5_OK)
-        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
+    refused = crammd5_parse_response(io->in, io->inlen, s->set->common.lim.max_user, &resp);
+    if (refused)
+        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", refused);
     if (!sm_identity_acceptable(resp.user, resp.user_len))
         return sm_auth_result(utils, "CRAM-MD5", SASL_BADAUTH);
     /* ask for the secret before canon_user, which runs the auxprop lookup */
