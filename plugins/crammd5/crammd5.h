@@ -15,9 +15,7 @@ struct crammd5_settings {
 int crammd5_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 
 sm_server_new_fn crammd5_server_new;
-sm_server_step_fn crammd5_server_step;
 
 sm_client_new_fn crammd5_client_new;
-sm_client_step_fn crammd5_client_step;
 
 #endif

@@ -2,79 +2,51 @@
 #include "crammd5.h"
 #include "crammd5_codec.h"
 
-#include <string.h>
+#include <sasl-mechs/client_identity.h>
 #include <sasl-mechs/crypto.h>
+#include <sasl-mechs/field.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
-struct crammd5_client {
-    struct sm_client base; /* first: sm_client_dispose frees it */
-    enum { SEND_RESPONSE, DONE } step;
-};
+enum { SEND_RESPONSE, DONE };
 
-int crammd5_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+static int crammd5_client_send_response(void *ctx, const struct sm_client_io *io)
 {
-    (void)glob;
-    return sm_client_new(cparams, sizeof(struct crammd5_client), ctx);
-}
-
-static int crammd5_client_send_response(struct crammd5_client *c, sasl_client_params_t *cparams,
-                                        const char *in, unsigned inlen,
-                                        sasl_interact_t **prompt_need, const char **out,
-                                        unsigned *outlen, sasl_out_params_t *oparams)
-{
-    const sasl_utils_t *utils = cparams->utils;
-    enum crammd5_status st = crammd5_check_challenge(in, inlen);
+    struct sm_client *c = ctx;
+    const sasl_utils_t *utils = io->utils;
+    sasl_out_params_t *oparams = io->oparams;
+    const char *refused = sm_field_refusal(io->in, io->inlen, CRAMMD5_MAX_CHALLENGE);
     unsigned char digest[SM_MD5_LEN];
     size_t namelen;
     int r;
 
-    if (st != CRAMMD5_OK)
-        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
-    r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need,
-                     &c->base.creds);
-    if (r != SASL_OK)
-        return r;
-    namelen = strlen(c->base.creds.authname);
-    if (!namelen)
-        return sm_fail(utils, SASL_BADPARAM, "CRAM-MD5: empty user name");
-    r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, (unsigned)namelen,
-                          NULL, 0, oparams);
+    if (refused)
+        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: challenge %s", refused);
+    /* the password is only the HMAC key: any bytes will do */
+    r = sm_client_identities(c, io, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, 0);
     if (r != SASL_OK)
         return r;
     namelen = oparams->alen; /* the name as canon_user made it */
-    if (!namelen)
-        return sm_fail(utils, SASL_BADPARAM, "CRAM-MD5: empty user name");
-    if (sm_hmac_md5(c->base.creds.password, c->base.creds.password_len, in, inlen, digest) != 0)
+    if (sm_hmac_md5(c->creds.password, c->creds.password_len, io->in, io->inlen, digest) != 0)
         return sm_fail(utils, SASL_FAIL, "CRAM-MD5: HMAC-MD5 unavailable");
-    r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)crammd5_response_len(namelen));
+    r = sm_outbuf_reserve(utils, &c->out, (unsigned)crammd5_response_len(namelen));
     if (r == SASL_OK) {
-        crammd5_build_response(oparams->authid, namelen, digest, c->base.out.data);
-        c->base.out.len = (unsigned)crammd5_response_len(namelen);
-        sm_client_output(&c->base, out, outlen);
+        crammd5_build_response(oparams->authid, namelen, digest, c->out.data);
+        c->out.len = (unsigned)crammd5_response_len(namelen);
+        sm_client_output(c, io->out, io->outlen);
         sm_oparams_done(oparams);
         c->step = DONE;
     }
     sm_erase(digest, sizeof(digest));
-    sm_creds_dispose(utils, &c->base.creds);
+    sm_creds_dispose(utils, &c->creds);
     return r;
 }
 
-int crammd5_client_step(void *ctx, sasl_client_params_t *cparams,
-                        const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                        const char **out, unsigned *outlen, sasl_out_params_t *oparams)
-{
-    struct crammd5_client *c = ctx;
-    int r;
+static sm_client_handler *const crammd5_client_steps[] = {
+    [SEND_RESPONSE] = crammd5_client_send_response,
+    [DONE] = NULL,
+};
 
-    if ((r = sm_step_begin(cparams->utils, "CRAM-MD5", c, out, outlen)) != SASL_OK)
-        return r;
-    switch (c->step) {
-    case SEND_RESPONSE:
-        return crammd5_client_send_response(c, cparams, in, inlen, prompt_need, out, outlen,
-                                            oparams);
-    default:
-        return sm_too_many_steps(cparams->utils, "CRAM-MD5");
-    }
-}
+SM_CLIENT_NEW(crammd5_client_new, "CRAM-MD5", crammd5_client_steps, struct sm_client)

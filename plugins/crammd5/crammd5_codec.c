@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sasl-mechs/hex.h>
 
-enum crammd5_status crammd5_parse_response(const char *msg, size_t len, size_t max_user,
-                                           struct crammd5_response *out)
+const char *crammd5_parse_response(const char *msg, size_t len, size_t max_user,
+                                   struct crammd5_response *out)
 {
     const char *sp = NULL;
     size_t i;
@@ -31,7 +31,7 @@ enum crammd5_status crammd5_parse_response(const char *msg, size_t len, size_t m
     if (len - out->user_len - 1 != CRAMMD5_HEX_LEN
         || sm_hex_decode_lower(sp + 1, CRAMMD5_DIGEST_LEN, out->digest) != 0)
         return CRAMMD5_ERR_DIGEST;
-    return CRAMMD5_OK;
+    return NULL;
 }
 
 size_t crammd5_build_challenge(char *out, size_t outmax, uint64_t rnd, uint64_t ts,
@@ -56,30 +56,4 @@ void crammd5_build_response(const char *user, size_t user_len,
     memcpy(out, user, user_len);
     out[user_len] = ' ';
     sm_hex_encode(digest, CRAMMD5_DIGEST_LEN, out + user_len + 1);
-}
-
-enum crammd5_status crammd5_check_challenge(const char *msg, size_t len)
-{
-    if (!msg || len == 0)
-        return CRAMMD5_ERR_EMPTY_CHALLENGE;
-    if (len > CRAMMD5_MAX_CHALLENGE)
-        return CRAMMD5_ERR_CHALLENGE_TOO_LONG;
-    if (memchr(msg, '\0', len))
-        return CRAMMD5_ERR_NUL;
-    return CRAMMD5_OK;
-}
-
-const char *crammd5_status_text(enum crammd5_status s)
-{
-    switch (s) {
-    case CRAMMD5_OK: return "ok";
-    case CRAMMD5_ERR_NO_SPACE: return "malformed response (expected user SP digest)";
-    case CRAMMD5_ERR_EMPTY_USER: return "empty user name";
-    case CRAMMD5_ERR_USER_TOO_LONG: return "user name too long";
-    case CRAMMD5_ERR_EMPTY_CHALLENGE: return "empty challenge";
-    case CRAMMD5_ERR_CHALLENGE_TOO_LONG: return "challenge too long";
-    case CRAMMD5_ERR_NUL: return "embedded NUL byte";
-    case CRAMMD5_ERR_DIGEST: return "digest is not 32 lowercase hex digits";
-    }
-    return "invalid";
 }

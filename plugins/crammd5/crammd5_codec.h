@@ -9,7 +9,8 @@
 
 #define CRAMMD5_DIGEST_LEN 16
 #define CRAMMD5_HEX_LEN 32
-/* Larger challenges from a server are refused by the client. */
+/* Larger challenges from a server are refused by the client (the
+ * challenge is checked as a field: sasl-mechs/field.h). */
 #define CRAMMD5_MAX_CHALLENGE 1024
 /* A host part longer than this is cut when building a challenge. */
 #define CRAMMD5_MAX_HOST 255
@@ -18,16 +19,13 @@
 /* Room for any challenge crammd5_build_challenge writes. */
 #define CRAMMD5_MAX_CHALLENGE_BUILT (CRAMMD5_MAX_HOST + CRAMMD5_CHALLENGE_FRAMING)
 
-enum crammd5_status {
-    CRAMMD5_OK = 0,
-    CRAMMD5_ERR_NO_SPACE,       /* no separator */
-    CRAMMD5_ERR_EMPTY_USER,
-    CRAMMD5_ERR_USER_TOO_LONG,
-    CRAMMD5_ERR_EMPTY_CHALLENGE,
-    CRAMMD5_ERR_CHALLENGE_TOO_LONG,
-    CRAMMD5_ERR_NUL,
-    CRAMMD5_ERR_DIGEST,         /* not exactly 32 lowercase hex digits */
-};
+/* Why crammd5_parse_response refuses a response, in the words of the
+ * errdetail. */
+#define CRAMMD5_ERR_NO_SPACE "malformed response (expected user SP digest)"
+#define CRAMMD5_ERR_EMPTY_USER "empty user name"
+#define CRAMMD5_ERR_USER_TOO_LONG "user name too long"
+#define CRAMMD5_ERR_NUL "embedded NUL byte"
+#define CRAMMD5_ERR_DIGEST "digest is not 32 lowercase hex digits"
 
 struct crammd5_response {
     const char *user;           /* points into the parsed buffer */
@@ -35,9 +33,10 @@ struct crammd5_response {
     unsigned char digest[CRAMMD5_DIGEST_LEN];
 };
 
-/* Parse a client response (split on the last space, nothing trailing). */
-enum crammd5_status crammd5_parse_response(const char *msg, size_t len, size_t max_user,
-                                           struct crammd5_response *out);
+/* Parse a client response (split on the last space, nothing trailing):
+ * NULL, out then pointing into msg, or why not, one of CRAMMD5_ERR_*. */
+const char *crammd5_parse_response(const char *msg, size_t len, size_t max_user,
+                                   struct crammd5_response *out);
 
 /* Write "<rnd.ts@host>" and a NUL into out (outmax bytes); return its length
  * or 0 if out is too small. */
@@ -48,10 +47,5 @@ size_t crammd5_build_challenge(char *out, size_t outmax, uint64_t rnd, uint64_t 
 size_t crammd5_response_len(size_t user_len);
 void crammd5_build_response(const char *user, size_t user_len,
                             const unsigned char digest[CRAMMD5_DIGEST_LEN], char *out);
-
-/* Check a server challenge as the client receives it. */
-enum crammd5_status crammd5_check_challenge(const char *msg, size_t len);
-
-const char *crammd5_status_text(enum crammd5_status s);
 
 #endif

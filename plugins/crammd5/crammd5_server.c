@@ -2,10 +2,10 @@
 #include "crammd5.h"
 #include "crammd5_codec.h"
 
-#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <sasl-mechs/crypto.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
@@ -16,9 +16,10 @@
 /* userPassword of the authentication identity (libsasl2's SASL_AUX_PASSWORD) */
 static const char *const secret_props[] = {SASL_AUX_PASSWORD, NULL};
 
+enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE };
+
 struct crammd5_server {
-    struct sm_server base; /* first: sm_server_dispose erases the property values */
-    enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE } step;
+    struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     char challenge[CRAMMD5_MAX_CHALLENGE_BUILT];
     size_t challenge_len;
     const struct crammd5_settings *set; /* the plugin's (glob) */
@@ -43,17 +44,10 @@ int crammd5_server_options(const sasl_utils_t *utils, struct sm_server_settings 
                          &cs->secret_format);
 }
 
-int crammd5_server_new(void *glob, sasl_server_params_t *sparams,
-                       const char *challenge, unsigned challen, void **ctx)
+static int crammd5_server_send_challenge(void *ctx, const struct sm_server_io *io)
 {
-    (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, "CRAM-MD5", sizeof(struct crammd5_server),
-                              offsetof(struct crammd5_server, set), ctx);
-}
-
-static int crammd5_server_send_challenge(struct crammd5_server *s, sasl_server_params_t *sparams,
-                                         const char **out, unsigned *outlen)
-{
+    struct crammd5_server *s = ctx;
+    const sasl_server_params_t *sparams = io->params;
     const char *host = sparams->serverFQDN ? sparams->serverFQDN : "localhost";
     uint64_t rnd;
 
@@ -64,9 +58,9 @@ static int crammd5_server_send_challenge(struct crammd5_server *s, sasl_server_p
                                                strlen(host));
     if (!s->challenge_len)
         return sm_fail(sparams->utils, SASL_FAIL, "CRAM-MD5: cannot build the challenge");
-    s->step = AWAIT_RESPONSE;
-    *out = s->challenge;
-    *outlen = (unsigned)s->challenge_len;
+    s->base.step = AWAIT_RESPONSE;
+    *io->out = s->challenge;
+    *io->outlen = (unsigned)s->challenge_len;
     return SASL_CONTINUE;
 }
 
@@ -105,20 +99,22 @@ static int crammd5_server_expected_digest(struct crammd5_server *s, const sasl_u
     return found;
 }
 
-static int crammd5_server_check_response(struct crammd5_server *s, sasl_server_params_t *sparams,
-                                         const char *in, unsigned inlen, sasl_out_params_t *oparams)
+static int crammd5_server_check_response(void *ctx, const struct sm_server_io *io)
 {
-    const sasl_utils_t *utils = sparams->utils;
+    struct crammd5_server *s = ctx;
+    sasl_server_params_t *sparams = io->params;
+    const sasl_utils_t *utils = io->utils;
     struct crammd5_response resp;
     struct propval val[2];
     unsigned char digest[SM_MD5_LEN];
-    enum crammd5_status st;
+    const char *refused;
     char *user;
     int r, found, match;
 
-    st = crammd5_parse_response(in, inlen, s->set->common.lim.max_user, &resp);
-    if (st != CRAMMD5_OK)
-        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", crammd5_status_text(st));
+    s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
+    refused = crammd5_parse_response(io->in, io->inlen, s->set->common.lim.max_user, &resp);
+    if (refused)
+        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", refused);
     if (!sm_identity_acceptable(resp.user, resp.user_len))
         return sm_auth_result(utils, "CRAM-MD5", SASL_BADAUTH);
     /* ask for the secret before canon_user, which runs the auxprop lookup */
@@ -128,7 +124,7 @@ static int crammd5_server_check_response(struct crammd5_server *s, sasl_server_p
     if (!(user = sm_strndup(utils, resp.user, resp.user_len)))
         return SASL_NOMEM;
     r = sparams->canon_user(utils->conn, user, (unsigned)resp.user_len,
-                            SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+                            SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
     utils->free(user);
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
@@ -137,25 +133,13 @@ static int crammd5_server_check_response(struct crammd5_server *s, sasl_server_p
     match = sm_ct_equal(digest, resp.digest, sizeof(digest));
     sm_erase(digest, sizeof(digest));
     utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
-    return sm_secret_verdict(utils, "CRAM-MD5", r, found && match, oparams);
+    return sm_secret_verdict(utils, "CRAM-MD5", r, found && match, io->oparams);
 }
 
-int crammd5_server_step(void *ctx, sasl_server_params_t *sparams,
-                        const char *in, unsigned inlen,
-                        const char **out, unsigned *outlen, sasl_out_params_t *oparams)
-{
-    struct crammd5_server *s = ctx;
-    int r;
+static sm_server_handler *const crammd5_server_steps[] = {
+    [SEND_CHALLENGE] = crammd5_server_send_challenge,
+    [AWAIT_RESPONSE] = crammd5_server_check_response,
+    [DONE] = NULL,
+};
 
-    if ((r = sm_step_begin(sparams->utils, "CRAM-MD5", s, out, outlen)) != SASL_OK)
-        return r;
-    switch (s->step) {
-    case SEND_CHALLENGE:
-        return crammd5_server_send_challenge(s, sparams, out, outlen);
-    case AWAIT_RESPONSE:
-        s->step = DONE;
-        return crammd5_server_check_response(s, sparams, in, inlen, oparams);
-    default:
-        return sm_too_many_steps(sparams->utils, "CRAM-MD5");
-    }
-}
+SM_SERVER_NEW(crammd5_server_new, "CRAM-MD5", crammd5_server_steps, struct crammd5_server)

@@ -7,10 +7,8 @@
 #include <sasl-mechs/plugin.h>
 
 sm_server_new_fn login_server_new;
-sm_server_step_fn login_server_step;
 sm_dispose_fn login_server_dispose;
 
 sm_client_new_fn login_client_new;
-sm_client_step_fn login_client_step;
 
 #endif

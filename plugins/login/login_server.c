@@ -2,92 +2,88 @@
 #include "login.h"
 #include "login_codec.h"
 
-#include <stddef.h>
 #include <string.h>
+#include <sasl-mechs/field.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
+enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE };
+
 struct login_server {
-    struct sm_server base; /* first: sm_server_dispose erases the property values */
-    enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE } step;
+    struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     char *username;     /* then the password after its NUL: one buffer */
     unsigned username_len;
     const struct sm_server_settings *set; /* the plugin's (glob) */
 };
 
-int login_server_new(void *glob, sasl_server_params_t *sparams,
-                     const char *challenge, unsigned challen, void **ctx)
+static int login_server_take_username(void *ctx, const struct sm_server_io *io)
 {
-    (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, "LOGIN", sizeof(struct login_server),
-                              offsetof(struct login_server, set), ctx);
-}
+    struct login_server *s = ctx;
+    const sasl_utils_t *utils = io->utils;
+    const char *refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_user);
 
-static int login_server_take_username(struct login_server *s, const sasl_utils_t *utils,
-                                      const char *in, unsigned inlen,
-                                      const char **out, unsigned *outlen)
-{
-    enum login_status st = login_check_field(in, inlen, s->set->lim.max_user);
-
-    if (st != LOGIN_OK) {
-        s->step = DONE;
-        return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", login_status_text(st));
+    if (refused) {
+        s->base.step = DONE;
+        return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", refused);
     }
     /* room for the password too, so it needs no copy of its own later */
-    if (!(s->username = utils->malloc((size_t)inlen + 1 + s->set->lim.max_password + 1)))
+    if (!(s->username = utils->malloc((size_t)io->inlen + 1 + s->set->lim.max_password + 1)))
         return SASL_NOMEM;
-    memcpy(s->username, in, inlen);
-    s->username[inlen] = '\0';
-    s->username_len = inlen;
-    s->step = AWAIT_PASSWORD;
-    *out = LOGIN_PASSWORD_CHALLENGE;
-    *outlen = sizeof(LOGIN_PASSWORD_CHALLENGE) - 1;
+    memcpy(s->username, io->in, io->inlen);
+    s->username[io->inlen] = '\0';
+    s->username_len = io->inlen;
+    s->base.step = AWAIT_PASSWORD;
+    *io->out = LOGIN_PASSWORD_CHALLENGE;
+    *io->outlen = sizeof(LOGIN_PASSWORD_CHALLENGE) - 1;
     return SASL_CONTINUE;
 }
 
-int login_server_step(void *ctx, sasl_server_params_t *sparams,
-                      const char *in, unsigned inlen,
-                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+static int login_server_start(void *ctx, const struct sm_server_io *io)
 {
     struct login_server *s = ctx;
-    const sasl_utils_t *utils = sparams->utils;
-    enum login_status st;
+
+    /* the user name may come as the initial response */
+    if (io->in && io->inlen)
+        return login_server_take_username(ctx, io);
+    s->base.step = AWAIT_USERNAME;
+    *io->out = LOGIN_USERNAME_CHALLENGE;
+    *io->outlen = sizeof(LOGIN_USERNAME_CHALLENGE) - 1;
+    return SASL_CONTINUE;
+}
+
+static int login_server_check_password(void *ctx, const struct sm_server_io *io)
+{
+    struct login_server *s = ctx;
+    const char *refused;
+    char *pw;
     int r;
 
-    if ((r = sm_step_begin(utils, "LOGIN", s, out, outlen)) != SASL_OK)
-        return r;
-    switch (s->step) {
-    case START:
-        /* the user name may come as the initial response */
-        if (in && inlen)
-            return login_server_take_username(s, utils, in, inlen, out, outlen);
-        s->step = AWAIT_USERNAME;
-        *out = LOGIN_USERNAME_CHALLENGE;
-        *outlen = sizeof(LOGIN_USERNAME_CHALLENGE) - 1;
-        return SASL_CONTINUE;
-    case AWAIT_USERNAME:
-        return login_server_take_username(s, utils, in, inlen, out, outlen);
-    case AWAIT_PASSWORD: {
-        s->step = DONE;
-        st = login_check_field(in, inlen, s->set->lim.max_password);
-        if (st != LOGIN_OK)
-            return sm_fail(utils, SASL_BADPROT, "LOGIN: password %s", login_status_text(st));
-        char *pw = s->username + s->username_len + 1;
-        memcpy(pw, in, inlen);
-        pw[inlen] = '\0';
-        struct sm_password_attempt a = {
-            .authcid = s->username, .authcid_len = s->username_len,
-            .password = pw, .password_len = inlen, .password_terminated = 1,
-        };
-        r = sm_check_password(sparams, "LOGIN", &a, oparams);
-        sm_erase(pw, inlen + 1u);
-        return r;
-    }
-    default:
-        return sm_too_many_steps(utils, "LOGIN");
-    }
+    s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
+    refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_password);
+    if (refused)
+        return sm_fail(io->utils, SASL_BADPROT, "LOGIN: password %s", refused);
+    pw = s->username + s->username_len + 1;
+    memcpy(pw, io->in, io->inlen);
+    pw[io->inlen] = '\0';
+    struct sm_password_attempt a = {
+        .authcid = s->username, .authcid_len = s->username_len,
+        .password = pw, .password_len = io->inlen, .password_terminated = 1,
+    };
+    r = sm_check_password(io->params, "LOGIN", &a, io->oparams);
+    sm_erase(pw, io->inlen + 1u);
+    return r;
 }
+
+static sm_server_handler *const login_server_steps[] = {
+    [START] = login_server_start,
+    [AWAIT_USERNAME] = login_server_take_username,
+    [AWAIT_PASSWORD] = login_server_check_password,
+    [DONE] = NULL,
+};
+
+SM_SERVER_NEW(login_server_new, "LOGIN", login_server_steps, struct login_server)
 
 void login_server_dispose(void *ctx, const sasl_utils_t *utils)
 {

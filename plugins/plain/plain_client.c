@@ -2,19 +2,16 @@
 #include "plain.h"
 #include "plain_codec.h"
 
-#include <string.h>
+#include <sasl-mechs/client_identity.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
 enum { SEND_MESSAGE, DONE };
 
-struct plain_client {
-    struct sm_client base; /* first: the step runner and sm_client_dispose use it */
-};
-
 static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
 {
-    struct plain_client *c = ctx;
+    struct sm_client *c = ctx;
     const sasl_utils_t *utils = io->utils;
     sasl_out_params_t *oparams = io->oparams;
     struct plain_message m = {0};
@@ -23,42 +20,27 @@ static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
     /* RFC 4616 section 2: the client sends first; the server says nothing */
     if (io->in && io->inlen)
         return sm_fail(utils, SASL_BADPROT, "PLAIN: the server sent a challenge, PLAIN has none");
-    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD,
-                     io->prompt_need, &c->base.creds);
-    if (r != SASL_OK)
-        return r;
-    m.authcid = c->base.creds.authname;
-    m.authcid_len = strlen(m.authcid);
-    m.authzid = c->base.creds.authzid;
-    m.authzid_len = m.authzid ? strlen(m.authzid) : 0;
-    m.passwd = c->base.creds.password;
-    m.passwd_len = c->base.creds.password_len;
-    if (!m.authcid_len || !m.passwd_len)
-        return sm_fail(utils, SASL_BADPARAM, "PLAIN: empty %s",
-                       m.authcid_len ? "password" : "user name");
-    if (memchr(m.passwd, '\0', m.passwd_len))
-        return sm_fail(utils, SASL_BADPARAM, "PLAIN: the password contains a NUL byte");
-    r = sm_set_identities(utils, io->params->canon_user, m.authcid, (unsigned)m.authcid_len,
-                          m.authzid, (unsigned)m.authzid_len, oparams);
+    r = sm_client_identities(c, io, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | SM_WANT_PASSWORD,
+                             SM_PASSWORD_SENT);
     if (r != SASL_OK)
         return r;
     /* send the names as canon_user made them (the application may map them) */
     m.authcid = oparams->authid;
     m.authcid_len = oparams->alen;
-    if (m.authzid_len) {
+    if (c->creds.authzid) {
         m.authzid = oparams->user;
         m.authzid_len = oparams->ulen;
     }
-    if (!m.authcid_len)
-        return sm_fail(utils, SASL_BADPARAM, "PLAIN: empty user name");
-    if ((r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)plain_message_len(&m))) != SASL_OK)
+    m.passwd = c->creds.password;
+    m.passwd_len = c->creds.password_len;
+    if ((r = sm_outbuf_reserve(utils, &c->out, (unsigned)plain_message_len(&m))) != SASL_OK)
         return r;
-    plain_build(&m, c->base.out.data);
-    c->base.out.len = (unsigned)plain_message_len(&m);
-    sm_client_output(&c->base, io->out, io->outlen);
-    sm_creds_dispose(utils, &c->base.creds);
+    plain_build(&m, c->out.data);
+    c->out.len = (unsigned)plain_message_len(&m);
+    sm_client_output(c, io->out, io->outlen);
+    sm_creds_dispose(utils, &c->creds);
     sm_oparams_done(oparams);
-    c->base.step = DONE;
+    c->step = DONE;
     return SASL_OK;
 }
 
@@ -67,8 +49,4 @@ static sm_client_handler *const plain_client_steps[] = {
     [DONE] = NULL,
 };
 
-int plain_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
-{
-    (void)glob;
-    return sm_client_new(cparams, "PLAIN", plain_client_steps, sizeof(struct plain_client), ctx);
-}
+SM_CLIENT_NEW(plain_client_new, "PLAIN", plain_client_steps, struct sm_client)

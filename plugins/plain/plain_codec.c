@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-enum plain_status plain_parse(const char *msg, size_t len, size_t max_user,
-                              size_t max_passwd, struct plain_message *out)
+const char *plain_parse(const char *msg, size_t len, size_t max_user, size_t max_passwd,
+                        struct plain_message *out)
 {
     const char *end, *nul1, *nul2;
 
@@ -30,20 +30,7 @@ enum plain_status plain_parse(const char *msg, size_t len, size_t max_user,
         return PLAIN_ERR_USER_TOO_LONG;
     if (out->passwd_len > max_passwd)
         return PLAIN_ERR_PASSWD_TOO_LONG;
-    return PLAIN_OK;
-}
-
-const char *plain_status_text(enum plain_status s)
-{
-    switch (s) {
-    case PLAIN_OK: return "ok";
-    case PLAIN_ERR_SEPARATORS: return "malformed message (expected authzid NUL authcid NUL password)";
-    case PLAIN_ERR_EMPTY_AUTHCID: return "empty authentication identity";
-    case PLAIN_ERR_EMPTY_PASSWD: return "empty password";
-    case PLAIN_ERR_USER_TOO_LONG: return "user name too long";
-    case PLAIN_ERR_PASSWD_TOO_LONG: return "password too long";
-    }
-    return "unknown error";
+    return NULL;
 }
 
 size_t plain_message_len(const struct plain_message *m)

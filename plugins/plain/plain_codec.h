@@ -13,18 +13,19 @@ struct plain_message {
     size_t passwd_len;
 };
 
-enum plain_status {
-    PLAIN_OK = 0,
-    PLAIN_ERR_SEPARATORS,    /* not exactly two NULs */
-    PLAIN_ERR_EMPTY_AUTHCID,
-    PLAIN_ERR_EMPTY_PASSWD,
-    PLAIN_ERR_USER_TOO_LONG, /* authzid or authcid over max_user */
-    PLAIN_ERR_PASSWD_TOO_LONG,
-};
+/* Why plain_parse refuses a message, in the words of the errdetail. */
+/* not exactly two NULs */
+#define PLAIN_ERR_SEPARATORS "malformed message (expected authzid NUL authcid NUL password)"
+#define PLAIN_ERR_EMPTY_AUTHCID "empty authentication identity"
+#define PLAIN_ERR_EMPTY_PASSWD "empty password"
+/* authzid or authcid over max_user */
+#define PLAIN_ERR_USER_TOO_LONG "user name too long"
+#define PLAIN_ERR_PASSWD_TOO_LONG "password too long"
 
-enum plain_status plain_parse(const char *msg, size_t len, size_t max_user,
-                              size_t max_passwd, struct plain_message *out);
-const char *plain_status_text(enum plain_status s);
+/* NULL when msg (len bytes) is a message within the caps, out then pointing
+ * into it; else why not, one of the PLAIN_ERR_* above. */
+const char *plain_parse(const char *msg, size_t len, size_t max_user, size_t max_passwd,
+                        struct plain_message *out);
 
 /* Bytes plain_build writes for m (no NUL). */
 size_t plain_message_len(const struct plain_message *m);

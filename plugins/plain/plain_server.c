@@ -2,7 +2,7 @@
 #include "plain.h"
 #include "plain_codec.h"
 
-#include <stddef.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 
@@ -17,12 +17,12 @@ static int plain_server_check_message(void *ctx, const struct sm_server_io *io)
 {
     struct plain_server *s = ctx;
     struct plain_message m;
-    enum plain_status st;
+    const char *refused;
 
     s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
-    st = plain_parse(io->in, io->inlen, s->set->lim.max_user, s->set->lim.max_password, &m);
-    if (st != PLAIN_OK)
-        return sm_fail(io->utils, SASL_BADPROT, "PLAIN: %s", plain_status_text(st));
+    refused = plain_parse(io->in, io->inlen, s->set->lim.max_user, s->set->lim.max_password, &m);
+    if (refused)
+        return sm_fail(io->utils, SASL_BADPROT, "PLAIN: %s", refused);
     /* in the message authzid and authcid are each followed by a NUL */
     struct sm_password_attempt a = {
         .authcid = m.authcid, .authcid_len = (unsigned)m.authcid_len,
@@ -37,11 +37,4 @@ static sm_server_handler *const plain_server_steps[] = {
     [DONE] = NULL,
 };
 
-int plain_server_new(void *glob, sasl_server_params_t *sparams,
-                     const char *challenge, unsigned challen, void **ctx)
-{
-    (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, "PLAIN", plain_server_steps,
-                              sizeof(struct plain_server), offsetof(struct plain_server, set),
-                              ctx);
-}
+SM_SERVER_NEW(plain_server_new, "PLAIN", plain_server_steps, struct plain_server)

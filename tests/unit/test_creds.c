@@ -1,6 +1,7 @@
 /* Unit tests of the client's credentials (common/prompt.c): sm_get_creds
  * through the application's callbacks and SASL_INTERACT prompts, and
- * sm_creds_dispose, against the fake sasl_utils_t. */
+ * sm_creds_dispose, against the fake sasl_utils_t; and what the password
+ * clients make of them (common/client_identity.c). */
 #include "config.h"
 
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sasl-mechs/client_identity.h>
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/prompt.h>
 #include "fake_utils.h"
@@ -469,6 +471,74 @@ static void test_creds_dispose(void **state)
     assert_int_equal(c.have, 0);
 }
 
+/* sm_client_identities for the fixture's application, as the client of
+ * mech: its result, with the client's creds disposed of */
+static int identities(struct fixture *f, const char *mech, unsigned want, unsigned checks,
+                      sasl_out_params_t *oparams)
+{
+    struct sm_client c = {.mech = mech};
+    const struct sm_client_io io = {.params = &f->params, .utils = U,
+                                    .prompt_need = &f->prompts, .oparams = oparams};
+    int r = sm_client_identities(&c, &io, want, checks);
+
+    sm_creds_dispose(U, &c.creds);
+    return r;
+}
+
+static void test_identities_canonicalised(void **state)
+{
+    struct fixture *f = fixture_init(state, "tim", "admin", "tanstaaf");
+    sasl_out_params_t o = {0};
+
+    assert_int_equal(identities(f, "PLAIN", WANT_ALL, SM_PASSWORD_SENT, &o), SASL_OK);
+    assert_int_equal(fake.canon_calls, 2);
+    assert_string_equal(o.authid, "tim");
+    assert_string_equal(o.user, "admin");
+    /* without an authzid the name is canonicalised once, as both */
+    f = fixture_init(state, "tim", "admin", "tanstaaf");
+    fake.canon_calls = 0;
+    memset(&o, 0, sizeof(o));
+    assert_int_equal(identities(f, "LOGIN", WANT_REQUIRED, SM_PASSWORD_SENT, &o), SASL_OK);
+    assert_int_equal(fake.canon_calls, 1);
+    assert_int_equal(o.alen, 3);
+}
+
+/* what the mechanism could not send, refused before canon_user, named by it */
+static void test_identities_refused(void **state)
+{
+    static const struct {
+        const char *user, *password;
+        unsigned checks;
+        const char *error; /* NULL: accepted */
+    } rows[] = {
+        {"", "tanstaaf", SM_PASSWORD_SENT, "MECH: empty user name"},
+        {"", "tanstaaf", 0, "MECH: empty user name"},
+        {"", "", SM_PASSWORD_SENT, "MECH: empty user name"},
+        {"tim", "", SM_PASSWORD_SENT, "MECH: empty password"},
+        {"tim", "", 0, NULL},
+        {"tim", "tans\0taaf", SM_PASSWORD_SENT, "MECH: the password contains a NUL byte"},
+        {"tim", "tans\0taaf", 0, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct fixture *f = fixture_init(state, rows[i].user, ABSENT, rows[i].password);
+        sasl_out_params_t o = {0};
+        int r;
+
+        f->pw.len = i >= 5 ? 9 : strlen(rows[i].password);
+        fake.canon_calls = 0;
+        r = identities(f, "MECH", WANT_REQUIRED, rows[i].checks, &o);
+        if (!rows[i].error) {
+            assert_int_equal(r, SASL_OK);
+            continue;
+        }
+        assert_int_equal(r, SASL_BADPARAM);
+        assert_string_equal(fake.last_error, rows[i].error);
+        assert_int_equal(fake.canon_calls, 0);
+    }
+}
+
 int main(void)
 {
     static const struct CMUnitTest tests[] = {
@@ -486,6 +556,8 @@ int main(void)
         TF(test_get_creds_cannot_prompt),
         TF(test_get_creds_callback_errors),
         T(test_creds_dispose),
+        TF(test_identities_canonicalised),
+        TF(test_identities_refused),
     };
 
     return cmocka_run_group_tests_name("creds", tests, NULL, NULL);

@@ -1,5 +1,6 @@
-/* Unit tests of plugins/login/login_codec.c: one answer of the LOGIN
- * exchange (a user name or a password) is 1..max bytes without a NUL. */
+/* Unit tests of LOGIN's answers: one answer of the LOGIN exchange (a user
+ * name or a password) is a field of 1..max bytes without a NUL, as
+ * sm_field_refusal (common/field.c) checks it. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "login_codec.h"
+#include <sasl-mechs/field.h>
 
 #define M(s) s, sizeof(s) - 1
 
@@ -19,26 +21,30 @@ struct row {
     const char *s;
     size_t len;
     size_t max;
-    enum login_status expect;
+    const char *expect; /* the refusal, NULL: accepted */
 };
 
+#define EMPTY "empty"
+#define TOO_LONG "too long"
+#define NUL "contains a NUL byte"
+
 static const struct row rows[] = {
-    {"plain name", M("tim"), 255, LOGIN_OK},
-    {"password with spaces", M("tans taaf "), 1024, LOGIN_OK},
-    {"UTF-8", M("J\xc3\xbcrgen"), 255, LOGIN_OK},
-    {"one byte", M("x"), 1, LOGIN_OK},
-    {"exactly max", M("abcde"), 5, LOGIN_OK},
-    {"max + 1", M("abcdef"), 5, LOGIN_ERR_TOO_LONG},
-    {"far too long", M("abcdefghijklmnopqrstuvwxyz"), 5, LOGIN_ERR_TOO_LONG},
-    {"empty", M(""), 255, LOGIN_ERR_EMPTY},
-    {"empty with max 0", M(""), 0, LOGIN_ERR_EMPTY},
-    {"one byte over max 0", M("a"), 0, LOGIN_ERR_TOO_LONG},
-    {"a lone NUL", M("\0"), 255, LOGIN_ERR_NUL},
-    {"leading NUL", M("\0tim"), 255, LOGIN_ERR_NUL},
-    {"NUL inside", M("ti\0m"), 255, LOGIN_ERR_NUL},
-    {"trailing NUL", M("tim\0"), 255, LOGIN_ERR_NUL},
-    {"NUL exactly at max", M("abcd\0"), 5, LOGIN_ERR_NUL},
-    {"control bytes other than NUL", M("\x01\x7f\r\n"), 255, LOGIN_OK},
+    {"plain name", M("tim"), 255, NULL},
+    {"password with spaces", M("tans taaf "), 1024, NULL},
+    {"UTF-8", M("J\xc3\xbcrgen"), 255, NULL},
+    {"one byte", M("x"), 1, NULL},
+    {"exactly max", M("abcde"), 5, NULL},
+    {"max + 1", M("abcdef"), 5, TOO_LONG},
+    {"far too long", M("abcdefghijklmnopqrstuvwxyz"), 5, TOO_LONG},
+    {"empty", M(""), 255, EMPTY},
+    {"empty with max 0", M(""), 0, EMPTY},
+    {"one byte over max 0", M("a"), 0, TOO_LONG},
+    {"a lone NUL", M("\0"), 255, NUL},
+    {"leading NUL", M("\0tim"), 255, NUL},
+    {"NUL inside", M("ti\0m"), 255, NUL},
+    {"trailing NUL", M("tim\0"), 255, NUL},
+    {"NUL exactly at max", M("abcd\0"), 5, NUL},
+    {"control bytes other than NUL", M("\x01\x7f\r\n"), 255, NULL},
 };
 
 static void test_table(void **state)
@@ -47,19 +53,18 @@ static void test_table(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        enum login_status st = login_check_field(rows[i].s, rows[i].len, rows[i].max);
-        if (st != rows[i].expect)
-            fail_msg("row %zu (%s): status %d (%s), expected %d (%s)", i, rows[i].name, (int)st,
-                     login_status_text(st), (int)rows[i].expect,
-                     login_status_text(rows[i].expect));
+        const char *got = sm_field_refusal(rows[i].s, rows[i].len, rows[i].max);
+        if (got != rows[i].expect && (!got || !rows[i].expect || strcmp(got, rows[i].expect)))
+            fail_msg("row %zu (%s): %s, expected %s", i, rows[i].name, got ? got : "accepted",
+                     rows[i].expect ? rows[i].expect : "accepted");
     }
 }
 
 static void test_null(void **state)
 {
     (void)state;
-    assert_int_equal(login_check_field(NULL, 0, 255), LOGIN_ERR_EMPTY);
-    assert_int_equal(login_check_field(NULL, 5, 255), LOGIN_ERR_EMPTY);
+    assert_string_equal(sm_field_refusal(NULL, 0, 255), EMPTY);
+    assert_string_equal(sm_field_refusal(NULL, 5, 255), EMPTY);
 }
 
 /* Boundary at the default caps, with the field alone in a heap block so an
@@ -76,8 +81,10 @@ static void test_boundaries(void **state)
             char *p = malloc(len);
             assert_non_null(p);
             memset(p, 'u', len);
-            assert_int_equal(login_check_field(p, len, max),
-                             len > max ? LOGIN_ERR_TOO_LONG : LOGIN_OK);
+            if (len > max)
+                assert_string_equal(sm_field_refusal(p, len, max), TOO_LONG);
+            else
+                assert_null(sm_field_refusal(p, len, max));
             free(p);
         }
     }
@@ -87,7 +94,7 @@ static void test_boundaries(void **state)
             assert_non_null(p);
             memset(p, 'u', len);
             p[pos] = '\0';
-            assert_int_equal(login_check_field(p, len, 64), LOGIN_ERR_NUL);
+            assert_string_equal(sm_field_refusal(p, len, 64), NUL);
             free(p);
         }
 }
@@ -101,17 +108,21 @@ static void test_challenges(void **state)
     assert_true(LOGIN_MAX_CHALLENGE >= sizeof(LOGIN_PASSWORD_CHALLENGE));
 }
 
-static void test_status_text(void **state)
+/* the three refusals are told apart in the errdetail */
+static void test_refusals(void **state)
 {
-    enum login_status s;
+    const char *empty = sm_field_refusal("", 0, 5), *big = sm_field_refusal("abcdef", 6, 5);
+    const char *nul = sm_field_refusal("a\0", 2, 5);
 
     (void)state;
-    for (s = LOGIN_OK; s <= LOGIN_ERR_TOO_LONG; s++) {
-        assert_non_null(login_status_text(s));
-        assert_true(strlen(login_status_text(s)) > 0);
-    }
-    assert_string_equal(login_status_text(LOGIN_OK), "ok");
-    assert_non_null(login_status_text((enum login_status)99));
+    assert_non_null(empty);
+    assert_non_null(big);
+    assert_non_null(nul);
+    assert_string_not_equal(empty, big);
+    assert_string_not_equal(empty, nul);
+    assert_string_not_equal(big, nul);
+    /* too long is found before a NUL is searched for beyond the cap */
+    assert_string_equal(sm_field_refusal("a\0cdef", 6, 5), TOO_LONG);
 }
 
 int main(void)
@@ -121,7 +132,7 @@ int main(void)
         cmocka_unit_test(test_null),
         cmocka_unit_test(test_boundaries),
         cmocka_unit_test(test_challenges),
-        cmocka_unit_test(test_status_text),
+        cmocka_unit_test(test_refusals),
     };
 
     return cmocka_run_group_tests_name("login_codec", tests, NULL, NULL);
