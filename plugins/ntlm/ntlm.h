@@ -27,10 +27,8 @@ struct ntlm_settings {
 int ntlm_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 
 sm_server_new_fn ntlm_server_new;
-sm_server_step_fn ntlm_server_step;
 sm_dispose_fn ntlm_server_dispose;
 
 sm_client_new_fn ntlm_client_new;
-sm_client_step_fn ntlm_client_step;
 
 #endif

@@ -18,33 +18,29 @@
                       | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY | NTLM_NEGOTIATE_128 \
                       | NTLM_NEGOTIATE_56)
 
+enum { SEND_NEGOTIATE, SEND_AUTHENTICATE, DONE };
+
 struct ntlm_client {
-    struct sm_client base; /* first: sm_client_dispose frees it */
-    enum { SEND_NEGOTIATE, SEND_AUTHENTICATE, DONE } step;
+    struct sm_client base; /* first: the step runner and sm_client_dispose use it */
     unsigned char negotiate[NTLM_NEGOTIATE_HEADER];
     size_t negotiate_len;
 };
 
-int ntlm_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+static int ntlm_client_send_negotiate(void *ctx, const struct sm_client_io *io)
 {
-    (void)glob;
-    return sm_client_new(cparams, sizeof(struct ntlm_client), ctx);
-}
-
-static int ntlm_client_send_negotiate(struct ntlm_client *c, sasl_client_params_t *cparams,
-                                      sasl_interact_t **prompt_need, const char **out,
-                                      unsigned *outlen)
-{
-    int r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, prompt_need, &c->base.creds);
+    struct ntlm_client *c = ctx;
+    sasl_client_params_t *cparams = io->params;
+    int r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, io->prompt_need,
+                         &c->base.creds);
 
     if (r != SASL_OK)
         return r;
     if (cparams->props.min_ssf > cparams->external_ssf)
-        return sm_fail(cparams->utils, SASL_TOOWEAK, "NTLM: no security layer to offer");
+        return sm_fail(io->utils, SASL_TOOWEAK, "NTLM: no security layer to offer");
     c->negotiate_len = ntlm_build_negotiate(CLIENT_FLAGS, c->negotiate, sizeof(c->negotiate));
-    c->step = SEND_AUTHENTICATE;
-    *out = (const char *)c->negotiate;
-    *outlen = (unsigned)c->negotiate_len;
+    c->base.step = SEND_AUTHENTICATE;
+    *io->out = (const char *)c->negotiate;
+    *io->outlen = (unsigned)c->negotiate_len;
     return SASL_CONTINUE;
 }
 
@@ -287,27 +283,26 @@ static int ntlm_client_build_authenticate(struct ntlm_client *c, const sasl_util
     return SASL_OK;
 }
 
-static int ntlm_client_send_authenticate(struct ntlm_client *c, sasl_client_params_t *cparams,
-                                         const char *in, unsigned inlen, const char **out,
-                                         unsigned *outlen, sasl_out_params_t *oparams)
+static int ntlm_client_send_authenticate(void *ctx, const struct sm_client_io *io)
 {
-    const sasl_utils_t *utils = cparams->utils;
+    struct ntlm_client *c = ctx;
+    const sasl_utils_t *utils = io->utils;
     const struct sm_creds *cr = &c->base.creds;
     unsigned char nt[NT_MAX];
     struct ntlm_client_answer ans, *a = &ans;
     int r, allow_v1 = 0;
 
-    c->step = DONE;
+    c->base.step = DONE;
     if ((r = ntlm_client_allow_v1(utils, &allow_v1)) != SASL_OK)
         return r;
     memset(a, 0, sizeof(*a));
     a->nt = nt;
-    if ((r = ntlm_client_read_challenge(utils, in, inlen, allow_v1, a)) != SASL_OK
+    if ((r = ntlm_client_read_challenge(utils, io->in, io->inlen, allow_v1, a)) != SASL_OK
         || (r = ntlm_client_split_authname(utils, cr->authname, a)) != SASL_OK
         || (r = ntlm_client_encode_names(utils, a)) != SASL_OK)
         goto out;
-    r = sm_set_identities(utils, cparams->canon_user, a->user, (unsigned)strlen(a->user),
-                          NULL, 0, oparams);
+    r = sm_set_identities(utils, io->params->canon_user, a->user, (unsigned)strlen(a->user),
+                          NULL, 0, io->oparams);
     if (r != SASL_OK)
         goto out;
     if (ntlm_nt_hash_utf8(cr->password, cr->password_len, a->hash) != 0) {
@@ -319,10 +314,10 @@ static int ntlm_client_send_authenticate(struct ntlm_client *c, sasl_client_para
         r = sm_fail(utils, SASL_FAIL, "NTLM: cannot compute the response");
         goto out;
     }
-    r = ntlm_client_build_authenticate(c, utils, a, in, inlen);
+    r = ntlm_client_build_authenticate(c, utils, a, io->in, io->inlen);
     if (r == SASL_OK) {
-        sm_client_output(&c->base, out, outlen);
-        sm_oparams_done(oparams);
+        sm_client_output(&c->base, io->out, io->outlen);
+        sm_oparams_done(io->oparams);
     }
 out:
     sm_erase(a->hash, sizeof(a->hash));
@@ -332,21 +327,14 @@ out:
     return r;
 }
 
-int ntlm_client_step(void *ctx, sasl_client_params_t *cparams,
-                     const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                     const char **out, unsigned *outlen, sasl_out_params_t *oparams)
-{
-    struct ntlm_client *c = ctx;
-    int r;
+static sm_client_handler *const ntlm_client_steps[] = {
+    [SEND_NEGOTIATE] = ntlm_client_send_negotiate,
+    [SEND_AUTHENTICATE] = ntlm_client_send_authenticate,
+    [DONE] = NULL,
+};
 
-    if ((r = sm_step_begin(cparams->utils, "NTLM", c, out, outlen)) != SASL_OK)
-        return r;
-    switch (c->step) {
-    case SEND_NEGOTIATE:
-        return ntlm_client_send_negotiate(c, cparams, prompt_need, out, outlen);
-    case SEND_AUTHENTICATE:
-        return ntlm_client_send_authenticate(c, cparams, in, inlen, out, outlen, oparams);
-    default:
-        return sm_too_many_steps(cparams->utils, "NTLM");
-    }
+int ntlm_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    (void)glob;
+    return sm_client_new(cparams, "NTLM", ntlm_client_steps, sizeof(struct ntlm_client), ctx);
 }

@@ -8,6 +8,21 @@ static const unsigned char signature[8] = "NTLMSSP";
 
 enum { TYPE_NEGOTIATE = 1, TYPE_CHALLENGE = 2, TYPE_AUTHENTICATE = 3 };
 
+/* MS-NLMP 2.2.1: what tells the three messages' fixed headers apart, for
+ * the parsers and the builders alike. */
+struct layout {
+    uint32_t type;
+    size_t min;      /* the shortest message the parser accepts (the oldest peers' form) */
+    size_t flags_at; /* NegotiateFlags */
+    size_t header;   /* the whole fixed header, before the VERSION the flags may announce */
+};
+static const struct layout negotiate_layout = {TYPE_NEGOTIATE, NTLM_NEGOTIATE_MIN, 12,
+                                               NTLM_NEGOTIATE_HEADER};
+static const struct layout challenge_layout = {TYPE_CHALLENGE, NTLM_CHALLENGE_MIN, 20,
+                                               NTLM_CHALLENGE_HEADER};
+static const struct layout authenticate_layout = {TYPE_AUTHENTICATE, NTLM_AUTHENTICATE_HEADER, 60,
+                                                  NTLM_AUTHENTICATE_HEADER};
+
 const char *ntlm_status_text(enum ntlm_status st)
 {
     switch (st) {
@@ -54,25 +69,30 @@ static void ntlm_codec_put32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)(v >> 24);
 }
 
-static enum ntlm_status ntlm_codec_check_header(const unsigned char *m, size_t len, size_t min,
-                                                uint32_t type)
+/* The start of every parser: out (size bytes) cleared, so that a refused
+ * message leaves nothing of a former one; the length, signature and type
+ * of a message laid out as l checked; its flags read. */
+static enum ntlm_status ntlm_codec_open(const unsigned char *m, size_t len, const struct layout *l,
+                                        void *out, size_t size, uint32_t *flags)
 {
+    memset(out, 0, size);
     if (len > NTLM_MAX_MESSAGE)
         return NTLM_ERR_TOO_BIG;
-    if (len < min)
+    if (len < l->min)
         return NTLM_ERR_SHORT;
     if (memcmp(m, signature, sizeof(signature)) != 0)
         return NTLM_ERR_SIGNATURE;
-    if (ntlm_codec_get32(m + 8) != type)
+    if (ntlm_codec_get32(m + 8) != l->type)
         return NTLM_ERR_TYPE;
+    *flags = ntlm_codec_get32(m + l->flags_at);
     return NTLM_OK;
 }
 
 /* MS-NLMP 2.2.1: the VERSION field follows the fixed header when the
  * flags say so; the payload cannot start inside it. */
-static size_t ntlm_codec_version_len(uint32_t flags)
+static size_t ntlm_codec_payload_at(const struct layout *l, uint32_t flags)
 {
-    return flags & NTLM_NEGOTIATE_VERSION ? NTLM_VERSION_LEN : 0;
+    return l->header + (flags & NTLM_NEGOTIATE_VERSION ? NTLM_VERSION_LEN : 0);
 }
 
 /* The message's security buffers, checked together: each inside
@@ -119,60 +139,51 @@ static enum ntlm_status ntlm_codec_read_fields(const unsigned char *m, size_t le
 
 enum ntlm_status ntlm_parse_negotiate(const void *msg, size_t len, struct ntlm_negotiate *out)
 {
-    const unsigned char *m = msg;
-    enum ntlm_status st;
+    const struct layout *l = &negotiate_layout;
     struct field f[] = {{16, &out->domain}, {24, &out->workstation}};
+    enum ntlm_status st = ntlm_codec_open(msg, len, l, out, sizeof(*out), &out->flags);
 
-    memset(out, 0, sizeof(*out));
-    if ((st = ntlm_codec_check_header(m, len, NTLM_NEGOTIATE_MIN, TYPE_NEGOTIATE)) != NTLM_OK)
+    if (st != NTLM_OK)
         return st;
-    out->flags = ntlm_codec_get32(m + 12);
     /* the oldest clients send the flags alone, and then supply no names;
      * anything else shorter than the header is a truncated header */
-    if (len == NTLM_NEGOTIATE_MIN
+    if (len == l->min
         && !(out->flags & (NTLM_NEGOTIATE_OEM_DOMAIN_SUPPLIED
                            | NTLM_NEGOTIATE_OEM_WORKSTATION_SUPPLIED)))
         return NTLM_OK;
-    if (len < NTLM_NEGOTIATE_HEADER)
+    if (len < l->header)
         return NTLM_ERR_SHORT;
-    return ntlm_codec_read_fields(
-        m, len, NTLM_NEGOTIATE_HEADER + ntlm_codec_version_len(out->flags), f, 2, NULL);
+    return ntlm_codec_read_fields(msg, len, ntlm_codec_payload_at(l, out->flags), f, 2, NULL);
 }
 
 enum ntlm_status ntlm_parse_challenge(const void *msg, size_t len, struct ntlm_challenge *out)
 {
     const unsigned char *m = msg;
-    enum ntlm_status st;
+    const struct layout *l = &challenge_layout;
     struct field f[] = {{12, &out->target_name}, {40, &out->target_info}};
+    enum ntlm_status st = ntlm_codec_open(m, len, l, out, sizeof(*out), &out->flags);
 
-    memset(out, 0, sizeof(*out));
-    if ((st = ntlm_codec_check_header(m, len, NTLM_CHALLENGE_MIN, TYPE_CHALLENGE)) != NTLM_OK)
+    if (st != NTLM_OK)
         return st;
-    out->flags = ntlm_codec_get32(m + 20);
     memcpy(out->server_challenge, m + 24, NTLM_CHALLENGE_LEN);
     /* the oldest servers send no target information fields */
-    if (len < NTLM_CHALLENGE_HEADER)
-        return ntlm_codec_read_fields(m, len, NTLM_CHALLENGE_MIN, f, 1, NULL);
-    return ntlm_codec_read_fields(
-        m, len, NTLM_CHALLENGE_HEADER + ntlm_codec_version_len(out->flags), f, 2, NULL);
+    if (len < l->header)
+        return ntlm_codec_read_fields(m, len, l->min, f, 1, NULL);
+    return ntlm_codec_read_fields(m, len, ntlm_codec_payload_at(l, out->flags), f, 2, NULL);
 }
 
 enum ntlm_status ntlm_parse_authenticate(const void *msg, size_t len,
                                          struct ntlm_authenticate *out)
 {
-    const unsigned char *m = msg;
-    enum ntlm_status st;
+    const struct layout *l = &authenticate_layout;
     struct field f[] = {{12, &out->lm}, {20, &out->nt}, {28, &out->domain},
                         {36, &out->user}, {44, &out->workstation}, {52, &out->session_key}};
+    enum ntlm_status st = ntlm_codec_open(msg, len, l, out, sizeof(*out), &out->flags);
 
-    memset(out, 0, sizeof(*out));
-    if ((st = ntlm_codec_check_header(m, len, NTLM_AUTHENTICATE_HEADER, TYPE_AUTHENTICATE))
-        != NTLM_OK)
+    if (st != NTLM_OK)
         return st;
-    out->flags = ntlm_codec_get32(m + 60);
-    return ntlm_codec_read_fields(m, len,
-                                  NTLM_AUTHENTICATE_HEADER + ntlm_codec_version_len(out->flags), f,
-                                  6, &out->payload_start);
+    return ntlm_codec_read_fields(msg, len, ntlm_codec_payload_at(l, out->flags), f, 6,
+                                  &out->payload_start);
 }
 
 /* ---- AV pairs ------------------------------------------------------------ */
@@ -276,10 +287,12 @@ enum ntlm_status ntlm_parse_v2_response(const struct ntlm_buf *nt, struct ntlm_v
 
 /* ---- builders ------------------------------------------------------------ */
 
-static void ntlm_codec_header(unsigned char *out, uint32_t type)
+/* The signature, type and flags of a message laid out as l. */
+static void ntlm_codec_put_header(unsigned char *out, const struct layout *l, uint32_t flags)
 {
     memcpy(out, signature, sizeof(signature));
-    ntlm_codec_put32(out + 8, type);
+    ntlm_codec_put32(out + 8, l->type);
+    ntlm_codec_put32(out + l->flags_at, flags);
 }
 
 size_t ntlm_build_negotiate(uint32_t flags, unsigned char *out, size_t cap)
@@ -287,10 +300,10 @@ size_t ntlm_build_negotiate(uint32_t flags, unsigned char *out, size_t cap)
     if (cap < NTLM_NEGOTIATE_HEADER)
         return 0;
     memset(out, 0, NTLM_NEGOTIATE_HEADER);
-    ntlm_codec_header(out, TYPE_NEGOTIATE);
-    ntlm_codec_put32(out + 12, flags & ~(NTLM_NEGOTIATE_OEM_DOMAIN_SUPPLIED
-                                         | NTLM_NEGOTIATE_OEM_WORKSTATION_SUPPLIED
-                                         | NTLM_NEGOTIATE_VERSION));
+    ntlm_codec_put_header(out, &negotiate_layout,
+                          flags & ~(NTLM_NEGOTIATE_OEM_DOMAIN_SUPPLIED
+                                    | NTLM_NEGOTIATE_OEM_WORKSTATION_SUPPLIED
+                                    | NTLM_NEGOTIATE_VERSION));
     return NTLM_NEGOTIATE_HEADER;
 }
 
@@ -322,13 +335,12 @@ size_t ntlm_build_challenge(const struct ntlm_challenge_fields *f, unsigned char
         || cap < hdr || cap - hdr < f->target_name.len
         || cap - hdr - f->target_name.len < f->target_info.len)
         return 0;
-    memset(out, 0, hdr);
-    ntlm_codec_header(out, TYPE_CHALLENGE);
     if (f->target_info.len)
         flags |= NTLM_NEGOTIATE_TARGET_INFO;
     if (f->version)
         flags |= NTLM_NEGOTIATE_VERSION;
-    ntlm_codec_put32(out + 20, flags);
+    memset(out, 0, hdr);
+    ntlm_codec_put_header(out, &challenge_layout, flags);
     memcpy(out + 24, f->server_challenge, NTLM_CHALLENGE_LEN);
     ntlm_codec_put_field(out, 12, &f->target_name, &pos);
     /* MS-NLMP 2.2.1.2: without NEGOTIATE_TARGET_INFO the fields are zero */
@@ -357,11 +369,10 @@ size_t ntlm_build_authenticate(const struct ntlm_authenticate_fields *f, unsigne
     }
     if (total > cap)
         return 0;
-    memset(out, 0, hdr);
-    ntlm_codec_header(out, TYPE_AUTHENTICATE);
     if (f->version)
         flags |= NTLM_NEGOTIATE_VERSION;
-    ntlm_codec_put32(out + 60, flags);
+    memset(out, 0, hdr);
+    ntlm_codec_put_header(out, &authenticate_layout, flags);
     for (i = 0; i < 6; i++)
         ntlm_codec_put_field(out, at[i], order[i], &pos);
     if (f->version)

@@ -65,9 +65,10 @@ int ntlm_server_options(const sasl_utils_t *utils, struct sm_server_settings *se
     return r;
 }
 
+enum { AWAIT_NEGOTIATE, AWAIT_AUTHENTICATE, DONE };
+
 struct ntlm_server {
-    struct sm_server base; /* first: sm_server_dispose erases the property values */
-    enum { AWAIT_NEGOTIATE, AWAIT_AUTHENTICATE, DONE } step;
+    struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     uint32_t flags;             /* as the CHALLENGE sent them */
     unsigned char server_challenge[NTLM_CHALLENGE_LEN];
     unsigned char timestamp[NTLM_TIMESTAMP_LEN]; /* as the CHALLENGE sent it */
@@ -77,18 +78,6 @@ struct ntlm_server {
     size_t negotiate_len, challenge_len;
     const struct ntlm_settings *set; /* the plugin's (glob) */
 };
-
-int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
-                    const char *challenge, unsigned challen, void **ctx)
-{
-    const struct ntlm_settings *set = glob;
-
-    (void)challenge; (void)challen;
-    if (set->smb_server)
-        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s", SMB_SERVER_REFUSED);
-    return sm_server_new_glob(sparams, glob, "NTLM", sizeof(struct ntlm_server),
-                              offsetof(struct ntlm_server, set), ctx);
-}
 
 void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
 {
@@ -249,28 +238,28 @@ static int ntlm_server_build_challenge(struct ntlm_server *s, sasl_server_params
     return SASL_OK;
 }
 
-static int ntlm_server_send_challenge(struct ntlm_server *s, sasl_server_params_t *sparams,
-                                      const char *in, unsigned inlen, const char **out,
-                                      unsigned *outlen)
+static int ntlm_server_send_challenge(void *ctx, const struct sm_server_io *io)
 {
-    const sasl_utils_t *utils = sparams->utils;
+    struct ntlm_server *s = ctx;
+    const sasl_utils_t *utils = io->utils;
     unsigned char challenge[CHALLENGE_MAX];
     int r;
 
-    if ((r = ntlm_server_read_negotiate(s, utils, in, inlen)) != SASL_OK
-        || (r = ntlm_server_build_challenge(s, sparams, challenge)) != SASL_OK)
+    s->base.step = DONE; /* unless the CHALLENGE goes out */
+    if ((r = ntlm_server_read_negotiate(s, utils, io->in, io->inlen)) != SASL_OK
+        || (r = ntlm_server_build_challenge(s, io->params, challenge)) != SASL_OK)
         return r;
     /* kept for the MIC, which covers both */
-    s->negotiate = utils->malloc(inlen);
+    s->negotiate = utils->malloc(io->inlen);
     s->challenge = utils->malloc((unsigned)s->challenge_len);
     if (!s->negotiate || !s->challenge)
         return SASL_NOMEM;
-    memcpy(s->negotiate, in, inlen);
-    s->negotiate_len = inlen;
+    memcpy(s->negotiate, io->in, io->inlen);
+    s->negotiate_len = io->inlen;
     memcpy(s->challenge, challenge, s->challenge_len);
-    s->step = AWAIT_AUTHENTICATE;
-    *out = (const char *)s->challenge;
-    *outlen = (unsigned)s->challenge_len;
+    s->base.step = AWAIT_AUTHENTICATE;
+    *io->out = (const char *)s->challenge;
+    *io->outlen = (unsigned)s->challenge_len;
     return SASL_CONTINUE;
 }
 
@@ -489,11 +478,11 @@ static int ntlm_server_response_matches(struct ntlm_server *s, const struct ntlm
     return ok;
 }
 
-static int ntlm_server_check_authenticate(struct ntlm_server *s, sasl_server_params_t *sparams,
-                                          const char *in, unsigned inlen,
-                                          sasl_out_params_t *oparams)
+static int ntlm_server_check_authenticate(void *ctx, const struct sm_server_io *io)
 {
-    const sasl_utils_t *utils = sparams->utils;
+    struct ntlm_server *s = ctx;
+    sasl_server_params_t *sparams = io->params;
+    const sasl_utils_t *utils = io->utils;
     const char *props[] = {s->set->request, NULL};
     unsigned char hash[NTLM_HASH_LEN];
     struct propval val[2];
@@ -501,7 +490,8 @@ static int ntlm_server_check_authenticate(struct ntlm_server *s, sasl_server_par
     struct ntlm_server_attempt att, *t = &att;
     int r, found, match;
 
-    r = ntlm_server_read_attempt(s, utils, in, inlen, t);
+    s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
+    r = ntlm_server_read_attempt(s, utils, io->in, io->inlen, t);
     if (r != SASL_OK)
         return r;
     if (!sm_identity_acceptable(t->user, t->user_len))
@@ -510,34 +500,31 @@ static int ntlm_server_check_authenticate(struct ntlm_server *s, sasl_server_par
     if ((r = sm_props_begin(utils, sparams->propctx, props)) != SASL_OK)
         return r;
     r = sparams->canon_user(utils->conn, t->user, (unsigned)t->user_len,
-                            SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+                            SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
     memset(val, 0, sizeof(val));
     if (r == SASL_OK)
         utils->prop_getnames(sparams->propctx, props, val);
     found = ntlm_server_user_nt_hash(s->set, utils, &val[0], hash);
-    match = ntlm_server_response_matches(s, t, in, inlen, hash);
+    match = ntlm_server_response_matches(s, t, io->in, io->inlen, hash);
     sm_erase(hash, sizeof(hash));
     utils->prop_erase(sparams->propctx, s->set->request);
-    return sm_secret_verdict(utils, "NTLM", r, found && match, oparams);
+    return sm_secret_verdict(utils, "NTLM", r, found && match, io->oparams);
 }
 
-int ntlm_server_step(void *ctx, sasl_server_params_t *sparams,
-                     const char *in, unsigned inlen,
-                     const char **out, unsigned *outlen, sasl_out_params_t *oparams)
-{
-    struct ntlm_server *s = ctx;
-    int r;
+static sm_server_handler *const ntlm_server_steps[] = {
+    [AWAIT_NEGOTIATE] = ntlm_server_send_challenge,
+    [AWAIT_AUTHENTICATE] = ntlm_server_check_authenticate,
+    [DONE] = NULL,
+};
 
-    if ((r = sm_step_begin(sparams->utils, "NTLM", s, out, outlen)) != SASL_OK)
-        return r;
-    switch (s->step) {
-    case AWAIT_NEGOTIATE:
-        s->step = DONE;
-        return ntlm_server_send_challenge(s, sparams, in, inlen, out, outlen);
-    case AWAIT_AUTHENTICATE:
-        s->step = DONE;
-        return ntlm_server_check_authenticate(s, sparams, in, inlen, oparams);
-    default:
-        return sm_too_many_steps(sparams->utils, "NTLM");
-    }
+int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
+                    const char *challenge, unsigned challen, void **ctx)
+{
+    const struct ntlm_settings *set = glob;
+
+    (void)challenge; (void)challen;
+    if (set->smb_server)
+        return sm_fail(sparams->utils, SASL_CONFIGERR, "%s", SMB_SERVER_REFUSED);
+    return sm_server_new_glob(sparams, glob, "NTLM", ntlm_server_steps,
+                              sizeof(struct ntlm_server), offsetof(struct ntlm_server, set), ctx);
 }
