@@ -67,6 +67,25 @@ struct gssapi_layer_fns {
     int (*decode)(void *context, const char *input, unsigned inlen,
                   const char **output, unsigned *outlen);
 };
+/* The layer's entries of one side, named name, whose context type keeps
+ * its struct gssapi_sec as member sec: libsasl2 calls a layer's encode and
+ * decode with the mechanism's context (not encode_context), so each
+ * context type needs its own pair to find the layer in it:
+ *     GSSAPI_LAYER_FNS(gssapi_client_layer, struct gssapi_client);
+ * defines gssapi_client_layer_encode, gssapi_client_layer_decode and the
+ * table gssapi_client_layer that gssapi_sec_start takes. */
+#define GSSAPI_LAYER_FNS(name, type)                                                        \
+    static int name##_encode(void *context, const struct iovec *iov, unsigned niov,         \
+                             const char **output, unsigned *outlen)                         \
+    {                                                                                        \
+        return gssapi_sec_encode(&((type *)context)->sec, iov, niov, output, outlen);       \
+    }                                                                                        \
+    static int name##_decode(void *context, const char *input, unsigned inlen,              \
+                             const char **output, unsigned *outlen)                         \
+    {                                                                                        \
+        return gssapi_sec_decode(&((type *)context)->sec, input, inlen, output, outlen);    \
+    }                                                                                        \
+    static const struct gssapi_layer_fns name = {name##_encode, name##_decode}
 /* Fill oparams for the chosen layer; peer_max is the peer's buffer. */
 int gssapi_sec_start(const sasl_utils_t *utils, struct gssapi_sec *s, gss_ctx_id_t ctx,
                      unsigned layer, uint32_t peer_max, uint32_t our_max, unsigned conf_ssf,
@@ -82,6 +101,13 @@ int gssapi_wrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *i
                       gss_buffer_t out);
 int gssapi_unwrap_token(const sasl_utils_t *utils, gss_ctx_id_t ctx, const void *in, size_t len,
                         gss_buffer_t out);
+
+/* The display name of the context's initiator or acceptor principal into
+ * text (the caller releases it), or gssapi_fail's SASL_FAIL saying what
+ * could not be read. */
+enum gssapi_party { GSSAPI_INITIATOR, GSSAPI_ACCEPTOR };
+int gssapi_context_name(const sasl_utils_t *utils, gss_ctx_id_t ctx, enum gssapi_party party,
+                        const char *what, gss_buffer_t text);
 
 /* channel bindings from the application's cbinding (NULL: none) */
 gss_channel_bindings_t gssapi_bindings(const sasl_channel_binding_t *cb,
@@ -100,11 +126,9 @@ struct gssapi_settings {
 };
 int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 sm_server_new_fn gssapi_server_new;
-sm_server_step_fn gssapi_server_step;
 sm_dispose_fn gssapi_server_dispose;
 
 sm_client_new_fn gssapi_client_new;
-sm_client_step_fn gssapi_client_step;
 sm_dispose_fn gssapi_client_dispose;
 
 #endif

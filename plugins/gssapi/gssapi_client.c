@@ -14,9 +14,10 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/prompt.h>
 
+enum { INIT, AWAIT_OFFER, DONE };
+
 struct gssapi_client {
-    struct sm_client base; /* first: sm_client_new / output */
-    enum { INIT, AWAIT_OFFER, DONE } step;
+    struct sm_client base; /* first: the step runner, sm_client_new and output use it */
     gss_ctx_id_t ctx;
     gss_name_t target;
     gss_cred_id_t cred;
@@ -24,35 +25,7 @@ struct gssapi_client {
     struct gssapi_sec sec;
 };
 
-static int gssapi_client_layer_encode(void *context, const struct iovec *iov, unsigned niov,
-                                      const char **output, unsigned *outlen)
-{
-    return gssapi_sec_encode(&((struct gssapi_client *)context)->sec, iov, niov, output, outlen);
-}
-
-static int gssapi_client_layer_decode(void *context, const char *input, unsigned inlen,
-                                      const char **output, unsigned *outlen)
-{
-    return gssapi_sec_decode(&((struct gssapi_client *)context)->sec, input, inlen, output, outlen);
-}
-
-static const struct gssapi_layer_fns layer_fns = {gssapi_client_layer_encode,
-                                                  gssapi_client_layer_decode};
-
-int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
-{
-    struct gssapi_client *c;
-    int r;
-
-    (void)glob;
-    if ((r = sm_client_new(cparams, sizeof(struct gssapi_client), ctx)) != SASL_OK)
-        return r;
-    c = *ctx;
-    c->ctx = GSS_C_NO_CONTEXT;
-    c->target = GSS_C_NO_NAME;
-    c->cred = GSS_C_NO_CREDENTIAL;
-    return SASL_OK;
-}
+GSSAPI_LAYER_FNS(gssapi_client_layer, struct gssapi_client);
 
 void gssapi_client_dispose(void *ctx, const sasl_utils_t *utils)
 {
@@ -115,26 +88,27 @@ static int gssapi_client_acquire(struct gssapi_client *c, const sasl_utils_t *ut
     return SASL_OK;
 }
 
-static int gssapi_client_output(struct gssapi_client *c, const sasl_utils_t *utils,
-                                gss_buffer_t tok, const char **out, unsigned *outlen)
+static int gssapi_client_output(struct gssapi_client *c, const struct sm_client_io *io,
+                                gss_buffer_t tok)
 {
     OM_uint32 min;
-    int r = sm_outbuf_set(utils, &c->base.out, tok->value ? tok->value : "",
+    int r = sm_outbuf_set(io->utils, &c->base.out, tok->value ? tok->value : "",
                           (unsigned)tok->length);
 
     gss_release_buffer(&min, tok);
     if (r == SASL_OK)
-        sm_client_output(&c->base, out, outlen);
+        sm_client_output(&c->base, io->out, io->outlen);
     return r;
 }
 
-static int gssapi_client_init_step(struct gssapi_client *c, sasl_client_params_t *cparams,
-                                   const char *in, unsigned inlen, const char **out,
-                                   unsigned *outlen)
+static int gssapi_client_init_context(void *ctx, const struct sm_client_io *io)
 {
-    const sasl_utils_t *utils = cparams->utils;
+    struct gssapi_client *c = ctx;
+    sasl_client_params_t *cparams = io->params;
+    const sasl_utils_t *utils = io->utils;
+    unsigned inlen = io->inlen;
     struct gss_channel_bindings_struct cbstore;
-    gss_buffer_desc ib = {inlen, (void *)in}, ob = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc ib = {inlen, (void *)io->in}, ob = GSS_C_EMPTY_BUFFER;
     OM_uint32 maj, min, want;
     int r;
 
@@ -168,9 +142,9 @@ static int gssapi_client_init_step(struct gssapi_client *c, sasl_client_params_t
             gss_release_buffer(&min, &ob);
             return sm_fail(utils, SASL_BADAUTH, "GSSAPI: the server did not authenticate");
         }
-        c->step = AWAIT_OFFER;
+        c->base.step = AWAIT_OFFER;
     }
-    r = gssapi_client_output(c, utils, &ob, out, outlen);
+    r = gssapi_client_output(c, io, &ob);
     return r == SASL_OK ? SASL_CONTINUE : r;
 }
 
@@ -218,20 +192,14 @@ static int gssapi_client_set_identity(struct gssapi_client *c, sasl_client_param
 {
     const sasl_utils_t *utils = cparams->utils;
     gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
-    gss_name_t me = GSS_C_NO_NAME;
     char *me_text;
-    OM_uint32 maj, min;
+    OM_uint32 min;
     int r;
 
-    maj = gss_inquire_context(&min, c->ctx, &me, NULL, NULL, NULL, NULL, NULL, NULL);
-    if (!GSS_ERROR(maj))
-        maj = gss_display_name(&min, me, &nb, NULL);
-    if (me != GSS_C_NO_NAME) {
-        OM_uint32 m2;
-        gss_release_name(&m2, &me);
-    }
-    if (GSS_ERROR(maj))
-        return gssapi_fail(utils, SASL_FAIL, "cannot read our own principal", maj, min);
+    r = gssapi_context_name(utils, c->ctx, GSSAPI_INITIATOR, "cannot read our own principal",
+                            &nb);
+    if (r != SASL_OK)
+        return r;
     /* canon_user reads up to a NUL: a GSS-API buffer promises none */
     me_text = nb.length <= SM_MAX_USER_LIMIT ? sm_strndup(utils, nb.value, nb.length) : NULL;
     gss_release_buffer(&min, &nb);
@@ -243,11 +211,11 @@ static int gssapi_client_set_identity(struct gssapi_client *c, sasl_client_param
     return r;
 }
 
-static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *cparams,
-                                const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                                const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+static int gssapi_client_choose(struct gssapi_client *c, const struct sm_client_io *io)
 {
-    const sasl_utils_t *utils = cparams->utils;
+    sasl_client_params_t *cparams = io->params;
+    sasl_out_params_t *oparams = io->oparams;
+    const sasl_utils_t *utils = io->utils;
     struct gssapi_client_offer o;
     gss_buffer_desc wrapped;
     unsigned choice;
@@ -257,9 +225,9 @@ static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *c
     size_t authzid_len = 0, n;
     int r;
 
-    if ((r = sm_get_creds(cparams, SM_WANT_AUTHZID, prompt_need, &c->base.creds)) != SASL_OK)
+    if ((r = sm_get_creds(cparams, SM_WANT_AUTHZID, io->prompt_need, &c->base.creds)) != SASL_OK)
         return r;
-    if ((r = gssapi_client_read_offer(c, cparams, in, inlen, &o)) != SASL_OK)
+    if ((r = gssapi_client_read_offer(c, cparams, io->in, io->inlen, &o)) != SASL_OK)
         return r;
     choice = o.layer;
     our_max = 0;
@@ -283,36 +251,49 @@ static int gssapi_client_choose(struct gssapi_client *c, sasl_client_params_t *c
         return r;
     if ((r = gssapi_wrap_token(utils, c->ctx, reply, n, &wrapped)) != SASL_OK)
         return r;
-    if ((r = gssapi_client_output(c, utils, &wrapped, out, outlen)) != SASL_OK)
+    if ((r = gssapi_client_output(c, io, &wrapped)) != SASL_OK)
         return r;
     /* done only once the layer is in place: a failure leaves no half-done
      * exchange behind */
     sm_oparams_no_layer(oparams);
     r = gssapi_sec_start(utils, &c->sec, c->ctx, o.layer, o.peer_max, our_max, o.conf_ssf,
-                         &layer_fns, oparams);
+                         &gssapi_client_layer, oparams);
     if (r == SASL_OK)
         oparams->doneflag = 1;
     return r;
 }
 
-int gssapi_client_step(void *ctx, sasl_client_params_t *cparams,
-                       const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                       const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+/* The answer to the offer, once: only a prompt for the authzid (the
+ * application answers it and calls again with the same offer) leaves the
+ * step where it is. */
+static int gssapi_client_answer_offer(void *ctx, const struct sm_client_io *io)
 {
     struct gssapi_client *c = ctx;
+    int r = gssapi_client_choose(c, io);
+
+    if (r != SASL_INTERACT)
+        c->base.step = DONE;
+    return r;
+}
+
+static sm_client_handler *const gssapi_client_steps[] = {
+    [INIT] = gssapi_client_init_context,
+    [AWAIT_OFFER] = gssapi_client_answer_offer,
+    [DONE] = NULL,
+};
+
+int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    struct gssapi_client *c;
     int r;
 
-    if ((r = sm_step_begin(cparams->utils, "GSSAPI", c, out, outlen)) != SASL_OK)
+    (void)glob;
+    if ((r = sm_client_new(cparams, "GSSAPI", gssapi_client_steps,
+                           sizeof(struct gssapi_client), ctx)) != SASL_OK)
         return r;
-    switch (c->step) {
-    case INIT:
-        return gssapi_client_init_step(c, cparams, in, inlen, out, outlen);
-    case AWAIT_OFFER:
-        r = gssapi_client_choose(c, cparams, in, inlen, prompt_need, out, outlen, oparams);
-        if (r != SASL_INTERACT)
-            c->step = DONE;
-        return r;
-    default:
-        return sm_too_many_steps(cparams->utils, "GSSAPI");
-    }
+    c = *ctx;
+    c->ctx = GSS_C_NO_CONTEXT;
+    c->target = GSS_C_NO_NAME;
+    c->cred = GSS_C_NO_CREDENTIAL;
+    return SASL_OK;
 }

@@ -168,6 +168,27 @@ gss_channel_bindings_t gssapi_bindings(const sasl_channel_binding_t *cb,
     return store;
 }
 
+int gssapi_context_name(const sasl_utils_t *utils, gss_ctx_id_t ctx, enum gssapi_party party,
+                        const char *what, gss_buffer_t text)
+{
+    gss_name_t name = GSS_C_NO_NAME;
+    OM_uint32 maj, min;
+
+    maj = gss_inquire_context(&min, ctx, party == GSSAPI_INITIATOR ? &name : NULL,
+                              party == GSSAPI_ACCEPTOR ? &name : NULL, NULL, NULL, NULL, NULL,
+                              NULL);
+    if (!GSS_ERROR(maj))
+        maj = gss_display_name(&min, name, text, NULL);
+    if (name != GSS_C_NO_NAME) {
+        OM_uint32 m2;
+        /* min carries the reason of a failure: release with another */
+        gss_release_name(&m2, &name);
+    }
+    if (GSS_ERROR(maj))
+        return gssapi_fail(utils, SASL_FAIL, what, maj, min);
+    return SASL_OK;
+}
+
 /* ---- the security layer -------------------------------------------------- */
 
 static int gssapi_layer_grow(const sasl_utils_t *utils, char **buf, size_t *cap, size_t need)

@@ -15,9 +15,10 @@
 #include <sasl-mechs/outbuf.h>
 #include <sasl-mechs/plugin.h>
 
+enum { ACCEPT, SEND_OFFER, AWAIT_CHOICE, DONE };
+
 struct gssapi_server {
-    struct sm_server base; /* first: sm_server_dispose erases the property values */
-    enum { ACCEPT, SEND_OFFER, AWAIT_CHOICE, DONE } step;
+    struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     gss_ctx_id_t ctx;
     gss_cred_id_t cred;    /* acceptor credentials */
     gss_cred_id_t deleg;   /* the client's, when it delegated: the application's */
@@ -34,20 +35,7 @@ struct gssapi_server {
     const struct gssapi_settings *set; /* the plugin's (glob) */
 };
 
-static int gssapi_server_layer_encode(void *context, const struct iovec *iov, unsigned niov,
-                                      const char **output, unsigned *outlen)
-{
-    return gssapi_sec_encode(&((struct gssapi_server *)context)->sec, iov, niov, output, outlen);
-}
-
-static int gssapi_server_layer_decode(void *context, const char *input, unsigned inlen,
-                                      const char **output, unsigned *outlen)
-{
-    return gssapi_sec_decode(&((struct gssapi_server *)context)->sec, input, inlen, output, outlen);
-}
-
-static const struct gssapi_layer_fns layer_fns = {gssapi_server_layer_encode,
-                                                  gssapi_server_layer_decode};
+GSSAPI_LAYER_FNS(gssapi_server_layer, struct gssapi_server);
 
 int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
@@ -77,25 +65,6 @@ int gssapi_server_options(const sasl_utils_t *utils, struct sm_server_settings *
     if (opt->local_realm[0] && strchr(opt->local_realm, '@'))
         return sm_opt_refuse(utils, "gssapi_local_realm", "gssapi_local_realm: \"%.100s\" is "
                              "a principal, not a realm", opt->local_realm);
-    return SASL_OK;
-}
-
-int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
-                      const char *challenge, unsigned challen, void **ctx)
-{
-    struct gssapi_server *s;
-    int r;
-
-    (void)challenge; (void)challen;
-    r = sm_server_new_glob(sparams, glob, "GSSAPI", sizeof(struct gssapi_server),
-                           offsetof(struct gssapi_server, set), ctx);
-    if (r != SASL_OK)
-        return r;
-    s = *ctx;
-    s->ctx = GSS_C_NO_CONTEXT;
-    s->cred = GSS_C_NO_CREDENTIAL;
-    s->deleg = GSS_C_NO_CREDENTIAL;
-    s->client = GSS_C_NO_NAME;
     return SASL_OK;
 }
 
@@ -153,24 +122,24 @@ static int gssapi_server_acquire(struct gssapi_server *s, const sasl_utils_t *ut
     return SASL_OK;
 }
 
-static int gssapi_server_send_output(struct gssapi_server *s, const sasl_utils_t *utils,
-                                     gss_buffer_t tok, const char **out, unsigned *outlen)
+static int gssapi_server_send_output(struct gssapi_server *s, const struct sm_server_io *io,
+                                     gss_buffer_t tok)
 {
     OM_uint32 min;
-    int r = sm_outbuf_set(utils, &s->out, tok->value, (unsigned)tok->length);
+    int r = sm_outbuf_set(io->utils, &s->out, tok->value, (unsigned)tok->length);
 
     gss_release_buffer(&min, tok);
     if (r != SASL_OK)
         return r;
-    *out = s->out.data;
-    *outlen = s->out.len;
+    *io->out = s->out.data;
+    *io->outlen = s->out.len;
     return SASL_OK;
 }
 
-static int gssapi_server_send_offer(struct gssapi_server *s, sasl_server_params_t *sparams,
-                                    const char **out, unsigned *outlen)
+static int gssapi_server_send_offer(struct gssapi_server *s, const struct sm_server_io *io)
 {
-    const sasl_utils_t *utils = sparams->utils;
+    sasl_server_params_t *sparams = io->params;
+    const sasl_utils_t *utils = io->utils;
     unsigned char token[GSSAPI_TOKEN_LEN];
     gss_buffer_desc wrapped;
     int r;
@@ -188,9 +157,9 @@ static int gssapi_server_send_offer(struct gssapi_server *s, sasl_server_params_
     gssapi_token_build(token, s->offered, s->our_max);
     if ((r = gssapi_wrap_token(utils, s->ctx, token, sizeof(token), &wrapped)) != SASL_OK)
         return r;
-    if ((r = gssapi_server_send_output(s, utils, &wrapped, out, outlen)) != SASL_OK)
+    if ((r = gssapi_server_send_output(s, io, &wrapped)) != SASL_OK)
         return r;
-    s->step = AWAIT_CHOICE;
+    s->base.step = AWAIT_CHOICE;
     return SASL_CONTINUE;
 }
 
@@ -206,10 +175,9 @@ static int gssapi_server_check_context(struct gssapi_server *s, sasl_server_para
     const sasl_utils_t *utils = sparams->utils;
     const gss_OID_desc *krb5 = gss_mech_krb5;
     gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
-    gss_name_t target = GSS_C_NO_NAME;
-    OM_uint32 maj, min;
+    OM_uint32 min;
     size_t slen;
-    int ok;
+    int ok, r;
 
     if (!s->mech || s->mech->length != krb5->length
         || memcmp(s->mech->elements, krb5->elements, krb5->length) != 0)
@@ -222,25 +190,19 @@ static int gssapi_server_check_context(struct gssapi_server *s, sasl_server_para
                        "to the channel, which the application requires");
     if (s->set->principal[0] || s->set->any_service || !sparams->service)
         return SASL_OK;
-    maj = gss_inquire_context(&min, s->ctx, NULL, &target, NULL, NULL, NULL, NULL, NULL);
-    if (!GSS_ERROR(maj))
-        maj = gss_display_name(&min, target, &nb, NULL);
-    if (target != GSS_C_NO_NAME) {
-        OM_uint32 m2;
-        gss_release_name(&m2, &target);
-    }
-    if (GSS_ERROR(maj))
-        return gssapi_fail(utils, SASL_FAIL, "cannot read the ticket's service principal", maj,
-                           min);
+    r = gssapi_context_name(utils, s->ctx, GSSAPI_ACCEPTOR,
+                            "cannot read the ticket's service principal", &nb);
+    if (r != SASL_OK)
+        return r;
     /* service/host@REALM: the first component must be our service */
     slen = strlen(sparams->service);
     ok = nb.length > slen && memcmp(nb.value, sparams->service, slen) == 0
          && ((const char *)nb.value)[slen] == '/';
     if (!ok) {
-        int r = sm_fail(utils, SASL_BADAUTH, "GSSAPI: the client's ticket is for %.*s, not for "
-                        "service %s (gssapi_accept_any_service: yes allows it)",
-                        nb.length > 200 ? 200 : (int)nb.length, (const char *)nb.value,
-                        sparams->service);
+        r = sm_fail(utils, SASL_BADAUTH, "GSSAPI: the client's ticket is for %.*s, not for "
+                    "service %s (gssapi_accept_any_service: yes allows it)",
+                    nb.length > 200 ? 200 : (int)nb.length, (const char *)nb.value,
+                    sparams->service);
         gss_release_buffer(&min, &nb);
         return r;
     }
@@ -248,18 +210,18 @@ static int gssapi_server_check_context(struct gssapi_server *s, sasl_server_para
     return SASL_OK;
 }
 
-static int gssapi_server_accept_token(struct gssapi_server *s, sasl_server_params_t *sparams,
-                                      const char *in, unsigned inlen, const char **out,
-                                      unsigned *outlen)
+static int gssapi_server_accept_token(void *ctx, const struct sm_server_io *io)
 {
-    const sasl_utils_t *utils = sparams->utils;
+    struct gssapi_server *s = ctx;
+    sasl_server_params_t *sparams = io->params;
+    const sasl_utils_t *utils = io->utils;
     struct gss_channel_bindings_struct cbstore;
-    gss_buffer_desc ib = {inlen, (void *)in}, ob = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc ib = {io->inlen, (void *)io->in}, ob = GSS_C_EMPTY_BUFFER;
     OM_uint32 maj, min;
     int r;
 
-    if (inlen == 0 || inlen > GSSAPI_MAX_TOKEN)
-        return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", inlen);
+    if (io->inlen == 0 || io->inlen > GSSAPI_MAX_TOKEN)
+        return sm_fail(utils, SASL_BADPROT, "GSSAPI: a context token of %u bytes", io->inlen);
     /* without either option the library's default keytab serves any of
      * its principals: no credentials to acquire */
     if (s->cred == GSS_C_NO_CREDENTIAL && (s->set->keytab[0] || s->set->principal[0])
@@ -276,7 +238,7 @@ static int gssapi_server_accept_token(struct gssapi_server *s, sasl_server_param
         return gssapi_fail(utils, r, "cannot accept the client's context", maj, min);
     }
     if (maj & GSS_S_CONTINUE_NEEDED)
-        return (r = gssapi_server_send_output(s, utils, &ob, out, outlen)) == SASL_OK
+        return (r = gssapi_server_send_output(s, io, &ob)) == SASL_OK
             ? SASL_CONTINUE
             : r;
     if ((r = gssapi_server_check_context(s, sparams)) != SASL_OK) {
@@ -286,13 +248,23 @@ static int gssapi_server_accept_token(struct gssapi_server *s, sasl_server_param
     /* complete: RFC 4752 3.1, the server sends its last context token if
      * there is one, and the client answers with an empty response */
     if (ob.length) {
-        s->step = SEND_OFFER;
-        return (r = gssapi_server_send_output(s, utils, &ob, out, outlen)) == SASL_OK
+        s->base.step = SEND_OFFER;
+        return (r = gssapi_server_send_output(s, io, &ob)) == SASL_OK
             ? SASL_CONTINUE
             : r;
     }
     gss_release_buffer(&min, &ob);
-    return gssapi_server_send_offer(s, sparams, out, outlen);
+    return gssapi_server_send_offer(s, io);
+}
+
+/* RFC 4752 3.1: after the server's last context token the client answers
+ * with an empty response, and then the offer follows. */
+static int gssapi_server_answer_last_token(void *ctx, const struct sm_server_io *io)
+{
+    if (io->inlen != 0)
+        return sm_fail(io->utils, SASL_BADPROT, "GSSAPI: the client's answer to the "
+                       "last context token is not empty");
+    return gssapi_server_send_offer(ctx, io);
 }
 
 /* Whether the realm goes, by Cyrus's gssapiv2 rule: when the principal
@@ -419,17 +391,20 @@ static void gssapi_server_publish(struct gssapi_server *s, sasl_server_params_t 
     }
 }
 
-static int gssapi_server_take_choice(struct gssapi_server *s, sasl_server_params_t *sparams,
-                                     const char *in, unsigned inlen, sasl_out_params_t *oparams)
+static int gssapi_server_take_choice(void *ctx, const struct sm_server_io *io)
 {
-    const sasl_utils_t *utils = sparams->utils;
+    struct gssapi_server *s = ctx;
+    sasl_server_params_t *sparams = io->params;
+    sasl_out_params_t *oparams = io->oparams;
+    const sasl_utils_t *utils = io->utils;
     gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;
     struct gssapi_choice ch;
     enum gssapi_status st;
     OM_uint32 min;
     int r;
 
-    if ((r = gssapi_unwrap_token(utils, s->ctx, in, inlen, &clear)) != SASL_OK)
+    s->base.step = DONE; /* one choice per exchange, whatever the outcome */
+    if ((r = gssapi_unwrap_token(utils, s->ctx, io->in, io->inlen, &clear)) != SASL_OK)
         return r;
     st = gssapi_parse_choice(clear.value, clear.length, s->offered, &ch);
     if (st != GSSAPI_OK) {
@@ -448,34 +423,35 @@ static int gssapi_server_take_choice(struct gssapi_server *s, sasl_server_params
     /* done only once the layer is in place */
     sm_oparams_no_layer(oparams);
     r = gssapi_sec_start(utils, &s->sec, s->ctx, ch.layer, ch.maxbuf, s->our_max, s->conf_ssf,
-                         &layer_fns, oparams);
+                         &gssapi_server_layer, oparams);
     if (r != SASL_OK)
         return r;
     gssapi_server_publish(s, sparams, oparams);
     return SASL_OK;
 }
 
-int gssapi_server_step(void *ctx, sasl_server_params_t *sparams,
-                       const char *in, unsigned inlen,
-                       const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+static sm_server_handler *const gssapi_server_steps[] = {
+    [ACCEPT] = gssapi_server_accept_token,
+    [SEND_OFFER] = gssapi_server_answer_last_token,
+    [AWAIT_CHOICE] = gssapi_server_take_choice,
+    [DONE] = NULL,
+};
+
+int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
+                      const char *challenge, unsigned challen, void **ctx)
 {
-    struct gssapi_server *s = ctx;
+    struct gssapi_server *s;
     int r;
 
-    if ((r = sm_step_begin(sparams->utils, "GSSAPI", s, out, outlen)) != SASL_OK)
+    (void)challenge; (void)challen;
+    r = sm_server_new_glob(sparams, glob, "GSSAPI", gssapi_server_steps,
+                           sizeof(struct gssapi_server), offsetof(struct gssapi_server, set), ctx);
+    if (r != SASL_OK)
         return r;
-    switch (s->step) {
-    case ACCEPT:
-        return gssapi_server_accept_token(s, sparams, in, inlen, out, outlen);
-    case SEND_OFFER:
-        if (inlen != 0)
-            return sm_fail(sparams->utils, SASL_BADPROT, "GSSAPI: the client's answer to the "
-                           "last context token is not empty");
-        return gssapi_server_send_offer(s, sparams, out, outlen);
-    case AWAIT_CHOICE:
-        s->step = DONE;
-        return gssapi_server_take_choice(s, sparams, in, inlen, oparams);
-    default:
-        return sm_too_many_steps(sparams->utils, "GSSAPI");
-    }
+    s = *ctx;
+    s->ctx = GSS_C_NO_CONTEXT;
+    s->cred = GSS_C_NO_CREDENTIAL;
+    s->deleg = GSS_C_NO_CREDENTIAL;
+    s->client = GSS_C_NO_NAME;
+    return SASL_OK;
 }
