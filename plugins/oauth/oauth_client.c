@@ -45,27 +45,17 @@
 
 #define TOKENFILE_PREFIX "tokenfile:"
 
+enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE };
+
 struct oauth_client {
-    struct sm_client base; /* first: sm_client_dispose frees it */
+    struct sm_client base; /* first: the step runner and sm_client_dispose use it */
     const struct oauth_plugin *plugin;
     const struct oauth_client_settings *cs; /* read at load */
-    enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE } step;
     /* the token file the token came from ("" when none) and the token's
      * SHA-256: a refusal is recorded there (oauth_refused.h) */
     char file[PATH_MAX];
     unsigned char sent[OAUTH_REFUSED_HASH_LEN];
 };
-
-int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
-{
-    int r = sm_client_new(cparams, sizeof(struct oauth_client), ctx);
-
-    if (r == SASL_OK) {
-        ((struct oauth_client *)*ctx)->cs = glob;
-        ((struct oauth_client *)*ctx)->plugin = ((const struct oauth_client_settings *)glob)->plugin;
-    }
-    return r;
-}
 
 /* Copies of the option strings the token file options point to: a getopt
  * answer need not outlive the next getopt call. */
@@ -212,17 +202,18 @@ static int client_password_tokenfile_allowed(const struct oauth_client_settings 
     return SASL_OK;
 }
 
-static int client_send_message(struct oauth_client *c, sasl_client_params_t *cparams,
-                               sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
-                               sasl_out_params_t *oparams)
+/* The initial message (SEND_MESSAGE): the token from the password or a
+ * token file, sent with the identity to act as. */
+static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
 {
+    struct oauth_client *c = ctx;
     const struct oauth_plugin *p = c->plugin;
+    sasl_client_params_t *cparams = io->params;
+    sasl_out_params_t *oparams = io->oparams;
     struct oauth_chained_utils ch;
-    const sasl_utils_t *utils = (oauth_client_settings_chain(c->cs, cparams->utils, &ch),
-                                 &ch.utils);
-    const char *opt = oauth_opt_string(p, utils, "token_file");
-    /* getopt's answer need not outlive the next getopt call */
-    char *file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
+    const sasl_utils_t *utils;
+    const char *opt;
+    char *file;
     struct oauth_client_params m = {0};
     char *token = NULL;
     const char *user;
@@ -230,10 +221,17 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
     enum oauth_codec_status st;
     int r;
 
+    /* client first: nothing, or the server's empty challenge */
+    if (io->in && io->inlen)
+        return sm_fail(io->utils, SASL_BADPROT, "%s: the server spoke first", p->name);
+    utils = (oauth_client_settings_chain(c->cs, io->utils, &ch), &ch.utils);
+    opt = oauth_opt_string(p, utils, "token_file");
+    /* getopt's answer need not outlive the next getopt call */
+    file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
     if (opt && !file)
         return SASL_NOMEM;
     r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | (file ? 0 : SM_WANT_PASSWORD),
-                     prompt_need, &c->base.creds);
+                     io->prompt_need, &c->base.creds);
     if (r != SASL_OK)
         goto done;
     namelen = strlen(c->base.creds.authname);
@@ -294,8 +292,8 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
                     oauth_codec_status_text(st));
     if (r == SASL_OK) {
         c->base.out.len = (unsigned)need;
-        sm_client_output(&c->base, out, outlen);
-        c->step = AWAIT_OUTCOME;
+        sm_client_output(&c->base, io->out, io->outlen);
+        c->base.step = AWAIT_OUTCOME;
         sm_oparams_no_layer(oparams);
         r = SASL_CONTINUE;
     }
@@ -343,10 +341,10 @@ static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cu
 }
 
 /* The server's error challenge: answer it, and say what it said. */
-static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
-                               unsigned inlen, const char **out, unsigned *outlen)
+static int client_answer_error(struct oauth_client *c, const struct sm_client_io *io)
 {
     const struct oauth_plugin *p = c->plugin;
+    const sasl_utils_t *utils = io->utils;
     struct oauth_error_info info = {0};
     enum oauth_codec_status st;
     const char *reply;
@@ -354,8 +352,8 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     size_t len;
     int r;
 
-    c->step = DONE;
-    st = oauth_parse_error_json(in, inlen, &info, &err);
+    c->base.step = DONE;
+    st = oauth_parse_error_json(io->in, io->inlen, &info, &err);
     /* the token was not accepted: a new one may be (revoked or rotated
      * early: invalid_token, Google's "401", any other status); not when the
      * server says the scope or the request is wrong, which a refresh of the
@@ -369,7 +367,7 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     reply = oauth_error_reply(p->mech, &len);
     r = sm_outbuf_set(utils, &c->base.out, reply, (unsigned)len);
     if (r == SASL_OK) {
-        sm_client_output(&c->base, out, outlen);
+        sm_client_output(&c->base, io->out, io->outlen);
         /* the exchange fails on the server's side; this is what it said */
         sm_fail(utils, SASL_CONTINUE, "%s: the server refused the token: status %s%s%s", p->name,
                 info.status, info.scope ? ", scope " : "", info.scope ? info.scope : "");
@@ -379,29 +377,35 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     return r;
 }
 
-int oauth_client_step(void *ctx, sasl_client_params_t *cparams,
-                      const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+/* The server's outcome (AWAIT_OUTCOME): its success, with no data or
+ * empty data, ends the exchange; an error challenge is answered. */
+static int oauth_client_check_outcome(void *ctx, const struct sm_client_io *io)
 {
     struct oauth_client *c = ctx;
-    int r;
 
-    if ((r = sm_step_begin(cparams->utils, "OAuth", c, out, outlen)) != SASL_OK)
-        return r;
-    switch (c->step) {
-    case SEND_MESSAGE:
-        /* client first: nothing, or the server's empty challenge */
-        if (in && inlen)
-            return sm_fail(cparams->utils, SASL_BADPROT, "%s: the server spoke first",
-                           c->plugin->name);
-        return client_send_message(c, cparams, prompt_need, out, outlen, oparams);
-    case AWAIT_OUTCOME:
-        if (in && inlen)
-            return client_answer_error(c, cparams->utils, in, inlen, out, outlen);
-        c->step = DONE;
-        sm_oparams_done(oparams);
-        return SASL_OK;
-    default:
-        return sm_too_many_steps(cparams->utils, c->plugin->name);
+    if (io->in && io->inlen)
+        return client_answer_error(c, io);
+    c->base.step = DONE;
+    sm_oparams_done(io->oparams);
+    return SASL_OK;
+}
+
+/* One table for both mechanisms: the settings read at load name which. */
+static sm_client_handler *const oauth_client_steps[] = {
+    [SEND_MESSAGE] = oauth_client_send_message,
+    [AWAIT_OUTCOME] = oauth_client_check_outcome,
+    [DONE] = NULL,
+};
+
+int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    const struct oauth_client_settings *cs = glob;
+    int r = sm_client_new(cparams, cs->plugin->name, oauth_client_steps,
+                          sizeof(struct oauth_client), ctx);
+
+    if (r == SASL_OK) {
+        ((struct oauth_client *)*ctx)->cs = cs;
+        ((struct oauth_client *)*ctx)->plugin = cs->plugin;
     }
+    return r;
 }
