@@ -202,23 +202,87 @@ static int client_password_tokenfile_allowed(const struct oauth_client_settings 
     return SASL_OK;
 }
 
+/* The token file a "tokenfile:" password names (into *file, unless the
+ * option oauth_token_file named one already), and the token from a token
+ * file (into *token; NULL: the password is the token).  The file is
+ * remembered, to record a refusal of this token there. */
+static int client_token(struct oauth_client *c, const sasl_utils_t *utils, char **file,
+                        char **token)
+{
+    const struct sm_creds *cr = &c->base.creds;
+    size_t plen = strlen(TOKENFILE_PREFIX);
+    int r;
+
+    /* the password is a token: its first bytes are compared in constant time too */
+    if (!*file && cr->password_len > plen && sm_ct_equal(cr->password, TOKENFILE_PREFIX, plen)) {
+        if (!(*file = sm_strndup(utils, cr->password + plen, cr->password_len - plen)))
+            return SASL_NOMEM;
+        if (strlen(*file) != cr->password_len - plen)
+            return sm_fail(utils, SASL_BADPARAM, "%s: a NUL byte in the token file's name",
+                           c->plugin->name);
+        if ((r = client_password_tokenfile_allowed(c->cs, utils, *file)) != SASL_OK)
+            return r;
+    }
+    if (!*file)
+        return SASL_OK;
+    if ((r = client_token_from_file(c->cs, utils, *file, token)) != SASL_OK)
+        return r;
+    if (strlen(*file) < sizeof(c->file) && oauth_refused_hash(*token, strlen(*token), c->sent) == 0)
+        strcpy(c->file, *file);
+    return SASL_OK;
+}
+
+/* The initial message for the identities in oparams and the token (NULL:
+ * the password), handed to libsasl2. */
+static int client_send_token(struct oauth_client *c, const struct sm_client_io *io,
+                             const sasl_utils_t *utils, const char *token)
+{
+    const struct oauth_plugin *p = c->plugin;
+    const sasl_out_params_t *oparams = io->oparams;
+    const char *fqdn = io->params->serverFQDN;
+    struct oauth_client_params m = {0};
+    enum oauth_codec_status st;
+    size_t need = 0;
+    int r;
+
+    /* the identity to act as: the authzid when there is one */
+    m.user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
+    m.cb = OAUTH_CB_N;
+    m.user_len = strlen(m.user);
+    m.token = token ? token : c->base.creds.password;
+    m.token_len = token ? strlen(token) : c->base.creds.password_len;
+    m.host = fqdn;
+    m.host_len = fqdn ? strlen(fqdn) : 0;
+    if (!m.token_len)
+        return sm_fail(utils, SASL_BADPARAM, "%s: empty access token", p->name);
+    st = oauth_build_client_msg(p->mech, &m, NULL, 0, &need);
+    if (st == OAUTH_CODEC_ERR_NO_ROOM && need < (unsigned)-1)
+        r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)need);
+    else
+        r = sm_fail(utils, SASL_BADPARAM, "%s: cannot send these credentials: %s", p->name,
+                    oauth_codec_status_text(st));
+    if (r == SASL_OK && (st = oauth_build_client_msg(p->mech, &m, c->base.out.data, need + 1,
+                                                     &need)) != OAUTH_CODEC_OK)
+        r = sm_fail(utils, SASL_BADPARAM, "%s: cannot send these credentials: %s", p->name,
+                    oauth_codec_status_text(st));
+    if (r != SASL_OK)
+        return r;
+    c->base.out.len = (unsigned)need;
+    sm_client_output(&c->base, io->out, io->outlen);
+    return SASL_OK;
+}
+
 /* The initial message (SEND_MESSAGE): the token from the password or a
  * token file, sent with the identity to act as. */
 static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
 {
     struct oauth_client *c = ctx;
     const struct oauth_plugin *p = c->plugin;
-    sasl_client_params_t *cparams = io->params;
-    sasl_out_params_t *oparams = io->oparams;
     struct oauth_chained_utils ch;
     const sasl_utils_t *utils;
-    const char *opt;
-    char *file;
-    struct oauth_client_params m = {0};
-    char *token = NULL;
-    const char *user;
-    size_t need = 0, namelen;
-    enum oauth_codec_status st;
+    const char *opt, *authzid;
+    char *file, *token = NULL;
+    size_t namelen;
     int r;
 
     /* client first: nothing, or the server's empty challenge */
@@ -230,71 +294,22 @@ static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
     file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
     if (opt && !file)
         return SASL_NOMEM;
-    r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | (file ? 0 : SM_WANT_PASSWORD),
-                     io->prompt_need, &c->base.creds);
+    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_AUTHZID
+                     | (file ? 0 : SM_WANT_PASSWORD), io->prompt_need, &c->base.creds);
     if (r != SASL_OK)
         goto done;
     namelen = strlen(c->base.creds.authname);
-    if (!namelen) {
+    authzid = c->base.creds.authzid;
+    if (!namelen)
         r = sm_fail(utils, SASL_BADPARAM, "%s: empty user name", p->name);
-        goto done;
-    }
-    r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, (unsigned)namelen,
-                          c->base.creds.authzid,
-                          c->base.creds.authzid ? (unsigned)strlen(c->base.creds.authzid) : 0,
-                          oparams);
-    if (r != SASL_OK)
-        goto done;
-    /* the password is a token: its first bytes are compared in constant time too */
-    if (!file && c->base.creds.password_len > strlen(TOKENFILE_PREFIX)
-        && sm_ct_equal(c->base.creds.password, TOKENFILE_PREFIX, strlen(TOKENFILE_PREFIX))) {
-        if (!(file = sm_strndup(utils, c->base.creds.password + strlen(TOKENFILE_PREFIX),
-                                c->base.creds.password_len - strlen(TOKENFILE_PREFIX)))) {
-            r = SASL_NOMEM;
-            goto done;
-        }
-        if (strlen(file) != c->base.creds.password_len - strlen(TOKENFILE_PREFIX)) {
-            r = sm_fail(utils, SASL_BADPARAM, "%s: a NUL byte in the token file's name",
-                        p->name);
-            goto done;
-        }
-        if ((r = client_password_tokenfile_allowed(c->cs, utils, file)) != SASL_OK)
-            goto done;
-    }
-    if (file && (r = client_token_from_file(c->cs, utils, file, &token)) != SASL_OK)
-        goto done;
-    /* remembered, to record a refusal of this token in its file */
-    if (file && strlen(file) < sizeof(c->file)
-        && oauth_refused_hash(token, strlen(token), c->sent) == 0)
-        strcpy(c->file, file);
-    /* the identity to act as: the authzid when there is one */
-    user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
-    m.cb = OAUTH_CB_N;
-    m.user = user;
-    m.user_len = strlen(user);
-    m.token = token ? token : c->base.creds.password;
-    m.token_len = token ? strlen(token) : c->base.creds.password_len;
-    m.host = cparams->serverFQDN;
-    m.host_len = cparams->serverFQDN ? strlen(cparams->serverFQDN) : 0;
-    if (!m.token_len) {
-        r = sm_fail(utils, SASL_BADPARAM, "%s: empty access token", p->name);
-        goto done;
-    }
-    st = oauth_build_client_msg(p->mech, &m, NULL, 0, &need);
-    if (st == OAUTH_CODEC_ERR_NO_ROOM && need < (unsigned)-1)
-        r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)need);
     else
-        r = sm_fail(utils, SASL_BADPARAM, "%s: cannot send these credentials: %s", p->name,
-                    oauth_codec_status_text(st));
-    if (r == SASL_OK && (st = oauth_build_client_msg(p->mech, &m, c->base.out.data, need + 1,
-                                                     &need)) != OAUTH_CODEC_OK)
-        r = sm_fail(utils, SASL_BADPARAM, "%s: cannot send these credentials: %s", p->name,
-                    oauth_codec_status_text(st));
-    if (r == SASL_OK) {
-        c->base.out.len = (unsigned)need;
-        sm_client_output(&c->base, io->out, io->outlen);
+        r = sm_set_identities(utils, io->params->canon_user, c->base.creds.authname,
+                              (unsigned)namelen, authzid,
+                              authzid ? (unsigned)strlen(authzid) : 0, io->oparams);
+    if (r == SASL_OK && (r = client_token(c, utils, &file, &token)) == SASL_OK
+        && (r = client_send_token(c, io, utils, token)) == SASL_OK) {
         c->base.step = AWAIT_OUTCOME;
-        sm_oparams_no_layer(oparams);
+        sm_oparams_no_layer(io->oparams);
         r = SASL_CONTINUE;
     }
 done:
