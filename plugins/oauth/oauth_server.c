@@ -120,6 +120,25 @@ static const char *server_verdict_text(const struct oauth_err *err)
     return "unknown";
 }
 
+/* A valid token: the exchange ends with the identities it vouches for. */
+static int server_accept(struct oauth_server *s, const struct sm_server_io *io,
+                         const char *token_user, const struct oauth_client_msg *m)
+{
+    int r;
+
+    s->base.step = DONE;
+    r = server_set_identities(io->params, s->set->plugin, token_user, m, io->oparams);
+    /* the client waits for the outcome: where the protocol carries
+     * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
+     * that is empty success data; elsewhere (SMTP's 235) nothing, which
+     * libsasl2 would otherwise turn into one more empty challenge */
+    if (r == SASL_OK && (io->params->flags & SASL_SUCCESS_DATA)) {
+        *io->out = "";
+        *io->outlen = 0;
+    }
+    return r;
+}
+
 /* The client's message (AWAIT_MESSAGE): the token verified, the
  * identities set, or the error challenge sent. */
 static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
@@ -158,17 +177,8 @@ static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
         utils->log(utils->conn, SASL_LOG_WARN, "%s: %s", p->name, detail);
     switch (cls) {
     case OAUTH_OK:
-        s->base.step = DONE;
-        r = server_set_identities(io->params, p, user, &m, io->oparams);
+        r = server_accept(s, io, user, &m);
         free(user);
-        /* the client waits for the outcome: where the protocol carries
-         * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
-         * that is empty success data; elsewhere (SMTP's 235) nothing, which
-         * libsasl2 would otherwise turn into one more empty challenge */
-        if (r == SASL_OK && (io->params->flags & SASL_SUCCESS_DATA)) {
-            *io->out = "";
-            *io->outlen = 0;
-        }
         return r;
     case OAUTH_ERR_CLIENT:
         snprintf(detail, sizeof(detail), "%s: %s", server_verdict_text(&err), err.reason);
