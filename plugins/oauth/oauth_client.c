@@ -45,27 +45,17 @@
 
 #define TOKENFILE_PREFIX "tokenfile:"
 
+enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE };
+
 struct oauth_client {
-    struct sm_client base; /* first: sm_client_dispose frees it */
+    struct sm_client base; /* first: the step runner and sm_client_dispose use it */
     const struct oauth_plugin *plugin;
     const struct oauth_client_settings *cs; /* read at load */
-    enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE } step;
     /* the token file the token came from ("" when none) and the token's
      * SHA-256: a refusal is recorded there (oauth_refused.h) */
     char file[PATH_MAX];
     unsigned char sent[OAUTH_REFUSED_HASH_LEN];
 };
-
-int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
-{
-    int r = sm_client_new(cparams, sizeof(struct oauth_client), ctx);
-
-    if (r == SASL_OK) {
-        ((struct oauth_client *)*ctx)->cs = glob;
-        ((struct oauth_client *)*ctx)->plugin = ((const struct oauth_client_settings *)glob)->plugin;
-    }
-    return r;
-}
 
 /* Copies of the option strings the token file options point to: a getopt
  * answer need not outlive the next getopt call. */
@@ -212,76 +202,59 @@ static int client_password_tokenfile_allowed(const struct oauth_client_settings 
     return SASL_OK;
 }
 
-static int client_send_message(struct oauth_client *c, sasl_client_params_t *cparams,
-                               sasl_interact_t **prompt_need, const char **out, unsigned *outlen,
-                               sasl_out_params_t *oparams)
+/* The token file a "tokenfile:" password names (into *file, unless the
+ * option oauth_token_file named one already), and the token from a token
+ * file (into *token; NULL: the password is the token).  The file is
+ * remembered, to record a refusal of this token there. */
+static int client_token(struct oauth_client *c, const sasl_utils_t *utils, char **file,
+                        char **token)
 {
-    const struct oauth_plugin *p = c->plugin;
-    struct oauth_chained_utils ch;
-    const sasl_utils_t *utils = (oauth_client_settings_chain(c->cs, cparams->utils, &ch),
-                                 &ch.utils);
-    const char *opt = oauth_opt_string(p, utils, "token_file");
-    /* getopt's answer need not outlive the next getopt call */
-    char *file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
-    struct oauth_client_params m = {0};
-    char *token = NULL;
-    const char *user;
-    size_t need = 0, namelen;
-    enum oauth_codec_status st;
+    const struct sm_creds *cr = &c->base.creds;
+    size_t plen = strlen(TOKENFILE_PREFIX);
     int r;
 
-    if (opt && !file)
-        return SASL_NOMEM;
-    r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_AUTHZID | (file ? 0 : SM_WANT_PASSWORD),
-                     prompt_need, &c->base.creds);
-    if (r != SASL_OK)
-        goto done;
-    namelen = strlen(c->base.creds.authname);
-    if (!namelen) {
-        r = sm_fail(utils, SASL_BADPARAM, "%s: empty user name", p->name);
-        goto done;
-    }
-    r = sm_set_identities(utils, cparams->canon_user, c->base.creds.authname, (unsigned)namelen,
-                          c->base.creds.authzid,
-                          c->base.creds.authzid ? (unsigned)strlen(c->base.creds.authzid) : 0,
-                          oparams);
-    if (r != SASL_OK)
-        goto done;
     /* the password is a token: its first bytes are compared in constant time too */
-    if (!file && c->base.creds.password_len > strlen(TOKENFILE_PREFIX)
-        && sm_ct_equal(c->base.creds.password, TOKENFILE_PREFIX, strlen(TOKENFILE_PREFIX))) {
-        if (!(file = sm_strndup(utils, c->base.creds.password + strlen(TOKENFILE_PREFIX),
-                                c->base.creds.password_len - strlen(TOKENFILE_PREFIX)))) {
-            r = SASL_NOMEM;
-            goto done;
-        }
-        if (strlen(file) != c->base.creds.password_len - strlen(TOKENFILE_PREFIX)) {
-            r = sm_fail(utils, SASL_BADPARAM, "%s: a NUL byte in the token file's name",
-                        p->name);
-            goto done;
-        }
-        if ((r = client_password_tokenfile_allowed(c->cs, utils, file)) != SASL_OK)
-            goto done;
+    if (!*file && cr->password_len > plen && sm_ct_equal(cr->password, TOKENFILE_PREFIX, plen)) {
+        if (!(*file = sm_strndup(utils, cr->password + plen, cr->password_len - plen)))
+            return SASL_NOMEM;
+        if (strlen(*file) != cr->password_len - plen)
+            return sm_fail(utils, SASL_BADPARAM, "%s: a NUL byte in the token file's name",
+                           c->plugin->name);
+        if ((r = client_password_tokenfile_allowed(c->cs, utils, *file)) != SASL_OK)
+            return r;
     }
-    if (file && (r = client_token_from_file(c->cs, utils, file, &token)) != SASL_OK)
-        goto done;
-    /* remembered, to record a refusal of this token in its file */
-    if (file && strlen(file) < sizeof(c->file)
-        && oauth_refused_hash(token, strlen(token), c->sent) == 0)
-        strcpy(c->file, file);
+    if (!*file)
+        return SASL_OK;
+    if ((r = client_token_from_file(c->cs, utils, *file, token)) != SASL_OK)
+        return r;
+    if (strlen(*file) < sizeof(c->file) && oauth_refused_hash(*token, strlen(*token), c->sent) == 0)
+        strcpy(c->file, *file);
+    return SASL_OK;
+}
+
+/* The initial message for the identities in oparams and the token (NULL:
+ * the password), handed to libsasl2. */
+static int client_send_token(struct oauth_client *c, const struct sm_client_io *io,
+                             const sasl_utils_t *utils, const char *token)
+{
+    const struct oauth_plugin *p = c->plugin;
+    const sasl_out_params_t *oparams = io->oparams;
+    const char *fqdn = io->params->serverFQDN;
+    struct oauth_client_params m = {0};
+    enum oauth_codec_status st;
+    size_t need = 0;
+    int r;
+
     /* the identity to act as: the authzid when there is one */
-    user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
+    m.user = oparams->user && oparams->ulen ? oparams->user : oparams->authid;
     m.cb = OAUTH_CB_N;
-    m.user = user;
-    m.user_len = strlen(user);
+    m.user_len = strlen(m.user);
     m.token = token ? token : c->base.creds.password;
     m.token_len = token ? strlen(token) : c->base.creds.password_len;
-    m.host = cparams->serverFQDN;
-    m.host_len = cparams->serverFQDN ? strlen(cparams->serverFQDN) : 0;
-    if (!m.token_len) {
-        r = sm_fail(utils, SASL_BADPARAM, "%s: empty access token", p->name);
-        goto done;
-    }
+    m.host = fqdn;
+    m.host_len = fqdn ? strlen(fqdn) : 0;
+    if (!m.token_len)
+        return sm_fail(utils, SASL_BADPARAM, "%s: empty access token", p->name);
     st = oauth_build_client_msg(p->mech, &m, NULL, 0, &need);
     if (st == OAUTH_CODEC_ERR_NO_ROOM && need < (unsigned)-1)
         r = sm_outbuf_reserve(utils, &c->base.out, (unsigned)need);
@@ -292,11 +265,51 @@ static int client_send_message(struct oauth_client *c, sasl_client_params_t *cpa
                                                      &need)) != OAUTH_CODEC_OK)
         r = sm_fail(utils, SASL_BADPARAM, "%s: cannot send these credentials: %s", p->name,
                     oauth_codec_status_text(st));
-    if (r == SASL_OK) {
-        c->base.out.len = (unsigned)need;
-        sm_client_output(&c->base, out, outlen);
-        c->step = AWAIT_OUTCOME;
-        sm_oparams_no_layer(oparams);
+    if (r != SASL_OK)
+        return r;
+    c->base.out.len = (unsigned)need;
+    sm_client_output(&c->base, io->out, io->outlen);
+    return SASL_OK;
+}
+
+/* The initial message (SEND_MESSAGE): the token from the password or a
+ * token file, sent with the identity to act as. */
+static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
+{
+    struct oauth_client *c = ctx;
+    const struct oauth_plugin *p = c->plugin;
+    struct oauth_chained_utils ch;
+    const sasl_utils_t *utils;
+    const char *opt, *authzid;
+    char *file, *token = NULL;
+    size_t namelen;
+    int r;
+
+    /* client first: nothing, or the server's empty challenge */
+    if (io->in && io->inlen)
+        return sm_fail(io->utils, SASL_BADPROT, "%s: the server spoke first", p->name);
+    utils = (oauth_client_settings_chain(c->cs, io->utils, &ch), &ch.utils);
+    opt = oauth_opt_string(p, utils, "token_file");
+    /* getopt's answer need not outlive the next getopt call */
+    file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
+    if (opt && !file)
+        return SASL_NOMEM;
+    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_AUTHZID
+                     | (file ? 0 : SM_WANT_PASSWORD), io->prompt_need, &c->base.creds);
+    if (r != SASL_OK)
+        goto done;
+    namelen = strlen(c->base.creds.authname);
+    authzid = c->base.creds.authzid;
+    if (!namelen)
+        r = sm_fail(utils, SASL_BADPARAM, "%s: empty user name", p->name);
+    else
+        r = sm_set_identities(utils, io->params->canon_user, c->base.creds.authname,
+                              (unsigned)namelen, authzid,
+                              authzid ? (unsigned)strlen(authzid) : 0, io->oparams);
+    if (r == SASL_OK && (r = client_token(c, utils, &file, &token)) == SASL_OK
+        && (r = client_send_token(c, io, utils, token)) == SASL_OK) {
+        c->base.step = AWAIT_OUTCOME;
+        sm_oparams_no_layer(io->oparams);
         r = SASL_CONTINUE;
     }
 done:
@@ -343,10 +356,10 @@ static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cu
 }
 
 /* The server's error challenge: answer it, and say what it said. */
-static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils, const char *in,
-                               unsigned inlen, const char **out, unsigned *outlen)
+static int client_answer_error(struct oauth_client *c, const struct sm_client_io *io)
 {
     const struct oauth_plugin *p = c->plugin;
+    const sasl_utils_t *utils = io->utils;
     struct oauth_error_info info = {0};
     enum oauth_codec_status st;
     const char *reply;
@@ -354,8 +367,8 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     size_t len;
     int r;
 
-    c->step = DONE;
-    st = oauth_parse_error_json(in, inlen, &info, &err);
+    c->base.step = DONE;
+    st = oauth_parse_error_json(io->in, io->inlen, &info, &err);
     /* the token was not accepted: a new one may be (revoked or rotated
      * early: invalid_token, Google's "401", any other status); not when the
      * server says the scope or the request is wrong, which a refresh of the
@@ -369,7 +382,7 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     reply = oauth_error_reply(p->mech, &len);
     r = sm_outbuf_set(utils, &c->base.out, reply, (unsigned)len);
     if (r == SASL_OK) {
-        sm_client_output(&c->base, out, outlen);
+        sm_client_output(&c->base, io->out, io->outlen);
         /* the exchange fails on the server's side; this is what it said */
         sm_fail(utils, SASL_CONTINUE, "%s: the server refused the token: status %s%s%s", p->name,
                 info.status, info.scope ? ", scope " : "", info.scope ? info.scope : "");
@@ -379,29 +392,35 @@ static int client_answer_error(struct oauth_client *c, const sasl_utils_t *utils
     return r;
 }
 
-int oauth_client_step(void *ctx, sasl_client_params_t *cparams,
-                      const char *in, unsigned inlen, sasl_interact_t **prompt_need,
-                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+/* The server's outcome (AWAIT_OUTCOME): its success, with no data or
+ * empty data, ends the exchange; an error challenge is answered. */
+static int oauth_client_check_outcome(void *ctx, const struct sm_client_io *io)
 {
     struct oauth_client *c = ctx;
-    int r;
 
-    if ((r = sm_step_begin(cparams->utils, "OAuth", c, out, outlen)) != SASL_OK)
-        return r;
-    switch (c->step) {
-    case SEND_MESSAGE:
-        /* client first: nothing, or the server's empty challenge */
-        if (in && inlen)
-            return sm_fail(cparams->utils, SASL_BADPROT, "%s: the server spoke first",
-                           c->plugin->name);
-        return client_send_message(c, cparams, prompt_need, out, outlen, oparams);
-    case AWAIT_OUTCOME:
-        if (in && inlen)
-            return client_answer_error(c, cparams->utils, in, inlen, out, outlen);
-        c->step = DONE;
-        sm_oparams_done(oparams);
-        return SASL_OK;
-    default:
-        return sm_too_many_steps(cparams->utils, c->plugin->name);
+    if (io->in && io->inlen)
+        return client_answer_error(c, io);
+    c->base.step = DONE;
+    sm_oparams_done(io->oparams);
+    return SASL_OK;
+}
+
+/* One table for both mechanisms: the settings read at load name which. */
+static sm_client_handler *const oauth_client_steps[] = {
+    [SEND_MESSAGE] = oauth_client_send_message,
+    [AWAIT_OUTCOME] = oauth_client_check_outcome,
+    [DONE] = NULL,
+};
+
+int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
+{
+    const struct oauth_client_settings *cs = glob;
+    int r = sm_client_new(cparams, cs->plugin->name, oauth_client_steps,
+                          sizeof(struct oauth_client), ctx);
+
+    if (r == SASL_OK) {
+        ((struct oauth_client *)*ctx)->cs = cs;
+        ((struct oauth_client *)*ctx)->plugin = cs->plugin;
     }
+    return r;
 }

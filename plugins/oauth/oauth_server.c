@@ -19,10 +19,11 @@
 /* The reason of a failure, for the log and errdetail: never the token. */
 #define WHY_MAX (OAUTH_ERR_REASON_MAX + 64)
 
+enum { AWAIT_MESSAGE, AWAIT_ERROR_REPLY, DONE };
+
 struct oauth_server {
-    struct sm_server base; /* first: sm_server_dispose erases the property values */
+    struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     const struct oauth_settings *set; /* the plugin's (glob) */
-    enum { AWAIT_MESSAGE, AWAIT_ERROR_REPLY, DONE } step;
     int result;                     /* what the exchange ends with after the error reply */
     char detail[WHY_MAX];           /* its errdetail */
     char challenge[OAUTH_MAX_ERROR_JSON + 1];
@@ -41,22 +42,13 @@ int oauth_server_avail(void *glob, sasl_server_params_t *sparams, void **ctx)
     return set->cfg.configured || set->common.status != SASL_OK ? SASL_OK : SASL_NOMECH;
 }
 
-int oauth_server_new(void *glob, sasl_server_params_t *sparams,
-                     const char *challenge, unsigned challen, void **ctx)
-{
-    const struct oauth_settings *set = glob;
-
-    (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, set->plugin->name, sizeof(struct oauth_server),
-                              offsetof(struct oauth_server, set), ctx);
-}
-
 /* Send the error challenge; the exchange then fails with result once the
  * client has answered it. */
-static int server_error_challenge(struct oauth_server *s, const struct oauth_plugin *p,
-                           const sasl_utils_t *utils, enum oauth_error_status status, int result,
-                                  const char *detail, const char **out, unsigned *outlen)
+static int server_error_challenge(struct oauth_server *s, const struct sm_server_io *io,
+                                  enum oauth_error_status status, int result, const char *detail)
 {
+    const struct oauth_plugin *p = s->set->plugin;
+    const sasl_utils_t *utils = io->utils;
     const struct oauth_server_config *c = &s->set->cfg;
     size_t len = 0;
     enum oauth_codec_status st;
@@ -71,9 +63,9 @@ static int server_error_challenge(struct oauth_server *s, const struct oauth_plu
      * the challenge (curl does not) */
     utils->log(utils->conn, SASL_LOG_FAIL, "%s", s->detail);
     s->result = result;
-    s->step = AWAIT_ERROR_REPLY;
-    *out = s->challenge;
-    *outlen = (unsigned)len;
+    s->base.step = AWAIT_ERROR_REPLY;
+    *io->out = s->challenge;
+    *io->outlen = (unsigned)len;
     return SASL_CONTINUE;
 }
 
@@ -128,11 +120,32 @@ static const char *server_verdict_text(const struct oauth_err *err)
     return "unknown";
 }
 
-static int server_take_message(struct oauth_server *s, sasl_server_params_t *sparams,
-                               const struct oauth_plugin *p, const char *in, unsigned inlen,
-                               const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+/* A valid token: the exchange ends with the identities it vouches for. */
+static int server_accept(struct oauth_server *s, const struct sm_server_io *io,
+                         const char *token_user, const struct oauth_client_msg *m)
 {
-    const sasl_utils_t *utils = sparams->utils;
+    int r;
+
+    s->base.step = DONE;
+    r = server_set_identities(io->params, s->set->plugin, token_user, m, io->oparams);
+    /* the client waits for the outcome: where the protocol carries
+     * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
+     * that is empty success data; elsewhere (SMTP's 235) nothing, which
+     * libsasl2 would otherwise turn into one more empty challenge */
+    if (r == SASL_OK && (io->params->flags & SASL_SUCCESS_DATA)) {
+        *io->out = "";
+        *io->outlen = 0;
+    }
+    return r;
+}
+
+/* The client's message (AWAIT_MESSAGE): the token verified, the
+ * identities set, or the error challenge sent. */
+static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
+{
+    struct oauth_server *s = ctx;
+    const struct oauth_plugin *p = s->set->plugin;
+    const sasl_utils_t *utils = io->utils;
     const struct oauth_server_config *c = &s->set->cfg;
     struct oauth_client_msg m;
     enum oauth_codec_status st;
@@ -142,16 +155,18 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
     enum oauth_err_class cls;
     int r;
 
+    /* no initial response: an empty challenge asks for the message */
+    if (!io->in)
+        return SASL_CONTINUE;
     if (!c->verifier) /* not configured: mech_avail hides the mechanism, but be sure */
         return sm_fail(utils, SASL_CONFIGERR, "%s: the server has no oauth_* configuration",
                        p->name);
-    st = oauth_parse_client_msg(p->mech, in, inlen, c->max_token, &m, &err);
+    st = oauth_parse_client_msg(p->mech, io->in, io->inlen, c->max_token, &m, &err);
     if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
-        return server_error_challenge(s, p, utils, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
-                               "the client sent no token (asking for the server's requirements)",
-                                      out, outlen);
+        return server_error_challenge(s, io, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
+                               "the client sent no token (asking for the server's requirements)");
     if (st != OAUTH_CODEC_OK) {
-        s->step = DONE;
+        s->base.step = DONE;
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
                        err.reason);
     }
@@ -162,58 +177,53 @@ static int server_take_message(struct oauth_server *s, sasl_server_params_t *spa
         utils->log(utils->conn, SASL_LOG_WARN, "%s: %s", p->name, detail);
     switch (cls) {
     case OAUTH_OK:
-        s->step = DONE;
-        r = server_set_identities(sparams, p, user, &m, oparams);
+        r = server_accept(s, io, user, &m);
         free(user);
-        /* the client waits for the outcome: where the protocol carries
-         * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
-         * that is empty success data; elsewhere (SMTP's 235) nothing, which
-         * libsasl2 would otherwise turn into one more empty challenge */
-        if (r == SASL_OK && (sparams->flags & SASL_SUCCESS_DATA)) {
-            *out = "";
-            *outlen = 0;
-        }
         return r;
     case OAUTH_ERR_CLIENT:
         snprintf(detail, sizeof(detail), "%s: %s", server_verdict_text(&err), err.reason);
-        return server_error_challenge(s, p, utils,
-                                      err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
-                                      SASL_BADAUTH, detail, out, outlen);
+        return server_error_challenge(s, io, err.status ? err.status : OAUTH_STATUS_INVALID_TOKEN,
+                                      SASL_BADAUTH, detail);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
-        s->step = DONE;
+        s->base.step = DONE;
         return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, server_verdict_text(&err),
                        err.reason);
     }
 }
 
-int oauth_server_step(void *ctx, sasl_server_params_t *sparams,
-                      const char *in, unsigned inlen,
-                      const char **out, unsigned *outlen, sasl_out_params_t *oparams)
+/* The client's answer to the error challenge (AWAIT_ERROR_REPLY): the
+ * exchange fails with the reason the challenge gave. */
+static int oauth_server_check_error_reply(void *ctx, const struct sm_server_io *io)
 {
     struct oauth_server *s = ctx;
-    const sasl_utils_t *utils = sparams->utils;
-    int r;
+    const struct oauth_plugin *p = s->set->plugin;
+    const sasl_utils_t *utils = io->utils;
 
-    /* a context libsasl2 disposed of does not say which mechanism it was */
-    if ((r = sm_step_begin(utils, "OAuth", s, out, outlen)) != SASL_OK)
-        return r;
-    switch (s->step) {
-    case AWAIT_MESSAGE:
-        /* no initial response: an empty challenge asks for the message */
-        if (!in)
-            return SASL_CONTINUE;
-        return server_take_message(s, sparams, s->set->plugin, in, inlen, out, outlen, oparams);
-    case AWAIT_ERROR_REPLY:
-        s->step = DONE;
-        if (oauth_check_error_reply(s->set->plugin->mech, in, inlen) != OAUTH_CODEC_OK)
-            return sm_fail(utils, SASL_BADPROT, "%s: unexpected answer to the error challenge "
-                           "(after: %s)", s->set->plugin->name, s->detail);
-        /* logged when the challenge was sent: the errdetail only, not a
-         * second log line */
-        utils->seterror(utils->conn, SASL_NOLOG, "%s", s->detail);
-        return s->result;
-    default:
-        return sm_too_many_steps(utils, s->set->plugin->name);
-    }
+    s->base.step = DONE;
+    if (oauth_check_error_reply(p->mech, io->in, io->inlen) != OAUTH_CODEC_OK)
+        return sm_fail(utils, SASL_BADPROT, "%s: unexpected answer to the error challenge "
+                       "(after: %s)", p->name, s->detail);
+    /* logged when the challenge was sent: the errdetail only, not a
+     * second log line */
+    utils->seterror(utils->conn, SASL_NOLOG, "%s", s->detail);
+    return s->result;
+}
+
+/* One table for both mechanisms: the plugin's settings name which. */
+static sm_server_handler *const oauth_server_steps[] = {
+    [AWAIT_MESSAGE] = oauth_server_take_message,
+    [AWAIT_ERROR_REPLY] = oauth_server_check_error_reply,
+    [DONE] = NULL,
+};
+
+int oauth_server_new(void *glob, sasl_server_params_t *sparams,
+                     const char *challenge, unsigned challen, void **ctx)
+{
+    const struct oauth_settings *set = glob;
+
+    (void)challenge; (void)challen;
+    return sm_server_new_glob(sparams, glob, set->plugin->name, oauth_server_steps,
+                              sizeof(struct oauth_server), offsetof(struct oauth_server, set),
+                              ctx);
 }

@@ -26,13 +26,11 @@ struct oauth_plugin {
 int oauth_server_options(const sasl_utils_t *utils, struct sm_server_settings *set);
 
 sm_server_new_fn oauth_server_new;
-sm_server_step_fn oauth_server_step;
 
 /* SASL_NOMECH when the server side is not configured, so that libsasl2
  * does not offer a mechanism it cannot complete. */
 int oauth_server_avail(void *glob, sasl_server_params_t *sparams, void **ctx);
 
 sm_client_new_fn oauth_client_new;
-sm_client_step_fn oauth_client_step;
 
 #endif

@@ -349,6 +349,7 @@ static void contract_row(int row, void *arg)
     static const struct hx_msg empty[] = {HX_MSG("")};
     static const struct hx_msg refused[] = {
         HX_MSG("{\"status\":\"invalid_token\",\"scope\":\"mail\"}")};
+    static const struct hx_msg spoke[] = {HX_MSG("hello")};
     const char *mech = mechs[row % 2];
     struct hx_client c = {.authname = ALICE, .password = "a.b.c"};
     struct hx_script r;
@@ -371,7 +372,7 @@ static void contract_row(int row, void *arg)
                     "%s client: SASL_OK on the server's success with empty data", mech))
             tap_diag("steps %d: %s then %s", r.steps, hx_code(r.rc[0]), hx_code(r.rc[1]));
         break;
-    default:
+    case 2:
         hx_row_name("%s client: error challenge", mech);
         hx_client_script(mech, &c, refused, 1, &r);
         if (!tap_ok(r.steps == 2 && r.rc[0] == SASL_CONTINUE && r.rc[1] == SASL_CONTINUE
@@ -381,6 +382,18 @@ static void contract_row(int row, void *arg)
                     row % 2 ? "%x01" : "empty"))
             tap_diag("steps %d: %s then %s, reply %u bytes", r.steps, hx_code(r.rc[0]),
                      hx_code(r.rc[1]), r.outlen);
+        break;
+    default:
+        /* no initial response: the server's first challenge must be empty */
+        hx_row_name("%s client: the server speaks first", mech);
+        c.no_initial = 1;
+        hx_client_script(mech, &c, spoke, 1, &r);
+        if (!tap_ok(r.steps == 2 && r.rc[0] == SASL_CONTINUE && r.rc[1] == SASL_BADPROT
+                        && strstr(r.err, "the server spoke first") && !r.ever_ok,
+                    "%s client: a first challenge that is not empty is refused (SASL_BADPROT)",
+                    mech))
+            tap_diag("steps %d: %s then %s: %s", r.steps, hx_code(r.rc[0]), hx_code(r.rc[1]),
+                     r.err);
         break;
     }
 }
@@ -1166,7 +1179,7 @@ int main(void)
         hx_run("token file", &in, 6, tokenfile_row, NULL);
         hx_run("malformed", &in, N_BAD, bad_row, NULL);
         hx_run("discovery", &in, 2, discovery_row, NULL);
-        hx_run("client contract", &in, 6, contract_row, NULL);
+        hx_run("client contract", &in, 8, contract_row, NULL);
         hx_run("google refusal", &in, 2, google_refusal_row, NULL);
         run_with_server();
         in.server_opts = NULL;
