@@ -72,39 +72,45 @@ const char *oauth_grant_auth_name(enum oauth_grant_auth a)
     return "unknown";
 }
 
+static const struct oauth_owned grant_tokens_owned[] = {
+    OAUTH_OWNED_SECRET(struct oauth_grant_tokens, access_token),
+    OAUTH_OWNED_SECRET(struct oauth_grant_tokens, refresh_token),
+    OAUTH_OWNED_SECRET(struct oauth_grant_tokens, id_token),
+    OAUTH_OWNED(struct oauth_grant_tokens, scope),
+};
+
 void oauth_grant_tokens_clear(struct oauth_grant_tokens *t)
 {
-    if (!t)
-        return;
-    oauth_secret_free(t->access_token);
-    oauth_secret_free(t->refresh_token);
-    oauth_secret_free(t->id_token);
-    free(t->scope);
-    memset(t, 0, sizeof(*t));
+    OAUTH_OWNED_CLEAR(t, grant_tokens_owned);
 }
+
+/* RFC 8628 3.2's answer and the discovery document: each member kept is a
+ * string under its own name, what oauth_grant_device_start and
+ * oauth_discover read (grant_read_members) and the clear functions free. */
+static const struct oauth_owned grant_device_owned[] = {
+    OAUTH_OWNED_READ(struct oauth_device_auth, device_code, MAX_TOKEN, 1),
+    OAUTH_OWNED_READ(struct oauth_device_auth, user_code, 128, 0),
+    OAUTH_OWNED_READ(struct oauth_device_auth, verification_uri, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_device_auth, verification_uri_complete, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_device_auth, message, MAX_STRING, 0),
+};
 
 void oauth_device_auth_clear(struct oauth_device_auth *d)
 {
-    if (!d)
-        return;
-    oauth_secret_free(d->device_code);
-    free(d->user_code);
-    free(d->verification_uri);
-    free(d->verification_uri_complete);
-    free(d->message);
-    memset(d, 0, sizeof(*d));
+    OAUTH_OWNED_CLEAR(d, grant_device_owned);
 }
+
+static const struct oauth_owned grant_discovery_owned[] = {
+    OAUTH_OWNED_READ(struct oauth_discovery, issuer, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, token_endpoint, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, authorization_endpoint, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, device_authorization_endpoint, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, revocation_endpoint, MAX_STRING, 0),
+};
 
 void oauth_discovery_clear(struct oauth_discovery *d)
 {
-    if (!d)
-        return;
-    free(d->issuer);
-    free(d->token_endpoint);
-    free(d->authorization_endpoint);
-    free(d->device_authorization_endpoint);
-    free(d->revocation_endpoint);
-    memset(d, 0, sizeof(*d));
+    OAUTH_OWNED_CLEAR(d, grant_discovery_owned);
 }
 
 /* ---- small pieces ---------------------------------------------------------- */
@@ -224,6 +230,20 @@ static char *grant_dup(json_t *root, const char *name, size_t max, int *bad)
         *bad = 2;
     return s;
 }
+
+/* grant_dup of each of the n members of m into out, in their order. */
+static void grant_read_members(json_t *root, const struct oauth_owned *m, size_t n, void *out,
+                               int *bad)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char *s = grant_dup(root, m[i].name, m[i].max, bad);
+        memcpy((char *)out + m[i].at, &s, sizeof(s));
+    }
+}
+#define GRANT_READ_MEMBERS(root, m, out, bad) \
+    grant_read_members((root), (m), sizeof(m) / sizeof((m)[0]), (out), (bad))
 
 void oauth_grant_json_free(json_t *root)
 {
@@ -773,16 +793,11 @@ enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client
         oauth_why(err, "device authorization answer is not a JSON object (HTTP %ld)", r.code);
         goto out;
     }
-    out->device_code = grant_dup(root, "device_code", MAX_TOKEN, &bad);
-    out->user_code = grant_dup(root, "user_code", 128, &bad);
-    out->verification_uri = grant_dup(root, "verification_uri", MAX_STRING, &bad);
+    GRANT_READ_MEMBERS(root, grant_device_owned, out, &bad);
     if (!out->verification_uri && !bad) /* Google's name for it */
         out->verification_uri = grant_dup(root, "verification_url", MAX_STRING, &bad);
-    out->verification_uri_complete = grant_dup(root, "verification_uri_complete", MAX_STRING,
-                                               &bad);
     /* shown on a terminal: printable ASCII only (the optional sentence is
      * dropped otherwise, a URI refused below) */
-    out->message = grant_dup(root, "message", MAX_STRING, &bad);
     if (out->message && !grant_text(out->message)) {
         free(out->message);
         out->message = NULL;
@@ -901,12 +916,7 @@ enum oauth_grant_status oauth_discover(const char *issuer, const struct oauth_ht
         oauth_why(err, "discovery document of %s is not a JSON object", issuer);
         goto out;
     }
-    out->issuer = grant_dup(root, "issuer", MAX_STRING, &bad);
-    out->token_endpoint = grant_dup(root, "token_endpoint", MAX_STRING, &bad);
-    out->authorization_endpoint = grant_dup(root, "authorization_endpoint", MAX_STRING, &bad);
-    out->device_authorization_endpoint = grant_dup(root, "device_authorization_endpoint",
-                                                   MAX_STRING, &bad);
-    out->revocation_endpoint = grant_dup(root, "revocation_endpoint", MAX_STRING, &bad);
+    GRANT_READ_MEMBERS(root, grant_discovery_owned, out, &bad);
     if (bad == 2) {
         oauth_why(err, "out of memory");
         st = OAUTH_GRANT_ERROR;
