@@ -245,6 +245,23 @@ static void grant_read_members(json_t *root, const struct oauth_owned *m, size_t
 #define GRANT_READ_MEMBERS(root, m, out, bad) \
     grant_read_members((root), (m), sizeof(m) / sizeof((m)[0]), (out), (bad))
 
+/* The end of reading an answer into out through its table m: the document
+ * (its strings erased) and the answer freed, out emptied unless st is OK.
+ * Returns st. */
+static enum oauth_grant_status grant_answer_end(enum oauth_grant_status st, json_t *root,
+                                                struct oauth_http_response *r, void *out,
+                                                size_t size, const struct oauth_owned *m,
+                                                size_t n)
+{
+    oauth_grant_json_free(root);
+    oauth_http_response_free(r);
+    if (st != OAUTH_GRANT_OK)
+        oauth_owned_clear(out, size, m, n);
+    return st;
+}
+#define GRANT_ANSWER_END(st, root, r, out, m) \
+    grant_answer_end((st), (root), (r), (out), sizeof(*(out)), (m), sizeof(m) / sizeof((m)[0]))
+
 void oauth_grant_json_free(json_t *root)
 {
     const char *k;
@@ -700,67 +717,44 @@ out:
     return st;
 }
 
-enum oauth_grant_status oauth_grant_refresh(const struct oauth_grant_client *c,
-                                            const char *refresh_token, const char *scope,
-                                            struct oauth_grant_tokens *out,
-                                            struct oauth_err *err)
-{
-    struct oauth_http_field fl[3];
-    const char *secrets[4] = {refresh_token, NULL, NULL, NULL};
-    size_t n = 0;
+/* Each grant's grant_type, and the name its secret is sent under (NULL:
+ * none).  A redirect_uri and a code_verifier go with a code; a scope with
+ * any grant that has one. */
+static const struct {
+    const char *grant_type, *secret_name;
+} grant_types[] = {
+    [OAUTH_GRANT_REFRESH_TOKEN] = {"refresh_token", "refresh_token"},
+    [OAUTH_GRANT_CLIENT_CREDENTIALS] = {"client_credentials", NULL},
+    [OAUTH_GRANT_AUTHORIZATION_CODE] = {"authorization_code", "code"},
+    [OAUTH_GRANT_DEVICE_CODE] = {GRANT_DEVICE_CODE, "device_code"},
+};
 
-    fl[n++] = (struct oauth_http_field){"grant_type", "refresh_token"};
-    fl[n++] = (struct oauth_http_field){"refresh_token", refresh_token};
-    if (scope && scope[0])
-        fl[n++] = (struct oauth_http_field){"scope", scope};
+enum oauth_grant_status oauth_grant_token(const struct oauth_grant_client *c,
+                                          const struct oauth_grant_request *rq,
+                                          struct oauth_grant_tokens *out, struct oauth_err *err)
+{
+    struct oauth_http_field fl[5];
+    /* the request's two at most, grant_post's one, the end */
+    const char *secrets[4] = {NULL, NULL, NULL, NULL};
+    size_t n = 0, ns = 0;
+
+    if ((unsigned)rq->type >= sizeof(grant_types) / sizeof(grant_types[0])) {
+        oauth_why(err, "unknown grant");
+        return OAUTH_GRANT_ERROR;
+    }
+    fl[n++] = (struct oauth_http_field){"grant_type", grant_types[rq->type].grant_type};
+    if (grant_types[rq->type].secret_name) {
+        fl[n++] = (struct oauth_http_field){grant_types[rq->type].secret_name, rq->secret};
+        secrets[ns++] = rq->secret;
+    }
+    if (rq->type == OAUTH_GRANT_AUTHORIZATION_CODE) {
+        fl[n++] = (struct oauth_http_field){"redirect_uri", rq->redirect_uri};
+        fl[n++] = (struct oauth_http_field){"code_verifier", rq->code_verifier};
+        secrets[ns++] = rq->code_verifier;
+    }
+    if (rq->scope && rq->scope[0])
+        fl[n++] = (struct oauth_http_field){"scope", rq->scope};
     return grant_token(c, fl, n, secrets, out, err);
-}
-
-enum oauth_grant_status oauth_grant_client_credentials(const struct oauth_grant_client *c,
-                                                       const char *scope,
-                                                       struct oauth_grant_tokens *out,
-                                                       struct oauth_err *err)
-{
-    struct oauth_http_field fl[2];
-    const char *secrets[3] = {NULL, NULL, NULL};
-    size_t n = 0;
-
-    fl[n++] = (struct oauth_http_field){"grant_type", "client_credentials"};
-    if (scope && scope[0])
-        fl[n++] = (struct oauth_http_field){"scope", scope};
-    return grant_token(c, fl, n, secrets, out, err);
-}
-
-enum oauth_grant_status oauth_grant_auth_code(const struct oauth_grant_client *c,
-                                              const char *code, const char *redirect_uri,
-                                              const char *code_verifier,
-                                              struct oauth_grant_tokens *out,
-                                              struct oauth_err *err)
-{
-    struct oauth_http_field fl[4];
-    const char *secrets[5] = {code, code_verifier, NULL, NULL, NULL};
-    size_t n = 0;
-
-    fl[n++] = (struct oauth_http_field){"grant_type", "authorization_code"};
-    fl[n++] = (struct oauth_http_field){"code", code};
-    fl[n++] = (struct oauth_http_field){"redirect_uri", redirect_uri};
-    /* RFC 7636 4.5 */
-    fl[n++] = (struct oauth_http_field){"code_verifier", code_verifier};
-    return grant_token(c, fl, n, secrets, out, err);
-}
-
-enum oauth_grant_status oauth_grant_device_poll(const struct oauth_grant_client *c,
-                                                const char *device_code,
-                                                struct oauth_grant_tokens *out,
-                                                struct oauth_err *err)
-{
-    struct oauth_http_field fl[2];
-    const char *secrets[4] = {device_code, NULL, NULL, NULL};
-
-    /* RFC 8628 3.4 */
-    fl[0] = (struct oauth_http_field){"grant_type", GRANT_DEVICE_CODE};
-    fl[1] = (struct oauth_http_field){"device_code", device_code};
-    return grant_token(c, fl, 2, secrets, out, err);
 }
 
 enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client *c,
@@ -824,11 +818,7 @@ enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client
         out->interval = OAUTH_DEVICE_MAX_INTERVAL;
     st = OAUTH_GRANT_OK;
 out:
-    oauth_grant_json_free(root);
-    oauth_http_response_free(&r);
-    if (st != OAUTH_GRANT_OK)
-        oauth_device_auth_clear(out);
-    return st;
+    return GRANT_ANSWER_END(st, root, &r, out, grant_device_owned);
 }
 
 enum oauth_grant_status oauth_grant_revoke(const struct oauth_grant_client *c,
@@ -934,9 +924,5 @@ enum oauth_grant_status oauth_discover(const char *issuer, const struct oauth_ht
     }
     st = OAUTH_GRANT_OK;
 out:
-    json_decref(root);
-    oauth_http_response_free(&r);
-    if (st != OAUTH_GRANT_OK)
-        oauth_discovery_clear(out);
-    return st;
+    return GRANT_ANSWER_END(st, root, &r, out, grant_discovery_owned);
 }

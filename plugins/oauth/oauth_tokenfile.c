@@ -585,13 +585,12 @@ static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
         .client_secret = f->client_secret, .auth = f->auth, .key_file = f->key_file,
         .cert_file = f->cert_file, .http = &o->http,
     };
-    enum oauth_grant_status gs;
+    struct oauth_grant_request rq = {
+        f->client_credentials ? OAUTH_GRANT_CLIENT_CREDENTIALS : OAUTH_GRANT_REFRESH_TOKEN,
+        .secret = f->client_credentials ? NULL : f->refresh_token, .scope = f->scope,
+    };
 
-    if (f->client_credentials)
-        gs = oauth_grant_client_credentials(&c, f->scope, g, err);
-    else
-        gs = oauth_grant_refresh(&c, f->refresh_token, f->scope, g, err);
-    switch (gs) {
+    switch (oauth_grant_token(&c, &rq, g, err)) {
     case OAUTH_GRANT_OK:
         return OAUTH_TOKENFILE_OK;
     case OAUTH_GRANT_UNAVAILABLE:
