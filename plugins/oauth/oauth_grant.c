@@ -72,6 +72,7 @@ const char *oauth_grant_auth_name(enum oauth_grant_auth a)
     return "unknown";
 }
 
+/* The token endpoint's answer: the tokens are secrets, the scope is not. */
 static const struct oauth_owned grant_tokens_owned[] = {
     OAUTH_OWNED_SECRET(struct oauth_grant_tokens, access_token),
     OAUTH_OWNED_SECRET(struct oauth_grant_tokens, refresh_token),
