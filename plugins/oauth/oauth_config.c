@@ -190,8 +190,8 @@ int oauth_opt_bool(const struct oauth_plugin *p, const sasl_utils_t *utils, cons
 }
 
 /* A number or a yes/no option that goes into the verifier's configuration
- * as it is: its name, its bounds (a yes/no: def only), and where it goes
- * (an offset in struct oauth_verify_config) as what type. */
+ * as it is: its name, its bounds (a yes/no: def only, min and max unused),
+ * and where it goes (an offset in struct oauth_verify_config) as what type. */
 enum cfg_type { CFG_LONG, CFG_ULONG, CFG_SIZE, CFG_YESNO };
 struct cfg_number {
     const char *name;
@@ -199,7 +199,18 @@ struct cfg_number {
     unsigned def, min, max;
     size_t at;
 };
-#define CFG_AT(member) offsetof(struct oauth_verify_config, member)
+/* member's offset, refused at compile time unless its type is t: a row
+ * can never write a long into an int */
+#define CFG_AT(member, t)                                                                   \
+    (offsetof(struct oauth_verify_config, member)                                          \
+     + 0 * sizeof(char[_Generic(((struct oauth_verify_config *)0)->member, t: 1, default: -1)]))
+#define CFG_LONG_OPT(name, def, min, max, member) \
+    {name, CFG_LONG, def, min, max, CFG_AT(member, long)}
+#define CFG_ULONG_OPT(name, def, min, max, member) \
+    {name, CFG_ULONG, def, min, max, CFG_AT(member, unsigned long)}
+#define CFG_SIZE_OPT(name, def, min, max, member) \
+    {name, CFG_SIZE, def, min, max, CFG_AT(member, size_t)}
+#define CFG_YESNO_OPT(name, def, member) {name, CFG_YESNO, def, 0, 1, CFG_AT(member, int)}
 
 /* Read the n options of t into vc, in their order: SASL_OK, or the first
  * refusal's code (logged). */
@@ -231,31 +242,31 @@ static int cfg_numbers(const struct oauth_plugin *p, const sasl_utils_t *utils,
 
 /* Every number and yes/no of the server but the introspection cache's. */
 static const struct cfg_number cfg_server_numbers[] = {
-    {"leeway", CFG_LONG, 60, 0, OAUTH_JWT_MAX_LEEWAY, CFG_AT(policy.leeway)},
-    {"max_token_length", CFG_SIZE, OAUTH_DEFAULT_MAX_TOKEN, 256, OAUTH_MAX_TOKEN_LIMIT,
-     CFG_AT(policy.max_token_len)},
-    {"require_typ", CFG_YESNO, 0, 0, 0, CFG_AT(policy.require_typ)},
-    {"require_email_verified", CFG_YESNO, 1, 0, 0, CFG_AT(policy.require_email_verified)},
+    CFG_LONG_OPT("leeway", 60, 0, OAUTH_JWT_MAX_LEEWAY, policy.leeway),
+    CFG_SIZE_OPT("max_token_length", OAUTH_DEFAULT_MAX_TOKEN, 256, OAUTH_MAX_TOKEN_LIMIT,
+                 policy.max_token_len),
+    CFG_YESNO_OPT("require_typ", 0, policy.require_typ),
+    CFG_YESNO_OPT("require_email_verified", 1, policy.require_email_verified),
     /* HTTP, for a JWKS URL and introspection */
-    {"http_timeout", CFG_LONG, 10000, 100, 120000, CFG_AT(http.timeout_ms)},
-    {"http_connect_timeout", CFG_LONG, 5000, 100, 120000, CFG_AT(http.connect_timeout_ms)},
-    {"allow_insecure_http", CFG_YESNO, 0, 0, 0, CFG_AT(http.allow_insecure)},
+    CFG_LONG_OPT("http_timeout", 10000, 100, 120000, http.timeout_ms),
+    CFG_LONG_OPT("http_connect_timeout", 5000, 100, 120000, http.connect_timeout_ms),
+    CFG_YESNO_OPT("allow_insecure_http", 0, http.allow_insecure),
     /* JWT: the key set, the verified-JWT cache, discovery */
-    {"jwks_refresh_interval", CFG_LONG, 60, 1, 86400, CFG_AT(jwks_refresh_interval)},
-    {"jwks_max_age", CFG_LONG, 3600, 60, 7 * 86400, CFG_AT(jwks_max_age)},
-    {"jwt_cache_size", CFG_SIZE, 1024, 0, OAUTH_JWT_CACHE_MAX, CFG_AT(jwt_cache_size)},
-    {"discovery", CFG_YESNO, 0, 0, 0, CFG_AT(discovery)},
+    CFG_LONG_OPT("jwks_refresh_interval", 60, 1, 86400, jwks_refresh_interval),
+    CFG_LONG_OPT("jwks_max_age", 3600, 60, 7 * 86400, jwks_max_age),
+    CFG_SIZE_OPT("jwt_cache_size", 1024, 0, OAUTH_JWT_CACHE_MAX, jwt_cache_size),
+    CFG_YESNO_OPT("discovery", 0, discovery),
     /* introspection */
-    {"introspection_cache_ttl", CFG_LONG, 300, 0, 86400, CFG_AT(introspect.positive_ttl)},
-    {"introspection_negative_ttl", CFG_LONG, 30, 0, 3600, CFG_AT(introspect.negative_ttl)},
+    CFG_LONG_OPT("introspection_cache_ttl", 300, 0, 86400, introspect.positive_ttl),
+    CFG_LONG_OPT("introspection_negative_ttl", 30, 0, 3600, introspect.negative_ttl),
 };
 
 /* The introspection cache's, read only with validation: introspection. */
 static const struct cfg_number cfg_icache_numbers[] = {
-    {"introspection_cache_timeout", CFG_LONG, 250, 10, 5000, CFG_AT(introspect.cache_timeout_ms)},
-    {"introspection_max_per_interval", CFG_ULONG, 600, 0, 1000000,
-     CFG_AT(introspect.max_per_interval)},
-    {"introspection_interval", CFG_LONG, 60, 1, 3600, CFG_AT(introspect.interval)},
+    CFG_LONG_OPT("introspection_cache_timeout", 250, 10, 5000, introspect.cache_timeout_ms),
+    CFG_ULONG_OPT("introspection_max_per_interval", 600, 0, 1000000,
+                  introspect.max_per_interval),
+    CFG_LONG_OPT("introspection_interval", 60, 1, 3600, introspect.interval),
 };
 
 #define CFG_COUNT(t) (sizeof(t) / sizeof((t)[0]))
