@@ -1,6 +1,7 @@
 #include "config.h"
 #include "oauth_codec.h"
 #include "oauth_err.h"
+#include "oauth_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -702,14 +703,15 @@ enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_
     return st;
 }
 
+static const struct oauth_owned codec_error_info_owned[] = {
+    OAUTH_OWNED(struct oauth_error_info, status),
+    OAUTH_OWNED(struct oauth_error_info, scope),
+    OAUTH_OWNED(struct oauth_error_info, openid_config),
+};
+
 void oauth_error_info_clear(struct oauth_error_info *info)
 {
-    if (!info)
-        return;
-    free(info->status);
-    free(info->scope);
-    free(info->openid_config);
-    memset(info, 0, sizeof(*info));
+    OAUTH_OWNED_CLEAR(info, codec_error_info_owned);
 }
 
 /* Copy member key of obj into *dst when present: it must be a string that

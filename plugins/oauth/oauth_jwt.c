@@ -50,12 +50,13 @@ const char *oauth_jwt_status_text(enum oauth_jwt_status st)
     return "unknown status";
 }
 
+static const struct oauth_owned jwt_result_owned[] = {
+    OAUTH_OWNED(struct oauth_jwt_result, user),
+};
+
 void oauth_jwt_result_clear(struct oauth_jwt_result *res)
 {
-    if (!res)
-        return;
-    free(res->user);
-    memset(res, 0, sizeof(*res));
+    OAUTH_OWNED_CLEAR(res, jwt_result_owned);
 }
 
 /* ---- reasons ------------------------------------------------------------ */

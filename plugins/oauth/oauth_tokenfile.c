@@ -55,12 +55,13 @@ void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o)
     oauth_http_options_default(&o->http);
 }
 
+static const struct oauth_owned tokenfile_token_owned[] = {
+    OAUTH_OWNED_SECRET(struct oauth_token, access_token),
+};
+
 void oauth_token_clear(struct oauth_token *t)
 {
-    if (!t)
-        return;
-    oauth_secret_free(t->access_token);
-    memset(t, 0, sizeof(*t));
+    OAUTH_OWNED_CLEAR(t, tokenfile_token_owned);
 }
 
 /* ---- reading and checking the file ----------------------------------------- */
