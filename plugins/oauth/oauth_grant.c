@@ -47,29 +47,31 @@ const char *oauth_grant_status_text(enum oauth_grant_status s)
     return "unknown status";
 }
 
+/* The token endpoint authentication methods by their RFC 7591 section 2
+ * names: what oauth_grant_auth_parse reads and oauth_grant_auth_name says. */
+static const char *const grant_auth_names[] = {
+    [OAUTH_GRANT_AUTH_BASIC] = "client_secret_basic",
+    [OAUTH_GRANT_AUTH_POST] = "client_secret_post",
+    [OAUTH_GRANT_AUTH_NONE] = "none",
+    [OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT] = "private_key_jwt",
+};
+#define GRANT_AUTHS (sizeof(grant_auth_names) / sizeof(grant_auth_names[0]))
+
 int oauth_grant_auth_parse(const char *name, enum oauth_grant_auth *out)
 {
-    enum oauth_client_auth a;
+    size_t a;
 
-    if (name && strcmp(name, "private_key_jwt") == 0) {
-        *out = OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT;
-        return 0;
-    }
-    if (oauth_client_auth_parse(name, &a) != 0)
-        return -1;
-    *out = (enum oauth_grant_auth)a;
-    return 0;
+    for (a = 0; name && a < GRANT_AUTHS; a++)
+        if (strcmp(name, grant_auth_names[a]) == 0) {
+            *out = (enum oauth_grant_auth)a;
+            return 0;
+        }
+    return -1;
 }
 
 const char *oauth_grant_auth_name(enum oauth_grant_auth a)
 {
-    switch (a) {
-    case OAUTH_GRANT_AUTH_BASIC: return "client_secret_basic";
-    case OAUTH_GRANT_AUTH_POST: return "client_secret_post";
-    case OAUTH_GRANT_AUTH_NONE: return "none";
-    case OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT: return "private_key_jwt";
-    }
-    return "unknown";
+    return (unsigned)a < GRANT_AUTHS ? grant_auth_names[a] : "unknown";
 }
 
 /* The token endpoint's answer: the tokens are secrets, the scope is not. */
