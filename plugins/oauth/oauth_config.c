@@ -221,13 +221,15 @@ static int cfg_numbers(const struct oauth_plugin *p, const sasl_utils_t *utils,
 
     for (i = 0; i < n; i++) {
         char *to = (char *)vc + t[i].at;
-        unsigned u;
-        int yes, r;
+        unsigned u = 0;
+        int yes = 0, r;
 
-        if (t[i].type == CFG_YESNO)
-            r = oauth_opt_bool(p, utils, t[i].name, (int)t[i].def, &yes), u = (unsigned)yes;
-        else
+        if (t[i].type == CFG_YESNO) {
+            r = oauth_opt_bool(p, utils, t[i].name, (int)t[i].def, &yes);
+            u = (unsigned)yes;
+        } else {
             r = oauth_opt_uint(p, utils, t[i].name, t[i].def, t[i].min, t[i].max, &u);
+        }
         if (r)
             return r;
         switch (t[i].type) {
