@@ -1,10 +1,12 @@
 #include "config.h"
 #include "oauth_codec.h"
 #include "oauth_err.h"
+#include "oauth_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <jansson.h>
 
@@ -117,16 +119,22 @@ static int codec_is_b64token(const char *s, size_t n)
     return i == n;
 }
 
-static int codec_is_host(const char *s, size_t n)
+/* 1 when s holds min to max bytes (n), each of the class is. */
+static int codec_all_of(const char *s, size_t n, int (*is)(unsigned char), size_t min, size_t max)
 {
     size_t i;
 
-    if (n == 0 || n > OAUTH_MAX_HOST)
+    if (n < min || n > max)
         return 0;
     for (i = 0; i < n; i++)
-        if (!codec_is_vchar((unsigned char)s[i]))
+        if (!is((unsigned char)s[i]))
             return 0;
     return 1;
+}
+
+static int codec_is_host(const char *s, size_t n)
+{
+    return codec_all_of(s, n, codec_is_vchar, 1, OAUTH_MAX_HOST);
 }
 
 /* RFC 7628 3.1: "a decimal positive integer string without leading zeros" */
@@ -498,6 +506,15 @@ static size_t codec_port_digits(unsigned port)
     return d;
 }
 
+/* What a builder promises on success: a NUL after the len bytes of out
+ * when room remains. */
+static enum oauth_codec_status codec_built(char *out, size_t len, size_t outmax)
+{
+    if (len < outmax)
+        out[len] = '\0';
+    return OAUTH_CODEC_OK;
+}
+
 static char *codec_put(char *o, const char *s, size_t n)
 {
     if (n)
@@ -595,9 +612,7 @@ enum oauth_codec_status oauth_build_client_msg(enum oauth_mech mech,
     }
     *o++ = KVSEP;
     *o++ = KVSEP;
-    if (need < outmax)
-        *o = '\0';
-    return OAUTH_CODEC_OK;
+    return codec_built(out, need, outmax);
 }
 
 /* ---- the error challenge ------------------------------------------------------ */
@@ -615,36 +630,36 @@ const char *oauth_error_status_name(enum oauth_error_status s)
 /* The checks the client parser applies to each string member. */
 static int codec_is_status_string(const char *s, size_t n)
 {
-    size_t i;
-
-    if (n == 0)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!codec_is_nqschar((unsigned char)s[i]))
-            return 0;
-    return 1;
+    return codec_all_of(s, n, codec_is_nqschar, 1, SIZE_MAX);
 }
 
 static int codec_is_scope_string(const char *s, size_t n)
 {
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (!codec_is_nqschar((unsigned char)s[i]))
-            return 0;
-    return 1;
+    return codec_all_of(s, n, codec_is_nqschar, 0, SIZE_MAX);
 }
 
 static int codec_is_url_string(const char *s, size_t n)
 {
-    size_t i;
+    return codec_all_of(s, n, codec_is_vchar, 1, SIZE_MAX);
+}
+
+/* obj as compact JSON into out, as the builders do (*outlen set when the
+ * size is known, NUL after it when room remains). */
+static enum oauth_codec_status codec_dump_json(const json_t *obj, char *out, size_t outmax,
+                                               size_t *outlen)
+{
+    size_t n = json_dumpb(obj, NULL, 0, JSON_COMPACT);
 
     if (n == 0)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!codec_is_vchar((unsigned char)s[i]))
-            return 0;
-    return 1;
+        return OAUTH_CODEC_ERR_NOMEM;
+    if (n > OAUTH_MAX_ERROR_JSON)
+        return OAUTH_CODEC_ERR_JSON_FIELD;
+    *outlen = n;
+    if (n > outmax)
+        return OAUTH_CODEC_ERR_NO_ROOM;
+    if (json_dumpb(obj, out, n, JSON_COMPACT) != n)
+        return OAUTH_CODEC_ERR_NOMEM;
+    return codec_built(out, n, outmax);
 }
 
 enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_error_status status,
@@ -652,8 +667,8 @@ enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_
                                                char *out, size_t outmax, size_t *outlen)
 {
     const char *name = oauth_error_status_name(status);
+    enum oauth_codec_status st;
     json_t *obj;
-    size_t n;
     int bad = 0;
 
     if (!name || !outlen || (!out && outmax)
@@ -683,38 +698,20 @@ enum oauth_codec_status oauth_build_error_json(enum oauth_mech mech, enum oauth_
         json_decref(obj);
         return OAUTH_CODEC_ERR_NOMEM;
     }
-    n = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-    if (n == 0) {
-        json_decref(obj);
-        return OAUTH_CODEC_ERR_NOMEM;
-    }
-    if (n > OAUTH_MAX_ERROR_JSON) {
-        json_decref(obj);
-        return OAUTH_CODEC_ERR_JSON_FIELD;
-    }
-    *outlen = n;
-    if (n > outmax) {
-        json_decref(obj);
-        return OAUTH_CODEC_ERR_NO_ROOM;
-    }
-    if (json_dumpb(obj, out, n, JSON_COMPACT) != n) {
-        json_decref(obj);
-        return OAUTH_CODEC_ERR_NOMEM;
-    }
+    st = codec_dump_json(obj, out, outmax, outlen);
     json_decref(obj);
-    if (n < outmax)
-        out[n] = '\0';
-    return OAUTH_CODEC_OK;
+    return st;
 }
+
+static const struct oauth_owned codec_error_info_owned[] = {
+    OAUTH_OWNED(struct oauth_error_info, status),
+    OAUTH_OWNED(struct oauth_error_info, scope),
+    OAUTH_OWNED(struct oauth_error_info, openid_config),
+};
 
 void oauth_error_info_clear(struct oauth_error_info *info)
 {
-    if (!info)
-        return;
-    free(info->status);
-    free(info->scope);
-    free(info->openid_config);
-    memset(info, 0, sizeof(*info));
+    OAUTH_OWNED_CLEAR(info, codec_error_info_owned);
 }
 
 /* Copy member key of obj into *dst when present: it must be a string that

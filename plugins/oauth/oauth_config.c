@@ -11,6 +11,7 @@
 #include "oauth_jwt_cache.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,90 @@ int oauth_opt_bool(const struct oauth_plugin *p, const sasl_utils_t *utils, cons
     return sm_opt_bool(utils, cfg_option(p, utils, name, buf), def, out);
 }
 
+/* A number or a yes/no option that goes into the verifier's configuration
+ * as it is: its name, its bounds (a yes/no: def only, min and max unused),
+ * and where it goes (an offset in struct oauth_verify_config) as what type. */
+enum cfg_type { CFG_LONG, CFG_ULONG, CFG_SIZE, CFG_YESNO };
+struct cfg_number {
+    const char *name;
+    enum cfg_type type;
+    unsigned def, min, max;
+    size_t at;
+};
+/* member's offset, refused at compile time unless its type is t: a row
+ * can never write a long into an int */
+#define CFG_AT(member, t)                                                                   \
+    (offsetof(struct oauth_verify_config, member)                                          \
+     + 0 * sizeof(char[_Generic(((struct oauth_verify_config *)0)->member, t: 1, default: -1)]))
+#define CFG_LONG_OPT(name, def, min, max, member) \
+    {name, CFG_LONG, def, min, max, CFG_AT(member, long)}
+#define CFG_ULONG_OPT(name, def, min, max, member) \
+    {name, CFG_ULONG, def, min, max, CFG_AT(member, unsigned long)}
+#define CFG_SIZE_OPT(name, def, min, max, member) \
+    {name, CFG_SIZE, def, min, max, CFG_AT(member, size_t)}
+#define CFG_YESNO_OPT(name, def, member) {name, CFG_YESNO, def, 0, 1, CFG_AT(member, int)}
+
+/* Read the n options of t into vc, in their order: SASL_OK, or the first
+ * refusal's code (logged). */
+static int cfg_numbers(const struct oauth_plugin *p, const sasl_utils_t *utils,
+                       const struct cfg_number *t, size_t n, struct oauth_verify_config *vc)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char *to = (char *)vc + t[i].at;
+        unsigned u = 0;
+        int yes = 0, r;
+
+        if (t[i].type == CFG_YESNO) {
+            r = oauth_opt_bool(p, utils, t[i].name, (int)t[i].def, &yes);
+            u = (unsigned)yes;
+        } else {
+            r = oauth_opt_uint(p, utils, t[i].name, t[i].def, t[i].min, t[i].max, &u);
+        }
+        if (r)
+            return r;
+        switch (t[i].type) {
+        case CFG_LONG: *(long *)(void *)to = (long)u; break;
+        case CFG_ULONG: *(unsigned long *)(void *)to = u; break;
+        case CFG_SIZE: *(size_t *)(void *)to = u; break;
+        case CFG_YESNO: *(int *)(void *)to = (int)u; break;
+        }
+    }
+    return SASL_OK;
+}
+
+/* Every number and yes/no of the server but the introspection cache's. */
+static const struct cfg_number cfg_server_numbers[] = {
+    CFG_LONG_OPT("leeway", 60, 0, OAUTH_JWT_MAX_LEEWAY, policy.leeway),
+    CFG_SIZE_OPT("max_token_length", OAUTH_DEFAULT_MAX_TOKEN, 256, OAUTH_MAX_TOKEN_LIMIT,
+                 policy.max_token_len),
+    CFG_YESNO_OPT("require_typ", 0, policy.require_typ),
+    CFG_YESNO_OPT("require_email_verified", 1, policy.require_email_verified),
+    /* HTTP, for a JWKS URL and introspection */
+    CFG_LONG_OPT("http_timeout", 10000, 100, 120000, http.timeout_ms),
+    CFG_LONG_OPT("http_connect_timeout", 5000, 100, 120000, http.connect_timeout_ms),
+    CFG_YESNO_OPT("allow_insecure_http", 0, http.allow_insecure),
+    /* JWT: the key set, the verified-JWT cache, discovery */
+    CFG_LONG_OPT("jwks_refresh_interval", 60, 1, 86400, jwks_refresh_interval),
+    CFG_LONG_OPT("jwks_max_age", 3600, 60, 7 * 86400, jwks_max_age),
+    CFG_SIZE_OPT("jwt_cache_size", 1024, 0, OAUTH_JWT_CACHE_MAX, jwt_cache_size),
+    CFG_YESNO_OPT("discovery", 0, discovery),
+    /* introspection */
+    CFG_LONG_OPT("introspection_cache_ttl", 300, 0, 86400, introspect.positive_ttl),
+    CFG_LONG_OPT("introspection_negative_ttl", 30, 0, 3600, introspect.negative_ttl),
+};
+
+/* The introspection cache's, read only with validation: introspection. */
+static const struct cfg_number cfg_icache_numbers[] = {
+    CFG_LONG_OPT("introspection_cache_timeout", 250, 10, 5000, introspect.cache_timeout_ms),
+    CFG_ULONG_OPT("introspection_max_per_interval", 600, 0, 1000000,
+                  introspect.max_per_interval),
+    CFG_LONG_OPT("introspection_interval", 60, 1, 3600, introspect.interval),
+};
+
+#define CFG_COUNT(t) (sizeof(t) / sizeof((t)[0]))
+
 static const char *const modes[] = {"jwt", "introspection", NULL};
 static const char *const claims[] = {"email", "preferred_username", "upn", "sub", NULL};
 static const char *const auths[] = {"client_secret_basic", "client_secret_post", NULL};
@@ -208,7 +293,6 @@ static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils
     const char *s;
     char *key = NULL;
     size_t keylen = 0;
-    unsigned u;
     int r;
 
     if (vc->mode == OAUTH_VERIFY_JWT) {
@@ -245,16 +329,7 @@ static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils
     }
     vc->introspect.cache_secret = (const unsigned char *)key;
     vc->introspect.cache_secret_len = keylen;
-    if ((r = oauth_opt_uint(p, utils, "introspection_cache_timeout", 250, 10, 5000, &u)))
-        return r;
-    vc->introspect.cache_timeout_ms = (long)u;
-    if ((r = oauth_opt_uint(p, utils, "introspection_max_per_interval", 600, 0, 1000000, &u)))
-        return r;
-    vc->introspect.max_per_interval = u;
-    if ((r = oauth_opt_uint(p, utils, "introspection_interval", 60, 1, 3600, &u)))
-        return r;
-    vc->introspect.interval = (long)u;
-    return SASL_OK;
+    return cfg_numbers(p, utils, cfg_icache_numbers, CFG_COUNT(cfg_icache_numbers), vc);
 }
 
 /* A problem of the key caches (a cache file not trusted, a folder that
@@ -267,26 +342,19 @@ static void cfg_note(void *ctx, const char *text)
 }
 
 /* Fleet scale (oauth_jwks_cache.h, oauth_jwt_cache.h, oauth_issuers.h): the
- * host's folder for fetched key sets, the verified-JWT cache's size, and
- * discovery of each issuer's keys. */
+ * host's folder for fetched key sets, and where the key caches' problems
+ * go (the verified-JWT cache's size and discovery are cfg_server_numbers'). */
 static int cfg_fleet(struct oauth_settings *set, const sasl_utils_t *utils,
                      struct oauth_verify_config *vc)
 {
     const struct oauth_plugin *p = set->plugin;
-    unsigned u;
-    int yes, r;
+    int r;
 
     if ((r = cfg_kept_opt(set, utils, "jwks_cache_dir", &vc->jwks_cache_dir)))
         return r;
     /* checked when used, not now: a chrooted server names it inside the chroot */
     if (vc->jwks_cache_dir && vc->jwks_cache_dir[0] != '/')
         return cfg_bad(p, utils, "jwks_cache_dir", "not an absolute path");
-    if ((r = oauth_opt_uint(p, utils, "jwt_cache_size", 1024, 0, OAUTH_JWT_CACHE_MAX, &u)))
-        return r;
-    vc->jwt_cache_size = u;
-    if ((r = oauth_opt_bool(p, utils, "discovery", 0, &yes)))
-        return r;
-    vc->discovery = yes;
     vc->note = cfg_note;
     vc->note_ctx = (void *)utils;
     return SASL_OK;
@@ -300,8 +368,8 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
     struct oauth_server_config *cfg = &set->cfg;
     char buf[OPTION_NAME_MAX];
     const char *s;
-    unsigned mode, claim, auth, u;
-    int yes, r;
+    unsigned mode, claim, auth;
+    int r;
 
     memset(vc, 0, sizeof(*vc));
     oauth_http_options_default(&vc->http);
@@ -320,20 +388,9 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
     vc->policy.scopes = cfg->scopes;
     vc->policy.n_scopes = cfg->n_scopes;
     vc->policy.user_claim = claims[claim];
-    if ((r = oauth_opt_uint(p, utils, "leeway", 60, 0, OAUTH_JWT_MAX_LEEWAY, &u)))
+    if ((r = cfg_numbers(p, utils, cfg_server_numbers, CFG_COUNT(cfg_server_numbers), vc)))
         return r;
-    vc->policy.leeway = (long)u;
-    if ((r = oauth_opt_uint(p, utils, "max_token_length", OAUTH_DEFAULT_MAX_TOKEN, 256,
-                      OAUTH_MAX_TOKEN_LIMIT, &u)))
-        return r;
-    cfg->max_token = u;
-    vc->policy.max_token_len = u;
-    if ((r = oauth_opt_bool(p, utils, "require_typ", 0, &yes)))
-        return r;
-    vc->policy.require_typ = yes;
-    if ((r = oauth_opt_bool(p, utils, "require_email_verified", 1, &yes)))
-        return r;
-    vc->policy.require_email_verified = yes;
+    cfg->max_token = vc->policy.max_token_len;
     if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
         if ((r = cfg_secret_file(set, utils, "hmac_secret_file", s, &cfg->hmac_secret,
                                  &cfg->hmac_secret_len)))
@@ -346,25 +403,12 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
         vc->policy.hmac_secret_len = cfg->hmac_secret_len;
     }
     /* HTTP, for a JWKS URL and introspection */
-    if ((r = oauth_opt_uint(p, utils, "http_timeout", 10000, 100, 120000, &u)))
+    if ((r = cfg_kept_opt(set, utils, "ca_file", &vc->http.ca_file)))
         return r;
-    vc->http.timeout_ms = (long)u;
-    if ((r = oauth_opt_uint(p, utils, "http_connect_timeout", 5000, 100, 120000, &u)))
-        return r;
-    vc->http.connect_timeout_ms = (long)u;
-    if ((r = cfg_kept_opt(set, utils, "ca_file", &vc->http.ca_file))
-        || (r = oauth_opt_bool(p, utils, "allow_insecure_http", 0, &yes)))
-        return r;
-    vc->http.allow_insecure = yes;
     /* JWT: the key set */
     if ((r = cfg_kept_opt(set, utils, "jwks_file", &vc->jwks_file))
-        || (r = cfg_kept_opt(set, utils, "jwks_url", &vc->jwks_url))
-        || (r = oauth_opt_uint(p, utils, "jwks_refresh_interval", 60, 1, 86400, &u)))
+        || (r = cfg_kept_opt(set, utils, "jwks_url", &vc->jwks_url)))
         return r;
-    vc->jwks_refresh_interval = (long)u;
-    if ((r = oauth_opt_uint(p, utils, "jwks_max_age", 3600, 60, 7 * 86400, &u)))
-        return r;
-    vc->jwks_max_age = (long)u;
     if ((r = cfg_fleet(set, utils, vc)))
         return r;
     /* introspection */
@@ -381,12 +425,6 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
     if ((r = sm_opt_choice(utils, cfg_option(p, utils, "client_auth", buf), auths, 0, &auth)))
         return r;
     vc->introspect.client_auth = auth ? OAUTH_CLIENT_AUTH_POST : OAUTH_CLIENT_AUTH_BASIC;
-    if ((r = oauth_opt_uint(p, utils, "introspection_cache_ttl", 300, 0, 86400, &u)))
-        return r;
-    vc->introspect.positive_ttl = (long)u;
-    if ((r = oauth_opt_uint(p, utils, "introspection_negative_ttl", 30, 0, 3600, &u)))
-        return r;
-    vc->introspect.negative_ttl = (long)u;
     if ((r = cfg_read_icache(set, utils, vc)))
         return r;
     /* what the error challenge advertises */

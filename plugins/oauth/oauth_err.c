@@ -43,15 +43,3 @@ int oauth_fail(struct oauth_err *err, enum oauth_err_class cls, int code, const 
     va_end(ap);
     return code;
 }
-
-const char *oauth_err_class_text(enum oauth_err_class cls)
-{
-    switch (cls) {
-    case OAUTH_OK: return "ok";
-    case OAUTH_ERR_CLIENT: return "refused";
-    case OAUTH_ERR_TEMPORARY: return "temporary failure";
-    case OAUTH_ERR_CONFIG: return "configuration error";
-    case OAUTH_ERR_INTERNAL: return "internal error";
-    }
-    return "unknown";
-}

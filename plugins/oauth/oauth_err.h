@@ -64,7 +64,4 @@ int oauth_vfail(struct oauth_err *err, enum oauth_err_class cls, int code, const
 /* Class and code alone; returns code. */
 int oauth_err_is(struct oauth_err *err, enum oauth_err_class cls, int code);
 
-/* "ok", "refused", "temporary failure", "configuration error", "internal error". */
-const char *oauth_err_class_text(enum oauth_err_class cls);
-
 #endif

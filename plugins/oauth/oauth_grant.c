@@ -47,64 +47,73 @@ const char *oauth_grant_status_text(enum oauth_grant_status s)
     return "unknown status";
 }
 
+/* The token endpoint authentication methods by their RFC 7591 section 2
+ * names: what oauth_grant_auth_parse reads and oauth_grant_auth_name says. */
+static const char *const grant_auth_names[] = {
+    [OAUTH_GRANT_AUTH_BASIC] = "client_secret_basic",
+    [OAUTH_GRANT_AUTH_POST] = "client_secret_post",
+    [OAUTH_GRANT_AUTH_NONE] = "none",
+    [OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT] = "private_key_jwt",
+};
+#define GRANT_AUTHS (sizeof(grant_auth_names) / sizeof(grant_auth_names[0]))
+
 int oauth_grant_auth_parse(const char *name, enum oauth_grant_auth *out)
 {
-    enum oauth_client_auth a;
+    size_t a;
 
-    if (name && strcmp(name, "private_key_jwt") == 0) {
-        *out = OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT;
-        return 0;
-    }
-    if (oauth_client_auth_parse(name, &a) != 0)
-        return -1;
-    *out = (enum oauth_grant_auth)a;
-    return 0;
+    for (a = 0; name && a < GRANT_AUTHS; a++)
+        if (strcmp(name, grant_auth_names[a]) == 0) {
+            *out = (enum oauth_grant_auth)a;
+            return 0;
+        }
+    return -1;
 }
 
 const char *oauth_grant_auth_name(enum oauth_grant_auth a)
 {
-    switch (a) {
-    case OAUTH_GRANT_AUTH_BASIC: return "client_secret_basic";
-    case OAUTH_GRANT_AUTH_POST: return "client_secret_post";
-    case OAUTH_GRANT_AUTH_NONE: return "none";
-    case OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT: return "private_key_jwt";
-    }
-    return "unknown";
+    return (unsigned)a < GRANT_AUTHS ? grant_auth_names[a] : "unknown";
 }
+
+/* The token endpoint's answer: the tokens are secrets, the scope is not. */
+static const struct oauth_owned grant_tokens_owned[] = {
+    OAUTH_OWNED_SECRET(struct oauth_grant_tokens, access_token),
+    OAUTH_OWNED_SECRET(struct oauth_grant_tokens, refresh_token),
+    OAUTH_OWNED_SECRET(struct oauth_grant_tokens, id_token),
+    OAUTH_OWNED(struct oauth_grant_tokens, scope),
+};
 
 void oauth_grant_tokens_clear(struct oauth_grant_tokens *t)
 {
-    if (!t)
-        return;
-    oauth_secret_free(t->access_token);
-    oauth_secret_free(t->refresh_token);
-    oauth_secret_free(t->id_token);
-    free(t->scope);
-    memset(t, 0, sizeof(*t));
+    OAUTH_OWNED_CLEAR(t, grant_tokens_owned);
 }
+
+/* RFC 8628 3.2's answer and the discovery document: each member kept is a
+ * string under its own name, what oauth_grant_device_start and
+ * oauth_discover read (grant_read_members) and the clear functions free. */
+static const struct oauth_owned grant_device_owned[] = {
+    OAUTH_OWNED_READ(struct oauth_device_auth, device_code, MAX_TOKEN, 1),
+    OAUTH_OWNED_READ(struct oauth_device_auth, user_code, 128, 0),
+    OAUTH_OWNED_READ(struct oauth_device_auth, verification_uri, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_device_auth, verification_uri_complete, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_device_auth, message, MAX_STRING, 0),
+};
 
 void oauth_device_auth_clear(struct oauth_device_auth *d)
 {
-    if (!d)
-        return;
-    oauth_secret_free(d->device_code);
-    free(d->user_code);
-    free(d->verification_uri);
-    free(d->verification_uri_complete);
-    free(d->message);
-    memset(d, 0, sizeof(*d));
+    OAUTH_OWNED_CLEAR(d, grant_device_owned);
 }
+
+static const struct oauth_owned grant_discovery_owned[] = {
+    OAUTH_OWNED_READ(struct oauth_discovery, issuer, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, token_endpoint, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, authorization_endpoint, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, device_authorization_endpoint, MAX_STRING, 0),
+    OAUTH_OWNED_READ(struct oauth_discovery, revocation_endpoint, MAX_STRING, 0),
+};
 
 void oauth_discovery_clear(struct oauth_discovery *d)
 {
-    if (!d)
-        return;
-    free(d->issuer);
-    free(d->token_endpoint);
-    free(d->authorization_endpoint);
-    free(d->device_authorization_endpoint);
-    free(d->revocation_endpoint);
-    memset(d, 0, sizeof(*d));
+    OAUTH_OWNED_CLEAR(d, grant_discovery_owned);
 }
 
 /* ---- small pieces ---------------------------------------------------------- */
@@ -224,6 +233,37 @@ static char *grant_dup(json_t *root, const char *name, size_t max, int *bad)
         *bad = 2;
     return s;
 }
+
+/* grant_dup of each of the n members of m into out, in their order. */
+static void grant_read_members(json_t *root, const struct oauth_owned *m, size_t n, void *out,
+                               int *bad)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char *s = grant_dup(root, m[i].name, m[i].max, bad);
+        memcpy((char *)out + m[i].at, &s, sizeof(s));
+    }
+}
+#define GRANT_READ_MEMBERS(root, m, out, bad) \
+    grant_read_members((root), (m), sizeof(m) / sizeof((m)[0]), (out), (bad))
+
+/* The end of reading an answer into out through its table m: the document
+ * (its strings erased) and the answer freed, out emptied unless st is OK.
+ * Returns st. */
+static enum oauth_grant_status grant_answer_end(enum oauth_grant_status st, json_t *root,
+                                                struct oauth_http_response *r, void *out,
+                                                size_t size, const struct oauth_owned *m,
+                                                size_t n)
+{
+    oauth_grant_json_free(root);
+    oauth_http_response_free(r);
+    if (st != OAUTH_GRANT_OK)
+        oauth_owned_clear(out, size, m, n);
+    return st;
+}
+#define GRANT_ANSWER_END(st, root, r, out, m) \
+    grant_answer_end((st), (root), (r), (out), sizeof(*(out)), (m), sizeof(m) / sizeof((m)[0]))
 
 void oauth_grant_json_free(json_t *root)
 {
@@ -680,67 +720,44 @@ out:
     return st;
 }
 
-enum oauth_grant_status oauth_grant_refresh(const struct oauth_grant_client *c,
-                                            const char *refresh_token, const char *scope,
-                                            struct oauth_grant_tokens *out,
-                                            struct oauth_err *err)
-{
-    struct oauth_http_field fl[3];
-    const char *secrets[4] = {refresh_token, NULL, NULL, NULL};
-    size_t n = 0;
+/* Each grant's grant_type, and the name its secret is sent under (NULL:
+ * none).  A redirect_uri and a code_verifier go with a code; a scope with
+ * any grant that has one. */
+static const struct {
+    const char *grant_type, *secret_name;
+} grant_types[] = {
+    [OAUTH_GRANT_REFRESH_TOKEN] = {"refresh_token", "refresh_token"},
+    [OAUTH_GRANT_CLIENT_CREDENTIALS] = {"client_credentials", NULL},
+    [OAUTH_GRANT_AUTHORIZATION_CODE] = {"authorization_code", "code"},
+    [OAUTH_GRANT_DEVICE_CODE] = {GRANT_DEVICE_CODE, "device_code"},
+};
 
-    fl[n++] = (struct oauth_http_field){"grant_type", "refresh_token"};
-    fl[n++] = (struct oauth_http_field){"refresh_token", refresh_token};
-    if (scope && scope[0])
-        fl[n++] = (struct oauth_http_field){"scope", scope};
+enum oauth_grant_status oauth_grant_token(const struct oauth_grant_client *c,
+                                          const struct oauth_grant_request *rq,
+                                          struct oauth_grant_tokens *out, struct oauth_err *err)
+{
+    struct oauth_http_field fl[5];
+    /* the request's two at most, grant_post's one, the end */
+    const char *secrets[4] = {NULL, NULL, NULL, NULL};
+    size_t n = 0, ns = 0;
+
+    if ((unsigned)rq->type >= sizeof(grant_types) / sizeof(grant_types[0])) {
+        oauth_why(err, "unknown grant");
+        return OAUTH_GRANT_ERROR;
+    }
+    fl[n++] = (struct oauth_http_field){"grant_type", grant_types[rq->type].grant_type};
+    if (grant_types[rq->type].secret_name) {
+        fl[n++] = (struct oauth_http_field){grant_types[rq->type].secret_name, rq->secret};
+        secrets[ns++] = rq->secret;
+    }
+    if (rq->type == OAUTH_GRANT_AUTHORIZATION_CODE) {
+        fl[n++] = (struct oauth_http_field){"redirect_uri", rq->redirect_uri};
+        fl[n++] = (struct oauth_http_field){"code_verifier", rq->code_verifier};
+        secrets[ns++] = rq->code_verifier;
+    }
+    if (rq->scope && rq->scope[0])
+        fl[n++] = (struct oauth_http_field){"scope", rq->scope};
     return grant_token(c, fl, n, secrets, out, err);
-}
-
-enum oauth_grant_status oauth_grant_client_credentials(const struct oauth_grant_client *c,
-                                                       const char *scope,
-                                                       struct oauth_grant_tokens *out,
-                                                       struct oauth_err *err)
-{
-    struct oauth_http_field fl[2];
-    const char *secrets[3] = {NULL, NULL, NULL};
-    size_t n = 0;
-
-    fl[n++] = (struct oauth_http_field){"grant_type", "client_credentials"};
-    if (scope && scope[0])
-        fl[n++] = (struct oauth_http_field){"scope", scope};
-    return grant_token(c, fl, n, secrets, out, err);
-}
-
-enum oauth_grant_status oauth_grant_auth_code(const struct oauth_grant_client *c,
-                                              const char *code, const char *redirect_uri,
-                                              const char *code_verifier,
-                                              struct oauth_grant_tokens *out,
-                                              struct oauth_err *err)
-{
-    struct oauth_http_field fl[4];
-    const char *secrets[5] = {code, code_verifier, NULL, NULL, NULL};
-    size_t n = 0;
-
-    fl[n++] = (struct oauth_http_field){"grant_type", "authorization_code"};
-    fl[n++] = (struct oauth_http_field){"code", code};
-    fl[n++] = (struct oauth_http_field){"redirect_uri", redirect_uri};
-    /* RFC 7636 4.5 */
-    fl[n++] = (struct oauth_http_field){"code_verifier", code_verifier};
-    return grant_token(c, fl, n, secrets, out, err);
-}
-
-enum oauth_grant_status oauth_grant_device_poll(const struct oauth_grant_client *c,
-                                                const char *device_code,
-                                                struct oauth_grant_tokens *out,
-                                                struct oauth_err *err)
-{
-    struct oauth_http_field fl[2];
-    const char *secrets[4] = {device_code, NULL, NULL, NULL};
-
-    /* RFC 8628 3.4 */
-    fl[0] = (struct oauth_http_field){"grant_type", GRANT_DEVICE_CODE};
-    fl[1] = (struct oauth_http_field){"device_code", device_code};
-    return grant_token(c, fl, 2, secrets, out, err);
 }
 
 enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client *c,
@@ -773,16 +790,11 @@ enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client
         oauth_why(err, "device authorization answer is not a JSON object (HTTP %ld)", r.code);
         goto out;
     }
-    out->device_code = grant_dup(root, "device_code", MAX_TOKEN, &bad);
-    out->user_code = grant_dup(root, "user_code", 128, &bad);
-    out->verification_uri = grant_dup(root, "verification_uri", MAX_STRING, &bad);
+    GRANT_READ_MEMBERS(root, grant_device_owned, out, &bad);
     if (!out->verification_uri && !bad) /* Google's name for it */
         out->verification_uri = grant_dup(root, "verification_url", MAX_STRING, &bad);
-    out->verification_uri_complete = grant_dup(root, "verification_uri_complete", MAX_STRING,
-                                               &bad);
     /* shown on a terminal: printable ASCII only (the optional sentence is
      * dropped otherwise, a URI refused below) */
-    out->message = grant_dup(root, "message", MAX_STRING, &bad);
     if (out->message && !grant_text(out->message)) {
         free(out->message);
         out->message = NULL;
@@ -809,11 +821,7 @@ enum oauth_grant_status oauth_grant_device_start(const struct oauth_grant_client
         out->interval = OAUTH_DEVICE_MAX_INTERVAL;
     st = OAUTH_GRANT_OK;
 out:
-    oauth_grant_json_free(root);
-    oauth_http_response_free(&r);
-    if (st != OAUTH_GRANT_OK)
-        oauth_device_auth_clear(out);
-    return st;
+    return GRANT_ANSWER_END(st, root, &r, out, grant_device_owned);
 }
 
 enum oauth_grant_status oauth_grant_revoke(const struct oauth_grant_client *c,
@@ -901,12 +909,7 @@ enum oauth_grant_status oauth_discover(const char *issuer, const struct oauth_ht
         oauth_why(err, "discovery document of %s is not a JSON object", issuer);
         goto out;
     }
-    out->issuer = grant_dup(root, "issuer", MAX_STRING, &bad);
-    out->token_endpoint = grant_dup(root, "token_endpoint", MAX_STRING, &bad);
-    out->authorization_endpoint = grant_dup(root, "authorization_endpoint", MAX_STRING, &bad);
-    out->device_authorization_endpoint = grant_dup(root, "device_authorization_endpoint",
-                                                   MAX_STRING, &bad);
-    out->revocation_endpoint = grant_dup(root, "revocation_endpoint", MAX_STRING, &bad);
+    GRANT_READ_MEMBERS(root, grant_discovery_owned, out, &bad);
     if (bad == 2) {
         oauth_why(err, "out of memory");
         st = OAUTH_GRANT_ERROR;
@@ -924,9 +927,5 @@ enum oauth_grant_status oauth_discover(const char *issuer, const struct oauth_ht
     }
     st = OAUTH_GRANT_OK;
 out:
-    json_decref(root);
-    oauth_http_response_free(&r);
-    if (st != OAUTH_GRANT_OK)
-        oauth_discovery_clear(out);
-    return st;
+    return GRANT_ANSWER_END(st, root, &r, out, grant_discovery_owned);
 }

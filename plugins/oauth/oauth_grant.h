@@ -85,27 +85,30 @@ struct oauth_grant_tokens {
 };
 void oauth_grant_tokens_clear(struct oauth_grant_tokens *t);
 
-/* The token endpoint, each grant.  scope may be NULL (not sent). */
-enum oauth_grant_status oauth_grant_refresh(const struct oauth_grant_client *c,
-                                            const char *refresh_token, const char *scope,
-                                            struct oauth_grant_tokens *out,
-                                            struct oauth_err *err);
-enum oauth_grant_status oauth_grant_client_credentials(const struct oauth_grant_client *c,
-                                                       const char *scope,
-                                                       struct oauth_grant_tokens *out,
-                                                       struct oauth_err *err);
-enum oauth_grant_status oauth_grant_auth_code(const struct oauth_grant_client *c,
-                                              const char *code, const char *redirect_uri,
-                                              const char *code_verifier,
-                                              struct oauth_grant_tokens *out,
-                                              struct oauth_err *err);
-/* One poll: OK, PENDING, SLOW_DOWN, or a failure (expired_token,
- * access_denied, Microsoft's authorization_declined: REJECTED with the
- * code in out->error). */
-enum oauth_grant_status oauth_grant_device_poll(const struct oauth_grant_client *c,
-                                                const char *device_code,
-                                                struct oauth_grant_tokens *out,
-                                                struct oauth_err *err);
+/* A request to the token endpoint: the grant and what it sends.  Members
+ * a grant does not use stay NULL. */
+enum oauth_grant_type {
+    OAUTH_GRANT_REFRESH_TOKEN,      /* RFC 6749 6: secret (the refresh token), scope */
+    OAUTH_GRANT_CLIENT_CREDENTIALS, /* RFC 6749 4.4.2: scope */
+    OAUTH_GRANT_AUTHORIZATION_CODE, /* RFC 6749 4.1.3: secret (the code), redirect_uri,
+                                       code_verifier (RFC 7636 4.5) */
+    OAUTH_GRANT_DEVICE_CODE         /* RFC 8628 3.4: secret (the device code) */
+};
+struct oauth_grant_request {
+    enum oauth_grant_type type;
+    const char *secret;           /* never quoted back from an error description */
+    const char *scope;            /* NULL or "": not sent */
+    const char *redirect_uri;
+    const char *code_verifier;    /* a secret too */
+};
+
+/* The request rq to c's token endpoint.  A device code poll answers OK,
+ * PENDING, SLOW_DOWN, or a failure (expired_token, access_denied,
+ * Microsoft's authorization_declined: REJECTED with the code in
+ * out->error). */
+enum oauth_grant_status oauth_grant_token(const struct oauth_grant_client *c,
+                                          const struct oauth_grant_request *rq,
+                                          struct oauth_grant_tokens *out, struct oauth_err *err);
 
 /* RFC 8628 section 3.2's answer.  The URIs and the message are printable
  * ASCII (an answer with a control character in a URI is refused, a message

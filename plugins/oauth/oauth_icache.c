@@ -227,25 +227,52 @@ static int icache_connect(struct oauth_icache *ic, long long deadline, struct oa
     return 0;
 }
 
+/* What differs between sending and receiving: the poll event waited for,
+ * and the words of the two failures. */
+struct icache_dir {
+    short events;
+    const char *stalled;          /* "<stalled> within N ms" */
+    const char *prefix, *ended;   /* "<prefix><strerror>", or <ended> for 0 bytes */
+};
+
+static const struct icache_dir icache_out = {POLLOUT, "send: no progress", "send: ",
+                                             "nothing sent"};
+static const struct icache_dir icache_in = {POLLIN, "no reply", "",
+                                            "connection closed by the server"};
+
+/* Move some of the len bytes at buf in direction d, waiting (until the
+ * deadline) while the socket is not ready and retrying after a signal: how
+ * many moved (> 0), or -1 with why said.  buf is only read when sending. */
+static ssize_t icache_io(struct oauth_icache *ic, const struct icache_dir *d, char *buf,
+                         size_t len, long long deadline, struct oauth_err *why)
+{
+    for (;;) {
+        ssize_t n = d->events == POLLOUT ? send(ic->fd, buf, len, MSG_NOSIGNAL)
+                                         : recv(ic->fd, buf, len, 0);
+        if (n > 0)
+            return n;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (icache_wait(ic->fd, d->events, deadline) == 0)
+                continue;
+            oauth_why(why, "%s within %ld ms", d->stalled, ic->timeout_ms);
+            return -1;
+        }
+        oauth_why(why, "%s%s", d->prefix, n == 0 ? d->ended : strerror(errno));
+        return -1;
+    }
+}
+
 static int icache_send(struct oauth_icache *ic, const char *buf, size_t len, long long deadline,
                        struct oauth_err *why)
 {
     while (len) {
-        ssize_t n = send(ic->fd, buf, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            buf += n;
-            len -= (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (icache_wait(ic->fd, POLLOUT, deadline) != 0) {
-                oauth_why(why, "send: no progress within %ld ms", ic->timeout_ms);
-                return -1;
-            }
-        } else {
-            oauth_why(why, "send: %s", n < 0 ? strerror(errno) : "nothing sent");
+        ssize_t n = icache_io(ic, &icache_out, (char *)buf, len, deadline, why);
+        if (n < 0)
             return -1;
-        }
+        buf += n;
+        len -= (size_t)n;
     }
     return 0;
 }
@@ -260,30 +287,20 @@ static int icache_recv(struct oauth_icache *ic, char *buf, size_t cap, size_t *l
     int d;
 
     for (;;) {
-        ssize_t n = recv(ic->fd, buf + have, cap - have, 0);
-        if (n > 0) {
-            have += (size_t)n;
-            if ((d = done(buf, have, arg)) > 0) {
-                *len = have;
-                return 0;
-            }
-            if (d < 0) {
-                oauth_why(why, "a reply outside the memcached protocol");
-                return -1;
-            }
-            if (have == cap) {
-                oauth_why(why, "a reply larger than %zu bytes", cap);
-                return -1;
-            }
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (icache_wait(ic->fd, POLLIN, deadline) != 0) {
-                oauth_why(why, "no reply within %ld ms", ic->timeout_ms);
-                return -1;
-            }
-        } else {
-            oauth_why(why, "%s", n == 0 ? "connection closed by the server" : strerror(errno));
+        ssize_t n = icache_io(ic, &icache_in, buf + have, cap - have, deadline, why);
+        if (n < 0)
+            return -1;
+        have += (size_t)n;
+        if ((d = done(buf, have, arg)) > 0) {
+            *len = have;
+            return 0;
+        }
+        if (d < 0) {
+            oauth_why(why, "a reply outside the memcached protocol");
+            return -1;
+        }
+        if (have == cap) {
+            oauth_why(why, "a reply larger than %zu bytes", cap);
             return -1;
         }
     }

@@ -142,141 +142,197 @@ static EVP_PKEY *jwks_import(const char *type, OSSL_PARAM *params)
     return pkey;
 }
 
-static int jwks_rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
+/* The unsigned big-endian integer in base64url member `name` (at most max
+ * bytes): 0, 1 (refused) or -1. */
+static int jwks_member_bn(const json_t *k, const char *name, size_t max, BIGNUM **bn,
+                          struct refusal *r)
 {
-    unsigned char *n = NULL, *e = NULL;
-    size_t nlen = 0, elen = 0;
-    BIGNUM *bn = NULL, *be = NULL;
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    int rc, bits;
+    unsigned char *b;
+    size_t len = 0;
+    int rc = jwks_member_b64(k, name, max, &b, &len, r);
 
-    if ((rc = jwks_member_b64(k, "n", OAUTH_JWK_RSA_MAX_BITS / 8 + 1, &n, &nlen, r)) != 0
-        || (rc = jwks_member_b64(k, "e", 8, &e, &elen, r)) != 0)
-        goto out;
-    rc = -1;
-    if (!(bn = BN_bin2bn(n, (int)nlen, NULL)) || !(be = BN_bin2bn(e, (int)elen, NULL)))
-        goto out;
-    bits = BN_num_bits(bn);
-    if (bits < OAUTH_JWK_RSA_MIN_BITS) {
-        rc = jwks_refuse(r, "RSA modulus of %d bits is below %d", bits, OAUTH_JWK_RSA_MIN_BITS);
-        goto out;
+    *bn = NULL;
+    if (rc != 0)
+        return rc;
+    *bn = BN_bin2bn(b, (int)len, NULL);
+    free(b);
+    return *bn ? 0 : -1;
+}
+
+static int jwks_rsa_numbers_ok(const BIGNUM *n, const BIGNUM *e, struct refusal *r)
+{
+    int bits = BN_num_bits(n);
+
+    if (bits < OAUTH_JWK_RSA_MIN_BITS)
+        return jwks_refuse(r, "RSA modulus of %d bits is below %d", bits, OAUTH_JWK_RSA_MIN_BITS);
+    if (bits > OAUTH_JWK_RSA_MAX_BITS)
+        return jwks_refuse(r, "RSA modulus of %d bits is above %d", bits, OAUTH_JWK_RSA_MAX_BITS);
+    if (!BN_is_odd(n) || !BN_is_odd(e) || BN_num_bits(e) < 2)
+        return jwks_refuse(r, "RSA modulus or exponent is not a valid public key");
+    return 0;
+}
+
+/* The RSA public key (n, e) into *pkey, NULL when OpenSSL refuses it: 0, or
+ * -1 when the parameters could not be built. */
+static int jwks_rsa_import(const BIGNUM *n, const BIGNUM *e, EVP_PKEY **pkey)
+{
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    int rc = -1;
+
+    if (bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
+        && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)
+        && (params = OSSL_PARAM_BLD_to_param(bld))) {
+        *pkey = jwks_import("RSA", params);
+        rc = 0;
     }
-    if (bits > OAUTH_JWK_RSA_MAX_BITS) {
-        rc = jwks_refuse(r, "RSA modulus of %d bits is above %d", bits, OAUTH_JWK_RSA_MAX_BITS);
-        goto out;
-    }
-    if (!BN_is_odd(bn) || !BN_is_odd(be) || BN_num_bits(be) < 2) {
-        rc = jwks_refuse(r, "RSA modulus or exponent is not a valid public key");
-        goto out;
-    }
-    if (!(bld = OSSL_PARAM_BLD_new()) || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
-        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be)
-        || !(params = OSSL_PARAM_BLD_to_param(bld)))
-        goto out;
-    if (!(key->pkey = jwks_import("RSA", params))) {
-        rc = jwks_refuse(r, "OpenSSL refused the RSA key");
-        goto out;
-    }
-    key->algs = RSA_ALGS;
-    rc = 0;
-out:
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
-    BN_free(bn);
-    BN_free(be);
-    free(n);
-    free(e);
     return rc;
 }
 
-static int jwks_ec_key(const json_t *k, struct jwk *key, struct refusal *r)
+static int jwks_rsa_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
-    const json_t *crv = json_object_get(k, "crv");
-    unsigned char *x = NULL, *y = NULL, point[1 + 2 * 48];
-    size_t xlen = 0, ylen = 0, coord;
-    const char *group;
-    OSSL_PARAM params[3];
-    EVP_PKEY_CTX *check = NULL;
-    enum oauth_jwt_alg alg;
+    BIGNUM *n = NULL, *e = NULL;
     int rc;
 
-    if (jwks_string_is(crv, "P-256")) {
-        group = "P-256", coord = 32, alg = OAUTH_JWT_ES256;
-    } else if (jwks_string_is(crv, "P-384")) {
-        group = "P-384", coord = 48, alg = OAUTH_JWT_ES384;
-    } else {
-        char c[OAUTH_SHOWN];
-        if (!json_is_string(crv))
-            return jwks_refuse(r, "EC key without a string \"crv\"");
-        oauth_show(c, json_string_value(crv), json_string_length(crv));
-        return jwks_refuse(r, "EC curve \"%s\" not supported (P-256, P-384)", c);
+    if ((rc = jwks_member_bn(k, "n", OAUTH_JWK_RSA_MAX_BITS / 8 + 1, &n, r)) == 0
+        && (rc = jwks_member_bn(k, "e", 8, &e, r)) == 0
+        && (rc = jwks_rsa_numbers_ok(n, e, r)) == 0
+        && (rc = jwks_rsa_import(n, e, &key->pkey)) == 0) {
+        if (key->pkey)
+            key->algs = RSA_ALGS;
+        else
+            rc = jwks_refuse(r, "OpenSSL refused the RSA key");
     }
-    if ((rc = jwks_member_b64(k, "x", coord, &x, &xlen, r)) != 0
-        || (rc = jwks_member_b64(k, "y", coord, &y, &ylen, r)) != 0)
-        goto out;
-    if (xlen != coord || ylen != coord) {
-        rc = jwks_refuse(r, "EC coordinates of %s must be %zu bytes each", group, coord);
-        goto out;
+    BN_free(n);
+    BN_free(e);
+    return rc;
+}
+
+/* The curves of the key types that have one (RFC 7518 6.2.1.1, RFC 8037
+ * 2): the JWK name, OpenSSL's, the size of a coordinate (EC) or of the
+ * public key (OKP), and the algorithm a key on it verifies. */
+struct jwks_curve {
+    const char *crv, *ossl;
+    size_t len;
+    enum oauth_jwt_alg alg;
+};
+
+struct jwks_curved_kty {
+    const char *kty;
+    const char *unsupported;      /* "<kty> curve \"X\" <unsupported>" */
+    struct jwks_curve curves[2];
+};
+
+static const struct jwks_curved_kty jwks_ec = {
+    "EC", "not supported (P-256, P-384)",
+    {{"P-256", "P-256", 32, OAUTH_JWT_ES256}, {"P-384", "P-384", 48, OAUTH_JWT_ES384}}};
+static const struct jwks_curved_kty jwks_okp = {
+    "OKP", "is not a signature curve we support (Ed25519, Ed448)",
+    {{"Ed25519", "ED25519", 32, OAUTH_JWT_EDDSA}, {"Ed448", "ED448", 57, OAUTH_JWT_EDDSA}}};
+
+/* Key k's curve among those of t, or NULL with r saying why. */
+static const struct jwks_curve *jwks_curve(const json_t *k, const struct jwks_curved_kty *t,
+                                           struct refusal *r)
+{
+    const json_t *crv = json_object_get(k, "crv");
+    char c[OAUTH_SHOWN];
+    size_t i;
+
+    for (i = 0; i < sizeof(t->curves) / sizeof(t->curves[0]); i++)
+        if (jwks_string_is(crv, t->curves[i].crv))
+            return &t->curves[i];
+    if (!json_is_string(crv)) {
+        jwks_refuse(r, "%s key without a string \"crv\"", t->kty);
+        return NULL;
     }
-    point[0] = 0x04; /* SEC 1 section 2.3.3: uncompressed */
-    memcpy(point + 1, x, coord);
-    memcpy(point + 1 + coord, y, coord);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord);
-    params[2] = OSSL_PARAM_construct_end();
-    rc = 1;
-    if (!(key->pkey = jwks_import("EC", params))
-        || !(check = EVP_PKEY_CTX_new_from_pkey(sm_crypto_libctx(), key->pkey, NULL))
-        || EVP_PKEY_public_check(check) != 1) {
-        EVP_PKEY_free(key->pkey);
-        key->pkey = NULL;
-        jwks_refuse(r, "EC point is not on %s", group);
-        goto out;
-    }
-    key->algs = OAUTH_JWT_ALG_BIT(alg);
-    rc = 0;
-out:
+    oauth_show(c, json_string_value(crv), json_string_length(crv));
+    jwks_refuse(r, "%s curve \"%s\" %s", t->kty, c, t->unsupported);
+    return NULL;
+}
+
+/* 1 when OpenSSL's public key check accepts pkey (an EC point on its curve). */
+static int jwks_public_ok(EVP_PKEY *pkey)
+{
+    EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(sm_crypto_libctx(), pkey, NULL);
+    int ok = check && EVP_PKEY_public_check(check) == 1;
+
     EVP_PKEY_CTX_free(check);
+    return ok;
+}
+
+/* The uncompressed point (SEC 1 section 2.3.3) of members x and y, each
+ * exactly cv->len bytes: 0, 1 (refused) or -1. */
+static int jwks_ec_point(const json_t *k, const struct jwks_curve *cv,
+                         unsigned char point[1 + 2 * 48], struct refusal *r)
+{
+    unsigned char *x = NULL, *y = NULL;
+    size_t xlen = 0, ylen = 0;
+    int rc;
+
+    if ((rc = jwks_member_b64(k, "x", cv->len, &x, &xlen, r)) == 0
+        && (rc = jwks_member_b64(k, "y", cv->len, &y, &ylen, r)) == 0) {
+        if (xlen != cv->len || ylen != cv->len) {
+            rc = jwks_refuse(r, "EC coordinates of %s must be %zu bytes each", cv->ossl, cv->len);
+        } else {
+            point[0] = 0x04;
+            memcpy(point + 1, x, cv->len);
+            memcpy(point + 1 + cv->len, y, cv->len);
+        }
+    }
     free(x);
     free(y);
     return rc;
 }
 
+static int jwks_ec_key(const json_t *k, struct jwk *key, struct refusal *r)
+{
+    const struct jwks_curve *cv = jwks_curve(k, &jwks_ec, r);
+    unsigned char point[1 + 2 * 48];
+    OSSL_PARAM params[3];
+    int rc;
+
+    if (!cv)
+        return 1;
+    if ((rc = jwks_ec_point(k, cv, point, r)) != 0)
+        return rc;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)cv->ossl, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * cv->len);
+    params[2] = OSSL_PARAM_construct_end();
+    key->pkey = jwks_import("EC", params);
+    if (!key->pkey || !jwks_public_ok(key->pkey)) {
+        EVP_PKEY_free(key->pkey);
+        key->pkey = NULL;
+        return jwks_refuse(r, "EC point is not on %s", cv->ossl);
+    }
+    key->algs = OAUTH_JWT_ALG_BIT(cv->alg);
+    return 0;
+}
+
 static int jwks_okp_key(const json_t *k, struct jwk *key, struct refusal *r)
 {
-    const json_t *crv = json_object_get(k, "crv");
+    const struct jwks_curve *cv = jwks_curve(k, &jwks_okp, r);
     unsigned char *x = NULL;
-    size_t xlen = 0, want;
-    const char *type;
+    size_t xlen = 0;
     OSSL_PARAM params[2];
     int rc;
 
-    if (jwks_string_is(crv, "Ed25519")) {
-        type = "ED25519", want = 32;
-    } else if (jwks_string_is(crv, "Ed448")) {
-        type = "ED448", want = 57;
-    } else {
-        char c[OAUTH_SHOWN];
-        if (!json_is_string(crv))
-            return jwks_refuse(r, "OKP key without a string \"crv\"");
-        oauth_show(c, json_string_value(crv), json_string_length(crv));
-        return jwks_refuse(
-            r, "OKP curve \"%s\" is not a signature curve we support (Ed25519, Ed448)", c);
-    }
-    if ((rc = jwks_member_b64(k, "x", want, &x, &xlen, r)) != 0)
+    if (!cv)
+        return 1;
+    if ((rc = jwks_member_b64(k, "x", cv->len, &x, &xlen, r)) != 0)
         return rc;
-    if (xlen != want) {
+    if (xlen != cv->len) {
         free(x);
-        return jwks_refuse(r, "%s public key must be %zu bytes", type, want);
+        return jwks_refuse(r, "%s public key must be %zu bytes", cv->ossl, cv->len);
     }
     params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, x, xlen);
     params[1] = OSSL_PARAM_construct_end();
-    key->pkey = jwks_import(type, params);
+    key->pkey = jwks_import(cv->ossl, params);
     free(x);
     if (!key->pkey)
-        return jwks_refuse(r, "OpenSSL refused the %s key", type);
-    key->algs = OAUTH_JWT_ALG_BIT(OAUTH_JWT_EDDSA);
+        return jwks_refuse(r, "OpenSSL refused the %s key", cv->ossl);
+    key->algs = OAUTH_JWT_ALG_BIT(cv->alg);
     return 0;
 }
 

@@ -50,12 +50,13 @@ const char *oauth_jwt_status_text(enum oauth_jwt_status st)
     return "unknown status";
 }
 
+static const struct oauth_owned jwt_result_owned[] = {
+    OAUTH_OWNED(struct oauth_jwt_result, user),
+};
+
 void oauth_jwt_result_clear(struct oauth_jwt_result *res)
 {
-    if (!res)
-        return;
-    free(res->user);
-    memset(res, 0, sizeof(*res));
+    OAUTH_OWNED_CLEAR(res, jwt_result_owned);
 }
 
 /* ---- reasons ------------------------------------------------------------ */
@@ -365,32 +366,40 @@ static const char *jwt_md_name(enum oauth_jwt_alg alg)
 }
 
 /* RFC 7518 3.4: the JWS signature is R || S, each exactly the coordinate
- * size; EVP wants the DER ECDSA-Sig-Value.  *der malloc'd; 0 or -1. */
-static int jwt_ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der,
-                         size_t *derlen)
+ * size: as OpenSSL's ECDSA_SIG (which owns both numbers), or NULL. */
+static ECDSA_SIG *jwt_ecdsa_sig(const unsigned char *sig, size_t coord)
 {
     ECDSA_SIG *es = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(sig, (int)coord, NULL), *s = BN_bin2bn(sig + coord, (int)coord, NULL);
-    unsigned char *p;
-    int n, rc = -1;
 
-    *der = NULL;
-    if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s))
-        goto out;
-    r = s = NULL; /* owned by es now */
-    if ((n = i2d_ECDSA_SIG(es, NULL)) <= 0 || !(*der = p = malloc((size_t)n)))
-        goto out;
-    if (i2d_ECDSA_SIG(es, &p) != n) {
-        sm_erase(*der, (size_t)n);
-        free(*der);
-        *der = NULL;
-        goto out;
-    }
-    *derlen = (size_t)n;
-    rc = 0;
-out:
+    if (es && r && s && ECDSA_SIG_set0(es, r, s))
+        return es;
     BN_free(r);
     BN_free(s);
+    ECDSA_SIG_free(es);
+    return NULL;
+}
+
+/* EVP wants the DER ECDSA-Sig-Value of the JWS signature.  *der malloc'd;
+ * 0 or -1. */
+static int jwt_ecdsa_der(const unsigned char *sig, size_t coord, unsigned char **der,
+                         size_t *derlen)
+{
+    ECDSA_SIG *es = jwt_ecdsa_sig(sig, coord);
+    unsigned char *p;
+    int n = 0, rc = -1;
+
+    *der = NULL;
+    if (es && (n = i2d_ECDSA_SIG(es, NULL)) > 0 && (*der = p = malloc((size_t)n))) {
+        if (i2d_ECDSA_SIG(es, &p) == n) {
+            *derlen = (size_t)n;
+            rc = 0;
+        } else {
+            sm_erase(*der, (size_t)n);
+            free(*der);
+            *der = NULL;
+        }
+    }
     ECDSA_SIG_free(es);
     return rc;
 }

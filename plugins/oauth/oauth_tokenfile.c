@@ -55,12 +55,13 @@ void oauth_tokenfile_options_default(struct oauth_tokenfile_options *o)
     oauth_http_options_default(&o->http);
 }
 
+static const struct oauth_owned tokenfile_token_owned[] = {
+    OAUTH_OWNED_SECRET(struct oauth_token, access_token),
+};
+
 void oauth_token_clear(struct oauth_token *t)
 {
-    if (!t)
-        return;
-    oauth_secret_free(t->access_token);
-    memset(t, 0, sizeof(*t));
+    OAUTH_OWNED_CLEAR(t, tokenfile_token_owned);
 }
 
 /* ---- reading and checking the file ----------------------------------------- */
@@ -585,13 +586,12 @@ static enum oauth_tokenfile_status tokenfile_refresh(const struct tokfile *f,
         .client_secret = f->client_secret, .auth = f->auth, .key_file = f->key_file,
         .cert_file = f->cert_file, .http = &o->http,
     };
-    enum oauth_grant_status gs;
+    struct oauth_grant_request rq = {
+        f->client_credentials ? OAUTH_GRANT_CLIENT_CREDENTIALS : OAUTH_GRANT_REFRESH_TOKEN,
+        .secret = f->client_credentials ? NULL : f->refresh_token, .scope = f->scope,
+    };
 
-    if (f->client_credentials)
-        gs = oauth_grant_client_credentials(&c, f->scope, g, err);
-    else
-        gs = oauth_grant_refresh(&c, f->refresh_token, f->scope, g, err);
-    switch (gs) {
+    switch (oauth_grant_token(&c, &rq, g, err)) {
     case OAUTH_GRANT_OK:
         return OAUTH_TOKENFILE_OK;
     case OAUTH_GRANT_UNAVAILABLE:
@@ -708,6 +708,7 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
                                                  int force, struct oauth_token *out,
                                                  struct oauth_err *err)
 {
+    struct oauth_err mine;
     struct oauth_tokenfile_options def;
     struct tokfile f;
     struct tmpfile t;
@@ -716,6 +717,8 @@ static enum oauth_tokenfile_status tokenfile_get(const char *path,
     time_t now, expires_at;
     int lockfd;
 
+    if (!err)
+        err = &mine;
     if (out)
         memset(out, 0, sizeof(*out));
     if ((st = tokenfile_args(path, out, &o, &def, err)) != OAUTH_TOKENFILE_OK)
@@ -829,17 +832,19 @@ static enum oauth_err_class tokenfile_class(enum oauth_tokenfile_status st)
     }
 }
 
+/* st, with its class in err (NULL: none wanted): what every public entry
+ * point returns. */
+static enum oauth_tokenfile_status tokenfile_said(struct oauth_err *err,
+                                                  enum oauth_tokenfile_status st)
+{
+    return oauth_err_is(err, tokenfile_class(st), st);
+}
+
 enum oauth_tokenfile_status oauth_tokenfile_get(const char *path,
                                                 const struct oauth_tokenfile_options *o,
                                                 struct oauth_token *out, struct oauth_err *err)
 {
-    struct oauth_err mine;
-    enum oauth_tokenfile_status st;
-
-    if (!err)
-        err = &mine;
-    st = tokenfile_get(path, o, 0, out, err);
-    return oauth_err_is(err, tokenfile_class(st), st);
+    return tokenfile_said(err, tokenfile_get(path, o, 0, out, err));
 }
 
 enum oauth_tokenfile_status oauth_tokenfile_refresh(const char *path,
@@ -847,13 +852,7 @@ enum oauth_tokenfile_status oauth_tokenfile_refresh(const char *path,
                                                     struct oauth_token *out,
                                                     struct oauth_err *err)
 {
-    struct oauth_err mine;
-    enum oauth_tokenfile_status st;
-
-    if (!err)
-        err = &mine;
-    st = tokenfile_get(path, o, 1, out, err);
-    return oauth_err_is(err, tokenfile_class(st), st);
+    return tokenfile_said(err, tokenfile_get(path, o, 1, out, err));
 }
 
 enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth_err *err)
@@ -870,7 +869,7 @@ enum oauth_tokenfile_status oauth_tokenfile_check(const char *path, struct oauth
     oauth_tokenfile_options_default(&def);
     if ((st = tokenfile_load(&def, path, &f, err)) == OAUTH_TOKENFILE_OK)
         tokfile_free(&f);
-    return oauth_err_is(err, tokenfile_class(st), st);
+    return tokenfile_said(err, st);
 }
 
 /* A whole new file, under the lock, through the same temporary file and
@@ -939,7 +938,7 @@ enum oauth_tokenfile_status oauth_tokenfile_write(const char *path, const char *
     want.st_uid = uid < 0 ? geteuid() : (uid_t)uid;
     want.st_gid = gid < 0 ? getegid() : (gid_t)gid;
     st = tokenfile_write(path, text, len, &want, o, err);
-    return oauth_err_is(err, tokenfile_class(st), st);
+    return tokenfile_said(err, st);
 }
 
 enum oauth_tokenfile_status oauth_tokenfile_update(const char *path,
@@ -953,7 +952,7 @@ enum oauth_tokenfile_status oauth_tokenfile_update(const char *path,
     if (!err)
         err = &mine;
     st = tokenfile_update(path, o, fn, arg, err);
-    return oauth_err_is(err, tokenfile_class(st), st);
+    return tokenfile_said(err, st);
 }
 
 int oauth_tokenfile_lock(const char *path, const struct oauth_tokenfile_options *o,
@@ -979,11 +978,10 @@ int oauth_tokenfile_lock(const char *path, const struct oauth_tokenfile_options 
             oauth_why(err, "token file %s: %s", path, strerror(errno));
         else
             oauth_why(err, "token file %s is not a regular file", path);
-        (void)oauth_err_is(err, tokenfile_class(OAUTH_TOKENFILE_UNREADABLE),
-                           OAUTH_TOKENFILE_UNREADABLE);
+        (void)tokenfile_said(err, OAUTH_TOKENFILE_UNREADABLE);
         return -1;
     }
     if ((fd = tokenfile_take_lock(o->dir_fd, path, &tst, o->lock_timeout_ms, err, &st)) < 0)
-        (void)oauth_err_is(err, tokenfile_class(st), st);
+        (void)tokenfile_said(err, st);
     return fd;
 }

@@ -149,6 +149,24 @@ void oauth_secret_free(char *s)
     }
 }
 
+void oauth_owned_clear(void *obj, size_t size, const struct oauth_owned *m, size_t n)
+{
+    size_t i;
+
+    if (!obj)
+        return;
+    for (i = 0; i < n; i++) {
+        char *s;
+
+        memcpy(&s, (char *)obj + m[i].at, sizeof(s));
+        if (m[i].secret)
+            oauth_secret_free(s);
+        else
+            free(s);
+    }
+    memset(obj, 0, size);
+}
+
 int oauth_hmac_sha256(const void *key, size_t keylen, const void *const *part, const size_t *len,
                       size_t n, unsigned char out[OAUTH_HMAC_SHA256_LEN])
 {

@@ -46,6 +46,28 @@ const char *oauth_show(char dst[OAUTH_SHOWN], const char *s, size_t n);
 
 /* Erase a NUL-terminated secret and free it; NULL is fine. */
 void oauth_secret_free(char *s);
+/* The heap strings a struct owns, for its clear function: where each is
+ * (offsetof) and whether it is a secret, erased before it is freed.  A
+ * reader that fills the struct from a source naming the members alike (a
+ * JSON document) may use the same table: the member's name, and the most
+ * bytes it takes there (0: not read through the table).  One table per
+ * struct says it once; oauth_owned_clear frees. */
+struct oauth_owned {
+    size_t at;
+    int secret;
+    const char *name;
+    size_t max;
+};
+#define OAUTH_OWNED(type, member) {offsetof(type, member), 0, #member, 0}
+#define OAUTH_OWNED_SECRET(type, member) {offsetof(type, member), 1, #member, 0}
+#define OAUTH_OWNED_READ(type, member, max, secret) {offsetof(type, member), secret, #member, max}
+
+/* Free the n strings m names in obj (NULL ones are fine), erasing the
+ * secrets, then zero obj's size bytes; obj NULL: nothing. */
+void oauth_owned_clear(void *obj, size_t size, const struct oauth_owned *m, size_t n);
+#define OAUTH_OWNED_CLEAR(obj, m) \
+    oauth_owned_clear((obj), sizeof(*(obj)), (m), sizeof(m) / sizeof((m)[0]))
+
 /* Erase a malloc'd block, all malloc_usable_size bytes of it (it need not
  * hold a string), and free it; NULL is fine. */
 void oauth_erase_free(void *p);

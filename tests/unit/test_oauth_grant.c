@@ -37,6 +37,15 @@
 #include "oauth_testserver.h"
 #include "oauth_tokenfile.h"
 
+/* The requests of oauth_grant_token the cases send. */
+#define REFRESH(rt) (&(struct oauth_grant_request){OAUTH_GRANT_REFRESH_TOKEN, .secret = (rt)})
+#define CLIENT_CREDENTIALS(sc) \
+    (&(struct oauth_grant_request){OAUTH_GRANT_CLIENT_CREDENTIALS, .scope = (sc)})
+#define AUTH_CODE(code, ru, verifier)                                                       \
+    (&(struct oauth_grant_request){OAUTH_GRANT_AUTHORIZATION_CODE, .secret = (code),        \
+                                   .redirect_uri = (ru), .code_verifier = (verifier)})
+#define POLL(dc) (&(struct oauth_grant_request){OAUTH_GRANT_DEVICE_CODE, .secret = (dc)})
+
 static struct ts server;
 static char ms_token[160], ms_device[160], google_token[160], google_revoke[160];
 static char keyfile[PATH_MAX + 32], certfile[PATH_MAX + 32], key2[PATH_MAX + 32],
@@ -149,7 +158,7 @@ static char *device_sign_in(const char *action, enum oauth_grant_status *final,
     assert_int_equal(d.interval, 1);
     /* before the user acts: pending */
     sleep(1);
-    st = oauth_grant_device_poll(&c, d.device_code, tk, err);
+    st = oauth_grant_token(&c, POLL(d.device_code), tk, err);
     assert_int_equal(st, OAUTH_GRANT_PENDING);
     assert_string_equal(tk->error, "authorization_pending");
     assert_int_equal(tk->error_code, 70016);
@@ -159,7 +168,7 @@ static char *device_sign_in(const char *action, enum oauth_grant_status *final,
     assert_int_equal(ts_call(&server, "POST", "/idp/device", body, NULL), 200);
     sleep(1);
     oauth_err_clear(err);
-    *final = oauth_grant_device_poll(&c, d.device_code, tk, err);
+    *final = oauth_grant_token(&c, POLL(d.device_code), tk, err);
     oauth_device_auth_clear(&d);
     return tk->refresh_token ? strdup(tk->refresh_token) : NULL;
 }
@@ -181,14 +190,14 @@ static void test_device_and_refresh(void **state)
     assert_non_null(tk.id_token);
     assert_int_equal(tk.expires_in, 3600);
     /* refresh: rotated */
-    st = oauth_grant_refresh(&c, rt, NULL, &tk2, &err);
+    st = oauth_grant_token(&c, REFRESH(rt), &tk2, &err);
     if (st != OAUTH_GRANT_OK)
         fail_msg("refresh: %s", err.reason);
     assert_non_null(tk2.refresh_token);
     assert_string_not_equal(tk2.refresh_token, rt);
     /* the old one is spent: Microsoft's invalid_grant */
     oauth_err_clear(&err);
-    st = oauth_grant_refresh(&c, rt, NULL, &tk3, &err);
+    st = oauth_grant_token(&c, REFRESH(rt), &tk3, &err);
     assert_int_equal(st, OAUTH_GRANT_REJECTED);
     assert_string_equal(tk3.error, "invalid_grant");
     assert_int_equal(tk3.error_code, 70008);
@@ -229,8 +238,8 @@ static void test_client_credentials_secret(void **state)
     (void)state;
     for (size_t i = 0; i < 2; i++) {
         struct oauth_grant_client c = client(ms_token, ways[i], "tool-secret");
-        st = oauth_grant_client_credentials(&c, "https://outlook.office365.com/.default", &tk,
-                                            &err);
+        st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office365.com/.default"),
+                               &tk, &err);
         if (st != OAUTH_GRANT_OK)
             fail_msg("%s: %s", oauth_grant_auth_name(ways[i]), err.reason);
         assert_null(tk.refresh_token);
@@ -239,8 +248,8 @@ static void test_client_credentials_secret(void **state)
     /* a wrong secret: refused, never quoted */
     {
         struct oauth_grant_client c = client(ms_token, OAUTH_GRANT_AUTH_POST, "WRONGSECRET");
-        st = oauth_grant_client_credentials(&c, "https://outlook.office365.com/.default", &tk,
-                                            &err);
+        st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office365.com/.default"),
+                               &tk, &err);
         assert_int_equal(st, OAUTH_GRANT_REJECTED);
         assert_string_equal(tk.error, "invalid_client");
         assert_int_equal(tk.http_code, 401);
@@ -250,8 +259,8 @@ static void test_client_credentials_secret(void **state)
     /* Microsoft wants .default for app-only */
     {
         struct oauth_grant_client c = client(ms_token, OAUTH_GRANT_AUTH_POST, "tool-secret");
-        st = oauth_grant_client_credentials(&c, "https://outlook.office.com/SMTP.Send", &tk,
-                                            &err);
+        st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office.com/SMTP.Send"),
+                               &tk, &err);
         assert_int_equal(st, OAUTH_GRANT_REJECTED);
         assert_string_equal(tk.error, "invalid_scope");
         assert_non_null(strstr(err.reason, "AADSTS1002012"));
@@ -301,34 +310,39 @@ static void test_private_key_jwt(void **state)
     json_decref(cl);
     free(jwt);
     /* the server verifies it against the registered certificate */
-    st = oauth_grant_client_credentials(&c, "https://outlook.office365.com/.default", &tk, &err);
+    st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office365.com/.default"),
+                           &tk, &err);
     if (st != OAUTH_GRANT_OK)
         fail_msg("private_key_jwt: %s", err.reason);
     oauth_grant_tokens_clear(&tk);
     /* another pair: well-formed, not registered */
     c.key_file = key2;
     c.cert_file = cert2;
-    st = oauth_grant_client_credentials(&c, "https://outlook.office365.com/.default", &tk, &err);
+    st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office365.com/.default"),
+                           &tk, &err);
     assert_int_equal(st, OAUTH_GRANT_REJECTED);
     assert_non_null(strstr(err.reason, "AADSTS700027"));
     oauth_grant_tokens_clear(&tk);
     /* a certificate of another key */
     c.key_file = keyfile;
     c.cert_file = cert2;
-    st = oauth_grant_client_credentials(&c, "https://outlook.office365.com/.default", &tk, &err);
+    st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office365.com/.default"),
+                           &tk, &err);
     assert_int_equal(st, OAUTH_GRANT_CLIENT_KEY);
     assert_non_null(strstr(err.reason, "does not hold"));
     /* a key others may read */
     assert_int_equal(chmod(keyfile, 0644), 0);
     c.cert_file = certfile;
-    st = oauth_grant_client_credentials(&c, "https://outlook.office365.com/.default", &tk, &err);
+    st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office365.com/.default"),
+                           &tk, &err);
     assert_int_equal(chmod(keyfile, 0600), 0);
     assert_int_equal(st, OAUTH_GRANT_CLIENT_KEY);
     assert_non_null(strstr(err.reason, "accessible"));
     /* not a key at all */
     c.key_file = certfile;
     assert_int_equal(chmod(certfile, 0600), 0);
-    st = oauth_grant_client_credentials(&c, "https://outlook.office365.com/.default", &tk, &err);
+    st = oauth_grant_token(&c, CLIENT_CREDENTIALS("https://outlook.office365.com/.default"),
+                           &tk, &err);
     assert_int_equal(st, OAUTH_GRANT_CLIENT_KEY);
 }
 
@@ -367,7 +381,7 @@ static void test_auth_code(void **state)
     assert_int_equal(oauth_pkce_make(&p), 0);
     assert_int_equal(oauth_pkce_make(&other), 0);
     code = authorize(&p, "http%3A%2F%2F127.0.0.1%3A9%2F");
-    st = oauth_grant_auth_code(&c, code, ru, p.verifier, &tk, &err);
+    st = oauth_grant_token(&c, AUTH_CODE(code, ru, p.verifier), &tk, &err);
     if (st != OAUTH_GRANT_OK)
         fail_msg("auth code: %s", err.reason);
     assert_non_null(tk.refresh_token);
@@ -382,7 +396,7 @@ static void test_auth_code(void **state)
     free(code);
     /* a verifier that is not the challenge's */
     code = authorize(&p, "http%3A%2F%2F127.0.0.1%3A9%2F");
-    st = oauth_grant_auth_code(&c, code, ru, other.verifier, &tk, &err);
+    st = oauth_grant_token(&c, AUTH_CODE(code, ru, other.verifier), &tk, &err);
     assert_int_equal(st, OAUTH_GRANT_REJECTED);
     assert_string_equal(tk.error, "invalid_grant");
     assert_null(strstr(err.reason, other.verifier));
@@ -469,7 +483,7 @@ static void test_malformed_answers(void **state)
         snprintf(mode, sizeof(mode), "{\"answer\": %s}", answer_rows[i].answer);
         assert_int_equal(ts_call(&server, "POST", "/idp/mode", mode, NULL), 200);
         oauth_err_clear(&err);
-        st = oauth_grant_refresh(&c, "SECRETRT", NULL, &tk, &err);
+        st = oauth_grant_token(&c, REFRESH("SECRETRT"), &tk, &err);
         if (st != answer_rows[i].want || !strstr(err.reason, answer_rows[i].why)
             || strstr(err.reason, "SECRETRT"))
             fail_msg("row %zu: %s, why \"%s\"", i, oauth_grant_status_text(st), err.reason);
@@ -518,9 +532,9 @@ static void test_malformed_answers(void **state)
     }
     /* a garbage body, a 500 */
     assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"token\": \"garbage\"}", NULL), 200);
-    assert_int_equal(oauth_grant_refresh(&c, "r", NULL, &tk, &err), OAUTH_GRANT_BAD_RESPONSE);
+    assert_int_equal(oauth_grant_token(&c, REFRESH("r"), &tk, &err), OAUTH_GRANT_BAD_RESPONSE);
     assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"token\": \"500\"}", NULL), 200);
-    assert_int_equal(oauth_grant_refresh(&c, "r", NULL, &tk, &err), OAUTH_GRANT_UNAVAILABLE);
+    assert_int_equal(oauth_grant_token(&c, REFRESH("r"), &tk, &err), OAUTH_GRANT_UNAVAILABLE);
     assert_int_equal(ts_call(&server, "POST", "/idp/mode", "{\"token\": \"ok\"}", NULL), 200);
 }
 
@@ -569,7 +583,7 @@ static void test_echoed_secrets(void **state)
                  bodies[i]);
         assert_int_equal(ts_call(&server, "POST", "/idp/mode", mode, NULL), 200);
         oauth_err_clear(&err);
-        assert_int_equal(oauth_grant_refresh(&c, rt, NULL, &tk, &err), OAUTH_GRANT_REJECTED);
+        assert_int_equal(oauth_grant_token(&c, REFRESH(rt), &tk, &err), OAUTH_GRANT_REJECTED);
         print_message("# %s\n", err.reason);
         no_window(err.reason, rt);
         oauth_grant_tokens_clear(&tk);
@@ -580,7 +594,7 @@ static void test_echoed_secrets(void **state)
                              "\"error_description\": \"AADSTS70000: grant expired\"}}}",
                              NULL), 200);
     oauth_err_clear(&err);
-    assert_int_equal(oauth_grant_refresh(&c, rt, NULL, &tk, &err), OAUTH_GRANT_REJECTED);
+    assert_int_equal(oauth_grant_token(&c, REFRESH(rt), &tk, &err), OAUTH_GRANT_REJECTED);
     assert_non_null(strstr(err.reason, "invalid_grant: AADSTS70000: grant expired"));
     oauth_grant_tokens_clear(&tk);
 }
@@ -595,12 +609,12 @@ static void test_transport(void **state)
     (void)state;
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/token", ts_closed_port());
     c.token_endpoint = url;
-    assert_int_equal(oauth_grant_refresh(&c, "r", NULL, &tk, &err), OAUTH_GRANT_UNAVAILABLE);
+    assert_int_equal(oauth_grant_token(&c, REFRESH("r"), &tk, &err), OAUTH_GRANT_UNAVAILABLE);
     c.token_endpoint = "http://idp.example.com/token";
-    assert_int_equal(oauth_grant_refresh(&c, "r", NULL, &tk, &err), OAUTH_GRANT_URL_REFUSED);
+    assert_int_equal(oauth_grant_token(&c, REFRESH("r"), &tk, &err), OAUTH_GRANT_URL_REFUSED);
     /* a secret method without a secret */
     c.auth = OAUTH_GRANT_AUTH_BASIC;
-    assert_int_equal(oauth_grant_client_credentials(&c, NULL, &tk, &err), OAUTH_GRANT_ERROR);
+    assert_int_equal(oauth_grant_token(&c, CLIENT_CREDENTIALS(NULL), &tk, &err), OAUTH_GRANT_ERROR);
     assert_int_equal(oauth_grant_auth_parse("private_key_jwt", &c.auth), 0);
     assert_int_equal(c.auth, OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT);
     assert_int_equal(oauth_grant_auth_parse("tls_client_auth", &c.auth), -1);

@@ -104,7 +104,10 @@ static int obtain_device(struct obtain *o, struct oauth_grant_tokens *tk)
         if (now < deadline)
             sleep((unsigned)(deadline - now < interval ? deadline - now : interval));
         oauth_err_clear(&err);
-        gs = oauth_grant_device_poll(&o->client, d.device_code, tk, &err);
+        gs = oauth_grant_token(&o->client,
+                               &(struct oauth_grant_request){OAUTH_GRANT_DEVICE_CODE,
+                                                             .secret = d.device_code},
+                               tk, &err);
         if (gs == OAUTH_GRANT_OK)
             break;
         if (gs == OAUTH_GRANT_PENDING) {
@@ -369,7 +372,11 @@ static int obtain_authcode(struct obtain *o, struct oauth_grant_tokens *tk)
         }
     }
     oauth_err_clear(&err);
-    if (oauth_grant_auth_code(&o->client, code, redirect, pkce.verifier, tk, &err)
+    if (oauth_grant_token(&o->client,
+                          &(struct oauth_grant_request){OAUTH_GRANT_AUTHORIZATION_CODE,
+                                                        .secret = code, .redirect_uri = redirect,
+                                                        .code_verifier = pkce.verifier},
+                          tk, &err)
         != OAUTH_GRANT_OK) {
         token_fail(CMD, "%s", err.reason);
         goto out;
@@ -700,7 +707,10 @@ int token_cmd_obtain(int argc, char **argv)
     if (flow == TOKEN_FLOW_CLIENT_CREDENTIALS) {
         struct oauth_err err;
         oauth_err_clear(&err);
-        if (oauth_grant_client_credentials(&o.client, o.prov.scope, &tk, &err)
+        if (oauth_grant_token(&o.client,
+                              &(struct oauth_grant_request){OAUTH_GRANT_CLIENT_CREDENTIALS,
+                                                            .scope = o.prov.scope},
+                              &tk, &err)
             != OAUTH_GRANT_OK) {
             token_fail(CMD, "%s", err.reason);
             rc = 1;
