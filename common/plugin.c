@@ -1,8 +1,9 @@
 #include "config.h"
 #include <sasl-mechs/abi.h>
+#include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
-#include <sasl-mechs/oparams.h>
+#include <sasl-mechs/secret.h>
 #include <sasl-mechs/plugin.h>
 
 #include <stdarg.h>
@@ -57,9 +58,9 @@ int sm_server_step(void *ctx, sasl_server_params_t *sparams, const char *in, uns
     *outlen = 0;
     if (!s)
         return sm_too_many_steps(sparams->utils, "SASL");
-    if (!s->steps[s->step])
+    if (!s->next)
         return sm_too_many_steps(sparams->utils, s->mech);
-    return s->steps[s->step](ctx, &io);
+    return s->next(ctx, &io);
 }
 
 int sm_client_step(void *ctx, sasl_client_params_t *cparams, const char *in, unsigned inlen,
@@ -74,9 +75,9 @@ int sm_client_step(void *ctx, sasl_client_params_t *cparams, const char *in, uns
     *outlen = 0;
     if (!c)
         return sm_too_many_steps(cparams->utils, "SASL");
-    if (!c->steps[c->step])
+    if (!c->next)
         return sm_too_many_steps(cparams->utils, c->mech);
-    return c->steps[c->step](ctx, &io);
+    return c->next(ctx, &io);
 }
 
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
@@ -102,6 +103,38 @@ int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, i
         return sm_auth_result(utils, mech, SASL_BADAUTH);
     sm_oparams_done(oparams);
     return SASL_OK;
+}
+
+int sm_check_stored_secret(void *arg, const struct sm_server_io *io, const char *mech,
+                           const char *user, size_t len, const char *prop,
+                           sm_secret_key_fn *key, sm_proof_fn *proves)
+{
+    const sasl_utils_t *utils = io->utils;
+    struct propctx *props = io->params->propctx;
+    const char *names[] = {prop, NULL};
+    struct propval val[2];
+    unsigned char k[SM_SECRET_KEY_LEN];
+    char *name;
+    int r, found, proven;
+
+    if (!sm_identity_acceptable(user, len))
+        return sm_auth_result(utils, mech, SASL_BADAUTH);
+    if ((r = sm_props_begin(utils, props, names)) != SASL_OK)
+        return r;
+    /* canon_user reads up to a NUL whatever length it is given */
+    if (!(name = sm_strndup(utils, user, len)))
+        return SASL_NOMEM;
+    r = io->params->canon_user(utils->conn, name, (unsigned)len,
+                               SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
+    utils->free(name);
+    memset(val, 0, sizeof(val));
+    if (r == SASL_OK)
+        utils->prop_getnames(props, names, val);
+    found = key(arg, utils, &val[0], k);
+    proven = proves(arg, k) && found;
+    sm_erase(k, sizeof(k));
+    utils->prop_erase(props, prop);
+    return sm_secret_verdict(utils, mech, r, proven, io->oparams);
 }
 
 /* SASL_OK with *count set to what libsasl2 should register, or an error.
@@ -195,7 +228,7 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 }
 
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
-                  const char *mech, sm_server_handler *const *steps, size_t size, void **ctx)
+                  const char *mech, sm_server_handler *first, size_t size, void **ctx)
 {
     const struct sm_opt_refusals *no = &settings->refused;
 
@@ -213,15 +246,15 @@ int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings
         return SASL_NOMEM;
     ((struct sm_server *)*ctx)->propctx = sparams->propctx;
     ((struct sm_server *)*ctx)->mech = mech;
-    ((struct sm_server *)*ctx)->steps = steps;
+    ((struct sm_server *)*ctx)->next = first;
     return SASL_OK;
 }
 
 int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
-                       sm_server_handler *const *steps, size_t size, size_t set_offset,
+                       sm_server_handler *first, size_t size, size_t set_offset,
                        void **ctx)
 {
-    int r = sm_server_new(sparams, glob, mech, steps, size, ctx);
+    int r = sm_server_new(sparams, glob, mech, first, size, ctx);
 
     if (r == SASL_OK)
         memcpy((char *)*ctx + set_offset, &glob, sizeof(glob));
@@ -237,7 +270,7 @@ void sm_server_dispose(void *ctx, const sasl_utils_t *utils)
 }
 
 int sm_client_new(sasl_client_params_t *cparams, const char *mech,
-                  sm_client_handler *const *steps, size_t size, void **ctx)
+                  sm_client_handler *first, size_t size, void **ctx)
 {
     struct sm_client *c = cparams->utils->calloc(1, size);
 
@@ -245,7 +278,7 @@ int sm_client_new(sasl_client_params_t *cparams, const char *mech,
     if (!c)
         return SASL_NOMEM;
     c->mech = mech;
-    c->steps = steps;
+    c->next = first;
     return SASL_OK;
 }
 

@@ -135,19 +135,20 @@ typedef int sm_client_step_fn(void *ctx, sasl_client_params_t *cparams,
                               const char **out, unsigned *outlen, sasl_out_params_t *oparams);
 typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
 
-/* A mechanism's state machine is a table of step handlers indexed by its
- * step, one handler a step, ending in NULL at the step after the last
- * (DONE):
- *     enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE };
- *     static sm_server_handler *const crammd5_server_steps[] = {
- *         [SEND_CHALLENGE] = crammd5_server_send_challenge,
- *         [AWAIT_RESPONSE] = crammd5_server_check_response,
- *         [DONE] = NULL,
- *     };
- * A handler sets base.step to what runs next (DONE when it is the last) and
- * never past DONE.  libsasl2's plug tables point at sm_server_step and
- * sm_client_step, which run the handler of the context's step, and refuse
- * a step called after DONE (or with the NULL context libsasl2 leaves after
+/* A mechanism's state machine: each step is a handler, and the context
+ * holds the handler of the next step (next), NULL once the exchange is over.
+ * mech_new names the first; each handler sets next before it returns:
+ *     static int crammd5_server_send_challenge(void *ctx,
+ *                                              const struct sm_server_io *io)
+ *     {
+ *         ...
+ *         s->base.next = crammd5_server_check_response;
+ *         return SASL_CONTINUE;
+ *     }
+ * and the last one sets NULL (a step that may fail at once sets it first:
+ * one attempt per exchange, whatever the outcome).  libsasl2's plug tables
+ * point at sm_server_step and sm_client_step, which run next, and refuse a
+ * step called after the end (or with the NULL context libsasl2 leaves after
  * a failed step) as "called too many times": that refusal is written once,
  * here, not in every mechanism. */
 struct sm_server_io {
@@ -172,6 +173,27 @@ struct sm_client_io {
 typedef int sm_server_handler(void *ctx, const struct sm_server_io *io);
 typedef int sm_client_handler(void *ctx, const struct sm_client_io *io);
 
+/* A mechanism that checks a proof against a stored secret (CRAM-MD5, NTLM)
+ * in two halves, each given the mechanism's arg.  key: the 16-byte key the
+ * stored secret gives (CRAM-MD5: the HMAC-MD5 of its challenge; NTLM: the
+ * NT hash), 1 when val held a usable one; without one the mechanism still
+ * computes a key from a constant, so that an unknown user costs what a
+ * wrong password costs.  proves: 1 when the client's proof matches key. */
+#define SM_SECRET_KEY_LEN 16
+typedef int sm_secret_key_fn(void *arg, const sasl_utils_t *utils, const struct propval *val,
+                             unsigned char key[SM_SECRET_KEY_LEN]);
+typedef int sm_proof_fn(void *arg, const unsigned char key[SM_SECRET_KEY_LEN]);
+
+/* Such a server's check: the user name the client sent (len bytes, no NUL
+ * needed) refused like a wrong password unless sm_identity_acceptable; the
+ * property prop (the authentication identity's: "*name", as
+ * SASL_AUX_PASSWORD) requested before canon_user, which runs the auxprop
+ * lookup for the name as both identities; key and proves asked; the key
+ * and the value erased; then sm_secret_verdict. */
+int sm_check_stored_secret(void *arg, const struct sm_server_io *io, const char *mech,
+                           const char *user, size_t len, const char *prop,
+                           sm_secret_key_fn *key, sm_proof_fn *proves);
+
 /* The mech_step of every server and every client plug table. */
 sm_server_step_fn sm_server_step;
 sm_client_step_fn sm_client_step;
@@ -180,21 +202,20 @@ sm_client_step_fn sm_client_step;
  * context, whose values sm_server_dispose erases, and its state machine. */
 struct sm_server {
     struct propctx *propctx;
-    const char *mech;                 /* for messages */
-    sm_server_handler *const *steps;  /* indexed by step, NULL at DONE */
-    unsigned step;
+    const char *mech;         /* for messages */
+    sm_server_handler *next;  /* the next step's handler; NULL: over */
 };
 /* mech_new of a server: a zeroed context of size bytes whose first member
- * is a struct sm_server, at the first of steps, or the SASL_CONFIGERR of a
- * bad option. */
+ * is a struct sm_server, whose first step is first, or the SASL_CONFIGERR
+ * of a bad option. */
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
-                  const char *mech, sm_server_handler *const *steps, size_t size, void **ctx);
+                  const char *mech, sm_server_handler *first, size_t size, void **ctx);
 /* mech_new of a server from the glob libsasl2 hands it: the plugin's
  * settings object, whose first member is its struct sm_server_settings.
  * As sm_server_new, and the context keeps glob in the pointer member at
  * set_offset (offsetof(struct <mech>_server, set)). */
 int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
-                       sm_server_handler *const *steps, size_t size, size_t set_offset,
+                       sm_server_handler *first, size_t size, size_t set_offset,
                        void **ctx);
 /* mech_dispose of a server (a plugin's own dispose ends with it): the
  * values in the connection's property context erased, the context freed.
@@ -211,14 +232,13 @@ void sm_server_dispose(void *ctx, const sasl_utils_t *utils);
 struct sm_client {
     struct sm_creds creds;
     struct sm_outbuf out;
-    const char *mech;                 /* for messages */
-    sm_client_handler *const *steps;  /* indexed by step, NULL at DONE */
-    unsigned step;
+    const char *mech;         /* for messages */
+    sm_client_handler *next;  /* the next step's handler; NULL: over */
 };
 /* mech_new of a client: a zeroed context of size bytes whose first member
- * is a struct sm_client, at the first of steps. */
+ * is a struct sm_client, whose first step is first. */
 int sm_client_new(sasl_client_params_t *cparams, const char *mech,
-                  sm_client_handler *const *steps, size_t size, void **ctx);
+                  sm_client_handler *first, size_t size, void **ctx);
 /* mech_dispose of a client: credentials and output erased, context freed. */
 void sm_client_dispose(void *ctx, const sasl_utils_t *utils);
 /* Hand libsasl2 what the step wrote into c->out. */

@@ -10,8 +10,6 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
-enum { SEND_RESPONSE, DONE };
-
 static int crammd5_client_send_response(void *ctx, const struct sm_client_io *io)
 {
     struct sm_client *c = ctx;
@@ -37,16 +35,11 @@ static int crammd5_client_send_response(void *ctx, const struct sm_client_io *io
         c->out.len = (unsigned)crammd5_response_len(namelen);
         sm_client_output(c, io->out, io->outlen);
         sm_oparams_done(oparams);
-        c->step = DONE;
+        c->next = NULL;
     }
     sm_erase(digest, sizeof(digest));
     sm_creds_dispose(utils, &c->creds);
     return r;
 }
 
-static sm_client_handler *const crammd5_client_steps[] = {
-    [SEND_RESPONSE] = crammd5_client_send_response,
-    [DONE] = NULL,
-};
-
-SM_CLIENT_NEW(crammd5_client_new, "CRAM-MD5", crammd5_client_steps, struct sm_client)
+SM_CLIENT_NEW(crammd5_client_new, "CRAM-MD5", crammd5_client_send_response, struct sm_client)

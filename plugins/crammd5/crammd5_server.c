@@ -13,17 +13,16 @@
 #include <sasl-mechs/secret.h>
 #include <sasl-mechs/stored_secret.h>
 
-/* userPassword of the authentication identity (libsasl2's SASL_AUX_PASSWORD) */
-static const char *const secret_props[] = {SASL_AUX_PASSWORD, NULL};
-
-enum { SEND_CHALLENGE, AWAIT_RESPONSE, DONE };
-
 struct crammd5_server {
     struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     char challenge[CRAMMD5_MAX_CHALLENGE_BUILT];
     size_t challenge_len;
+    unsigned char proof[SM_MD5_LEN]; /* the client's digest */
     const struct crammd5_settings *set; /* the plugin's (glob) */
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_server_handler crammd5_server_check_response;
 
 static const char *const format_names[] = {"auto", "plain", "hmac-md5", NULL};
 enum secret_format { FORMAT_AUTO, FORMAT_PLAIN, FORMAT_HMAC_MD5 };
@@ -58,21 +57,22 @@ static int crammd5_server_send_challenge(void *ctx, const struct sm_server_io *i
                                                strlen(host));
     if (!s->challenge_len)
         return sm_fail(sparams->utils, SASL_FAIL, "CRAM-MD5: cannot build the challenge");
-    s->base.step = AWAIT_RESPONSE;
+    s->base.next = crammd5_server_check_response;
     *io->out = s->challenge;
     *io->outlen = (unsigned)s->challenge_len;
     return SASL_CONTINUE;
 }
 
-/* HMAC-MD5 of the challenge under the user's stored secret; returns 1 when
+/* sm_secret_key_fn: HMAC-MD5 of the challenge under the user's stored secret; 1 when
  * a usable secret was found.  Every path does the same work, a key schedule
  * then the digest from it, so neither an unknown user nor the form of the
  * stored secret shows in the time taken: without a secret the key is a
  * constant (a match against it is refused anyway). */
-static int crammd5_server_expected_digest(struct crammd5_server *s, const sasl_utils_t *utils,
+static int crammd5_server_expected_digest(void *arg, const sasl_utils_t *utils,
                                           const struct propval *val,
-                                          unsigned char digest[SM_MD5_LEN])
+                                          unsigned char digest[SM_SECRET_KEY_LEN])
 {
+    const struct crammd5_server *s = arg;
     static const char no_key[16] = "no-such-user";
     unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
     struct sm_stored_secret secret;
@@ -99,47 +99,27 @@ static int crammd5_server_expected_digest(struct crammd5_server *s, const sasl_u
     return found;
 }
 
+/* sm_proof_fn: the client's digest against the expected one */
+static int crammd5_server_proves(void *arg, const unsigned char digest[SM_SECRET_KEY_LEN])
+{
+    return sm_ct_equal(digest, ((const struct crammd5_server *)arg)->proof, SM_MD5_LEN);
+}
+
 static int crammd5_server_check_response(void *ctx, const struct sm_server_io *io)
 {
     struct crammd5_server *s = ctx;
-    sasl_server_params_t *sparams = io->params;
-    const sasl_utils_t *utils = io->utils;
     struct crammd5_response resp;
-    struct propval val[2];
-    unsigned char digest[SM_MD5_LEN];
     const char *refused;
-    char *user;
-    int r, found, match;
 
-    s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
+    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
     refused = crammd5_parse_response(io->in, io->inlen, s->set->common.lim.max_user, &resp);
     if (refused)
-        return sm_fail(utils, SASL_BADPROT, "CRAM-MD5: %s", refused);
-    if (!sm_identity_acceptable(resp.user, resp.user_len))
-        return sm_auth_result(utils, "CRAM-MD5", SASL_BADAUTH);
-    /* ask for the secret before canon_user, which runs the auxprop lookup */
-    if ((r = sm_props_begin(utils, sparams->propctx, (const char **)secret_props)) != SASL_OK)
-        return r;
-    /* canon_user reads up to a NUL whatever length it is given */
-    if (!(user = sm_strndup(utils, resp.user, resp.user_len)))
-        return SASL_NOMEM;
-    r = sparams->canon_user(utils->conn, user, (unsigned)resp.user_len,
-                            SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
-    utils->free(user);
-    memset(val, 0, sizeof(val));
-    if (r == SASL_OK)
-        utils->prop_getnames(sparams->propctx, (const char **)secret_props, val);
-    found = crammd5_server_expected_digest(s, utils, &val[0], digest);
-    match = sm_ct_equal(digest, resp.digest, sizeof(digest));
-    sm_erase(digest, sizeof(digest));
-    utils->prop_erase(sparams->propctx, SASL_AUX_PASSWORD);
-    return sm_secret_verdict(utils, "CRAM-MD5", r, found && match, io->oparams);
+        return sm_fail(io->utils, SASL_BADPROT, "CRAM-MD5: %s", refused);
+    memcpy(s->proof, resp.digest, sizeof(s->proof));
+    /* userPassword of the authentication identity */
+    return sm_check_stored_secret(s, io, "CRAM-MD5", resp.user, resp.user_len,
+                                  SASL_AUX_PASSWORD, crammd5_server_expected_digest,
+                                  crammd5_server_proves);
 }
 
-static sm_server_handler *const crammd5_server_steps[] = {
-    [SEND_CHALLENGE] = crammd5_server_send_challenge,
-    [AWAIT_RESPONSE] = crammd5_server_check_response,
-    [DONE] = NULL,
-};
-
-SM_SERVER_NEW(crammd5_server_new, "CRAM-MD5", crammd5_server_steps, struct crammd5_server)
+SM_SERVER_NEW(crammd5_server_new, "CRAM-MD5", crammd5_server_send_challenge, struct crammd5_server)

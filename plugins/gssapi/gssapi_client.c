@@ -14,8 +14,6 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/prompt.h>
 
-enum { INIT, AWAIT_OFFER, DONE };
-
 struct gssapi_client {
     struct sm_client base; /* first: the step runner, sm_client_new and output use it */
     gss_ctx_id_t ctx;
@@ -24,6 +22,9 @@ struct gssapi_client {
     OM_uint32 flags;
     struct gssapi_sec sec;
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_client_handler gssapi_client_answer_offer;
 
 GSSAPI_LAYER_FNS(gssapi_client_layer, struct gssapi_client);
 
@@ -142,7 +143,7 @@ static int gssapi_client_init_context(void *ctx, const struct sm_client_io *io)
             gss_release_buffer(&min, &ob);
             return sm_fail(utils, SASL_BADAUTH, "GSSAPI: the server did not authenticate");
         }
-        c->base.step = AWAIT_OFFER;
+        c->base.next = gssapi_client_answer_offer;
     }
     r = gssapi_client_output(c, io, &ob);
     return r == SASL_OK ? SASL_CONTINUE : r;
@@ -272,15 +273,9 @@ static int gssapi_client_answer_offer(void *ctx, const struct sm_client_io *io)
     int r = gssapi_client_choose(c, io);
 
     if (r != SASL_INTERACT)
-        c->base.step = DONE;
+        c->base.next = NULL;
     return r;
 }
-
-static sm_client_handler *const gssapi_client_steps[] = {
-    [INIT] = gssapi_client_init_context,
-    [AWAIT_OFFER] = gssapi_client_answer_offer,
-    [DONE] = NULL,
-};
 
 int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
@@ -288,7 +283,7 @@ int gssapi_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
     int r;
 
     (void)glob;
-    if ((r = sm_client_new(cparams, "GSSAPI", gssapi_client_steps,
+    if ((r = sm_client_new(cparams, "GSSAPI", gssapi_client_init_context,
                            sizeof(struct gssapi_client), ctx)) != SASL_OK)
         return r;
     c = *ctx;

@@ -15,8 +15,6 @@
 #include <sasl-mechs/outbuf.h>
 #include <sasl-mechs/plugin.h>
 
-enum { ACCEPT, SEND_OFFER, AWAIT_CHOICE, DONE };
-
 struct gssapi_server {
     struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     gss_ctx_id_t ctx;
@@ -34,6 +32,9 @@ struct gssapi_server {
     struct gssapi_sec sec;
     const struct gssapi_settings *set; /* the plugin's (glob) */
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_server_handler gssapi_server_answer_last_token, gssapi_server_take_choice;
 
 GSSAPI_LAYER_FNS(gssapi_server_layer, struct gssapi_server);
 
@@ -159,7 +160,7 @@ static int gssapi_server_send_offer(struct gssapi_server *s, const struct sm_ser
         return r;
     if ((r = gssapi_server_send_output(s, io, &wrapped)) != SASL_OK)
         return r;
-    s->base.step = AWAIT_CHOICE;
+    s->base.next = gssapi_server_take_choice;
     return SASL_CONTINUE;
 }
 
@@ -248,7 +249,7 @@ static int gssapi_server_accept_token(void *ctx, const struct sm_server_io *io)
     /* complete: RFC 4752 3.1, the server sends its last context token if
      * there is one, and the client answers with an empty response */
     if (ob.length) {
-        s->base.step = SEND_OFFER;
+        s->base.next = gssapi_server_answer_last_token;
         return (r = gssapi_server_send_output(s, io, &ob)) == SASL_OK
             ? SASL_CONTINUE
             : r;
@@ -403,7 +404,7 @@ static int gssapi_server_take_choice(void *ctx, const struct sm_server_io *io)
     OM_uint32 min;
     int r;
 
-    s->base.step = DONE; /* one choice per exchange, whatever the outcome */
+    s->base.next = NULL; /* one choice per exchange, whatever the outcome */
     if ((r = gssapi_unwrap_token(utils, s->ctx, io->in, io->inlen, &clear)) != SASL_OK)
         return r;
     st = gssapi_parse_choice(clear.value, clear.length, s->offered, &ch);
@@ -430,13 +431,6 @@ static int gssapi_server_take_choice(void *ctx, const struct sm_server_io *io)
     return SASL_OK;
 }
 
-static sm_server_handler *const gssapi_server_steps[] = {
-    [ACCEPT] = gssapi_server_accept_token,
-    [SEND_OFFER] = gssapi_server_answer_last_token,
-    [AWAIT_CHOICE] = gssapi_server_take_choice,
-    [DONE] = NULL,
-};
-
 int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
                       const char *challenge, unsigned challen, void **ctx)
 {
@@ -444,7 +438,7 @@ int gssapi_server_new(void *glob, sasl_server_params_t *sparams,
     int r;
 
     (void)challenge; (void)challen;
-    r = sm_server_new_glob(sparams, glob, "GSSAPI", gssapi_server_steps,
+    r = sm_server_new_glob(sparams, glob, "GSSAPI", gssapi_server_accept_token,
                            sizeof(struct gssapi_server), offsetof(struct gssapi_server, set), ctx);
     if (r != SASL_OK)
         return r;

@@ -7,7 +7,8 @@
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
-enum { SEND_USERNAME, SEND_PASSWORD, DONE };
+/* the steps after the first, in order (each handler names the next) */
+static sm_client_handler login_client_send_password;
 
 /* Servers word their prompts differently ("Username:", "User Name\0"...):
  * the content is not checked, only its size. */
@@ -38,7 +39,7 @@ static int login_client_send_username(void *ctx, const struct sm_client_io *io)
     r = sm_client_identities(c, io, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, SM_PASSWORD_SENT);
     if (r != SASL_OK)
         return r;
-    c->step = SEND_PASSWORD;
+    c->next = login_client_send_password;
     /* the name as canon_user made it (the application may map it) */
     r = login_client_reply(c, io, io->oparams->authid, io->oparams->alen);
     return r == SASL_OK ? SASL_CONTINUE : r;
@@ -51,7 +52,7 @@ static int login_client_send_password(void *ctx, const struct sm_client_io *io)
 
     if ((r = login_client_check_challenge(io)) != SASL_OK)
         return r;
-    c->step = DONE;
+    c->next = NULL;
     r = login_client_reply(c, io, c->creds.password, c->creds.password_len);
     sm_creds_dispose(io->utils, &c->creds);
     if (r != SASL_OK)
@@ -60,10 +61,4 @@ static int login_client_send_password(void *ctx, const struct sm_client_io *io)
     return SASL_OK;
 }
 
-static sm_client_handler *const login_client_steps[] = {
-    [SEND_USERNAME] = login_client_send_username,
-    [SEND_PASSWORD] = login_client_send_password,
-    [DONE] = NULL,
-};
-
-SM_CLIENT_NEW(login_client_new, "LOGIN", login_client_steps, struct sm_client)
+SM_CLIENT_NEW(login_client_new, "LOGIN", login_client_send_username, struct sm_client)

@@ -9,14 +9,15 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
-enum { START, AWAIT_USERNAME, AWAIT_PASSWORD, DONE };
-
 struct login_server {
     struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     char *username;     /* then the password after its NUL: one buffer */
     unsigned username_len;
     const struct sm_server_settings *set; /* the plugin's (glob) */
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_server_handler login_server_take_username, login_server_check_password;
 
 static int login_server_take_username(void *ctx, const struct sm_server_io *io)
 {
@@ -25,7 +26,7 @@ static int login_server_take_username(void *ctx, const struct sm_server_io *io)
     const char *refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_user);
 
     if (refused) {
-        s->base.step = DONE;
+        s->base.next = NULL;
         return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", refused);
     }
     /* room for the password too, so it needs no copy of its own later */
@@ -34,7 +35,7 @@ static int login_server_take_username(void *ctx, const struct sm_server_io *io)
     memcpy(s->username, io->in, io->inlen);
     s->username[io->inlen] = '\0';
     s->username_len = io->inlen;
-    s->base.step = AWAIT_PASSWORD;
+    s->base.next = login_server_check_password;
     *io->out = LOGIN_PASSWORD_CHALLENGE;
     *io->outlen = sizeof(LOGIN_PASSWORD_CHALLENGE) - 1;
     return SASL_CONTINUE;
@@ -47,7 +48,7 @@ static int login_server_start(void *ctx, const struct sm_server_io *io)
     /* the user name may come as the initial response */
     if (io->in && io->inlen)
         return login_server_take_username(ctx, io);
-    s->base.step = AWAIT_USERNAME;
+    s->base.next = login_server_take_username;
     *io->out = LOGIN_USERNAME_CHALLENGE;
     *io->outlen = sizeof(LOGIN_USERNAME_CHALLENGE) - 1;
     return SASL_CONTINUE;
@@ -60,7 +61,7 @@ static int login_server_check_password(void *ctx, const struct sm_server_io *io)
     char *pw;
     int r;
 
-    s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
+    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
     refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_password);
     if (refused)
         return sm_fail(io->utils, SASL_BADPROT, "LOGIN: password %s", refused);
@@ -76,14 +77,7 @@ static int login_server_check_password(void *ctx, const struct sm_server_io *io)
     return r;
 }
 
-static sm_server_handler *const login_server_steps[] = {
-    [START] = login_server_start,
-    [AWAIT_USERNAME] = login_server_take_username,
-    [AWAIT_PASSWORD] = login_server_check_password,
-    [DONE] = NULL,
-};
-
-SM_SERVER_NEW(login_server_new, "LOGIN", login_server_steps, struct login_server)
+SM_SERVER_NEW(login_server_new, "LOGIN", login_server_start, struct login_server)
 
 void login_server_dispose(void *ctx, const sasl_utils_t *utils)
 {

@@ -18,13 +18,14 @@
                       | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY | NTLM_NEGOTIATE_128 \
                       | NTLM_NEGOTIATE_56)
 
-enum { SEND_NEGOTIATE, SEND_AUTHENTICATE, DONE };
-
 struct ntlm_client {
     struct sm_client base; /* first: the step runner and sm_client_dispose use it */
     unsigned char negotiate[NTLM_NEGOTIATE_HEADER];
     size_t negotiate_len;
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_client_handler ntlm_client_send_authenticate;
 
 static int ntlm_client_send_negotiate(void *ctx, const struct sm_client_io *io)
 {
@@ -38,7 +39,7 @@ static int ntlm_client_send_negotiate(void *ctx, const struct sm_client_io *io)
     if (cparams->props.min_ssf > cparams->external_ssf)
         return sm_fail(io->utils, SASL_TOOWEAK, "NTLM: no security layer to offer");
     c->negotiate_len = ntlm_build_negotiate(CLIENT_FLAGS, c->negotiate, sizeof(c->negotiate));
-    c->base.step = SEND_AUTHENTICATE;
+    c->base.next = ntlm_client_send_authenticate;
     *io->out = (const char *)c->negotiate;
     *io->outlen = (unsigned)c->negotiate_len;
     return SASL_CONTINUE;
@@ -292,7 +293,7 @@ static int ntlm_client_send_authenticate(void *ctx, const struct sm_client_io *i
     struct ntlm_client_answer ans, *a = &ans;
     int r, allow_v1 = 0;
 
-    c->base.step = DONE;
+    c->base.next = NULL;
     if ((r = ntlm_client_allow_v1(utils, &allow_v1)) != SASL_OK)
         return r;
     memset(a, 0, sizeof(*a));
@@ -327,14 +328,8 @@ out:
     return r;
 }
 
-static sm_client_handler *const ntlm_client_steps[] = {
-    [SEND_NEGOTIATE] = ntlm_client_send_negotiate,
-    [SEND_AUTHENTICATE] = ntlm_client_send_authenticate,
-    [DONE] = NULL,
-};
-
 int ntlm_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
     (void)glob;
-    return sm_client_new(cparams, "NTLM", ntlm_client_steps, sizeof(struct ntlm_client), ctx);
+    return sm_client_new(cparams, "NTLM", ntlm_client_send_negotiate, sizeof(struct ntlm_client), ctx);
 }

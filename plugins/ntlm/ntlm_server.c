@@ -65,8 +65,6 @@ int ntlm_server_options(const sasl_utils_t *utils, struct sm_server_settings *se
     return r;
 }
 
-enum { AWAIT_NEGOTIATE, AWAIT_AUTHENTICATE, DONE };
-
 struct ntlm_server {
     struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     uint32_t flags;             /* as the CHALLENGE sent them */
@@ -78,6 +76,9 @@ struct ntlm_server {
     size_t negotiate_len, challenge_len;
     const struct ntlm_settings *set; /* the plugin's (glob) */
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_server_handler ntlm_server_check_authenticate;
 
 void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
 {
@@ -245,7 +246,7 @@ static int ntlm_server_send_challenge(void *ctx, const struct sm_server_io *io)
     unsigned char challenge[CHALLENGE_MAX];
     int r;
 
-    s->base.step = DONE; /* unless the CHALLENGE goes out */
+    s->base.next = NULL; /* unless the CHALLENGE goes out */
     if ((r = ntlm_server_read_negotiate(s, utils, io->in, io->inlen)) != SASL_OK
         || (r = ntlm_server_build_challenge(s, io->params, challenge)) != SASL_OK)
         return r;
@@ -257,7 +258,7 @@ static int ntlm_server_send_challenge(void *ctx, const struct sm_server_io *io)
     memcpy(s->negotiate, io->in, io->inlen);
     s->negotiate_len = io->inlen;
     memcpy(s->challenge, challenge, s->challenge_len);
-    s->base.step = AWAIT_AUTHENTICATE;
+    s->base.next = ntlm_server_check_authenticate;
     *io->out = (const char *)s->challenge;
     *io->outlen = (unsigned)s->challenge_len;
     return SASL_CONTINUE;
@@ -269,6 +270,9 @@ enum ntlm_response_kind { NTLM_V2, LM_V2, NTLM_V1 };
 
 /* What the client sent, decoded: names and the kind of response. */
 struct ntlm_server_attempt {
+    const struct ntlm_server *s; /* whose CHALLENGE it answers */
+    const char *in;              /* the AUTHENTICATE message */
+    unsigned inlen;
     struct ntlm_authenticate a;
     enum ntlm_response_kind kind;
     struct ntlm_v2_response v2;
@@ -367,12 +371,14 @@ static int ntlm_server_read_attempt(struct ntlm_server *s, const sasl_utils_t *u
     return SASL_OK;
 }
 
-/* The user's NT hash from the stored secret; 1 when there is one.  Without
+/* sm_secret_key_fn: the user's NT hash from the stored secret; 1 when there is one.  Without
  * one, a hash of a constant is computed instead, so that an unknown user
  * costs what a wrong password costs (and is refused anyway). */
-static int ntlm_server_user_nt_hash(const struct ntlm_settings *opt, const sasl_utils_t *utils,
+_Static_assert(NTLM_HASH_LEN == SM_SECRET_KEY_LEN, "the NT hash is the stored secret's key");
+static int ntlm_server_user_nt_hash(void *arg, const sasl_utils_t *utils,
                                     const struct propval *val, unsigned char hash[NTLM_HASH_LEN])
 {
+    const struct ntlm_settings *opt = ((const struct ntlm_server_attempt *)arg)->s->set;
     static const char no_password[] = "no-such-user";
     struct sm_stored_secret secret;
     int found = 0;
@@ -400,20 +406,21 @@ static int ntlm_server_user_nt_hash(const struct ntlm_settings *opt, const sasl_
 
 /* MS-NLMP 3.2.5.1.2: the MIC over the three messages, the AUTHENTICATE's
  * own MIC field zeroed.  Only called when the AV flags announce one. */
-static int ntlm_server_mic_matches(struct ntlm_server *s, const struct ntlm_server_attempt *t,
-                                   const char *in, unsigned inlen,
+static int ntlm_server_mic_matches(const struct ntlm_server_attempt *t,
                                    const unsigned char exported[NTLM_KEY_LEN])
 {
+    const struct ntlm_server *s = t->s;
+    const char *in = t->in;
     unsigned char copy[NTLM_MAX_MESSAGE], mic[NTLM_MIC_LEN];
     struct ntlm_buf neg = {s->negotiate, s->negotiate_len};
     struct ntlm_buf chal = {s->challenge, s->challenge_len};
-    struct ntlm_buf auth = {copy, inlen};
+    struct ntlm_buf auth = {copy, t->inlen};
     int match;
 
     /* a MIC the payload overlaps was stripped: refused, not ignored */
     if (t->a.payload_start < NTLM_AUTHENTICATE_MIC_HEADER)
         return 0;
-    memcpy(copy, in, inlen);
+    memcpy(copy, in, t->inlen);
     memset(copy + NTLM_MIC_OFFSET, 0, NTLM_MIC_LEN);
     match = ntlm_mic(exported, &neg, &chal, &auth, mic) == 0
             && sm_ct_equal(mic, in + NTLM_MIC_OFFSET, NTLM_MIC_LEN);
@@ -421,12 +428,12 @@ static int ntlm_server_mic_matches(struct ntlm_server *s, const struct ntlm_serv
     return match;
 }
 
-/* 1 when the response proves the NT hash; the session keys are derived
- * (for the MIC) and erased here. */
-static int ntlm_server_response_matches(struct ntlm_server *s, const struct ntlm_server_attempt *t,
-                                        const char *in, unsigned inlen,
-                                        const unsigned char hash[NTLM_HASH_LEN])
+/* sm_proof_fn: 1 when the response proves the NT hash; the session keys
+ * are derived (for the MIC) and erased here. */
+static int ntlm_server_response_matches(void *arg, const unsigned char hash[NTLM_HASH_LEN])
 {
+    const struct ntlm_server_attempt *t = arg;
+    const struct ntlm_server *s = t->s;
     unsigned char key[NTLM_KEY_LEN], expect[NTLM_V1_RESPONSE_LEN], base[NTLM_KEY_LEN];
     unsigned char exported[NTLM_KEY_LEN], challenge[NTLM_CHALLENGE_LEN];
     int ok = 0;
@@ -455,7 +462,7 @@ static int ntlm_server_response_matches(struct ntlm_server *s, const struct ntlm
             ok = !ntlm_rc4_key(base, t->a.session_key.p, exported);
         else
             memcpy(exported, base, NTLM_KEY_LEN);
-        ok = ok && ntlm_server_mic_matches(s, t, in, inlen, exported);
+        ok = ok && ntlm_server_mic_matches(t, exported);
         break;
     case NTLM_V1:
         /* extended session security: the LM field carries the client
@@ -481,41 +488,17 @@ static int ntlm_server_response_matches(struct ntlm_server *s, const struct ntlm
 static int ntlm_server_check_authenticate(void *ctx, const struct sm_server_io *io)
 {
     struct ntlm_server *s = ctx;
-    sasl_server_params_t *sparams = io->params;
-    const sasl_utils_t *utils = io->utils;
-    const char *props[] = {s->set->request, NULL};
-    unsigned char hash[NTLM_HASH_LEN];
-    struct propval val[2];
     /* names and views into the message, nothing secret: not erased */
-    struct ntlm_server_attempt att, *t = &att;
-    int r, found, match;
+    struct ntlm_server_attempt att = {.s = s, .in = io->in, .inlen = io->inlen};
+    int r;
 
-    s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
-    r = ntlm_server_read_attempt(s, utils, io->in, io->inlen, t);
+    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
+    r = ntlm_server_read_attempt(s, io->utils, io->in, io->inlen, &att);
     if (r != SASL_OK)
         return r;
-    if (!sm_identity_acceptable(t->user, t->user_len))
-        return sm_auth_result(utils, "NTLM", SASL_BADAUTH);
-    /* ask for the secret before canon_user, which runs the auxprop lookup */
-    if ((r = sm_props_begin(utils, sparams->propctx, props)) != SASL_OK)
-        return r;
-    r = sparams->canon_user(utils->conn, t->user, (unsigned)t->user_len,
-                            SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
-    memset(val, 0, sizeof(val));
-    if (r == SASL_OK)
-        utils->prop_getnames(sparams->propctx, props, val);
-    found = ntlm_server_user_nt_hash(s->set, utils, &val[0], hash);
-    match = ntlm_server_response_matches(s, t, io->in, io->inlen, hash);
-    sm_erase(hash, sizeof(hash));
-    utils->prop_erase(sparams->propctx, s->set->request);
-    return sm_secret_verdict(utils, "NTLM", r, found && match, io->oparams);
+    return sm_check_stored_secret(&att, io, "NTLM", att.user, att.user_len, s->set->request,
+                                  ntlm_server_user_nt_hash, ntlm_server_response_matches);
 }
-
-static sm_server_handler *const ntlm_server_steps[] = {
-    [AWAIT_NEGOTIATE] = ntlm_server_send_challenge,
-    [AWAIT_AUTHENTICATE] = ntlm_server_check_authenticate,
-    [DONE] = NULL,
-};
 
 int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
                     const char *challenge, unsigned challen, void **ctx)
@@ -525,6 +508,6 @@ int ntlm_server_new(void *glob, sasl_server_params_t *sparams,
     (void)challenge; (void)challen;
     if (set->smb_server)
         return sm_fail(sparams->utils, SASL_CONFIGERR, "%s", SMB_SERVER_REFUSED);
-    return sm_server_new_glob(sparams, glob, "NTLM", ntlm_server_steps,
+    return sm_server_new_glob(sparams, glob, "NTLM", ntlm_server_send_challenge,
                               sizeof(struct ntlm_server), offsetof(struct ntlm_server, set), ctx);
 }

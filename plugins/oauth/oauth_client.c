@@ -45,8 +45,6 @@
 
 #define TOKENFILE_PREFIX "tokenfile:"
 
-enum { SEND_MESSAGE, AWAIT_OUTCOME, DONE };
-
 struct oauth_client {
     struct sm_client base; /* first: the step runner and sm_client_dispose use it */
     const struct oauth_plugin *plugin;
@@ -56,6 +54,9 @@ struct oauth_client {
     char file[PATH_MAX];
     unsigned char sent[OAUTH_REFUSED_HASH_LEN];
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_client_handler oauth_client_check_outcome;
 
 /* Copies of the option strings the token file options point to: a getopt
  * answer need not outlive the next getopt call. */
@@ -308,7 +309,7 @@ static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
                               authzid ? (unsigned)strlen(authzid) : 0, io->oparams);
     if (r == SASL_OK && (r = client_token(c, utils, &file, &token)) == SASL_OK
         && (r = client_send_token(c, io, utils, token)) == SASL_OK) {
-        c->base.step = AWAIT_OUTCOME;
+        c->base.next = oauth_client_check_outcome;
         sm_oparams_no_layer(io->oparams);
         r = SASL_CONTINUE;
     }
@@ -367,7 +368,7 @@ static int client_answer_error(struct oauth_client *c, const struct sm_client_io
     size_t len;
     int r;
 
-    c->base.step = DONE;
+    c->base.next = NULL;
     st = oauth_parse_error_json(io->in, io->inlen, &info, &err);
     /* the token was not accepted: a new one may be (revoked or rotated
      * early: invalid_token, Google's "401", any other status); not when the
@@ -400,22 +401,15 @@ static int oauth_client_check_outcome(void *ctx, const struct sm_client_io *io)
 
     if (io->in && io->inlen)
         return client_answer_error(c, io);
-    c->base.step = DONE;
+    c->base.next = NULL;
     sm_oparams_done(io->oparams);
     return SASL_OK;
 }
 
-/* One table for both mechanisms: the settings read at load name which. */
-static sm_client_handler *const oauth_client_steps[] = {
-    [SEND_MESSAGE] = oauth_client_send_message,
-    [AWAIT_OUTCOME] = oauth_client_check_outcome,
-    [DONE] = NULL,
-};
-
 int oauth_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
 {
     const struct oauth_client_settings *cs = glob;
-    int r = sm_client_new(cparams, cs->plugin->name, oauth_client_steps,
+    int r = sm_client_new(cparams, cs->plugin->name, oauth_client_send_message,
                           sizeof(struct oauth_client), ctx);
 
     if (r == SASL_OK) {

@@ -19,8 +19,6 @@
 /* The reason of a failure, for the log and errdetail: never the token. */
 #define WHY_MAX (OAUTH_ERR_REASON_MAX + 64)
 
-enum { AWAIT_MESSAGE, AWAIT_ERROR_REPLY, DONE };
-
 struct oauth_server {
     struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     const struct oauth_settings *set; /* the plugin's (glob) */
@@ -28,6 +26,9 @@ struct oauth_server {
     char detail[WHY_MAX];           /* its errdetail */
     char challenge[OAUTH_MAX_ERROR_JSON + 1];
 };
+
+/* the steps after the first, in order (each handler names the next) */
+static sm_server_handler oauth_server_check_error_reply;
 
 int oauth_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
@@ -63,7 +64,7 @@ static int server_error_challenge(struct oauth_server *s, const struct sm_server
      * the challenge (curl does not) */
     utils->log(utils->conn, SASL_LOG_FAIL, "%s", s->detail);
     s->result = result;
-    s->base.step = AWAIT_ERROR_REPLY;
+    s->base.next = oauth_server_check_error_reply;
     *io->out = s->challenge;
     *io->outlen = (unsigned)len;
     return SASL_CONTINUE;
@@ -126,7 +127,7 @@ static int server_accept(struct oauth_server *s, const struct sm_server_io *io,
 {
     int r;
 
-    s->base.step = DONE;
+    s->base.next = NULL;
     r = server_set_identities(io->params, s->set->plugin, token_user, m, io->oparams);
     /* the client waits for the outcome: where the protocol carries
      * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
@@ -166,7 +167,7 @@ static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
         return server_error_challenge(s, io, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
                                "the client sent no token (asking for the server's requirements)");
     if (st != OAUTH_CODEC_OK) {
-        s->base.step = DONE;
+        s->base.next = NULL;
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
                        err.reason);
     }
@@ -186,7 +187,7 @@ static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
                                       SASL_BADAUTH, detail);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
-        s->base.step = DONE;
+        s->base.next = NULL;
         return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, server_verdict_text(&err),
                        err.reason);
     }
@@ -200,7 +201,7 @@ static int oauth_server_check_error_reply(void *ctx, const struct sm_server_io *
     const struct oauth_plugin *p = s->set->plugin;
     const sasl_utils_t *utils = io->utils;
 
-    s->base.step = DONE;
+    s->base.next = NULL;
     if (oauth_check_error_reply(p->mech, io->in, io->inlen) != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: unexpected answer to the error challenge "
                        "(after: %s)", p->name, s->detail);
@@ -210,20 +211,13 @@ static int oauth_server_check_error_reply(void *ctx, const struct sm_server_io *
     return s->result;
 }
 
-/* One table for both mechanisms: the plugin's settings name which. */
-static sm_server_handler *const oauth_server_steps[] = {
-    [AWAIT_MESSAGE] = oauth_server_take_message,
-    [AWAIT_ERROR_REPLY] = oauth_server_check_error_reply,
-    [DONE] = NULL,
-};
-
 int oauth_server_new(void *glob, sasl_server_params_t *sparams,
                      const char *challenge, unsigned challen, void **ctx)
 {
     const struct oauth_settings *set = glob;
 
     (void)challenge; (void)challen;
-    return sm_server_new_glob(sparams, glob, set->plugin->name, oauth_server_steps,
+    return sm_server_new_glob(sparams, glob, set->plugin->name, oauth_server_take_message,
                               sizeof(struct oauth_server), offsetof(struct oauth_server, set),
                               ctx);
 }

@@ -7,8 +7,6 @@
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
-enum { SEND_MESSAGE, DONE };
-
 static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
 {
     struct sm_client *c = ctx;
@@ -40,13 +38,8 @@ static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
     sm_client_output(c, io->out, io->outlen);
     sm_creds_dispose(utils, &c->creds);
     sm_oparams_done(oparams);
-    c->step = DONE;
+    c->next = NULL;
     return SASL_OK;
 }
 
-static sm_client_handler *const plain_client_steps[] = {
-    [SEND_MESSAGE] = plain_client_send_message,
-    [DONE] = NULL,
-};
-
-SM_CLIENT_NEW(plain_client_new, "PLAIN", plain_client_steps, struct sm_client)
+SM_CLIENT_NEW(plain_client_new, "PLAIN", plain_client_send_message, struct sm_client)

@@ -6,8 +6,6 @@
 #include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 
-enum { AWAIT_MESSAGE, DONE };
-
 struct plain_server {
     struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     const struct sm_server_settings *set; /* the plugin's (glob) */
@@ -19,7 +17,7 @@ static int plain_server_check_message(void *ctx, const struct sm_server_io *io)
     struct plain_message m;
     const char *refused;
 
-    s->base.step = DONE; /* one attempt per exchange, whatever the outcome */
+    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
     refused = plain_parse(io->in, io->inlen, s->set->lim.max_user, s->set->lim.max_password, &m);
     if (refused)
         return sm_fail(io->utils, SASL_BADPROT, "PLAIN: %s", refused);
@@ -32,9 +30,4 @@ static int plain_server_check_message(void *ctx, const struct sm_server_io *io)
     return sm_check_password(io->params, "PLAIN", &a, io->oparams);
 }
 
-static sm_server_handler *const plain_server_steps[] = {
-    [AWAIT_MESSAGE] = plain_server_check_message,
-    [DONE] = NULL,
-};
-
-SM_SERVER_NEW(plain_server_new, "PLAIN", plain_server_steps, struct plain_server)
+SM_SERVER_NEW(plain_server_new, "PLAIN", plain_server_check_message, struct plain_server)

@@ -270,6 +270,29 @@ static void fake_prop_erase(struct propctx *ctx, const char *name)
     fake.prop_erase_calls++;
 }
 
+static int fake_prop_request(struct propctx *ctx, const char **names)
+{
+    (void)ctx;
+    snprintf(fake.prop_requested, sizeof(fake.prop_requested), "%s", names[0] ? names[0] : "");
+    return SASL_OK;
+}
+
+/* the values of the names asked for, as libsasl2's prop_getnames */
+static int fake_prop_getnames(struct propctx *ctx, const char **names, struct propval *vals)
+{
+    const struct propval *pv;
+    int n = 0;
+
+    (void)ctx;
+    for (; *names; names++, vals++)
+        for (pv = fake_props; pv->name; pv++)
+            if (strcmp(pv->name, *names) == 0) {
+                *vals = *pv;
+                n++;
+            }
+    return n;
+}
+
 static void fake_prop_clear(struct propctx *ctx, int requests)
 {
     (void)ctx;
@@ -310,6 +333,8 @@ void fake_reset(void)
     fake.utils.prop_get = fake_prop_get;
     fake.utils.prop_erase = fake_prop_erase;
     fake.utils.prop_clear = fake_prop_clear;
+    fake.utils.prop_request = fake_prop_request;
+    fake.utils.prop_getnames = fake_prop_getnames;
 }
 
 int fake_setup(void **state)

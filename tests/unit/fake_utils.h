@@ -82,6 +82,7 @@ struct fake_state {
     unsigned prop_clear_after_canon;
     /* each erase as "name@N " (N: canon_user calls made before it) */
     char prop_erase_log[256];
+    char prop_requested[64];    /* the first name of the last prop_request */
     int prop_clear_requests;
 
     /* checkpass */

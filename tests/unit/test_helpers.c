@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <sasl/prop.h>
@@ -309,6 +310,7 @@ struct two_steps_client {
     struct sm_client base;
     int seen;
 };
+static sm_server_handler step_second;
 static int step_first(void *ctx, const struct sm_server_io *io)
 {
     struct two_steps *t = ctx;
@@ -316,7 +318,7 @@ static int step_first(void *ctx, const struct sm_server_io *io)
     t->seen |= 1;
     *io->out = "first";
     *io->outlen = 5;
-    t->base.step = 1;
+    t->base.next = step_second;
     return SASL_CONTINUE;
 }
 static int step_second(void *ctx, const struct sm_server_io *io)
@@ -327,7 +329,7 @@ static int step_second(void *ctx, const struct sm_server_io *io)
     assert_memory_equal(io->in, "abc", 3);
     assert_ptr_equal(io->utils, U);
     t->seen |= 2;
-    t->base.step = 2;
+    t->base.next = NULL;
     return SASL_OK;
 }
 static int client_step_only(void *ctx, const struct sm_client_io *io)
@@ -336,14 +338,12 @@ static int client_step_only(void *ctx, const struct sm_client_io *io)
 
     assert_null(io->prompt_need);
     t->seen = 1;
-    t->base.step = 1;
+    t->base.next = NULL;
     return SASL_OK;
 }
 
 static void test_step_runners(void **state)
 {
-    static sm_server_handler *const steps[] = {step_first, step_second, NULL};
-    static sm_client_handler *const csteps[] = {client_step_only, NULL};
     static const struct sm_server_settings ok_settings;
     sasl_server_params_t sp = {.utils = U};
     sasl_client_params_t cp = {.utils = U};
@@ -355,7 +355,7 @@ static void test_step_runners(void **state)
     struct two_steps_client *c;
 
     (void)state;
-    assert_int_equal(sm_server_new(&sp, &ok_settings, "TWO", steps, sizeof(*t), &ctx), SASL_OK);
+    assert_int_equal(sm_server_new(&sp, &ok_settings, "TWO", step_first, sizeof(*t), &ctx), SASL_OK);
     t = ctx;
     assert_int_equal(sm_server_step(ctx, &sp, NULL, 0, &out, &outlen, &oparams), SASL_CONTINUE);
     assert_string_equal(out, "first");
@@ -377,7 +377,7 @@ static void test_step_runners(void **state)
     assert_non_null(strstr(fake.last_error, "step called after the exchange ended"));
 
     ctx = NULL;
-    assert_int_equal(sm_client_new(&cp, "ONE", csteps, sizeof(*c), &ctx), SASL_OK);
+    assert_int_equal(sm_client_new(&cp, "ONE", client_step_only, sizeof(*c), &ctx), SASL_OK);
     c = ctx;
     assert_int_equal(sm_client_step(ctx, &cp, NULL, 0, NULL, &out, &outlen, &oparams), SASL_OK);
     assert_int_equal(c->seen, 1);
@@ -516,6 +516,86 @@ static void test_check_password(void **state)
 
 /* The authcid is canonicalised as externally verified (checkpass decides
  * whether the user exists), and the authzid only after the password check. */
+/* sm_check_stored_secret: which value the mechanism's halves see, and the
+ * verdict from their answers */
+struct stored_check {
+    int key_calls, found, proven;
+    char seen[16];      /* the value the key half was given, "" for none */
+};
+static int stored_key(void *arg, const sasl_utils_t *utils, const struct propval *val,
+                      unsigned char key[SM_SECRET_KEY_LEN])
+{
+    struct stored_check *t = arg;
+
+    (void)utils;
+    t->key_calls++;
+    snprintf(t->seen, sizeof(t->seen), "%s", val->values ? val->values[0] : "");
+    memset(key, 0x5a, SM_SECRET_KEY_LEN);
+    return t->found;
+}
+static int stored_proves(void *arg, const unsigned char key[SM_SECRET_KEY_LEN])
+{
+    const struct stored_check *t = arg;
+
+    return key[0] == 0x5a && t->proven;
+}
+
+static void test_check_stored_secret(void **state)
+{
+    sasl_out_params_t op;
+    struct sm_server_io io = {.params = server_params(), .utils = U, .oparams = &op};
+    struct stored_check t = {.found = 1, .proven = 1};
+    char ok_text[sizeof(fake.last_error)];
+
+    (void)state;
+    memset(&op, 0, sizeof(op));
+    /* the name is not NUL-terminated: canon_user gets its len bytes alone */
+    assert_int_equal(sm_check_stored_secret(&t, &io, "CRAM-MD5", "timXYZ", 3, SASL_AUX_PASSWORD,
+                                            stored_key, stored_proves), SASL_OK);
+    assert_int_equal(op.doneflag, 1);
+    assert_string_equal(fake.prop_requested, SASL_AUX_PASSWORD);
+    assert_int_equal(fake.canon_calls, 1);
+    assert_string_equal(fake.canon[0].in, "tim");
+    assert_int_equal(fake.canon[0].flags, SASL_CU_AUTHID | SASL_CU_AUTHZID);
+    assert_string_equal(t.seen, "value");
+    assert_non_null(strstr(fake.prop_erase_log, SASL_AUX_PASSWORD "@1"));
+    assert_int_equal(fake.live, 0);
+
+    /* a wrong proof, and a right proof without a stored secret: the same
+     * refusal, the key half asked each time */
+    t.proven = 0;
+    assert_int_equal(sm_check_stored_secret(&t, &io, "CRAM-MD5", "tim", 3, SASL_AUX_PASSWORD,
+                                            stored_key, stored_proves), SASL_BADAUTH);
+    memcpy(ok_text, fake.last_error, sizeof(ok_text));
+    assert_non_null(strstr(ok_text, "CRAM-MD5: authentication failed"));
+    t.proven = 1;
+    t.found = 0;
+    assert_int_equal(sm_check_stored_secret(&t, &io, "CRAM-MD5", "tim", 3, SASL_AUX_PASSWORD,
+                                            stored_key, stored_proves), SASL_BADAUTH);
+    assert_string_equal(fake.last_error, ok_text);
+    assert_int_equal(t.key_calls, 3);
+
+    /* a backend that is down: temporary, as it is; the key half still asked
+     * (with no value), so that it costs what a known user costs */
+    t.found = 1;
+    fake.canon_calls = 0;
+    fake.canon_fail_call = 1;
+    fake.canon_fail_result = SASL_UNAVAIL;
+    assert_int_equal(sm_check_stored_secret(&t, &io, "NTLM", "tim", 3, "*ntPassword",
+                                            stored_key, stored_proves), SASL_UNAVAIL);
+    assert_string_equal(t.seen, "");
+    assert_int_equal(t.key_calls, 4);
+    fake.canon_fail_call = 0;
+
+    /* a name nobody could mean: refused as a wrong password, no lookup */
+    fake.canon_calls = 0;
+    assert_int_equal(sm_check_stored_secret(&t, &io, "NTLM", " tim", 4, "*ntPassword",
+                                            stored_key, stored_proves), SASL_BADAUTH);
+    assert_int_equal(fake.canon_calls, 0);
+    assert_int_equal(t.key_calls, 4);
+    assert_non_null(strstr(fake.last_error, "NTLM: authentication failed"));
+}
+
 static void test_check_password_order(void **state)
 {
     const struct sm_password_attempt az = {.authcid = "tim", .authcid_len = 3, .authzid = "admin",
@@ -734,6 +814,7 @@ int main(void)
         T(test_auth_result),
         T(test_secret_verdict),
         T(test_check_password),
+        T(test_check_stored_secret),
     };
 
     return cmocka_run_group_tests_name("helpers", tests, NULL, NULL);

@@ -638,7 +638,7 @@ static void test_two_plugins(void **state)
         tc = ctx;
         assert_ptr_equal(tc->set, &set_a);
         assert_int_equal(tc->set->level, 5);
-        assert_int_equal(tc->base.step, 0);
+        assert_null(tc->base.next);
         sm_server_dispose(ctx, U);
         ctx = NULL;
         assert_int_equal(sm_server_new_glob(&sp, &set_b, "BETA", NULL, sizeof(struct two_ctx),
