@@ -52,7 +52,6 @@ int sm_server_step(void *ctx, sasl_server_params_t *sparams, const char *in, uns
                    const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     struct sm_server *s = ctx;
-    const struct sm_server_io io = {sparams, sparams->utils, in, inlen, out, outlen, oparams};
 
     *out = NULL;
     *outlen = 0;
@@ -60,6 +59,10 @@ int sm_server_step(void *ctx, sasl_server_params_t *sparams, const char *in, uns
         return sm_too_many_steps(sparams->utils, "SASL");
     if (!s->next)
         return sm_too_many_steps(sparams->utils, s->mech);
+    const struct sm_server_io io = {
+        .params = sparams, .utils = sparams->utils, .in = in, .inlen = inlen,
+        .out = out, .outlen = outlen, .oparams = oparams, .next = &s->next,
+    };
     return s->next(ctx, &io);
 }
 
@@ -68,8 +71,6 @@ int sm_client_step(void *ctx, sasl_client_params_t *cparams, const char *in, uns
                    sasl_out_params_t *oparams)
 {
     struct sm_client *c = ctx;
-    const struct sm_client_io io = {cparams, cparams->utils, in,     inlen,
-                                    prompt_need, out, outlen, oparams};
 
     *out = NULL;
     *outlen = 0;
@@ -77,6 +78,11 @@ int sm_client_step(void *ctx, sasl_client_params_t *cparams, const char *in, uns
         return sm_too_many_steps(cparams->utils, "SASL");
     if (!c->next)
         return sm_too_many_steps(cparams->utils, c->mech);
+    const struct sm_client_io io = {
+        .params = cparams, .utils = cparams->utils, .in = in, .inlen = inlen,
+        .prompt_need = prompt_need, .out = out, .outlen = outlen, .oparams = oparams,
+        .next = &c->next,
+    };
     return c->next(ctx, &io);
 }
 

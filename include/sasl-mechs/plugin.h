@@ -137,12 +137,12 @@ typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
 
 /* A mechanism's state machine: each step is a handler, and the context
  * holds the handler of the next step (next), NULL once the exchange is over.
- * mech_new names the first; each handler sets next before it returns:
+ * mech_new names the first; each handler sets *io->next before it returns:
  *     static int crammd5_server_send_challenge(void *ctx,
  *                                              const struct sm_server_io *io)
  *     {
  *         ...
- *         s->base.next = crammd5_server_check_response;
+ *         *io->next = crammd5_server_check_response;
  *         return SASL_CONTINUE;
  *     }
  * and the last one sets NULL (a step that may fail at once sets it first:
@@ -151,6 +151,10 @@ typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
  * step called after the end (or with the NULL context libsasl2 leaves after
  * a failed step) as "called too many times": that refusal is written once,
  * here, not in every mechanism. */
+struct sm_server_io;
+struct sm_client_io;
+typedef int sm_server_handler(void *ctx, const struct sm_server_io *io);
+typedef int sm_client_handler(void *ctx, const struct sm_client_io *io);
 struct sm_server_io {
     sasl_server_params_t *params;
     const sasl_utils_t *utils; /* params->utils */
@@ -159,6 +163,7 @@ struct sm_server_io {
     const char **out;   /* NULL, 0 unless the handler answers */
     unsigned *outlen;
     sasl_out_params_t *oparams;
+    sm_server_handler **next;  /* the context's next step: the handler sets it */
 };
 struct sm_client_io {
     sasl_client_params_t *params;
@@ -169,9 +174,8 @@ struct sm_client_io {
     const char **out;   /* NULL, 0 unless the handler answers */
     unsigned *outlen;
     sasl_out_params_t *oparams;
+    sm_client_handler **next;  /* the context's next step: the handler sets it */
 };
-typedef int sm_server_handler(void *ctx, const struct sm_server_io *io);
-typedef int sm_client_handler(void *ctx, const struct sm_client_io *io);
 
 /* A mechanism that checks a proof against a stored secret (CRAM-MD5, NTLM)
  * in two halves, each given the mechanism's arg.  key: the 16-byte key the

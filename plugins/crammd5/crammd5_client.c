@@ -35,7 +35,7 @@ static int crammd5_client_send_response(void *ctx, const struct sm_client_io *io
         c->out.len = (unsigned)crammd5_response_len(namelen);
         sm_client_output(c, io->out, io->outlen);
         sm_oparams_done(oparams);
-        c->next = NULL;
+        *io->next = NULL;
     }
     sm_erase(digest, sizeof(digest));
     sm_creds_dispose(utils, &c->creds);

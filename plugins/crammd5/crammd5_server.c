@@ -57,7 +57,7 @@ static int crammd5_server_send_challenge(void *ctx, const struct sm_server_io *i
                                                strlen(host));
     if (!s->challenge_len)
         return sm_fail(sparams->utils, SASL_FAIL, "CRAM-MD5: cannot build the challenge");
-    s->base.next = crammd5_server_check_response;
+    *io->next = crammd5_server_check_response;
     *io->out = s->challenge;
     *io->outlen = (unsigned)s->challenge_len;
     return SASL_CONTINUE;
@@ -111,7 +111,7 @@ static int crammd5_server_check_response(void *ctx, const struct sm_server_io *i
     struct crammd5_response resp;
     const char *refused;
 
-    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
+    *io->next = NULL; /* one attempt per exchange, whatever the outcome */
     refused = crammd5_parse_response(io->in, io->inlen, s->set->common.lim.max_user, &resp);
     if (refused)
         return sm_fail(io->utils, SASL_BADPROT, "CRAM-MD5: %s", refused);

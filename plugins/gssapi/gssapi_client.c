@@ -143,7 +143,7 @@ static int gssapi_client_init_context(void *ctx, const struct sm_client_io *io)
             gss_release_buffer(&min, &ob);
             return sm_fail(utils, SASL_BADAUTH, "GSSAPI: the server did not authenticate");
         }
-        c->base.next = gssapi_client_answer_offer;
+        *io->next = gssapi_client_answer_offer;
     }
     r = gssapi_client_output(c, io, &ob);
     return r == SASL_OK ? SASL_CONTINUE : r;
@@ -273,7 +273,7 @@ static int gssapi_client_answer_offer(void *ctx, const struct sm_client_io *io)
     int r = gssapi_client_choose(c, io);
 
     if (r != SASL_INTERACT)
-        c->base.next = NULL;
+        *io->next = NULL;
     return r;
 }
 

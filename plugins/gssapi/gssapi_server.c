@@ -160,7 +160,7 @@ static int gssapi_server_send_offer(struct gssapi_server *s, const struct sm_ser
         return r;
     if ((r = gssapi_server_send_output(s, io, &wrapped)) != SASL_OK)
         return r;
-    s->base.next = gssapi_server_take_choice;
+    *io->next = gssapi_server_take_choice;
     return SASL_CONTINUE;
 }
 
@@ -249,7 +249,7 @@ static int gssapi_server_accept_token(void *ctx, const struct sm_server_io *io)
     /* complete: RFC 4752 3.1, the server sends its last context token if
      * there is one, and the client answers with an empty response */
     if (ob.length) {
-        s->base.next = gssapi_server_answer_last_token;
+        *io->next = gssapi_server_answer_last_token;
         return (r = gssapi_server_send_output(s, io, &ob)) == SASL_OK
             ? SASL_CONTINUE
             : r;
@@ -404,7 +404,7 @@ static int gssapi_server_take_choice(void *ctx, const struct sm_server_io *io)
     OM_uint32 min;
     int r;
 
-    s->base.next = NULL; /* one choice per exchange, whatever the outcome */
+    *io->next = NULL; /* one choice per exchange, whatever the outcome */
     if ((r = gssapi_unwrap_token(utils, s->ctx, io->in, io->inlen, &clear)) != SASL_OK)
         return r;
     st = gssapi_parse_choice(clear.value, clear.length, s->offered, &ch);

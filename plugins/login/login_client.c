@@ -39,7 +39,7 @@ static int login_client_send_username(void *ctx, const struct sm_client_io *io)
     r = sm_client_identities(c, io, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, SM_PASSWORD_SENT);
     if (r != SASL_OK)
         return r;
-    c->next = login_client_send_password;
+    *io->next = login_client_send_password;
     /* the name as canon_user made it (the application may map it) */
     r = login_client_reply(c, io, io->oparams->authid, io->oparams->alen);
     return r == SASL_OK ? SASL_CONTINUE : r;
@@ -52,7 +52,7 @@ static int login_client_send_password(void *ctx, const struct sm_client_io *io)
 
     if ((r = login_client_check_challenge(io)) != SASL_OK)
         return r;
-    c->next = NULL;
+    *io->next = NULL;
     r = login_client_reply(c, io, c->creds.password, c->creds.password_len);
     sm_creds_dispose(io->utils, &c->creds);
     if (r != SASL_OK)

@@ -26,7 +26,7 @@ static int login_server_take_username(void *ctx, const struct sm_server_io *io)
     const char *refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_user);
 
     if (refused) {
-        s->base.next = NULL;
+        *io->next = NULL;
         return sm_fail(utils, SASL_BADPROT, "LOGIN: user name %s", refused);
     }
     /* room for the password too, so it needs no copy of its own later */
@@ -35,7 +35,7 @@ static int login_server_take_username(void *ctx, const struct sm_server_io *io)
     memcpy(s->username, io->in, io->inlen);
     s->username[io->inlen] = '\0';
     s->username_len = io->inlen;
-    s->base.next = login_server_check_password;
+    *io->next = login_server_check_password;
     *io->out = LOGIN_PASSWORD_CHALLENGE;
     *io->outlen = sizeof(LOGIN_PASSWORD_CHALLENGE) - 1;
     return SASL_CONTINUE;
@@ -43,12 +43,10 @@ static int login_server_take_username(void *ctx, const struct sm_server_io *io)
 
 static int login_server_start(void *ctx, const struct sm_server_io *io)
 {
-    struct login_server *s = ctx;
-
     /* the user name may come as the initial response */
     if (io->in && io->inlen)
         return login_server_take_username(ctx, io);
-    s->base.next = login_server_take_username;
+    *io->next = login_server_take_username;
     *io->out = LOGIN_USERNAME_CHALLENGE;
     *io->outlen = sizeof(LOGIN_USERNAME_CHALLENGE) - 1;
     return SASL_CONTINUE;
@@ -61,7 +59,7 @@ static int login_server_check_password(void *ctx, const struct sm_server_io *io)
     char *pw;
     int r;
 
-    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
+    *io->next = NULL; /* one attempt per exchange, whatever the outcome */
     refused = sm_field_refusal(io->in, io->inlen, s->set->lim.max_password);
     if (refused)
         return sm_fail(io->utils, SASL_BADPROT, "LOGIN: password %s", refused);

@@ -39,7 +39,7 @@ static int ntlm_client_send_negotiate(void *ctx, const struct sm_client_io *io)
     if (cparams->props.min_ssf > cparams->external_ssf)
         return sm_fail(io->utils, SASL_TOOWEAK, "NTLM: no security layer to offer");
     c->negotiate_len = ntlm_build_negotiate(CLIENT_FLAGS, c->negotiate, sizeof(c->negotiate));
-    c->base.next = ntlm_client_send_authenticate;
+    *io->next = ntlm_client_send_authenticate;
     *io->out = (const char *)c->negotiate;
     *io->outlen = (unsigned)c->negotiate_len;
     return SASL_CONTINUE;
@@ -293,7 +293,7 @@ static int ntlm_client_send_authenticate(void *ctx, const struct sm_client_io *i
     struct ntlm_client_answer ans, *a = &ans;
     int r, allow_v1 = 0;
 
-    c->base.next = NULL;
+    *io->next = NULL;
     if ((r = ntlm_client_allow_v1(utils, &allow_v1)) != SASL_OK)
         return r;
     memset(a, 0, sizeof(*a));

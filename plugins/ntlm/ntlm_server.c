@@ -246,7 +246,7 @@ static int ntlm_server_send_challenge(void *ctx, const struct sm_server_io *io)
     unsigned char challenge[CHALLENGE_MAX];
     int r;
 
-    s->base.next = NULL; /* unless the CHALLENGE goes out */
+    *io->next = NULL; /* unless the CHALLENGE goes out */
     if ((r = ntlm_server_read_negotiate(s, utils, io->in, io->inlen)) != SASL_OK
         || (r = ntlm_server_build_challenge(s, io->params, challenge)) != SASL_OK)
         return r;
@@ -258,7 +258,7 @@ static int ntlm_server_send_challenge(void *ctx, const struct sm_server_io *io)
     memcpy(s->negotiate, io->in, io->inlen);
     s->negotiate_len = io->inlen;
     memcpy(s->challenge, challenge, s->challenge_len);
-    s->base.next = ntlm_server_check_authenticate;
+    *io->next = ntlm_server_check_authenticate;
     *io->out = (const char *)s->challenge;
     *io->outlen = (unsigned)s->challenge_len;
     return SASL_CONTINUE;
@@ -492,7 +492,7 @@ static int ntlm_server_check_authenticate(void *ctx, const struct sm_server_io *
     struct ntlm_server_attempt att = {.s = s, .in = io->in, .inlen = io->inlen};
     int r;
 
-    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
+    *io->next = NULL; /* one attempt per exchange, whatever the outcome */
     r = ntlm_server_read_attempt(s, io->utils, io->in, io->inlen, &att);
     if (r != SASL_OK)
         return r;

@@ -309,7 +309,7 @@ static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
                               authzid ? (unsigned)strlen(authzid) : 0, io->oparams);
     if (r == SASL_OK && (r = client_token(c, utils, &file, &token)) == SASL_OK
         && (r = client_send_token(c, io, utils, token)) == SASL_OK) {
-        c->base.next = oauth_client_check_outcome;
+        *io->next = oauth_client_check_outcome;
         sm_oparams_no_layer(io->oparams);
         r = SASL_CONTINUE;
     }
@@ -368,7 +368,7 @@ static int client_answer_error(struct oauth_client *c, const struct sm_client_io
     size_t len;
     int r;
 
-    c->base.next = NULL;
+    *io->next = NULL;
     st = oauth_parse_error_json(io->in, io->inlen, &info, &err);
     /* the token was not accepted: a new one may be (revoked or rotated
      * early: invalid_token, Google's "401", any other status); not when the
@@ -401,7 +401,7 @@ static int oauth_client_check_outcome(void *ctx, const struct sm_client_io *io)
 
     if (io->in && io->inlen)
         return client_answer_error(c, io);
-    c->base.next = NULL;
+    *io->next = NULL;
     sm_oparams_done(io->oparams);
     return SASL_OK;
 }

@@ -64,7 +64,7 @@ static int server_error_challenge(struct oauth_server *s, const struct sm_server
      * the challenge (curl does not) */
     utils->log(utils->conn, SASL_LOG_FAIL, "%s", s->detail);
     s->result = result;
-    s->base.next = oauth_server_check_error_reply;
+    *io->next = oauth_server_check_error_reply;
     *io->out = s->challenge;
     *io->outlen = (unsigned)len;
     return SASL_CONTINUE;
@@ -127,7 +127,7 @@ static int server_accept(struct oauth_server *s, const struct sm_server_io *io,
 {
     int r;
 
-    s->base.next = NULL;
+    *io->next = NULL;
     r = server_set_identities(io->params, s->set->plugin, token_user, m, io->oparams);
     /* the client waits for the outcome: where the protocol carries
      * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
@@ -167,7 +167,7 @@ static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
         return server_error_challenge(s, io, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
                                "the client sent no token (asking for the server's requirements)");
     if (st != OAUTH_CODEC_OK) {
-        s->base.next = NULL;
+        *io->next = NULL;
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
                        err.reason);
     }
@@ -187,7 +187,7 @@ static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
                                       SASL_BADAUTH, detail);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
-        s->base.next = NULL;
+        *io->next = NULL;
         return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, server_verdict_text(&err),
                        err.reason);
     }
@@ -201,7 +201,7 @@ static int oauth_server_check_error_reply(void *ctx, const struct sm_server_io *
     const struct oauth_plugin *p = s->set->plugin;
     const sasl_utils_t *utils = io->utils;
 
-    s->base.next = NULL;
+    *io->next = NULL;
     if (oauth_check_error_reply(p->mech, io->in, io->inlen) != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: unexpected answer to the error challenge "
                        "(after: %s)", p->name, s->detail);

@@ -38,7 +38,7 @@ static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
     sm_client_output(c, io->out, io->outlen);
     sm_creds_dispose(utils, &c->creds);
     sm_oparams_done(oparams);
-    c->next = NULL;
+    *io->next = NULL;
     return SASL_OK;
 }
 

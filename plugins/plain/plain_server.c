@@ -17,7 +17,7 @@ static int plain_server_check_message(void *ctx, const struct sm_server_io *io)
     struct plain_message m;
     const char *refused;
 
-    s->base.next = NULL; /* one attempt per exchange, whatever the outcome */
+    *io->next = NULL; /* one attempt per exchange, whatever the outcome */
     refused = plain_parse(io->in, io->inlen, s->set->lim.max_user, s->set->lim.max_password, &m);
     if (refused)
         return sm_fail(io->utils, SASL_BADPROT, "PLAIN: %s", refused);

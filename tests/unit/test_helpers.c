@@ -318,7 +318,7 @@ static int step_first(void *ctx, const struct sm_server_io *io)
     t->seen |= 1;
     *io->out = "first";
     *io->outlen = 5;
-    t->base.next = step_second;
+    *io->next = step_second;
     return SASL_CONTINUE;
 }
 static int step_second(void *ctx, const struct sm_server_io *io)
@@ -329,7 +329,7 @@ static int step_second(void *ctx, const struct sm_server_io *io)
     assert_memory_equal(io->in, "abc", 3);
     assert_ptr_equal(io->utils, U);
     t->seen |= 2;
-    t->base.next = NULL;
+    *io->next = NULL;
     return SASL_OK;
 }
 static int client_step_only(void *ctx, const struct sm_client_io *io)
@@ -338,7 +338,7 @@ static int client_step_only(void *ctx, const struct sm_client_io *io)
 
     assert_null(io->prompt_need);
     t->seen = 1;
-    t->base.next = NULL;
+    *io->next = NULL;
     return SASL_OK;
 }
 
