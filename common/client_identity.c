@@ -19,15 +19,15 @@ static int client_identity_check(const struct sm_client *c, const sasl_utils_t *
     return SASL_OK;
 }
 
-int sm_client_identities(struct sm_client *c, const struct sm_client_io *io, unsigned want,
+int sm_client_identities(struct sm_client *c, const struct sm_step_io *io, unsigned want,
                          unsigned checks)
 {
     const struct sm_creds *cr = &c->creds;
-    int r = sm_get_creds(io->params, want, io->prompt_need, &c->creds);
+    int r = sm_get_creds(io->cparams, want, io->prompt_need, &c->creds);
 
     if (r != SASL_OK || (r = client_identity_check(c, io->utils, checks)) != SASL_OK)
         return r;
-    r = sm_set_identities(io->utils, io->params->canon_user, cr->authname,
+    r = sm_set_identities(io->utils, io->cparams->canon_user, cr->authname,
                           (unsigned)strlen(cr->authname), cr->authzid,
                           cr->authzid ? (unsigned)strlen(cr->authzid) : 0, io->oparams);
     if (r != SASL_OK)

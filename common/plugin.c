@@ -48,22 +48,28 @@ int sm_too_many_steps(const sasl_utils_t *utils, const char *mech)
     return sm_fail(utils, SASL_BADPROT, "%s: step called after the exchange ended", mech);
 }
 
+/* Both runners: no answer unless the step gives one; the handler of the
+ * context's next step run, or the refusal of a step after the last (ctx
+ * NULL: libsasl2 disposed of the context after a failed step, and a
+ * careless application called again). */
+static int plugin_run(void *ctx, const char *mech, sm_step_handler **next, struct sm_step_io *io)
+{
+    *io->out = NULL;
+    *io->outlen = 0;
+    if (!ctx || !*next)
+        return sm_too_many_steps(io->utils, ctx ? mech : "SASL");
+    io->next = next;
+    return (*next)(ctx, io);
+}
+
 int sm_server_step(void *ctx, sasl_server_params_t *sparams, const char *in, unsigned inlen,
                    const char **out, unsigned *outlen, sasl_out_params_t *oparams)
 {
     struct sm_server *s = ctx;
+    struct sm_step_io io = {.sparams = sparams, .utils = sparams->utils, .in = in,
+                            .inlen = inlen, .out = out, .outlen = outlen, .oparams = oparams};
 
-    *out = NULL;
-    *outlen = 0;
-    if (!s)
-        return sm_too_many_steps(sparams->utils, "SASL");
-    if (!s->next)
-        return sm_too_many_steps(sparams->utils, s->mech);
-    const struct sm_server_io io = {
-        .params = sparams, .utils = sparams->utils, .in = in, .inlen = inlen,
-        .out = out, .outlen = outlen, .oparams = oparams, .next = &s->next,
-    };
-    return s->next(ctx, &io);
+    return plugin_run(ctx, s ? s->mech : NULL, s ? &s->next : NULL, &io);
 }
 
 int sm_client_step(void *ctx, sasl_client_params_t *cparams, const char *in, unsigned inlen,
@@ -71,19 +77,11 @@ int sm_client_step(void *ctx, sasl_client_params_t *cparams, const char *in, uns
                    sasl_out_params_t *oparams)
 {
     struct sm_client *c = ctx;
+    struct sm_step_io io = {.cparams = cparams, .utils = cparams->utils, .in = in,
+                            .inlen = inlen, .prompt_need = prompt_need, .out = out,
+                            .outlen = outlen, .oparams = oparams};
 
-    *out = NULL;
-    *outlen = 0;
-    if (!c)
-        return sm_too_many_steps(cparams->utils, "SASL");
-    if (!c->next)
-        return sm_too_many_steps(cparams->utils, c->mech);
-    const struct sm_client_io io = {
-        .params = cparams, .utils = cparams->utils, .in = in, .inlen = inlen,
-        .prompt_need = prompt_need, .out = out, .outlen = outlen, .oparams = oparams,
-        .next = &c->next,
-    };
-    return c->next(ctx, &io);
+    return plugin_run(ctx, c ? c->mech : NULL, c ? &c->next : NULL, &io);
 }
 
 int sm_auth_result(const sasl_utils_t *utils, const char *mech, int result)
@@ -111,12 +109,12 @@ int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, i
     return SASL_OK;
 }
 
-int sm_check_stored_secret(void *arg, const struct sm_server_io *io, const char *mech,
+int sm_check_stored_secret(void *arg, const struct sm_step_io *io, const char *mech,
                            const char *user, size_t len, const char *prop,
                            sm_secret_key_fn *key, sm_proof_fn *proves)
 {
     const sasl_utils_t *utils = io->utils;
-    struct propctx *props = io->params->propctx;
+    struct propctx *props = io->sparams->propctx;
     const char *names[] = {prop, NULL};
     struct propval val[2];
     unsigned char k[SM_SECRET_KEY_LEN];
@@ -130,7 +128,7 @@ int sm_check_stored_secret(void *arg, const struct sm_server_io *io, const char 
     /* canon_user reads up to a NUL whatever length it is given */
     if (!(name = sm_strndup(utils, user, len)))
         return SASL_NOMEM;
-    r = io->params->canon_user(utils->conn, name, (unsigned)len,
+    r = io->sparams->canon_user(utils->conn, name, (unsigned)len,
                                SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
     utils->free(name);
     memset(val, 0, sizeof(val));
@@ -234,7 +232,7 @@ int sm_client_plug_init(const struct sm_plugin *p, const sasl_utils_t *utils, in
 }
 
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
-                  const char *mech, sm_server_handler *first, size_t size, void **ctx)
+                  const char *mech, sm_step_handler *first, size_t size, void **ctx)
 {
     const struct sm_opt_refusals *no = &settings->refused;
 
@@ -257,7 +255,7 @@ int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings
 }
 
 int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
-                       sm_server_handler *first, size_t size, size_t set_offset,
+                       sm_step_handler *first, size_t size, size_t set_offset,
                        void **ctx)
 {
     int r = sm_server_new(sparams, glob, mech, first, size, ctx);
@@ -276,7 +274,7 @@ void sm_server_dispose(void *ctx, const sasl_utils_t *utils)
 }
 
 int sm_client_new(sasl_client_params_t *cparams, const char *mech,
-                  sm_client_handler *first, size_t size, void **ctx)
+                  sm_step_handler *first, size_t size, void **ctx)
 {
     struct sm_client *c = cparams->utils->calloc(1, size);
 

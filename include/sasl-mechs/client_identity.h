@@ -21,7 +21,7 @@ enum {
  * oparams->user: the application's canon_user may have mapped them.
  * SASL_OK, SASL_INTERACT with *io->prompt_need filled (the step returns
  * it), or a failure with its errdetail, named by c->mech. */
-int sm_client_identities(struct sm_client *c, const struct sm_client_io *io, unsigned want,
+int sm_client_identities(struct sm_client *c, const struct sm_step_io *io, unsigned want,
                          unsigned checks);
 
 #endif

@@ -139,7 +139,7 @@ typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
  * holds the handler of the next step (next), NULL once the exchange is over.
  * mech_new names the first; each handler sets *io->next before it returns:
  *     static int crammd5_server_send_challenge(void *ctx,
- *                                              const struct sm_server_io *io)
+ *                                              const struct sm_step_io *io)
  *     {
  *         ...
  *         *io->next = crammd5_server_check_response;
@@ -150,31 +150,24 @@ typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
  * point at sm_server_step and sm_client_step, which run next, and refuse a
  * step called after the end (or with the NULL context libsasl2 leaves after
  * a failed step) as "called too many times": that refusal is written once,
- * here, not in every mechanism. */
-struct sm_server_io;
-struct sm_client_io;
-typedef int sm_server_handler(void *ctx, const struct sm_server_io *io);
-typedef int sm_client_handler(void *ctx, const struct sm_client_io *io);
-struct sm_server_io {
-    sasl_server_params_t *params;
-    const sasl_utils_t *utils; /* params->utils */
-    const char *in;
-    unsigned inlen;
-    const char **out;   /* NULL, 0 unless the handler answers */
-    unsigned *outlen;
-    sasl_out_params_t *oparams;
-    sm_server_handler **next;  /* the context's next step: the handler sets it */
-};
-struct sm_client_io {
-    sasl_client_params_t *params;
-    const sasl_utils_t *utils; /* params->utils */
+ * here, not in every mechanism.
+ *
+ * What one call of a step hands its handler: libsasl2's arguments, the
+ * server's or the client's (the other side's params NULL, prompt_need a
+ * client's only). */
+struct sm_step_io;
+typedef int sm_step_handler(void *ctx, const struct sm_step_io *io);
+struct sm_step_io {
+    sasl_server_params_t *sparams;
+    sasl_client_params_t *cparams;
+    const sasl_utils_t *utils; /* the side's params->utils */
     const char *in;
     unsigned inlen;
     sasl_interact_t **prompt_need;
-    const char **out;   /* NULL, 0 unless the handler answers */
+    const char **out;          /* NULL, 0 unless the handler answers */
     unsigned *outlen;
     sasl_out_params_t *oparams;
-    sm_client_handler **next;  /* the context's next step: the handler sets it */
+    sm_step_handler **next;    /* the context's next step: the handler sets it */
 };
 
 /* A mechanism that checks a proof against a stored secret (CRAM-MD5, NTLM)
@@ -194,7 +187,7 @@ typedef int sm_proof_fn(void *arg, const unsigned char key[SM_SECRET_KEY_LEN]);
  * SASL_AUX_PASSWORD) requested before canon_user, which runs the auxprop
  * lookup for the name as both identities; key and proves asked; the key
  * and the value erased; then sm_secret_verdict. */
-int sm_check_stored_secret(void *arg, const struct sm_server_io *io, const char *mech,
+int sm_check_stored_secret(void *arg, const struct sm_step_io *io, const char *mech,
                            const char *user, size_t len, const char *prop,
                            sm_secret_key_fn *key, sm_proof_fn *proves);
 
@@ -207,19 +200,19 @@ sm_client_step_fn sm_client_step;
 struct sm_server {
     struct propctx *propctx;
     const char *mech;         /* for messages */
-    sm_server_handler *next;  /* the next step's handler; NULL: over */
+    sm_step_handler *next;    /* the next step's handler; NULL: over */
 };
 /* mech_new of a server: a zeroed context of size bytes whose first member
  * is a struct sm_server, whose first step is first, or the SASL_CONFIGERR
  * of a bad option. */
 int sm_server_new(sasl_server_params_t *sparams, const struct sm_server_settings *settings,
-                  const char *mech, sm_server_handler *first, size_t size, void **ctx);
+                  const char *mech, sm_step_handler *first, size_t size, void **ctx);
 /* mech_new of a server from the glob libsasl2 hands it: the plugin's
  * settings object, whose first member is its struct sm_server_settings.
  * As sm_server_new, and the context keeps glob in the pointer member at
  * set_offset (offsetof(struct <mech>_server, set)). */
 int sm_server_new_glob(sasl_server_params_t *sparams, const void *glob, const char *mech,
-                       sm_server_handler *first, size_t size, size_t set_offset,
+                       sm_step_handler *first, size_t size, size_t set_offset,
                        void **ctx);
 /* mech_dispose of a server (a plugin's own dispose ends with it): the
  * values in the connection's property context erased, the context freed.
@@ -237,12 +230,12 @@ struct sm_client {
     struct sm_creds creds;
     struct sm_outbuf out;
     const char *mech;         /* for messages */
-    sm_client_handler *next;  /* the next step's handler; NULL: over */
+    sm_step_handler *next;    /* the next step's handler; NULL: over */
 };
 /* mech_new of a client: a zeroed context of size bytes whose first member
  * is a struct sm_client, whose first step is first. */
 int sm_client_new(sasl_client_params_t *cparams, const char *mech,
-                  sm_client_handler *first, size_t size, void **ctx);
+                  sm_step_handler *first, size_t size, void **ctx);
 /* mech_dispose of a client: credentials and output erased, context freed. */
 void sm_client_dispose(void *ctx, const sasl_utils_t *utils);
 /* Hand libsasl2 what the step wrote into c->out. */

@@ -10,7 +10,7 @@
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
-static int crammd5_client_send_response(void *ctx, const struct sm_client_io *io)
+static int crammd5_client_send_response(void *ctx, const struct sm_step_io *io)
 {
     struct sm_client *c = ctx;
     const sasl_utils_t *utils = io->utils;

@@ -22,7 +22,7 @@ struct crammd5_server {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_server_handler crammd5_server_check_response;
+static sm_step_handler crammd5_server_check_response;
 
 static const char *const format_names[] = {"auto", "plain", "hmac-md5", NULL};
 enum secret_format { FORMAT_AUTO, FORMAT_PLAIN, FORMAT_HMAC_MD5 };
@@ -43,10 +43,10 @@ int crammd5_server_options(const sasl_utils_t *utils, struct sm_server_settings 
                          &cs->secret_format);
 }
 
-static int crammd5_server_send_challenge(void *ctx, const struct sm_server_io *io)
+static int crammd5_server_send_challenge(void *ctx, const struct sm_step_io *io)
 {
     struct crammd5_server *s = ctx;
-    const sasl_server_params_t *sparams = io->params;
+    const sasl_server_params_t *sparams = io->sparams;
     const char *host = sparams->serverFQDN ? sparams->serverFQDN : "localhost";
     uint64_t rnd;
 
@@ -105,7 +105,7 @@ static int crammd5_server_proves(void *arg, const unsigned char digest[SM_SECRET
     return sm_ct_equal(digest, ((const struct crammd5_server *)arg)->proof, SM_MD5_LEN);
 }
 
-static int crammd5_server_check_response(void *ctx, const struct sm_server_io *io)
+static int crammd5_server_check_response(void *ctx, const struct sm_step_io *io)
 {
     struct crammd5_server *s = ctx;
     struct crammd5_response resp;

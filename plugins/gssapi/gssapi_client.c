@@ -24,7 +24,7 @@ struct gssapi_client {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_client_handler gssapi_client_answer_offer;
+static sm_step_handler gssapi_client_answer_offer;
 
 GSSAPI_LAYER_FNS(gssapi_client_layer, struct gssapi_client);
 
@@ -89,7 +89,7 @@ static int gssapi_client_acquire(struct gssapi_client *c, const sasl_utils_t *ut
     return SASL_OK;
 }
 
-static int gssapi_client_output(struct gssapi_client *c, const struct sm_client_io *io,
+static int gssapi_client_output(struct gssapi_client *c, const struct sm_step_io *io,
                                 gss_buffer_t tok)
 {
     OM_uint32 min;
@@ -102,10 +102,10 @@ static int gssapi_client_output(struct gssapi_client *c, const struct sm_client_
     return r;
 }
 
-static int gssapi_client_init_context(void *ctx, const struct sm_client_io *io)
+static int gssapi_client_init_context(void *ctx, const struct sm_step_io *io)
 {
     struct gssapi_client *c = ctx;
-    sasl_client_params_t *cparams = io->params;
+    sasl_client_params_t *cparams = io->cparams;
     const sasl_utils_t *utils = io->utils;
     unsigned inlen = io->inlen;
     struct gss_channel_bindings_struct cbstore;
@@ -212,9 +212,9 @@ static int gssapi_client_set_identity(struct gssapi_client *c, sasl_client_param
     return r;
 }
 
-static int gssapi_client_choose(struct gssapi_client *c, const struct sm_client_io *io)
+static int gssapi_client_choose(struct gssapi_client *c, const struct sm_step_io *io)
 {
-    sasl_client_params_t *cparams = io->params;
+    sasl_client_params_t *cparams = io->cparams;
     sasl_out_params_t *oparams = io->oparams;
     const sasl_utils_t *utils = io->utils;
     struct gssapi_client_offer o;
@@ -267,7 +267,7 @@ static int gssapi_client_choose(struct gssapi_client *c, const struct sm_client_
 /* The answer to the offer, once: only a prompt for the authzid (the
  * application answers it and calls again with the same offer) leaves the
  * step where it is. */
-static int gssapi_client_answer_offer(void *ctx, const struct sm_client_io *io)
+static int gssapi_client_answer_offer(void *ctx, const struct sm_step_io *io)
 {
     struct gssapi_client *c = ctx;
     int r = gssapi_client_choose(c, io);

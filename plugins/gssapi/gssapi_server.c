@@ -34,7 +34,7 @@ struct gssapi_server {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_server_handler gssapi_server_answer_last_token, gssapi_server_take_choice;
+static sm_step_handler gssapi_server_answer_last_token, gssapi_server_take_choice;
 
 GSSAPI_LAYER_FNS(gssapi_server_layer, struct gssapi_server);
 
@@ -123,7 +123,7 @@ static int gssapi_server_acquire(struct gssapi_server *s, const sasl_utils_t *ut
     return SASL_OK;
 }
 
-static int gssapi_server_send_output(struct gssapi_server *s, const struct sm_server_io *io,
+static int gssapi_server_send_output(struct gssapi_server *s, const struct sm_step_io *io,
                                      gss_buffer_t tok)
 {
     OM_uint32 min;
@@ -137,9 +137,9 @@ static int gssapi_server_send_output(struct gssapi_server *s, const struct sm_se
     return SASL_OK;
 }
 
-static int gssapi_server_send_offer(struct gssapi_server *s, const struct sm_server_io *io)
+static int gssapi_server_send_offer(struct gssapi_server *s, const struct sm_step_io *io)
 {
-    sasl_server_params_t *sparams = io->params;
+    sasl_server_params_t *sparams = io->sparams;
     const sasl_utils_t *utils = io->utils;
     unsigned char token[GSSAPI_TOKEN_LEN];
     gss_buffer_desc wrapped;
@@ -211,10 +211,10 @@ static int gssapi_server_check_context(struct gssapi_server *s, sasl_server_para
     return SASL_OK;
 }
 
-static int gssapi_server_accept_token(void *ctx, const struct sm_server_io *io)
+static int gssapi_server_accept_token(void *ctx, const struct sm_step_io *io)
 {
     struct gssapi_server *s = ctx;
-    sasl_server_params_t *sparams = io->params;
+    sasl_server_params_t *sparams = io->sparams;
     const sasl_utils_t *utils = io->utils;
     struct gss_channel_bindings_struct cbstore;
     gss_buffer_desc ib = {io->inlen, (void *)io->in}, ob = GSS_C_EMPTY_BUFFER;
@@ -260,7 +260,7 @@ static int gssapi_server_accept_token(void *ctx, const struct sm_server_io *io)
 
 /* RFC 4752 3.1: after the server's last context token the client answers
  * with an empty response, and then the offer follows. */
-static int gssapi_server_answer_last_token(void *ctx, const struct sm_server_io *io)
+static int gssapi_server_answer_last_token(void *ctx, const struct sm_step_io *io)
 {
     if (io->inlen != 0)
         return sm_fail(io->utils, SASL_BADPROT, "GSSAPI: the client's answer to the "
@@ -392,10 +392,10 @@ static void gssapi_server_publish(struct gssapi_server *s, sasl_server_params_t 
     }
 }
 
-static int gssapi_server_take_choice(void *ctx, const struct sm_server_io *io)
+static int gssapi_server_take_choice(void *ctx, const struct sm_step_io *io)
 {
     struct gssapi_server *s = ctx;
-    sasl_server_params_t *sparams = io->params;
+    sasl_server_params_t *sparams = io->sparams;
     sasl_out_params_t *oparams = io->oparams;
     const sasl_utils_t *utils = io->utils;
     gss_buffer_desc clear = GSS_C_EMPTY_BUFFER;

@@ -8,18 +8,18 @@
 #include <sasl-mechs/plugin.h>
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_client_handler login_client_send_password;
+static sm_step_handler login_client_send_password;
 
 /* Servers word their prompts differently ("Username:", "User Name\0"...):
  * the content is not checked, only its size. */
-static int login_client_check_challenge(const struct sm_client_io *io)
+static int login_client_check_challenge(const struct sm_step_io *io)
 {
     if (io->inlen > LOGIN_MAX_CHALLENGE)
         return sm_fail(io->utils, SASL_BADPROT, "LOGIN: server challenge too long");
     return SASL_OK;
 }
 
-static int login_client_reply(struct sm_client *c, const struct sm_client_io *io,
+static int login_client_reply(struct sm_client *c, const struct sm_step_io *io,
                               const char *s, unsigned len)
 {
     int r = sm_outbuf_set(io->utils, &c->out, s, len);
@@ -29,7 +29,7 @@ static int login_client_reply(struct sm_client *c, const struct sm_client_io *io
     return r;
 }
 
-static int login_client_send_username(void *ctx, const struct sm_client_io *io)
+static int login_client_send_username(void *ctx, const struct sm_step_io *io)
 {
     struct sm_client *c = ctx;
     int r;
@@ -45,7 +45,7 @@ static int login_client_send_username(void *ctx, const struct sm_client_io *io)
     return r == SASL_OK ? SASL_CONTINUE : r;
 }
 
-static int login_client_send_password(void *ctx, const struct sm_client_io *io)
+static int login_client_send_password(void *ctx, const struct sm_step_io *io)
 {
     struct sm_client *c = ctx;
     int r;

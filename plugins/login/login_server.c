@@ -17,9 +17,9 @@ struct login_server {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_server_handler login_server_take_username, login_server_check_password;
+static sm_step_handler login_server_take_username, login_server_check_password;
 
-static int login_server_take_username(void *ctx, const struct sm_server_io *io)
+static int login_server_take_username(void *ctx, const struct sm_step_io *io)
 {
     struct login_server *s = ctx;
     const sasl_utils_t *utils = io->utils;
@@ -41,7 +41,7 @@ static int login_server_take_username(void *ctx, const struct sm_server_io *io)
     return SASL_CONTINUE;
 }
 
-static int login_server_start(void *ctx, const struct sm_server_io *io)
+static int login_server_start(void *ctx, const struct sm_step_io *io)
 {
     /* the user name may come as the initial response */
     if (io->in && io->inlen)
@@ -52,7 +52,7 @@ static int login_server_start(void *ctx, const struct sm_server_io *io)
     return SASL_CONTINUE;
 }
 
-static int login_server_check_password(void *ctx, const struct sm_server_io *io)
+static int login_server_check_password(void *ctx, const struct sm_step_io *io)
 {
     struct login_server *s = ctx;
     const char *refused;
@@ -70,7 +70,7 @@ static int login_server_check_password(void *ctx, const struct sm_server_io *io)
         .authcid = s->username, .authcid_len = s->username_len,
         .password = pw, .password_len = io->inlen, .password_terminated = 1,
     };
-    r = sm_check_password(io->params, "LOGIN", &a, io->oparams);
+    r = sm_check_password(io->sparams, "LOGIN", &a, io->oparams);
     sm_erase(pw, io->inlen + 1u);
     return r;
 }

@@ -25,12 +25,12 @@ struct ntlm_client {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_client_handler ntlm_client_send_authenticate;
+static sm_step_handler ntlm_client_send_authenticate;
 
-static int ntlm_client_send_negotiate(void *ctx, const struct sm_client_io *io)
+static int ntlm_client_send_negotiate(void *ctx, const struct sm_step_io *io)
 {
     struct ntlm_client *c = ctx;
-    sasl_client_params_t *cparams = io->params;
+    sasl_client_params_t *cparams = io->cparams;
     int r = sm_get_creds(cparams, SM_WANT_AUTHNAME | SM_WANT_PASSWORD, io->prompt_need,
                          &c->base.creds);
 
@@ -284,7 +284,7 @@ static int ntlm_client_build_authenticate(struct ntlm_client *c, const sasl_util
     return SASL_OK;
 }
 
-static int ntlm_client_send_authenticate(void *ctx, const struct sm_client_io *io)
+static int ntlm_client_send_authenticate(void *ctx, const struct sm_step_io *io)
 {
     struct ntlm_client *c = ctx;
     const sasl_utils_t *utils = io->utils;
@@ -302,7 +302,7 @@ static int ntlm_client_send_authenticate(void *ctx, const struct sm_client_io *i
         || (r = ntlm_client_split_authname(utils, cr->authname, a)) != SASL_OK
         || (r = ntlm_client_encode_names(utils, a)) != SASL_OK)
         goto out;
-    r = sm_set_identities(utils, io->params->canon_user, a->user, (unsigned)strlen(a->user),
+    r = sm_set_identities(utils, io->cparams->canon_user, a->user, (unsigned)strlen(a->user),
                           NULL, 0, io->oparams);
     if (r != SASL_OK)
         goto out;

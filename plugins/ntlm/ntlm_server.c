@@ -78,7 +78,7 @@ struct ntlm_server {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_server_handler ntlm_server_check_authenticate;
+static sm_step_handler ntlm_server_check_authenticate;
 
 void ntlm_server_dispose(void *ctx, const sasl_utils_t *utils)
 {
@@ -239,7 +239,7 @@ static int ntlm_server_build_challenge(struct ntlm_server *s, sasl_server_params
     return SASL_OK;
 }
 
-static int ntlm_server_send_challenge(void *ctx, const struct sm_server_io *io)
+static int ntlm_server_send_challenge(void *ctx, const struct sm_step_io *io)
 {
     struct ntlm_server *s = ctx;
     const sasl_utils_t *utils = io->utils;
@@ -248,7 +248,7 @@ static int ntlm_server_send_challenge(void *ctx, const struct sm_server_io *io)
 
     *io->next = NULL; /* unless the CHALLENGE goes out */
     if ((r = ntlm_server_read_negotiate(s, utils, io->in, io->inlen)) != SASL_OK
-        || (r = ntlm_server_build_challenge(s, io->params, challenge)) != SASL_OK)
+        || (r = ntlm_server_build_challenge(s, io->sparams, challenge)) != SASL_OK)
         return r;
     /* kept for the MIC, which covers both */
     s->negotiate = utils->malloc(io->inlen);
@@ -485,7 +485,7 @@ static int ntlm_server_response_matches(void *arg, const unsigned char hash[NTLM
     return ok;
 }
 
-static int ntlm_server_check_authenticate(void *ctx, const struct sm_server_io *io)
+static int ntlm_server_check_authenticate(void *ctx, const struct sm_step_io *io)
 {
     struct ntlm_server *s = ctx;
     /* names and views into the message, nothing secret: not erased */

@@ -56,7 +56,7 @@ struct oauth_client {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_client_handler oauth_client_check_outcome;
+static sm_step_handler oauth_client_check_outcome;
 
 /* Copies of the option strings the token file options point to: a getopt
  * answer need not outlive the next getopt call. */
@@ -235,12 +235,12 @@ static int client_token(struct oauth_client *c, const sasl_utils_t *utils, char 
 
 /* The initial message for the identities in oparams and the token (NULL:
  * the password), handed to libsasl2. */
-static int client_send_token(struct oauth_client *c, const struct sm_client_io *io,
+static int client_send_token(struct oauth_client *c, const struct sm_step_io *io,
                              const sasl_utils_t *utils, const char *token)
 {
     const struct oauth_plugin *p = c->plugin;
     const sasl_out_params_t *oparams = io->oparams;
-    const char *fqdn = io->params->serverFQDN;
+    const char *fqdn = io->cparams->serverFQDN;
     struct oauth_client_params m = {0};
     enum oauth_codec_status st;
     size_t need = 0;
@@ -275,7 +275,7 @@ static int client_send_token(struct oauth_client *c, const struct sm_client_io *
 
 /* The initial message (SEND_MESSAGE): the token from the password or a
  * token file, sent with the identity to act as. */
-static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
+static int oauth_client_send_message(void *ctx, const struct sm_step_io *io)
 {
     struct oauth_client *c = ctx;
     const struct oauth_plugin *p = c->plugin;
@@ -295,7 +295,7 @@ static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
     file = opt ? sm_strndup(utils, opt, strlen(opt)) : NULL;
     if (opt && !file)
         return SASL_NOMEM;
-    r = sm_get_creds(io->params, SM_WANT_AUTHNAME | SM_WANT_AUTHZID
+    r = sm_get_creds(io->cparams, SM_WANT_AUTHNAME | SM_WANT_AUTHZID
                      | (file ? 0 : SM_WANT_PASSWORD), io->prompt_need, &c->base.creds);
     if (r != SASL_OK)
         goto done;
@@ -304,7 +304,7 @@ static int oauth_client_send_message(void *ctx, const struct sm_client_io *io)
     if (!namelen)
         r = sm_fail(utils, SASL_BADPARAM, "%s: empty user name", p->name);
     else
-        r = sm_set_identities(utils, io->params->canon_user, c->base.creds.authname,
+        r = sm_set_identities(utils, io->cparams->canon_user, c->base.creds.authname,
                               (unsigned)namelen, authzid,
                               authzid ? (unsigned)strlen(authzid) : 0, io->oparams);
     if (r == SASL_OK && (r = client_token(c, utils, &file, &token)) == SASL_OK
@@ -357,7 +357,7 @@ static void client_record_refusal(struct oauth_client *c, const sasl_utils_t *cu
 }
 
 /* The server's error challenge: answer it, and say what it said. */
-static int client_answer_error(struct oauth_client *c, const struct sm_client_io *io)
+static int client_answer_error(struct oauth_client *c, const struct sm_step_io *io)
 {
     const struct oauth_plugin *p = c->plugin;
     const sasl_utils_t *utils = io->utils;
@@ -395,7 +395,7 @@ static int client_answer_error(struct oauth_client *c, const struct sm_client_io
 
 /* The server's outcome (AWAIT_OUTCOME): its success, with no data or
  * empty data, ends the exchange; an error challenge is answered. */
-static int oauth_client_check_outcome(void *ctx, const struct sm_client_io *io)
+static int oauth_client_check_outcome(void *ctx, const struct sm_step_io *io)
 {
     struct oauth_client *c = ctx;
 

@@ -28,7 +28,7 @@ struct oauth_server {
 };
 
 /* the steps after the first, in order (each handler names the next) */
-static sm_server_handler oauth_server_check_error_reply;
+static sm_step_handler oauth_server_check_error_reply;
 
 int oauth_server_options(const sasl_utils_t *utils, struct sm_server_settings *set)
 {
@@ -45,7 +45,7 @@ int oauth_server_avail(void *glob, sasl_server_params_t *sparams, void **ctx)
 
 /* Send the error challenge; the exchange then fails with result once the
  * client has answered it. */
-static int server_error_challenge(struct oauth_server *s, const struct sm_server_io *io,
+static int server_error_challenge(struct oauth_server *s, const struct sm_step_io *io,
                                   enum oauth_error_status status, int result, const char *detail)
 {
     const struct oauth_plugin *p = s->set->plugin;
@@ -122,18 +122,18 @@ static const char *server_verdict_text(const struct oauth_err *err)
 }
 
 /* A valid token: the exchange ends with the identities it vouches for. */
-static int server_accept(struct oauth_server *s, const struct sm_server_io *io,
+static int server_accept(struct oauth_server *s, const struct sm_step_io *io,
                          const char *token_user, const struct oauth_client_msg *m)
 {
     int r;
 
     *io->next = NULL;
-    r = server_set_identities(io->params, s->set->plugin, token_user, m, io->oparams);
+    r = server_set_identities(io->sparams, s->set->plugin, token_user, m, io->oparams);
     /* the client waits for the outcome: where the protocol carries
      * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
      * that is empty success data; elsewhere (SMTP's 235) nothing, which
      * libsasl2 would otherwise turn into one more empty challenge */
-    if (r == SASL_OK && (io->params->flags & SASL_SUCCESS_DATA)) {
+    if (r == SASL_OK && (io->sparams->flags & SASL_SUCCESS_DATA)) {
         *io->out = "";
         *io->outlen = 0;
     }
@@ -142,7 +142,7 @@ static int server_accept(struct oauth_server *s, const struct sm_server_io *io,
 
 /* The client's message (AWAIT_MESSAGE): the token verified, the
  * identities set, or the error challenge sent. */
-static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
+static int oauth_server_take_message(void *ctx, const struct sm_step_io *io)
 {
     struct oauth_server *s = ctx;
     const struct oauth_plugin *p = s->set->plugin;
@@ -195,7 +195,7 @@ static int oauth_server_take_message(void *ctx, const struct sm_server_io *io)
 
 /* The client's answer to the error challenge (AWAIT_ERROR_REPLY): the
  * exchange fails with the reason the challenge gave. */
-static int oauth_server_check_error_reply(void *ctx, const struct sm_server_io *io)
+static int oauth_server_check_error_reply(void *ctx, const struct sm_step_io *io)
 {
     struct oauth_server *s = ctx;
     const struct oauth_plugin *p = s->set->plugin;

@@ -7,7 +7,7 @@
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
 
-static int plain_client_send_message(void *ctx, const struct sm_client_io *io)
+static int plain_client_send_message(void *ctx, const struct sm_step_io *io)
 {
     struct sm_client *c = ctx;
     const sasl_utils_t *utils = io->utils;

@@ -11,7 +11,7 @@ struct plain_server {
     const struct sm_server_settings *set; /* the plugin's (glob) */
 };
 
-static int plain_server_check_message(void *ctx, const struct sm_server_io *io)
+static int plain_server_check_message(void *ctx, const struct sm_step_io *io)
 {
     struct plain_server *s = ctx;
     struct plain_message m;
@@ -27,7 +27,7 @@ static int plain_server_check_message(void *ctx, const struct sm_server_io *io)
         .authzid = m.authzid, .authzid_len = (unsigned)m.authzid_len,
         .password = m.passwd, .password_len = (unsigned)m.passwd_len,
     };
-    return sm_check_password(io->params, "PLAIN", &a, io->oparams);
+    return sm_check_password(io->sparams, "PLAIN", &a, io->oparams);
 }
 
 SM_SERVER_NEW(plain_server_new, "PLAIN", plain_server_check_message, struct plain_server)

@@ -477,7 +477,7 @@ static int identities(struct fixture *f, const char *mech, unsigned want, unsign
                       sasl_out_params_t *oparams)
 {
     struct sm_client c = {.mech = mech};
-    const struct sm_client_io io = {.params = &f->params, .utils = U,
+    const struct sm_step_io io = {.cparams = &f->params, .utils = U,
                                     .prompt_need = &f->prompts, .oparams = oparams};
     int r = sm_client_identities(&c, &io, want, checks);
 

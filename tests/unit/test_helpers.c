@@ -310,8 +310,8 @@ struct two_steps_client {
     struct sm_client base;
     int seen;
 };
-static sm_server_handler step_second;
-static int step_first(void *ctx, const struct sm_server_io *io)
+static sm_step_handler step_second;
+static int step_first(void *ctx, const struct sm_step_io *io)
 {
     struct two_steps *t = ctx;
 
@@ -321,7 +321,7 @@ static int step_first(void *ctx, const struct sm_server_io *io)
     *io->next = step_second;
     return SASL_CONTINUE;
 }
-static int step_second(void *ctx, const struct sm_server_io *io)
+static int step_second(void *ctx, const struct sm_step_io *io)
 {
     struct two_steps *t = ctx;
 
@@ -332,7 +332,7 @@ static int step_second(void *ctx, const struct sm_server_io *io)
     *io->next = NULL;
     return SASL_OK;
 }
-static int client_step_only(void *ctx, const struct sm_client_io *io)
+static int client_step_only(void *ctx, const struct sm_step_io *io)
 {
     struct two_steps_client *t = ctx;
 
@@ -543,7 +543,7 @@ static int stored_proves(void *arg, const unsigned char key[SM_SECRET_KEY_LEN])
 static void test_check_stored_secret(void **state)
 {
     sasl_out_params_t op;
-    struct sm_server_io io = {.params = server_params(), .utils = U, .oparams = &op};
+    struct sm_step_io io = {.sparams = server_params(), .utils = U, .oparams = &op};
     struct stored_check t = {.found = 1, .proven = 1};
     char ok_text[sizeof(fake.last_error)];
 
