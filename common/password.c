@@ -3,7 +3,10 @@
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/plugin.h>
+#include <sasl-mechs/secret.h>
 #include <sasl-mechs/stored_secret.h>
+
+#include <string.h>
 
 /* Canonicalise and check the authcid, then make the authzid the user.
  * libsasl2 2.1.28's canon_user and checkpass take lengths but still read up
@@ -72,4 +75,36 @@ int sm_check_password(sasl_server_params_t *sparams, const char *mech,
     r = password_check(sparams, mech, a, pw ? pw : a->password, oparams);
     sm_free_secret(utils, pw, a->password_len + 1u);
     return r;
+}
+
+int sm_check_stored_secret(void *arg, const struct sm_step_io *io, const char *mech,
+                           const char *user, size_t len, const char *prop,
+                           sm_secret_key_fn *key, sm_proof_fn *proves)
+{
+    const sasl_utils_t *utils = io->utils;
+    struct propctx *props = io->sparams->propctx;
+    const char *names[] = {prop, NULL};
+    struct propval val[2];
+    unsigned char k[SM_SECRET_KEY_LEN];
+    char *name;
+    int r, found, proven;
+
+    if (!sm_identity_acceptable(user, len))
+        return sm_auth_result(utils, mech, SASL_BADAUTH);
+    if ((r = sm_props_begin(utils, props, names)) != SASL_OK)
+        return r;
+    /* canon_user reads up to a NUL whatever length it is given */
+    if (!(name = sm_strndup(utils, user, len)))
+        return SASL_NOMEM;
+    r = io->sparams->canon_user(utils->conn, name, (unsigned)len,
+                               SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
+    utils->free(name);
+    memset(val, 0, sizeof(val));
+    if (r == SASL_OK)
+        utils->prop_getnames(props, names, val);
+    found = key(arg, utils, &val[0], k);
+    proven = proves(arg, k) && found;
+    sm_erase(k, sizeof(k));
+    utils->prop_erase(props, prop);
+    return sm_secret_verdict(utils, mech, r, proven, io->oparams);
 }

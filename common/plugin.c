@@ -1,9 +1,7 @@
 #include "config.h"
 #include <sasl-mechs/abi.h>
-#include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
-#include <sasl-mechs/secret.h>
 #include <sasl-mechs/plugin.h>
 
 #include <stdarg.h>
@@ -56,8 +54,12 @@ static int plugin_run(void *ctx, const char *mech, sm_step_handler **next, struc
 {
     *io->out = NULL;
     *io->outlen = 0;
-    if (!ctx || !*next)
-        return sm_too_many_steps(io->utils, ctx ? mech : "SASL");
+    /* a NULL context cannot say whose it was */
+    if (!ctx)
+        return sm_fail(io->utils, SASL_BADPROT,
+                       "a step called after the exchange ended (its context already disposed of)");
+    if (!*next)
+        return sm_too_many_steps(io->utils, mech);
     io->next = next;
     return (*next)(ctx, io);
 }
@@ -107,38 +109,6 @@ int sm_secret_verdict(const sasl_utils_t *utils, const char *mech, int lookup, i
         return sm_auth_result(utils, mech, SASL_BADAUTH);
     sm_oparams_done(oparams);
     return SASL_OK;
-}
-
-int sm_check_stored_secret(void *arg, const struct sm_step_io *io, const char *mech,
-                           const char *user, size_t len, const char *prop,
-                           sm_secret_key_fn *key, sm_proof_fn *proves)
-{
-    const sasl_utils_t *utils = io->utils;
-    struct propctx *props = io->sparams->propctx;
-    const char *names[] = {prop, NULL};
-    struct propval val[2];
-    unsigned char k[SM_SECRET_KEY_LEN];
-    char *name;
-    int r, found, proven;
-
-    if (!sm_identity_acceptable(user, len))
-        return sm_auth_result(utils, mech, SASL_BADAUTH);
-    if ((r = sm_props_begin(utils, props, names)) != SASL_OK)
-        return r;
-    /* canon_user reads up to a NUL whatever length it is given */
-    if (!(name = sm_strndup(utils, user, len)))
-        return SASL_NOMEM;
-    r = io->sparams->canon_user(utils->conn, name, (unsigned)len,
-                               SASL_CU_AUTHID | SASL_CU_AUTHZID, io->oparams);
-    utils->free(name);
-    memset(val, 0, sizeof(val));
-    if (r == SASL_OK)
-        utils->prop_getnames(props, names, val);
-    found = key(arg, utils, &val[0], k);
-    proven = proves(arg, k) && found;
-    sm_erase(k, sizeof(k));
-    utils->prop_erase(props, prop);
-    return sm_secret_verdict(utils, mech, r, proven, io->oparams);
 }
 
 /* SASL_OK with *count set to what libsasl2 should register, or an error.

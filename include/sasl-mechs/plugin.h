@@ -149,8 +149,8 @@ typedef void sm_dispose_fn(void *ctx, const sasl_utils_t *utils);
  * one attempt per exchange, whatever the outcome).  libsasl2's plug tables
  * point at sm_server_step and sm_client_step, which run next, and refuse a
  * step called after the end (or with the NULL context libsasl2 leaves after
- * a failed step) as "called too many times": that refusal is written once,
- * here, not in every mechanism.
+ * a failed step) with "step called after the exchange ended": that refusal
+ * is written once, here, not in every mechanism.
  *
  * What one call of a step hands its handler: libsasl2's arguments, the
  * server's or the client's (the other side's params NULL, prompt_need a
@@ -169,27 +169,6 @@ struct sm_step_io {
     sasl_out_params_t *oparams;
     sm_step_handler **next;    /* the context's next step: the handler sets it */
 };
-
-/* A mechanism that checks a proof against a stored secret (CRAM-MD5, NTLM)
- * in two halves, each given the mechanism's arg.  key: the 16-byte key the
- * stored secret gives (CRAM-MD5: the HMAC-MD5 of its challenge; NTLM: the
- * NT hash), 1 when val held a usable one; without one the mechanism still
- * computes a key from a constant, so that an unknown user costs what a
- * wrong password costs.  proves: 1 when the client's proof matches key. */
-#define SM_SECRET_KEY_LEN 16
-typedef int sm_secret_key_fn(void *arg, const sasl_utils_t *utils, const struct propval *val,
-                             unsigned char key[SM_SECRET_KEY_LEN]);
-typedef int sm_proof_fn(void *arg, const unsigned char key[SM_SECRET_KEY_LEN]);
-
-/* Such a server's check: the user name the client sent (len bytes, no NUL
- * needed) refused like a wrong password unless sm_identity_acceptable; the
- * property prop (the authentication identity's: "*name", as
- * SASL_AUX_PASSWORD) requested before canon_user, which runs the auxprop
- * lookup for the name as both identities; key and proves asked; the key
- * and the value erased; then sm_secret_verdict. */
-int sm_check_stored_secret(void *arg, const struct sm_step_io *io, const char *mech,
-                           const char *user, size_t len, const char *prop,
-                           sm_secret_key_fn *key, sm_proof_fn *proves);
 
 /* The mech_step of every server and every client plug table. */
 sm_server_step_fn sm_server_step;

@@ -9,6 +9,7 @@
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
+#include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 #include <sasl-mechs/stored_secret.h>
@@ -17,7 +18,6 @@ struct crammd5_server {
     struct sm_server base; /* first: the step runner and sm_server_dispose use it */
     char challenge[CRAMMD5_MAX_CHALLENGE_BUILT];
     size_t challenge_len;
-    unsigned char proof[SM_MD5_LEN]; /* the client's digest */
     const struct crammd5_settings *set; /* the plugin's (glob) */
 };
 
@@ -63,16 +63,23 @@ static int crammd5_server_send_challenge(void *ctx, const struct sm_step_io *io)
     return SASL_CONTINUE;
 }
 
+/* One response being checked: sm_check_stored_secret's arg */
+struct crammd5_server_attempt {
+    const struct crammd5_server *s;
+    const unsigned char *digest; /* the client's, in its message */
+};
+
 /* sm_secret_key_fn: HMAC-MD5 of the challenge under the user's stored secret; 1 when
  * a usable secret was found.  Every path does the same work, a key schedule
  * then the digest from it, so neither an unknown user nor the form of the
  * stored secret shows in the time taken: without a secret the key is a
  * constant (a match against it is refused anyway). */
+_Static_assert(SM_MD5_LEN == SM_SECRET_KEY_LEN, "the HMAC-MD5 digest is the stored secret's key");
 static int crammd5_server_expected_digest(void *arg, const sasl_utils_t *utils,
                                           const struct propval *val,
                                           unsigned char digest[SM_SECRET_KEY_LEN])
 {
-    const struct crammd5_server *s = arg;
+    const struct crammd5_server *s = ((const struct crammd5_server_attempt *)arg)->s;
     static const char no_key[16] = "no-such-user";
     unsigned char schedule[SM_HMAC_MD5_STATE_LEN];
     struct sm_stored_secret secret;
@@ -102,22 +109,22 @@ static int crammd5_server_expected_digest(void *arg, const sasl_utils_t *utils,
 /* sm_proof_fn: the client's digest against the expected one */
 static int crammd5_server_proves(void *arg, const unsigned char digest[SM_SECRET_KEY_LEN])
 {
-    return sm_ct_equal(digest, ((const struct crammd5_server *)arg)->proof, SM_MD5_LEN);
+    return sm_ct_equal(digest, ((const struct crammd5_server_attempt *)arg)->digest, SM_MD5_LEN);
 }
 
 static int crammd5_server_check_response(void *ctx, const struct sm_step_io *io)
 {
     struct crammd5_server *s = ctx;
     struct crammd5_response resp;
+    struct crammd5_server_attempt att = {.s = s, .digest = resp.digest};
     const char *refused;
 
     *io->next = NULL; /* one attempt per exchange, whatever the outcome */
     refused = crammd5_parse_response(io->in, io->inlen, s->set->common.lim.max_user, &resp);
     if (refused)
         return sm_fail(io->utils, SASL_BADPROT, "CRAM-MD5: %s", refused);
-    memcpy(s->proof, resp.digest, sizeof(s->proof));
     /* userPassword of the authentication identity */
-    return sm_check_stored_secret(s, io, "CRAM-MD5", resp.user, resp.user_len,
+    return sm_check_stored_secret(&att, io, "CRAM-MD5", resp.user, resp.user_len,
                                   SASL_AUX_PASSWORD, crammd5_server_expected_digest,
                                   crammd5_server_proves);
 }

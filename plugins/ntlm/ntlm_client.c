@@ -7,6 +7,7 @@
 #include <sasl-mechs/crypto.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
+#include <sasl-mechs/mech_new.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 
@@ -328,8 +329,4 @@ out:
     return r;
 }
 
-int ntlm_client_new(void *glob, sasl_client_params_t *cparams, void **ctx)
-{
-    (void)glob;
-    return sm_client_new(cparams, "NTLM", ntlm_client_send_negotiate, sizeof(struct ntlm_client), ctx);
-}
+SM_CLIENT_NEW(ntlm_client_new, "NTLM", ntlm_client_send_negotiate, struct ntlm_client)

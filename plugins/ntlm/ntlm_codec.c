@@ -10,18 +10,18 @@ enum { TYPE_NEGOTIATE = 1, TYPE_CHALLENGE = 2, TYPE_AUTHENTICATE = 3 };
 
 /* MS-NLMP 2.2.1: what tells the three messages' fixed headers apart, for
  * the parsers and the builders alike. */
-struct layout {
+struct ntlm_codec_layout {
     uint32_t type;
     size_t min;      /* the shortest message the parser accepts (the oldest peers' form) */
     size_t flags_at; /* NegotiateFlags */
     size_t header;   /* the whole fixed header, before the VERSION the flags may announce */
 };
-static const struct layout negotiate_layout = {TYPE_NEGOTIATE, NTLM_NEGOTIATE_MIN, 12,
-                                               NTLM_NEGOTIATE_HEADER};
-static const struct layout challenge_layout = {TYPE_CHALLENGE, NTLM_CHALLENGE_MIN, 20,
-                                               NTLM_CHALLENGE_HEADER};
-static const struct layout authenticate_layout = {TYPE_AUTHENTICATE, NTLM_AUTHENTICATE_HEADER, 60,
-                                                  NTLM_AUTHENTICATE_HEADER};
+static const struct ntlm_codec_layout ntlm_codec_negotiate_layout = {
+    TYPE_NEGOTIATE, NTLM_NEGOTIATE_MIN, 12, NTLM_NEGOTIATE_HEADER};
+static const struct ntlm_codec_layout ntlm_codec_challenge_layout = {
+    TYPE_CHALLENGE, NTLM_CHALLENGE_MIN, 20, NTLM_CHALLENGE_HEADER};
+static const struct ntlm_codec_layout ntlm_codec_authenticate_layout = {
+    TYPE_AUTHENTICATE, NTLM_AUTHENTICATE_HEADER, 60, NTLM_AUTHENTICATE_HEADER};
 
 const char *ntlm_status_text(enum ntlm_status st)
 {
@@ -72,8 +72,9 @@ static void ntlm_codec_put32(unsigned char *p, uint32_t v)
 /* The start of every parser: out (size bytes) cleared, so that a refused
  * message leaves nothing of a former one; the length, signature and type
  * of a message laid out as l checked; its flags read. */
-static enum ntlm_status ntlm_codec_open(const unsigned char *m, size_t len, const struct layout *l,
-                                        void *out, size_t size, uint32_t *flags)
+static enum ntlm_status ntlm_codec_open(const unsigned char *m, size_t len,
+                                        const struct ntlm_codec_layout *l, void *out, size_t size,
+                                        uint32_t *flags)
 {
     memset(out, 0, size);
     if (len > NTLM_MAX_MESSAGE)
@@ -90,7 +91,7 @@ static enum ntlm_status ntlm_codec_open(const unsigned char *m, size_t len, cons
 
 /* MS-NLMP 2.2.1: the VERSION field follows the fixed header when the
  * flags say so; the payload cannot start inside it. */
-static size_t ntlm_codec_payload_at(const struct layout *l, uint32_t flags)
+static size_t ntlm_codec_payload_at(const struct ntlm_codec_layout *l, uint32_t flags)
 {
     return l->header + (flags & NTLM_NEGOTIATE_VERSION ? NTLM_VERSION_LEN : 0);
 }
@@ -139,7 +140,7 @@ static enum ntlm_status ntlm_codec_read_fields(const unsigned char *m, size_t le
 
 enum ntlm_status ntlm_parse_negotiate(const void *msg, size_t len, struct ntlm_negotiate *out)
 {
-    const struct layout *l = &negotiate_layout;
+    const struct ntlm_codec_layout *l = &ntlm_codec_negotiate_layout;
     struct field f[] = {{16, &out->domain}, {24, &out->workstation}};
     enum ntlm_status st = ntlm_codec_open(msg, len, l, out, sizeof(*out), &out->flags);
 
@@ -159,7 +160,7 @@ enum ntlm_status ntlm_parse_negotiate(const void *msg, size_t len, struct ntlm_n
 enum ntlm_status ntlm_parse_challenge(const void *msg, size_t len, struct ntlm_challenge *out)
 {
     const unsigned char *m = msg;
-    const struct layout *l = &challenge_layout;
+    const struct ntlm_codec_layout *l = &ntlm_codec_challenge_layout;
     struct field f[] = {{12, &out->target_name}, {40, &out->target_info}};
     enum ntlm_status st = ntlm_codec_open(m, len, l, out, sizeof(*out), &out->flags);
 
@@ -175,7 +176,7 @@ enum ntlm_status ntlm_parse_challenge(const void *msg, size_t len, struct ntlm_c
 enum ntlm_status ntlm_parse_authenticate(const void *msg, size_t len,
                                          struct ntlm_authenticate *out)
 {
-    const struct layout *l = &authenticate_layout;
+    const struct ntlm_codec_layout *l = &ntlm_codec_authenticate_layout;
     struct field f[] = {{12, &out->lm}, {20, &out->nt}, {28, &out->domain},
                         {36, &out->user}, {44, &out->workstation}, {52, &out->session_key}};
     enum ntlm_status st = ntlm_codec_open(msg, len, l, out, sizeof(*out), &out->flags);
@@ -288,7 +289,8 @@ enum ntlm_status ntlm_parse_v2_response(const struct ntlm_buf *nt, struct ntlm_v
 /* ---- builders ------------------------------------------------------------ */
 
 /* The signature, type and flags of a message laid out as l. */
-static void ntlm_codec_put_header(unsigned char *out, const struct layout *l, uint32_t flags)
+static void ntlm_codec_put_header(unsigned char *out, const struct ntlm_codec_layout *l,
+                                  uint32_t flags)
 {
     memcpy(out, signature, sizeof(signature));
     ntlm_codec_put32(out + 8, l->type);
@@ -300,7 +302,7 @@ size_t ntlm_build_negotiate(uint32_t flags, unsigned char *out, size_t cap)
     if (cap < NTLM_NEGOTIATE_HEADER)
         return 0;
     memset(out, 0, NTLM_NEGOTIATE_HEADER);
-    ntlm_codec_put_header(out, &negotiate_layout,
+    ntlm_codec_put_header(out, &ntlm_codec_negotiate_layout,
                           flags & ~(NTLM_NEGOTIATE_OEM_DOMAIN_SUPPLIED
                                     | NTLM_NEGOTIATE_OEM_WORKSTATION_SUPPLIED
                                     | NTLM_NEGOTIATE_VERSION));
@@ -340,7 +342,7 @@ size_t ntlm_build_challenge(const struct ntlm_challenge_fields *f, unsigned char
     if (f->version)
         flags |= NTLM_NEGOTIATE_VERSION;
     memset(out, 0, hdr);
-    ntlm_codec_put_header(out, &challenge_layout, flags);
+    ntlm_codec_put_header(out, &ntlm_codec_challenge_layout, flags);
     memcpy(out + 24, f->server_challenge, NTLM_CHALLENGE_LEN);
     ntlm_codec_put_field(out, 12, &f->target_name, &pos);
     /* MS-NLMP 2.2.1.2: without NEGOTIATE_TARGET_INFO the fields are zero */
@@ -372,7 +374,7 @@ size_t ntlm_build_authenticate(const struct ntlm_authenticate_fields *f, unsigne
     if (f->version)
         flags |= NTLM_NEGOTIATE_VERSION;
     memset(out, 0, hdr);
-    ntlm_codec_put_header(out, &authenticate_layout, flags);
+    ntlm_codec_put_header(out, &ntlm_codec_authenticate_layout, flags);
     for (i = 0; i < 6; i++)
         ntlm_codec_put_field(out, at[i], order[i], &pos);
     if (f->version)

@@ -9,6 +9,7 @@
 #include <sasl-mechs/memory.h>
 #include <sasl-mechs/oparams.h>
 #include <sasl-mechs/options.h>
+#include <sasl-mechs/password.h>
 #include <sasl-mechs/plugin.h>
 #include <sasl-mechs/secret.h>
 #include <sasl-mechs/stored_secret.h>

@@ -273,7 +273,7 @@ static int client_send_token(struct oauth_client *c, const struct sm_step_io *io
     return SASL_OK;
 }
 
-/* The initial message (SEND_MESSAGE): the token from the password or a
+/* The first step, the initial message: the token from the password or a
  * token file, sent with the identity to act as. */
 static int oauth_client_send_message(void *ctx, const struct sm_step_io *io)
 {
@@ -393,8 +393,9 @@ static int client_answer_error(struct oauth_client *c, const struct sm_step_io *
     return r;
 }
 
-/* The server's outcome (AWAIT_OUTCOME): its success, with no data or
- * empty data, ends the exchange; an error challenge is answered. */
+/* The step after the initial message, the server's outcome: its success,
+ * with no data or empty data, ends the exchange; an error challenge is
+ * answered. */
 static int oauth_client_check_outcome(void *ctx, const struct sm_step_io *io)
 {
     struct oauth_client *c = ctx;

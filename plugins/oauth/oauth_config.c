@@ -242,23 +242,33 @@ static int cfg_numbers(const struct oauth_plugin *p, const sasl_utils_t *utils,
     return SASL_OK;
 }
 
-/* Every number and yes/no of the server but the introspection cache's. */
-static const struct cfg_number cfg_server_numbers[] = {
+/* The server's numbers and yes/no options, in groups read where
+ * cfg_read_all reads the rest of their kind, so that with several bad
+ * options the first one refused (the errdetail) is the one it always was.
+ * The token policy, after the claim: */
+static const struct cfg_number cfg_policy_numbers[] = {
     CFG_LONG_OPT("leeway", 60, 0, OAUTH_JWT_MAX_LEEWAY, policy.leeway),
     CFG_SIZE_OPT("max_token_length", OAUTH_DEFAULT_MAX_TOKEN, 256, OAUTH_MAX_TOKEN_LIMIT,
                  policy.max_token_len),
     CFG_YESNO_OPT("require_typ", 0, policy.require_typ),
     CFG_YESNO_OPT("require_email_verified", 1, policy.require_email_verified),
-    /* HTTP, for a JWKS URL and introspection */
+};
+/* HTTP, for a JWKS URL and introspection, and the key set's fetches, after
+ * the HMAC secret: */
+static const struct cfg_number cfg_fetch_numbers[] = {
     CFG_LONG_OPT("http_timeout", 10000, 100, 120000, http.timeout_ms),
     CFG_LONG_OPT("http_connect_timeout", 5000, 100, 120000, http.connect_timeout_ms),
     CFG_YESNO_OPT("allow_insecure_http", 0, http.allow_insecure),
-    /* JWT: the key set, the verified-JWT cache, discovery */
     CFG_LONG_OPT("jwks_refresh_interval", 60, 1, 86400, jwks_refresh_interval),
     CFG_LONG_OPT("jwks_max_age", 3600, 60, 7 * 86400, jwks_max_age),
+};
+/* The verified-JWT cache and discovery, after the key set's folder: */
+static const struct cfg_number cfg_fleet_numbers[] = {
     CFG_SIZE_OPT("jwt_cache_size", 1024, 0, OAUTH_JWT_CACHE_MAX, jwt_cache_size),
     CFG_YESNO_OPT("discovery", 0, discovery),
-    /* introspection */
+};
+/* Introspection's own cache, after its client authentication: */
+static const struct cfg_number cfg_ttl_numbers[] = {
     CFG_LONG_OPT("introspection_cache_ttl", 300, 0, 86400, introspect.positive_ttl),
     CFG_LONG_OPT("introspection_negative_ttl", 30, 0, 3600, introspect.negative_ttl),
 };
@@ -272,6 +282,7 @@ static const struct cfg_number cfg_icache_numbers[] = {
 };
 
 #define CFG_COUNT(t) (sizeof(t) / sizeof((t)[0]))
+#define CFG_READ(t) cfg_numbers(p, utils, (t), CFG_COUNT(t), vc)
 
 static const char *const modes[] = {"jwt", "introspection", NULL};
 static const char *const claims[] = {"email", "preferred_username", "upn", "sub", NULL};
@@ -329,7 +340,7 @@ static int cfg_read_icache(struct oauth_settings *set, const sasl_utils_t *utils
     }
     vc->introspect.cache_secret = (const unsigned char *)key;
     vc->introspect.cache_secret_len = keylen;
-    return cfg_numbers(p, utils, cfg_icache_numbers, CFG_COUNT(cfg_icache_numbers), vc);
+    return CFG_READ(cfg_icache_numbers);
 }
 
 /* A problem of the key caches (a cache file not trusted, a folder that
@@ -343,7 +354,7 @@ static void cfg_note(void *ctx, const char *text)
 
 /* Fleet scale (oauth_jwks_cache.h, oauth_jwt_cache.h, oauth_issuers.h): the
  * host's folder for fetched key sets, and where the key caches' problems
- * go (the verified-JWT cache's size and discovery are cfg_server_numbers'). */
+ * go, the verified-JWT cache's size and discovery. */
 static int cfg_fleet(struct oauth_settings *set, const sasl_utils_t *utils,
                      struct oauth_verify_config *vc)
 {
@@ -355,6 +366,8 @@ static int cfg_fleet(struct oauth_settings *set, const sasl_utils_t *utils,
     /* checked when used, not now: a chrooted server names it inside the chroot */
     if (vc->jwks_cache_dir && vc->jwks_cache_dir[0] != '/')
         return cfg_bad(p, utils, "jwks_cache_dir", "not an absolute path");
+    if ((r = CFG_READ(cfg_fleet_numbers)))
+        return r;
     vc->note = cfg_note;
     vc->note_ctx = (void *)utils;
     return SASL_OK;
@@ -388,7 +401,7 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
     vc->policy.scopes = cfg->scopes;
     vc->policy.n_scopes = cfg->n_scopes;
     vc->policy.user_claim = claims[claim];
-    if ((r = cfg_numbers(p, utils, cfg_server_numbers, CFG_COUNT(cfg_server_numbers), vc)))
+    if ((r = CFG_READ(cfg_policy_numbers)))
         return r;
     cfg->max_token = vc->policy.max_token_len;
     if ((s = oauth_opt_string(p, utils, "hmac_secret_file"))) {
@@ -402,8 +415,11 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
         vc->policy.hmac_secret = (const unsigned char *)cfg->hmac_secret;
         vc->policy.hmac_secret_len = cfg->hmac_secret_len;
     }
-    /* HTTP, for a JWKS URL and introspection */
-    if ((r = cfg_kept_opt(set, utils, "ca_file", &vc->http.ca_file)))
+    /* HTTP, for a JWKS URL and introspection; the key set's fetches (the
+     * paths and URLs beside them are only kept, never refused: the order
+     * of refusals is the one it was) */
+    if ((r = CFG_READ(cfg_fetch_numbers))
+        || (r = cfg_kept_opt(set, utils, "ca_file", &vc->http.ca_file)))
         return r;
     /* JWT: the key set */
     if ((r = cfg_kept_opt(set, utils, "jwks_file", &vc->jwks_file))
@@ -425,7 +441,7 @@ static int cfg_read_all(struct oauth_settings *set, const sasl_utils_t *utils,
     if ((r = sm_opt_choice(utils, cfg_option(p, utils, "client_auth", buf), auths, 0, &auth)))
         return r;
     vc->introspect.client_auth = auth ? OAUTH_CLIENT_AUTH_POST : OAUTH_CLIENT_AUTH_BASIC;
-    if ((r = cfg_read_icache(set, utils, vc)))
+    if ((r = CFG_READ(cfg_ttl_numbers)) || (r = cfg_read_icache(set, utils, vc)))
         return r;
     /* what the error challenge advertises */
     if ((r = cfg_kept_opt(set, utils, "openid_configuration", &cfg->openid_configuration))

@@ -139,20 +139,6 @@ int oauth_http_status_temporary(long code)
     return code >= 500 || code == 429 || code == 408;
 }
 
-int oauth_client_auth_parse(const char *name, enum oauth_client_auth *out)
-{
-    if (!name)
-        return -1;
-    if (strcmp(name, "client_secret_basic") == 0)
-        *out = OAUTH_CLIENT_AUTH_BASIC;
-    else if (strcmp(name, "client_secret_post") == 0)
-        *out = OAUTH_CLIENT_AUTH_POST;
-    else if (strcmp(name, "none") == 0)
-        *out = OAUTH_CLIENT_AUTH_NONE;
-    else
-        return -1;
-    return 0;
-}
 
 /* ---- the URL: parsed once, checked, then handed to libcurl as parsed ----- */
 

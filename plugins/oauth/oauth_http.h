@@ -100,8 +100,6 @@ enum oauth_client_auth {
     OAUTH_CLIENT_AUTH_POST,      /* client_secret_post: client_id, client_secret in the body */
     OAUTH_CLIENT_AUTH_NONE       /* none: a public client, client_id in the body */
 };
-/* "client_secret_basic", "client_secret_post", "none" -> 0, else -1 */
-int oauth_client_auth_parse(const char *name, enum oauth_client_auth *out);
 
 struct oauth_http_response {
     long code;                    /* HTTP status; 0 when no answer came */

@@ -127,7 +127,6 @@ static int server_accept(struct oauth_server *s, const struct sm_step_io *io,
 {
     int r;
 
-    *io->next = NULL;
     r = server_set_identities(io->sparams, s->set->plugin, token_user, m, io->oparams);
     /* the client waits for the outcome: where the protocol carries
      * success data (SASL_SUCCESS_DATA: LDAP, the sample programs' -l),
@@ -140,7 +139,7 @@ static int server_accept(struct oauth_server *s, const struct sm_step_io *io,
     return r;
 }
 
-/* The client's message (AWAIT_MESSAGE): the token verified, the
+/* The first step, the client's message: the token verified, the
  * identities set, or the error challenge sent. */
 static int oauth_server_take_message(void *ctx, const struct sm_step_io *io)
 {
@@ -159,6 +158,9 @@ static int oauth_server_take_message(void *ctx, const struct sm_step_io *io)
     /* no initial response: an empty challenge asks for the message */
     if (!io->in)
         return SASL_CONTINUE;
+    /* one message per exchange, whatever the outcome; the error challenge
+     * names its own next step */
+    *io->next = NULL;
     if (!c->verifier) /* not configured: mech_avail hides the mechanism, but be sure */
         return sm_fail(utils, SASL_CONFIGERR, "%s: the server has no oauth_* configuration",
                        p->name);
@@ -166,11 +168,9 @@ static int oauth_server_take_message(void *ctx, const struct sm_step_io *io)
     if (st == OAUTH_CODEC_AUTH_EMPTY) /* RFC 7628 4.3: the client asks what we want */
         return server_error_challenge(s, io, OAUTH_STATUS_INVALID_TOKEN, SASL_BADAUTH,
                                "the client sent no token (asking for the server's requirements)");
-    if (st != OAUTH_CODEC_OK) {
-        *io->next = NULL;
+    if (st != OAUTH_CODEC_OK)
         return sm_fail(utils, SASL_BADPROT, "%s: %s (%s)", p->name, oauth_codec_status_text(st),
                        err.reason);
-    }
     cls = oauth_verify(c->verifier, m.token, m.token_len, time(NULL), &user, &err);
     /* what the administrator should know although this login did not fail
      * for it (a shared cache down, a bound reached), once per interval */
@@ -187,13 +187,12 @@ static int oauth_server_take_message(void *ctx, const struct sm_step_io *io)
                                       SASL_BADAUTH, detail);
     default:
         /* the server's trouble, not the client's: temporary (SMTP 454) */
-        *io->next = NULL;
         return sm_fail(utils, SASL_UNAVAIL, "%s: %s: %s", p->name, server_verdict_text(&err),
                        err.reason);
     }
 }
 
-/* The client's answer to the error challenge (AWAIT_ERROR_REPLY): the
+/* The step after the error challenge, the client's answer to it: the
  * exchange fails with the reason the challenge gave. */
 static int oauth_server_check_error_reply(void *ctx, const struct sm_step_io *io)
 {

@@ -615,9 +615,19 @@ static void test_transport(void **state)
     /* a secret method without a secret */
     c.auth = OAUTH_GRANT_AUTH_BASIC;
     assert_int_equal(oauth_grant_token(&c, CLIENT_CREDENTIALS(NULL), &tk, &err), OAUTH_GRANT_ERROR);
+    /* the RFC 7591 names, exactly */
+    assert_int_equal(oauth_grant_auth_parse("client_secret_basic", &c.auth), 0);
+    assert_int_equal(c.auth, OAUTH_GRANT_AUTH_BASIC);
+    assert_int_equal(oauth_grant_auth_parse("client_secret_post", &c.auth), 0);
+    assert_int_equal(c.auth, OAUTH_GRANT_AUTH_POST);
+    assert_int_equal(oauth_grant_auth_parse("none", &c.auth), 0);
+    assert_int_equal(c.auth, OAUTH_GRANT_AUTH_NONE);
     assert_int_equal(oauth_grant_auth_parse("private_key_jwt", &c.auth), 0);
     assert_int_equal(c.auth, OAUTH_GRANT_AUTH_PRIVATE_KEY_JWT);
     assert_int_equal(oauth_grant_auth_parse("tls_client_auth", &c.auth), -1);
+    assert_int_equal(oauth_grant_auth_parse("basic", &c.auth), -1);
+    assert_int_equal(oauth_grant_auth_parse("Client_Secret_Basic", &c.auth), -1);
+    assert_int_equal(oauth_grant_auth_parse(NULL, &c.auth), -1);
 }
 
 /* ---- the token file through the grant module ---------------------------------------------- */

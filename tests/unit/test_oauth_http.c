@@ -495,22 +495,6 @@ static void test_bad_options(void **state)
     assert_int_equal(oauth_http_init(NULL), OAUTH_HTTP_OK);
 }
 
-static void test_client_auth_names(void **state)
-{
-    enum oauth_client_auth a;
-
-    (void)state;
-    assert_int_equal(oauth_client_auth_parse("client_secret_basic", &a), 0);
-    assert_int_equal(a, OAUTH_CLIENT_AUTH_BASIC);
-    assert_int_equal(oauth_client_auth_parse("client_secret_post", &a), 0);
-    assert_int_equal(a, OAUTH_CLIENT_AUTH_POST);
-    assert_int_equal(oauth_client_auth_parse("none", &a), 0);
-    assert_int_equal(a, OAUTH_CLIENT_AUTH_NONE);
-    assert_int_equal(oauth_client_auth_parse("basic", &a), -1);
-    assert_int_equal(oauth_client_auth_parse("Client_Secret_Basic", &a), -1);
-    assert_int_equal(oauth_client_auth_parse(NULL, &a), -1);
-}
-
 #define NTHREADS 4
 #define PER_THREAD 8
 
@@ -564,7 +548,6 @@ int main(void)
         cmocka_unit_test(test_url_rules),
         cmocka_unit_test(test_tls_against_plain_http),
         cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_client_auth_names),
         cmocka_unit_test(test_threads),
     };
 
