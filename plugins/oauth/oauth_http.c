@@ -377,67 +377,26 @@ static int http_add_header(struct curl_slist **h, const char *line)
 
 #define SET(opt, val)                                                                  \
     do {                                                                               \
-        if ((rc = curl_easy_setopt(c, opt, val)) != CURLE_OK)                         \
-            goto setup_failed;                                                         \
+        if ((rc = curl_easy_setopt(c, opt, val)) != CURLE_OK)                          \
+            return rc;                                                                 \
     } while (0)
 
-static enum oauth_http_status http_perform(const char *url, const struct oauth_http_options *o,
-                                           const char *body, size_t bodylen, const char *authz,
-                                           struct oauth_http_response *resp, struct oauth_err *err)
+/* Everything libcurl is told for one request: only the scheme asked for,
+ * no redirect, the certificate and host name verified, no proxy but the
+ * one configured (the environment's ignored), the answer capped into s.
+ * CURLE_OK, or the option libcurl refused. */
+static CURLcode http_configure(CURL *c, const struct target *t,
+                               const struct oauth_http_options *o, struct curl_slist *hdr,
+                               struct sink *s, char *errbuf, const char *body, size_t bodylen)
 {
-    struct oauth_http_options def;
-    struct target t;
-    struct sink s;
-    struct curl_slist *hdr = NULL;
-    char errbuf[CURL_ERROR_SIZE];
-    enum oauth_http_status st;
-    CURL *c = NULL;
     CURLcode rc;
-    long code = 0;
 
-    if (resp)
-        memset(resp, 0, sizeof(*resp));
-    oauth_err_clear(err);
-    if (!resp) {
-        oauth_why(err, "no response buffer");
-        return OAUTH_HTTP_ERROR;
-    }
-    if (!o) {
-        oauth_http_options_default(&def);
-        o = &def;
-    }
-    if (o->connect_timeout_ms <= 0 || o->timeout_ms <= 0 || o->max_response == 0
-        || o->max_response > SIZE_MAX / 4) {
-        oauth_why(err, "HTTP options out of range (timeouts and size cap must be > 0)");
-        return OAUTH_HTTP_ERROR;
-    }
-    if (oauth_http_init(err) != OAUTH_HTTP_OK)
-        return OAUTH_HTTP_ERROR;
-    if ((st = http_parse_url(url, o->allow_insecure, &t, err)) != OAUTH_HTTP_OK)
-        return st;
-
-    memset(&s, 0, sizeof(s));
-    s.max = o->max_response;
-    errbuf[0] = '\0';
-    if (!(c = curl_easy_init())) {
-        oauth_why(err, "%s: libcurl could not create a handle", t.where);
-        st = OAUTH_HTTP_ERROR;
-        goto out;
-    }
-    if (http_add_header(&hdr, "Accept: application/json") < 0
-        || (body && http_add_header(&hdr, "Content-Type: application/x-www-form-urlencoded") < 0)
-        || (body && http_add_header(&hdr, "Expect:") < 0)
-        || (authz && http_add_header(&hdr, authz) < 0)) {
-        oauth_why(err, "out of memory");
-        st = OAUTH_HTTP_ERROR;
-        goto out;
-    }
-    SET(CURLOPT_CURLU, t.u);
+    SET(CURLOPT_CURLU, t->u);
 #if LIBCURL_VERSION_NUM >= 0x075500
-    SET(CURLOPT_PROTOCOLS_STR, t.https ? "https" : "http");
+    SET(CURLOPT_PROTOCOLS_STR, t->https ? "https" : "http");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
 #else
-    SET(CURLOPT_PROTOCOLS, t.https ? (long)CURLPROTO_HTTPS : (long)CURLPROTO_HTTP);
+    SET(CURLOPT_PROTOCOLS, t->https ? (long)CURLPROTO_HTTPS : (long)CURLPROTO_HTTP);
     SET(CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
 #endif
     SET(CURLOPT_FOLLOWLOCATION, 0L);
@@ -460,7 +419,7 @@ static enum oauth_http_status http_perform(const char *url, const struct oauth_h
     SET(CURLOPT_NOPROXY, "");
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response);
     SET(CURLOPT_WRITEFUNCTION, http_on_data);
-    SET(CURLOPT_WRITEDATA, &s);
+    SET(CURLOPT_WRITEDATA, s);
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_USERAGENT, USER_AGENT);
     SET(CURLOPT_HTTPHEADER, hdr);
@@ -471,45 +430,108 @@ static enum oauth_http_status http_perform(const char *url, const struct oauth_h
     } else {
         SET(CURLOPT_HTTPGET, 1L);
     }
+    return CURLE_OK;
+}
 
-    rc = curl_easy_perform(c);
+/* What curl_easy_perform's rc and the answer in s make of the request: the
+ * body handed over to resp (NUL-terminated) whatever its status, or why
+ * there is none. */
+static enum oauth_http_status http_result(CURL *c, CURLcode rc, const struct target *t,
+                                          const struct oauth_http_options *o, struct sink *s,
+                                          const char *errbuf, struct oauth_http_response *resp,
+                                          struct oauth_err *err)
+{
+    long code = 0;
+
     if (rc != CURLE_OK) {
-        if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-            oauth_why(err, "%s: response larger than %zu bytes", t.where, o->max_response);
-            st = OAUTH_HTTP_TOO_LARGE;
-        } else if (s.no_memory) {
-            oauth_why(err, "%s: out of memory reading the response", t.where);
-            st = OAUTH_HTTP_ERROR;
-        } else {
-            st = http_map_curl_error(rc);
-            oauth_why(err, "%s: %s (%s)", t.where, curl_easy_strerror(rc),
-                      errbuf[0] ? errbuf : "no detail");
+        if (s->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+            oauth_why(err, "%s: response larger than %zu bytes", t->where, o->max_response);
+            return OAUTH_HTTP_TOO_LARGE;
         }
-        goto out;
+        if (s->no_memory) {
+            oauth_why(err, "%s: out of memory reading the response", t->where);
+            return OAUTH_HTTP_ERROR;
+        }
+        oauth_why(err, "%s: %s (%s)", t->where, curl_easy_strerror(rc),
+                  errbuf[0] ? errbuf : "no detail");
+        return http_map_curl_error(rc);
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    if (!s.buf && !(s.buf = calloc(1, 1))) {
+    if (!s->buf && !(s->buf = calloc(1, 1))) {
+        oauth_why(err, "out of memory");
+        return OAUTH_HTTP_ERROR;
+    }
+    s->buf[s->len] = '\0';
+    resp->code = code;
+    resp->body = s->buf;
+    resp->len = s->len;
+    s->buf = NULL;
+    if (code >= 200 && code <= 299)
+        return OAUTH_HTTP_OK;
+    oauth_why(err, "%s: HTTP status %ld", t->where, code);
+    return OAUTH_HTTP_STATUS_ERROR;
+}
+
+/* resp and err emptied; o (NULL: the defaults) checked; libcurl ready. */
+static enum oauth_http_status http_begin(const struct oauth_http_options **o,
+                                         struct oauth_http_options *def,
+                                         struct oauth_http_response *resp, struct oauth_err *err)
+{
+    if (resp)
+        memset(resp, 0, sizeof(*resp));
+    oauth_err_clear(err);
+    if (!resp) {
+        oauth_why(err, "no response buffer");
+        return OAUTH_HTTP_ERROR;
+    }
+    if (!*o) {
+        oauth_http_options_default(def);
+        *o = def;
+    }
+    if ((*o)->connect_timeout_ms <= 0 || (*o)->timeout_ms <= 0 || (*o)->max_response == 0
+        || (*o)->max_response > SIZE_MAX / 4) {
+        oauth_why(err, "HTTP options out of range (timeouts and size cap must be > 0)");
+        return OAUTH_HTTP_ERROR;
+    }
+    return oauth_http_init(err) == OAUTH_HTTP_OK ? OAUTH_HTTP_OK : OAUTH_HTTP_ERROR;
+}
+
+#define FORM_CONTENT_TYPE "Content-Type: application/x-www-form-urlencoded"
+
+static enum oauth_http_status http_perform(const char *url, const struct oauth_http_options *o,
+                                           const char *body, size_t bodylen, const char *authz,
+                                           struct oauth_http_response *resp, struct oauth_err *err)
+{
+    struct oauth_http_options def;
+    struct target t;
+    struct sink s;
+    struct curl_slist *hdr = NULL;
+    char errbuf[CURL_ERROR_SIZE];
+    enum oauth_http_status st;
+    CURL *c = NULL;
+    CURLcode rc;
+
+    if ((st = http_begin(&o, &def, resp, err)) != OAUTH_HTTP_OK
+        || (st = http_parse_url(url, o->allow_insecure, &t, err)) != OAUTH_HTTP_OK)
+        return st;
+    memset(&s, 0, sizeof(s));
+    s.max = o->max_response;
+    errbuf[0] = '\0';
+    if (!(c = curl_easy_init())) {
+        oauth_why(err, "%s: libcurl could not create a handle", t.where);
+        st = OAUTH_HTTP_ERROR;
+    } else if (http_add_header(&hdr, "Accept: application/json") < 0
+               || (body && http_add_header(&hdr, FORM_CONTENT_TYPE) < 0)
+               || (body && http_add_header(&hdr, "Expect:") < 0)
+               || (authz && http_add_header(&hdr, authz) < 0)) {
         oauth_why(err, "out of memory");
         st = OAUTH_HTTP_ERROR;
-        goto out;
-    }
-    s.buf[s.len] = '\0';
-    resp->code = code;
-    resp->body = s.buf;
-    resp->len = s.len;
-    s.buf = NULL;
-    if (code >= 200 && code <= 299) {
-        st = OAUTH_HTTP_OK;
+    } else if ((rc = http_configure(c, &t, o, hdr, &s, errbuf, body, bodylen)) != CURLE_OK) {
+        oauth_why(err, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
+        st = OAUTH_HTTP_ERROR;
     } else {
-        oauth_why(err, "%s: HTTP status %ld", t.where, code);
-        st = OAUTH_HTTP_STATUS_ERROR;
+        st = http_result(c, curl_easy_perform(c), &t, o, &s, errbuf, resp, err);
     }
-    goto out;
-
-setup_failed:
-    oauth_why(err, "%s: libcurl refused an option: %s", t.where, curl_easy_strerror(rc));
-    st = OAUTH_HTTP_ERROR;
-out:
     if (c)
         curl_easy_cleanup(c);
     http_free_headers(hdr);
