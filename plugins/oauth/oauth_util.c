@@ -28,7 +28,10 @@ static mode_t file_refused_bits(enum oauth_file_access access, const char **who,
         *who = "others", *chmod_arg = "o-rwx";
         return S_IRWXO;
     case OAUTH_FILE_PUBLIC:
-        break;
+        /* anyone may read keys and certificates; whoever may write them
+         * chooses whom the plugin trusts */
+        *who = "others for writing", *chmod_arg = "o-w";
+        return S_IWOTH;
     }
     *who = *chmod_arg = "";
     return 0;

@@ -12,7 +12,8 @@
 /* Who besides the owner may have access to a file the core reads.  The
  * reader refuses a file that grants more, whatever the file is for. */
 enum oauth_file_access {
-    OAUTH_FILE_PUBLIC,  /* anyone: a JWKS file (public keys) */
+    OAUTH_FILE_PUBLIC,  /* anyone may read, others may not write: a JWKS file, a CA
+                           bundle, a certificate (what the plugin trusts) */
     OAUTH_FILE_GROUP,   /* owner and group, never others; the path itself not a
                            symbolic link: the client's token file, shared by the
                            processes of one group and replaced by rename */

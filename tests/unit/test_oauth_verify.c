@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <pthread.h>
 #include <time.h>
@@ -489,6 +490,32 @@ static void test_jwks_file_cap(void **state)
     free(tok);
 }
 
+/* A key set anyone may write is anyone's key set: a JWKS file others may
+ * write is refused, and says how to fix it; the owner's group may. */
+static void test_jwks_file_others_write(void **state)
+{
+    struct oauth_err err = {0};
+    char *tok = mint("rsa", NULL), *user = NULL;
+    const char *path = jwks_file_of(4096);
+    struct oauth_verifier *v;
+    time_t now = time(NULL);
+
+    (void)state;
+    assert_int_equal(chmod(path, 0666), 0);
+    v = make_with(path, 60, 600);
+    assert_int_not_equal(oauth_verify(v, tok, strlen(tok), now, &user, &err), OAUTH_OK);
+    assert_null(user);
+    assert_non_null(strstr(err.reason, "o-w"));
+    oauth_verifier_free(v);
+    assert_int_equal(chmod(path, 0664), 0);
+    v = make_with(path, 60, 600);
+    if (oauth_verify(v, tok, strlen(tok), now, &user, &err) != OAUTH_OK)
+        fail_msg("a JWKS file the group may write: %s", err.reason);
+    free(user);
+    oauth_verifier_free(v);
+    free(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup(test_rotation_rules, reset),
         cmocka_unit_test_setup(test_stale_set_never_waits, reset),
         cmocka_unit_test_setup(test_jwks_file_cap, reset),
+        cmocka_unit_test_setup(test_jwks_file_others_write, reset),
     };
 
     return cmocka_run_group_tests_name("oauth_verify", tests, setup, teardown);
