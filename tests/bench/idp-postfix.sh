@@ -27,22 +27,6 @@ PAR=${BENCH_IDP_PARALLEL:-4}
 MAXUSE=${BENCH_IDP_POSTFIX_MAX_USE:-50}
 USER_NAME=alice
 HOST=mail.$SM_FQDN
-MAIN_CF=/etc/postfix/main.cf
-main_cf_saved=
-started=()
-
-# shellcheck disable=SC2317 # called by the trap
-teardown() {
-    local c
-    for c in "${started[@]}"; do
-        postfix -c "$c" stop >/dev/null 2>&1
-        postfix -c "$c" abort >/dev/null 2>&1
-    done
-    if [ "$main_cf_saved" = created ]; then rm -f "$MAIN_CF"
-    elif [ -n "$main_cf_saved" ]; then cp -p "$main_cf_saved" "$MAIN_CF"; fi
-    sm__cleanup
-}
-trap teardown EXIT
 
 say() { echo "identity-provider requests over Postfix: $*"; }
 missing=$(sm_missing_programs postfix curl saslpasswd2 python3)
@@ -111,12 +95,9 @@ instance before1 "$BASE" ""
 instance before2 $((BASE + 1)) ""
 instance after1 $((BASE + 2)) "$SM_TMP/cache"
 instance after2 $((BASE + 3)) "$SM_TMP/cache"
-if [ -f "$MAIN_CF" ]; then
-    main_cf_saved=$SM_TMP/main.cf.orig; cp -p "$MAIN_CF" "$main_cf_saved"
-else
-    main_cf_saved=created
-fi
-echo "alternate_config_directories = $SM_TMP/before1 $SM_TMP/before2 $SM_TMP/after1 $SM_TMP/after2" >>"$MAIN_CF"
+# registered here, not in run's subshell: sm__cleanup stops them all and
+# puts the default main.cf back
+sm_postfix_register "$SM_TMP"/before1 "$SM_TMP"/before2 "$SM_TMP"/after1 "$SM_TMP"/after2
 
 # run CONFIG: the logins against CONFIG's two instances; prints
 # "PROCESSES KEYSET FAILED"
@@ -127,7 +108,6 @@ run() {
             say "postfix -c $c start failed: $out" >&2
             return 1
         fi
-        started+=("$c")
     done
     for _ in $(seq 100); do
         (exec 3<>"/dev/tcp/127.0.0.1/$p1") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$p2") 2>/dev/null && break

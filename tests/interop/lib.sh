@@ -510,20 +510,8 @@ SM_POSTFIX_CONFS=()
 SM_POSTFIX_MAIN_CF_SAVED=
 SM_POSTFIX_WHY=
 sm_postfix_start() {
-    local conf=$1 port=$2 main_cf=/etc/postfix/main.cf out
-    if [ -z "$SM_POSTFIX_MAIN_CF_SAVED" ]; then
-        if [ -f "$main_cf" ]; then
-            SM_POSTFIX_MAIN_CF_SAVED=$SM_TMP/main.cf.orig
-            cp -p "$main_cf" "$SM_POSTFIX_MAIN_CF_SAVED"
-        else
-            SM_POSTFIX_MAIN_CF_SAVED=created
-        fi
-    fi
-    SM_POSTFIX_CONFS+=("$conf")
-    {
-        [ "$SM_POSTFIX_MAIN_CF_SAVED" = created ] || cat "$SM_POSTFIX_MAIN_CF_SAVED"
-        echo "alternate_config_directories = ${SM_POSTFIX_CONFS[*]}"
-    } >"$main_cf.sm-new" && mv "$main_cf.sm-new" "$main_cf"
+    local conf=$1 port=$2 out
+    sm_postfix_register "$conf"
     SM_POSTFIX_WHY=
     if ! out=$(postfix -c "$conf" start 2>&1); then
         SM_POSTFIX_WHY="postfix start failed: $out"
@@ -535,6 +523,27 @@ sm_postfix_start() {
     done
     SM_POSTFIX_WHY="smtpd does not answer on 127.0.0.1:$port"
     return 1
+}
+
+# sm_postfix_register CONF...: the instances CONF... named in the default
+# main.cf's alternate_config_directories (Postfix refuses other folders),
+# the default main.cf saved first; sm_postfix_stop stops them and puts it
+# back.  Register in the script's own shell, not in a $(...) subshell.
+sm_postfix_register() {
+    local main_cf=/etc/postfix/main.cf
+    if [ -z "$SM_POSTFIX_MAIN_CF_SAVED" ]; then
+        if [ -f "$main_cf" ]; then
+            SM_POSTFIX_MAIN_CF_SAVED=$SM_TMP/main.cf.orig
+            cp -p "$main_cf" "$SM_POSTFIX_MAIN_CF_SAVED"
+        else
+            SM_POSTFIX_MAIN_CF_SAVED=created
+        fi
+    fi
+    SM_POSTFIX_CONFS+=("$@")
+    {
+        [ "$SM_POSTFIX_MAIN_CF_SAVED" = created ] || cat "$SM_POSTFIX_MAIN_CF_SAVED"
+        echo "alternate_config_directories = ${SM_POSTFIX_CONFS[*]}"
+    } >"$main_cf.sm-new" && mv "$main_cf.sm-new" "$main_cf"
 }
 
 # sm_postfix_stop: stops every instance sm_postfix_start started and puts the
