@@ -41,7 +41,7 @@
 
 static struct ts idp;
 static struct mc cache;
-static char endpoint[128], keyfile_secret[] = "bench: a site-wide cache key of 32+ bytes";
+static char keyfile_secret[] = "bench: a site-wide cache key of 32+ bytes";
 static char **tokens;
 static int n_tokens;
 
@@ -49,11 +49,7 @@ static struct oauth_introspect_config fleet_config(int shared, unsigned long bou
 {
     struct oauth_introspect_config c;
 
-    oauth_introspect_config_default(&c);
-    c.endpoint = endpoint;
-    c.client_id = "test-rs";
-    c.client_secret = "rs-secret";
-    c.http.timeout_ms = 20000;
+    ts_introspect_config(&idp, &c);
     if (shared) {
         c.cache_server = cache.url;
         c.cache_secret = (const unsigned char *)keyfile_secret;
@@ -142,20 +138,15 @@ static long run_fleet(const struct oauth_introspect_config *c, const char *const
 
 static int mint_tokens(int n)
 {
-    char req[512], *body = NULL;
+    char claims[128];
     int i;
 
     tokens = calloc((size_t)n, sizeof(*tokens));
     for (i = 0; tokens && i < n; i++) {
-        snprintf(req, sizeof(req), "{\"claims\": {\"sub\": \"user%d\", \"scope\": \"mail\", "
-                 "\"aud\": \"smtp\"}, \"ttl\": 7200}", i);
-        if (ts_call(&idp, "POST", "/mint", req, &body) != 200
-            || !(tokens[i] = ts_json_str(body, "access_token"))) {
-            free(body);
+        snprintf(claims, sizeof(claims),
+                 "{\"sub\": \"user%d\", \"scope\": \"mail\", \"aud\": \"smtp\"}", i);
+        if (!(tokens[i] = ts_mint(&idp, claims, 7200)))
             return -1;
-        }
-        free(body);
-        body = NULL;
     }
     n_tokens = n;
     return tokens ? 0 : -1;
@@ -180,7 +171,6 @@ int main(void)
         ts_stop(&idp);
         return 1;
     }
-    snprintf(endpoint, sizeof(endpoint), "%s/introspect", idp.base);
     if (mint_tokens(users) != 0) {
         fprintf(stderr, "the loopback OAuth server minted no tokens\n");
         status = 1;

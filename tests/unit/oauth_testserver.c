@@ -121,6 +121,7 @@ int ts_start(struct ts *ts, const char *const *extra)
             fclose(f);
             if (ok && ts->port > 0) {
                 snprintf(ts->base, sizeof(ts->base), "http://127.0.0.1:%d", ts->port);
+                snprintf(ts->introspect, sizeof(ts->introspect), "%s/introspect", ts->base);
                 return 0;
             }
         }
@@ -250,6 +251,29 @@ long ts_stat(const struct ts *ts, const char *name)
 int ts_mode(const struct ts *ts, const char *json)
 {
     return ts_call(ts, "POST", "/mode", json, NULL) == 200 ? 0 : -1;
+}
+
+char *ts_mint(const struct ts *ts, const char *claims_json, int ttl)
+{
+    char req[2048], *body = NULL, *tok = NULL;
+
+    if (ttl)
+        snprintf(req, sizeof(req), "{\"claims\": %s, \"ttl\": %d}", claims_json, ttl);
+    else
+        snprintf(req, sizeof(req), "{\"claims\": %s}", claims_json);
+    if (ts_call(ts, "POST", "/mint", req, &body) == 200)
+        tok = ts_json_str(body, "access_token");
+    free(body);
+    return tok;
+}
+
+void ts_introspect_config(const struct ts *ts, struct oauth_introspect_config *c)
+{
+    oauth_introspect_config_default(c);
+    c->endpoint = ts->introspect;
+    c->client_id = "test-rs";
+    c->client_secret = "rs-secret";
+    c->http.timeout_ms = 20000;
 }
 
 char *ts_json_str(const char *json, const char *member)

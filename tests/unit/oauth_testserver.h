@@ -12,12 +12,14 @@
 
 #include <limits.h>
 #include <sys/types.h>
+#include "oauth_introspect.h"
 
 struct ts {
     pid_t pid;
     int port;
     char dir[PATH_MAX];      /* temporary directory, removed by ts_stop */
     char base[64];           /* http://127.0.0.1:PORT */
+    char introspect[96];     /* base/introspect */
 };
 
 /* extra: more server arguments, NULL-terminated (or NULL).  0 or -1 (the
@@ -32,6 +34,16 @@ const char *ts_url(const struct ts *ts, const char *path);
  * a transport failure); *body (if not NULL) gets the malloc'd answer. */
 int ts_call(const struct ts *ts, const char *method, const char *path, const char *json,
             char **body);
+
+/* An access token the server signs (POST /mint) with the claims given as
+ * JSON object text, ttl seconds to live (0: the server's default);
+ * malloc'd, or NULL (a failure: the test says so). */
+char *ts_mint(const struct ts *ts, const char *claims_json, int ttl);
+
+/* The introspection client the tests use against the server: its endpoint,
+ * the client the server knows (test-rs, rs-secret), a timeout long enough
+ * for a request the server holds. */
+void ts_introspect_config(const struct ts *ts, struct oauth_introspect_config *c);
 
 /* A number from GET /stats: "refreshes", "introspections", ... or
  * "requests./token"; -1 when absent or on failure. */

@@ -34,7 +34,6 @@
 
 static struct ts server;
 static struct mc cache;
-static char endpoint[128];
 static const unsigned char SECRET[] = "0123456789abcdef0123456789abcdef-site-key";
 static const unsigned char OTHER[] = "another site's key, also 32 bytes or more";
 
@@ -47,7 +46,6 @@ static int setup(void **state)
         ts_stop(&server);
         return -1;
     }
-    snprintf(endpoint, sizeof(endpoint), "%s/introspect", server.base);
     return 0;
 }
 
@@ -76,11 +74,7 @@ static struct oauth_introspect_config config(const char *server_url)
 {
     struct oauth_introspect_config c;
 
-    oauth_introspect_config_default(&c);
-    c.endpoint = endpoint;
-    c.client_id = "test-rs";
-    c.client_secret = "rs-secret";
-    c.http.timeout_ms = 20000;
+    ts_introspect_config(&server, &c);
     c.cache_server = server_url;
     c.cache_secret = SECRET;
     c.cache_secret_len = sizeof(SECRET) - 1;
@@ -99,12 +93,8 @@ static struct oauth_introspector *make(const struct oauth_introspect_config *c)
 
 static char *mint(const char *claims_json, int ttl)
 {
-    char req[2048], *body = NULL, *tok;
+    char *tok = ts_mint(&server, claims_json, ttl);
 
-    snprintf(req, sizeof(req), "{\"claims\": %s, \"ttl\": %d}", claims_json, ttl);
-    assert_int_equal(ts_call(&server, "POST", "/mint", req, &body), 200);
-    tok = ts_json_str(body, "access_token");
-    free(body);
     assert_non_null(tok);
     return tok;
 }

@@ -25,15 +25,11 @@
 #include "oauth_testserver.h"
 
 static struct ts server;
-static char endpoint[128];
 
 static int setup(void **state)
 {
     (void)state;
-    if (ts_start(&server, NULL) != 0)
-        return -1;
-    snprintf(endpoint, sizeof(endpoint), "%s/introspect", server.base);
-    return 0;
+    return ts_start(&server, NULL);
 }
 
 static int teardown(void **state)
@@ -54,11 +50,7 @@ static struct oauth_introspect_config config(void)
 {
     struct oauth_introspect_config c;
 
-    oauth_introspect_config_default(&c);
-    c.endpoint = endpoint;
-    c.client_id = "test-rs";
-    c.client_secret = "rs-secret";
-    c.http.timeout_ms = 20000;
+    ts_introspect_config(&server, &c);
     return c;
 }
 
@@ -75,15 +67,8 @@ static struct oauth_introspector *make(const struct oauth_introspect_config *c)
 /* a token minted by the server with the given claims (JSON object text) */
 static char *mint(const char *claims_json, int ttl)
 {
-    char req[2048], *body = NULL, *tok;
+    char *tok = ts_mint(&server, claims_json, ttl);
 
-    if (ttl)
-        snprintf(req, sizeof(req), "{\"claims\": %s, \"ttl\": %d}", claims_json, ttl);
-    else
-        snprintf(req, sizeof(req), "{\"claims\": %s}", claims_json);
-    assert_int_equal(ts_call(&server, "POST", "/mint", req, &body), 200);
-    tok = ts_json_str(body, "access_token");
-    free(body);
     assert_non_null(tok);
     return tok;
 }
